@@ -1,0 +1,84 @@
+import { z } from "zod";
+import { TOKEN_SCOPES, USER_ROLES } from "./enums";
+
+export const username = z
+  .string()
+  .min(2, "at least 2 characters")
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, "lowercase letters, digits, '.', '_' and '-', starting with a letter or digit");
+export const password = z.string().min(10, "at least 10 characters").max(256);
+
+export const setupOwnerRequest = z.strictObject({
+  username,
+  email: z.email().max(254),
+  password,
+  displayName: z.string().max(128).optional(),
+});
+export type SetupOwnerRequest = z.infer<typeof setupOwnerRequest>;
+
+export const loginRequest = z.strictObject({
+  username: z.string().min(1).max(254),
+  password: z.string().min(1).max(256),
+  totp: z.string().regex(/^\d{6}$/, "6 digits").optional(),
+});
+export type LoginRequest = z.infer<typeof loginRequest>;
+
+export const profileResponse = z.object({
+  id: z.string(),
+  username: z.string(),
+  email: z.string(),
+  displayName: z.string(),
+  role: z.enum(USER_ROLES),
+  totpEnabled: z.boolean(),
+});
+export type Profile = z.infer<typeof profileResponse>;
+
+export const createTokenRequest = z.strictObject({
+  name: z.string().trim().min(1).max(128),
+  scope: z.enum(TOKEN_SCOPES),
+  expiresAt: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .refine((v) => v === undefined || Date.parse(v) > Date.now(), "must be in the future"),
+});
+export type CreateTokenRequest = z.infer<typeof createTokenRequest>;
+
+export const tokenView = z.object({
+  id: z.string(),
+  name: z.string(),
+  scope: z.enum(TOKEN_SCOPES),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+});
+export type TokenView = z.infer<typeof tokenView>;
+export const createTokenResponse = tokenView.extend({ token: z.string() });
+
+export const eventLogQuery = z.strictObject({
+  action: z.string().max(64).optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  per_page: z.coerce.number().int().min(1).max(200).default(25),
+});
+export type EventLogQuery = z.infer<typeof eventLogQuery>;
+
+export const eventView = z.object({
+  id: z.string(),
+  action: z.string(),
+  actorId: z.string().nullable(),
+  actorName: z.string(),
+  sourceIp: z.string(),
+  target: z.string(),
+  data: z.unknown(),
+  createdAt: z.string(),
+});
+export type EventView = z.infer<typeof eventView>;
+
+export const statusResponse = z.object({
+  version: z.string(),
+  setupDone: z.boolean(),
+  box: z.enum(["up", "down"]),
+});
+export type StatusResponse = z.infer<typeof statusResponse>;
+
+/** Largest JSON request body admin accepts; larger ones get 400 `invalid`. */
+export const MAX_JSON_BODY_BYTES = 64 * 1024;

@@ -1,0 +1,29 @@
+export const USER_ROLES = ["owner", "admin", "user"] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export const TOKEN_SCOPES = ["read", "read-write"] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+export const TASK_STATES = ["pending", "running", "succeeded", "failed", "cancelled"] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+export const ACTIVE_TASK_STATES: readonly TaskState[] = ["pending", "running"];
+export const FINISHED_TASK_STATES: readonly TaskState[] = ["succeeded", "failed", "cancelled"];
+
+/** Task types. Names starting with "_" exist to exercise the runner itself. */
+export const TASK_TYPES = ["_sleep", "_fail", "_crash"] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+/** Error codes a task can end with (beyond HearthError codes). */
+export const TASK_ERROR_CODES = ["interrupted", "task_failed", "unknown_task_type", "cancelled"] as const;
+
+/** Dotted event-log actions. */
+export const EVENT_ACTIONS = [
+  "user.setup_owner",
+  "user.login",
+  "user.login_failed",
+  "user.logout",
+  "token.create",
+  "token.delete",
+  "task.failed",
+] as const;
+export type EventAction = (typeof EVENT_ACTIONS)[number];

@@ -1,0 +1,6 @@
+export * from "./client";
+export * from "./migrator";
+export * from "./repos/auth";
+export * from "./repos/events";
+export * from "./repos/settings";
+export * from "./repos/tasks";

@@ -1,0 +1,40 @@
+import { defineConfig } from "vitest/config";
+
+// Three projects, run in this order by test/run.sh:
+//  unit         *.test.ts beside the code: pure logic and services with fakes
+//  integration  test/integration: real MariaDB, real processes, real nginx
+//  e2e          test/e2e: Playwright driving Debian's Chromium against the installed Hearth
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["packages/*/src/**/*.test.ts", "apps/*/src/**/*.test.ts", "apps/admin/lib/**/*.test.ts", "setup/**/*.test.ts"],
+          exclude: ["**/node_modules/**", "**/generated/**"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
