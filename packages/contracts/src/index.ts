@@ -3,4 +3,5 @@ export * from "./enums";
 export * from "./tasks";
 export * from "./api";
 export * from "./config";
+export * from "./box-socket";
 export const HEARTH_VERSION = "0.1.0";
