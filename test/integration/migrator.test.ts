@@ -50,7 +50,8 @@ describe("migrator", () => {
     const again = await migrate(d.url, { migrationsDir: MIGRATIONS_DIR });
     expect(again.applied).toEqual([]);
     expect(again.alreadyApplied.length).toBeGreaterThan(0);
-    const [{ n }] = await d.sql<{ n: bigint }[]>("SELECT COUNT(*) AS n FROM _prisma_migrations");
+    const [row] = await d.sql<{ n: bigint }[]>("SELECT COUNT(*) AS n FROM _prisma_migrations");
+    const n = row!.n;
     expect(Number(n)).toBe(again.alreadyApplied.length);
   });
 
@@ -61,7 +62,8 @@ describe("migrator", () => {
     const total = (await listMigrations(MIGRATIONS_DIR)).length;
     expect(appliedCounts.filter((n) => n === total)).toHaveLength(1);
     expect(appliedCounts.filter((n) => n === 0)).toHaveLength(3);
-    const [{ n }] = await d.sql<{ n: bigint }[]>("SELECT COUNT(*) AS n FROM _prisma_migrations");
+    const [row] = await d.sql<{ n: bigint }[]>("SELECT COUNT(*) AS n FROM _prisma_migrations");
+    const n = row!.n;
     expect(Number(n)).toBe(total);
   });
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { TaskState } from "./enums";
+import type { TASK_ERROR_CODES, TaskState } from "./enums";
+import type { ErrorCode } from "./errors";
 
 /**
  * The task state machine. A task moves pending → running → (succeeded | failed), may be
@@ -27,12 +28,27 @@ export function recoveryOf(task: { attempts: number; maxAttempts: number }, resu
   return resumable && task.attempts < task.maxAttempts ? "resume" : "fail";
 }
 
+/** A state no task leaves. */
+export function isFinishedTaskState(state: TaskState): boolean {
+  return TRANSITIONS[state].length === 0;
+}
+
+/** What a failed task's errorCode can be: a task-level code or any HearthError code. */
+export type TaskErrorCode = (typeof TASK_ERROR_CODES)[number] | ErrorCode;
+
+/** Task ids go into file paths (the per-task log) and URLs, so they are checked before use. */
+export const TASK_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 export const sleepTaskArgs = z.strictObject({
   ms: z.number().int().min(0).max(3_600_000),
   steps: z.number().int().min(1).max(1000).default(10),
 });
 export const failTaskArgs = z.strictObject({ message: z.string().max(500).default("failed on purpose") });
 export const crashTaskArgs = z.strictObject({ afterMs: z.number().int().min(0).max(60_000).default(0) });
+
+export type SleepTaskArgs = z.infer<typeof sleepTaskArgs>;
+export type FailTaskArgs = z.infer<typeof failTaskArgs>;
+export type CrashTaskArgs = z.infer<typeof crashTaskArgs>;
 
 export const taskView = z.object({
   id: z.string(),

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import mariadb from "mariadb";
+import type { Connection } from "mariadb";
 
 /**
  * Schema drift check: what prisma/schema.prisma says the database must look like (read with
@@ -211,7 +211,7 @@ export function expectedShape(schemaText: string): SchemaShape {
   return shape;
 }
 
-type Conn = mariadb.Connection;
+type Conn = Connection;
 
 export async function actualShape(conn: Conn, database: string, opts: { ignoreTables?: string[] } = {}): Promise<SchemaShape> {
   const ignore = new Set(opts.ignoreTables ?? ["_prisma_migrations"]);

@@ -1,0 +1,117 @@
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { databaseUrl, DEFAULT_BOX_SOCKET, logLevel, parseEnv } from "@hearth/contracts";
+import { groupIdOf } from "./lib/os-group";
+
+/**
+ * box's configuration: process wiring only, read from the environment once at start
+ * (what admins change live lives in the Setting table). `loadConfig` throws an Error whose
+ * message names each bad variable; main prints it and exits 1.
+ */
+export interface BoxConfig {
+  databaseUrl: string;
+  dataDir: string;
+  socketPath: string;
+  /** Group that may connect to the socket (the socket is chgrp'ed to it), or null. */
+  socketGroup: { name: string; gid: number } | null;
+  boxId: string;
+  logLevel: z.infer<typeof logLevel>;
+  migrationsDir: string;
+  taskPollMs: number;
+  taskLeaseMs: number;
+  /** How many tasks this box runs at once. */
+  taskConcurrency: number;
+}
+
+export const DEFAULT_DATA_DIR = "/var/lib/hearth";
+export const DEFAULT_SOCKET_GROUP = "hearth";
+export const TASK_CONCURRENCY = 4;
+
+/** An empty variable counts as unset, so `FOO= box` falls back to the default. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema);
+
+const absolutePath = z.string().refine((p) => path.isAbsolute(p), "must be an absolute path");
+// sun_path is 108 bytes on Linux, including the terminating NUL
+const socketPath = absolutePath.refine((p) => Buffer.byteLength(p) <= 107, "is too long for a unix socket path (max 107 bytes)");
+const millis = (min: number, def: number) => z.coerce.number().int().min(min).max(3_600_000).default(def);
+
+export const boxEnvSchema = z.object({
+  HEARTH_DATABASE_URL: databaseUrl,
+  HEARTH_DATA_DIR: unsetIfEmpty(absolutePath.default(DEFAULT_DATA_DIR)),
+  HEARTH_BOX_SOCKET: unsetIfEmpty(socketPath.default(DEFAULT_BOX_SOCKET)),
+  // unset: "hearth" if that group exists; set but empty: no chgrp at all
+  HEARTH_SOCKET_GROUP: z.string().regex(/^([a-z_][a-z0-9_-]*\$?|\d+)?$/i, "must be a group name or gid").optional(),
+  // goes into Task.leasedBy as `${boxId}/${uuid}` (VARCHAR 128), so no '/' and at most 64 chars
+  HEARTH_BOX_ID: unsetIfEmpty(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1-64 letters, digits, '.', '_' or '-'")
+      .optional(),
+  ),
+  HEARTH_LOG_LEVEL: unsetIfEmpty(logLevel),
+  HEARTH_MIGRATIONS_DIR: unsetIfEmpty(absolutePath.optional()),
+  HEARTH_TASK_POLL_MS: unsetIfEmpty(millis(50, 5_000)),
+  HEARTH_TASK_LEASE_MS: unsetIfEmpty(millis(1_000, 30_000)),
+});
+
+/**
+ * The repo's prisma/migrations, found by walking up from this code's directory: that is
+ * apps/box/src when run from source (tsx) and apps/box/dist when run as the esbuild bundle.
+ */
+export function defaultMigrationsDir(fromDir: string = import.meta.dirname): string {
+  for (let dir = fromDir; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "prisma", "migrations");
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) break;
+  }
+  return path.resolve(fromDir, "../../../prisma/migrations");
+}
+
+/** A hostname as a valid box id (hostnames are already close: letters, digits, '-', '.'). */
+function boxIdFromHostname(hostname: string): string {
+  const id = hostname.replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64);
+  return id || "box";
+}
+
+export interface LoadConfigOptions {
+  groupFile?: string;
+  hostname?: string;
+  moduleDir?: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfigOptions = {}): BoxConfig {
+  const e = parseEnv(boxEnvSchema, env);
+  const problems: string[] = [];
+
+  let socketGroup: BoxConfig["socketGroup"] = null;
+  if (e.HEARTH_SOCKET_GROUP === undefined) {
+    const gid = groupIdOf(DEFAULT_SOCKET_GROUP, opts.groupFile);
+    if (gid !== null) socketGroup = { name: DEFAULT_SOCKET_GROUP, gid };
+  } else if (e.HEARTH_SOCKET_GROUP !== "") {
+    const name = e.HEARTH_SOCKET_GROUP;
+    const gid = /^\d+$/.test(name) ? Number(name) : groupIdOf(name, opts.groupFile);
+    if (gid === null) problems.push(`  HEARTH_SOCKET_GROUP: no group named "${name}"`);
+    else socketGroup = { name, gid };
+  }
+
+  const migrationsDir = e.HEARTH_MIGRATIONS_DIR ?? defaultMigrationsDir(opts.moduleDir);
+  if (!existsSync(migrationsDir)) {
+    problems.push(`  HEARTH_MIGRATIONS_DIR: ${migrationsDir} does not exist${e.HEARTH_MIGRATIONS_DIR ? "" : " (default; set the variable)"}`);
+  }
+  if (problems.length > 0) throw new Error(`invalid configuration:\n${problems.join("\n")}`);
+
+  return {
+    databaseUrl: e.HEARTH_DATABASE_URL,
+    dataDir: e.HEARTH_DATA_DIR,
+    socketPath: e.HEARTH_BOX_SOCKET,
+    socketGroup,
+    boxId: e.HEARTH_BOX_ID ?? boxIdFromHostname(opts.hostname ?? os.hostname()),
+    logLevel: e.HEARTH_LOG_LEVEL,
+    migrationsDir,
+    taskPollMs: e.HEARTH_TASK_POLL_MS,
+    taskLeaseMs: e.HEARTH_TASK_LEASE_MS,
+    taskConcurrency: TASK_CONCURRENCY,
+  };
+}

@@ -1,0 +1,120 @@
+import { randomUUID } from "node:crypto";
+import { HEARTH_VERSION } from "@hearth/contracts";
+import { createDb, getTask, migrate, type Db } from "@hearth/db";
+import { loadConfig, type BoxConfig } from "./config";
+import { createLogger, type Logger } from "./logger";
+import { startBoxSocket, type BoxSocketServer } from "./socket/socket.server";
+import { TaskRegistry } from "./tasks/registry";
+import { taskLogPath } from "./tasks/task-log";
+import { prismaTaskStore } from "./tasks/task-store";
+import { TaskRunner } from "./tasks/tasks.service";
+import { testTasks } from "./tasks/test-tasks";
+
+/**
+ * box: the daemon that changes the machine. Start order: config → logger → migrations →
+ * recover what a previous process of this box left running → task runner + socket →
+ * "box ready". SIGTERM/SIGINT: stop claiming, give running tasks back, close, exit 0.
+ */
+
+function readConfig(): BoxConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (e) {
+    process.stderr.write(`box: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  const config = readConfig();
+  const log: Logger = createLogger(config.logLevel, config.boxId);
+  // this process's name on task leases; a restart gets a new one (see recoverTasks)
+  const leasedBy = `${config.boxId}/${randomUUID()}`;
+
+  let db: Db | null = null;
+  let socket: BoxSocketServer | null = null;
+  let runner: TaskRunner | null = null;
+  let shuttingDown = false;
+
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) {
+      log.warn({ signal }, "second signal; exiting now");
+      process.exit(1);
+    }
+    shuttingDown = true;
+    log.info({ signal }, "box stopping");
+    // below systemd's TimeoutStopSec=30, so box exits on its own terms
+    const force = setTimeout(() => {
+      log.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, 25_000);
+    force.unref();
+    try {
+      await runner?.stop();
+      await socket?.close();
+      await db?.$disconnect();
+      log.info("box stopped");
+      process.exit(0);
+    } catch (e) {
+      log.error({ err: e }, "shutdown failed");
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("unhandledRejection", (e) => {
+    log.fatal({ err: e }, "unhandled promise rejection");
+    process.exit(1);
+  });
+
+  log.info({ version: HEARTH_VERSION, dataDir: config.dataDir, socket: config.socketPath }, "box starting");
+  const migrated = await migrate(config.databaseUrl, {
+    migrationsDir: config.migrationsDir,
+    log: (msg) => log.info(msg),
+  });
+  log.info({ applied: migrated.applied.length, alreadyApplied: migrated.alreadyApplied.length }, "database migrated");
+
+  db = createDb(config.databaseUrl, { connectionLimit: 10 });
+  const registry = new TaskRegistry(testTasks());
+  runner = new TaskRunner({
+    store: prismaTaskStore(db),
+    registry,
+    boxId: config.boxId,
+    leasedBy,
+    dataDir: config.dataDir,
+    pollMs: config.taskPollMs,
+    leaseMs: config.taskLeaseMs,
+    concurrency: config.taskConcurrency,
+    log,
+  });
+  await runner.recoverAtStartup();
+
+  const dbc = db;
+  const r = runner;
+  socket = await startBoxSocket(
+    { socketPath: config.socketPath, gid: config.socketGroup?.gid ?? null },
+    {
+      boxId: config.boxId,
+      version: HEARTH_VERSION,
+      startedAt,
+      runningTasks: () => r.runningCount,
+      wake: () => r.wake(),
+      getTask: async (id) => {
+        const t = await getTask(dbc, id);
+        return t && { state: t.state, percent: t.percent, message: t.message, errorCode: t.errorCode, errorMessage: t.errorMessage };
+      },
+      logPath: (id) => taskLogPath(config.dataDir, id),
+      log,
+    },
+  );
+  if (shuttingDown) return; // a signal came during startup; shutdown() takes it from here
+  runner.start();
+  log.info({ leasedBy, socket: config.socketPath, taskTypes: registry.types() }, "box ready");
+}
+
+main().catch((e) => {
+  // pino may not exist yet (e.g. config); stderr always does
+  process.stderr.write(`box: failed to start: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});

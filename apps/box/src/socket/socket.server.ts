@@ -1,0 +1,213 @@
+import { chmod, chown, lstat, mkdir, stat, unlink } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+import { TASK_ID_PATTERN, type BoxHealth, type ErrorCode } from "@hearth/contracts";
+import type { Logger } from "../logger";
+import { streamTaskEvents, type TaskSnapshot } from "./task-events";
+
+/**
+ * The admin ↔ box unix-socket server (protocol: packages/contracts/src/box-socket.ts).
+ * Plain node:http on a unix socket; who may connect is decided by the socket file's mode
+ * (0660) and group, so there is no other authentication.
+ */
+export interface BoxSocketDeps {
+  boxId: string;
+  version: string;
+  /** Process start, ms since the epoch. */
+  startedAt: number;
+  runningTasks(): number;
+  wake(): void;
+  getTask(id: string): Promise<TaskSnapshot | null>;
+  logPath(id: string): string;
+  log: Logger;
+  /** How often a followed event stream looks at the log file and the task row. */
+  followPollMs?: number;
+}
+
+export interface BoxSocketOptions {
+  socketPath: string;
+  /** chgrp the socket to this gid (so admin's user, in that group, can connect). */
+  gid?: number | null;
+}
+
+export interface BoxSocketServer {
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+function sendError(res: http.ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+type Route = { method: string; handle: (req: http.IncomingMessage, res: http.ServerResponse, url: URL, id: string) => Promise<void> | void };
+
+export function createRequestHandler(deps: BoxSocketDeps) {
+  const health: Route = {
+    method: "GET",
+    handle: (_req, res) => {
+      const body: BoxHealth = {
+        ok: true,
+        version: deps.version,
+        boxId: deps.boxId,
+        uptimeSeconds: Math.floor((Date.now() - deps.startedAt) / 1000),
+        runningTasks: deps.runningTasks(),
+      };
+      sendJson(res, 200, body);
+    },
+  };
+  const wake: Route = {
+    method: "POST",
+    handle: (req, res) => {
+      req.resume(); // no body expected; drain whatever came
+      deps.wake();
+      res.writeHead(204).end();
+    },
+  };
+  const taskLog: Route = {
+    method: "GET",
+    handle: async (_req, res, _url, id) => {
+      const file = deps.logPath(id);
+      let size: number;
+      try {
+        size = (await stat(file)).size;
+      } catch {
+        return sendError(res, 404, "not_found", "this task has no log yet");
+      }
+      res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "content-length": size, "cache-control": "no-store" });
+      if (size === 0) return void res.end();
+      // exactly the bytes that existed when we looked, so content-length holds while it grows
+      createReadStream(file, { start: 0, end: size - 1 })
+        .on("error", () => res.destroy())
+        .pipe(res);
+    },
+  };
+  const taskEvents: Route = {
+    method: "GET",
+    handle: async (req, res, url, id) => {
+      const task = await deps.getTask(id);
+      if (!task) return sendError(res, 404, "not_found", "no such task");
+      const follow = !["0", "false", "no"].includes(url.searchParams.get("follow") ?? "1");
+      await streamTaskEvents(req, res, {
+        first: task,
+        getTask: () => deps.getTask(id),
+        logPath: deps.logPath(id),
+        follow,
+        pollMs: deps.followPollMs ?? 500,
+      });
+    },
+  };
+
+  return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    try {
+      const url = new URL(req.url ?? "/", "http://box");
+      let route: Route | undefined;
+      let id = "";
+      if (url.pathname === "/health") route = health;
+      else if (url.pathname === "/wake") route = wake;
+      else {
+        const m = /^\/tasks\/([^/]+)\/(log|events)$/.exec(url.pathname);
+        if (m) {
+          id = decodeURIComponent(m[1]!);
+          // ids name files on disk: anything unusual cannot be a task of ours
+          if (!TASK_ID_PATTERN.test(id)) return sendError(res, 404, "not_found", "no such task");
+          route = m[2] === "log" ? taskLog : taskEvents;
+        }
+      }
+      if (!route) return sendError(res, 404, "not_found", "no such endpoint");
+      if (req.method !== route.method) {
+        return sendError(res, 405, "invalid", `use ${route.method}`, { allow: route.method });
+      }
+      await route.handle(req, res, url, id);
+    } catch (e) {
+      deps.log.error({ err: e, path: req.url }, "socket request failed");
+      sendError(res, 500, "internal", "Internal error");
+    }
+  };
+}
+
+/** Fails if a live process answers on the socket path; removes a stale socket file. */
+async function clearStaleSocket(socketPath: string): Promise<void> {
+  let st;
+  try {
+    st = await lstat(socketPath);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
+  if (!st.isSocket()) throw new Error(`${socketPath} exists and is not a socket; refusing to replace it`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const c = net.connect(socketPath);
+    c.once("connect", () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once("error", () => resolve(false));
+  });
+  if (alive) throw new Error(`another process is listening on ${socketPath}`);
+  await unlink(socketPath);
+}
+
+export async function startBoxSocket(opts: BoxSocketOptions, deps: BoxSocketDeps): Promise<BoxSocketServer> {
+  await mkdir(path.dirname(opts.socketPath), { recursive: true, mode: 0o750 });
+  await clearStaleSocket(opts.socketPath);
+
+  const handler = createRequestHandler(deps);
+  const server = http.createServer((req, res) => void handler(req, res));
+  // event streams stay open for as long as a task runs
+  server.requestTimeout = 0;
+  server.headersTimeout = 10_000;
+
+  // Create the socket file as 0660 from the start (umask), not world-connectable until chmod.
+  const oldUmask = process.umask(0o117);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.socketPath, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } finally {
+    process.umask(oldUmask);
+  }
+  await chmod(opts.socketPath, 0o660);
+  if (opts.gid !== undefined && opts.gid !== null) {
+    try {
+      await chown(opts.socketPath, -1, opts.gid);
+    } catch (e) {
+      server.close();
+      throw new Error(
+        `cannot give the socket ${opts.socketPath} to group ${opts.gid} (${(e as NodeJS.ErrnoException).code}); ` +
+          "run box as a member of that group or set HEARTH_SOCKET_GROUP",
+        { cause: e },
+      );
+    }
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    server,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // open event streams would hold close() forever
+        server.closeAllConnections();
+      }).then(() => unlink(opts.socketPath).catch(() => {}));
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import path from "node:path";
+import { TASK_ID_PATTERN } from "@hearth/contracts";
+
+/**
+ * Per-task log files: `${dataDir}/logs/tasks/<taskId>.log`, one timestamped line per entry,
+ * appended across attempts. Writes are synchronous so a line is in the file before the
+ * progress it belongs to reaches the database (the socket's event stream reads both), and so
+ * nothing is lost in a buffer when the process is killed.
+ */
+export function taskLogDir(dataDir: string): string {
+  return path.join(dataDir, "logs", "tasks");
+}
+
+/** The log path of a task; throws on an id that could escape the directory. */
+export function taskLogPath(dataDir: string, taskId: string): string {
+  if (!TASK_ID_PATTERN.test(taskId)) throw new Error("bad task id");
+  return path.join(taskLogDir(dataDir), `${taskId}.log`);
+}
+
+export function formatLogLines(text: string, now: Date = new Date()): string {
+  const ts = now.toISOString();
+  return text
+    .replace(/\r?\n$/, "")
+    .split(/\r?\n/)
+    .map((l) => `${ts} ${l}\n`)
+    .join("");
+}
+
+export class TaskLogFile {
+  private fd: number | null;
+  /** Set when a write failed (disk full, …): the task goes on, the log stops. */
+  failed: Error | null = null;
+
+  private constructor(fd: number | null, failed: Error | null) {
+    this.fd = fd;
+    this.failed = failed;
+  }
+
+  /** Opens (creating directories) the log for appending; never throws, see `failed`. */
+  static open(dataDir: string, taskId: string): TaskLogFile {
+    try {
+      const file = taskLogPath(dataDir, taskId);
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
+      return new TaskLogFile(openSync(file, "a", 0o640), null);
+    } catch (e) {
+      return new TaskLogFile(null, e as Error);
+    }
+  }
+
+  write(text: string): void {
+    if (this.fd === null) return;
+    try {
+      writeSync(this.fd, formatLogLines(text));
+    } catch (e) {
+      this.failed = e as Error;
+      this.close();
+    }
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed or the disk went away; nothing more to do
+    }
+    this.fd = null;
+  }
+}
+
+/** Appends one entry to a task's log (used for notes outside a run, e.g. by recovery). */
+export function appendTaskLog(dataDir: string, taskId: string, text: string): void {
+  const f = TaskLogFile.open(dataDir, taskId);
+  f.write(text);
+  f.close();
+}
