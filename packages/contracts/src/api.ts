@@ -82,3 +82,39 @@ export type StatusResponse = z.infer<typeof statusResponse>;
 
 /** Largest JSON request body admin accepts; larger ones get 400 `invalid`. */
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
+
+// ---- two-factor enrolment (profile) ----
+
+/** POST /api/v1/profile/totp → a pending secret to add to an authenticator app. */
+export const totpEnrollResponse = z.object({
+  secret: z.string(),
+  otpauthUrl: z.string(),
+});
+export type TotpEnrollResponse = z.infer<typeof totpEnrollResponse>;
+
+/** POST /api/v1/profile/totp/enable: confirms the pending secret with a current code. */
+export const totpEnableRequest = z.strictObject({
+  code: z.string().regex(/^\d{6}$/, "6 digits"),
+});
+export type TotpEnableRequest = z.infer<typeof totpEnableRequest>;
+
+/** DELETE /api/v1/profile/totp: turning two-factor off needs the password. */
+export const totpDisableRequest = z.strictObject({
+  password: z.string().min(1).max(256),
+});
+export type TotpDisableRequest = z.infer<typeof totpDisableRequest>;
+
+// ---- tasks ----
+
+/** GET /api/v1/tasks/:id/logs?follow=1 (server-sent events, see box-socket.ts). */
+export const taskLogsQuery = z.strictObject({
+  follow: z.enum(["0", "1", "true", "false"]).optional(),
+});
+
+export const eventLogResponse = z.object({
+  events: z.array(eventView),
+  page: z.number(),
+  perPage: z.number(),
+  total: z.number(),
+});
+export type EventLogResponse = z.infer<typeof eventLogResponse>;

@@ -22,6 +22,8 @@ export const EVENT_ACTIONS = [
   "user.login",
   "user.login_failed",
   "user.logout",
+  "user.totp_enable",
+  "user.totp_disable",
   "token.create",
   "token.delete",
   "task.failed",

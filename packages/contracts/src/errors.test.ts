@@ -31,3 +31,15 @@ describe("HearthError", () => {
     expect(JSON.stringify(e.toWire())).not.toContain("hunter2");
   });
 });
+
+describe("HearthError across module copies", () => {
+  it("recognises a HearthError made by another copy of the module by name and code", async () => {
+    const foreign = Object.assign(new Error("box is down"), { name: "HearthError", code: "external", details: { socket: "x" } });
+    const e = toHearthError(foreign);
+    expect(e).toBeInstanceOf(HearthError);
+    expect(e.status).toBe(502);
+    expect(e.toWire()).toEqual({ error: { code: "external", message: "box is down", details: { socket: "x" } } });
+    // a look-alike with an unknown code is not trusted
+    expect(toHearthError(Object.assign(new Error("x"), { name: "HearthError", code: "teapot" })).code).toBe("internal");
+  });
+});

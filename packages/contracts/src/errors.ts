@@ -60,12 +60,25 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };
 }
 
+/**
+ * True for a HearthError, also one made by another copy of this module (bundlers such as
+ * Next's give separately bundled entry points their own copy, so instanceof is not enough).
+ */
 export function isHearthError(e: unknown): e is HearthError {
-  return e instanceof HearthError;
+  if (e instanceof HearthError) return true;
+  return (
+    e instanceof Error &&
+    e.name === "HearthError" &&
+    (ERROR_CODES as readonly string[]).includes((e as { code?: unknown }).code as string)
+  );
 }
 
 /** Any thrown value as a HearthError; unknown errors become `internal` without leaking their text. */
 export function toHearthError(e: unknown): HearthError {
-  if (isHearthError(e)) return e;
+  if (e instanceof HearthError) return e;
+  if (isHearthError(e)) {
+    const x = e as HearthError;
+    return new HearthError(x.code, x.message, { details: x.details, headers: x.headers, cause: e });
+  }
   return new HearthError("internal", "Internal error", { cause: e });
 }

@@ -1,1 +1,144 @@
-export {};
+import type { Db } from "../client";
+import type { Prisma, User, Session, ApiToken, UserRole, TokenScope } from "../client";
+import { insertSetting, isUniqueViolation } from "./settings";
+
+/**
+ * Users, sessions and API tokens. Secrets never reach this layer in clear text: sessions
+ * and tokens are stored as sha256 hex of their random secret, passwords as argon2id hashes.
+ */
+type Client = Db | Prisma.TransactionClient;
+
+/** The Setting row whose unique key makes first-run setup happen exactly once. */
+export const SETUP_OWNER_KEY = "setup.owner";
+
+export interface NewUser {
+  id: string;
+  username: string;
+  email: string;
+  displayName?: string;
+  role: UserRole;
+  passwordHash: string;
+}
+
+export async function createUser(db: Client, u: NewUser): Promise<User> {
+  return db.user.create({
+    data: {
+      id: u.id,
+      username: u.username,
+      email: u.email,
+      displayName: u.displayName ?? "",
+      role: u.role,
+      passwordHash: u.passwordHash,
+    },
+  });
+}
+
+/**
+ * Creates the owner and the `setup.owner` marker in one transaction. The marker's primary
+ * key serialises concurrent setups: the second insert waits for the first transaction and
+ * then fails with a duplicate key. Returns null when setup was already done.
+ */
+export async function createOwner(db: Db, u: Omit<NewUser, "role">): Promise<User | null> {
+  try {
+    return await db.$transaction(async (tx) => {
+      await insertSetting(tx, SETUP_OWNER_KEY, { userId: u.id, at: new Date().toISOString() });
+      return createUser(tx, { ...u, role: "owner" });
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) return null;
+    throw e;
+  }
+}
+
+export async function isSetupDone(db: Client): Promise<boolean> {
+  return (await db.setting.count({ where: { key: SETUP_OWNER_KEY } })) > 0;
+}
+
+export async function findUserById(db: Client, id: string): Promise<User | null> {
+  return db.user.findUnique({ where: { id } });
+}
+
+/** Looks a user up by username, or by email when the login contains "@". */
+export async function findUserByLogin(db: Client, login: string): Promise<User | null> {
+  const l = login.trim().toLowerCase();
+  return l.includes("@") ? db.user.findUnique({ where: { email: l } }) : db.user.findUnique({ where: { username: l } });
+}
+
+export async function setLastLogin(db: Client, userId: string, at: Date): Promise<void> {
+  await db.user.update({ where: { id: userId }, data: { lastLoginAt: at } });
+}
+
+export async function setTotpSecret(db: Client, userId: string, secret: string | null): Promise<void> {
+  await db.user.update({ where: { id: userId }, data: { totpSecret: secret } });
+}
+
+// ---- sessions ------------------------------------------------------------------------
+
+export interface NewSession {
+  /** sha256 hex of the cookie value */
+  id: string;
+  userId: string;
+  expiresAt: Date;
+  sourceIp: string;
+  userAgent?: string;
+}
+
+export async function createSession(db: Client, s: NewSession): Promise<Session> {
+  return db.session.create({
+    data: { id: s.id, userId: s.userId, expiresAt: s.expiresAt, sourceIp: s.sourceIp.slice(0, 45), userAgent: (s.userAgent ?? "").slice(0, 255) },
+  });
+}
+
+export async function findSession(db: Client, id: string): Promise<(Session & { user: User }) | null> {
+  return db.session.findUnique({ where: { id }, include: { user: true } });
+}
+
+export async function touchSession(db: Client, id: string, at: Date, expiresAt: Date): Promise<void> {
+  await db.session.updateMany({ where: { id }, data: { lastSeenAt: at, expiresAt } });
+}
+
+export async function deleteSession(db: Client, id: string): Promise<void> {
+  await db.session.deleteMany({ where: { id } });
+}
+
+export async function deleteExpiredSessions(db: Client, now: Date): Promise<number> {
+  return (await db.session.deleteMany({ where: { expiresAt: { lt: now } } })).count;
+}
+
+// ---- API tokens ----------------------------------------------------------------------
+
+export interface NewApiToken {
+  id: string;
+  userId: string;
+  name: string;
+  scope: TokenScope;
+  /** sha256 hex of the secret part */
+  secretHash: string;
+  expiresAt?: Date | null;
+}
+
+export async function createApiToken(db: Client, t: NewApiToken): Promise<ApiToken> {
+  return db.apiToken.create({
+    data: { id: t.id, userId: t.userId, name: t.name, scope: t.scope, secretHash: t.secretHash, expiresAt: t.expiresAt ?? null },
+  });
+}
+
+export async function findApiToken(db: Client, id: string): Promise<(ApiToken & { user: User }) | null> {
+  return db.apiToken.findUnique({ where: { id }, include: { user: true } });
+}
+
+export async function listApiTokens(db: Client, userId: string): Promise<ApiToken[]> {
+  return db.apiToken.findMany({ where: { userId }, orderBy: { createdAt: "desc" } });
+}
+
+/** Deletes a token of `userId`; null when it does not exist or belongs to someone else. */
+export async function deleteApiToken(db: Client, userId: string, id: string): Promise<ApiToken | null> {
+  const t = await db.apiToken.findFirst({ where: { id, userId } });
+  if (!t) return null;
+  await db.apiToken.deleteMany({ where: { id, userId } });
+  return t;
+}
+
+export async function touchApiToken(db: Client, id: string, at: Date): Promise<void> {
+  await db.apiToken.updateMany({ where: { id }, data: { lastUsedAt: at } });
+}

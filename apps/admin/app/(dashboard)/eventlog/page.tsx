@@ -1,0 +1,14 @@
+import type { Metadata } from "next";
+import { PageHeader } from "../../components/EmptyState";
+import { EventLog } from "./EventLog";
+
+export const metadata: Metadata = { title: "Event log" };
+
+export default function EventLogPage() {
+  return (
+    <>
+      <PageHeader title="Event log" description="Who did what, when and from where: sign-ins, failed sign-ins, tokens and more." />
+      <EventLog />
+    </>
+  );
+}

@@ -1,0 +1,84 @@
+"use client";
+
+import { useState, type FormEvent } from "react";
+import { useMutation } from "@tanstack/react-query";
+import type { Profile } from "@hearth/contracts";
+import { api, ApiError, errorText } from "../../lib/client/api";
+import { Field } from "../components/Field";
+
+export function SetupForm() {
+  const [username, setUsername] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [confirm, setConfirm] = useState("");
+  const [mismatch, setMismatch] = useState(false);
+
+  const create = useMutation({
+    mutationFn: () => api<Profile>("/api/v1/setup/owner", { method: "POST", body: { username, email, password } }),
+    onSuccess: () => window.location.assign("/apps"),
+    onError: (e) => {
+      // someone else finished setup meanwhile
+      if (e instanceof ApiError && e.status === 409) window.location.assign("/login");
+    },
+  });
+
+  function submit(ev: FormEvent) {
+    ev.preventDefault();
+    if (password !== confirm) {
+      setMismatch(true);
+      return;
+    }
+    setMismatch(false);
+    create.mutate();
+  }
+
+  const err = create.error instanceof ApiError ? create.error : null;
+  const generalError = create.error && !(err && err.code === "invalid" && Array.isArray(err.details)) ? errorText(create.error) : null;
+
+  return (
+    <form onSubmit={submit} noValidate className="form">
+      {generalError ? (
+        <div className="alert alert-error" role="alert">
+          {generalError}
+        </div>
+      ) : null}
+      <Field
+        id="username"
+        label="Username"
+        autoComplete="username"
+        autoCapitalize="none"
+        spellCheck={false}
+        required
+        value={username}
+        onChange={(e) => setUsername(e.target.value.toLowerCase())}
+        hint="Lowercase letters, digits, '.', '_' and '-'."
+        error={err?.fieldError("username")}
+      />
+      <Field id="email" label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} error={err?.fieldError("email")} />
+      <Field
+        id="password"
+        label="Password"
+        type="password"
+        autoComplete="new-password"
+        required
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        hint="At least 10 characters."
+        error={err?.fieldError("password")}
+      />
+      <Field
+        id="confirm-password"
+        label="Confirm password"
+        type="password"
+        autoComplete="new-password"
+        required
+        value={confirm}
+        onChange={(e) => setConfirm(e.target.value)}
+        error={mismatch ? "The passwords do not match." : undefined}
+      />
+      <button type="submit" className="btn btn-primary btn-block" disabled={create.isPending}>
+        {create.isPending ? "Creating account…" : "Create owner account"}
+      </button>
+    </form>
+  );
+}

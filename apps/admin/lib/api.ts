@@ -1,0 +1,217 @@
+import type { z } from "zod";
+import { HearthError, MAX_JSON_BODY_BYTES, toHearthError, type UserRole } from "@hearth/contracts";
+import type { Logger } from "./logger";
+import type { AdminContext } from "./server/context";
+import type { AuthOutcome, Principal } from "./server/auth";
+import { checkCsrf, isSafeMethod, type AuthKind } from "./csrf";
+import { errorResponse, sourceIpOf } from "./http";
+import { SESSION_COOKIE, cookieValue } from "./tokens";
+
+/**
+ * The one wrapper every API route goes through. In order: CSRF, authentication (session
+ * cookie or bearer token), role and token scope, query and JSON body validation, the
+ * handler, and mapping of every thrown value to `{ error: { code, message, details? } }`.
+ */
+export type AuthMode = "required" | "optional" | "none";
+
+export interface RouteOptions<B extends z.ZodType | undefined, Q extends z.ZodType | undefined> {
+  /** default "required" */
+  auth?: AuthMode;
+  /** roles allowed (default: any logged-in user) */
+  roles?: readonly UserRole[];
+  /** refuse API tokens (e.g. changing two-factor settings needs a browser session) */
+  sessionOnly?: boolean;
+  body?: B;
+  query?: Q;
+}
+
+export interface RouteCtx<B, Q, P extends boolean> {
+  req: Request;
+  app: AdminContext;
+  params: Record<string, string>;
+  ip: string;
+  userAgent: string;
+  principal: P extends true ? Principal : Principal | null;
+  body: B;
+  query: Q;
+  log: Logger;
+}
+
+export interface RouteDeps {
+  context(): Promise<AdminContext>;
+  authenticate(app: AdminContext, headers: Headers): Promise<AuthOutcome>;
+}
+
+type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
+type NextRouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
+export type RouteHandler = (req: Request, ctx: NextRouteContext) => Promise<Response>;
+
+/** Zod issues as they appear in `details`. */
+export function issuesOf(error: z.ZodError): { path: (string | number)[]; code: string; message: string }[] {
+  return error.issues.map((i) => ({
+    path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)),
+    code: i.code,
+    message: i.message,
+  }));
+}
+
+export function invalid(message: string, error?: z.ZodError): HearthError {
+  return new HearthError("invalid", message, error ? { details: issuesOf(error) } : {});
+}
+
+/**
+ * toHearthError that also recognises a HearthError from another copy of @hearth/contracts
+ * (Next bundles the instrumentation hook and each route separately).
+ */
+export function asHearthError(e: unknown): HearthError {
+  return toHearthError(e);
+}
+
+function isJsonContentType(ct: string | null): boolean {
+  if (!ct) return false;
+  const mime = ct.split(";")[0]!.trim().toLowerCase();
+  return mime === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(mime);
+}
+
+/** Reads the body as text, refusing more than `limit` bytes without buffering the rest. */
+export async function readBodyLimited(req: Request, limit: number = MAX_JSON_BODY_BYTES): Promise<string> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) throw new HearthError("invalid", `Request body is larger than ${limit} bytes`);
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new HearthError("invalid", `Request body is larger than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export async function parseJsonBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+  if (!isJsonContentType(req.headers.get("content-type"))) throw new HearthError("invalid", "Content-Type must be application/json");
+  const text = await readBodyLimited(req);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new HearthError("invalid", "Request body is not valid JSON");
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) throw invalid("Request body is invalid", r.error);
+  return r.data;
+}
+
+export function parseQuery<S extends z.ZodType>(url: URL, schema: S): z.infer<S> {
+  const raw: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) raw[k] = v;
+  const r = schema.safeParse(raw);
+  if (!r.success) throw invalid("Query parameters are invalid", r.error);
+  return r.data;
+}
+
+function authKindOf(headers: Headers, mode: AuthMode): AuthKind {
+  if (headers.get("authorization") !== null) return "bearer";
+  if (mode !== "none" && cookieValue(headers.get("cookie"), SESSION_COOKIE) !== null) return "cookie";
+  return "none";
+}
+
+function flatParams(p: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join("/") : v;
+  return out;
+}
+
+function withHeaders(res: Response, extra: [string, string][]): Response {
+  if (extra.length === 0) return res;
+  try {
+    for (const [k, v] of extra) res.headers.append(k, v);
+    return res;
+  } catch {
+    // immutable headers (e.g. a fetched Response): copy
+    const h = new Headers(res.headers);
+    for (const [k, v] of extra) h.append(k, v);
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: h });
+  }
+}
+
+export function makeRoute(deps: RouteDeps) {
+  function route<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
+    opts: RouteOptions<B, Q> & { auth: "optional" | "none" },
+    handler: (ctx: RouteCtx<Infer<B>, Infer<Q>, false>) => Promise<Response>,
+  ): RouteHandler;
+  function route<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
+    opts: RouteOptions<B, Q> & { auth?: "required" },
+    handler: (ctx: RouteCtx<Infer<B>, Infer<Q>, true>) => Promise<Response>,
+  ): RouteHandler;
+  function route(opts: RouteOptions<z.ZodType | undefined, z.ZodType | undefined>, handler: (ctx: RouteCtx<unknown, unknown, boolean>) => Promise<Response>): RouteHandler {
+    const mode: AuthMode = opts.auth ?? "required";
+    return async (req, nextCtx) => {
+      const started = performance.now();
+      const url = new URL(req.url);
+      const ip = sourceIpOf(req.headers);
+      let log: Logger | undefined;
+      let userId: string | undefined;
+      let res: Response;
+      try {
+        const app = await deps.context();
+        log = app.logger;
+
+        const csrf = checkCsrf({
+          method: req.method,
+          host: req.headers.get("host"),
+          origin: req.headers.get("origin"),
+          referer: req.headers.get("referer"),
+          auth: authKindOf(req.headers, mode),
+        });
+        if (!csrf.ok) throw new HearthError("forbidden", `CSRF check failed: ${csrf.reason}`);
+
+        const outcome: AuthOutcome = mode === "none" ? { principal: null } : await deps.authenticate(app, req.headers);
+        const principal = outcome.principal;
+        userId = principal?.user.id;
+        if (mode === "required" && !principal) throw new HearthError("unauthorized", "Log in first");
+        if (principal) {
+          if (principal.via === "token" && opts.sessionOnly) throw new HearthError("forbidden", "Not allowed with an API token");
+          if (principal.token?.scope === "read" && !isSafeMethod(req.method)) throw new HearthError("forbidden", "This API token is read-only");
+          if (opts.roles && !opts.roles.includes(principal.user.role)) throw new HearthError("forbidden", "You are not allowed to do this");
+        }
+
+        const query = opts.query ? parseQuery(url, opts.query) : undefined;
+        const body = opts.body ? await parseJsonBody(req, opts.body) : undefined;
+        const params = flatParams((await nextCtx?.params) ?? {});
+
+        res = await handler({
+          req,
+          app,
+          params,
+          ip,
+          userAgent: (req.headers.get("user-agent") ?? "").slice(0, 255),
+          principal,
+          body,
+          query,
+          log: app.logger.child({ path: url.pathname }),
+        });
+        const extra: [string, string][] = [];
+        if (outcome.setCookie && !res.headers.has("set-cookie")) extra.push(["set-cookie", outcome.setCookie]);
+        if (!res.headers.has("cache-control")) extra.push(["cache-control", "no-store"]);
+        res = withHeaders(res, extra);
+      } catch (e) {
+        const err = asHearthError(e);
+        if (err.code === "internal") {
+          if (log) log.error({ err: e, method: req.method, path: url.pathname }, "unhandled error");
+          else console.error("hearth admin: unhandled error", e);
+        }
+        res = errorResponse(err.status, err.toWire(), { ...err.headers, "cache-control": "no-store" });
+      }
+      log?.info({ method: req.method, path: url.pathname, status: res.status, ms: Math.round(performance.now() - started), sourceIp: ip, userId }, "request");
+      return res;
+    };
+  }
+  return route;
+}

@@ -1,0 +1,95 @@
+import http from "node:http";
+import type { IncomingMessage } from "node:http";
+import { HearthError, type BoxHealth } from "@hearth/contracts";
+
+/**
+ * admin → box over the unix socket (see packages/contracts/src/box-socket.ts). admin never
+ * changes the machine itself; it records intent in the database and wakes box.
+ */
+export interface BoxClient {
+  health(timeoutMs?: number): Promise<BoxHealth>;
+  wake(): Promise<void>;
+  /** The task's SSE stream; the caller owns (and must destroy) the returned response. */
+  streamTaskEvents(taskId: string, follow: boolean, signal?: AbortSignal): Promise<IncomingMessage>;
+}
+
+function unreachable(socketPath: string, cause: unknown): HearthError {
+  const code = (cause as NodeJS.ErrnoException)?.code ?? "error";
+  return new HearthError("external", `box is not reachable (${code})`, { cause, details: { socket: socketPath } });
+}
+
+function request(
+  socketPath: string,
+  opts: { method: string; path: string; timeoutMs?: number; signal?: AbortSignal },
+): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method: opts.method, path: opts.path, headers: { accept: "*/*" }, signal: opts.signal });
+    let timer: NodeJS.Timeout | undefined;
+    if (opts.timeoutMs !== undefined) {
+      timer = setTimeout(() => req.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })), opts.timeoutMs);
+    }
+    req.on("response", (res) => {
+      if (timer) clearTimeout(timer);
+      resolve(res);
+    });
+    req.on("error", (e) => {
+      if (timer) clearTimeout(timer);
+      reject(unreachable(socketPath, e));
+    });
+    req.end();
+  });
+}
+
+async function readBody(res: IncomingMessage, limit = 1024 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      res.destroy();
+      throw new HearthError("external", "box answered with too much data");
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export function createBoxClient(socketPath: string): BoxClient {
+  return {
+    async health(timeoutMs = 1000) {
+      const res = await request(socketPath, { method: "GET", path: "/health", timeoutMs });
+      const body = await readBody(res);
+      if (res.statusCode !== 200) throw new HearthError("external", `box health answered ${res.statusCode}`);
+      try {
+        return JSON.parse(body) as BoxHealth;
+      } catch (e) {
+        throw new HearthError("external", "box health answered junk", { cause: e });
+      }
+    },
+
+    async wake() {
+      const res = await request(socketPath, { method: "POST", path: "/wake", timeoutMs: 2000 });
+      res.resume();
+      if (res.statusCode !== 204 && res.statusCode !== 200) throw new HearthError("external", `box wake answered ${res.statusCode}`);
+    },
+
+    async streamTaskEvents(taskId, follow, signal) {
+      const path = `/tasks/${encodeURIComponent(taskId)}/events?follow=${follow ? 1 : 0}`;
+      const res = await request(socketPath, { method: "GET", path, signal });
+      if (res.statusCode === 200) return res;
+      const body = await readBody(res).catch(() => "");
+      if (res.statusCode === 404) throw new HearthError("not_found", "no such task");
+      throw new HearthError("external", `box answered ${res.statusCode}`, { details: { body: body.slice(0, 200) } });
+    },
+  };
+}
+
+/** True when box answers GET /health within `timeoutMs`. */
+export async function boxIsUp(box: BoxClient, timeoutMs = 1000): Promise<boolean> {
+  try {
+    await box.health(timeoutMs);
+    return true;
+  } catch {
+    return false;
+  }
+}

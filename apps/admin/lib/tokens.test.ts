@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import {
+  SESSION_COOKIE,
+  bearerOf,
+  clearSessionCookie,
+  cookieValue,
+  formatToken,
+  hashesEqual,
+  newApiToken,
+  newSessionSecret,
+  parseToken,
+  sessionCookie,
+  sha256Hex,
+} from "./tokens";
+
+describe("API tokens", () => {
+  it("look like hth_<uuid>_<43 base64url chars> and hash the secret", () => {
+    const t = newApiToken();
+    expect(t.token).toMatch(/^hth_[0-9a-f-]{36}_[A-Za-z0-9_-]{43}$/);
+    expect(t.secretHash).toBe(sha256Hex(t.secret));
+    expect(t.secretHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(parseToken(t.token)).toEqual({ id: t.id, secret: t.secret });
+  });
+
+  it("parse secrets that contain underscores and dashes", () => {
+    const id = "0b5e7a52-8a3e-4b8e-9a3e-2f1d3c4b5a69";
+    const secret = "ab_cd-ef_gh".padEnd(43, "_");
+    expect(parseToken(formatToken(id, secret))).toEqual({ id, secret });
+  });
+
+  it("reject anything else", () => {
+    const good = newApiToken().token;
+    for (const bad of ["", "hth_", good.slice(0, -1), `${good}x`, good.replace("hth_", "htx_"), `hth_not-a-uuid_${"a".repeat(43)}`, good.replace(/_([^_]*)$/, "_$1!")]) {
+      expect(parseToken(bad)).toBeNull();
+    }
+  });
+
+  it("are unique", () => {
+    const a = newApiToken();
+    const b = newApiToken();
+    expect(a.id).not.toBe(b.id);
+    expect(a.secret).not.toBe(b.secret);
+  });
+
+  it("compare hashes in constant time (and length-safely)", () => {
+    expect(hashesEqual(sha256Hex("a"), sha256Hex("a"))).toBe(true);
+    expect(hashesEqual(sha256Hex("a"), sha256Hex("b"))).toBe(false);
+    expect(hashesEqual("abc", "abcd")).toBe(false);
+  });
+});
+
+describe("bearerOf", () => {
+  it("extracts the credential of a Bearer header", () => {
+    expect(bearerOf("Bearer abc")).toBe("abc");
+    expect(bearerOf("bearer   abc  ")).toBe("abc");
+    expect(bearerOf("Basic abc")).toBeNull();
+    expect(bearerOf("Bearer")).toBeNull();
+    expect(bearerOf(null)).toBeNull();
+  });
+});
+
+describe("session cookie", () => {
+  it("is 256-bit random and stored as its sha256", () => {
+    const s = newSessionSecret();
+    expect(s.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(s.id).toBe(sha256Hex(s.value));
+  });
+
+  it("is HttpOnly, SameSite=Lax, Path=/, Secure when asked, 14 days", () => {
+    const now = new Date("2026-01-01T00:00:00Z");
+    const expiresAt = new Date(now.getTime() + 14 * 24 * 3600_000);
+    const c = sessionCookie("v", { secure: true, expiresAt, now });
+    expect(c).toBe(`${SESSION_COOKIE}=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=1209600; Expires=${expiresAt.toUTCString()}; Secure`);
+    expect(sessionCookie("v", { secure: false, expiresAt, now })).not.toContain("Secure");
+    expect(clearSessionCookie({ secure: false })).toContain("Max-Age=0");
+  });
+
+  it("is read from a Cookie header", () => {
+    expect(cookieValue("a=1; hearth_session=xyz; b=2", SESSION_COOKIE)).toBe("xyz");
+    expect(cookieValue("hearth_session_old=1", SESSION_COOKIE)).toBeNull();
+    expect(cookieValue("hearth_session=", SESSION_COOKIE)).toBeNull();
+    expect(cookieValue(null, SESSION_COOKIE)).toBeNull();
+  });
+});

@@ -1,0 +1,94 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+
+/**
+ * Secrets that travel: API tokens `hth_<id>_<secret>` and session cookie values. Both are
+ * 256-bit random, stored only as sha256 hex (a fast hash is enough for that much entropy).
+ */
+export const TOKEN_PREFIX = "hth_";
+const TOKEN_RE = /^hth_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+
+export function sha256Hex(s: string): string {
+  return createHash("sha256").update(s, "utf8").digest("hex");
+}
+
+export function randomSecret(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+export interface NewToken {
+  id: string;
+  secret: string;
+  /** what the user copies: hth_<id>_<secret> */
+  token: string;
+  secretHash: string;
+}
+
+export function newApiToken(): NewToken {
+  const id = randomUUID();
+  const secret = randomSecret();
+  return { id, secret, token: formatToken(id, secret), secretHash: sha256Hex(secret) };
+}
+
+export function formatToken(id: string, secret: string): string {
+  return `${TOKEN_PREFIX}${id}_${secret}`;
+}
+
+/** Splits a token into id and secret; null when it is not one of ours. */
+export function parseToken(token: string): { id: string; secret: string } | null {
+  const m = TOKEN_RE.exec(token);
+  return m ? { id: m[1]!, secret: m[2]! } : null;
+}
+
+/** Constant-time comparison of two hex digests of equal length. */
+export function hashesEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, "utf8");
+  const y = Buffer.from(b, "utf8");
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The credential carried by `Authorization: Bearer …`, if any. */
+export function bearerOf(authorization: string | null): string | null {
+  if (!authorization) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  return m ? m[1]! : null;
+}
+
+// ---- session cookie ---------------------------------------------------------------------
+
+export const SESSION_COOKIE = "hearth_session";
+export const SESSION_TTL_MS = 14 * 24 * 3600_000;
+/** A session is extended (and its cookie re-sent) at most this often. */
+export const SESSION_REFRESH_MS = 60 * 60_000;
+
+export function newSessionSecret(): { value: string; id: string } {
+  const value = randomSecret();
+  return { value, id: sha256Hex(value) };
+}
+
+/** Reads one cookie from a Cookie header. */
+export function cookieValue(header: string | null, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) {
+      const v = part.slice(eq + 1).trim();
+      return v.length > 0 ? v : null;
+    }
+  }
+  return null;
+}
+
+export function sessionCookie(value: string, opts: { secure: boolean; expiresAt: Date; now?: Date }): string {
+  const now = opts.now ?? new Date();
+  const maxAge = Math.max(0, Math.floor((opts.expiresAt.getTime() - now.getTime()) / 1000));
+  const parts = [`${SESSION_COOKIE}=${value}`, "Path=/", "HttpOnly", "SameSite=Lax", `Max-Age=${maxAge}`, `Expires=${opts.expiresAt.toUTCString()}`];
+  if (opts.secure) parts.push("Secure");
+  return parts.join("; ");
+}
+
+export function clearSessionCookie(opts: { secure: boolean }): string {
+  const parts = [`${SESSION_COOKIE}=`, "Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=0", "Expires=Thu, 01 Jan 1970 00:00:00 GMT"];
+  if (opts.secure) parts.push("Secure");
+  return parts.join("; ");
+}

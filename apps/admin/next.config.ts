@@ -1,0 +1,24 @@
+import type { NextConfig } from "next";
+
+const securityHeaders = [
+  { key: "X-Frame-Options", value: "DENY" },
+  { key: "X-Content-Type-Options", value: "nosniff" },
+  // same-origin keeps Referer on our own requests (a CSRF fallback when Origin is absent)
+  { key: "Referrer-Policy", value: "same-origin" },
+  { key: "Content-Security-Policy", value: "frame-ancestors 'none'" },
+];
+
+const nextConfig: NextConfig = {
+  poweredByHeader: false,
+  reactStrictMode: true,
+  // workspace packages ship TypeScript sources (the Prisma client imports `.ts` files)
+  transpilePackages: ["@hearth/contracts", "@hearth/db"],
+  // native or runtime-loaded code stays a plain Node require (argon2's prebuilds, Prisma's
+  // wasm query compiler loaded with dynamic import, the mariadb driver, pino)
+  serverExternalPackages: ["argon2", "@prisma/client", "@prisma/adapter-mariadb", "mariadb", "pino"],
+  async headers() {
+    return [{ source: "/:path*", headers: securityHeaders }];
+  },
+};
+
+export default nextConfig;
