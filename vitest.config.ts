@@ -1,8 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// Three projects, run in this order by test/run.sh:
+// Four projects, run in this order by test/run.sh:
 //  unit         *.test.ts beside the code: pure logic and services with fakes
 //  integration  test/integration: real MariaDB, real processes, real nginx
+//  install      test/install: setup/install.sh on this machine, then checks of what it set up
 //  e2e          test/e2e: Playwright driving Debian's Chromium against the installed Hearth
 export default defineConfig({
   test: {
@@ -22,6 +23,17 @@ export default defineConfig({
           include: ["test/integration/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // runs setup/install.sh for real (as root) and checks the installed Hearth
+          name: "install",
+          include: ["test/install/**/*.test.ts"],
+          testTimeout: 1_200_000,
+          hookTimeout: 1_200_000,
           fileParallelism: false,
         },
       },

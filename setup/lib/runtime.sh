@@ -6,7 +6,10 @@
 # the npm registry as node-linux-<arch>, so we fetch them with `npm pack` (any npm can do
 # that; Debian's `npm` package is used to bootstrap when no npm is present), plus a pinned
 # npm. Idempotent: does nothing when the pinned versions are already in place.
-set -euo pipefail
+#
+# Run it, or source it and call install_runtime. Sourcing changes no shell options, and
+# install_runtime checks each command itself, so it fails properly (returns 1) even where
+# `set -e` is off or ignored (inside `if`, `||`).
 
 HEARTH_NODE_VERSION="${HEARTH_NODE_VERSION:-24.21.0}"
 HEARTH_NPM_VERSION="${HEARTH_NPM_VERSION:-11.21.2}"
@@ -26,21 +29,39 @@ install_runtime() {
   esac
   if ! command -v npm >/dev/null 2>&1; then
     echo "hearth: bootstrapping npm from Debian to fetch the Node.js runtime"
-    apt-get install -y -q npm >/dev/null
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm </dev/null >/dev/null; then
+      echo "hearth: could not install Debian's npm (needed once to fetch the Node.js runtime)" >&2
+      return 1
+    fi
   fi
-  local tmp; tmp="$(mktemp -d)"
-  ( cd "$tmp" && npm pack --silent "node-linux-${arch}@${HEARTH_NODE_VERSION}" "npm@${HEARTH_NPM_VERSION}" >/dev/null )
-  rm -rf "$HEARTH_RUNTIME.new" && mkdir -p "$HEARTH_RUNTIME.new/lib/node_modules/npm" "$HEARTH_RUNTIME.new/bin"
-  tar xzf "$tmp/node-linux-${arch}-${HEARTH_NODE_VERSION}.tgz" -C "$HEARTH_RUNTIME.new" --strip-components=1 package/bin/node
-  tar xzf "$tmp/npm-${HEARTH_NPM_VERSION}.tgz" -C "$HEARTH_RUNTIME.new/lib/node_modules/npm" --strip-components=1
-  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$HEARTH_RUNTIME.new/bin/npm"
-  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$HEARTH_RUNTIME.new/bin/npx"
-  rm -rf "$tmp" "$HEARTH_RUNTIME.old"
-  [ -e "$HEARTH_RUNTIME" ] && mv "$HEARTH_RUNTIME" "$HEARTH_RUNTIME.old"
-  mv "$HEARTH_RUNTIME.new" "$HEARTH_RUNTIME"
+  local tmp; tmp="$(mktemp -d)" || return 1
+  if ! ( cd "$tmp" && npm pack --silent "node-linux-${arch}@${HEARTH_NODE_VERSION}" "npm@${HEARTH_NPM_VERSION}" >/dev/null ); then
+    rm -rf "$tmp"
+    echo "hearth: could not fetch node-linux-${arch}@${HEARTH_NODE_VERSION} and npm@${HEARTH_NPM_VERSION} with npm pack" >&2
+    return 1
+  fi
+  rm -rf "$HEARTH_RUNTIME.new" && mkdir -p "$HEARTH_RUNTIME.new/lib/node_modules/npm" "$HEARTH_RUNTIME.new/bin" \
+    && tar xzf "$tmp/node-linux-${arch}-${HEARTH_NODE_VERSION}.tgz" -C "$HEARTH_RUNTIME.new" --strip-components=1 package/bin/node \
+    && tar xzf "$tmp/npm-${HEARTH_NPM_VERSION}.tgz" -C "$HEARTH_RUNTIME.new/lib/node_modules/npm" --strip-components=1 \
+    && ln -s ../lib/node_modules/npm/bin/npm-cli.js "$HEARTH_RUNTIME.new/bin/npm" \
+    && ln -s ../lib/node_modules/npm/bin/npx-cli.js "$HEARTH_RUNTIME.new/bin/npx" \
+    && "$HEARTH_RUNTIME.new/bin/node" --version >/dev/null
+  local ok=$?
+  rm -rf "$tmp"
+  if [ "$ok" -ne 0 ]; then
+    rm -rf "$HEARTH_RUNTIME.new"
+    echo "hearth: could not unpack the Node.js runtime into $HEARTH_RUNTIME" >&2
+    return 1
+  fi
+  rm -rf "$HEARTH_RUNTIME.old"
+  if [ -e "$HEARTH_RUNTIME" ]; then mv "$HEARTH_RUNTIME" "$HEARTH_RUNTIME.old" || return 1; fi
+  mv "$HEARTH_RUNTIME.new" "$HEARTH_RUNTIME" || return 1
   rm -rf "$HEARTH_RUNTIME.old"
   chmod -R a+rX "$HEARTH_RUNTIME"
   echo "hearth: Node.js $("$HEARTH_RUNTIME/bin/node" --version), npm $("$HEARTH_RUNTIME/bin/npm" --version) in $HEARTH_RUNTIME"
 }
 
-if [ "${BASH_SOURCE[0]}" = "$0" ]; then install_runtime; fi
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  install_runtime
+fi

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# supervise.sh NAME USER[+GROUP,...] WORKDIR CMD [ARGS...]
+#
+# Hearth's stand-in for systemd on machines where systemd is not PID 1 (containers, CI
+# microVMs). Runs CMD as USER with USER's primary group and exactly the supplementary
+# groups after '+' (none without it; like SupplementaryGroups= in a unit) in WORKDIR with a clean
+# environment plus /etc/hearth/hearth.env (read again at every start), and restarts it
+# whenever it exits, like Restart=always. The service runs in a process group of its own
+# so stopping kills everything it started, like KillMode=control-group.
+#
+#   /run/hearth/NAME.supervisor.pid   this loop          (SIGTERM: stop the service, exit)
+#   /run/hearth/NAME.pid              the service itself
+#   stdout/stderr                     whatever the caller gave (install.sh: /var/log/hearth/NAME.log)
+set -uo pipefail
+
+if [ $# -lt 4 ]; then
+  echo "usage: supervise.sh NAME USER WORKDIR CMD [ARGS...]" >&2
+  exit 2
+fi
+name="$1" user="${2%%+*}" workdir="$3"
+extra_groups=""
+case "$2" in *+*) extra_groups="${2#*+}" ;; esac
+if [ -n "$extra_groups" ]; then group_args=(--groups="$extra_groups"); else group_args=(--clear-groups); fi
+shift 3
+run_dir=/run/hearth
+env_file=/etc/hearth/hearth.env
+pid_file="$run_dir/$name.pid"
+sup_file="$run_dir/$name.supervisor.pid"
+path="/opt/hearth/runtime/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+log() { printf '%s supervise[%s]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$name" "$*"; }
+
+echo $$ >"$sup_file"
+child=""
+
+stop() {
+  trap - TERM INT HUP
+  if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
+    log "stopping $name (pid $child)"
+    kill -TERM -- "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null
+    # wait (which also reaps it: a zombie would still answer kill -0) at most 10s
+    (
+      sleep 10
+      if kill -0 -- "-$child" 2>/dev/null; then
+        log "$name did not stop within 10s; killing it"
+        kill -KILL -- "-$child" 2>/dev/null
+      fi
+    ) &
+    killer=$!
+    wait "$child" 2>/dev/null
+    kill "$killer" 2>/dev/null
+    # whatever it started and left behind in its process group
+    kill -KILL -- "-$child" 2>/dev/null || true
+  fi
+  rm -f "$pid_file" "$sup_file"
+  exit 0
+}
+trap stop TERM INT HUP
+
+delay=1
+while :; do
+  envs=("PATH=$path" "LANG=C.UTF-8")
+  if [ "$user" != root ]; then
+    home="$(getent passwd "$user" | cut -d: -f6)"
+    envs+=("HOME=${home:-/}" "USER=$user" "LOGNAME=$user")
+  else
+    envs+=("HOME=/root")
+  fi
+  if [ -r "$env_file" ] && [ "$user" != root ]; then
+    while IFS= read -r line || [ -n "$line" ]; do
+      case "$line" in '' | '#'*) continue ;; *=*) envs+=("$line") ;; esac
+    done <"$env_file"
+  fi
+  started=$(date +%s)
+  log "starting: $*"
+  if [ "$user" = root ]; then
+    (cd "$workdir" && exec setsid env -i "${envs[@]}" "$@") &
+  else
+    (cd "$workdir" && exec setsid setpriv --reuid="$user" --regid="$user" "${group_args[@]}" --inh-caps=-all \
+      env -i "${envs[@]}" "$@") &
+  fi
+  child=$!
+  echo "$child" >"$pid_file"
+  wait "$child"
+  rc=$?
+  ran=$(($(date +%s) - started))
+  # a service that keeps dying at once is restarted less and less often (at most every 30s)
+  if [ "$ran" -ge 30 ]; then delay=1; elif [ "$delay" -lt 30 ]; then delay=$((delay * 2)); fi
+  log "$name exited with status $rc after ${ran}s; restarting in ${delay}s"
+  kill -KILL -- "-$child" 2>/dev/null || true
+  child=""
+  rm -f "$pid_file"
+  sleep "$delay" &
+  wait $! || true
+done

@@ -1,0 +1,373 @@
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import path from "node:path";
+import mariadb from "mariadb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * Runs setup/install.sh for real on this machine (as root; on CI and the dev machines
+ * systemd is not PID 1, so this is the supervisor path), then checks what it set up from
+ * the outside: nginx with TLS verified against the generated certificate, the redirect,
+ * file modes, sudoers, who the processes run as, the box socket. Then runs it again: it
+ * must succeed, keep the database password and be quick. test/run.sh builds and runs the
+ * e2e project after this one, against the Hearth installed here.
+ */
+const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
+const INSTALL_SH = path.join(REPO_ROOT, "setup/install.sh");
+const RESULTS = path.join(REPO_ROOT, "test-results");
+const ENV_FILE = "/etc/hearth/hearth.env";
+const CERT = "/etc/hearth/tls/dashboard.crt";
+const SUDOERS = "/etc/sudoers.d/hearth";
+const RUN_DIR = "/run/hearth";
+const SYSTEMD = existsSync("/run/systemd/system") && process.env.HEARTH_INIT !== "direct";
+
+interface InstallRun {
+  code: number | null;
+  output: string;
+  seconds: number;
+}
+
+/** Runs install.sh with no stdin, like CI; its output goes to test-results/install-run-N.log. */
+function runInstall(n: number): Promise<InstallRun> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [INSTALL_SH], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: process.env });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("error", reject);
+    let exited: number | null | undefined;
+    const finish = () => {
+      const seconds = (Date.now() - started) / 1000;
+      mkdirSync(RESULTS, { recursive: true });
+      writeFileSync(path.join(RESULTS, `install-run-${n}.log`), output);
+      console.log(`--- install.sh run ${n}: exit ${exited}, ${seconds.toFixed(1)}s ---\n${output}`);
+      resolve({ code: exited ?? null, output, seconds });
+    };
+    // 'close' waits for every holder of the pipes; a daemon that kept them open would hang
+    // us, so after 'exit' give the output 3s to drain and go on
+    child.on("exit", (code) => {
+      exited = code;
+      const t = setTimeout(finish, 3000);
+      child.on("close", () => {
+        clearTimeout(t);
+        finish();
+      });
+    });
+  });
+}
+
+/** A fingerprint of the build's inputs in the checkout (paths and mtimes). */
+function sourcesFingerprint(): string {
+  return execFileSync(
+    "find",
+    ["package-lock.json", "apps", "packages", "prisma", "(", "-name", "node_modules", "-o", "-name", ".next", "-o", "-name", "dist",
+      "-o", "-name", "generated", "-o", "-name", "next-env.d.ts", "-o", "-name", "*.tsbuildinfo", ")", "-prune",
+      "-o", "-type", "f", "-printf", "%T@ %p\n"],
+    { cwd: REPO_ROOT, encoding: "utf8" },
+  );
+}
+
+function envValue(key: string): string {
+  const line = readFileSync(ENV_FILE, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${key}=`));
+  if (!line) throw new Error(`${key} missing from ${ENV_FILE}`);
+  return line.slice(key.length + 1);
+}
+
+function dbPassword(): string {
+  return decodeURIComponent(new URL(envValue("HEARTH_DATABASE_URL")).password);
+}
+
+interface Response {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function get(url: string, opts: https.RequestOptions = {}): Promise<Response> {
+  const mod = url.startsWith("https:") ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, { method: "GET", timeout: 10_000, ...opts }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`timeout: ${url}`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** GET with TLS verified against the installer's self-signed certificate (no -k). */
+function getVerified(url: string): Promise<Response> {
+  return get(url, { ca: readFileSync(CERT), rejectUnauthorized: true });
+}
+
+async function waitForStatus(timeoutMs = 60_000): Promise<Response> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const r = await getVerified("https://127.0.0.1/api/v1/status");
+      if (r.status === 200) return r;
+      last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`status did not answer within ${timeoutMs}ms: ${String(last)}`);
+}
+
+function idOf(flag: "-u" | "-g", name: string): number {
+  return Number(execFileSync("id", [flag, name], { encoding: "utf8" }).trim());
+}
+
+function gidOfGroup(name: string): number {
+  return Number(execFileSync("getent", ["group", name], { encoding: "utf8" }).split(":")[2]);
+}
+
+/** The main pid of a service: systemd's MainPID, or the supervisor's pid file. */
+function pidOf(service: "box" | "admin"): number {
+  if (SYSTEMD) {
+    const out = execFileSync("systemctl", ["show", "-p", "MainPID", "--value", `hearth-${service}.service`], { encoding: "utf8" });
+    return Number(out.trim());
+  }
+  return Number(readFileSync(path.join(RUN_DIR, `${service}.pid`), "utf8").trim());
+}
+
+/** Real uid, gid and supplementary groups of a running process. */
+function credentialsOf(pid: number): { uid: number; gid: number; groups: number[] } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (name: string) => (status.match(new RegExp(`^${name}:\\s*(.*)$`, "m"))?.[1] ?? "").trim().split(/\s+/);
+  return { uid: Number(field("Uid")[0]), gid: Number(field("Gid")[0]), groups: field("Groups").filter(Boolean).map(Number) };
+}
+
+async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const v = fn();
+      if (v !== undefined) return v;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () => {
+  let first: InstallRun;
+  let passwordAfterFirst: string;
+  let sourcesAtFirst: string;
+
+  beforeAll(async () => {
+    sourcesAtFirst = sourcesFingerprint();
+    first = await runInstall(1);
+    if (first.code === 0) passwordAfterFirst = dbPassword();
+  });
+
+  it("installs and reports the dashboard's address", () => {
+    expect(first.code, first.output.slice(-3000)).toBe(0);
+    expect(first.output).toMatch(/^Hearth is ready: https:\/\/[0-9a-f.:]+\/$/m);
+    console.log(`first install: ${first.seconds.toFixed(1)}s`);
+  });
+
+  it("answers /api/v1/status through nginx over TLS that verifies against the generated certificate", async () => {
+    const r = await waitForStatus();
+    expect(r.status).toBe(200);
+    const body = JSON.parse(r.body) as { version: unknown; setupDone: unknown; box: unknown };
+    expect(typeof body.version).toBe("string");
+    expect(typeof body.setupDone).toBe("boolean");
+    expect(body).toHaveProperty("box");
+    expect(r.headers["strict-transport-security"]).toMatch(/max-age=\d+/);
+    expect(r.headers["x-content-type-options"]).toBe("nosniff");
+    // and the certificate really is checked: without it as a CA the same request fails
+    await expect(get("https://127.0.0.1/api/v1/status", { rejectUnauthorized: true })).rejects.toThrow(/self[- ]signed|certificate/i);
+  });
+
+  it("made the certificate for the server's IP and localhost", () => {
+    const text = execFileSync("openssl", ["x509", "-noout", "-text", "-in", CERT], { encoding: "utf8" });
+    const ip = first.output.match(/^Hearth is ready: https:\/\/([^/]+)\/$/m)?.[1];
+    expect(ip).toBeTruthy();
+    expect(text).toContain(`IP Address:${ip}`);
+    expect(text).toContain("DNS:localhost");
+    expect(text).toMatch(new RegExp(`Subject: CN ?= ?${ip!.replace(/\./g, "\\.")}`));
+  });
+
+  it("redirects http:// to https://", async () => {
+    const r = await get("http://127.0.0.1/api/v1/status?x=1");
+    expect(r.status).toBe(301);
+    expect(r.headers.location).toBe("https://127.0.0.1/api/v1/status?x=1");
+  });
+
+  it("keeps the env file 0640 root:hearth and the password out of the output", () => {
+    const st = statSync(ENV_FILE);
+    expect((st.mode & 0o777).toString(8)).toBe("640");
+    expect(st.uid).toBe(0);
+    expect(st.gid).toBe(gidOfGroup("hearth"));
+    expect(first.output).not.toContain(dbPassword());
+    for (const key of ["HEARTH_DATA_DIR", "HEARTH_BOX_SOCKET", "HEARTH_SOCKET_GROUP", "HEARTH_LOG_LEVEL", "HEARTH_MIGRATIONS_DIR"]) {
+      expect(envValue(key)).not.toBe("");
+    }
+    expect(envValue("HEARTH_BOX_SOCKET")).toBe("/run/hearth/box.sock");
+  });
+
+  it("created the folders with the documented owners and modes", () => {
+    const hearthUid = idOf("-u", "hearth");
+    const hearthGid = gidOfGroup("hearth");
+    const expectDir = (p: string, uid: number, gid: number, mode: number) => {
+      const st = statSync(p);
+      expect(st.isDirectory(), p).toBe(true);
+      expect([p, st.uid, st.gid, (st.mode & 0o777).toString(8)]).toEqual([p, uid, gid, mode.toString(8)]);
+    };
+    expectDir("/var/lib/hearth", hearthUid, hearthGid, 0o750);
+    expectDir("/run/hearth", hearthUid, hearthGid, 0o750);
+    expectDir("/etc/hearth", 0, hearthGid, 0o750);
+    expectDir("/opt/hearth/app", 0, 0, 0o755);
+    const passwd = execFileSync("getent", ["passwd", "hearth"], { encoding: "utf8" }).trim().split(":");
+    expect(passwd[5]).toBe("/var/lib/hearth");
+    expect(passwd[6]).toMatch(/nologin$/);
+    // docker group membership is root-equivalent: only the box process gets it, not the user
+    expect(execFileSync("id", ["-nG", "hearth"], { encoding: "utf8" }).trim().split(" ")).not.toContain("docker");
+    // the code is not in the copy's way: no .git, and the hearth user can read it
+    expect(existsSync("/opt/hearth/app/.git")).toBe(false);
+    const r = spawnSync("runuser", ["-u", "hearth", "--", "cat", "/opt/hearth/app/package.json"]);
+    expect(r.status).toBe(0);
+  });
+
+  it("installs a sudoers file that validates and allows only the helpers", () => {
+    const check = spawnSync("visudo", ["-cf", SUDOERS], { encoding: "utf8" });
+    expect(check.status, check.stderr + check.stdout).toBe(0);
+    const st = statSync(SUDOERS);
+    expect((st.mode & 0o777).toString(8)).toBe("440");
+    expect(st.uid).toBe(0);
+    const allowed = spawnSync("runuser", ["-u", "hearth", "--", "sudo", "-n", "/opt/hearth/app/setup/sudo/reload-nginx.sh"], {
+      encoding: "utf8",
+    });
+    expect(allowed.status, allowed.stderr).toBe(0);
+    const denied = spawnSync("runuser", ["-u", "hearth", "--", "sudo", "-n", "/bin/true"], { encoding: "utf8" });
+    expect(denied.status).not.toBe(0);
+    const helper = statSync("/opt/hearth/app/setup/sudo/reload-nginx.sh");
+    expect(helper.uid).toBe(0);
+    expect(helper.mode & 0o022).toBe(0);
+  });
+
+  it("runs box and admin as the hearth user; only box may use Docker", () => {
+    const hearthUid = idOf("-u", "hearth");
+    const hearthGid = gidOfGroup("hearth");
+    const box = credentialsOf(pidOf("box"));
+    const admin = credentialsOf(pidOf("admin"));
+    expect(box.uid).toBe(hearthUid);
+    expect(box.gid).toBe(hearthGid);
+    expect(box.groups).toContain(gidOfGroup("docker"));
+    expect(admin.uid).toBe(hearthUid);
+    expect(admin.gid).toBe(hearthGid);
+    expect(admin.groups).not.toContain(gidOfGroup("docker"));
+    // and so admin's user cannot talk to the Docker daemon
+    const r = spawnSync("setpriv", ["--reuid=hearth", "--regid=hearth", "--clear-groups", "curl", "-s", "--unix-socket", "/var/run/docker.sock", "http://d/_ping"], { encoding: "utf8" });
+    expect(r.stdout).not.toBe("OK");
+  });
+
+  it("has box's socket at /run/hearth/box.sock, 0660 group hearth", async () => {
+    const st = await waitFor("box.sock", () => {
+      const s = statSync("/run/hearth/box.sock");
+      return s.isSocket() ? s : undefined;
+    });
+    expect((st.mode & 0o777).toString(8)).toBe("660");
+    expect(st.gid).toBe(gidOfGroup("hearth"));
+  });
+
+  it("applied every migration to the hearth database, reachable with the env file's URL", async () => {
+    const url = new URL(envValue("HEARTH_DATABASE_URL"));
+    const conn = await mariadb.createConnection({
+      host: url.hostname,
+      port: Number(url.port || 3306),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: url.pathname.slice(1),
+    });
+    try {
+      const rows: { migration_name: string }[] = await conn.query(
+        "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
+      );
+      const expected = readdirSync(path.join(REPO_ROOT, "prisma/migrations"), { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
+      expect(rows.map((r) => r.migration_name).sort()).toEqual(expected);
+    } finally {
+      await conn.end();
+    }
+  });
+
+  it.skipIf(SYSTEMD)("restarts box when it dies (the supervisor's Restart=always)", async () => {
+    const before = pidOf("box");
+    process.kill(before, "SIGKILL");
+    const after = await waitFor("a new box process", () => {
+      const p = pidOf("box");
+      return p !== before && credentialsOf(p).uid === idOf("-u", "hearth") ? p : undefined;
+    });
+    expect(after).not.toBe(before);
+    await waitFor("box.sock again", () => (statSync("/run/hearth/box.sock").isSocket() ? true : undefined));
+    const r = await waitForStatus();
+    expect(r.status).toBe(200);
+  });
+
+  describe("a second run", () => {
+    let second: InstallRun;
+    let sourcesChanged: boolean;
+
+    beforeAll(async () => {
+      // on a machine where people edit the checkout meanwhile, a rebuild is right
+      sourcesChanged = sourcesFingerprint() !== sourcesAtFirst;
+      second = await runInstall(2);
+    });
+
+    afterAll(() => {
+      console.log(`install.sh durations: first run ${first?.seconds.toFixed(1)}s, second run ${second?.seconds.toFixed(1)}s`);
+    });
+
+    it("succeeds, stops the previous services and reuses what is there", () => {
+      expect(second.code, second.output.slice(-3000)).toBe(0);
+      expect(second.output).toMatch(/^Hearth is ready: /m);
+      expect(second.output).toContain("package-lock.json unchanged");
+      if (!sourcesChanged) expect(second.output).toContain("sources unchanged since the last build");
+      expect(second.output).toContain("database password kept");
+      expect(second.output).toContain("certificate for");
+      if (!SYSTEMD) expect(second.output).toMatch(/stopped the previous box/);
+      console.log(`second install: ${second.seconds.toFixed(1)}s (first: ${first.seconds.toFixed(1)}s)`);
+    });
+
+    it("keeps the database password", () => {
+      expect(dbPassword()).toBe(passwordAfterFirst);
+    });
+
+    it("still answers /api/v1/status", async () => {
+      const r = await waitForStatus();
+      expect(r.status).toBe(200);
+    });
+
+    it("left one box and one admin running", () => {
+      if (SYSTEMD) return;
+      // processes of containers on this machine show up too: count only ours
+      const ourPidNs = readlinkSync("/proc/self/ns/pid");
+      const inOurNs = (pid: string) => {
+        try {
+          return readlinkSync(`/proc/${pid}/ns/pid`) === ourPidNs;
+        } catch {
+          return false;
+        }
+      };
+      for (const s of ["box", "admin"] as const) {
+        const sups = execFileSync("pgrep", ["-f", `supervise.sh ${s} `], { encoding: "utf8" }).trim().split("\n").filter(inOurNs);
+        expect(sups, `${s} supervisors`).toHaveLength(1);
+      }
+    });
+  });
+});

@@ -1,0 +1,106 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * `systemd-analyze verify` on systemd/*.{service,target}. It works without systemd as PID 1
+ * (CI and the dev machines run none). It checks that ExecStart's program exists, so the
+ * units are copied to a temporary folder with the runtime's node replaced by the node
+ * running this test; everything else is verified as written.
+ */
+const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
+const UNITS = ["hearth.target", "hearth-box.service", "hearth-admin.service"];
+const RUNTIME_NODE = "/opt/hearth/runtime/bin/node";
+
+function verify(dir: string, units: string[]) {
+  const r = spawnSync("systemd-analyze", ["verify", ...units.map((u) => path.join(dir, u))], {
+    encoding: "utf8",
+    cwd: dir,
+    env: { ...process.env, SYSTEMD_LOG_COLOR: "0" },
+  });
+  if (r.error) throw new Error(`systemd-analyze could not run (apt-get install systemd): ${r.error.message}`);
+  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
+}
+
+function directives(unit: string): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const raw of readFileSync(path.join(REPO_ROOT, "systemd", unit), "utf8").split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#") || line.startsWith("[")) continue;
+    const i = line.indexOf("=");
+    const k = line.slice(0, i);
+    m.set(k, [...(m.get(k) ?? []), line.slice(i + 1)]);
+  }
+  return m;
+}
+
+describe("systemd units", () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "hearth-units-"));
+    for (const u of UNITS) {
+      const text = readFileSync(path.join(REPO_ROOT, "systemd", u), "utf8").replaceAll(RUNTIME_NODE, process.execPath);
+      writeFileSync(path.join(dir, u), text);
+    }
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("pass systemd-analyze verify with no warnings", () => {
+    const r = verify(dir, UNITS);
+    expect(r.output).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  it("verify really checks them: a broken copy is reported", () => {
+    const broken = readFileSync(path.join(dir, "hearth-box.service"), "utf8")
+      .replace("Restart=always", "Restart=sometimes")
+      .replace(process.execPath, "/nonexistent/node");
+    writeFileSync(path.join(dir, "broken-box.service"), broken);
+    const r = verify(dir, ["broken-box.service"]);
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/restart/i);
+    expect(r.output).toMatch(/nonexistent/);
+  });
+
+  it("run box as documented: user hearth, Restart=always, control-group kill, env file, /run/hearth", () => {
+    const box = directives("hearth-box.service");
+    expect(box.get("User")).toEqual(["hearth"]);
+    expect(box.get("Group")).toEqual(["hearth"]);
+    expect(box.get("SupplementaryGroups")).toEqual(["docker"]);
+    expect(box.get("Restart")).toEqual(["always"]);
+    expect(box.get("KillMode")).toEqual(["control-group"]);
+    expect(box.get("EnvironmentFile")).toEqual(["/etc/hearth/hearth.env"]);
+    expect(box.get("RuntimeDirectory")).toEqual(["hearth"]);
+    expect(box.get("ExecStart")).toEqual([`${RUNTIME_NODE} /opt/hearth/app/apps/box/dist/main.mjs`]);
+    // sudo helpers need setuid: no NoNewPrivileges on box
+    expect(box.has("NoNewPrivileges")).toBe(false);
+  });
+
+  it("run admin as documented: user hearth, next start on 127.0.0.1:3000, production", () => {
+    const admin = directives("hearth-admin.service");
+    expect(admin.get("User")).toEqual(["hearth"]);
+    expect(admin.get("Restart")).toEqual(["always"]);
+    expect(admin.get("EnvironmentFile")).toEqual(["/etc/hearth/hearth.env"]);
+    expect(admin.get("Environment")).toContain("NODE_ENV=production");
+    expect(admin.get("WorkingDirectory")).toEqual(["/opt/hearth/app/apps/admin"]);
+    expect(admin.get("ExecStart")).toEqual([
+      `${RUNTIME_NODE} /opt/hearth/app/node_modules/next/dist/bin/next start -H 127.0.0.1 -p 3000`,
+    ]);
+  });
+
+  it("group both under hearth.target", () => {
+    const target = directives("hearth.target");
+    expect(target.get("Wants")?.join(" ").split(/\s+/).sort()).toEqual(["hearth-admin.service", "hearth-box.service"]);
+    expect(target.get("WantedBy")).toEqual(["multi-user.target"]);
+    for (const u of ["hearth-box.service", "hearth-admin.service"]) {
+      expect(directives(u).get("WantedBy")).toEqual(["hearth.target"]);
+      expect(directives(u).get("PartOf")).toEqual(["hearth.target"]);
+    }
+  });
+});
