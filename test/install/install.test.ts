@@ -63,7 +63,8 @@ function runInstall(n: number): Promise<InstallRun> {
 function sourcesFingerprint(): string {
   return execFileSync(
     "find",
-    ["package-lock.json", "apps", "packages", "prisma", "(", "-name", "node_modules", "-o", "-name", ".next", "-o", "-name", "dist",
+    // the same inputs as install.sh's build_key
+    ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.base.json", "prisma.config.ts", "apps", "packages", "prisma", "(", "-name", "node_modules", "-o", "-name", ".next", "-o", "-name", "dist",
       "-o", "-name", "generated", "-o", "-name", "next-env.d.ts", "-o", "-name", "*.tsbuildinfo", ")", "-prune",
       "-o", "-type", "f", "-printf", "%T@ %p\n"],
     { cwd: REPO_ROOT, encoding: "utf8" },
