@@ -296,6 +296,15 @@ describe("login", () => {
     expect((await login(OWNER.username, OWNER.password, "10.1.0.2")).status).toBe(200);
   });
 
+  it("parallel wrong passwords cannot slip past the throttle", async () => {
+    const ip = "10.3.0.1";
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => login(OWNER.username, `parallel wrong ${i}`, ip)));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(7);
+    expect(await t.db.event.count({ where: { action: "user.login_failed", sourceIp: ip } })).toBe(5);
+  });
+
   it("caps one IP at 20 failures across usernames (password spraying)", async () => {
     const ip = "10.2.0.1";
     for (let i = 0; i < 20; i++) expect((await login(`user${i}`, "spray password", ip)).status).toBe(401);

@@ -1,4 +1,4 @@
-import type { EventView, Profile, TaskView, TokenView } from "@hearth/contracts";
+import type { EventView, Profile, TokenView } from "@hearth/contracts";
 
 /** Database rows → wire shapes (contracts/api.ts). */
 type UserLike = { id: string; username: string; email: string; displayName: string; role: "owner" | "admin" | "user"; totpSecret: string | null };
@@ -22,33 +22,4 @@ export function tokenViewOf(t: { id: string; name: string; scope: "read" | "read
 
 export function eventViewOf(e: { id: bigint; action: string; actorId: string | null; actorName: string; sourceIp: string; target: string; data: unknown; createdAt: Date }): EventView {
   return { id: e.id.toString(), action: e.action, actorId: e.actorId, actorName: e.actorName, sourceIp: e.sourceIp, target: e.target, data: e.data ?? null, createdAt: e.createdAt.toISOString() };
-}
-
-export function taskViewOf(t: {
-  id: string;
-  type: string;
-  appId: string | null;
-  state: TaskView["state"];
-  percent: number;
-  message: string;
-  errorCode: string | null;
-  errorMessage: string | null;
-  attempts: number;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-}): TaskView {
-  return {
-    id: t.id,
-    type: t.type,
-    appId: t.appId,
-    state: t.state,
-    percent: t.percent,
-    message: t.message,
-    error: t.errorCode ? { code: t.errorCode, message: t.errorMessage ?? "" } : null,
-    attempts: t.attempts,
-    createdAt: t.createdAt.toISOString(),
-    startedAt: iso(t.startedAt),
-    finishedAt: iso(t.finishedAt),
-  };
 }

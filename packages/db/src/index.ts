@@ -1,5 +1,6 @@
 export * from "./client";
 export * from "./migrator";
+export * from "./locks";
 export * from "./repos/auth";
 export * from "./repos/events";
 export * from "./repos/settings";

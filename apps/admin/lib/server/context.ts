@@ -1,4 +1,4 @@
-import { createDb, deleteExpiredSessions, migrate, type Db } from "@hearth/db";
+import { createDb, createNamedLocks, deleteExpiredSessions, migrate, type Db, type NamedLocks } from "@hearth/db";
 import { loadConfig, type AdminConfig } from "../config";
 import { createLogger, type Logger } from "../logger";
 import { dummyHash } from "../passwords";
@@ -14,6 +14,8 @@ export interface AdminContext {
   config: AdminConfig;
   logger: Logger;
   db: Db;
+  /** MySQL named locks, on a small pool of their own */
+  locks: NamedLocks;
 }
 
 interface State {
@@ -31,7 +33,7 @@ function create(): AdminContext {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const db = createDb(config.databaseUrl, { connectionLimit: 10 });
-  return { config, logger, db };
+  return { config, logger, db, locks: createNamedLocks(config.databaseUrl) };
 }
 
 /** Builds the context and applies migrations; runs once per process. */

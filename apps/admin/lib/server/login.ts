@@ -46,6 +46,16 @@ export async function login(
   req: LoginRequest,
   meta: { sourceIp: string; userAgent: string; now?: Date },
 ): Promise<{ user: User; setCookie: string }> {
+  // Attempts from one IP run one at a time (check → verify → record), so parallel requests
+  // cannot all pass the throttle before any failure is recorded. Different IPs don't wait.
+  return app.locks.run(`hearth.login:${meta.sourceIp}`, { waitSeconds: 20 }, () => loginLocked(app, req, meta));
+}
+
+async function loginLocked(
+  app: AdminContext,
+  req: LoginRequest,
+  meta: { sourceIp: string; userAgent: string; now?: Date },
+): Promise<{ user: User; setCookie: string }> {
   const now = meta.now ?? new Date();
   const typed = req.username.trim().toLowerCase().slice(0, 255);
   // one throttle key per account, whether it is named by username or by email

@@ -1,7 +1,7 @@
 import { HearthError, TASK_ID_PATTERN } from "@hearth/contracts";
+import { toTaskView } from "@hearth/db";
 import { route } from "../../../../../lib/server/route";
 import { json } from "../../../../../lib/http";
-import { taskViewOf } from "../../../../../lib/views";
 
 export const dynamic = "force-dynamic";
 
@@ -10,5 +10,5 @@ export const GET = route({ roles: ["owner", "admin"] }, async ({ app, params }) 
   const id = params.id ?? "";
   const task = TASK_ID_PATTERN.test(id) ? await app.db.task.findUnique({ where: { id } }) : null;
   if (!task) throw new HearthError("not_found", "No such task");
-  return json(taskViewOf(task));
+  return json(toTaskView(task));
 });
