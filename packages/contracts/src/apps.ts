@@ -1,0 +1,129 @@
+import { z } from "zod";
+import { hearthManifest, port } from "./manifest";
+
+export const INSTALL_STATES = [
+  "pending_install",
+  "pending_configure",
+  "pending_uninstall",
+  "pending_start",
+  "pending_stop",
+  "pending_restart",
+  "installed",
+  "error",
+] as const;
+export type InstallState = (typeof INSTALL_STATES)[number];
+export const RUN_STATES = ["running", "stopped"] as const;
+export type RunState = (typeof RUN_STATES)[number];
+export const HEALTH_STATES = ["healthy", "unhealthy", "starting", "dead"] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];
+
+/** Task types that operate on one app, and the install state each puts the app in. */
+export const APP_TASK_TYPES = {
+  "app.install": "pending_install",
+  "app.configure": "pending_configure",
+  "app.uninstall": "pending_uninstall",
+  "app.start": "pending_start",
+  "app.stop": "pending_stop",
+  "app.restart": "pending_restart",
+} as const satisfies Record<string, InstallState>;
+export type AppTaskType = keyof typeof APP_TASK_TYPES;
+
+export const DOMAIN_PROVIDERS = ["manual", "wildcard", "noop"] as const;
+export type DomainProvider = (typeof DOMAIN_PROVIDERS)[number];
+
+/** A DNS name we serve: lowercase labels, no trailing dot, at least one dot. */
+export const domainName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253)
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a domain name like example.com");
+
+/** One DNS label (or empty for the bare domain). `my` is the dashboard's. */
+export const subdomain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(63)
+  .regex(/^$|^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be one DNS label: letters, digits and '-'")
+  .refine((s) => s !== "my", "my is reserved for the dashboard");
+
+export const addDomainRequest = z.strictObject({
+  domain: domainName,
+  provider: z.enum(DOMAIN_PROVIDERS),
+});
+export const domainView = z.object({
+  domain: z.string(),
+  provider: z.enum(DOMAIN_PROVIDERS),
+  isDashboardDomain: z.boolean(),
+  createdAt: z.string(),
+});
+export type DomainView = z.infer<typeof domainView>;
+
+export const envVars = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "invalid environment variable name"), z.string().max(8192))
+  .refine((env) => Object.keys(env).every((k) => !k.startsWith("HEARTH_")), "HEARTH_* variables are Hearth's own")
+  .refine((env) => Object.keys(env).length <= 200, "at most 200 variables");
+
+/** ENV name from the manifest's tcpPorts → host port (null = not published). */
+export const portBindings = z.record(z.string(), port.min(1024, "host ports below 1024 are reserved").nullable());
+
+const appPlacement = {
+  subdomain,
+  domain: domainName,
+  memoryLimit: z.number().int().min(32 * 1024 * 1024).max(64 * 1024 * 1024 * 1024).optional(),
+  env: envVars.optional(),
+  portBindings: portBindings.optional(),
+};
+
+export const installAppRequest = z.union([
+  z.strictObject({ storeId: z.string().min(1).max(128), version: z.string().max(64).optional(), ...appPlacement }),
+  z.strictObject({ manifest: hearthManifest, ...appPlacement }),
+]);
+export type InstallAppRequest = z.infer<typeof installAppRequest>;
+
+export const configureAppRequest = z
+  .strictObject({
+    subdomain: subdomain.optional(),
+    domain: domainName.optional(),
+    memoryLimit: z.number().int().min(32 * 1024 * 1024).max(64 * 1024 * 1024 * 1024).optional(),
+    env: envVars.optional(),
+    portBindings: portBindings.optional(),
+  })
+  .refine((r) => Object.keys(r).length > 0, "nothing to change");
+export type ConfigureAppRequest = z.infer<typeof configureAppRequest>;
+
+export const addRegistryRequest = z.strictObject({
+  server: z
+    .string()
+    .trim()
+    .min(1)
+    .max(255)
+    .regex(/^[a-zA-Z0-9.-]+(:\d+)?$/, "must be a registry host like registry.example.com or host:5000"),
+  username: z.string().min(1).max(255),
+  password: z.string().min(1).max(4096),
+});
+export const registryView = z.object({ id: z.string(), server: z.string(), username: z.string(), createdAt: z.string() });
+
+export const appView = z.object({
+  id: z.string(),
+  manifestId: z.string(),
+  title: z.string(),
+  version: z.string(),
+  icon: z.string().nullable(),
+  subdomain: z.string(),
+  domain: z.string(),
+  fqdn: z.string(),
+  url: z.string(),
+  installState: z.enum(INSTALL_STATES),
+  runState: z.enum(RUN_STATES),
+  health: z.enum(HEALTH_STATES).nullable(),
+  memoryLimit: z.number(),
+  env: z.record(z.string(), z.string()),
+  portBindings: z.record(z.string(), z.number().nullable()),
+  taskId: z.string().nullable(),
+  error: z.object({ code: z.string(), message: z.string(), taskId: z.string().nullable() }).nullable(),
+  postInstallMessage: z.string(),
+  createdAt: z.string(),
+});
+export type AppView = z.infer<typeof appView>;

@@ -1,0 +1,118 @@
+import { z } from "zod";
+
+/**
+ * HearthManifest.json: what a package says about itself. Strict: unknown fields are refused
+ * with a message naming them (zod's unrecognized_keys issue). `manifestJsonSchema()` is the
+ * same schema as JSON Schema for packagers.
+ */
+export const MANIFEST_VERSION = 1;
+export const DEFAULT_MEMORY_LIMIT = 256 * 1024 * 1024;
+export const MIN_MEMORY_LIMIT = 32 * 1024 * 1024;
+export const MAX_MEMORY_LIMIT = 64 * 1024 * 1024 * 1024;
+
+// semver 2.0.0 (https://semver.org, the official regex)
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+export const semver = z.string().regex(SEMVER, "must be a semantic version like 1.2.3");
+
+/** Reverse-domain id: org.example.app — lowercase labels, at least two dots' worth. */
+export const manifestId = z
+  .string()
+  .min(3)
+  .max(128)
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, "must be a reverse-domain id like org.example.app");
+
+/** A Docker image reference: [registry[:port]/]name[:tag][@digest]. */
+export const dockerImageRef = z
+  .string()
+  .max(255)
+  .regex(
+    /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/,
+    "must be a Docker image reference like registry.example.com/team/app:1.0",
+  );
+
+export const port = z.number().int().min(1).max(65535);
+const envName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must be an UPPER_CASE environment variable name");
+
+export const ADDON_NAMES = ["localstorage", "mysql", "postgresql", "redis", "sendmail", "ldap", "oidc", "proxyauth"] as const;
+export type AddonName = (typeof ADDON_NAMES)[number];
+
+const addonOptions = z.record(z.string(), z.unknown());
+
+export const tcpPortSpec = z.strictObject({
+  title: z.string().min(1).max(64),
+  description: z.string().max(512).default(""),
+  containerPort: port,
+  defaultValue: port,
+});
+
+export const healthCheckPath = z
+  .string()
+  .max(512)
+  .regex(/^\/[\x21-\x7e]*$/, "must be an absolute path like /health, without spaces");
+
+export const hearthManifest = z.strictObject({
+  manifestVersion: z.literal(MANIFEST_VERSION, { error: `must be ${MANIFEST_VERSION}` }),
+  id: manifestId,
+  title: z.string().min(1).max(64),
+  version: semver,
+  upstreamVersion: z.string().max(64).default(""),
+  tagline: z.string().max(160).default(""),
+  description: z.string().max(20_000).default(""),
+  icon: z.string().max(2048).default(""),
+  author: z.string().max(128).default(""),
+  website: z.union([z.url({ protocol: /^https?$/ }), z.literal("")]).default(""),
+  tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "tags are lowercase words")).max(16).default([]),
+  dockerImage: dockerImageRef,
+  httpPort: port,
+  healthCheckPath: healthCheckPath,
+  memoryLimit: z.number().int().min(MIN_MEMORY_LIMIT).max(MAX_MEMORY_LIMIT).default(DEFAULT_MEMORY_LIMIT),
+  addons: z
+    .partialRecord(z.enum(ADDON_NAMES, { error: (i) => `unknown addon ${JSON.stringify(i.input)}; known: ${ADDON_NAMES.join(", ")}` }), addonOptions)
+    .default({}),
+  tcpPorts: z
+    .record(envName, tcpPortSpec, {
+      error: (iss) => (iss.code === "invalid_key" ? "tcpPorts keys must be UPPER_CASE environment variable names" : undefined),
+    })
+    .default({}),
+  optionalSso: z.boolean().default(false),
+  postInstallMessage: z.string().max(20_000).default(""),
+  minHearthVersion: semver.optional(),
+});
+export type HearthManifest = z.infer<typeof hearthManifest>;
+export type HearthManifestInput = z.input<typeof hearthManifest>;
+
+/** The manifest schema as JSON Schema (draft 2020-12), for packagers and editors. */
+export function manifestJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(hearthManifest, { io: "input", target: "draft-2020-12" }) as Record<string, unknown>;
+}
+
+/** Compares two semver versions (precedence per semver 2.0.0, build metadata ignored). */
+export function compareSemver(a: string, b: string): number {
+  const pa = SEMVER.exec(a);
+  const pb = SEMVER.exec(b);
+  if (!pa || !pb) throw new Error(`not a semantic version: ${!pa ? a : b}`);
+  for (let i = 1; i <= 3; i++) {
+    const d = Number(pa[i]) - Number(pb[i]);
+    if (d !== 0) return Math.sign(d);
+  }
+  const ra = pa[4];
+  const rb = pb[4];
+  if (ra === undefined || rb === undefined) return ra === rb ? 0 : ra === undefined ? 1 : -1;
+  const xa = ra.split(".");
+  const xb = rb.split(".");
+  for (let i = 0; i < Math.max(xa.length, xb.length); i++) {
+    const ia = xa[i];
+    const ib = xb[i];
+    if (ia === undefined) return -1;
+    if (ib === undefined) return 1;
+    const na = /^\d+$/.test(ia);
+    const nb = /^\d+$/.test(ib);
+    if (na && nb) {
+      const d = Number(ia) - Number(ib);
+      if (d !== 0) return Math.sign(d);
+    } else if (na !== nb) return na ? -1 : 1;
+    else if (ia !== ib) return ia < ib ? -1 : 1;
+  }
+  return 0;
+}
