@@ -239,7 +239,11 @@ declare -A ENV_VALUES=(
   [HEARTH_SOCKET_GROUP]="$HEARTH_USER"
   [HEARTH_MIGRATIONS_DIR]="$HEARTH_APP_DIR/prisma/migrations"
 )
-ENV_ORDER=(HEARTH_DATABASE_URL HEARTH_DATA_DIR HEARTH_BOX_SOCKET HEARTH_SOCKET_GROUP HEARTH_LOG_LEVEL HEARTH_MIGRATIONS_DIR)
+ENV_ORDER=(HEARTH_DATABASE_URL HEARTH_DATA_DIR HEARTH_BOX_SOCKET HEARTH_SOCKET_GROUP HEARTH_LOG_LEVEL HEARTH_MIGRATIONS_DIR HEARTH_SECRET_KEY)
+# the key that seals secrets at rest (registry passwords, addon credentials): made once and
+# never changed, or what it sealed could not be opened again
+OLD_SECRET_KEY="$(sed -n 's/^HEARTH_SECRET_KEY=//p' "$HEARTH_ENV_FILE" 2>/dev/null | tail -n 1 || true)"
+ENV_VALUES[HEARTH_SECRET_KEY]="${OLD_SECRET_KEY:-$(openssl rand -base64 32)}"
 # an admin's own HEARTH_LOG_LEVEL and any other variables they added are kept
 OLD_LOG_LEVEL="$(sed -n 's/^HEARTH_LOG_LEVEL=//p' "$HEARTH_ENV_FILE" 2>/dev/null | tail -n 1 || true)"
 ENV_VALUES[HEARTH_LOG_LEVEL]="${OLD_LOG_LEVEL:-info}"

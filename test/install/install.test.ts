@@ -165,12 +165,16 @@ async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs = 30_
 describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () => {
   let first: InstallRun;
   let passwordAfterFirst: string;
+  let secretKeyAfterFirst: string;
   let sourcesAtFirst: string;
 
   beforeAll(async () => {
     sourcesAtFirst = sourcesFingerprint();
     first = await runInstall(1);
-    if (first.code === 0) passwordAfterFirst = dbPassword();
+    if (first.code === 0) {
+      passwordAfterFirst = dbPassword();
+      secretKeyAfterFirst = envValue("HEARTH_SECRET_KEY");
+    }
   });
 
   it("installs and reports the dashboard's address", () => {
@@ -217,6 +221,9 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
       expect(envValue(key)).not.toBe("");
     }
     expect(envValue("HEARTH_BOX_SOCKET")).toBe("/run/hearth/box.sock");
+    // a 32-byte key for secrets at rest, never printed
+    expect(Buffer.from(envValue("HEARTH_SECRET_KEY"), "base64")).toHaveLength(32);
+    expect(first.output).not.toContain(envValue("HEARTH_SECRET_KEY"));
   });
 
   it("created the folders with the documented owners and modes", () => {
@@ -347,6 +354,8 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
 
     it("keeps the database password", () => {
       expect(dbPassword()).toBe(passwordAfterFirst);
+      // the key that sealed secrets must never change
+      expect(envValue("HEARTH_SECRET_KEY")).toBe(secretKeyAfterFirst);
     });
 
     it("still answers /api/v1/status", async () => {
