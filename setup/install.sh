@@ -115,6 +115,7 @@ getent group docker >/dev/null || groupadd --system docker
 if id -nG "$HEARTH_USER" | tr ' ' '\n' | grep -qx docker; then gpasswd -d "$HEARTH_USER" docker >/dev/null; fi
 install -d -o root -g root -m 0755 "$HEARTH_HOME" "$HEARTH_APP_DIR" "$HEARTH_STATE_DIR"
 install -d -o "$HEARTH_USER" -g "$HEARTH_USER" -m 0750 "$HEARTH_DATA_DIR" "$HEARTH_LOG_DIR" "$HEARTH_RUN_DIR"
+install -d -o "$HEARTH_USER" -g "$HEARTH_USER" -m 0755 "$HEARTH_PUBLIC_DIR"
 install -d -o root -g "$HEARTH_USER" -m 0750 "$HEARTH_ETC_DIR"
 install -d -o root -g root -m 0755 "$HEARTH_TLS_DIR"
 hearth_say "user $HEARTH_USER (groups: $(id -nG "$HEARTH_USER")), data in $HEARTH_DATA_DIR"
@@ -238,8 +239,9 @@ declare -A ENV_VALUES=(
   [HEARTH_BOX_SOCKET]="$HEARTH_RUN_DIR/box.sock"
   [HEARTH_SOCKET_GROUP]="$HEARTH_USER"
   [HEARTH_MIGRATIONS_DIR]="$HEARTH_APP_DIR/prisma/migrations"
+  [HEARTH_PUBLIC_DIR]="$HEARTH_PUBLIC_DIR"
 )
-ENV_ORDER=(HEARTH_DATABASE_URL HEARTH_DATA_DIR HEARTH_BOX_SOCKET HEARTH_SOCKET_GROUP HEARTH_LOG_LEVEL HEARTH_MIGRATIONS_DIR HEARTH_SECRET_KEY)
+ENV_ORDER=(HEARTH_DATABASE_URL HEARTH_DATA_DIR HEARTH_BOX_SOCKET HEARTH_SOCKET_GROUP HEARTH_LOG_LEVEL HEARTH_MIGRATIONS_DIR HEARTH_PUBLIC_DIR HEARTH_SECRET_KEY)
 # the key that seals secrets at rest (registry passwords, addon credentials): made once and
 # never changed, or what it sealed could not be opened again
 OLD_SECRET_KEY="$(sed -n 's/^HEARTH_SECRET_KEY=//p' "$HEARTH_ENV_FILE" 2>/dev/null | tail -n 1 || true)"

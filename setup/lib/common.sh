@@ -8,6 +8,9 @@ HEARTH_RUNTIME="${HEARTH_RUNTIME:-$HEARTH_HOME/runtime}"
 HEARTH_APP_DIR="$HEARTH_HOME/app"
 HEARTH_STATE_DIR="$HEARTH_HOME/state"
 HEARTH_DATA_DIR="/var/lib/hearth"
+# what nginx's workers serve directly (the "app is starting" page, ACME challenges): readable
+# by them, unlike the data dir
+HEARTH_PUBLIC_DIR="/var/lib/hearth-public"
 HEARTH_LOG_DIR="/var/log/hearth"
 HEARTH_RUN_DIR="/run/hearth"
 HEARTH_ETC_DIR="/etc/hearth"

@@ -235,6 +235,8 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
       expect([p, st.uid, st.gid, (st.mode & 0o777).toString(8)]).toEqual([p, uid, gid, mode.toString(8)]);
     };
     expectDir("/var/lib/hearth", hearthUid, hearthGid, 0o750);
+    // nginx's workers serve the "app is starting" page and ACME tokens from here
+    expectDir("/var/lib/hearth-public", hearthUid, hearthGid, 0o755);
     expectDir("/run/hearth", hearthUid, hearthGid, 0o750);
     expectDir("/etc/hearth", 0, hearthGid, 0o750);
     expectDir("/opt/hearth/app", 0, 0, 0o755);

@@ -1,0 +1,323 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { chmod, link, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { HearthError } from "@hearth/contracts";
+import { ensureFallbackCert, type FallbackCert } from "./fallback-cert";
+import { NginxError, SudoNginx, type NginxAdapter } from "./nginx";
+import { ERROR_PAGE_FILE, renderVhosts, VHOST_FILE_PATTERN, type RenderOptions, type Vhost } from "./vhost";
+
+/**
+ * Writes the rendered vhost set into box's own directory and has nginx check and reload it.
+ *
+ * Layout under `<dataDir>/nginx/` (owned by hearth):
+ *   sites            symlink to the current generation; the system nginx includes
+ *                    `<dataDir>/nginx/sites/*.conf` in its http context
+ *   sites-<gen>/     one generation of vhost files (`app-<id>.conf`, `redirect-<fqdn>.conf`,
+ *                    `dashboard-<fqdn>.conf`)
+ *   loaded           the generation nginx last loaded successfully
+ * and under `<publicDir>/` (default `<dataDir>/public`), read by nginx's workers:
+ *   pages/app-unavailable.html   served on 502/503/504
+ *   acme-challenges/             HTTP-01 tokens
+ *
+ * A new set is written to a fresh generation directory and swapped in by renaming a new
+ * symlink over `sites` (atomic), then checked and reloaded. If nginx rejects it, the
+ * symlink goes back to the previous generation (byte for byte what was there), nothing is
+ * reloaded, and HearthError `external` carries nginx's message. Applying a set equal to the
+ * loaded one writes and reloads nothing. Files in the directory that do not follow the
+ * naming scheme are carried over to each generation untouched (hard links), never edited.
+ */
+
+export interface ProxyServiceOptions {
+  dataDir: string;
+  nginx: NginxAdapter;
+  httpPort?: number;
+  httpsPort?: number;
+  /** Listen on [::] too; default: the kernel has IPv6 addresses. */
+  ipv6?: boolean;
+  /**
+   * Where the files nginx's workers (www-data, not hearth) read live: `acme-challenges/`
+   * (HTTP-01 tokens) and `pages/` (the 502 page). Default `<dataDir>/public`; the workers
+   * must be able to reach it (see the README's nginx notes).
+   */
+  publicDir?: string;
+  /** Test-only hook: change the rendered files before they are written (e.g. inject a bad directive). */
+  afterRender?: (files: Map<string, string>) => Map<string, string>;
+}
+
+export interface ApplyResult {
+  /** Files were written (a new generation swapped in). */
+  changed: boolean;
+  /** nginx was reloaded. */
+  reloaded: boolean;
+  added: string[];
+  updated: string[];
+  removed: string[];
+}
+
+const GEN_PATTERN = /^sites-[a-z0-9]+-[a-f0-9]+$/;
+
+export const APP_UNAVAILABLE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="10">
+<title>App not available</title>
+<style>
+  body { font-family: system-ui, sans-serif; background: #f6f4f1; color: #2b2b2b; display: flex;
+         align-items: center; justify-content: center; min-height: 100vh; margin: 0; }
+  main { max-width: 32rem; padding: 2rem; text-align: center; }
+  h1 { font-size: 1.5rem; margin-bottom: .5rem; }
+  p { color: #555; line-height: 1.5; }
+</style>
+</head>
+<body>
+<main>
+  <h1>This app is starting or not responding</h1>
+  <p>It may be starting, restarting or updating. This page reloads by itself every few seconds.</p>
+  <p>If it stays like this, an administrator can check the app's state and logs in the Hearth dashboard.</p>
+</main>
+</body>
+</html>
+`;
+
+/** Whether the kernel has IPv6 (listening on [::] fails without it). */
+export function hostHasIpv6(ifInet6 = "/proc/net/if_inet6"): boolean {
+  try {
+    return readFileSync(ifInet6, "utf8").trim().length > 0;
+  } catch {
+    return false;
+  }
+}
+
+async function readIfExists(p: string): Promise<string | null> {
+  try {
+    return await readFile(p, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+/** Writes a file and flushes it to disk, so a swapped-in generation survives a power cut. */
+async function writeDurable(p: string, text: string, mode = 0o644): Promise<void> {
+  const fh = await open(p, "w", mode);
+  try {
+    await fh.writeFile(text);
+    await fh.chmod(mode);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeAtomic(p: string, text: string, mode = 0o644): Promise<void> {
+  const tmp = `${p}.tmp-${randomBytes(4).toString("hex")}`;
+  await writeFile(tmp, text, { mode });
+  await chmod(tmp, mode);
+  await rename(tmp, p);
+}
+
+export class ProxyService {
+  readonly nginxDir: string;
+  readonly sitesLink: string;
+  readonly publicDir: string;
+  readonly pagesDir: string;
+  readonly acmeChallengeDir: string;
+  readonly fallbackCertDir: string;
+  private readonly loadedFile: string;
+  private readonly render: RenderOptions;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: ProxyServiceOptions) {
+    this.nginxDir = path.join(opts.dataDir, "nginx");
+    this.sitesLink = path.join(this.nginxDir, "sites");
+    this.publicDir = opts.publicDir ?? path.join(opts.dataDir, "public");
+    this.pagesDir = path.join(this.publicDir, "pages");
+    this.loadedFile = path.join(this.nginxDir, "loaded");
+    this.acmeChallengeDir = path.join(this.publicDir, "acme-challenges");
+    this.fallbackCertDir = path.join(opts.dataDir, "certs", "fallback");
+    this.render = {
+      httpPort: opts.httpPort ?? 80,
+      httpsPort: opts.httpsPort ?? 443,
+      ipv6: opts.ipv6 ?? hostHasIpv6(),
+      acmeChallengeDir: this.acmeChallengeDir,
+      errorPagesDir: this.pagesDir,
+    };
+  }
+
+  /** The line the system nginx needs in its http context to serve box's vhosts. */
+  get includeLine(): string {
+    return `include ${this.sitesLink}/*.conf;`;
+  }
+
+  get renderOptions(): RenderOptions {
+    return { ...this.render };
+  }
+
+  /** The self-signed fallback certificate of a domain (made when missing or expiring). */
+  fallbackCert(domain: string): Promise<FallbackCert> {
+    return ensureFallbackCert(this.fallbackCertDir, domain);
+  }
+
+  /** Applies the complete set of vhosts (anything not in it is removed). Calls run one at a time. */
+  apply(vhosts: readonly Vhost[]): Promise<ApplyResult> {
+    const run = this.queue.then(() => this.applyNow(vhosts));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The vhost files nginx is serving now: name → text. */
+  async currentFiles(): Promise<Map<string, string>> {
+    const gen = await this.currentGeneration();
+    return gen ? (await this.readGeneration(gen)).ours : new Map();
+  }
+
+  /** Creates the directories, the error page and the first (empty) generation. Idempotent. */
+  async ensureLayout(): Promise<void> {
+    // nginx's workers (not hearth) read the error page and ACME tokens: world-readable
+    for (const dir of [this.nginxDir, this.publicDir, this.pagesDir, this.acmeChallengeDir]) {
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      await chmod(dir, 0o755);
+    }
+    const page = path.join(this.pagesDir, ERROR_PAGE_FILE);
+    if ((await readIfExists(page)) !== APP_UNAVAILABLE_HTML) await writeAtomic(page, APP_UNAVAILABLE_HTML);
+
+    let st;
+    try {
+      st = await lstat(this.sitesLink);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+    if (st && st.isSymbolicLink() && (await this.currentGeneration())) return;
+    const gen = this.newGenerationName();
+    if (st && st.isDirectory()) {
+      // a plain directory (made by hand or an older layout): it becomes the first generation
+      await rename(this.sitesLink, path.join(this.nginxDir, gen));
+    } else if (st && !st.isSymbolicLink()) {
+      throw new HearthError("internal", `${this.sitesLink} is neither a directory nor a symlink`);
+    } else {
+      // missing, or a symlink to a generation that is gone: start from an empty set
+      await mkdir(path.join(this.nginxDir, gen), { mode: 0o755 });
+    }
+    await this.pointSitesAt(gen);
+  }
+
+  private async applyNow(vhosts: readonly Vhost[]): Promise<ApplyResult> {
+    let files = renderVhosts(vhosts, this.render);
+    if (this.opts.afterRender) files = this.opts.afterRender(new Map(files));
+    for (const name of files.keys()) {
+      if (!VHOST_FILE_PATTERN.test(name)) throw new HearthError("internal", `refusing to write ${name}: not a vhost file name`);
+    }
+    await this.ensureLayout();
+
+    const currentGen = await this.currentGeneration();
+    if (!currentGen) throw new HearthError("internal", `${this.sitesLink} does not point at a generation`);
+    const current = await this.readGeneration(currentGen);
+    const added = [...files.keys()].filter((n) => !current.ours.has(n)).sort();
+    const removed = [...current.ours.keys()].filter((n) => !files.has(n)).sort();
+    const updated = [...files.keys()].filter((n) => current.ours.has(n) && current.ours.get(n) !== files.get(n)).sort();
+    const same = added.length === 0 && removed.length === 0 && updated.length === 0;
+    const loaded = (await readIfExists(this.loadedFile))?.trim();
+
+    if (same) {
+      if (loaded === currentGen) return { changed: false, reloaded: false, added, updated, removed };
+      // on disk but never loaded (box died between swap and reload): reload only
+      await this.reloadOrThrow();
+      await writeAtomic(this.loadedFile, `${currentGen}\n`);
+      await this.removeOldGenerations(currentGen);
+      return { changed: false, reloaded: true, added, updated, removed };
+    }
+
+    const gen = this.newGenerationName();
+    const genDir = path.join(this.nginxDir, gen);
+    await mkdir(genDir, { mode: 0o755 });
+    try {
+      for (const [name, text] of files) await writeDurable(path.join(genDir, name), text);
+      for (const name of current.foreign) await link(path.join(this.nginxDir, currentGen, name), path.join(genDir, name));
+      await syncDir(genDir);
+    } catch (e) {
+      await rm(genDir, { recursive: true, force: true });
+      throw e;
+    }
+    await this.pointSitesAt(gen);
+    try {
+      await this.reloadOrThrow();
+    } catch (e) {
+      // put the previous set back exactly as it was; nginx still runs it
+      await this.pointSitesAt(currentGen);
+      await rm(genDir, { recursive: true, force: true });
+      throw e;
+    }
+    await writeAtomic(this.loadedFile, `${gen}\n`);
+    await this.removeOldGenerations(gen);
+    return { changed: true, reloaded: true, added, updated, removed };
+  }
+
+  private async reloadOrThrow(): Promise<void> {
+    try {
+      await this.opts.nginx.checkAndReload();
+    } catch (e) {
+      if (e instanceof NginxError) {
+        const what = e.stage === "check" ? "nginx rejected the new configuration" : "nginx could not be reloaded";
+        throw new HearthError("external", `${what}: ${e.output}`, { details: { reason: "nginx_config_invalid", stage: e.stage, nginx: e.output }, cause: e });
+      }
+      throw new HearthError("external", `nginx reload failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private newGenerationName(): string {
+    return `sites-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
+  }
+
+  private async currentGeneration(): Promise<string | null> {
+    try {
+      const target = await readlink(this.sitesLink);
+      const name = path.basename(target);
+      return GEN_PATTERN.test(name) && existsSync(path.join(this.nginxDir, name)) ? name : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Our vhost files (by name scheme) with their text, and the names of anything else there. */
+  private async readGeneration(gen: string): Promise<{ ours: Map<string, string>; foreign: string[] }> {
+    const dir = path.join(this.nginxDir, gen);
+    const ours = new Map<string, string>();
+    const foreign: string[] = [];
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.isFile() && VHOST_FILE_PATTERN.test(entry.name)) ours.set(entry.name, await readFile(path.join(dir, entry.name), "utf8"));
+      else if (entry.isFile()) foreign.push(entry.name);
+    }
+    return { ours, foreign };
+  }
+
+  /** Atomically points `sites` at a generation (relative symlink renamed over the old one). */
+  private async pointSitesAt(gen: string): Promise<void> {
+    const tmp = path.join(this.nginxDir, `.sites-link-${randomBytes(4).toString("hex")}`);
+    await symlink(gen, tmp);
+    await rename(tmp, this.sitesLink);
+  }
+
+  private async removeOldGenerations(keep: string): Promise<void> {
+    for (const entry of await readdir(this.nginxDir)) {
+      if (entry !== keep && GEN_PATTERN.test(entry)) await rm(path.join(this.nginxDir, entry), { recursive: true, force: true });
+      else if (entry.startsWith(".sites-link-")) await rm(path.join(this.nginxDir, entry), { force: true });
+    }
+  }
+}
+
+/** box's production wiring: vhosts under `<dataDir>/nginx`, reloaded through the sudo helper. */
+export function createProxyService(dataDir: string, opts: Partial<Omit<ProxyServiceOptions, "dataDir" | "afterRender">> = {}): ProxyService {
+  return new ProxyService({ dataDir, nginx: opts.nginx ?? new SudoNginx(), ...opts });
+}
