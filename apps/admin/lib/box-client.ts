@@ -93,3 +93,17 @@ export async function boxIsUp(box: BoxClient, timeoutMs = 1000): Promise<boolean
     return false;
   }
 }
+
+/**
+ * The app container's log as server-sent events from box (`GET /apps/:id/logs`). A box that
+ * does not serve this yet (404 for an app admin knows) or answers anything else → 502 external.
+ */
+export async function streamAppLogs(socketPath: string, appId: string, q: { follow: boolean; lines: number }, signal?: AbortSignal): Promise<IncomingMessage> {
+  const path = `/apps/${encodeURIComponent(appId)}/logs?follow=${q.follow ? 1 : 0}&lines=${q.lines}`;
+  const res = await request(socketPath, { method: "GET", path, signal });
+  if (res.statusCode === 200) return res;
+  const body = await readBody(res).catch(() => "");
+  throw new HearthError("external", res.statusCode === 404 ? "box cannot stream this app's logs (yet)" : `box answered ${res.statusCode}`, {
+    details: { body: body.slice(0, 200) },
+  });
+}

@@ -19,7 +19,22 @@ describe("loadConfig", () => {
       logLevel: "info",
       migrationsDir: path.join(root, "prisma/migrations"),
       cookieSecure: true,
+      secretKey: null,
+      catalogDirs: [],
     });
+  });
+
+  it("reads the secret key and the catalog directories", () => {
+    mkdirSync(path.join(root, "packages/catalog/apps"), { recursive: true });
+    try {
+      const key = Buffer.alloc(32, 7).toString("base64");
+      const c = loadConfig({ HEARTH_DATABASE_URL: URL, HEARTH_SECRET_KEY: key, HEARTH_CATALOG_DIRS: "/x/cat: /y/cat" }, path.join(root, "apps/admin"));
+      expect(c.secretKey?.equals(Buffer.alloc(32, 7))).toBe(true);
+      expect(c.catalogDirs).toEqual([path.join(root, "packages/catalog/apps"), "/x/cat", "/y/cat"]);
+      expect(() => loadConfig({ HEARTH_DATABASE_URL: URL, HEARTH_SECRET_KEY: "c2hvcnQ=" }, root)).toThrow(/HEARTH_SECRET_KEY: must be 32 bytes/);
+    } finally {
+      rmSync(path.join(root, "packages"), { recursive: true, force: true });
+    }
   });
 
   it("reads every variable", () => {

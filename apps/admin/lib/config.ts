@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { DEFAULT_BOX_SOCKET, databaseUrl, logLevel, parseEnv } from "@hearth/contracts";
+import { parseSecretKey } from "@hearth/db";
 
 /** admin's process wiring. Parsed once at server start (instrumentation.ts), never at build. */
 export interface AdminConfig {
@@ -10,6 +11,10 @@ export interface AdminConfig {
   logLevel: z.infer<typeof logLevel>;
   migrationsDir: string;
   cookieSecure: boolean;
+  /** AES-256-GCM key for secrets at rest (registry passwords); null when not configured */
+  secretKey: Buffer | null;
+  /** catalog directories, each holding one folder per app: the built-in one first, then HEARTH_CATALOG_DIRS */
+  catalogDirs: string[];
 }
 
 const bool = z
@@ -22,6 +27,13 @@ export const adminEnv = z.object({
   HEARTH_LOG_LEVEL: logLevel,
   HEARTH_MIGRATIONS_DIR: z.string().min(1, "must not be empty").optional(),
   HEARTH_COOKIE_SECURE: bool.default(true),
+  // base64 of 32 random bytes (setup writes it); needed only to save registry credentials
+  HEARTH_SECRET_KEY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === "" || Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded"),
+  // extra catalog directories, colon-separated, after the built-in <repo>/packages/catalog/apps
+  HEARTH_CATALOG_DIRS: z.string().optional(),
 });
 
 /** <repo>/prisma/migrations, found by walking up from `start` (the server's working directory). */
@@ -29,6 +41,19 @@ export function findMigrationsDir(start: string): string | null {
   let dir = path.resolve(start);
   for (let i = 0; i < 8; i++) {
     const candidate = path.join(dir, "prisma", "migrations");
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return null;
+}
+
+/** <repo>/packages/catalog/apps (the built-in catalog), found by walking up from `start`. */
+export function findBuiltinCatalogDir(start: string): string | null {
+  let dir = path.resolve(start);
+  for (let i = 0; i < 8; i++) {
+    const candidate = path.join(dir, "packages", "catalog", "apps");
     if (existsSync(candidate)) return candidate;
     const parent = path.dirname(dir);
     if (parent === dir) break;
@@ -50,5 +75,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.HEARTH_LOG_LEVEL,
     migrationsDir,
     cookieSecure: e.HEARTH_COOKIE_SECURE,
+    secretKey: e.HEARTH_SECRET_KEY ? parseSecretKey(e.HEARTH_SECRET_KEY) : null,
+    catalogDirs: [findBuiltinCatalogDir(cwd), ...(e.HEARTH_CATALOG_DIRS ?? "").split(":").map((d) => d.trim())]
+      .filter((d): d is string => !!d)
+      .map((d) => path.resolve(d))
+      .filter((d, i, all) => all.indexOf(d) === i),
   };
 }

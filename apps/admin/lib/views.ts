@@ -1,4 +1,5 @@
-import type { EventView, Profile, TokenView } from "@hearth/contracts";
+import { appFqdn, type AppView, type DomainProvider, type DomainView, type EventView, type HealthState, type HearthManifest, type InstallState, type Profile, type RegistryView, type RunState, type TokenView } from "@hearth/contracts";
+import { iconUrlOf } from "./catalog";
 
 /** Database rows → wire shapes (contracts/api.ts). */
 type UserLike = { id: string; username: string; email: string; displayName: string; role: "owner" | "admin" | "user"; totpSecret: string | null };
@@ -22,4 +23,68 @@ export function tokenViewOf(t: { id: string; name: string; scope: "read" | "read
 
 export function eventViewOf(e: { id: bigint; action: string; actorId: string | null; actorName: string; sourceIp: string; target: string; data: unknown; createdAt: Date }): EventView {
   return { id: e.id.toString(), action: e.action, actorId: e.actorId, actorName: e.actorName, sourceIp: e.sourceIp, target: e.target, data: e.data ?? null, createdAt: e.createdAt.toISOString() };
+}
+
+// ---- apps, domains, registries --------------------------------------------------------------
+
+type AppRowLike = {
+  id: string;
+  manifestId: string;
+  storeId: string | null;
+  manifest: unknown;
+  version: string;
+  subdomain: string;
+  domain: string;
+  installState: InstallState;
+  runState: RunState;
+  health: HealthState | null;
+  memoryLimit: bigint;
+  env: unknown;
+  errorCode: string | null;
+  errorMessage: string | null;
+  errorTaskId: string | null;
+  createdAt: Date;
+  ports: { envName: string; hostPort: number }[];
+};
+
+/** An App row (+ its newest pending/running task) → the wire shape. */
+export function appViewOf(a: AppRowLike, activeTaskId: string | null): AppView {
+  const m = (a.manifest ?? {}) as Partial<HearthManifest>;
+  const fqdn = appFqdn(a.subdomain, a.domain);
+  const portBindings: Record<string, number | null> = {};
+  for (const k of Object.keys(m.tcpPorts ?? {})) portBindings[k] = null;
+  for (const p of a.ports) portBindings[p.envName] = p.hostPort;
+  return {
+    id: a.id,
+    manifestId: a.manifestId,
+    title: m.title ?? a.manifestId,
+    version: a.version,
+    icon: a.storeId && m.icon ? iconUrlOf(a.storeId) : null,
+    subdomain: a.subdomain,
+    domain: a.domain,
+    fqdn,
+    url: `https://${fqdn}/`,
+    installState: a.installState,
+    runState: a.runState,
+    health: a.health,
+    memoryLimit: Number(a.memoryLimit),
+    env: (a.env && typeof a.env === "object" ? a.env : {}) as Record<string, string>,
+    portBindings,
+    tcpPorts: Object.fromEntries(
+      Object.entries(m.tcpPorts ?? {}).map(([k, v]) => [k, { title: v?.title ?? k, description: v?.description ?? "", containerPort: v?.containerPort ?? 0, defaultValue: v?.defaultValue ?? 0 }]),
+    ),
+    taskId: activeTaskId,
+    error: a.errorCode ? { code: a.errorCode, message: a.errorMessage ?? "", taskId: a.errorTaskId } : null,
+    postInstallMessage: m.postInstallMessage ?? "",
+    createdAt: a.createdAt.toISOString(),
+  };
+}
+
+export function domainViewOf(d: { domain: string; provider: DomainProvider; isDashboardDomain: boolean; createdAt: Date }): DomainView {
+  return { domain: d.domain, provider: d.provider, isDashboardDomain: d.isDashboardDomain, createdAt: d.createdAt.toISOString() };
+}
+
+/** Never the password, sealed or not. */
+export function registryViewOf(r: { id: string; server: string; username: string; createdAt: Date }): RegistryView {
+  return { id: r.id, server: r.server, username: r.username, createdAt: r.createdAt.toISOString() };
 }

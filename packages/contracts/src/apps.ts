@@ -76,10 +76,10 @@ const appPlacement = {
   portBindings: portBindings.optional(),
 };
 
-export const installAppRequest = z.union([
-  z.strictObject({ storeId: z.string().min(1).max(128), version: z.string().max(64).optional(), ...appPlacement }),
-  z.strictObject({ manifest: hearthManifest, ...appPlacement }),
-]);
+export const installFromStoreRequest = z.strictObject({ storeId: z.string().min(1).max(128), version: z.string().max(64).optional(), ...appPlacement });
+export const installFromManifestRequest = z.strictObject({ manifest: hearthManifest, ...appPlacement });
+/** Either branch; admin picks the branch by the presence of `manifest` so issues name the real fields. */
+export const installAppRequest = z.union([installFromStoreRequest, installFromManifestRequest]);
 export type InstallAppRequest = z.infer<typeof installAppRequest>;
 
 export const configureAppRequest = z
@@ -104,6 +104,7 @@ export const addRegistryRequest = z.strictObject({
   password: z.string().min(1).max(4096),
 });
 export const registryView = z.object({ id: z.string(), server: z.string(), username: z.string(), createdAt: z.string() });
+export type RegistryView = z.infer<typeof registryView>;
 
 export const appView = z.object({
   id: z.string(),
@@ -121,9 +122,63 @@ export const appView = z.object({
   memoryLimit: z.number(),
   env: z.record(z.string(), z.string()),
   portBindings: z.record(z.string(), z.number().nullable()),
+  /** the manifest's TCP ports (what portBindings may bind) */
+  tcpPorts: z.record(z.string(), z.object({ title: z.string(), description: z.string(), containerPort: z.number(), defaultValue: z.number() })),
   taskId: z.string().nullable(),
   error: z.object({ code: z.string(), message: z.string(), taskId: z.string().nullable() }).nullable(),
   postInstallMessage: z.string(),
   createdAt: z.string(),
 });
 export type AppView = z.infer<typeof appView>;
+
+// ---- catalog ("app store") --------------------------------------------------------------
+
+export const appstoreQuery = z.strictObject({
+  search: z.string().max(128).optional(),
+  tag: z.string().max(32).optional(),
+});
+
+export const appstoreGetQuery = z.strictObject({ version: z.string().max(64).optional() });
+
+/** One catalog app (its newest version's manifest); `versions` newest first. */
+export const catalogAppView = z.object({
+  id: z.string(),
+  title: z.string(),
+  tagline: z.string(),
+  description: z.string(),
+  version: z.string(),
+  versions: z.array(z.string()),
+  upstreamVersion: z.string(),
+  author: z.string(),
+  website: z.string(),
+  tags: z.array(z.string()),
+  iconUrl: z.string().nullable(),
+  memoryLimit: z.number(),
+  addons: z.array(z.string()),
+  tcpPorts: z.record(z.string(), z.object({ title: z.string(), description: z.string(), containerPort: z.number(), defaultValue: z.number() })),
+  postInstallMessage: z.string(),
+});
+export type CatalogAppView = z.infer<typeof catalogAppView>;
+
+/** GET /api/v1/apps/:id/logs */
+export const appLogsQuery = z.strictObject({
+  follow: z.enum(["0", "1", "true", "false"]).optional(),
+  lines: z.coerce.number().int().min(0).max(10_000).optional(),
+});
+
+export const installAppResponse = z.object({ id: z.string(), taskId: z.string() });
+export const appTaskResponse = z.object({ taskId: z.string() });
+
+/** Args of every app.* task: box reads everything else from the App row (and its AppPort rows). */
+export const appTaskArgs = z.object({ appId: z.string() });
+export type AppTaskArgs = z.infer<typeof appTaskArgs>;
+
+/** The states in which an app is busy: a task for it is pending or running. */
+export function isPendingInstallState(s: InstallState): boolean {
+  return s.startsWith("pending_");
+}
+
+/** https://<sub>.<domain>/ or https://<domain>/ when the subdomain is empty. */
+export function appFqdn(subdomain: string, domain: string): string {
+  return subdomain ? `${subdomain}.${domain}` : domain;
+}

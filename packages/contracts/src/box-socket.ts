@@ -10,6 +10,14 @@
  *                                  the current state and log once and ends. With follow (default)
  *                                  it sends log lines and progress as they happen and ends after
  *                                  the `end` event once the task has finished.
+ *   GET  /apps/:id/logs          → 200 text/event-stream of the app container's output (stdout and
+ *                                  stderr merged, newest last). Query: `lines=N` (default 100, max
+ *                                  10000) lines of history first, then with `follow=1` (default 0)
+ *                                  new lines as they come until the client goes away. Each line is
+ *                                  `event: log` + `data: {"line": "..."}` (AppLogStreamEvent); when
+ *                                  the container is gone or stops, `event: end` + `data: {}` and the
+ *                                  stream ends. 404 when box knows no such app. admin proxies it as
+ *                                  GET /api/v1/apps/:id/logs (502 `external` while box lacks it).
  */
 export const DEFAULT_BOX_SOCKET = "/run/hearth/box.sock";
 
@@ -26,3 +34,6 @@ export type TaskStreamEvent =
   | { type: "progress"; state: string; percent: number; message: string; error: { code: string; message: string } | null }
   | { type: "log"; line: string }
   | { type: "end"; state: string };
+
+/** SSE events on /apps/:id/logs. */
+export type AppLogStreamEvent = { type: "log"; line: string } | { type: "end" };

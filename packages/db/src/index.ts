@@ -6,3 +6,4 @@ export * from "./repos/auth";
 export * from "./repos/events";
 export * from "./repos/settings";
 export * from "./repos/tasks";
+export * from "./repos/apps";

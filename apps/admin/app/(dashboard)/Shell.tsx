@@ -11,6 +11,7 @@ import { Icon, type IconName } from "../components/Icon";
 
 const NAV: { href: string; label: string; icon: IconName; adminOnly?: boolean }[] = [
   { href: "/apps", label: "Apps", icon: "apps" },
+  { href: "/catalog", label: "Catalog", icon: "store" },
   { href: "/users", label: "Users", icon: "users" },
   { href: "/domains", label: "Domains", icon: "globe" },
   { href: "/backups", label: "Backups", icon: "archive" },

@@ -1,7 +1,8 @@
-export type IconName = "apps" | "users" | "globe" | "archive" | "list" | "settings";
+export type IconName = "apps" | "store" | "users" | "globe" | "archive" | "list" | "settings";
 
 const PATHS: Record<IconName, string> = {
   apps: "M4 4h6v6H4zM14 4h6v6h-6zM4 14h6v6H4zM14 14h6v6h-6z",
+  store: "M4 9l1.5-5h13L20 9M4 9v11h16V9M4 9h16M9 13h6",
   users: "M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6M21 19v-1a4 4 0 0 0-3-3.9M15.5 4.1a3 3 0 0 1 0 5.8",
   globe: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18M3 12h18M12 3c2.5 2.7 3.5 5.7 3.5 9s-1 6.3-3.5 9c-2.5-2.7-3.5-5.7-3.5-9s1-6.3 3.5-9",
   archive: "M3 5h18v4H3zM5 9v10h14V9M10 13h4",

@@ -1,0 +1,74 @@
+"use client";
+
+import Link from "next/link";
+import { useQuery } from "@tanstack/react-query";
+import type { AppView, TaskView } from "@hearth/contracts";
+import { api, errorText } from "../../../lib/client/api";
+import { EmptyState, PageHeader } from "../../components/EmptyState";
+import { AppBadges, AppIcon, isBusy } from "../../components/AppBadges";
+
+function MiniProgress({ taskId, label }: { taskId: string; label: string }) {
+  const t = useQuery({ queryKey: ["task", taskId], queryFn: () => api<TaskView>(`/api/v1/tasks/${encodeURIComponent(taskId)}`), refetchInterval: 1000 });
+  const percent = t.data?.percent ?? 0;
+  return (
+    <div className="mini-progress">
+      <div className="progress progress-sm" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+        <div className="progress-bar" style={{ width: `${percent}%` }} />
+      </div>
+      <span className="muted small">{t.data?.message || (t.data?.state === "pending" ? "Queued" : `${percent}%`)}</span>
+    </div>
+  );
+}
+
+export function AppsGrid() {
+  const apps = useQuery({
+    queryKey: ["apps"],
+    queryFn: () => api<{ apps: AppView[] }>("/api/v1/apps"),
+    refetchInterval: (q) => (q.state.data?.apps.some(isBusy) ? 2000 : 15_000),
+  });
+
+  return (
+    <>
+      <PageHeader title="Apps" description="Web apps running on this server, each on its own subdomain.">
+        <Link href="/catalog" className="btn btn-primary">
+          Install an app
+        </Link>
+      </PageHeader>
+      {apps.isPending ? <p className="muted">Loading apps…</p> : null}
+      {apps.error ? (
+        <div className="alert alert-error" role="alert">
+          {errorText(apps.error)}
+        </div>
+      ) : null}
+      {apps.data && apps.data.apps.length === 0 ? (
+        <EmptyState icon="apps" title="Nothing installed">
+          <p>
+            No apps yet. Pick one from the <Link href="/catalog">catalog</Link>.
+          </p>
+        </EmptyState>
+      ) : null}
+      {apps.data && apps.data.apps.length > 0 ? (
+        <ul className="app-grid" aria-label="Installed apps">
+          {apps.data.apps.map((a) => (
+            <li key={a.id} className="card app-card">
+              <div className="app-card-head">
+                <AppIcon app={a} />
+                <div className="app-card-title">
+                  <Link href={`/apps/${a.id}`} className="app-title-link">
+                    {a.title}
+                  </Link>
+                  <a className="app-url" href={a.url} target="_blank" rel="noopener noreferrer">
+                    {a.fqdn}
+                  </a>
+                </div>
+              </div>
+              <AppBadges app={a} />
+              {a.taskId ? <MiniProgress taskId={a.taskId} label={`${a.title} progress`} /> : null}
+              {a.error && !a.taskId ? <p className="field-error">{a.error.message}</p> : null}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,308 @@
+"use client";
+
+import Link from "next/link";
+import { useRouter, useSearchParams } from "next/navigation";
+import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { AppView, DomainView, TaskView } from "@hearth/contracts";
+import { api, ApiError, errorText } from "../../../../lib/client/api";
+import { PageHeader } from "../../../components/EmptyState";
+import { Field } from "../../../components/Field";
+import { AppBadges, AppIcon, isBusy } from "../../../components/AppBadges";
+import { TaskProgress } from "../../../components/TaskProgress";
+import { LogPanel } from "../../../components/LogPanel";
+import { Markdown } from "../../../components/Markdown";
+import { EnvRows, envOf, rowsOf, type EnvRow } from "../../../components/EnvRows";
+import { PortRows, portBindingsOf, portValuesOf, type PortSpec, type PortValues } from "../../../components/PortRows";
+
+const MiB = 1024 * 1024;
+
+const TASK_TITLES: Record<string, string> = {
+  "app.install": "Installing",
+  "app.configure": "Applying the configuration",
+  "app.uninstall": "Uninstalling",
+  "app.start": "Starting",
+  "app.stop": "Stopping",
+  "app.restart": "Restarting",
+};
+
+export function AppDetail({ id }: { id: string }) {
+  const qc = useQueryClient();
+  const router = useRouter();
+  const search = useSearchParams();
+  const app = useQuery({
+    queryKey: ["app", id],
+    queryFn: () => api<AppView>(`/api/v1/apps/${encodeURIComponent(id)}`),
+    refetchInterval: (q) => (q.state.data && isBusy(q.state.data) ? 2000 : 15_000),
+    retry: false,
+  });
+  // the last task we watched stays on screen after it finished (with its result)
+  const [watched, setWatched] = useState<string | null>(null);
+  const [installDone, setInstallDone] = useState(false);
+  const a = app.data;
+  useEffect(() => {
+    if (a?.taskId && a.taskId !== watched) setWatched(a.taskId);
+  }, [a?.taskId, watched]);
+
+  const task = useQuery({
+    queryKey: ["task", watched],
+    queryFn: () => api<TaskView>(`/api/v1/tasks/${encodeURIComponent(watched!)}`),
+    enabled: watched !== null,
+    refetchInterval: false,
+  });
+
+  const onDone = useCallback(
+    (t: TaskView) => {
+      void qc.invalidateQueries({ queryKey: ["app", id] });
+      void qc.invalidateQueries({ queryKey: ["apps"] });
+      if (t.type === "app.install" && t.state === "succeeded") setInstallDone(true);
+      if (t.type === "app.uninstall" && t.state === "succeeded") router.push("/apps");
+    },
+    [qc, id, router],
+  );
+
+  const op = useMutation({
+    mutationFn: (what: "start" | "stop" | "restart") => api<{ taskId: string }>(`/api/v1/apps/${encodeURIComponent(id)}/${what}`, { method: "POST" }),
+    onSuccess: (r) => {
+      setWatched(r.taskId);
+      void qc.invalidateQueries({ queryKey: ["app", id] });
+    },
+  });
+
+  if (app.error) {
+    const notFound = app.error instanceof ApiError && app.error.status === 404;
+    return (
+      <>
+        <PageHeader title={notFound ? "App not found" : "App"} />
+        <div className="alert alert-error" role="alert">
+          {notFound ? "This app does not exist (any more)." : errorText(app.error)} <Link href="/apps">Back to apps</Link>
+        </div>
+      </>
+    );
+  }
+  if (!a) return <p className="muted">Loading…</p>;
+
+  const busy = isBusy(a);
+  // after the install (live, or arriving from the install dialog), until the next operation
+  const lastWasInstall = watched === null ? search.get("installed") === "1" : installDone && task.data?.type === "app.install";
+  const showPostInstall = a.postInstallMessage !== "" && a.installState === "installed" && lastWasInstall;
+
+  return (
+    <>
+      <div className="app-header">
+        <AppIcon app={a} size={56} />
+        <PageHeader title={a.title}>
+          <div className="row">
+            <button type="button" className="btn" onClick={() => op.mutate("start")} disabled={busy || op.isPending || (a.runState === "running" && a.installState === "installed")}>
+              Start
+            </button>
+            <button type="button" className="btn" onClick={() => op.mutate("stop")} disabled={busy || op.isPending || a.runState === "stopped"}>
+              Stop
+            </button>
+            <button type="button" className="btn" onClick={() => op.mutate("restart")} disabled={busy || op.isPending || a.runState === "stopped"}>
+              Restart
+            </button>
+          </div>
+        </PageHeader>
+      </div>
+      <div className="stack">
+        <section className="card" aria-labelledby="overview-heading">
+          <h2 id="overview-heading" className="sr-only">
+            Overview
+          </h2>
+          <dl className="props">
+            <div>
+              <dt>Address</dt>
+              <dd>
+                <a href={a.url} target="_blank" rel="noopener noreferrer">
+                  {a.url}
+                </a>
+              </dd>
+            </div>
+            <div>
+              <dt>State</dt>
+              <dd>
+                <AppBadges app={a} />
+              </dd>
+            </div>
+            <div>
+              <dt>Version</dt>
+              <dd>{a.version}</dd>
+            </div>
+            <div>
+              <dt>Memory limit</dt>
+              <dd>{Math.round(a.memoryLimit / MiB)} MiB</dd>
+            </div>
+          </dl>
+          {a.error && !busy ? (
+            <div className="alert alert-error app-error" role="alert">
+              <strong>The last operation failed:</strong> {a.error.message} <code className="action-code">{a.error.code}</code>
+            </div>
+          ) : null}
+          {op.error ? (
+            <div className="alert alert-error app-error" role="alert">
+              {errorText(op.error)}
+            </div>
+          ) : null}
+        </section>
+
+        {watched ? <TaskProgress key={watched} taskId={watched} title={TASK_TITLES[task.data?.type ?? ""] ?? "Working"} onDone={onDone} /> : null}
+
+        {showPostInstall ? (
+          <section className="card post-install" aria-labelledby="postinstall-heading">
+            <h2 id="postinstall-heading">{a.title} is ready</h2>
+            <Markdown text={a.postInstallMessage} />
+          </section>
+        ) : null}
+
+        <ConfigureCard app={a} busy={busy} onQueued={(taskId) => setWatched(taskId)} />
+        {/* reconnects whenever the app's state changes (a new container, a start after a stop) */}
+        <LogPanel key={`${a.installState}-${a.runState}`} appId={a.id} />
+        <UninstallCard app={a} busy={busy} onQueued={(taskId) => setWatched(taskId)} />
+      </div>
+    </>
+  );
+}
+
+function ConfigureCard({ app, busy, onQueued }: { app: AppView; busy: boolean; onQueued: (taskId: string) => void }) {
+  const qc = useQueryClient();
+  const domains = useQuery({ queryKey: ["domains"], queryFn: () => api<{ domains: DomainView[] }>("/api/v1/domains") });
+  const [subdomain, setSubdomain] = useState(app.subdomain);
+  const [domain, setDomain] = useState(app.domain);
+  const [memory, setMemory] = useState(String(Math.round(app.memoryLimit / MiB)));
+  const [env, setEnv] = useState<EnvRow[]>(rowsOf(app.env));
+  const portSpecs: Record<string, PortSpec> = app.tcpPorts;
+  const [ports, setPorts] = useState<PortValues>(portValuesOf(portSpecs, app.portBindings));
+  const loadedFor = useRef(app.id);
+  useEffect(() => {
+    if (loadedFor.current !== app.id) {
+      loadedFor.current = app.id;
+      setSubdomain(app.subdomain);
+      setDomain(app.domain);
+    }
+  }, [app]);
+
+  const save = useMutation({
+    mutationFn: () =>
+      api<{ taskId: string }>(`/api/v1/apps/${encodeURIComponent(app.id)}/configure`, {
+        method: "POST",
+        body: { subdomain: subdomain.trim(), domain, memoryLimit: Math.round(Number(memory) * MiB), env: envOf(env), ...(Object.keys(ports).length > 0 ? { portBindings: portBindingsOf(ports) } : {}) },
+      }),
+    onSuccess: (r) => {
+      onQueued(r.taskId);
+      void qc.invalidateQueries({ queryKey: ["app", app.id] });
+    },
+  });
+  const err = save.error instanceof ApiError ? save.error : null;
+
+  function submit(ev: FormEvent) {
+    ev.preventDefault();
+    save.mutate();
+  }
+
+  return (
+    <section className="card" aria-labelledby="configure-heading">
+      <h2 id="configure-heading">Configure</h2>
+      <form className="form" onSubmit={submit}>
+        <div className="location-row">
+          <Field id="configure-subdomain" label="Subdomain" value={subdomain} onChange={(e) => setSubdomain(e.target.value)} error={err?.fieldError("subdomain")} />
+          <span className="location-dot" aria-hidden="true">
+            .
+          </span>
+          <div className="field">
+            <label htmlFor="configure-domain">Domain</label>
+            <select id="configure-domain" value={domain} onChange={(e) => setDomain(e.target.value)}>
+              {(domains.data?.domains ?? [{ domain: app.domain }]).map((d) => (
+                <option key={d.domain} value={d.domain}>
+                  {d.domain}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+        <div className="field-narrow">
+          <Field id="configure-memory" label="Memory limit (MiB)" type="number" min={32} max={65536} required value={memory} onChange={(e) => setMemory(e.target.value)} error={err?.fieldError("memoryLimit") ? "Between 32 MiB and 64 GiB" : undefined} />
+          </div>
+        <PortRows specs={portSpecs} values={ports} onChange={setPorts} idPrefix="configure-ports" error={err?.fieldError("portBindings")} />
+        <EnvRows rows={env} onChange={setEnv} idPrefix="configure-env" />
+        {save.error && !(err?.code === "invalid" && Array.isArray(err.details)) ? (
+          <div className="alert alert-error" role="alert">
+            {errorText(save.error)}
+          </div>
+        ) : null}
+        <div className="row">
+          <button type="submit" className="btn btn-primary" disabled={busy || save.isPending}>
+            Save configuration
+          </button>
+          {busy ? <span className="muted small">Wait until the current operation is done.</span> : null}
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function UninstallCard({ app, busy, onQueued }: { app: AppView; busy: boolean; onQueued: (taskId: string) => void }) {
+  const qc = useQueryClient();
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [open, setOpen] = useState(false);
+  const [typed, setTyped] = useState("");
+  const remove = useMutation({
+    mutationFn: () => api<{ taskId: string }>(`/api/v1/apps/${encodeURIComponent(app.id)}`, { method: "DELETE" }),
+    onSuccess: (r) => {
+      setOpen(false);
+      onQueued(r.taskId);
+      void qc.invalidateQueries({ queryKey: ["app", app.id] });
+    },
+  });
+  useEffect(() => {
+    const d = dialog.current;
+    if (!d) return;
+    if (open && !d.open) {
+      setTyped("");
+      remove.reset();
+      d.showModal();
+    }
+    if (!open && d.open) d.close();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [open]);
+
+  return (
+    <section className="card danger-zone" aria-labelledby="uninstall-heading">
+      <h2 id="uninstall-heading">Uninstall</h2>
+      <p className="muted">Removes the app, its container and all of its data. This cannot be undone.</p>
+      <button type="button" className="btn btn-danger" onClick={() => setOpen(true)} disabled={busy}>
+        Uninstall
+      </button>
+      <dialog ref={dialog} className="dialog" aria-labelledby="uninstall-title" onClose={() => setOpen(false)}>
+        {open ? (
+          <form
+            className="form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              remove.mutate();
+            }}
+          >
+            <h2 id="uninstall-title">Uninstall {app.title}?</h2>
+            <p className="muted">
+              All of its data is deleted. Type <strong>{app.title}</strong> to confirm.
+            </p>
+            <Field id="uninstall-confirm" label="App name" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
+            {remove.error ? (
+              <div className="alert alert-error" role="alert">
+                {errorText(remove.error)}
+              </div>
+            ) : null}
+            <div className="row row-end">
+              <button type="button" className="btn btn-ghost" onClick={() => setOpen(false)}>
+                Cancel
+              </button>
+              <button type="submit" className="btn btn-danger" disabled={typed !== app.title || remove.isPending}>
+                Uninstall
+              </button>
+            </div>
+          </form>
+        ) : null}
+      </dialog>
+    </section>
+  );
+}

@@ -1,0 +1,8 @@
+import { route } from "../../../../../../lib/server/route";
+import { ADMIN_ROLES } from "../../../../../../lib/server/apps";
+import { appOperation } from "../../../../../../lib/server/app-ops";
+
+export const dynamic = "force-dynamic";
+
+/** POST /api/v1/apps/:id/start → 202 {taskId}; runState running, pending_start. */
+export const POST = route({ roles: ADMIN_ROLES }, async (ctx) => appOperation(ctx, "app.start", { runState: "running" }));

@@ -1,0 +1,91 @@
+import {
+  compareSemver,
+  HEARTH_VERSION,
+  HearthError,
+  hearthManifest,
+  installFromManifestRequest,
+  installFromStoreRequest,
+  type HearthManifest,
+} from "@hearth/contracts";
+import { activeTasksOf, getApp, type AppWithPorts } from "@hearth/db";
+import type { z } from "zod";
+import { invalid } from "../api";
+import { createBoxClient } from "../box-client";
+import { findCatalogApp, packageOf } from "../catalog";
+import { appViewOf } from "../views";
+import type { AdminContext } from "./context";
+
+/** Install, configure, domain add/remove run one at a time (the unique keys are the last guard). */
+export const PLACEMENT_LOCK = "hearth.apps.placement";
+
+export function withPlacementLock<T>(app: AdminContext, fn: () => Promise<T>): Promise<T> {
+  return app.locks.run(PLACEMENT_LOCK, { waitSeconds: 15 }, fn);
+}
+
+/** Tells box there is work; box also polls, so a box that is down only delays the task. */
+export async function wakeBox(app: AdminContext): Promise<void> {
+  try {
+    await createBoxClient(app.config.boxSocket).wake();
+  } catch (e) {
+    app.logger.warn({ err: e }, "could not wake box; the task waits for its next poll");
+  }
+}
+
+export type InstallBody = z.infer<typeof installFromStoreRequest> | z.infer<typeof installFromManifestRequest>;
+
+/** Picks the request's branch by `manifest`, so zod's issues name the fields actually wrong. */
+export function parseInstallBody(raw: unknown): InstallBody {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new HearthError("invalid", "Request body must be a JSON object");
+  const schema = "manifest" in raw ? installFromManifestRequest : installFromStoreRequest;
+  const r = schema.safeParse(raw);
+  if (!r.success) throw invalid("manifest" in raw ? "The manifest or the request is invalid" : "Request body is invalid", r.error);
+  return r.data;
+}
+
+export interface ResolvedManifest {
+  manifest: HearthManifest;
+  storeId: string | null;
+}
+
+/** The manifest to install: the catalog's (newest or the asked version) or the custom one. */
+export async function resolveManifest(app: AdminContext, body: InstallBody): Promise<ResolvedManifest> {
+  let resolved: ResolvedManifest;
+  if ("manifest" in body) {
+    resolved = { manifest: body.manifest, storeId: null };
+  } else {
+    const entry = await findCatalogApp(app.config.catalogDirs, body.storeId, (msg, data) => app.logger.warn(data, msg));
+    if (!entry) throw new HearthError("not_found", `The catalog has no app ${body.storeId}`);
+    const pkg = packageOf(entry, body.version);
+    if (!pkg) {
+      throw new HearthError("not_found", `The catalog has no version ${body.version} of ${body.storeId}`, {
+        details: { versions: entry.packages.map((p) => p.manifest.version) },
+      });
+    }
+    // re-validated: the catalog is read from disk and could have changed shape
+    resolved = { manifest: hearthManifest.parse(pkg.manifest), storeId: entry.id };
+  }
+  const min = resolved.manifest.minHearthVersion;
+  if (min && compareSemver(min, HEARTH_VERSION) > 0) {
+    throw new HearthError("invalid", `This app needs Hearth ${min} or newer (this is ${HEARTH_VERSION})`, {
+      details: [{ path: ["manifest", "minHearthVersion"], code: "custom", message: `needs Hearth ${min}` }],
+    });
+  }
+  return resolved;
+}
+
+export async function appViewById(app: AdminContext, id: string) {
+  const row = id.length <= 36 ? await getApp(app.db, id) : null;
+  if (!row) throw new HearthError("not_found", "No such app");
+  const active = await activeTasksOf(app.db, [row.id]);
+  return appViewOf(row, active.get(row.id)?.id ?? null);
+}
+
+export async function appViewsOf(app: AdminContext, rows: AppWithPorts[]) {
+  const active = await activeTasksOf(
+    app.db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => appViewOf(r, active.get(r.id)?.id ?? null));
+}
+
+export const ADMIN_ROLES = ["owner", "admin"] as const;

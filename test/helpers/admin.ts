@@ -1,0 +1,134 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { REPO_ROOT } from "./db";
+
+/**
+ * The built admin (`next start`) on a free port, for integration tests over real HTTP.
+ * Builds first when there is no build or its sources changed (test/run.sh builds before).
+ */
+export const ADMIN_DIR = path.join(REPO_ROOT, "apps/admin");
+export const NEXT_BIN = path.join(REPO_ROOT, "node_modules/next/dist/bin/next");
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === "node_modules" || e.name === ".next" || e.name === "generated") continue;
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+export function ensureAdminBuilt() {
+  const buildId = path.join(ADMIN_DIR, ".next/BUILD_ID");
+  const built = existsSync(buildId) ? statSync(buildId).mtimeMs : 0;
+  const sources = Math.max(newestMtime(ADMIN_DIR), newestMtime(path.join(REPO_ROOT, "packages/contracts/src")), newestMtime(path.join(REPO_ROOT, "packages/db/src")));
+  if (built > sources) return;
+  const r = spawnSync(process.execPath, [NEXT_BIN, "build"], { cwd: ADMIN_DIR, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" }, encoding: "utf8", timeout: 280_000 });
+  if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Call {
+  body?: unknown;
+  raw?: string;
+  cookie?: string;
+  token?: string;
+  origin?: string | null;
+  ip?: string;
+  contentType?: string;
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+export interface RunningAdmin {
+  base: string;
+  output(): string;
+  call(method: string, url: string, c?: Call): Promise<Reply>;
+  /** What a browser sends: the session cookie plus a same-origin Origin. */
+  browser(cookie: string, extra?: Call): Call;
+  stop(): Promise<void>;
+}
+
+export async function startAdmin(env: Record<string, string>): Promise<RunningAdmin> {
+  ensureAdminBuilt();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let output = "";
+  const server: ChildProcess = spawn(process.execPath, [NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
+    cwd: ADMIN_DIR,
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", HEARTH_COOKIE_SECURE: "false", HEARTH_LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  server.stdout!.on("data", (d) => (output += d));
+  server.stderr!.on("data", (d) => (output += d));
+
+  async function call(method: string, url: string, c: Call = {}): Promise<Reply> {
+    const headers: Record<string, string> = {};
+    if (c.cookie) headers.cookie = c.cookie;
+    if (c.token) headers.authorization = `Bearer ${c.token}`;
+    if (c.origin) headers.origin = c.origin;
+    if (c.ip) headers["x-real-ip"] = c.ip;
+    const raw = c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body));
+    if (raw !== undefined) headers["content-type"] = c.contentType ?? "application/json";
+    const res = await fetch(`${base}${url}`, { method, headers, body: raw, redirect: "manual" });
+    const text = await res.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    return { status: res.status, headers: res.headers, body, text };
+  }
+
+  const until = Date.now() + 90_000;
+  for (;;) {
+    if (server.exitCode !== null) throw new Error(`admin exited (${server.exitCode}):\n${output}`);
+    try {
+      if ((await fetch(`${base}/api/v1/status`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`admin did not come up:\n${output}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  return {
+    base,
+    output: () => output,
+    call,
+    browser: (cookie, extra = {}) => ({ cookie, origin: base, ...extra }),
+    async stop() {
+      if (server.exitCode !== null) return;
+      const exited = new Promise((r) => server.once("exit", r));
+      server.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (server.exitCode === null) server.kill("SIGKILL");
+    },
+  };
+}
+
+export function sessionCookieOf(r: Reply): string {
+  const set = r.headers.get("set-cookie") ?? "";
+  const m = /hearth_session=([^;]+)/.exec(set);
+  if (!m) throw new Error(`no session cookie in ${JSON.stringify(set)}`);
+  return `hearth_session=${m[1]}`;
+}
