@@ -343,6 +343,15 @@ hearth_start_docker "$HEARTH_APP_DIR/setup/lib"
 hearth_say "Docker $(docker version --format '{{.Server.Version}}' 2>/dev/null) is running"
 
 # ---------------------------------------------------------------------------------------
+step "building the container images"
+# The Debian base (debootstrap + docker import: no registry needed) and the built-in
+# catalog's app images, so installing a catalog app needs no build. Unchanged images are
+# skipped (recipe hashes in their labels).
+T_IMAGES=$(date +%s)
+run_logged "image builds (setup/images/build-all.sh --catalog)" "$HEARTH_APP_DIR/setup/images/build-all.sh" --catalog
+hearth_say "images ready in $(($(date +%s) - T_IMAGES))s: $(docker images --filter label=hearth.catalog.id --format '{{.Repository}}:{{.Tag}}' | tr '\n' ' ')"
+
+# ---------------------------------------------------------------------------------------
 step "starting box and admin"
 BOX_CMD=("$HEARTH_RUNTIME/bin/node" "$BOX_MAIN")
 ADMIN_CMD=("$HEARTH_RUNTIME/bin/node" "$HEARTH_APP_DIR/node_modules/next/dist/bin/next" start -H 127.0.0.1 -p 3000)
