@@ -14,12 +14,12 @@ const sock = path.join(tmp, "box.sock");
 let boxOut = "";
 const box = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "apps/box/src/main.ts")], {
   cwd: REPO_ROOT,
-  env: { ...process.env, HEARTH_DATABASE_URL: t.url, HEARTH_DATA_DIR: path.join(tmp, "data"), HEARTH_BOX_SOCKET: sock, HEARTH_SOCKET_GROUP: "", HEARTH_MIGRATIONS_DIR: MIGRATIONS_DIR, HEARTH_BOX_ID: `smoke-${process.pid}`, HEARTH_TASK_POLL_MS: "200" },
+  env: { ...process.env, HEARTH_DATABASE_URL: t.url, HEARTH_DATA_DIR: path.join(tmp, "data"), HEARTH_PROXY: "off", HEARTH_BOX_SOCKET: sock, HEARTH_SOCKET_GROUP: "", HEARTH_MIGRATIONS_DIR: MIGRATIONS_DIR, HEARTH_BOX_ID: `smoke-${process.pid}`, HEARTH_TASK_POLL_MS: "200" },
   stdio: ["ignore", "pipe", "pipe"],
 });
 box.stdout!.on("data", (d) => (boxOut += d));
 box.stderr!.on("data", (d) => (boxOut += d));
-const admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: sock });
+const admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_PROXY: "off", HEARTH_BOX_SOCKET: sock });
 const log = (...a: unknown[]) => console.log(new Date().toISOString().slice(11, 19), ...a);
 try {
   const setup = await admin.call("POST", "/api/v1/setup/owner", { body: { username: "owner", email: "o@example.com", password: "correct horse battery staple" } });

@@ -23,6 +23,12 @@ export interface BoxConfig {
   taskLeaseMs: number;
   /** How many tasks this box runs at once. */
   taskConcurrency: number;
+  /** What nginx's workers read (the 502 page, ACME tokens); default <dataDir>/public. */
+  publicDir: string;
+  /** "nginx": render vhosts and reload the system nginx through the sudo helper; "off": no vhosts (tests of other parts). */
+  proxy: "nginx" | "off";
+  /** Opens secrets sealed at rest (registry passwords); null when not configured. */
+  secretKey: Buffer | null;
 }
 
 export const DEFAULT_DATA_DIR = "/var/lib/hearth";
@@ -54,6 +60,14 @@ export const boxEnvSchema = z.object({
   HEARTH_MIGRATIONS_DIR: unsetIfEmpty(absolutePath.optional()),
   HEARTH_TASK_POLL_MS: unsetIfEmpty(millis(50, 5_000)),
   HEARTH_TASK_LEASE_MS: unsetIfEmpty(millis(1_000, 30_000)),
+  HEARTH_PUBLIC_DIR: unsetIfEmpty(absolutePath.optional()),
+  HEARTH_PROXY: unsetIfEmpty(z.enum(["nginx", "off"]).default("nginx")),
+  HEARTH_SECRET_KEY: unsetIfEmpty(
+    z
+      .string()
+      .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded")
+      .optional(),
+  ),
 });
 
 /**
@@ -113,5 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     taskPollMs: e.HEARTH_TASK_POLL_MS,
     taskLeaseMs: e.HEARTH_TASK_LEASE_MS,
     taskConcurrency: TASK_CONCURRENCY,
+    publicDir: e.HEARTH_PUBLIC_DIR ?? path.join(e.HEARTH_DATA_DIR, "public"),
+    proxy: e.HEARTH_PROXY,
+    secretKey: e.HEARTH_SECRET_KEY ? Buffer.from(e.HEARTH_SECRET_KEY, "base64") : null,
   };
 }

@@ -9,6 +9,15 @@ import { taskLogPath } from "./tasks/task-log";
 import { prismaTaskStore } from "./tasks/task-store";
 import { TaskRunner } from "./tasks/tasks.service";
 import { testTasks } from "./tasks/test-tasks";
+import { streamAppLogs } from "./apps/app-logs";
+import { appTasks } from "./apps/app-tasks";
+import { AppService, noopVhostSync, ownerOf } from "./apps/apps.service";
+import { HealthMonitor } from "./apps/monitor";
+import { Reconciler } from "./apps/reconciler";
+import { defaultCatalogDirs, prismaRegistryCredentials } from "./apps/images";
+import { createDocker } from "./docker/docker";
+import { createProxyService } from "./proxy/proxy.service";
+import { dbVhostSync } from "./proxy/vhost-sync";
 
 /**
  * box: the daemon that changes the machine. Start order: config → logger → migrations →
@@ -35,6 +44,8 @@ async function main(): Promise<void> {
   let db: Db | null = null;
   let socket: BoxSocketServer | null = null;
   let runner: TaskRunner | null = null;
+  let monitor: HealthMonitor | null = null;
+  let reconciler: Reconciler | null = null;
   let shuttingDown = false;
 
   const shutdown = async (signal: string) => {
@@ -51,6 +62,8 @@ async function main(): Promise<void> {
     }, 25_000);
     force.unref();
     try {
+      await reconciler?.stop();
+      await monitor?.stop();
       await runner?.stop();
       await socket?.close();
       await db?.$disconnect();
@@ -76,7 +89,23 @@ async function main(): Promise<void> {
   log.info({ applied: migrated.applied.length, alreadyApplied: migrated.alreadyApplied.length }, "database migrated");
 
   db = createDb(config.databaseUrl, { connectionLimit: 10 });
-  const registry = new TaskRegistry(testTasks());
+  const docker = createDocker();
+  // nginx vhosts are derived from the database on every change (apps/box/src/proxy)
+  const vhosts =
+    config.proxy === "nginx" ? dbVhostSync(db, createProxyService(config.dataDir, { publicDir: config.publicDir })) : noopVhostSync;
+  if (config.proxy === "off") log.warn("HEARTH_PROXY=off: no nginx vhosts are written");
+  const apps = new AppService({
+    db,
+    docker,
+    vhosts,
+    registries: prismaRegistryCredentials(db, config.secretKey?.toString("base64")),
+    catalogDirs: defaultCatalogDirs(),
+    owner: ownerOf(config.databaseUrl),
+    stepDelayMs: Number(process.env.HEARTH_TEST_APP_STEP_DELAY_MS ?? 0) || 0,
+  });
+  monitor = new HealthMonitor({ db, docker, log });
+  reconciler = new Reconciler({ db, docker, service: apps, vhosts, log });
+  const registry = new TaskRegistry([...testTasks(), ...appTasks(apps)]);
   runner = new TaskRunner({
     store: prismaTaskStore(db),
     registry,
@@ -105,11 +134,16 @@ async function main(): Promise<void> {
         return t && { state: t.state, percent: t.percent, message: t.message, errorCode: t.errorCode, errorMessage: t.errorMessage };
       },
       logPath: (id) => taskLogPath(config.dataDir, id),
+      appLogs: (req, res, appId, url) =>
+        streamAppLogs({ docker, appExists: async (id) => (await dbc.app.count({ where: { id } })) > 0 }, req, res, appId, url),
       log,
     },
   );
   if (shuttingDown) return; // a signal came during startup; shutdown() takes it from here
   runner.start();
+  // after recovery, so tasks taken back count as active and their apps are left alone
+  reconciler.start();
+  void monitor.start();
   log.info({ leasedBy, socket: config.socketPath, taskTypes: registry.types() }, "box ready");
 }
 

@@ -14,7 +14,17 @@ export const TASK_TYPES = ["_sleep", "_fail", "_crash", "app.install", "app.conf
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Error codes a task can end with (beyond HearthError codes). */
-export const TASK_ERROR_CODES = ["interrupted", "task_failed", "unknown_task_type", "cancelled"] as const;
+export const TASK_ERROR_CODES = [
+  "interrupted",
+  "task_failed",
+  "unknown_task_type",
+  "cancelled",
+  "image_not_found",
+  "registry_auth",
+  "build_failed",
+  "health_timeout",
+  "nginx_config_invalid",
+] as const;
 
 /** Dotted event-log actions. */
 export const EVENT_ACTIONS = [
@@ -27,5 +37,18 @@ export const EVENT_ACTIONS = [
   "token.create",
   "token.delete",
   "task.failed",
+  "app.install",
+  "app.configure",
+  "app.uninstall",
+  "app.start",
+  "app.stop",
+  "app.restart",
+  "app.up",
+  "app.down",
+  "app.oom",
+  "domain.add",
+  "domain.remove",
+  "registry.add",
+  "registry.remove",
 ] as const;
 export type EventAction = (typeof EVENT_ACTIONS)[number];

@@ -24,6 +24,8 @@ export interface BoxSocketDeps {
   log: Logger;
   /** How often a followed event stream looks at the log file and the task row. */
   followPollMs?: number;
+  /** GET /apps/:id/logs (apps/app-logs.ts); 502 `external` when absent. */
+  appLogs?(req: http.IncomingMessage, res: http.ServerResponse, appId: string, url: URL): Promise<void>;
 }
 
 export interface BoxSocketOptions {
@@ -111,6 +113,14 @@ export function createRequestHandler(deps: BoxSocketDeps) {
     },
   };
 
+  const appLogs: Route = {
+    method: "GET",
+    handle: async (req, res, url, id) => {
+      if (!deps.appLogs) return sendError(res, 502, "external", "this box does not stream app logs");
+      await deps.appLogs(req, res, id, url);
+    },
+  };
+
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
       const url = new URL(req.url ?? "/", "http://box");
@@ -125,6 +135,14 @@ export function createRequestHandler(deps: BoxSocketDeps) {
           // ids name files on disk: anything unusual cannot be a task of ours
           if (!TASK_ID_PATTERN.test(id)) return sendError(res, 404, "not_found", "no such task");
           route = m[2] === "log" ? taskLog : taskEvents;
+        }
+      }
+      if (!route) {
+        const m = /^\/apps\/([^/]+)\/logs$/.exec(url.pathname);
+        if (m) {
+          id = decodeURIComponent(m[1]!);
+          if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return sendError(res, 404, "not_found", "no such app");
+          route = appLogs;
         }
       }
       if (!route) return sendError(res, 404, "not_found", "no such endpoint");

@@ -1,0 +1,26 @@
+import { appTaskArgs } from "@hearth/contracts";
+import { defineTask, type TaskDefinition } from "../tasks/registry";
+import type { AppService } from "./apps.service";
+
+/**
+ * The app.* task types: args `{ appId }`, everything else comes from the App row. All are
+ * resumable: each step is idempotent (see AppService), so a box killed mid-task runs the
+ * task again from its start and ends in the intended state.
+ */
+export function appTasks(service: AppService): TaskDefinition[] {
+  const def = (type: string, run: (appId: string, ctx: Parameters<AppService["install"]>[1]) => Promise<unknown>) =>
+    defineTask({
+      type,
+      resumable: true,
+      args: appTaskArgs,
+      run: (ctx) => run(ctx.args.appId, ctx),
+    });
+  return [
+    def("app.install", (id, ctx) => service.install(id, ctx)),
+    def("app.configure", (id, ctx) => service.configure(id, ctx)),
+    def("app.uninstall", (id, ctx) => service.uninstall(id, ctx)),
+    def("app.start", (id, ctx) => service.start(id, ctx)),
+    def("app.stop", (id, ctx) => service.stop(id, ctx)),
+    def("app.restart", (id, ctx) => service.restart(id, ctx)),
+  ] as TaskDefinition[];
+}

@@ -1,0 +1,381 @@
+import { createHash } from "node:crypto";
+import http from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import { hearthManifest, isHearthError, type HearthManifest } from "@hearth/contracts";
+import { Prisma, type App, type AppPort, type Db } from "@hearth/db";
+import { dockerStatusOf, type DockerApi } from "../docker/docker";
+import { TaskError } from "../tasks/registry";
+import { appLabels, containerNameOf, containerSpec, dataVolumeNameOf, networkNameOf } from "./container-spec";
+import { ensureImage, type RegistryCredentials } from "./images";
+import { allocateHttpPort, prismaPortStore, type AllocateOptions } from "./ports";
+
+/**
+ * The app lifecycle on this machine: what the app.* tasks do, step by step. Every step is
+ * idempotent (checks before it acts), so a task interrupted anywhere and run again from the
+ * start ends in the intended state without duplicates: the port is kept on the App row, the
+ * network and volume are created only when missing, and the container is always removed
+ * (by its fixed name) before it is created again.
+ */
+
+/** What box's proxy gives the app tasks: re-render every vhost from the database, check, reload. */
+export interface VhostSync {
+  syncVhosts(): Promise<void>;
+}
+export const noopVhostSync: VhostSync = { syncVhosts: async () => {} };
+
+/** The task-side view of TaskContext that the service needs. */
+export interface StepContext {
+  readonly taskId: string;
+  progress(percent: number, message: string): Promise<void>;
+  log(line: string): void;
+  readonly signal: AbortSignal;
+}
+
+export interface AppServiceDeps {
+  db: Db;
+  docker: DockerApi;
+  vhosts: VhostSync;
+  registries: RegistryCredentials;
+  catalogDirs: readonly string[];
+  /** How long an app may take to answer its health check after a (re)start. Default 120 s. */
+  healthTimeoutMs?: number;
+  /** Between health probes while waiting. Default 500 ms. */
+  healthIntervalMs?: number;
+  ports?: AllocateOptions;
+  /** Test hook (HEARTH_TEST_APP_STEP_DELAY_MS): a pause after each progress step, so kill -9 tests can hit every step. */
+  stepDelayMs?: number;
+  /** The store this box serves (see appLabels); default: derived from nothing (no owner label). */
+  owner?: string;
+}
+
+/** A short stable name for a database URL's host, port and database (no credentials). */
+export function ownerOf(databaseUrl: string): string {
+  const u = new URL(databaseUrl.replace(/^mysql:/, "mariadb:"));
+  return createHash("sha256").update(`${u.hostname}:${u.port || 3306}/${u.pathname.replace(/^\//, "")}${u.searchParams.get("socket") ?? ""}`).digest("hex").slice(0, 16);
+}
+
+export type AppWithPorts = App & { ports: AppPort[] };
+
+/** GET http://127.0.0.1:<port><path>: the status code, or null when nothing answers. */
+export function probeHttp(port: number, path: string, timeoutMs = 3000): Promise<number | null> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: "127.0.0.1", port, path, timeout: timeoutMs, headers: { "user-agent": "hearth-health", connection: "close" } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? null);
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", () => resolve(null));
+  });
+}
+export const isHealthyStatus = (s: number | null) => s !== null && s >= 200 && s < 400;
+
+export class AppService {
+  constructor(private readonly d: AppServiceDeps) {}
+
+  get owner(): string | undefined {
+    return this.d.owner;
+  }
+  private get db() {
+    return this.d.db;
+  }
+  private get docker() {
+    return this.d.docker;
+  }
+
+  async load(appId: string): Promise<AppWithPorts> {
+    const app = await this.db.app.findUnique({ where: { id: appId }, include: { ports: true } });
+    if (!app) throw new TaskError(`there is no app ${appId}`, "not_found");
+    return app;
+  }
+
+  manifestOf(app: App): HearthManifest {
+    const r = hearthManifest.safeParse(app.manifest);
+    if (!r.success) throw new TaskError(`the app's stored manifest is invalid: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, "invalid");
+    return r.data;
+  }
+
+  // ---- the tasks -------------------------------------------------------------------------
+
+  async install(appId: string, ctx: StepContext): Promise<{ containerId: string; httpHostPort: number }> {
+    ctx = this.stepped(ctx);
+    return this.failingTo(appId, ctx, { cleanup: true }, async () => {
+      let app = await this.load(appId);
+      const manifest = this.manifestOf(app);
+      await ctx.progress(5, "allocating a host port");
+      const port = await allocateHttpPort(prismaPortStore(this.db), appId, this.d.ports);
+      ctx.log(`HTTP port ${manifest.httpPort} will be published on 127.0.0.1:${port}`);
+      await ctx.progress(10, `getting the image ${manifest.dockerImage}`);
+      const how = await ensureImage(this.d, { ref: manifest.dockerImage, manifestId: manifest.id }, ctx);
+      ctx.log(`image ${manifest.dockerImage}: ${how}`);
+      app = await this.load(appId);
+      const containerId = await this.recreate(app, manifest, ctx, 50);
+      await this.runAndCheck(app, manifest, ctx, 70);
+      await ctx.progress(90, "configuring the reverse proxy");
+      await this.d.vhosts.syncVhosts();
+      await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
+      await ctx.progress(100, "installed");
+      return { containerId, httpHostPort: app.httpHostPort! };
+    });
+  }
+
+  async configure(appId: string, ctx: StepContext): Promise<{ containerId: string }> {
+    ctx = this.stepped(ctx);
+    return this.failingTo(appId, ctx, { cleanup: false }, async () => {
+      let app = await this.load(appId);
+      const manifest = this.manifestOf(app);
+      await ctx.progress(5, "checking the host port");
+      await allocateHttpPort(prismaPortStore(this.db), appId, this.d.ports);
+      await ctx.progress(10, `getting the image ${manifest.dockerImage}`);
+      await ensureImage(this.d, { ref: manifest.dockerImage, manifestId: manifest.id }, ctx);
+      app = await this.load(appId);
+      const containerId = await this.recreate(app, manifest, ctx, 50);
+      await this.runAndCheck(app, manifest, ctx, 70);
+      await ctx.progress(90, "configuring the reverse proxy");
+      await this.d.vhosts.syncVhosts();
+      await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
+      await ctx.progress(100, "configured");
+      return { containerId };
+    });
+  }
+
+  async uninstall(appId: string, ctx: StepContext): Promise<{ removed: true }> {
+    ctx = this.stepped(ctx);
+    const app = await this.db.app.findUnique({ where: { id: appId } });
+    return this.failingTo(appId, ctx, { cleanup: false }, async () => {
+      await ctx.progress(10, "removing the container");
+      await this.docker.removeContainer(containerNameOf(appId));
+      await ctx.progress(30, "removing the network");
+      await this.docker.removeNetwork(networkNameOf(appId));
+      await ctx.progress(50, "removing the app's data");
+      await this.docker.removeVolume(dataVolumeNameOf(appId));
+      if (app) {
+        // the vhost goes with the row: hide the app from the proxy first, then sync
+        await ctx.progress(70, "removing the vhost");
+        await this.db.app.deleteMany({ where: { id: appId } }); // AppPort rows cascade
+        await this.d.vhosts.syncVhosts();
+      } else {
+        ctx.log("the app row is already gone (an earlier attempt got that far)");
+        await this.d.vhosts.syncVhosts();
+      }
+      await ctx.progress(100, "uninstalled");
+      return { removed: true as const };
+    });
+  }
+
+  async start(appId: string, ctx: StepContext): Promise<{ running: true }> {
+    ctx = this.stepped(ctx);
+    return this.failingTo(appId, ctx, { cleanup: false }, async () => {
+      const app = await this.load(appId);
+      const manifest = this.manifestOf(app);
+      await this.setState(appId, { runState: "running" });
+      await this.ensureContainer({ ...app, runState: "running" }, manifest, ctx);
+      await this.runAndCheck({ ...app, runState: "running" }, manifest, ctx, 30);
+      await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
+      await ctx.progress(100, "running");
+      return { running: true as const };
+    });
+  }
+
+  async stop(appId: string, ctx: StepContext): Promise<{ running: false }> {
+    ctx = this.stepped(ctx);
+    return this.failingTo(appId, ctx, { cleanup: false }, async () => {
+      const app = await this.load(appId);
+      const manifest = this.manifestOf(app);
+      await this.setState(appId, { runState: "stopped" });
+      await this.ensureContainer({ ...app, runState: "stopped" }, manifest, ctx);
+      await ctx.progress(30, "stopping the container");
+      await this.docker.stopContainer(containerNameOf(appId), 10);
+      await this.setState(appId, { installState: "installed", health: null, healthCheckedAt: new Date(), errorCode: null, errorMessage: null, errorTaskId: null });
+      await ctx.progress(100, "stopped");
+      return { running: false as const };
+    });
+  }
+
+  async restart(appId: string, ctx: StepContext): Promise<{ running: true }> {
+    ctx = this.stepped(ctx);
+    return this.failingTo(appId, ctx, { cleanup: false }, async () => {
+      const app = await this.load(appId);
+      const manifest = this.manifestOf(app);
+      await this.setState(appId, { runState: "running" });
+      const existed = await this.ensureContainer({ ...app, runState: "running" }, manifest, ctx);
+      await ctx.progress(30, "restarting the container");
+      if (existed) await this.docker.restartContainer(containerNameOf(appId), 10);
+      await this.runAndCheck({ ...app, runState: "running" }, manifest, ctx, 40);
+      await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
+      await ctx.progress(100, "restarted");
+      return { running: true as const };
+    });
+  }
+
+  // ---- steps -----------------------------------------------------------------------------
+
+  /** Network and volume exist (created when missing), labelled as the app's. */
+  async ensureNetworkAndVolume(appId: string, ctx: Pick<StepContext, "log">): Promise<void> {
+    const labels = appLabels(appId, this.d.owner);
+    const net = await this.docker.inspectNetwork(networkNameOf(appId));
+    if (!net) {
+      ctx.log(`creating the network ${networkNameOf(appId)}`);
+      await this.docker.createNetwork(networkNameOf(appId), labels);
+    } else if (net.labels["hearth.app"] !== appId) {
+      throw new TaskError(`a network named ${networkNameOf(appId)} exists but is not this app's`, "conflict");
+    }
+    const vol = await this.docker.inspectVolume(dataVolumeNameOf(appId));
+    if (!vol) {
+      ctx.log(`creating the volume ${dataVolumeNameOf(appId)}`);
+      await this.docker.createVolume(dataVolumeNameOf(appId), labels);
+    } else if (vol.labels["hearth.app"] !== appId) {
+      throw new TaskError(`a volume named ${dataVolumeNameOf(appId)} exists but is not this app's`, "conflict");
+    }
+  }
+
+  /** Removes any container of this name, creates it afresh from the row and records its id. */
+  async recreate(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext, percent: number): Promise<string> {
+    if (app.httpHostPort === null) throw new TaskError("the app has no host port", "internal");
+    await ctx.progress(percent - 10, "preparing the network and the data volume");
+    await this.ensureNetworkAndVolume(app.id, ctx);
+    await ctx.progress(percent, "creating the container");
+    const name = containerNameOf(app.id);
+    const old = await this.docker.inspectContainer(name);
+    if (old) {
+      if (old.labels["hearth.app"] !== app.id) throw new TaskError(`a container named ${name} exists but is not this app's`, "conflict");
+      ctx.log(`removing the previous container ${old.id.slice(0, 12)}`);
+      await this.docker.removeContainer(old.id);
+    }
+    const spec = containerSpec({
+      app: { ...app, env: (app.env ?? {}) as Record<string, string>, httpHostPort: app.httpHostPort },
+      manifest,
+      ports: app.ports,
+      image: manifest.dockerImage,
+      owner: this.d.owner,
+    });
+    let id: string;
+    try {
+      id = await this.docker.createContainer(spec);
+    } catch (e) {
+      if (dockerStatusOf(e) === 409) {
+        // a concurrent attempt created it between our check and create: replace it once
+        await this.docker.removeContainer(name);
+        id = await this.docker.createContainer(spec);
+      } else throw e;
+    }
+    ctx.log(`created the container ${id.slice(0, 12)} (${name})`);
+    await this.db.app.update({ where: { id: app.id }, data: { containerId: id } });
+    return id;
+  }
+
+  /** Creates the container if it is missing; returns whether it existed. */
+  async ensureContainer(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext): Promise<boolean> {
+    const c = await this.docker.inspectContainer(containerNameOf(app.id));
+    if (c && c.labels["hearth.app"] === app.id) {
+      if (app.containerId !== c.id) await this.db.app.update({ where: { id: app.id }, data: { containerId: c.id } });
+      return true;
+    }
+    ctx.log("the container is missing; creating it again");
+    await ensureImage(this.d, { ref: manifest.dockerImage, manifestId: manifest.id }, ctx);
+    await this.recreate(app, manifest, ctx, 20);
+    return false;
+  }
+
+  /** Starts the container when the app should run, and waits until it answers its health check. */
+  async runAndCheck(app: App, manifest: HearthManifest, ctx: StepContext, percent: number): Promise<void> {
+    if (app.runState !== "running") {
+      ctx.log("the app is meant to be stopped; not starting it");
+      await this.setState(app.id, { health: null });
+      return;
+    }
+    await ctx.progress(percent, "starting the container");
+    await this.docker.startContainer(containerNameOf(app.id));
+    await this.setState(app.id, { health: "starting", healthCheckedAt: new Date() });
+    await ctx.progress(percent + 5, `waiting for the app to answer ${manifest.healthCheckPath}`);
+    await this.waitHealthy(app, manifest, ctx);
+    await this.setState(app.id, { health: "healthy", healthCheckedAt: new Date() });
+  }
+
+  async waitHealthy(app: App, manifest: HearthManifest, ctx: StepContext): Promise<void> {
+    const timeout = this.d.healthTimeoutMs ?? 120_000;
+    const interval = this.d.healthIntervalMs ?? 500;
+    const deadline = Date.now() + timeout;
+    let last: number | null = null;
+    for (;;) {
+      ctx.signal.throwIfAborted();
+      last = await probeHttp(app.httpHostPort!, manifest.healthCheckPath);
+      if (isHealthyStatus(last)) {
+        ctx.log(`health check ${manifest.healthCheckPath}: ${last}`);
+        return;
+      }
+      if (Date.now() > deadline) break;
+      await sleep(interval, undefined, { signal: ctx.signal });
+    }
+    const c = await this.docker.inspectContainer(containerNameOf(app.id));
+    ctx.log(`the container is ${c ? c.status : "gone"}${c?.oomKilled ? " (killed: out of memory)" : ""}; its last output:`);
+    try {
+      const logs = await this.docker.logs(containerNameOf(app.id), { tail: 30 });
+      for await (const chunk of logs) for (const l of String(chunk).split("\n")) if (l.trim()) ctx.log(`  ${l}`);
+    } catch {
+      /* no logs */
+    }
+    throw new TaskError(
+      `the app did not answer ${manifest.healthCheckPath} with 2xx/3xx within ${Math.round(timeout / 1000)} s (last: ${last ?? "no answer"})`,
+      "task_failed",
+    );
+  }
+
+  async setState(appId: string, data: Prisma.AppUpdateManyMutationInput): Promise<void> {
+    await this.db.app.updateMany({ where: { id: appId }, data });
+  }
+
+  /** Removes the app's container, network and volume (labelled ones only). */
+  async removeDockerObjects(appId: string): Promise<void> {
+    await this.docker.removeContainer(containerNameOf(appId));
+    await this.docker.removeNetwork(networkNameOf(appId));
+    await this.docker.removeVolume(dataVolumeNameOf(appId));
+  }
+
+  /** ctx with the test-only pause after each progress step (see stepDelayMs). */
+  private stepped(ctx: StepContext): StepContext {
+    const delay = this.d.stepDelayMs ?? 0;
+    if (delay <= 0) return ctx;
+    return {
+      taskId: ctx.taskId,
+      signal: ctx.signal,
+      log: (line) => ctx.log(line),
+      progress: async (p, m) => {
+        await ctx.progress(p, m);
+        await sleep(delay, undefined, { signal: ctx.signal });
+      },
+    };
+  }
+
+  /**
+   * Runs a task body; when it fails (not when box is shutting down: the task resumes then),
+   * puts the app in `error` with the task's code and message. A failed install also
+   * removes what it made, so nothing is left behind.
+   */
+  private async failingTo<T>(appId: string, ctx: StepContext, opts: { cleanup: boolean }, body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (e) {
+      if (ctx.signal.aborted) throw e;
+      const known = e instanceof TaskError || isHearthError(e);
+      const code: string = known ? e.code : "internal";
+      const message = known ? e.message : "internal error; see the task log";
+      if (opts.cleanup) {
+        ctx.log("the install failed: removing its container, network and volume");
+        try {
+          await this.removeDockerObjects(appId);
+        } catch (ce) {
+          ctx.log(`cleanup failed: ${ce instanceof Error ? ce.message : String(ce)}`);
+        }
+      }
+      await this.setState(appId, {
+        installState: "error",
+        health: null,
+        errorCode: code,
+        errorMessage: message,
+        errorTaskId: ctx.taskId,
+        ...(opts.cleanup ? { containerId: null } : {}),
+      }).catch(() => {});
+      throw e;
+    }
+  }
+}

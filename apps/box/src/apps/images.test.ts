@@ -1,0 +1,136 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { DockerApi, RegistryAuth } from "../docker/docker";
+import { TaskError } from "../tasks/registry";
+import { ensureImage, findCatalogContext, registryHostOf, type RegistryCredentials } from "./images";
+
+function fakeDocker(opts: { present?: string[]; pull?: (ref: string, auth: RegistryAuth | null) => string | null; build?: (dir: string) => string | null }) {
+  const present = new Set(opts.present ?? []);
+  const calls: string[] = [];
+  const docker = {
+    async inspectImage(ref: string) {
+      return present.has(ref) ? { id: `sha256:${ref}` } : null;
+    },
+    async pullImage(ref: string, auth: RegistryAuth | null, onLine: (l: string) => void) {
+      calls.push(`pull ${ref}${auth ? ` as ${auth.username}` : ""}`);
+      const err = opts.pull?.(ref, auth) ?? "no such host";
+      if (err === "ok") {
+        present.add(ref);
+        onLine("Pull complete");
+        return;
+      }
+      throw new Error(err);
+    },
+    async buildImage(dir: string, tag: string, _labels: Record<string, string>, onLine: (l: string) => void) {
+      calls.push(`build ${path.basename(dir)} as ${tag}`);
+      onLine("Step 1/2 : FROM base");
+      const err = opts.build?.(dir) ?? null;
+      if (err) {
+        onLine("oops, RUN failed");
+        throw new Error(err);
+      }
+      present.add(tag);
+    },
+  } as unknown as DockerApi;
+  return { docker, calls };
+}
+const noCreds: RegistryCredentials = { credentialsFor: async () => null };
+const creds = (host: string): RegistryCredentials => ({
+  credentialsFor: async (h) => (h === host ? { username: "bob", password: "pw", serveraddress: h } : null),
+});
+const log = () => {
+  const lines: string[] = [];
+  return { lines, log: (l: string) => void lines.push(l) };
+};
+
+function catalog(entries: Record<string, { id: string; dockerImage: string; dockerfile?: boolean }>) {
+  const root = mkdtempSync(path.join(os.tmpdir(), "hearth-catalog-"));
+  for (const [slug, e] of Object.entries(entries)) {
+    mkdirSync(path.join(root, slug));
+    writeFileSync(path.join(root, slug, "HearthManifest.json"), JSON.stringify({ id: e.id, dockerImage: e.dockerImage }));
+    if (e.dockerfile !== false) writeFileSync(path.join(root, slug, "Dockerfile"), "FROM scratch\n");
+  }
+  return root;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(TaskError);
+    return (e as TaskError).code;
+  }
+  throw new Error("expected a failure");
+}
+
+describe("registryHostOf", () => {
+  it.each([
+    ["nginx", "docker.io"],
+    ["library/nginx:1", "docker.io"],
+    ["team/app:2", "docker.io"],
+    ["docker.io/team/app", "docker.io"],
+    ["index.docker.io/team/app", "docker.io"],
+    ["registry.example.com/team/app:1", "registry.example.com"],
+    ["localhost:5000/app", "localhost:5000"],
+    ["localhost/app", "localhost"],
+    ["10.0.0.1:5000/x/y@sha256:" + "a".repeat(64), "10.0.0.1:5000"],
+  ])("%s → %s", (ref, host) => expect(registryHostOf(ref)).toBe(host));
+});
+
+describe("ensureImage", () => {
+  it("uses a present image without pulling", async () => {
+    const { docker, calls } = fakeDocker({ present: ["a/b:1"] });
+    expect(await ensureImage({ docker, registries: noCreds, catalogDirs: [] }, { ref: "a/b:1", manifestId: "x.y" }, log())).toBe("present");
+    expect(calls).toEqual([]);
+  });
+
+  it("pulls with the saved credentials of the image's registry", async () => {
+    const { docker, calls } = fakeDocker({ pull: () => "ok" });
+    const r = await ensureImage({ docker, registries: creds("reg.example.com:5000"), catalogDirs: [] }, { ref: "reg.example.com:5000/t/a:1", manifestId: "x.y" }, log());
+    expect(r).toBe("pulled");
+    expect(calls).toEqual(["pull reg.example.com:5000/t/a:1 as bob"]);
+  });
+
+  it("registry_auth when the registry refuses the saved credentials", async () => {
+    const { docker } = fakeDocker({ pull: () => "Head https://reg.example.com/v2/t/a/manifests/1: unauthorized: authentication required" });
+    expect(await codeOf(ensureImage({ docker, registries: creds("reg.example.com"), catalogDirs: [] }, { ref: "reg.example.com/t/a:1", manifestId: "x.y" }, log()))).toBe("registry_auth");
+  });
+
+  it("image_not_found when it cannot be pulled and there is no build context", async () => {
+    const { docker } = fakeDocker({});
+    expect(await codeOf(ensureImage({ docker, registries: noCreds, catalogDirs: [] }, { ref: "t/a:1", manifestId: "x.y" }, log()))).toBe("image_not_found");
+  });
+
+  it("builds from the catalog folder of that manifest id when the pull fails", async () => {
+    const root = catalog({ other: { id: "org.other", dockerImage: "t/o:1" }, wiki: { id: "org.wiki", dockerImage: "t/wiki:1" } });
+    const { docker, calls } = fakeDocker({});
+    const l = log();
+    expect(await ensureImage({ docker, registries: noCreds, catalogDirs: [root] }, { ref: "t/wiki:1", manifestId: "org.wiki" }, l)).toBe("built");
+    expect(calls).toEqual(["pull t/wiki:1", "build wiki as t/wiki:1"]);
+    expect(l.lines).toContain("build: Step 1/2 : FROM base");
+  });
+
+  it("build_failed with the build output in the log", async () => {
+    const root = catalog({ wiki: { id: "org.wiki", dockerImage: "t/wiki:1" } });
+    const { docker } = fakeDocker({ build: () => "The command '/bin/sh -c false' returned a non-zero code: 1" });
+    const l = log();
+    expect(await codeOf(ensureImage({ docker, registries: noCreds, catalogDirs: [root] }, { ref: "t/wiki:1", manifestId: "org.wiki" }, l))).toBe("build_failed");
+    expect(l.lines).toContain("build: oops, RUN failed");
+  });
+});
+
+describe("findCatalogContext", () => {
+  it("needs a Dockerfile and prefers the folder whose image matches", () => {
+    const root = catalog({
+      a: { id: "org.wiki", dockerImage: "t/wiki:1", dockerfile: false },
+      b: { id: "org.wiki", dockerImage: "t/wiki:0" },
+      c: { id: "org.wiki", dockerImage: "t/wiki:2" },
+    });
+    expect(path.basename(findCatalogContext([root], "org.wiki", "t/wiki:2")!)).toBe("c");
+    expect(findCatalogContext([root], "org.wiki", "t/wiki:1")).not.toBeNull(); // falls back to a folder of that id
+    expect(findCatalogContext([root], "org.nope")).toBeNull();
+    expect(findCatalogContext(["/nonexistent"], "org.wiki")).toBeNull();
+  });
+});

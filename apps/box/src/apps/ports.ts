@@ -1,0 +1,86 @@
+import net from "node:net";
+import type { Db } from "@hearth/db";
+
+/**
+ * Host ports for apps' HTTP ports (published on 127.0.0.1 for nginx). A port is free when no
+ * App or AppPort row holds it and nothing on the machine listens on it now. Two allocations
+ * racing for one port are settled by the unique index on App.httpHostPort: the loser sees a
+ * conflict and tries the next port.
+ */
+export const HTTP_PORT_RANGE = { from: 20000, to: 29999 } as const;
+
+export interface PortStore {
+  /** The port the app already holds, if any. */
+  current(appId: string): Promise<number | null>;
+  /** Every host port any app holds (HTTP and TCP). */
+  used(): Promise<Set<number>>;
+  /** Sets the app's port if it has none: "ok", "taken" (unique conflict) or "has-one". */
+  claim(appId: string, port: number): Promise<"ok" | "taken" | "has-one">;
+}
+
+export interface AllocateOptions {
+  range?: { from: number; to: number };
+  isFree?: (port: number) => Promise<boolean>;
+  /** Where in the range to start looking (0..1); random by default so parallel boxes spread out. */
+  random?: () => number;
+}
+
+/** Can something listen on 127.0.0.1:port right now? */
+export function isPortFree(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once("error", () => resolve(false));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** Idempotent: an app that already has a port keeps it. */
+export async function allocateHttpPort(store: PortStore, appId: string, opts: AllocateOptions = {}): Promise<number> {
+  const existing = await store.current(appId);
+  if (existing !== null) return existing;
+  const { from, to } = opts.range ?? HTTP_PORT_RANGE;
+  const isFree = opts.isFree ?? ((p: number) => isPortFree(p));
+  const size = to - from + 1;
+  const start = Math.floor((opts.random ?? Math.random)() * size) % size;
+  let used = await store.used();
+  for (let i = 0; i < size; i++) {
+    const port = from + ((start + i) % size);
+    if (used.has(port)) continue;
+    if (!(await isFree(port))) continue;
+    const r = await store.claim(appId, port);
+    if (r === "ok") return port;
+    if (r === "has-one") {
+      const now = await store.current(appId);
+      if (now !== null) return now;
+    }
+    used = await store.used(); // someone else took it: refresh what is taken
+  }
+  throw new Error(`no free host port in ${from}-${to}`);
+}
+
+export function prismaPortStore(db: Db): PortStore {
+  return {
+    async current(appId) {
+      const a = await db.app.findUnique({ where: { id: appId }, select: { httpHostPort: true } });
+      if (!a) throw new Error(`app ${appId} does not exist`);
+      return a.httpHostPort;
+    },
+    async used() {
+      const [apps, ports] = await Promise.all([
+        db.app.findMany({ where: { httpHostPort: { not: null } }, select: { httpHostPort: true } }),
+        db.appPort.findMany({ select: { hostPort: true } }),
+      ]);
+      return new Set([...apps.map((a) => a.httpHostPort!), ...ports.map((p) => p.hostPort)]);
+    },
+    async claim(appId, port) {
+      try {
+        const r = await db.app.updateMany({ where: { id: appId, httpHostPort: null }, data: { httpHostPort: port } });
+        return r.count === 1 ? "ok" : "has-one";
+      } catch (e) {
+        if ((e as { code?: string }).code === "P2002") return "taken";
+        throw e;
+      }
+    },
+  };
+}

@@ -1,0 +1,399 @@
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import Docker from "dockerode";
+
+/**
+ * A thin adapter over the Docker Engine API (dockerode): no product logic here. Services take
+ * a `DockerApi` so unit tests can pass a fake; integration tests use `createDocker()`.
+ *
+ * Hearth never changes a Docker object it did not make: every list is filtered on the label
+ * `hearth.managed=true`, and every stop/remove first checks that label on the object and
+ * refuses (`NotManagedError`) when it is missing. Creating objects is up to the caller, who
+ * must put the label on them (container-spec.ts does).
+ */
+export const MANAGED_LABEL = "hearth.managed";
+export const APP_LABEL = "hearth.app";
+export const MANIFEST_LABEL = "hearth.manifest";
+export const OWNER_LABEL = "hearth.owner";
+
+export class NotManagedError extends Error {
+  constructor(kind: string, name: string) {
+    super(`${kind} ${name} is not labelled ${MANAGED_LABEL}=true; Hearth does not touch it`);
+    this.name = "NotManagedError";
+  }
+}
+
+/** A Docker API error with its HTTP status (404 = no such object, 409 = conflict …). */
+export function dockerStatusOf(e: unknown): number | undefined {
+  const s = (e as { statusCode?: unknown })?.statusCode;
+  return typeof s === "number" ? s : undefined;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  state: string;
+}
+export interface ContainerState {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  running: boolean;
+  status: string;
+  oomKilled: boolean;
+  exitCode: number;
+  raw: Docker.ContainerInspectInfo;
+}
+export interface NamedObject {
+  name: string;
+  labels: Record<string, string>;
+}
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  serveraddress: string;
+}
+export interface DockerEvent {
+  type: string;
+  action: string;
+  id: string;
+  attributes: Record<string, string>;
+  time: number;
+}
+export interface LogOptions {
+  follow?: boolean;
+  tail?: number;
+  since?: number;
+  timestamps?: boolean;
+}
+
+export interface DockerApi {
+  ping(): Promise<void>;
+
+  inspectContainer(nameOrId: string): Promise<ContainerState | null>;
+  /** Returns the new container's id. */
+  createContainer(opts: Docker.ContainerCreateOptions): Promise<string>;
+  startContainer(nameOrId: string): Promise<void>;
+  stopContainer(nameOrId: string, timeoutSeconds?: number): Promise<void>;
+  restartContainer(nameOrId: string, timeoutSeconds?: number): Promise<void>;
+  /** Force-removes a managed container (and its anonymous volumes); no-op when it is gone. */
+  removeContainer(nameOrId: string): Promise<void>;
+  listContainers(labels?: Record<string, string>): Promise<ContainerSummary[]>;
+  /** Runs a command in a running container and returns its exit code and output (tests, diagnostics). */
+  exec(nameOrId: string, cmd: string[]): Promise<{ exitCode: number; output: string }>;
+
+  inspectNetwork(name: string): Promise<NamedObject | null>;
+  createNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+  listNetworks(labels?: Record<string, string>): Promise<NamedObject[]>;
+
+  inspectVolume(name: string): Promise<NamedObject | null>;
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  removeVolume(name: string): Promise<void>;
+  listVolumes(labels?: Record<string, string>): Promise<NamedObject[]>;
+
+  /** The image's id, or null when it is not present locally. */
+  inspectImage(ref: string): Promise<{ id: string } | null>;
+  /** Pulls; rejects with the engine's message on failure. Each progress message goes to onLine. */
+  pullImage(ref: string, auth: RegistryAuth | null, onLine: (line: string) => void, signal?: AbortSignal): Promise<void>;
+  /** Builds the folder `contextDir` (with its Dockerfile) as `tag`; each output line goes to onLine. */
+  buildImage(contextDir: string, tag: string, labels: Record<string, string>, onLine: (line: string) => void, signal?: AbortSignal): Promise<void>;
+  /** `docker import`: a root filesystem tarball becomes the image `ref`. */
+  importImage(tarball: Readable, ref: string): Promise<void>;
+  removeImage(ref: string): Promise<void>;
+
+  /** Engine events (filtered on the managed label); returns a function that stops listening. */
+  events(onEvent: (e: DockerEvent) => void, onError?: (e: Error) => void): Promise<() => void>;
+  /** A container's stdout+stderr as plain text lines (demultiplexed). */
+  logs(nameOrId: string, opts: LogOptions): Promise<Readable>;
+}
+
+const managedFilter = (labels: Record<string, string> = {}) => ({
+  label: [`${MANAGED_LABEL}=true`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)],
+});
+
+const isManaged = (labels: Record<string, string> | null | undefined) => labels?.[MANAGED_LABEL] === "true";
+
+async function nullOn404<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (e) {
+    if (dockerStatusOf(e) === 404) return null;
+    throw e;
+  }
+}
+
+async function ignore404(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    if (dockerStatusOf(e) !== 404) throw e;
+  }
+}
+
+/** Every file below dir, relative to it (what the build context tarball holds). */
+function filesBelow(dir: string, rel = ""): string[] {
+  const out: string[] = [];
+  for (const ent of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    const p = rel ? `${rel}/${ent.name}` : ent.name;
+    if (ent.isDirectory()) out.push(...filesBelow(dir, p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Reads a JSON-lines progress stream (pull, build) to its end; rejects on an error message. */
+function followJsonStream(modem: Docker["modem"], stream: NodeJS.ReadableStream, onMessage: (m: Record<string, unknown>) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let failed: Error | null = null;
+    modem.followProgress(
+      stream,
+      (err: Error | null) => {
+        if (err) reject(err);
+        else if (failed) reject(failed);
+        else resolve();
+      },
+      (m: Record<string, unknown>) => {
+        const detail = m.errorDetail as { message?: string } | undefined;
+        if (typeof m.error === "string" || detail?.message) failed ??= new Error(String(detail?.message ?? m.error));
+        onMessage(m);
+      },
+    );
+  });
+}
+
+export function createDocker(opts: Docker.DockerOptions = { socketPath: process.env.DOCKER_SOCKET ?? "/var/run/docker.sock" }): DockerApi {
+  const d = new Docker(opts);
+
+  const managedContainer = async (nameOrId: string) => {
+    const info = await nullOn404(d.getContainer(nameOrId).inspect());
+    if (!info) return null;
+    if (!isManaged(info.Config.Labels)) throw new NotManagedError("container", nameOrId);
+    return d.getContainer(info.Id);
+  };
+
+  const api: DockerApi = {
+    async ping() {
+      await d.ping();
+    },
+
+    async inspectContainer(nameOrId) {
+      const i = await nullOn404(d.getContainer(nameOrId).inspect());
+      if (!i) return null;
+      return {
+        id: i.Id,
+        name: i.Name.replace(/^\//, ""),
+        labels: i.Config.Labels ?? {},
+        running: i.State.Running,
+        status: i.State.Status,
+        oomKilled: i.State.OOMKilled,
+        exitCode: i.State.ExitCode,
+        raw: i,
+      };
+    },
+    async createContainer(opts) {
+      if (!isManaged(opts.Labels)) throw new NotManagedError("container", opts.name ?? "(unnamed)");
+      const c = await d.createContainer(opts);
+      return c.id;
+    },
+    async startContainer(nameOrId) {
+      const c = await managedContainer(nameOrId);
+      if (!c) throw Object.assign(new Error(`no container ${nameOrId}`), { statusCode: 404 });
+      try {
+        await c.start();
+      } catch (e) {
+        if (dockerStatusOf(e) !== 304) throw e; // 304: already started
+      }
+    },
+    async stopContainer(nameOrId, timeoutSeconds = 10) {
+      const c = await managedContainer(nameOrId);
+      if (!c) return;
+      try {
+        await c.stop({ t: timeoutSeconds });
+      } catch (e) {
+        if (dockerStatusOf(e) !== 304 && dockerStatusOf(e) !== 404) throw e; // 304: already stopped
+      }
+    },
+    async restartContainer(nameOrId, timeoutSeconds = 10) {
+      const c = await managedContainer(nameOrId);
+      if (!c) throw Object.assign(new Error(`no container ${nameOrId}`), { statusCode: 404 });
+      await c.restart({ t: timeoutSeconds });
+    },
+    async removeContainer(nameOrId) {
+      const c = await managedContainer(nameOrId);
+      if (!c) return;
+      try {
+        await c.remove({ force: true, v: true });
+      } catch (e) {
+        // 404: gone meanwhile; 409 "removal already in progress": wait for it below
+        if (dockerStatusOf(e) !== 404 && dockerStatusOf(e) !== 409) throw e;
+      }
+      for (let i = 0; i < 100; i++) {
+        if (!(await nullOn404(d.getContainer(nameOrId).inspect()))) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`container ${nameOrId} is still there after removal`);
+    },
+    async listContainers(labels) {
+      const list = await d.listContainers({ all: true, filters: managedFilter(labels) });
+      return list.filter((c) => isManaged(c.Labels)).map((c) => ({ id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), labels: c.Labels, state: c.State }));
+    },
+    async exec(nameOrId, cmd) {
+      const c = await managedContainer(nameOrId);
+      if (!c) throw Object.assign(new Error(`no container ${nameOrId}`), { statusCode: 404 });
+      const ex = await c.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+      const stream = await ex.start({ hijack: true, stdin: false });
+      const chunks: Buffer[] = [];
+      const sink = new (await import("node:stream")).PassThrough();
+      sink.on("data", (b: Buffer) => chunks.push(b));
+      d.modem.demuxStream(stream, sink, sink);
+      await new Promise<void>((resolve, reject) => {
+        stream.on("end", resolve);
+        stream.on("close", resolve);
+        stream.on("error", reject);
+      });
+      const info = await ex.inspect();
+      return { exitCode: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString("utf8") };
+    },
+
+    async inspectNetwork(name) {
+      const n = await nullOn404(d.getNetwork(name).inspect() as Promise<{ Name: string; Labels?: Record<string, string> }>);
+      return n && { name: n.Name, labels: n.Labels ?? {} };
+    },
+    async createNetwork(name, labels) {
+      if (!isManaged(labels)) throw new NotManagedError("network", name);
+      await d.createNetwork({ Name: name, Driver: "bridge", CheckDuplicate: true, Labels: labels });
+    },
+    async removeNetwork(name) {
+      const n = await api.inspectNetwork(name);
+      if (!n) return;
+      if (!isManaged(n.labels)) throw new NotManagedError("network", name);
+      await ignore404(d.getNetwork(name).remove());
+    },
+    async listNetworks(labels) {
+      const list = await d.listNetworks({ filters: managedFilter(labels) });
+      return list.filter((n) => isManaged(n.Labels)).map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
+    },
+
+    async inspectVolume(name) {
+      const v = await nullOn404(d.getVolume(name).inspect());
+      return v && { name: v.Name, labels: v.Labels ?? {} };
+    },
+    async createVolume(name, labels) {
+      if (!isManaged(labels)) throw new NotManagedError("volume", name);
+      await d.createVolume({ Name: name, Driver: "local", Labels: labels });
+    },
+    async removeVolume(name) {
+      const v = await api.inspectVolume(name);
+      if (!v) return;
+      if (!isManaged(v.labels)) throw new NotManagedError("volume", name);
+      await ignore404(d.getVolume(name).remove());
+    },
+    async listVolumes(labels) {
+      const r = await d.listVolumes({ filters: managedFilter(labels) });
+      return (r.Volumes ?? []).filter((v) => isManaged(v.Labels)).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+    },
+
+    async inspectImage(ref) {
+      const i = await nullOn404(d.getImage(ref).inspect());
+      return i && { id: i.Id };
+    },
+    async pullImage(ref, auth, onLine, signal) {
+      const stream = (await d.pull(ref, { ...(auth ? { authconfig: auth } : {}), abortSignal: signal })) as NodeJS.ReadableStream;
+      await followJsonStream(d.modem, stream, (m) => {
+        const line = [m.id, m.status, m.progress ? "" : undefined].filter((x) => typeof x === "string" && x).join(": ");
+        if (line && !m.progressDetail) onLine(line);
+        else if (line && typeof m.status === "string" && !/Downloading|Extracting|Waiting/.test(m.status)) onLine(line);
+      });
+    },
+    async buildImage(contextDir, tag, labels, onLine, signal) {
+      const stream = await d.buildImage(
+        { context: contextDir, src: filesBelow(contextDir) },
+        { t: tag, labels, rm: true, forcerm: true, abortSignal: signal } as Docker.ImageBuildOptions,
+      );
+      let partial = "";
+      await followJsonStream(d.modem, stream, (m) => {
+        const text = typeof m.stream === "string" ? m.stream : typeof m.status === "string" ? `${m.status}\n` : typeof m.error === "string" ? `${m.error}\n` : "";
+        partial += text;
+        const lines = partial.split("\n");
+        partial = lines.pop() ?? "";
+        for (const l of lines) if (l.trim()) onLine(l.trimEnd());
+      });
+      if (partial.trim()) onLine(partial.trimEnd());
+    },
+    async importImage(tarball, ref) {
+      const [repo, tag] = splitTag(ref);
+      const stream = (await d.importImage(tarball as unknown as string, { repo, tag })) as NodeJS.ReadableStream;
+      await followJsonStream(d.modem, stream, () => {});
+    },
+    async removeImage(ref) {
+      await ignore404(d.getImage(ref).remove({ force: false }));
+    },
+
+    async events(onEvent, onError) {
+      const stream = (await d.getEvents({ filters: managedFilter() })) as unknown as Readable;
+      let buf = "";
+      stream.on("data", (chunk: Buffer) => {
+        buf += chunk.toString("utf8");
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          try {
+            const e = JSON.parse(line) as { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; time?: number };
+            onEvent({ type: e.Type ?? "", action: e.Action ?? "", id: e.Actor?.ID ?? "", attributes: e.Actor?.Attributes ?? {}, time: e.time ?? 0 });
+          } catch {
+            /* not JSON: ignore */
+          }
+        }
+      });
+      stream.on("error", (e: Error) => onError?.(e));
+      return () => stream.destroy();
+    },
+    async logs(nameOrId, opts) {
+      const { PassThrough } = await import("node:stream");
+      const c = d.getContainer(nameOrId);
+      const out = new PassThrough();
+      const common = { stdout: true, stderr: true, timestamps: opts.timestamps ?? false, tail: opts.tail ?? 100, since: opts.since ?? 0 };
+      if (opts.follow) {
+        const raw = await c.logs({ ...common, follow: true });
+        d.modem.demuxStream(raw, out, out);
+        raw.on("end", () => out.end());
+        raw.on("error", (e: Error) => out.destroy(e));
+        out.on("close", () => (raw as unknown as Readable).destroy?.());
+      } else {
+        const buf = await c.logs({ ...common, follow: false });
+        out.end(demuxBuffer(buf));
+      }
+      return out;
+    },
+  };
+  return api;
+}
+
+/** "name:tag" → ["name", "tag"], keeping a registry port ("host:5000/x") in the name. */
+export function splitTag(ref: string): [string, string] {
+  const at = ref.indexOf("@");
+  const noDigest = at >= 0 ? ref.slice(0, at) : ref;
+  const slash = noDigest.lastIndexOf("/");
+  const colon = noDigest.lastIndexOf(":");
+  if (colon > slash) return [noDigest.slice(0, colon), noDigest.slice(colon + 1)];
+  return [noDigest, "latest"];
+}
+
+/** Docker's multiplexed log format (8-byte frame headers) → plain bytes; TTY output passes as is. */
+export function demuxBuffer(buf: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const kind = buf[i];
+    if ((kind !== 0 && kind !== 1 && kind !== 2) || buf[i + 1] !== 0 || buf[i + 2] !== 0 || buf[i + 3] !== 0) return buf;
+    const len = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + len));
+    i += 8 + len;
+  }
+  return i === buf.length ? Buffer.concat(parts) : buf;
+}
