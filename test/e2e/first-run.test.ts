@@ -11,6 +11,7 @@ import { REPO_ROOT } from "../helpers/db";
  */
 const BASE = process.env.HEARTH_E2E_URL ?? "https://127.0.0.1";
 const ARTIFACTS = path.join(REPO_ROOT, "test-results");
+const APP_DOMAIN = "e2e.test";
 const OWNER = { username: "owner", email: "owner@example.com", password: "correct horse battery staple" };
 
 let browser: Browser;
@@ -21,7 +22,17 @@ beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      // the test domain's names resolve to this machine, where nginx serves them
+      `--host-resolver-rules=MAP *.${APP_DOMAIN} 127.0.0.1, MAP ${APP_DOMAIN} 127.0.0.1`,
+    ],
   });
   // the installer's certificate is self-signed; the install test verifies it separately
   context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
@@ -128,5 +139,59 @@ describe("first run, login and tokens in the browser", () => {
     const events = await api("GET", "/api/v1/eventlog?per_page=100", { token });
     const actions = (events.body.events as { action: string }[]).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(["user.setup_owner", "user.login", "user.login_failed", "token.create"]));
+  });
+});
+
+describe("apps from the catalog in the browser", () => {
+  it("adds a domain", async () => {
+    await page.goto(`${BASE}/domains`);
+    await page.getByLabel("Domain", { exact: true }).fill(APP_DOMAIN);
+    await page.getByLabel("DNS provider").selectOption("noop");
+    await page.getByRole("button", { name: "Add domain" }).click();
+    await page.getByRole("cell", { name: new RegExp(`^${APP_DOMAIN.replace(".", "\\.")}`) }).first().waitFor();
+  });
+
+  it("installs the static site, watching the progress bar reach 100%", async () => {
+    await page.goto(`${BASE}/catalog`);
+    const card = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: "Static Site" }) });
+    await card.getByRole("button", { name: "Install" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Subdomain").fill("www");
+    await dialog.getByRole("button", { name: "Install" }).click();
+    await page.waitForURL(/\/apps\/[0-9a-f-]+/);
+    await page.getByRole("progressbar").first().waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, "app-installing.png"), fullPage: true });
+    await page.waitForFunction(() => document.querySelector('[role="progressbar"]')?.getAttribute("aria-valuenow") === "100", null, { timeout: 120_000 });
+    await page.getByText("Static Site is ready").waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(ARTIFACTS, "app-installed.png"), fullPage: true });
+  });
+
+  it("serves the app through nginx at its own subdomain, with the security headers", async () => {
+    const appPage = await context.newPage();
+    const res = await appPage.goto(`https://www.${APP_DOMAIN}/`);
+    expect(res?.status()).toBe(200);
+    expect(await appPage.getByRole("heading", { level: 1 }).innerText()).toMatch(/static site is running/i);
+    const headers = res!.headers();
+    expect(headers["strict-transport-security"]).toBeTruthy();
+    expect(headers["x-content-type-options"]).toBe("nosniff");
+    await appPage.screenshot({ path: path.join(ARTIFACTS, "app-served.png") });
+    await appPage.close();
+  });
+
+  it("shows the app's live logs", async () => {
+    const logs = page.getByLabel("App logs");
+    await logs.waitFor();
+    await expect.poll(async () => ((await logs.textContent()) ?? "").trim().length, { timeout: 30_000 }).toBeGreaterThan(0);
+  });
+
+  it("uninstalls it: the app, its container and its vhost are gone", async () => {
+    const appId = new URL(page.url()).pathname.split("/").pop()!;
+    await page.getByRole("button", { name: "Uninstall" }).click();
+    await page.getByRole("dialog").getByLabel("App name").fill("Static Site");
+    await page.getByRole("dialog").getByRole("button", { name: "Uninstall" }).click();
+    await page.waitForURL(/\/apps$/, { timeout: 90_000 });
+    await page.getByText("Nothing installed").waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(ARTIFACTS, "app-uninstalled.png"), fullPage: true });
+    expect((await api("GET", `/api/v1/apps/${appId}`)).status).toBe(404);
   });
 });
