@@ -1,14 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_JSON_BODY_BYTES } from "@hearth/contracts";
 import { createApiToken, createUser } from "@hearth/db";
-import { REPO_ROOT, migratedDatabase, type TestDatabase } from "../helpers/db";
+import { migratedDatabase, type TestDatabase } from "../helpers/db";
+import { ADMIN_DIR, ensureAdminBuilt, freePort, NEXT_BIN, sessionCookieOf, type Call as AdminCall, type Reply } from "../helpers/admin";
 import type { Db } from "@hearth/db";
 import { hashPassword } from "../../apps/admin/lib/passwords";
 import { newApiToken, sha256Hex } from "../../apps/admin/lib/tokens";
@@ -20,8 +20,6 @@ import { totpCode } from "../../apps/admin/lib/totp";
  * the task-log tests put a small stand-in on that socket, speaking box's socket protocol
  * (packages/contracts/src/box-socket.ts), to check the SSE proxy.
  */
-const ADMIN_DIR = path.join(REPO_ROOT, "apps/admin");
-const NEXT_BIN = path.join(REPO_ROOT, "node_modules/next/dist/bin/next");
 
 let t: TestDatabase & { db: Db };
 let server: ChildProcess | undefined;
@@ -35,63 +33,8 @@ const OWNER = { username: "owner", email: "owner@example.com", password: "correc
 
 // ---- helpers -----------------------------------------------------------------------------
 
-/** Newest modification time of the files under `dir` (skipping build output and deps). */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === "node_modules" || e.name === ".next" || e.name === "generated") continue;
-    const p = path.join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds admin when there is no build or its sources changed since (test/run.sh builds first). */
-function ensureBuilt() {
-  const buildId = path.join(ADMIN_DIR, ".next/BUILD_ID");
-  const built = existsSync(buildId) ? statSync(buildId).mtimeMs : 0;
-  const sources = Math.max(
-    newestMtime(ADMIN_DIR),
-    newestMtime(path.join(REPO_ROOT, "packages/contracts/src")),
-    newestMtime(path.join(REPO_ROOT, "packages/db/src")),
-  );
-  if (built > sources) return;
-  const r = spawnSync(process.execPath, [NEXT_BIN, "build"], {
-    cwd: ADMIN_DIR,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
-    encoding: "utf8",
-    timeout: 280_000,
-  });
-  if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Call {
-  body?: unknown;
-  raw?: string;
-  cookie?: string;
-  token?: string;
-  origin?: string | null;
+interface Call extends AdminCall {
   referer?: string;
-  ip?: string;
-  contentType?: string;
-}
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: any;
-  text: string;
 }
 
 async function call(method: string, url: string, c: Call = {}): Promise<Reply> {
@@ -117,13 +60,6 @@ async function call(method: string, url: string, c: Call = {}): Promise<Reply> {
 /** What a browser sends: the session cookie plus a same-origin Origin on writes. */
 const browser = (cookie: string, extra: Call = {}): Call => ({ cookie, origin, ...extra });
 
-function sessionCookieOf(r: Reply): string {
-  const set = r.headers.get("set-cookie") ?? "";
-  const m = /hearth_session=([^;]+)/.exec(set);
-  if (!m) throw new Error(`no session cookie in ${JSON.stringify(set)}`);
-  return `hearth_session=${m[1]}`;
-}
-
 async function login(username: string, password: string, ip?: string, totp?: string) {
   return call("POST", "/api/v1/auth/login", { body: { username, password, ...(totp ? { totp } : {}) }, ip });
 }
@@ -146,7 +82,7 @@ async function waitForServer(timeoutMs = 90_000) {
 // ---- lifecycle ---------------------------------------------------------------------------
 
 beforeAll(async () => {
-  ensureBuilt();
+  ensureAdminBuilt();
   t = await migratedDatabase("api");
   tmp = mkdtempSync(path.join(os.tmpdir(), "hearth-api-"));
   boxSocket = path.join(tmp, "box.sock");
