@@ -409,7 +409,7 @@ fi
 # what this step changes, kept to put back if nginx -t rejects the result
 NGINX_BACKUP="$(mktemp -d)"
 NGINX_SAVED=()
-for f in /etc/nginx/conf.d/hearth.conf "$SITE_FILE" ${SITE_LINK:+"$SITE_LINK"} /etc/nginx/sites-enabled/default; do
+for f in /etc/nginx/conf.d/hearth.conf /etc/nginx/conf.d/hearth-sites.conf "$SITE_FILE" ${SITE_LINK:+"$SITE_LINK"} /etc/nginx/sites-enabled/default; do
   if [ -e "$f" ] || [ -L "$f" ]; then
     cp -a "$f" "$NGINX_BACKUP/${#NGINX_SAVED[@]}"
     NGINX_SAVED+=("$f")
@@ -417,6 +417,7 @@ for f in /etc/nginx/conf.d/hearth.conf "$SITE_FILE" ${SITE_LINK:+"$SITE_LINK"} /
 done
 mkdir -p "$(dirname "$SITE_FILE")"
 install -o root -g root -m 0644 "$HEARTH_APP_DIR/setup/nginx/hearth-http.conf" /etc/nginx/conf.d/hearth.conf
+install -o root -g root -m 0644 "$HEARTH_APP_DIR/setup/nginx/hearth-sites.conf" /etc/nginx/conf.d/hearth-sites.conf
 IPV6=0
 [ -s /proc/net/if_inet6 ] && IPV6=1
 sed -e "s#@CERT@#$CERT#; s#@KEY@#$KEY#" "$HEARTH_APP_DIR/setup/nginx/dashboard.conf" \
@@ -429,7 +430,7 @@ if [ -n "$SITE_LINK" ]; then
 fi
 if ! out="$(nginx -t 2>&1)"; then
   # put back what was there, so a working nginx stays working
-  rm -f /etc/nginx/conf.d/hearth.conf "$SITE_FILE" ${SITE_LINK:+"$SITE_LINK"}
+  rm -f /etc/nginx/conf.d/hearth.conf /etc/nginx/conf.d/hearth-sites.conf "$SITE_FILE" ${SITE_LINK:+"$SITE_LINK"}
   for i in "${!NGINX_SAVED[@]}"; do
     cp -a "$NGINX_BACKUP/$i" "${NGINX_SAVED[$i]}"
   done

@@ -136,7 +136,7 @@ function InstallDialog({ app, onClose }: { app: CatalogAppView | null; onClose: 
         method: "POST",
         body: { storeId: app!.id, version: app!.version, subdomain: subdomain.trim(), domain, memoryLimit: Math.round(Number(memory) * MiB), env: envOf(env), portBindings: portBindingsOf(ports) },
       }),
-    onSuccess: (r) => router.push(`/apps/${r.id}?installed=1`),
+    onSuccess: (r) => router.push(`/apps/${r.id}?installed=1&task=${encodeURIComponent(r.taskId)}`),
   });
 
   function submit(ev: FormEvent) {

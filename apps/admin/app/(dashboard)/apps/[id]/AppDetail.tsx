@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
+import { TASK_ID_PATTERN } from "@hearth/contracts";
 import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { AppView, DomainView, TaskView } from "@hearth/contracts";
@@ -37,7 +38,12 @@ export function AppDetail({ id }: { id: string }) {
     retry: false,
   });
   // the last task we watched stays on screen after it finished (with its result)
-  const [watched, setWatched] = useState<string | null>(null);
+  // arriving from the install dialog (?task=…): show that task's progress even when it
+  // finished before this page loaded, so the bar always reaches 100% on screen
+  const [watched, setWatched] = useState<string | null>(() => {
+    const t = search.get("task");
+    return t && TASK_ID_PATTERN.test(t) ? t : null;
+  });
   const [installDone, setInstallDone] = useState(false);
   const a = app.data;
   useEffect(() => {
