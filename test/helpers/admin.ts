@@ -47,8 +47,30 @@ export interface Call {
   cookie?: string;
   token?: string;
   origin?: string | null;
+  referer?: string;
   ip?: string;
   contentType?: string;
+}
+
+/** One request to admin at `base`, as a browser or a script would send it. */
+export async function callAdmin(base: string, method: string, url: string, c: Call = {}): Promise<Reply> {
+  const headers: Record<string, string> = {};
+  if (c.cookie) headers.cookie = c.cookie;
+  if (c.token) headers.authorization = `Bearer ${c.token}`;
+  if (c.origin) headers.origin = c.origin;
+  if (c.referer) headers.referer = c.referer;
+  if (c.ip) headers["x-real-ip"] = c.ip;
+  const raw = c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body));
+  if (raw !== undefined) headers["content-type"] = c.contentType ?? "application/json";
+  const res = await fetch(`${base}${url}`, { method, headers, body: raw, redirect: "manual" });
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  return { status: res.status, headers: res.headers, body, text };
 }
 
 export interface Reply {
@@ -80,24 +102,7 @@ export async function startAdmin(env: Record<string, string>): Promise<RunningAd
   server.stdout!.on("data", (d) => (output += d));
   server.stderr!.on("data", (d) => (output += d));
 
-  async function call(method: string, url: string, c: Call = {}): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    if (c.cookie) headers.cookie = c.cookie;
-    if (c.token) headers.authorization = `Bearer ${c.token}`;
-    if (c.origin) headers.origin = c.origin;
-    if (c.ip) headers["x-real-ip"] = c.ip;
-    const raw = c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body));
-    if (raw !== undefined) headers["content-type"] = c.contentType ?? "application/json";
-    const res = await fetch(`${base}${url}`, { method, headers, body: raw, redirect: "manual" });
-    const text = await res.text();
-    let body: unknown = null;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = null;
-    }
-    return { status: res.status, headers: res.headers, body, text };
-  }
+  const call = (method: string, url: string, c: Call = {}) => callAdmin(base, method, url, c);
 
   const until = Date.now() + 90_000;
   for (;;) {

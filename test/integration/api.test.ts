@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_JSON_BODY_BYTES } from "@hearth/contracts";
 import { createApiToken, createUser } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
-import { ADMIN_DIR, ensureAdminBuilt, freePort, NEXT_BIN, sessionCookieOf, type Call as AdminCall, type Reply } from "../helpers/admin";
+import { ADMIN_DIR, ensureAdminBuilt, freePort, NEXT_BIN, sessionCookieOf, callAdmin, type Call, type Reply } from "../helpers/admin";
 import type { Db } from "@hearth/db";
 import { hashPassword } from "../../apps/admin/lib/passwords";
 import { newApiToken, sha256Hex } from "../../apps/admin/lib/tokens";
@@ -33,29 +33,8 @@ const OWNER = { username: "owner", email: "owner@example.com", password: "correc
 
 // ---- helpers -----------------------------------------------------------------------------
 
-interface Call extends AdminCall {
-  referer?: string;
-}
 
-async function call(method: string, url: string, c: Call = {}): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  if (c.cookie) headers.cookie = c.cookie;
-  if (c.token) headers.authorization = `Bearer ${c.token}`;
-  if (c.origin) headers.origin = c.origin;
-  if (c.referer) headers.referer = c.referer;
-  if (c.ip) headers["x-real-ip"] = c.ip;
-  const raw = c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body));
-  if (raw !== undefined) headers["content-type"] = c.contentType ?? "application/json";
-  const res = await fetch(`${base}${url}`, { method, headers, body: raw, redirect: "manual" });
-  const text = await res.text();
-  let body: unknown = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = null;
-  }
-  return { status: res.status, headers: res.headers, body, text };
-}
+const call = (method: string, url: string, c: Call = {}): Promise<Reply> => callAdmin(base, method, url, c);
 
 /** What a browser sends: the session cookie plus a same-origin Origin on writes. */
 const browser = (cookie: string, extra: Call = {}): Call => ({ cookie, origin, ...extra });
