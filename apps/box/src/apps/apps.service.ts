@@ -97,13 +97,26 @@ export class AppService {
   // ---- the tasks -------------------------------------------------------------------------
 
   async install(appId: string, ctx: StepContext): Promise<{ containerId: string; httpHostPort: number }> {
+    return this.deploy(appId, ctx, "install");
+  }
+
+  async configure(appId: string, ctx: StepContext): Promise<{ containerId: string }> {
+    return this.deploy(appId, ctx, "configure");
+  }
+
+  /**
+   * Install and configure are one pipeline, each step idempotent: port, image, container
+   * from the row, health, proxy. They differ in what a failure does: a failed install is
+   * cleaned up (nothing left behind), a failed configure keeps the app and its data.
+   */
+  private async deploy(appId: string, ctx: StepContext, mode: "install" | "configure"): Promise<{ containerId: string; httpHostPort: number }> {
     ctx = this.stepped(ctx);
-    return this.failingTo(appId, ctx, { cleanup: true }, async () => {
+    return this.failingTo(appId, ctx, { cleanup: mode === "install" }, async () => {
       let app = await this.load(appId);
       const manifest = this.manifestOf(app);
-      await ctx.progress(5, "allocating a host port");
+      await ctx.progress(5, mode === "install" ? "allocating a host port" : "checking the host port");
       const port = await allocateHttpPort(prismaPortStore(this.db), appId, this.d.ports);
-      ctx.log(`HTTP port ${manifest.httpPort} will be published on 127.0.0.1:${port}`);
+      ctx.log(`HTTP port ${manifest.httpPort} is published on 127.0.0.1:${port}`);
       await ctx.progress(10, `getting the image ${manifest.dockerImage}`);
       const how = await ensureImage(this.d, { ref: manifest.dockerImage, manifestId: manifest.id }, ctx);
       ctx.log(`image ${manifest.dockerImage}: ${how}`);
@@ -113,28 +126,8 @@ export class AppService {
       await ctx.progress(90, "configuring the reverse proxy");
       await this.d.vhosts.syncVhosts();
       await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
-      await ctx.progress(100, "installed");
+      await ctx.progress(100, mode === "install" ? "installed" : "configured");
       return { containerId, httpHostPort: app.httpHostPort! };
-    });
-  }
-
-  async configure(appId: string, ctx: StepContext): Promise<{ containerId: string }> {
-    ctx = this.stepped(ctx);
-    return this.failingTo(appId, ctx, { cleanup: false }, async () => {
-      let app = await this.load(appId);
-      const manifest = this.manifestOf(app);
-      await ctx.progress(5, "checking the host port");
-      await allocateHttpPort(prismaPortStore(this.db), appId, this.d.ports);
-      await ctx.progress(10, `getting the image ${manifest.dockerImage}`);
-      await ensureImage(this.d, { ref: manifest.dockerImage, manifestId: manifest.id }, ctx);
-      app = await this.load(appId);
-      const containerId = await this.recreate(app, manifest, ctx, 50);
-      await this.runAndCheck(app, manifest, ctx, 70);
-      await ctx.progress(90, "configuring the reverse proxy");
-      await this.d.vhosts.syncVhosts();
-      await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
-      await ctx.progress(100, "configured");
-      return { containerId };
     });
   }
 
@@ -163,47 +156,54 @@ export class AppService {
   }
 
   async start(appId: string, ctx: StepContext): Promise<{ running: true }> {
-    ctx = this.stepped(ctx);
-    return this.failingTo(appId, ctx, { cleanup: false }, async () => {
-      const app = await this.load(appId);
-      const manifest = this.manifestOf(app);
-      await this.setState(appId, { runState: "running" });
-      await this.ensureContainer({ ...app, runState: "running" }, manifest, ctx);
-      await this.runAndCheck({ ...app, runState: "running" }, manifest, ctx, 30);
+    return this.withRunState(appId, ctx, "running", async (app, manifest, c) => {
+      await this.runAndCheck(app, manifest, c, 30);
       await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
-      await ctx.progress(100, "running");
+      await c.progress(100, "running");
       return { running: true as const };
     });
   }
 
   async stop(appId: string, ctx: StepContext): Promise<{ running: false }> {
-    ctx = this.stepped(ctx);
-    return this.failingTo(appId, ctx, { cleanup: false }, async () => {
-      const app = await this.load(appId);
-      const manifest = this.manifestOf(app);
-      await this.setState(appId, { runState: "stopped" });
-      await this.ensureContainer({ ...app, runState: "stopped" }, manifest, ctx);
-      await ctx.progress(30, "stopping the container");
+    return this.withRunState(appId, ctx, "stopped", async (_app, _manifest, c) => {
+      await c.progress(30, "stopping the container");
       await this.docker.stopContainer(containerNameOf(appId), 10);
       await this.setState(appId, { installState: "installed", health: null, healthCheckedAt: new Date(), errorCode: null, errorMessage: null, errorTaskId: null });
-      await ctx.progress(100, "stopped");
+      await c.progress(100, "stopped");
       return { running: false as const };
     });
   }
 
   async restart(appId: string, ctx: StepContext): Promise<{ running: true }> {
-    ctx = this.stepped(ctx);
-    return this.failingTo(appId, ctx, { cleanup: false }, async () => {
-      const app = await this.load(appId);
-      const manifest = this.manifestOf(app);
-      await this.setState(appId, { runState: "running" });
-      const existed = await this.ensureContainer({ ...app, runState: "running" }, manifest, ctx);
-      await ctx.progress(30, "restarting the container");
+    return this.withRunState(appId, ctx, "running", async (app, manifest, c, existed) => {
+      await c.progress(30, "restarting the container");
       if (existed) await this.docker.restartContainer(containerNameOf(appId), 10);
-      await this.runAndCheck({ ...app, runState: "running" }, manifest, ctx, 40);
+      await this.runAndCheck(app, manifest, c, 40);
       await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
-      await ctx.progress(100, "restarted");
+      await c.progress(100, "restarted");
       return { running: true as const };
+    });
+  }
+
+  /**
+   * The common head of start/stop/restart: record the intended run state first (so a
+   * crash here resumes towards it), then make sure the container exists as the row says.
+   * `existed` is false when the container had to be recreated.
+   */
+  private withRunState<T>(
+    appId: string,
+    ctx: StepContext,
+    runState: "running" | "stopped",
+    body: (app: AppWithPorts, manifest: HearthManifest, ctx: StepContext, existed: boolean) => Promise<T>,
+  ): Promise<T> {
+    const c = this.stepped(ctx);
+    return this.failingTo(appId, c, { cleanup: false }, async () => {
+      const loaded = await this.load(appId);
+      const manifest = this.manifestOf(loaded);
+      await this.setState(appId, { runState });
+      const app = { ...loaded, runState };
+      const existed = await this.ensureContainer(app, manifest, c);
+      return body(app, manifest, c, existed);
     });
   }
 

@@ -261,12 +261,13 @@ function serverNames(fqdn: string, aliases: readonly string[] = []): string {
   return names.join(" ");
 }
 
-function renderApp(v: AppVhost, o: RenderOptions): string[] {
-  const names = serverNames(v.fqdn, v.aliases);
-  const port = validatePort(v.upstreamPort, "upstreamPort");
-  const xfo = validateXFrameOptions(v.xFrameOptions);
+/**
+ * Every vhost is the same pair: an http server (ACME tokens, else redirect to https) and
+ * an https server whose head (listen, names, TLS) is shared; `body` is what differs.
+ */
+function serverPair(comment: string, names: string, tls: TlsFiles, o: RenderOptions, body: string[]): string[] {
   return [
-    `# app ${v.appId}`,
+    comment,
     ...httpServer(names, o),
     "",
     "server {",
@@ -274,7 +275,21 @@ function renderApp(v: AppVhost, o: RenderOptions): string[] {
     `    server_name ${names};`,
     "    server_tokens off;",
     "",
-    ...tlsLines(v),
+    ...tlsLines(tls),
+    ...body,
+    "}",
+  ];
+}
+
+function proxyLocation(port: number, extra: string[]): string[] {
+  return ["    location / {", `        proxy_pass http://127.0.0.1:${port};`, ...proxyHeaders(), ...extra, "    }"];
+}
+
+function renderApp(v: AppVhost, o: RenderOptions): string[] {
+  const names = serverNames(v.fqdn, v.aliases);
+  const port = validatePort(v.upstreamPort, "upstreamPort");
+  const xfo = validateXFrameOptions(v.xFrameOptions);
+  return serverPair(`# app ${v.appId}`, names, v, o, [
     "",
     ...securityHeaders(xfo),
     "",
@@ -289,29 +304,14 @@ function renderApp(v: AppVhost, o: RenderOptions): string[] {
     "",
     ...errorPage(o),
     "",
-    "    location / {",
-    `        proxy_pass http://127.0.0.1:${port};`,
-    ...proxyHeaders(),
-    "        proxy_read_timeout 1h;",
-    "        proxy_send_timeout 1h;",
-    "    }",
-    "}",
-  ];
+    ...proxyLocation(port, ["        proxy_read_timeout 1h;", "        proxy_send_timeout 1h;"]),
+  ]);
 }
 
 function renderRedirect(v: RedirectVhost, o: RenderOptions): string[] {
   const names = serverNames(v.fqdn);
   const target = validateRedirectTarget(v.target);
-  return [
-    `# redirect ${names} -> ${target}`,
-    ...httpServer(names, o),
-    "",
-    "server {",
-    ...listen(o.httpsPort, o.ipv6, " ssl http2"),
-    `    server_name ${names};`,
-    "    server_tokens off;",
-    "",
-    ...tlsLines(v),
+  return serverPair(`# redirect ${names} -> ${target}`, names, v, o, [
     `    add_header Strict-Transport-Security "${HSTS}" always;`,
     "",
     ...acmeLocation(o),
@@ -319,23 +319,13 @@ function renderRedirect(v: RedirectVhost, o: RenderOptions): string[] {
     "    location / {",
     `        return 301 ${target}$request_uri;`,
     "    }",
-    "}",
-  ];
+  ]);
 }
 
 function renderDashboard(v: DashboardVhost, o: RenderOptions): string[] {
   const names = serverNames(v.fqdn);
   const port = validatePort(v.upstreamPort ?? DEFAULT_DASHBOARD_PORT, "upstreamPort");
-  return [
-    `# dashboard ${names}`,
-    ...httpServer(names, o),
-    "",
-    "server {",
-    ...listen(o.httpsPort, o.ipv6, " ssl http2"),
-    `    server_name ${names};`,
-    "    server_tokens off;",
-    "",
-    ...tlsLines(v),
+  return serverPair(`# dashboard ${names}`, names, v, o, [
     "",
     ...securityHeaders("DENY"),
     "",
@@ -346,18 +336,15 @@ function renderDashboard(v: DashboardVhost, o: RenderOptions): string[] {
     "",
     ...errorPage(o),
     "",
-    "    location / {",
-    `        proxy_pass http://127.0.0.1:${port};`,
-    ...proxyHeaders(),
-    "        # server-sent events (task progress, logs) reach the browser as they are written",
-    "        proxy_buffering off;",
-    "        proxy_cache off;",
-    "        proxy_request_buffering off;",
-    "        proxy_read_timeout 1h;",
-    "        proxy_send_timeout 1h;",
-    "    }",
-    "}",
-  ];
+    ...proxyLocation(port, [
+      "        # server-sent events (task progress, logs) reach the browser as they are written",
+      "        proxy_buffering off;",
+      "        proxy_cache off;",
+      "        proxy_request_buffering off;",
+      "        proxy_read_timeout 1h;",
+      "        proxy_send_timeout 1h;",
+    ]),
+  ]);
 }
 
 /** One vhost as nginx config text. Throws HearthError `invalid` on any bad value. */

@@ -1,0 +1,149 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
+import { LocalNginx } from "../../apps/box/src/proxy/nginx";
+import { ProxyService, type ProxyServiceOptions } from "../../apps/box/src/proxy/proxy.service";
+import { REPO_ROOT } from "./db";
+
+const run = promisify(execFile);
+
+/**
+ * A real nginx of a test's own: high ports, pid/logs/temp in a temp dir (the system nginx
+ * on 80/443 is left alone), box's ProxyService writing its vhosts, with setup's shared
+ * http-context file included exactly as the system nginx includes it. Ports come from the
+ * kernel (free ports) unless given.
+ */
+export interface TestNginx {
+  root: string;
+  prefix: string;
+  dataDir: string;
+  httpPort: number;
+  httpsPort: number;
+  adapter: LocalNginx;
+  proxy: ProxyService;
+  /** PIDs of the worker processes (they change on every reload). */
+  workerPids(): string[];
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000, intervalMs = 100): Promise<T> {
+  const end = Date.now() + ms;
+  let last: T | undefined;
+  let lastErr: unknown;
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch (e) {
+      lastErr = e;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`condition not met within ${ms} ms: ${JSON.stringify(last) ?? String(lastErr)}`);
+}
+
+export async function startTestNginx(
+  opts: { httpPort?: number; httpsPort?: number; proxy?: Partial<Omit<ProxyServiceOptions, "dataDir" | "nginx" | "httpPort" | "httpsPort">> } = {},
+): Promise<TestNginx> {
+  const root = mkdtempSync(path.join(os.tmpdir(), "hearth-nginx-"));
+  // nginx's workers run as nobody: they must reach the error page and ACME tokens (as under /var/lib/hearth, which setup makes traversable)
+  chmodSync(root, 0o755);
+  const dataDir = path.join(root, "data");
+  const prefix = path.join(root, "nginx");
+  const confPath = path.join(prefix, "nginx.conf");
+  const httpPort = opts.httpPort ?? (await freePort());
+  const httpsPort = opts.httpsPort ?? (await freePort());
+  mkdirSync(path.join(prefix, "logs"), { recursive: true });
+  mkdirSync(path.join(prefix, "temp"), { recursive: true });
+  const adapter = new LocalNginx(prefix, confPath);
+  const proxy = new ProxyService({ ipv6: false, ...opts.proxy, dataDir, nginx: adapter, httpPort, httpsPort });
+  await proxy.ensureLayout();
+  writeFileSync(
+    confPath,
+    [
+      "worker_processes 1;",
+      `pid ${prefix}/nginx.pid;`,
+      `error_log ${prefix}/logs/error.log;`,
+      "events { worker_connections 256; }",
+      "http {",
+      `    access_log ${prefix}/logs/access.log;`,
+      `    client_body_temp_path ${prefix}/temp/body;`,
+      `    proxy_temp_path ${prefix}/temp/proxy;`,
+      `    fastcgi_temp_path ${prefix}/temp/fastcgi;`,
+      `    uwsgi_temp_path ${prefix}/temp/uwsgi;`,
+      `    scgi_temp_path ${prefix}/temp/scgi;`,
+      `    include ${path.join(REPO_ROOT, "setup/nginx/hearth-http.conf")};`,
+      `    ${proxy.includeLine}`,
+      "}",
+      "",
+    ].join("\n"),
+  );
+  const proc: ChildProcess = spawn("nginx", ["-p", prefix, "-c", confPath, "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  proc.stderr!.on("data", (d) => (stderr += d));
+  await eventually(
+    async () => readFileSync(path.join(prefix, "nginx.pid"), "utf8"),
+    (pid) => pid.trim().length > 0,
+  ).catch(() => {
+    throw new Error(`nginx did not start: ${stderr}`);
+  });
+  return {
+    root,
+    prefix,
+    dataDir,
+    httpPort,
+    httpsPort,
+    adapter,
+    proxy,
+    workerPids() {
+      const master = readFileSync(path.join(prefix, "nginx.pid"), "utf8").trim();
+      return readFileSync(`/proc/${master}/task/${master}/children`, "utf8").trim().split(/\s+/).sort();
+    },
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once("exit", r));
+        proc.kill("SIGQUIT");
+        await Promise.race([exited, sleep(5_000)]);
+        if (proc.exitCode === null) proc.kill("SIGKILL");
+      }
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CurlResult {
+  status: number;
+  headers: [string, string][];
+  body: string;
+}
+
+/** curl -i with `--resolve host:port:127.0.0.1`; extra args e.g. ["--cacert", ca] instead of -k. */
+export async function curlResolve(url: string, extra: string[] = [], opts: { insecure?: boolean } = {}): Promise<CurlResult> {
+  const u = new URL(url);
+  const port = u.port || (u.protocol === "https:" ? "443" : "80");
+  const args = ["-s", "-i", "--max-time", "10", "--resolve", `${u.hostname}:${port}:127.0.0.1`, ...extra, url];
+  if (opts.insecure !== false && !extra.includes("--cacert")) args.unshift("-k");
+  const { stdout } = await run("curl", args, { maxBuffer: 1 << 24 });
+  const sep = stdout.indexOf("\r\n\r\n");
+  const head = stdout.slice(0, sep).split("\r\n");
+  const status = Number(head[0]!.split(" ")[1]);
+  const headers = head.slice(1).map((l) => {
+    const i = l.indexOf(":");
+    return [l.slice(0, i).toLowerCase(), l.slice(i + 1).trim()] as [string, string];
+  });
+  return { status, headers, body: stdout.slice(sep + 4) };
+}
+
+export const headerValues = (r: CurlResult, name: string) => r.headers.filter(([k]) => k === name.toLowerCase()).map(([, v]) => v);
