@@ -38,6 +38,26 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Can something listen on 127.0.0.1:port right now? */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once("error", () => resolve(false));
+    s.listen({ port, host: "127.0.0.1", exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+/** A port in [from, to] that nothing listens on now, from a random start; `accept` can rule candidates out. */
+export async function freePortIn(from: number, to: number, accept: (port: number) => boolean = () => true): Promise<number> {
+  const size = to - from + 1;
+  const start = Math.floor(Math.random() * size);
+  for (let i = 0; i < size; i++) {
+    const port = from + ((start + i) % size);
+    if (accept(port) && (await canListen(port))) return port;
+  }
+  throw new Error(`no free port in ${from}-${to}`);
+}
+
 export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000, intervalMs = 100): Promise<T> {
   const end = Date.now() + ms;
   let last: T | undefined;
@@ -54,9 +74,38 @@ export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean,
   throw new Error(`condition not met within ${ms} ms: ${JSON.stringify(last) ?? String(lastErr)}`);
 }
 
-export async function startTestNginx(
-  opts: { httpPort?: number; httpsPort?: number; proxy?: Partial<Omit<ProxyServiceOptions, "dataDir" | "nginx" | "httpPort" | "httpsPort">> } = {},
-): Promise<TestNginx> {
+export interface TestNginxOptions {
+  httpPort?: number;
+  httpsPort?: number;
+  proxy?: Partial<Omit<ProxyServiceOptions, "dataDir" | "nginx" | "httpPort" | "httpsPort">>;
+  /**
+   * Include setup's dashboard vhost (setup/nginx/dashboard.conf, the `default_server` of the
+   * installed system nginx) on the test ports, proxying to 127.0.0.1:<upstreamPort> instead
+   * of admin's :3000. Then a name no vhost claims lands where it does on a server: on the
+   * dashboard, not on whichever app's vhost nginx happens to read first.
+   */
+  dashboard?: { upstreamPort: number };
+}
+
+/** setup/nginx/dashboard.conf as install.sh installs it, moved to the test's ports, upstream, logs and certificate. */
+export function renderSetupDashboardConf(o: { httpPort: number; httpsPort: number; upstreamPort: number; certPath: string; keyPath: string; logDir: string }): string {
+  const text = readFileSync(path.join(REPO_ROOT, "setup/nginx/dashboard.conf"), "utf8");
+  const out = text
+    .replaceAll("@CERT@", o.certPath)
+    .replaceAll("@KEY@", o.keyPath)
+    .replace(/^#IPV6.*\n/gm, "")
+    .replace(/^(\s*listen )80( default_server;)/m, `$1${o.httpPort}$2`)
+    .replace(/^(\s*listen )443( ssl http2 default_server;)/m, `$1${o.httpsPort}$2`)
+    .replace(/proxy_pass http:\/\/127\.0\.0\.1:3000;/, `proxy_pass http://127.0.0.1:${o.upstreamPort};`)
+    .replace(/\/var\/log\/nginx\//g, `${o.logDir}/`);
+  // fail loudly when setup's file changes shape, rather than testing against the wrong thing
+  for (const want of [`listen ${o.httpPort} default_server;`, `listen ${o.httpsPort} ssl http2 default_server;`, `proxy_pass http://127.0.0.1:${o.upstreamPort};`]) {
+    if (!out.includes(want)) throw new Error(`setup/nginx/dashboard.conf changed: the test copy lacks "${want}"`);
+  }
+  return out;
+}
+
+export async function startTestNginx(opts: TestNginxOptions = {}): Promise<TestNginx> {
   const root = mkdtempSync(path.join(os.tmpdir(), "hearth-nginx-"));
   // nginx's workers run as nobody: they must reach the error page and ACME tokens (as under /var/lib/hearth, which setup makes traversable)
   chmodSync(root, 0o755);
@@ -70,6 +119,16 @@ export async function startTestNginx(
   const adapter = new LocalNginx(prefix, confPath);
   const proxy = new ProxyService({ ipv6: false, ...opts.proxy, dataDir, nginx: adapter, httpPort, httpsPort });
   await proxy.ensureLayout();
+  let dashboardInclude: string[] = [];
+  if (opts.dashboard) {
+    const cert = await proxy.fallbackCert("hearth-dashboard.test");
+    const file = path.join(prefix, "dashboard.conf");
+    writeFileSync(
+      file,
+      renderSetupDashboardConf({ httpPort, httpsPort, upstreamPort: opts.dashboard.upstreamPort, certPath: cert.certPath, keyPath: cert.keyPath, logDir: path.join(prefix, "logs") }),
+    );
+    dashboardInclude = [`    include ${file};`];
+  }
   writeFileSync(
     confPath,
     [
@@ -85,6 +144,7 @@ export async function startTestNginx(
       `    uwsgi_temp_path ${prefix}/temp/uwsgi;`,
       `    scgi_temp_path ${prefix}/temp/scgi;`,
       `    include ${path.join(REPO_ROOT, "setup/nginx/hearth-http.conf")};`,
+      ...dashboardInclude,
       `    ${proxy.includeLine}`,
       "}",
       "",

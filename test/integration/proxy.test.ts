@@ -1,40 +1,27 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import tls from "node:tls";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalNginx, NginxError } from "../../apps/box/src/proxy/nginx";
-import { ProxyService } from "../../apps/box/src/proxy/proxy.service";
 import { renderVhosts, type Vhost } from "../../apps/box/src/proxy/vhost";
+import { REPO_ROOT } from "../helpers/db";
+import { curlResolve, eventually, freePort, headerValues, startTestNginx, type TestNginx } from "../helpers/nginx";
 
 /**
- * box's proxy against a real nginx of its own (high ports, pid/logs/temp in a tmp dir; the
- * system nginx is left alone) and tiny node upstreams on 127.0.0.1: rendered vhosts serve
- * the app with security headers, redirect http → https but serve ACME tokens, proxy
- * websockets, show the friendly page when the app is down, survive a broken config, and
+ * box's proxy against a real nginx of its own (test/helpers/nginx.ts: high ports, pid/logs/temp
+ * in a tmp dir; the system nginx is left alone) and tiny node upstreams on 127.0.0.1: rendered
+ * vhosts serve the app with security headers, redirect http → https but serve ACME tokens,
+ * proxy websockets, show the friendly page when the app is down, survive a broken config, and
  * reload nothing when the set is unchanged.
  */
 
-const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 const run = promisify(execFile);
 
-const root = mkdtempSync(path.join(os.tmpdir(), "hearth-proxy-it-"));
-// nginx's workers run as nobody: they must reach the error page and ACME tokens (as under /var/lib/hearth, which setup makes traversable)
-chmodSync(root, 0o755);
-const dataDir = path.join(root, "data");
-const prefix = path.join(root, "nginx");
-const confPath = path.join(prefix, "nginx.conf");
-
-let nginxProc: ChildProcess | null = null;
-let adapter: LocalNginx;
-let svc: ProxyService;
-let httpPort = 0;
-let httpsPort = 0;
+let nginx: TestNginx;
 let upstream: http.Server;
 let upstreamPort = 0;
 let dashboard: http.Server;
@@ -43,14 +30,6 @@ let certPath = "";
 let keyPath = "";
 let breakConfig = false;
 const upgraded = new Set<import("node:stream").Duplex>();
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function startUpstream(port: number, body: string): Promise<http.Server> {
   const server = http.createServer((req, res) => {
@@ -77,44 +56,7 @@ function startUpstream(port: number, body: string): Promise<http.Server> {
   return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
 }
 
-interface CurlResult {
-  status: number;
-  headers: [string, string][];
-  body: string;
-}
-
-async function curl(url: string, host: string, extra: string[] = []): Promise<CurlResult> {
-  const u = new URL(url);
-  const { stdout } = await run("curl", ["-sk", "-i", "--max-time", "10", "--resolve", `${host}:${u.port}:127.0.0.1`, ...extra, url], { maxBuffer: 1 << 20 });
-  const sep = stdout.indexOf("\r\n\r\n");
-  const head = stdout.slice(0, sep).split("\r\n");
-  const status = Number(head[0]!.split(" ")[1]);
-  const headers = head.slice(1).map((l) => {
-    const i = l.indexOf(":");
-    return [l.slice(0, i).toLowerCase(), l.slice(i + 1).trim()] as [string, string];
-  });
-  return { status, headers, body: stdout.slice(sep + 4) };
-}
-
-const values = (r: CurlResult, name: string) => r.headers.filter(([k]) => k === name).map(([, v]) => v);
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: T | undefined;
-  let lastErr: unknown;
-  while (Date.now() < end) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (e) {
-      lastErr = e;
-    }
-    await sleep(100);
-  }
-  throw new Error(`condition not met: ${JSON.stringify(last) ?? String(lastErr)}`);
-}
-
-const appUrl = (p = "/") => `https://app.example.test:${httpsPort}${p}`;
+const appUrl = (p = "/") => `https://app.example.test:${nginx.httpsPort}${p}`;
 
 function vhosts(opts: { appPort?: number; withOld?: boolean } = {}): Vhost[] {
   const set: Vhost[] = [
@@ -129,80 +71,32 @@ function vhosts(opts: { appPort?: number; withOld?: boolean } = {}): Vhost[] {
     },
     { type: "dashboard", fqdn: "my.example.test", upstreamPort: dashboardPort, certPath, keyPath },
   ];
-  if (opts.withOld !== false) set.push({ type: "redirect", fqdn: "old.example.test", target: `https://app.example.test:${httpsPort}/`, certPath, keyPath });
+  if (opts.withOld !== false) set.push({ type: "redirect", fqdn: "old.example.test", target: `https://app.example.test:${nginx.httpsPort}/`, certPath, keyPath });
   return set;
 }
 
-function workerPids(): string[] {
-  const master = readFileSync(path.join(prefix, "nginx.pid"), "utf8").trim();
-  return readFileSync(`/proc/${master}/task/${master}/children`, "utf8").trim().split(/\s+/).sort();
-}
-
 beforeAll(async () => {
-  [httpPort, httpsPort, upstreamPort, dashboardPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  [upstreamPort, dashboardPort] = await Promise.all([freePort(), freePort()]);
   upstream = await startUpstream(upstreamPort, "hello from the app");
   dashboard = await startUpstream(dashboardPort, "hello from the dashboard");
-
-  mkdirSync(path.join(prefix, "logs"), { recursive: true });
-  mkdirSync(path.join(prefix, "temp"), { recursive: true });
-  adapter = new LocalNginx(prefix, confPath);
-  svc = new ProxyService({
-    dataDir,
-    nginx: adapter,
-    httpPort,
-    httpsPort,
-    ipv6: false,
-    afterRender: (files) => {
-      if (breakConfig) files.set("app-app1.conf", `${files.get("app-app1.conf")}\nbogus_directive on;\n`);
-      return files;
+  nginx = await startTestNginx({
+    proxy: {
+      afterRender: (files) => {
+        if (breakConfig) files.set("app-app1.conf", `${files.get("app-app1.conf")}\nbogus_directive on;\n`);
+        return files;
+      },
     },
   });
-  await svc.ensureLayout();
-  ({ certPath, keyPath } = await svc.fallbackCert("example.test"));
+  ({ certPath, keyPath } = await nginx.proxy.fallbackCert("example.test"));
 
-  writeFileSync(
-    confPath,
-    [
-      "worker_processes 1;",
-      `pid ${prefix}/nginx.pid;`,
-      `error_log ${prefix}/logs/error.log;`,
-      "events { worker_connections 128; }",
-      "http {",
-      `    access_log ${prefix}/logs/access.log;`,
-      `    client_body_temp_path ${prefix}/temp/body;`,
-      `    proxy_temp_path ${prefix}/temp/proxy;`,
-      `    fastcgi_temp_path ${prefix}/temp/fastcgi;`,
-      `    uwsgi_temp_path ${prefix}/temp/uwsgi;`,
-      `    scgi_temp_path ${prefix}/temp/scgi;`,
-      // setup's shared http-context file (the websocket map), as the system nginx has it
-      `    include ${path.join(REPO_ROOT, "setup/nginx/hearth-http.conf")};`,
-      `    ${svc.includeLine}`,
-      "}",
-      "",
-    ].join("\n"),
-  );
-  nginxProc = spawn("nginx", ["-p", prefix, "-c", confPath, "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  nginxProc.stderr!.on("data", (d) => (stderr += d));
-  await eventually(
-    async () => readFileSync(path.join(prefix, "nginx.pid"), "utf8"),
-    (pid) => pid.trim().length > 0,
-  ).catch(() => {
-    throw new Error(`nginx did not start: ${stderr}`);
-  });
-
-  const r = await svc.apply(vhosts());
+  const r = await nginx.proxy.apply(vhosts());
   expect(r.changed).toBe(true);
   // the reload is asynchronous: wait for the new listeners
-  await eventually(() => curl(appUrl(), "app.example.test"), (x) => x.status === 200);
+  await eventually(() => curlResolve(appUrl()), (x) => x.status === 200);
 });
 
 afterAll(async () => {
-  if (nginxProc?.pid) {
-    nginxProc.kill("SIGQUIT");
-    await Promise.race([new Promise((r) => nginxProc!.once("exit", r)), sleep(5000)]);
-    if (nginxProc.exitCode === null) nginxProc.kill("SIGKILL");
-  }
+  await nginx?.stop();
   for (const s of upgraded) s.destroy();
   for (const server of [upstream, dashboard]) {
     if (!server) continue;
@@ -210,28 +104,27 @@ afterAll(async () => {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   }
-  rmSync(root, { recursive: true, force: true });
 });
 
 describe("proxy through a real nginx", () => {
   it("serves the app over https with the security headers, each once", async () => {
-    const r = await curl(appUrl(), "app.example.test");
+    const r = await curlResolve(appUrl());
     expect(r.status).toBe(200);
     expect(r.body).toBe("hello from the app");
-    expect(values(r, "strict-transport-security")).toEqual(["max-age=63072000"]);
-    expect(values(r, "x-content-type-options")).toEqual(["nosniff"]);
-    expect(values(r, "x-frame-options")).toEqual(["SAMEORIGIN"]);
-    expect(values(r, "referrer-policy")).toEqual(["strict-origin-when-cross-origin"]);
-    expect(values(r, "x-powered-by")).toEqual([]);
+    expect(headerValues(r, "strict-transport-security")).toEqual(["max-age=63072000"]);
+    expect(headerValues(r, "x-content-type-options")).toEqual(["nosniff"]);
+    expect(headerValues(r, "x-frame-options")).toEqual(["SAMEORIGIN"]);
+    expect(headerValues(r, "referrer-policy")).toEqual(["strict-origin-when-cross-origin"]);
+    expect(headerValues(r, "x-powered-by")).toEqual([]);
     // HTTP/2 was negotiated
-    const h2 = await curl(appUrl(), "app.example.test", ["--http2"]);
+    const h2 = await curlResolve(appUrl(), ["--http2"]);
     expect(h2.status).toBe(200);
-    const { stdout } = await run("curl", ["-sk", "-o", "/dev/null", "-w", "%{http_version}", "--http2", "--resolve", `app.example.test:${httpsPort}:127.0.0.1`, appUrl()]);
+    const { stdout } = await run("curl", ["-sk", "-o", "/dev/null", "-w", "%{http_version}", "--http2", "--resolve", `app.example.test:${nginx.httpsPort}:127.0.0.1`, appUrl()]);
     expect(stdout).toBe("2");
   });
 
   it("passes Host and X-Forwarded-* to the app", async () => {
-    const r = await curl(appUrl("/echo-headers"), "app.example.test", ["-H", "X-Forwarded-For: 6.6.6.6"]);
+    const r = await curlResolve(appUrl("/echo-headers"), ["-H", "X-Forwarded-For: 6.6.6.6"]);
     const h = JSON.parse(r.body) as Record<string, string>;
     expect(h.host).toBe("app.example.test");
     expect(h["x-forwarded-proto"]).toBe("https");
@@ -241,39 +134,39 @@ describe("proxy through a real nginx", () => {
   });
 
   it("serves aliases and the dashboard vhost", async () => {
-    const a = await curl(`https://alias.example.test:${httpsPort}/`, "alias.example.test");
+    const a = await curlResolve(`https://alias.example.test:${nginx.httpsPort}/`);
     expect(a.body).toBe("hello from the app");
-    const d = await curl(`https://my.example.test:${httpsPort}/`, "my.example.test");
+    const d = await curlResolve(`https://my.example.test:${nginx.httpsPort}/`);
     expect(d.body).toBe("hello from the dashboard");
-    expect(values(d, "x-frame-options")).toEqual(["DENY"]);
+    expect(headerValues(d, "x-frame-options")).toEqual(["DENY"]);
   });
 
   it("redirects http to https, keeping path and query", async () => {
-    const r = await curl(`http://app.example.test:${httpPort}/some/page?x=1`, "app.example.test");
+    const r = await curlResolve(`http://app.example.test:${nginx.httpPort}/some/page?x=1`);
     expect(r.status).toBe(301);
-    expect(values(r, "location")).toEqual([`https://app.example.test:${httpsPort}/some/page?x=1`]);
+    expect(headerValues(r, "location")).toEqual([`https://app.example.test:${nginx.httpsPort}/some/page?x=1`]);
   });
 
   it("a redirect vhost sends every path to the target", async () => {
-    const r = await curl(`https://old.example.test:${httpsPort}/a/b?c=d`, "old.example.test");
+    const r = await curlResolve(`https://old.example.test:${nginx.httpsPort}/a/b?c=d`);
     expect(r.status).toBe(301);
-    expect(values(r, "location")).toEqual([`https://app.example.test:${httpsPort}/a/b?c=d`]);
+    expect(headerValues(r, "location")).toEqual([`https://app.example.test:${nginx.httpsPort}/a/b?c=d`]);
   });
 
   it("serves ACME challenge tokens over plain http, before any app exists", async () => {
-    writeFileSync(path.join(svc.acmeChallengeDir, "tok-123_ABC"), "tok-123_ABC.thumbprint");
-    chmodSync(path.join(svc.acmeChallengeDir, "tok-123_ABC"), 0o644);
+    writeFileSync(path.join(nginx.proxy.acmeChallengeDir, "tok-123_ABC"), "tok-123_ABC.thumbprint");
+    chmodSync(path.join(nginx.proxy.acmeChallengeDir, "tok-123_ABC"), 0o644);
     for (const host of ["app.example.test", "old.example.test"]) {
-      const r = await curl(`http://${host}:${httpPort}/.well-known/acme-challenge/tok-123_ABC`, host);
+      const r = await curlResolve(`http://${host}:${nginx.httpPort}/.well-known/acme-challenge/tok-123_ABC`);
       expect(r.status).toBe(200);
       expect(r.body).toBe("tok-123_ABC.thumbprint");
     }
-    const missing = await curl(`http://app.example.test:${httpPort}/.well-known/acme-challenge/nope`, "app.example.test");
+    const missing = await curlResolve(`http://app.example.test:${nginx.httpPort}/.well-known/acme-challenge/nope`);
     expect(missing.status).toBe(404);
   });
 
   it("presents the self-signed fallback certificate and upgrades websockets", async () => {
-    const socket = tls.connect({ host: "127.0.0.1", port: httpsPort, servername: "app.example.test", rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] });
+    const socket = tls.connect({ host: "127.0.0.1", port: nginx.httpsPort, servername: "app.example.test", rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] });
     await new Promise<void>((resolve, reject) => {
       socket.once("secureConnect", resolve);
       socket.once("error", reject);
@@ -294,65 +187,65 @@ describe("proxy through a real nginx", () => {
   });
 
   it("applying the same set again reloads nothing", async () => {
-    const reloads = adapter.reloads;
-    const workers = workerPids();
-    const target = readlinkSync(path.join(dataDir, "nginx", "sites"));
-    const r = await svc.apply(vhosts());
+    const reloads = nginx.adapter.reloads;
+    const workers = nginx.workerPids();
+    const target = readlinkSync(path.join(nginx.dataDir, "nginx", "sites"));
+    const r = await nginx.proxy.apply(vhosts());
     expect(r).toMatchObject({ changed: false, reloaded: false });
-    expect(adapter.reloads).toBe(reloads);
-    expect(readlinkSync(path.join(dataDir, "nginx", "sites"))).toBe(target);
+    expect(nginx.adapter.reloads).toBe(reloads);
+    expect(readlinkSync(path.join(nginx.dataDir, "nginx", "sites"))).toBe(target);
     await sleep(300);
-    expect(workerPids()).toEqual(workers);
+    expect(nginx.workerPids()).toEqual(workers);
   });
 
   it("a broken config keeps the old one serving and reports nginx's error", async () => {
-    const sites = path.join(dataDir, "nginx", "sites");
+    const sites = path.join(nginx.dataDir, "nginx", "sites");
     const before = Object.fromEntries(readdirSync(sites).map((f) => [f, readFileSync(path.join(sites, f), "utf8")]));
-    const reloads = adapter.reloads;
-    const workers = workerPids();
+    const reloads = nginx.adapter.reloads;
+    const workers = nginx.workerPids();
     breakConfig = true;
     try {
-      const err = await svc.apply(vhosts({ withOld: false })).catch((e: unknown) => e);
+      const err = await nginx.proxy.apply(vhosts({ withOld: false })).catch((e: unknown) => e);
       expect((err as { code?: string }).code).toBe("external");
       expect((err as Error).message).toMatch(/unknown directive "bogus_directive"/);
     } finally {
       breakConfig = false;
     }
-    expect(adapter.reloads).toBe(reloads);
+    expect(nginx.adapter.reloads).toBe(reloads);
     expect(Object.fromEntries(readdirSync(sites).map((f) => [f, readFileSync(path.join(sites, f), "utf8")]))).toEqual(before);
-    expect(workerPids()).toEqual(workers);
-    const r = await curl(appUrl(), "app.example.test");
+    expect(nginx.workerPids()).toEqual(workers);
+    const r = await curlResolve(appUrl());
     expect(r.body).toBe("hello from the app");
-    expect((await curl(`https://old.example.test:${httpsPort}/`, "old.example.test")).status).toBe(301);
+    expect((await curlResolve(`https://old.example.test:${nginx.httpsPort}/`)).status).toBe(301);
   });
 
   it("removing a vhost removes its file and nginx stops serving it", async () => {
-    const r = await svc.apply(vhosts({ withOld: false }));
+    const r = await nginx.proxy.apply(vhosts({ withOld: false }));
     expect(r).toMatchObject({ changed: true, removed: ["redirect-old.example.test.conf"] });
-    expect(readdirSync(path.join(dataDir, "nginx", "sites"))).not.toContain("redirect-old.example.test.conf");
+    expect(readdirSync(path.join(nginx.dataDir, "nginx", "sites"))).not.toContain("redirect-old.example.test.conf");
     // the name now falls to the default server (the first app on the port), no longer a redirect
-    await eventually(() => curl(`https://old.example.test:${httpsPort}/`, "old.example.test"), (x) => x.status !== 301);
+    await eventually(() => curlResolve(`https://old.example.test:${nginx.httpsPort}/`), (x) => x.status !== 301);
   });
 
   it("a stopped app gets the friendly 502 page with the security headers", async () => {
     const downPort = await freePort();
-    await svc.apply(vhosts({ appPort: downPort, withOld: false }));
-    const r = await eventually(() => curl(appUrl(), "app.example.test"), (x) => x.status === 502);
+    await nginx.proxy.apply(vhosts({ appPort: downPort, withOld: false }));
+    const r = await eventually(() => curlResolve(appUrl()), (x) => x.status === 502);
     expect(r.body).toContain("This app is starting or not responding");
-    expect(values(r, "content-type")[0]).toMatch(/^text\/html/);
-    expect(values(r, "strict-transport-security")).toEqual(["max-age=63072000"]);
-    expect(values(r, "x-content-type-options")).toEqual(["nosniff"]);
-    expect(values(r, "x-frame-options")).toEqual(["SAMEORIGIN"]);
+    expect(headerValues(r, "content-type")[0]).toMatch(/^text\/html/);
+    expect(headerValues(r, "strict-transport-security")).toEqual(["max-age=63072000"]);
+    expect(headerValues(r, "x-content-type-options")).toEqual(["nosniff"]);
+    expect(headerValues(r, "x-frame-options")).toEqual(["SAMEORIGIN"]);
 
     // and once the app is back it is served again
-    await svc.apply(vhosts({ withOld: false }));
-    await eventually(() => curl(appUrl(), "app.example.test"), (x) => x.status === 200 && x.body === "hello from the app");
+    await nginx.proxy.apply(vhosts({ withOld: false }));
+    await eventually(() => curlResolve(appUrl()), (x) => x.status === 200 && x.body === "hello from the app");
   });
 });
 
 describe("rendered vhosts next to setup's dashboard vhost", () => {
   it("pass nginx -t on ports 80/443 with IPv6, beside the dashboard's default_server, with no sites dir yet", async () => {
-    const dir = path.join(root, "check");
+    const dir = path.join(nginx.root, "check");
     mkdirSync(path.join(dir, "sites"), { recursive: true });
     const dashboardConf = readFileSync(path.join(REPO_ROOT, "setup/nginx/dashboard.conf"), "utf8")
       .replaceAll("@CERT@", certPath)
@@ -360,7 +253,7 @@ describe("rendered vhosts next to setup's dashboard vhost", () => {
       .replace(/^#IPV6/gm, "")
       .replace(/\/var\/log\/nginx\//g, `${dir}/`);
     writeFileSync(path.join(dir, "dashboard.conf"), dashboardConf);
-    const files = renderVhosts(vhosts(), { ...svc.renderOptions, httpPort: 80, httpsPort: 443, ipv6: true });
+    const files = renderVhosts(vhosts(), { ...nginx.proxy.renderOptions, httpPort: 80, httpsPort: 443, ipv6: true });
     for (const [name, text] of files) writeFileSync(path.join(dir, "sites", name), text);
     const conf = (sites: string) =>
       [

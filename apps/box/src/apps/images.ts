@@ -95,7 +95,11 @@ export interface EnsureImageCtx {
   signal?: AbortSignal;
 }
 
-const AUTH_ERROR = /unauthorized|authentication required|incorrect username or password|401|403|denied: requested access|no basic auth credentials/i;
+// an HTTP 401/403 named as a status, never any "401" in the text (a registry's port may contain it)
+const AUTH_ERROR = /unauthorized|authentication required|incorrect username or password|\b(?:HTTP code|status(?: code)?:?) 40[13]\b|denied: requested access|no basic auth credentials/i;
+// without saved credentials: the registry wants a login (dockerd retries a loopback registry
+// over plain http after the anonymous https attempt is refused, hence the last pattern)
+const LOGIN_REQUIRED = /no basic auth credentials|unauthorized|authentication required|HTTP request to an HTTPS server/i;
 
 /** How many build output lines the task log keeps at most (the tail is what explains a failure). */
 const MAX_BUILD_LOG_LINES = 2000;
@@ -124,8 +128,11 @@ export async function ensureImage(deps: EnsureImageDeps, image: { ref: string; m
 
   const context = findCatalogContext(deps.catalogDirs, image.manifestId, image.ref);
   if (!context) {
-    if (AUTH_ERROR.test(pullMessage) && (auth || /unauthorized|authentication required|incorrect username/i.test(pullMessage))) {
-      throw imageError("registry_auth", `the registry ${host} refused ${auth ? `the saved credentials of ${auth.username}` : "access"}: ${pullMessage}`);
+    if (auth && AUTH_ERROR.test(pullMessage)) {
+      throw imageError("registry_auth", `the registry ${host} refused the saved credentials of ${auth.username}: ${pullMessage}`);
+    }
+    if (!auth && LOGIN_REQUIRED.test(pullMessage)) {
+      throw imageError("registry_auth", `the registry ${host} requires a login and no credentials are saved for it (add them under Registries): ${pullMessage}`);
     }
     throw imageError("image_not_found", `image ${image.ref} is not on this server, could not be pulled (${pullMessage}) and has no build context`);
   }
