@@ -88,7 +88,8 @@ fi
 
 # ---------------------------------------------------------------------------------------
 step "installing system packages"
-PACKAGES=(ca-certificates curl openssl sudo rsync iproute2 procps util-linux nginx mariadb-server docker.io)
+# bind9-dnsutils: nsupdate (RFC 2136 DNS provider) and dig (DNS propagation checks)
+PACKAGES=(ca-certificates curl openssl sudo rsync iproute2 procps util-linux nginx mariadb-server docker.io bind9-dnsutils)
 HEARTH_APT_LOG="$INSTALL_LOG" hearth_apt_install "${PACKAGES[@]}"
 hearth_say "packages present: ${PACKAGES[*]}"
 

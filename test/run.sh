@@ -3,7 +3,9 @@
 #
 #   sudo ./test/run.sh
 #
-# Installs what the tests need (Debian packages, the Node.js runtime, MariaDB's test
+# Installs what the tests need (Debian packages — among them the real peers the tests talk
+# to: bind9 and PowerDNS for the DNS providers, Pebble as the ACME CA, docker-registry as a
+# private registry —, the Node.js runtime, MariaDB's test
 # account, the Docker engine), then: npm ci, prisma generate, type-check, build box and
 # admin, and the vitest projects unit, integration, install (runs setup/install.sh on this
 # machine for real) and e2e (Playwright against that install). A failing phase does not
@@ -94,7 +96,8 @@ prepare_machine() {
   mkdir -p "$HEARTH_LOG_DIR"
   HEARTH_APT_LOG="$RESULTS/apt.log" hearth_apt_install \
     ca-certificates curl openssl sudo rsync iproute2 procps util-linux systemd \
-    mariadb-server nginx docker.io chromium fonts-liberation || return 1
+    mariadb-server nginx docker.io chromium fonts-liberation \
+    bind9-dnsutils bind9 pdns-server pdns-backend-sqlite3 pebble docker-registry apache2-utils libnss3-tools || return 1
   install_runtime || return 1
   echo "node $(node --version), npm $(npm --version 2>/dev/null)"
   hearth_start_mariadb || return 1

@@ -5,7 +5,7 @@ import { getTask, type Db, type Task } from "@hearth/db";
 import { appTasks } from "../../apps/box/src/apps/app-tasks";
 import type { AppService } from "../../apps/box/src/apps/apps.service";
 import { createLogger } from "../../apps/box/src/logger";
-import { TaskRegistry } from "../../apps/box/src/tasks/registry";
+import { TaskRegistry, type TaskDefinition } from "../../apps/box/src/tasks/registry";
 import { taskLogPath } from "../../apps/box/src/tasks/task-log";
 import { prismaTaskStore } from "../../apps/box/src/tasks/task-store";
 import { TaskRunner } from "../../apps/box/src/tasks/tasks.service";
@@ -25,11 +25,11 @@ export interface InProcessTasks {
   stop(): Promise<void>;
 }
 
-export async function startTaskRunner(opts: { db: Db; service: AppService; dataDir: string }): Promise<InProcessTasks> {
+export async function startTaskRunner(opts: { db: Db; service: AppService; dataDir: string; extraTasks?: TaskDefinition[] }): Promise<InProcessTasks> {
   const boxId = `test-${randomUUID().slice(0, 8)}`;
   const runner = new TaskRunner({
     store: prismaTaskStore(opts.db),
-    registry: new TaskRegistry(appTasks(opts.service)),
+    registry: new TaskRegistry([...appTasks(opts.service), ...(opts.extraTasks ?? [])]),
     boxId,
     leasedBy: `${boxId}/${randomUUID()}`,
     dataDir: opts.dataDir,

@@ -88,7 +88,7 @@ export interface TestNginxOptions {
 }
 
 /** setup/nginx/dashboard.conf as install.sh installs it, moved to the test's ports, upstream, logs and certificate. */
-export function renderSetupDashboardConf(o: { httpPort: number; httpsPort: number; upstreamPort: number; certPath: string; keyPath: string; logDir: string }): string {
+export function renderSetupDashboardConf(o: { httpPort: number; httpsPort: number; upstreamPort: number; certPath: string; keyPath: string; logDir: string; sitesDir: string }): string {
   const text = readFileSync(path.join(REPO_ROOT, "setup/nginx/dashboard.conf"), "utf8");
   const out = text
     .replaceAll("@CERT@", o.certPath)
@@ -97,9 +97,10 @@ export function renderSetupDashboardConf(o: { httpPort: number; httpsPort: numbe
     .replace(/^(\s*listen )80( default_server;)/m, `$1${o.httpPort}$2`)
     .replace(/^(\s*listen )443( ssl http2 default_server;)/m, `$1${o.httpsPort}$2`)
     .replace(/proxy_pass http:\/\/127\.0\.0\.1:3000;/, `proxy_pass http://127.0.0.1:${o.upstreamPort};`)
-    .replace(/\/var\/log\/nginx\//g, `${o.logDir}/`);
+    .replace(/\/var\/log\/nginx\//g, `${o.logDir}/`)
+    .replace("include /var/lib/hearth/nginx/sites/*.inc;", `include ${o.sitesDir}/*.inc;`);
   // fail loudly when setup's file changes shape, rather than testing against the wrong thing
-  for (const want of [`listen ${o.httpPort} default_server;`, `listen ${o.httpsPort} ssl http2 default_server;`, `proxy_pass http://127.0.0.1:${o.upstreamPort};`]) {
+  for (const want of [`include ${o.sitesDir}/*.inc;`, `listen ${o.httpPort} default_server;`, `listen ${o.httpsPort} ssl http2 default_server;`, `proxy_pass http://127.0.0.1:${o.upstreamPort};`]) {
     if (!out.includes(want)) throw new Error(`setup/nginx/dashboard.conf changed: the test copy lacks "${want}"`);
   }
   return out;
@@ -125,7 +126,7 @@ export async function startTestNginx(opts: TestNginxOptions = {}): Promise<TestN
     const file = path.join(prefix, "dashboard.conf");
     writeFileSync(
       file,
-      renderSetupDashboardConf({ httpPort, httpsPort, upstreamPort: opts.dashboard.upstreamPort, certPath: cert.certPath, keyPath: cert.keyPath, logDir: path.join(prefix, "logs") }),
+      renderSetupDashboardConf({ httpPort, httpsPort, upstreamPort: opts.dashboard.upstreamPort, certPath: cert.certPath, keyPath: cert.keyPath, logDir: path.join(prefix, "logs"), sitesDir: proxy.sitesLink }),
     );
     dashboardInclude = [`    include ${file};`];
   }

@@ -11,10 +11,13 @@ afterAll(async () => {
 });
 
 const certsAsked: string[] = [];
+const NOT_AFTER = new Date("2029-01-01T00:00:00Z");
+const FALLBACK_VERSION = `fallback-${NOT_AFTER.getTime()}`;
 const proxy = {
+  httpsPort: 443,
   async fallbackCert(domain: string) {
     certsAsked.push(domain);
-    return { certPath: `/certs/${domain}.crt`, keyPath: `/certs/${domain}.key`, created: false, notAfter: new Date() };
+    return { certPath: `/certs/${domain}.crt`, keyPath: `/certs/${domain}.key`, created: false, notAfter: NOT_AFTER };
   },
 };
 
@@ -52,9 +55,29 @@ describe("vhosts derived from the database", () => {
     const vhosts = await vhostsFromDb(t.db, proxy);
     expect(certsAsked.sort()).toEqual(["example.test", "other.test"]);
     expect(vhosts).toEqual([
-      { type: "dashboard", fqdn: "my.example.test", upstreamPort: undefined, certPath: "/certs/example.test.crt", keyPath: "/certs/example.test.key" },
-      { type: "app", appId: "a1", fqdn: "wiki.example.test", upstreamPort: 20001, certPath: "/certs/example.test.crt", keyPath: "/certs/example.test.key" },
-      { type: "app", appId: "a2", fqdn: "other.test", upstreamPort: 20002, certPath: "/certs/other.test.crt", keyPath: "/certs/other.test.key" },
+      { type: "dashboard", fqdn: "my.example.test", upstreamPort: undefined, certPath: "/certs/example.test.crt", keyPath: "/certs/example.test.key", version: FALLBACK_VERSION },
+      { type: "app", appId: "a1", fqdn: "wiki.example.test", upstreamPort: 20001, certPath: "/certs/example.test.crt", keyPath: "/certs/example.test.key", version: FALLBACK_VERSION },
+      { type: "app", appId: "a2", fqdn: "other.test", upstreamPort: 20002, certPath: "/certs/other.test.crt", keyPath: "/certs/other.test.key", version: FALLBACK_VERSION },
     ]);
+  });
+
+  it("serves aliases with vhosts of their own, redirects to the primary URL, and each name with the certificate the picker gives", async () => {
+    await t.db.appDomain.createMany({
+      data: [
+        { id: "x1", appId: "a1", subdomain: "docs", domain: "other.test", type: "alias" },
+        { id: "x2", appId: "a1", subdomain: "old-wiki", domain: "example.test", type: "redirect" },
+      ],
+    });
+    const asked: string[] = [];
+    const vhosts = await vhostsFromDb(t.db, proxy, {
+      tls: async (d, fqdn) => {
+        asked.push(`${d.domain}:${fqdn}`);
+        return fqdn === "docs.other.test" ? { certPath: "/acme/docs.crt", keyPath: "/acme/docs.key" } : null;
+      },
+    });
+    expect(asked.sort()).toEqual(["example.test:my.example.test", "example.test:old-wiki.example.test", "example.test:wiki.example.test", "other.test:docs.other.test", "other.test:other.test"]);
+    expect(vhosts).toContainEqual({ type: "app", appId: "a1", fileKey: "docs.other.test", fqdn: "docs.other.test", upstreamPort: 20001, certPath: "/acme/docs.crt", keyPath: "/acme/docs.key" });
+    expect(vhosts).toContainEqual({ type: "redirect", fqdn: "old-wiki.example.test", target: "https://wiki.example.test", certPath: "/certs/example.test.crt", keyPath: "/certs/example.test.key", version: FALLBACK_VERSION });
+    expect(vhosts.filter((v) => v.type === "app" && v.appId === "a1")).toHaveLength(2);
   });
 });

@@ -1,4 +1,22 @@
-import { appFqdn, type AppView, type DomainProvider, type DomainView, type EventView, type HealthState, type HearthManifest, type InstallState, type Profile, type RegistryView, type RunState, type TokenView } from "@hearth/contracts";
+import {
+  appFqdn,
+  certificateStatusOf,
+  publicProviderConfig,
+  TLS_MODES,
+  type AppView,
+  type CertificateView,
+  type DomainProvider,
+  type DomainView,
+  type EventView,
+  type HealthState,
+  type HearthManifest,
+  type InstallState,
+  type Profile,
+  type RegistryView,
+  type RunState,
+  type TlsMode,
+  type TokenView,
+} from "@hearth/contracts";
 import { iconUrlOf } from "./catalog";
 
 /** Database rows → wire shapes (contracts/api.ts). */
@@ -45,7 +63,13 @@ type AppRowLike = {
   errorTaskId: string | null;
   createdAt: Date;
   ports: { envName: string; hostPort: number }[];
+  /** aliases and redirects; absent = none */
+  appDomains?: { subdomain: string; domain: string; type: "alias" | "redirect" }[];
 };
+
+function extraNamesOf(a: AppRowLike, type: "alias" | "redirect") {
+  return (a.appDomains ?? []).filter((d) => d.type === type).map((d) => ({ subdomain: d.subdomain, domain: d.domain, fqdn: appFqdn(d.subdomain, d.domain) }));
+}
 
 /** An App row (+ its newest pending/running task) → the wire shape. */
 export function appViewOf(a: AppRowLike, activeTaskId: string | null): AppView {
@@ -64,6 +88,8 @@ export function appViewOf(a: AppRowLike, activeTaskId: string | null): AppView {
     domain: a.domain,
     fqdn,
     url: `https://${fqdn}/`,
+    aliases: extraNamesOf(a, "alias"),
+    redirects: extraNamesOf(a, "redirect"),
     installState: a.installState,
     runState: a.runState,
     health: a.health,
@@ -80,8 +106,62 @@ export function appViewOf(a: AppRowLike, activeTaskId: string | null): AppView {
   };
 }
 
-export function domainViewOf(d: { domain: string; provider: DomainProvider; isDashboardDomain: boolean; createdAt: Date }): DomainView {
-  return { domain: d.domain, provider: d.provider, isDashboardDomain: d.isDashboardDomain, createdAt: d.createdAt.toISOString() };
+type DomainRowLike = { domain: string; provider: DomainProvider; tlsMode: string; customCertPem: string | null; isDashboardDomain: boolean; createdAt: Date };
+
+const tlsModeOf = (m: string): TlsMode => ((TLS_MODES as readonly string[]).includes(m) ? (m as TlsMode) : "fallback");
+
+/**
+ * A Domain row → the wire shape. `providerConfig` is the opened (unsealed) settings or null;
+ * the secret fields are removed here, so no caller can leak them by forgetting to.
+ */
+export function domainViewOf(d: DomainRowLike, extra: { providerConfig?: Record<string, unknown> | null; taskId?: string | null } = {}): DomainView {
+  return {
+    domain: d.domain,
+    provider: d.provider,
+    providerConfig: publicProviderConfig(d.provider, extra.providerConfig ?? null),
+    tlsMode: tlsModeOf(d.tlsMode),
+    hasCustomCertificate: d.customCertPem !== null,
+    isDashboardDomain: d.isDashboardDomain,
+    taskId: extra.taskId ?? null,
+    createdAt: d.createdAt.toISOString(),
+  };
+}
+
+type CertificateRowLike = {
+  id: string;
+  names: unknown;
+  domain: string;
+  kind: string;
+  challenge: string | null;
+  issuer: string | null;
+  serial: string | null;
+  notBefore: Date | null;
+  notAfter: Date | null;
+  issuedAt: Date | null;
+  lastAttemptAt: Date | null;
+  lastError: string | null;
+  failures: number;
+  nextAttemptAt: Date | null;
+};
+
+export function certificateViewOf(c: CertificateRowLike, now: Date = new Date()): CertificateView {
+  const kind = c.kind === "custom" || c.kind === "fallback" ? c.kind : "acme";
+  return {
+    id: c.id,
+    names: Array.isArray(c.names) ? c.names.filter((n): n is string => typeof n === "string") : [],
+    domain: c.domain,
+    kind,
+    challenge: c.challenge,
+    issuer: c.issuer,
+    serial: c.serial,
+    notBefore: iso(c.notBefore),
+    notAfter: iso(c.notAfter),
+    status: certificateStatusOf(c, now),
+    issuedAt: iso(c.issuedAt),
+    lastAttemptAt: iso(c.lastAttemptAt),
+    lastError: c.lastError,
+    nextAttemptAt: iso(c.nextAttemptAt),
+  };
 }
 
 /** Never the password, sealed or not. */

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { HEARTH_VERSION } from "@hearth/contracts";
-import { createDb, getTask, migrate, type Db } from "@hearth/db";
+import path from "node:path";
+import { createDb, createNamedLocks, getTask, migrate, type Db, type NamedLocks } from "@hearth/db";
 import { loadConfig, type BoxConfig } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { startBoxSocket, type BoxSocketServer } from "./socket/socket.server";
@@ -18,6 +19,9 @@ import { defaultCatalogDirs, prismaRegistryCredentials } from "./apps/images";
 import { createDocker } from "./docker/docker";
 import { createProxyService } from "./proxy/proxy.service";
 import { dbVhostSync } from "./proxy/vhost-sync";
+import { CertificateManager } from "./domains/certificate-manager";
+import { DomainService, domainTasks } from "./domains/domain.service";
+import { RenewalSchedule } from "./domains/renewal-schedule";
 
 /**
  * box: the daemon that changes the machine. Start order: config → logger → migrations →
@@ -46,6 +50,8 @@ async function main(): Promise<void> {
   let runner: TaskRunner | null = null;
   let monitor: HealthMonitor | null = null;
   let reconciler: Reconciler | null = null;
+  let renewals: RenewalSchedule | null = null;
+  let locks: NamedLocks | null = null;
   let shuttingDown = false;
 
   const shutdown = async (signal: string) => {
@@ -62,11 +68,13 @@ async function main(): Promise<void> {
     }, 25_000);
     force.unref();
     try {
+      await renewals?.stop();
       await reconciler?.stop();
       await monitor?.stop();
       await runner?.stop();
       await socket?.close();
       await db?.$disconnect();
+      await locks?.end();
       log.info("box stopped");
       process.exit(0);
     } catch (e) {
@@ -90,10 +98,21 @@ async function main(): Promise<void> {
 
   db = createDb(config.databaseUrl, { connectionLimit: 10 });
   const docker = createDocker();
-  // nginx vhosts are derived from the database on every change (apps/box/src/proxy)
+  // nginx vhosts are derived from the database on every change (apps/box/src/proxy), each
+  // name with the certificate the CertificateManager picks (apps/box/src/domains)
+  const proxy = createProxyService(config.dataDir, { publicDir: config.publicDir });
+  locks = createNamedLocks(config.databaseUrl, 2);
+  const certs = new CertificateManager({
+    db,
+    locks,
+    certDir: path.join(config.dataDir, "certs", "store"),
+    acmeChallengeDir: proxy.acmeChallengeDir,
+    log,
+  });
   const vhosts =
-    config.proxy === "nginx" ? dbVhostSync(db, createProxyService(config.dataDir, { publicDir: config.publicDir })) : noopVhostSync;
-  if (config.proxy === "off") log.warn("HEARTH_PROXY=off: no nginx vhosts are written");
+    config.proxy === "nginx" ? dbVhostSync(db, proxy, { tls: (d, fqdn) => certs.tlsFor(d, fqdn) }) : noopVhostSync;
+  if (config.proxy === "off") log.warn("HEARTH_PROXY=off: no nginx vhosts are written and no certificates are ordered");
+  const domains = new DomainService({ db, secretKey: config.secretKey, certs, vhosts });
   const apps = new AppService({
     db,
     docker,
@@ -102,10 +121,12 @@ async function main(): Promise<void> {
     catalogDirs: defaultCatalogDirs(),
     owner: ownerOf(config.databaseUrl),
     stepDelayMs: Number(process.env.HEARTH_TEST_APP_STEP_DELAY_MS ?? 0) || 0,
+    // without nginx there is nothing to answer HTTP-01 or serve a certificate
+    ...(config.proxy === "nginx" ? { names: domains } : {}),
   });
   monitor = new HealthMonitor({ db, docker, log });
   reconciler = new Reconciler({ db, docker, service: apps, vhosts, log });
-  const registry = new TaskRegistry([...testTasks(), ...appTasks(apps)]);
+  const registry = new TaskRegistry([...testTasks(), ...appTasks(apps), ...domainTasks(domains)]);
   runner = new TaskRunner({
     store: prismaTaskStore(db),
     registry,
@@ -141,6 +162,10 @@ async function main(): Promise<void> {
   );
   if (shuttingDown) return; // a signal came during startup; shutdown() takes it from here
   runner.start();
+  if (config.proxy === "nginx") {
+    renewals = new RenewalSchedule({ db: dbc, boxId: config.boxId, wake: () => r.wake(), log });
+    await renewals.start();
+  }
   // after recovery, so tasks taken back count as active and their apps are left alone
   reconciler.start();
   void monitor.start();

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { domainName, subdomain } from "./domains";
 import { hearthManifest, port } from "./manifest";
 
 export const INSTALL_STATES = [
@@ -28,37 +29,6 @@ export const APP_TASK_TYPES = {
 } as const satisfies Record<string, InstallState>;
 export type AppTaskType = keyof typeof APP_TASK_TYPES;
 
-export const DOMAIN_PROVIDERS = ["manual", "wildcard", "noop"] as const;
-export type DomainProvider = (typeof DOMAIN_PROVIDERS)[number];
-
-/** A DNS name we serve: lowercase labels, no trailing dot, at least one dot. */
-export const domainName = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(253)
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a domain name like example.com");
-
-/** One DNS label (or empty for the bare domain). `my` is the dashboard's. */
-export const subdomain = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(63)
-  .regex(/^$|^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be one DNS label: letters, digits and '-'")
-  .refine((s) => s !== "my", "my is reserved for the dashboard");
-
-export const addDomainRequest = z.strictObject({
-  domain: domainName,
-  provider: z.enum(DOMAIN_PROVIDERS),
-});
-export const domainView = z.object({
-  domain: z.string(),
-  provider: z.enum(DOMAIN_PROVIDERS),
-  isDashboardDomain: z.boolean(),
-  createdAt: z.string(),
-});
-export type DomainView = z.infer<typeof domainView>;
 
 export const envVars = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "invalid environment variable name"), z.string().max(8192))
@@ -68,9 +38,18 @@ export const envVars = z
 /** ENV name from the manifest's tcpPorts → host port (null = not published). */
 export const portBindings = z.record(z.string(), port.min(1024, "host ports below 1024 are reserved").nullable());
 
+/** An extra name of an app: an alias (served like the primary) or a redirect (301 to the primary URL). */
+export const appExtraName = z.strictObject({ subdomain, domain: domainName });
+export type AppExtraName = z.infer<typeof appExtraName>;
+const extraNames = z.array(appExtraName).max(20, "at most 20 names");
+
 const appPlacement = {
   subdomain,
   domain: domainName,
+  aliases: extraNames.optional(),
+  redirects: extraNames.optional(),
+  /** With an API DNS provider: replace an existing record for the app's name that points elsewhere. */
+  overwriteDns: z.boolean().optional(),
   memoryLimit: z.number().int().min(32 * 1024 * 1024).max(64 * 1024 * 1024 * 1024).optional(),
   env: envVars.optional(),
   portBindings: portBindings.optional(),
@@ -86,11 +65,14 @@ export const configureAppRequest = z
   .strictObject({
     subdomain: subdomain.optional(),
     domain: domainName.optional(),
+    aliases: extraNames.optional(),
+    redirects: extraNames.optional(),
+    overwriteDns: z.boolean().optional(),
     memoryLimit: z.number().int().min(32 * 1024 * 1024).max(64 * 1024 * 1024 * 1024).optional(),
     env: envVars.optional(),
     portBindings: portBindings.optional(),
   })
-  .refine((r) => Object.keys(r).length > 0, "nothing to change");
+  .refine((r) => Object.keys(r).some((k) => k !== "overwriteDns"), "nothing to change");
 export type ConfigureAppRequest = z.infer<typeof configureAppRequest>;
 
 export const addRegistryRequest = z.strictObject({
@@ -116,6 +98,8 @@ export const appView = z.object({
   domain: z.string(),
   fqdn: z.string(),
   url: z.string(),
+  aliases: z.array(z.object({ subdomain: z.string(), domain: z.string(), fqdn: z.string() })),
+  redirects: z.array(z.object({ subdomain: z.string(), domain: z.string(), fqdn: z.string() })),
   installState: z.enum(INSTALL_STATES),
   runState: z.enum(RUN_STATES),
   health: z.enum(HEALTH_STATES).nullable(),
@@ -170,7 +154,7 @@ export const installAppResponse = z.object({ id: z.string(), taskId: z.string() 
 export const appTaskResponse = z.object({ taskId: z.string() });
 
 /** Args of every app.* task: box reads everything else from the App row (and its AppPort rows). */
-export const appTaskArgs = z.object({ appId: z.string() });
+export const appTaskArgs = z.object({ appId: z.string(), overwriteDns: z.boolean().optional() });
 export type AppTaskArgs = z.infer<typeof appTaskArgs>;
 
 /** The states in which an app is busy: a task for it is pending or running. */

@@ -10,7 +10,7 @@ export const ACTIVE_TASK_STATES: readonly TaskState[] = ["pending", "running"];
 export const FINISHED_TASK_STATES: readonly TaskState[] = ["succeeded", "failed", "cancelled"];
 
 /** Task types. Names starting with "_" exist to exercise the runner itself. */
-export const TASK_TYPES = ["_sleep", "_fail", "_crash", "app.install", "app.configure", "app.uninstall", "app.start", "app.stop", "app.restart"] as const;
+export const TASK_TYPES = ["_sleep", "_fail", "_crash", "app.install", "app.configure", "app.uninstall", "app.start", "app.stop", "app.restart", "domain.sync", "certificate.renew"] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Error codes a task can end with (beyond HearthError codes). */
@@ -24,6 +24,8 @@ export const TASK_ERROR_CODES = [
   "build_failed",
   "health_timeout",
   "nginx_config_invalid",
+  "dns_conflict",
+  "certificate_failed",
 ] as const;
 
 /** Dotted event-log actions. */
@@ -48,6 +50,14 @@ export const EVENT_ACTIONS = [
   "app.oom",
   "domain.add",
   "domain.remove",
+  "domain.update",
+  "certificate.new",
+  "certificate.renew",
+  "certificate.renewal_failed",
+  "certificate.issue_failed",
+  "dns.record_conflict",
+  "settings.acme",
+  "settings.network",
   "registry.add",
   "registry.remove",
 ] as const;

@@ -5,5 +5,7 @@ export * from "./api";
 export * from "./config";
 export * from "./box-socket";
 export * from "./manifest";
+export * from "./dns-config";
+export * from "./domains";
 export * from "./apps";
 export const HEARTH_VERSION = "0.1.0";

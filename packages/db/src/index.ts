@@ -7,3 +7,4 @@ export * from "./repos/events";
 export * from "./repos/settings";
 export * from "./repos/tasks";
 export * from "./repos/apps";
+export * from "./repos/domains";

@@ -1,9 +1,10 @@
 import { HearthError, type AppTaskType } from "@hearth/contracts";
-import { queueAppTask, recordEvent, type AppChange } from "@hearth/db";
+import { getApp, queueAppTask, recordEvent, type AppChange } from "@hearth/db";
 import { json } from "../http";
 import type { Principal } from "./auth";
 import { wakeBox } from "./apps";
 import type { AdminContext } from "./context";
+import { checkCustomCertificates } from "./domains";
 
 export function appIdOf(params: Record<string, string>): string {
   const id = params.id ?? "";
@@ -30,4 +31,25 @@ export async function appOperation(
   });
   await wakeBox(ctx.app);
   return json({ taskId: task.id }, 202);
+}
+
+/**
+ * The names an install or configure would serve that a domain's custom certificate must
+ * cover (names on other domains, taken names, unknown domains: installApp/queueAppTask
+ * check those). On configure, names not sent keep their stored values.
+ */
+export async function checkAppNames(
+  app: AdminContext,
+  p: { subdomain?: string; domain?: string; aliases?: { subdomain: string; domain: string }[]; redirects?: { subdomain: string; domain: string }[] },
+  appId?: string,
+): Promise<void> {
+  const row = appId ? await getApp(app.db, appId) : null;
+  const names: { subdomain: string; domain: string; field: string }[] = [];
+  const subdomain = p.subdomain ?? row?.subdomain;
+  const domain = p.domain ?? row?.domain;
+  if (subdomain !== undefined && domain !== undefined) names.push({ subdomain, domain, field: "subdomain" });
+  const stored = (type: "alias" | "redirect") => (row?.appDomains ?? []).filter((d) => d.type === type);
+  (p.aliases ?? stored("alias")).forEach((n, i) => names.push({ subdomain: n.subdomain, domain: n.domain, field: `aliases.${i}` }));
+  (p.redirects ?? stored("redirect")).forEach((n, i) => names.push({ subdomain: n.subdomain, domain: n.domain, field: `redirects.${i}` }));
+  await checkCustomCertificates(app.db, names);
 }

@@ -8,7 +8,8 @@ import type { AppService } from "./apps.service";
  * task again from its start and ends in the intended state.
  */
 export function appTasks(service: AppService): TaskDefinition[] {
-  const def = (type: string, run: (appId: string, ctx: Parameters<AppService["install"]>[1]) => Promise<unknown>) =>
+  type Ctx = Parameters<AppService["install"]>[1] & { args: { overwriteDns?: boolean } };
+  const def = (type: string, run: (appId: string, ctx: Ctx) => Promise<unknown>) =>
     defineTask({
       type,
       resumable: true,
@@ -16,8 +17,8 @@ export function appTasks(service: AppService): TaskDefinition[] {
       run: (ctx) => run(ctx.args.appId, ctx),
     });
   return [
-    def("app.install", (id, ctx) => service.install(id, ctx)),
-    def("app.configure", (id, ctx) => service.configure(id, ctx)),
+    def("app.install", (id, ctx) => service.install(id, ctx, { overwriteDns: ctx.args.overwriteDns })),
+    def("app.configure", (id, ctx) => service.configure(id, ctx, { overwriteDns: ctx.args.overwriteDns })),
     def("app.uninstall", (id, ctx) => service.uninstall(id, ctx)),
     def("app.start", (id, ctx) => service.start(id, ctx)),
     def("app.stop", (id, ctx) => service.stop(id, ctx)),

@@ -8,6 +8,7 @@ import { TaskError } from "../tasks/registry";
 import { appLabels, containerNameOf, containerSpec, dataVolumeNameOf, networkNameOf } from "./container-spec";
 import { ensureImage, type RegistryCredentials } from "./images";
 import { allocateHttpPort, prismaPortStore, type AllocateOptions } from "./ports";
+import type { AppNameHooks } from "../domains/domain.service";
 
 /**
  * The app lifecycle on this machine: what the app.* tasks do, step by step. Every step is
@@ -46,6 +47,8 @@ export interface AppServiceDeps {
   stepDelayMs?: number;
   /** The store this box serves (see appLabels); default: derived from nothing (no owner label). */
   owner?: string;
+  /** DNS records and certificates of the app's names (apps/box/src/domains); absent = none. */
+  names?: AppNameHooks;
 }
 
 /** A short stable name for a database URL's host, port and database (no credentials). */
@@ -96,12 +99,12 @@ export class AppService {
 
   // ---- the tasks -------------------------------------------------------------------------
 
-  async install(appId: string, ctx: StepContext): Promise<{ containerId: string; httpHostPort: number }> {
-    return this.deploy(appId, ctx, "install");
+  async install(appId: string, ctx: StepContext, opts: { overwriteDns?: boolean } = {}): Promise<{ containerId: string; httpHostPort: number }> {
+    return this.deploy(appId, ctx, "install", opts);
   }
 
-  async configure(appId: string, ctx: StepContext): Promise<{ containerId: string }> {
-    return this.deploy(appId, ctx, "configure");
+  async configure(appId: string, ctx: StepContext, opts: { overwriteDns?: boolean } = {}): Promise<{ containerId: string }> {
+    return this.deploy(appId, ctx, "configure", opts);
   }
 
   /**
@@ -109,7 +112,7 @@ export class AppService {
    * from the row, health, proxy. They differ in what a failure does: a failed install is
    * cleaned up (nothing left behind), a failed configure keeps the app and its data.
    */
-  private async deploy(appId: string, ctx: StepContext, mode: "install" | "configure"): Promise<{ containerId: string; httpHostPort: number }> {
+  private async deploy(appId: string, ctx: StepContext, mode: "install" | "configure", opts: { overwriteDns?: boolean }): Promise<{ containerId: string; httpHostPort: number }> {
     ctx = this.stepped(ctx);
     return this.failingTo(appId, ctx, { cleanup: mode === "install" }, async () => {
       let app = await this.load(appId);
@@ -117,14 +120,25 @@ export class AppService {
       await ctx.progress(5, mode === "install" ? "allocating a host port" : "checking the host port");
       const port = await allocateHttpPort(prismaPortStore(this.db), appId, this.d.ports);
       ctx.log(`HTTP port ${manifest.httpPort} is published on 127.0.0.1:${port}`);
+      if (this.d.names) {
+        // first: a name taken by someone else's record fails the task before anything runs
+        await ctx.progress(8, "DNS records");
+        await this.d.names.publishRecords(appId, ctx, { overwriteDns: opts.overwriteDns === true });
+      }
       await ctx.progress(10, `getting the image ${manifest.dockerImage}`);
       const how = await ensureImage(this.d, { ref: manifest.dockerImage, manifestId: manifest.id }, ctx);
       ctx.log(`image ${manifest.dockerImage}: ${how}`);
       app = await this.load(appId);
       const containerId = await this.recreate(app, manifest, ctx, 50);
       await this.runAndCheck(app, manifest, ctx, 70);
-      await ctx.progress(90, "configuring the reverse proxy");
+      await ctx.progress(85, "configuring the reverse proxy");
       await this.d.vhosts.syncVhosts();
+      if (this.d.names) {
+        // served with what it has (the fallback at first) while the certificates are ordered
+        await ctx.progress(90, "certificates");
+        await this.d.names.publishCertificates(appId, ctx);
+        await this.d.vhosts.syncVhosts();
+      }
       await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
       await ctx.progress(100, mode === "install" ? "installed" : "configured");
       return { containerId, httpHostPort: app.httpHostPort! };
@@ -135,6 +149,10 @@ export class AppService {
     ctx = this.stepped(ctx);
     const app = await this.db.app.findUnique({ where: { id: appId } });
     return this.failingTo(appId, ctx, { cleanup: false }, async () => {
+      if (this.d.names) {
+        await ctx.progress(5, "removing DNS records and certificates");
+        await this.d.names.unpublish(appId, ctx);
+      }
       await ctx.progress(10, "removing the container");
       await this.docker.removeContainer(containerNameOf(appId));
       await ctx.progress(30, "removing the network");
@@ -363,6 +381,8 @@ export class AppService {
         ctx.log("the install failed: removing its container, network and volume");
         try {
           await this.removeDockerObjects(appId);
+          // records this install made (not one it refused to overwrite: those are not its own)
+          await this.d.names?.unpublish(appId, ctx);
         } catch (ce) {
           ctx.log(`cleanup failed: ${ce instanceof Error ? ce.message : String(ce)}`);
         }

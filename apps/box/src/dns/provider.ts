@@ -49,4 +49,20 @@ export interface PropagationOptions {
   nameservers?: string[];
   timeoutMs?: number;
   intervalMs?: number;
+  /**
+   * (added by the DNS helper) When `nameservers` is not given: the resolvers ("ip[:port]")
+   * used to look up the zone's NS records and their addresses; default the system's.
+   */
+  resolvers?: string[];
+  /** (added) Port of the servers found through NS records; 53 unless testing. */
+  port?: number;
+  /**
+   * (added) "exact": the servers must answer exactly the expected values (default for A,
+   * AAAA, CNAME; an empty list waits for the record to be gone). "contains": the expected
+   * values must be among the answers (default for TXT, where a wildcard and its base name
+   * put two DNS-01 values at the same name).
+   */
+  match?: "exact" | "contains";
+  /** (added) Stops waiting early (e.g. the task was cancelled). */
+  signal?: AbortSignal;
 }

@@ -161,6 +161,10 @@ export class ProxyService {
     return `include ${this.sitesLink}/*.conf;`;
   }
 
+  get httpsPort(): number {
+    return this.render.httpsPort;
+  }
+
   get renderOptions(): RenderOptions {
     return { ...this.render };
   }

@@ -1,41 +1,80 @@
 import type { Db } from "@hearth/db";
 import type { VhostSync } from "../apps/apps.service";
 import type { ProxyService } from "./proxy.service";
-import type { Vhost } from "./vhost";
+import type { TlsFiles, Vhost } from "./vhost";
 
 /**
  * The vhost set is derived from the database alone, every time: the dashboard at
- * my.<dashboard domain>, and one vhost per app that has a published HTTP port and is not
- * being uninstalled (a stopped app keeps its vhost, which shows the "not responding" page).
- * Each domain's self-signed fallback certificate serves until the Certificates issue lands.
+ * my.<dashboard domain>, and per app that has a published HTTP port and is not being
+ * uninstalled (a stopped app keeps its vhosts, which show the "not responding" page): its
+ * primary name, each alias (a vhost of its own, so it gets its own certificate) and each
+ * redirect (301 to the primary URL, path kept).
+ *
+ * Each name is served with the certificate `tls` picks (custom, wildcard or its own ACME
+ * certificate: see CertificateManager.tlsFor), else its domain's self-signed fallback.
  */
-export async function vhostsFromDb(db: Db, proxy: Pick<ProxyService, "fallbackCert">, opts: { dashboardPort?: number } = {}): Promise<Vhost[]> {
+export type TlsPicker = (domain: { domain: string; tlsMode: string }, fqdn: string) => Promise<TlsFiles | null>;
+
+const fqdnOf = (subdomain: string, domain: string) => (subdomain ? `${subdomain}.${domain}` : domain);
+
+export async function vhostsFromDb(
+  db: Db,
+  proxy: Pick<ProxyService, "fallbackCert" | "httpsPort">,
+  opts: { dashboardPort?: number; tls?: TlsPicker } = {},
+): Promise<Vhost[]> {
   const [domains, apps] = await Promise.all([
     db.domain.findMany({ orderBy: { domain: "asc" } }),
     db.app.findMany({
       where: { httpHostPort: { not: null }, installState: { not: "pending_uninstall" } },
-      select: { id: true, subdomain: true, domain: true, httpHostPort: true },
+      select: { id: true, subdomain: true, domain: true, httpHostPort: true, appDomains: { orderBy: [{ domain: "asc" }, { subdomain: "asc" }] } },
       orderBy: { id: "asc" },
     }),
   ]);
-  const certs = new Map<string, { certPath: string; keyPath: string }>();
-  for (const d of domains) {
-    const c = await proxy.fallbackCert(d.domain);
-    certs.set(d.domain, { certPath: c.certPath, keyPath: c.keyPath });
-  }
+  const byName = new Map(domains.map((d) => [d.domain, d]));
+  const fallback = new Map<string, TlsFiles>();
+  const fallbackOf = async (domain: string): Promise<TlsFiles> => {
+    let f = fallback.get(domain);
+    if (!f) {
+      const c = await proxy.fallbackCert(domain);
+      f = { certPath: c.certPath, keyPath: c.keyPath, version: `fallback-${c.notAfter.getTime()}` };
+      fallback.set(domain, f);
+    }
+    return f;
+  };
+  /** The picked certificate (trusted: ACME or custom) or null, and what is served. */
+  const tlsOf = async (domain: string, fqdn: string): Promise<{ trusted: boolean; files: TlsFiles } | null> => {
+    const d = byName.get(domain);
+    if (!d) return null; // the foreign keys make this impossible; never render a vhost without a certificate
+    const picked = opts.tls ? await opts.tls(d, fqdn) : null;
+    return picked ? { trusted: true, files: picked } : { trusted: false, files: await fallbackOf(domain) };
+  };
   const vhosts: Vhost[] = [];
+  const port = proxy.httpsPort === 443 ? "" : `:${proxy.httpsPort}`;
   for (const d of domains) {
-    if (d.isDashboardDomain) vhosts.push({ type: "dashboard", fqdn: `my.${d.domain}`, upstreamPort: opts.dashboardPort, ...certs.get(d.domain)! });
+    if (!d.isDashboardDomain) continue;
+    const fqdn = `my.${d.domain}`;
+    const tls = (await tlsOf(d.domain, fqdn))!;
+    vhosts.push({ type: "dashboard", fqdn, upstreamPort: opts.dashboardPort, ...tls.files });
+    // the IP URL moves to the name only once the name has a certificate browsers trust
+    if (tls.trusted) vhosts.push({ type: "default-redirect", target: `https://${fqdn}${port}` });
   }
   for (const a of apps) {
-    const tls = certs.get(a.domain);
-    if (!tls) continue; // the foreign key makes this impossible; never render a vhost without a certificate
-    vhosts.push({ type: "app", appId: a.id, fqdn: a.subdomain ? `${a.subdomain}.${a.domain}` : a.domain, upstreamPort: a.httpHostPort!, ...tls });
+    const primary = fqdnOf(a.subdomain, a.domain);
+    const tls = (await tlsOf(a.domain, primary))?.files;
+    if (!tls) continue;
+    vhosts.push({ type: "app", appId: a.id, fqdn: primary, upstreamPort: a.httpHostPort!, ...tls });
+    for (const extra of a.appDomains) {
+      const fqdn = fqdnOf(extra.subdomain, extra.domain);
+      const etls = (await tlsOf(extra.domain, fqdn))?.files;
+      if (!etls) continue;
+      if (extra.type === "alias") vhosts.push({ type: "app", appId: a.id, fileKey: fqdn, fqdn, upstreamPort: a.httpHostPort!, ...etls });
+      else vhosts.push({ type: "redirect", fqdn, target: `https://${primary}${port}`, ...etls });
+    }
   }
   return vhosts;
 }
 
-export function dbVhostSync(db: Db, proxy: ProxyService, opts: { dashboardPort?: number } = {}): VhostSync {
+export function dbVhostSync(db: Db, proxy: ProxyService, opts: { dashboardPort?: number; tls?: TlsPicker } = {}): VhostSync {
   return {
     async syncVhosts() {
       await proxy.apply(await vhostsFromDb(db, proxy, opts));

@@ -262,4 +262,19 @@ describe("the set", () => {
     expect(() => renderVhosts([app, { ...app, fqdn: "x.example.com", aliases: [] }], opts)).toThrow(/both be written/);
     expect(() => renderVhosts([app, { ...app, appId: "c", fqdn: "c.example.com", aliases: ["DOCS.example.com"] }], opts)).toThrow(/served by both/);
   });
+
+  it("an alias vhost of its own and the IP redirect snippet for setup's default server", () => {
+    const files = renderVhosts(
+      [
+        app,
+        { ...app, aliases: [], fileKey: "docs.other.com", fqdn: "docs.other.com" },
+        { type: "default-redirect", target: "https://my.example.com" },
+      ],
+      opts,
+    );
+    expect([...files.keys()].sort()).toEqual(["app-app_123--docs.other.com.conf", "app-app_123.conf", "default-redirect.inc"]);
+    expect(files.get("default-redirect.inc")).toContain("return 301 https://my.example.com$request_uri;");
+    expect(files.get("default-redirect.inc")).not.toContain("server {");
+    expect(() => renderVhosts([{ type: "default-redirect", target: "https://x; root /" }], opts)).toThrow();
+  });
 });

@@ -17,6 +17,11 @@ import { HearthError } from "@hearth/contracts";
 export interface TlsFiles {
   certPath: string;
   keyPath: string;
+  /**
+   * What is in the files (e.g. the certificate's fingerprint), rendered as a comment: a
+   * renewed certificate keeps its paths, and only a changed text makes apply() reload nginx.
+   */
+  version?: string;
 }
 
 export interface AppVhost extends TlsFiles {
@@ -24,6 +29,11 @@ export interface AppVhost extends TlsFiles {
   appId: string;
   fqdn: string;
   aliases?: string[];
+  /**
+   * An app's extra name served by a vhost of its own (its own certificate): the file is
+   * `app-<id>--<fileKey>.conf`. Absent for the app's primary vhost.
+   */
+  fileKey?: string;
   /** The app's HTTP port published on 127.0.0.1. */
   upstreamPort: number;
   /** "SAMEORIGIN" (default), "DENY", or "" to let other sites frame the app. */
@@ -45,7 +55,18 @@ export interface DashboardVhost extends TlsFiles {
   upstreamPort?: number;
 }
 
-export type Vhost = AppVhost | RedirectVhost | DashboardVhost;
+/**
+ * Not a server of its own: what setup's default server (the dashboard on the server's IP,
+ * setup/nginx/dashboard.conf) includes from `<sites>/*.inc`. Present once the dashboard's
+ * my.<domain> has a trusted certificate: the IP URL then redirects there.
+ */
+export interface DefaultRedirect {
+  type: "default-redirect";
+  /** https://my.<domain> (with a port when not 443) */
+  target: string;
+}
+
+export type Vhost = AppVhost | RedirectVhost | DashboardVhost | DefaultRedirect;
 
 export interface RenderOptions {
   /** Ports nginx listens on (tests use high ports). */
@@ -65,7 +86,8 @@ export const DEFAULT_X_FRAME_OPTIONS = "SAMEORIGIN";
 const HSTS = "max-age=63072000";
 
 /** File names this renderer produces; the applier touches no other file in its directory. */
-export const VHOST_FILE_PATTERN = /^(app|redirect|dashboard)-[a-z0-9._-]{1,253}\.conf$/;
+export const VHOST_FILE_PATTERN = /^((app|redirect|dashboard)-[a-z0-9._-]{1,253}\.conf|default-redirect\.inc)$/;
+export const DEFAULT_REDIRECT_FILE = "default-redirect.inc";
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const APP_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -142,11 +164,13 @@ export function vhostFileName(v: Vhost): string {
   switch (v.type) {
     case "app":
       if (typeof v.appId !== "string" || !APP_ID.test(v.appId)) throw invalid(`invalid app id ${JSON.stringify(v.appId)}`);
-      return `app-${v.appId.toLowerCase()}.conf`;
+      return v.fileKey === undefined ? `app-${v.appId.toLowerCase()}.conf` : `app-${v.appId.toLowerCase()}--${validateHostname(v.fileKey)}.conf`;
     case "redirect":
       return `redirect-${validateHostname(v.fqdn)}.conf`;
     case "dashboard":
       return `dashboard-${validateHostname(v.fqdn)}.conf`;
+    case "default-redirect":
+      return DEFAULT_REDIRECT_FILE;
     default:
       throw invalid(`unknown vhost type ${JSON.stringify((v as { type?: unknown }).type)}`);
   }
@@ -186,7 +210,9 @@ function httpServer(names: string, o: RenderOptions): string[] {
 }
 
 function tlsLines(v: TlsFiles): string[] {
+  if (v.version !== undefined && !/^[A-Za-z0-9:._-]{1,200}$/.test(v.version)) throw invalid(`invalid certificate version ${JSON.stringify(v.version)}`);
   return [
+    ...(v.version ? [`    # certificate ${v.version}`] : []),
     `    ssl_certificate     ${validatePath(v.certPath, "certPath")};`,
     `    ssl_certificate_key ${validatePath(v.keyPath, "keyPath")};`,
     "    ssl_protocols TLSv1.2 TLSv1.3;",
@@ -358,6 +384,8 @@ export function renderVhost(v: Vhost, options: RenderOptions): string {
       return header + renderRedirect(v, o).join("\n") + "\n";
     case "dashboard":
       return header + renderDashboard(v, o).join("\n") + "\n";
+    case "default-redirect":
+      return header + `# included by setup's default server: the IP URL goes to the dashboard's name\nreturn 301 ${validateRedirectTarget(v.target)}$request_uri;\n`;
     default:
       throw invalid(`unknown vhost type ${JSON.stringify((v as { type?: unknown }).type)}`);
   }
@@ -373,6 +401,10 @@ export function renderVhosts(vhosts: readonly Vhost[], options: RenderOptions): 
   for (const v of vhosts) {
     const name = vhostFileName(v);
     if (files.has(name)) throw new HearthError("conflict", `two vhosts would both be written to ${name}`);
+    if (v.type === "default-redirect") {
+      files.set(name, renderVhost(v, options));
+      continue;
+    }
     const names = v.type === "app" ? serverNames(v.fqdn, v.aliases) : serverNames(v.fqdn);
     for (const n of names.split(" ")) {
       const other = owners.get(n);

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { APP_TASK_TYPES, HearthError, type AppTaskType, type DomainProvider, type HearthManifest } from "@hearth/contracts";
-import { Prisma, type App, type AppPort, type Db, type Domain, type Registry, type Task } from "../client";
+import { Prisma, type App, type AppDomain, type AppPort, type Db, type Domain, type Registry, type Task } from "../client";
 import { createTask } from "./tasks";
 
 /**
@@ -17,71 +17,30 @@ type Client = Db | Prisma.TransactionClient;
 
 export const ACTIVE_TASK_STATES = ["pending", "running"] as const;
 
-export type AppWithPorts = App & { ports: AppPort[] };
+export type AppWithPorts = App & { ports: AppPort[]; appDomains: AppDomain[] };
+/** What every app read includes: published ports and extra names. */
+export const APP_INCLUDE = { ports: true, appDomains: { orderBy: [{ type: "asc" }, { domain: "asc" }, { subdomain: "asc" }] } } as const satisfies Prisma.AppInclude;
 
 function isUniqueViolation(e: unknown): boolean {
   return e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
 }
 
-function isForeignKeyViolation(e: unknown): boolean {
+export function isForeignKeyViolation(e: unknown): boolean {
   return e instanceof Prisma.PrismaClientKnownRequestError && (e.code === "P2003" || e.code === "P2014");
-}
-
-// ---- domains ------------------------------------------------------------------------------
-
-export async function listDomains(db: Client): Promise<Domain[]> {
-  return db.domain.findMany({ orderBy: [{ isDashboardDomain: "desc" }, { domain: "asc" }] });
-}
-
-export async function getDomain(db: Client, domain: string): Promise<Domain | null> {
-  return db.domain.findUnique({ where: { domain } });
-}
-
-/** Adds a domain; the first one becomes the dashboard's. 409 conflict when it exists. */
-export async function addDomain(db: Db, input: { domain: string; provider: DomainProvider }): Promise<Domain> {
-  try {
-    return await db.$transaction(async (tx) => {
-      if (await tx.domain.findUnique({ where: { domain: input.domain } })) throw new HearthError("conflict", `The domain ${input.domain} already exists`);
-      const hasDashboard = (await tx.domain.count({ where: { isDashboardDomain: true } })) > 0;
-      return tx.domain.create({ data: { domain: input.domain, provider: input.provider, isDashboardDomain: !hasDashboard } });
-    });
-  } catch (e) {
-    if (isUniqueViolation(e)) throw new HearthError("conflict", `The domain ${input.domain} already exists`);
-    throw e;
-  }
-}
-
-/** Removes a domain no app uses (409 conflict otherwise, 404 when unknown). */
-export async function removeDomain(db: Db, domain: string): Promise<Domain> {
-  try {
-    return await db.$transaction(async (tx) => {
-      const d = await tx.domain.findUnique({ where: { domain } });
-      if (!d) throw new HearthError("not_found", `No domain ${domain}`);
-      const used = await tx.app.findMany({ where: { domain }, select: { id: true, subdomain: true }, take: 20 });
-      if (used.length > 0) {
-        throw new HearthError("conflict", `Apps still use ${domain}; move or uninstall them first`, {
-          details: { apps: used.map((a) => a.id) },
-        });
-      }
-      await tx.domain.delete({ where: { domain } });
-      if (d.isDashboardDomain) {
-        // the dashboard moves to the oldest remaining domain
-        const next = await tx.domain.findFirst({ orderBy: [{ createdAt: "asc" }, { domain: "asc" }] });
-        if (next) await tx.domain.update({ where: { domain: next.domain }, data: { isDashboardDomain: true } });
-      }
-      return d;
-    });
-  } catch (e) {
-    if (isForeignKeyViolation(e)) throw new HearthError("conflict", `Apps still use ${domain}; move or uninstall them first`);
-    throw e;
-  }
 }
 
 // ---- apps ---------------------------------------------------------------------------------
 
+export interface ExtraName {
+  subdomain: string;
+  domain: string;
+}
+
 export interface AppPlacement {
   subdomain: string;
   domain: string;
+  aliases?: ExtraName[];
+  redirects?: ExtraName[];
   /** ENV name → host port; null or absent = not published */
   portBindings?: Record<string, number | null>;
 }
@@ -109,15 +68,38 @@ export function portRowsOf(manifest: HearthManifest, bindings: Record<string, nu
   return rows;
 }
 
-/** 409 conflict when the location or a host port is taken by another app (or a missing domain: 404). */
-async function checkPlacement(tx: Prisma.TransactionClient, p: { subdomain: string; domain: string; hostPorts: number[] }, exceptAppId?: string) {
-  const domain = await tx.domain.findUnique({ where: { domain: p.domain } });
-  if (!domain) throw new HearthError("not_found", `No domain ${p.domain}; add it first`, { details: [{ path: ["domain"], code: "custom", message: "unknown domain" }] });
-  if (domain.isDashboardDomain && p.subdomain === "my") throw new HearthError("conflict", `my.${p.domain} is the dashboard`);
-  const taken = await tx.app.findFirst({ where: { domain: p.domain, subdomain: p.subdomain, ...(exceptAppId ? { id: { not: exceptAppId } } : {}) }, select: { id: true } });
-  if (taken) {
-    const where = p.subdomain ? `${p.subdomain}.${p.domain}` : p.domain;
-    throw new HearthError("conflict", `${where} is already used by another app`, { details: { appId: taken.id, field: "subdomain" } });
+const fqdnOf = (n: ExtraName) => (n.subdomain ? `${n.subdomain}.${n.domain}` : n.domain);
+
+/** The app's names in one list: primary first, then aliases and redirects (400 on repeats). */
+function namesOf(p: { subdomain: string; domain: string; aliases?: ExtraName[]; redirects?: ExtraName[] }): (ExtraName & { field: string })[] {
+  const all = [
+    { subdomain: p.subdomain, domain: p.domain, field: "subdomain" },
+    ...(p.aliases ?? []).map((n, i) => ({ ...n, field: `aliases.${i}` })),
+    ...(p.redirects ?? []).map((n, i) => ({ ...n, field: `redirects.${i}` })),
+  ];
+  const seen = new Set<string>();
+  for (const n of all) {
+    const f = fqdnOf(n);
+    if (seen.has(f)) throw new HearthError("invalid", `${f} is given twice`, { details: [{ path: n.field.split("."), code: "custom", message: "name given twice" }] });
+    seen.add(f);
+  }
+  return all;
+}
+
+/** 409 conflict when one of the app's names or a host port is taken by another app (or a missing domain: 404). */
+async function checkPlacement(
+  tx: Prisma.TransactionClient,
+  p: { subdomain: string; domain: string; aliases?: ExtraName[]; redirects?: ExtraName[]; hostPorts: number[] },
+  exceptAppId?: string,
+) {
+  for (const n of namesOf(p)) {
+    const domain = await tx.domain.findUnique({ where: { domain: n.domain } });
+    if (!domain) throw new HearthError("not_found", `No domain ${n.domain}; add it first`, { details: [{ path: n.field === "subdomain" ? ["domain"] : n.field.split("."), code: "custom", message: "unknown domain" }] });
+    if (domain.isDashboardDomain && n.subdomain === "my") throw new HearthError("conflict", `my.${n.domain} is the dashboard`);
+    const taken = await tx.app.findFirst({ where: { domain: n.domain, subdomain: n.subdomain, ...(exceptAppId ? { id: { not: exceptAppId } } : {}) }, select: { id: true } });
+    const extra = await tx.appDomain.findFirst({ where: { domain: n.domain, subdomain: n.subdomain, ...(exceptAppId ? { appId: { not: exceptAppId } } : {}) }, select: { appId: true } });
+    const owner = taken?.id ?? extra?.appId;
+    if (owner) throw new HearthError("conflict", `${fqdnOf(n)} is already used by another app`, { details: { appId: owner, field: n.field } });
   }
   if (p.hostPorts.length > 0) {
     const ports = await tx.appPort.findMany({ where: { hostPort: { in: p.hostPorts }, ...(exceptAppId ? { appId: { not: exceptAppId } } : {}) }, select: { hostPort: true, appId: true } });
@@ -127,12 +109,23 @@ async function checkPlacement(tx: Prisma.TransactionClient, p: { subdomain: stri
   }
 }
 
+async function writeExtraNames(tx: Prisma.TransactionClient, appId: string, p: { aliases?: ExtraName[]; redirects?: ExtraName[] }) {
+  if (p.aliases === undefined && p.redirects === undefined) return;
+  for (const [type, list] of [["alias", p.aliases], ["redirect", p.redirects]] as const) {
+    if (list === undefined) continue;
+    await tx.appDomain.deleteMany({ where: { appId, type } });
+    if (list.length > 0) await tx.appDomain.createMany({ data: list.map((n) => ({ id: randomUUID(), appId, subdomain: n.subdomain, domain: n.domain, type })) });
+  }
+}
+
 function placementConflict(e: unknown): never {
   if (isUniqueViolation(e)) throw new HearthError("conflict", "The subdomain or a host port was just taken by another app");
   throw e;
 }
 
 export interface InstallAppInput extends AppPlacement {
+  /** replace DNS records for the app's names that point elsewhere (API providers) */
+  overwriteDns?: boolean;
   manifest: HearthManifest;
   storeId: string | null;
   memoryLimit: number;
@@ -145,7 +138,7 @@ export async function installApp(db: Db, input: InstallAppInput): Promise<{ app:
   const ports = portRowsOf(input.manifest, input.portBindings);
   try {
     return await db.$transaction(async (tx) => {
-      await checkPlacement(tx, { subdomain: input.subdomain, domain: input.domain, hostPorts: ports.map((p) => p.hostPort) });
+      await checkPlacement(tx, { ...input, hostPorts: ports.map((p) => p.hostPort) });
       const id = randomUUID();
       await tx.app.create({
         data: {
@@ -163,8 +156,9 @@ export async function installApp(db: Db, input: InstallAppInput): Promise<{ app:
         },
       });
       if (ports.length > 0) await tx.appPort.createMany({ data: ports.map((p) => ({ ...p, appId: id })) });
-      const task = await createTask(tx, { type: "app.install", appId: id, args: { appId: id }, createdBy: input.createdBy });
-      const app = await tx.app.findUniqueOrThrow({ where: { id }, include: { ports: true } });
+      await writeExtraNames(tx, id, input);
+      const task = await createTask(tx, { type: "app.install", appId: id, args: { appId: id, ...(input.overwriteDns ? { overwriteDns: true } : {}) }, createdBy: input.createdBy });
+      const app = await tx.app.findUniqueOrThrow({ where: { id }, include: APP_INCLUDE });
       return { app, task };
     });
   } catch (e) {
@@ -173,11 +167,11 @@ export async function installApp(db: Db, input: InstallAppInput): Promise<{ app:
 }
 
 export async function getApp(db: Client, id: string): Promise<AppWithPorts | null> {
-  return db.app.findUnique({ where: { id }, include: { ports: true } });
+  return db.app.findUnique({ where: { id }, include: APP_INCLUDE });
 }
 
 export async function listApps(db: Client): Promise<AppWithPorts[]> {
-  return db.app.findMany({ include: { ports: true }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+  return db.app.findMany({ include: APP_INCLUDE, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
 }
 
 /** The newest pending or running task of each app. */
@@ -195,6 +189,9 @@ export async function activeTasksOf(db: Client, appIds: string[]): Promise<Map<s
 export interface AppChange {
   subdomain?: string;
   domain?: string;
+  aliases?: ExtraName[];
+  redirects?: ExtraName[];
+  overwriteDns?: boolean;
   memoryLimit?: number;
   env?: Record<string, string>;
   portBindings?: Record<string, number | null>;
@@ -211,7 +208,7 @@ export async function queueAppTask(db: Db, appId: string, type: Exclude<AppTaskT
     return await db.$transaction(async (tx) => {
       const locked = await tx.$queryRawUnsafe<{ id: string }[]>("SELECT `id` FROM `App` WHERE `id` = ? FOR UPDATE", appId);
       if (locked.length === 0) throw new HearthError("not_found", "No such app");
-      const app = await tx.app.findUniqueOrThrow({ where: { id: appId }, include: { ports: true } });
+      const app = await tx.app.findUniqueOrThrow({ where: { id: appId }, include: APP_INCLUDE });
       if (app.installState.startsWith("pending_")) throw new HearthError("bad_state", `The app is busy (${app.installState}); wait until it is done`);
       const active = await tx.task.findFirst({ where: { appId, state: { in: [...ACTIVE_TASK_STATES] } }, select: { id: true, type: true } });
       if (active) throw new HearthError("bad_state", `The app is busy (${active.type} is not finished); wait until it is done`, { details: { taskId: active.id } });
@@ -220,12 +217,17 @@ export async function queueAppTask(db: Db, appId: string, type: Exclude<AppTaskT
       if (change.runState) data.runState = change.runState;
       if (change.memoryLimit !== undefined) data.memoryLimit = BigInt(change.memoryLimit);
       if (change.env !== undefined) data.env = change.env;
-      if (change.subdomain !== undefined || change.domain !== undefined || change.portBindings !== undefined) {
+      const placementChanged = [change.subdomain, change.domain, change.portBindings, change.aliases, change.redirects].some((x) => x !== undefined);
+      if (placementChanged) {
         const manifest = app.manifest as unknown as HearthManifest;
         const ports = change.portBindings !== undefined ? portRowsOf(manifest, change.portBindings) : null;
         const subdomain = change.subdomain ?? app.subdomain;
         const domain = change.domain ?? app.domain;
-        await checkPlacement(tx, { subdomain, domain, hostPorts: (ports ?? []).map((p) => p.hostPort) }, appId);
+        const kept = (type: "alias" | "redirect") => app.appDomains.filter((d) => d.type === type).map((d) => ({ subdomain: d.subdomain, domain: d.domain }));
+        const aliases = change.aliases ?? kept("alias");
+        const redirects = change.redirects ?? kept("redirect");
+        await checkPlacement(tx, { subdomain, domain, aliases, redirects, hostPorts: (ports ?? []).map((p) => p.hostPort) }, appId);
+        await writeExtraNames(tx, appId, { aliases: change.aliases, redirects: change.redirects });
         if (subdomain !== app.subdomain) data.subdomain = subdomain;
         if (domain !== app.domain) data.domainRef = { connect: { domain } };
         if (ports) {
@@ -234,8 +236,8 @@ export async function queueAppTask(db: Db, appId: string, type: Exclude<AppTaskT
         }
       }
       await tx.app.update({ where: { id: appId }, data });
-      const task = await createTask(tx, { type, appId, args: { appId }, createdBy });
-      return { app: await tx.app.findUniqueOrThrow({ where: { id: appId }, include: { ports: true } }), task };
+      const task = await createTask(tx, { type, appId, args: { appId, ...(change.overwriteDns ? { overwriteDns: true } : {}) }, createdBy });
+      return { app: await tx.app.findUniqueOrThrow({ where: { id: appId }, include: APP_INCLUDE }), task };
     });
   } catch (e) {
     placementConflict(e);

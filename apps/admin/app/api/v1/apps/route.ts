@@ -1,9 +1,11 @@
 import { z } from "zod";
+import { appFqdn } from "@hearth/contracts";
 import { installApp, listApps, recordEvent } from "@hearth/db";
 import { route } from "../../../../lib/server/route";
 import { json } from "../../../../lib/http";
 import { parseJsonBody } from "../../../../lib/api";
 import { ADMIN_ROLES, appViewsOf, parseInstallBody, resolveManifest, wakeBox, withPlacementLock } from "../../../../lib/server/apps";
+import { checkAppNames } from "../../../../lib/server/app-ops";
 
 export const dynamic = "force-dynamic";
 
@@ -13,33 +15,45 @@ export const GET = route({ roles: ADMIN_ROLES }, async ({ app }) => {
 });
 
 /**
- * POST /api/v1/apps {storeId, version?} | {manifest}, plus subdomain, domain, memoryLimit?,
- * env?, portBindings? → 202 {id, taskId}. 400 invalid (with zod issues) for a bad request or
- * manifest, 404 for an unknown store app/version or domain, 409 conflict when the location or
- * a host port is taken. Nothing is created on any error: App + AppPort + Task are one transaction.
+ * POST /api/v1/apps {storeId, version?} | {manifest}, plus subdomain, domain, aliases?,
+ * redirects?, overwriteDns?, memoryLimit?, env?, portBindings? → 202 {id, taskId}.
+ * - aliases / redirects: [{subdomain, domain}] (at most 20 each): more names served like the
+ *   primary one, or answering 301 to the primary URL (path kept). Each is placed like the
+ *   primary name: 404 for an unknown domain (details[0].path names the entry, e.g.
+ *   ["aliases", 0]), 409 when another app uses it or it is my.<dashboard domain>, 400 when a
+ *   name is given twice; 409 too when its domain has a custom certificate that does not cover it.
+ * - overwriteDns: with an API DNS provider, replace an existing record for one of the names
+ *   that points elsewhere (without it the install task fails with dns_conflict).
+ * 400 invalid (with zod issues) for a bad request or manifest, 404 for an unknown store
+ * app/version or domain, 409 conflict when a name or a host port is taken. Nothing is created
+ * on any error: App + AppPort + AppDomain + Task are one transaction.
  */
 export const POST = route({ roles: ADMIN_ROLES }, async ({ app, req, principal, ip }) => {
   const body = parseInstallBody(await parseJsonBody(req, z.unknown()));
   const { manifest, storeId } = await resolveManifest(app, body);
-  const { app: row, task } = await withPlacementLock(app, () =>
-    installApp(app.db, {
+  const { app: row, task } = await withPlacementLock(app, async () => {
+    await checkAppNames(app, body);
+    return installApp(app.db, {
       manifest,
       storeId,
       subdomain: body.subdomain,
       domain: body.domain,
+      aliases: body.aliases,
+      redirects: body.redirects,
+      overwriteDns: body.overwriteDns,
       memoryLimit: body.memoryLimit ?? manifest.memoryLimit,
       env: body.env ?? {},
       portBindings: body.portBindings,
       createdBy: principal.user.id,
-    }),
-  );
+    });
+  });
   await recordEvent(app.db, {
     action: "app.install",
     actorId: principal.user.id,
     actorName: principal.user.username,
     sourceIp: ip,
     target: row.id,
-    data: { appId: row.id, taskId: task.id, manifestId: manifest.id, version: manifest.version, storeId, subdomain: row.subdomain, domain: row.domain },
+    data: { appId: row.id, taskId: task.id, manifestId: manifest.id, version: manifest.version, storeId, subdomain: row.subdomain, domain: row.domain, aliases: (body.aliases ?? []).map((n) => appFqdn(n.subdomain, n.domain)), redirects: (body.redirects ?? []).map((n) => appFqdn(n.subdomain, n.domain)) },
   });
   await wakeBox(app);
   return json({ id: row.id, taskId: task.id }, 202);

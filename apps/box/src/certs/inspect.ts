@@ -1,0 +1,205 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
+import tls from "node:tls";
+import { HearthError } from "@hearth/contracts";
+import { normalizeNames, uncoveredNames } from "./names";
+
+/**
+ * Reading certificates (node:crypto's X509Certificate, no openssl process): what a PEM
+ * holds, whether it is due for renewal, and whether an uploaded pair may be served.
+ */
+
+export interface CertificateInfo {
+  /** DNS names of the subjectAltName extension (the subject CN when there is none), lower case. */
+  names: string[];
+  /** The issuer's CN (else O, else the whole DN). */
+  issuer: string;
+  /** The issuer's distinguished name, one `K=V` per line as node prints it. */
+  issuerDn: string;
+  subject: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** Serial number, upper-case hex without separators. */
+  serial: string;
+  /** SHA-256 fingerprint, upper-case hex with colons. */
+  fingerprint256: string;
+  /** Certificates in the PEM, leaf first (1 = no chain). */
+  chainLength: number;
+  /** The leaf is self-signed. */
+  selfSigned: boolean;
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?\r?\n-----END CERTIFICATE-----/g;
+const DAY_MS = 86_400_000;
+export const RENEW_BEFORE_DAYS = 30;
+
+function invalid(message: string, details?: unknown): HearthError {
+  return new HearthError("invalid", message, details === undefined ? {} : { details });
+}
+
+/** The CERTIFICATE blocks of a PEM text, in order, normalised to `\n` line ends. */
+export function splitPemCertificates(pem: string): string[] {
+  if (typeof pem !== "string") return [];
+  return (pem.match(PEM_CERT) ?? []).map((b) => b.replace(/\r\n/g, "\n"));
+}
+
+/** Parses every certificate of a PEM bundle, leaf first. HearthError `invalid` on garbage. */
+export function parseChain(pem: string): X509Certificate[] {
+  const blocks = splitPemCertificates(pem);
+  if (blocks.length === 0) throw invalid("the certificate is not in PEM format (no -----BEGIN CERTIFICATE----- block found)");
+  return blocks.map((block, i) => {
+    try {
+      return new X509Certificate(block);
+    } catch (e) {
+      throw invalid(`certificate ${i + 1} of ${blocks.length} in the PEM cannot be read: ${(e as Error).message}`);
+    }
+  });
+}
+
+/** DNS names of a certificate's subjectAltName (node quotes unusual values as JSON strings). */
+export function certificateNames(cert: X509Certificate): string[] {
+  const san = cert.subjectAltName;
+  const names: string[] = [];
+  if (san) {
+    for (const part of san.split(/,\s*(?=[A-Za-z ]+:)/)) {
+      if (!part.startsWith("DNS:")) continue;
+      let value = part.slice(4);
+      if (value.startsWith('"')) {
+        try {
+          value = JSON.parse(value) as string;
+        } catch {
+          continue;
+        }
+      }
+      names.push(value.toLowerCase());
+    }
+  }
+  if (names.length === 0) {
+    const cn = dnField(cert.subject, "CN");
+    if (cn) names.push(cn.toLowerCase());
+  }
+  return names;
+}
+
+function dnField(dn: string, key: string): string | undefined {
+  for (const line of dn.split("\n")) {
+    const i = line.indexOf("=");
+    if (i > 0 && line.slice(0, i) === key) return line.slice(i + 1);
+  }
+  return undefined;
+}
+
+function infoOf(cert: X509Certificate, chainLength: number): CertificateInfo {
+  return {
+    names: certificateNames(cert),
+    issuer: dnField(cert.issuer, "CN") ?? dnField(cert.issuer, "O") ?? cert.issuer,
+    issuerDn: cert.issuer,
+    subject: cert.subject,
+    notBefore: new Date(cert.validFrom),
+    notAfter: new Date(cert.validTo),
+    serial: cert.serialNumber.toUpperCase(),
+    fingerprint256: cert.fingerprint256,
+    chainLength,
+    selfSigned: cert.checkIssued(cert) && cert.verify(cert.publicKey),
+  };
+}
+
+/** What the first certificate of a PEM (leaf, chain after it) says. HearthError `invalid` on garbage. */
+export function inspectCertificate(pem: string): CertificateInfo {
+  const chain = parseChain(pem);
+  return infoOf(chain[0]!, chain.length);
+}
+
+/** Due when fewer than `days` days are left (or already expired). */
+export function needsRenewal(cert: Pick<CertificateInfo, "notAfter">, now: Date, days = RENEW_BEFORE_DAYS): boolean {
+  return cert.notAfter.getTime() - now.getTime() < days * DAY_MS;
+}
+
+export interface ValidatedPair {
+  /** Leaf then chain, `\n` line ends, one trailing newline: what goes into cert.pem. */
+  certPem: string;
+  /** The key as uploaded (trimmed, one trailing newline). */
+  keyPem: string;
+  info: CertificateInfo;
+  /** The chain ends at (or is issued by) a root of Node's Mozilla bundle. Informational: private CAs are allowed. */
+  publiclyTrusted: boolean;
+}
+
+let mozillaRoots: X509Certificate[] | null = null;
+function publicRoots(): X509Certificate[] {
+  mozillaRoots ??= tls.rootCertificates.map((pem) => new X509Certificate(pem));
+  return mozillaRoots;
+}
+
+function describe(cert: X509Certificate): string {
+  return dnField(cert.subject, "CN") ?? cert.subject.replace(/\n/g, ", ");
+}
+
+const iso = (d: Date) => d.toISOString();
+
+/**
+ * Checks an uploaded certificate + key before it may be served. Refuses (HearthError
+ * `invalid`, one clear sentence) garbage PEM, an unreadable or encrypted key, a key that
+ * is not the certificate's, a certificate not yet valid or expired at `now`, names that do
+ * not cover every expected name (wildcard rules of nameCovers), and a chain in which a
+ * certificate is not issued and signed by the next one (or is expired itself).
+ */
+export function validateCustomCertificate(certPem: string, keyPem: string, expectedNames: readonly string[], now: Date): ValidatedPair {
+  const expected = normalizeNames(expectedNames);
+  const chain = parseChain(certPem);
+  const leaf = chain[0]!;
+
+  if (typeof keyPem !== "string" || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(keyPem)) {
+    throw invalid("the private key is not in PEM format (no -----BEGIN PRIVATE KEY----- block found)");
+  }
+  if (/ENCRYPTED/.test(keyPem)) throw invalid("the private key is encrypted: upload it without a passphrase");
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch (e) {
+    throw invalid(`the private key cannot be read: ${(e as Error).message}`);
+  }
+  if (key.asymmetricKeyType === "rsa" && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw invalid(`the RSA key has ${key.asymmetricKeyDetails?.modulusLength} bits; at least 2048 are needed`);
+  }
+  if (!leaf.checkPrivateKey(key)) {
+    const other = chain.findIndex((c, i) => i > 0 && c.checkPrivateKey(key));
+    if (other > 0) {
+      throw invalid(`the certificates are out of order: the one matching the key (${describe(chain[other]!)}) must come first`);
+    }
+    throw invalid(`the private key does not match the certificate (${describe(leaf)})`);
+  }
+
+  const info = infoOf(leaf, chain.length);
+  if (now < info.notBefore) throw invalid(`the certificate is not valid yet: it is valid from ${iso(info.notBefore)}`);
+  if (now > info.notAfter) throw invalid(`the certificate expired on ${iso(info.notAfter)}`);
+
+  const missing = uncoveredNames(info.names, expected);
+  if (missing.length > 0) {
+    throw invalid(`the certificate does not cover ${missing.join(", ")} (it is for ${info.names.join(", ") || "no DNS name"})`, {
+      missing,
+      certificateNames: info.names,
+    });
+  }
+
+  for (let i = 0; i + 1 < chain.length; i++) {
+    const child = chain[i]!;
+    const parent = chain[i + 1]!;
+    if (!child.checkIssued(parent) || !child.verify(parent.publicKey)) {
+      throw invalid(
+        `the chain is broken: certificate ${i + 1} (${describe(child)}) is not issued by certificate ${i + 2} (${describe(parent)}); ` +
+          "put the server certificate first, then each issuer in order",
+      );
+    }
+    if (now > new Date(parent.validTo)) throw invalid(`the chain is broken: certificate ${i + 2} (${describe(parent)}) expired on ${iso(new Date(parent.validTo))}`);
+  }
+
+  const top = chain[chain.length - 1]!;
+  const publiclyTrusted = publicRoots().some((root) => root.fingerprint256 === top.fingerprint256 || (top.checkIssued(root) && top.verify(root.publicKey)));
+
+  return {
+    certPem: chain.map((c) => c.toString().trim()).join("\n") + "\n",
+    keyPem: keyPem.trim().replace(/\r\n/g, "\n") + "\n",
+    info,
+    publiclyTrusted,
+  };
+}
