@@ -1,10 +1,11 @@
-import { validateCustomCertificate, type CertificateInfo } from "./inspect";
+import { validateCustomCertificate } from "@hearth/contracts/x509";
+import { inspectCertificate, type CertificateInfo } from "./inspect";
 import { certificateSlug, normalizeNames } from "./names";
 import type { CertificatePaths, CertificateStore } from "./store";
 
 /**
- * An admin's own certificate (tlsMode `custom`): validated (validateCustomCertificate:
- * pair, validity, names, chain) and only then stored like an ACME one, atomically. A refused
+ * An admin's own certificate (tlsMode `custom`): validated with the same rules admin applies
+ * at upload (@hearth/contracts/x509: pair, validity, names, chain) and only then stored like an ACME one, atomically. A refused
  * upload throws HearthError `invalid` and leaves whatever was stored untouched. Stored under
  * `_custom.<slug>` so switching a domain between custom and ACME keeps both pairs.
  */
@@ -15,7 +16,6 @@ export function customCertificateSlug(names: readonly string[]): string {
 export interface InstalledCustomCertificate extends CertificatePaths {
   slug: string;
   info: CertificateInfo;
-  publiclyTrusted: boolean;
 }
 
 export async function installCustomCertificate(
@@ -25,7 +25,7 @@ export async function installCustomCertificate(
   const names = normalizeNames(input.names);
   const slug = input.slug ?? customCertificateSlug(names);
   store.paths(slug);
-  const v = validateCustomCertificate(input.certPem, input.keyPem, names, input.now);
-  const paths = await store.write(slug, { certPem: v.certPem, keyPem: v.keyPem });
-  return { ...paths, slug, info: v.info, publiclyTrusted: v.publiclyTrusted };
+  const v = validateCustomCertificate({ certificate: input.certPem, key: input.keyPem, names, now: input.now });
+  const paths = await store.write(slug, { certPem: v.chainPem, keyPem: v.keyPem });
+  return { ...paths, slug, info: inspectCertificate(v.chainPem) };
 }

@@ -24,9 +24,7 @@ export {
   parseChain,
   RENEW_BEFORE_DAYS,
   splitPemCertificates,
-  validateCustomCertificate,
   type CertificateInfo,
-  type ValidatedPair,
 } from "./inspect";
 export { certificateSlug, isWildcard, nameCovers, namesKey, normalizeNames, uncoveredNames } from "./names";
 export {

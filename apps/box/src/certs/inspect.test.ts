@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { inspectCertificate, needsRenewal, splitPemCertificates, validateCustomCertificate } from "./inspect";
+import { inspectCertificate, needsRenewal, splitPemCertificates } from "./inspect";
 import { issueLeaf, makeCa, type TestCa, type TestLeaf } from "./testing/openssl";
 
 const DAY = 86_400_000;
@@ -61,66 +61,3 @@ describe("needsRenewal", () => {
   });
 });
 
-describe("validateCustomCertificate", () => {
-  it("accepts a good pair with its chain and normalizes the PEM", () => {
-    const v = validateCustomCertificate(good.certPem.replace(/\n/g, "\r\n"), good.keyPem, ["www.example.com", "app.example.com"], now);
-    expect(v.info.names).toEqual(["app.example.com", "www.example.com"]);
-    expect(v.certPem).not.toContain("\r");
-    expect(splitPemCertificates(v.certPem)).toHaveLength(2);
-    expect(v.keyPem.endsWith("-----\n")).toBe(true);
-    expect(v.publiclyTrusted).toBe(false);
-    // a leaf without its chain is accepted (a private CA's admin may install the root in clients)
-    expect(validateCustomCertificate(splitPemCertificates(good.certPem)[0]!, good.keyPem, ["app.example.com"], now).info.chainLength).toBe(1);
-  });
-
-  it("refuses a key that is not the certificate's", () => {
-    refused(() => validateCustomCertificate(good.certPem, other.keyPem, ["app.example.com"], now), /private key does not match the certificate \(app\.example\.com\)/);
-    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
-    refused(() => validateCustomCertificate(good.certPem, privateKey, ["app.example.com"], now), /does not match/);
-  });
-
-  it("refuses expired and not-yet-valid certificates", () => {
-    refused(() => validateCustomCertificate(expired.certPem, expired.keyPem, ["app.example.com"], now), /the certificate expired on \d{4}-/);
-    refused(() => validateCustomCertificate(future.certPem, future.keyPem, ["app.example.com"], now), /not valid yet: it is valid from \d{4}-/);
-    // the same certificates are fine at a time inside their validity
-    expect(validateCustomCertificate(future.certPem, future.keyPem, ["app.example.com"], new Date(now.getTime() + 10 * DAY)).info.names).toEqual(["app.example.com"]);
-  });
-
-  it("refuses names it does not cover, with wildcard rules", () => {
-    refused(() => validateCustomCertificate(good.certPem, good.keyPem, ["app.example.com", "mail.example.com"], now), /does not cover mail\.example\.com \(it is for app\.example\.com, www\.example\.com\)/);
-    expect(validateCustomCertificate(wildcard.certPem, wildcard.keyPem, ["x.example.com", "example.com", "*.example.com"], now).info.names).toHaveLength(2);
-    refused(() => validateCustomCertificate(wildcard.certPem, wildcard.keyPem, ["a.b.example.com"], now), /does not cover a\.b\.example\.com/);
-    const apexless = validateCustomCertificate(good.certPem, good.keyPem, ["app.example.com"], now);
-    expect(apexless.info.names).not.toContain("example.com");
-    try {
-      validateCustomCertificate(good.certPem, good.keyPem, ["other.example.org"], now);
-    } catch (e) {
-      expect((e as { details: unknown }).details).toEqual({ missing: ["other.example.org"], certificateNames: ["app.example.com", "www.example.com"] });
-    }
-  });
-
-  it("refuses a broken or misordered chain", () => {
-    const leafOnly = splitPemCertificates(good.certPem)[0]!;
-    refused(() => validateCustomCertificate(`${leafOnly}\n${otherInter.certPem}`, good.keyPem, ["app.example.com"], now), /chain is broken: certificate 1 \(app\.example\.com\) is not issued by certificate 2 \(Unrelated Intermediate\)/);
-    // leaf, intermediate, root: complete chain accepted; leaf, root (intermediate missing): broken
-    expect(validateCustomCertificate(`${good.certPem}${root.certPem}`, good.keyPem, ["app.example.com"], now).info.chainLength).toBe(3);
-    refused(() => validateCustomCertificate(`${leafOnly}\n${root.certPem}`, good.keyPem, ["app.example.com"], now), /chain is broken/);
-    refused(() => validateCustomCertificate(`${inter.certPem}${leafOnly}\n`, good.keyPem, ["app.example.com"], now), /out of order: the one matching the key \(app\.example\.com\) must come first/);
-  });
-
-  it("refuses an expired intermediate", async () => {
-    const oldInter = await makeCa("Old Intermediate", { parent: root, start: new Date(now.getTime() - 400 * DAY), end: new Date(now.getTime() - DAY) });
-    const leaf = await issueLeaf(oldInter, ["app.example.com"], { chain: [oldInter] });
-    refused(() => validateCustomCertificate(leaf.certPem, leaf.keyPem, ["app.example.com"], now), /certificate 2 \(Old Intermediate\) expired on/);
-  }, 30_000);
-
-  it("refuses garbage, encrypted and weak keys", async () => {
-    refused(() => validateCustomCertificate("not a cert", good.keyPem, ["app.example.com"], now), /certificate is not in PEM format/);
-    refused(() => validateCustomCertificate(good.certPem, "not a key", ["app.example.com"], now), /private key is not in PEM format/);
-    refused(() => validateCustomCertificate(good.certPem, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", ["app.example.com"], now), /private key cannot be read/);
-    refused(() => validateCustomCertificate(good.certPem, "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n", ["app.example.com"], now), /encrypted/);
-    const weak = await issueLeaf(inter, ["app.example.com"], { keyType: "rsa1024" });
-    refused(() => validateCustomCertificate(weak.certPem, weak.keyPem, ["app.example.com"], now), /RSA key has 1024 bits/);
-    refused(() => validateCustomCertificate(good.certPem, good.keyPem, [], now), /at least one name/);
-  }, 30_000);
-});

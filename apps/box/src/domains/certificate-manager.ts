@@ -141,14 +141,17 @@ export class CertificateManager {
     const usable = (c: Certificate) => c.certPath && c.keyPath && c.notAfter && c.notAfter > this.now();
     const covers = (c: Certificate) => (c.names as string[]).some((n) => n === fqdn || (n.startsWith("*.") && fqdn.endsWith(n.slice(1)) && !fqdn.slice(0, -n.length + 1).includes(".")));
     let pick: Certificate | undefined;
+    if (domain.tlsMode === "fallback") return null;
     if (domain.tlsMode === "custom") pick = rows.find((c) => c.kind === "custom" && usable(c) && covers(c));
     else if (domain.tlsMode === "letsencrypt-wildcard") pick = rows.find((c) => c.kind === "acme" && usable(c) && c.namesKey === namesKeyOf([`*.${domain.domain}`, domain.domain]));
-    else if (domain.tlsMode !== "fallback") {
+    else {
       const wanted = domain.tlsMode === "letsencrypt-staging" ? LETSENCRYPT_STAGING : (await this.acmeSettings()).directoryUrl;
       pick = rows.find((c) => c.kind === "acme" && usable(c) && c.namesKey === namesKeyOf([fqdn]) && c.directoryUrl === wanted);
-      // while the name's own certificate is pending, a still valid wildcard of the domain serves
-      pick ??= rows.find((c) => c.kind === "acme" && usable(c) && covers(c));
     }
+    // while the mode's own certificate is pending (a mode change, a new name), any other
+    // still valid certificate of the domain that covers the name serves rather than the
+    // self-signed one; the domain sync removes those it no longer needs once it has its own
+    pick ??= rows.find((c) => usable(c) && covers(c));
     return pick ? { certPath: pick.certPath!, keyPath: pick.keyPath!, ...(pick.fingerprint ? { version: pick.fingerprint } : {}) } : null;
   }
 
