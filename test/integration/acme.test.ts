@@ -13,6 +13,7 @@ import { planRenewals } from "../../apps/box/src/certs/renewal";
 import { createDnsProvider, waitForPropagation, type DnsProvider, type DnsRecordSet } from "../../apps/box/src/dns/index";
 import type { AppVhost } from "../../apps/box/src/proxy/vhost";
 import { startBind9, type Bind9 } from "../helpers/bind9";
+import { startPdns, type Pdns } from "../helpers/pdns";
 import { curlResolve, eventually, freePortIn, startTestNginx, type TestNginx } from "../helpers/nginx";
 import { startChallTestSrv, startPebble, type TestChallTestSrv, type TestPebble } from "../helpers/pebble";
 
@@ -325,3 +326,37 @@ describe("ACME DNS-01 through the rfc2136 provider and bind9", () => {
 function issuedHttp() {
   return { certPath: path.join(certDir, "app.example.test", "cert.pem"), keyPath: path.join(certDir, "app.example.test", "key.pem") };
 }
+
+describe("ACME DNS-01 through the powerdns provider and a real pdns-server", () => {
+  let pdns: Pdns;
+  let pebblePdns: TestPebble;
+
+  beforeAll(async () => {
+    // a zone of its own, on PowerDNS; Pebble's VA resolves through that server
+    pdns = await startPdns({ dnsPort: await port(), apiPort: await port(), zone: "pdns.test" });
+    pebblePdns = await startPebble({ listenPort: await port(), managementPort: await port(), tlsPort: await port(), httpPort: nginx.httpPort, dnsServer: pdns.nameserver });
+  }, 60_000);
+
+  afterAll(async () => {
+    await pebblePdns?.stop();
+    await pdns?.stop();
+  });
+
+  it("issues *.pdns.test + pdns.test through the PowerDNS HTTP API, cleans up, and nginx serves it verified", async () => {
+    const provider = createDnsProvider("pdns.test", { kind: "powerdns", apiUrl: pdns.apiUrl, apiKey: pdns.apiKey });
+    await provider.verify();
+    const t0 = Date.now();
+    const cert = await engineFor(pebblePdns).issueCertificate({
+      names: ["*.pdns.test", "pdns.test"],
+      challenge: "dns-01",
+      dnsProvider: provider,
+      waitForPropagation: (name, type, values) => waitForPropagation(name, type, values, { nameservers: [pdns.nameserver], timeoutMs: 20_000, intervalMs: 200 }),
+    });
+    timings.powerdnsIssue = Date.now() - t0;
+    expect(cert.info.names.sort()).toEqual(["*.pdns.test", "pdns.test"]);
+    // the challenge values are gone from the zone afterwards
+    expect(await provider.get("_acme-challenge.pdns.test", "TXT")).toBeNull();
+    await nginx.proxy.apply([appVhost("docs", "docs.pdns.test", cert)]);
+    await expectServed("docs.pdns.test", cert, pebblePdns);
+  });
+});
