@@ -276,6 +276,15 @@ describe("certificates from a real ACME CA (Pebble) for apps behind a real nginx
     expect(r2.lastError).toBeTruthy();
     expect(r2.nextAttemptAt!.getTime()).toBeGreaterThan(clock.getTime());
     expect(await db.event.count({ where: { action: "certificate.renewal_failed", target: fqdn } })).toBe(1);
+    // the admins are notified once per certificate, with the next attempt
+    const notes = await db.notification.findMany({ where: { key: `certificate:${fqdn}`, dismissedAt: null } });
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.title).toBe(`The certificate for ${fqdn} could not be renewed`);
+    expect(notes[0]!.message).toContain("The current certificate stays in use");
+    // fixed: the next renewal succeeds and the notification goes away by itself
+    await handRecord(fqdn, "127.0.0.1");
+    await finished(await queueCertificateRenewal(db, { certificateId: row.id, force: true }));
+    expect(await db.notification.count({ where: { key: `certificate:${fqdn}`, dismissedAt: null } })).toBe(0);
   }
 
   it("letsencrypt-wildcard: one *.domain certificate serves every app of the domain", async () => {

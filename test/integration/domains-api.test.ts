@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LETSENCRYPT_PRODUCTION } from "@hearth/contracts";
-import { createApiToken, createUser, openSecret, type Db } from "@hearth/db";
+import { createApiToken, createUser, notify, openSecret, type Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { sessionCookieOf, startAdmin, type Call, type Reply, type RunningAdmin } from "../helpers/admin";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
@@ -584,5 +584,22 @@ describe("removing domains and the end of the story", () => {
     expect(all).not.toMatch(keyPem);
     expect(events).not.toMatch(keyPem);
     expect(admin.output()).not.toMatch(keyPem);
+  });
+
+  it("notifications: admins see what box raised, dismiss it, and a plain user gets 403", async () => {
+    await notify(t.db, { key: "certificate:x.example.com", level: "error", title: "The certificate for x.example.com could not be renewed", message: "the CA said no", target: "x.example.com" });
+    await notify(t.db, { key: "certificate:x.example.com", level: "error", title: "The certificate for x.example.com could not be renewed", message: "the CA said no again", target: "x.example.com" });
+    const list = await get("/api/v1/notifications");
+    expect(list.status).toBe(200);
+    const mine = (list.body.notifications as { id: string; title: string; message: string; count: number }[]).filter((n) => n.title.includes("x.example.com"));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ message: "the CA said no again", count: 2 });
+    expect((await call("GET", "/api/v1/notifications", { token: userToken })).status).toBe(403);
+    const dismissed = await call("POST", `/api/v1/notifications/${mine[0]!.id}/dismiss`, as());
+    expect(dismissed.status).toBe(200);
+    expect(dismissed.body.dismissedAt).not.toBeNull();
+    expect(((await get("/api/v1/notifications")).body.notifications as { id: string }[]).map((n) => n.id)).not.toContain(mine[0]!.id);
+    expect(((await get("/api/v1/notifications?all=1")).body.notifications as { id: string }[]).map((n) => n.id)).toContain(mine[0]!.id);
+    expect((await call("POST", "/api/v1/notifications/nope/dismiss", as())).status).toBe(404);
   });
 });

@@ -1,5 +1,6 @@
 import {
   appFqdn,
+  type NotificationView,
   certificateStatusOf,
   publicProviderConfig,
   TLS_MODES,
@@ -41,6 +42,20 @@ export function tokenViewOf(t: { id: string; name: string; scope: "read" | "read
 
 export function eventViewOf(e: { id: bigint; action: string; actorId: string | null; actorName: string; sourceIp: string; target: string; data: unknown; createdAt: Date }): EventView {
   return { id: e.id.toString(), action: e.action, actorId: e.actorId, actorName: e.actorName, sourceIp: e.sourceIp, target: e.target, data: e.data ?? null, createdAt: e.createdAt.toISOString() };
+}
+
+export function notificationViewOf(n: { id: string; level: string; title: string; message: string; target: string; count: number; createdAt: Date; updatedAt: Date; dismissedAt: Date | null }): NotificationView {
+  return {
+    id: n.id,
+    level: (["info", "warning", "error"].includes(n.level) ? n.level : "warning") as NotificationView["level"],
+    title: n.title,
+    message: n.message,
+    target: n.target,
+    count: n.count,
+    createdAt: n.createdAt.toISOString(),
+    updatedAt: n.updatedAt.toISOString(),
+    dismissedAt: n.dismissedAt?.toISOString() ?? null,
+  };
 }
 
 // ---- apps, domains, registries --------------------------------------------------------------

@@ -8,3 +8,4 @@ export * from "./repos/settings";
 export * from "./repos/tasks";
 export * from "./repos/apps";
 export * from "./repos/domains";
+export * from "./repos/notifications";

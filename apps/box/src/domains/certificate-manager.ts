@@ -14,6 +14,8 @@ import {
   recordCertificateFailure,
   recordCertificateIssued,
   recordEvent,
+  notify,
+  resolveNotifications,
   type Certificate,
   type Db,
   type NamedLocks,
@@ -61,6 +63,8 @@ export interface CertificateManagerDeps {
   propagation?: { timeoutMs?: number; intervalMs?: number };
 }
 
+
+const notificationKeyOf = (row: Pick<Certificate, "namesKey">) => `certificate:${row.namesKey}`;
 
 /** Where a domain's uploaded certificate is stored (apart from its ACME ones). */
 const customSlugOf = (domain: string) => `_custom.${domain}`;
@@ -230,6 +234,8 @@ export class CertificateManager {
         at: this.now(),
       });
       await recordEvent(this.d.db, { action: "certificate.new", target: label, data: { issuer: issued.info.issuer, notAfter: issued.info.notAfter.toISOString(), challenge: plan.challenge, renewal } });
+      // a problem admins were told about is over
+      await resolveNotifications(this.d.db, notificationKeyOf(row));
       for (const w of issued.warnings) ctx.log(`certificate for ${label}: warning: ${w}`);
       ctx.log(`certificate for ${label}: issued by ${issued.info.issuer}, valid until ${issued.info.notAfter.toISOString()} (${issued.timings.totalMs} ms)`);
       this.d.log.info({ names: plan.names, notAfter: issued.info.notAfter }, "certificate issued");
@@ -246,11 +252,27 @@ export class CertificateManager {
   private async fail(row: Certificate, error: string, at: Date, renewal: boolean): Promise<void> {
     const left = row.notAfter ? row.notAfter.getTime() - at.getTime() : 0;
     const nextAttemptAt = new Date(at.getTime() + retryDelayMs(row.failures + 1, left));
+    const names = (row.names as string[]).join(", ");
     await recordCertificateFailure(this.d.db, row.id, { error, at, nextAttemptAt });
     await recordEvent(this.d.db, {
       action: renewal ? "certificate.renewal_failed" : "certificate.issue_failed",
-      target: (row.names as string[]).join(", "),
+      target: names,
       data: { error: error.slice(0, 1000), nextAttemptAt: nextAttemptAt.toISOString() },
+    });
+    // the admins' notification: one per certificate until dismissed or fixed
+    const days = Math.floor(left / 86_400_000);
+    await notify(this.d.db, {
+      key: notificationKeyOf(row),
+      level: !renewal || days < 7 ? "error" : "warning",
+      title: renewal ? `The certificate for ${names} could not be renewed` : `No certificate could be obtained for ${names}`,
+      message: `${error}\n\n${
+        renewal
+          ? left > 0
+            ? `The current certificate stays in use; it expires in ${days} day(s) (${row.notAfter!.toISOString()}).`
+            : "The certificate has expired; browsers show a warning."
+          : "The name is served with a self-signed certificate until this works."
+      } Hearth tries again at ${nextAttemptAt.toISOString()}; "Renew now" on the Certificates page tries at once.`,
+      target: names,
     });
   }
 
