@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { lstat, mkdir, open, readdir, readFile, rename, rm, symlink, chmod } from "node:fs/promises";
+import { chmod, lstat, mkdir, readdir, rename, rm, symlink } from "node:fs/promises";
 import path from "node:path";
 import { HearthError } from "@hearth/contracts";
+import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 
 /**
  * Where certificate pairs live on disk, and how they are replaced without nginx ever seeing
@@ -49,36 +50,6 @@ function checkSlug(slug: string): string {
     throw new HearthError("invalid", `invalid certificate slug ${JSON.stringify(slug)}`);
   }
   return slug;
-}
-
-async function writeDurable(p: string, text: string, mode: number): Promise<void> {
-  // created with its final mode: a key is never readable by others, not even for a moment
-  const fh = await open(p, "wx", mode);
-  try {
-    await fh.writeFile(text);
-    await fh.chmod(mode);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function readIfExists(p: string): Promise<string | null> {
-  try {
-    return await readFile(p, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "ENOTDIR") return null;
-    throw e;
-  }
 }
 
 export class FileCertificateStore implements CertificateStore {
@@ -137,8 +108,8 @@ export class FileCertificateStore implements CertificateStore {
     const genPath = path.join(this.genDir, gen);
     await mkdir(genPath, { mode: 0o755 });
     try {
-      await writeDurable(path.join(genPath, "key.pem"), pair.keyPem, 0o600);
-      await writeDurable(path.join(genPath, "cert.pem"), pair.certPem, 0o644);
+      await writeDurable(path.join(genPath, "key.pem"), pair.keyPem, 0o600, { exclusive: true });
+      await writeDurable(path.join(genPath, "cert.pem"), pair.certPem, 0o644, { exclusive: true });
       await syncDir(genPath);
       await syncDir(this.genDir);
     } catch (e) {

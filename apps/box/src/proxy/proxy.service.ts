@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { chmod, link, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { HearthError } from "@hearth/contracts";
 import { ensureFallbackCert, type FallbackCert } from "./fallback-cert";
 import { NginxError, SudoNginx, type NginxAdapter } from "./nginx";
 import { ERROR_PAGE_FILE, renderVhosts, VHOST_FILE_PATTERN, type RenderOptions, type Vhost } from "./vhost";
+import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 
 /**
  * Writes the rendered vhost set into box's own directory and has nginx check and reload it.
@@ -88,36 +89,6 @@ export function hostHasIpv6(ifInet6 = "/proc/net/if_inet6"): boolean {
     return readFileSync(ifInet6, "utf8").trim().length > 0;
   } catch {
     return false;
-  }
-}
-
-async function readIfExists(p: string): Promise<string | null> {
-  try {
-    return await readFile(p, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
-}
-
-/** Writes a file and flushes it to disk, so a swapped-in generation survives a power cut. */
-async function writeDurable(p: string, text: string, mode = 0o644): Promise<void> {
-  const fh = await open(p, "w", mode);
-  try {
-    await fh.writeFile(text);
-    await fh.chmod(mode);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 
