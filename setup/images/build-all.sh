@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the local images Hearth needs, in order, each skipped when up to date:
 #   1. hearth/base:bookworm (setup/images/base/build.sh)
-#   2. the addon service images (setup/images/<name>/, later)
+#   2. the addon service images hearth/mariadb, hearth/postgresql, hearth/redis
+#      (setup/images/<name>/build.sh; versions pinned in setup/images/services.env)
 #   3. with --catalog, the built-in catalog's app images (packages/catalog/build.sh)
 #
 #   setup/images/build-all.sh [--catalog]
@@ -14,7 +15,7 @@ T0=$(date +%s)
 
 "$HERE/base/build.sh"
 
-# addon service images: every setup/images/<name>/build.sh except base's (none yet)
+# addon service images: every setup/images/<name>/build.sh except base's
 for b in "$HERE"/*/build.sh; do
   [ "$b" = "$HERE/base/build.sh" ] && continue
   "$b"
