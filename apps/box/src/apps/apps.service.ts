@@ -49,6 +49,21 @@ export interface AppServiceDeps {
   owner?: string;
   /** DNS records and certificates of the app's names (apps/box/src/domains); absent = none. */
   names?: AppNameHooks;
+  /** The manifest's addons (apps/box/src/addons); absent = apps get no addon credentials. */
+  addons?: AddonHooks;
+}
+
+/**
+ * What the app tasks need from the addons. `provision` is idempotent: it makes what the
+ * manifest's addons need for this app if missing (database + user, Redis container, relay
+ * credentials …), connects the services to the app's own network, and returns the
+ * HEARTH_* variables for the container; called each time the container is (re)created, so
+ * the same credentials come back every time. `deprovision` removes all of it (the app's
+ * network still exists when it is called).
+ */
+export interface AddonHooks {
+  provision(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext): Promise<Record<string, string>>;
+  deprovision(appId: string, ctx: StepContext): Promise<void>;
 }
 
 /** A short stable name for a database URL's host, port and database (no credentials). */
@@ -155,6 +170,10 @@ export class AppService {
       }
       await ctx.progress(10, "removing the container");
       await this.docker.removeContainer(containerNameOf(appId));
+      if (this.d.addons) {
+        await ctx.progress(20, "removing the app's addons");
+        await this.d.addons.deprovision(appId, ctx);
+      }
       await ctx.progress(30, "removing the network");
       await this.docker.removeNetwork(networkNameOf(appId));
       await ctx.progress(50, "removing the app's data");
@@ -259,7 +278,13 @@ export class AppService {
       ctx.log(`removing the previous container ${old.id.slice(0, 12)}`);
       await this.docker.removeContainer(old.id);
     }
+    let extraEnv: Record<string, string> = {};
+    if (this.d.addons && Object.keys(manifest.addons).length > 0) {
+      await ctx.progress(percent - 5, `addons: ${Object.keys(manifest.addons).join(", ")}`);
+      extraEnv = await this.d.addons.provision(app, manifest, ctx);
+    }
     const spec = containerSpec({
+      extraEnv,
       app: { ...app, env: (app.env ?? {}) as Record<string, string>, httpHostPort: app.httpHostPort },
       manifest,
       ports: app.ports,
@@ -343,8 +368,9 @@ export class AppService {
   }
 
   /** Removes the app's container, network and volume (labelled ones only). */
-  async removeDockerObjects(appId: string): Promise<void> {
+  async removeDockerObjects(appId: string, ctx?: StepContext): Promise<void> {
     await this.docker.removeContainer(containerNameOf(appId));
+    if (this.d.addons && ctx) await this.d.addons.deprovision(appId, ctx);
     await this.docker.removeNetwork(networkNameOf(appId));
     await this.docker.removeVolume(dataVolumeNameOf(appId));
   }
@@ -380,7 +406,7 @@ export class AppService {
       if (opts.cleanup) {
         ctx.log("the install failed: removing its container, network and volume");
         try {
-          await this.removeDockerObjects(appId);
+          await this.removeDockerObjects(appId, ctx);
           // records this install made (not one it refused to overwrite: those are not its own)
           await this.d.names?.unpublish(appId, ctx);
         } catch (ce) {
