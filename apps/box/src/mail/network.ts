@@ -1,0 +1,24 @@
+import Docker from "dockerode";
+import { HearthError } from "@hearth/contracts";
+import { dockerStatusOf } from "../docker/docker";
+
+/**
+ * The IPv4 gateway of a Docker network: the host's own address on that bridge, which is
+ * where the app's containers reach box's mail relay (it listens on 0.0.0.0). Read-only: the
+ * network is the app's, made and removed by the app service.
+ */
+export function networkGateways(docker: Docker = new Docker({ socketPath: process.env.DOCKER_SOCKET ?? "/var/run/docker.sock" })) {
+  return async function gatewayOf(network: string): Promise<string> {
+    let info: { Driver?: string; Internal?: boolean; IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> } };
+    try {
+      info = (await docker.getNetwork(network).inspect()) as typeof info;
+    } catch (e) {
+      if (dockerStatusOf(e) === 404) throw new HearthError("bad_state", `the app's network ${network} does not exist yet`);
+      throw new HearthError("external", `could not inspect the network ${network}: ${(e as Error).message}`, { cause: e });
+    }
+    if (info.Internal) throw new HearthError("bad_state", `the network ${network} is internal: its containers cannot reach the host`);
+    const gw = (info.IPAM?.Config ?? []).map((c) => c.Gateway).find((g): g is string => !!g && /^\d+\.\d+\.\d+\.\d+$/.test(g));
+    if (!gw) throw new HearthError("bad_state", `the network ${network} has no IPv4 gateway`);
+    return gw;
+  };
+}
