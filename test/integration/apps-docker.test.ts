@@ -465,7 +465,7 @@ describe("box killed with -9 in the middle of a task", () => {
     Object.assign(env, {
       HEARTH_DATABASE_URL: t.url,
       HEARTH_DATA_DIR: dataDir,
-      HEARTH_PROXY: "off", HEARTH_BOX_SOCKET: path.join(dataDir, "box.sock"),
+      HEARTH_PROXY: "off", HEARTH_SERVICES: "off", HEARTH_BOX_SOCKET: path.join(dataDir, "box.sock"),
       HEARTH_SOCKET_GROUP: "",
       HEARTH_BOX_ID: "apps-kill-test",
       HEARTH_TASK_POLL_MS: "200",

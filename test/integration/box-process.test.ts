@@ -49,7 +49,7 @@ function startBox(
   const env = boxEnv({
       HEARTH_DATABASE_URL: t.url,
       HEARTH_DATA_DIR: dataDir,
-      HEARTH_PROXY: "off", HEARTH_BOX_SOCKET: socket,
+      HEARTH_PROXY: "off", HEARTH_SERVICES: "off", HEARTH_BOX_SOCKET: socket,
       HEARTH_SOCKET_GROUP: "",
       HEARTH_BOX_ID: boxId,
       HEARTH_TASK_POLL_MS: String(opts.pollMs ?? 200),

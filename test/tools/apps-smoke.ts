@@ -14,7 +14,7 @@ const sock = path.join(tmp, "box.sock");
 let boxOut = "";
 const box = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "apps/box/src/main.ts")], {
   cwd: REPO_ROOT,
-  env: { ...process.env, HEARTH_DATABASE_URL: t.url, HEARTH_DATA_DIR: path.join(tmp, "data"), HEARTH_PROXY: "off", HEARTH_BOX_SOCKET: sock, HEARTH_SOCKET_GROUP: "", HEARTH_MIGRATIONS_DIR: MIGRATIONS_DIR, HEARTH_BOX_ID: `smoke-${process.pid}`, HEARTH_TASK_POLL_MS: "200" },
+  env: { ...process.env, HEARTH_DATABASE_URL: t.url, HEARTH_DATA_DIR: path.join(tmp, "data"), HEARTH_PROXY: "off", HEARTH_SERVICES: "off", HEARTH_BOX_SOCKET: sock, HEARTH_SOCKET_GROUP: "", HEARTH_MIGRATIONS_DIR: MIGRATIONS_DIR, HEARTH_BOX_ID: `smoke-${process.pid}`, HEARTH_TASK_POLL_MS: "200" },
   stdio: ["ignore", "pipe", "pipe"],
 });
 box.stdout!.on("data", (d) => (boxOut += d));

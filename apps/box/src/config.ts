@@ -27,6 +27,8 @@ export interface BoxConfig {
   publicDir: string;
   /** "nginx": render vhosts and reload the system nginx through the sudo helper; "off": no vhosts (tests of other parts). */
   proxy: "nginx" | "off";
+  /** "on": run the addon services (MariaDB, PostgreSQL, Redis containers) and provision them; "off": only localstorage (tests that spawn a box). */
+  services: "on" | "off";
   /** Opens secrets sealed at rest (registry passwords); null when not configured. */
   secretKey: Buffer | null;
 }
@@ -62,6 +64,7 @@ export const boxEnvSchema = z.object({
   HEARTH_TASK_LEASE_MS: unsetIfEmpty(millis(1_000, 30_000)),
   HEARTH_PUBLIC_DIR: unsetIfEmpty(absolutePath.optional()),
   HEARTH_PROXY: unsetIfEmpty(z.enum(["nginx", "off"]).default("nginx")),
+  HEARTH_SERVICES: unsetIfEmpty(z.enum(["on", "off"]).default("on")),
   HEARTH_SECRET_KEY: unsetIfEmpty(
     z
       .string()
@@ -129,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     taskConcurrency: TASK_CONCURRENCY,
     publicDir: e.HEARTH_PUBLIC_DIR ?? path.join(e.HEARTH_DATA_DIR, "public"),
     proxy: e.HEARTH_PROXY,
+    services: e.HEARTH_SERVICES,
     secretKey: e.HEARTH_SECRET_KEY ? Buffer.from(e.HEARTH_SECRET_KEY, "base64") : null,
   };
 }

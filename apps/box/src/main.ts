@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { HEARTH_VERSION } from "@hearth/contracts";
+import os from "node:os";
 import path from "node:path";
-import { createDb, createNamedLocks, getTask, migrate, type Db, type NamedLocks } from "@hearth/db";
+import { createDb, createNamedLocks, getTask, migrate, openSecret, type Db, type NamedLocks } from "@hearth/db";
 import { loadConfig, type BoxConfig } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { startBoxSocket, type BoxSocketServer } from "./socket/socket.server";
@@ -22,6 +23,18 @@ import { dbVhostSync } from "./proxy/vhost-sync";
 import { CertificateManager } from "./domains/certificate-manager";
 import { DomainService, domainTasks } from "./domains/domain.service";
 import { RenewalSchedule } from "./domains/renewal-schedule";
+import { createServiceDockerExtras } from "./addons/service-docker";
+import { ServiceManager } from "./addons/services";
+import { AddonProvisioner } from "./addons/provisioner";
+import { MysqlAddon } from "./addons/mysql";
+import { PostgresqlAddon } from "./addons/postgresql";
+import { RedisAddon } from "./addons/redis";
+import { LocalStorageAddon } from "./addons/localstorage";
+import { ensureRelayCert } from "./mail/relay-cert";
+import { MailRelay } from "./mail/relay";
+import { createOutbound } from "./mail/outbound";
+import { networkGateways } from "./mail/network";
+import { mailAccountLookup, SendmailAddon } from "./mail/sendmail.addon";
 
 /**
  * box: the daemon that changes the machine. Start order: config → logger → migrations →
@@ -52,6 +65,7 @@ async function main(): Promise<void> {
   let reconciler: Reconciler | null = null;
   let renewals: RenewalSchedule | null = null;
   let locks: NamedLocks | null = null;
+  let mailRelay: MailRelay | null = null;
   let shuttingDown = false;
 
   const shutdown = async (signal: string) => {
@@ -73,6 +87,7 @@ async function main(): Promise<void> {
       await monitor?.stop();
       await runner?.stop();
       await socket?.close();
+      await mailRelay?.stop();
       await db?.$disconnect();
       await locks?.end();
       log.info("box stopped");
@@ -113,13 +128,52 @@ async function main(): Promise<void> {
     config.proxy === "nginx" ? dbVhostSync(db, proxy, { tls: (d, fqdn) => certs.tlsFor(d, fqdn) }) : noopVhostSync;
   if (config.proxy === "off") log.warn("HEARTH_PROXY=off: no nginx vhosts are written and no certificates are ordered");
   const domains = new DomainService({ db, secretKey: config.secretKey, certs, vhosts });
+  // addons (apps/box/src/addons): with HEARTH_SERVICES=off (tests that spawn a box) only
+  // localstorage is there and no service container is started
+  const owner = ownerOf(config.databaseUrl);
+  const services = new ServiceManager({ docker, extras: createServiceDockerExtras(), dataDir: config.dataDir, owner, log });
+  const addonDeps = { docker, extras: createServiceDockerExtras(), services };
+  // the sendmail relay (apps/box/src/mail): apps submit on the gateway of their own network;
+  // mail goes out by MX (a smarthost setting comes with the mail server issue)
+  if (config.services === "on") {
+    const dbm = db;
+    const secretKey = config.secretKey;
+    mailRelay = new MailRelay({
+      port: Number(process.env.HEARTH_MAIL_RELAY_PORT ?? 2525),
+      tls: await ensureRelayCert(path.join(config.dataDir, "mail")),
+      outbound: createOutbound({ mode: "direct", heloName: os.hostname() }),
+      lookup: mailAccountLookup(async (appId) => {
+        const row = await dbm.appAddon.findUnique({ where: { appId_name: { appId, name: "sendmail" } } });
+        return row?.credentialsEnc && secretKey ? (JSON.parse(openSecret(secretKey, row.credentialsEnc)) as Record<string, string>) : null;
+      }),
+      log,
+    });
+    await mailRelay.start();
+  }
+  const addons = new AddonProvisioner({
+    db,
+    secretKey: config.secretKey,
+    dataDir: config.dataDir,
+    handlers:
+      config.services === "on"
+        ? [
+            new MysqlAddon(addonDeps),
+            new PostgresqlAddon(addonDeps),
+            new RedisAddon(addonDeps),
+            new LocalStorageAddon(addonDeps),
+            new SendmailAddon({ relay: mailRelay!, gatewayOf: networkGateways() }),
+          ]
+        : [new LocalStorageAddon(addonDeps)],
+    ...(config.services === "off" ? { unavailableReason: "HEARTH_SERVICES=off" } : {}),
+  });
   const apps = new AppService({
     db,
     docker,
     vhosts,
     registries: prismaRegistryCredentials(db, config.secretKey?.toString("base64")),
     catalogDirs: defaultCatalogDirs(),
-    owner: ownerOf(config.databaseUrl),
+    owner,
+    addons,
     stepDelayMs: Number(process.env.HEARTH_TEST_APP_STEP_DELAY_MS ?? 0) || 0,
     // without nginx there is nothing to answer HTTP-01 or serve a certificate
     ...(config.proxy === "nginx" ? { names: domains } : {}),
@@ -139,6 +193,12 @@ async function main(): Promise<void> {
     log,
   });
   await runner.recoverAtStartup();
+  if (config.services === "on") {
+    // in the background: a first start initialises the databases (up to a minute); apps
+    // without addons keep working meanwhile and when it fails, and a provision waits for
+    // (or retries) the service it needs through ServiceManager.ensure
+    void services.start().catch((e: unknown) => log.error({ err: e }, "the addon services did not start; apps that need them cannot be provisioned until they do"));
+  } else log.warn("HEARTH_SERVICES=off: no addon services; only the localstorage addon is available");
 
   const dbc = db;
   const r = runner;

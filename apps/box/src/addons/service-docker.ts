@@ -1,4 +1,4 @@
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -22,6 +22,14 @@ export interface ServiceDockerExtras {
   renameContainer(nameOrId: string, newName: string): Promise<void>;
   /** Attaches a managed container to a managed network under `aliases`; no-op when attached. */
   connectNetwork(network: string, nameOrId: string, aliases: string[]): Promise<void>;
+  /** Detaches a managed container from a network; no-op when it is not attached or either is gone. */
+  disconnectNetwork(network: string, nameOrId: string): Promise<void>;
+  /**
+   * Runs `cmd` in a running managed container with `input` on its stdin (a string — e.g.
+   * SQL that holds a password, which must never be in a process's argv — or a file, streamed).
+   * Returns the exit code, stdout and stderr (each the last 64 KiB).
+   */
+  execWithInput(nameOrId: string, cmd: string[], input: { text: string } | { file: string }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   /** Creates a managed container, runs it to its end, removes it; returns its exit code and output (last 64 KiB). */
   runJob(opts: Docker.ContainerCreateOptions, timeoutMs: number): Promise<{ exitCode: number; output: string }>;
   /**
@@ -123,6 +131,55 @@ export function createServiceDockerExtras(opts: Docker.DockerOptions = { socketP
         // 403 "endpoint … already exists in network": attached already
         if (dockerStatusOf(e) !== 403 && dockerStatusOf(e) !== 409) throw e;
       }
+    },
+
+    async disconnectNetwork(network, nameOrId) {
+      let ci: Docker.ContainerInspectInfo;
+      try {
+        ci = await d.getContainer(nameOrId).inspect();
+      } catch (e) {
+        if (dockerStatusOf(e) === 404) return;
+        throw e;
+      }
+      if (ci.Config.Labels?.[MANAGED_LABEL] !== "true") throw new NotManagedError("container", nameOrId);
+      // Docker answers "not connected" with a 500: look first
+      if (!Object.hasOwn(ci.NetworkSettings?.Networks ?? {}, network)) return;
+      const n = d.getNetwork(network);
+      let info: { Labels?: Record<string, string> };
+      try {
+        info = (await n.inspect()) as { Labels?: Record<string, string> };
+      } catch (e) {
+        if (dockerStatusOf(e) === 404) return;
+        throw e;
+      }
+      if (info.Labels?.[MANAGED_LABEL] !== "true") throw new NotManagedError("network", network);
+      try {
+        await n.disconnect({ Container: ci.Id, Force: true });
+      } catch (e) {
+        // detached meanwhile
+        if (dockerStatusOf(e) !== 403 && dockerStatusOf(e) !== 404 && !/is not connected/.test((e as Error).message)) throw e;
+      }
+    },
+
+    async execWithInput(nameOrId, cmd, input) {
+      const c = await managed(nameOrId);
+      const ex = await c.exec({ Cmd: cmd, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false });
+      const stream = (await ex.start({ hijack: true, stdin: true })) as NodeJS.ReadWriteStream & { end(): void };
+      let stdout = "";
+      const out = new Writable({
+        write(chunk: Buffer, _e, cb) {
+          stdout = keepTail(stdout + chunk.toString("utf8"));
+          cb();
+        },
+      });
+      const demux = new Demux(out);
+      const reading = pipeline(stream, demux);
+      // the end of the input half-closes the connection: Docker then closes the process's stdin
+      if ("text" in input) stream.end(input.text);
+      else await pipeline(createReadStream(input.file), stream);
+      await reading;
+      const info = await ex.inspect();
+      return { exitCode: info.ExitCode ?? -1, stdout, stderr: demux.stderr };
     },
 
     async runJob(spec, timeoutMs) {

@@ -338,6 +338,14 @@ export class ServiceManager {
   endpoint(service: SharedServiceName): ServiceEndpoint {
     return { service, container: this.containerName(service), network: this.network, host: service, port: SERVICE_DEFS[service].port };
   }
+  /** Labels that mark an object as this store's (for provisioning's job containers). */
+  ownerLabels(): Record<string, string> {
+    return this.labelsBase();
+  }
+  /** The image a service runs (provisioning's job containers use it too). */
+  imageOf(service: ServiceName): string {
+    return this.infra.services[service].image;
+  }
   /** The admin password (MariaDB root@'%', PostgreSQL postgres), for provisioning. */
   async rootPassword(service: SharedServiceName): Promise<string> {
     return (await readFile(path.join(this.controlDir(service), SERVICE_DEFS[service].passwordFile), "utf8")).trim();
