@@ -72,7 +72,9 @@ export const configureAppRequest = z
     env: envVars.optional(),
     portBindings: portBindings.optional(),
   })
-  .refine((r) => Object.keys(r).some((k) => k !== "overwriteDns"), "nothing to change");
+  // `{ overwriteDns: true }` alone is a retry: the app is deployed again as it is, taking
+  // over the DNS records another party made (after a failed install or configure)
+  .refine((r) => Object.keys(r).length > 0, "nothing to change");
 export type ConfigureAppRequest = z.infer<typeof configureAppRequest>;
 
 export const addRegistryRequest = z.strictObject({

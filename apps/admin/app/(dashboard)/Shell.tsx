@@ -6,15 +6,20 @@ import { usePathname } from "next/navigation";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import type { Profile, StatusResponse } from "@hearth/contracts";
 import { api } from "../../lib/client/api";
+import { ProfileContext, isAdminRole } from "../../lib/client/profile";
 import { Brand } from "../components/Brand";
 import { Icon, type IconName } from "../components/Icon";
 
+// A plain user can use only their own account (Settings) and sees an explanation on Apps;
+// everything else is server administration, which the API allows to owners and admins only.
 const NAV: { href: string; label: string; icon: IconName; adminOnly?: boolean }[] = [
   { href: "/apps", label: "Apps", icon: "apps" },
-  { href: "/catalog", label: "Catalog", icon: "store" },
-  { href: "/users", label: "Users", icon: "users" },
-  { href: "/domains", label: "Domains", icon: "globe" },
-  { href: "/backups", label: "Backups", icon: "archive" },
+  { href: "/catalog", label: "Catalog", icon: "store", adminOnly: true },
+  { href: "/users", label: "Users", icon: "users", adminOnly: true },
+  { href: "/domains", label: "Domains", icon: "globe", adminOnly: true },
+  { href: "/certificates", label: "Certificates", icon: "shield", adminOnly: true },
+  { href: "/registries", label: "Registries", icon: "box", adminOnly: true },
+  { href: "/backups", label: "Backups", icon: "archive", adminOnly: true },
   { href: "/eventlog", label: "Event log", icon: "list", adminOnly: true },
   { href: "/settings", label: "Settings", icon: "settings" },
 ];
@@ -27,7 +32,7 @@ export function Shell({ profile: initial, children }: { profile: Profile; childr
     mutationFn: () => api("/api/v1/auth/logout", { method: "POST" }),
     onSettled: () => window.location.assign("/login"),
   });
-  const isAdmin = profile.role === "owner" || profile.role === "admin";
+  const isAdmin = isAdminRole(profile.role);
   const name = profile.displayName || profile.username;
 
   return (
@@ -70,7 +75,9 @@ export function Shell({ profile: initial, children }: { profile: Profile; childr
           </button>
         </div>
       </aside>
-      <main className="content">{children}</main>
+      <main className="content">
+        <ProfileContext value={profile}>{children}</ProfileContext>
+      </main>
     </div>
   );
 }

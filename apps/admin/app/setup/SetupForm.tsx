@@ -15,7 +15,8 @@ export function SetupForm() {
 
   const create = useMutation({
     mutationFn: () => api<Profile>("/api/v1/setup/owner", { method: "POST", body: { username, email, password } }),
-    onSuccess: () => window.location.assign("/apps"),
+    // next: the domain step (skippable); the owner is signed in now
+    onSuccess: () => window.location.assign("/setup/domain"),
     onError: (e) => {
       // someone else finished setup meanwhile
       if (e instanceof ApiError && e.status === 409) window.location.assign("/login");

@@ -14,6 +14,10 @@ export default async function SetupPage() {
     <main className="auth-page">
       <div className="auth-card">
         <Brand />
+        <ol className="setup-steps" aria-label="Setup steps">
+          <li aria-current="step">Owner account</li>
+          <li>Domain</li>
+        </ol>
         <h1>Welcome to Hearth</h1>
         <p className="muted">Create the owner account. The owner can install apps, manage users and change every setting.</p>
         <SetupForm />

@@ -13,10 +13,43 @@ export class ApiError extends Error {
 
   /** The message of the zod issue at `field`, if the server reported one. */
   fieldError(field: string): string | undefined {
-    if (!Array.isArray(this.details)) return undefined;
-    const issue = (this.details as { path?: unknown[]; message?: string }[]).find((i) => Array.isArray(i.path) && i.path[0] === field);
-    return issue?.message;
+    return this.errorAt([field]);
   }
+
+  /**
+   * The message of the first issue at `path` or inside it: ["providerConfig", "tsigSecret"]
+   * finds the issue the server reported there, ["aliases", 0] one about the first alias's
+   * subdomain or domain.
+   */
+  errorAt(path: readonly (string | number)[]): string | undefined {
+    return this.issues().find((i) => startsWith(i.path, path))?.message;
+  }
+
+  /**
+   * True for a validation error whose every issue is at (or inside) one of `fields`: a form
+   * that shows those fields' errors beside them then needs no general alert. A field may be a
+   * dotted path ("providerConfig.tsigSecret", "aliases"). An issue without a field (or on a
+   * field the form does not show) still needs one.
+   */
+  onlyAtFields(fields: readonly string[]): boolean {
+    if (this.code !== "invalid") return false;
+    const issues = this.issues();
+    if (issues.length === 0 || !Array.isArray(this.details) || issues.length !== this.details.length) return false;
+    return issues.every((i) => i.path.length > 0 && fields.some((f) => startsWith(i.path, f.split("."))));
+  }
+
+  private issues(): { path: (string | number)[]; message: string }[] {
+    if (!Array.isArray(this.details)) return [];
+    return (this.details as { path?: unknown; message?: unknown }[])
+      .filter((i) => i && Array.isArray(i.path) && typeof i.message === "string")
+      .map((i) => ({ path: (i.path as unknown[]).filter((p): p is string | number => typeof p === "string" || typeof p === "number"), message: i.message as string }));
+  }
+}
+
+/** Whether issue path `path` is `prefix` or inside it (numbers and their text compare equal). */
+function startsWith(path: readonly (string | number)[], prefix: readonly (string | number)[]): boolean {
+  if (prefix.length > path.length) return false;
+  return prefix.every((p, i) => String(p) === String(path[i]));
 }
 
 export async function api<T = unknown>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {

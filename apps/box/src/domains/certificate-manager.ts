@@ -140,7 +140,7 @@ export class CertificateManager {
   }
 
   /** The files nginx serves for `fqdn`: the domain's custom or ACME certificate, else null (fallback). */
-  async tlsFor(domain: { domain: string; tlsMode: string }, fqdn: string): Promise<TlsFiles | null> {
+  async tlsFor(domain: { domain: string; tlsMode: string }, fqdn: string): Promise<(TlsFiles & { trusted: boolean }) | null> {
     const rows = await this.d.db.certificate.findMany({ where: { domain: domain.domain, certPath: { not: null } } });
     const usable = (c: Certificate) => c.certPath && c.keyPath && c.notAfter && c.notAfter > this.now();
     const covers = (c: Certificate) => (c.names as string[]).some((n) => n === fqdn || (n.startsWith("*.") && fqdn.endsWith(n.slice(1)) && !fqdn.slice(0, -n.length + 1).includes(".")));
@@ -156,7 +156,10 @@ export class CertificateManager {
     // still valid certificate of the domain that covers the name serves rather than the
     // self-signed one; the domain sync removes those it no longer needs once it has its own
     pick ??= rows.find((c) => usable(c) && covers(c));
-    return pick ? { certPath: pick.certPath!, keyPath: pick.keyPath!, ...(pick.fingerprint ? { version: pick.fingerprint } : {}) } : null;
+    if (!pick) return null;
+    // a staging certificate is served but browsers do not trust it (no IP → name redirect)
+    const trusted = !(pick.kind === "acme" && pick.directoryUrl === LETSENCRYPT_STAGING);
+    return { certPath: pick.certPath!, keyPath: pick.keyPath!, ...(pick.fingerprint ? { version: pick.fingerprint } : {}), trusted };
   }
 
   /**

@@ -13,7 +13,7 @@ import type { TlsFiles, Vhost } from "./vhost";
  * Each name is served with the certificate `tls` picks (custom, wildcard or its own ACME
  * certificate: see CertificateManager.tlsFor), else its domain's self-signed fallback.
  */
-export type TlsPicker = (domain: { domain: string; tlsMode: string }, fqdn: string) => Promise<TlsFiles | null>;
+export type TlsPicker = (domain: { domain: string; tlsMode: string }, fqdn: string) => Promise<(TlsFiles & { trusted?: boolean }) | null>;
 
 const fqdnOf = (subdomain: string, domain: string) => (subdomain ? `${subdomain}.${domain}` : domain);
 
@@ -46,7 +46,9 @@ export async function vhostsFromDb(
     const d = byName.get(domain);
     if (!d) return null; // the foreign keys make this impossible; never render a vhost without a certificate
     const picked = opts.tls ? await opts.tls(d, fqdn) : null;
-    return picked ? { trusted: true, files: picked } : { trusted: false, files: await fallbackOf(domain) };
+    if (!picked) return { trusted: false, files: await fallbackOf(domain) };
+    const { trusted, ...files } = picked;
+    return { trusted: trusted !== false, files };
   };
   const vhosts: Vhost[] = [];
   const port = proxy.httpsPort === 443 ? "" : `:${proxy.httpsPort}`;

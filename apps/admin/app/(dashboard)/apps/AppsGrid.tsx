@@ -3,7 +3,9 @@
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import type { AppView, TaskView } from "@hearth/contracts";
-import { api, errorText } from "../../../lib/client/api";
+import { api } from "../../../lib/client/api";
+import { isAdminRole, useProfile } from "../../../lib/client/profile";
+import { ErrorAlert } from "../../components/ErrorAlert";
 import { EmptyState, PageHeader } from "../../components/EmptyState";
 import { AppBadges, AppIcon, isBusy } from "../../components/AppBadges";
 
@@ -21,11 +23,29 @@ function MiniProgress({ taskId, label }: { taskId: string; label: string }) {
 }
 
 export function AppsGrid() {
+  const admin = isAdminRole(useProfile().role);
   const apps = useQuery({
     queryKey: ["apps"],
     queryFn: () => api<{ apps: AppView[] }>("/api/v1/apps"),
     refetchInterval: (q) => (q.state.data?.apps.some(isBusy) ? 2000 : 15_000),
+    enabled: admin,
   });
+
+  // Only owners and admins may list apps (GET /api/v1/apps); there is no per-app access
+  // yet that would tell which apps a plain user may open, so they get an honest note.
+  if (!admin) {
+    return (
+      <>
+        <PageHeader title="Apps" description="Web apps running on this server, each on its own subdomain." />
+        <EmptyState icon="apps" title="Your administrators manage the apps">
+          <p>The apps on this server are installed and managed by its administrators. Ask them for the addresses of the apps you use.</p>
+          <p>
+            Your account, two-factor authentication and API tokens are under <Link href="/settings">Settings</Link>.
+          </p>
+        </EmptyState>
+      </>
+    );
+  }
 
   return (
     <>
@@ -35,11 +55,7 @@ export function AppsGrid() {
         </Link>
       </PageHeader>
       {apps.isPending ? <p className="muted">Loading apps…</p> : null}
-      {apps.error ? (
-        <div className="alert alert-error" role="alert">
-          {errorText(apps.error)}
-        </div>
-      ) : null}
+      <ErrorAlert error={apps.error} />
       {apps.data && apps.data.apps.length === 0 ? (
         <EmptyState icon="apps" title="Nothing installed">
           <p>

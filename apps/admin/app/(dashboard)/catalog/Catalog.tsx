@@ -2,15 +2,19 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import type { CatalogAppView, DomainView } from "@hearth/contracts";
-import { api, ApiError, errorText } from "../../../lib/client/api";
+import { api, ApiError } from "../../../lib/client/api";
+import { Modal } from "../../components/ConfirmDialog";
+import { ErrorAlert } from "../../components/ErrorAlert";
 import { PageHeader } from "../../components/EmptyState";
 import { Field } from "../../components/Field";
+import { LocationFields } from "../../components/LocationFields";
 import { AppIcon } from "../../components/AppBadges";
 import { EnvRows, envOf, type EnvRow } from "../../components/EnvRows";
 import { PortRows, portBindingsOf, portValuesOf, type PortValues } from "../../components/PortRows";
+import { ExtraNameRows, extraNamesOf, type ExtraName } from "../../components/ExtraNameRows";
 
 const MiB = 1024 * 1024;
 
@@ -58,11 +62,7 @@ export function Catalog() {
         </div>
       </div>
       {catalog.isPending ? <p className="muted">Loading the catalog…</p> : null}
-      {catalog.error ? (
-        <div className="alert alert-error" role="alert">
-          {errorText(catalog.error)}
-        </div>
-      ) : null}
+      <ErrorAlert error={catalog.error} />
       {catalog.data && catalog.data.apps.length === 0 ? <p className="muted empty-line">No apps match.</p> : null}
       {catalog.data && catalog.data.apps.length > 0 ? (
         <ul className="app-grid" aria-label="Catalog apps" aria-hidden={installing ? true : undefined}>
@@ -103,26 +103,27 @@ export function Catalog() {
 
 function InstallDialog({ app, onClose }: { app: CatalogAppView | null; onClose: () => void }) {
   const router = useRouter();
-  const dialog = useRef<HTMLDialogElement>(null);
   const domains = useQuery({ queryKey: ["domains"], queryFn: () => api<{ domains: DomainView[] }>("/api/v1/domains"), enabled: app !== null });
   const [subdomain, setSubdomain] = useState("");
   const [domain, setDomain] = useState("");
   const [memory, setMemory] = useState("");
   const [env, setEnv] = useState<EnvRow[]>([]);
   const [ports, setPorts] = useState<PortValues>({});
+  const [aliases, setAliases] = useState<ExtraName[]>([]);
+  const [redirects, setRedirects] = useState<ExtraName[]>([]);
+  const [more, setMore] = useState(false);
 
+  // a fresh form (and no old error) each time the dialog opens for an app
   useEffect(() => {
-    const d = dialog.current;
-    if (!d) return;
-    if (app && !d.open) {
-      setSubdomain(app.title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "app");
-      setMemory(String(Math.round(app.memoryLimit / MiB)));
-      setEnv([]);
-      setPorts(portValuesOf(app.tcpPorts));
-      install.reset();
-      d.showModal();
-    }
-    if (!app && d.open) d.close();
+    if (!app) return;
+    setSubdomain(app.title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "app");
+    setMemory(String(Math.round(app.memoryLimit / MiB)));
+    setEnv([]);
+    setPorts(portValuesOf(app.tcpPorts));
+    setAliases([]);
+    setRedirects([]);
+    setMore(false);
+    install.reset();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [app]);
 
@@ -134,7 +135,17 @@ function InstallDialog({ app, onClose }: { app: CatalogAppView | null; onClose: 
     mutationFn: () =>
       api<{ id: string; taskId: string }>("/api/v1/apps", {
         method: "POST",
-        body: { storeId: app!.id, version: app!.version, subdomain: subdomain.trim(), domain, memoryLimit: Math.round(Number(memory) * MiB), env: envOf(env), portBindings: portBindingsOf(ports) },
+        body: {
+          storeId: app!.id,
+          version: app!.version,
+          subdomain: subdomain.trim(),
+          domain,
+          aliases: extraNamesOf(aliases),
+          redirects: extraNamesOf(redirects),
+          memoryLimit: Math.round(Number(memory) * MiB),
+          env: envOf(env),
+          portBindings: portBindingsOf(ports),
+        },
       }),
     onSuccess: (r) => router.push(`/apps/${r.id}?installed=1&task=${encodeURIComponent(r.taskId)}`),
   });
@@ -147,9 +158,16 @@ function InstallDialog({ app, onClose }: { app: CatalogAppView | null; onClose: 
   const err = install.error instanceof ApiError ? install.error : null;
   const noDomains = domains.data && domains.data.domains.length === 0;
   const memErr = err?.fieldError("memoryLimit") ? "Between 32 MiB and 64 GiB" : undefined;
+  const domainNames = (domains.data?.domains ?? []).map((d) => d.domain);
+  const extraCount = aliases.length + redirects.length;
+  // an error about an alias or a redirect must not hide in a folded section
+  const extraError = err !== null && (err.errorAt(["aliases"]) !== undefined || err.errorAt(["redirects"]) !== undefined);
+  useEffect(() => {
+    if (extraError) setMore(true);
+  }, [extraError]);
 
   return (
-    <dialog ref={dialog} className="dialog dialog-wide" aria-labelledby="install-title" onClose={onClose}>
+    <Modal open={app !== null} onClose={onClose} labelledBy="install-title" wide>
       {app ? (
         <form className="form" onSubmit={submit}>
           <div className="row">
@@ -161,32 +179,29 @@ function InstallDialog({ app, onClose }: { app: CatalogAppView | null; onClose: 
               Add a domain first on the <Link href="/domains">Domains</Link> page.
             </div>
           ) : null}
-          <div className="location-row">
-            <Field id="install-subdomain" label="Subdomain" value={subdomain} onChange={(e) => setSubdomain(e.target.value)} error={err?.fieldError("subdomain")} hint="Leave empty to use the domain itself" />
-            <span className="location-dot" aria-hidden="true">
-              .
-            </span>
-            <div className="field">
-              <label htmlFor="install-domain">Domain</label>
-              <select id="install-domain" value={domain} onChange={(e) => setDomain(e.target.value)} required>
-                {(domains.data?.domains ?? []).map((d) => (
-                  <option key={d.domain} value={d.domain}>
-                    {d.domain}
-                  </option>
-                ))}
-              </select>
+          <LocationFields
+            idPrefix="install"
+            subdomain={subdomain}
+            onSubdomain={setSubdomain}
+            domain={domain}
+            onDomain={setDomain}
+            domains={domainNames}
+            error={err?.fieldError("subdomain")}
+            hint="Leave empty to use the domain itself"
+          />
+          <details className="more" open={more} onToggle={(e) => setMore(e.currentTarget.open)}>
+            <summary>More addresses{extraCount > 0 ? ` (${extraCount})` : ""}: aliases and redirects</summary>
+            <div className="form more-body">
+              <ExtraNameRows kind="aliases" rows={aliases} onChange={setAliases} domains={domainNames} idPrefix="install-alias" error={err} />
+              <ExtraNameRows kind="redirects" rows={redirects} onChange={setRedirects} domains={domainNames} idPrefix="install-redirect" error={err} />
             </div>
-          </div>
+          </details>
           <div className="field-narrow">
             <Field id="install-memory" label="Memory limit (MiB)" type="number" min={32} max={65536} step={1} required value={memory} onChange={(e) => setMemory(e.target.value)} error={memErr} />
           </div>
           <PortRows specs={app.tcpPorts} values={ports} onChange={setPorts} idPrefix="install-ports" error={err?.fieldError("portBindings")} />
           <EnvRows rows={env} onChange={setEnv} idPrefix="install-env" />
-          {install.error && !(err?.code === "invalid" && (err.fieldError("subdomain") || memErr)) ? (
-            <div className="alert alert-error" role="alert">
-              {errorText(install.error)}
-            </div>
-          ) : null}
+          <ErrorAlert error={install.error} fields={["subdomain", "memoryLimit", "portBindings", "aliases", "redirects"]} />
           <div className="row row-end">
             <button type="button" className="btn btn-ghost" onClick={onClose}>
               Cancel
@@ -197,6 +212,6 @@ function InstallDialog({ app, onClose }: { app: CatalogAppView | null; onClose: 
           </div>
         </form>
       ) : null}
-    </dialog>
+    </Modal>
   );
 }

@@ -3,7 +3,9 @@
 import { useState, type FormEvent } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { EventLogResponse, EventView } from "@hearth/contracts";
-import { api, ApiError, errorText } from "../../../lib/client/api";
+import { api } from "../../../lib/client/api";
+import { ErrorAlert } from "../../components/ErrorAlert";
+import { Table } from "../../components/Table";
 
 const PER_PAGE = 25;
 
@@ -17,6 +19,21 @@ const LABELS: Record<string, string> = {
   "token.create": "API token created",
   "token.delete": "API token revoked",
   "task.failed": "Task failed",
+  // app.install … app.restart are recorded when an admin asks (queued, not yet done);
+  // app.up, app.down and app.oom come from the health monitor
+  "app.install": "App install requested",
+  "app.configure": "App configuration changed",
+  "app.uninstall": "App uninstall requested",
+  "app.start": "App start requested",
+  "app.stop": "App stop requested",
+  "app.restart": "App restart requested",
+  "app.up": "App back up",
+  "app.down": "App down",
+  "app.oom": "App out of memory",
+  "domain.add": "Domain added",
+  "domain.remove": "Domain deleted",
+  "registry.add": "Registry credentials added",
+  "registry.remove": "Registry credentials deleted",
 };
 
 function describe(e: EventView): string {
@@ -50,14 +67,6 @@ export function EventLog() {
 
   const pages = q.data ? Math.max(1, Math.ceil(q.data.total / PER_PAGE)) : 1;
 
-  if (q.error instanceof ApiError && q.error.status === 403) {
-    return (
-      <section className="card">
-        <p>Only the owner and admins can see the event log.</p>
-      </section>
-    );
-  }
-
   return (
     <section className="card card-flush">
       <form className="toolbar" onSubmit={apply} role="search">
@@ -84,42 +93,25 @@ export function EventLog() {
       </form>
 
       {q.isPending ? <p className="pad muted">Loading events…</p> : null}
-      {q.error && !(q.error instanceof ApiError && q.error.status === 403) ? (
-        <p className="pad alert alert-error" role="alert">
-          {errorText(q.error)}
-        </p>
-      ) : null}
+      <ErrorAlert error={q.error} className="pad" />
 
       {q.data && q.data.events.length === 0 ? <p className="pad muted">{action ? `No events match “${action}”.` : "No events yet."}</p> : null}
 
       {q.data && q.data.events.length > 0 ? (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Event</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Target</th>
-                <th scope="col">Source IP</th>
-              </tr>
-            </thead>
-            <tbody>
-              {q.data.events.map((e) => (
-                <tr key={e.id}>
-                  <td className="nowrap">{fmt(e.createdAt)}</td>
-                  <td>
-                    <span className={e.action.endsWith("_failed") || e.action.endsWith(".failed") ? "badge badge-warn" : "badge"}>{describe(e)}</span>
-                    <code className="action-code">{e.action}</code>
-                  </td>
-                  <td>{e.actorName || <span className="muted">—</span>}</td>
-                  <td>{e.target || <span className="muted">—</span>}</td>
-                  <td className="mono">{e.sourceIp || <span className="muted">—</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["Time", "Event", "Actor", "Target", "Source IP"]}>
+          {q.data.events.map((e) => (
+            <tr key={e.id}>
+              <td className="nowrap">{fmt(e.createdAt)}</td>
+              <td>
+                <span className={e.action.endsWith("_failed") || e.action.endsWith(".failed") ? "badge badge-warn" : "badge"}>{describe(e)}</span>
+                <code className="action-code">{e.action}</code>
+              </td>
+              <td>{e.actorName || <span className="muted">—</span>}</td>
+              <td>{e.target || <span className="muted">—</span>}</td>
+              <td className="mono">{e.sourceIp || <span className="muted">—</span>}</td>
+            </tr>
+          ))}
+        </Table>
       ) : null}
 
       {q.data ? (

@@ -1,14 +1,15 @@
 import type { Metadata } from "next";
 import { PageHeader } from "../../components/EmptyState";
 import { EventLog } from "./EventLog";
+import { AdminOnly } from "../../components/AdminOnly";
 
 export const metadata: Metadata = { title: "Event log" };
 
 export default function EventLogPage() {
   return (
-    <>
+    <AdminOnly title="Event log">
       <PageHeader title="Event log" description="Who did what, when and from where: sign-ins, failed sign-ins, tokens and more." />
       <EventLog />
-    </>
+    </AdminOnly>
   );
 }

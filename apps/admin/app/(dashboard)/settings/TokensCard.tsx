@@ -1,20 +1,16 @@
 "use client";
 
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { TokenView } from "@hearth/contracts";
-import { api, ApiError, errorText } from "../../../lib/client/api";
+import { api, ApiError } from "../../../lib/client/api";
+import { ConfirmDialog, useConfirm } from "../../components/ConfirmDialog";
+import { ErrorAlert } from "../../components/ErrorAlert";
+import { DangerCell, Table } from "../../components/Table";
+import { fmtDate, fmtDateTime } from "../../../lib/client/format";
 import { Field } from "../../components/Field";
 
 type Created = TokenView & { token: string };
-
-function fmtDate(iso: string | null, empty: string): string {
-  return iso ? new Date(iso).toLocaleDateString(undefined, { dateStyle: "medium" }) : empty;
-}
-
-function fmtDateTime(iso: string | null, empty: string): string {
-  return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : empty;
-}
 
 function tomorrow(): string {
   const d = new Date(Date.now() + 24 * 3600_000);
@@ -29,8 +25,6 @@ export function TokensCard() {
   const [expires, setExpires] = useState("");
   const [created, setCreated] = useState<Created | null>(null);
   const [copied, setCopied] = useState(false);
-  const [revoking, setRevoking] = useState<TokenView | null>(null);
-  const dialog = useRef<HTMLDialogElement>(null);
 
   const create = useMutation({
     mutationFn: () =>
@@ -47,20 +41,10 @@ export function TokensCard() {
     },
   });
 
-  const revoke = useMutation({
-    mutationFn: (id: string) => api(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: "DELETE" }),
-    onSuccess: () => {
-      setRevoking(null);
-      void qc.invalidateQueries({ queryKey: ["tokens"] });
-    },
-  });
-
-  useEffect(() => {
-    const d = dialog.current;
-    if (!d) return;
-    if (revoking && !d.open) d.showModal();
-    if (!revoking && d.open) d.close();
-  }, [revoking]);
+  const revoke = useConfirm(
+    (t: TokenView) => api(`/api/v1/tokens/${encodeURIComponent(t.id)}`, { method: "DELETE" }),
+    () => void qc.invalidateQueries({ queryKey: ["tokens"] }),
+  );
 
   function submit(ev: FormEvent) {
     ev.preventDefault();
@@ -129,81 +113,35 @@ export function TokensCard() {
           </button>
         </div>
       </form>
-      {create.error && !(createErr && createErr.code === "invalid" && Array.isArray(createErr.details)) ? (
-        <div className="alert alert-error" role="alert">
-          {errorText(create.error)}
-        </div>
-      ) : null}
+      <ErrorAlert error={create.error} fields={["name", "expiresAt"]} />
 
       {tokens.isPending ? <p className="muted">Loading tokens…</p> : null}
-      {tokens.error ? (
-        <div className="alert alert-error" role="alert">
-          {errorText(tokens.error)}
-        </div>
-      ) : null}
+      <ErrorAlert error={tokens.error} />
       {tokens.data && tokens.data.tokens.length === 0 ? <p className="muted empty-line">You have no API tokens.</p> : null}
       {tokens.data && tokens.data.tokens.length > 0 ? (
         // while the confirm dialog is open the list is hidden from assistive tech (it is modal)
-        <div className="table-wrap" aria-hidden={revoking ? true : undefined}>
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Scope</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
+        <Table columns={["Name", "Scope", "Created", "Expires", "Last used"]} actions hidden={revoke.target !== null}>
+          {tokens.data.tokens.map((t) => {
+            const expired = t.expiresAt !== null && Date.parse(t.expiresAt) <= Date.now();
+            return (
+              <tr key={t.id}>
+                <td>{t.name}</td>
+                <td>
+                  <span className="badge">{t.scope === "read" ? "Read only" : "Read and write"}</span>
+                </td>
+                <td className="nowrap">{fmtDate(t.createdAt)}</td>
+                <td className="nowrap">{expired ? <span className="badge badge-warn">Expired</span> : fmtDate(t.expiresAt, "Never")}</td>
+                <td className="nowrap">{fmtDateTime(t.lastUsedAt, "Never")}</td>
+                <DangerCell action="Revoke" target={t.name} onClick={() => revoke.ask(t)} />
               </tr>
-            </thead>
-            <tbody>
-              {tokens.data.tokens.map((t) => {
-                const expired = t.expiresAt !== null && Date.parse(t.expiresAt) <= Date.now();
-                return (
-                  <tr key={t.id}>
-                    <td>{t.name}</td>
-                    <td>
-                      <span className="badge">{t.scope === "read" ? "Read only" : "Read and write"}</span>
-                    </td>
-                    <td className="nowrap">{fmtDate(t.createdAt, "—")}</td>
-                    <td className="nowrap">{expired ? <span className="badge badge-warn">Expired</span> : fmtDate(t.expiresAt, "Never")}</td>
-                    <td className="nowrap">{fmtDateTime(t.lastUsedAt, "Never")}</td>
-                    <td className="actions">
-                      <button type="button" className="btn btn-danger-ghost btn-sm" onClick={() => setRevoking(t)}>
-                        Revoke
-                      </button>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </Table>
       ) : null}
 
-      <dialog ref={dialog} className="dialog" aria-labelledby="revoke-title" onClose={() => setRevoking(null)}>
-        {revoking ? (
-          <>
-            <h2 id="revoke-title">Revoke token “{revoking.name}”?</h2>
-            <p className="muted">Scripts using this token will stop working at once. This cannot be undone.</p>
-            {revoke.error ? (
-              <div className="alert alert-error" role="alert">
-                {errorText(revoke.error)}
-              </div>
-            ) : null}
-            <div className="row row-end">
-              <button type="button" className="btn btn-ghost" onClick={() => setRevoking(null)}>
-                Cancel
-              </button>
-              <button type="button" className="btn btn-danger" onClick={() => revoke.mutate(revoking.id)} disabled={revoke.isPending}>
-                Revoke
-              </button>
-            </div>
-          </>
-        ) : null}
-      </dialog>
+      <ConfirmDialog id="revoke" title={`Revoke token “${revoke.target?.name ?? ""}”?`} confirmLabel="Revoke" {...revoke.dialog}>
+        <p className="muted">Scripts using this token will stop working at once. This cannot be undone.</p>
+      </ConfirmDialog>
     </section>
   );
 }

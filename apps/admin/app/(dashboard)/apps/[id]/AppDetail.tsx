@@ -7,25 +7,20 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from "react"
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { AppView, DomainView, TaskView } from "@hearth/contracts";
 import { api, ApiError, errorText } from "../../../../lib/client/api";
+import { ErrorAlert } from "../../../components/ErrorAlert";
+import { ConfirmDialog, useConfirm } from "../../../components/ConfirmDialog";
 import { PageHeader } from "../../../components/EmptyState";
 import { Field } from "../../../components/Field";
+import { LocationFields } from "../../../components/LocationFields";
 import { AppBadges, AppIcon, isBusy } from "../../../components/AppBadges";
 import { TaskProgress } from "../../../components/TaskProgress";
 import { LogPanel } from "../../../components/LogPanel";
 import { Markdown } from "../../../components/Markdown";
 import { EnvRows, envOf, rowsOf, type EnvRow } from "../../../components/EnvRows";
 import { PortRows, portBindingsOf, portValuesOf, type PortSpec, type PortValues } from "../../../components/PortRows";
+import { ExtraNameRows, extraNamesOf, type ExtraName } from "../../../components/ExtraNameRows";
 
 const MiB = 1024 * 1024;
-
-const TASK_TITLES: Record<string, string> = {
-  "app.install": "Installing",
-  "app.configure": "Applying the configuration",
-  "app.uninstall": "Uninstalling",
-  "app.start": "Starting",
-  "app.stop": "Stopping",
-  "app.restart": "Restarting",
-};
 
 export function AppDetail({ id }: { id: string }) {
   const qc = useQueryClient();
@@ -75,8 +70,29 @@ export function AppDetail({ id }: { id: string }) {
     },
   });
 
+  // box refused to replace a DNS record that points elsewhere: the admin may say "replace it".
+  // configure runs the same deploy pipeline as install, so it also retries a failed install
+  // (the app row stays, in state error); overwriteDns alone is "nothing to change" to the
+  // API, so the current subdomain goes along (a no-op change).
+  const overwrite = useMutation({
+    mutationFn: (a: AppView) => api<{ taskId: string }>(`/api/v1/apps/${encodeURIComponent(a.id)}/configure`, { method: "POST", body: { subdomain: a.subdomain, overwriteDns: true } }),
+    onSuccess: (r) => {
+      setWatched(r.taskId);
+      void qc.invalidateQueries({ queryKey: ["app", id] });
+    },
+  });
+
+  // the app row goes at the end of an uninstall: the app's 404 may arrive before the task's
+  // "succeeded" does (and unmounts its progress card), so the 404 itself says "done" then
+  const gone = app.error instanceof ApiError && app.error.status === 404;
+  const uninstalled = gone && task.data?.type === "app.uninstall";
+  useEffect(() => {
+    if (uninstalled) router.push("/apps");
+  }, [uninstalled, router]);
+
   if (app.error) {
-    const notFound = app.error instanceof ApiError && app.error.status === 404;
+    const notFound = gone;
+    if (uninstalled) return <p className="muted">Uninstalled. Back to the apps…</p>;
     return (
       <>
         <PageHeader title={notFound ? "App not found" : "App"} />
@@ -125,6 +141,28 @@ export function AppDetail({ id }: { id: string }) {
                 </a>
               </dd>
             </div>
+            {a.aliases.length > 0 ? (
+              <div>
+                <dt>Also at</dt>
+                <dd className="cell-stack">
+                  {a.aliases.map((x) => (
+                    <a key={x.fqdn} href={`https://${x.fqdn}/`} target="_blank" rel="noopener noreferrer">
+                      {x.fqdn}
+                    </a>
+                  ))}
+                </dd>
+              </div>
+            ) : null}
+            {a.redirects.length > 0 ? (
+              <div>
+                <dt>Redirected from</dt>
+                <dd className="cell-stack">
+                  {a.redirects.map((x) => (
+                    <span key={x.fqdn}>{x.fqdn}</span>
+                  ))}
+                </dd>
+              </div>
+            ) : null}
             <div>
               <dt>State</dt>
               <dd>
@@ -143,16 +181,24 @@ export function AppDetail({ id }: { id: string }) {
           {a.error && !busy ? (
             <div className="alert alert-error app-error" role="alert">
               <strong>The last operation failed:</strong> {a.error.message} <code className="action-code">{a.error.code}</code>
+              {a.error.code === "dns_conflict" ? (
+                <div className="alert-actions">
+                  <p>
+                    A DNS record for one of the app&apos;s names already exists and points elsewhere, so Hearth left it alone. If that record is not in use, Hearth can
+                    replace it with one pointing to this server.
+                  </p>
+                  <button type="button" className="btn btn-danger btn-sm" onClick={() => overwrite.mutate(a)} disabled={overwrite.isPending}>
+                    {overwrite.isPending ? "Retrying…" : "Overwrite the DNS record and retry"}
+                  </button>
+                </div>
+              ) : null}
             </div>
           ) : null}
-          {op.error ? (
-            <div className="alert alert-error app-error" role="alert">
-              {errorText(op.error)}
-            </div>
-          ) : null}
+          <ErrorAlert error={overwrite.error} className="app-error" />
+          <ErrorAlert error={op.error} className="app-error" />
         </section>
 
-        {watched ? <TaskProgress key={watched} taskId={watched} title={TASK_TITLES[task.data?.type ?? ""] ?? "Working"} onDone={onDone} /> : null}
+        {watched ? <TaskProgress key={watched} taskId={watched} onDone={onDone} /> : null}
 
         {showPostInstall ? (
           <section className="card post-install" aria-labelledby="postinstall-heading">
@@ -179,12 +225,16 @@ function ConfigureCard({ app, busy, onQueued }: { app: AppView; busy: boolean; o
   const [env, setEnv] = useState<EnvRow[]>(rowsOf(app.env));
   const portSpecs: Record<string, PortSpec> = app.tcpPorts;
   const [ports, setPorts] = useState<PortValues>(portValuesOf(portSpecs, app.portBindings));
+  const [aliases, setAliases] = useState<ExtraName[]>(app.aliases.map(({ subdomain, domain }) => ({ subdomain, domain })));
+  const [redirects, setRedirects] = useState<ExtraName[]>(app.redirects.map(({ subdomain, domain }) => ({ subdomain, domain })));
   const loadedFor = useRef(app.id);
   useEffect(() => {
     if (loadedFor.current !== app.id) {
       loadedFor.current = app.id;
       setSubdomain(app.subdomain);
       setDomain(app.domain);
+      setAliases(app.aliases.map(({ subdomain, domain }) => ({ subdomain, domain })));
+      setRedirects(app.redirects.map(({ subdomain, domain }) => ({ subdomain, domain })));
     }
   }, [app]);
 
@@ -192,7 +242,15 @@ function ConfigureCard({ app, busy, onQueued }: { app: AppView; busy: boolean; o
     mutationFn: () =>
       api<{ taskId: string }>(`/api/v1/apps/${encodeURIComponent(app.id)}/configure`, {
         method: "POST",
-        body: { subdomain: subdomain.trim(), domain, memoryLimit: Math.round(Number(memory) * MiB), env: envOf(env), ...(Object.keys(ports).length > 0 ? { portBindings: portBindingsOf(ports) } : {}) },
+        body: {
+          subdomain: subdomain.trim(),
+          domain,
+          aliases: extraNamesOf(aliases),
+          redirects: extraNamesOf(redirects),
+          memoryLimit: Math.round(Number(memory) * MiB),
+          env: envOf(env),
+          ...(Object.keys(ports).length > 0 ? { portBindings: portBindingsOf(ports) } : {}),
+        },
       }),
     onSuccess: (r) => {
       onQueued(r.taskId);
@@ -200,6 +258,7 @@ function ConfigureCard({ app, busy, onQueued }: { app: AppView; busy: boolean; o
     },
   });
   const err = save.error instanceof ApiError ? save.error : null;
+  const domainNames = (domains.data?.domains ?? [{ domain: app.domain }]).map((d) => d.domain);
 
   function submit(ev: FormEvent) {
     ev.preventDefault();
@@ -210,32 +269,23 @@ function ConfigureCard({ app, busy, onQueued }: { app: AppView; busy: boolean; o
     <section className="card" aria-labelledby="configure-heading">
       <h2 id="configure-heading">Configure</h2>
       <form className="form" onSubmit={submit}>
-        <div className="location-row">
-          <Field id="configure-subdomain" label="Subdomain" value={subdomain} onChange={(e) => setSubdomain(e.target.value)} error={err?.fieldError("subdomain")} />
-          <span className="location-dot" aria-hidden="true">
-            .
-          </span>
-          <div className="field">
-            <label htmlFor="configure-domain">Domain</label>
-            <select id="configure-domain" value={domain} onChange={(e) => setDomain(e.target.value)}>
-              {(domains.data?.domains ?? [{ domain: app.domain }]).map((d) => (
-                <option key={d.domain} value={d.domain}>
-                  {d.domain}
-                </option>
-              ))}
-            </select>
-          </div>
-        </div>
+        <LocationFields
+          idPrefix="configure"
+          subdomain={subdomain}
+          onSubdomain={setSubdomain}
+          domain={domain}
+          onDomain={setDomain}
+          domains={domainNames}
+          error={err?.fieldError("subdomain")}
+        />
+        <ExtraNameRows kind="aliases" rows={aliases} onChange={setAliases} domains={domainNames} idPrefix="configure-alias" error={err} />
+        <ExtraNameRows kind="redirects" rows={redirects} onChange={setRedirects} domains={domainNames} idPrefix="configure-redirect" error={err} />
         <div className="field-narrow">
           <Field id="configure-memory" label="Memory limit (MiB)" type="number" min={32} max={65536} required value={memory} onChange={(e) => setMemory(e.target.value)} error={err?.fieldError("memoryLimit") ? "Between 32 MiB and 64 GiB" : undefined} />
-          </div>
+        </div>
         <PortRows specs={portSpecs} values={ports} onChange={setPorts} idPrefix="configure-ports" error={err?.fieldError("portBindings")} />
         <EnvRows rows={env} onChange={setEnv} idPrefix="configure-env" />
-        {save.error && !(err?.code === "invalid" && Array.isArray(err.details)) ? (
-          <div className="alert alert-error" role="alert">
-            {errorText(save.error)}
-          </div>
-        ) : null}
+        <ErrorAlert error={save.error} fields={["subdomain", "memoryLimit", "portBindings", "aliases", "redirects"]} />
         <div className="row">
           <button type="submit" className="btn btn-primary" disabled={busy || save.isPending}>
             Save configuration
@@ -249,66 +299,36 @@ function ConfigureCard({ app, busy, onQueued }: { app: AppView; busy: boolean; o
 
 function UninstallCard({ app, busy, onQueued }: { app: AppView; busy: boolean; onQueued: (taskId: string) => void }) {
   const qc = useQueryClient();
-  const dialog = useRef<HTMLDialogElement>(null);
-  const [open, setOpen] = useState(false);
   const [typed, setTyped] = useState("");
-  const remove = useMutation({
-    mutationFn: () => api<{ taskId: string }>(`/api/v1/apps/${encodeURIComponent(app.id)}`, { method: "DELETE" }),
-    onSuccess: (r) => {
-      setOpen(false);
+  const uninstall = useConfirm(
+    (appId: string) => api<{ taskId: string }>(`/api/v1/apps/${encodeURIComponent(appId)}`, { method: "DELETE" }),
+    (r) => {
       onQueued(r.taskId);
       void qc.invalidateQueries({ queryKey: ["app", app.id] });
     },
-  });
-  useEffect(() => {
-    const d = dialog.current;
-    if (!d) return;
-    if (open && !d.open) {
-      setTyped("");
-      remove.reset();
-      d.showModal();
-    }
-    if (!open && d.open) d.close();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [open]);
+  );
 
   return (
     <section className="card danger-zone" aria-labelledby="uninstall-heading">
       <h2 id="uninstall-heading">Uninstall</h2>
       <p className="muted">Removes the app, its container and all of its data. This cannot be undone.</p>
-      <button type="button" className="btn btn-danger" onClick={() => setOpen(true)} disabled={busy}>
+      <button
+        type="button"
+        className="btn btn-danger"
+        onClick={() => {
+          setTyped("");
+          uninstall.ask(app.id);
+        }}
+        disabled={busy}
+      >
         Uninstall
       </button>
-      <dialog ref={dialog} className="dialog" aria-labelledby="uninstall-title" onClose={() => setOpen(false)}>
-        {open ? (
-          <form
-            className="form"
-            onSubmit={(e) => {
-              e.preventDefault();
-              remove.mutate();
-            }}
-          >
-            <h2 id="uninstall-title">Uninstall {app.title}?</h2>
-            <p className="muted">
-              All of its data is deleted. Type <strong>{app.title}</strong> to confirm.
-            </p>
-            <Field id="uninstall-confirm" label="App name" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
-            {remove.error ? (
-              <div className="alert alert-error" role="alert">
-                {errorText(remove.error)}
-              </div>
-            ) : null}
-            <div className="row row-end">
-              <button type="button" className="btn btn-ghost" onClick={() => setOpen(false)}>
-                Cancel
-              </button>
-              <button type="submit" className="btn btn-danger" disabled={typed !== app.title || remove.isPending}>
-                Uninstall
-              </button>
-            </div>
-          </form>
-        ) : null}
-      </dialog>
+      <ConfirmDialog id="uninstall" title={`Uninstall ${app.title}?`} confirmLabel="Uninstall" confirmDisabled={typed !== app.title} {...uninstall.dialog}>
+        <p className="muted">
+          All of its data is deleted. Type <strong>{app.title}</strong> to confirm.
+        </p>
+        <Field id="uninstall-confirm" label="App name" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
+      </ConfirmDialog>
     </section>
   );
 }

@@ -10,8 +10,9 @@ export const dynamic = "force-dynamic";
  * memoryLimit?, env?, portBindings?} → 202 {taskId}. The new values are written to the App
  * row (env, portBindings, aliases and redirects each replace the old list when sent; [] clears
  * it) in the same transaction that sets pending_configure and queues app.configure, so box
- * recreates the container and vhosts from the rows alone. overwriteDns alone is not a change
- * (400). Same 400/404/409 checks as install.
+ * recreates the container and vhosts from the rows alone. `{ overwriteDns: true }` alone is a
+ * retry (after a dns_conflict): the app is deployed again as it is, taking over the records.
+ * Same 400/404/409 checks as install.
  */
 export const POST = route({ roles: ADMIN_ROLES, body: configureAppRequest }, async (ctx) =>
   withPlacementLock(ctx.app, async () => {
