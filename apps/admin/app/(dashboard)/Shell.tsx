@@ -9,6 +9,7 @@ import { api } from "../../lib/client/api";
 import { ProfileContext, isAdminRole } from "../../lib/client/profile";
 import { Brand } from "../components/Brand";
 import { Icon, type IconName } from "../components/Icon";
+import { Notifications } from "../components/Notifications";
 
 // A plain user can use only their own account (Settings) and sees an explanation on Apps;
 // everything else is server administration, which the API allows to owners and admins only.
@@ -76,6 +77,7 @@ export function Shell({ profile: initial, children }: { profile: Profile; childr
         </div>
       </aside>
       <main className="content">
+        {isAdmin ? <Notifications /> : null}
         <ProfileContext value={profile}>{children}</ProfileContext>
       </main>
     </div>
