@@ -421,8 +421,12 @@ describe("aliases and redirects", () => {
     const v = await get(`/api/v1/apps/${siteId}`);
     expect(v.body).toMatchObject({ aliases: [], redirects: [{ subdomain: "legacy", domain: "example.com", fqdn: "legacy.example.com" }] });
     await finishApp(siteId);
-    // overwriteDns alone changes nothing
-    expect((await call("POST", `/api/v1/apps/${siteId}/configure`, as({ body: { overwriteDns: true } }))).status).toBe(400);
+    // overwriteDns alone is a retry (after a dns_conflict): the app is deployed again as it is
+    const retry = await call("POST", `/api/v1/apps/${siteId}/configure`, as({ body: { overwriteDns: true } }));
+    expect(retry.status).toBe(202);
+    expect(await t.db.task.findUniqueOrThrow({ where: { id: retry.body.taskId } })).toMatchObject({ type: "app.configure", args: { appId: siteId, overwriteDns: true } });
+    await finishApp(siteId);
+    expect((await call("POST", `/api/v1/apps/${siteId}/configure`, as({ body: {} }))).status).toBe(400);
     const moved = await call("POST", `/api/v1/apps/${siteId}/configure`, as({ body: { subdomain: "site2", overwriteDns: true } }));
     expect(moved.status).toBe(202);
     expect(await t.db.task.findUniqueOrThrow({ where: { id: moved.body.taskId } })).toMatchObject({ type: "app.configure", args: { appId: siteId, overwriteDns: true } });
