@@ -128,9 +128,12 @@ const app = (slug: string): CatalogApp => {
   return a;
 };
 
+const TESTED = ["static-site", "dokuwiki", "radicale"];
+
 beforeAll(() => {
   // an image made by this test is removed afterwards; one that was here already is kept
-  for (const a of apps) {
+  // (only the apps this file builds: WordPress has a file of its own)
+  for (const a of apps.filter((x) => TESTED.includes(x.slug))) {
     const image = String(a.manifest.dockerImage);
     if (!dockerOk("image", "inspect", image)) made.images.add(image);
   }
@@ -170,7 +173,7 @@ describe("the base image", () => {
   });
 });
 
-describe.each(["static-site", "dokuwiki", "radicale"])("catalog app %s", (slug) => {
+describe.each(TESTED)("catalog app %s", (slug) => {
   it("builds its image on the base", () => {
     const r = runScript(CATALOG_BUILD, [slug]);
     buildTimes[slug] = r.seconds;

@@ -14,8 +14,8 @@ const REQUIRED = [
 describe("the built-in catalog", () => {
   const apps = listCatalogApps();
 
-  it("ships at least the static site, DokuWiki and Radicale", () => {
-    expect(apps.map((a) => a.slug)).toEqual(expect.arrayContaining(["dokuwiki", "radicale", "static-site"]));
+  it("ships at least the static site, DokuWiki, Radicale and WordPress", () => {
+    expect(apps.map((a) => a.slug)).toEqual(expect.arrayContaining(["dokuwiki", "radicale", "static-site", "wordpress"]));
   });
 
   it("has unique ids and images", () => {
