@@ -423,6 +423,8 @@ describe("failures leave nothing behind", () => {
     writeFileSync(path.join(dir, "HearthManifest.json"), JSON.stringify(m));
     writeFileSync(path.join(dir, "index.html"), "built from the catalog\n");
     writeFileSync(path.join(dir, "Dockerfile"), `FROM ${TEST_HTTPD_IMAGE}\nCOPY index.html /www/index.html\n`);
+    // an earlier run stopped half way may have left the image: it must really be built here
+    execFileSync("docker", ["image", "rm", "-f", "hearth-test/built:1"], { stdio: "ignore" });
     const id = await insertApp("built", { id: "org.hearth.test.built", dockerImage: "hearth-test/built:1" });
     const ctx = stepCtx();
     await service.install(id, ctx);
