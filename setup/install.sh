@@ -421,7 +421,7 @@ install -o root -g root -m 0644 "$HEARTH_APP_DIR/setup/nginx/hearth-http.conf" /
 install -o root -g root -m 0644 "$HEARTH_APP_DIR/setup/nginx/hearth-sites.conf" /etc/nginx/conf.d/hearth-sites.conf
 IPV6=0
 [ -s /proc/net/if_inet6 ] && IPV6=1
-sed -e "s#@CERT@#$CERT#; s#@KEY@#$KEY#" "$HEARTH_APP_DIR/setup/nginx/dashboard.conf" \
+sed -e "s#@CERT@#$CERT#; s#@KEY@#$KEY#; s#@ACME_DIR@#$HEARTH_PUBLIC_DIR/acme-challenges#" "$HEARTH_APP_DIR/setup/nginx/dashboard.conf" \
   | if [ "$IPV6" = 1 ]; then sed 's/^#IPV6//'; else grep -v '^#IPV6'; fi >"$SITE_FILE.new"
 mv -f "$SITE_FILE.new" "$SITE_FILE"
 chmod 0644 "$SITE_FILE"

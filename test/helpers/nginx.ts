@@ -88,11 +88,12 @@ export interface TestNginxOptions {
 }
 
 /** setup/nginx/dashboard.conf as install.sh installs it, moved to the test's ports, upstream, logs and certificate. */
-export function renderSetupDashboardConf(o: { httpPort: number; httpsPort: number; upstreamPort: number; certPath: string; keyPath: string; logDir: string; sitesDir: string }): string {
+export function renderSetupDashboardConf(o: { httpPort: number; httpsPort: number; upstreamPort: number; certPath: string; keyPath: string; logDir: string; sitesDir: string; acmeDir: string }): string {
   const text = readFileSync(path.join(REPO_ROOT, "setup/nginx/dashboard.conf"), "utf8");
   const out = text
     .replaceAll("@CERT@", o.certPath)
     .replaceAll("@KEY@", o.keyPath)
+    .replaceAll("@ACME_DIR@", o.acmeDir)
     .replace(/^#IPV6.*\n/gm, "")
     .replace(/^(\s*listen )80( default_server;)/m, `$1${o.httpPort}$2`)
     .replace(/^(\s*listen )443( ssl http2 default_server;)/m, `$1${o.httpsPort}$2`)
@@ -126,7 +127,7 @@ export async function startTestNginx(opts: TestNginxOptions = {}): Promise<TestN
     const file = path.join(prefix, "dashboard.conf");
     writeFileSync(
       file,
-      renderSetupDashboardConf({ httpPort, httpsPort, upstreamPort: opts.dashboard.upstreamPort, certPath: cert.certPath, keyPath: cert.keyPath, logDir: path.join(prefix, "logs"), sitesDir: proxy.sitesLink }),
+      renderSetupDashboardConf({ httpPort, httpsPort, upstreamPort: opts.dashboard.upstreamPort, certPath: cert.certPath, keyPath: cert.keyPath, logDir: path.join(prefix, "logs"), sitesDir: proxy.sitesLink, acmeDir: proxy.acmeChallengeDir }),
     );
     dashboardInclude = [`    include ${file};`];
   }
