@@ -10,7 +10,7 @@ export const ACTIVE_TASK_STATES: readonly TaskState[] = ["pending", "running"];
 export const FINISHED_TASK_STATES: readonly TaskState[] = ["succeeded", "failed", "cancelled"];
 
 /** Task types. Names starting with "_" exist to exercise the runner itself. */
-export const TASK_TYPES = ["_sleep", "_fail", "_crash", "app.install", "app.configure", "app.uninstall", "app.start", "app.stop", "app.restart", "domain.sync", "certificate.renew"] as const;
+export const TASK_TYPES = ["_sleep", "_fail", "_crash", "app.install", "app.configure", "app.uninstall", "app.start", "app.stop", "app.restart", "domain.sync", "certificate.renew", "mail.test"] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Error codes a task can end with (beyond HearthError codes). */
@@ -58,6 +58,8 @@ export const EVENT_ACTIONS = [
   "dns.record_conflict",
   "settings.acme",
   "settings.network",
+  "settings.mail",
+  "mail.test",
   "registry.add",
   "registry.remove",
 ] as const;

@@ -8,4 +8,5 @@ export * from "./manifest";
 export * from "./dns-config";
 export * from "./domains";
 export * from "./apps";
+export * from "./mail";
 export const HEARTH_VERSION = "0.1.0";
