@@ -32,7 +32,8 @@ import { RedisAddon } from "./addons/redis";
 import { LocalStorageAddon } from "./addons/localstorage";
 import { ensureRelayCert } from "./mail/relay-cert";
 import { MailRelay } from "./mail/relay";
-import { createOutbound } from "./mail/outbound";
+import { SettingOutbound } from "./mail/outbound-setting";
+import { mailTasks } from "./mail/mail-test.task";
 import { networkGateways } from "./mail/network";
 import { mailAccountLookup, SendmailAddon } from "./mail/sendmail.addon";
 
@@ -134,14 +135,15 @@ async function main(): Promise<void> {
   const services = new ServiceManager({ docker, extras: createServiceDockerExtras(), dataDir: config.dataDir, owner, log });
   const addonDeps = { docker, extras: createServiceDockerExtras(), services };
   // the sendmail relay (apps/box/src/mail): apps submit on the gateway of their own network;
-  // mail goes out by MX (a smarthost setting comes with the mail server issue)
+  // mail goes out the way the admin set (settings/mail: by MX or a smarthost), read per message
+  const outbound = new SettingOutbound({ db, secretKey: config.secretKey, heloName: os.hostname(), log });
   if (config.services === "on") {
     const dbm = db;
     const secretKey = config.secretKey;
     mailRelay = new MailRelay({
       port: Number(process.env.HEARTH_MAIL_RELAY_PORT ?? 2525),
       tls: await ensureRelayCert(path.join(config.dataDir, "mail")),
-      outbound: createOutbound({ mode: "direct", heloName: os.hostname() }),
+      outbound,
       lookup: mailAccountLookup(async (appId) => {
         const row = await dbm.appAddon.findUnique({ where: { appId_name: { appId, name: "sendmail" } } });
         return row?.credentialsEnc && secretKey ? (JSON.parse(openSecret(secretKey, row.credentialsEnc)) as Record<string, string>) : null;
@@ -180,7 +182,7 @@ async function main(): Promise<void> {
   });
   monitor = new HealthMonitor({ db, docker, log });
   reconciler = new Reconciler({ db, docker, service: apps, vhosts, log });
-  const registry = new TaskRegistry([...testTasks(), ...appTasks(apps), ...domainTasks(domains)]);
+  const registry = new TaskRegistry([...testTasks(), ...appTasks(apps), ...domainTasks(domains), ...mailTasks({ db, outbound })]);
   runner = new TaskRunner({
     store: prismaTaskStore(db),
     registry,

@@ -63,6 +63,8 @@ export interface RecipientFailure {
 export interface DeliveryResult {
   accepted: string[];
   failed: RecipientFailure[];
+  /** the final answer of the next hop(s) that took the message, e.g. "250 2.0.0 Ok: queued" */
+  response?: string;
 }
 
 export interface Outbound {
@@ -103,6 +105,7 @@ async function sendVia(opts: SMTPTransportOptions, envelope: Envelope, raw: Buff
     const details = (info as { rejectedErrors?: SmtpErrorLike[] }).rejectedErrors ?? [];
     return {
       accepted: (info.accepted ?? []).map(String),
+      response: describe(info.response ?? ""),
       failed: rejected.map((rcpt, i) => ({ rcpt, permanent: isPermanent(details[i]), message: describe(details[i] ?? "refused") })),
     };
   } finally {
@@ -215,6 +218,7 @@ export function createOutbound(input: OutboundConfig): Outbound {
               raw,
             );
             result.accepted.push(...r.accepted);
+            if (r.accepted.length) result.response = [result.response, `${host}: ${r.response ?? ""}`].filter(Boolean).join("; ");
             result.failed.push(...r.failed.map((f) => ({ ...f, message: `${host}: ${f.message}` })));
             done = true;
             break;
