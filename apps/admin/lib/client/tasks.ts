@@ -10,6 +10,7 @@ const WORDS: Record<string, { running: string; succeeded: string; noun: string }
   "app.restart": { running: "Restarting", succeeded: "Restarted", noun: "Restart" },
   "domain.sync": { running: "Applying the domain's DNS and certificates", succeeded: "Domain up to date", noun: "Domain update" },
   "certificate.renew": { running: "Renewing certificates", succeeded: "Renewal done", noun: "Renewal" },
+  "mail.test": { running: "Sending a test mail", succeeded: "Test mail accepted", noun: "Test mail" },
 };
 
 /** What the task does, whatever its state ("Installing"): the label of its progress bar. */
