@@ -21,7 +21,7 @@ export interface MailFormValues {
 }
 
 /** The fields the form shows beside their inputs (ErrorAlert shows the rest). */
-export const MAIL_FORM_FIELDS = ["mode", "heloName", "host", "port", "security", "username", "password", "caCertificate"] as const;
+export const MAIL_FORM_FIELDS = ["heloName", "host", "port", "security", "username", "password", "caCertificate"] as const;
 
 export function mailFormOf(v: MailOutboundView): MailFormValues {
   if (v.mode === "direct") return { mode: "direct", heloName: v.heloName ?? "", host: "", port: "587", security: "starttls", username: "", password: "", caCertificate: "" };

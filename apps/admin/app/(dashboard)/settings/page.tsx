@@ -3,17 +3,19 @@ import { PageHeader } from "../../components/EmptyState";
 import { ProfileCard } from "./ProfileCard";
 import { TwoFactorCard } from "./TwoFactorCard";
 import { TokensCard } from "./TokensCard";
+import { MailRelayCard } from "./MailRelayCard";
 
 export const metadata: Metadata = { title: "Settings" };
 
 export default function SettingsPage() {
   return (
     <>
-      <PageHeader title="Settings" description="Your account, two-factor authentication and API tokens." />
+      <PageHeader title="Settings" description="Your account, two-factor authentication, API tokens and (for admins) the server's mail relay." />
       <div className="stack">
         <ProfileCard />
         <TwoFactorCard />
         <TokensCard />
+        <MailRelayCard />
       </div>
     </>
   );
