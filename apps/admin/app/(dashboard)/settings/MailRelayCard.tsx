@@ -30,7 +30,7 @@ function MailRelayForm() {
   const [values, setValues] = useState<MailFormValues | null>(null);
   const [saved, setSaved] = useState(false);
   const [testTo, setTestTo] = useState(profile.email);
-  const [testTask, setTestTask] = useState<string | null>(null);
+  const [testTask, setTestTask] = useState<{ id: string; to: string } | null>(null);
   useEffect(() => {
     if (setting.data) setValues(mailFormOf(setting.data));
   }, [setting.data]);
@@ -43,8 +43,8 @@ function MailRelayForm() {
   const save = useMutation({ mutationFn: put, onSuccess: onSaved });
   const toDirect = useConfirm(put, onSaved);
   const test = useMutation({
-    mutationFn: () => api<{ taskId: string }>("/api/v1/settings/mail/test", { method: "POST", body: { to: testTo.trim() } }),
-    onSuccess: (r) => setTestTask(r.taskId),
+    mutationFn: (to: string) => api<{ taskId: string }>("/api/v1/settings/mail/test", { method: "POST", body: { to } }),
+    onSuccess: (r, to) => setTestTask({ id: r.taskId, to }),
   });
   const err = save.error instanceof ApiError ? save.error : null;
   const testErr = test.error instanceof ApiError ? test.error : null;
@@ -64,7 +64,7 @@ function MailRelayForm() {
   function sendTest(ev: FormEvent) {
     ev.preventDefault();
     setTestTask(null);
-    test.mutate();
+    test.mutate(testTo.trim());
   }
 
   return (
@@ -186,7 +186,7 @@ function MailRelayForm() {
       ) : null}
       {testTask ? (
         <div className="mail-task">
-          <TaskProgress key={testTask} taskId={testTask} subject={testTo.trim()} onDismiss={() => setTestTask(null)} />
+          <TaskProgress key={testTask.id} taskId={testTask.id} subject={testTask.to} onDismiss={() => setTestTask(null)} />
         </div>
       ) : null}
 
