@@ -14,7 +14,7 @@ import { RedisAddon } from "../../apps/box/src/addons/redis";
 import { createServiceDockerExtras } from "../../apps/box/src/addons/service-docker";
 import { ServiceManager } from "../../apps/box/src/addons/services";
 import { AppService, noopVhostSync, type StepContext } from "../../apps/box/src/apps/apps.service";
-import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
+import { CAP_ADD, containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { createDocker, OWNER_LABEL } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
@@ -402,5 +402,36 @@ describe("Pastebin from the built-in catalog", () => {
     expect(all.length).toBeGreaterThan(100);
     for (const k of ["HEARTH_POSTGRESQL_PASSWORD", "HEARTH_REDIS_PASSWORD"]) expect(all).not.toContain(env[k]);
     expect(all).not.toContain(password);
+  });
+});
+
+describe("the Pastebin image without its addons, under Hearth's hardening", () => {
+  const volume = `hearth-test-pastebin-${RUN}`;
+  const hardened = (env: Record<string, string>) => {
+    const args = ["run", "--rm", "--read-only", "--tmpfs", "/run", "--tmpfs", "/tmp", "--security-opt", "no-new-privileges", "--cap-drop", "ALL", ...CAP_ADD.flatMap((c) => ["--cap-add", c]), "--memory", String(manifest.memoryLimit), "--pids-limit", "256", "--network", "none", "-v", `${volume}:/app/data`, "--label", `hearth.test=${OWNER}`];
+    for (const k of Object.keys(env)) args.push("-e", k);
+    const t0 = Date.now();
+    const r = spawnSync("docker", [...args, manifest.dockerImage], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
+    return { code: r.status, out: `${r.stdout}${r.stderr}`, ms: Date.now() - t0 };
+  };
+  beforeAll(() => void execFileSync("docker", ["volume", "create", volume], { stdio: "ignore" }));
+  afterAll(() => void spawnSync("docker", ["volume", "rm", "-f", volume], { stdio: "ignore" }));
+
+  it("stops at once with a clear error when the addons' variables are missing", () => {
+    const r = hardened({});
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("pastebin: error: no PostgreSQL settings (HEARTH_POSTGRESQL_URL): the app needs the postgresql addon");
+    expect(r.out).toContain("pastebin: made /app/data/secret.key");
+    expect(r.ms).toBeLessThan(15_000);
+  });
+
+  it("waits a bounded time for unreachable PostgreSQL and Redis, then stops naming both", () => {
+    const r = hardened({ HEARTH_POSTGRESQL_URL: "postgres://u:secret-pg@postgresql:5432/db", HEARTH_REDIS_URL: "redis://default:secret-redis@redis:6379", PASTEBIN_WAIT_SECONDS: "3" });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/pastebin: waiting for PostgreSQL, Redis/);
+    expect(r.out).toMatch(/pastebin: error: not answering after 3 s: PostgreSQL \(.+\); Redis \(.+\)/);
+    expect(r.out).not.toMatch(/secret-pg|secret-redis/);
+    expect(r.out).not.toMatch(/made \/app\/data\/secret\.key/); // kept from the first run
+    expect(r.ms).toBeLessThan(30_000);
   });
 });
