@@ -347,6 +347,30 @@ describe("Pastebin from the built-in catalog", () => {
     expect(await appRedis("EXISTS", `pastebin:views:${del}`)).toBe("0");
   });
 
+  it("a password change ends the other sessions; hearth-pastebin-passwd resets it from the app's terminal", async () => {
+    const other = new Browser(port, "198.51.100.40");
+    expect((await other.login(password)).status).toBe(303);
+    const newPassword = `new-pw-${RUN}`;
+    const wrong = await admin.post("/account", { csrf_token: await admin.csrf("/account"), current: "nope", new: newPassword, confirm: newPassword });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toContain("The current password is wrong.");
+    const changed = await admin.post("/account", { csrf_token: await admin.csrf("/account"), current: password, new: newPassword, confirm: newPassword });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toContain("Password changed.");
+    expect((await admin.get("/admin")).status).toBe(200); // this session goes on, with a new id
+    expect((await other.get("/admin")).status).toBe(303);
+    expect((await new Browser(port, "198.51.100.41").login(password)).status).toBe(401);
+    expect((await new Browser(port, "198.51.100.41").login(newPassword)).status).toBe(303);
+
+    // the admin who lost it: the command in the container, the password on stdin (not argv)
+    const set = spawnSync("docker", ["exec", "-i", containerNameOf(appId), "hearth-pastebin-passwd", "admin"], { input: `${password}\n`, encoding: "utf8", timeout: 60_000 });
+    expect(set.status, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/password of admin set; 2 session\(s\) ended/);
+    expect((await admin.get("/admin")).status).toBe(303);
+    expect((await admin.login(newPassword)).status).toBe(401);
+    expect((await admin.login(password)).status).toBe(303);
+  });
+
   it("after a restart: no second admin, the paste and its count are there, the session is still valid", async () => {
     const name = containerNameOf(appId);
     execFileSync("docker", ["restart", name], { stdio: "ignore" });

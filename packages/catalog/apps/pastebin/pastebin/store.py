@@ -89,7 +89,8 @@ class Views:
         pipe = self.r.pipeline()
         pipe.incr(key)
         if expires_at is not None:
-            pipe.expireat(key, expires_at)
+            # seconds since the epoch: redis-py would read a datetime as local time
+            pipe.expireat(key, int(expires_at.timestamp()))
         return pipe.execute()[0]
 
     def get_many(self, ids):
