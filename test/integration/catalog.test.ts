@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -129,10 +130,13 @@ const app = (slug: string): CatalogApp => {
 };
 
 const TESTED = ["static-site", "dokuwiki", "radicale"];
+/** Addons this file can give an app: none but the /app/data volume. */
+const STANDALONE_ADDONS = ["localstorage"];
+const ownFile = (slug: string) => path.join(REPO_ROOT, "test/integration", `catalog-${slug}.test.ts`);
 
 beforeAll(() => {
   // an image made by this test is removed afterwards; one that was here already is kept
-  // (only the apps this file builds: WordPress has a file of its own)
+  // (only the apps this file builds: apps that need service addons have a file of their own)
   for (const a of apps.filter((x) => TESTED.includes(x.slug))) {
     const image = String(a.manifest.dockerImage);
     if (!dockerOk("image", "inspect", image)) made.images.add(image);
@@ -170,6 +174,17 @@ describe("the base image", () => {
     expect(out).toMatch(/^deb https?:\/\/\S+ bookworm main$/m);
     expect(out).toMatch(/ca-certificates\.crt/);
     expect(out).toMatch(/^apt 2\./m);
+  });
+});
+
+describe("which file checks which catalog app", () => {
+  // this file runs images with no addons; an app that needs a database, Redis or mail is
+  // installed by AppService with the real addons (and so the same hardening) in its own file
+  it.each(apps.map((a) => a.slug))("%s is checked here or in test/integration/catalog-<slug>.test.ts", (slug) => {
+    const addons = Object.keys((app(slug).manifest.addons ?? {}) as Record<string, unknown>);
+    const needsServices = addons.some((n) => !STANDALONE_ADDONS.includes(n));
+    if (TESTED.includes(slug)) expect(needsServices, `${slug} needs ${addons.join(", ")}: not runnable here`).toBe(false);
+    else expect(existsSync(ownFile(slug)), `${slug} (addons ${addons.join(", ")}) is tested nowhere: add it to TESTED or write ${ownFile(slug)}`).toBe(true);
   });
 });
 

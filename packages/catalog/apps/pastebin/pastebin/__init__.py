@@ -1,0 +1,1 @@
+"""Hearth Pastebin: pastes in PostgreSQL, sessions / view counters / rate limits in Redis."""
