@@ -116,6 +116,7 @@ export function appViewOf(a: AppRowLike, activeTaskId: string | null): AppView {
     ),
     taskId: activeTaskId,
     error: a.errorCode ? { code: a.errorCode, message: a.errorMessage ?? "", taskId: a.errorTaskId } : null,
+    addons: Object.keys(m.addons ?? {}),
     postInstallMessage: m.postInstallMessage ?? "",
     createdAt: a.createdAt.toISOString(),
   };

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { domainName, subdomain } from "./domains";
-import { hearthManifest, port } from "./manifest";
+import { compareSemver, hearthManifest, port, type HearthManifest } from "./manifest";
 
 export const INSTALL_STATES = [
   "pending_install",
@@ -9,6 +9,7 @@ export const INSTALL_STATES = [
   "pending_start",
   "pending_stop",
   "pending_restart",
+  "pending_update",
   "installed",
   "error",
 ] as const;
@@ -26,6 +27,7 @@ export const APP_TASK_TYPES = {
   "app.start": "pending_start",
   "app.stop": "pending_stop",
   "app.restart": "pending_restart",
+  "app.update": "pending_update",
 } as const satisfies Record<string, InstallState>;
 export type AppTaskType = keyof typeof APP_TASK_TYPES;
 
@@ -77,6 +79,44 @@ export const configureAppRequest = z
   .refine((r) => Object.keys(r).length > 0, "nothing to change");
 export type ConfigureAppRequest = z.infer<typeof configureAppRequest>;
 
+/**
+ * POST /api/v1/apps/:id/update: to `manifest` (same id) or, without it, to the catalog's
+ * newest version of the app's store id. A version that is not newer needs `force`.
+ */
+export const updateAppRequest = z.strictObject({
+  manifest: hearthManifest.optional(),
+  force: z.boolean().optional(),
+  overwriteDns: z.boolean().optional(),
+});
+export type UpdateAppRequest = z.infer<typeof updateAppRequest>;
+
+export type AddonChanges = {
+  added: string[];
+  removed: string[];
+  kept: string[];
+};
+
+/** Which addons an update adds, removes (backed up, then deleted) and keeps. */
+export function addonChanges(from: Pick<HearthManifest, "addons">, to: Pick<HearthManifest, "addons">): AddonChanges {
+  const a = Object.keys(from.addons).sort();
+  const b = Object.keys(to.addons).sort();
+  return { added: b.filter((n) => !a.includes(n)), removed: a.filter((n) => !b.includes(n)), kept: b.filter((n) => a.includes(n)) };
+}
+
+/**
+ * Why `from` may not be updated to `to`, or null when it may: another manifest id is
+ * `invalid`; a version that is not newer is `bad_state` unless forced.
+ */
+export function updateRefusal(from: Pick<HearthManifest, "id" | "version">, to: Pick<HearthManifest, "id" | "version">, force = false): { code: "invalid" | "bad_state"; message: string } | null {
+  if (from.id !== to.id) return { code: "invalid", message: `The manifest is for ${to.id}, not for this app (${from.id})` };
+  const c = compareSemver(to.version, from.version);
+  if (c > 0 || force) return null;
+  return {
+    code: "bad_state",
+    message: c === 0 ? `The app is already at version ${from.version}; send force: true to deploy it again` : `Version ${to.version} is older than the installed ${from.version}; send force: true to downgrade`,
+  };
+}
+
 export const addRegistryRequest = z.strictObject({
   server: z
     .string()
@@ -112,6 +152,10 @@ export const appView = z.object({
   tcpPorts: z.record(z.string(), z.object({ title: z.string(), description: z.string(), containerPort: z.number(), defaultValue: z.number() })),
   taskId: z.string().nullable(),
   error: z.object({ code: z.string(), message: z.string(), taskId: z.string().nullable() }).nullable(),
+  /** the catalog has a newer version of the app (store apps only; absent in lists) */
+  updateAvailable: z.object({ version: z.string(), addons: z.object({ added: z.array(z.string()), removed: z.array(z.string()), kept: z.array(z.string()) }) }).nullable().optional(),
+  /** the manifest's addons */
+  addons: z.array(z.string()).optional(),
   postInstallMessage: z.string(),
   createdAt: z.string(),
 });
@@ -158,6 +202,10 @@ export const appTaskResponse = z.object({ taskId: z.string() });
 /** Args of every app.* task: box reads everything else from the App row (and its AppPort rows). */
 export const appTaskArgs = z.object({ appId: z.string(), overwriteDns: z.boolean().optional() });
 export type AppTaskArgs = z.infer<typeof appTaskArgs>;
+
+/** app.update: the target manifest and the one it updates from (box rolls back to it after a crash or failure). */
+export const appUpdateTaskArgs = appTaskArgs.extend({ manifest: hearthManifest, fromManifest: hearthManifest });
+export type AppUpdateTaskArgs = z.infer<typeof appUpdateTaskArgs>;
 
 /** The states in which an app is busy: a task for it is pending or running. */
 export function isPendingInstallState(s: InstallState): boolean {

@@ -10,7 +10,7 @@ export const ACTIVE_TASK_STATES: readonly TaskState[] = ["pending", "running"];
 export const FINISHED_TASK_STATES: readonly TaskState[] = ["succeeded", "failed", "cancelled"];
 
 /** Task types. Names starting with "_" exist to exercise the runner itself. */
-export const TASK_TYPES = ["_sleep", "_fail", "_crash", "app.install", "app.configure", "app.uninstall", "app.start", "app.stop", "app.restart", "domain.sync", "certificate.renew", "mail.test"] as const;
+export const TASK_TYPES = ["_sleep", "_fail", "_crash", "app.install", "app.configure", "app.uninstall", "app.start", "app.stop", "app.restart", "app.update", "domain.sync", "certificate.renew", "mail.test"] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Error codes a task can end with (beyond HearthError codes). */
@@ -26,6 +26,7 @@ export const TASK_ERROR_CODES = [
   "nginx_config_invalid",
   "dns_conflict",
   "certificate_failed",
+  "update_failed",
 ] as const;
 
 /** Dotted event-log actions. */
@@ -45,6 +46,7 @@ export const EVENT_ACTIONS = [
   "app.start",
   "app.stop",
   "app.restart",
+  "app.update",
   "app.up",
   "app.down",
   "app.oom",

@@ -7,6 +7,7 @@ const STATE_TEXT: Record<AppView["installState"], string> = {
   pending_start: "Starting",
   pending_stop: "Stopping",
   pending_restart: "Restarting",
+  pending_update: "Updating",
   installed: "Installed",
   error: "Error",
 };

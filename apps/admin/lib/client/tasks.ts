@@ -8,6 +8,7 @@ const WORDS: Record<string, { running: string; succeeded: string; noun: string }
   "app.start": { running: "Starting", succeeded: "Started", noun: "Start" },
   "app.stop": { running: "Stopping", succeeded: "Stopped", noun: "Stop" },
   "app.restart": { running: "Restarting", succeeded: "Restarted", noun: "Restart" },
+  "app.update": { running: "Updating", succeeded: "Updated", noun: "Update" },
   "domain.sync": { running: "Applying the domain's DNS and certificates", succeeded: "Domain up to date", noun: "Domain update" },
   "certificate.renew": { running: "Renewing certificates", succeeded: "Renewal done", noun: "Renewal" },
   "mail.test": { running: "Sending a test mail", succeeded: "Test mail accepted", noun: "Test mail" },

@@ -1,17 +1,19 @@
 import {
+  addonChanges,
   compareSemver,
   HEARTH_VERSION,
   HearthError,
   hearthManifest,
   installFromManifestRequest,
   installFromStoreRequest,
+  type AppView,
   type HearthManifest,
 } from "@hearth/contracts";
 import { activeTasksOf, getApp, type AppWithPorts } from "@hearth/db";
 import type { z } from "zod";
 import { invalid } from "../api";
 import { createBoxClient } from "../box-client";
-import { findCatalogApp, packageOf } from "../catalog";
+import { findCatalogApp, packageOf, readCatalog, type CatalogApp } from "../catalog";
 import { appViewOf } from "../views";
 import type { AdminContext } from "./context";
 
@@ -64,20 +66,40 @@ export async function resolveManifest(app: AdminContext, body: InstallBody): Pro
     // re-validated: the catalog is read from disk and could have changed shape
     resolved = { manifest: hearthManifest.parse(pkg.manifest), storeId: entry.id };
   }
-  const min = resolved.manifest.minHearthVersion;
+  checkMinHearthVersion(resolved.manifest);
+  return resolved;
+}
+
+/** 400 when the manifest needs a newer Hearth than this one. */
+export function checkMinHearthVersion(m: HearthManifest): void {
+  const min = m.minHearthVersion;
   if (min && compareSemver(min, HEARTH_VERSION) > 0) {
     throw new HearthError("invalid", `This app needs Hearth ${min} or newer (this is ${HEARTH_VERSION})`, {
       details: [{ path: ["manifest", "minHearthVersion"], code: "custom", message: `needs Hearth ${min}` }],
     });
   }
-  return resolved;
+}
+
+/** The catalog's newer version of a store app, with the addon changes it brings; null when none. */
+export function updateAvailableOf(row: { storeId: string | null; version: string; manifest: unknown }, catalog: CatalogApp[]): AppView["updateAvailable"] {
+  if (!row.storeId) return null;
+  const newest = catalog.find((c) => c.id === row.storeId)?.packages[0];
+  if (!newest) return null;
+  try {
+    if (compareSemver(newest.manifest.version, row.version) <= 0) return null;
+  } catch {
+    return null;
+  }
+  const addons = ((row.manifest ?? {}) as Partial<HearthManifest>).addons ?? {};
+  return { version: newest.manifest.version, addons: addonChanges({ addons }, newest.manifest) };
 }
 
 export async function appViewById(app: AdminContext, id: string) {
   const row = id.length <= 36 ? await getApp(app.db, id) : null;
   if (!row) throw new HearthError("not_found", "No such app");
   const active = await activeTasksOf(app.db, [row.id]);
-  return appViewOf(row, active.get(row.id)?.id ?? null);
+  const catalog = row.storeId ? await readCatalog(app.config.catalogDirs, (msg, data) => app.logger.warn(data, msg)) : [];
+  return { ...appViewOf(row, active.get(row.id)?.id ?? null), updateAvailable: updateAvailableOf(row, catalog) };
 }
 
 export async function appViewsOf(app: AdminContext, rows: AppWithPorts[]) {
@@ -85,7 +107,8 @@ export async function appViewsOf(app: AdminContext, rows: AppWithPorts[]) {
     app.db,
     rows.map((r) => r.id),
   );
-  return rows.map((r) => appViewOf(r, active.get(r.id)?.id ?? null));
+  const catalog = rows.some((r) => r.storeId) ? await readCatalog(app.config.catalogDirs, (msg, data) => app.logger.warn(data, msg)) : [];
+  return rows.map((r) => ({ ...appViewOf(r, active.get(r.id)?.id ?? null), updateAvailable: updateAvailableOf(r, catalog) }));
 }
 
 export const ADMIN_ROLES = ["owner", "admin"] as const;

@@ -144,6 +144,11 @@ export class AddonProvisioner implements AddonHooks {
     }
   }
 
+  appBackupDir(appId: string, name: string): string {
+    if (!/^[A-Za-z0-9-]{1,36}$/.test(appId) || !/^[A-Za-z0-9._-]{1,128}$/.test(name) || name.startsWith(".")) throw new TaskError(`not a backup folder name: ${appId}/${name}`, "internal");
+    return path.join(this.d.dataDir, "backups", "apps", appId, name);
+  }
+
   private async appFor(appId: string): Promise<AddonApp> {
     const app = await this.d.db.app.findUnique({ where: { id: appId } });
     if (!app) throw new TaskError(`there is no app ${appId}`, "not_found");

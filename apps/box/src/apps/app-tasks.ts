@@ -1,9 +1,10 @@
-import { appTaskArgs } from "@hearth/contracts";
+import { appTaskArgs, appUpdateTaskArgs } from "@hearth/contracts";
 import { defineTask, type TaskDefinition } from "../tasks/registry";
 import type { AppService } from "./apps.service";
 
 /**
- * The app.* task types: args `{ appId }`, everything else comes from the App row. All are
+ * The app.* task types: args `{ appId }`, everything else comes from the App row (app.update
+ * also carries the manifest it goes to and the one it comes from). All are
  * resumable: each step is idempotent (see AppService), so a box killed mid-task runs the
  * task again from its start and ends in the intended state.
  */
@@ -23,5 +24,11 @@ export function appTasks(service: AppService): TaskDefinition[] {
     def("app.start", (id, ctx) => service.start(id, ctx)),
     def("app.stop", (id, ctx) => service.stop(id, ctx)),
     def("app.restart", (id, ctx) => service.restart(id, ctx)),
+    defineTask({
+      type: "app.update",
+      resumable: true,
+      args: appUpdateTaskArgs,
+      run: (ctx) => service.update(ctx.args.appId, ctx, ctx.args),
+    }),
   ] as TaskDefinition[];
 }

@@ -1,9 +1,12 @@
 import { createHash } from "node:crypto";
+import { mkdir, open, readdir, rm } from "node:fs/promises";
 import http from "node:http";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { hearthManifest, isHearthError, type HearthManifest } from "@hearth/contracts";
 import { Prisma, type App, type AppPort, type Db } from "@hearth/db";
 import { dockerStatusOf, type DockerApi } from "../docker/docker";
+import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { TaskError } from "../tasks/registry";
 import { appLabels, containerNameOf, containerSpec, dataVolumeNameOf, networkNameOf } from "./container-spec";
 import { ensureImage, type RegistryCredentials } from "./images";
@@ -64,7 +67,18 @@ export interface AppServiceDeps {
 export interface AddonHooks {
   provision(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext): Promise<Record<string, string>>;
   deprovision(appId: string, ctx: StepContext): Promise<void>;
+  /** Each addon's data (and /app/data) into `dir`; see AddonProvisioner.backupApp. */
+  backupApp(appId: string, dir: string, ctx: StepContext): Promise<string[]>;
+  /** Replaces each addon's data with what backupApp wrote into `dir` (the addons must be provisioned). */
+  restoreApp(appId: string, dir: string, ctx: StepContext): Promise<string[]>;
+  /** `<dataDir>/backups/apps/<appId>/<name>` */
+  appBackupDir(appId: string, name: string): string;
 }
+
+/** In a pre-update backup folder: written last, once every addon's data is on disk. */
+export const BACKUP_COMPLETE_FILE = ".complete";
+/** In a pre-update backup folder: the update failed and is being rolled back (a resumed task goes on rolling back). */
+export const ROLLBACK_FILE = ".rollback";
 
 /** A short stable name for a database URL's host, port and database (no credentials). */
 export function ownerOf(databaseUrl: string): string {
@@ -73,6 +87,23 @@ export function ownerOf(databaseUrl: string): string {
 }
 
 export type AppWithPorts = App & { ports: AppPort[] };
+
+/** Flushes every file under `dir` (and the folders' entries) to disk. */
+async function syncTree(dir: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) await syncTree(p);
+    else if (e.isFile()) {
+      const fh = await open(p, "r");
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+  await syncDir(dir);
+}
 
 /** GET http://127.0.0.1:<port><path>: the status code, or null when nothing answers. */
 export function probeHttp(port: number, path: string, timeoutMs = 3000): Promise<number | null> {
@@ -130,34 +161,172 @@ export class AppService {
   private async deploy(appId: string, ctx: StepContext, mode: "install" | "configure", opts: { overwriteDns?: boolean }): Promise<{ containerId: string; httpHostPort: number }> {
     ctx = this.stepped(ctx);
     return this.failingTo(appId, ctx, { cleanup: mode === "install" }, async () => {
-      let app = await this.load(appId);
-      const manifest = this.manifestOf(app);
-      await ctx.progress(5, mode === "install" ? "allocating a host port" : "checking the host port");
-      const port = await allocateHttpPort(prismaPortStore(this.db), appId, this.d.ports);
-      ctx.log(`HTTP port ${manifest.httpPort} is published on 127.0.0.1:${port}`);
-      if (this.d.names) {
-        // first: a name taken by someone else's record fails the task before anything runs
-        await ctx.progress(8, "DNS records");
-        await this.d.names.publishRecords(appId, ctx, { overwriteDns: opts.overwriteDns === true });
-      }
-      await ctx.progress(10, `getting the image ${manifest.dockerImage}`);
-      const how = await ensureImage(this.d, { ref: manifest.dockerImage, manifestId: manifest.id }, ctx);
-      ctx.log(`image ${manifest.dockerImage}: ${how}`);
-      app = await this.load(appId);
-      const containerId = await this.recreate(app, manifest, ctx, 50);
-      await this.runAndCheck(app, manifest, ctx, 70);
-      await ctx.progress(85, "configuring the reverse proxy");
-      await this.d.vhosts.syncVhosts();
-      if (this.d.names) {
-        // served with what it has (the fallback at first) while the certificates are ordered
-        await ctx.progress(90, "certificates");
-        await this.d.names.publishCertificates(appId, ctx);
-        await this.d.vhosts.syncVhosts();
-      }
+      const r = await this.deploySteps(appId, ctx, opts, mode === "install" ? "allocating a host port" : "checking the host port");
       await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
       await ctx.progress(100, mode === "install" ? "installed" : "configured");
-      return { containerId, httpHostPort: app.httpHostPort! };
+      return r;
     });
+  }
+
+  /**
+   * The deploy pipeline from the row: port, DNS, image, container (with the addons), start,
+   * health, proxy, certificates. `at` maps its 0–100 progress into the caller's range.
+   */
+  private async deploySteps(
+    appId: string,
+    ctx: StepContext,
+    opts: { overwriteDns?: boolean },
+    portMessage: string,
+    at: (p: number) => number = (p) => p,
+  ): Promise<{ containerId: string; httpHostPort: number }> {
+    let app = await this.load(appId);
+    const manifest = this.manifestOf(app);
+    await ctx.progress(at(5), portMessage);
+    const port = await allocateHttpPort(prismaPortStore(this.db), appId, this.d.ports);
+    ctx.log(`HTTP port ${manifest.httpPort} is published on 127.0.0.1:${port}`);
+    if (this.d.names) {
+      // first: a name taken by someone else's record fails the task before anything runs
+      await ctx.progress(at(8), "DNS records");
+      await this.d.names.publishRecords(appId, ctx, { overwriteDns: opts.overwriteDns === true });
+    }
+    await ctx.progress(at(10), `getting the image ${manifest.dockerImage}`);
+    const how = await ensureImage(this.d, { ref: manifest.dockerImage, manifestId: manifest.id }, ctx);
+    ctx.log(`image ${manifest.dockerImage}: ${how}`);
+    app = await this.load(appId);
+    const containerId = await this.recreate(app, manifest, ctx, at(50));
+    await this.runAndCheck(app, manifest, ctx, at(70));
+    await ctx.progress(at(85), "configuring the reverse proxy");
+    await this.d.vhosts.syncVhosts();
+    if (this.d.names) {
+      // served with what it has (the fallback at first) while the certificates are ordered
+      await ctx.progress(at(90), "certificates");
+      await this.d.names.publishCertificates(appId, ctx);
+      await this.d.vhosts.syncVhosts();
+    }
+    return { containerId, httpHostPort: app.httpHostPort! };
+  }
+
+  /**
+   * app.update: from `fromManifest` (on the row when the task was queued) to `manifest`.
+   *  1. the target image is made present (a missing image fails before anything changes);
+   *  2. the app is stopped and backed up into <dataDir>/backups/apps/<id>/pre-update-<taskId>/
+   *     (every addon and /app/data; a `.complete` marker is written last, so a resumed task
+   *     reuses a complete backup and redoes a partial one);
+   *  3. the target manifest goes on the row, then the deploy pipeline runs (the provisioner
+   *     backs up and tears down removed addons, provisions added ones);
+   *  4. any failure rolls back: the old manifest on the row, the container made from it (which
+   *     provisions again what the update removed), the backup restored before the container
+   *     starts, start, health. The app ends `installed` on the old version with the error
+   *     `update_failed`, or `error` when the rollback fails too. A `.rollback` marker makes a
+   *     task resumed after a crash mid-rollback go on rolling back, never forward.
+   */
+  async update(appId: string, ctx: StepContext, args: { manifest: HearthManifest; fromManifest: HearthManifest; overwriteDns?: boolean }): Promise<{ version: string; from: string; backupDir: string }> {
+    ctx = this.stepped(ctx);
+    const target = args.manifest;
+    const from = args.fromManifest;
+    const addons = this.d.addons;
+    if (!addons) {
+      const message = "updates need the addon provisioner (for the backup before the update); this box has none";
+      await this.setState(appId, { installState: "installed", errorCode: "bad_state", errorMessage: message, errorTaskId: ctx.taskId });
+      throw new TaskError(message, "bad_state");
+    }
+    const dir = addons.appBackupDir(appId, `pre-update-${ctx.taskId}`);
+    const app = await this.load(appId);
+    if (app.manifestId !== target.id || from.id !== target.id) throw new TaskError(`the manifest ${target.id} is not this app's (${app.manifestId})`, "invalid");
+    ctx.log(`updating ${target.id} from ${from.version} to ${target.version}; the backup goes to ${dir}`);
+
+    const rolling = await readIfExists(path.join(dir, ROLLBACK_FILE));
+    if (rolling !== null) {
+      ctx.log("an earlier attempt of this update failed and was rolling back: going on with the rollback");
+      const cause = JSON.parse(rolling) as { code: string; message: string };
+      return this.rollBack(appId, ctx, { from, target, dir, cause });
+    }
+    try {
+      await ctx.progress(3, `getting the image ${target.dockerImage}`);
+      const how = await ensureImage(this.d, { ref: target.dockerImage, manifestId: target.id }, ctx);
+      ctx.log(`image ${target.dockerImage}: ${how}`);
+
+      if ((await readIfExists(path.join(dir, BACKUP_COMPLETE_FILE))) !== null) {
+        ctx.log("the backup from before the update is complete (an earlier attempt made it): reusing it");
+      } else {
+        await ctx.progress(10, "stopping the app for the backup");
+        await this.docker.stopContainer(containerNameOf(appId), 10);
+        await this.setState(appId, { health: null });
+        await ctx.progress(15, "backing up the app before the update");
+        await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        const covered = await addons.backupApp(appId, dir, ctx);
+        await writeDurable(path.join(dir, "manifest.json"), `${JSON.stringify(from, null, 2)}\n`, 0o600);
+        await syncTree(dir);
+        await writeDurable(path.join(dir, BACKUP_COMPLETE_FILE), `${JSON.stringify({ from: from.version, to: target.version, addons: covered, at: new Date().toISOString() })}\n`, 0o600);
+        await syncDir(dir);
+        ctx.log(`backed up: ${covered.join(", ") || "nothing"}`);
+      }
+
+      await ctx.progress(30, `switching the app to version ${target.version}`);
+      await this.setManifest(appId, target);
+      const r = await this.deploySteps(appId, ctx, { overwriteDns: args.overwriteDns }, "checking the host port", (p) => 30 + Math.round(p * 0.65));
+      ctx.log(`container ${r.containerId.slice(0, 12)} runs version ${target.version}`);
+      await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
+      await ctx.progress(100, `updated to ${target.version}`);
+      return { version: target.version, from: from.version, backupDir: dir };
+    } catch (e) {
+      if (ctx.signal.aborted) throw e; // box is stopping: the task resumes from the start
+      const known = e instanceof TaskError || isHearthError(e);
+      const cause = { code: known ? e.code : "internal", message: known ? e.message : "internal error; see the task log" };
+      ctx.log(`the update failed (${cause.code}: ${cause.message}); rolling back to ${from.version}`);
+      if (!(e instanceof TaskError) && !isHearthError(e)) ctx.log(`  ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeDurable(path.join(dir, ROLLBACK_FILE), `${JSON.stringify(cause)}\n`, 0o600);
+      return this.rollBack(appId, ctx, { from, target, dir, cause });
+    }
+  }
+
+  /** The manifest (and its version) on the App row. */
+  private async setManifest(appId: string, m: HearthManifest): Promise<void> {
+    await this.db.app.update({ where: { id: appId }, data: { manifest: m as unknown as Prisma.InputJsonValue, version: m.version } });
+  }
+
+  /** Step 4 of update; always throws (update_failed after a rollback, the rollback's error otherwise). */
+  private async rollBack(
+    appId: string,
+    ctx: StepContext,
+    o: { from: HearthManifest; target: HearthManifest; dir: string; cause: { code: string; message: string } },
+  ): Promise<never> {
+    const what = `the update from ${o.from.version} to ${o.target.version} failed (${o.cause.code}: ${o.cause.message})`;
+    try {
+      await ctx.progress(60, `rolling back to ${o.from.version}`);
+      await this.setManifest(appId, o.from);
+      const backedUp = (await readIfExists(path.join(o.dir, BACKUP_COMPLETE_FILE))) !== null;
+      const app = await this.load(appId);
+      if (app.httpHostPort === null) await allocateHttpPort(prismaPortStore(this.db), appId, this.d.ports);
+      await ensureImage(this.d, { ref: o.from.dockerImage, manifestId: o.from.id }, ctx);
+      // made from the old manifest: the provisioner gives back what the update removed (empty)
+      // and backs up, then removes, what it added
+      const loaded = await this.load(appId);
+      await this.recreate(loaded, o.from, ctx, 75);
+      if (backedUp) {
+        await ctx.progress(80, "restoring the data from before the update");
+        const restored = await this.d.addons!.restoreApp(appId, o.dir, ctx);
+        ctx.log(`restored: ${restored.join(", ") || "nothing"}`);
+      } else {
+        ctx.log("the update failed before its backup was complete: the data was not changed, nothing to restore");
+      }
+      await this.runAndCheck(loaded, o.from, ctx, 85);
+      await ctx.progress(95, "configuring the reverse proxy");
+      await this.d.vhosts.syncVhosts();
+    } catch (re) {
+      if (ctx.signal.aborted) throw re;
+      const known = re instanceof TaskError || isHearthError(re);
+      const message = `${what}, and the rollback failed too (${known ? `${re.code}: ${re.message}` : "internal error; see the task log"}); the backup from before the update is in ${o.dir}`;
+      ctx.log(message);
+      await this.setState(appId, { installState: "error", health: null, errorCode: "update_failed", errorMessage: message, errorTaskId: ctx.taskId }).catch(() => {});
+      throw new TaskError(message, "update_failed");
+    }
+    const message = `${what} and was rolled back to ${o.from.version}`;
+    await this.setState(appId, { installState: "installed", errorCode: "update_failed", errorMessage: message, errorTaskId: ctx.taskId });
+    await ctx.progress(100, `rolled back to ${o.from.version}`);
+    throw new TaskError(message, "update_failed");
   }
 
   async uninstall(appId: string, ctx: StepContext): Promise<{ removed: true }> {

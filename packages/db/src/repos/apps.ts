@@ -203,7 +203,15 @@ export interface AppChange {
  * pending_* state or has a pending/running task, writes `change` to the row, sets the task
  * type's pending state and inserts the task.
  */
-export async function queueAppTask(db: Db, appId: string, type: Exclude<AppTaskType, "app.install">, change: AppChange = {}, createdBy: string | null = null): Promise<{ app: AppWithPorts; task: Task }> {
+export async function queueAppTask(
+  db: Db,
+  appId: string,
+  type: Exclude<AppTaskType, "app.install">,
+  change: AppChange = {},
+  createdBy: string | null = null,
+  /** more task args from the locked row (app.update: the manifests); may throw to refuse */
+  extraArgs?: (app: AppWithPorts) => Record<string, unknown>,
+): Promise<{ app: AppWithPorts; task: Task }> {
   try {
     return await db.$transaction(async (tx) => {
       const locked = await tx.$queryRawUnsafe<{ id: string }[]>("SELECT `id` FROM `App` WHERE `id` = ? FOR UPDATE", appId);
@@ -213,6 +221,7 @@ export async function queueAppTask(db: Db, appId: string, type: Exclude<AppTaskT
       const active = await tx.task.findFirst({ where: { appId, state: { in: [...ACTIVE_TASK_STATES] } }, select: { id: true, type: true } });
       if (active) throw new HearthError("bad_state", `The app is busy (${active.type} is not finished); wait until it is done`, { details: { taskId: active.id } });
 
+      const extra = extraArgs?.(app) ?? {};
       const data: Prisma.AppUpdateInput = { installState: APP_TASK_TYPES[type] };
       if (change.runState) data.runState = change.runState;
       if (change.memoryLimit !== undefined) data.memoryLimit = BigInt(change.memoryLimit);
@@ -236,7 +245,7 @@ export async function queueAppTask(db: Db, appId: string, type: Exclude<AppTaskT
         }
       }
       await tx.app.update({ where: { id: appId }, data });
-      const task = await createTask(tx, { type, appId, args: { appId, ...(change.overwriteDns ? { overwriteDns: true } : {}) }, createdBy });
+      const task = await createTask(tx, { type, appId, args: { ...extra, appId, ...(change.overwriteDns ? { overwriteDns: true } : {}) } as Prisma.InputJsonValue, createdBy });
       return { app: await tx.app.findUniqueOrThrow({ where: { id: appId }, include: APP_INCLUDE }), task };
     });
   } catch (e) {

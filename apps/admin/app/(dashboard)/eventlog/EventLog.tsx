@@ -23,6 +23,7 @@ const LABELS: Record<string, string> = {
   // app.up, app.down and app.oom come from the health monitor
   "app.install": "App install requested",
   "app.configure": "App configuration changed",
+  "app.update": "App updated",
   "app.uninstall": "App uninstall requested",
   "app.start": "App start requested",
   "app.stop": "App stop requested",

@@ -1,0 +1,76 @@
+import { addonChanges, HearthError, hearthManifest, updateRefusal, type HearthManifest, type UpdateAppRequest } from "@hearth/contracts";
+import { getApp, queueAppTask, recordEvent, type AppWithPorts } from "@hearth/db";
+import { json } from "../http";
+import { findCatalogApp } from "../catalog";
+import type { Principal } from "./auth";
+import { appIdOf } from "./app-ops";
+import { checkMinHearthVersion, wakeBox } from "./apps";
+import type { AdminContext } from "./context";
+
+/**
+ * POST /api/v1/apps/:id/update: resolves the target manifest (the request's, or the catalog's
+ * newest for the app's store id), checks it against the row locked in the same transaction
+ * that sets pending_update and queues app.update with both manifests, records the event.
+ * The row's manifest is not changed here: box writes it after the backup.
+ */
+export async function queueAppUpdate(ctx: { app: AdminContext; params: Record<string, string>; principal: Principal; ip: string; body: UpdateAppRequest }): Promise<Response> {
+  const id = appIdOf(ctx.params);
+  const row = await getApp(ctx.app.db, id);
+  if (!row) throw new HearthError("not_found", "No such app");
+  let target: HearthManifest;
+  if (ctx.body.manifest) {
+    target = ctx.body.manifest;
+  } else {
+    if (!row.storeId) throw new HearthError("invalid", "This app was installed from a custom manifest, so the catalog has no update for it: send the new manifest");
+    const entry = await findCatalogApp(ctx.app.config.catalogDirs, row.storeId, (msg, data) => ctx.app.logger.warn(data, msg));
+    if (!entry?.packages[0]) throw new HearthError("not_found", `The catalog no longer has ${row.storeId}: send the new manifest`);
+    target = hearthManifest.parse(entry.packages[0].manifest);
+  }
+  checkMinHearthVersion(target);
+
+  let from: HearthManifest | null = null;
+  const { task } = await queueAppTask(
+    ctx.app.db,
+    id,
+    "app.update",
+    { overwriteDns: ctx.body.overwriteDns },
+    ctx.principal.user.id,
+    (locked) => {
+      from = checkUpdate(locked, target, ctx.body.force === true, ctx.body.manifest !== undefined);
+      return { manifest: target, fromManifest: from };
+    },
+  );
+  const f = from as HearthManifest | null;
+  await recordEvent(ctx.app.db, {
+    action: "app.update",
+    actorId: ctx.principal.user.id,
+    actorName: ctx.principal.user.username,
+    sourceIp: ctx.ip,
+    target: id,
+    data: { appId: id, taskId: task.id, manifestId: target.id, from: f?.version ?? row.version, to: target.version, addons: f ? addonChanges(f, target) : null, force: ctx.body.force === true, custom: ctx.body.manifest !== undefined },
+  });
+  await wakeBox(ctx.app);
+  return json({ taskId: task.id }, 202);
+}
+
+/** The app's current manifest, when it may go to `target` (throws the refusal otherwise). */
+export function checkUpdate(app: Pick<AppWithPorts, "manifest" | "installState" | "ports">, target: HearthManifest, force: boolean, custom: boolean): HearthManifest {
+  if (app.installState === "error") {
+    throw new HearthError("bad_state", "The app is in an error state; repair it first (Configure deploys it again), then update");
+  }
+  const parsed = hearthManifest.safeParse(app.manifest);
+  if (!parsed.success) throw new HearthError("internal", "The app's stored manifest is invalid");
+  const from = parsed.data;
+  const refusal = updateRefusal(from, target, force);
+  if (refusal) {
+    if (!custom && refusal.code === "bad_state") throw new HearthError("bad_state", `Nothing to update: the catalog's newest version of ${from.id} is ${target.version} and the app is at ${from.version}`);
+    throw new HearthError(refusal.code, refusal.message, refusal.code === "invalid" ? { details: [{ path: ["manifest", "id"], code: "custom", message: "not this app's id" }] } : undefined);
+  }
+  const dropped = app.ports.filter((p) => !target.tcpPorts[p.envName]);
+  if (dropped.length > 0) {
+    throw new HearthError("invalid", `Version ${target.version} has no TCP port ${dropped.map((p) => p.envName).join(", ")}; unpublish it first (Configure)`, {
+      details: [{ path: ["manifest", "tcpPorts"], code: "custom", message: `missing ${dropped.map((p) => p.envName).join(", ")}` }],
+    });
+  }
+  return from;
+}

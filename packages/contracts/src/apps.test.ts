@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { addonChanges, APP_TASK_TYPES, appUpdateTaskArgs, INSTALL_STATES, updateAppRequest, updateRefusal } from "./apps";
+import { hearthManifest } from "./manifest";
+import { VALID_MANIFEST } from "./manifest.examples";
+
+const m = (version: string, addons: Record<string, object> = {}, id = VALID_MANIFEST.id) => hearthManifest.parse({ ...VALID_MANIFEST, id, version, addons });
+
+describe("app update: request and version rules", () => {
+  it("has the pending_update state and the app.update task", () => {
+    expect(INSTALL_STATES).toContain("pending_update");
+    expect(APP_TASK_TYPES["app.update"]).toBe("pending_update");
+  });
+
+  it("accepts an empty request (the catalog's newest), a manifest, force and overwriteDns; refuses unknown fields and bad manifests", () => {
+    expect(updateAppRequest.parse({})).toEqual({});
+    expect(updateAppRequest.parse({ manifest: VALID_MANIFEST, force: true, overwriteDns: true }).manifest?.version).toBe(VALID_MANIFEST.version);
+    expect(updateAppRequest.safeParse({ version: "2.0.0" }).success).toBe(false);
+    const bad = updateAppRequest.safeParse({ manifest: { ...VALID_MANIFEST, version: "two" } });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual(["manifest", "version"]);
+    expect(updateAppRequest.safeParse({ force: "yes" }).success).toBe(false);
+  });
+
+  it("allows a newer version, refuses the same or an older one unless forced, and another id always", () => {
+    expect(updateRefusal(m("1.0.0"), m("1.0.1"))).toBeNull();
+    expect(updateRefusal(m("1.9.0"), m("1.10.0"))).toBeNull();
+    expect(updateRefusal(m("1.0.0-beta.2"), m("1.0.0"))).toBeNull();
+    expect(updateRefusal(m("1.0.0"), m("1.0.0"))).toMatchObject({ code: "bad_state", message: expect.stringMatching(/already at version 1\.0\.0.*force/) });
+    expect(updateRefusal(m("1.0.0"), m("1.0.0-rc.1"))).toMatchObject({ code: "bad_state", message: expect.stringMatching(/older.*downgrade/) });
+    expect(updateRefusal(m("1.10.0"), m("1.9.0"))).toMatchObject({ code: "bad_state" });
+    expect(updateRefusal(m("1.0.0"), m("1.0.0"), true)).toBeNull();
+    expect(updateRefusal(m("2.0.0"), m("1.0.0"), true)).toBeNull();
+    expect(updateRefusal(m("1.0.0"), m("2.0.0", {}, "org.example.other"), true)).toMatchObject({ code: "invalid", message: expect.stringContaining("org.example.other") });
+  });
+
+  it("lists the addons an update adds, removes and keeps", () => {
+    expect(addonChanges(m("1.0.0", { localstorage: {}, redis: {} }), m("2.0.0", { localstorage: {}, mysql: {} }))).toEqual({ added: ["mysql"], removed: ["redis"], kept: ["localstorage"] });
+    expect(addonChanges(m("1.0.0"), m("2.0.0"))).toEqual({ added: [], removed: [], kept: [] });
+  });
+
+  it("task args carry both manifests, validated", () => {
+    const args = appUpdateTaskArgs.parse({ appId: "a", manifest: m("2.0.0"), fromManifest: m("1.0.0") });
+    expect(args.manifest.version).toBe("2.0.0");
+    expect(args.fromManifest.version).toBe("1.0.0");
+    expect(appUpdateTaskArgs.safeParse({ appId: "a", manifest: m("2.0.0") }).success).toBe(false);
+  });
+});

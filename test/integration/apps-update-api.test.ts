@@ -1,0 +1,179 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiToken, createUser, type Db } from "@hearth/db";
+import { migratedDatabase, type TestDatabase } from "../helpers/db";
+import { sessionCookieOf, startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
+import { hashPassword } from "../../apps/admin/lib/passwords";
+import { newApiToken } from "../../apps/admin/lib/tokens";
+
+/**
+ * POST /api/v1/apps/:id/update over real HTTP (`next start` of the build): admin records the
+ * intent (pending_update + an app.update task carrying the target and the current manifest,
+ * the row's manifest untouched until box writes it), refuses what it must (400/404/409/403),
+ * and GET /apps/:id says when the catalog has a newer version. box is a stand-in that counts wakes.
+ */
+let t: TestDatabase & { db: Db };
+let admin: RunningAdmin;
+let tmp = "";
+let box: http.Server;
+let wakes = 0;
+let ownerCookie = "";
+let readToken = "";
+let userToken = "";
+let siteId = "";
+
+const as = (extra: Call = {}): Call => admin.browser(ownerCookie, extra);
+const SITE = { ...VALID_MANIFEST, id: "org.example.site", title: "Site", version: "1.0.0", addons: { localstorage: {} }, tcpPorts: { SYNC_PORT: { title: "Sync", containerPort: 7000, defaultValue: 17000 } } };
+const SITE2 = { ...SITE, version: "2.0.0", addons: { localstorage: {}, mysql: {} } };
+
+function writePackage(root: string, folder: string, manifest: unknown) {
+  mkdirSync(path.join(root, folder), { recursive: true });
+  writeFileSync(path.join(root, folder, "HearthManifest.json"), JSON.stringify(manifest, null, 2));
+}
+/** What box does when the task ends: the task done, the app installed (on `version` when given). */
+async function finish(taskId: string, m?: typeof SITE) {
+  await t.db.task.update({ where: { id: taskId }, data: { state: "succeeded", finishedAt: new Date() } });
+  await t.db.app.update({ where: { id: siteId }, data: { installState: "installed", ...(m ? { manifest: m as object, version: m.version } : {}) } });
+}
+const update = (body: unknown, c: Call = as({ body })) => admin.call("POST", `/api/v1/apps/${siteId}/update`, { ...c, body });
+const counts = async () => ({ tasks: await t.db.task.count(), events: await t.db.event.count({ where: { action: "app.update" } }) });
+
+beforeAll(async () => {
+  t = await migratedDatabase("appsupdate");
+  tmp = mkdtempSync(path.join(os.tmpdir(), "hearth-update-api-"));
+  const catalog = path.join(tmp, "catalog");
+  writePackage(catalog, "site-1", SITE);
+  writePackage(catalog, "site-2", SITE2);
+  const boxSocket = path.join(tmp, "box.sock");
+  box = http.createServer((req, res) => {
+    if (req.url === "/wake") wakes++;
+    res.writeHead(req.url === "/wake" ? 204 : 404).end();
+  });
+  await new Promise<void>((r) => box.listen(boxSocket, r));
+  admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: boxSocket, HEARTH_CATALOG_DIRS: catalog, HEARTH_SECRET_KEY: randomBytes(32).toString("base64") });
+  const setup = await admin.call("POST", "/api/v1/setup/owner", { body: { username: "owner", email: "owner@example.com", password: "correct horse battery staple" } });
+  expect(setup.status).toBe(201);
+  ownerCookie = sessionCookieOf(setup);
+  const owner = await t.db.user.findFirstOrThrow({ where: { username: "owner" } });
+  const r = newApiToken();
+  await createApiToken(t.db, { id: r.id, userId: owner.id, name: "read", scope: "read", secretHash: r.secretHash });
+  readToken = r.token;
+  const user = await createUser(t.db, { id: randomUUID(), username: "dora", email: "dora@example.com", role: "user", passwordHash: await hashPassword("dora's long password") });
+  const u = newApiToken();
+  await createApiToken(t.db, { id: u.id, userId: user.id, name: "d", scope: "read_write", secretHash: u.secretHash });
+  userToken = u.token;
+  expect((await admin.call("POST", "/api/v1/domains", as({ body: { domain: "example.com", provider: "noop" } }))).status).toBe(201);
+  const inst = await admin.call("POST", "/api/v1/apps", as({ body: { storeId: "org.example.site", version: "1.0.0", subdomain: "site", domain: "example.com", portBindings: { SYNC_PORT: 17000 } } }));
+  expect(inst.status, JSON.stringify(inst.body)).toBe(202);
+  siteId = inst.body.id;
+  await finish(inst.body.taskId);
+});
+
+afterAll(async () => {
+  await admin?.stop();
+  await new Promise((r) => box?.close(r));
+  await t?.drop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("app update API", () => {
+  it("GET /apps/:id offers the catalog's newer version with its addon changes", async () => {
+    const r = await admin.call("GET", `/api/v1/apps/${siteId}`, as());
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ version: "1.0.0", addons: ["localstorage"], updateAvailable: { version: "2.0.0", addons: { added: ["mysql"], removed: [], kept: ["localstorage"] } } });
+    const list = await admin.call("GET", "/api/v1/apps", as());
+    expect(list.body.apps[0].updateAvailable).toMatchObject({ version: "2.0.0" });
+  });
+
+  it("a plain user and a read token get 403, nobody 401; nothing queued", async () => {
+    const before = await counts();
+    expect((await update({}, { token: userToken })).status).toBe(403);
+    expect((await update({}, { token: readToken })).status).toBe(403);
+    expect((await update({}, {})).status).toBe(401);
+    expect(await counts()).toEqual(before);
+  });
+
+  it("{} updates to the catalog's newest: 202, pending_update, the task carries both manifests, the row keeps its manifest until box writes it", async () => {
+    const w = wakes;
+    const r = await update({});
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    const task = await t.db.task.findUniqueOrThrow({ where: { id: r.body.taskId } });
+    expect(task).toMatchObject({ type: "app.update", appId: siteId, state: "pending" });
+    const args = task.args as { appId: string; manifest: { version: string; addons: object }; fromManifest: { version: string } };
+    expect(args.appId).toBe(siteId);
+    expect(args.manifest).toMatchObject({ id: "org.example.site", version: "2.0.0", addons: { mysql: {} } });
+    expect(args.fromManifest).toMatchObject({ id: "org.example.site", version: "1.0.0" });
+    const app = await t.db.app.findUniqueOrThrow({ where: { id: siteId } });
+    expect(app).toMatchObject({ installState: "pending_update", version: "1.0.0" });
+    expect((app.manifest as { version: string }).version).toBe("1.0.0");
+    const ev = await t.db.event.findFirstOrThrow({ where: { action: "app.update" }, orderBy: { id: "desc" } });
+    expect(ev).toMatchObject({ target: siteId, actorName: "owner", data: { from: "1.0.0", to: "2.0.0", taskId: r.body.taskId, addons: { added: ["mysql"], removed: [] } } });
+    expect(wakes).toBe(w + 1);
+    // busy meanwhile
+    const busy = await update({});
+    expect(busy.status).toBe(409);
+    expect(busy.body.error.code).toBe("bad_state");
+    expect((await admin.call("GET", `/api/v1/apps/${siteId}`, as())).body.installState).toBe("pending_update");
+    await finish(r.body.taskId, SITE2);
+  });
+
+  it("at the newest version: {} is 409 nothing to update, and the view offers nothing", async () => {
+    const before = await counts();
+    const r = await update({});
+    expect(r.status).toBe(409);
+    expect(r.body.error).toMatchObject({ code: "bad_state", message: expect.stringMatching(/Nothing to update/) });
+    expect((await admin.call("GET", `/api/v1/apps/${siteId}`, as())).body.updateAvailable).toBeNull();
+    expect(await counts()).toEqual(before);
+  });
+
+  it("a custom manifest: the same version or an older one is 409 unless force; force queues it", async () => {
+    const before = await counts();
+    for (const m of [SITE2, SITE]) {
+      const r = await update({ manifest: m });
+      expect(r.status, m.version).toBe(409);
+      expect(r.body.error.code).toBe("bad_state");
+      expect(r.body.error.message).toMatch(/force/);
+    }
+    expect(await counts()).toEqual(before);
+    const r = await update({ manifest: SITE, force: true });
+    expect(r.status).toBe(202);
+    const args = (await t.db.task.findUniqueOrThrow({ where: { id: r.body.taskId } })).args as { manifest: { version: string }; fromManifest: { version: string } };
+    expect([args.fromManifest.version, args.manifest.version]).toEqual(["2.0.0", "1.0.0"]);
+    await finish(r.body.taskId, SITE);
+  });
+
+  it("400 for another app's id, an invalid manifest, unknown fields, or a version that drops a published TCP port", async () => {
+    const before = await counts();
+    const other = await update({ manifest: { ...SITE2, id: "org.example.other", version: "9.0.0" } });
+    expect(other.status).toBe(400);
+    expect(other.body.error).toMatchObject({ code: "invalid", message: expect.stringContaining("org.example.other") });
+    const bad = await update({ manifest: { ...SITE2, version: "two" } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.error.details)).toContain("version");
+    expect((await update({ version: "2.0.0" })).status).toBe(400);
+    const noPort = await update({ manifest: { ...SITE2, version: "3.0.0", tcpPorts: {} } });
+    expect(noPort.status).toBe(400);
+    expect(noPort.body.error.message).toMatch(/SYNC_PORT/);
+    expect(await counts()).toEqual(before);
+  });
+
+  it("404 for an unknown app; 409 for an app in error; 400 {} for a custom-manifest app", async () => {
+    expect((await admin.call("POST", `/api/v1/apps/${randomUUID()}/update`, as({ body: {} }))).status).toBe(404);
+    await t.db.app.update({ where: { id: siteId }, data: { installState: "error", errorCode: "task_failed", errorMessage: "x" } });
+    const r = await update({ manifest: { ...SITE2, version: "3.0.0" } });
+    expect(r.status).toBe(409);
+    expect(r.body.error.message).toMatch(/error state/);
+    await t.db.app.update({ where: { id: siteId }, data: { installState: "installed", storeId: null, errorCode: null, errorMessage: null } });
+    const c = await update({});
+    expect(c.status).toBe(400);
+    expect(c.body.error.message).toMatch(/custom manifest/);
+    expect((await admin.call("GET", `/api/v1/apps/${siteId}`, as())).body.updateAvailable).toBeNull();
+    // a custom app updates from a manifest
+    expect((await update({ manifest: { ...SITE2, version: "3.0.0" } })).status).toBe(202);
+  });
+});
