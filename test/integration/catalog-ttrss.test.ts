@@ -230,6 +230,10 @@ describe("Tiny Tiny RSS from the built-in catalog", () => {
       }).on("error", reject);
     });
     expect(other).toMatch(/Please set SELF_URL_PATH to the correct value/);
+    // the UI's scripts and styles are served (Debian's dojo through symlinks), tt-rss's
+    // internals and the generated config are not
+    for (const p of ["/lib/dojo/dojo.js", "/lib/dijit/dijit.js", "/themes/light.css", "/js/App.js", "/lib/iconfont/material-icons.css"]) expect((await browser.get(p)).status, p).toBe(200);
+    for (const p of ["/config.php", "/include/functions.php", "/classes/api.php", "/update.php", "/update_daemon2.php", "/templates/", "/.htaccess"]) expect((await browser.get(p)).status, p).toBe(403);
   }, 600_000);
 
   it("the admin logs in with the password from the log (a wrong one is refused) and enables the API", async () => {

@@ -132,7 +132,8 @@ const TESTED = ["static-site", "dokuwiki", "radicale"];
 
 beforeAll(() => {
   // an image made by this test is removed afterwards; one that was here already is kept
-  // (only the apps this file builds: WordPress has a file of its own)
+  // (only the apps this file builds: WordPress and Tiny Tiny RSS need addons and have files
+  // of their own, catalog-wordpress.test.ts and catalog-ttrss.test.ts)
   for (const a of apps.filter((x) => TESTED.includes(x.slug))) {
     const image = String(a.manifest.dockerImage);
     if (!dockerOk("image", "inspect", image)) made.images.add(image);

@@ -14,8 +14,8 @@ const REQUIRED = [
 describe("the built-in catalog", () => {
   const apps = listCatalogApps();
 
-  it("ships at least the static site, DokuWiki, Radicale and WordPress", () => {
-    expect(apps.map((a) => a.slug)).toEqual(expect.arrayContaining(["dokuwiki", "radicale", "static-site", "wordpress"]));
+  it("ships at least the static site, DokuWiki, Radicale, WordPress and Tiny Tiny RSS", () => {
+    expect(apps.map((a) => a.slug)).toEqual(expect.arrayContaining(["dokuwiki", "radicale", "static-site", "tt-rss", "wordpress"]));
   });
 
   it("has unique ids and images", () => {
