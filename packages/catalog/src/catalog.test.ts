@@ -14,8 +14,8 @@ const REQUIRED = [
 describe("the built-in catalog", () => {
   const apps = listCatalogApps();
 
-  it("ships at least the static site, DokuWiki, Radicale, WordPress and Pastebin", () => {
-    expect(apps.map((a) => a.slug)).toEqual(expect.arrayContaining(["dokuwiki", "pastebin", "radicale", "static-site", "wordpress"]));
+  it("ships at least the static site, DokuWiki, Radicale, WordPress, Pastebin and Tiny Tiny RSS", () => {
+    expect(apps.map((a) => a.slug)).toEqual(expect.arrayContaining(["dokuwiki", "pastebin", "radicale", "static-site", "tt-rss", "wordpress"]));
   });
 
   it("has unique ids and images", () => {
