@@ -6,9 +6,9 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_JSON_BODY_BYTES } from "@hearth/contracts";
-import { createApiToken, createUser } from "@hearth/db";
+import { createApiToken, createDb, createUser, ensureSetupCode } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
-import { ADMIN_DIR, ensureAdminBuilt, freePort, NEXT_BIN, sessionCookieOf, callAdmin, type Call, type Reply } from "../helpers/admin";
+import { ADMIN_DIR, ensureAdminBuilt, freePort, NEXT_BIN, sessionCookieOf, callAdmin, issueSetupCode, type Call, type Reply } from "../helpers/admin";
 import type { Db } from "@hearth/db";
 import { hashPassword } from "../../apps/admin/lib/passwords";
 import { newApiToken, sha256Hex } from "../../apps/admin/lib/tokens";
@@ -100,6 +100,7 @@ afterAll(async () => {
 // ---- tests (in order: the first ones do the first-run setup) ----------------------------
 
 let ownerCookie = "";
+let setupCode = "";
 
 describe("status and first-run setup", () => {
   it("status answers without auth before setup; box is down", async () => {
@@ -117,10 +118,67 @@ describe("status and first-run setup", () => {
     expect(paths).toEqual(["email", "password", "username"]);
   });
 
-  it("two concurrent setups create exactly one owner", async () => {
+  it("without a stored setup code nobody can set up: 403, nothing created", async () => {
+    const r = await call("POST", "/api/v1/setup/owner", { body: { ...OWNER, setupCode: "ABCD-EFGH-JKMN" } });
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe("forbidden");
+    expect(r.body.error.message).toMatch(/setup\/install\.sh/);
+    expect(await t.db.user.count()).toBe(0);
+    expect(await t.db.session.count()).toBe(0);
+  });
+
+  it("setup code: missing or wrong → 403 naming the field, nothing created, the attempt recorded", async () => {
+    setupCode = await issueSetupCode(t.url);
+    expect(setupCode).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    // only its hash is stored
+    const row = await t.db.setting.findUnique({ where: { key: "setup.code" } });
+    expect(JSON.stringify(row?.value)).not.toContain(setupCode.replace(/-/g, ""));
+    expect(JSON.stringify(row?.value)).not.toContain(setupCode);
+    const other = setupCode.startsWith("A") ? `B${setupCode.slice(1)}` : `A${setupCode.slice(1)}`;
+    for (const body of [OWNER, { ...OWNER, setupCode: other }, { ...OWNER, setupCode: "" }, { ...OWNER, setupCode: "not a code at all" }]) {
+      const r = await call("POST", "/api/v1/setup/owner", { body, ip: "10.77.1.1" });
+      expect(r.status, JSON.stringify(body)).toBe(403);
+      expect(r.body.error).toMatchObject({ code: "forbidden", details: { field: "setupCode" } });
+      expect(r.headers.get("set-cookie")).toBeNull();
+    }
+    expect(await t.db.user.count()).toBe(0);
+    expect(await t.db.session.count()).toBe(0);
+    expect(await t.db.setting.count({ where: { key: "setup.owner" } })).toBe(0);
+    expect(await t.db.event.count({ where: { action: "setup.code_failed", sourceIp: "10.77.1.1" } })).toBe(4);
+    expect((await call("GET", "/api/v1/status")).body.setupDone).toBe(false);
+  });
+
+  it("wrong setup codes are throttled per network (an IPv6 /64 counts as one) → 429, even with the right code", async () => {
+    const ips = Array.from({ length: 10 }, (_, i) => `2001:db8:77:1::${(i + 1).toString(16)}`);
+    for (const ip of ips) expect((await call("POST", "/api/v1/setup/owner", { body: { ...OWNER, setupCode: "AAAA-AAAA-AAAA" }, ip })).status).toBe(403);
+    // another address of the same /64, with the right code
+    const locked = await call("POST", "/api/v1/setup/owner", { body: { ...OWNER, setupCode }, ip: "2001:db8:77:1:ffff::99" });
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.code).toBe("rate_limited");
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await t.db.user.count()).toBe(0);
+    // the code still works from elsewhere (checked in the next test)
+  });
+
+  it("re-running the installer keeps the code; a new code replaces an old one", async () => {
+    const db = createDb(t.url, { connectionLimit: 1 });
+    try {
+      expect(await ensureSetupCode(db, setupCode)).toBe(setupCode);
+      expect(await ensureSetupCode(db, ` ${setupCode.toLowerCase()}\n`)).toBe(setupCode);
+      const fresh = await ensureSetupCode(db, "WRONG-CODE-HERE");
+      expect(fresh).not.toBe(setupCode);
+      const old = await call("POST", "/api/v1/setup/owner", { body: { ...OWNER, setupCode }, ip: "10.77.2.1" });
+      expect(old.status).toBe(403);
+      setupCode = fresh!;
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+  it("two concurrent setups with the setup code create exactly one owner", async () => {
     const [a, b] = await Promise.all([
-      call("POST", "/api/v1/setup/owner", { body: OWNER }),
-      call("POST", "/api/v1/setup/owner", { body: { username: "mallory", email: "mallory@example.com", password: "another long password" } }),
+      call("POST", "/api/v1/setup/owner", { body: { ...OWNER, setupCode: ` ${setupCode.toLowerCase()} ` } }),
+      call("POST", "/api/v1/setup/owner", { body: { username: "mallory", email: "mallory@example.com", password: "another long password", setupCode } }),
     ]);
     const statuses = [a.status, b.status].sort();
     expect(statuses).toEqual([201, 409]);
@@ -149,10 +207,20 @@ describe("status and first-run setup", () => {
     const value = ownerCookie.split("=")[1]!;
     expect(await t.db.session.count({ where: { id: value } })).toBe(0);
     expect(await t.db.session.count({ where: { id: sha256Hex(value) } })).toBe(1);
+    // the code is used up
+    expect(await t.db.setting.count({ where: { key: "setup.code" } })).toBe(0);
+    const db = createDb(t.url, { connectionLimit: 1 });
+    try {
+      // the installer run again: the owner exists, so no code
+      expect(await ensureSetupCode(db, setupCode)).toBeNull();
+      expect(await t.db.setting.count({ where: { key: "setup.code" } })).toBe(0);
+    } finally {
+      await db.$disconnect();
+    }
   });
 
   it("setup answers 409 forever after", async () => {
-    const r = await call("POST", "/api/v1/setup/owner", { body: { username: "late", email: "late@example.com", password: "yet another password" } });
+    const r = await call("POST", "/api/v1/setup/owner", { body: { username: "late", email: "late@example.com", password: "yet another password", setupCode } });
     expect(r.status).toBe(409);
     expect(r.body).toEqual({ error: { code: "conflict", message: expect.any(String) } });
     expect((await call("GET", "/api/v1/status")).body.setupDone).toBe(true);

@@ -18,7 +18,7 @@ function fakeLogger() {
 }
 
 function user(role: "owner" | "admin" | "user") {
-  return { id: `id-${role}`, username: role, email: `${role}@x.test`, displayName: "", role, passwordHash: "", totpSecret: null, active: true, createdAt: new Date(), updatedAt: new Date(), lastLoginAt: null };
+  return { id: `id-${role}`, username: role, email: `${role}@x.test`, displayName: "", role, passwordHash: "", totpSecret: null, totpLastStep: null, active: true, createdAt: new Date(), updatedAt: new Date(), lastLoginAt: null };
 }
 
 function setup(principal: Principal | null = null) {

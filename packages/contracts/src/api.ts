@@ -9,6 +9,8 @@ export const username = z
 export const password = z.string().min(10, "at least 10 characters").max(256);
 
 export const setupOwnerRequest = z.strictObject({
+  /** the one-time code setup/install.sh printed (also in /etc/hearth/setup-code); checked by the route: missing or wrong → 403 */
+  setupCode: z.string().max(64).optional(),
   username,
   email: z.email().max(254),
   password,

@@ -1,4 +1,6 @@
 import {
+  eventTimes,
+  sourceNetOf,
   findUserByLogin,
   getSetting,
   lastLoginTime,
@@ -18,6 +20,7 @@ import { startSession } from "./auth";
 export function throttleStore(app: AdminContext): ThrottleStore {
   return {
     failures: (q) => loginFailureTimes(app.db, q),
+    accountFailures: (q) => eventTimes(app.db, { action: "user.login_failed", target: q.target, since: q.since, limit: 64 }),
     lastSuccess: (q) => lastLoginTime(app.db, q),
   };
 }
@@ -46,21 +49,25 @@ export async function login(
   req: LoginRequest,
   meta: { sourceIp: string; userAgent: string; now?: Date },
 ): Promise<{ user: User; setCookie: string }> {
-  // Attempts from one IP run one at a time (check → verify → record), so parallel requests
-  // cannot all pass the throttle before any failure is recorded. Different IPs don't wait.
-  return app.locks.run(`hearth.login:${meta.sourceIp}`, { waitSeconds: 20 }, () => loginLocked(app, req, meta));
+  const typed = req.username.trim().toLowerCase().slice(0, 255);
+  // one throttle key per account, whether it is named by username or by email
+  const found = await findUserByLogin(app.db, typed);
+  const target = found ? found.username : typed;
+  // Attempts from one network, and attempts on one account, run one at a time (check →
+  // verify → record), so parallel requests cannot all pass the throttle before any failure
+  // is recorded. Other networks on other accounts don't wait.
+  const locks = [`hearth.login:${sourceNetOf(meta.sourceIp)}`, `hearth.login.account:${target}`];
+  return app.locks.run(locks, { waitSeconds: 20 }, () => loginLocked(app, req, target, meta));
 }
 
 async function loginLocked(
   app: AdminContext,
   req: LoginRequest,
+  target: string,
   meta: { sourceIp: string; userAgent: string; now?: Date },
 ): Promise<{ user: User; setCookie: string }> {
   const now = meta.now ?? new Date();
-  const typed = req.username.trim().toLowerCase().slice(0, 255);
-  // one throttle key per account, whether it is named by username or by email
-  const user = await findUserByLogin(app.db, typed);
-  const target = user ? user.username : typed;
+  const user = await findUserByLogin(app.db, target);
 
   const decision = await checkLoginThrottle(throttleStore(app), { sourceIp: meta.sourceIp, username: target, now });
   if (!decision.allowed) {
