@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -77,6 +77,8 @@ beforeAll(async () => {
       HEARTH_DATABASE_URL: t.url,
       HEARTH_COOKIE_SECURE: "false",
       HEARTH_BOX_SOCKET: boxSocket,
+      // TOTP secrets are stored sealed with it
+      HEARTH_SECRET_KEY: randomBytes(32).toString("base64"),
       HEARTH_LOG_LEVEL: "info",
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -275,8 +277,62 @@ describe("login", () => {
     expect(right.headers.get("set-cookie")).toBeNull();
     // locked-out attempts are not counted as more failures
     expect(await t.db.event.count({ where: { action: "user.login_failed", sourceIp: ip } })).toBe(5);
-    // another IP is not locked out
+    // another IP is not locked out for the window: only the account's short backoff applies
+    // (6 failures of this account since its last login, from any address: 2 s after the latest)
+    const elsewhere = await login(OWNER.username, OWNER.password, "10.1.0.2");
+    expect(elsewhere.status).toBe(429);
+    const backoff = Number(elsewhere.headers.get("retry-after"));
+    expect(backoff).toBeGreaterThanOrEqual(1);
+    expect(backoff).toBeLessThanOrEqual(2);
+    await new Promise((r) => setTimeout(r, backoff * 1000 + 100));
     expect((await login(OWNER.username, OWNER.password, "10.1.0.2")).status).toBe(200);
+  });
+
+  it("an IPv6 /64 is one source: failures from its addresses add up", async () => {
+    const u = { username: "v6user", email: "v6@example.com", password: "v6 user's long password" };
+    await createUser(t.db, { id: randomUUID(), ...u, role: "user", passwordHash: await hashPassword(u.password) });
+    for (let i = 0; i < 5; i++) expect((await login(u.username, "wrong v6 password", `2001:db8:10:1::${i + 1}`)).status).toBe(401);
+    // another address of the same /64: the per-user-and-network limit (15 minutes), not the account's short backoff
+    const r = await login(u.username, u.password, "2001:db8:10:1:abcd::7");
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(14 * 60);
+    const ev = await t.db.event.findMany({ where: { action: "user.login_failed", target: u.username } });
+    expect(new Set(ev.map((e) => e.sourceNet))).toEqual(new Set(["2001:db8:10:1::/64"]));
+    expect(ev.map((e) => e.sourceIp)).toContain("2001:db8:10:1::3");
+  });
+
+  it("failures on one account from many addresses → exponential backoff for that account (capped, not a lock-out)", async () => {
+    const u = { username: "sprayed", email: "sprayed@example.com", password: "sprayed user's long password" };
+    await createUser(t.db, { id: randomUUID(), ...u, role: "user", passwordHash: await hashPassword(u.password) });
+    // one failure from each of 5 addresses: none of them is over its own limit
+    for (let i = 0; i < 5; i++) expect((await login(u.username, `wrong ${i}`, `198.51.100.${i + 1}`)).status).toBe(401);
+    // the 6th attempt, from a fresh address and with the right password, waits for the account's backoff
+    const r = await login(u.username, u.password, "198.51.100.77");
+    expect(r.status).toBe(429);
+    expect(r.body.error.code).toBe("rate_limited");
+    expect(Number(r.headers.get("retry-after"))).toBe(1);
+    // the refused attempt is not a failure: the delay does not grow by asking
+    expect(await t.db.event.count({ where: { action: "user.login_failed", target: u.username } })).toBe(5);
+    // many more failures only reach the cap (5 minutes), never a permanent lock
+    const since = Date.now() - 60_000;
+    for (let i = 0; i < 20; i++) {
+      await t.sql("INSERT INTO `Event` (action, sourceIp, sourceNet, target, createdAt) VALUES ('user.login_failed', ?, ?, ?, ?)", [
+        `192.0.2.${i + 1}`,
+        `192.0.2.${i + 1}`,
+        u.username,
+        new Date(since + i * 1000),
+      ]);
+    }
+    const capped = await login(u.username, u.password, "198.51.100.78");
+    expect(capped.status).toBe(429);
+    const wait = Number(capped.headers.get("retry-after"));
+    expect(wait).toBeGreaterThan(4 * 60);
+    expect(wait).toBeLessThanOrEqual(5 * 60);
+    // once the cap has passed since the latest failure, the right password works, and resets the count
+    await t.sql("UPDATE `Event` SET createdAt = createdAt - INTERVAL 6 MINUTE WHERE action = 'user.login_failed' AND target = ?", [u.username]);
+    expect((await login(u.username, u.password, "198.51.100.78")).status).toBe(200);
+    expect((await login(u.username, "wrong once more", "198.51.100.79")).status).toBe(401);
+    expect((await login(u.username, u.password, "198.51.100.80")).status).toBe(200);
   });
 
   it("parallel wrong passwords cannot slip past the throttle", async () => {
@@ -532,6 +588,42 @@ describe("sessions", () => {
     const ev = await call("GET", "/api/v1/eventlog?action=user.logout", { cookie: ownerCookie });
     expect(ev.body.events.some((e: { sourceIp: string }) => e.sourceIp === "10.4.0.2")).toBe(true);
   });
+
+  it("logout with an API token → 400 saying why; nothing written, the token still works", async () => {
+    const { body } = await call("POST", "/api/v1/tokens", browser(ownerCookie, { body: { name: "logout-probe", scope: "read-write" } }));
+    const before = await t.db.event.count({ where: { action: "user.logout" } });
+    const r = await call("POST", "/api/v1/auth/logout", { token: body.token, ip: "10.4.0.3" });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe("invalid");
+    expect(r.body.error.message).toMatch(/API token/);
+    expect(r.headers.get("set-cookie")).toBeNull();
+    expect(await t.db.event.count({ where: { action: "user.logout" } })).toBe(before);
+    expect((await call("GET", "/api/v1/profile", { token: body.token })).status).toBe(200);
+  });
+
+  it("end 30 days after login however much they are used (the absolute lifetime)", async () => {
+    const r = await login(OWNER.username, OWNER.password, "10.4.0.4");
+    const cookie = sessionCookieOf(r);
+    const id = sha256Hex(cookie.split("=")[1]!);
+    // used a minute ago, not idle-expired, but made 30 days ago
+    await t.sql("UPDATE `Session` SET createdAt = NOW(3) - INTERVAL 30 DAY, lastSeenAt = NOW(3) - INTERVAL 1 MINUTE, expiresAt = NOW(3) + INTERVAL 10 DAY WHERE id = ?", [id]);
+    expect((await call("GET", "/api/v1/profile", { cookie })).status).toBe(401);
+    expect(await t.db.session.count({ where: { id } })).toBe(0);
+    // 29 days old and used: extended only up to the 30th day
+    const r2 = await login(OWNER.username, OWNER.password, "10.4.0.4");
+    const cookie2 = sessionCookieOf(r2);
+    const id2 = sha256Hex(cookie2.split("=")[1]!);
+    await t.sql("UPDATE `Session` SET createdAt = NOW(3) - INTERVAL 29 DAY, lastSeenAt = NOW(3) - INTERVAL 2 HOUR, expiresAt = NOW(3) + INTERVAL 1 HOUR WHERE id = ?", [id2]);
+    const p = await call("GET", "/api/v1/profile", { cookie: cookie2 });
+    expect(p.status).toBe(200);
+    const row = await t.db.session.findUnique({ where: { id: id2 } });
+    const left = row!.expiresAt.getTime() - Date.now();
+    expect(left).toBeGreaterThan(23 * 3600_000);
+    expect(left).toBeLessThanOrEqual(24 * 3600_000 + 5_000);
+    const maxAge = Number(/Max-Age=(\d+)/.exec(p.headers.get("set-cookie") ?? "")?.[1]);
+    expect(maxAge).toBeGreaterThan(23 * 3600);
+    expect(maxAge).toBeLessThanOrEqual(24 * 3600 + 5);
+  });
 });
 
 describe("two-factor authentication", () => {
@@ -552,6 +644,14 @@ describe("two-factor authentication", () => {
     expect(ok.body.totpEnabled).toBe(true);
   });
 
+  it("the secret is stored sealed, never in clear", async () => {
+    const row = await t.db.user.findFirstOrThrow({ where: { username: OWNER.username } });
+    expect(row.totpSecret).toMatch(/^v1:/);
+    expect(row.totpSecret).not.toContain(secret);
+    const settings = await t.db.setting.findMany();
+    expect(JSON.stringify(settings.map((x) => x.value))).not.toContain(secret);
+  });
+
   it("API tokens cannot change two-factor settings", async () => {
     const { body } = await call("POST", "/api/v1/tokens", browser(ownerCookie, { body: { name: "rw2", scope: "read-write" } }));
     expect((await call("DELETE", "/api/v1/profile/totp", { token: body.token, body: { password: OWNER.password } })).status).toBe(403);
@@ -569,6 +669,14 @@ describe("two-factor authentication", () => {
     const ok = await login(OWNER.username, OWNER.password, ip, code);
     expect(ok.status).toBe(200);
     expect((await login(OWNER.username, OWNER.password, ip, code)).status).toBe(401);
+  });
+
+  it("one code is accepted once even when sent in parallel from different networks", async () => {
+    // forget the steps used so far, so the current code is fresh
+    await t.sql("UPDATE `User` SET totpLastStep = NULL WHERE username = ?", [OWNER.username]);
+    const code = totpCode(secret);
+    const results = await Promise.all(["10.5.1.1", "10.5.2.1", "2001:db8:5:1::1", "2001:db8:5:2::1"].map((a) => login(OWNER.username, OWNER.password, a, code)));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401, 401]);
   });
 
   it("turns off with the password", async () => {
@@ -651,5 +759,6 @@ describe("logging", () => {
     expect(serverOutput).not.toContain(OWNER.password);
     expect(serverOutput).not.toContain("hth_");
     expect(serverOutput).not.toContain(ownerCookie.split("=")[1]);
+    expect(serverOutput).not.toContain(setupCode);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
-  SESSION_COOKIE,
+  SESSION_COOKIE_PLAIN as SESSION_COOKIE,
+  SESSION_MAX_AGE_MS,
+  sessionExpiry,
   bearerOf,
   clearSessionCookie,
   cookieValue,
@@ -66,13 +68,30 @@ describe("session cookie", () => {
     expect(s.id).toBe(sha256Hex(s.value));
   });
 
-  it("is HttpOnly, SameSite=Lax, Path=/, Secure when asked, 14 days", () => {
+  it("over https: __Host-hearth_session, HttpOnly, SameSite=Lax, Path=/, Secure, no Domain, 14 days", () => {
     const now = new Date("2026-01-01T00:00:00Z");
     const expiresAt = new Date(now.getTime() + 14 * 24 * 3600_000);
     const c = sessionCookie("v", { secure: true, expiresAt, now });
-    expect(c).toBe(`${SESSION_COOKIE}=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=1209600; Expires=${expiresAt.toUTCString()}; Secure`);
-    expect(sessionCookie("v", { secure: false, expiresAt, now })).not.toContain("Secure");
+    expect(c).toBe(`__Host-hearth_session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=1209600; Expires=${expiresAt.toUTCString()}; Secure`);
+    expect(c).not.toMatch(/Domain=/i);
+    expect(clearSessionCookie({ secure: true })).toMatch(/^__Host-hearth_session=; Path=\/; .*Max-Age=0.*; Secure$/);
+  });
+
+  it("over plain http (no __Host- prefix possible): hearth_session without Secure", () => {
+    const now = new Date("2026-01-01T00:00:00Z");
+    const expiresAt = new Date(now.getTime() + 14 * 24 * 3600_000);
+    const c = sessionCookie("v", { secure: false, expiresAt, now });
+    expect(c.startsWith(`${SESSION_COOKIE}=v; Path=/;`)).toBe(true);
+    expect(c).not.toContain("Secure");
     expect(clearSessionCookie({ secure: false })).toContain("Max-Age=0");
+  });
+
+  it("expires after 14 idle days, and 30 days after login however much it is used", () => {
+    const created = new Date("2026-01-01T00:00:00Z");
+    expect(sessionExpiry(created, created).getTime()).toBe(created.getTime() + 14 * 24 * 3600_000);
+    const day20 = new Date(created.getTime() + 20 * 24 * 3600_000);
+    expect(sessionExpiry(created, day20).getTime()).toBe(created.getTime() + SESSION_MAX_AGE_MS);
+    expect(SESSION_MAX_AGE_MS).toBe(30 * 24 * 3600_000);
   });
 
   it("is read from a Cookie header", () => {

@@ -25,6 +25,18 @@ export const loginRequest = z.strictObject({
 });
 export type LoginRequest = z.infer<typeof loginRequest>;
 
+/** POST /api/v1/profile/password: ends every other session of the user. */
+export const changePasswordRequest = z
+  .strictObject({
+    currentPassword: z.string().min(1).max(256),
+    newPassword: password,
+  })
+  .refine((b) => b.newPassword !== b.currentPassword, { path: ["newPassword"], message: "must differ from the current password" });
+export type ChangePasswordRequest = z.infer<typeof changePasswordRequest>;
+
+/** DELETE /api/v1/profile/sessions ("log out everywhere") → how many sessions ended. */
+export const logoutEverywhereResponse = z.object({ ended: z.number().int() });
+
 export const profileResponse = z.object({
   id: z.string(),
   username: z.string(),

@@ -2,12 +2,11 @@ import {
   eventTimes,
   sourceNetOf,
   findUserByLogin,
-  getSetting,
   lastLoginTime,
   loginFailureTimes,
   recordEvent,
+  claimTotpStep,
   setLastLogin,
-  setSetting,
   type User,
 } from "@hearth/db";
 import { HearthError, type LoginRequest } from "@hearth/contracts";
@@ -16,6 +15,7 @@ import { checkLoginThrottle, type ThrottleStore } from "../rate-limit";
 import { verifyPassword } from "../passwords";
 import { totpStep } from "../totp";
 import { startSession } from "./auth";
+import { openTotpSecret } from "./totp-enrol";
 
 export function throttleStore(app: AdminContext): ThrottleStore {
   return {
@@ -25,19 +25,15 @@ export function throttleStore(app: AdminContext): ThrottleStore {
   };
 }
 
-export const totpLastStepKey = (userId: string) => `totp.last_step.${userId}`;
-
 /**
- * Accepts a TOTP code for `user` unless it is wrong or was already used (replay): the last
- * accepted time step is kept in a Setting.
+ * Accepts a TOTP code for `userId` unless it is wrong or its time step was already used
+ * (replay). The step is claimed with one conditional UPDATE (User.totpLastStep < step), so
+ * two requests with the same code cannot both win.
  */
 export async function acceptTotp(app: AdminContext, userId: string, secret: string, code: string, now: Date): Promise<boolean> {
   const step = totpStep(secret, code, now.getTime());
   if (step === null) return false;
-  const last = await getSetting<number>(app.db, totpLastStepKey(userId));
-  if (typeof last === "number" && step <= last) return false;
-  await setSetting(app.db, totpLastStepKey(userId), step);
-  return true;
+  return claimTotpStep(app.db, userId, step);
 }
 
 /**
@@ -89,7 +85,7 @@ async function loginLocked(
 
   if (user.totpSecret) {
     if (!req.totp) throw new HearthError("unauthorized", "Enter the code from your authenticator app", { details: { totpRequired: true } });
-    if (!(await acceptTotp(app, user.id, user.totpSecret, req.totp, now))) {
+    if (!(await acceptTotp(app, user.id, openTotpSecret(app, user.totpSecret), req.totp, now))) {
       await fail("totp");
       throw new HearthError("unauthorized", "Wrong two-factor code", { details: { totpRequired: true } });
     }

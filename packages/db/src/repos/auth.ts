@@ -106,8 +106,37 @@ export async function setLastLogin(db: Client, userId: string, at: Date): Promis
   await db.user.update({ where: { id: userId }, data: { lastLoginAt: at } });
 }
 
-export async function setTotpSecret(db: Client, userId: string, secret: string | null): Promise<void> {
-  await db.user.update({ where: { id: userId }, data: { totpSecret: secret } });
+/** Stores the (sealed) TOTP secret, or null to turn two-factor off. */
+export async function setTotpSecret(db: Client, userId: string, sealedSecret: string | null): Promise<void> {
+  await db.user.update({ where: { id: userId }, data: { totpSecret: sealedSecret } });
+}
+
+/**
+ * Claims TOTP time step `step` for `userId`: true only when it is newer than every step
+ * accepted before. One conditional UPDATE, so of two requests with the same code only one
+ * gets true.
+ */
+export async function claimTotpStep(db: Client, userId: string, step: number): Promise<boolean> {
+  const r = await db.user.updateMany({
+    where: { id: userId, OR: [{ totpLastStep: null }, { totpLastStep: { lt: step } }] },
+    data: { totpLastStep: step },
+  });
+  return r.count === 1;
+}
+
+/**
+ * Seals TOTP secrets stored before sealing existed (not "v1:…"); each row is rewritten only
+ * if it still holds the value read. Returns how many were sealed.
+ */
+export async function sealPlainTotpSecrets(db: Client, seal: (secret: string) => string): Promise<number> {
+  const rows = await db.user.findMany({ where: { totpSecret: { not: null } }, select: { id: true, totpSecret: true } });
+  let n = 0;
+  for (const r of rows) {
+    if (!r.totpSecret || r.totpSecret.startsWith("v1:")) continue;
+    const u = await db.user.updateMany({ where: { id: r.id, totpSecret: r.totpSecret }, data: { totpSecret: seal(r.totpSecret) } });
+    n += u.count;
+  }
+  return n;
 }
 
 // ---- sessions ------------------------------------------------------------------------
@@ -139,8 +168,29 @@ export async function deleteSession(db: Client, id: string): Promise<void> {
   await db.session.deleteMany({ where: { id } });
 }
 
-export async function deleteExpiredSessions(db: Client, now: Date): Promise<number> {
-  return (await db.session.deleteMany({ where: { expiresAt: { lt: now } } })).count;
+/**
+ * Deletes idle-expired sessions and those created before `createdBefore` (the absolute
+ * lifetime); both are refused on use anyway.
+ */
+export async function deleteExpiredSessions(db: Client, now: Date, createdBefore?: Date): Promise<number> {
+  const where = createdBefore ? { OR: [{ expiresAt: { lt: now } }, { createdAt: { lt: createdBefore } }] } : { expiresAt: { lt: now } };
+  return (await db.session.deleteMany({ where })).count;
+}
+
+/** Ends every session of `userId` but `keepId` (when given); returns how many ended. */
+export async function deleteUserSessions(db: Client, userId: string, keepId?: string): Promise<number> {
+  return (await db.session.deleteMany({ where: { userId, ...(keepId ? { id: { not: keepId } } : {}) } })).count;
+}
+
+/**
+ * Sets a new password hash and ends the user's other sessions, in one transaction; the
+ * session `keepId` (the one that changed it) stays.
+ */
+export async function changePassword(db: Db, userId: string, passwordHash: string, keepId?: string): Promise<number> {
+  return db.$transaction(async (tx) => {
+    await tx.user.update({ where: { id: userId }, data: { passwordHash } });
+    return deleteUserSessions(tx, userId, keepId);
+  });
 }
 
 // ---- API tokens ----------------------------------------------------------------------
