@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { statSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -30,6 +31,9 @@ const DASH = `https://my.${ZONE}`;
 const MANUAL = "e2e.test";
 /** A record in the zone that points elsewhere before Hearth comes (an alias then collides with it). */
 const FOREIGN = { name: "blog", value: "192.0.2.10" };
+/** setup/install.sh's one-time setup code (root-only; this test runs as root) */
+const SETUP_CODE_FILE = "/etc/hearth/setup-code";
+let setupCode = "";
 const OWNER = { username: "owner", email: "owner@example.com", password: "correct horse battery staple" };
 const PLAIN = { username: "pat", email: "pat@example.com", password: "a plain user's long password" };
 const REGISTRY = { server: "registry.e2e.test:5000", username: "ci-robot", password: "registry-secret-3e7b9" };
@@ -170,13 +174,38 @@ describe("first run: the owner account, then the domain step", () => {
     await shot(page, "first-run");
   });
 
-  it("creates the owner account and goes on to the domain step", async () => {
+  it("refuses the owner account without the right setup code; nothing is created", async () => {
+    // what setup/install.sh printed, kept root-only for the admin to read
+    const st = statSync(SETUP_CODE_FILE);
+    expect(st.uid).toBe(0);
+    expect(st.mode & 0o777).toBe(0o600);
+    setupCode = (await readFile(SETUP_CODE_FILE, "utf8")).trim();
+    expect(setupCode).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    const wrong = setupCode.startsWith("A") ? `B${setupCode.slice(1)}` : `A${setupCode.slice(1)}`;
+    await page.getByLabel("Setup code").fill(wrong);
     await page.getByLabel("Username").fill(OWNER.username);
     await page.getByLabel("Email").fill(OWNER.email);
     await page.getByLabel("Password", { exact: true }).fill(OWNER.password);
     await page.getByLabel("Confirm password").fill(OWNER.password);
     await page.getByRole("button", { name: "Create owner account" }).click();
+    await page.getByText(/Wrong setup code/).waitFor();
+    await shot(page, "first-run-wrong-code");
+    expect(page.url()).toBe(`${IP_BASE}/setup`);
+    expect((await api("GET", "/api/v1/status")).body.setupDone).toBe(false);
+    // and through the API without a code at all
+    const none = await api("POST", "/api/v1/setup/owner", { body: { username: "mallory", email: "m@example.com", password: "another long password" } });
+    expect(none.status).toBe(403);
+    expect(none.body.error.code).toBe("forbidden");
+    expect((await api("GET", "/api/v1/status")).body.setupDone).toBe(false);
+  });
+
+  it("creates the owner account with the setup code and goes on to the domain step", async () => {
+    await page.getByLabel("Setup code").fill(setupCode.toLowerCase());
+    await page.getByRole("button", { name: "Create owner account" }).click();
     await page.waitForURL(/\/setup\/domain$/);
+    // over https the session cookie has the __Host- prefix: Secure, Path=/, no Domain (host-only)
+    const session = (await context.cookies(IP_BASE)).find((c) => c.name.endsWith("hearth_session"));
+    expect(session).toMatchObject({ name: "__Host-hearth_session", secure: true, httpOnly: true, path: "/", domain: "127.0.0.1" });
     await page.getByRole("heading", { name: "Add your domain" }).waitFor();
     await page.getByRole("link", { name: "Skip for now — use the IP address" }).waitFor();
     await shot(page, "setup-domain-step");
@@ -255,7 +284,7 @@ describe("first run: the owner account, then the domain step", () => {
   it("the first-run page is gone for good, in the browser and the API", async () => {
     await goto(page, `${BASE}/setup`);
     await page.waitForURL((u) => !u.pathname.startsWith("/setup"));
-    const again = await api("POST", "/api/v1/setup/owner", { body: { username: "mallory", email: "m@example.com", password: "another long password" } });
+    const again = await api("POST", "/api/v1/setup/owner", { body: { username: "mallory", email: "m@example.com", password: "another long password", setupCode } });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("conflict");
     expect((await api("GET", "/api/v1/status")).body.setupDone).toBe(true);

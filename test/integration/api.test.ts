@@ -277,14 +277,7 @@ describe("login", () => {
     expect(right.headers.get("set-cookie")).toBeNull();
     // locked-out attempts are not counted as more failures
     expect(await t.db.event.count({ where: { action: "user.login_failed", sourceIp: ip } })).toBe(5);
-    // another IP is not locked out for the window: only the account's short backoff applies
-    // (6 failures of this account since its last login, from any address: 2 s after the latest)
-    const elsewhere = await login(OWNER.username, OWNER.password, "10.1.0.2");
-    expect(elsewhere.status).toBe(429);
-    const backoff = Number(elsewhere.headers.get("retry-after"));
-    expect(backoff).toBeGreaterThanOrEqual(1);
-    expect(backoff).toBeLessThanOrEqual(2);
-    await new Promise((r) => setTimeout(r, backoff * 1000 + 100));
+    // another IP is not locked out
     expect((await login(OWNER.username, OWNER.password, "10.1.0.2")).status).toBe(200);
   });
 
@@ -304,15 +297,15 @@ describe("login", () => {
   it("failures on one account from many addresses → exponential backoff for that account (capped, not a lock-out)", async () => {
     const u = { username: "sprayed", email: "sprayed@example.com", password: "sprayed user's long password" };
     await createUser(t.db, { id: randomUUID(), ...u, role: "user", passwordHash: await hashPassword(u.password) });
-    // one failure from each of 5 addresses: none of them is over its own limit
-    for (let i = 0; i < 5; i++) expect((await login(u.username, `wrong ${i}`, `198.51.100.${i + 1}`)).status).toBe(401);
-    // the 6th attempt, from a fresh address and with the right password, waits for the account's backoff
+    // one failure from each of 10 addresses: none of them is over its own limit
+    for (let i = 0; i < 10; i++) expect((await login(u.username, `wrong ${i}`, `198.51.100.${i + 1}`)).status).toBe(401);
+    // the 11th attempt, from a fresh address and with the right password, waits for the account's backoff
     const r = await login(u.username, u.password, "198.51.100.77");
     expect(r.status).toBe(429);
     expect(r.body.error.code).toBe("rate_limited");
     expect(Number(r.headers.get("retry-after"))).toBe(1);
     // the refused attempt is not a failure: the delay does not grow by asking
-    expect(await t.db.event.count({ where: { action: "user.login_failed", target: u.username } })).toBe(5);
+    expect(await t.db.event.count({ where: { action: "user.login_failed", target: u.username } })).toBe(10);
     // many more failures only reach the cap (5 minutes), never a permanent lock
     const since = Date.now() - 60_000;
     for (let i = 0; i < 20; i++) {
@@ -418,6 +411,34 @@ describe("API tokens", () => {
     expect(del.status).toBe(403);
     const row = await t.db.apiToken.findUnique({ where: { id: created.id } });
     expect(row?.lastUsedAt).toBeInstanceOf(Date);
+  });
+
+  it("a token cannot create a token that outlives it; without an expiry the new one ends with it", async () => {
+    const parentExpiry = new Date(Date.now() + 2 * 3600_000);
+    const { body: parent } = await call("POST", "/api/v1/tokens", browser(ownerCookie, { body: { name: "parent", scope: "read-write", expiresAt: parentExpiry.toISOString() } }));
+    const before = await t.db.apiToken.count();
+    const longer = await call("POST", "/api/v1/tokens", { token: parent.token, body: { name: "outliver", scope: "read", expiresAt: new Date(parentExpiry.getTime() + 60_000).toISOString() } });
+    expect(longer.status).toBe(400);
+    expect(longer.body.error.code).toBe("invalid");
+    expect(longer.body.error.details[0].path).toEqual(["expiresAt"]);
+    const forever = await call("POST", "/api/v1/tokens", { token: parent.token, body: { name: "child", scope: "read-write" } });
+    expect(forever.status).toBe(201);
+    expect(Date.parse(forever.body.expiresAt)).toBe(parentExpiry.getTime());
+    const shorter = new Date(Date.now() + 3600_000).toISOString();
+    const ok = await call("POST", "/api/v1/tokens", { token: parent.token, body: { name: "child2", scope: "read", expiresAt: shorter } });
+    expect(ok.status).toBe(201);
+    expect(await t.db.apiToken.count()).toBe(before + 2);
+  });
+
+  it("an expiry past the year 9999 (UTC) → 400, not a database error", async () => {
+    for (const expiresAt of ["9999-12-31T23:00:00-05:00", "+010000-01-01T00:00:00Z", "9999-12-31T23:59:59.999-00:01"]) {
+      const r = await call("POST", "/api/v1/tokens", browser(ownerCookie, { body: { name: "far", scope: "read", expiresAt } }));
+      expect(r.status, expiresAt).toBe(400);
+      expect(r.body.error.code).toBe("invalid");
+    }
+    const edge = await call("POST", "/api/v1/tokens", browser(ownerCookie, { body: { name: "edge", scope: "read", expiresAt: "9999-12-31T23:59:59Z" } }));
+    expect(edge.status).toBe(201);
+    expect(edge.body.expiresAt).toBe("9999-12-31T23:59:59.000Z");
   });
 
   it("a token with an expiry in the future works; once expired → 401", async () => {

@@ -58,7 +58,7 @@ describe("decideThrottle", () => {
       windowMs: 15 * MIN,
       perUser: 5,
       perIp: 20,
-      account: { free: 5, baseMs: 1000, capMs: 5 * MIN, windowMs: 24 * 60 * MIN },
+      account: { free: 10, baseMs: 1000, capMs: 5 * MIN, windowMs: 24 * 60 * MIN },
     });
   });
 });
@@ -103,14 +103,13 @@ describe("checkLoginThrottle", () => {
 describe("per-account backoff (failures from any number of addresses)", () => {
   const SEC = 1000;
   it("lets the first failures through, then doubles the wait from the latest failure", () => {
-    const four = [4, 3, 2, 1].map((s) => ago(s * SEC));
-    expect(accountBackoffMs(four, now)).toBe(0);
-    // 5 failures, the latest 0.5 s ago: 1 s after it
-    const five = [...four.slice(0, 4), ago(500)];
-    expect(accountBackoffMs(five, now)).toBe(500);
-    // 8 failures: 2^3 s = 8 s after the latest
-    const eight = Array.from({ length: 8 }, (_, i) => ago((8 - i) * SEC));
-    expect(accountBackoffMs(eight, now)).toBe(8 * SEC - 1 * SEC);
+    const nine = Array.from({ length: 9 }, (_, i) => ago((10 - i) * SEC));
+    expect(accountBackoffMs(nine, now)).toBe(0);
+    // 10 failures, the latest 0.5 s ago: 1 s after it
+    expect(accountBackoffMs([...nine, ago(500)], now)).toBe(500);
+    // 13 failures: 2^3 s = 8 s after the latest (1 s ago)
+    const thirteen = Array.from({ length: 13 }, (_, i) => ago((13 - i) * SEC));
+    expect(accountBackoffMs(thirteen, now)).toBe(8 * SEC - 1 * SEC);
   });
 
   it("is capped at five minutes however many failures there were: never a lock-out", () => {
@@ -120,15 +119,15 @@ describe("per-account backoff (failures from any number of addresses)", () => {
   });
 
   it("refuses spraying one account from many addresses, each below its own limit", async () => {
-    // 12 addresses, one failure each in the last 12 s: no address is over its limits
-    const f = Array.from({ length: 12 }, (_, i) => ({ ip: `198.51.100.${i + 1}`, target: "owner", at: ago((12 - i) * SEC) }));
+    // 17 addresses, one failure each in the last 17 s: no address is over its limits
+    const f = Array.from({ length: 17 }, (_, i) => ({ ip: `198.51.100.${i + 1}`, target: "owner", at: ago((17 - i) * SEC) }));
     const store: ThrottleStore = {
       failures: async (q) => f.filter((x) => x.ip === q.sourceIp && (q.target === undefined || x.target === q.target)).map((x) => x.at),
       accountFailures: async (q) => f.filter((x) => x.target === q.target).map((x) => x.at),
       lastSuccess: async () => null,
     };
     const d = await checkLoginThrottle(store, { sourceIp: "203.0.113.9", username: "owner", now });
-    // 12 failures: 2^7 s = 128 s after the latest (1 s ago)
+    // 17 failures: 2^7 s = 128 s after the latest (1 s ago)
     expect(d).toEqual({ allowed: false, retryAfterSeconds: 127, scope: "account" });
     // another account is not affected
     expect((await checkLoginThrottle(store, { sourceIp: "203.0.113.9", username: "alice", now })).allowed).toBe(true);

@@ -7,7 +7,8 @@
  *  - per username and IP: after `perUser` failures within `windowMs` → locked until the
  *    oldest failure in the window leaves it (a successful login from that IP resets it);
  *  - per IP across usernames (password spraying): after `perIp` failures within `windowMs`;
- *  - per account, from any number of addresses: after `account.free` failures since the
+ *  - per account, from any number of addresses (so above what one address may try): after
+ *    `account.free` failures since the
  *    account's last successful login (within `account.windowMs`), each further attempt waits
  *    `baseMs · 2^(n − free)` after the latest failure, at most `capMs`. The cap keeps the
  *    owner from being locked out for good by someone guessing from many addresses.
@@ -24,7 +25,7 @@ export const LOGIN_THROTTLE: ThrottlePolicy = {
   windowMs: 15 * 60_000,
   perUser: 5,
   perIp: 20,
-  account: { free: 5, baseMs: 1000, capMs: 5 * 60_000, windowMs: 24 * 3600_000 },
+  account: { free: 10, baseMs: 1000, capMs: 5 * 60_000, windowMs: 24 * 3600_000 },
 };
 
 export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number; scope: "user" | "ip" | "account" };

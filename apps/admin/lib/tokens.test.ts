@@ -13,7 +13,9 @@ import {
   parseToken,
   sessionCookie,
   sha256Hex,
+  tokenBoundsOf,
 } from "./tokens";
+import { createTokenRequest, HearthError } from "@hearth/contracts";
 
 describe("API tokens", () => {
   it("look like hth_<uuid>_<43 base64url chars> and hash the secret", () => {
@@ -99,5 +101,37 @@ describe("session cookie", () => {
     expect(cookieValue("hearth_session_old=1", SESSION_COOKIE)).toBeNull();
     expect(cookieValue("hearth_session=", SESSION_COOKIE)).toBeNull();
     expect(cookieValue(null, SESSION_COOKIE)).toBeNull();
+  });
+});
+
+describe("a token creating a token", () => {
+  const later = new Date("2030-01-01T00:00:00Z");
+  const sooner = new Date("2029-01-01T00:00:00Z");
+  it("from a browser session: as asked", () => {
+    expect(tokenBoundsOf(null, { scope: "read-write", expiresAt: null })).toBeNull();
+    expect(tokenBoundsOf(null, { scope: "read", expiresAt: later })).toEqual(later);
+  });
+  it("never a wider scope", () => {
+    expect(() => tokenBoundsOf({ scope: "read", expiresAt: null }, { scope: "read-write", expiresAt: null })).toThrow(HearthError);
+    expect(() => tokenBoundsOf({ scope: "read", expiresAt: null }, { scope: "read-write", expiresAt: null })).toThrow(/read token cannot create a read-write token/);
+    expect(tokenBoundsOf({ scope: "read-write", expiresAt: null }, { scope: "read", expiresAt: null })).toBeNull();
+  });
+  it("never outliving it: a later expiry is refused naming expiresAt, none asked inherits the caller's", () => {
+    let err: unknown;
+    try {
+      tokenBoundsOf({ scope: "read-write", expiresAt: sooner }, { scope: "read", expiresAt: later });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(HearthError);
+    expect((err as HearthError).code).toBe("invalid");
+    expect((err as HearthError).details).toEqual([expect.objectContaining({ path: ["expiresAt"] })]);
+    expect(tokenBoundsOf({ scope: "read-write", expiresAt: sooner }, { scope: "read", expiresAt: null })).toEqual(sooner);
+    expect(tokenBoundsOf({ scope: "read-write", expiresAt: later }, { scope: "read", expiresAt: sooner })).toEqual(sooner);
+  });
+  it("an expiry MariaDB's DATETIME cannot hold is refused by the request schema", () => {
+    expect(createTokenRequest.safeParse({ name: "x", scope: "read", expiresAt: "9999-12-31T23:59:59Z" }).success).toBe(true);
+    expect(createTokenRequest.safeParse({ name: "x", scope: "read", expiresAt: "9999-12-31T23:00:00-05:00" }).success).toBe(false);
+    expect(createTokenRequest.safeParse({ name: "x", scope: "read", expiresAt: "+010000-01-01T00:00:00Z" }).success).toBe(false);
   });
 });

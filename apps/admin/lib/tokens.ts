@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { HearthError } from "@hearth/contracts";
 
 /**
  * Secrets that travel: API tokens `hth_<id>_<secret>` and session cookie values. Both are
@@ -31,6 +32,31 @@ export function newApiToken(): NewToken {
 
 export function formatToken(id: string, secret: string): string {
   return `${TOKEN_PREFIX}${id}_${secret}`;
+}
+
+const SCOPE_RANK = { read: 0, "read-write": 1 } as const;
+
+/**
+ * The expiry of a token created by `caller` (null: a browser session): a token may not make
+ * one with a wider scope (403) or one that outlives it (400 naming expiresAt); without an
+ * expiry asked for, the new token ends when the caller does.
+ */
+export function tokenBoundsOf(
+  caller: { scope: "read" | "read-write"; expiresAt: Date | null } | null,
+  wanted: { scope: "read" | "read-write"; expiresAt: Date | null },
+): Date | null {
+  if (!caller) return wanted.expiresAt;
+  if (SCOPE_RANK[wanted.scope] > SCOPE_RANK[caller.scope]) {
+    throw new HearthError("forbidden", `A ${caller.scope} token cannot create a ${wanted.scope} token`);
+  }
+  if (!caller.expiresAt) return wanted.expiresAt;
+  if (!wanted.expiresAt) return caller.expiresAt;
+  if (wanted.expiresAt.getTime() > caller.expiresAt.getTime()) {
+    throw new HearthError("invalid", `A token cannot create one that outlives it: expiresAt must be at or before ${caller.expiresAt.toISOString()}`, {
+      details: [{ path: ["expiresAt"], code: "custom", message: `must be at or before ${caller.expiresAt.toISOString()}` }],
+    });
+  }
+  return wanted.expiresAt;
 }
 
 /** Splits a token into id and secret; null when it is not one of ours. */

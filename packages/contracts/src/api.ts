@@ -53,8 +53,12 @@ export const createTokenRequest = z.strictObject({
   expiresAt: z.iso
     .datetime({ offset: true })
     .optional()
-    .refine((v) => v === undefined || Date.parse(v) > Date.now(), "must be in the future"),
+    .refine((v) => v === undefined || Date.parse(v) > Date.now(), "must be in the future")
+    // the column is a MariaDB DATETIME: nothing past 9999-12-31 in UTC
+    .refine((v) => v === undefined || Date.parse(v) <= MAX_DATETIME_MS, "must be before the year 10000 (UTC)"),
 });
+/** The latest instant a MariaDB DATETIME(3) holds: 9999-12-31T23:59:59.999Z. */
+export const MAX_DATETIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 export type CreateTokenRequest = z.infer<typeof createTokenRequest>;
 
 export const tokenView = z.object({

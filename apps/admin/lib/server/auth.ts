@@ -29,7 +29,7 @@ export interface Principal {
   user: User;
   via: "session" | "token";
   sessionId?: string;
-  token?: { id: string; scope: "read" | "read-write" };
+  token?: { id: string; scope: "read" | "read-write"; expiresAt: Date | null };
 }
 
 export interface AuthOutcome {
@@ -57,7 +57,7 @@ export async function authenticate(app: AdminContext, headers: Headers, now: Dat
     if (t.expiresAt && t.expiresAt.getTime() <= now.getTime()) throw new HearthError("unauthorized", "API token expired");
     if (!t.user.active) throw new HearthError("unauthorized", "Account disabled");
     if (!t.lastUsedAt || now.getTime() - t.lastUsedAt.getTime() > TOKEN_TOUCH_MS) await touchApiToken(app.db, t.id, now);
-    return { principal: { user: t.user, via: "token", token: { id: t.id, scope: tokenScopeToWire(t.scope) } } };
+    return { principal: { user: t.user, via: "token", token: { id: t.id, scope: tokenScopeToWire(t.scope), expiresAt: t.expiresAt } } };
   }
 
   const value = cookieValue(headers.get("cookie"), sessionCookieName(app.config.cookieSecure));
