@@ -19,7 +19,7 @@ export function sourceNetOf(ip: string): string {
 }
 
 /** The 8 16-bit groups of a valid IPv6 address (an embedded IPv4 tail is converted). */
-function expandIPv6(a: string): number[] {
+export function expandIPv6(a: string): number[] {
   let s = a.toLowerCase();
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   if (v4) {
