@@ -4,7 +4,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createDb, createUser } from "@hearth/db";
+import { createDb, createUser, setSetting } from "@hearth/db";
 import { hashPassword } from "../../apps/admin/lib/passwords";
 import { REPO_ROOT } from "../helpers/db";
 import { digAt, requestAt, servedCertificate, startE2eDns, type E2eDns } from "../helpers/e2e-dns";
@@ -80,6 +80,15 @@ beforeAll(async () => {
       `--host-resolver-rules=MAP *.${ZONE} 127.0.0.1, MAP ${ZONE} 127.0.0.1, MAP *.${MANUAL} 127.0.0.1, MAP ${MANUAL} 127.0.0.1`,
     ],
   });
+  // the test's DNS servers, Pebble and the registry run on this machine: allow endpoints
+  // there (admin refuses loopback endpoints by default), in the installed system's database
+  const env = await readFile("/etc/hearth/hearth.env", "utf8");
+  const db = createDb(/^HEARTH_DATABASE_URL=(.+)$/m.exec(env)![1]!);
+  try {
+    await setSetting(db, "network.allowPrivateEndpoints", true);
+  } finally {
+    await db.$disconnect();
+  }
   // the installer's certificate for the IP URL is self-signed; the install test verifies it separately
   await openContext({ trusted: false });
 });
