@@ -155,7 +155,8 @@ export async function issueSetupCode(databaseUrl: string): Promise<string> {
 
 export function sessionCookieOf(r: Reply): string {
   const set = r.headers.get("set-cookie") ?? "";
-  const m = /hearth_session=([^;]+)/.exec(set);
+  // __Host-hearth_session over https (HEARTH_COOKIE_SECURE), hearth_session over plain http
+  const m = /((?:__Host-)?hearth_session)=([^;]+)/.exec(set);
   if (!m) throw new Error(`no session cookie in ${JSON.stringify(set)}`);
-  return `hearth_session=${m[1]}`;
+  return `${m[1]}=${m[2]}`;
 }

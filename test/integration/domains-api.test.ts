@@ -594,6 +594,30 @@ describe("settings", () => {
     expect((await call("PUT", "/api/v1/settings/acme", { token: userToken, body: { email: "x@example.com" } })).status).toBe(403);
   });
 
+  it("an ACME directory or a registry on this machine or the metadata service is refused unless network.allowPrivateEndpoints is set", async () => {
+    await setSetting(t.db, "network.allowPrivateEndpoints", false);
+    try {
+      const acmeBefore = (await get("/api/v1/settings/acme")).body;
+      for (const directoryUrl of ["https://127.0.0.1:14000/dir", "http://169.254.169.254/latest", "https://localhost/dir", "https://[::ffff:127.0.0.1]/dir"]) {
+        const r = await call("PUT", "/api/v1/settings/acme", as({ body: { directoryUrl, email: "ops@example.com" } }));
+        expect(r.status, directoryUrl).toBe(400);
+        expect(r.body.error.details[0].path).toEqual(["directoryUrl"]);
+      }
+      expect((await get("/api/v1/settings/acme")).body).toEqual(acmeBefore);
+      const registries = await t.db.registry.count();
+      for (const server of ["localhost:5000", "127.0.0.1:5000", "169.254.169.254"]) {
+        const r = await call("POST", "/api/v1/registries", as({ body: { server, username: "u", password: "p" } }));
+        expect(r.status, server).toBe(400);
+        expect(r.body.error.details[0].path).toEqual(["server"]);
+      }
+      expect(await t.db.registry.count()).toBe(registries);
+      // a public one is fine
+      expect((await call("POST", "/api/v1/registries", as({ body: { server: "192.0.2.5:5000", username: "u", password: "p" } }))).status).toBe(201);
+    } finally {
+      await setSetting(t.db, "network.allowPrivateEndpoints", true);
+    }
+  });
+
   it("network: validation, detected addresses, a sync for API domains when it changes", async () => {
     for (const body of [{ ipv4: "1.2.3", ipv6: null }, { ipv4: null, ipv6: "fe80::zz" }, { ipv4: "2001:db8::1", ipv6: null }, { ipv4: null }]) {
       expect((await call("PUT", "/api/v1/settings/network", as({ body }))).status, JSON.stringify(body)).toBe(400);
