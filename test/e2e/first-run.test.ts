@@ -838,3 +838,55 @@ describe("a plain user in the browser", () => {
     }
   });
 });
+
+describe("a user's own password and sessions, in the browser", () => {
+  const NEW_PASSWORD = "pat's brand new long password";
+
+  async function signIn(ctx: BrowserContext, password: string): Promise<Page> {
+    const p = await ctx.newPage();
+    await goto(p, `${BASE}/login`);
+    await p.getByLabel("Username").fill(PLAIN.username);
+    await p.getByLabel("Password").fill(password);
+    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.waitForURL((u) => !u.pathname.startsWith("/login"));
+    return p;
+  }
+
+  it("changing the password on Settings logs out the other browser; Log out everywhere logs out this one", async () => {
+    const here = await browser.newContext({ ignoreHTTPSErrors: false, viewport: { width: 1280, height: 900 } });
+    const there = await browser.newContext({ ignoreHTTPSErrors: false, viewport: { width: 1280, height: 900 } });
+    try {
+      const p = await signIn(here, PLAIN.password);
+      const q = await signIn(there, PLAIN.password);
+      await goto(p, `${BASE}/settings`);
+      await p.getByRole("heading", { name: "Password" }).waitFor();
+      // a wrong current password is shown at its field, nothing changes
+      await p.getByLabel("Current password", { exact: true }).fill("not my password");
+      await p.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+      await p.getByLabel("Confirm new password", { exact: true }).fill(NEW_PASSWORD);
+      await p.getByRole("button", { name: "Change password" }).click();
+      await p.getByText("The current password is wrong").waitFor();
+      await p.getByLabel("Current password", { exact: true }).fill(PLAIN.password);
+      await p.getByRole("button", { name: "Change password" }).click();
+      await p.getByText("Password changed. 1 other session was logged out.").waitFor();
+      await shot(p, "settings-password-changed");
+      // the other browser is logged out
+      await goto(q, `${BASE}/settings`);
+      await q.waitForURL(/\/login/);
+      // this one is not; it logs out everywhere
+      await goto(p, `${BASE}/settings`);
+      await p.getByRole("button", { name: "Log out everywhere" }).click();
+      await p.waitForURL(/\/login/);
+      await goto(p, `${BASE}/settings`);
+      await p.waitForURL(/\/login/);
+      // the old password no longer works, the new one does
+      const again = await signIn(there, NEW_PASSWORD);
+      expect(again.url()).not.toMatch(/\/login/);
+      const cookie = (await there.cookies(BASE)).find((c) => c.name.endsWith("hearth_session"));
+      expect(cookie?.name).toBe("__Host-hearth_session");
+    } finally {
+      await here.close();
+      await there.close();
+    }
+  });
+});
