@@ -372,11 +372,17 @@ describe("domains and certificates in the browser", () => {
     expect(await dialog.getByLabel("Nameserver").inputValue()).toBe(dns.bind9.nameserver);
     expect(await dialog.getByLabel("TSIG key name").inputValue()).toBe(dns.bind9.keyName);
     expect(await dialog.getByLabel("TSIG secret").inputValue()).toBe("");
-    await dialog.getByText("Leave empty to keep the saved value.").waitFor();
+    await dialog.getByText("Leave empty to keep the saved value (enter it again if you change where it is sent).").waitFor();
     expect(await page.content()).not.toContain(dns.bind9.secret);
     // the wildcard mode is offered for an API provider
     expect(await dialog.getByLabel("TLS certificates").locator("option").allInnerTexts()).toContain("Let's Encrypt wildcard (*.domain)");
     await shot(page, "domain-edit");
+    // pointing the saved secret at another server needs it typed again
+    await dialog.getByLabel("Nameserver").fill("192.0.2.53:53");
+    await dialog.getByRole("button", { name: "Save changes" }).click();
+    await dialog.getByText("Must be entered again when nameserver changes").waitFor();
+    await shot(page, "domain-edit-secret-again");
+    await dialog.getByLabel("Nameserver").fill(dns.bind9.nameserver);
     await dialog.getByRole("button", { name: "Save changes" }).click();
     await dialog.waitFor({ state: "hidden" });
     // the domain.sync checks the provider's credentials first: it succeeds only with the kept secret
