@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { TOKEN_SCOPES, USER_ROLES } from "./enums";
 
+/** The latest instant a DATETIME(3) column holds (MariaDB/MySQL): later ones are refused. */
+export const MAX_DATETIME = new Date("9999-12-31T23:59:59.999Z");
+
 export const username = z
   .string()
   .min(2, "at least 2 characters")
@@ -39,7 +42,8 @@ export const createTokenRequest = z.strictObject({
   expiresAt: z.iso
     .datetime({ offset: true })
     .optional()
-    .refine((v) => v === undefined || Date.parse(v) > Date.now(), "must be in the future"),
+    .refine((v) => v === undefined || Date.parse(v) > Date.now(), "must be in the future")
+    .refine((v) => v === undefined || Date.parse(v) <= MAX_DATETIME.getTime(), "must be on or before 9999-12-31 (UTC)"),
 });
 export type CreateTokenRequest = z.infer<typeof createTokenRequest>;
 
