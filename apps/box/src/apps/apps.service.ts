@@ -8,6 +8,7 @@ import { Prisma, type App, type AppPort, type Db } from "@hearth/db";
 import { dockerStatusOf, type DockerApi } from "../docker/docker";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { TaskError } from "../tasks/registry";
+import { errorLine } from "../tasks/task-log";
 import { appLabels, containerNameOf, containerSpec, dataVolumeNameOf, networkNameOf } from "./container-spec";
 import { ensureImage, type RegistryCredentials } from "./images";
 import { allocateHttpPort, prismaPortStore, type AllocateOptions } from "./ports";
@@ -33,6 +34,8 @@ export interface StepContext {
   progress(percent: number, message: string): Promise<void>;
   log(line: string): void;
   readonly signal: AbortSignal;
+  /** See TaskContext.fault: an unexpected error, one line to the task log, the whole to box's log. */
+  fault?(e: unknown, what: string): void;
 }
 
 export interface AppServiceDeps {
@@ -275,7 +278,10 @@ export class AppService {
       const known = e instanceof TaskError || isHearthError(e);
       const cause = { code: known ? e.code : "internal", message: known ? e.message : "internal error; see the task log" };
       ctx.log(`the update failed (${cause.code}: ${cause.message}); rolling back to ${from.version}`);
-      if (!(e instanceof TaskError) && !isHearthError(e)) ctx.log(`  ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      if (!(e instanceof TaskError) && !isHearthError(e)) {
+        if (ctx.fault) ctx.fault(e, "  the update's unexpected error");
+        else ctx.log(`  ${errorLine(e)}`);
+      }
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeDurable(path.join(dir, ROLLBACK_FILE), `${JSON.stringify(cause)}\n`, 0o600);
       return this.rollBack(appId, ctx, { from, target, dir, cause });
@@ -318,6 +324,10 @@ export class AppService {
     } catch (re) {
       if (ctx.signal.aborted) throw re;
       const known = re instanceof TaskError || isHearthError(re);
+      if (!known) {
+        if (ctx.fault) ctx.fault(re, "the rollback's unexpected error");
+        else ctx.log(`the rollback's unexpected error: ${errorLine(re)}`);
+      }
       const message = `${what}, and the rollback failed too (${known ? `${re.code}: ${re.message}` : "internal error; see the task log"}); the backup from before the update is in ${o.dir}`;
       ctx.log(message);
       await this.setState(appId, { installState: "error", health: null, errorCode: "update_failed", errorMessage: message, errorTaskId: ctx.taskId }).catch(() => {});
