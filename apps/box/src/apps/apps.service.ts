@@ -11,7 +11,7 @@ import { TaskError } from "../tasks/registry";
 import { errorLine } from "../tasks/task-log";
 import { appLabels, containerNameOf, containerSpec, dataVolumeNameOf, networkNameOf } from "./container-spec";
 import { ensureImage, type RegistryCredentials } from "./images";
-import { allocateHttpPort, prismaPortStore, type AllocateOptions } from "./ports";
+import { allocateHttpPort, busyTcpHostPorts, prismaPortStore, publishedHostPorts, type AllocateOptions } from "./ports";
 import type { AppNameHooks } from "../domains/domain.service";
 
 /**
@@ -49,6 +49,8 @@ export interface AppServiceDeps {
   /** Between health probes while waiting. Default 500 ms. */
   healthIntervalMs?: number;
   ports?: AllocateOptions;
+  /** Is a host port free for an app's TCP port? Default: a real bind on 0.0.0.0 (ports.ts). */
+  tcpPortFree?: (port: number) => Promise<boolean>;
   /** Test hook (HEARTH_TEST_APP_STEP_DELAY_MS): a pause after each progress step, so kill -9 tests can hit every step. */
   stepDelayMs?: number;
   /** The store this box serves (see appLabels); default: derived from nothing (no owner label). */
@@ -452,8 +454,16 @@ export class AppService {
     await ctx.progress(percent, "creating the container");
     const name = containerNameOf(app.id);
     const old = await this.docker.inspectContainer(name);
+    if (old && old.labels["hearth.app"] !== app.id) throw new TaskError(`a container named ${name} exists but is not this app's`, "conflict");
+    // before the old container goes: a TCP port another program listens on fails the task
+    // with the app as it was (ports the old container publishes are this app's own)
+    const held = old?.running ? publishedHostPorts(old.raw?.HostConfig?.PortBindings as Record<string, { HostPort?: string }[]> | undefined) : new Set<number>();
+    const busy = await busyTcpHostPorts(app.ports, held, this.d.tcpPortFree);
+    if (busy.length > 0) {
+      const names = app.ports.filter((p) => busy.includes(p.hostPort)).map((p) => `${p.envName} → ${p.hostPort}`);
+      throw new TaskError(`host port ${busy.join(", ")} is already in use on this server (${names.join(", ")}); choose another port`, "conflict");
+    }
     if (old) {
-      if (old.labels["hearth.app"] !== app.id) throw new TaskError(`a container named ${name} exists but is not this app's`, "conflict");
       ctx.log(`removing the previous container ${old.id.slice(0, 12)}`);
       await this.docker.removeContainer(old.id);
     }
