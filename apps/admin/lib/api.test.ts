@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { HearthError, MAX_JSON_BODY_BYTES } from "@hearth/contracts";
-import { jsonDepthOf, makeRoute, MAX_JSON_DEPTH, type RouteDeps } from "./api";
+import { jsonDepthOf, makeRoute, MAX_JSON_DEPTH, wellFormedStrings, type RouteDeps } from "./api";
 import type { AdminContext } from "./server/context";
 import type { Principal } from "./server/auth";
 
@@ -215,6 +215,23 @@ describe("JSON depth", () => {
       expect(err.message).toMatch(/nested deeper than 32/);
     }
     expect(seen).toBe(1);
+  });
+});
+
+describe("unpaired surrogates", () => {
+  it("finds them in values and keys, and passes pairs", () => {
+    expect(wellFormedStrings(JSON.parse('{"a":["x","\\ud83d\\udd25"]}'))).toBe(true);
+    expect(wellFormedStrings(JSON.parse('{"a":["x","\\ud800"]}'))).toBe(false);
+    expect(wellFormedStrings(JSON.parse('{"\\udc00":1}'))).toBe(false);
+    expect(wellFormedStrings(JSON.parse('"\\ud800"'))).toBe(false);
+  });
+
+  it("a body with one is 400 invalid", async () => {
+    const { route } = setup();
+    const h = route({ auth: "none", body: z.unknown() }, async () => Response.json({}));
+    const res = await h(post('{"username":"\\ud800"}'), ctx);
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).message).toMatch(/not valid Unicode/);
   });
 });
 

@@ -119,6 +119,22 @@ export function jsonDepthOf(text: string): number {
   return max;
 }
 
+/**
+ * Whether every string (and key) in a parsed body is well-formed UTF-16. JSON may carry an
+ * unpaired surrogate as an escape (`"\ud800"`); MariaDB refuses such JSON in a JSON column
+ * and it cannot be written as UTF-8. The depth is already bounded, so stringify's walk is safe.
+ */
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function wellFormedStrings(value: unknown): boolean {
+  let ok = true;
+  JSON.stringify(value, (key: string, v: unknown) => {
+    if (UNPAIRED_SURROGATE.test(key) || (typeof v === "string" && UNPAIRED_SURROGATE.test(v))) ok = false;
+    return v;
+  });
+  return ok;
+}
+
 export async function parseJsonBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
   if (!isJsonContentType(req.headers.get("content-type"))) throw new HearthError("invalid", "Content-Type must be application/json");
   const text = await readBodyLimited(req);
@@ -129,6 +145,7 @@ export async function parseJsonBody<S extends z.ZodType>(req: Request, schema: S
   } catch {
     throw new HearthError("invalid", "Request body is not valid JSON");
   }
+  if (!wellFormedStrings(raw)) throw new HearthError("invalid", "Request body has a string that is not valid Unicode (an unpaired surrogate escape such as \\ud800)");
   const r = schema.safeParse(raw);
   if (!r.success) throw invalid("Request body is invalid", r.error);
   return r.data;
