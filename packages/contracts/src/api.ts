@@ -81,6 +81,8 @@ export const statusResponse = z.object({
   version: z.string(),
   setupDone: z.boolean(),
   box: z.enum(["up", "down"]),
+  /** HEARTH_INSTALL_ID (a nonce of the install run that started this admin), when set */
+  installId: z.string().optional(),
 });
 export type StatusResponse = z.infer<typeof statusResponse>;
 
