@@ -589,6 +589,10 @@ describe("API fuzz", () => {
       expect((JSON.parse(r.text) as { total: number }).total, q).toBe(0);
     }
     expect((JSON.parse((await send(base, "GET", "/api/v1/eventlog?action=app.install", personas.owner!.headers)).text) as { total: number }).total).toBe(1);
+    for (const q of ["page=99999999999999999999", "page=2147483648", "page=9007199254740991", "per_page=200&page=4294967296"]) {
+      const r = await send(base, "GET", `/api/v1/eventlog?${q}`, personas.owner!.headers);
+      expect(problemsOf(r), q).toEqual([]);
+    }
 
     // at the depth limit a body is taken, and the manifest lands in MariaDB's JSON columns
     const at32 = { manifest: fuzzManifest({ addons: { localstorage: deep(29) } }), subdomain: "deep32", domain: DOMAIN };
