@@ -41,9 +41,13 @@ async function guardProviderEndpoints(app: AdminContext, provider: DomainProvide
  *  - Domain.customKeyEnc = sealSecret(HEARTH_SECRET_KEY, the key as PKCS#8 PEM).
  */
 
-/** :domain of a route → the domain name; anything that is not one is simply not found. */
+/**
+ * :domain of a route → the domain name; anything that is not one is simply not found.
+ * Next.js has already percent-decoded the segment once: decoding it again would turn a
+ * literal `%` (sent as `%25`) into a URIError.
+ */
 export function domainParam(params: Record<string, string>): string {
-  const parsed = domainName.safeParse(decodeURIComponent(params.domain ?? ""));
+  const parsed = domainName.safeParse(params.domain ?? "");
   if (!parsed.success) throw new HearthError("not_found", "No such domain");
   return parsed.data;
 }
