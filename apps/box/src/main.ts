@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { HEARTH_VERSION } from "@hearth/contracts";
 import os from "node:os";
-import path from "node:path";
 import { createDb, createNamedLocks, getTask, migrate, openSecret, type Db, type NamedLocks } from "@hearth/db";
 import { loadConfig, type BoxConfig } from "./config";
 import { createLogger, type Logger } from "./logger";
+import { dataPaths } from "./paths";
 import { startBoxSocket, type BoxSocketServer } from "./socket/socket.server";
 import { TaskRegistry } from "./tasks/registry";
 import { taskLogPath } from "./tasks/task-log";
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   const certs = new CertificateManager({
     db,
     locks,
-    certDir: path.join(config.dataDir, "certs", "store"),
+    certDir: dataPaths(config.dataDir).certStore,
     acmeChallengeDir: proxy.acmeChallengeDir,
     log,
   });
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     const secretKey = config.secretKey;
     mailRelay = new MailRelay({
       port: Number(process.env.HEARTH_MAIL_RELAY_PORT ?? 2525),
-      tls: await ensureRelayCert(path.join(config.dataDir, "mail")),
+      tls: await ensureRelayCert(dataPaths(config.dataDir).mail),
       outbound,
       lookup: mailAccountLookup(async (appId) => {
         const row = await dbm.appAddon.findUnique({ where: { appId_name: { appId, name: "sendmail" } } });

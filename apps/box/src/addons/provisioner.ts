@@ -5,6 +5,7 @@ import { openSecret, sealSecret, type Db } from "@hearth/db";
 import type { AddonHooks, AppWithPorts, StepContext } from "../apps/apps.service";
 import { fqdnOf, networkNameOf } from "../apps/container-spec";
 import { TaskError } from "../tasks/registry";
+import { dataPaths } from "../paths";
 import type { AddonApp, AddonHandler } from "./handler";
 
 /**
@@ -96,7 +97,7 @@ export class AddonProvisioner implements AddonHooks {
     for (const row of have.filter((r) => !wanted.some(([n]) => n === r.name))) {
       const h = this.handler(row.name);
       if (h.backup) {
-        const dir = path.join(this.d.dataDir, "backups", "apps", app.id, "addons", `${row.name}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+        const dir = path.join(dataPaths(this.d.dataDir).appBackups(app.id), "addons", `${row.name}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
         await mkdir(dir, { recursive: true, mode: 0o700 });
         ctx.log(`the addon ${row.name} is no longer in the manifest: backing it up into ${dir} before removing it`);
         await h.backup(a, row.credentials ?? {}, dir, ctx);
@@ -146,7 +147,7 @@ export class AddonProvisioner implements AddonHooks {
 
   appBackupDir(appId: string, name: string): string {
     if (!/^[A-Za-z0-9-]{1,36}$/.test(appId) || !/^[A-Za-z0-9._-]{1,128}$/.test(name) || name.startsWith(".")) throw new TaskError(`not a backup folder name: ${appId}/${name}`, "internal");
-    return path.join(this.d.dataDir, "backups", "apps", appId, name);
+    return path.join(dataPaths(this.d.dataDir).appBackups(appId), name);
   }
 
   private async appFor(appId: string): Promise<AddonApp> {
