@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { HearthManifest } from "@hearth/contracts";
 import { openSecret, sealSecret, type Db } from "@hearth/db";
-import type { AddonHooks, AppWithPorts, StepContext } from "../apps/apps.service";
+import type { AddonHooks, AppWithPorts, StepContext } from "../tasks/steps";
 import { fqdnOf, networkNameOf } from "../apps/container-spec";
 import { TaskError } from "../tasks/registry";
 import { dataPaths } from "../paths";

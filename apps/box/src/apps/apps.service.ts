@@ -4,14 +4,19 @@ import http from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { hearthManifest, isHearthError, type HearthManifest } from "@hearth/contracts";
-import { Prisma, type App, type AppPort, type Db } from "@hearth/db";
+import { Prisma, type App, type Db } from "@hearth/db";
 import { dockerStatusOf, type DockerApi } from "../docker/docker";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { TaskError } from "../tasks/registry";
 import { appLabels, containerNameOf, containerSpec, dataVolumeNameOf, networkNameOf } from "./container-spec";
 import { ensureImage, type RegistryCredentials } from "./images";
 import { allocateHttpPort, prismaPortStore, type AllocateOptions } from "./ports";
-import type { AppNameHooks } from "../domains/domain.service";
+import type { AddonHooks, AppNameHooks, AppWithPorts, StepContext } from "../tasks/steps";
+import type { VhostSync } from "../proxy/vhost-sync";
+
+// the step and seam types live in tasks/ and proxy/; re-exported for the callers that took them from here
+export type { AddonHooks, AppWithPorts, StepContext, VhostSync };
+export { noopVhostSync } from "../proxy/vhost-sync";
 
 /**
  * The app lifecycle on this machine: what the app.* tasks do, step by step. Every step is
@@ -20,20 +25,6 @@ import type { AppNameHooks } from "../domains/domain.service";
  * network and volume are created only when missing, and the container is always removed
  * (by its fixed name) before it is created again.
  */
-
-/** What box's proxy gives the app tasks: re-render every vhost from the database, check, reload. */
-export interface VhostSync {
-  syncVhosts(): Promise<void>;
-}
-export const noopVhostSync: VhostSync = { syncVhosts: async () => {} };
-
-/** The task-side view of TaskContext that the service needs. */
-export interface StepContext {
-  readonly taskId: string;
-  progress(percent: number, message: string): Promise<void>;
-  log(line: string): void;
-  readonly signal: AbortSignal;
-}
 
 export interface AppServiceDeps {
   db: Db;
@@ -56,25 +47,6 @@ export interface AppServiceDeps {
   addons?: AddonHooks;
 }
 
-/**
- * What the app tasks need from the addons. `provision` is idempotent: it makes what the
- * manifest's addons need for this app if missing (database + user, Redis container, relay
- * credentials …), connects the services to the app's own network, and returns the
- * HEARTH_* variables for the container; called each time the container is (re)created, so
- * the same credentials come back every time. `deprovision` removes all of it (the app's
- * network still exists when it is called).
- */
-export interface AddonHooks {
-  provision(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext): Promise<Record<string, string>>;
-  deprovision(appId: string, ctx: StepContext): Promise<void>;
-  /** Each addon's data (and /app/data) into `dir`; see AddonProvisioner.backupApp. */
-  backupApp(appId: string, dir: string, ctx: StepContext): Promise<string[]>;
-  /** Replaces each addon's data with what backupApp wrote into `dir` (the addons must be provisioned). */
-  restoreApp(appId: string, dir: string, ctx: StepContext): Promise<string[]>;
-  /** `<dataDir>/backups/apps/<appId>/<name>` */
-  appBackupDir(appId: string, name: string): string;
-}
-
 /** In a pre-update backup folder: written last, once every addon's data is on disk. */
 export const BACKUP_COMPLETE_FILE = ".complete";
 /** In a pre-update backup folder: the update failed and is being rolled back (a resumed task goes on rolling back). */
@@ -85,8 +57,6 @@ export function ownerOf(databaseUrl: string): string {
   const u = new URL(databaseUrl.replace(/^mysql:/, "mariadb:"));
   return createHash("sha256").update(`${u.hostname}:${u.port || 3306}/${u.pathname.replace(/^\//, "")}${u.searchParams.get("socket") ?? ""}`).digest("hex").slice(0, 16);
 }
-
-export type AppWithPorts = App & { ports: AppPort[] };
 
 /** Flushes every file under `dir` (and the folders' entries) to disk. */
 async function syncTree(dir: string): Promise<void> {

@@ -2,7 +2,9 @@ import type { Db } from "@hearth/db";
 import { APP_LABEL, OWNER_LABEL, type DockerApi } from "../docker/docker";
 import type { Logger } from "../logger";
 import { containerNameOf } from "./container-spec";
-import type { AppService, StepContext, VhostSync } from "./apps.service";
+import type { VhostSync } from "../proxy/vhost-sync";
+import type { StepContext } from "../tasks/steps";
+import type { AppService } from "./apps.service";
 
 /**
  * Compares the database with Docker (at box start and every few minutes) and repairs what

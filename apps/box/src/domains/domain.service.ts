@@ -1,6 +1,7 @@
 import { certificateRenewTaskArgs, domainSyncTaskArgs, isHearthError } from "@hearth/contracts";
 import { namesKeyOf, type Db } from "@hearth/db";
-import type { StepContext, VhostSync } from "../apps/apps.service";
+import type { VhostSync } from "../proxy/vhost-sync";
+import type { AppNameHooks, StepContext } from "../tasks/steps";
 import { defineTask, TaskError, type TaskDefinition } from "../tasks/registry";
 import type { CertificateManager } from "./certificate-manager";
 import { dashboardFqdn, appNames, openDomain, type OpenDomain } from "./domain-access";
@@ -13,14 +14,7 @@ import { pruneRecordsOf, removeRecordsOf, syncRecords } from "./dns-sync";
  * certificate, dashboard moved here); `certificate.renew` renews what is due. Every step
  * is idempotent, so a box killed mid-task and run again ends in the same place.
  */
-export interface AppNameHooks {
-  /** Before the app runs: its DNS records (fails with dns_conflict rather than overwrite). */
-  publishRecords(appId: string, ctx: StepContext, opts: { overwriteDns: boolean }): Promise<void>;
-  /** After the proxy serves it: certificates for its names (failures are logged, not fatal). */
-  publishCertificates(appId: string, ctx: StepContext): Promise<void>;
-  /** On uninstall: the records box made for it, and its names' own certificates. */
-  unpublish(appId: string, ctx: StepContext): Promise<void>;
-}
+export type { AppNameHooks };
 
 export interface DomainServiceDeps {
   db: Db;

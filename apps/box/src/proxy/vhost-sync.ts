@@ -1,7 +1,12 @@
 import type { Db } from "@hearth/db";
-import type { VhostSync } from "../apps/apps.service";
 import type { ProxyService } from "./proxy.service";
 import type { TlsFiles, Vhost } from "./vhost";
+
+/** What box's proxy gives the app tasks: re-render every vhost from the database, check, reload. */
+export interface VhostSync {
+  syncVhosts(): Promise<void>;
+}
+export const noopVhostSync: VhostSync = { syncVhosts: async () => {} };
 
 /**
  * The vhost set is derived from the database alone, every time: the dashboard at
