@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { HEARTH_VERSION } from "@hearth/contracts";
 import os from "node:os";
-import { createDb, createNamedLocks, getTask, migrate, openSecret, type Db, type NamedLocks } from "@hearth/db";
+import { appExists, createDb, createNamedLocks, getAppAddon, getTask, migrate, openSecret, type Db, type NamedLocks } from "@hearth/db";
 import { loadConfig, type BoxConfig } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { dataPaths } from "./paths";
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
       tls: await ensureRelayCert(dataPaths(config.dataDir).mail),
       outbound,
       lookup: mailAccountLookup(async (appId) => {
-        const row = await dbm.appAddon.findUnique({ where: { appId_name: { appId, name: "sendmail" } } });
+        const row = await getAppAddon(dbm, appId, "sendmail");
         return row?.credentialsEnc && secretKey ? (JSON.parse(openSecret(secretKey, row.credentialsEnc)) as Record<string, string>) : null;
       }),
       log,
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
       },
       logPath: (id) => taskLogPath(config.dataDir, id),
       appLogs: (req, res, appId, url) =>
-        streamAppLogs({ docker, appExists: async (id) => (await dbc.app.count({ where: { id } })) > 0 }, req, res, appId, url),
+        streamAppLogs({ docker, appExists: (id) => appExists(dbc, id) }, req, res, appId, url),
       log,
     },
   );

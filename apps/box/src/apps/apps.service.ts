@@ -4,7 +4,7 @@ import http from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { hearthManifest, isHearthError, type HearthManifest } from "@hearth/contracts";
-import { Prisma, type App, type Db } from "@hearth/db";
+import { deleteAppRow, getAppRow, getAppRowWithPorts, setAppContainerId, setAppManifest, updateAppState, type App, type Db, type Prisma } from "@hearth/db";
 import { dockerStatusOf, type DockerApi } from "../docker/docker";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { TaskError } from "../tasks/registry";
@@ -102,7 +102,7 @@ export class AppService {
   }
 
   async load(appId: string): Promise<AppWithPorts> {
-    const app = await this.db.app.findUnique({ where: { id: appId }, include: { ports: true } });
+    const app = await getAppRowWithPorts(this.db, appId);
     if (!app) throw new TaskError(`there is no app ${appId}`, "not_found");
     return app;
   }
@@ -254,7 +254,7 @@ export class AppService {
 
   /** The manifest (and its version) on the App row. */
   private async setManifest(appId: string, m: HearthManifest): Promise<void> {
-    await this.db.app.update({ where: { id: appId }, data: { manifest: m as unknown as Prisma.InputJsonValue, version: m.version } });
+    await setAppManifest(this.db, appId, m);
   }
 
   /** Step 4 of update; always throws (update_failed after a rollback, the rollback's error otherwise). */
@@ -301,7 +301,7 @@ export class AppService {
 
   async uninstall(appId: string, ctx: StepContext): Promise<{ removed: true }> {
     ctx = this.stepped(ctx);
-    const app = await this.db.app.findUnique({ where: { id: appId } });
+    const app = await getAppRow(this.db, appId);
     return this.failingTo(appId, ctx, { cleanup: false }, async () => {
       if (this.d.names) {
         await ctx.progress(5, "removing DNS records and certificates");
@@ -320,7 +320,7 @@ export class AppService {
       if (app) {
         // the vhost goes with the row: hide the app from the proxy first, then sync
         await ctx.progress(70, "removing the vhost");
-        await this.db.app.deleteMany({ where: { id: appId } }); // AppPort rows cascade
+        await deleteAppRow(this.db, appId); // AppPort rows cascade
         await this.d.vhosts.syncVhosts();
       } else {
         ctx.log("the app row is already gone (an earlier attempt got that far)");
@@ -441,7 +441,7 @@ export class AppService {
       } else throw e;
     }
     ctx.log(`created the container ${id.slice(0, 12)} (${name})`);
-    await this.db.app.update({ where: { id: app.id }, data: { containerId: id } });
+    await setAppContainerId(this.db, app.id, id);
     return id;
   }
 
@@ -449,7 +449,7 @@ export class AppService {
   async ensureContainer(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext): Promise<boolean> {
     const c = await this.docker.inspectContainer(containerNameOf(app.id));
     if (c && c.labels["hearth.app"] === app.id) {
-      if (app.containerId !== c.id) await this.db.app.update({ where: { id: app.id }, data: { containerId: c.id } });
+      if (app.containerId !== c.id) await setAppContainerId(this.db, app.id, c.id);
       return true;
     }
     ctx.log("the container is missing; creating it again");
@@ -503,7 +503,7 @@ export class AppService {
   }
 
   async setState(appId: string, data: Prisma.AppUpdateManyMutationInput): Promise<void> {
-    await this.db.app.updateMany({ where: { id: appId }, data });
+    await updateAppState(this.db, appId, data);
   }
 
   /** Removes the app's container, network and volume (labelled ones only). */

@@ -1,4 +1,4 @@
-import type { Db } from "@hearth/db";
+import { listDomainsByName, listProxiedApps, type Db } from "@hearth/db";
 import type { ProxyService } from "./proxy.service";
 import type { TlsFiles, Vhost } from "./vhost";
 
@@ -28,12 +28,8 @@ export async function vhostsFromDb(
   opts: { dashboardPort?: number; tls?: TlsPicker } = {},
 ): Promise<Vhost[]> {
   const [domains, apps] = await Promise.all([
-    db.domain.findMany({ orderBy: { domain: "asc" } }),
-    db.app.findMany({
-      where: { httpHostPort: { not: null }, installState: { not: "pending_uninstall" } },
-      select: { id: true, subdomain: true, domain: true, httpHostPort: true, appDomains: { orderBy: [{ domain: "asc" }, { subdomain: "asc" }] } },
-      orderBy: { id: "asc" },
-    }),
+    listDomainsByName(db),
+    listProxiedApps(db),
   ]);
   const byName = new Map(domains.map((d) => [d.domain, d]));
   const fallback = new Map<string, TlsFiles>();
