@@ -201,6 +201,7 @@ export function createServiceDockerExtras(opts?: Docker.DockerOptions): ServiceD
         try {
           await c.remove({ force: true, v: true });
         } catch (e) {
+          // biome-ignore lint/correctness/noUnsafeFinally: a job container that cannot be removed is worth the error, even over the job's own
           if (dockerStatusOf(e) !== 404 && dockerStatusOf(e) !== 409) throw e;
         }
       }

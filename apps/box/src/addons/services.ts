@@ -185,6 +185,7 @@ export interface RedisSpec {
 }
 
 const OWNER_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const hasControl = (s: string) => /[\u0000-\u001f\u007f]/.test(s);
 
 export interface ServiceSpecInput {

@@ -1,5 +1,5 @@
 import type { HearthManifest } from "@hearth/contracts";
-import { Prisma, type App, type AppDomain, type AppPort, type Db, type Registry } from "../client";
+import type { Prisma, App, AppDomain, AppPort, Db, Registry } from "../client";
 
 /**
  * App rows as box runs them (apps.ts is what admin records): the row a task works from, the
