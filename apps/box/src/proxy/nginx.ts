@@ -33,7 +33,7 @@ interface RunResult {
 
 function resultOf(r: CommandResult): RunResult {
   const output = `${r.stderr}${r.stdout}`.trim();
-  return { code: r.code, output: output || (r.code === 0 ? "" : (r.error?.message ?? `exit code ${r.code}`)) };
+  return { code: r.code, output: output || (r.code === 0 ? "" : (r.error?.message ?? (r.timedOut ? "timed out" : `exit code ${r.code}`))) };
 }
 
 async function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<RunResult> {
