@@ -14,8 +14,6 @@ import { pruneRecordsOf, removeRecordsOf, syncRecords } from "./dns-sync";
  * certificate, dashboard moved here); `certificate.renew` renews what is due. Every step
  * is idempotent, so a box killed mid-task and run again ends in the same place.
  */
-export type { AppNameHooks };
-
 export interface DomainServiceDeps {
   db: Db;
   secretKey: Buffer | null;
