@@ -15,3 +15,5 @@ export * from "./repos/dns-records";
 export * from "./repos/certificate-queries";
 export * from "./repos/domain-names";
 export * from "./repos/task-queries";
+export * from "./setup-code";
+export * from "./net";
