@@ -4,7 +4,7 @@ import http from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { hearthManifest, isHearthError, type HearthManifest } from "@hearth/contracts";
-import { Prisma, type App, type AppPort, type Db } from "@hearth/db";
+import { deleteAppRow, getAppRow, getAppRowWithPorts, setAppContainerId, setAppManifest, updateAppState, type App, type Db, type Prisma } from "@hearth/db";
 import { dockerStatusOf, type DockerApi } from "../docker/docker";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { TaskError } from "../tasks/registry";
@@ -12,7 +12,12 @@ import { errorLine } from "../tasks/task-log";
 import { appLabels, containerNameOf, containerSpec, dataVolumeNameOf, networkNameOf } from "./container-spec";
 import { ensureImage, type RegistryCredentials } from "./images";
 import { allocateHttpPort, busyTcpHostPorts, prismaPortStore, publishedHostPorts, type AllocateOptions } from "./ports";
-import type { AppNameHooks } from "../domains/domain.service";
+import type { AddonHooks, AppNameHooks, AppWithPorts, StepContext } from "../tasks/steps";
+import type { VhostSync } from "../proxy/vhost-sync";
+
+// the step and seam types live in tasks/ and proxy/; re-exported for the callers that took them from here
+export type { AddonHooks, AppWithPorts, StepContext, VhostSync };
+export { noopVhostSync } from "../proxy/vhost-sync";
 
 /**
  * The app lifecycle on this machine: what the app.* tasks do, step by step. Every step is
@@ -21,22 +26,6 @@ import type { AppNameHooks } from "../domains/domain.service";
  * network and volume are created only when missing, and the container is always removed
  * (by its fixed name) before it is created again.
  */
-
-/** What box's proxy gives the app tasks: re-render every vhost from the database, check, reload. */
-export interface VhostSync {
-  syncVhosts(): Promise<void>;
-}
-export const noopVhostSync: VhostSync = { syncVhosts: async () => {} };
-
-/** The task-side view of TaskContext that the service needs. */
-export interface StepContext {
-  readonly taskId: string;
-  progress(percent: number, message: string): Promise<void>;
-  log(line: string): void;
-  readonly signal: AbortSignal;
-  /** See TaskContext.fault: an unexpected error, one line to the task log, the whole to box's log. */
-  fault?(e: unknown, what: string): void;
-}
 
 export interface AppServiceDeps {
   db: Db;
@@ -61,25 +50,6 @@ export interface AppServiceDeps {
   addons?: AddonHooks;
 }
 
-/**
- * What the app tasks need from the addons. `provision` is idempotent: it makes what the
- * manifest's addons need for this app if missing (database + user, Redis container, relay
- * credentials …), connects the services to the app's own network, and returns the
- * HEARTH_* variables for the container; called each time the container is (re)created, so
- * the same credentials come back every time. `deprovision` removes all of it (the app's
- * network still exists when it is called).
- */
-export interface AddonHooks {
-  provision(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext): Promise<Record<string, string>>;
-  deprovision(appId: string, ctx: StepContext): Promise<void>;
-  /** Each addon's data (and /app/data) into `dir`; see AddonProvisioner.backupApp. */
-  backupApp(appId: string, dir: string, ctx: StepContext): Promise<string[]>;
-  /** Replaces each addon's data with what backupApp wrote into `dir` (the addons must be provisioned). */
-  restoreApp(appId: string, dir: string, ctx: StepContext): Promise<string[]>;
-  /** `<dataDir>/backups/apps/<appId>/<name>` */
-  appBackupDir(appId: string, name: string): string;
-}
-
 /** In a pre-update backup folder: written last, once every addon's data is on disk. */
 export const BACKUP_COMPLETE_FILE = ".complete";
 /** In a pre-update backup folder: the update failed and is being rolled back (a resumed task goes on rolling back). */
@@ -90,8 +60,6 @@ export function ownerOf(databaseUrl: string): string {
   const u = new URL(databaseUrl.replace(/^mysql:/, "mariadb:"));
   return createHash("sha256").update(`${u.hostname}:${u.port || 3306}/${u.pathname.replace(/^\//, "")}${u.searchParams.get("socket") ?? ""}`).digest("hex").slice(0, 16);
 }
-
-export type AppWithPorts = App & { ports: AppPort[] };
 
 /** Flushes every file under `dir` (and the folders' entries) to disk. */
 async function syncTree(dir: string): Promise<void> {
@@ -137,7 +105,7 @@ export class AppService {
   }
 
   async load(appId: string): Promise<AppWithPorts> {
-    const app = await this.db.app.findUnique({ where: { id: appId }, include: { ports: true } });
+    const app = await getAppRowWithPorts(this.db, appId);
     if (!app) throw new TaskError(`there is no app ${appId}`, "not_found");
     return app;
   }
@@ -292,7 +260,7 @@ export class AppService {
 
   /** The manifest (and its version) on the App row. */
   private async setManifest(appId: string, m: HearthManifest): Promise<void> {
-    await this.db.app.update({ where: { id: appId }, data: { manifest: m as unknown as Prisma.InputJsonValue, version: m.version } });
+    await setAppManifest(this.db, appId, m);
   }
 
   /** Step 4 of update; always throws (update_failed after a rollback, the rollback's error otherwise). */
@@ -343,7 +311,7 @@ export class AppService {
 
   async uninstall(appId: string, ctx: StepContext): Promise<{ removed: true }> {
     ctx = this.stepped(ctx);
-    const app = await this.db.app.findUnique({ where: { id: appId } });
+    const app = await getAppRow(this.db, appId);
     return this.failingTo(appId, ctx, { cleanup: false }, async () => {
       if (this.d.names) {
         await ctx.progress(5, "removing DNS records and certificates");
@@ -362,7 +330,7 @@ export class AppService {
       if (app) {
         // the vhost goes with the row: hide the app from the proxy first, then sync
         await ctx.progress(70, "removing the vhost");
-        await this.db.app.deleteMany({ where: { id: appId } }); // AppPort rows cascade
+        await deleteAppRow(this.db, appId); // AppPort rows cascade
         await this.d.vhosts.syncVhosts();
       } else {
         ctx.log("the app row is already gone (an earlier attempt got that far)");
@@ -491,7 +459,7 @@ export class AppService {
       } else throw e;
     }
     ctx.log(`created the container ${id.slice(0, 12)} (${name})`);
-    await this.db.app.update({ where: { id: app.id }, data: { containerId: id } });
+    await setAppContainerId(this.db, app.id, id);
     return id;
   }
 
@@ -499,7 +467,7 @@ export class AppService {
   async ensureContainer(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext): Promise<boolean> {
     const c = await this.docker.inspectContainer(containerNameOf(app.id));
     if (c && c.labels["hearth.app"] === app.id) {
-      if (app.containerId !== c.id) await this.db.app.update({ where: { id: app.id }, data: { containerId: c.id } });
+      if (app.containerId !== c.id) await setAppContainerId(this.db, app.id, c.id);
       return true;
     }
     ctx.log("the container is missing; creating it again");
@@ -553,7 +521,7 @@ export class AppService {
   }
 
   async setState(appId: string, data: Prisma.AppUpdateManyMutationInput): Promise<void> {
-    await this.db.app.updateMany({ where: { id: appId }, data });
+    await updateAppState(this.db, appId, data);
   }
 
   /** Removes the app's container, network and volume (labelled ones only). */

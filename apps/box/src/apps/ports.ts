@@ -1,5 +1,5 @@
 import net from "node:net";
-import type { Db } from "@hearth/db";
+import { appHttpHostPort, claimHttpHostPort, usedHostPorts, type Db } from "@hearth/db";
 
 /**
  * Host ports for apps' HTTP ports (published on 127.0.0.1 for nginx). A port is free when no
@@ -84,26 +84,8 @@ export async function allocateHttpPort(store: PortStore, appId: string, opts: Al
 
 export function prismaPortStore(db: Db): PortStore {
   return {
-    async current(appId) {
-      const a = await db.app.findUnique({ where: { id: appId }, select: { httpHostPort: true } });
-      if (!a) throw new Error(`app ${appId} does not exist`);
-      return a.httpHostPort;
-    },
-    async used() {
-      const [apps, ports] = await Promise.all([
-        db.app.findMany({ where: { httpHostPort: { not: null } }, select: { httpHostPort: true } }),
-        db.appPort.findMany({ select: { hostPort: true } }),
-      ]);
-      return new Set([...apps.map((a) => a.httpHostPort!), ...ports.map((p) => p.hostPort)]);
-    },
-    async claim(appId, port) {
-      try {
-        const r = await db.app.updateMany({ where: { id: appId, httpHostPort: null }, data: { httpHostPort: port } });
-        return r.count === 1 ? "ok" : "has-one";
-      } catch (e) {
-        if ((e as { code?: string }).code === "P2002") return "taken";
-        throw e;
-      }
-    },
+    current: (appId) => appHttpHostPort(db, appId),
+    used: () => usedHostPorts(db),
+    claim: (appId, port) => claimHttpHostPort(db, appId, port),
   };
 }

@@ -1,8 +1,10 @@
-import type { Db } from "@hearth/db";
+import { appExists, appIdsWithActiveTasks, failStalePendingApp, listAppRowsWithPorts, type Db } from "@hearth/db";
 import { APP_LABEL, OWNER_LABEL, type DockerApi } from "../docker/docker";
 import type { Logger } from "../logger";
 import { containerNameOf } from "./container-spec";
-import type { AppService, StepContext, VhostSync } from "./apps.service";
+import type { VhostSync } from "../proxy/vhost-sync";
+import type { StepContext } from "../tasks/steps";
+import type { AppService } from "./apps.service";
 
 /**
  * Compares the database with Docker (at box start and every few minutes) and repairs what
@@ -64,15 +66,14 @@ export class Reconciler {
   }
 
   private async activeAppIds(): Promise<Set<string>> {
-    const tasks = await this.o.db.task.findMany({ where: { state: { in: ["pending", "running"] }, appId: { not: null } }, select: { appId: true } });
-    return new Set(tasks.map((t) => t.appId!));
+    return appIdsWithActiveTasks(this.o.db);
   }
 
   private async doRun(): Promise<ReconcileReport> {
     const { db, docker, service, log } = this.o;
     const report: ReconcileReport = { recreated: [], started: [], failedStale: [], removed: { containers: [], networks: [], volumes: [] } };
     const active = await this.activeAppIds();
-    const apps = await db.app.findMany({ include: { ports: true } });
+    const apps = await listAppRowsWithPorts(db);
     const known = new Set(apps.map((a) => a.id));
 
     for (const app of apps) {
@@ -81,11 +82,7 @@ export class Reconciler {
         // re-check under the row: a task may have been created since we listed them
         const stillIdle = !(await this.activeAppIds()).has(app.id);
         if (!stillIdle) continue;
-        const r = await db.app.updateMany({
-          where: { id: app.id, installState: app.installState },
-          data: { installState: "error", errorCode: "interrupted", errorMessage: "the operation was interrupted and could not be finished; try again" },
-        });
-        if (r.count) {
+        if (await failStalePendingApp(db, app.id, app.installState)) {
           report.failedStale.push(app.id);
           log.warn({ appId: app.id, state: app.installState }, "app was left pending without a task; marked as error");
         }
@@ -116,7 +113,7 @@ export class Reconciler {
       return !!id && !known.has(id) && !active.has(id);
     };
     // a row created after we listed the apps is not an orphan: check once more before removing
-    const stillGone = async (id: string) => !(await db.app.findUnique({ where: { id }, select: { id: true } })) && !(await this.activeAppIds()).has(id);
+    const stillGone = async (id: string) => !(await appExists(db, id)) && !(await this.activeAppIds()).has(id);
     if (!service.owner) {
       log.warn("the app service has no owner label; not looking for orphans (they could be another store's)");
       return this.finish(report);

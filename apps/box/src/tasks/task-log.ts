@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import path from "node:path";
 import { TASK_ID_PATTERN } from "@hearth/contracts";
+import { dataPaths } from "../paths";
 
 /**
  * Per-task log files: `${dataDir}/logs/tasks/<taskId>.log`, one timestamped line per entry,
@@ -9,7 +10,7 @@ import { TASK_ID_PATTERN } from "@hearth/contracts";
  * nothing is lost in a buffer when the process is killed.
  */
 export function taskLogDir(dataDir: string): string {
-  return path.join(dataDir, "logs", "tasks");
+  return dataPaths(dataDir).taskLogs;
 }
 
 /** The log path of a task; throws on an id that could escape the directory. */
