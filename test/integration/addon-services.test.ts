@@ -109,7 +109,7 @@ describe("shared services", () => {
 
   it("refuses clearly when an image is missing", async () => {
     const broken = infraWith("1");
-    broken.services.mariadb = { version: "0.0", image: `hearth/mariadb:missing-${RUN}` };
+    broken.services.mariadb = { version: "0.0", image: `localhost/hearth/mariadb:missing-${RUN}` };
     await expect(manager(e, { infra: broken }).start()).rejects.toThrow(/hearth\/mariadb:missing-.* is missing: build it with setup\/images\/build-all\.sh/);
   });
 

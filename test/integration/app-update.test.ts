@@ -33,7 +33,7 @@ const RUN = randomBytes(4).toString("hex");
 const OWNER = `app-update-${RUN}`;
 const PREFIX = `hearth-t${RUN}u-`;
 const DOMAIN = "update-test.example";
-const IMAGE = "hearth/net.lighttpd.staticsite:1.0.0";
+const IMAGE = "localhost/hearth/net.lighttpd.staticsite:1.0.0";
 const docker = createDocker();
 const extras = createServiceDockerExtras();
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-update-"));
@@ -131,7 +131,7 @@ afterAll(async () => {
   }
   const nets = ids(["network", "ls", "-q", "--filter", `label=${OWNER_LABEL}=${OWNER}`]);
   if (nets.length) spawnSync("docker", ["network", "rm", ...nets], { stdio: "ignore" });
-  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
+  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "localhost/hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
   rmSync(dataDir, { recursive: true, force: true });
   await t?.drop();
 }, 300_000);

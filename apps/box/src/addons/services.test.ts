@@ -17,7 +17,7 @@ import {
 const input = (over: Partial<ServiceSpecInput> = {}): ServiceSpecInput => ({
   service: "mariadb",
   containerName: "hearth-mariadb",
-  image: "hearth/mariadb:10.11",
+  image: "localhost/hearth/mariadb:10.11",
   version: "10.11",
   infraVersion: "1",
   controlDir: "/var/lib/hearth/services/mariadb",

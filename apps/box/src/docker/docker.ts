@@ -2,6 +2,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import Docker from "dockerode";
+import { HearthError, isHearthImage } from "@hearth/contracts";
 
 /**
  * A thin adapter over the Docker Engine API (dockerode): no product logic here. Services take
@@ -301,6 +302,8 @@ export function createDocker(opts: Docker.DockerOptions = { socketPath: process.
       return i && { id: i.Id };
     },
     async pullImage(ref, auth, onLine, signal) {
+      // Hearth's own images are built on this machine: a pull could only fetch a stranger's
+      if (isHearthImage(ref)) throw new HearthError("invalid", `${ref} is one of Hearth's own images: it is built on this server, never pulled`);
       const stream = (await d.pull(ref, { ...(auth ? { authconfig: auth } : {}), abortSignal: signal })) as NodeJS.ReadableStream;
       await followJsonStream(d.modem, stream, (m) => {
         const line = [m.id, m.status, m.progress ? "" : undefined].filter((x) => typeof x === "string" && x).join(": ");
