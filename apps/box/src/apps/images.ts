@@ -165,7 +165,7 @@ export async function ensureImage(deps: EnsureImageDeps, image: { ref: string; m
   if (!auth && LOGIN_REQUIRED.test(pullMessage)) {
     throw imageError("registry_auth", `the registry ${host} requires a login and no credentials are saved for it (add them under Registries): ${pullMessage}`);
   }
-  throw imageError("image_not_found", `image ${ref} is not on this server and could not be pulled (${pullMessage})`);
+  throw imageError("image_not_found", `image ${ref} is not on this server, could not be pulled (${pullMessage})`);
 }
 
 async function buildHearthImage(deps: EnsureImageDeps, image: { ref: string; manifestId: string }, ctx: EnsureImageCtx): Promise<"built"> {
