@@ -171,6 +171,8 @@ reset_previous_install() {
     hearth_supervise_stop box
   fi
   mariadb --protocol=socket -uroot -e 'DROP DATABASE IF EXISTS `hearth`' || return 1
+  # its app-container firewall too: tests give their apps relays on ports of their own
+  "$REPO/setup/lib/app-firewall.sh" --remove || return 1
 }
 
 fatal "prepare the machine" prepare_machine
