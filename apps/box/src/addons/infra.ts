@@ -8,7 +8,7 @@
  * - INFRA_VERSION changes whenever the images or their configuration change in a way the
  *   running containers must pick up: the containers are recreated on their data.
  */
-export const INFRA_VERSION = "1";
+export const INFRA_VERSION = "2";
 export const SERVICE_VERSIONS = {
   mariadb: "10.11",
   postgresql: "15",
