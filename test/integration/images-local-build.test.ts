@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes, randomUUID } from "node:crypto";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -233,5 +233,25 @@ describe("a missing catalog image is built locally, never pulled", () => {
     expect(imagePresent(FOREIGN_IMAGE)).toBe(false);
     await sleep(500);
     expect(pullEvents()).toEqual([]);
+  });
+
+  it("the data migration renames the bare hearth/ images stored in App rows, and nothing else", async () => {
+    const sql = readFileSync(path.join(REPO_ROOT, "prisma/migrations/20261203100000_hearth_image_names/migration.sql"), "utf8")
+      .split("\n")
+      .filter((l) => !l.startsWith("--"))
+      .join("\n")
+      .trim()
+      .replace(/;$/, "");
+    const rows: Record<string, string> = { [randomUUID()]: LEGACY_IMAGE, [randomUUID()]: "docker.io/hearth/x:1", [randomUUID()]: IMAGE, [randomUUID()]: "hearthx/y:1" };
+    for (const [id, dockerImage] of Object.entries(rows)) {
+      await db.app.create({
+        data: { id, manifestId: APP_ID, manifest: { ...manifest(APP_ID, IMAGE), dockerImage } as object, version: "1.0.0", subdomain: `mig-${id.slice(0, 8)}`, domain: DOMAIN, installState: "installed", memoryLimit: BigInt(64 * 1024 * 1024), env: {} },
+      });
+    }
+    await db.$executeRawUnsafe(sql);
+    const after = Object.fromEntries((await db.app.findMany({ where: { id: { in: Object.keys(rows) } } })).map((r) => [r.id, (r.manifest as { dockerImage: string }).dockerImage]));
+    expect(Object.values(after).sort()).toEqual([IMAGE, IMAGE, "docker.io/hearth/x:1", "hearthx/y:1"].sort());
+    for (const [id, before] of Object.entries(rows)) expect(after[id]).toBe(before === LEGACY_IMAGE ? IMAGE : before);
+    await db.app.deleteMany({ where: { id: { in: Object.keys(rows) } } });
   });
 });
