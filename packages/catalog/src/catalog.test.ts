@@ -70,6 +70,13 @@ describe("catalogAppProblems", () => {
     expect(p).toContain("no start.sh");
     expect(p.join("\n")).toMatch(/icon icon.svg is not a file/);
   });
+  it("refuses an image name a registry would resolve (the bare hearth/ is Docker Hub's)", () => {
+    for (const dockerImage of ["hearth/org.example:1.2.0", "docker.io/hearth/org.example:1.2.0", "registry.example.com/org.example:1.2.0"]) {
+      const p = catalogAppProblems(make(`name-${dockerImage.length}-${dockerImage.charCodeAt(0)}`, files, { ...good, dockerImage }));
+      expect(p.join("\n")).toMatch(/must be a local Hearth image \(localhost\/hearth\//);
+    }
+    expect(catalogAppProblems(make("name-ok", files, good))).toEqual([]);
+  });
   it("refuses another base image, a tag that is not the version, and apps without /app/data", () => {
     const p = catalogAppProblems(
       make("bad", { ...files, Dockerfile: "FROM debian:12\n" }, { ...good, dockerImage: "localhost/hearth/org.example:latest", addons: {} }),

@@ -35,6 +35,11 @@ describe("createDocker", () => {
     await expect(docker.createNetwork("x", { "hearth.app": "a" })).rejects.toBeInstanceOf(NotManagedError);
     await expect(docker.createVolume("x", {})).rejects.toBeInstanceOf(NotManagedError);
   });
+  it("never pulls one of Hearth's own images, under its name or the legacy one", async () => {
+    for (const ref of ["localhost/hearth/base:bookworm", "localhost/hearth/org.wordpress:1.0.0", "hearth/org.wordpress:1.0.0"]) {
+      await expect(docker.pullImage(ref, null, () => {})).rejects.toThrow(/one of Hearth's own images: it is built on this server, never pulled/);
+    }
+  });
 });
 
 describe("bridgeNameOf", () => {
