@@ -154,6 +154,11 @@ describe("ensureImage", () => {
     const foreign = catalog({ wiki: { id: "org.wiki", dockerImage: "localhost/hearth/org.wiki:1", from: "debian:12" } });
     const b = fakeDocker({ present: ["debian:12"], pull: () => "ok" });
     expect(await codeOf(ensureImage({ docker: b.docker, registries: noCreds, catalogDirs: [foreign] }, { ref: "localhost/hearth/org.wiki:1", manifestId: "org.wiki" }, log()))).toBe("build_failed");
+    // the legacy base name would be read by the build as a Docker Hub name, even with the local one present
+    const legacyFrom = catalog({ wiki: { id: "org.wiki", dockerImage: "localhost/hearth/org.wiki:1", from: "hearth/base:bookworm" } });
+    const c = fakeDocker({ present: ["localhost/hearth/base:bookworm", "hearth/base:bookworm"], pull: () => "ok" });
+    await expect(ensureImage({ docker: c.docker, registries: noCreds, catalogDirs: [legacyFrom] }, { ref: "localhost/hearth/org.wiki:1", manifestId: "org.wiki" }, log())).rejects.toThrow(/FROM hearth\/base:bookworm, a Docker Hub name/);
+    expect(c.calls).toEqual([]);
     const arg = catalog({ wiki: { id: "org.wiki", dockerImage: "localhost/hearth/org.wiki:1", from: "$BASE" } });
     expect(await codeOf(ensureImage({ docker: b.docker, registries: noCreds, catalogDirs: [arg] }, { ref: "localhost/hearth/org.wiki:1", manifestId: "org.wiki" }, log()))).toBe("build_failed");
     expect(b.calls).toEqual([]);

@@ -189,8 +189,12 @@ async function buildHearthImage(deps: EnsureImageDeps, image: { ref: string; man
     if (base !== "scratch" && !isHearthImage(base)) {
       throw imageError("build_failed", `the catalog's Dockerfile for ${image.ref} builds FROM ${base}, which is not a local Hearth image (Hearth builds never pull)`);
     }
-    if (base !== "scratch" && !(await docker.inspectImage(canonicalImageRef(base)))) {
-      throw imageError("image_not_found", `the base image ${canonicalImageRef(base)} of ${image.ref} is missing; build it as root with setup/images/build-all.sh (it is never pulled)`);
+    // the build reads FROM as written: a legacy bare hearth/ name there would go to Docker Hub
+    if (base !== "scratch" && base !== canonicalImageRef(base)) {
+      throw imageError("build_failed", `the catalog's Dockerfile for ${image.ref} builds FROM ${base}, a Docker Hub name: it must say FROM ${canonicalImageRef(base)}`);
+    }
+    if (base !== "scratch" && !(await docker.inspectImage(base))) {
+      throw imageError("image_not_found", `the base image ${base} of ${image.ref} is missing; build it as root with setup/images/build-all.sh (it is never pulled)`);
     }
   }
 
