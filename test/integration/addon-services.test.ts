@@ -198,6 +198,8 @@ describe("shared services", () => {
   it("data made by the older images (root@'%', a postgres network password) loses them at the next start", async () => {
     const oldPw = randomBytes(18).toString("base64url");
     passwords.push(oldPw);
+    // and the password file an earlier box kept for them
+    for (const s of ["mariadb", "postgresql"]) writeFileSync(path.join(e.dataDir, "services", s, "root-password"), oldPw, { mode: 0o600 });
     // what the images before did on every start
     adminMysql(`${e.prefix}mariadb`, `CREATE USER 'root'@'%' IDENTIFIED BY '${oldPw}'; GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION`);
     adminPsql(`${e.prefix}postgresql`, `ALTER ROLE postgres WITH PASSWORD '${oldPw}'`);
@@ -212,6 +214,7 @@ describe("shared services", () => {
     expect(adminPsql(`${e.prefix}postgresql`, "SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'postgres'")).toBe("t");
     expect(existsSync(path.join(pgData, ".hearth-password.sha256"))).toBe(false);
     expect(psql(m.network, oldPw, "SELECT 1", "postgres").out).toMatch(/pg_hba\.conf rejects connection/);
+    for (const s of ["mariadb", "postgresql"]) expect(existsSync(path.join(e.dataDir, "services", s, "root-password"))).toBe(false);
   });
 
   it("a restarted box (a new manager) keeps the same containers; a stopped service is started again", async () => {

@@ -26,7 +26,7 @@ import type { ServiceDockerExtras } from "./service-docker";
  * passes through a command line. MariaDB and PostgreSQL have no administrator over the
  * network: box runs every admin statement inside the container over the local socket
  * (root by unix_socket, postgres by peer); apps get their own users. (A `root-password`
- * file left by an earlier version is no longer read.)
+ * file left by an earlier version is removed.)
  * Per-app redis lives in `<dataDir>/services/redis/<ownerId>/` (`password`, `data/`).
  *
  * Upgrades: a container records the service version, the infra version and its data
@@ -389,6 +389,9 @@ export class ServiceManager {
     await this.ensureNetwork();
     await mkdir(this.controlDir(service), { recursive: true, mode: 0o700 });
     await chmod(this.controlDir(service), 0o700);
+    // the network admin password of earlier versions opens nothing any more (the images drop
+    // root@'%' and postgres's password): not kept lying around
+    await rm(path.join(this.controlDir(service), "root-password"), { force: true });
 
     const state = await this.readState(service);
     if (state) {
