@@ -18,6 +18,8 @@
 #
 # Environment: HEARTH_INIT=direct runs the services under Hearth's own supervisor even when
 # systemd is PID 1 (it is used automatically where systemd is not running).
+# HEARTH_APP_FIREWALL=0 skips setup/lib/app-firewall.sh (only where iptables cannot run,
+# e.g. a container without NET_ADMIN: app containers then reach every host service).
 set -euo pipefail
 umask 022
 
@@ -350,7 +352,11 @@ step "protecting the host from app containers"
 # (setup/lib/app-firewall.sh; idempotent). Re-applied at boot by hearth-firewall.service;
 # without systemd, by running this setup again.
 RELAY_PORT="$(sed -n 's/^HEARTH_MAIL_RELAY_PORT=\([0-9]*\)$/\1/p' "$HEARTH_ENV_FILE" 2>/dev/null | tail -n 1)"
-"$HEARTH_APP_DIR/setup/lib/app-firewall.sh" --existing --relay-port "${RELAY_PORT:-2525}"
+if [ "${HEARTH_APP_FIREWALL:-1}" = 0 ]; then
+  hearth_warn "HEARTH_APP_FIREWALL=0: app containers can reach the metadata address and every service of this host"
+else
+  "$HEARTH_APP_DIR/setup/lib/app-firewall.sh" --existing --relay-port "${RELAY_PORT:-2525}"
+fi
 
 # ---------------------------------------------------------------------------------------
 step "building the container images"
