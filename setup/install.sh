@@ -18,6 +18,8 @@
 #
 # Environment: HEARTH_INIT=direct runs the services under Hearth's own supervisor even when
 # systemd is PID 1 (it is used automatically where systemd is not running).
+# HEARTH_APP_FIREWALL=0 skips setup/lib/app-firewall.sh (only where iptables cannot run,
+# e.g. a container without NET_ADMIN: app containers then reach every host service).
 set -euo pipefail
 umask 022
 
@@ -355,12 +357,12 @@ hearth_say "/etc/sudoers.d/hearth allows: $(basename -a "${HELPERS[@]}" | paste 
 
 # ---------------------------------------------------------------------------------------
 step "installing the systemd units"
-for u in hearth.target hearth-box.service hearth-admin.service; do
+for u in hearth.target hearth-firewall.service hearth-box.service hearth-admin.service; do
   install -o root -g root -m 0644 "$HEARTH_APP_DIR/systemd/$u" "/etc/systemd/system/$u"
 done
 if [ "$INIT" = systemd ]; then
   systemctl daemon-reload
-  systemctl enable hearth.target hearth-box.service hearth-admin.service >/dev/null 2>&1
+  systemctl enable hearth.target hearth-firewall.service hearth-box.service hearth-admin.service >/dev/null 2>&1
   hearth_say "units installed and enabled"
 else
   hearth_say "unit files installed in /etc/systemd/system (not used: systemd is not running)"
@@ -370,6 +372,19 @@ fi
 step "starting the Docker engine"
 hearth_start_docker "$HEARTH_APP_DIR/setup/lib"
 hearth_say "Docker $(docker version --format '{{.Server.Version}}' 2>/dev/null) is running"
+
+# ---------------------------------------------------------------------------------------
+step "protecting the host from app containers"
+# Hearth's Docker networks have host interfaces named hth…: from them, no link-local /
+# metadata address and, of this host's services, only nginx and box's mail relay
+# (setup/lib/app-firewall.sh; idempotent). Re-applied at boot by hearth-firewall.service;
+# without systemd, by running this setup again.
+RELAY_PORT="$(sed -n 's/^HEARTH_MAIL_RELAY_PORT=\([0-9]*\)$/\1/p' "$HEARTH_ENV_FILE" 2>/dev/null | tail -n 1)"
+if [ "${HEARTH_APP_FIREWALL:-1}" = 0 ]; then
+  hearth_warn "HEARTH_APP_FIREWALL=0: app containers can reach the metadata address and every service of this host"
+else
+  "$HEARTH_APP_DIR/setup/lib/app-firewall.sh" --existing --relay-port "${RELAY_PORT:-2525}"
+fi
 
 # ---------------------------------------------------------------------------------------
 step "building the container images"

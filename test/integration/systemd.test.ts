@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * running this test; everything else is verified as written.
  */
 const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
-const UNITS = ["hearth.target", "hearth-box.service", "hearth-admin.service"];
+const UNITS = ["hearth.target", "hearth-firewall.service", "hearth-box.service", "hearth-admin.service"];
 const RUNTIME_NODE = "/opt/hearth/runtime/bin/node";
 
 function verify(dir: string, units: string[]) {
@@ -42,7 +42,9 @@ describe("systemd units", () => {
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), "hearth-units-"));
     for (const u of UNITS) {
-      const text = readFileSync(path.join(REPO_ROOT, "systemd", u), "utf8").replaceAll(RUNTIME_NODE, process.execPath);
+      const text = readFileSync(path.join(REPO_ROOT, "systemd", u), "utf8")
+        .replaceAll(RUNTIME_NODE, process.execPath)
+        .replaceAll("/opt/hearth/app/setup/", `${REPO_ROOT}/setup/`);
       writeFileSync(path.join(dir, u), text);
     }
   });
@@ -96,9 +98,9 @@ describe("systemd units", () => {
 
   it("group both under hearth.target", () => {
     const target = directives("hearth.target");
-    expect(target.get("Wants")?.join(" ").split(/\s+/).sort()).toEqual(["hearth-admin.service", "hearth-box.service"]);
+    expect(target.get("Wants")?.join(" ").split(/\s+/).sort()).toEqual(["hearth-admin.service", "hearth-box.service", "hearth-firewall.service"]);
     expect(target.get("WantedBy")).toEqual(["multi-user.target"]);
-    for (const u of ["hearth-box.service", "hearth-admin.service"]) {
+    for (const u of ["hearth-firewall.service", "hearth-box.service", "hearth-admin.service"]) {
       expect(directives(u).get("WantedBy")).toEqual(["hearth.target"]);
       expect(directives(u).get("PartOf")).toEqual(["hearth.target"]);
     }
