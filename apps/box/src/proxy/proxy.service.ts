@@ -206,9 +206,9 @@ export class ProxyService {
     const loaded = (await readIfExists(this.loadedFile))?.trim();
 
     if (same) {
-      if (loaded === currentGen) return { changed: false, reloaded: false, added, updated, removed };
+      if (loaded === currentGen && this.opts.nginx.synced !== false) return { changed: false, reloaded: false, added, updated, removed };
       // on disk but never loaded (box died between swap and reload): reload only
-      await this.reloadOrThrow();
+      await this.reloadOrThrow(files);
       await writeAtomic(this.loadedFile, `${currentGen}\n`);
       await this.removeOldGenerations(currentGen);
       return { changed: false, reloaded: true, added, updated, removed };
@@ -227,7 +227,7 @@ export class ProxyService {
     }
     await this.pointSitesAt(gen);
     try {
-      await this.reloadOrThrow();
+      await this.reloadOrThrow(files);
     } catch (e) {
       // put the previous set back exactly as it was; nginx still runs it
       await this.pointSitesAt(currentGen);
@@ -239,9 +239,9 @@ export class ProxyService {
     return { changed: true, reloaded: true, added, updated, removed };
   }
 
-  private async reloadOrThrow(): Promise<void> {
+  private async reloadOrThrow(files: ReadonlyMap<string, string>): Promise<void> {
     try {
-      await this.opts.nginx.checkAndReload();
+      await this.opts.nginx.checkAndReload(files);
     } catch (e) {
       if (e instanceof NginxError) {
         const what = e.stage === "check" ? "nginx rejected the new configuration" : "nginx could not be reloaded";
