@@ -26,7 +26,7 @@ extra_groups=""
 case "$2" in *+*) extra_groups="${2#*+}" ;; esac
 if [ -n "$extra_groups" ]; then group_args=(--groups="$extra_groups"); else group_args=(--clear-groups); fi
 shift 3
-run_dir=/run/hearth-supervise
+run_dir="${HEARTH_SUPERVISE_DIR:-/run/hearth-supervise}"
 if [ -f "/etc/hearth/$name.env" ]; then
   env_file="/etc/hearth/$name.env"
 elif [ "$user" = hearth ]; then

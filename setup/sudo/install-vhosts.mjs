@@ -6,8 +6,11 @@
 //   tests: node install-vhosts.mjs --root DIR --public-dir DIR --nginx-prefix DIR --nginx-conf FILE < payload.json
 //
 // The .sh wrapper (the only thing /etc/sudoers.d/hearth allows) takes no arguments and runs
-// this file with a clean environment, so a sudo caller can pass nothing but stdin. This file
-// imports only node:* built-ins: it loads no code from a path another user can write.
+// this file with a clean environment, so a sudo caller can pass nothing but stdin. The same
+// options may be in install-vhosts.conf next to this file (one "--option value" a line),
+// used only when that file and its folder are root's and writable by no one else: tests
+// point a copy of the helper at their own nginx that way; an install has no such file.
+// This file imports only node:* built-ins: it loads no code from a path another user can write.
 //
 // stdin: JSON {"sites": {"<file>": "<text>", ...}, "certs": {"<name>": {"cert": PEM, "key": PEM}, ...}}
 //   - file names: app-*.conf, redirect-*.conf, dashboard-*.conf, default-redirect.inc
@@ -22,6 +25,7 @@ import { spawnSync } from "node:child_process";
 import { createPrivateKey, X509Certificate, randomBytes } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 export const DEFAULT_ROOT = "/etc/nginx/hearth";
 export const DEFAULT_PUBLIC_DIR = "/var/lib/hearth-public";
@@ -591,6 +595,17 @@ export function install(set, o) {
 /** Options from argv (tests only: the sudo wrapper passes none) and root's own files. */
 export function parseArgs(argv) {
   const o = { root: DEFAULT_ROOT, publicDir: publicDirFromEnvFile(), nginxPrefix: null, nginxConf: null };
+  const confFile = path.join(path.dirname(fileURLToPath(import.meta.url)), "install-vhosts.conf");
+  if (existsSync(confFile)) {
+    checkRootOwned(path.dirname(confFile));
+    const st = lstatSync(confFile);
+    if (!st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0) throw new Refusal(`${confFile} must be a file owned by root and writable only by root`);
+    const fromFile = readFileSync(confFile, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).flatMap((l) => {
+      const i = l.indexOf(" ");
+      return i < 0 ? [l] : [l.slice(0, i), l.slice(i + 1).trim()];
+    });
+    argv = [...fromFile, ...argv];
+  }
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (v === undefined || !path.isAbsolute(v)) throw new Refusal(`option ${k} needs an absolute path`);
