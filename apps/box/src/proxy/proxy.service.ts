@@ -10,10 +10,15 @@ import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 
 /**
  * Writes the rendered vhost set into box's own directory and has nginx check and reload it.
+ * In production (SudoNginx) that directory is only box's record of what it handed over:
+ * root's nginx never reads it. The set goes on stdin to the root helper
+ * `setup/sudo/install-vhosts.sh`, which checks every directive and installs it into
+ * root's `/etc/nginx/hearth/` (see apps/box/README.md, "Root helpers"). Tests with their
+ * own nginx (LocalNginx) include the directory below directly.
  *
  * Layout under `<dataDir>/nginx/` (owned by hearth):
- *   sites            symlink to the current generation; the system nginx includes
- *                    `<dataDir>/nginx/sites/*.conf` in its http context
+ *   sites            symlink to the current generation (a LocalNginx includes
+ *                    `<dataDir>/nginx/sites/*.conf` in its http context)
  *   sites-<gen>/     one generation of vhost files (`app-<id>.conf`, `redirect-<fqdn>.conf`,
  *                    `dashboard-<fqdn>.conf`)
  *   loaded           the generation nginx last loaded successfully
@@ -25,7 +30,8 @@ import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
  * symlink over `sites` (atomic), then checked and reloaded. If nginx rejects it, the
  * symlink goes back to the previous generation (byte for byte what was there), nothing is
  * reloaded, and HearthError `external` carries nginx's message. Applying a set equal to the
- * loaded one writes and reloads nothing. Files in the directory that do not follow the
+ * loaded one writes and reloads nothing, except the first time an adapter that is not yet
+ * `synced` sees it (SudoNginx: box hands its whole set to root at each start). Files in the directory that do not follow the
  * naming scheme are carried over to each generation untouched (hard links), never edited.
  */
 
@@ -127,7 +133,7 @@ export class ProxyService {
     };
   }
 
-  /** The line the system nginx needs in its http context to serve box's vhosts. */
+  /** The line a test's own nginx (LocalNginx) needs in its http context to serve box's vhosts. */
   get includeLine(): string {
     return `include ${this.sitesLink}/*.conf;`;
   }
