@@ -294,10 +294,15 @@ chown root:"$HEARTH_USER" "$ENV_TMP"
 chmod 0640 "$ENV_TMP"
 # admin's copy: the same wiring and secrets (database URL, HEARTH_SECRET_KEY, ...), readable
 # by hearth-admin only (it cannot read hearth.env, box's)
+# plus the secret nginx sends on dashboard requests, without which admin believes no
+# X-Real-IP (made once; box never sees it: root's nginx config holds it, see below)
+PROXY_SECRET="$(sed -n 's/^HEARTH_PROXY_SECRET=\([0-9a-f]\{64\}\)$/\1/p' "$HEARTH_ADMIN_ENV_FILE" 2>/dev/null | tail -n 1 || true)"
+[ -n "$PROXY_SECRET" ] || PROXY_SECRET="$(openssl rand -hex 32)"
 ADMIN_ENV_TMP="$(mktemp "$HEARTH_ETC_DIR/.admin.env.XXXXXX")"
 {
   echo "# admin's copy of $HEARTH_ENV_FILE, written by setup/install.sh on each run: edit that file"
-  grep -v '^#' "$ENV_TMP"
+  grep -v '^#' "$ENV_TMP" | grep -v '^HEARTH_PROXY_SECRET='
+  echo "HEARTH_PROXY_SECRET=$PROXY_SECRET"
 } >"$ADMIN_ENV_TMP"
 chown root:"$HEARTH_ADMIN_USER" "$ADMIN_ENV_TMP"
 chmod 0640 "$ADMIN_ENV_TMP"
@@ -465,6 +470,12 @@ mkdir -p "$(dirname "$SITE_FILE")"
 # replaced here, and box's copy there is no longer read by root.
 install -o root -g root -m 0644 "$HEARTH_APP_DIR/setup/nginx/hearth-http.conf" /etc/nginx/conf.d/hearth.conf
 install -o root -g root -m 0644 "$HEARTH_APP_DIR/setup/nginx/hearth-sites.conf" /etc/nginx/conf.d/hearth-sites.conf
+# the value of hearth.conf's $hearth_proxy_secret: root's only (nginx's master reads it)
+install -d -o root -g root -m 0700 /etc/nginx/hearth-secret
+PROXY_MAP_TMP="$(mktemp /etc/nginx/hearth-secret/.proxy.map.XXXXXX)"
+printf '# written by setup/install.sh: the X-Hearth-Proxy-Secret nginx sends to admin\n~. "%s";\n' "$PROXY_SECRET" >"$PROXY_MAP_TMP"
+chmod 0600 "$PROXY_MAP_TMP"
+mv -f "$PROXY_MAP_TMP" /etc/nginx/hearth-secret/proxy.map
 IPV6=0
 [ -s /proc/net/if_inet6 ] && IPV6=1
 sed -e "s#@CERT@#$CERT#; s#@KEY@#$KEY#; s#@ACME_DIR@#$HEARTH_PUBLIC_DIR/acme-challenges#" "$HEARTH_APP_DIR/setup/nginx/dashboard.conf" \

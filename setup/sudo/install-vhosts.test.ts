@@ -96,6 +96,11 @@ describe("install-vhosts.mjs refuses what Hearth never renders, with a clear mes
     expect(refusal(withSite(APP, (t) => t.replace(/(ssl_certificate \S+\/)c-[0-9a-f]+\.crt;/, "$1c-nothere.crt;")))).toMatch(/not in the set handed over/);
   });
 
+  it("the proxy secret header anywhere but a dashboard vhost", () => {
+    expect(payload.sites["dashboard-my.example.com.conf"]).toContain("proxy_set_header X-Hearth-Proxy-Secret $hearth_proxy_secret;");
+    expect(refusal(withSite(APP, insertInLocation("        proxy_set_header X-Hearth-Proxy-Secret $hearth_proxy_secret;")))).toMatch(/"proxy_set_header X-Hearth-Proxy-Secret \$hearth_proxy_secret" is not one Hearth renders/);
+  });
+
   it("headers and variables Hearth does not set, and syntax tricks", () => {
     expect(refusal(withSite(APP, insertInLocation("        proxy_set_header X-Real-IP 1.2.3.4;")))).toMatch(/"proxy_set_header X-Real-IP 1.2.3.4" is not one Hearth renders/);
     expect(refusal(withSite(APP, insertInServer('    add_header Set-Cookie "a=b" always;')))).toMatch(/header "Set-Cookie" is not one Hearth adds/);

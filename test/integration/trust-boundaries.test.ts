@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -87,6 +87,9 @@ function ensureUsers() {
 
 let nginx: ChildProcess;
 let backend: http.Server;
+/** The headers of the last request the backend (app or "admin") got. */
+let lastHeaders: http.IncomingHttpHeaders = {};
+const PROXY_SECRET = randomBytes(32).toString("hex");
 let backendPort: number;
 let httpPort: number;
 let httpsPort: number;
@@ -116,7 +119,10 @@ beforeAll(async () => {
   writeFileSync(`${SUDOERS}.tmp`, sudoers, { mode: 0o440 });
   must(`visudo -cf ${SUDOERS}.tmp && mv ${SUDOERS}.tmp ${SUDOERS}`);
 
-  backend = http.createServer((_req, res) => res.end("backend-ok"));
+  backend = http.createServer((req, res) => {
+    lastHeaders = req.headers;
+    res.end("backend-ok");
+  });
   backendPort = await freePort();
   await new Promise<void>((r) => backend.listen(backendPort, "127.0.0.1", r));
   httpPort = await freePort();
@@ -126,6 +132,12 @@ beforeAll(async () => {
   const sitesConf = readFileSync(path.join(REPO_ROOT, "setup/nginx/hearth-sites.conf"), "utf8");
   expect(sitesConf).toContain("include /etc/nginx/hearth/live/sites/*.conf;");
   writeFileSync(path.join(PREFIX, "hearth-sites.conf"), sitesConf.replaceAll("/etc/nginx/hearth", NGINX_ROOT));
+  // the shared http settings with root's proxy-secret map moved here too (install.sh writes it 0600)
+  const httpConf = readFileSync(path.join(REPO_ROOT, "setup/nginx/hearth-http.conf"), "utf8");
+  expect(httpConf).toContain("include /etc/nginx/hearth-secret/*.map;");
+  mkdirSync(path.join(T, "secret"), { mode: 0o700 });
+  writeFileSync(path.join(T, "secret", "proxy.map"), `~. "${PROXY_SECRET}";\n`, { mode: 0o600 });
+  writeFileSync(path.join(PREFIX, "hearth-http.conf"), httpConf.replaceAll("/etc/nginx/hearth-secret", path.join(T, "secret")));
   writeFileSync(
     CONF,
     [
@@ -136,7 +148,7 @@ beforeAll(async () => {
       "http {",
       `    access_log ${PREFIX}/logs/access.log;`,
       ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `    ${t}_temp_path ${PREFIX}/temp/${t};`),
-      `    include ${path.join(REPO_ROOT, "setup/nginx/hearth-http.conf")};`,
+      `    include ${PREFIX}/hearth-http.conf;`,
       `    include ${PREFIX}/hearth-sites.conf;`,
       "}",
       "",
@@ -233,6 +245,27 @@ describe("as hearth (box's user)", () => {
     expect(res.body).toBe("backend-ok");
   });
 
+  it("the dashboard vhost box renders sends admin nginx's secret (overriding a client's), an app vhost does not", async () => {
+    const dashboard: Vhost = { type: "dashboard", fqdn: "my.trust.test", upstreamPort: backendPort, certPath, keyPath };
+    const r = await proxy.apply([...appVhost(), dashboard]);
+    expect(r.reloaded).toBe(true);
+    // box's own copy of the set holds the variable's name, never the secret
+    for (const text of (await proxy.currentFiles()).values()) expect(text).not.toContain(PROXY_SECRET);
+    const forged = ["-H", "X-Hearth-Proxy-Secret: forged", "-H", "X-Real-IP: 198.51.100.1"];
+    // nginx's reload is asynchronous: until the new workers answer, the old set serves
+    await eventually(
+      async () => {
+        await curlResolve(`https://my.trust.test:${httpsPort}/`, forged);
+        return lastHeaders["x-hearth-proxy-secret"];
+      },
+      (v) => v !== "forged",
+    );
+    expect(lastHeaders["x-hearth-proxy-secret"]).toBe(PROXY_SECRET);
+    expect(lastHeaders["x-real-ip"]).toBe("127.0.0.1");
+    expect((await curlResolve(`https://app.trust.test:${httpsPort}/`)).body).toBe("backend-ok");
+    expect(lastHeaders["x-hearth-proxy-secret"]).toBeUndefined();
+  });
+
   const hostile: [string, (p: HelperPayload) => unknown, RegExp][] = [
     ["an nginx conf with access_log /root/…", (p) => ({ ...p, sites: { ...p.sites, [`app-trust${ID}.conf`]: p.sites[`app-trust${ID}.conf`]!.replace("server_tokens off;", `server_tokens off;\n    access_log ${ROOT_TARGET("stdin")}.log;`) } }), /"access_log" may only write a file directly in \/var\/log\/nginx\//],
     ["a fake vhost name", (p) => ({ ...p, sites: { ...p.sites, "zz.conf": "server { listen 80; }" } }), /"zz.conf" is not a vhost file name/],
@@ -245,8 +278,9 @@ describe("as hearth (box's user)", () => {
     ["a certificate in hearth's folder", (p) => ({ ...p, sites: { ...p.sites, [`app-trust${ID}.conf`]: p.sites[`app-trust${ID}.conf`]!.replace(/ssl_certificate (\S+);/, `ssl_certificate ${certPath};`) } }), /"ssl_certificate" must be/],
     ["a key that is not the certificate's", (p) => {
       const [name, pair] = Object.entries(p.certs)[0]!;
-      return { ...p, certs: { [name]: { ...pair, key: pair.key.replace(/[A-Za-z0-9]{10}(?=\n-----END)/, "AAAAAAAAAA") } } };
-    }, /certificate c-[0-9a-f]+: (cannot be read|the key does not belong)/],
+      const other = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+      return { ...p, certs: { [name]: { ...pair, key: other } } };
+    }, /certificate c-[0-9a-f]+: the key does not belong to the certificate/],
     ["not JSON", () => "access_log /root/x;", /stdin is not JSON/],
   ];
 
