@@ -230,6 +230,14 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
     expect([(adminEnv.mode & 0o777).toString(8), adminEnv.uid, adminEnv.gid]).toEqual(["640", 0, gidOfGroup("hearth-admin")]);
     expect(readFileSync("/etc/hearth/admin.env", "utf8")).toContain(`HEARTH_SECRET_KEY=${envValue("HEARTH_SECRET_KEY")}`);
     expect(spawnSync("runuser", ["-u", "hearth-admin", "--", "cat", "/etc/hearth/hearth.env"]).status).not.toBe(0);
+    // the secret nginx sends admin with X-Real-IP: admin's and root's only
+    const proxySecret = /^HEARTH_PROXY_SECRET=([0-9a-f]{64})$/m.exec(readFileSync("/etc/hearth/admin.env", "utf8"))?.[1];
+    expect(proxySecret).toBeTruthy();
+    expect(readFileSync(ENV_FILE, "utf8")).not.toContain(proxySecret!);
+    const map = statSync("/etc/nginx/hearth-secret/proxy.map");
+    expect([(map.mode & 0o777).toString(8), map.uid]).toEqual(["600", 0]);
+    expect(readFileSync("/etc/nginx/hearth-secret/proxy.map", "utf8")).toContain(`"${proxySecret}"`);
+    expect(first.output).not.toContain(proxySecret!);
   });
 
   it("created the folders with the documented owners and modes", () => {
