@@ -117,8 +117,8 @@ if [ "$(getent passwd "$HEARTH_USER" | cut -d: -f6,7)" != "$HEARTH_DATA_DIR:/usr
 fi
 getent group docker >/dev/null || groupadd --system docker
 # Membership of group docker is root-equivalent, so the hearth user is NOT in it: only box
-# gets the group, per process (SupplementaryGroups=docker in its unit, "hearth+docker" for
-# the supervisor). admin, which runs as the same user, never can reach Docker.
+# gets the group, per process (SupplementaryGroups=docker in its unit, "hearth+docker,..."
+# for the supervisor). admin, which runs as hearth-admin, never can reach Docker.
 if id -nG "$HEARTH_USER" | tr ' ' '\n' | grep -qx docker; then gpasswd -d "$HEARTH_USER" docker >/dev/null; fi
 # admin runs as a user of its own: another uid than box (no ptrace of box, which holds the
 # docker group), not in group hearth (no app data), never in docker or sudoers. It shares

@@ -104,7 +104,7 @@ describe("systemd units", () => {
       ["PrivateTmp", "yes"],
       ["NoNewPrivileges", "yes"],
       ["CapabilityBoundingSet", ""],
-      ["RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6"],
+      ["RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6 AF_NETLINK"],
     ]) {
       expect(admin.get(k!), k).toEqual([v]);
     }
