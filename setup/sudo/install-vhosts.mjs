@@ -552,11 +552,54 @@ function sameSet(a, b) {
   return true;
 }
 
+/** One helper at a time per root folder: <root>/.lock (a folder, made atomically), freed when its holder is gone. */
+function lock(root) {
+  const dir = path.join(root, ".lock");
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 600; i++) {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+      writeFileSync(path.join(dir, "pid"), String(process.pid), { flag: "wx" });
+      return () => rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+    }
+    let pid = NaN;
+    try {
+      pid = Number(readFileSync(path.join(dir, "pid"), "utf8"));
+    } catch {}
+    if (Number.isInteger(pid) && pid > 0) {
+      let alive = true;
+      try {
+        process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+      if (!alive) {
+        rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+    }
+    Atomics.wait(pause, 0, 0, 100);
+  }
+  throw new Refusal(`another install-vhosts holds ${dir} (waited 60 s)`);
+}
+
 /** Installs a validated set. Returns {code, message}. */
 export function install(set, o) {
   const root = o.root;
   if (!existsSync(root)) mkdirSync(root, { mode: 0o755 });
   checkRootOwned(root);
+  const unlock = lock(root);
+  try {
+    return installLocked(set, o);
+  } finally {
+    unlock();
+  }
+}
+
+function installLocked(set, o) {
+  const root = o.root;
   const live = path.join(root, "live");
   if (existsSync(live) && !lstatSync(live).isSymbolicLink()) throw new Refusal(`${live} is not a symlink; move it away first`);
   const prev = currentGen(root);

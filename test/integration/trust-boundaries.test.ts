@@ -300,6 +300,26 @@ describe("as hearth (box's user)", () => {
     expect([r.status, r.stderr.trim()]).toEqual([2, "install-vhosts: refused: takes no arguments (the vhost set comes on stdin)"]);
   });
 
+  it("two helpers at once take turns: both install, one generation is left and it is live", async () => {
+    const run = (input: string) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const c = spawn(SUDO_AS_HEARTH, ["-n", HELPER], { stdio: ["pipe", "pipe", "pipe"] });
+        let out = "";
+        c.stdout.on("data", (d) => (out += d));
+        c.stderr.on("data", (d) => (out += d));
+        c.on("close", (code) => resolve({ code, out }));
+        c.stdin.end(input);
+      });
+    const other = { ...goodPayload, sites: { ...goodPayload.sites, [`app-trust${ID}.conf`]: goodPayload.sites[`app-trust${ID}.conf`]!.replace("client_max_body_size 0;", "client_max_body_size 1g;") } };
+    const results = await Promise.all([run(JSON.stringify(other)), run(JSON.stringify(goodPayload)), run(JSON.stringify(other))]);
+    for (const r of results) expect(r.code, r.out).toBe(0);
+    const gens = readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"));
+    expect(gens).toEqual([liveGen()]);
+    expect(existsSync(path.join(NGINX_ROOT, ".lock"))).toBe(false);
+    // leave the set the next tests expect
+    expect(runHelperAs("hearth", JSON.stringify(goodPayload)).status).toBe(0);
+  });
+
   it("a set nginx -t rejects: the previous set is put back and nothing is reloaded", async () => {
     const before = liveGen();
     const beforeText = readFileSync(path.join(NGINX_ROOT, "live/sites", `app-trust${ID}.conf`), "utf8");
