@@ -266,6 +266,12 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
     expect(existsSync("/opt/hearth/app/.git")).toBe(false);
     const r = spawnSync("runuser", ["-u", "hearth", "--", "cat", "/opt/hearth/app/package.json"]);
     expect(r.status).toBe(0);
+    // admin's user writes nothing root or box reads: not its build, not its cache, not box's data
+    for (const dir of ["/opt/hearth/app/apps/admin/.next", "/var/lib/hearth", "/var/lib/hearth-public", "/run/hearth", "/etc/nginx/hearth", "/var/log/hearth"]) {
+      const w = spawnSync("setpriv", ["--reuid=hearth-admin", "--regid=hearth-admin", "--groups=hearth-sock", "sh", "-c", 'echo x > "$1/.probe"', "_", dir]);
+      expect([dir, w.status === 0]).toEqual([dir, false]);
+    }
+    expect(existsSync("/opt/hearth/app/apps/admin/.next/cache") ? statSync("/opt/hearth/app/apps/admin/.next/cache").uid : 0).toBe(0);
   });
 
   it("installs a sudoers file that validates and allows only the helpers", () => {
