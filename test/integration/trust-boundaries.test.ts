@@ -55,6 +55,15 @@ function as(user: "hearth" | "hearth-admin", argv: string[], opts: { groups?: st
   const groups = opts.groups ? [`--groups=${opts.groups}`] : ["--init-groups"];
   return spawnSync("setpriv", [`--reuid=${user}`, `--regid=${user}`, ...groups, "--inh-caps=-all", ...argv], { encoding: "utf8", input: opts.input });
 }
+/** `as`, without blocking this process (for peers served from it). */
+function asAsync(user: "hearth" | "hearth-admin", argv: string[], groups: string): Promise<{ status: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const c = spawn("setpriv", [`--reuid=${user}`, `--regid=${user}`, `--groups=${groups}`, "--inh-caps=-all", ...argv], { stdio: ["ignore", "pipe", "ignore"] });
+    let stdout = "";
+    c.stdout.on("data", (d) => (stdout += d));
+    c.on("close", (status) => resolve({ status, stdout }));
+  });
+}
 function rootTargetsPresent(): string[] {
   return readdirSync("/root").filter((f) => f.startsWith(`hearth-trust-${ID}`));
 }
@@ -366,6 +375,37 @@ describe("as hearth-admin (admin's user)", () => {
     ].filter((d) => existsSync(d));
     const written = candidates.filter((d) => as("hearth-admin", ["sh", "-c", 'echo x > "$1/.hearth-admin-probe"', "_", d], { groups: "hearth-sock" }).status === 0);
     expect(written).toEqual([]);
+  });
+
+  it("reaches box's socket through the group hearth-sock, reads its own env file, and not box's or box's data", async () => {
+    // the layout install.sh makes: /run/hearth hearth:hearth-sock 0750, box.sock 0660 group hearth-sock
+    const run = path.join(T, "run-hearth");
+    mkdirSync(run, { mode: 0o750 });
+    must(`chown hearth:hearth-sock ${run} && chmod 0750 ${run}`);
+    const sock = path.join(run, "box.sock");
+    const server = http.createServer((_req, res) => res.end("box-ok"));
+    await new Promise<void>((r) => server.listen(sock, r));
+    try {
+      must(`chown hearth:hearth-sock ${sock} && chmod 0660 ${sock}`);
+      const get = ["curl", "-sf", "--max-time", "5", "--unix-socket", sock, "http://box/"];
+      expect(await asAsync("hearth-admin", get, "hearth-sock")).toEqual({ status: 0, stdout: "box-ok" });
+      // without the group (e.g. a process that dropped it) it cannot
+      expect((await asAsync("hearth-admin", get, "hearth-admin")).status).not.toBe(0);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    // env files as install.sh writes them
+    const etc = path.join(T, "etc");
+    mkdirSync(etc, { mode: 0o755 });
+    writeFileSync(path.join(etc, "hearth.env"), "HEARTH_SECRET_KEY=box\n", { mode: 0o640 });
+    writeFileSync(path.join(etc, "admin.env"), "HEARTH_SECRET_KEY=admin\n", { mode: 0o640 });
+    must(`chown root:hearth ${etc}/hearth.env && chown root:hearth-admin ${etc}/admin.env`);
+    expect(as("hearth-admin", ["cat", path.join(etc, "admin.env")], { groups: "hearth-sock" }).stdout).toBe("HEARTH_SECRET_KEY=admin\n");
+    expect(as("hearth-admin", ["cat", path.join(etc, "hearth.env")], { groups: "hearth-sock" }).status).not.toBe(0);
+    expect(as("hearth-admin", ["ls", DATA], { groups: "hearth-sock" }).status).not.toBe(0);
+    expect(as("hearth", ["cat", path.join(etc, "admin.env")]).status).not.toBe(0);
+    // different users: admin cannot ptrace (or signal) box's processes
+    expect(Number(must("id -u hearth-admin"))).not.toBe(Number(must("id -u hearth")));
   });
 
   it("cannot reach Docker, while box's user with the docker group can", () => {
