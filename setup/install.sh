@@ -259,6 +259,7 @@ hearth_say "database hearth and user hearth@127.0.0.1/localhost ready"
 
 # ---------------------------------------------------------------------------------------
 step "writing $HEARTH_ENV_FILE"
+INSTALL_ID="$(openssl rand -hex 16)"
 declare -A ENV_VALUES=(
   [HEARTH_DATABASE_URL]="mysql://hearth:$DB_PASSWORD@127.0.0.1:3306/hearth"
   [HEARTH_DATA_DIR]="$HEARTH_DATA_DIR"
@@ -266,8 +267,11 @@ declare -A ENV_VALUES=(
   [HEARTH_SOCKET_GROUP]="$HEARTH_SOCK_GROUP"
   [HEARTH_MIGRATIONS_DIR]="$HEARTH_APP_DIR/prisma/migrations"
   [HEARTH_PUBLIC_DIR]="$HEARTH_PUBLIC_DIR"
+  # a nonce of this run: admin's /api/v1/status answers it, so "ready" below means the admin
+  # this run started answers (not one left running, nor a redirect, from an earlier install)
+  [HEARTH_INSTALL_ID]="$INSTALL_ID"
 )
-ENV_ORDER=(HEARTH_DATABASE_URL HEARTH_DATA_DIR HEARTH_BOX_SOCKET HEARTH_SOCKET_GROUP HEARTH_LOG_LEVEL HEARTH_MIGRATIONS_DIR HEARTH_PUBLIC_DIR HEARTH_SECRET_KEY)
+ENV_ORDER=(HEARTH_DATABASE_URL HEARTH_DATA_DIR HEARTH_BOX_SOCKET HEARTH_SOCKET_GROUP HEARTH_LOG_LEVEL HEARTH_MIGRATIONS_DIR HEARTH_PUBLIC_DIR HEARTH_SECRET_KEY HEARTH_INSTALL_ID)
 # the key that seals secrets at rest (registry passwords, addon credentials): made once and
 # never changed, or what it sealed could not be opened again
 OLD_SECRET_KEY="$(sed -n 's/^HEARTH_SECRET_KEY=//p' "$HEARTH_ENV_FILE" 2>/dev/null | tail -n 1 || true)"
@@ -326,6 +330,30 @@ hearth_env_args
 run_logged "migrations (setup/migrate.ts)" setpriv --reuid="$HEARTH_USER" --regid="$HEARTH_USER" --init-groups \
   env -i "${HEARTH_ENV_ARGS[@]}" node --import tsx "$HEARTH_APP_DIR/setup/migrate.ts"
 hearth_say "$(grep '^migrate: ' "$INSTALL_LOG" | tail -n 1 | sed 's/^migrate: /migrations: /')"
+
+# the one-time setup code that the first-run page asks for (so whoever reaches the dashboard
+# first does not become its owner): kept while no owner exists, in a root-only file; the
+# database holds only its hash. Given on stdin and read from stdout, never as an argument.
+SETUP_CODE_FILE="$HEARTH_ETC_DIR/setup-code"
+SETUP_CODE=""
+SETUP_CODE_IN=/dev/null
+[ ! -f "$SETUP_CODE_FILE" ] || SETUP_CODE_IN="$SETUP_CODE_FILE"
+printf '\n### %s: setup code (setup/setup-code.ts)\n' "$(date -u +%FT%TZ)" >>"$INSTALL_LOG"
+if ! SETUP_CODE="$(setpriv --reuid="$HEARTH_USER" --regid="$HEARTH_USER" --init-groups \
+  env -i "${HEARTH_ENV_ARGS[@]}" node --import tsx "$HEARTH_APP_DIR/setup/setup-code.ts" \
+  <"$SETUP_CODE_IN" 2>>"$INSTALL_LOG")"; then
+  hearth_die "could not make the setup code (details in $INSTALL_LOG)"
+fi
+if [ -n "$SETUP_CODE" ]; then
+  (umask 077 && printf '%s\n' "$SETUP_CODE" >"$SETUP_CODE_FILE.tmp")
+  chown root:root "$SETUP_CODE_FILE.tmp"
+  chmod 0600 "$SETUP_CODE_FILE.tmp"
+  mv -f "$SETUP_CODE_FILE.tmp" "$SETUP_CODE_FILE"
+  hearth_say "setup code in $SETUP_CODE_FILE (0600 root); it is shown at the end"
+else
+  rm -f "$SETUP_CODE_FILE"
+  hearth_say "the owner account exists: no setup code"
+fi
 
 # ---------------------------------------------------------------------------------------
 step "installing the sudo helpers"
@@ -514,10 +542,18 @@ fi
 STATUS_URL="https://127.0.0.1/api/v1/status"
 ready=0
 deadline=$(($(date +%s) + READY_TIMEOUT))
+last=""
 while [ "$(date +%s)" -lt "$deadline" ]; do
-  if body="$(curl -fsS --max-time 5 --cacert "$CERT" "$STATUS_URL" 2>/dev/null)"; then
-    ready=1
-    break
+  # 200 with this run's install id: a redirect, an error page or an admin still running from
+  # an earlier install (another id, or none) is not ready
+  if body="$(curl -fsS --max-time 5 --cacert "$CERT" -w '\n%{http_code}' "$STATUS_URL" 2>/dev/null)"; then
+    code="${body##*$'\n'}"
+    body="${body%$'\n'*}"
+    if [ "$code" = 200 ] && printf '%s' "$body" | grep -q "\"installId\":\"$INSTALL_ID\""; then
+      ready=1
+      break
+    fi
+    last="HTTP $code: ${body:0:200}"
   fi
   sleep 1
 done
@@ -528,6 +564,7 @@ if [ "$ready" != 1 ]; then
       [ ! -f "$HEARTH_LOG_DIR/$n.log" ] || tail -n 15 "$HEARTH_LOG_DIR/$n.log" >&2
     done
   fi
+  [ -z "$last" ] || hearth_warn "the last answer was not this install's admin ($INSTALL_ID): $last"
   hearth_die "Hearth did not answer at $STATUS_URL within ${READY_TIMEOUT}s. Look at: $LOGS"
 fi
 hearth_say "status: $body"
@@ -536,3 +573,7 @@ if [ "$INIT" = direct ]; then
   hearth_say "note: without systemd nothing starts Hearth after a reboot; run this installer again then"
 fi
 echo "Hearth is ready: https://$SERVER_IP/"
+if [ -n "$SETUP_CODE" ]; then
+  echo "Setup code: $SETUP_CODE"
+  echo "(open the address above and enter it to create the owner account; it is also in $SETUP_CODE_FILE)"
+fi

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { TOKEN_SCOPES, USER_ROLES } from "./enums";
 
+/** The latest instant a DATETIME(3) column holds (MariaDB/MySQL): later ones are refused. */
+export const MAX_DATETIME = new Date("9999-12-31T23:59:59.999Z");
+
 export const username = z
   .string()
   .min(2, "at least 2 characters")
@@ -9,6 +12,8 @@ export const username = z
 export const password = z.string().min(10, "at least 10 characters").max(256);
 
 export const setupOwnerRequest = z.strictObject({
+  /** the one-time code setup/install.sh printed (also in /etc/hearth/setup-code); checked by the route: missing or wrong → 403 */
+  setupCode: z.string().max(64).optional(),
   username,
   email: z.email().max(254),
   password,
@@ -22,6 +27,18 @@ export const loginRequest = z.strictObject({
   totp: z.string().regex(/^\d{6}$/, "6 digits").optional(),
 });
 export type LoginRequest = z.infer<typeof loginRequest>;
+
+/** POST /api/v1/profile/password: ends every other session of the user. */
+export const changePasswordRequest = z
+  .strictObject({
+    currentPassword: z.string().min(1).max(256),
+    newPassword: password,
+  })
+  .refine((b) => b.newPassword !== b.currentPassword, { path: ["newPassword"], message: "must differ from the current password" });
+export type ChangePasswordRequest = z.infer<typeof changePasswordRequest>;
+
+/** DELETE /api/v1/profile/sessions ("log out everywhere") → how many sessions ended. */
+export const logoutEverywhereResponse = z.object({ ended: z.number().int() });
 
 export const profileResponse = z.object({
   id: z.string(),
@@ -39,7 +56,8 @@ export const createTokenRequest = z.strictObject({
   expiresAt: z.iso
     .datetime({ offset: true })
     .optional()
-    .refine((v) => v === undefined || Date.parse(v) > Date.now(), "must be in the future"),
+    .refine((v) => v === undefined || Date.parse(v) > Date.now(), "must be in the future")
+    .refine((v) => v === undefined || Date.parse(v) <= MAX_DATETIME.getTime(), "must be on or before 9999-12-31 (UTC)"),
 });
 export type CreateTokenRequest = z.infer<typeof createTokenRequest>;
 
@@ -77,6 +95,8 @@ export const statusResponse = z.object({
   version: z.string(),
   setupDone: z.boolean(),
   box: z.enum(["up", "down"]),
+  /** HEARTH_INSTALL_ID (a nonce of the install run that started this admin), when set */
+  installId: z.string().optional(),
 });
 export type StatusResponse = z.infer<typeof statusResponse>;
 

@@ -9,3 +9,5 @@ export * from "./repos/tasks";
 export * from "./repos/apps";
 export * from "./repos/domains";
 export * from "./repos/notifications";
+export * from "./setup-code";
+export * from "./net";

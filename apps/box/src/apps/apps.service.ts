@@ -8,9 +8,10 @@ import { Prisma, type App, type AppPort, type Db } from "@hearth/db";
 import { dockerStatusOf, type DockerApi } from "../docker/docker";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { TaskError } from "../tasks/registry";
+import { errorLine } from "../tasks/task-log";
 import { appLabels, containerNameOf, containerSpec, dataVolumeNameOf, networkNameOf } from "./container-spec";
 import { ensureImage, type RegistryCredentials } from "./images";
-import { allocateHttpPort, prismaPortStore, type AllocateOptions } from "./ports";
+import { allocateHttpPort, busyTcpHostPorts, prismaPortStore, publishedHostPorts, type AllocateOptions } from "./ports";
 import type { AppNameHooks } from "../domains/domain.service";
 
 /**
@@ -33,6 +34,8 @@ export interface StepContext {
   progress(percent: number, message: string): Promise<void>;
   log(line: string): void;
   readonly signal: AbortSignal;
+  /** See TaskContext.fault: an unexpected error, one line to the task log, the whole to box's log. */
+  fault?(e: unknown, what: string): void;
 }
 
 export interface AppServiceDeps {
@@ -46,6 +49,8 @@ export interface AppServiceDeps {
   /** Between health probes while waiting. Default 500 ms. */
   healthIntervalMs?: number;
   ports?: AllocateOptions;
+  /** Is a host port free for an app's TCP port? Default: a real bind on 0.0.0.0 (ports.ts). */
+  tcpPortFree?: (port: number) => Promise<boolean>;
   /** Test hook (HEARTH_TEST_APP_STEP_DELAY_MS): a pause after each progress step, so kill -9 tests can hit every step. */
   stepDelayMs?: number;
   /** The store this box serves (see appLabels); default: derived from nothing (no owner label). */
@@ -275,7 +280,10 @@ export class AppService {
       const known = e instanceof TaskError || isHearthError(e);
       const cause = { code: known ? e.code : "internal", message: known ? e.message : "internal error; see the task log" };
       ctx.log(`the update failed (${cause.code}: ${cause.message}); rolling back to ${from.version}`);
-      if (!(e instanceof TaskError) && !isHearthError(e)) ctx.log(`  ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      if (!(e instanceof TaskError) && !isHearthError(e)) {
+        if (ctx.fault) ctx.fault(e, "  the update's unexpected error");
+        else ctx.log(`  ${errorLine(e)}`);
+      }
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeDurable(path.join(dir, ROLLBACK_FILE), `${JSON.stringify(cause)}\n`, 0o600);
       return this.rollBack(appId, ctx, { from, target, dir, cause });
@@ -318,6 +326,10 @@ export class AppService {
     } catch (re) {
       if (ctx.signal.aborted) throw re;
       const known = re instanceof TaskError || isHearthError(re);
+      if (!known) {
+        if (ctx.fault) ctx.fault(re, "the rollback's unexpected error");
+        else ctx.log(`the rollback's unexpected error: ${errorLine(re)}`);
+      }
       const message = `${what}, and the rollback failed too (${known ? `${re.code}: ${re.message}` : "internal error; see the task log"}); the backup from before the update is in ${o.dir}`;
       ctx.log(message);
       await this.setState(appId, { installState: "error", health: null, errorCode: "update_failed", errorMessage: message, errorTaskId: ctx.taskId }).catch(() => {});
@@ -442,8 +454,16 @@ export class AppService {
     await ctx.progress(percent, "creating the container");
     const name = containerNameOf(app.id);
     const old = await this.docker.inspectContainer(name);
+    if (old && old.labels["hearth.app"] !== app.id) throw new TaskError(`a container named ${name} exists but is not this app's`, "conflict");
+    // before the old container goes: a TCP port another program listens on fails the task
+    // with the app as it was (ports the old container publishes are this app's own)
+    const held = old?.running ? publishedHostPorts(old.raw?.HostConfig?.PortBindings as Record<string, { HostPort?: string }[]> | undefined) : new Set<number>();
+    const busy = await busyTcpHostPorts(app.ports, held, this.d.tcpPortFree);
+    if (busy.length > 0) {
+      const names = app.ports.filter((p) => busy.includes(p.hostPort)).map((p) => `${p.envName} → ${p.hostPort}`);
+      throw new TaskError(`host port ${busy.join(", ")} is already in use on this server (${names.join(", ")}); choose another port`, "conflict");
+    }
     if (old) {
-      if (old.labels["hearth.app"] !== app.id) throw new TaskError(`a container named ${name} exists but is not this app's`, "conflict");
       ctx.log(`removing the previous container ${old.id.slice(0, 12)}`);
       await this.docker.removeContainer(old.id);
     }

@@ -35,6 +35,29 @@ export function isPortFree(port: number, host = "127.0.0.1"): Promise<boolean> {
   });
 }
 
+/**
+ * The host ports of an app's TCP ports (AppPort rows, published on 0.0.0.0) that something
+ * else listens on now: a real bind of each port, except those `held` by the app's own
+ * current container (it is replaced next). admin refuses Hearth's own and well-known ports
+ * (RESERVED_HOST_PORTS); this catches the rest (another service, another program).
+ */
+export async function busyTcpHostPorts(
+  ports: readonly { hostPort: number }[],
+  held: ReadonlySet<number>,
+  isFree: (port: number) => Promise<boolean> = (p) => isPortFree(p, "0.0.0.0"),
+): Promise<number[]> {
+  const busy: number[] = [];
+  for (const p of ports) if (!held.has(p.hostPort) && !(await isFree(p.hostPort))) busy.push(p.hostPort);
+  return busy.sort((a, b) => a - b);
+}
+
+/** The host ports a container publishes (from its inspect data). */
+export function publishedHostPorts(portBindings: Record<string, { HostPort?: string }[] | null | undefined> | null | undefined): Set<number> {
+  const out = new Set<number>();
+  for (const list of Object.values(portBindings ?? {})) for (const b of list ?? []) if (b.HostPort && /^\d+$/.test(b.HostPort)) out.add(Number(b.HostPort));
+  return out;
+}
+
 /** Idempotent: an app that already has a port keeps it. */
 export async function allocateHttpPort(store: PortStore, appId: string, opts: AllocateOptions = {}): Promise<number> {
   const existing = await store.current(appId);
