@@ -175,7 +175,7 @@ fi
 step "building box and admin"
 # admin's .next/cache was the hearth user's in older installs: a build (as root) would read
 # it, so what another user wrote there is thrown away before building
-if [ -d apps/admin/.next ] && [ -n "$(find apps/admin/.next \( ! -user root -o -perm -002 \) -print -quit 2>/dev/null)" ]; then
+if [ -d apps/admin/.next ] && [ -n "$(find apps/admin/.next \( ! -user root -o \( -perm -002 ! -type l \) \) -print -quit 2>/dev/null)" ]; then
   rm -rf apps/admin/.next/cache
   chown -R root:root apps/admin/.next
   hearth_say "removed admin's build cache written by another user"
