@@ -15,7 +15,8 @@
 # phase (vitest's default; no --passWithNoTests): an empty or mis-globbed project is a hole.
 #
 # Each vitest project is stopped after a time limit (seconds; unit 600, integration 1500,
-# install 1200, e2e 900), overridable with HEARTH_TIMEOUT_<PROJECT>, e.g. HEARTH_TIMEOUT_E2E.
+# install 3000 — it installs Hearth here and on two fresh containers —, e2e 900),
+# overridable with HEARTH_TIMEOUT_<PROJECT>, e.g. HEARTH_TIMEOUT_E2E.
 #
 # The install project installs Hearth on this machine. When an earlier run (or anyone)
 # installed it here already, its services are stopped and its database is dropped before
@@ -145,7 +146,7 @@ vitest_phase() {
   case "$project" in
     unit) limit=600 ;;
     integration) limit=1500 ;;
-    install) limit=1200 ;;
+    install) limit=3000 ;;
     *) limit=900 ;;
   esac
   var="HEARTH_TIMEOUT_$(echo "$project" | tr '[:lower:]-' '[:upper:]_')"
