@@ -263,7 +263,7 @@ function pidIn(m: Machine, service: "box" | "admin"): number {
 /** GET /_ping on the machine's Docker socket with a running process's exact uid, gid and groups. */
 function dockerPingAsProcessOf(m: Machine, pid: number): { status: number | null; out: string } {
   const status = inCOk(m.name, ["cat", `/proc/${pid}/status`]);
-  const field = (n: string) => (new RegExp(`^${n}:\\s*(.*)$`, "m").exec(status)?.[1] ?? "").trim().split(/\s+/).filter(Boolean);
+  const field = (n: string) => (new RegExp(`^${n}:[ \\t]*(.*)$`, "m").exec(status)?.[1] ?? "").trim().split(/\s+/).filter(Boolean);
   const groups = field("Groups");
   return inC(m.name, ["setpriv", `--reuid=${field("Uid")[0]}`, `--regid=${field("Gid")[0]}`, groups.length ? `--groups=${groups.join(",")}` : "--clear-groups", "--inh-caps=-all",
     "curl", "-s", "--max-time", "10", "--unix-socket", "/var/run/docker.sock", "http://d/_ping"]);

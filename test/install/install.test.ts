@@ -144,7 +144,7 @@ function pidOf(service: "box" | "admin"): number {
 /** Real uid, gid and supplementary groups of a running process. */
 function credentialsOf(pid: number): { uid: number; gid: number; groups: number[] } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const field = (name: string) => (status.match(new RegExp(`^${name}:\\s*(.*)$`, "m"))?.[1] ?? "").trim().split(/\s+/);
+  const field = (name: string) => (status.match(new RegExp(`^${name}:[ \\t]*(.*)$`, "m"))?.[1] ?? "").trim().split(/\s+/);
   return { uid: Number(field("Uid")[0]), gid: Number(field("Gid")[0]), groups: field("Groups").filter(Boolean).map(Number) };
 }
 
