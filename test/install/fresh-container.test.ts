@@ -116,6 +116,10 @@ function machineImage(base: string, variant: string): string {
   try {
     writeFileSync(path.join(dir, "Dockerfile"), [`FROM ${base}`, ...lines, ""].join("\n"));
     docker(["build", "-q", "--label", "hearth.test=fresh-container", "-t", tag, dir], { timeout: 900_000 });
+    // this file's images for an older base are of no more use
+    for (const old of docker(["images", "--format", "{{.Repository}}:{{.Tag}}", `hearth-test/fresh-${variant}`]).split("\n")) {
+      if (old && old !== tag) dockerOk(["image", "rm", old]);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
