@@ -39,11 +39,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * cgroup tree (systemd and the inner dockerd keep to the container's own /docker/<id>
  * subtree and their own /docker/<inner id>).
  *
- * Time: a full install with every image built took about 25 minutes in a fresh container
- * here (on a loaded 2-core machine; most of it debootstrap, the service and catalog image
- * builds, npm ci and next build). Twice would not fit CI's 45 minutes, so by default only
- * the systemd machine builds the images; the other installs with HEARTH_SKIP_IMAGE_BUILDS=1
- * (install.sh says so in its output) and checks its Docker engine answers instead.
+ * Time, measured on a shared 2-core machine (load 10-20): a full install with every image
+ * built took 990-1540 s (the base, service and catalog images 694-865 s of it; npm ci
+ * about 2 min, next build 2-4 min); without the image builds 240-443 s. Two full installs
+ * would not fit CI's 45 minutes, so by default only the systemd machine builds the images;
+ * the other installs with HEARTH_SKIP_IMAGE_BUILDS=1 (install.sh says so in its output)
+ * and checks that its Docker engine answers instead.
  *
  * HEARTH_FRESH_VARIANTS (comma-separated, default "systemd,no-systemd") picks the machines;
  * HEARTH_FRESH_IMAGES_IN (default "systemd"; "systemd,no-systemd" for both) the machines
