@@ -41,7 +41,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  *
  * Time, measured on a shared 2-core machine (load 10-20): a full install with every image
  * built took 990-1540 s (the base, service and catalog images 694-865 s of it; npm ci
- * about 2 min, next build 2-4 min); without the image builds 240-443 s. Two full installs
+ * about 2 min, next build 2-4 min); without the image builds 151-443 s. Two full installs
  * would not fit CI's 45 minutes, so by default only the systemd machine builds the images;
  * the other installs with HEARTH_SKIP_IMAGE_BUILDS=1 (install.sh says so in its output)
  * and checks that its Docker engine answers instead.
