@@ -10,6 +10,10 @@ import { isHealthyStatus, probeHttp } from "./apps.service";
  * healthCheckPath on 127.0.0.1:<httpHostPort> and records App.health; a change from healthy
  * to unhealthy/dead records `app.down`, back to healthy `app.up`. Docker's `oom` events of
  * Hearth's containers record `app.oom`; `die` events trigger an immediate check of that app.
+ * Docker does not send `oom` on every kernel, so the monitor also watches each container's
+ * cgroup `oom_kill` counter (`DockerApi.oomKills`): seeded for the running containers at
+ * start, read again when a process of the container dies killed (`die`, or `exec_die` with
+ * exit code 137) and at every check; a rise records `app.oom` once.
  */
 export interface HealthMonitorOptions {
   db: Db;
@@ -26,6 +30,8 @@ export class HealthMonitor {
   private stopEvents: (() => void) | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** container id → the cgroup oom_kill count already accounted for. */
+  private readonly oomSeen = new Map<string, number>();
 
   constructor(private readonly o: HealthMonitorOptions) {}
 
@@ -39,6 +45,7 @@ export class HealthMonitor {
     } catch (err) {
       this.o.log.warn({ err }, "cannot listen to docker events");
     }
+    await this.seedOomCounts().catch((err) => this.o.log.warn({ err }, "cannot read the containers' oom counters"));
     const tick = () => {
       if (this.stopped) return;
       this.timer = setTimeout(() => {
@@ -75,11 +82,10 @@ export class HealthMonitor {
     const manifest = app.manifest as { healthCheckPath?: string };
     const status = await (this.o.probe ?? probeHttp)(app.httpHostPort, manifest.healthCheckPath ?? "/");
     let health: HealthState;
+    const c = await this.o.docker.inspectContainer(containerNameOf(app.id));
+    if (c) await this.checkOomCount(app.id, c.id);
     if (isHealthyStatus(status)) health = "healthy";
-    else {
-      const c = await this.o.docker.inspectContainer(containerNameOf(app.id));
-      health = c?.running ? "unhealthy" : "dead";
-    }
+    else health = c?.running ? "unhealthy" : "dead";
     // only write when the app is still what we looked at (a task may have started meanwhile)
     if (!(await recordAppHealth(this.o.db, app.id, health, new Date()))) return null;
     const before = app.health;
@@ -97,10 +103,39 @@ export class HealthMonitor {
     if (!appId) return;
     if (e.action === "oom") {
       if (!(await appExists(this.o.db, appId))) return; // another store's app
+      // the counter has risen too: account for it so the next read does not record it again
+      const n = await this.o.docker.oomKills?.(e.id);
+      if (n !== null && n !== undefined) this.oomSeen.set(e.id, n);
       await this.event("app.oom", appId, { container: e.id.slice(0, 12) });
-    } else if (e.action === "die") {
+      return;
+    }
+    if (e.action === "die" || (e.action === "exec_die" && e.attributes.exitCode === "137")) {
+      if (await appExists(this.o.db, appId)) await this.checkOomCount(appId, e.id);
+    }
+    if (e.action === "die") {
       // a stop by a task also ends in `die`; checkOne ignores apps that are not meant to run
       setTimeout(() => void this.checkOne(appId).catch(() => {}), 500).unref();
+    }
+  }
+
+  private async seedOomCounts(): Promise<void> {
+    if (!this.o.docker.oomKills) return;
+    for (const c of await this.o.docker.listContainers()) {
+      const n = await this.o.docker.oomKills(c.id);
+      if (n !== null) this.oomSeen.set(c.id, n);
+    }
+  }
+
+  /** Records app.oom when the container's oom_kill counter rose since it was last read. */
+  private async checkOomCount(appId: string, containerId: string): Promise<void> {
+    const n = await this.o.docker.oomKills?.(containerId);
+    if (n === null || n === undefined) return;
+    const seen = this.oomSeen.get(containerId);
+    this.oomSeen.set(containerId, n);
+    // containers running at start were seeded; one first seen later was made while this
+    // monitor ran, and its cgroup started at 0, so whatever it counts happened meanwhile
+    if (seen === undefined ? n > 0 : n > seen) {
+      await this.event("app.oom", appId, { container: containerId.slice(0, 12), kills: n - (seen ?? 0) });
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bridgeNameOf, createDocker, demuxBuffer, NotManagedError, splitTag } from "./docker";
+import { bridgeNameOf, createDocker, demuxBuffer, NotManagedError, oomCounterFiles, parseOomKill, splitTag } from "./docker";
 
 describe("splitTag", () => {
   it.each([
@@ -49,5 +49,22 @@ describe("bridgeNameOf", () => {
     expect(a.length).toBeLessThanOrEqual(15);
     expect(bridgeNameOf("hearth-app-0b7c2e1a-1111-4222-8333-444455556666")).toBe(a);
     expect(bridgeNameOf("hearth-services")).not.toBe(a);
+  });
+});
+
+describe("the cgroup oom_kill counter", () => {
+  it("reads cgroup v1's memory.oom_control and v2's memory.events", () => {
+    expect(parseOomKill("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n")).toBe(3);
+    expect(parseOomKill("low 0\nhigh 0\nmax 12\noom 2\noom_kill 1\noom_group_kill 0\n")).toBe(1);
+    expect(parseOomKill("oom_kill_disable 0\nunder_oom 0\n")).toBeNull();
+  });
+  it("looks in the v1 and v2 places of Docker's cgroupfs and systemd drivers", () => {
+    const id = "a".repeat(64);
+    expect(oomCounterFiles(id, "/c")).toEqual([
+      `/c/memory/docker/${id}/memory.oom_control`,
+      `/c/memory/system.slice/docker-${id}.scope/memory.oom_control`,
+      `/c/docker/${id}/memory.events`,
+      `/c/system.slice/docker-${id}.scope/memory.events`,
+    ]);
   });
 });

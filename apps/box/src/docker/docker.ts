@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
@@ -112,6 +113,13 @@ export interface DockerApi {
   events(onEvent: (e: DockerEvent) => void, onError?: (e: Error) => void): Promise<() => void>;
   /** A container's stdout+stderr as plain text lines (demultiplexed). */
   logs(nameOrId: string, opts: LogOptions): Promise<Readable>;
+  /**
+   * How many processes the kernel has killed in the container's memory cgroup for memory
+   * (the cgroup's `oom_kill` counter), or null when it cannot be read. Docker's own `oom`
+   * event is not sent on every kernel (seen: none for a process started with exec), the
+   * counter is.
+   */
+  oomKills?(containerId: string): Promise<number | null>;
 }
 
 const managedFilter = (labels: Record<string, string> = {}) => ({
@@ -191,6 +199,7 @@ export function createDocker(opts?: Docker.DockerOptions): DockerApi {
   };
 
   const api: DockerApi = {
+    oomKills: readOomKills,
     async ping() {
       await d.ping();
     },
@@ -414,4 +423,31 @@ export function demuxBuffer(buf: Buffer): Buffer {
     i += 8 + len;
   }
   return i === buf.length ? Buffer.concat(parts) : buf;
+}
+
+/** Where the kernel keeps a Docker container's memory cgroup counters: cgroup v1, then v2 (cgroupfs and systemd drivers). */
+export function oomCounterFiles(containerId: string, root = "/sys/fs/cgroup"): string[] {
+  return [
+    `${root}/memory/docker/${containerId}/memory.oom_control`,
+    `${root}/memory/system.slice/docker-${containerId}.scope/memory.oom_control`,
+    `${root}/docker/${containerId}/memory.events`,
+    `${root}/system.slice/docker-${containerId}.scope/memory.events`,
+  ];
+}
+
+/** The `oom_kill N` line of memory.oom_control (v1) or memory.events (v2). */
+export function parseOomKill(text: string): number | null {
+  const m = /^oom_kill (\d+)$/m.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+async function readOomKills(containerId: string): Promise<number | null> {
+  if (!/^[0-9a-f]{64}$/.test(containerId)) return null;
+  for (const file of oomCounterFiles(containerId)) {
+    const text = await readFile(file, "utf8").catch(() => null);
+    if (text === null) continue;
+    const n = parseOomKill(text);
+    if (n !== null) return n;
+  }
+  return null;
 }
