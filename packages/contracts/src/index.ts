@@ -10,3 +10,4 @@ export * from "./domains";
 export * from "./apps";
 export * from "./mail";
 export const HEARTH_VERSION = "0.1.0";
+export * from "./data-safety";

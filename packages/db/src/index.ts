@@ -9,3 +9,6 @@ export * from "./repos/tasks";
 export * from "./repos/apps";
 export * from "./repos/domains";
 export * from "./repos/notifications";
+export * from "./repos/store";
+export * from "./repos/orphans";
+export * from "./repos/uninstalled";

@@ -157,6 +157,8 @@ export interface ServiceManagerOptions {
   prefix?: string;
   /** OWNER_LABEL value on every object (which Hearth store they belong to), as for apps. */
   owner?: string;
+  /** Older owner labels that are this store's too (the URL hash before the store id; see packages/db repos/store.ts). */
+  legacyOwners?: string[];
   /** What to run; default INFRA (infra.ts). */
   infra?: InfraSpec;
   memory?: Partial<Record<SharedServiceName, number>>;
@@ -380,6 +382,11 @@ export class ServiceManager {
     return { version: s.version, infraVersion: this.infra.infraVersion, image: s.image, dataPath: this.dataPath(service, s.version) };
   }
 
+  /** This store's owner label, or one of its legacy ones. */
+  private isOwnLabel(label: string | undefined): boolean {
+    return (label ?? "") === (this.o.owner ?? "") || (!!label && (this.o.legacyOwners ?? []).includes(label));
+  }
+
   private labelsBase(): Record<string, string> {
     return this.o.owner ? { [OWNER_LABEL]: this.o.owner } : {};
   }
@@ -458,7 +465,7 @@ export class ServiceManager {
     if (c.labels[SERVICE_LABEL] !== service) throw new HearthError("conflict", `the container ${c.name} is not Hearth's ${service} service`);
     // another Hearth store on this engine (e.g. a test's box next to an installed one) must
     // never take over, let alone "upgrade" into its own data dir, this store's service
-    if ((c.labels[OWNER_LABEL] ?? "") !== (this.o.owner ?? "")) {
+    if (!this.isOwnLabel(c.labels[OWNER_LABEL])) {
       throw new HearthError("conflict", `the container ${c.name} belongs to another Hearth installation (owner ${c.labels[OWNER_LABEL] ?? "none"}); use another object name prefix`);
     }
   }
@@ -708,6 +715,28 @@ export class ServiceManager {
     });
   }
 
+  /** Stops and removes the redis container of `ownerId`, keeping its data and password (uninstall). Idempotent. */
+  async removeRedisContainer(ownerId: string): Promise<void> {
+    if (!OWNER_ID.test(ownerId)) throw new HearthError("invalid", "a redis owner id is 1-63 lowercase letters, digits and '-'");
+    return this.serial(`redis:${ownerId}`, async () => {
+      const cur = await this.o.docker.inspectContainer(this.containerName("redis", ownerId));
+      if (!cur) return;
+      this.assertOurs(cur, "redis");
+      // a clean stop writes the final snapshot
+      await this.o.docker.stopContainer(cur.id, STOP_TIMEOUT_S);
+      await this.o.docker.removeContainer(cur.id);
+    });
+  }
+
+  /** The owners (app ids) that have redis data in this box's data folder. */
+  async redisOwners(): Promise<string[]> {
+    const entries = await readdir(path.join(this.servicesDir, "redis"), { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return [];
+      throw e;
+    });
+    return entries.filter((e) => e.isDirectory() && OWNER_ID.test(e.name)).map((e) => e.name).sort();
+  }
+
   /** Removes the redis of `ownerId`: its container, data and password. Idempotent. */
   async removeRedis(ownerId: string): Promise<void> {
     if (!OWNER_ID.test(ownerId)) throw new HearthError("invalid", "a redis owner id is 1-63 lowercase letters, digits and '-'");
@@ -727,8 +756,7 @@ export class ServiceManager {
   /** Recreates the redis containers whose image or infra is outdated, keeping their data, settings and run state. */
   private async refreshRedis(): Promise<void> {
     const want = this.infra.services.redis;
-    const filter = { [SERVICE_LABEL]: "redis", ...this.labelsBase() };
-    const mine = (await this.o.docker.listContainers(filter)).filter((c) => c.name.startsWith(`${this.prefix}redis-`) && c.labels[SERVICE_OWNER_LABEL]);
+    const mine = (await this.o.docker.listContainers({ [SERVICE_LABEL]: "redis" })).filter((c) => this.isOwnLabel(c.labels[OWNER_LABEL]) && c.name.startsWith(`${this.prefix}redis-`) && c.labels[SERVICE_OWNER_LABEL]);
     if (mine.length === 0) return;
     const image = await this.o.docker.inspectImage(want.image);
     if (!image) throw new HearthError("bad_state", `the image ${want.image} is missing: build it with setup/images/build-all.sh`);
@@ -784,7 +812,7 @@ export class ServiceManager {
     const n = await this.o.docker.inspectNetwork(this.network);
     if (n) {
       if (n.labels[MANAGED_LABEL] !== "true") throw new HearthError("conflict", `a network named ${this.network} exists that Hearth did not create`);
-      if ((n.labels[OWNER_LABEL] ?? "") !== (this.o.owner ?? "")) throw new HearthError("conflict", `the network ${this.network} belongs to another Hearth installation; use another object name prefix`);
+      if (!this.isOwnLabel(n.labels[OWNER_LABEL])) throw new HearthError("conflict", `the network ${this.network} belongs to another Hearth installation; use another object name prefix`);
       return;
     }
     try {
