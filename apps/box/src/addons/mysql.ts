@@ -103,8 +103,8 @@ export class MysqlAddon implements AddonHandler {
   }
 
   async appsWithData(): Promise<{ appId: string; name: string }[] | null> {
-    const c = await this.d.docker.inspectContainer(this.container);
-    if (!c?.running) return null;
+    // a service that is down, or another store's, tells nothing about this store's apps
+    if (!(await this.d.services.ownsRunningService("mariadb"))) return null;
     const out = await this.sql("SELECT schema_name FROM information_schema.schemata WHERE schema_name REGEXP '^app_[0-9a-f]{32}$' ORDER BY schema_name;\n", "listing the apps' databases");
     return out
       .split("\n")

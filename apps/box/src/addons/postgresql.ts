@@ -102,8 +102,8 @@ export class PostgresqlAddon implements AddonHandler {
   }
 
   async appsWithData(): Promise<{ appId: string; name: string }[] | null> {
-    const c = await this.d.docker.inspectContainer(this.container);
-    if (!c?.running) return null;
+    // a service that is down, or another store's, tells nothing about this store's apps
+    if (!(await this.d.services.ownsRunningService("postgresql"))) return null;
     const r = await this.d.extras.execWithInput(this.container, [...PSQL, "-t", "-A"], { text: "SELECT datname FROM pg_database WHERE datname ~ '^app_[0-9a-f]{32}$' ORDER BY datname;\n" });
     if (r.exitCode !== 0) throw new HearthError("external", `postgresql: listing the apps' databases failed (exit ${r.exitCode}): ${cleanOutput(r.stderr)}`);
     return r.stdout

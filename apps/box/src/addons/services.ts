@@ -40,6 +40,8 @@ import type { ServiceDockerExtras } from "./service-docker";
  */
 
 export const SERVICE_LABEL = "hearth.service";
+/** In a per-app redis folder: the store (owner label) the data is of. */
+export const REDIS_OWNER_FILE = "store";
 export const SERVICE_VERSION_LABEL = "hearth.service.version";
 export const INFRA_LABEL = "hearth.infra";
 /** Whose redis instance this is (an app id, for provisioning). */
@@ -460,6 +462,12 @@ export class ServiceManager {
     return false;
   }
 
+  /** True when the shared service's container exists, runs and is this store's (orphan detection looks only then). */
+  async ownsRunningService(service: SharedServiceName): Promise<boolean> {
+    const c = await this.o.docker.inspectContainer(this.containerName(service));
+    return !!c && c.running && c.labels[MANAGED_LABEL] === "true" && c.labels[SERVICE_LABEL] === service && this.isOwnLabel(c.labels[OWNER_LABEL]);
+  }
+
   private assertOurs(c: ContainerState, service: ServiceName): void {
     if (c.labels[MANAGED_LABEL] !== "true") throw new HearthError("conflict", `a container named ${c.name} exists that Hearth did not create; remove or rename it`);
     if (c.labels[SERVICE_LABEL] !== service) throw new HearthError("conflict", `the container ${c.name} is not Hearth's ${service} service`);
@@ -683,6 +691,8 @@ export class ServiceManager {
       if (!(await this.o.docker.inspectNetwork(spec.network))) throw new HearthError("not_found", `no network ${spec.network} for the redis of ${spec.ownerId}`);
       const dir = this.redisDir(spec.ownerId);
       await mkdir(path.join(dir, "data"), { recursive: true, mode: 0o700 });
+      // which store the data is of (redisOwners lists only this store's)
+      if (this.o.owner && !(await stat(path.join(dir, REDIS_OWNER_FILE)).catch(() => null))) await writeFileAtomic(path.join(dir, REDIS_OWNER_FILE), `${this.o.owner}\n`);
       const changed = await this.writePasswordIfChanged(path.join(dir, SERVICE_DEFS.redis.passwordFile), spec.password);
 
       const name = this.containerName("redis", spec.ownerId);
@@ -728,13 +738,24 @@ export class ServiceManager {
     });
   }
 
-  /** The owners (app ids) that have redis data in this box's data folder. */
+  /**
+   * The owners (app ids) that have redis data of this store in this box's data folder: the
+   * folder's `store` file names this store (or, from before the file existed, there is a
+   * legacy owner: the folder is a pre-id install's).
+   */
   async redisOwners(): Promise<string[]> {
     const entries = await readdir(path.join(this.servicesDir, "redis"), { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
       if (e.code === "ENOENT") return [];
       throw e;
     });
-    return entries.filter((e) => e.isDirectory() && OWNER_ID.test(e.name)).map((e) => e.name).sort();
+    const out: string[] = [];
+    for (const e of entries) {
+      if (!e.isDirectory() || !OWNER_ID.test(e.name)) continue;
+      const mark = (await readFile(path.join(this.servicesDir, "redis", e.name, REDIS_OWNER_FILE), "utf8").catch(() => null))?.trim();
+      const ours = mark ? this.isOwnLabel(mark) : (this.o.legacyOwners ?? []).length > 0;
+      if (ours) out.push(e.name);
+    }
+    return out.sort();
   }
 
   /** Removes the redis of `ownerId`: its container, data and password. Idempotent. */
