@@ -43,3 +43,7 @@ export type UninstalledAppView = z.infer<typeof uninstalledAppView>;
 /** DELETE /api/v1/uninstalled-apps/:id: delete now, with the app's address (fqdn) typed. */
 export const purgeAppRequest = z.strictObject({ confirm: z.string().min(1).max(253) });
 export type PurgeAppRequest = z.infer<typeof purgeAppRequest>;
+
+/** PUT /api/v1/settings/apps: how long an uninstalled app's data is kept (0 = purged at the next daily run). */
+export const appSettings = z.strictObject({ uninstallRetentionDays: z.number().int().min(0).max(3650) });
+export type AppSettings = z.infer<typeof appSettings>;

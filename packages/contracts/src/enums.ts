@@ -65,6 +65,7 @@ export const EVENT_ACTIONS = [
   "settings.acme",
   "settings.network",
   "settings.mail",
+  "settings.apps",
   "mail.test",
   "registry.add",
   "registry.remove",
