@@ -58,3 +58,15 @@ describe("addonSource", () => {
     expect(calls).toEqual([[{ id: "11111111-2222-3333-4444-555555555555", fqdn: "", domain: "", subdomain: "", network: "hearth-app-11111111-2222-3333-4444-555555555555" }, null]]);
   });
 });
+
+describe("appIdOfDbName", () => {
+  it("gives back the UUID a database name of dbNameOf came from, and nothing for other names", async () => {
+    const { appIdOfDbName, dbNameOf } = await import("../addons/common");
+    const id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    expect(appIdOfDbName(dbNameOf(id))).toBe(id);
+    // a non-UUID id is hashed: the name maps to some UUID-shaped id, never back to it
+    expect(appIdOfDbName(dbNameOf("not-a-uuid"))).not.toBe("not-a-uuid");
+    expect(appIdOfDbName("app_0f8fad5bd9cb469fa16570867728950e_extra")).toBeNull();
+    expect(appIdOfDbName("wordpress")).toBeNull();
+  });
+});
