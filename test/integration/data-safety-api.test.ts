@@ -88,7 +88,6 @@ describe("orphans", () => {
     expect(wrong.body.error).toMatchObject({ code: "invalid", details: [expect.objectContaining({ path: ["confirm"] })] });
     expect((await admin.call("DELETE", `/api/v1/orphans/${id}`, as({ body: {} }))).status).toBe(400);
     expect((await admin.call("DELETE", `/api/v1/orphans/${randomUUID()}`, as({ body: { confirm: "x" } }))).status).toBe(404);
-    expect((await admin.call("DELETE", "/api/v1/orphans/%ff%fe", as({ body: { confirm: "x" } }))).status).toBeLessThan(500);
     expect(await db.task.count()).toBe(0);
 
     const before = wakes;

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -10,6 +10,7 @@ import { hearthManifest, type HearthManifestInput } from "@hearth/contracts";
 import {
   createDb,
   ensureStoreIdentity,
+  getSetting,
   getUninstalledApp,
   installApp,
   listOrphans,
@@ -286,6 +287,34 @@ describe("(b) a fresh database at the same URL", () => {
       await dbB.$disconnect();
     }
   }, 300_000);
+
+  it("the migration marks a database that already served a Hearth (it has users), and only such a one", async () => {
+    const before = mkdtempSync(path.join(os.tmpdir(), "hearth-migrations-"));
+    try {
+      // the migrations up to the one that brought the store id
+      for (const m of readdirSync(MIGRATIONS_DIR).filter((n) => n < "20261203100000")) cpSync(path.join(MIGRATIONS_DIR, m), path.join(before, m), { recursive: true });
+      for (const withUser of [true, false]) {
+        const d = await emptyDatabase("dsmig");
+        extraDbs.push(d);
+        await migrate(d.url, { migrationsDir: before });
+        if (withUser) await d.sql("INSERT INTO `User` (id, username, email, passwordHash, updatedAt) VALUES ('u1', 'owner', 'o@example.com', 'x', UTC_TIMESTAMP(3))");
+        await migrate(d.url, { migrationsDir: MIGRATIONS_DIR });
+        const dm = createDb(d.url);
+        try {
+          expect(await getSetting(dm, "store.legacyOwner")).toBe(withUser ? true : null);
+          const s = await ensureStoreIdentity(dm, { legacyOwner: ownerOf(d.url) });
+          expect(s.legacyOwners).toEqual(withUser ? [ownerOf(d.url)] : []);
+          expect(s.id).toMatch(/^[0-9a-f]{16}$/);
+          // made once: a second start reads the same identity
+          expect(await ensureStoreIdentity(dm, { legacyOwner: "something-else" })).toEqual(s);
+        } finally {
+          await dm.$disconnect();
+        }
+      }
+    } finally {
+      rmSync(before, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it("a database that predates the store id recognises the URL-hash labels, but with an empty App table only reports (pause rule), deleting nothing", async () => {
     const d = await emptyDatabase("dslegacy");
