@@ -292,7 +292,7 @@ describe("(b) a fresh database at the same URL", () => {
     const before = mkdtempSync(path.join(os.tmpdir(), "hearth-migrations-"));
     try {
       // the migrations up to the one that brought the store id
-      for (const m of readdirSync(MIGRATIONS_DIR).filter((n) => n < "20261203100000")) cpSync(path.join(MIGRATIONS_DIR, m), path.join(before, m), { recursive: true });
+      for (const m of readdirSync(MIGRATIONS_DIR).filter((n) => n < "20261203110000")) cpSync(path.join(MIGRATIONS_DIR, m), path.join(before, m), { recursive: true });
       for (const withUser of [true, false]) {
         const d = await emptyDatabase("dsmig");
         extraDbs.push(d);
