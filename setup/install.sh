@@ -287,6 +287,30 @@ run_logged "migrations (setup/migrate.ts)" setpriv --reuid="$HEARTH_USER" --regi
   env -i "${HEARTH_ENV_ARGS[@]}" node --import tsx "$HEARTH_APP_DIR/setup/migrate.ts"
 hearth_say "$(grep '^migrate: ' "$INSTALL_LOG" | tail -n 1 | sed 's/^migrate: /migrations: /')"
 
+# the one-time setup code that the first-run page asks for (so whoever reaches the dashboard
+# first does not become its owner): kept while no owner exists, in a root-only file; the
+# database holds only its hash. Given on stdin and read from stdout, never as an argument.
+SETUP_CODE_FILE="$HEARTH_ETC_DIR/setup-code"
+SETUP_CODE=""
+SETUP_CODE_IN=/dev/null
+[ ! -f "$SETUP_CODE_FILE" ] || SETUP_CODE_IN="$SETUP_CODE_FILE"
+printf '\n### %s: setup code (setup/setup-code.ts)\n' "$(date -u +%FT%TZ)" >>"$INSTALL_LOG"
+if ! SETUP_CODE="$(setpriv --reuid="$HEARTH_USER" --regid="$HEARTH_USER" --init-groups \
+  env -i "${HEARTH_ENV_ARGS[@]}" node --import tsx "$HEARTH_APP_DIR/setup/setup-code.ts" \
+  <"$SETUP_CODE_IN" 2>>"$INSTALL_LOG")"; then
+  hearth_die "could not make the setup code (details in $INSTALL_LOG)"
+fi
+if [ -n "$SETUP_CODE" ]; then
+  (umask 077 && printf '%s\n' "$SETUP_CODE" >"$SETUP_CODE_FILE.tmp")
+  chown root:root "$SETUP_CODE_FILE.tmp"
+  chmod 0600 "$SETUP_CODE_FILE.tmp"
+  mv -f "$SETUP_CODE_FILE.tmp" "$SETUP_CODE_FILE"
+  hearth_say "setup code in $SETUP_CODE_FILE (0600 root); it is shown at the end"
+else
+  rm -f "$SETUP_CODE_FILE"
+  hearth_say "the owner account exists: no setup code"
+fi
+
 # ---------------------------------------------------------------------------------------
 step "installing the sudo helpers"
 # box may run, as root, exactly the scripts in setup/sudo/ and nothing else. Each of them,
@@ -479,3 +503,7 @@ if [ "$INIT" = direct ]; then
   hearth_say "note: without systemd nothing starts Hearth after a reboot; run this installer again then"
 fi
 echo "Hearth is ready: https://$SERVER_IP/"
+if [ -n "$SETUP_CODE" ]; then
+  echo "Setup code: $SETUP_CODE"
+  echo "(open the address above and enter it to create the owner account; it is also in $SETUP_CODE_FILE)"
+fi

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { statSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createDb, createUser } from "@hearth/db";
+import { createDb, createUser, setSetting } from "@hearth/db";
 import { hashPassword } from "../../apps/admin/lib/passwords";
 import { REPO_ROOT } from "../helpers/db";
 import { digAt, requestAt, servedCertificate, startE2eDns, type E2eDns } from "../helpers/e2e-dns";
@@ -30,6 +31,9 @@ const DASH = `https://my.${ZONE}`;
 const MANUAL = "e2e.test";
 /** A record in the zone that points elsewhere before Hearth comes (an alias then collides with it). */
 const FOREIGN = { name: "blog", value: "192.0.2.10" };
+/** setup/install.sh's one-time setup code (root-only; this test runs as root) */
+const SETUP_CODE_FILE = "/etc/hearth/setup-code";
+let setupCode = "";
 const OWNER = { username: "owner", email: "owner@example.com", password: "correct horse battery staple" };
 const PLAIN = { username: "pat", email: "pat@example.com", password: "a plain user's long password" };
 const REGISTRY = { server: "registry.e2e.test:5000", username: "ci-robot", password: "registry-secret-3e7b9" };
@@ -76,6 +80,15 @@ beforeAll(async () => {
       `--host-resolver-rules=MAP *.${ZONE} 127.0.0.1, MAP ${ZONE} 127.0.0.1, MAP *.${MANUAL} 127.0.0.1, MAP ${MANUAL} 127.0.0.1`,
     ],
   });
+  // the test's DNS servers, Pebble and the registry run on this machine: allow endpoints
+  // there (admin refuses loopback endpoints by default), in the installed system's database
+  const env = await readFile("/etc/hearth/hearth.env", "utf8");
+  const db = createDb(/^HEARTH_DATABASE_URL=(.+)$/m.exec(env)![1]!);
+  try {
+    await setSetting(db, "network.allowPrivateEndpoints", true);
+  } finally {
+    await db.$disconnect();
+  }
   // the installer's certificate for the IP URL is self-signed; the install test verifies it separately
   await openContext({ trusted: false });
 });
@@ -170,13 +183,38 @@ describe("first run: the owner account, then the domain step", () => {
     await shot(page, "first-run");
   });
 
-  it("creates the owner account and goes on to the domain step", async () => {
+  it("refuses the owner account without the right setup code; nothing is created", async () => {
+    // what setup/install.sh printed, kept root-only for the admin to read
+    const st = statSync(SETUP_CODE_FILE);
+    expect(st.uid).toBe(0);
+    expect(st.mode & 0o777).toBe(0o600);
+    setupCode = (await readFile(SETUP_CODE_FILE, "utf8")).trim();
+    expect(setupCode).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    const wrong = setupCode.startsWith("A") ? `B${setupCode.slice(1)}` : `A${setupCode.slice(1)}`;
+    await page.getByLabel("Setup code").fill(wrong);
     await page.getByLabel("Username").fill(OWNER.username);
     await page.getByLabel("Email").fill(OWNER.email);
     await page.getByLabel("Password", { exact: true }).fill(OWNER.password);
     await page.getByLabel("Confirm password").fill(OWNER.password);
     await page.getByRole("button", { name: "Create owner account" }).click();
+    await page.getByText(/Wrong setup code/).waitFor();
+    await shot(page, "first-run-wrong-code");
+    expect(page.url()).toBe(`${IP_BASE}/setup`);
+    expect((await api("GET", "/api/v1/status")).body.setupDone).toBe(false);
+    // and through the API without a code at all
+    const none = await api("POST", "/api/v1/setup/owner", { body: { username: "mallory", email: "m@example.com", password: "another long password" } });
+    expect(none.status).toBe(403);
+    expect(none.body.error.code).toBe("forbidden");
+    expect((await api("GET", "/api/v1/status")).body.setupDone).toBe(false);
+  });
+
+  it("creates the owner account with the setup code and goes on to the domain step", async () => {
+    await page.getByLabel("Setup code").fill(setupCode.toLowerCase());
+    await page.getByRole("button", { name: "Create owner account" }).click();
     await page.waitForURL(/\/setup\/domain$/);
+    // over https the session cookie has the __Host- prefix: Secure, Path=/, no Domain (host-only)
+    const session = (await context.cookies(IP_BASE)).find((c) => c.name.endsWith("hearth_session"));
+    expect(session).toMatchObject({ name: "__Host-hearth_session", secure: true, httpOnly: true, path: "/", domain: "127.0.0.1" });
     await page.getByRole("heading", { name: "Add your domain" }).waitFor();
     await page.getByRole("link", { name: "Skip for now — use the IP address" }).waitFor();
     await shot(page, "setup-domain-step");
@@ -255,7 +293,7 @@ describe("first run: the owner account, then the domain step", () => {
   it("the first-run page is gone for good, in the browser and the API", async () => {
     await goto(page, `${BASE}/setup`);
     await page.waitForURL((u) => !u.pathname.startsWith("/setup"));
-    const again = await api("POST", "/api/v1/setup/owner", { body: { username: "mallory", email: "m@example.com", password: "another long password" } });
+    const again = await api("POST", "/api/v1/setup/owner", { body: { username: "mallory", email: "m@example.com", password: "another long password", setupCode } });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("conflict");
     expect((await api("GET", "/api/v1/status")).body.setupDone).toBe(true);
@@ -334,11 +372,17 @@ describe("domains and certificates in the browser", () => {
     expect(await dialog.getByLabel("Nameserver").inputValue()).toBe(dns.bind9.nameserver);
     expect(await dialog.getByLabel("TSIG key name").inputValue()).toBe(dns.bind9.keyName);
     expect(await dialog.getByLabel("TSIG secret").inputValue()).toBe("");
-    await dialog.getByText("Leave empty to keep the saved value.").waitFor();
+    await dialog.getByText("Leave empty to keep the saved value (enter it again if you change where it is sent).").waitFor();
     expect(await page.content()).not.toContain(dns.bind9.secret);
     // the wildcard mode is offered for an API provider
     expect(await dialog.getByLabel("TLS certificates").locator("option").allInnerTexts()).toContain("Let's Encrypt wildcard (*.domain)");
     await shot(page, "domain-edit");
+    // pointing the saved secret at another server needs it typed again
+    await dialog.getByLabel("Nameserver").fill("192.0.2.53:53");
+    await dialog.getByRole("button", { name: "Save changes" }).click();
+    await dialog.getByText("Must be entered again when nameserver changes").waitFor();
+    await shot(page, "domain-edit-secret-again");
+    await dialog.getByLabel("Nameserver").fill(dns.bind9.nameserver);
     await dialog.getByRole("button", { name: "Save changes" }).click();
     await dialog.waitFor({ state: "hidden" });
     // the domain.sync checks the provider's credentials first: it succeeds only with the kept secret
@@ -797,6 +841,58 @@ describe("a plain user in the browser", () => {
       expect(refused).toEqual([]);
     } finally {
       await ctx.close();
+    }
+  });
+});
+
+describe("a user's own password and sessions, in the browser", () => {
+  const NEW_PASSWORD = "pat's brand new long password";
+
+  async function signIn(ctx: BrowserContext, password: string): Promise<Page> {
+    const p = await ctx.newPage();
+    await goto(p, `${BASE}/login`);
+    await p.getByLabel("Username").fill(PLAIN.username);
+    await p.getByLabel("Password").fill(password);
+    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.waitForURL((u) => !u.pathname.startsWith("/login"));
+    return p;
+  }
+
+  it("changing the password on Settings logs out the other browser; Log out everywhere logs out this one", async () => {
+    const here = await browser.newContext({ ignoreHTTPSErrors: false, viewport: { width: 1280, height: 900 } });
+    const there = await browser.newContext({ ignoreHTTPSErrors: false, viewport: { width: 1280, height: 900 } });
+    try {
+      const p = await signIn(here, PLAIN.password);
+      const q = await signIn(there, PLAIN.password);
+      await goto(p, `${BASE}/settings`);
+      await p.getByRole("heading", { name: "Password" }).waitFor();
+      // a wrong current password is shown at its field, nothing changes
+      await p.getByLabel("Current password", { exact: true }).fill("not my password");
+      await p.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+      await p.getByLabel("Confirm new password", { exact: true }).fill(NEW_PASSWORD);
+      await p.getByRole("button", { name: "Change password" }).click();
+      await p.getByText("The current password is wrong").waitFor();
+      await p.getByLabel("Current password", { exact: true }).fill(PLAIN.password);
+      await p.getByRole("button", { name: "Change password" }).click();
+      await p.getByText("Password changed. 1 other session was logged out.").waitFor();
+      await shot(p, "settings-password-changed");
+      // the other browser is logged out
+      await goto(q, `${BASE}/settings`);
+      await q.waitForURL(/\/login/);
+      // this one is not; it logs out everywhere
+      await goto(p, `${BASE}/settings`);
+      await p.getByRole("button", { name: "Log out everywhere" }).click();
+      await p.waitForURL(/\/login/);
+      await goto(p, `${BASE}/settings`);
+      await p.waitForURL(/\/login/);
+      // the old password no longer works, the new one does
+      const again = await signIn(there, NEW_PASSWORD);
+      expect(again.url()).not.toMatch(/\/login/);
+      const cookie = (await there.cookies(BASE)).find((c) => c.name.endsWith("hearth_session"));
+      expect(cookie?.name).toBe("__Host-hearth_session");
+    } finally {
+      await here.close();
+      await there.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { createDb, ensureSetupCode } from "@hearth/db";
 import { REPO_ROOT } from "./db";
 
 /**
@@ -86,6 +87,8 @@ export interface RunningAdmin {
   call(method: string, url: string, c?: Call): Promise<Reply>;
   /** What a browser sends: the session cookie plus a same-origin Origin. */
   browser(cookie: string, extra?: Call): Call;
+  /** First-run setup as the installer's user would do it: with the setup code (made as install.sh makes it). */
+  setupOwner(owner: { username: string; email: string; password: string; displayName?: string }): Promise<Reply>;
   stop(): Promise<void>;
 }
 
@@ -121,6 +124,10 @@ export async function startAdmin(env: Record<string, string>): Promise<RunningAd
     output: () => output,
     call,
     browser: (cookie, extra = {}) => ({ cookie, origin: base, ...extra }),
+    async setupOwner(owner) {
+      const setupCode = await issueSetupCode(env.HEARTH_DATABASE_URL ?? "");
+      return call("POST", "/api/v1/setup/owner", { body: { ...owner, setupCode } });
+    },
     async stop() {
       if (server.exitCode !== null) return;
       const exited = new Promise((r) => server.once("exit", r));
@@ -131,9 +138,25 @@ export async function startAdmin(env: Record<string, string>): Promise<RunningAd
   };
 }
 
+/**
+ * The setup code for the database at `databaseUrl`, made (or kept) the way setup/install.sh
+ * makes it through setup/setup-code.ts; only its hash is stored.
+ */
+export async function issueSetupCode(databaseUrl: string): Promise<string> {
+  const db = createDb(databaseUrl, { connectionLimit: 1 });
+  try {
+    const code = await ensureSetupCode(db, null);
+    if (!code) throw new Error("setup is already done: no setup code");
+    return code;
+  } finally {
+    await db.$disconnect();
+  }
+}
+
 export function sessionCookieOf(r: Reply): string {
   const set = r.headers.get("set-cookie") ?? "";
-  const m = /hearth_session=([^;]+)/.exec(set);
+  // __Host-hearth_session over https (HEARTH_COOKIE_SECURE), hearth_session over plain http
+  const m = /((?:__Host-)?hearth_session)=([^;]+)/.exec(set);
   if (!m) throw new Error(`no session cookie in ${JSON.stringify(set)}`);
-  return `hearth_session=${m[1]}`;
+  return `${m[1]}=${m[2]}`;
 }

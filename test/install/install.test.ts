@@ -4,6 +4,7 @@ import http from "node:http";
 import https from "node:https";
 import path from "node:path";
 import mariadb from "mariadb";
+import { hashSetupCode } from "@hearth/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  */
 const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 const INSTALL_SH = path.join(REPO_ROOT, "setup/install.sh");
+const SETUP_CODE_FILE = "/etc/hearth/setup-code";
 const RESULTS = path.join(REPO_ROOT, "test-results");
 const ENV_FILE = "/etc/hearth/hearth.env";
 const CERT = "/etc/hearth/tls/dashboard.crt";
@@ -166,6 +168,7 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
   let first: InstallRun;
   let passwordAfterFirst: string;
   let secretKeyAfterFirst: string;
+  let setupCodeAfterFirst = "";
   let sourcesAtFirst: string;
 
   beforeAll(async () => {
@@ -316,6 +319,40 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
     }
   });
 
+  it("prints a one-time setup code, keeps it root-only in /etc/hearth/setup-code, and stores only its hash", async () => {
+    // a fresh install (test/run.sh dropped any earlier database): no owner yet
+    const m = /^Setup code: ([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})$/m.exec(first.output);
+    expect(m, first.output.slice(-1500)).not.toBeNull();
+    const code = m![1]!;
+    const st = statSync(SETUP_CODE_FILE);
+    expect(st.uid).toBe(0);
+    expect(st.gid).toBe(0);
+    expect(st.mode & 0o777).toBe(0o600);
+    expect(readFileSync(SETUP_CODE_FILE, "utf8").trim()).toBe(code);
+    // hearth (box's and admin's user) cannot read it
+    const asHearth = spawnSync("runuser", ["-u", "hearth", "--", "cat", SETUP_CODE_FILE], { encoding: "utf8" });
+    expect(asHearth.status).not.toBe(0);
+    expect(readFileSync(path.join("/var/log/hearth/install.log"), "utf8")).not.toContain(code);
+    const url = new URL(envValue("HEARTH_DATABASE_URL"));
+    const conn = await mariadb.createConnection({
+      host: url.hostname,
+      port: Number(url.port || 3306),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: url.pathname.slice(1),
+    });
+    try {
+      const rows: { value: string }[] = await conn.query("SELECT CAST(value AS CHAR) AS value FROM Setting WHERE `key` = 'setup.code'");
+      expect(rows).toHaveLength(1);
+      const stored = JSON.parse(rows[0]!.value) as { hash: string };
+      expect(stored.hash).toBe(hashSetupCode(code));
+      expect(rows[0]!.value).not.toContain(code.replace(/-/g, ""));
+    } finally {
+      await conn.end();
+    }
+    setupCodeAfterFirst = code;
+  });
+
   it.skipIf(SYSTEMD)("restarts box when it dies (the supervisor's Restart=always)", async () => {
     const before = pidOf("box");
     process.kill(before, "SIGKILL");
@@ -352,6 +389,11 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
       expect(second.output).toContain("certificate for");
       if (!SYSTEMD) expect(second.output).toMatch(/stopped the previous box/);
       console.log(`second install: ${second.seconds.toFixed(1)}s (first: ${first.seconds.toFixed(1)}s)`);
+    });
+
+    it("shows the same setup code again while no owner exists", () => {
+      expect(second.output).toContain(`Setup code: ${setupCodeAfterFirst}`);
+      expect(readFileSync(SETUP_CODE_FILE, "utf8").trim()).toBe(setupCodeAfterFirst);
     });
 
     it("keeps the database password", () => {

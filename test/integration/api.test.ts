@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_JSON_BODY_BYTES } from "@hearth/contracts";
-import { createApiToken, createUser } from "@hearth/db";
+import { createApiToken, createDb, createUser, ensureSetupCode } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
-import { ADMIN_DIR, ensureAdminBuilt, freePort, NEXT_BIN, sessionCookieOf, callAdmin, type Call, type Reply } from "../helpers/admin";
+import { ADMIN_DIR, ensureAdminBuilt, freePort, NEXT_BIN, sessionCookieOf, callAdmin, issueSetupCode, type Call, type Reply } from "../helpers/admin";
 import type { Db } from "@hearth/db";
 import { hashPassword } from "../../apps/admin/lib/passwords";
 import { newApiToken, sha256Hex } from "../../apps/admin/lib/tokens";
@@ -77,6 +77,8 @@ beforeAll(async () => {
       HEARTH_DATABASE_URL: t.url,
       HEARTH_COOKIE_SECURE: "false",
       HEARTH_BOX_SOCKET: boxSocket,
+      // TOTP secrets are stored sealed with it
+      HEARTH_SECRET_KEY: randomBytes(32).toString("base64"),
       HEARTH_LOG_LEVEL: "info",
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -100,6 +102,7 @@ afterAll(async () => {
 // ---- tests (in order: the first ones do the first-run setup) ----------------------------
 
 let ownerCookie = "";
+let setupCode = "";
 
 describe("status and first-run setup", () => {
   it("status answers without auth before setup; box is down", async () => {
@@ -117,10 +120,67 @@ describe("status and first-run setup", () => {
     expect(paths).toEqual(["email", "password", "username"]);
   });
 
-  it("two concurrent setups create exactly one owner", async () => {
+  it("without a stored setup code nobody can set up: 403, nothing created", async () => {
+    const r = await call("POST", "/api/v1/setup/owner", { body: { ...OWNER, setupCode: "ABCD-EFGH-JKMN" } });
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe("forbidden");
+    expect(r.body.error.message).toMatch(/setup\/install\.sh/);
+    expect(await t.db.user.count()).toBe(0);
+    expect(await t.db.session.count()).toBe(0);
+  });
+
+  it("setup code: missing or wrong → 403 naming the field, nothing created, the attempt recorded", async () => {
+    setupCode = await issueSetupCode(t.url);
+    expect(setupCode).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    // only its hash is stored
+    const row = await t.db.setting.findUnique({ where: { key: "setup.code" } });
+    expect(JSON.stringify(row?.value)).not.toContain(setupCode.replace(/-/g, ""));
+    expect(JSON.stringify(row?.value)).not.toContain(setupCode);
+    const other = setupCode.startsWith("A") ? `B${setupCode.slice(1)}` : `A${setupCode.slice(1)}`;
+    for (const body of [OWNER, { ...OWNER, setupCode: other }, { ...OWNER, setupCode: "" }, { ...OWNER, setupCode: "not a code at all" }]) {
+      const r = await call("POST", "/api/v1/setup/owner", { body, ip: "10.77.1.1" });
+      expect(r.status, JSON.stringify(body)).toBe(403);
+      expect(r.body.error).toMatchObject({ code: "forbidden", details: { field: "setupCode" } });
+      expect(r.headers.get("set-cookie")).toBeNull();
+    }
+    expect(await t.db.user.count()).toBe(0);
+    expect(await t.db.session.count()).toBe(0);
+    expect(await t.db.setting.count({ where: { key: "setup.owner" } })).toBe(0);
+    expect(await t.db.event.count({ where: { action: "setup.code_failed", sourceIp: "10.77.1.1" } })).toBe(4);
+    expect((await call("GET", "/api/v1/status")).body.setupDone).toBe(false);
+  });
+
+  it("wrong setup codes are throttled per network (an IPv6 /64 counts as one) → 429, even with the right code", async () => {
+    const ips = Array.from({ length: 10 }, (_, i) => `2001:db8:77:1::${(i + 1).toString(16)}`);
+    for (const ip of ips) expect((await call("POST", "/api/v1/setup/owner", { body: { ...OWNER, setupCode: "AAAA-AAAA-AAAA" }, ip })).status).toBe(403);
+    // another address of the same /64, with the right code
+    const locked = await call("POST", "/api/v1/setup/owner", { body: { ...OWNER, setupCode }, ip: "2001:db8:77:1:ffff::99" });
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.code).toBe("rate_limited");
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await t.db.user.count()).toBe(0);
+    // the code still works from elsewhere (checked in the next test)
+  });
+
+  it("re-running the installer keeps the code; a new code replaces an old one", async () => {
+    const db = createDb(t.url, { connectionLimit: 1 });
+    try {
+      expect(await ensureSetupCode(db, setupCode)).toBe(setupCode);
+      expect(await ensureSetupCode(db, ` ${setupCode.toLowerCase()}\n`)).toBe(setupCode);
+      const fresh = await ensureSetupCode(db, "WRONG-CODE-HERE");
+      expect(fresh).not.toBe(setupCode);
+      const old = await call("POST", "/api/v1/setup/owner", { body: { ...OWNER, setupCode }, ip: "10.77.2.1" });
+      expect(old.status).toBe(403);
+      setupCode = fresh!;
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+  it("two concurrent setups with the setup code create exactly one owner", async () => {
     const [a, b] = await Promise.all([
-      call("POST", "/api/v1/setup/owner", { body: OWNER }),
-      call("POST", "/api/v1/setup/owner", { body: { username: "mallory", email: "mallory@example.com", password: "another long password" } }),
+      call("POST", "/api/v1/setup/owner", { body: { ...OWNER, setupCode: ` ${setupCode.toLowerCase()} ` } }),
+      call("POST", "/api/v1/setup/owner", { body: { username: "mallory", email: "mallory@example.com", password: "another long password", setupCode } }),
     ]);
     const statuses = [a.status, b.status].sort();
     expect(statuses).toEqual([201, 409]);
@@ -149,10 +209,20 @@ describe("status and first-run setup", () => {
     const value = ownerCookie.split("=")[1]!;
     expect(await t.db.session.count({ where: { id: value } })).toBe(0);
     expect(await t.db.session.count({ where: { id: sha256Hex(value) } })).toBe(1);
+    // the code is used up
+    expect(await t.db.setting.count({ where: { key: "setup.code" } })).toBe(0);
+    const db = createDb(t.url, { connectionLimit: 1 });
+    try {
+      // the installer run again: the owner exists, so no code
+      expect(await ensureSetupCode(db, setupCode)).toBeNull();
+      expect(await t.db.setting.count({ where: { key: "setup.code" } })).toBe(0);
+    } finally {
+      await db.$disconnect();
+    }
   });
 
   it("setup answers 409 forever after", async () => {
-    const r = await call("POST", "/api/v1/setup/owner", { body: { username: "late", email: "late@example.com", password: "yet another password" } });
+    const r = await call("POST", "/api/v1/setup/owner", { body: { username: "late", email: "late@example.com", password: "yet another password", setupCode } });
     expect(r.status).toBe(409);
     expect(r.body).toEqual({ error: { code: "conflict", message: expect.any(String) } });
     expect((await call("GET", "/api/v1/status")).body.setupDone).toBe(true);
@@ -209,6 +279,53 @@ describe("login", () => {
     expect(await t.db.event.count({ where: { action: "user.login_failed", sourceIp: ip } })).toBe(5);
     // another IP is not locked out
     expect((await login(OWNER.username, OWNER.password, "10.1.0.2")).status).toBe(200);
+  });
+
+  it("an IPv6 /64 is one source: failures from its addresses add up", async () => {
+    const u = { username: "v6user", email: "v6@example.com", password: "v6 user's long password" };
+    await createUser(t.db, { id: randomUUID(), ...u, role: "user", passwordHash: await hashPassword(u.password) });
+    for (let i = 0; i < 5; i++) expect((await login(u.username, "wrong v6 password", `2001:db8:10:1::${i + 1}`)).status).toBe(401);
+    // another address of the same /64: the per-user-and-network limit (15 minutes), not the account's short backoff
+    const r = await login(u.username, u.password, "2001:db8:10:1:abcd::7");
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(14 * 60);
+    const ev = await t.db.event.findMany({ where: { action: "user.login_failed", target: u.username } });
+    expect(new Set(ev.map((e) => e.sourceNet))).toEqual(new Set(["2001:db8:10:1::/64"]));
+    expect(ev.map((e) => e.sourceIp)).toContain("2001:db8:10:1::3");
+  });
+
+  it("failures on one account from many addresses → exponential backoff for that account (capped, not a lock-out)", async () => {
+    const u = { username: "sprayed", email: "sprayed@example.com", password: "sprayed user's long password" };
+    await createUser(t.db, { id: randomUUID(), ...u, role: "user", passwordHash: await hashPassword(u.password) });
+    // one failure from each of 10 addresses: none of them is over its own limit
+    for (let i = 0; i < 10; i++) expect((await login(u.username, `wrong ${i}`, `198.51.100.${i + 1}`)).status).toBe(401);
+    // the 11th attempt, from a fresh address and with the right password, waits for the account's backoff
+    const r = await login(u.username, u.password, "198.51.100.77");
+    expect(r.status).toBe(429);
+    expect(r.body.error.code).toBe("rate_limited");
+    expect(Number(r.headers.get("retry-after"))).toBe(1);
+    // the refused attempt is not a failure: the delay does not grow by asking
+    expect(await t.db.event.count({ where: { action: "user.login_failed", target: u.username } })).toBe(10);
+    // many more failures only reach the cap (5 minutes), never a permanent lock
+    const since = Date.now() - 60_000;
+    for (let i = 0; i < 20; i++) {
+      await t.sql("INSERT INTO `Event` (action, sourceIp, sourceNet, target, createdAt) VALUES ('user.login_failed', ?, ?, ?, ?)", [
+        `192.0.2.${i + 1}`,
+        `192.0.2.${i + 1}`,
+        u.username,
+        new Date(since + i * 1000),
+      ]);
+    }
+    const capped = await login(u.username, u.password, "198.51.100.78");
+    expect(capped.status).toBe(429);
+    const wait = Number(capped.headers.get("retry-after"));
+    expect(wait).toBeGreaterThan(4 * 60);
+    expect(wait).toBeLessThanOrEqual(5 * 60);
+    // once the cap has passed since the latest failure, the right password works, and resets the count
+    await t.sql("UPDATE `Event` SET createdAt = createdAt - INTERVAL 6 MINUTE WHERE action = 'user.login_failed' AND target = ?", [u.username]);
+    expect((await login(u.username, u.password, "198.51.100.78")).status).toBe(200);
+    expect((await login(u.username, "wrong once more", "198.51.100.79")).status).toBe(401);
+    expect((await login(u.username, u.password, "198.51.100.80")).status).toBe(200);
   });
 
   it("parallel wrong passwords cannot slip past the throttle", async () => {
@@ -294,6 +411,34 @@ describe("API tokens", () => {
     expect(del.status).toBe(403);
     const row = await t.db.apiToken.findUnique({ where: { id: created.id } });
     expect(row?.lastUsedAt).toBeInstanceOf(Date);
+  });
+
+  it("a token cannot create a token that outlives it; without an expiry the new one ends with it", async () => {
+    const parentExpiry = new Date(Date.now() + 2 * 3600_000);
+    const { body: parent } = await call("POST", "/api/v1/tokens", browser(ownerCookie, { body: { name: "parent", scope: "read-write", expiresAt: parentExpiry.toISOString() } }));
+    const before = await t.db.apiToken.count();
+    const longer = await call("POST", "/api/v1/tokens", { token: parent.token, body: { name: "outliver", scope: "read", expiresAt: new Date(parentExpiry.getTime() + 60_000).toISOString() } });
+    expect(longer.status).toBe(400);
+    expect(longer.body.error.code).toBe("invalid");
+    expect(longer.body.error.details[0].path).toEqual(["expiresAt"]);
+    const forever = await call("POST", "/api/v1/tokens", { token: parent.token, body: { name: "child", scope: "read-write" } });
+    expect(forever.status).toBe(201);
+    expect(Date.parse(forever.body.expiresAt)).toBe(parentExpiry.getTime());
+    const shorter = new Date(Date.now() + 3600_000).toISOString();
+    const ok = await call("POST", "/api/v1/tokens", { token: parent.token, body: { name: "child2", scope: "read", expiresAt: shorter } });
+    expect(ok.status).toBe(201);
+    expect(await t.db.apiToken.count()).toBe(before + 2);
+  });
+
+  it("an expiry past the year 9999 (UTC) → 400, not a database error", async () => {
+    for (const expiresAt of ["9999-12-31T23:00:00-05:00", "+010000-01-01T00:00:00Z", "9999-12-31T23:59:59.999-00:01"]) {
+      const r = await call("POST", "/api/v1/tokens", browser(ownerCookie, { body: { name: "far", scope: "read", expiresAt } }));
+      expect(r.status, expiresAt).toBe(400);
+      expect(r.body.error.code).toBe("invalid");
+    }
+    const edge = await call("POST", "/api/v1/tokens", browser(ownerCookie, { body: { name: "edge", scope: "read", expiresAt: "9999-12-31T23:59:59Z" } }));
+    expect(edge.status).toBe(201);
+    expect(edge.body.expiresAt).toBe("9999-12-31T23:59:59.000Z");
   });
 
   it("a token with an expiry in the future works; once expired → 401", async () => {
@@ -464,6 +609,42 @@ describe("sessions", () => {
     const ev = await call("GET", "/api/v1/eventlog?action=user.logout", { cookie: ownerCookie });
     expect(ev.body.events.some((e: { sourceIp: string }) => e.sourceIp === "10.4.0.2")).toBe(true);
   });
+
+  it("logout with an API token → 400 saying why; nothing written, the token still works", async () => {
+    const { body } = await call("POST", "/api/v1/tokens", browser(ownerCookie, { body: { name: "logout-probe", scope: "read-write" } }));
+    const before = await t.db.event.count({ where: { action: "user.logout" } });
+    const r = await call("POST", "/api/v1/auth/logout", { token: body.token, ip: "10.4.0.3" });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe("invalid");
+    expect(r.body.error.message).toMatch(/API token/);
+    expect(r.headers.get("set-cookie")).toBeNull();
+    expect(await t.db.event.count({ where: { action: "user.logout" } })).toBe(before);
+    expect((await call("GET", "/api/v1/profile", { token: body.token })).status).toBe(200);
+  });
+
+  it("end 30 days after login however much they are used (the absolute lifetime)", async () => {
+    const r = await login(OWNER.username, OWNER.password, "10.4.0.4");
+    const cookie = sessionCookieOf(r);
+    const id = sha256Hex(cookie.split("=")[1]!);
+    // used a minute ago, not idle-expired, but made 30 days ago
+    await t.sql("UPDATE `Session` SET createdAt = NOW(3) - INTERVAL 30 DAY, lastSeenAt = NOW(3) - INTERVAL 1 MINUTE, expiresAt = NOW(3) + INTERVAL 10 DAY WHERE id = ?", [id]);
+    expect((await call("GET", "/api/v1/profile", { cookie })).status).toBe(401);
+    expect(await t.db.session.count({ where: { id } })).toBe(0);
+    // 29 days old and used: extended only up to the 30th day
+    const r2 = await login(OWNER.username, OWNER.password, "10.4.0.4");
+    const cookie2 = sessionCookieOf(r2);
+    const id2 = sha256Hex(cookie2.split("=")[1]!);
+    await t.sql("UPDATE `Session` SET createdAt = NOW(3) - INTERVAL 29 DAY, lastSeenAt = NOW(3) - INTERVAL 2 HOUR, expiresAt = NOW(3) + INTERVAL 1 HOUR WHERE id = ?", [id2]);
+    const p = await call("GET", "/api/v1/profile", { cookie: cookie2 });
+    expect(p.status).toBe(200);
+    const row = await t.db.session.findUnique({ where: { id: id2 } });
+    const left = row!.expiresAt.getTime() - Date.now();
+    expect(left).toBeGreaterThan(23 * 3600_000);
+    expect(left).toBeLessThanOrEqual(24 * 3600_000 + 5_000);
+    const maxAge = Number(/Max-Age=(\d+)/.exec(p.headers.get("set-cookie") ?? "")?.[1]);
+    expect(maxAge).toBeGreaterThan(23 * 3600);
+    expect(maxAge).toBeLessThanOrEqual(24 * 3600 + 5);
+  });
 });
 
 describe("two-factor authentication", () => {
@@ -484,6 +665,14 @@ describe("two-factor authentication", () => {
     expect(ok.body.totpEnabled).toBe(true);
   });
 
+  it("the secret is stored sealed, never in clear", async () => {
+    const row = await t.db.user.findFirstOrThrow({ where: { username: OWNER.username } });
+    expect(row.totpSecret).toMatch(/^v1:/);
+    expect(row.totpSecret).not.toContain(secret);
+    const settings = await t.db.setting.findMany();
+    expect(JSON.stringify(settings.map((x) => x.value))).not.toContain(secret);
+  });
+
   it("API tokens cannot change two-factor settings", async () => {
     const { body } = await call("POST", "/api/v1/tokens", browser(ownerCookie, { body: { name: "rw2", scope: "read-write" } }));
     expect((await call("DELETE", "/api/v1/profile/totp", { token: body.token, body: { password: OWNER.password } })).status).toBe(403);
@@ -501,6 +690,14 @@ describe("two-factor authentication", () => {
     const ok = await login(OWNER.username, OWNER.password, ip, code);
     expect(ok.status).toBe(200);
     expect((await login(OWNER.username, OWNER.password, ip, code)).status).toBe(401);
+  });
+
+  it("one code is accepted once even when sent in parallel from different networks", async () => {
+    // forget the steps used so far, so the current code is fresh
+    await t.sql("UPDATE `User` SET totpLastStep = NULL WHERE username = ?", [OWNER.username]);
+    const code = totpCode(secret);
+    const results = await Promise.all(["10.5.1.1", "10.5.2.1", "2001:db8:5:1::1", "2001:db8:5:2::1"].map((a) => login(OWNER.username, OWNER.password, a, code)));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401, 401]);
   });
 
   it("turns off with the password", async () => {
@@ -583,5 +780,6 @@ describe("logging", () => {
     expect(serverOutput).not.toContain(OWNER.password);
     expect(serverOutput).not.toContain("hth_");
     expect(serverOutput).not.toContain(ownerCookie.split("=")[1]);
+    expect(serverOutput).not.toContain(setupCode);
   });
 });

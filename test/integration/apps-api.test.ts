@@ -93,7 +93,7 @@ beforeAll(async () => {
     HEARTH_CATALOG_DIRS: catalog,
     HEARTH_SECRET_KEY: SECRET_KEY.toString("base64"),
   });
-  const setup = await admin.call("POST", "/api/v1/setup/owner", { body: { username: "owner", email: "owner@example.com", password: "correct horse battery staple" } });
+  const setup = await admin.setupOwner({ username: "owner", email: "owner@example.com", password: "correct horse battery staple" });
   expect(setup.status).toBe(201);
   ownerCookie = sessionCookieOf(setup);
   const owner = await t.db.user.findFirstOrThrow({ where: { username: "owner" } });

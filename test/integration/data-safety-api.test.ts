@@ -53,7 +53,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => box.listen(boxSocket, r));
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: boxSocket, HEARTH_SECRET_KEY: randomBytes(32).toString("base64") });
-  const setup = await admin.call("POST", "/api/v1/setup/owner", { body: { username: "owner", email: "owner@example.com", password: "correct horse battery staple" } });
+  const setup = await admin.setupOwner({ username: "owner", email: "owner@example.com", password: "correct horse battery staple" });
   expect(setup.status).toBe(201);
   ownerCookie = sessionCookieOf(setup);
   const owner = await db.user.findFirstOrThrow({ where: { username: "owner" } });

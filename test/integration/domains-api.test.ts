@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LETSENCRYPT_PRODUCTION } from "@hearth/contracts";
-import { createApiToken, createUser, notify, openSecret, type Db } from "@hearth/db";
+import { createApiToken, createUser, notify, openSecret, setSetting, type Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { sessionCookieOf, startAdmin, type Call, type Reply, type RunningAdmin } from "../helpers/admin";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
@@ -74,9 +74,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => box.listen(boxSocket, r));
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: boxSocket, HEARTH_SECRET_KEY: SECRET_KEY.toString("base64") });
-  const setup = await admin.call("POST", "/api/v1/setup/owner", { body: { username: "owner", email: "owner@example.com", password: "correct horse battery staple" } });
+  const setup = await admin.setupOwner({ username: "owner", email: "owner@example.com", password: "correct horse battery staple" });
   expect(setup.status).toBe(201);
   ownerCookie = sessionCookieOf(setup);
+  // the providers here are local test servers (127.0.0.1); "endpoints on this machine" below checks the refusal without it
+  await setSetting(t.db, "network.allowPrivateEndpoints", true);
   const user = await createUser(t.db, { id: randomUUID(), username: "dora", email: "dora@example.com", role: "user", passwordHash: await hashPassword("dora's long password") });
   const tok = newApiToken();
   await createApiToken(t.db, { id: tok.id, userId: user.id, name: "d", scope: "read_write", secretHash: tok.secretHash });
@@ -213,13 +215,13 @@ describe("adding domains", () => {
 
 describe("editing domains", () => {
   it("PATCH settings without the secret keeps the stored one; other fields are replaced", async () => {
-    const r = await call("PATCH", "/api/v1/domains/rfc2136.example.net", as({ body: { providerConfig: { nameserver: "ns1.example.net:53", tsigKeyName: "other-key" } } }));
+    const r = await call("PATCH", "/api/v1/domains/rfc2136.example.net", as({ body: { providerConfig: { nameserver: "127.0.0.1:5353", tsigKeyName: "other-key" } } }));
     expect(r.status).toBe(200);
-    expect(r.body.providerConfig).toEqual({ nameserver: "ns1.example.net:53", tsigKeyName: "other-key", tsigAlgorithm: "hmac-sha256" });
+    expect(r.body.providerConfig).toEqual({ nameserver: "127.0.0.1:5353", tsigKeyName: "other-key", tsigAlgorithm: "hmac-sha256" });
     expect(r.body.taskId).toEqual(expect.any(String));
     expect(await t.db.task.findUniqueOrThrow({ where: { id: r.body.taskId } })).toMatchObject({ type: "domain.sync", args: { domain: "rfc2136.example.net" } });
     const row = await t.db.domain.findUniqueOrThrow({ where: { domain: "rfc2136.example.net" } });
-    expect(JSON.parse(openSecret(SECRET_KEY, row.providerConfigEnc!))).toEqual({ nameserver: "ns1.example.net:53", tsigKeyName: "other-key", tsigAlgorithm: "hmac-sha256", tsigSecret: TSIG_SECRET });
+    expect(JSON.parse(openSecret(SECRET_KEY, row.providerConfigEnc!))).toEqual({ nameserver: "127.0.0.1:5353", tsigKeyName: "other-key", tsigAlgorithm: "hmac-sha256", tsigSecret: TSIG_SECRET });
     // an empty secret keeps it too; a new one replaces it
     await call("PATCH", "/api/v1/domains/rfc2136.example.net", as({ body: { providerConfig: { ...RFC2136, tsigSecret: "" } } }));
     let cfg = JSON.parse(openSecret(SECRET_KEY, (await t.db.domain.findUniqueOrThrow({ where: { domain: "rfc2136.example.net" } })).providerConfigEnc!));
@@ -227,6 +229,54 @@ describe("editing domains", () => {
     await call("PATCH", "/api/v1/domains/rfc2136.example.net", as({ body: { providerConfig: { ...RFC2136, tsigSecret: TSIG_SECRET_2 } } }));
     cfg = JSON.parse(openSecret(SECRET_KEY, (await t.db.domain.findUniqueOrThrow({ where: { domain: "rfc2136.example.net" } })).providerConfigEnc!));
     expect(cfg.tsigSecret).toBe(TSIG_SECRET_2);
+  });
+
+  it("moving the saved secret to another server needs the secret again: 400 naming it, nothing changed", async () => {
+    const before = await counts();
+    const stored = (await t.db.domain.findUniqueOrThrow({ where: { domain: "rfc2136.example.net" } })).providerConfigEnc;
+    const r = await call("PATCH", "/api/v1/domains/rfc2136.example.net", as({ body: { providerConfig: { ...RFC2136, nameserver: "ns1.example.net:53", tsigSecret: undefined } } }));
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe("invalid");
+    expect(r.body.error.details).toEqual([{ path: ["providerConfig", "tsigSecret"], code: "custom", message: "must be entered again when nameserver changes" }]);
+    expect(await counts()).toEqual(before);
+    expect((await t.db.domain.findUniqueOrThrow({ where: { domain: "rfc2136.example.net" } })).providerConfigEnc).toBe(stored);
+    // the same with the secret typed again
+    const ok = await call("PATCH", "/api/v1/domains/rfc2136.example.net", as({ body: { providerConfig: { ...RFC2136, nameserver: "ns1.example.net:53" } } }));
+    expect(ok.status).toBe(200);
+    expect(ok.body.providerConfig.nameserver).toBe("ns1.example.net:53");
+    // powerdns: the API URL and the server id are where the key goes
+    await call("POST", "/api/v1/domains", as({ body: { domain: "moved.example.net", provider: "powerdns", providerConfig: POWERDNS } }));
+    for (const change of [{ apiUrl: "http://192.0.2.80:8081" }, { serverId: "other" }]) {
+      const m = await call("PATCH", "/api/v1/domains/moved.example.net", as({ body: { providerConfig: { ...POWERDNS, apiKey: undefined, ...change } } }));
+      expect(m.status).toBe(400);
+      expect(m.body.error.details[0].path).toEqual(["providerConfig", "apiKey"]);
+    }
+  });
+
+  it("endpoints on this machine or the metadata service are refused unless network.allowPrivateEndpoints is set", async () => {
+    await setSetting(t.db, "network.allowPrivateEndpoints", false);
+    try {
+      const before = await counts();
+      for (const [provider, providerConfig, field] of [
+        ["powerdns", { ...POWERDNS, apiUrl: "http://169.254.169.254/" }, "apiUrl"],
+        ["powerdns", { ...POWERDNS, apiUrl: "http://localhost:8081" }, "apiUrl"],
+        ["powerdns", { ...POWERDNS, apiUrl: "http://[::1]:8081" }, "apiUrl"],
+        ["rfc2136", { ...RFC2136, nameserver: "127.0.0.1:5353" }, "nameserver"],
+        ["cloudflare", { ...CLOUDFLARE, apiUrl: "http://[fe80::1]/client/v4" }, "apiUrl"],
+        ["route53", { ...ROUTE53, endpoint: "http://169.254.169.254:80" }, "endpoint"],
+      ] as const) {
+        const r = await call("POST", "/api/v1/domains", as({ body: { domain: "guarded.example.net", provider, providerConfig } }));
+        expect(r.status, `${provider} ${field}`).toBe(400);
+        expect(r.body.error.details[0].path).toEqual(["providerConfig", field]);
+        expect(r.body.error.message).toMatch(/network\.allowPrivateEndpoints/);
+      }
+      expect(await counts()).toEqual(before);
+      // a public address is fine
+      const ok = await call("POST", "/api/v1/domains", as({ body: { domain: "guarded.example.net", provider: "powerdns", providerConfig: { ...POWERDNS, apiUrl: "http://192.0.2.80:8081" } } }));
+      expect(ok.status).toBe(201);
+    } finally {
+      await setSetting(t.db, "network.allowPrivateEndpoints", true);
+    }
   });
 
   it("changing provider needs its full settings; the old secret is not carried over", async () => {
@@ -542,6 +592,30 @@ describe("settings", () => {
     expect(ev.data).toEqual({ directoryUrl: "https://127.0.0.1:14000/dir", email: "ops@example.com", caCertificate: true });
     expect((await call("GET", "/api/v1/settings/acme", { token: userToken })).status).toBe(403);
     expect((await call("PUT", "/api/v1/settings/acme", { token: userToken, body: { email: "x@example.com" } })).status).toBe(403);
+  });
+
+  it("an ACME directory or a registry on this machine or the metadata service is refused unless network.allowPrivateEndpoints is set", async () => {
+    await setSetting(t.db, "network.allowPrivateEndpoints", false);
+    try {
+      const acmeBefore = (await get("/api/v1/settings/acme")).body;
+      for (const directoryUrl of ["https://127.0.0.1:14000/dir", "http://169.254.169.254/latest", "https://localhost/dir", "https://[::ffff:127.0.0.1]/dir"]) {
+        const r = await call("PUT", "/api/v1/settings/acme", as({ body: { directoryUrl, email: "ops@example.com" } }));
+        expect(r.status, directoryUrl).toBe(400);
+        expect(r.body.error.details[0].path).toEqual(["directoryUrl"]);
+      }
+      expect((await get("/api/v1/settings/acme")).body).toEqual(acmeBefore);
+      const registries = await t.db.registry.count();
+      for (const server of ["localhost:5000", "127.0.0.1:5000", "169.254.169.254"]) {
+        const r = await call("POST", "/api/v1/registries", as({ body: { server, username: "u", password: "p" } }));
+        expect(r.status, server).toBe(400);
+        expect(r.body.error.details[0].path).toEqual(["server"]);
+      }
+      expect(await t.db.registry.count()).toBe(registries);
+      // a public one is fine
+      expect((await call("POST", "/api/v1/registries", as({ body: { server: "192.0.2.5:5000", username: "u", password: "p" } }))).status).toBe(201);
+    } finally {
+      await setSetting(t.db, "network.allowPrivateEndpoints", true);
+    }
   });
 
   it("network: validation, detected addresses, a sync for API domains when it changes", async () => {

@@ -50,6 +50,26 @@ describe("named locks", () => {
     await held;
   });
 
+  it("holds several locks at once: a holder of [x, y] excludes holders of x and of y, whatever order they are named in", async () => {
+    const id = Math.random().toString(36).slice(2, 8);
+    const [x, y] = [`hearth.test:multi-x-${id}`, `hearth.test:multi-y-${id}`];
+    const order: string[] = [];
+    const hold = (names: string | string[], tag: string, ms: number) =>
+      locks.run(names, { waitSeconds: 5 }, async () => {
+        order.push(`${tag}+`);
+        await sleep(ms);
+        order.push(`${tag}-`);
+      });
+    const both = hold([y, x], "xy", 150);
+    await sleep(30);
+    await Promise.all([hold(x, "x", 10), hold(y, "y", 10), hold([x, y], "xy2", 10)]);
+    await both;
+    // nothing started while [x, y] was held
+    expect(order.slice(0, 2)).toEqual(["xy+", "xy-"]);
+    // and both are free afterwards
+    await expect(locks.run([x, y], { waitSeconds: 1 }, async () => "free")).resolves.toBe("free");
+  });
+
   it("shortens long names to MySQL's 64 characters, keeping them distinct", () => {
     const a = lockNameOf(`hearth.login:${"1".repeat(60)}`);
     const b = lockNameOf(`hearth.login:${"1".repeat(59)}2`);

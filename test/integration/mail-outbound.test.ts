@@ -162,9 +162,11 @@ beforeAll(async () => {
   await new Promise<void>((r) => box.listen(boxSocket, r));
 
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: boxSocket, HEARTH_SECRET_KEY: SECRET_KEY.toString("base64") });
-  const setup = await admin.call("POST", "/api/v1/setup/owner", { body: { username: "owner", email: "owner@example.com", password: "correct horse battery staple" } });
+  const setup = await admin.setupOwner({ username: "owner", email: "owner@example.com", password: "correct horse battery staple" });
   expect(setup.status).toBe(201);
   ownerCookie = sessionCookieOf(setup);
+  // the smarthost here is a local sink (localhost); the guard itself is checked below
+  await setSetting(t.db, "network.allowPrivateEndpoints", true);
   const user = await createUser(t.db, { id: randomUUID(), username: "dora", email: "dora@example.com", role: "user", passwordHash: await hashPassword("dora's long password") });
   const tok = newApiToken();
   await createApiToken(t.db, { id: tok.id, userId: user.id, name: "d", scope: "read_write", secretHash: tok.secretHash });
@@ -225,6 +227,35 @@ describe("settings/mail API", () => {
     expect(((await getSetting(t.db, MAIL_SETTINGS_KEY)) as { passwordEnc: string }).passwordEnc).toBe(before);
     const ev = await t.db.event.findFirstOrThrow({ where: { action: "settings.mail" }, orderBy: { createdAt: "desc" } });
     expect(ev.data).toMatchObject({ password: "kept" });
+  });
+
+  it("the kept password is not sent to another server: a new host, port or security needs it again (400), nothing changes", async () => {
+    const before = await getSetting(t.db, MAIL_SETTINGS_KEY);
+    for (const [change, field] of [
+      [{ host: "127.0.0.2" }, "host"],
+      [{ port: sinkPort + 1 }, "port"],
+      [{ security: "none" }, "security"],
+    ] as const) {
+      const r = await putMail(smarthost(change));
+      expect(r.status, field).toBe(400);
+      expect(r.body.error.details).toEqual([{ path: ["password"], code: "custom", message: `must be entered again when ${field} changes` }]);
+    }
+    expect(await getSetting(t.db, MAIL_SETTINGS_KEY)).toEqual(before);
+  });
+
+  it("a smarthost on this machine or the metadata service is refused unless network.allowPrivateEndpoints is set", async () => {
+    const before = await getSetting(t.db, MAIL_SETTINGS_KEY);
+    await setSetting(t.db, "network.allowPrivateEndpoints", false);
+    try {
+      for (const host of ["localhost", "127.0.0.1", "169.254.169.254", "::1"]) {
+        const r = await putMail(smarthost({ host, password: SMARTHOST_PASS }));
+        expect(r.status, host).toBe(400);
+        expect(r.body.error.details[0].path).toEqual(["host"]);
+      }
+      expect(await getSetting(t.db, MAIL_SETTINGS_KEY)).toEqual(before);
+    } finally {
+      await setSetting(t.db, "network.allowPrivateEndpoints", true);
+    }
   });
 
   it("bad input is 400 with the fields in details, and changes nothing", async () => {

@@ -38,7 +38,7 @@ const box = http.createServer((req, res) => {
 });
 await new Promise<void>((r) => box.listen(sock, r));
 const admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: sock, HEARTH_CATALOG_DIRS: path.join(tmp, "catalog") });
-const setup = await admin.call("POST", "/api/v1/setup/owner", { body: { username: "owner", email: "o@example.com", password: "correct horse battery staple" } });
+const setup = await admin.setupOwner({ username: "owner", email: "o@example.com", password: "correct horse battery staple" });
 const cookie = sessionCookieOf(setup);
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
 const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });

@@ -22,7 +22,7 @@ box.stderr!.on("data", (d) => (boxOut += d));
 const admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_PROXY: "off", HEARTH_BOX_SOCKET: sock });
 const log = (...a: unknown[]) => console.log(new Date().toISOString().slice(11, 19), ...a);
 try {
-  const setup = await admin.call("POST", "/api/v1/setup/owner", { body: { username: "owner", email: "o@example.com", password: "correct horse battery staple" } });
+  const setup = await admin.setupOwner({ username: "owner", email: "o@example.com", password: "correct horse battery staple" });
   const as = admin.browser(sessionCookieOf(setup));
   log("domain", (await admin.call("POST", "/api/v1/domains", { ...as, body: { domain: "smoke.test", provider: "noop" } })).status);
   const store = await admin.call("GET", "/api/v1/appstore", as);

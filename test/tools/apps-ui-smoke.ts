@@ -20,7 +20,7 @@ const box = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "ap
   stdio: ["ignore", "inherit", "inherit"],
 });
 const admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_PROXY: "off", HEARTH_BOX_SOCKET: sock, HEARTH_LOG_LEVEL: "warn" });
-const setup = await admin.call("POST", "/api/v1/setup/owner", { body: { username: "owner", email: "o@example.com", password: "correct horse battery staple" } });
+const setup = await admin.setupOwner({ username: "owner", email: "o@example.com", password: "correct horse battery staple" });
 const cookie = sessionCookieOf(setup);
 await admin.call("POST", "/api/v1/domains", { ...admin.browser(cookie), body: { domain: "smoke.test", provider: "noop" } });
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });

@@ -76,7 +76,7 @@ const socket = await startBoxSocket(
 );
 const admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: sock, HEARTH_SECRET_KEY: key.toString("base64") });
 try {
-  const setup = await admin.call("POST", "/api/v1/setup/owner", { body: { username: "owner", email: "owner@example.com", password: "correct horse battery staple" } });
+  const setup = await admin.setupOwner({ username: "owner", email: "owner@example.com", password: "correct horse battery staple" });
   const cookie = sessionCookieOf(setup);
   await t.db.domain.create({ data: { domain: "example.com", provider: "manual", isDashboardDomain: true } });
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"] });

@@ -23,7 +23,7 @@ const box = http.createServer((req, res) => {
 await new Promise<void>((r) => box.listen(sock, r));
 const admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: sock });
 try {
-  const setup = await admin.call("POST", "/api/v1/setup/owner", { body: { username: "owner", email: "o@example.com", password: "correct horse battery staple" } });
+  const setup = await admin.setupOwner({ username: "owner", email: "o@example.com", password: "correct horse battery staple" });
   const cookie = sessionCookieOf(setup);
   await notify(t.db, {
     key: "certificate:wiki.example.com",

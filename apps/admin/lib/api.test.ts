@@ -18,7 +18,7 @@ function fakeLogger() {
 }
 
 function user(role: "owner" | "admin" | "user") {
-  return { id: `id-${role}`, username: role, email: `${role}@x.test`, displayName: "", role, passwordHash: "", totpSecret: null, active: true, createdAt: new Date(), updatedAt: new Date(), lastLoginAt: null };
+  return { id: `id-${role}`, username: role, email: `${role}@x.test`, displayName: "", role, passwordHash: "", totpSecret: null, totpLastStep: null, active: true, createdAt: new Date(), updatedAt: new Date(), lastLoginAt: null };
 }
 
 function setup(principal: Principal | null = null) {
@@ -151,7 +151,7 @@ describe("route wrapper", () => {
   });
 
   it("lets read tokens only read", async () => {
-    const p: Principal = { user: user("owner"), via: "token", token: { id: "t", scope: "read" } };
+    const p: Principal = { user: user("owner"), via: "token", token: { id: "t", scope: "read", expiresAt: null } };
     const { route } = setup(p);
     const h = route({}, async () => Response.json({ ok: true }));
     expect((await h(new Request(url, { headers: { authorization: "Bearer x" } }), ctx)).status).toBe(200);
@@ -161,7 +161,7 @@ describe("route wrapper", () => {
   });
 
   it("refuses tokens on session-only routes", async () => {
-    const p: Principal = { user: user("owner"), via: "token", token: { id: "t", scope: "read-write" } };
+    const p: Principal = { user: user("owner"), via: "token", token: { id: "t", scope: "read-write", expiresAt: null } };
     const res = await setup(p).route({ sessionOnly: true }, async () => Response.json({}))(new Request(url, { headers: { authorization: "Bearer x" } }), ctx);
     expect(res.status).toBe(403);
   });

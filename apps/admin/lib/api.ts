@@ -5,7 +5,7 @@ import type { AdminContext } from "./server/context";
 import type { AuthOutcome, Principal } from "./server/auth";
 import { checkCsrf, isSafeMethod, type AuthKind } from "./csrf";
 import { errorResponse, sourceIpOf } from "./http";
-import { SESSION_COOKIE, cookieValue } from "./tokens";
+import { SESSION_COOKIE_NAMES, cookieValue } from "./tokens";
 
 /**
  * The one wrapper every API route goes through. In order: CSRF, authentication (session
@@ -118,7 +118,7 @@ export function parseQuery<S extends z.ZodType>(url: URL, schema: S): z.infer<S>
 
 function authKindOf(headers: Headers, mode: AuthMode): AuthKind {
   if (headers.get("authorization") !== null) return "bearer";
-  if (mode !== "none" && cookieValue(headers.get("cookie"), SESSION_COOKIE) !== null) return "cookie";
+  if (mode !== "none" && SESSION_COOKIE_NAMES.some((n) => cookieValue(headers.get("cookie"), n) !== null)) return "cookie";
   return "none";
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LOGIN_THROTTLE, checkLoginThrottle, decideThrottle, waitMs, type ThrottleStore } from "./rate-limit";
+import { LOGIN_THROTTLE, accountBackoffMs, checkLoginThrottle, decideThrottle, waitMs, type ThrottleStore } from "./rate-limit";
 
 const MIN = 60_000;
 const now = new Date("2026-01-01T12:00:00Z");
@@ -54,7 +54,12 @@ describe("decideThrottle", () => {
   });
 
   it("uses the documented policy", () => {
-    expect(LOGIN_THROTTLE).toEqual({ windowMs: 15 * MIN, perUser: 5, perIp: 20 });
+    expect(LOGIN_THROTTLE).toEqual({
+      windowMs: 15 * MIN,
+      perUser: 5,
+      perIp: 20,
+      account: { free: 10, baseMs: 1000, capMs: 5 * MIN, windowMs: 24 * 60 * MIN },
+    });
   });
 });
 
@@ -64,8 +69,11 @@ describe("checkLoginThrottle", () => {
       async failures(q) {
         return failures.filter((f) => f.ip === q.sourceIp && (q.target === undefined || f.target === q.target) && f.at >= q.since).map((f) => f.at);
       },
+      async accountFailures(q) {
+        return failures.filter((f) => f.target === q.target && f.at >= q.since).map((f) => f.at);
+      },
       async lastSuccess(q) {
-        const s = successes.filter((x) => x.ip === q.sourceIp && x.target === q.target && x.at >= q.since).sort((a, b) => +b.at - +a.at);
+        const s = successes.filter((x) => (q.sourceIp === undefined || x.ip === q.sourceIp) && x.target === q.target && x.at >= q.since).sort((a, b) => +b.at - +a.at);
         return s[0]?.at ?? null;
       },
     };
@@ -89,5 +97,49 @@ describe("checkLoginThrottle", () => {
     const ok = [{ ip: "10.0.0.1", target: "alice", at: ago(1000) }];
     const d = await checkLoginThrottle(store(f, ok), { sourceIp: "10.0.0.1", username: "alice", now });
     expect(d).toMatchObject({ allowed: false, scope: "ip" });
+  });
+});
+
+describe("per-account backoff (failures from any number of addresses)", () => {
+  const SEC = 1000;
+  it("lets the first failures through, then doubles the wait from the latest failure", () => {
+    const nine = Array.from({ length: 9 }, (_, i) => ago((10 - i) * SEC));
+    expect(accountBackoffMs(nine, now)).toBe(0);
+    // 10 failures, the latest 0.5 s ago: 1 s after it
+    expect(accountBackoffMs([...nine, ago(500)], now)).toBe(500);
+    // 13 failures: 2^3 s = 8 s after the latest (1 s ago)
+    const thirteen = Array.from({ length: 13 }, (_, i) => ago((13 - i) * SEC));
+    expect(accountBackoffMs(thirteen, now)).toBe(8 * SEC - 1 * SEC);
+  });
+
+  it("is capped at five minutes however many failures there were: never a lock-out", () => {
+    const many = Array.from({ length: 500 }, (_, i) => ago((500 - i) * SEC));
+    expect(accountBackoffMs(many, now)).toBe(5 * MIN - SEC);
+    expect(accountBackoffMs(many, new Date(now.getTime() + 5 * MIN))).toBe(0);
+  });
+
+  it("refuses spraying one account from many addresses, each below its own limit", async () => {
+    // 17 addresses, one failure each in the last 17 s: no address is over its limits
+    const f = Array.from({ length: 17 }, (_, i) => ({ ip: `198.51.100.${i + 1}`, target: "owner", at: ago((17 - i) * SEC) }));
+    const store: ThrottleStore = {
+      failures: async (q) => f.filter((x) => x.ip === q.sourceIp && (q.target === undefined || x.target === q.target)).map((x) => x.at),
+      accountFailures: async (q) => f.filter((x) => x.target === q.target).map((x) => x.at),
+      lastSuccess: async () => null,
+    };
+    const d = await checkLoginThrottle(store, { sourceIp: "203.0.113.9", username: "owner", now });
+    // 17 failures: 2^7 s = 128 s after the latest (1 s ago)
+    expect(d).toEqual({ allowed: false, retryAfterSeconds: 127, scope: "account" });
+    // another account is not affected
+    expect((await checkLoginThrottle(store, { sourceIp: "203.0.113.9", username: "alice", now })).allowed).toBe(true);
+  });
+
+  it("a successful login from anywhere resets the account's count", async () => {
+    const f = Array.from({ length: 12 }, (_, i) => ({ ip: `198.51.100.${i + 1}`, target: "owner", at: ago((20 - i) * SEC) }));
+    const store: ThrottleStore = {
+      failures: async () => [],
+      accountFailures: async (q) => f.filter((x) => x.target === q.target && x.at >= q.since).map((x) => x.at),
+      lastSuccess: async (q) => (q.sourceIp === undefined ? ago(2 * SEC) : null),
+    };
+    expect((await checkLoginThrottle(store, { sourceIp: "203.0.113.9", username: "owner", now })).allowed).toBe(true);
   });
 });

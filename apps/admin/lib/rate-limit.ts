@@ -6,17 +6,29 @@
  *
  *  - per username and IP: after `perUser` failures within `windowMs` → locked until the
  *    oldest failure in the window leaves it (a successful login from that IP resets it);
- *  - per IP across usernames (password spraying): after `perIp` failures within `windowMs`.
+ *  - per IP across usernames (password spraying): after `perIp` failures within `windowMs`;
+ *  - per account, from any number of addresses (so above what one address may try): after
+ *    `account.free` failures since the
+ *    account's last successful login (within `account.windowMs`), each further attempt waits
+ *    `baseMs · 2^(n − free)` after the latest failure, at most `capMs`. The cap keeps the
+ *    owner from being locked out for good by someone guessing from many addresses.
+ * "IP" is the client's network: an IPv4 address or an IPv6 /64 (sourceNetOf in @hearth/db).
  */
 export interface ThrottlePolicy {
   windowMs: number;
   perUser: number;
   perIp: number;
+  account: { free: number; baseMs: number; capMs: number; windowMs: number };
 }
 
-export const LOGIN_THROTTLE: ThrottlePolicy = { windowMs: 15 * 60_000, perUser: 5, perIp: 20 };
+export const LOGIN_THROTTLE: ThrottlePolicy = {
+  windowMs: 15 * 60_000,
+  perUser: 5,
+  perIp: 20,
+  account: { free: 10, baseMs: 1000, capMs: 5 * 60_000, windowMs: 24 * 3600_000 },
+};
 
-export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number; scope: "user" | "ip" };
+export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number; scope: "user" | "ip" | "account" };
 
 /**
  * Milliseconds until fewer than `limit` of `times` are inside the window ending at `now`,
@@ -31,23 +43,39 @@ export function waitMs(times: readonly Date[], limit: number, windowMs: number, 
   return Math.max(decisive + windowMs - now.getTime(), 1);
 }
 
+/**
+ * Milliseconds the account must still wait: 0 below `free` failures, else the exponential
+ * delay (capped) counted from the latest failure.
+ */
+export function accountBackoffMs(failures: readonly Date[], now: Date, policy: ThrottlePolicy["account"] = LOGIN_THROTTLE.account): number {
+  const times = failures.map((t) => t.getTime()).filter((t) => t <= now.getTime());
+  if (times.length < policy.free) return 0;
+  const delay = Math.min(policy.baseMs * 2 ** Math.min(times.length - policy.free, 30), policy.capMs);
+  return Math.max(0, Math.max(...times) + delay - now.getTime());
+}
+
 export function decideThrottle(
-  input: { userFailures: readonly Date[]; ipFailures: readonly Date[]; now: Date },
+  input: { userFailures: readonly Date[]; ipFailures: readonly Date[]; accountFailures?: readonly Date[]; now: Date },
   policy: ThrottlePolicy = LOGIN_THROTTLE,
 ): ThrottleDecision {
-  const user = waitMs(input.userFailures, policy.perUser, policy.windowMs, input.now);
-  const ip = waitMs(input.ipFailures, policy.perIp, policy.windowMs, input.now);
-  if (user === 0 && ip === 0) return { allowed: true };
-  const scope = user >= ip ? "user" : "ip";
-  return { allowed: false, retryAfterSeconds: Math.ceil(Math.max(user, ip) / 1000), scope };
+  const waits = {
+    user: waitMs(input.userFailures, policy.perUser, policy.windowMs, input.now),
+    ip: waitMs(input.ipFailures, policy.perIp, policy.windowMs, input.now),
+    account: accountBackoffMs(input.accountFailures ?? [], input.now, policy.account),
+  };
+  const [scope, ms] = (Object.entries(waits) as ["user" | "ip" | "account", number][]).reduce((a, b) => (b[1] > a[1] ? b : a));
+  if (ms === 0) return { allowed: true };
+  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)), scope };
 }
 
 /** Where failures come from; the Event table in production, an array in tests. */
 export interface ThrottleStore {
-  /** Failed logins from `sourceIp` since `since`, for one attempted username when given. */
+  /** Failed logins from the network of `sourceIp` since `since`, for one attempted username when given. */
   failures(q: { sourceIp: string; target?: string; since: Date }): Promise<Date[]>;
-  /** Latest successful login of `target` from `sourceIp` since `since`. */
-  lastSuccess(q: { sourceIp: string; target: string; since: Date }): Promise<Date | null>;
+  /** Failed logins of `target` from anywhere since `since`. */
+  accountFailures(q: { target: string; since: Date }): Promise<Date[]>;
+  /** Latest successful login of `target` since `since`, from the network of `sourceIp` when given. */
+  lastSuccess(q: { sourceIp?: string; target: string; since: Date }): Promise<Date | null>;
 }
 
 export async function checkLoginThrottle(
@@ -56,11 +84,15 @@ export async function checkLoginThrottle(
   policy: ThrottlePolicy = LOGIN_THROTTLE,
 ): Promise<ThrottleDecision> {
   const since = new Date(q.now.getTime() - policy.windowMs);
-  const [userAll, ipFailures, lastOk] = await Promise.all([
+  const accountSince = new Date(q.now.getTime() - policy.account.windowMs);
+  const [userAll, ipFailures, lastOk, accountAll, lastOkAnywhere] = await Promise.all([
     store.failures({ sourceIp: q.sourceIp, target: q.username, since }),
     store.failures({ sourceIp: q.sourceIp, since }),
     store.lastSuccess({ sourceIp: q.sourceIp, target: q.username, since }),
+    store.accountFailures({ target: q.username, since: accountSince }),
+    store.lastSuccess({ target: q.username, since: accountSince }),
   ]);
   const userFailures = lastOk ? userAll.filter((t) => t > lastOk) : userAll;
-  return decideThrottle({ userFailures, ipFailures, now: q.now }, policy);
+  const accountFailures = lastOkAnywhere ? accountAll.filter((t) => t > lastOkAnywhere) : accountAll;
+  return decideThrottle({ userFailures, ipFailures, accountFailures, now: q.now }, policy);
 }

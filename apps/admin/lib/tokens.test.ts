@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
-  SESSION_COOKIE,
+  SESSION_COOKIE_PLAIN as SESSION_COOKIE,
+  SESSION_MAX_AGE_MS,
+  sessionExpiry,
   bearerOf,
   clearSessionCookie,
   cookieValue,
@@ -11,7 +13,9 @@ import {
   parseToken,
   sessionCookie,
   sha256Hex,
+  tokenBoundsOf,
 } from "./tokens";
+import { createTokenRequest, HearthError } from "@hearth/contracts";
 
 describe("API tokens", () => {
   it("look like hth_<uuid>_<43 base64url chars> and hash the secret", () => {
@@ -66,13 +70,30 @@ describe("session cookie", () => {
     expect(s.id).toBe(sha256Hex(s.value));
   });
 
-  it("is HttpOnly, SameSite=Lax, Path=/, Secure when asked, 14 days", () => {
+  it("over https: __Host-hearth_session, HttpOnly, SameSite=Lax, Path=/, Secure, no Domain, 14 days", () => {
     const now = new Date("2026-01-01T00:00:00Z");
     const expiresAt = new Date(now.getTime() + 14 * 24 * 3600_000);
     const c = sessionCookie("v", { secure: true, expiresAt, now });
-    expect(c).toBe(`${SESSION_COOKIE}=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=1209600; Expires=${expiresAt.toUTCString()}; Secure`);
-    expect(sessionCookie("v", { secure: false, expiresAt, now })).not.toContain("Secure");
+    expect(c).toBe(`__Host-hearth_session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=1209600; Expires=${expiresAt.toUTCString()}; Secure`);
+    expect(c).not.toMatch(/Domain=/i);
+    expect(clearSessionCookie({ secure: true })).toMatch(/^__Host-hearth_session=; Path=\/; .*Max-Age=0.*; Secure$/);
+  });
+
+  it("over plain http (no __Host- prefix possible): hearth_session without Secure", () => {
+    const now = new Date("2026-01-01T00:00:00Z");
+    const expiresAt = new Date(now.getTime() + 14 * 24 * 3600_000);
+    const c = sessionCookie("v", { secure: false, expiresAt, now });
+    expect(c.startsWith(`${SESSION_COOKIE}=v; Path=/;`)).toBe(true);
+    expect(c).not.toContain("Secure");
     expect(clearSessionCookie({ secure: false })).toContain("Max-Age=0");
+  });
+
+  it("expires after 14 idle days, and 30 days after login however much it is used", () => {
+    const created = new Date("2026-01-01T00:00:00Z");
+    expect(sessionExpiry(created, created).getTime()).toBe(created.getTime() + 14 * 24 * 3600_000);
+    const day20 = new Date(created.getTime() + 20 * 24 * 3600_000);
+    expect(sessionExpiry(created, day20).getTime()).toBe(created.getTime() + SESSION_MAX_AGE_MS);
+    expect(SESSION_MAX_AGE_MS).toBe(30 * 24 * 3600_000);
   });
 
   it("is read from a Cookie header", () => {
@@ -80,5 +101,37 @@ describe("session cookie", () => {
     expect(cookieValue("hearth_session_old=1", SESSION_COOKIE)).toBeNull();
     expect(cookieValue("hearth_session=", SESSION_COOKIE)).toBeNull();
     expect(cookieValue(null, SESSION_COOKIE)).toBeNull();
+  });
+});
+
+describe("a token creating a token", () => {
+  const later = new Date("2030-01-01T00:00:00Z");
+  const sooner = new Date("2029-01-01T00:00:00Z");
+  it("from a browser session: as asked", () => {
+    expect(tokenBoundsOf(null, { scope: "read-write", expiresAt: null })).toBeNull();
+    expect(tokenBoundsOf(null, { scope: "read", expiresAt: later })).toEqual(later);
+  });
+  it("never a wider scope", () => {
+    expect(() => tokenBoundsOf({ scope: "read", expiresAt: null }, { scope: "read-write", expiresAt: null })).toThrow(HearthError);
+    expect(() => tokenBoundsOf({ scope: "read", expiresAt: null }, { scope: "read-write", expiresAt: null })).toThrow(/read token cannot create a read-write token/);
+    expect(tokenBoundsOf({ scope: "read-write", expiresAt: null }, { scope: "read", expiresAt: null })).toBeNull();
+  });
+  it("never outliving it: a later expiry is refused naming expiresAt, none asked inherits the caller's", () => {
+    let err: unknown;
+    try {
+      tokenBoundsOf({ scope: "read-write", expiresAt: sooner }, { scope: "read", expiresAt: later });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(HearthError);
+    expect((err as HearthError).code).toBe("invalid");
+    expect((err as HearthError).details).toEqual([expect.objectContaining({ path: ["expiresAt"] })]);
+    expect(tokenBoundsOf({ scope: "read-write", expiresAt: sooner }, { scope: "read", expiresAt: null })).toEqual(sooner);
+    expect(tokenBoundsOf({ scope: "read-write", expiresAt: later }, { scope: "read", expiresAt: sooner })).toEqual(sooner);
+  });
+  it("an expiry MariaDB's DATETIME cannot hold is refused by the request schema", () => {
+    expect(createTokenRequest.safeParse({ name: "x", scope: "read", expiresAt: "9999-12-31T23:59:59Z" }).success).toBe(true);
+    expect(createTokenRequest.safeParse({ name: "x", scope: "read", expiresAt: "9999-12-31T23:00:00-05:00" }).success).toBe(false);
+    expect(createTokenRequest.safeParse({ name: "x", scope: "read", expiresAt: "+010000-01-01T00:00:00Z" }).success).toBe(false);
   });
 });

@@ -9,6 +9,8 @@ export const username = z
 export const password = z.string().min(10, "at least 10 characters").max(256);
 
 export const setupOwnerRequest = z.strictObject({
+  /** the one-time code setup/install.sh printed (also in /etc/hearth/setup-code); checked by the route: missing or wrong → 403 */
+  setupCode: z.string().max(64).optional(),
   username,
   email: z.email().max(254),
   password,
@@ -22,6 +24,18 @@ export const loginRequest = z.strictObject({
   totp: z.string().regex(/^\d{6}$/, "6 digits").optional(),
 });
 export type LoginRequest = z.infer<typeof loginRequest>;
+
+/** POST /api/v1/profile/password: ends every other session of the user. */
+export const changePasswordRequest = z
+  .strictObject({
+    currentPassword: z.string().min(1).max(256),
+    newPassword: password,
+  })
+  .refine((b) => b.newPassword !== b.currentPassword, { path: ["newPassword"], message: "must differ from the current password" });
+export type ChangePasswordRequest = z.infer<typeof changePasswordRequest>;
+
+/** DELETE /api/v1/profile/sessions ("log out everywhere") → how many sessions ended. */
+export const logoutEverywhereResponse = z.object({ ended: z.number().int() });
 
 export const profileResponse = z.object({
   id: z.string(),
@@ -39,8 +53,12 @@ export const createTokenRequest = z.strictObject({
   expiresAt: z.iso
     .datetime({ offset: true })
     .optional()
-    .refine((v) => v === undefined || Date.parse(v) > Date.now(), "must be in the future"),
+    .refine((v) => v === undefined || Date.parse(v) > Date.now(), "must be in the future")
+    // the column is a MariaDB DATETIME: nothing past 9999-12-31 in UTC
+    .refine((v) => v === undefined || Date.parse(v) <= MAX_DATETIME_MS, "must be before the year 10000 (UTC)"),
 });
+/** The latest instant a MariaDB DATETIME(3) holds: 9999-12-31T23:59:59.999Z. */
+export const MAX_DATETIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 export type CreateTokenRequest = z.infer<typeof createTokenRequest>;
 
 export const tokenView = z.object({

@@ -60,6 +60,17 @@ export const PROVIDER_CONFIG_SCHEMAS = DNS_PROVIDER_CONFIG_SCHEMAS;
 export type ProviderConfig<P extends ApiDnsProvider = ApiDnsProvider> = z.infer<(typeof PROVIDER_CONFIG_SCHEMAS)[P]>;
 /** Secret fields: stored sealed, never returned, never logged. */
 export const PROVIDER_SECRET_FIELDS: Record<ApiDnsProvider, readonly string[]> = DNS_PROVIDER_SECRET_FIELDS;
+/**
+ * Fields that say where the secret is sent. When one of them changes, the secret must be
+ * sent again: a saved secret is never re-pointed at another server (by a stolen session,
+ * say) without the person knowing it.
+ */
+export const PROVIDER_ENDPOINT_FIELDS: Record<ApiDnsProvider, readonly string[]> = {
+  rfc2136: ["nameserver"],
+  powerdns: ["apiUrl", "serverId"],
+  cloudflare: ["apiUrl"],
+  route53: ["endpoint", "region"],
+};
 
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).max(512);
 
@@ -88,10 +99,28 @@ export function parseProviderConfig(
     return { ok: true, config: null };
   }
   const input: Record<string, unknown> = { ...((config ?? {}) as Record<string, unknown>) };
-  if (previous) for (const k of PROVIDER_SECRET_FIELDS[provider]) if (input[k] === undefined || input[k] === "") input[k] = previous[k];
+  const kept: string[] = [];
+  if (previous) {
+    for (const k of PROVIDER_SECRET_FIELDS[provider]) {
+      if (input[k] === undefined || input[k] === "") {
+        input[k] = previous[k];
+        kept.push(k);
+      }
+    }
+  }
   const r = PROVIDER_CONFIG_SCHEMAS[provider].safeParse(input);
   if (!r.success) return { ok: false, issues: r.error.issues.map((i) => ({ path: ["providerConfig", ...i.path].join("."), message: i.message })) };
-  return { ok: true, config: r.data as Record<string, unknown> };
+  const parsed = r.data as Record<string, unknown>;
+  if (previous && kept.length > 0) {
+    const moved = PROVIDER_ENDPOINT_FIELDS[provider].filter((f) => JSON.stringify(parsed[f] ?? null) !== JSON.stringify(previous[f] ?? null));
+    if (moved.length > 0) {
+      return {
+        ok: false,
+        issues: kept.map((k) => ({ path: `providerConfig.${k}`, message: `must be entered again when ${moved.join(" or ")} change${moved.length === 1 ? "s" : ""}` })),
+      };
+    }
+  }
+  return { ok: true, config: parsed };
 }
 
 const pem = z.string().max(64 * 1024).regex(/-----BEGIN [A-Z0-9 ]+-----/, "must be PEM text");

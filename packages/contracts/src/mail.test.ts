@@ -52,7 +52,7 @@ describe("mail outbound request", () => {
 
 describe("the stored row from a PUT", () => {
   const seal = (p: string) => `sealed(${p})`;
-  const withPassword: MailOutboundStored = { mode: "smarthost", host: "old.example.com", port: 587, security: "starttls", username: "me", passwordEnc: "sealed(old)", caCertificate: null };
+  const withPassword: MailOutboundStored = { mode: "smarthost", host: "smtp.example.com", port: 587, security: "starttls", username: "me", passwordEnc: "sealed(old)", caCertificate: null };
   const req = (v: object) => mailOutboundRequest.parse({ mode: "smarthost", host: "smtp.example.com", ...v });
   const refusal = (f: () => unknown) => {
     try {
@@ -77,9 +77,24 @@ describe("the stored row from a PUT", () => {
   });
 
   it("keeps the stored password when none is sent, removes it on null", () => {
-    expect(nextMailOutbound(req({ username: "me", port: 2525 }), withPassword, seal)).toMatchObject({ passwordEnc: "sealed(old)", port: 2525 });
+    expect(nextMailOutbound(req({ username: "me", caCertificate: PEM }), withPassword, seal)).toMatchObject({ passwordEnc: "sealed(old)", caCertificate: PEM });
+    expect(nextMailOutbound(req({ username: "me", port: 2525, password: "again" }), withPassword, seal)).toMatchObject({ passwordEnc: "sealed(again)", port: 2525 });
     expect(nextMailOutbound(req({ username: null, password: null }), withPassword, seal)).toMatchObject({ username: null, passwordEnc: null });
     expect(nextMailOutbound(req({ username: "me", password: "new" }), withPassword, seal)).toMatchObject({ passwordEnc: "sealed(new)" });
+  });
+
+  it("a kept password is not sent to another server: changing host, port or security needs it again", () => {
+    for (const [change, named] of [
+      [{ host: "evil.example.net" }, "host"],
+      [{ port: 2525 }, "port"],
+      [{ security: "none" }, "security"],
+      [{ host: "evil.example.net", port: 25 }, "host or port"],
+    ] as const) {
+      expect(refusal(() => nextMailOutbound(req({ username: "me", ...change }), withPassword, seal))).toEqual({
+        code: "invalid",
+        details: [{ path: ["password"], code: "custom", message: `must be entered again when ${named} change${named.includes(" or ") ? "" : "s"}` }],
+      });
+    }
   });
 
   it("direct forgets the smarthost and its password", () => {
@@ -98,7 +113,7 @@ describe("the stored row from a PUT", () => {
 
   it("the view never holds the password, only whether there is one", () => {
     const v = mailOutboundViewOf(withPassword);
-    expect(v).toEqual({ mode: "smarthost", host: "old.example.com", port: 587, security: "starttls", username: "me", hasPassword: true, caCertificate: null });
+    expect(v).toEqual({ mode: "smarthost", host: "smtp.example.com", port: 587, security: "starttls", username: "me", hasPassword: true, caCertificate: null });
     expect(JSON.stringify(v)).not.toContain("sealed");
     expect(mailOutboundView.parse(v)).toEqual(v);
     expect(mailOutboundViewOf(DEFAULT_MAIL_OUTBOUND)).toEqual({ mode: "direct", heloName: null });

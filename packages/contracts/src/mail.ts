@@ -103,6 +103,11 @@ export function nextMailOutbound(req: MailOutboundRequest, stored: MailOutboundS
   const passwordEnc =
     req.password === null ? null : req.password !== undefined ? seal(req.password) : stored.mode === "smarthost" ? stored.passwordEnc : null;
   const refuse = (field: string, message: string) => new HearthError("invalid", "Request body is invalid", { details: [{ path: [field], code: "custom", message }] });
+  // a kept password is never sent to another server than the one it was entered for
+  if (req.password === undefined && passwordEnc !== null && stored.mode === "smarthost") {
+    const moved = (["host", "port", "security"] as const).filter((f) => req[f] !== stored[f]);
+    if (moved.length > 0) throw refuse("password", `must be entered again when ${moved.join(" or ")} change${moved.length === 1 ? "s" : ""}`);
+  }
   if (username !== null && passwordEnc === null) throw refuse("password", "required with a username");
   if (username === null && passwordEnc !== null) throw refuse("username", "required with a password (or remove the password)");
   return { mode: "smarthost", host: req.host, port: req.port, security: req.security, username, passwordEnc, caCertificate: req.caCertificate ?? null };

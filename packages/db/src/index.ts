@@ -9,6 +9,8 @@ export * from "./repos/tasks";
 export * from "./repos/apps";
 export * from "./repos/domains";
 export * from "./repos/notifications";
+export * from "./setup-code";
+export * from "./net";
 export * from "./repos/store";
 export * from "./repos/orphans";
 export * from "./repos/uninstalled";

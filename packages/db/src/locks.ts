@@ -9,7 +9,11 @@ import { poolConfigOf } from "./client";
  * connection away from the Prisma pool that `fn` itself queries through.
  */
 export interface NamedLocks {
-  run<T>(name: string, opts: { waitSeconds?: number }, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` holding the lock `name`, or every lock of a list (taken on one connection in
+   * sorted order, so two callers naming the same locks cannot deadlock).
+   */
+  run<T>(name: string | readonly string[], opts: { waitSeconds?: number }, fn: () => Promise<T>): Promise<T>;
   end(): Promise<void>;
 }
 
@@ -22,19 +26,23 @@ export function createNamedLocks(databaseUrl: string, size = 8): NamedLocks {
   const pool = mariadb.createPool({ ...poolConfigOf(databaseUrl, { connectionLimit: size }), acquireTimeout: 20_000 });
   return {
     async run(name, opts, fn) {
-      const lockName = lockNameOf(name);
+      const names = [...new Set((typeof name === "string" ? [name] : name).map(lockNameOf))].sort();
       const waitSeconds = opts.waitSeconds ?? 10;
       const conn = await pool.getConnection();
+      const held: string[] = [];
       try {
-        const [row] = await conn.query("SELECT GET_LOCK(?, ?) AS ok", [lockName, waitSeconds]);
-        if (Number(row?.ok) !== 1) throw new Error(`could not take the lock ${lockName} within ${waitSeconds}s`);
-        try {
-          return await fn();
-        } finally {
-          await conn.query("SELECT RELEASE_LOCK(?)", [lockName]);
+        for (const lockName of names) {
+          const [row] = await conn.query("SELECT GET_LOCK(?, ?) AS ok", [lockName, waitSeconds]);
+          if (Number(row?.ok) !== 1) throw new Error(`could not take the lock ${lockName} within ${waitSeconds}s`);
+          held.push(lockName);
         }
+        return await fn();
       } finally {
-        await conn.release();
+        try {
+          for (const lockName of held.reverse()) await conn.query("SELECT RELEASE_LOCK(?)", [lockName]);
+        } finally {
+          await conn.release();
+        }
       }
     },
     end: () => pool.end(),

@@ -113,7 +113,7 @@ export function DomainFields({
                   </div>
                 );
               }
-              const secretHint = f.kind === "secret" && keepSecret ? "Leave empty to keep the saved value." : f.kind === "secret" ? `${f.hint ? `${f.hint} ` : ""}Stored encrypted; never shown again.` : undefined;
+              const secretHint = f.kind === "secret" && keepSecret ? "Leave empty to keep the saved value (enter it again if you change where it is sent)." : f.kind === "secret" ? `${f.hint ? `${f.hint} ` : ""}Stored encrypted; never shown again.` : undefined;
               return (
                 <Field
                   key={`${values.provider}-${f.name}`}

@@ -7,6 +7,7 @@ import { api, ApiError, errorText } from "../../lib/client/api";
 import { Field } from "../components/Field";
 
 export function SetupForm() {
+  const [setupCode, setSetupCode] = useState("");
   const [username, setUsername] = useState("");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -14,7 +15,7 @@ export function SetupForm() {
   const [mismatch, setMismatch] = useState(false);
 
   const create = useMutation({
-    mutationFn: () => api<Profile>("/api/v1/setup/owner", { method: "POST", body: { username, email, password } }),
+    mutationFn: () => api<Profile>("/api/v1/setup/owner", { method: "POST", body: { setupCode, username, email, password } }),
     // next: the domain step (skippable); the owner is signed in now
     onSuccess: () => window.location.assign("/setup/domain"),
     onError: (e) => {
@@ -34,7 +35,9 @@ export function SetupForm() {
   }
 
   const err = create.error instanceof ApiError ? create.error : null;
-  const generalError = create.error && !(err && err.code === "invalid" && Array.isArray(err.details)) ? errorText(create.error) : null;
+  // a missing or wrong setup code (403) or too many wrong ones (429) show at the code's field
+  const codeError = err && (err.status === 403 || err.status === 429) ? err.message : undefined;
+  const generalError = create.error && !codeError && !(err && err.code === "invalid" && Array.isArray(err.details)) ? errorText(create.error) : null;
 
   return (
     <form onSubmit={submit} noValidate className="form">
@@ -43,6 +46,19 @@ export function SetupForm() {
           {generalError}
         </div>
       ) : null}
+      <Field
+        id="setup-code"
+        label="Setup code"
+        autoComplete="one-time-code"
+        autoCapitalize="characters"
+        spellCheck={false}
+        required
+        placeholder="XXXX-XXXX-XXXX"
+        value={setupCode}
+        onChange={(e) => setSetupCode(e.target.value.toUpperCase())}
+        hint="setup/install.sh printed it at the end; it is also in /etc/hearth/setup-code on the server (root only)."
+        error={codeError ?? err?.fieldError("setupCode")}
+      />
       <Field
         id="username"
         label="Username"

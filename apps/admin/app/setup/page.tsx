@@ -19,7 +19,7 @@ export default async function SetupPage() {
           <li>Domain</li>
         </ol>
         <h1>Welcome to Hearth</h1>
-        <p className="muted">Create the owner account. The owner can install apps, manage users and change every setting.</p>
+        <p className="muted">Create the owner account with the setup code the installer printed. The owner can install apps, manage users and change every setting.</p>
         <SetupForm />
       </div>
     </main>

@@ -96,7 +96,13 @@ describe("the domain form's provider settings", () => {
     expect(body).toEqual({ provider: "rfc2136", tlsMode: "letsencrypt", providerConfig: { nameserver: "192.0.2.53:53", tsigKeyName: "hearth-key", tsigAlgorithm: "hmac-sha256" } });
     expect(updateDomainRequest.safeParse(body).success).toBe(true);
     // what the server does with it: the stored secret fills the gap
-    expect(parseProviderConfig("rfc2136", body.providerConfig, { tsigSecret: "c2VjcmV0" })).toMatchObject({ ok: true, config: { tsigSecret: "c2VjcmV0" } });
+    const stored = { nameserver: "192.0.2.53:53", tsigKeyName: "hearth-key", tsigAlgorithm: "hmac-sha256", tsigSecret: "c2VjcmV0" };
+    expect(parseProviderConfig("rfc2136", body.providerConfig, stored)).toMatchObject({ ok: true, config: { tsigSecret: "c2VjcmV0" } });
+    // unless the secret would go to another server: then it must be typed again
+    expect(parseProviderConfig("rfc2136", body.providerConfig, { ...stored, nameserver: "198.51.100.53:53" })).toEqual({
+      ok: false,
+      issues: [{ path: "providerConfig.tsigSecret", message: "must be entered again when nameserver changes" }],
+    });
   });
 
   it("keeps settings the form has no field for (an endpoint set through the API)", () => {

@@ -10,9 +10,10 @@ import {
 import { HearthError } from "@hearth/contracts";
 import type { AdminContext } from "./context";
 import {
-  SESSION_COOKIE,
+  SESSION_MAX_AGE_MS,
   SESSION_REFRESH_MS,
-  SESSION_TTL_MS,
+  sessionCookieName,
+  sessionExpiry,
   bearerOf,
   cookieValue,
   hashesEqual,
@@ -28,7 +29,7 @@ export interface Principal {
   user: User;
   via: "session" | "token";
   sessionId?: string;
-  token?: { id: string; scope: "read" | "read-write" };
+  token?: { id: string; scope: "read" | "read-write"; expiresAt: Date | null };
 }
 
 export interface AuthOutcome {
@@ -56,15 +57,15 @@ export async function authenticate(app: AdminContext, headers: Headers, now: Dat
     if (t.expiresAt && t.expiresAt.getTime() <= now.getTime()) throw new HearthError("unauthorized", "API token expired");
     if (!t.user.active) throw new HearthError("unauthorized", "Account disabled");
     if (!t.lastUsedAt || now.getTime() - t.lastUsedAt.getTime() > TOKEN_TOUCH_MS) await touchApiToken(app.db, t.id, now);
-    return { principal: { user: t.user, via: "token", token: { id: t.id, scope: tokenScopeToWire(t.scope) } } };
+    return { principal: { user: t.user, via: "token", token: { id: t.id, scope: tokenScopeToWire(t.scope), expiresAt: t.expiresAt } } };
   }
 
-  const value = cookieValue(headers.get("cookie"), SESSION_COOKIE);
+  const value = cookieValue(headers.get("cookie"), sessionCookieName(app.config.cookieSecure));
   if (!value || !SESSION_VALUE_RE.test(value)) return { principal: null };
   const id = sha256Hex(value);
   const s = await findSession(app.db, id);
   if (!s) return { principal: null };
-  if (s.expiresAt.getTime() <= now.getTime()) {
+  if (isOver(s, now)) {
     await deleteSession(app.db, id);
     return { principal: null };
   }
@@ -72,18 +73,23 @@ export async function authenticate(app: AdminContext, headers: Headers, now: Dat
   const principal: Principal = { user: s.user, via: "session", sessionId: id };
   // sliding expiry: extend (and re-send the cookie) at most once per SESSION_REFRESH_MS
   if (now.getTime() - s.lastSeenAt.getTime() >= SESSION_REFRESH_MS) {
-    const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
+    const expiresAt = sessionExpiry(s.createdAt, now);
     await touchSession(app.db, id, now, expiresAt);
     return { principal, setCookie: sessionCookie(value, { secure: app.config.cookieSecure, expiresAt, now }) };
   }
   return { principal };
 }
 
+/** Idle too long, or older than the absolute lifetime (30 days) however much it was used. */
+function isOver(s: { expiresAt: Date; createdAt: Date }, now: Date): boolean {
+  return s.expiresAt.getTime() <= now.getTime() || now.getTime() - s.createdAt.getTime() >= SESSION_MAX_AGE_MS;
+}
+
 /** Session for the server-rendered pages' guards (cookies() value); no sliding there. */
 export async function userFromSessionValue(app: AdminContext, value: string | undefined, now: Date = new Date()): Promise<User | null> {
   if (!value || !SESSION_VALUE_RE.test(value)) return null;
   const s = await findSession(app.db, sha256Hex(value));
-  if (!s || s.expiresAt.getTime() <= now.getTime() || !s.user.active) return null;
+  if (!s || isOver(s, now) || !s.user.active) return null;
   return s.user;
 }
 
@@ -95,7 +101,7 @@ export async function startSession(
 ): Promise<string> {
   const now = meta.now ?? new Date();
   const { value, id } = newSessionSecret();
-  const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
+  const expiresAt = sessionExpiry(now, now);
   await createSession(app.db, { id, userId: user.id, expiresAt, sourceIp: meta.sourceIp, userAgent: meta.userAgent });
   return sessionCookie(value, { secure: app.config.cookieSecure, expiresAt, now });
 }

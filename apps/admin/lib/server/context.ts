@@ -1,7 +1,8 @@
-import { createDb, createNamedLocks, deleteExpiredSessions, migrate, type Db, type NamedLocks } from "@hearth/db";
+import { createDb, createNamedLocks, deleteExpiredSessions, migrate, sealPlainTotpSecrets, sealSecret, type Db, type NamedLocks } from "@hearth/db";
 import { loadConfig, type AdminConfig } from "../config";
 import { createLogger, type Logger } from "../logger";
 import { dummyHash } from "../passwords";
+import { SESSION_MAX_AGE_MS } from "../tokens";
 
 /**
  * The process-wide singletons. Next bundles instrumentation.ts, route handlers and pages
@@ -47,9 +48,16 @@ export function boot(): Promise<AdminContext> {
     });
     ctx.logger.info({ applied: r.applied.length, alreadyApplied: r.alreadyApplied.length, boxSocket: ctx.config.boxSocket }, "admin ready");
     void dummyHash();
+    // TOTP secrets stored before they were sealed: seal them now
+    const key = ctx.config.secretKey;
+    if (key) {
+      await sealPlainTotpSecrets(ctx.db, (s) => sealSecret(key, s))
+        .then((n) => n > 0 && ctx.logger.info({ sealed: n }, "sealed stored TOTP secrets"))
+        .catch((e) => ctx.logger.warn({ err: e }, "could not seal stored TOTP secrets"));
+    }
     // expired sessions are refused on use; this only keeps the table small
     const prune = () =>
-      deleteExpiredSessions(ctx.db, new Date())
+      deleteExpiredSessions(ctx.db, new Date(), new Date(Date.now() - SESSION_MAX_AGE_MS))
         .then((n) => n > 0 && ctx.logger.info({ deleted: n }, "pruned expired sessions"))
         .catch((e) => ctx.logger.warn({ err: e }, "could not prune sessions"));
     void prune();

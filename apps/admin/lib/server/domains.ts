@@ -3,6 +3,7 @@ import {
   domainName,
   HearthError,
   isApiDnsProvider,
+  parseHostPort,
   parseProviderConfig,
   publicProviderConfig,
   type DnsRecordView,
@@ -15,6 +16,19 @@ import { activeDomainTasks, getDomain, listDomains, openSecret, sealSecret, type
 import { domainViewOf } from "../views";
 import type { AdminContext } from "./context";
 import { serverAddresses, type Addresses } from "./public-ip";
+import { guardEndpoint } from "./endpoint-guard";
+
+/** The DNS provider's server (rfc2136 nameserver, API URLs) may not be on this machine or the metadata service. */
+async function guardProviderEndpoints(app: AdminContext, provider: DomainProvider, config: Record<string, unknown>): Promise<void> {
+  if (provider === "rfc2136" && typeof config.nameserver === "string") {
+    const hp = parseHostPort(config.nameserver);
+    if (hp) await guardEndpoint(app, hp.host, ["providerConfig", "nameserver"]);
+  }
+  for (const field of ["apiUrl", "endpoint"] as const) {
+    const v = config[field];
+    if (typeof v === "string" && v !== "") await guardEndpoint(app, v, ["providerConfig", field], { url: true });
+  }
+}
 
 /**
  * Domains as admin handles them: provider settings validated and sealed, TLS mode rules,
@@ -153,6 +167,7 @@ export async function prepareDomain(app: AdminContext, domain: string, body: Dom
       throw new HearthError("invalid", message, { details: r.issues.map((i) => ({ path: i.path.split("."), code: "custom", message: i.message })) });
     }
     providerConfig = r.config;
+    if (r.config) await guardProviderEndpoints(app, provider, r.config);
     record.provider = provider;
     record.providerConfigEnc = r.config ? sealSecret(secretKeyOf(app), JSON.stringify(r.config)) : null;
   }

@@ -1,11 +1,12 @@
 import {
+  eventTimes,
+  sourceNetOf,
   findUserByLogin,
-  getSetting,
   lastLoginTime,
   loginFailureTimes,
   recordEvent,
+  claimTotpStep,
   setLastLogin,
-  setSetting,
   type User,
 } from "@hearth/db";
 import { HearthError, type LoginRequest } from "@hearth/contracts";
@@ -14,27 +15,25 @@ import { checkLoginThrottle, type ThrottleStore } from "../rate-limit";
 import { verifyPassword } from "../passwords";
 import { totpStep } from "../totp";
 import { startSession } from "./auth";
+import { openTotpSecret } from "./totp-enrol";
 
 export function throttleStore(app: AdminContext): ThrottleStore {
   return {
     failures: (q) => loginFailureTimes(app.db, q),
+    accountFailures: (q) => eventTimes(app.db, { action: "user.login_failed", target: q.target, since: q.since, limit: 64 }),
     lastSuccess: (q) => lastLoginTime(app.db, q),
   };
 }
 
-export const totpLastStepKey = (userId: string) => `totp.last_step.${userId}`;
-
 /**
- * Accepts a TOTP code for `user` unless it is wrong or was already used (replay): the last
- * accepted time step is kept in a Setting.
+ * Accepts a TOTP code for `userId` unless it is wrong or its time step was already used
+ * (replay). The step is claimed with one conditional UPDATE (User.totpLastStep < step), so
+ * two requests with the same code cannot both win.
  */
 export async function acceptTotp(app: AdminContext, userId: string, secret: string, code: string, now: Date): Promise<boolean> {
   const step = totpStep(secret, code, now.getTime());
   if (step === null) return false;
-  const last = await getSetting<number>(app.db, totpLastStepKey(userId));
-  if (typeof last === "number" && step <= last) return false;
-  await setSetting(app.db, totpLastStepKey(userId), step);
-  return true;
+  return claimTotpStep(app.db, userId, step);
 }
 
 /**
@@ -46,21 +45,25 @@ export async function login(
   req: LoginRequest,
   meta: { sourceIp: string; userAgent: string; now?: Date },
 ): Promise<{ user: User; setCookie: string }> {
-  // Attempts from one IP run one at a time (check → verify → record), so parallel requests
-  // cannot all pass the throttle before any failure is recorded. Different IPs don't wait.
-  return app.locks.run(`hearth.login:${meta.sourceIp}`, { waitSeconds: 20 }, () => loginLocked(app, req, meta));
+  const typed = req.username.trim().toLowerCase().slice(0, 255);
+  // one throttle key per account, whether it is named by username or by email
+  const found = await findUserByLogin(app.db, typed);
+  const target = found ? found.username : typed;
+  // Attempts from one network, and attempts on one account, run one at a time (check →
+  // verify → record), so parallel requests cannot all pass the throttle before any failure
+  // is recorded. Other networks on other accounts don't wait.
+  const locks = [`hearth.login:${sourceNetOf(meta.sourceIp)}`, `hearth.login.account:${target}`];
+  return app.locks.run(locks, { waitSeconds: 20 }, () => loginLocked(app, req, target, meta));
 }
 
 async function loginLocked(
   app: AdminContext,
   req: LoginRequest,
+  target: string,
   meta: { sourceIp: string; userAgent: string; now?: Date },
 ): Promise<{ user: User; setCookie: string }> {
   const now = meta.now ?? new Date();
-  const typed = req.username.trim().toLowerCase().slice(0, 255);
-  // one throttle key per account, whether it is named by username or by email
-  const user = await findUserByLogin(app.db, typed);
-  const target = user ? user.username : typed;
+  const user = await findUserByLogin(app.db, target);
 
   const decision = await checkLoginThrottle(throttleStore(app), { sourceIp: meta.sourceIp, username: target, now });
   if (!decision.allowed) {
@@ -82,7 +85,7 @@ async function loginLocked(
 
   if (user.totpSecret) {
     if (!req.totp) throw new HearthError("unauthorized", "Enter the code from your authenticator app", { details: { totpRequired: true } });
-    if (!(await acceptTotp(app, user.id, user.totpSecret, req.totp, now))) {
+    if (!(await acceptTotp(app, user.id, openTotpSecret(app, user.totpSecret), req.totp, now))) {
       await fail("totp");
       throw new HearthError("unauthorized", "Wrong two-factor code", { details: { totpRequired: true } });
     }

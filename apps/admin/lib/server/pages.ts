@@ -4,7 +4,7 @@ import type { Profile } from "@hearth/contracts";
 import { isSetupDone } from "@hearth/db";
 import { context } from "./context";
 import { userFromSessionValue } from "./auth";
-import { SESSION_COOKIE } from "../tokens";
+import { sessionCookieName } from "../tokens";
 import { profileView } from "../views";
 
 /** Server-side page guards: no owner yet → /setup; not logged in → /login. */
@@ -13,7 +13,7 @@ export async function pageState(): Promise<{ setupDone: boolean; profile: Profil
   const setupDone = await isSetupDone(app.db);
   if (!setupDone) return { setupDone, profile: null };
   const store = await cookies();
-  const user = await userFromSessionValue(app, store.get(SESSION_COOKIE)?.value);
+  const user = await userFromSessionValue(app, store.get(sessionCookieName(app.config.cookieSecure))?.value);
   return { setupDone, profile: user ? profileView(user) : null };
 }
 

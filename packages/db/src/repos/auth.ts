@@ -1,6 +1,7 @@
 import type { Db } from "../client";
 import type { Prisma, User, Session, ApiToken, UserRole, TokenScope } from "../client";
-import { insertSetting, isUniqueViolation } from "./settings";
+import { deleteSetting, getSetting, insertSetting, isUniqueViolation, setSetting } from "./settings";
+import { formatSetupCode, hashSetupCode, newSetupCode, setupCodeMatches } from "../setup-code";
 
 /**
  * Users, sessions and API tokens. Secrets never reach this layer in clear text: sessions
@@ -33,21 +34,58 @@ export async function createUser(db: Client, u: NewUser): Promise<User> {
   });
 }
 
+/** The Setting row holding the hash of the one-time setup code (see setup-code.ts). */
+export const SETUP_CODE_KEY = "setup.code";
+
+export type CreateOwnerResult = { ok: true; user: User } | { ok: false; reason: "done" | "code" };
+
 /**
- * Creates the owner and the `setup.owner` marker in one transaction. The marker's primary
- * key serialises concurrent setups: the second insert waits for the first transaction and
- * then fails with a duplicate key. Returns null when setup was already done.
+ * Creates the owner and the `setup.owner` marker in one transaction, consuming the setup
+ * code: the code's row must still hold `codeHash` (the hash the caller checked the typed
+ * code against) and is deleted with it. The marker's primary key serialises concurrent
+ * setups: the second insert waits for the first transaction and then fails with a
+ * duplicate key ("done"). A code that is gone or was replaced meanwhile → "code", and
+ * nothing is created.
  */
-export async function createOwner(db: Db, u: Omit<NewUser, "role">): Promise<User | null> {
+export async function createOwner(db: Db, u: Omit<NewUser, "role">, codeHash: string): Promise<CreateOwnerResult> {
   try {
     return await db.$transaction(async (tx) => {
       await insertSetting(tx, SETUP_OWNER_KEY, { userId: u.id, at: new Date().toISOString() });
-      return createUser(tx, { ...u, role: "owner" });
+      const row = await tx.setting.findUnique({ where: { key: SETUP_CODE_KEY } });
+      const stored = (row?.value as { hash?: unknown } | null)?.hash;
+      if (stored !== codeHash) throw new CodeGone();
+      await tx.setting.delete({ where: { key: SETUP_CODE_KEY } });
+      return { ok: true as const, user: await createUser(tx, { ...u, role: "owner" }) };
     });
   } catch (e) {
-    if (isUniqueViolation(e)) return null;
+    if (isUniqueViolation(e)) return { ok: false, reason: "done" };
+    if (e instanceof CodeGone) return { ok: false, reason: "code" };
     throw e;
   }
+}
+class CodeGone extends Error {}
+
+/** The stored hash of the setup code, or null when there is none (used, or never made). */
+export async function setupCodeHash(db: Client): Promise<string | null> {
+  const v = await getSetting<{ hash?: unknown }>(db, SETUP_CODE_KEY);
+  return typeof v?.hash === "string" ? v.hash : null;
+}
+
+/**
+ * Makes sure a setup code exists while no owner does (setup/install.sh, through
+ * setup/setup-code.ts): keeps `current` when it is the stored one, else stores a new one.
+ * Returns the code to show, or null when setup is already done (nothing stored then).
+ */
+export async function ensureSetupCode(db: Db, current: string | null): Promise<string | null> {
+  if (await isSetupDone(db)) {
+    await deleteSetting(db, SETUP_CODE_KEY);
+    return null;
+  }
+  const stored = await setupCodeHash(db);
+  if (current && stored && setupCodeMatches(current, stored)) return formatSetupCode(current);
+  const code = newSetupCode();
+  await setSetting(db, SETUP_CODE_KEY, { hash: hashSetupCode(code), createdAt: new Date().toISOString() });
+  return code;
 }
 
 export async function isSetupDone(db: Client): Promise<boolean> {
@@ -68,8 +106,37 @@ export async function setLastLogin(db: Client, userId: string, at: Date): Promis
   await db.user.update({ where: { id: userId }, data: { lastLoginAt: at } });
 }
 
-export async function setTotpSecret(db: Client, userId: string, secret: string | null): Promise<void> {
-  await db.user.update({ where: { id: userId }, data: { totpSecret: secret } });
+/** Stores the (sealed) TOTP secret, or null to turn two-factor off. */
+export async function setTotpSecret(db: Client, userId: string, sealedSecret: string | null): Promise<void> {
+  await db.user.update({ where: { id: userId }, data: { totpSecret: sealedSecret } });
+}
+
+/**
+ * Claims TOTP time step `step` for `userId`: true only when it is newer than every step
+ * accepted before. One conditional UPDATE, so of two requests with the same code only one
+ * gets true.
+ */
+export async function claimTotpStep(db: Client, userId: string, step: number): Promise<boolean> {
+  const r = await db.user.updateMany({
+    where: { id: userId, OR: [{ totpLastStep: null }, { totpLastStep: { lt: step } }] },
+    data: { totpLastStep: step },
+  });
+  return r.count === 1;
+}
+
+/**
+ * Seals TOTP secrets stored before sealing existed (not "v1:…"); each row is rewritten only
+ * if it still holds the value read. Returns how many were sealed.
+ */
+export async function sealPlainTotpSecrets(db: Client, seal: (secret: string) => string): Promise<number> {
+  const rows = await db.user.findMany({ where: { totpSecret: { not: null } }, select: { id: true, totpSecret: true } });
+  let n = 0;
+  for (const r of rows) {
+    if (!r.totpSecret || r.totpSecret.startsWith("v1:")) continue;
+    const u = await db.user.updateMany({ where: { id: r.id, totpSecret: r.totpSecret }, data: { totpSecret: seal(r.totpSecret) } });
+    n += u.count;
+  }
+  return n;
 }
 
 // ---- sessions ------------------------------------------------------------------------
@@ -101,8 +168,29 @@ export async function deleteSession(db: Client, id: string): Promise<void> {
   await db.session.deleteMany({ where: { id } });
 }
 
-export async function deleteExpiredSessions(db: Client, now: Date): Promise<number> {
-  return (await db.session.deleteMany({ where: { expiresAt: { lt: now } } })).count;
+/**
+ * Deletes idle-expired sessions and those created before `createdBefore` (the absolute
+ * lifetime); both are refused on use anyway.
+ */
+export async function deleteExpiredSessions(db: Client, now: Date, createdBefore?: Date): Promise<number> {
+  const where = createdBefore ? { OR: [{ expiresAt: { lt: now } }, { createdAt: { lt: createdBefore } }] } : { expiresAt: { lt: now } };
+  return (await db.session.deleteMany({ where })).count;
+}
+
+/** Ends every session of `userId` but `keepId` (when given); returns how many ended. */
+export async function deleteUserSessions(db: Client, userId: string, keepId?: string): Promise<number> {
+  return (await db.session.deleteMany({ where: { userId, ...(keepId ? { id: { not: keepId } } : {}) } })).count;
+}
+
+/**
+ * Sets a new password hash and ends the user's other sessions, in one transaction; the
+ * session `keepId` (the one that changed it) stays.
+ */
+export async function changePassword(db: Db, userId: string, passwordHash: string, keepId?: string): Promise<number> {
+  return db.$transaction(async (tx) => {
+    await tx.user.update({ where: { id: userId }, data: { passwordHash } });
+    return deleteUserSessions(tx, userId, keepId);
+  });
 }
 
 // ---- API tokens ----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import type { Db } from "../client";
 import { Prisma } from "../client";
+import { sourceNetOf } from "../net";
 
 /** The event log: dotted actions (`user.login`, `token.create` …) with actor and source IP. */
 type Client = Db | Prisma.TransactionClient;
@@ -32,6 +33,7 @@ export async function recordEvent(db: Client, e: NewEvent): Promise<void> {
       actorId: e.actorId ?? null,
       actorName: (e.actorName ?? "").slice(0, 64),
       sourceIp: (e.sourceIp ?? "").slice(0, 45),
+      sourceNet: sourceNetOf(e.sourceIp ?? "").slice(0, 45),
       target: (e.target ?? "").slice(0, 255),
       data: e.data === undefined || e.data === null ? Prisma.DbNull : e.data,
     },
@@ -66,28 +68,48 @@ export async function listEvents(
 }
 
 /**
- * Times of `user.login_failed` events from one source IP since `since`, optionally only
- * those for one attempted username (the event's target). Oldest first.
+ * Times of `user.login_failed` events from the network of `sourceIp` (the address, or its
+ * IPv6 /64: see net.ts) since `since`, optionally only those for one attempted username
+ * (the event's target). Oldest first.
  */
 export async function loginFailureTimes(db: Client, q: { sourceIp: string; target?: string; since: Date }): Promise<Date[]> {
+  return eventTimes(db, { action: "user.login_failed", sourceIp: q.sourceIp, target: q.target, since: q.since });
+}
+
+/**
+ * Times of `action` events since `since` (oldest first, at most `limit`, the newest kept),
+ * from the network of `sourceIp` and for `target` when given.
+ */
+export async function eventTimes(
+  db: Client,
+  q: { action: string; sourceIp?: string; target?: string; since: Date; limit?: number },
+): Promise<Date[]> {
   const rows = await db.event.findMany({
     where: {
-      action: "user.login_failed",
-      sourceIp: q.sourceIp,
+      action: q.action,
       createdAt: { gte: q.since },
+      ...(q.sourceIp === undefined ? {} : { sourceNet: sourceNetOf(q.sourceIp) }),
       ...(q.target === undefined ? {} : { target: q.target }),
     },
     select: { createdAt: true },
-    orderBy: { createdAt: "asc" },
-    take: 1000,
+    orderBy: { createdAt: "desc" },
+    take: q.limit ?? 1000,
   });
-  return rows.map((r) => r.createdAt);
+  return rows.map((r) => r.createdAt).reverse();
 }
 
-/** Time of the latest successful `user.login` of `target` from `sourceIp` since `since`. */
-export async function lastLoginTime(db: Client, q: { sourceIp: string; target: string; since: Date }): Promise<Date | null> {
+/**
+ * Time of the latest successful `user.login` of `target` since `since`: from the network of
+ * `sourceIp` when given, else from anywhere.
+ */
+export async function lastLoginTime(db: Client, q: { sourceIp?: string; target: string; since: Date }): Promise<Date | null> {
   const row = await db.event.findFirst({
-    where: { action: "user.login", sourceIp: q.sourceIp, target: q.target, createdAt: { gte: q.since } },
+    where: {
+      action: "user.login",
+      target: q.target,
+      createdAt: { gte: q.since },
+      ...(q.sourceIp === undefined ? {} : { sourceNet: sourceNetOf(q.sourceIp) }),
+    },
     select: { createdAt: true },
     orderBy: { createdAt: "desc" },
   });

@@ -140,7 +140,7 @@ function MailRelayForm() {
                   value={values.password}
                   onChange={(e) => change({ password: e.target.value })}
                   placeholder={hasPassword ? "saved — leave empty to keep" : ""}
-                  hint={hasPassword ? "A password is saved. Type a new one to replace it." : undefined}
+                  hint={hasPassword ? "A password is saved. Type a new one to replace it; changing the host, port or security needs it typed again." : undefined}
                   error={err?.fieldError("password")}
                 />
               </div>

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { PageHeader } from "../../components/EmptyState";
 import { ProfileCard } from "./ProfileCard";
 import { TwoFactorCard } from "./TwoFactorCard";
+import { PasswordCard } from "./PasswordCard";
 import { TokensCard } from "./TokensCard";
 import { MailRelayCard } from "./MailRelayCard";
 
@@ -10,9 +11,10 @@ export const metadata: Metadata = { title: "Settings" };
 export default function SettingsPage() {
   return (
     <>
-      <PageHeader title="Settings" description="Your account, two-factor authentication, API tokens and (for admins) the server's mail relay." />
+      <PageHeader title="Settings" description="Your account, password, sessions, two-factor authentication, API tokens and (for admins) the server's mail relay." />
       <div className="stack">
         <ProfileCard />
+        <PasswordCard />
         <TwoFactorCard />
         <TokensCard />
         <MailRelayCard />

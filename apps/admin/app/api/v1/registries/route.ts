@@ -4,6 +4,7 @@ import { route } from "../../../../lib/server/route";
 import { json } from "../../../../lib/http";
 import { registryViewOf } from "../../../../lib/views";
 import { ADMIN_ROLES } from "../../../../lib/server/apps";
+import { guardEndpoint } from "../../../../lib/server/endpoint-guard";
 
 export const dynamic = "force-dynamic";
 
@@ -17,6 +18,8 @@ export const POST = route({ roles: ADMIN_ROLES, body: addRegistryRequest }, asyn
   const key = app.config.secretKey;
   if (!key) throw new HearthError("bad_state", "HEARTH_SECRET_KEY is not configured on this server; run setup again");
   const server = body.server.toLowerCase();
+  // "host" or "host:port" (the schema allows nothing else)
+  await guardEndpoint(app, server.replace(/:\d+$/, ""), ["server"]);
   const r = await addRegistry(app.db, { server, username: body.username, passwordEnc: sealSecret(key, body.password) });
   await recordEvent(app.db, { action: "registry.add", actorId: principal.user.id, actorName: principal.user.username, sourceIp: ip, target: server, data: { registryId: r.id, username: r.username } });
   return json(registryViewOf(r), 201);

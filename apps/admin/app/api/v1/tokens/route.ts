@@ -2,7 +2,7 @@ import { createTokenRequest } from "@hearth/contracts";
 import { createApiToken, listApiTokens, recordEvent } from "@hearth/db";
 import { route } from "../../../../lib/server/route";
 import { json } from "../../../../lib/http";
-import { newApiToken } from "../../../../lib/tokens";
+import { newApiToken, tokenBoundsOf } from "../../../../lib/tokens";
 import { tokenScopeFromWire, tokenViewOf } from "../../../../lib/views";
 
 export const dynamic = "force-dynamic";
@@ -15,6 +15,7 @@ export const GET = route({}, async ({ app, principal }) => {
 
 /** POST /api/v1/tokens {name, scope, expiresAt?} → 201 with `token`, shown this once. */
 export const POST = route({ body: createTokenRequest }, async ({ app, principal, body, ip }) => {
+  const expiresAt = tokenBoundsOf(principal.token ?? null, { scope: body.scope, expiresAt: body.expiresAt ? new Date(body.expiresAt) : null });
   const t = newApiToken();
   const row = await createApiToken(app.db, {
     id: t.id,
@@ -22,7 +23,7 @@ export const POST = route({ body: createTokenRequest }, async ({ app, principal,
     name: body.name,
     scope: tokenScopeFromWire(body.scope),
     secretHash: t.secretHash,
-    expiresAt: body.expiresAt ? new Date(body.expiresAt) : null,
+    expiresAt,
   });
   await recordEvent(app.db, {
     action: "token.create",
@@ -30,7 +31,7 @@ export const POST = route({ body: createTokenRequest }, async ({ app, principal,
     actorName: principal.user.username,
     sourceIp: ip,
     target: row.name,
-    data: { tokenId: row.id, scope: body.scope, expiresAt: body.expiresAt ?? null },
+    data: { tokenId: row.id, scope: body.scope, expiresAt: expiresAt?.toISOString() ?? null, viaToken: principal.token?.id ?? null },
   });
   return json({ ...tokenViewOf(row), token: t.token }, 201);
 });

@@ -1,11 +1,10 @@
 import { HearthError, totpDisableRequest, type TotpEnrollResponse } from "@hearth/contracts";
-import { deleteSetting, recordEvent, setSetting, setTotpSecret } from "@hearth/db";
+import { recordEvent, setSetting, setTotpSecret } from "@hearth/db";
 import { route } from "../../../../../lib/server/route";
 import { json, noContent } from "../../../../../lib/http";
 import { newTotpSecret, totpUrl } from "../../../../../lib/totp";
 import { verifyPassword } from "../../../../../lib/passwords";
-import { totpPendingKey } from "../../../../../lib/server/totp-enrol";
-import { totpLastStepKey } from "../../../../../lib/server/login";
+import { sealTotpSecret, totpPendingKey } from "../../../../../lib/server/totp-enrol";
 
 export const dynamic = "force-dynamic";
 
@@ -17,7 +16,7 @@ export const POST = route({ sessionOnly: true }, async ({ app, principal }) => {
   const user = principal.user;
   if (user.totpSecret) throw new HearthError("conflict", "Two-factor authentication is already on");
   const secret = newTotpSecret();
-  await setSetting(app.db, totpPendingKey(user.id), { secret, createdAt: new Date().toISOString() });
+  await setSetting(app.db, totpPendingKey(user.id), { sealed: sealTotpSecret(app, secret), createdAt: new Date().toISOString() });
   const body: TotpEnrollResponse = { secret, otpauthUrl: totpUrl(secret, user.username) };
   return json(body);
 });
@@ -28,7 +27,6 @@ export const DELETE = route({ sessionOnly: true, body: totpDisableRequest }, asy
   if (!user.totpSecret) throw new HearthError("bad_state", "Two-factor authentication is not on");
   if (!(await verifyPassword(user.passwordHash, body.password))) throw new HearthError("forbidden", "Wrong password");
   await setTotpSecret(app.db, user.id, null);
-  await deleteSetting(app.db, totpLastStepKey(user.id));
   await recordEvent(app.db, { action: "user.totp_disable", actorId: user.id, actorName: user.username, sourceIp: ip, target: user.username });
   return noContent();
 });

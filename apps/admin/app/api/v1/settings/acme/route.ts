@@ -5,6 +5,7 @@ import { route } from "../../../../../lib/server/route";
 import { json } from "../../../../../lib/http";
 import { ADMIN_ROLES } from "../../../../../lib/server/apps";
 import { readAcmeSettings } from "../../../../../lib/server/settings";
+import { guardEndpoint } from "../../../../../lib/server/endpoint-guard";
 
 export const dynamic = "force-dynamic";
 
@@ -25,6 +26,7 @@ export const GET = route({ roles: ADMIN_ROLES }, async ({ app }) => {
  * ["caCertificate"]). Used by the next certificate order or renewal.
  */
 export const PUT = route({ roles: ADMIN_ROLES, body: acmeSettings }, async ({ app, body, principal, ip }) => {
+  await guardEndpoint(app, body.directoryUrl, ["directoryUrl"], { url: true });
   const caCertificate = body.caCertificate ? parseCertificateChain(body.caCertificate, "caCertificate").map((c) => c.toString().trim()).join("\n") + "\n" : null;
   const value = { directoryUrl: body.directoryUrl, email: body.email, caCertificate };
   await setSetting(app.db, ACME_SETTINGS_KEY, value);

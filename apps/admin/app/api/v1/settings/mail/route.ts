@@ -6,6 +6,7 @@ import { json } from "../../../../../lib/http";
 import { ADMIN_ROLES } from "../../../../../lib/server/apps";
 import { secretKeyOf } from "../../../../../lib/server/domains";
 import { readMailOutbound } from "../../../../../lib/server/mail";
+import { guardEndpoint } from "../../../../../lib/server/endpoint-guard";
 
 export const dynamic = "force-dynamic";
 
@@ -30,6 +31,7 @@ export const PUT = route({ roles: ADMIN_ROLES, body: mailOutboundRequest }, asyn
     body.mode === "smarthost" && body.caCertificate
       ? { ...body, caCertificate: parseCertificateChain(body.caCertificate, "caCertificate").map((c) => c.toString().trim()).join("\n") + "\n" }
       : body;
+  if (body.mode === "smarthost") await guardEndpoint(app, body.host, ["host"]);
   const before = await readMailOutbound(app.db);
   const next = nextMailOutbound(req, before, (password) => sealSecret(secretKeyOf(app), password));
   await setSetting(app.db, MAIL_SETTINGS_KEY, next);
