@@ -127,7 +127,7 @@ export function Orphans() {
       ) : null}
       <ConfirmDialog id="remove-orphan" title={`Delete ${remove.target?.name ?? ""}?`} confirmLabel="Delete" confirmDisabled={typed !== remove.target?.name} {...remove.dialog}>
         <p className="muted">
-          This {remove.target ? KIND_TEXT[remove.target.kind].toLowerCase() : "data"} is deleted for good. Type <strong>{remove.target?.name}</strong> to confirm.
+          This data ({remove.target ? KIND_TEXT[remove.target.kind] : ""}) is deleted for good. Type <strong>{remove.target?.name}</strong> to confirm.
         </p>
         <Field id="orphan-confirm" label="Name" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
       </ConfirmDialog>
