@@ -56,7 +56,7 @@ export function UninstalledApps() {
               <span className="muted">{a.fqdn}</span>
             </div>
             <p className="muted small">
-              uninstalled {fmtDateTime(a.uninstalledAt)} · {a.state === "purging" ? "deleting its data…" : `data kept until ${fmtDateTime(a.purgeAfter)}`}
+              uninstalled {fmtDateTime(a.uninstalledAt)} · {a.state === "purging" ? "its data is being deleted (or the last attempt failed: see the event log)" : `data kept until ${fmtDateTime(a.purgeAfter)}`}
             </p>
             {restoreError?.id === a.id ? <ErrorAlert error={restoreError.error} /> : null}
             <div className="row">
@@ -67,7 +67,7 @@ export function UninstalledApps() {
                 type="button"
                 className="btn btn-danger-ghost btn-sm"
                 aria-label={`Delete now ${a.fqdn}`}
-                disabled={a.state !== "kept"}
+                // also while purging: a purge that failed can be tried again (409 while one runs)
                 onClick={() => {
                   setTyped("");
                   purge.ask(a);
