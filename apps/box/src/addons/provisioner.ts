@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { HearthManifest } from "@hearth/contracts";
-import { openSecret, sealSecret, type Db } from "@hearth/db";
+import { getApp, openSecret, sealSecret, type Db } from "@hearth/db";
 import type { AddonHooks, AppWithPorts, StepContext } from "../apps/apps.service";
 import { fqdnOf, networkNameOf } from "../apps/container-spec";
 import { TaskError } from "../tasks/registry";
@@ -146,7 +146,7 @@ export class AddonProvisioner implements AddonHooks {
 
   /** Uninstall keeps the data: each addon of the app lets go of its network (the rows stay for the snapshot). */
   async detach(appId: string, ctx: StepContext): Promise<void> {
-    const appRow = await this.d.db.app.findUnique({ where: { id: appId } });
+    const appRow = await getApp(this.d.db, appId);
     const a = this.addonApp(appRow ?? { id: appId, subdomain: "", domain: "" });
     for (const row of await this.rows(appId)) {
       const h = this.handlers.get(row.name);

@@ -4,7 +4,7 @@ import http from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { hearthManifest, isHearthError, type HearthManifest } from "@hearth/contracts";
-import { getUninstalledApp, moveAppToUninstalled, removeUninstalledApp, snapshotOf, Prisma, type App, type AppPort, type Db } from "@hearth/db";
+import { getApp, getUninstalledApp, moveAppToUninstalled, removeUninstalledApp, snapshotOf, Prisma, type App, type AppPort, type Db } from "@hearth/db";
 import { dockerStatusOf, type DockerApi } from "../docker/docker";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { TaskError } from "../tasks/registry";
@@ -343,7 +343,7 @@ export class AppService {
   async uninstall(appId: string, ctx: StepContext): Promise<{ removed: true; purgeAfter: string | null }> {
     ctx = this.stepped(ctx);
     return this.failingTo(appId, ctx, { cleanup: false }, async () => {
-      const app = await this.db.app.findUnique({ where: { id: appId } });
+      const app = await getApp(this.db, appId);
       if (!app) {
         ctx.log("the app row is already gone (an earlier attempt got that far)");
         await this.d.vhosts.syncVhosts();
@@ -402,7 +402,7 @@ export class AppService {
       return { purged: false };
     }
     if (u.state !== "purging") throw new TaskError(`the uninstalled app ${appId} is not marked for deletion (state ${u.state})`, "bad_state");
-    if (await this.db.app.findUnique({ where: { id: appId }, select: { id: true } })) throw new TaskError(`the app ${appId} is installed; its data is not deleted`, "bad_state");
+    if (await getApp(this.db, appId)) throw new TaskError(`the app ${appId} is installed; its data is not deleted`, "bad_state");
     await ctx.progress(10, "removing what is left of the container and network");
     await this.docker.removeContainer(containerNameOf(appId));
     if (this.d.addons) {
