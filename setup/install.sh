@@ -234,6 +234,7 @@ hearth_say "database hearth and user hearth@127.0.0.1/localhost ready"
 
 # ---------------------------------------------------------------------------------------
 step "writing $HEARTH_ENV_FILE"
+INSTALL_ID="$(openssl rand -hex 16)"
 declare -A ENV_VALUES=(
   [HEARTH_DATABASE_URL]="mysql://hearth:$DB_PASSWORD@127.0.0.1:3306/hearth"
   [HEARTH_DATA_DIR]="$HEARTH_DATA_DIR"
@@ -241,8 +242,11 @@ declare -A ENV_VALUES=(
   [HEARTH_SOCKET_GROUP]="$HEARTH_USER"
   [HEARTH_MIGRATIONS_DIR]="$HEARTH_APP_DIR/prisma/migrations"
   [HEARTH_PUBLIC_DIR]="$HEARTH_PUBLIC_DIR"
+  # a nonce of this run: admin's /api/v1/status answers it, so "ready" below means the admin
+  # this run started answers (not one left running, nor a redirect, from an earlier install)
+  [HEARTH_INSTALL_ID]="$INSTALL_ID"
 )
-ENV_ORDER=(HEARTH_DATABASE_URL HEARTH_DATA_DIR HEARTH_BOX_SOCKET HEARTH_SOCKET_GROUP HEARTH_LOG_LEVEL HEARTH_MIGRATIONS_DIR HEARTH_PUBLIC_DIR HEARTH_SECRET_KEY)
+ENV_ORDER=(HEARTH_DATABASE_URL HEARTH_DATA_DIR HEARTH_BOX_SOCKET HEARTH_SOCKET_GROUP HEARTH_LOG_LEVEL HEARTH_MIGRATIONS_DIR HEARTH_PUBLIC_DIR HEARTH_SECRET_KEY HEARTH_INSTALL_ID)
 # the key that seals secrets at rest (registry passwords, addon credentials): made once and
 # never changed, or what it sealed could not be opened again
 OLD_SECRET_KEY="$(sed -n 's/^HEARTH_SECRET_KEY=//p' "$HEARTH_ENV_FILE" 2>/dev/null | tail -n 1 || true)"
@@ -481,10 +485,18 @@ fi
 STATUS_URL="https://127.0.0.1/api/v1/status"
 ready=0
 deadline=$(($(date +%s) + READY_TIMEOUT))
+last=""
 while [ "$(date +%s)" -lt "$deadline" ]; do
-  if body="$(curl -fsS --max-time 5 --cacert "$CERT" "$STATUS_URL" 2>/dev/null)"; then
-    ready=1
-    break
+  # 200 with this run's install id: a redirect, an error page or an admin still running from
+  # an earlier install (another id, or none) is not ready
+  if body="$(curl -fsS --max-time 5 --cacert "$CERT" -w '\n%{http_code}' "$STATUS_URL" 2>/dev/null)"; then
+    code="${body##*$'\n'}"
+    body="${body%$'\n'*}"
+    if [ "$code" = 200 ] && printf '%s' "$body" | grep -q "\"installId\":\"$INSTALL_ID\""; then
+      ready=1
+      break
+    fi
+    last="HTTP $code: ${body:0:200}"
   fi
   sleep 1
 done
@@ -495,6 +507,7 @@ if [ "$ready" != 1 ]; then
       [ ! -f "$HEARTH_LOG_DIR/$n.log" ] || tail -n 15 "$HEARTH_LOG_DIR/$n.log" >&2
     done
   fi
+  [ -z "$last" ] || hearth_warn "the last answer was not this install's admin ($INSTALL_ID): $last"
   hearth_die "Hearth did not answer at $STATUS_URL within ${READY_TIMEOUT}s. Look at: $LOGS"
 fi
 hearth_say "status: $body"

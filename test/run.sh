@@ -6,7 +6,7 @@
 # Installs what the tests need (Debian packages — among them the real peers the tests talk
 # to: bind9 and PowerDNS for the DNS providers, Pebble as the ACME CA, docker-registry as a
 # private registry —, the Node.js runtime, MariaDB's test
-# account, the Docker engine), then: npm ci, prisma generate, type-check, build box and
+# account, the Docker engine), then: npm ci, prisma generate, type-check, lint (Biome), build box and
 # admin, and the vitest projects unit, integration, install (runs setup/install.sh on this
 # machine for real) and e2e (Playwright against that install). A failing phase does not
 # stop the run; the summary at the end comes from the JSON reports in test-results/ and
@@ -177,6 +177,7 @@ fatal "prepare the machine" prepare_machine
 fatal "npm ci" npm_ci
 fatal "prisma generate" npm run generate
 step "type-check" typecheck
+step "lint" npm run lint
 step "build box" npm run build -w @hearth/box
 step "build admin" npm run build -w @hearth/admin
 

@@ -169,6 +169,7 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
   let passwordAfterFirst: string;
   let secretKeyAfterFirst: string;
   let setupCodeAfterFirst = "";
+  let installIdAfterFirst: string;
   let sourcesAtFirst: string;
 
   beforeAll(async () => {
@@ -177,6 +178,7 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
     if (first.code === 0) {
       passwordAfterFirst = dbPassword();
       secretKeyAfterFirst = envValue("HEARTH_SECRET_KEY");
+      installIdAfterFirst = envValue("HEARTH_INSTALL_ID");
     }
   });
 
@@ -189,8 +191,11 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
   it("answers /api/v1/status through nginx over TLS that verifies against the generated certificate", async () => {
     const r = await waitForStatus();
     expect(r.status).toBe(200);
-    const body = JSON.parse(r.body) as { version: unknown; setupDone: unknown; box: unknown };
+    const body = JSON.parse(r.body) as { version: unknown; setupDone: unknown; box: unknown; installId?: unknown };
     expect(typeof body.version).toBe("string");
+    // the admin that answers is the one this run started: it knows this run's install id
+    expect(body.installId).toMatch(/^[0-9a-f]{32}$/);
+    expect(body.installId).toBe(envValue("HEARTH_INSTALL_ID"));
     expect(typeof body.setupDone).toBe("boolean");
     expect(body).toHaveProperty("box");
     expect(r.headers["strict-transport-security"]).toMatch(/max-age=\d+/);
@@ -402,9 +407,12 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
       expect(envValue("HEARTH_SECRET_KEY")).toBe(secretKeyAfterFirst);
     });
 
-    it("still answers /api/v1/status", async () => {
+    it("still answers /api/v1/status, from the admin this run started (a new install id)", async () => {
       const r = await waitForStatus();
       expect(r.status).toBe(200);
+      const id = (JSON.parse(r.body) as { installId?: string }).installId;
+      expect(id).toBe(envValue("HEARTH_INSTALL_ID"));
+      expect(id).not.toBe(installIdAfterFirst);
     });
 
     it("left one box and one admin running", () => {

@@ -213,6 +213,18 @@ describe("updating an installed app to a new manifest", () => {
     expect((await get("/healthz")).status).toBe(200);
   }, 300_000);
 
+  it("an update box cannot store (a version longer than App.version's column, past admin's check) is rolled back; its log has the error in one line, no stack or path", async () => {
+    const long = { ...v3, version: `4.1.0-${"a".repeat(70)}` } as HearthManifest;
+    const mark = ctxLines.length;
+    await expect(apps.update(appId, ctx(), { manifest: long, fromManifest: v3 })).rejects.toMatchObject({ code: "update_failed" });
+    expect(await row()).toMatchObject({ version: "3.0.0", installState: "installed", errorCode: "update_failed" });
+    const lines = ctxLines.slice(mark).join("\n");
+    expect(lines).toMatch(/the update failed \(internal: internal error; see the task log\)/);
+    expect(lines).toMatch(/^ {2}P2000: .*too long/m);
+    expect(lines).not.toMatch(/^\s*at\s|\.ts:\d+|node_modules|\/work\/|\/opt\/|invocation in/m);
+    expect((await get("/healthz")).status).toBe(200);
+  }, 300_000);
+
   it("an update stopped mid-deploy (box stops) ends updated when the task runs again, reusing its backup", async () => {
     const taskId = randomUUID();
     const v5 = manifest("5.0.0", { localstorage: {}, mysql: {} });

@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -379,6 +380,35 @@ describe("stop, start, restart, configure", () => {
     expect(execIn(containerNameOf(appId), "/bin/busybox", "env").out).toContain(`ECHO_PORT=${hostPort}`);
     await db.appPort.deleteMany({ where: { appId } });
     await service.configure(appId, stepCtx());
+  });
+
+  it("configure refuses a TCP host port another program listens on, and keeps the container it had", async () => {
+    const other = net.createServer();
+    await new Promise<void>((r) => other.listen(0, "0.0.0.0", r));
+    const hostPort = (other.address() as net.AddressInfo).port;
+    try {
+      const before = dockerInspect("container", containerNameOf(appId))!;
+      await db.app.update({
+        where: { id: appId },
+        data: { manifest: manifest({ tcpPorts: { ECHO_PORT: { title: "echo", containerPort: 9000, defaultValue: 2000 } } }) as object },
+      });
+      await db.appPort.create({ data: { appId, envName: "ECHO_PORT", hostPort, containerPort: 9000 } });
+      const err = await service.configure(appId, stepCtx()).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(TaskError);
+      expect((err as TaskError).code).toBe("conflict");
+      expect((err as TaskError).message).toContain(`host port ${hostPort} is already in use on this server (ECHO_PORT → ${hostPort})`);
+      const after = dockerInspect("container", containerNameOf(appId))!;
+      expect(after.Id).toBe(before.Id);
+      expect(after.State.Running).toBe(true);
+    } finally {
+      await new Promise<void>((r) => other.close(() => r()));
+      await db.appPort.deleteMany({ where: { appId } });
+    }
+    await service.configure(appId, stepCtx());
+    expect((await db.app.findUniqueOrThrow({ where: { id: appId } })).installState).toBe("installed");
   });
 
   it("uninstall removes the container, network and the row but keeps the volume; purge removes it", async () => {

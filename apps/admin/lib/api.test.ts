@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { HearthError, MAX_JSON_BODY_BYTES } from "@hearth/contracts";
-import { makeRoute, type RouteDeps } from "./api";
+import { jsonDepthOf, makeRoute, MAX_JSON_DEPTH, wellFormedStrings, type RouteDeps } from "./api";
 import type { AdminContext } from "./server/context";
 import type { Principal } from "./server/auth";
 
@@ -186,6 +186,52 @@ describe("route wrapper", () => {
     const res = await route({}, async ({ params }) => Response.json(params))(new Request(url), { params: Promise.resolve({ id: "42" }) });
     expect(await res.json()).toEqual({ id: "42" });
     expect(res.headers.get("set-cookie")).toBe("hearth_session=v; Path=/");
+  });
+});
+
+describe("JSON depth", () => {
+  it("measures nesting without counting brackets inside strings", () => {
+    expect(jsonDepthOf("1")).toBe(0);
+    expect(jsonDepthOf('{"a":[1,{"b":{}}]}')).toBe(4);
+    expect(jsonDepthOf('{"a":"[[[{{{\\"[[["}')).toBe(1);
+    expect(jsonDepthOf("[".repeat(10_000) + "]".repeat(10_000))).toBe(10_000);
+  });
+
+  it("a body nested deeper than the limit is 400 invalid before the schema sees it; at the limit it parses", async () => {
+    const { route } = setup();
+    let seen = 0;
+    const h = route({ auth: "none", body: z.unknown() }, async () => {
+      seen++;
+      return Response.json({});
+    });
+    const nested = (n: number) => '{"a":'.repeat(n - 1) + "{}" + "}".repeat(n - 1);
+    expect(jsonDepthOf(nested(MAX_JSON_DEPTH))).toBe(MAX_JSON_DEPTH);
+    expect((await h(post(nested(MAX_JSON_DEPTH)), ctx)).status).toBe(200);
+    for (const n of [MAX_JSON_DEPTH + 1, 10_000]) {
+      const res = await h(post(nested(n)), ctx);
+      expect(res.status).toBe(400);
+      const err = await errorOf(res);
+      expect(err.code).toBe("invalid");
+      expect(err.message).toMatch(/nested deeper than 32/);
+    }
+    expect(seen).toBe(1);
+  });
+});
+
+describe("unpaired surrogates", () => {
+  it("finds them in values and keys, and passes pairs", () => {
+    expect(wellFormedStrings(JSON.parse('{"a":["x","\\ud83d\\udd25"]}'))).toBe(true);
+    expect(wellFormedStrings(JSON.parse('{"a":["x","\\ud800"]}'))).toBe(false);
+    expect(wellFormedStrings(JSON.parse('{"\\udc00":1}'))).toBe(false);
+    expect(wellFormedStrings(JSON.parse('"\\ud800"'))).toBe(false);
+  });
+
+  it("a body with one is 400 invalid", async () => {
+    const { route } = setup();
+    const h = route({ auth: "none", body: z.unknown() }, async () => Response.json({}));
+    const res = await h(post('{"username":"\\ud800"}'), ctx);
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).message).toMatch(/not valid Unicode/);
   });
 });
 

@@ -94,15 +94,58 @@ export async function readBodyLimited(req: Request, limit: number = MAX_JSON_BOD
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/**
+ * How deeply arrays and objects may nest in a request body. MariaDB refuses JSON nested
+ * deeper than 32 in a JSON column (manifests, task args), and very deep input overflows
+ * the stack of recursive code; the body is measured before it is parsed.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** The deepest nesting of arrays/objects in JSON text (strings skipped), without recursion. */
+export function jsonDepthOf(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+/**
+ * Whether every string (and key) in a parsed body is well-formed UTF-16. JSON may carry an
+ * unpaired surrogate as an escape (`"\ud800"`); MariaDB refuses such JSON in a JSON column
+ * and it cannot be written as UTF-8. The depth is already bounded, so stringify's walk is safe.
+ */
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function wellFormedStrings(value: unknown): boolean {
+  let ok = true;
+  JSON.stringify(value, (key: string, v: unknown) => {
+    if (UNPAIRED_SURROGATE.test(key) || (typeof v === "string" && UNPAIRED_SURROGATE.test(v))) ok = false;
+    return v;
+  });
+  return ok;
+}
+
 export async function parseJsonBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
   if (!isJsonContentType(req.headers.get("content-type"))) throw new HearthError("invalid", "Content-Type must be application/json");
   const text = await readBodyLimited(req);
+  if (jsonDepthOf(text) > MAX_JSON_DEPTH) throw new HearthError("invalid", `Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
     throw new HearthError("invalid", "Request body is not valid JSON");
   }
+  if (!wellFormedStrings(raw)) throw new HearthError("invalid", "Request body has a string that is not valid Unicode (an unpaired surrogate escape such as \\ud800)");
   const r = schema.safeParse(raw);
   if (!r.success) throw invalid("Request body is invalid", r.error);
   return r.data;

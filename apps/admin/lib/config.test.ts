@@ -21,7 +21,13 @@ describe("loadConfig", () => {
       cookieSecure: true,
       secretKey: null,
       catalogDirs: [],
+      installId: null,
     });
+  });
+
+  it("reads the install id setup writes, and refuses one that is not a plain token", () => {
+    expect(loadConfig({ HEARTH_DATABASE_URL: URL, HEARTH_INSTALL_ID: "0f3a-b9" }, path.join(root, "apps/admin")).installId).toBe("0f3a-b9");
+    expect(() => loadConfig({ HEARTH_DATABASE_URL: URL, HEARTH_INSTALL_ID: 'x"y' }, path.join(root, "apps/admin"))).toThrow(/HEARTH_INSTALL_ID/);
   });
 
   it("reads the secret key and the catalog directories", () => {

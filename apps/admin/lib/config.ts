@@ -15,6 +15,11 @@ export interface AdminConfig {
   secretKey: Buffer | null;
   /** catalog directories, each holding one folder per app: the built-in one first, then HEARTH_CATALOG_DIRS */
   catalogDirs: string[];
+  /**
+   * HEARTH_INSTALL_ID: a nonce setup/install.sh writes on each run; /api/v1/status answers it,
+   * so the installer knows the admin it waits for is the one this run started. null when unset.
+   */
+  installId: string | null;
 }
 
 const bool = z
@@ -32,6 +37,10 @@ export const adminEnv = z.object({
     .string()
     .optional()
     .refine((v) => v === undefined || v === "" || Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded"),
+  HEARTH_INSTALL_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{0,64}$/, "letters, digits, '_' and '-', at most 64")
+    .optional(),
   // extra catalog directories, colon-separated, after the built-in <repo>/packages/catalog/apps
   HEARTH_CATALOG_DIRS: z.string().optional(),
 });
@@ -80,5 +89,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter((d): d is string => !!d)
       .map((d) => path.resolve(d))
       .filter((d, i, all) => all.indexOf(d) === i),
+    installId: e.HEARTH_INSTALL_ID || null,
   };
 }

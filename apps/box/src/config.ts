@@ -4,6 +4,7 @@ import path from "node:path";
 import { z } from "zod";
 import { databaseUrl, DEFAULT_BOX_SOCKET, logLevel, parseEnv } from "@hearth/contracts";
 import { groupIdOf } from "./lib/os-group";
+import { DEFAULT_DATA_DIR, dataPaths } from "./paths";
 
 /**
  * box's configuration: process wiring only, read from the environment once at start
@@ -33,7 +34,7 @@ export interface BoxConfig {
   secretKey: Buffer | null;
 }
 
-export const DEFAULT_DATA_DIR = "/var/lib/hearth";
+export { DEFAULT_DATA_DIR };
 export const DEFAULT_SOCKET_GROUP = "hearth";
 export const TASK_CONCURRENCY = 4;
 
@@ -130,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     taskPollMs: e.HEARTH_TASK_POLL_MS,
     taskLeaseMs: e.HEARTH_TASK_LEASE_MS,
     taskConcurrency: TASK_CONCURRENCY,
-    publicDir: e.HEARTH_PUBLIC_DIR ?? path.join(e.HEARTH_DATA_DIR, "public"),
+    publicDir: e.HEARTH_PUBLIC_DIR ?? dataPaths(e.HEARTH_DATA_DIR).public,
     proxy: e.HEARTH_PROXY,
     services: e.HEARTH_SERVICES,
     secretKey: e.HEARTH_SECRET_KEY ? Buffer.from(e.HEARTH_SECRET_KEY, "base64") : null,

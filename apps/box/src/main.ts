@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { HEARTH_VERSION } from "@hearth/contracts";
 import os from "node:os";
-import path from "node:path";
-import { createDb, createNamedLocks, ensureStoreIdentity, getTask, migrate, openSecret, ownersOf, type Db, type NamedLocks } from "@hearth/db";
+import { appExists, createDb, createNamedLocks, ensureStoreIdentity, getAppAddon, getTask, migrate, openSecret, ownersOf, type Db, type NamedLocks } from "@hearth/db";
 import { loadConfig, type BoxConfig } from "./config";
 import { createLogger, type Logger } from "./logger";
+import { dataPaths } from "./paths";
 import { startBoxSocket, type BoxSocketServer } from "./socket/socket.server";
 import { TaskRegistry } from "./tasks/registry";
 import { taskLogPath } from "./tasks/task-log";
@@ -13,7 +13,7 @@ import { TaskRunner } from "./tasks/tasks.service";
 import { testTasks } from "./tasks/test-tasks";
 import { streamAppLogs } from "./apps/app-logs";
 import { appTasks } from "./apps/app-tasks";
-import { AppService, noopVhostSync, ownerOf } from "./apps/apps.service";
+import { AppService, ownerOf } from "./apps/apps.service";
 import { HealthMonitor } from "./apps/monitor";
 import { Reconciler } from "./apps/reconciler";
 import { PurgeSchedule } from "./apps/purge-schedule";
@@ -21,7 +21,7 @@ import { addonSource, orphanTasks, volumeSource, type OrphanSource } from "./app
 import { defaultCatalogDirs, prismaRegistryCredentials } from "./apps/images";
 import { createDocker } from "./docker/docker";
 import { createProxyService } from "./proxy/proxy.service";
-import { dbVhostSync } from "./proxy/vhost-sync";
+import { dbVhostSync, noopVhostSync } from "./proxy/vhost-sync";
 import { CertificateManager } from "./domains/certificate-manager";
 import { DomainService, domainTasks } from "./domains/domain.service";
 import { RenewalSchedule } from "./domains/renewal-schedule";
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const certs = new CertificateManager({
     db,
     locks,
-    certDir: path.join(config.dataDir, "certs", "store"),
+    certDir: dataPaths(config.dataDir).certStore,
     acmeChallengeDir: proxy.acmeChallengeDir,
     log,
   });
@@ -150,10 +150,10 @@ async function main(): Promise<void> {
     const secretKey = config.secretKey;
     mailRelay = new MailRelay({
       port: Number(process.env.HEARTH_MAIL_RELAY_PORT ?? 2525),
-      tls: await ensureRelayCert(path.join(config.dataDir, "mail")),
+      tls: await ensureRelayCert(dataPaths(config.dataDir).mail),
       outbound,
       lookup: mailAccountLookup(async (appId) => {
-        const row = await dbm.appAddon.findUnique({ where: { appId_name: { appId, name: "sendmail" } } });
+        const row = await getAppAddon(dbm, appId, "sendmail");
         return row?.credentialsEnc && secretKey ? (JSON.parse(openSecret(secretKey, row.credentialsEnc)) as Record<string, string>) : null;
       }),
       log,
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
       },
       logPath: (id) => taskLogPath(config.dataDir, id),
       appLogs: (req, res, appId, url) =>
-        streamAppLogs({ docker, appExists: async (id) => (await dbc.app.count({ where: { id } })) > 0 }, req, res, appId, url),
+        streamAppLogs({ docker, appExists: (id) => appExists(dbc, id) }, req, res, appId, url),
       log,
     },
   );

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { TOKEN_SCOPES, USER_ROLES } from "./enums";
 
+/** The latest instant a DATETIME(3) column holds (MariaDB/MySQL): later ones are refused. */
+export const MAX_DATETIME = new Date("9999-12-31T23:59:59.999Z");
+
 export const username = z
   .string()
   .min(2, "at least 2 characters")
@@ -54,11 +57,8 @@ export const createTokenRequest = z.strictObject({
     .datetime({ offset: true })
     .optional()
     .refine((v) => v === undefined || Date.parse(v) > Date.now(), "must be in the future")
-    // the column is a MariaDB DATETIME: nothing past 9999-12-31 in UTC
-    .refine((v) => v === undefined || Date.parse(v) <= MAX_DATETIME_MS, "must be before the year 10000 (UTC)"),
+    .refine((v) => v === undefined || Date.parse(v) <= MAX_DATETIME.getTime(), "must be on or before 9999-12-31 (UTC)"),
 });
-/** The latest instant a MariaDB DATETIME(3) holds: 9999-12-31T23:59:59.999Z. */
-export const MAX_DATETIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 export type CreateTokenRequest = z.infer<typeof createTokenRequest>;
 
 export const tokenView = z.object({
@@ -95,6 +95,8 @@ export const statusResponse = z.object({
   version: z.string(),
   setupDone: z.boolean(),
   box: z.enum(["up", "down"]),
+  /** HEARTH_INSTALL_ID (a nonce of the install run that started this admin), when set */
+  installId: z.string().optional(),
 });
 export type StatusResponse = z.infer<typeof statusResponse>;
 

@@ -39,8 +39,21 @@ export const envVars = z
   .refine((env) => Object.keys(env).every((k) => !k.startsWith("HEARTH_")), "HEARTH_* variables are Hearth's own")
   .refine((env) => Object.keys(env).length <= 200, "at most 200 variables");
 
+/**
+ * Host ports an app may never publish: the well-known services of a server (ssh, smtp, dns,
+ * http, https, databases, redis) and Hearth's own (admin's 3000, the sendmail relay's 2525).
+ * A port below 1024 is refused as well. Whether another process already listens on a port
+ * is checked by box, with a real bind, when it creates the container (apps/box/src/apps/ports.ts).
+ */
+export const RESERVED_HOST_PORTS: readonly number[] = [22, 25, 53, 80, 443, 2525, 3000, 3306, 5432, 6379];
+
+/** A host port an admin may publish an app's TCP port on. */
+export const hostPort = port
+  .min(1024, "host ports below 1024 are reserved")
+  .refine((p) => !RESERVED_HOST_PORTS.includes(p), { error: (i) => `host port ${String(i.input)} is reserved for the server or Hearth (${RESERVED_HOST_PORTS.join(", ")})` });
+
 /** ENV name from the manifest's tcpPorts → host port (null = not published). */
-export const portBindings = z.record(z.string(), port.min(1024, "host ports below 1024 are reserved").nullable());
+export const portBindings = z.record(z.string().max(64), hostPort.nullable());
 
 /** An extra name of an app: an alias (served like the primary) or a redirect (301 to the primary URL). */
 export const appExtraName = z.strictObject({ subdomain, domain: domainName });
@@ -125,7 +138,11 @@ export const addRegistryRequest = z.strictObject({
     .trim()
     .min(1)
     .max(255)
-    .regex(/^[a-zA-Z0-9.-]+(:\d+)?$/, "must be a registry host like registry.example.com or host:5000"),
+    .regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, "must be a registry host like registry.example.com or host:5000")
+    .refine((s) => {
+      const m = /:(\d+)$/.exec(s);
+      return !m || (Number(m[1]) >= 1 && Number(m[1]) <= 65535);
+    }, "the port must be 1–65535"),
   username: z.string().min(1).max(255),
   password: z.string().min(1).max(4096),
 });

@@ -128,3 +128,17 @@ describe("test mail request", () => {
     expect(mailTestRequest.safeParse({ to: "a@example.com", cc: "b@example.com" }).success).toBe(false);
   });
 });
+
+describe("smarthost host", () => {
+  const hostOk = (host: string) => mailOutboundRequest.safeParse({ mode: "smarthost", host }).success;
+  it("an address-looking host must be a valid address", () => {
+    expect(hostOk("256.1.1.1")).toBe(false);
+    expect(hostOk("1.2.3")).toBe(false);
+    expect(hostOk("10.0.0.999")).toBe(false);
+    expect(hostOk("10.0.0.25")).toBe(true);
+    expect(hostOk("::1")).toBe(true);
+    expect(hostOk("smtp.example.com")).toBe(true);
+    expect(hostOk("mail1.example.com")).toBe(true);
+    expect(hostOk("localhost")).toBe(true);
+  });
+});

@@ -25,8 +25,17 @@ export const SMTP_SECURITY = ["starttls", "tls", "none"] as const;
 export type SmtpSecurity = (typeof SMTP_SECURITY)[number];
 
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-/** A host name (one label such as `localhost` is fine) in lower case. */
-export const mailHostName = z.string().trim().toLowerCase().regex(HOST_NAME, "must be a host name like smtp.example.com");
+/**
+ * A host name (one label such as `localhost` is fine) in lower case. Its last label may not
+ * be all digits (no top-level domain is): `256.1.1.1` looks like an address, and an
+ * address must be a valid one.
+ */
+export const mailHostName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(HOST_NAME, "must be a host name like smtp.example.com")
+  .refine((h) => !/(^|\.)\d+$/.test(h), "a numeric host must be a valid IPv4 address");
 /** A host name or an IPv4/IPv6 address. */
 const mailHost = z.union([z.ipv4(), z.ipv6(), mailHostName], { error: "must be a host name like smtp.example.com or an IP address" });
 const pemText = z.string().max(64 * 1024).regex(/-----BEGIN CERTIFICATE-----/, "must be PEM text (-----BEGIN CERTIFICATE-----)");

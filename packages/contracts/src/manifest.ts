@@ -13,7 +13,8 @@ export const MAX_MEMORY_LIMIT = 64 * 1024 * 1024 * 1024;
 // semver 2.0.0 (https://semver.org, the official regex)
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-export const semver = z.string().regex(SEMVER, "must be a semantic version like 1.2.3");
+/** At most 64 characters: App.version is VarChar(64) (see limits.test.ts). */
+export const semver = z.string().max(64).regex(SEMVER, "must be a semantic version like 1.2.3");
 
 /** Reverse-domain id: org.example.app — lowercase labels, at least two dots' worth. */
 export const manifestId = z
@@ -32,7 +33,7 @@ export const dockerImageRef = z
   );
 
 export const port = z.number().int().min(1).max(65535);
-const envName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must be an UPPER_CASE environment variable name");
+export const envName = z.string().max(64).regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must be an UPPER_CASE environment variable name");
 
 export const ADDON_NAMES = ["localstorage", "mysql", "postgresql", "redis", "sendmail", "ldap", "oidc", "proxyauth"] as const;
 export type AddonName = (typeof ADDON_NAMES)[number];

@@ -49,7 +49,7 @@ export async function checkAppNames(
   const domain = p.domain ?? row?.domain;
   if (subdomain !== undefined && domain !== undefined) names.push({ subdomain, domain, field: "subdomain" });
   const stored = (type: "alias" | "redirect") => (row?.appDomains ?? []).filter((d) => d.type === type);
-  (p.aliases ?? stored("alias")).forEach((n, i) => names.push({ subdomain: n.subdomain, domain: n.domain, field: `aliases.${i}` }));
-  (p.redirects ?? stored("redirect")).forEach((n, i) => names.push({ subdomain: n.subdomain, domain: n.domain, field: `redirects.${i}` }));
+  (p.aliases ?? stored("alias")).forEach((n, i) => void names.push({ subdomain: n.subdomain, domain: n.domain, field: `aliases.${i}` }));
+  (p.redirects ?? stored("redirect")).forEach((n, i) => void names.push({ subdomain: n.subdomain, domain: n.domain, field: `redirects.${i}` }));
   await checkCustomCertificates(app.db, names);
 }

@@ -1,5 +1,5 @@
-import { ACTIVE_TASK_STATES, HearthError, type CertificateView } from "@hearth/contracts";
-import { getCertificate, listCertificates, queueCertificateRenewal, recordEvent, type Task } from "@hearth/db";
+import { HearthError, type CertificateView } from "@hearth/contracts";
+import { activeTasksOfType, getCertificate, listCertificates, queueCertificateRenewal, recordEvent, type Task } from "@hearth/db";
 import { certificateViewOf } from "../views";
 import type { AdminContext } from "./context";
 
@@ -23,7 +23,7 @@ export async function requestRenewal(
     if (!cert) throw new HearthError("not_found", "No such certificate");
     names = (cert.names as string[]).join(", ");
   }
-  const active = await app.db.task.findMany({ where: { type: "certificate.renew", state: { in: [...ACTIVE_TASK_STATES] } }, orderBy: { createdAt: "desc" } });
+  const active = await activeTasksOfType(app.db, "certificate.renew");
   const same = active.find((t) => ((t.args as { certificateId?: string } | null)?.certificateId ?? null) === certificateId);
   if (same) return { task: same, queued: false };
   const task = await queueCertificateRenewal(app.db, certificateId ? { certificateId, force: true } : {}, actor.id);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { customCertificateNames, recordsFor } from "./domains";
+import { customCertificateNames, recordsFor, domainParam } from "./domains";
 
 describe("customCertificateNames", () => {
   it("asks for *.<domain>, and <domain> only while the bare domain is served", () => {
@@ -18,5 +18,15 @@ describe("recordsFor", () => {
     ]);
     expect(recordsFor(["*.example.com"], { ipv4: "192.0.2.1", ipv6: null }, true)).toEqual([{ name: "*.example.com", type: "A", value: "192.0.2.1", managed: true }]);
     expect(recordsFor(["a.example.com"], { ipv4: null, ipv6: null }, true)).toEqual([]);
+  });
+});
+
+describe("domainParam", () => {
+  it("takes the segment as Next decoded it, without decoding it again", () => {
+    expect(domainParam({ domain: "Example.COM" })).toBe("example.com");
+    // `%25zz` arrives as `%zz`: not a domain, so not found (decoding it again threw a URIError, a 500)
+    expect(() => domainParam({ domain: "%zz" })).toThrow(expect.objectContaining({ code: "not_found" }));
+    expect(() => domainParam({ domain: "%" })).toThrow(expect.objectContaining({ code: "not_found" }));
+    expect(() => domainParam({})).toThrow(expect.objectContaining({ code: "not_found" }));
   });
 });

@@ -12,7 +12,7 @@ import {
   type TlsMode,
 } from "@hearth/contracts";
 import { dnsNamesOf, parseCertificateChain, uncoveredNames, validateCustomCertificate, type CertificateSummary } from "@hearth/contracts/x509";
-import { activeDomainTasks, getDomain, listDomains, openSecret, sealSecret, type Db, type Domain, type DomainRecord } from "@hearth/db";
+import { activeDomainTasks, appsOnDomain, extraNamesOnDomain, getDomain, listDomains, openSecret, sealSecret, type Db, type Domain, type DomainRecord } from "@hearth/db";
 import { domainViewOf } from "../views";
 import type { AdminContext } from "./context";
 import { serverAddresses, type Addresses } from "./public-ip";
@@ -41,9 +41,13 @@ async function guardProviderEndpoints(app: AdminContext, provider: DomainProvide
  *  - Domain.customKeyEnc = sealSecret(HEARTH_SECRET_KEY, the key as PKCS#8 PEM).
  */
 
-/** :domain of a route → the domain name; anything that is not one is simply not found. */
+/**
+ * :domain of a route → the domain name; anything that is not one is simply not found.
+ * Next.js has already percent-decoded the segment once: decoding it again would turn a
+ * literal `%` (sent as `%25`) into a URIError.
+ */
 export function domainParam(params: Record<string, string>): string {
-  const parsed = domainName.safeParse(decodeURIComponent(params.domain ?? ""));
+  const parsed = domainName.safeParse(params.domain ?? "");
   if (!parsed.success) throw new HearthError("not_found", "No such domain");
   return parsed.data;
 }
@@ -96,11 +100,11 @@ export interface ServedName {
 
 /** Every name served on `domain`: the dashboard's my.<domain>, then each app's primary name, aliases and redirects. */
 export async function servedNames(db: Db, domain: string): Promise<ServedName[]> {
-  const d = await db.domain.findUnique({ where: { domain }, select: { isDashboardDomain: true } });
+  const d = await getDomain(db, domain);
   const out: ServedName[] = d?.isDashboardDomain ? [{ fqdn: `my.${domain}`, role: "dashboard", appId: null }] : [];
-  const apps = await db.app.findMany({ where: { domain }, select: { id: true, subdomain: true }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+  const apps = await appsOnDomain(db, domain);
   for (const a of apps) out.push({ fqdn: appFqdn(a.subdomain, domain), role: "primary", appId: a.id });
-  const extra = await db.appDomain.findMany({ where: { domain }, select: { appId: true, subdomain: true, type: true }, orderBy: [{ type: "asc" }, { subdomain: "asc" }] });
+  const extra = await extraNamesOnDomain(db, domain);
   for (const e of extra) out.push({ fqdn: appFqdn(e.subdomain, domain), role: e.type, appId: e.appId });
   return out;
 }

@@ -1,4 +1,4 @@
-import type { StepContext } from "../apps/apps.service";
+import type { StepContext } from "../tasks/steps";
 
 /**
  * One addon kind (mysql, postgresql, redis, sendmail, localstorage) as the provisioner

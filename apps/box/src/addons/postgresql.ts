@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { HearthError } from "@hearth/contracts";
-import type { StepContext } from "../apps/apps.service";
+import type { StepContext } from "../tasks/steps";
 import { TaskError } from "../tasks/registry";
 import { appIdOfDbName, assertName, cleanOutput, dbNameOf, need, pgString, randomPassword, type AddonDeps } from "./common";
 import type { AddonApp, AddonHandler, ProvisionResult } from "./handler";

@@ -1,10 +1,11 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { HearthManifest } from "@hearth/contracts";
-import { getApp, openSecret, sealSecret, type Db } from "@hearth/db";
-import type { AddonHooks, AppWithPorts, StepContext } from "../apps/apps.service";
+import { deleteAppAddon, getAppRow, listAppAddons, openSecret, saveAppAddon, sealSecret, type Db } from "@hearth/db";
+import type { AddonHooks, AppWithPorts, StepContext } from "../tasks/steps";
 import { fqdnOf, networkNameOf } from "../apps/container-spec";
 import { TaskError } from "../tasks/registry";
+import { dataPaths } from "../paths";
 import type { AddonApp, AddonHandler } from "./handler";
 
 /**
@@ -78,7 +79,7 @@ export class AddonProvisioner implements AddonHooks {
   }
 
   private async rows(appId: string): Promise<Row[]> {
-    const rows = await this.d.db.appAddon.findMany({ where: { appId }, orderBy: { name: "asc" } });
+    const rows = await listAppAddons(this.d.db, appId);
     return rows.map((r) => ({ name: r.name, credentials: this.open(r.credentialsEnc) }));
   }
 
@@ -96,13 +97,13 @@ export class AddonProvisioner implements AddonHooks {
     for (const row of have.filter((r) => !wanted.some(([n]) => n === r.name))) {
       const h = this.handler(row.name);
       if (h.backup) {
-        const dir = path.join(this.d.dataDir, "backups", "apps", app.id, "addons", `${row.name}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+        const dir = path.join(dataPaths(this.d.dataDir).appBackups(app.id), "addons", `${row.name}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
         await mkdir(dir, { recursive: true, mode: 0o700 });
         ctx.log(`the addon ${row.name} is no longer in the manifest: backing it up into ${dir} before removing it`);
         await h.backup(a, row.credentials ?? {}, dir, ctx);
       }
       await h.deprovision(a, row.credentials, ctx);
-      await this.d.db.appAddon.deleteMany({ where: { appId: app.id, name: row.name } });
+      await deleteAppAddon(this.d.db, app.id, row.name);
     }
 
     const env: Record<string, string> = {};
@@ -113,11 +114,7 @@ export class AddonProvisioner implements AddonHooks {
       const t0 = Date.now();
       const res = await h.provision(a, options ?? {}, previous, ctx);
       const credentialsEnc = this.seal(res.credentials);
-      await this.d.db.appAddon.upsert({
-        where: { appId_name: { appId: app.id, name } },
-        create: { appId: app.id, name, credentialsEnc },
-        update: { credentialsEnc },
-      });
+      await saveAppAddon(this.d.db, app.id, name, credentialsEnc);
       this.lastTimings[name] = Date.now() - t0;
       ctx.log(`addon ${name} ready (${this.lastTimings[name]} ms)`);
       for (const [k, v] of Object.entries(res.env)) {
@@ -129,7 +126,7 @@ export class AddonProvisioner implements AddonHooks {
   }
 
   async deprovision(appId: string, ctx: StepContext): Promise<void> {
-    const appRow = await this.d.db.app.findUnique({ where: { id: appId } });
+    const appRow = await getAppRow(this.d.db, appId);
     const a = this.addonApp(appRow ?? { id: appId, subdomain: "", domain: "" });
     const rows = await this.rows(appId);
     const names = new Set(rows.map((r) => r.name));
@@ -140,13 +137,13 @@ export class AddonProvisioner implements AddonHooks {
     for (const name of [...names].sort()) {
       const h = this.handler(name);
       await h.deprovision(a, rows.find((r) => r.name === name)?.credentials ?? null, ctx);
-      await this.d.db.appAddon.deleteMany({ where: { appId, name } });
+      await deleteAppAddon(this.d.db, appId, name);
     }
   }
 
   /** Uninstall keeps the data: each addon of the app lets go of its network (the rows stay for the snapshot). */
   async detach(appId: string, ctx: StepContext): Promise<void> {
-    const appRow = await getApp(this.d.db, appId);
+    const appRow = await getAppRow(this.d.db, appId);
     const a = this.addonApp(appRow ?? { id: appId, subdomain: "", domain: "" });
     for (const row of await this.rows(appId)) {
       const h = this.handlers.get(row.name);
@@ -168,11 +165,11 @@ export class AddonProvisioner implements AddonHooks {
 
   appBackupDir(appId: string, name: string): string {
     if (!/^[A-Za-z0-9-]{1,36}$/.test(appId) || !/^[A-Za-z0-9._-]{1,128}$/.test(name) || name.startsWith(".")) throw new TaskError(`not a backup folder name: ${appId}/${name}`, "internal");
-    return path.join(this.d.dataDir, "backups", "apps", appId, name);
+    return path.join(dataPaths(this.d.dataDir).appBackups(appId), name);
   }
 
   private async appFor(appId: string): Promise<AddonApp> {
-    const app = await this.d.db.app.findUnique({ where: { id: appId } });
+    const app = await getAppRow(this.d.db, appId);
     if (!app) throw new TaskError(`there is no app ${appId}`, "not_found");
     return this.addonApp(app);
   }

@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { HearthError } from "@hearth/contracts";
 import { MANAGED_LABEL } from "../docker/docker";
-import type { StepContext } from "../apps/apps.service";
+import type { StepContext } from "../tasks/steps";
 import { TaskError } from "../tasks/registry";
 import { cleanOutput, need, randomPassword, type AddonDeps } from "./common";
 import type { AddonApp, AddonHandler, ProvisionResult } from "./handler";

@@ -2,7 +2,8 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import Docker from "dockerode";
+import type Docker from "dockerode";
+import { dockerode } from "../docker/client";
 import { demuxBuffer, dockerStatusOf, MANAGED_LABEL, NotManagedError } from "../docker/docker";
 
 /**
@@ -74,8 +75,8 @@ class Demux extends Writable {
   }
 }
 
-export function createServiceDockerExtras(opts: Docker.DockerOptions = { socketPath: process.env.DOCKER_SOCKET ?? "/var/run/docker.sock" }): ServiceDockerExtras {
-  const d = new Docker(opts);
+export function createServiceDockerExtras(opts?: Docker.DockerOptions): ServiceDockerExtras {
+  const d = dockerode(opts);
 
   const managed = async (nameOrId: string) => {
     const info = await d.getContainer(nameOrId).inspect();
@@ -200,6 +201,7 @@ export function createServiceDockerExtras(opts: Docker.DockerOptions = { socketP
         try {
           await c.remove({ force: true, v: true });
         } catch (e) {
+          // biome-ignore lint/correctness/noUnsafeFinally: a job container that cannot be removed is worth the error, even over the job's own
           if (dockerStatusOf(e) !== 404 && dockerStatusOf(e) !== 409) throw e;
         }
       }

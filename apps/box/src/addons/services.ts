@@ -6,6 +6,7 @@ import type Docker from "dockerode";
 import { HearthError } from "@hearth/contracts";
 import { MANAGED_LABEL, OWNER_LABEL, type ContainerState, type DockerApi } from "../docker/docker";
 import type { Logger } from "../logger";
+import { dataPaths } from "../paths";
 import { INFRA, SHARED_SERVICES, type InfraSpec, type ServiceName, type SharedServiceName } from "./infra";
 import type { ServiceDockerExtras } from "./service-docker";
 
@@ -188,6 +189,7 @@ export interface RedisSpec {
 }
 
 const OWNER_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const hasControl = (s: string) => /[\u0000-\u001f\u007f]/.test(s);
 
 export interface ServiceSpecInput {
@@ -325,7 +327,7 @@ export class ServiceManager {
     this.prefix = o.prefix ?? "hearth-";
     if (!/^[a-z0-9][a-z0-9_.-]*$/.test(this.prefix)) throw new HearthError("invalid", `bad object name prefix "${this.prefix}"`);
     this.network = `${this.prefix}services`;
-    this.servicesDir = path.join(o.dataDir, "services");
+    this.servicesDir = dataPaths(o.dataDir).services;
     this.infra = o.infra ?? INFRA;
     this.readyTimeoutMs = o.readyTimeoutMs ?? READY_TIMEOUT_MS;
   }

@@ -4,14 +4,20 @@ import http from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { hearthManifest, isHearthError, type HearthManifest } from "@hearth/contracts";
-import { getApp, getUninstalledApp, moveAppToUninstalled, removeUninstalledApp, snapshotOf, Prisma, type App, type AppPort, type Db } from "@hearth/db";
+import { getAppRow, getAppRowWithPorts, getUninstalledApp, moveAppToUninstalled, removeUninstalledApp, setAppContainerId, setAppManifest, snapshotOf, updateAppState, type App, type Db, type Prisma } from "@hearth/db";
 import { dockerStatusOf, type DockerApi } from "../docker/docker";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { TaskError } from "../tasks/registry";
+import { errorLine } from "../tasks/task-log";
 import { appLabels, containerNameOf, containerSpec, dataVolumeNameOf, networkNameOf } from "./container-spec";
 import { ensureImage, type RegistryCredentials } from "./images";
-import { allocateHttpPort, prismaPortStore, type AllocateOptions } from "./ports";
-import type { AppNameHooks } from "../domains/domain.service";
+import { allocateHttpPort, busyTcpHostPorts, prismaPortStore, publishedHostPorts, type AllocateOptions } from "./ports";
+import type { AddonHooks, AppNameHooks, AppWithPorts, StepContext } from "../tasks/steps";
+import type { VhostSync } from "../proxy/vhost-sync";
+
+// the step and seam types live in tasks/ and proxy/; re-exported for the callers that took them from here
+export type { AddonHooks, AppWithPorts, StepContext, VhostSync };
+export { noopVhostSync } from "../proxy/vhost-sync";
 
 /**
  * The app lifecycle on this machine: what the app.* tasks do, step by step. Every step is
@@ -20,20 +26,6 @@ import type { AppNameHooks } from "../domains/domain.service";
  * network and volume are created only when missing, and the container is always removed
  * (by its fixed name) before it is created again.
  */
-
-/** What box's proxy gives the app tasks: re-render every vhost from the database, check, reload. */
-export interface VhostSync {
-  syncVhosts(): Promise<void>;
-}
-export const noopVhostSync: VhostSync = { syncVhosts: async () => {} };
-
-/** The task-side view of TaskContext that the service needs. */
-export interface StepContext {
-  readonly taskId: string;
-  progress(percent: number, message: string): Promise<void>;
-  log(line: string): void;
-  readonly signal: AbortSignal;
-}
 
 export interface AppServiceDeps {
   db: Db;
@@ -46,6 +38,8 @@ export interface AppServiceDeps {
   /** Between health probes while waiting. Default 500 ms. */
   healthIntervalMs?: number;
   ports?: AllocateOptions;
+  /** Is a host port free for an app's TCP port? Default: a real bind on 0.0.0.0 (ports.ts). */
+  tcpPortFree?: (port: number) => Promise<boolean>;
   /** Test hook (HEARTH_TEST_APP_STEP_DELAY_MS): a pause after each progress step, so kill -9 tests can hit every step. */
   stepDelayMs?: number;
   /** The store this box serves (see appLabels); default: derived from nothing (no owner label). */
@@ -54,29 +48,6 @@ export interface AppServiceDeps {
   names?: AppNameHooks;
   /** The manifest's addons (apps/box/src/addons); absent = apps get no addon credentials. */
   addons?: AddonHooks;
-}
-
-/**
- * What the app tasks need from the addons. `provision` is idempotent: it makes what the
- * manifest's addons need for this app if missing (database + user, Redis container, relay
- * credentials …), connects the services to the app's own network, and returns the
- * HEARTH_* variables for the container; called each time the container is (re)created, so
- * the same credentials come back every time. `deprovision` removes all of it (the app's
- * network still exists when it is called).
- */
-export interface AddonHooks {
-  provision(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext): Promise<Record<string, string>>;
-  deprovision(appId: string, ctx: StepContext): Promise<void>;
-  /** Uninstall keeps the data: each addon lets go of the app's network (nothing deleted). */
-  detach(appId: string, ctx: StepContext): Promise<void>;
-  /** Deletes the data of an uninstalled app from its kept AppAddon rows (sealed credentials). */
-  purge(appId: string, addons: readonly { name: string; credentialsEnc: string | null }[], ctx: StepContext): Promise<void>;
-  /** Each addon's data (and /app/data) into `dir`; see AddonProvisioner.backupApp. */
-  backupApp(appId: string, dir: string, ctx: StepContext): Promise<string[]>;
-  /** Replaces each addon's data with what backupApp wrote into `dir` (the addons must be provisioned). */
-  restoreApp(appId: string, dir: string, ctx: StepContext): Promise<string[]>;
-  /** `<dataDir>/backups/apps/<appId>/<name>` */
-  appBackupDir(appId: string, name: string): string;
 }
 
 /** In a pre-update backup folder: written last, once every addon's data is on disk. */
@@ -89,8 +60,6 @@ export function ownerOf(databaseUrl: string): string {
   const u = new URL(databaseUrl.replace(/^mysql:/, "mariadb:"));
   return createHash("sha256").update(`${u.hostname}:${u.port || 3306}/${u.pathname.replace(/^\//, "")}${u.searchParams.get("socket") ?? ""}`).digest("hex").slice(0, 16);
 }
-
-export type AppWithPorts = App & { ports: AppPort[] };
 
 /** Flushes every file under `dir` (and the folders' entries) to disk. */
 async function syncTree(dir: string): Promise<void> {
@@ -136,7 +105,7 @@ export class AppService {
   }
 
   async load(appId: string): Promise<AppWithPorts> {
-    const app = await this.db.app.findUnique({ where: { id: appId }, include: { ports: true } });
+    const app = await getAppRowWithPorts(this.db, appId);
     if (!app) throw new TaskError(`there is no app ${appId}`, "not_found");
     return app;
   }
@@ -279,7 +248,10 @@ export class AppService {
       const known = e instanceof TaskError || isHearthError(e);
       const cause = { code: known ? e.code : "internal", message: known ? e.message : "internal error; see the task log" };
       ctx.log(`the update failed (${cause.code}: ${cause.message}); rolling back to ${from.version}`);
-      if (!(e instanceof TaskError) && !isHearthError(e)) ctx.log(`  ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      if (!(e instanceof TaskError) && !isHearthError(e)) {
+        if (ctx.fault) ctx.fault(e, "  the update's unexpected error");
+        else ctx.log(`  ${errorLine(e)}`);
+      }
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeDurable(path.join(dir, ROLLBACK_FILE), `${JSON.stringify(cause)}\n`, 0o600);
       return this.rollBack(appId, ctx, { from, target, dir, cause });
@@ -288,7 +260,7 @@ export class AppService {
 
   /** The manifest (and its version) on the App row. */
   private async setManifest(appId: string, m: HearthManifest): Promise<void> {
-    await this.db.app.update({ where: { id: appId }, data: { manifest: m as unknown as Prisma.InputJsonValue, version: m.version } });
+    await setAppManifest(this.db, appId, m);
   }
 
   /** Step 4 of update; always throws (update_failed after a rollback, the rollback's error otherwise). */
@@ -322,6 +294,10 @@ export class AppService {
     } catch (re) {
       if (ctx.signal.aborted) throw re;
       const known = re instanceof TaskError || isHearthError(re);
+      if (!known) {
+        if (ctx.fault) ctx.fault(re, "the rollback's unexpected error");
+        else ctx.log(`the rollback's unexpected error: ${errorLine(re)}`);
+      }
       const message = `${what}, and the rollback failed too (${known ? `${re.code}: ${re.message}` : "internal error; see the task log"}); the backup from before the update is in ${o.dir}`;
       ctx.log(message);
       await this.setState(appId, { installState: "error", health: null, errorCode: "update_failed", errorMessage: message, errorTaskId: ctx.taskId }).catch(() => {});
@@ -343,7 +319,7 @@ export class AppService {
   async uninstall(appId: string, ctx: StepContext): Promise<{ removed: true; purgeAfter: string | null }> {
     ctx = this.stepped(ctx);
     return this.failingTo(appId, ctx, { cleanup: false }, async () => {
-      const app = await getApp(this.db, appId);
+      const app = await getAppRow(this.db, appId);
       if (!app) {
         ctx.log("the app row is already gone (an earlier attempt got that far)");
         await this.d.vhosts.syncVhosts();
@@ -402,7 +378,7 @@ export class AppService {
       return { purged: false };
     }
     if (u.state !== "purging") throw new TaskError(`the uninstalled app ${appId} is not marked for deletion (state ${u.state})`, "bad_state");
-    if (await getApp(this.db, appId)) throw new TaskError(`the app ${appId} is installed; its data is not deleted`, "bad_state");
+    if (await getAppRow(this.db, appId)) throw new TaskError(`the app ${appId} is installed; its data is not deleted`, "bad_state");
     await ctx.progress(10, "removing what is left of the container and network");
     await this.docker.removeContainer(containerNameOf(appId));
     if (this.d.addons) {
@@ -498,8 +474,16 @@ export class AppService {
     await ctx.progress(percent, "creating the container");
     const name = containerNameOf(app.id);
     const old = await this.docker.inspectContainer(name);
+    if (old && old.labels["hearth.app"] !== app.id) throw new TaskError(`a container named ${name} exists but is not this app's`, "conflict");
+    // before the old container goes: a TCP port another program listens on fails the task
+    // with the app as it was (ports the old container publishes are this app's own)
+    const held = old?.running ? publishedHostPorts(old.raw?.HostConfig?.PortBindings as Record<string, { HostPort?: string }[]> | undefined) : new Set<number>();
+    const busy = await busyTcpHostPorts(app.ports, held, this.d.tcpPortFree);
+    if (busy.length > 0) {
+      const names = app.ports.filter((p) => busy.includes(p.hostPort)).map((p) => `${p.envName} → ${p.hostPort}`);
+      throw new TaskError(`host port ${busy.join(", ")} is already in use on this server (${names.join(", ")}); choose another port`, "conflict");
+    }
     if (old) {
-      if (old.labels["hearth.app"] !== app.id) throw new TaskError(`a container named ${name} exists but is not this app's`, "conflict");
       ctx.log(`removing the previous container ${old.id.slice(0, 12)}`);
       await this.docker.removeContainer(old.id);
     }
@@ -527,7 +511,7 @@ export class AppService {
       } else throw e;
     }
     ctx.log(`created the container ${id.slice(0, 12)} (${name})`);
-    await this.db.app.update({ where: { id: app.id }, data: { containerId: id } });
+    await setAppContainerId(this.db, app.id, id);
     return id;
   }
 
@@ -535,7 +519,7 @@ export class AppService {
   async ensureContainer(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext): Promise<boolean> {
     const c = await this.docker.inspectContainer(containerNameOf(app.id));
     if (c && c.labels["hearth.app"] === app.id) {
-      if (app.containerId !== c.id) await this.db.app.update({ where: { id: app.id }, data: { containerId: c.id } });
+      if (app.containerId !== c.id) await setAppContainerId(this.db, app.id, c.id);
       return true;
     }
     ctx.log("the container is missing; creating it again");
@@ -589,7 +573,7 @@ export class AppService {
   }
 
   async setState(appId: string, data: Prisma.AppUpdateManyMutationInput): Promise<void> {
-    await this.db.app.updateMany({ where: { id: appId }, data });
+    await updateAppState(this.db, appId, data);
   }
 
   /** Removes the app's container, network and volume (labelled ones only). */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { TaskErrorCode } from "@hearth/contracts";
-import { openSecret, parseSecretKey, type Db } from "@hearth/db";
+import { findRegistryByServer, openSecret, parseSecretKey, type Db } from "@hearth/db";
 import type { DockerApi, RegistryAuth } from "../docker/docker";
 import { TaskError } from "../tasks/registry";
 
@@ -38,7 +38,7 @@ export function prismaRegistryCredentials(db: Db, secretKeyB64: string | undefin
   return {
     async credentialsFor(host) {
       const candidates = host === DOCKER_HUB ? [...HUB_ALIASES] : [host];
-      const row = await db.registry.findFirst({ where: { server: { in: candidates } } });
+      const row = await findRegistryByServer(db, candidates);
       if (!row) return null;
       if (!secretKeyB64) throw imageError("registry_auth", `credentials for ${host} are saved but HEARTH_SECRET_KEY is not set, so they cannot be opened`);
       let password: string;

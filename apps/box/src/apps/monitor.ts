@@ -1,5 +1,5 @@
 import type { HealthState } from "@hearth/contracts";
-import { recordEvent, type Db } from "@hearth/db";
+import { appExists, getAppRow, listRunningApps, recordAppHealth, recordEvent, type Db } from "@hearth/db";
 import { APP_LABEL, type DockerApi, type DockerEvent } from "../docker/docker";
 import type { Logger } from "../logger";
 import { containerNameOf } from "./container-spec";
@@ -63,14 +63,14 @@ export class HealthMonitor {
   async checkAll(): Promise<void> {
     if (this.running) return this.running;
     this.running = (async () => {
-      const apps = await this.o.db.app.findMany({ where: { installState: "installed", runState: "running", httpHostPort: { not: null } } });
+      const apps = await listRunningApps(this.o.db);
       for (const app of apps) await this.checkOne(app.id);
     })().finally(() => (this.running = null));
     return this.running;
   }
 
   async checkOne(appId: string): Promise<HealthState | null> {
-    const app = await this.o.db.app.findUnique({ where: { id: appId } });
+    const app = await getAppRow(this.o.db, appId);
     if (!app || app.installState !== "installed" || app.runState !== "running" || app.httpHostPort === null) return null;
     const manifest = app.manifest as { healthCheckPath?: string };
     const status = await (this.o.probe ?? probeHttp)(app.httpHostPort, manifest.healthCheckPath ?? "/");
@@ -81,11 +81,7 @@ export class HealthMonitor {
       health = c?.running ? "unhealthy" : "dead";
     }
     // only write when the app is still what we looked at (a task may have started meanwhile)
-    const r = await this.o.db.app.updateMany({
-      where: { id: app.id, installState: "installed", runState: "running" },
-      data: { health, healthCheckedAt: new Date() },
-    });
-    if (r.count === 0) return null;
+    if (!(await recordAppHealth(this.o.db, app.id, health, new Date()))) return null;
     const before = app.health;
     if (health !== "healthy" && !DOWN.includes(before)) {
       await this.event("app.down", app.id, { health, httpStatus: status, previous: before });
@@ -100,7 +96,7 @@ export class HealthMonitor {
     const appId = e.attributes[APP_LABEL];
     if (!appId) return;
     if (e.action === "oom") {
-      if (!(await this.o.db.app.findUnique({ where: { id: appId }, select: { id: true } }))) return; // another store's app
+      if (!(await appExists(this.o.db, appId))) return; // another store's app
       await this.event("app.oom", appId, { container: e.id.slice(0, 12) });
     } else if (e.action === "die") {
       // a stop by a task also ends in `die`; checkOne ignores apps that are not meant to run

@@ -1,6 +1,6 @@
 import net from "node:net";
 import { describe, expect, it } from "vitest";
-import { allocateHttpPort, isPortFree, type PortStore } from "./ports";
+import { allocateHttpPort, busyTcpHostPorts, isPortFree, publishedHostPorts, type PortStore } from "./ports";
 
 /** An in-memory store with a unique constraint across apps, like the App table's index. */
 function memStore(initial: Record<string, number | null> = {}, tcp: number[] = []) {
@@ -91,5 +91,33 @@ describe("isPortFree", () => {
     expect(await isPortFree(port)).toBe(false);
     await new Promise<void>((r) => srv.close(() => r()));
     expect(await isPortFree(port)).toBe(true);
+  });
+});
+
+describe("busyTcpHostPorts", () => {
+  it("finds, with a real bind on 0.0.0.0, a port another program listens on (also one bound to 127.0.0.1 only)", async () => {
+    const any = net.createServer();
+    await new Promise<void>((r) => any.listen(0, "0.0.0.0", r));
+    const loopOnly = net.createServer();
+    await new Promise<void>((r) => loopOnly.listen(0, "127.0.0.1", r));
+    const a = (any.address() as net.AddressInfo).port;
+    const b = (loopOnly.address() as net.AddressInfo).port;
+    try {
+      const free = net.createServer();
+      await new Promise<void>((r) => free.listen(0, "0.0.0.0", r));
+      const c = (free.address() as net.AddressInfo).port;
+      await new Promise<void>((r) => free.close(() => r()));
+      expect(await busyTcpHostPorts([{ hostPort: c }, { hostPort: b }, { hostPort: a }], new Set())).toEqual([a, b].sort((x, y) => x - y));
+      // ports the app's own running container publishes are not "busy"
+      expect(await busyTcpHostPorts([{ hostPort: a }, { hostPort: b }], new Set([a, b]))).toEqual([]);
+    } finally {
+      await new Promise<void>((r) => any.close(() => r()));
+      await new Promise<void>((r) => loopOnly.close(() => r()));
+    }
+  });
+
+  it("reads the host ports of a container's port bindings", () => {
+    expect([...publishedHostPorts({ "80/tcp": [{ HostPort: "20001" }], "5000/tcp": [{ HostPort: "17000" }, { HostPort: "" }], "9/udp": null })].sort()).toEqual([17000, 20001]);
+    expect(publishedHostPorts(undefined).size).toBe(0);
   });
 });

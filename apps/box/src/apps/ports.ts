@@ -1,5 +1,5 @@
 import net from "node:net";
-import type { Db } from "@hearth/db";
+import { appHttpHostPort, claimHttpHostPort, usedHostPorts, type Db } from "@hearth/db";
 
 /**
  * Host ports for apps' HTTP ports (published on 127.0.0.1 for nginx). A port is free when no
@@ -35,6 +35,29 @@ export function isPortFree(port: number, host = "127.0.0.1"): Promise<boolean> {
   });
 }
 
+/**
+ * The host ports of an app's TCP ports (AppPort rows, published on 0.0.0.0) that something
+ * else listens on now: a real bind of each port, except those `held` by the app's own
+ * current container (it is replaced next). admin refuses Hearth's own and well-known ports
+ * (RESERVED_HOST_PORTS); this catches the rest (another service, another program).
+ */
+export async function busyTcpHostPorts(
+  ports: readonly { hostPort: number }[],
+  held: ReadonlySet<number>,
+  isFree: (port: number) => Promise<boolean> = (p) => isPortFree(p, "0.0.0.0"),
+): Promise<number[]> {
+  const busy: number[] = [];
+  for (const p of ports) if (!held.has(p.hostPort) && !(await isFree(p.hostPort))) busy.push(p.hostPort);
+  return busy.sort((a, b) => a - b);
+}
+
+/** The host ports a container publishes (from its inspect data). */
+export function publishedHostPorts(portBindings: Record<string, { HostPort?: string }[] | null | undefined> | null | undefined): Set<number> {
+  const out = new Set<number>();
+  for (const list of Object.values(portBindings ?? {})) for (const b of list ?? []) if (b.HostPort && /^\d+$/.test(b.HostPort)) out.add(Number(b.HostPort));
+  return out;
+}
+
 /** Idempotent: an app that already has a port keeps it. */
 export async function allocateHttpPort(store: PortStore, appId: string, opts: AllocateOptions = {}): Promise<number> {
   const existing = await store.current(appId);
@@ -61,26 +84,8 @@ export async function allocateHttpPort(store: PortStore, appId: string, opts: Al
 
 export function prismaPortStore(db: Db): PortStore {
   return {
-    async current(appId) {
-      const a = await db.app.findUnique({ where: { id: appId }, select: { httpHostPort: true } });
-      if (!a) throw new Error(`app ${appId} does not exist`);
-      return a.httpHostPort;
-    },
-    async used() {
-      const [apps, ports] = await Promise.all([
-        db.app.findMany({ where: { httpHostPort: { not: null } }, select: { httpHostPort: true } }),
-        db.appPort.findMany({ select: { hostPort: true } }),
-      ]);
-      return new Set([...apps.map((a) => a.httpHostPort!), ...ports.map((p) => p.hostPort)]);
-    },
-    async claim(appId, port) {
-      try {
-        const r = await db.app.updateMany({ where: { id: appId, httpHostPort: null }, data: { httpHostPort: port } });
-        return r.count === 1 ? "ok" : "has-one";
-      } catch (e) {
-        if ((e as { code?: string }).code === "P2002") return "taken";
-        throw e;
-      }
-    },
+    current: (appId) => appHttpHostPort(db, appId),
+    used: () => usedHostPorts(db),
+    claim: (appId, port) => claimHttpHostPort(db, appId, port),
   };
 }

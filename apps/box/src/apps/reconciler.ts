@@ -1,8 +1,10 @@
-import { countOrphans, knownAppIds, notify, ownersOf, recordEvent, recordOrphans, resolveNotifications, type Db, type FoundOrphan, type OrphanKind, type StoreIdentity } from "@hearth/db";
+import { appIdsWithActiveTasks, countOrphans, failStalePendingApp, knownAppIds, listAppRowsWithPorts, notify, ownersOf, recordEvent, recordOrphans, resolveNotifications, type Db, type FoundOrphan, type OrphanKind, type StoreIdentity } from "@hearth/db";
 import { APP_LABEL, OWNER_LABEL, type DockerApi } from "../docker/docker";
 import type { Logger } from "../logger";
 import { containerNameOf } from "./container-spec";
-import type { AppService, StepContext, VhostSync } from "./apps.service";
+import type { VhostSync } from "../proxy/vhost-sync";
+import type { StepContext } from "../tasks/steps";
+import type { AppService } from "./apps.service";
 import { mayCollect, volumeSource, type OrphanSource } from "./orphans";
 
 /**
@@ -81,28 +83,21 @@ export class Reconciler {
   }
 
   private async activeAppIds(): Promise<Set<string>> {
-    const tasks = await this.o.db.task.findMany({ where: { state: { in: ["pending", "running"] }, appId: { not: null } }, select: { appId: true } });
-    return new Set(tasks.map((t) => t.appId!));
+    return appIdsWithActiveTasks(this.o.db);
   }
 
   private async doRun(): Promise<ReconcileReport> {
     const { db, docker, service, log } = this.o;
     const report: ReconcileReport = { recreated: [], started: [], failedStale: [], removed: { containers: [], networks: [] }, kept: [], orphans: [], newOrphans: [] };
     const active = await this.activeAppIds();
-    const apps = await db.app.findMany({ include: { ports: true } });
-    const known = new Set(apps.map((a) => a.id));
-
+    const apps = await listAppRowsWithPorts(db);
     for (const app of apps) {
       if (active.has(app.id)) continue;
       if (app.installState.startsWith("pending_")) {
         // re-check under the row: a task may have been created since we listed them
         const stillIdle = !(await this.activeAppIds()).has(app.id);
         if (!stillIdle) continue;
-        const r = await db.app.updateMany({
-          where: { id: app.id, installState: app.installState },
-          data: { installState: "error", errorCode: "interrupted", errorMessage: "the operation was interrupted and could not be finished; try again" },
-        });
-        if (r.count) {
+        if (await failStalePendingApp(db, app.id, app.installState)) {
           report.failedStale.push(app.id);
           log.warn({ appId: app.id, state: app.installState }, "app was left pending without a task; marked as error");
         }

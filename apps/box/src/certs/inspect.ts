@@ -1,7 +1,5 @@
-import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
-import tls from "node:tls";
+import { X509Certificate } from "node:crypto";
 import { HearthError } from "@hearth/contracts";
-import { normalizeNames, uncoveredNames } from "./names";
 
 /**
  * Reading certificates (node:crypto's X509Certificate, no openssl process): what a PEM

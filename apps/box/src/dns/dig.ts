@@ -1,9 +1,9 @@
-import { execFile } from "node:child_process";
 import { HearthError } from "@hearth/contracts";
 import type { HostPort } from "@hearth/contracts";
 import type { DnsRecordType } from "./provider.ts";
 import { canonicalIPv6 } from "./names.ts";
 import { decodeTxt } from "./txt.ts";
+import { run } from "../shell";
 
 /**
  * Asks one DNS server directly (no recursion, no cache) with `dig` from bind9-dnsutils, the
@@ -38,13 +38,7 @@ export function formatServer(s: HostPort): string {
 }
 
 function runDig(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string; missing: boolean }> {
-  return new Promise((resolve) => {
-    execFile("dig", args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (!err) return resolve({ code: 0, stdout, stderr, missing: false });
-      const e = err as NodeJS.ErrnoException & { code?: unknown };
-      resolve({ code: typeof e.code === "number" ? e.code : -1, stdout, stderr, missing: e.code === "ENOENT" });
-    });
-  });
+  return run("dig", args, { timeoutMs, maxBuffer: 4 * 1024 * 1024 });
 }
 
 function canonical(type: DnsRecordType, rdata: string): string {

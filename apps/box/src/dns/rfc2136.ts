@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,6 +7,7 @@ import { parseHostPort, type HostPort, type Rfc2136Config } from "@hearth/contra
 import { DigCommunicationError, formatServer, queryServer } from "./dig.ts";
 import type { DnsRecordSet, DnsRecordType } from "./provider.ts";
 import { encodeTxt } from "./txt.ts";
+import { run } from "../shell";
 
 /**
  * RFC 2136 dynamic update signed with TSIG (RFC 8945), through `nsupdate` from
@@ -161,27 +161,9 @@ export class Rfc2136Provider extends BaseDnsProvider {
   }
 }
 
-function runNsupdate(args: string[], script: string, timeoutMs: number): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("nsupdate", args, { stdio: ["pipe", "pipe", "pipe"] });
-    let output = "";
-    const timer = setTimeout(() => {
-      output += "\n; timed out";
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    child.on("error", (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (e.code === "ENOENT") {
-        reject(new HearthError("internal", "nsupdate is not installed (Debian package bind9-dnsutils); the rfc2136 provider needs it"));
-      } else reject(e);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, output });
-    });
-    child.stdin.on("error", () => {}); // nsupdate may exit before reading everything
-    child.stdin.end(script);
-  });
+async function runNsupdate(args: string[], script: string, timeoutMs: number): Promise<{ code: number; output: string }> {
+  const r = await run("nsupdate", args, { stdin: script, timeoutMs, killSignal: "SIGKILL" });
+  if (r.missing) throw new HearthError("internal", "nsupdate is not installed (Debian package bind9-dnsutils); the rfc2136 provider needs it");
+  if (r.error) throw r.error;
+  return { code: r.code, output: r.timedOut ? `${r.output}\n; timed out` : r.output };
 }

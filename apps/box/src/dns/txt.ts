@@ -10,19 +10,19 @@ export type TxtEscape = "decimal" | "octal";
 
 const MAX_STRING = 255;
 
-function escapeByte(b: number, escape: TxtEscape): string {
+function escapeByte(b: number, style: TxtEscape): string {
   if (b === 0x22 || b === 0x5c) return `\\${String.fromCharCode(b)}`;
   if (b >= 0x20 && b <= 0x7e) return String.fromCharCode(b);
-  return escape === "decimal" ? `\\${b.toString(10).padStart(3, "0")}` : `\\${b.toString(8).padStart(3, "0")}`;
+  return style === "decimal" ? `\\${b.toString(10).padStart(3, "0")}` : `\\${b.toString(8).padStart(3, "0")}`;
 }
 
 /** `hello "world"` → `"hello \"world\""`, split into 255-byte strings. */
-export function encodeTxt(value: string, escape: TxtEscape = "decimal"): string {
+export function encodeTxt(value: string, style: TxtEscape = "decimal"): string {
   const bytes = Buffer.from(value, "utf8");
   const parts: string[] = [];
   for (let i = 0; i < bytes.length || i === 0; i += MAX_STRING) {
     const chunk = bytes.subarray(i, i + MAX_STRING);
-    parts.push(`"${Array.from(chunk, (b) => escapeByte(b, escape)).join("")}"`);
+    parts.push(`"${Array.from(chunk, (b) => escapeByte(b, style)).join("")}"`);
     if (bytes.length === 0) break;
   }
   return parts.join(" ");
@@ -32,9 +32,9 @@ export function encodeTxt(value: string, escape: TxtEscape = "decimal"): string 
  * The inverse: joins all character-strings of one TXT record. Unquoted words are accepted
  * too (some APIs return a legacy unquoted value); escapes apply in both.
  */
-export function decodeTxt(rdata: string, escape: TxtEscape = "decimal"): string {
+export function decodeTxt(rdata: string, style: TxtEscape = "decimal"): string {
   const s = rdata.trim();
-  if (!s.startsWith('"')) return unescapeRun(s, escape);
+  if (!s.startsWith('"')) return unescapeRun(s, style);
   const out: number[] = [];
   let i = 0;
   while (i < s.length) {
@@ -51,7 +51,7 @@ export function decodeTxt(rdata: string, escape: TxtEscape = "decimal"): string 
       if (c === "\\" && i + 1 < s.length) {
         const digits = s.slice(i + 1, i + 4);
         if (/^\d{3}$/.test(digits)) {
-          out.push(parseInt(digits, escape === "decimal" ? 10 : 8) & 0xff);
+          out.push(parseInt(digits, style === "decimal" ? 10 : 8) & 0xff);
           i += 4;
         } else {
           out.push(...Buffer.from(s[i + 1]!, "utf8"));
@@ -66,9 +66,9 @@ export function decodeTxt(rdata: string, escape: TxtEscape = "decimal"): string 
   return Buffer.from(out).toString("utf8");
 }
 
-function unescapeRun(s: string, escape: TxtEscape): string {
+function unescapeRun(s: string, style: TxtEscape): string {
   if (!s.includes("\\")) return s;
-  return decodeTxt(`"${s.replace(/"/g, '\\"')}"`, escape);
+  return decodeTxt(`"${s.replace(/"/g, '\\"')}"`, style);
 }
 
 /**

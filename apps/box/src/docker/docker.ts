@@ -1,7 +1,8 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import Docker from "dockerode";
+import type Docker from "dockerode";
+import { dockerode } from "./client";
 
 /**
  * A thin adapter over the Docker Engine API (dockerode): no product logic here. Services take
@@ -178,8 +179,8 @@ function followJsonStream(modem: Docker["modem"], stream: NodeJS.ReadableStream,
   });
 }
 
-export function createDocker(opts: Docker.DockerOptions = { socketPath: process.env.DOCKER_SOCKET ?? "/var/run/docker.sock" }): DockerApi {
-  const d = new Docker(opts);
+export function createDocker(opts?: Docker.DockerOptions): DockerApi {
+  const d = dockerode(opts);
 
   const managedContainer = async (nameOrId: string) => {
     const info = await nullOn404(d.getContainer(nameOrId).inspect());

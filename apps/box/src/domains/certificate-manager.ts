@@ -10,6 +10,9 @@ import {
   deleteCertificates,
   ensureCertificateRow,
   getSetting,
+  listAcmeCertificates,
+  listCertificatesWithFiles,
+  listCustomCertificates,
   namesKeyOf,
   recordCertificateFailure,
   recordCertificateIssued,
@@ -141,7 +144,7 @@ export class CertificateManager {
 
   /** The files nginx serves for `fqdn`: the domain's custom or ACME certificate, else null (fallback). */
   async tlsFor(domain: { domain: string; tlsMode: string }, fqdn: string): Promise<(TlsFiles & { trusted: boolean }) | null> {
-    const rows = await this.d.db.certificate.findMany({ where: { domain: domain.domain, certPath: { not: null } } });
+    const rows = await listCertificatesWithFiles(this.d.db, domain.domain);
     const usable = (c: Certificate) => c.certPath && c.keyPath && c.notAfter && c.notAfter > this.now();
     const covers = (c: Certificate) => (c.names as string[]).some((n) => n === fqdn || (n.startsWith("*.") && fqdn.endsWith(n.slice(1)) && !fqdn.slice(0, -n.length + 1).includes(".")));
     let pick: Certificate | undefined;
@@ -283,7 +286,7 @@ export class CertificateManager {
   async syncCustom(domain: OpenDomain, ctx: CertContext): Promise<void> {
     const slug = customSlugOf(domain.domain);
     const store = this.store();
-    const existing = await this.d.db.certificate.findMany({ where: { domain: domain.domain, kind: "custom" } });
+    const existing = await listCustomCertificates(this.d.db, domain.domain);
     if (!domain.custom) {
       if (existing.length > 0) {
         await store.remove(slug);
@@ -334,7 +337,7 @@ export class CertificateManager {
     ctx: CertContext,
   ): Promise<{ renewed: number; failed: number; removed: number }> {
     const served = await servedNames();
-    const rows = await this.d.db.certificate.findMany({ where: { kind: "acme", ...(opts.certificateId ? { id: opts.certificateId } : {}) } });
+    const rows = await listAcmeCertificates(this.d.db, opts.certificateId);
     if (opts.certificateId && rows.length === 0) throw Object.assign(new Error(`no ACME certificate ${opts.certificateId}`), { code: "not_found" });
     const unused = rows.filter((c) => !(c.names as string[]).some((n) => served.has(n) || (n.startsWith("*.") && [...served].some((s) => s.endsWith(n.slice(1))))));
     let removed = 0;

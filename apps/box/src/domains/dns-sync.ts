@@ -1,6 +1,5 @@
-import { randomUUID } from "node:crypto";
 import { isHearthError, NETWORK_SETTINGS_KEY, type NetworkSettings } from "@hearth/contracts";
-import { getSetting, recordEvent, type Db } from "@hearth/db";
+import { deleteDnsRecord, getSetting, listDnsRecordsOf, recordEvent, saveDnsRecord, type Db } from "@hearth/db";
 import { detectPublicIp, ensureAppRecord, removeAppRecord, type AppRecordIps } from "../dns";
 import { TaskError } from "../tasks/registry";
 import type { OpenDomain } from "./domain-access";
@@ -56,24 +55,20 @@ export async function syncRecords(
     }
     for (const [type, value] of [["A", ips.ipv4], ["AAAA", ips.ipv6]] as const) {
       if (!value) continue;
-      await db.dnsRecord.upsert({
-        where: { fqdn_type: { fqdn, type } },
-        create: { id: randomUUID(), domain: domain.domain, fqdn, type, value, appId: owner },
-        update: { value, appId: owner, domain: domain.domain },
-      });
+      await saveDnsRecord(db, { domain: domain.domain, fqdn, type, value, appId: owner });
     }
   }
-  const stale = await db.dnsRecord.findMany({ where: { domain: domain.domain, appId: owner, fqdn: { notIn: fqdns } } });
+  const stale = await listDnsRecordsOf(db, owner, { domain: domain.domain, exceptFqdns: fqdns });
   for (const r of stale) await removeRecord(db, domain, r, ctx);
 }
 
 /** Removes every record box made for `owner` (all domains; `domains` opens them). */
 export async function removeRecordsOf(db: Db, owner: string, domains: (name: string) => Promise<OpenDomain | null>, ctx: RecordContext): Promise<void> {
-  const rows = await db.dnsRecord.findMany({ where: { appId: owner } });
+  const rows = await listDnsRecordsOf(db, owner);
   for (const r of rows) {
     const d = await domains(r.domain);
     if (d) await removeRecord(db, d, r, ctx);
-    else await db.dnsRecord.deleteMany({ where: { id: r.id } });
+    else await deleteDnsRecord(db, r.id);
   }
 }
 
@@ -82,11 +77,11 @@ export async function removeRecordsOf(db: Db, owner: string, domains: (name: str
  * `keep`, on every domain (an app moved from one domain to another).
  */
 export async function pruneRecordsOf(db: Db, owner: string, keep: string[], domains: (name: string) => Promise<OpenDomain | null>, ctx: RecordContext): Promise<void> {
-  const rows = await db.dnsRecord.findMany({ where: { appId: owner, fqdn: { notIn: keep } } });
+  const rows = await listDnsRecordsOf(db, owner, { exceptFqdns: keep });
   for (const r of rows) {
     const d = await domains(r.domain);
     if (d) await removeRecord(db, d, r, ctx);
-    else await db.dnsRecord.deleteMany({ where: { id: r.id } });
+    else await deleteDnsRecord(db, r.id);
   }
 }
 
@@ -101,7 +96,7 @@ async function removeRecord(db: Db, domain: OpenDomain, r: { id: string; fqdn: s
       throw e;
     }
   }
-  await db.dnsRecord.deleteMany({ where: { id: r.id } });
+  await deleteDnsRecord(db, r.id);
 }
 
 function describeIps(ips: AppRecordIps): string {

@@ -1,6 +1,7 @@
 import { certificateRenewTaskArgs, domainSyncTaskArgs, isHearthError } from "@hearth/contracts";
-import { namesKeyOf, type Db } from "@hearth/db";
-import type { StepContext, VhostSync } from "../apps/apps.service";
+import { dashboardDomainNames, getAppRowWithNames, getCertificate, getDomain, listAcmeCertificatesByNames, listAcmeCertificatesExcept, listServedAppsWithNames, namesKeyOf, type Db } from "@hearth/db";
+import type { VhostSync } from "../proxy/vhost-sync";
+import type { AppNameHooks, StepContext } from "../tasks/steps";
 import { defineTask, TaskError, type TaskDefinition } from "../tasks/registry";
 import type { CertificateManager } from "./certificate-manager";
 import { dashboardFqdn, appNames, openDomain, type OpenDomain } from "./domain-access";
@@ -13,15 +14,6 @@ import { pruneRecordsOf, removeRecordsOf, syncRecords } from "./dns-sync";
  * certificate, dashboard moved here); `certificate.renew` renews what is due. Every step
  * is idempotent, so a box killed mid-task and run again ends in the same place.
  */
-export interface AppNameHooks {
-  /** Before the app runs: its DNS records (fails with dns_conflict rather than overwrite). */
-  publishRecords(appId: string, ctx: StepContext, opts: { overwriteDns: boolean }): Promise<void>;
-  /** After the proxy serves it: certificates for its names (failures are logged, not fatal). */
-  publishCertificates(appId: string, ctx: StepContext): Promise<void>;
-  /** On uninstall: the records box made for it, and its names' own certificates. */
-  unpublish(appId: string, ctx: StepContext): Promise<void>;
-}
-
 export interface DomainServiceDeps {
   db: Db;
   secretKey: Buffer | null;
@@ -33,12 +25,12 @@ export class DomainService implements AppNameHooks {
   constructor(private readonly d: DomainServiceDeps) {}
 
   async open(name: string): Promise<OpenDomain | null> {
-    const row = await this.d.db.domain.findUnique({ where: { domain: name } });
+    const row = await getDomain(this.d.db, name);
     return row ? openDomain(row, this.d.secretKey) : null;
   }
 
   private async appWithNames(appId: string) {
-    return this.d.db.app.findUnique({ where: { id: appId }, include: { appDomains: true } });
+    return getAppRowWithNames(this.d.db, appId);
   }
 
   private byDomain(names: { fqdn: string; domain: string }[]): Map<string, string[]> {
@@ -77,17 +69,17 @@ export class DomainService implements AppNameHooks {
     await removeRecordsOf(this.d.db, appId, (n) => this.open(n), ctx);
     if (!app) return;
     const keys = appNames(app).map((n) => namesKeyOf([n.fqdn]));
-    const own = await this.d.db.certificate.findMany({ where: { kind: "acme", namesKey: { in: keys } } });
+    const own = await listAcmeCertificatesByNames(this.d.db, keys);
     await this.d.certs.remove(own, ctx);
   }
 
   /** Every name served now: dashboards, apps' primary names, aliases and redirects. */
   async servedNames(): Promise<Set<string>> {
     const [domains, apps] = await Promise.all([
-      this.d.db.domain.findMany({ where: { isDashboardDomain: true }, select: { domain: true } }),
-      this.d.db.app.findMany({ where: { installState: { not: "pending_uninstall" } }, include: { appDomains: true } }),
+      dashboardDomainNames(this.d.db),
+      listServedAppsWithNames(this.d.db),
     ]);
-    const out = new Set<string>(domains.map((d) => dashboardFqdn(d.domain)));
+    const out = new Set<string>(domains.map((d) => dashboardFqdn(d)));
     for (const a of apps) for (const n of appNames(a)) out.add(n.fqdn);
     return out;
   }
@@ -129,7 +121,7 @@ export class DomainService implements AppNameHooks {
       const p = this.d.certs.planFor(domain, n, acme);
       if (p) wanted.add(namesKeyOf(p.names));
     }
-    const stale = await this.d.db.certificate.findMany({ where: { domain: domain.domain, kind: "acme", namesKey: { notIn: [...wanted] } } });
+    const stale = await listAcmeCertificatesExcept(this.d.db, domain.domain, [...wanted]);
     await this.d.certs.remove(stale, ctx);
     await ctx.progress(90, "reloading nginx");
     await this.d.vhosts.syncVhosts();
@@ -152,7 +144,7 @@ export class DomainService implements AppNameHooks {
     await this.d.vhosts.syncVhosts();
     await ctx.progress(100, `${r.renewed} renewed, ${r.failed} failed, ${r.removed} removed`);
     if (args.certificateId && r.failed > 0) {
-      const c = await this.d.db.certificate.findUnique({ where: { id: args.certificateId } });
+      const c = await getCertificate(this.d.db, args.certificateId);
       throw new TaskError(`renewal failed: ${c?.lastError ?? "see the task log"}`, "certificate_failed");
     }
     return r;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import cron, { type ScheduledTask } from "node-cron";
 import { RENEW_BEFORE_DAYS } from "@hearth/contracts";
-import { queueCertificateRenewal, type Db } from "@hearth/db";
+import { activeTasksOfType, countDueCertificates, queueCertificateRenewal, type Db } from "@hearth/db";
 import { renewalCronExpression } from "../certs/renewal";
 
 /**
@@ -27,19 +27,14 @@ export class RenewalSchedule {
     this.task = cron.schedule(this.expression, () => void this.queue("schedule"), { name: "certificate-renewal", noOverlap: true });
     this.d.log.info({ cron: this.expression }, "certificate renewal scheduled");
     const now = new Date();
-    const due = await this.d.db.certificate.count({
-      where: {
-        kind: "acme",
-        OR: [{ notAfter: { lt: new Date(now.getTime() + RENEW_BEFORE_DAYS * 86_400_000) } }, { nextAttemptAt: { lte: now } }],
-      },
-    });
+    const due = await countDueCertificates(this.d.db, new Date(now.getTime() + RENEW_BEFORE_DAYS * 86_400_000), now);
     if (due > 0) await this.queue("start");
   }
 
   /** Queues a renewal unless one is pending or running. */
   async queue(reason: string): Promise<boolean> {
     try {
-      const active = await this.d.db.task.count({ where: { type: "certificate.renew", state: { in: ["pending", "running"] } } });
+      const active = (await activeTasksOfType(this.d.db, "certificate.renew")).length;
       if (active > 0) return false;
       await queueCertificateRenewal(this.d.db, {});
       this.d.wake();

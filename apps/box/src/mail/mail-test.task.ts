@@ -1,7 +1,7 @@
 import os from "node:os";
 import nodemailer from "nodemailer";
 import { mailTestTaskArgs } from "@hearth/contracts";
-import type { Db } from "@hearth/db";
+import { dashboardDomainNames, type Db } from "@hearth/db";
 import { defineTask, TaskError, type TaskDefinition } from "../tasks/registry";
 import type { SettingOutbound } from "./outbound-setting";
 
@@ -21,8 +21,7 @@ export interface MailTestDeps {
 }
 
 export async function senderDomainOf(db: Db, hostname: string): Promise<string> {
-  const d = await db.domain.findFirst({ where: { isDashboardDomain: true }, select: { domain: true } });
-  return d?.domain ?? hostname;
+  return (await dashboardDomainNames(db))[0] ?? hostname;
 }
 
 export function mailTasks(deps: MailTestDeps): TaskDefinition[] {

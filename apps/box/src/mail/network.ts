@@ -1,5 +1,6 @@
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { HearthError } from "@hearth/contracts";
+import { dockerode } from "../docker/client";
 import { dockerStatusOf } from "../docker/docker";
 
 /**
@@ -7,7 +8,7 @@ import { dockerStatusOf } from "../docker/docker";
  * where the app's containers reach box's mail relay (it listens on 0.0.0.0). Read-only: the
  * network is the app's, made and removed by the app service.
  */
-export function networkGateways(docker: Docker = new Docker({ socketPath: process.env.DOCKER_SOCKET ?? "/var/run/docker.sock" })) {
+export function networkGateways(docker: Docker = dockerode()) {
   return async function gatewayOf(network: string): Promise<string> {
     let info: { Driver?: string; Internal?: boolean; IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> } };
     try {

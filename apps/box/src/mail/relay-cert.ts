@@ -1,11 +1,8 @@
-import { execFile } from "node:child_process";
 import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
 import { chmod, mkdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { HearthError } from "@hearth/contracts";
-
-const run = promisify(execFile);
+import { runChecked } from "../shell";
 
 /**
  * The relay's STARTTLS certificate: self-signed (ECDSA P-256, made with the `openssl` CLI
@@ -42,7 +39,7 @@ export async function ensureRelayCert(dir: string, name = "hearth-mail-relay", n
   const tmpKey = path.join(dir, `.relay.key.${tag}`);
   const tmpCert = path.join(dir, `.relay.crt.${tag}`);
   try {
-    await run(
+    await runChecked(
       "openssl",
       [
         "req", "-x509", "-new", "-nodes",
@@ -54,7 +51,7 @@ export async function ensureRelayCert(dir: string, name = "hearth-mail-relay", n
         "-addext", "extendedKeyUsage=serverAuth",
         "-keyout", tmpKey, "-out", tmpCert,
       ],
-      { timeout: 30_000 },
+      { timeoutMs: 30_000 },
     );
     await chmod(tmpKey, 0o600);
     await rename(tmpKey, keyPath);

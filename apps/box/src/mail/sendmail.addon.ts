@@ -1,5 +1,5 @@
 import { HearthError } from "@hearth/contracts";
-import type { StepContext } from "../apps/apps.service";
+import type { StepContext } from "../tasks/steps";
 import type { AddonApp, AddonHandler, ProvisionResult } from "../addons/handler";
 import {
   hashRelayPassword,

@@ -1,12 +1,9 @@
-import { execFile } from "node:child_process";
 import { randomBytes, X509Certificate, createPrivateKey } from "node:crypto";
 import { chmod, mkdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { HearthError } from "@hearth/contracts";
+import { runChecked } from "../shell";
 import { validateHostname } from "./vhost";
-
-const run = promisify(execFile);
 
 /**
  * The self-signed fallback certificate of a domain, served until the Certificates issue
@@ -68,7 +65,7 @@ export async function ensureFallbackCert(
   const tmpCert = path.join(dir, `.${domain}.crt.${tag}`);
   try {
     // the directory is 0700, so the key is never readable by others, even before the chmod
-    await run("openssl", [
+    await runChecked("openssl", [
         "req", "-x509", "-new", "-nodes",
         "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
         "-sha256",
@@ -79,7 +76,7 @@ export async function ensureFallbackCert(
         "-addext", "extendedKeyUsage=serverAuth",
         "-keyout", tmpKey,
         "-out", tmpCert,
-    ], { timeout: 30_000 });
+    ], { timeoutMs: 30_000 });
     await chmod(tmpKey, 0o600);
     await chmod(tmpCert, 0o644);
     // key first: a crash between the renames leaves a mismatched pair, which the next call remakes

@@ -1,4 +1,6 @@
-import { execFile } from "node:child_process";
+import path from "node:path";
+import { rootHelper, run as runCommand, type RunResult as CommandResult } from "../shell";
+import { SUDO_HELPER_DIR } from "../paths";
 
 /**
  * Adapter for the one side effect the proxy service needs from nginx: check the whole
@@ -22,22 +24,20 @@ export class NginxError extends Error {
   }
 }
 
-export const RELOAD_HELPER = "/opt/hearth/app/setup/sudo/reload-nginx.sh";
+export const RELOAD_HELPER = `${SUDO_HELPER_DIR}/reload-nginx.sh`;
 
 interface RunResult {
   code: number;
   output: string;
 }
 
-function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
-      const output = `${stderr}${stdout}`.trim();
-      if (!err) return resolve({ code: 0, output });
-      const code = typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : -1;
-      resolve({ code, output: output || err.message });
-    });
-  });
+function resultOf(r: CommandResult): RunResult {
+  const output = `${r.stderr}${r.stdout}`.trim();
+  return { code: r.code, output: output || (r.code === 0 ? "" : (r.error?.message ?? (r.timedOut ? "timed out" : `exit code ${r.code}`))) };
+}
+
+async function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<RunResult> {
+  return resultOf(await runCommand(cmd, args, { timeoutMs }));
 }
 
 /**
@@ -53,7 +53,7 @@ export class SudoNginx implements NginxAdapter {
   ) {}
 
   async checkAndReload(): Promise<void> {
-    const r = await run(this.sudo, ["-n", this.helper]);
+    const r = resultOf(await rootHelper(path.basename(this.helper), [], undefined, { helperDir: path.dirname(this.helper), sudo: this.sudo }));
     if (r.code === 0) return;
     throw new NginxError(r.code === 1 ? "check" : "reload", r.output);
   }

@@ -7,6 +7,7 @@ import { ensureFallbackCert, type FallbackCert } from "./fallback-cert";
 import { NginxError, SudoNginx, type NginxAdapter } from "./nginx";
 import { ERROR_PAGE_FILE, renderVhosts, VHOST_FILE_PATTERN, type RenderOptions, type Vhost } from "./vhost";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
+import { dataPaths } from "../paths";
 
 /**
  * Writes the rendered vhost set into box's own directory and has nginx check and reload it.
@@ -111,13 +112,14 @@ export class ProxyService {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: ProxyServiceOptions) {
-    this.nginxDir = path.join(opts.dataDir, "nginx");
+    const data = dataPaths(opts.dataDir);
+    this.nginxDir = data.nginx;
     this.sitesLink = path.join(this.nginxDir, "sites");
-    this.publicDir = opts.publicDir ?? path.join(opts.dataDir, "public");
+    this.publicDir = opts.publicDir ?? data.public;
     this.pagesDir = path.join(this.publicDir, "pages");
     this.loadedFile = path.join(this.nginxDir, "loaded");
     this.acmeChallengeDir = path.join(this.publicDir, "acme-challenges");
-    this.fallbackCertDir = path.join(opts.dataDir, "certs", "fallback");
+    this.fallbackCertDir = data.fallbackCerts;
     this.render = {
       httpPort: opts.httpPort ?? 80,
       httpsPort: opts.httpsPort ?? 443,

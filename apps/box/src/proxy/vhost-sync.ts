@@ -1,7 +1,12 @@
-import type { Db } from "@hearth/db";
-import type { VhostSync } from "../apps/apps.service";
+import { listDomainsByName, listProxiedApps, type Db } from "@hearth/db";
 import type { ProxyService } from "./proxy.service";
 import type { TlsFiles, Vhost } from "./vhost";
+
+/** What box's proxy gives the app tasks: re-render every vhost from the database, check, reload. */
+export interface VhostSync {
+  syncVhosts(): Promise<void>;
+}
+export const noopVhostSync: VhostSync = { syncVhosts: async () => {} };
 
 /**
  * The vhost set is derived from the database alone, every time: the dashboard at
@@ -23,12 +28,8 @@ export async function vhostsFromDb(
   opts: { dashboardPort?: number; tls?: TlsPicker } = {},
 ): Promise<Vhost[]> {
   const [domains, apps] = await Promise.all([
-    db.domain.findMany({ orderBy: { domain: "asc" } }),
-    db.app.findMany({
-      where: { httpHostPort: { not: null }, installState: { not: "pending_uninstall" } },
-      select: { id: true, subdomain: true, domain: true, httpHostPort: true, appDomains: { orderBy: [{ domain: "asc" }, { subdomain: "asc" }] } },
-      orderBy: { id: "asc" },
-    }),
+    listDomainsByName(db),
+    listProxiedApps(db),
   ]);
   const byName = new Map(domains.map((d) => [d.domain, d]));
   const fallback = new Map<string, TlsFiles>();

@@ -23,6 +23,12 @@ export interface TaskContext<A = unknown> {
   log(line: string): void;
   /** Aborted when box shuts down or loses the task's lease: stop at the next safe point. */
   readonly signal: AbortSignal;
+  /**
+   * An unexpected error the task handles itself (e.g. an update that rolls back): the task
+   * log gets its code and one line (errorLine), box's process log the whole error with its
+   * stack. Never write a stack or a source path to the task log directly.
+   */
+  fault?(e: unknown, what: string): void;
 }
 
 export interface TaskDefinition<S extends z.ZodType = z.ZodType> {

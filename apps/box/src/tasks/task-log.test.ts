@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { appendTaskLog, formatLogLines, TaskLogFile, taskLogPath } from "./task-log";
+import { appendTaskLog, errorLine, formatLogLines, TaskLogFile, taskLogPath } from "./task-log";
 
 describe("task log files", () => {
   it("live under <dataDir>/logs/tasks and refuse ids that could escape it", () => {
@@ -38,5 +38,25 @@ describe("task log files", () => {
     const f = TaskLogFile.open(path.join(dir, "file", "data"), "t1");
     expect(f.failed).toBeInstanceOf(Error);
     expect(() => f.write("x")).not.toThrow();
+  });
+});
+
+describe("errorLine", () => {
+  it("gives a Prisma error's code and what happened, without its path and code frame", () => {
+    const e = Object.assign(
+      new Error(
+        "\nInvalid `prisma.app.update()` invocation in\n/opt/hearth/app/apps/box/src/apps/apps.service.ts:287:22\n\n  284 }\n  285 \n→ 287 await this.db.app.update({\nThe provided value for the column is too long for the column's type. Column: version",
+      ),
+      { name: "PrismaClientKnownRequestError", code: "P2000" },
+    );
+    expect(errorLine(e)).toBe("P2000: The provided value for the column is too long for the column's type. Column: version");
+  });
+
+  it("keeps one line, cuts source paths, and handles non-errors", () => {
+    const e = new TypeError("cannot read x of undefined at /work/main/apps/box/src/x.ts:12:3\n    at foo (/work/main/node_modules/y/index.js:1:1)");
+    expect(errorLine(e)).toBe("TypeError: cannot read x of undefined at <source>");
+    expect(errorLine(Object.assign(new Error("no such file"), { code: "ENOENT" }))).toBe("ENOENT: no such file");
+    expect(errorLine("plain")).toBe("error: plain");
+    expect(errorLine(undefined)).toBe("error: undefined");
   });
 });

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import path from "node:path";
 import { TASK_ID_PATTERN } from "@hearth/contracts";
+import { dataPaths } from "../paths";
 
 /**
  * Per-task log files: `${dataDir}/logs/tasks/<taskId>.log`, one timestamped line per entry,
@@ -9,7 +10,7 @@ import { TASK_ID_PATTERN } from "@hearth/contracts";
  * nothing is lost in a buffer when the process is killed.
  */
 export function taskLogDir(dataDir: string): string {
-  return path.join(dataDir, "logs", "tasks");
+  return dataPaths(dataDir).taskLogs;
 }
 
 /** The log path of a task; throws on an id that could escape the directory. */
@@ -74,4 +75,27 @@ export function appendTaskLog(dataDir: string, taskId: string, text: string): vo
   const f = TaskLogFile.open(dataDir, taskId);
   f.write(text);
   f.close();
+}
+
+/**
+ * An unexpected error as one task-log line: its code (or name) and one line of its message,
+ * with source paths cut out. Admins read task logs in the dashboard, so a stack trace, a
+ * Prisma code frame or a file path of box's code never goes there; the full error goes to
+ * box's own process log (TaskContext.fault).
+ */
+export function errorLine(e: unknown): string {
+  const err = (e ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
+  const code = typeof err.code === "string" && /^[A-Za-z0-9_.-]{1,64}$/.test(err.code) ? err.code : typeof err.name === "string" && err.name ? err.name : "error";
+  const text = e instanceof Error || typeof err.message === "string" ? String(err.message) : String(e);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !/^at\s/.test(l) && !/^\d+\s*[|│]/.test(l) && !/^[→❯>]/.test(l));
+  // Prisma's messages open with "Invalid `prisma.x.y()` invocation in" + a path + a code frame; what happened is last
+  const pick = typeof err.name === "string" && err.name.startsWith("PrismaClient") ? lines[lines.length - 1] : lines[0];
+  const one = (pick ?? "")
+    .replace(/(?:file:\/\/)?(?:\/[\w.@+-]+)+\.(?:[cm]?[jt]sx?|node)(?::\d+)*/g, "<source>")
+    .replace(/\s+/g, " ")
+    .slice(0, 300);
+  return `${code}: ${one || "(no message)"}`;
 }

@@ -181,7 +181,10 @@ describe("TaskRunner", () => {
     runner.start();
     await until(() => store.get(id).state === "failed");
     expect(store.get(id).outcome).toEqual({ state: "failed", errorCode: "internal", errorMessage: "internal error; see the task log" });
-    expect(logOf(id)).toContain("password=hunter2");
+    expect(logOf(id)).toContain("internal error: Error: connect failed: password=hunter2");
+    // one line: no stack frame, no source path
+    expect(logOf(id)).not.toMatch(/^\s*at\s|\.test\.ts|node_modules/m);
+    expect(logOf(id)).not.toContain(import.meta.dirname);
   });
 
   it("fails a task whose args do not match its schema without running it", async () => {

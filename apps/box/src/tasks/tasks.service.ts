@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { isHearthError } from "@hearth/contracts";
 import type { Logger } from "../logger";
 import { TaskError, type TaskContext, type TaskRegistry } from "./registry";
-import { appendTaskLog, TaskLogFile } from "./task-log";
+import { appendTaskLog, errorLine, TaskLogFile } from "./task-log";
 import type { ClaimedTask, RecoveredTask, TaskOutcome, TaskStore } from "./task-store";
 
 /**
@@ -227,6 +227,10 @@ export class TaskRunner {
       args: check.args,
       signal: controller.signal,
       log: (line) => logFile.write(line),
+      fault: (e, what) => {
+        logFile.write(`${what}: ${errorLine(e)}`);
+        log.error({ err: e, taskId: task.id, type: task.type }, what);
+      },
       progress: async (percent, message) => {
         logFile.write(`[${Math.round(percent)}%] ${message}`);
         try {
@@ -248,9 +252,10 @@ export class TaskRunner {
       if (e instanceof TaskError || isHearthError(e)) {
         return { state: "failed", errorCode: e.code, errorMessage: e.message };
       }
-      // Unexpected errors: the detail goes to the task log only (it may quote a secret).
-      logFile.write(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      log.error({ taskId: task.id, type: task.type, errName: e instanceof Error ? e.name : typeof e }, "task threw an unexpected error");
+      // Unexpected errors: one line (code + message, no stack, no source path) in the task
+      // log, which admins read; the whole error with its stack in box's own process log.
+      logFile.write(`internal error: ${errorLine(e)}`);
+      log.error({ err: e, taskId: task.id, type: task.type }, "task threw an unexpected error");
       return { state: "failed", errorCode: "internal", errorMessage: "internal error; see the task log" };
     }
   }

@@ -46,8 +46,17 @@ export async function recordEvent(db: Client, e: NewEvent): Promise<void> {
  */
 export function actionFilter(action: string | undefined): Prisma.EventWhereInput {
   if (!action) return {};
-  if (action.endsWith(".")) return { action: { startsWith: action } };
-  return { OR: [{ action }, { action: { startsWith: `${action}.` } }] };
+  if (action.endsWith(".")) return { action: { startsWith: likeLiteral(action) } };
+  return { OR: [{ action }, { action: { startsWith: `${likeLiteral(action)}.` } }] };
+}
+
+/**
+ * `s` as a literal inside a LIKE pattern. Prisma's `startsWith` on MySQL/MariaDB builds
+ * `LIKE CONCAT(?, '%')` without escaping, so `%` and `_` in the value would act as
+ * wildcards; MariaDB's default LIKE escape character is the backslash.
+ */
+export function likeLiteral(s: string): string {
+  return s.replace(/[\\%_]/g, "\\$&");
 }
 
 export async function listEvents(

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "../client";
-import { Prisma } from "../client";
+import type { Prisma } from "../client";
 import { getSetting, insertSetting, isUniqueViolation } from "./settings";
 
 /**

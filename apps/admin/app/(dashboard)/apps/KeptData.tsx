@@ -120,7 +120,10 @@ export function Orphans() {
               <td>{KIND_TEXT[o.kind]}</td>
               <td className="mono small">{o.appId}</td>
               <td className="nowrap">{o.state === "deleting" ? "deleting…" : fmtDateTime(o.firstSeenAt)}</td>
-              {o.state === "deleting" ? <td /> : <DangerCell action="Delete" target={o.name} onClick={() => (setTyped(""), remove.ask(o))} />}
+              {o.state === "deleting" ? <td /> : <DangerCell action="Delete" target={o.name} onClick={() => {
+                    setTyped("");
+                    remove.ask(o);
+                  }} />}
             </tr>
           ))}
         </Table>

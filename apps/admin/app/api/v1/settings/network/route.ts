@@ -1,5 +1,5 @@
 import { API_DNS_PROVIDERS, NETWORK_SETTINGS_KEY, networkSettings } from "@hearth/contracts";
-import { createTask, recordEvent, setSetting } from "@hearth/db";
+import { createTask, domainNamesWithProvider, recordEvent, setSetting } from "@hearth/db";
 import { route } from "../../../../../lib/server/route";
 import { json } from "../../../../../lib/http";
 import { ADMIN_ROLES, wakeBox } from "../../../../../lib/server/apps";
@@ -31,9 +31,9 @@ export const PUT = route({ roles: ADMIN_ROLES, body: networkSettings }, async ({
   const taskIds = await app.db.$transaction(async (tx) => {
     await setSetting(tx, NETWORK_SETTINGS_KEY, body);
     if (!changed) return [];
-    const domains = await tx.domain.findMany({ where: { provider: { in: [...API_DNS_PROVIDERS] } }, select: { domain: true }, orderBy: { domain: "asc" } });
+    const domains = await domainNamesWithProvider(tx, API_DNS_PROVIDERS);
     const ids: string[] = [];
-    for (const d of domains) ids.push((await createTask(tx, { type: "domain.sync", args: { domain: d.domain }, createdBy: principal.user.id })).id);
+    for (const d of domains) ids.push((await createTask(tx, { type: "domain.sync", args: { domain: d }, createdBy: principal.user.id })).id);
     return ids;
   });
   await recordEvent(app.db, { action: "settings.network", actorId: principal.user.id, actorName: principal.user.username, sourceIp: ip, target: NETWORK_SETTINGS_KEY, data: { ...body, taskIds } });

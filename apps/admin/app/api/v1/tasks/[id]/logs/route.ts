@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { HearthError, TASK_ID_PATTERN, taskLogsQuery } from "@hearth/contracts";
+import { taskExists } from "@hearth/db";
 import { route } from "../../../../../../lib/server/route";
 import { createBoxClient } from "../../../../../../lib/box-client";
 
@@ -11,7 +12,7 @@ export const dynamic = "force-dynamic";
  */
 export const GET = route({ roles: ["owner", "admin"], query: taskLogsQuery }, async ({ app, params, query, req, log }) => {
   const id = params.id ?? "";
-  const exists = TASK_ID_PATTERN.test(id) ? await app.db.task.count({ where: { id } }) : 0;
+  const exists = TASK_ID_PATTERN.test(id) ? await taskExists(app.db, id) : false;
   if (!exists) throw new HearthError("not_found", "No such task");
   const follow = query.follow === undefined || query.follow === "1" || query.follow === "true";
 

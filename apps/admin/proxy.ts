@@ -1,0 +1,27 @@
+import { NextResponse, type NextRequest } from "next/server";
+import { undecodablePathSegment } from "./lib/path-check";
+
+/**
+ * Runs before Next.js matches a route (Next 16's `proxy.ts`, formerly `middleware.ts`).
+ * One job: a path segment that cannot be percent-decoded (`/api/v1/apps/%ff%fe`) would get
+ * Next's own 500 when it decodes the dynamic route params; it gets 400 here, in the API's
+ * error shape ({ error: { code, message } }) under /api and as plain text elsewhere.
+ */
+export function proxy(req: NextRequest): NextResponse {
+  // the raw path as sent: nextUrl.pathname is not decoded, but read the request line to be sure
+  const raw = rawPathOf(req.url);
+  if (undecodablePathSegment(raw) === null) return NextResponse.next();
+  const headers = { "cache-control": "no-store" };
+  if (raw === "/api" || raw.startsWith("/api/")) {
+    return NextResponse.json({ error: { code: "invalid", message: "The request path has an invalid percent-escape" } }, { status: 400, headers });
+  }
+  return new NextResponse("Bad request: the path has an invalid percent-escape\n", { status: 400, headers: { ...headers, "content-type": "text/plain; charset=utf-8" } });
+}
+
+function rawPathOf(url: string): string {
+  const afterScheme = url.indexOf("//");
+  const start = afterScheme < 0 ? 0 : url.indexOf("/", afterScheme + 2);
+  if (start < 0) return "/";
+  const end = url.search(/[?#]/);
+  return end < 0 || end < start ? url.slice(start) : url.slice(start, end);
+}

@@ -1,0 +1,64 @@
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { CommandError, rootHelper, run, runChecked } from "./shell";
+
+describe("run (box's one process runner)", () => {
+  it("returns the exit code, stdout and stderr, and passes arguments without a shell", async () => {
+    const r = await run("sh", ["-c", 'printf "%s" "$1"; echo oops >&2; exit 3', "sh", "a b; $(id)"]);
+    expect(r).toMatchObject({ code: 3, stdout: "a b; $(id)", stderr: "oops\n", missing: false, timedOut: false });
+    expect(r.output).toContain("oops");
+  });
+
+  it("feeds stdin and closes it", async () => {
+    const r = await run("cat", [], { stdin: "secret on stdin\n" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("secret on stdin\n");
+  });
+
+  it("reports a missing command instead of throwing", async () => {
+    const r = await run("/nonexistent/hearth-no-such-command", []);
+    expect(r.missing).toBe(true);
+    expect(r.code).toBe(-1);
+  });
+
+  it("kills a command that runs too long", async () => {
+    const t = Date.now();
+    const r = await run("sleep", ["10"], { timeoutMs: 200, killSignal: "SIGKILL" });
+    expect(r.timedOut).toBe(true);
+    expect(r.code).toBe(-1);
+    expect(Date.now() - t).toBeLessThan(5000);
+  });
+
+  it("runChecked rejects with the command's stderr", async () => {
+    const err = await runChecked("sh", ["-c", "echo broken >&2; exit 2"]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandError);
+    expect((err as CommandError).stderr.trim()).toBe("broken");
+    expect((err as CommandError).result.code).toBe(2);
+    await expect(runChecked("true", [])).resolves.toMatchObject({ code: 0 });
+  });
+});
+
+describe("rootHelper (sudo -n <helper dir>/<name>)", () => {
+  const fakeSudo = () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-sudo-"));
+    const bin = path.join(dir, "sudo");
+    // prints its argv one per line, then its stdin
+    writeFileSync(bin, '#!/bin/sh\nfor a in "$@"; do echo "arg:$a"; done\ncat\n');
+    chmodSync(bin, 0o755);
+    return bin;
+  };
+
+  it("calls sudo -n with the helper's full path, its arguments and stdin", async () => {
+    const r = await rootHelper("install-vhosts.sh", ["one", "two"], "on stdin\n", { sudo: fakeSudo(), helperDir: "/opt/x/setup/sudo" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("arg:-n\narg:/opt/x/setup/sudo/install-vhosts.sh\narg:one\narg:two\non stdin\n");
+  });
+
+  it("refuses a name that is not a helper in the helper folder", () => {
+    for (const bad of ["../bin/sh", "/bin/sh", "reload-nginx", "x.sh; id", ""]) {
+      expect(() => rootHelper(bad, [], undefined, { sudo: "/bin/false" })).toThrow(/not a root helper/);
+    }
+  });
+});
