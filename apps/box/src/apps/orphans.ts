@@ -3,7 +3,7 @@ import { getOrphan, knownAppIds, removeOrphanRow, resetOrphan, type Db, type Orp
 import { APP_LABEL, MANAGED_LABEL, OWNER_LABEL, type DockerApi } from "../docker/docker";
 import { defineTask, TaskError, type TaskDefinition } from "../tasks/registry";
 import type { AddonHandler } from "../addons/handler";
-import type { StepContext } from "./apps.service";
+import type { StepContext } from "../tasks/steps";
 import { networkNameOf } from "./container-spec";
 
 /**
