@@ -11,13 +11,20 @@
 #   /opt/hearth/runtime   Node.js (pinned; Debian's is too old)   root, world-readable
 #   /opt/hearth/app       the code, built                         root, world-readable
 #   /opt/hearth/state     install stamps (what was built from what)
-#   /etc/hearth           hearth.env (database URL + password), tls/   root:hearth 0750
+#   /etc/hearth           hearth.env (box), admin.env (admin), tls/  root:root 0755, files 0640
+#   /etc/nginx/hearth     the vhost set box hands to setup/sudo/install-vhosts.sh   root 0755
 #   /var/lib/hearth       data (home of the hearth user)          hearth:hearth 0750
-#   /var/log/hearth       logs of box, admin, dockerd, install    hearth:hearth 0750
-#   /run/hearth           box.sock and pid files                  hearth:hearth 0750
+#   /var/log/hearth       logs of box, admin, dockerd, install    root:root 0750
+#   /run/hearth           box.sock                                hearth:hearth-sock 0750
+#   /run/hearth-supervise the supervisor's pid files (no systemd) root:root 0700
+#
+# Users: hearth runs box (with the groups docker and hearth-sock, per process); hearth-admin
+# runs admin (group hearth-sock only). Root never reads a file either of them can write.
 #
 # Environment: HEARTH_INIT=direct runs the services under Hearth's own supervisor even when
 # systemd is PID 1 (it is used automatically where systemd is not running).
+# HEARTH_APP_FIREWALL=0 skips setup/lib/app-firewall.sh (only where iptables cannot run,
+# e.g. a container without NET_ADMIN: app containers then reach every host service).
 set -euo pipefail
 umask 022
 
@@ -76,7 +83,8 @@ if [ -s /run/hearth-install.pid ] && kill -0 "$(cat /run/hearth-install.pid)" 2>
 fi
 echo $$ >/run/hearth-install.pid
 trap on_exit EXIT
-mkdir -p "$HEARTH_LOG_DIR"
+# root's own log folder (an older install made it hearth's): before anything is written there
+hearth_root_dirs
 printf '\n===== install.sh started %s from %s =====\n' "$(date -u +%FT%TZ)" "$SRC_DIR" >>"$INSTALL_LOG"
 if hearth_has_systemd; then
   INIT=systemd
@@ -111,15 +119,31 @@ if [ "$(getent passwd "$HEARTH_USER" | cut -d: -f6,7)" != "$HEARTH_DATA_DIR:/usr
 fi
 getent group docker >/dev/null || groupadd --system docker
 # Membership of group docker is root-equivalent, so the hearth user is NOT in it: only box
-# gets the group, per process (SupplementaryGroups=docker in its unit, "hearth+docker" for
-# the supervisor). admin, which runs as the same user, never can reach Docker.
+# gets the group, per process (SupplementaryGroups=docker in its unit, "hearth+docker,..."
+# for the supervisor). admin, which runs as hearth-admin, never can reach Docker.
 if id -nG "$HEARTH_USER" | tr ' ' '\n' | grep -qx docker; then gpasswd -d "$HEARTH_USER" docker >/dev/null; fi
+# admin runs as a user of its own: another uid than box (no ptrace of box, which holds the
+# docker group), not in group hearth (no app data), never in docker or sudoers. It shares
+# only the group of box's socket with box; both get it per process, like docker.
+getent group "$HEARTH_SOCK_GROUP" >/dev/null || groupadd --system "$HEARTH_SOCK_GROUP"
+getent group "$HEARTH_ADMIN_USER" >/dev/null || groupadd --system "$HEARTH_ADMIN_USER"
+if ! id -u "$HEARTH_ADMIN_USER" >/dev/null 2>&1; then
+  useradd --system --gid "$HEARTH_ADMIN_USER" --home-dir /nonexistent --no-create-home \
+    --shell /usr/sbin/nologin --comment "Hearth admin dashboard" "$HEARTH_ADMIN_USER"
+fi
+for g in $(id -nG "$HEARTH_ADMIN_USER"); do
+  [ "$g" = "$HEARTH_ADMIN_USER" ] || gpasswd -d "$HEARTH_ADMIN_USER" "$g" >/dev/null
+done
 install -d -o root -g root -m 0755 "$HEARTH_HOME" "$HEARTH_APP_DIR" "$HEARTH_STATE_DIR"
-install -d -o "$HEARTH_USER" -g "$HEARTH_USER" -m 0750 "$HEARTH_DATA_DIR" "$HEARTH_LOG_DIR" "$HEARTH_RUN_DIR"
+install -d -o "$HEARTH_USER" -g "$HEARTH_USER" -m 0750 "$HEARTH_DATA_DIR"
+install -d -o "$HEARTH_USER" -g "$HEARTH_SOCK_GROUP" -m 0750 "$HEARTH_RUN_DIR"
 install -d -o "$HEARTH_USER" -g "$HEARTH_USER" -m 0755 "$HEARTH_PUBLIC_DIR"
-install -d -o root -g "$HEARTH_USER" -m 0750 "$HEARTH_ETC_DIR"
+# world-traversable: each file in it says who reads it (hearth.env: hearth; admin.env:
+# hearth-admin; tls/: root)
+install -d -o root -g root -m 0755 "$HEARTH_ETC_DIR"
 install -d -o root -g root -m 0755 "$HEARTH_TLS_DIR"
-hearth_say "user $HEARTH_USER (groups: $(id -nG "$HEARTH_USER")), data in $HEARTH_DATA_DIR"
+install -d -o root -g root -m 0755 "$HEARTH_NGINX_ROOT_DIR"
+hearth_say "users $HEARTH_USER (box) and $HEARTH_ADMIN_USER (admin), socket group $HEARTH_SOCK_GROUP, data in $HEARTH_DATA_DIR"
 
 # ---------------------------------------------------------------------------------------
 step "copying the code to $HEARTH_APP_DIR"
@@ -151,6 +175,13 @@ fi
 
 # ---------------------------------------------------------------------------------------
 step "building box and admin"
+# admin's .next/cache was the hearth user's in older installs: a build (as root) would read
+# it, so what another user wrote there is thrown away before building
+if [ -d apps/admin/.next ] && [ -n "$(find apps/admin/.next \( ! -user root -o \( -perm -002 ! -type l \) \) -print -quit 2>/dev/null)" ]; then
+  rm -rf apps/admin/.next/cache
+  chown -R root:root apps/admin/.next
+  hearth_say "removed admin's build cache written by another user"
+fi
 # the inputs of the build: a change in any of them rebuilds
 build_key() {
   {
@@ -201,11 +232,7 @@ else
   fi
 fi
 chmod -R go+rX,go-w "$HEARTH_APP_DIR"
-if [ -d apps/admin/.next ]; then
-  # next start writes its cache (images, fetch cache) under .next/cache
-  install -d -o "$HEARTH_USER" -g "$HEARTH_USER" -m 0750 apps/admin/.next/cache
-  chown -R "$HEARTH_USER:$HEARTH_USER" apps/admin/.next/cache
-fi
+# admin gets no writable cache: .next (and .next/cache) stay root's, read-only to admin
 
 # ---------------------------------------------------------------------------------------
 step "setting up MariaDB"
@@ -239,7 +266,7 @@ declare -A ENV_VALUES=(
   [HEARTH_DATABASE_URL]="mysql://hearth:$DB_PASSWORD@127.0.0.1:3306/hearth"
   [HEARTH_DATA_DIR]="$HEARTH_DATA_DIR"
   [HEARTH_BOX_SOCKET]="$HEARTH_RUN_DIR/box.sock"
-  [HEARTH_SOCKET_GROUP]="$HEARTH_USER"
+  [HEARTH_SOCKET_GROUP]="$HEARTH_SOCK_GROUP"
   [HEARTH_MIGRATIONS_DIR]="$HEARTH_APP_DIR/prisma/migrations"
   [HEARTH_PUBLIC_DIR]="$HEARTH_PUBLIC_DIR"
   # a nonce of this run: admin's /api/v1/status answers it, so "ready" below means the admin
@@ -271,8 +298,23 @@ ENV_TMP="$(mktemp "$HEARTH_ETC_DIR/.hearth.env.XXXXXX")"
 } >"$ENV_TMP"
 chown root:"$HEARTH_USER" "$ENV_TMP"
 chmod 0640 "$ENV_TMP"
+# admin's copy: the same wiring and secrets (database URL, HEARTH_SECRET_KEY, ...), readable
+# by hearth-admin only (it cannot read hearth.env, box's)
+# plus the secret nginx sends on dashboard requests, without which admin believes no
+# X-Real-IP (made once; box never sees it: root's nginx config holds it, see below)
+PROXY_SECRET="$(sed -n 's/^HEARTH_PROXY_SECRET=\([0-9a-f]\{64\}\)$/\1/p' "$HEARTH_ADMIN_ENV_FILE" 2>/dev/null | tail -n 1 || true)"
+[ -n "$PROXY_SECRET" ] || PROXY_SECRET="$(openssl rand -hex 32)"
+ADMIN_ENV_TMP="$(mktemp "$HEARTH_ETC_DIR/.admin.env.XXXXXX")"
+{
+  echo "# admin's copy of $HEARTH_ENV_FILE, written by setup/install.sh on each run: edit that file"
+  grep -v '^#' "$ENV_TMP" | grep -v '^HEARTH_PROXY_SECRET='
+  echo "HEARTH_PROXY_SECRET=$PROXY_SECRET"
+} >"$ADMIN_ENV_TMP"
+chown root:"$HEARTH_ADMIN_USER" "$ADMIN_ENV_TMP"
+chmod 0640 "$ADMIN_ENV_TMP"
 mv -f "$ENV_TMP" "$HEARTH_ENV_FILE"
-hearth_say "$HEARTH_ENV_FILE (0640 root:$HEARTH_USER)"
+mv -f "$ADMIN_ENV_TMP" "$HEARTH_ADMIN_ENV_FILE"
+hearth_say "$HEARTH_ENV_FILE (0640 root:$HEARTH_USER), $HEARTH_ADMIN_ENV_FILE (0640 root:$HEARTH_ADMIN_USER)"
 
 # env of a process run as hearth: a clean one plus hearth.env
 hearth_env_args() {
@@ -319,27 +361,34 @@ fi
 step "installing the sudo helpers"
 # box may run, as root, exactly the scripts in setup/sudo/ and nothing else. Each of them,
 # and every folder above it, must be root's and writable by nobody else.
+# The helpers' code (install-vhosts.mjs) and the Node that runs it are root's too.
 HELPERS=()
-for f in "$HEARTH_APP_DIR"/setup/sudo/*.sh; do
+for f in "$HEARTH_APP_DIR"/setup/sudo/*; do
   [ -f "$f" ] || continue
   chown root:root "$f"
-  chmod 0755 "$f"
-  HELPERS+=("$f")
+  case "$f" in
+    *.sh) chmod 0755 "$f"; HELPERS+=("$f") ;;
+    *) chmod 0644 "$f" ;;
+  esac
 done
 [ "${#HELPERS[@]}" -gt 0 ] || hearth_die "no helper scripts found in $HEARTH_APP_DIR/setup/sudo"
-d="$HEARTH_APP_DIR/setup/sudo"
-while [ "$d" != / ]; do
-  if [ "$(stat -c %u "$d")" != 0 ] || [ $(($(stat -c '0%a' "$d") & 022)) -ne 0 ]; then
-    hearth_die "$d must be owned by root and writable only by root (the sudo helpers live below it)"
-  fi
-  d="$(dirname "$d")"
+for d in "$HEARTH_APP_DIR/setup/sudo" "$HEARTH_RUNTIME/bin/node"; do
+  d="$(readlink -f "$d")"
+  while [ "$d" != / ]; do
+    if [ "$(stat -c %u "$d")" != 0 ] || [ $(($(stat -c '0%a' "$d") & 022)) -ne 0 ]; then
+      hearth_die "$d must be owned by root and writable only by root (the sudo helpers and their Node live below it)"
+    fi
+    d="$(dirname "$d")"
+  done
 done
 SUDOERS_TMP="$(mktemp)"
 {
   echo "# Installed by Hearth's setup/install.sh and rewritten on each run: edits are lost."
   echo "# The box daemon (user $HEARTH_USER) may run these root-owned helper scripts as root,"
-  echo "# and nothing else: sudo -n /opt/hearth/app/setup/sudo/<name>.sh"
-  printf 'Cmnd_Alias HEARTH_HELPERS = %s\n' "$(IFS=,; echo "${HELPERS[*]}" | sed 's/,/, /g')"
+  echo "# and nothing else: sudo -n /opt/hearth/app/setup/sudo/<name>.sh (no arguments; input on"
+  echo "# stdin). admin's user ($HEARTH_ADMIN_USER) may run nothing."
+  # each with "" : sudo allows it with no arguments at all (the input comes on stdin)
+  printf 'Cmnd_Alias HEARTH_HELPERS = %s\n' "$(printf '%s "", ' "${HELPERS[@]}" | sed 's/, $//')"
   echo "Defaults:$HEARTH_USER !requiretty"
   echo "$HEARTH_USER ALL=(root) NOPASSWD: HEARTH_HELPERS"
 } >"$SUDOERS_TMP"
@@ -355,12 +404,12 @@ hearth_say "/etc/sudoers.d/hearth allows: $(basename -a "${HELPERS[@]}" | paste 
 
 # ---------------------------------------------------------------------------------------
 step "installing the systemd units"
-for u in hearth.target hearth-box.service hearth-admin.service; do
+for u in hearth.target hearth-firewall.service hearth-box.service hearth-admin.service; do
   install -o root -g root -m 0644 "$HEARTH_APP_DIR/systemd/$u" "/etc/systemd/system/$u"
 done
 if [ "$INIT" = systemd ]; then
   systemctl daemon-reload
-  systemctl enable hearth.target hearth-box.service hearth-admin.service >/dev/null 2>&1
+  systemctl enable hearth.target hearth-firewall.service hearth-box.service hearth-admin.service >/dev/null 2>&1
   hearth_say "units installed and enabled"
 else
   hearth_say "unit files installed in /etc/systemd/system (not used: systemd is not running)"
@@ -370,6 +419,19 @@ fi
 step "starting the Docker engine"
 hearth_start_docker "$HEARTH_APP_DIR/setup/lib"
 hearth_say "Docker $(docker version --format '{{.Server.Version}}' 2>/dev/null) is running"
+
+# ---------------------------------------------------------------------------------------
+step "protecting the host from app containers"
+# Hearth's Docker networks have host interfaces named hth…: from them, no link-local /
+# metadata address and, of this host's services, only nginx and box's mail relay
+# (setup/lib/app-firewall.sh; idempotent). Re-applied at boot by hearth-firewall.service;
+# without systemd, by running this setup again.
+RELAY_PORT="$(sed -n 's/^HEARTH_MAIL_RELAY_PORT=\([0-9]*\)$/\1/p' "$HEARTH_ENV_FILE" 2>/dev/null | tail -n 1)"
+if [ "${HEARTH_APP_FIREWALL:-1}" = 0 ]; then
+  hearth_warn "HEARTH_APP_FIREWALL=0: app containers can reach the metadata address and every service of this host"
+else
+  "$HEARTH_APP_DIR/setup/lib/app-firewall.sh" --existing --relay-port "${RELAY_PORT:-2525}"
+fi
 
 # ---------------------------------------------------------------------------------------
 step "building the container images"
@@ -393,15 +455,15 @@ else
   hearth_supervise_stop admin
   hearth_supervise_stop box
   if [ -f "$BOX_MAIN" ]; then
-    hearth_supervise_start box "$HEARTH_USER+docker" "$HEARTH_APP_DIR/apps/box" "$HEARTH_APP_DIR/setup/lib" "${BOX_CMD[@]}"
-    hearth_say "started box under the supervisor (pid $(cat "$HEARTH_RUN_DIR/box.supervisor.pid"), log $HEARTH_LOG_DIR/box.log)"
+    hearth_supervise_start box "$HEARTH_USER+docker,$HEARTH_SOCK_GROUP" "$HEARTH_APP_DIR/apps/box" "$HEARTH_APP_DIR/setup/lib" "${BOX_CMD[@]}"
+    hearth_say "started box as $HEARTH_USER under the supervisor (pid $(cat "$HEARTH_SUPERVISE_DIR/box.supervisor.pid"), log $HEARTH_LOG_DIR/box.log)"
   else
     hearth_warn "box is not built ($BOX_MAIN missing): not started"
   fi
   if [ -f "$ADMIN_BUILD_ID" ]; then
-    hearth_supervise_start admin "$HEARTH_USER" "$HEARTH_APP_DIR/apps/admin" "$HEARTH_APP_DIR/setup/lib" \
-      env NODE_ENV=production "${ADMIN_CMD[@]}"
-    hearth_say "started admin under the supervisor (pid $(cat "$HEARTH_RUN_DIR/admin.supervisor.pid"), log $HEARTH_LOG_DIR/admin.log)"
+    hearth_supervise_start admin "$HEARTH_ADMIN_USER+$HEARTH_SOCK_GROUP" "$HEARTH_APP_DIR/apps/admin" "$HEARTH_APP_DIR/setup/lib" \
+      env NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 "${ADMIN_CMD[@]}"
+    hearth_say "started admin as $HEARTH_ADMIN_USER under the supervisor (pid $(cat "$HEARTH_SUPERVISE_DIR/admin.supervisor.pid"), log $HEARTH_LOG_DIR/admin.log)"
   else
     hearth_warn "admin is not built ($ADMIN_BUILD_ID missing): not started"
   fi
@@ -445,8 +507,18 @@ for f in /etc/nginx/conf.d/hearth.conf /etc/nginx/conf.d/hearth-sites.conf "$SIT
   fi
 done
 mkdir -p "$(dirname "$SITE_FILE")"
+# box's vhosts: nginx includes only root's $HEARTH_NGINX_ROOT_DIR, which the sudo helper
+# install-vhosts.sh fills from what box hands it (box re-sends its whole set at each start).
+# Older installs included /var/lib/hearth/nginx/sites (box's own folder): that include is
+# replaced here, and box's copy there is no longer read by root.
 install -o root -g root -m 0644 "$HEARTH_APP_DIR/setup/nginx/hearth-http.conf" /etc/nginx/conf.d/hearth.conf
 install -o root -g root -m 0644 "$HEARTH_APP_DIR/setup/nginx/hearth-sites.conf" /etc/nginx/conf.d/hearth-sites.conf
+# the value of hearth.conf's $hearth_proxy_secret: root's only (nginx's master reads it)
+install -d -o root -g root -m 0700 /etc/nginx/hearth-secret
+PROXY_MAP_TMP="$(mktemp /etc/nginx/hearth-secret/.proxy.map.XXXXXX)"
+printf '# written by setup/install.sh: the X-Hearth-Proxy-Secret nginx sends to admin\n~. "%s";\n' "$PROXY_SECRET" >"$PROXY_MAP_TMP"
+chmod 0600 "$PROXY_MAP_TMP"
+mv -f "$PROXY_MAP_TMP" /etc/nginx/hearth-secret/proxy.map
 IPV6=0
 [ -s /proc/net/if_inet6 ] && IPV6=1
 sed -e "s#@CERT@#$CERT#; s#@KEY@#$KEY#; s#@ACME_DIR@#$HEARTH_PUBLIC_DIR/acme-challenges#" "$HEARTH_APP_DIR/setup/nginx/dashboard.conf" \
@@ -469,7 +541,7 @@ if ! out="$(nginx -t 2>&1)"; then
 fi
 rm -rf "$NGINX_BACKUP"
 [ "$INIT" = systemd ] && systemctl enable nginx >/dev/null 2>&1
-run_logged "reloading nginx" bash "$HEARTH_APP_DIR/setup/sudo/reload-nginx.sh"
+run_logged "reloading nginx" bash "$HEARTH_APP_DIR/setup/lib/reload-nginx.sh"
 hearth_say "nginx serves the dashboard on :443 (self-signed), :80 redirects to https"
 
 # ---------------------------------------------------------------------------------------

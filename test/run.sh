@@ -158,11 +158,12 @@ vitest_phase() {
 }
 
 # Undoes what an earlier install on this machine left that would make this one not fresh:
-# the running box and admin, and the hearth database (the password file is kept).
+# the running box and admin, the hearth database (the password file is kept) and its
+# app-container firewall (tests give their apps relays on ports of their own).
 reset_previous_install() {
-  if [ "${HEARTH_TEST_KEEP_INSTALL:-0}" = 1 ] || [ ! -f "$HEARTH_ENV_FILE" ]; then
-    return 0
-  fi
+  [ "${HEARTH_TEST_KEEP_INSTALL:-0}" = 1 ] && return 0
+  "$REPO/setup/lib/app-firewall.sh" --remove || return 1
+  [ -f "$HEARTH_ENV_FILE" ] || return 0
   echo "an earlier Hearth install is on this machine: stopping it and dropping its database"
   if hearth_has_systemd; then
     systemctl stop hearth-admin.service hearth-box.service 2>/dev/null || true

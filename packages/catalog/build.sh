@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the built-in catalog's app images from packages/catalog/apps/<slug>/ (on top of
-# hearth/base:bookworm, built first when missing), tagged with each manifest's dockerImage.
+# localhost/hearth/base:bookworm, built first when missing), tagged with each manifest's dockerImage.
 #
 #   packages/catalog/build.sh [slug...]     (default: every app)
 #
@@ -14,7 +14,7 @@ NODE="${NODE:-$(command -v node || echo /opt/hearth/runtime/bin/node)}"
 say() { printf '%s\n' "hearth-catalog: $*"; }
 
 "$REPO/setup/images/base/build.sh"
-base_id="$(docker image inspect -f '{{.Id}}' hearth/base:bookworm)"
+base_id="$(docker image inspect -f '{{.Id}}' localhost/hearth/base:bookworm)"
 
 if [ "$#" -eq 0 ]; then
   for m in "$HERE"/apps/*/HearthManifest.json; do
@@ -28,6 +28,10 @@ for slug in "$@"; do
   read -r image id version < <("$NODE" -e '
     const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     console.log(m.dockerImage, m.id, m.version);' "$dir/HearthManifest.json")
+  case "$image" in
+    localhost/hearth/?*) ;;
+    *) echo "hearth-catalog: error: $slug: dockerImage $image is not a local Hearth image (localhost/hearth/...)" >&2; exit 1 ;;
+  esac
   hash="$( { printf '%s\n' "$base_id"; cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16)"
   have="$(docker image inspect -f '{{ index .Config.Labels "hearth.catalog.hash" }}' "$image" 2>/dev/null || true)"
   if [ "${HEARTH_CATALOG_FORCE:-0}" != 1 ] && [ "$have" = "$hash" ]; then
@@ -36,7 +40,7 @@ for slug in "$@"; do
   fi
   t=$(date +%s)
   log="$(mktemp)"
-  if ! docker build --label "hearth.catalog.id=$id" --label "hearth.catalog.version=$version" \
+  if ! docker build --pull=false --label "hearth.catalog.id=$id" --label "hearth.catalog.version=$version" \
     --label "hearth.catalog.hash=$hash" -t "$image" "$dir" >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     rm -f "$log"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local images Hearth needs, in order, each skipped when up to date:
-#   1. hearth/base:bookworm (setup/images/base/build.sh)
-#   2. the addon service images hearth/mariadb, hearth/postgresql, hearth/redis
+#   1. localhost/hearth/base:bookworm (setup/images/base/build.sh)
+#   2. the addon service images localhost/hearth/mariadb, localhost/hearth/postgresql, localhost/hearth/redis
 #      (setup/images/<name>/build.sh; versions pinned in setup/images/services.env)
 #   3. with --catalog, the built-in catalog's app images (packages/catalog/build.sh)
 #

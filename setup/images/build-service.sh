@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds one addon service image, hearth/<service>:<version>, from setup/images/<service>/
-# on top of hearth/base:bookworm (built first when missing):
+# Builds one addon service image, localhost/hearth/<service>:<version>, from setup/images/<service>/
+# on top of localhost/hearth/base:bookworm (built first when missing):
 #
 #   setup/images/build-service.sh mariadb|postgresql|redis [--force]
 #
@@ -15,7 +15,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
-BASE_IMAGE="${HEARTH_BASE_IMAGE:-hearth/base:bookworm}"
+BASE_IMAGE="${HEARTH_BASE_IMAGE:-localhost/hearth/base:bookworm}"
 NAME="${1:-}"
 FORCE="${HEARTH_SERVICE_FORCE:-0}"
 [ "${2:-}" = "--force" ] && FORCE=1
@@ -43,7 +43,7 @@ VERSION="${PIN[$VAR]:-}"
 INFRA="${PIN[INFRA_VERSION]:-}"
 [ -n "$VERSION" ] || die "$ENV_FILE does not set $VAR"
 [ -n "$INFRA" ] || die "$ENV_FILE does not set INFRA_VERSION"
-IMAGE="hearth/$NAME:$VERSION"
+IMAGE="localhost/hearth/$NAME:$VERSION"
 
 T0=$(date +%s)
 command -v docker >/dev/null || die "docker is not installed"

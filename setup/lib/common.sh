@@ -11,12 +11,23 @@ HEARTH_DATA_DIR="/var/lib/hearth"
 # what nginx's workers serve directly (the "app is starting" page, ACME challenges): readable
 # by them, unlike the data dir
 HEARTH_PUBLIC_DIR="/var/lib/hearth-public"
+# root's (0750): only root-run scripts write here (the supervisor's logs, install.log)
 HEARTH_LOG_DIR="/var/log/hearth"
+# box's socket (hearth:hearth-sock 0750); no root-written file lives here
 HEARTH_RUN_DIR="/run/hearth"
+# the supervisor's pid files: root's (0700), so no other user can plant a link in their place
+HEARTH_SUPERVISE_DIR="/run/hearth-supervise"
 HEARTH_ETC_DIR="/etc/hearth"
 HEARTH_ENV_FILE="$HEARTH_ETC_DIR/hearth.env"
 HEARTH_TLS_DIR="$HEARTH_ETC_DIR/tls"
 HEARTH_USER="hearth"
+# admin's own user (internet-facing: no docker, no sudo, no app data) and the group of box's
+# socket, which box and admin share instead of admin joining group hearth
+HEARTH_ADMIN_USER="hearth-admin"
+HEARTH_SOCK_GROUP="hearth-sock"
+HEARTH_ADMIN_ENV_FILE="$HEARTH_ETC_DIR/admin.env"
+# root's folder of the vhost set that setup/sudo/install-vhosts.sh installs for box
+HEARTH_NGINX_ROOT_DIR="/etc/nginx/hearth"
 # Packages' postinst scripts and apt itself must never wait for an answer.
 export DEBIAN_FRONTEND=noninteractive
 
@@ -128,7 +139,6 @@ hearth_start_docker() {
     systemctl enable --now docker >/dev/null 2>&1 || systemctl start docker || true
   else
     hearth_mount_cgroups
-    mkdir -p "$HEARTH_RUN_DIR" "$HEARTH_LOG_DIR"
     hearth_supervise_start dockerd root / "$libdir" /usr/sbin/dockerd -p /var/run/docker.pid
   fi
   local i
@@ -143,6 +153,34 @@ hearth_start_docker() {
 }
 
 # ---- the no-systemd service supervisor -------------------------------------------------
+
+# The folders root's scripts write pid files and logs in: root's, and nothing another user
+# left in them is followed. An older install made /var/log/hearth hearth's: it becomes
+# root's, and what is not a root-owned regular file in it (a planted symlink, fifo, hard
+# link target of someone else, folder) is removed.
+hearth_root_dirs() {
+  local d e
+  for d in "$HEARTH_SUPERVISE_DIR" "$HEARTH_LOG_DIR"; do
+    if [ -L "$d" ] || { [ -e "$d" ] && [ ! -d "$d" ]; }; then rm -f "$d"; fi
+    mkdir -p "$d"
+    chown root:root "$d"
+  done
+  chmod 0700 "$HEARTH_SUPERVISE_DIR"
+  chmod 0750 "$HEARTH_LOG_DIR"
+  for d in "$HEARTH_SUPERVISE_DIR" "$HEARTH_LOG_DIR"; do
+    find "$d" -mindepth 1 -maxdepth 1 \( ! -user root -o ! -type f -o -links +1 \) -exec rm -rf {} + 2>/dev/null || true
+  done
+}
+
+# hearth_root_write FILE: stdin to FILE, root's, replacing whatever was there without
+# following a link (the folder must be root's: see hearth_root_dirs).
+hearth_root_write() {
+  local f="$1" tmp
+  tmp="$(mktemp "$(dirname "$f")/.tmp.XXXXXX")"
+  cat >"$tmp"
+  chmod 0644 "$tmp"
+  mv -f "$tmp" "$f"
+}
 
 # True while process $1 exists and is not a zombie (an orphan's zombie lingers where PID 1
 # does not reap, as in some containers, and would still answer kill -0).
@@ -166,7 +204,13 @@ hearth_pid_of() {
 # still there) the service's process group. Prints what it stopped.
 hearth_supervise_stop() {
   local name="$1" sup child i stopped=""
-  sup="$(hearth_pid_of "$HEARTH_RUN_DIR/$name.supervisor.pid" || true)"
+  sup="$(hearth_pid_of "$HEARTH_SUPERVISE_DIR/$name.supervisor.pid" || true)"
+  if [ -z "$sup" ] && [ -f "$HEARTH_RUN_DIR/$name.supervisor.pid" ] && [ ! -L "$HEARTH_RUN_DIR/$name.supervisor.pid" ]; then
+    # an older install's supervisor, whose pid file is in hearth's /run/hearth: believed only
+    # for a root process that is that supervisor (checked below); its child is stopped by it
+    sup="$(hearth_pid_of "$HEARTH_RUN_DIR/$name.supervisor.pid" || true)"
+    [ -z "$sup" ] || [ "$(stat -c %u "/proc/$sup" 2>/dev/null)" = 0 ] || sup=""
+  fi
   if [ -n "$sup" ] && tr '\0' ' ' <"/proc/$sup/cmdline" 2>/dev/null | grep -q "supervise.sh $name "; then
     kill -TERM "$sup" 2>/dev/null || true
     for i in $(seq 1 150); do
@@ -176,7 +220,7 @@ hearth_supervise_stop() {
     kill -KILL "$sup" 2>/dev/null || true
     stopped="supervisor $sup"
   fi
-  child="$(hearth_pid_of "$HEARTH_RUN_DIR/$name.pid" || true)"
+  child="$(hearth_pid_of "$HEARTH_SUPERVISE_DIR/$name.pid" || true)"
   if [ -n "$child" ]; then
     kill -TERM -- "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null || true
     for i in $(seq 1 100); do
@@ -186,19 +230,25 @@ hearth_supervise_stop() {
     kill -KILL -- "-$child" 2>/dev/null || kill -KILL "$child" 2>/dev/null || true
     stopped="${stopped:+$stopped, }process $child"
   fi
-  rm -f "$HEARTH_RUN_DIR/$name.pid" "$HEARTH_RUN_DIR/$name.supervisor.pid"
+  rm -f "$HEARTH_SUPERVISE_DIR/$name.pid" "$HEARTH_SUPERVISE_DIR/$name.supervisor.pid"
+  # pid files an older install kept in /run/hearth (hearth's, so only read, never trusted)
+  [ -d "$HEARTH_RUN_DIR" ] && rm -f "$HEARTH_RUN_DIR/$name.pid" "$HEARTH_RUN_DIR/$name.supervisor.pid"
   [ -z "$stopped" ] || hearth_say "stopped the previous $name ($stopped)"
 }
 
 # hearth_supervise_start NAME USER WORKDIR LIBDIR CMD...: runs CMD as USER in WORKDIR under
-# LIBDIR/supervise.sh, fully detached (own session, stdio to /var/log/hearth/NAME.log).
+# LIBDIR/supervise.sh, fully detached (own session, stdio to /var/log/hearth/NAME.log, which
+# is root's and opened by root in a folder only root writes).
 hearth_supervise_start() {
-  local name="$1" user="$2" dir="$3" libdir="$4"
+  local name="$1" user="$2" dir="$3" libdir="$4" log
   shift 4
-  setsid -f bash "$libdir/supervise.sh" "$name" "$user" "$dir" "$@" </dev/null >>"$HEARTH_LOG_DIR/$name.log" 2>&1
+  hearth_root_dirs
+  log="$HEARTH_LOG_DIR/$name.log"
+  if [ -L "$log" ] || { [ -e "$log" ] && [ ! -f "$log" ]; }; then rm -rf "$log"; fi
+  setsid -f bash "$libdir/supervise.sh" "$name" "$user" "$dir" "$@" </dev/null >>"$log" 2>&1
   local i
   for i in $(seq 1 50); do
-    hearth_pid_of "$HEARTH_RUN_DIR/$name.supervisor.pid" >/dev/null && return 0
+    hearth_pid_of "$HEARTH_SUPERVISE_DIR/$name.supervisor.pid" >/dev/null && return 0
     sleep 0.1
   done
   hearth_die "could not start the supervisor for $name (see $HEARTH_LOG_DIR/$name.log)"

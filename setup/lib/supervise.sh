@@ -4,13 +4,17 @@
 # Hearth's stand-in for systemd on machines where systemd is not PID 1 (containers, CI
 # microVMs). Runs CMD as USER with USER's primary group and exactly the supplementary
 # groups after '+' (none without it; like SupplementaryGroups= in a unit) in WORKDIR with a clean
-# environment plus /etc/hearth/hearth.env (read again at every start), and restarts it
-# whenever it exits, like Restart=always. The service runs in a process group of its own
-# so stopping kills everything it started, like KillMode=control-group.
+# environment plus its env file (read again at every start, by root): /etc/hearth/NAME.env
+# when it exists (admin: admin.env, root:hearth-admin), else /etc/hearth/hearth.env for
+# the hearth user only. Restarts it whenever it exits, like Restart=always. The service
+# runs in a process group of its own so stopping kills everything it started, like
+# KillMode=control-group.
 #
-#   /run/hearth/NAME.supervisor.pid   this loop          (SIGTERM: stop the service, exit)
-#   /run/hearth/NAME.pid              the service itself
+#   /run/hearth-supervise/NAME.supervisor.pid   this loop          (SIGTERM: stop the service, exit)
+#   /run/hearth-supervise/NAME.pid              the service itself
 #   stdout/stderr                     whatever the caller gave (install.sh: /var/log/hearth/NAME.log)
+# /run/hearth-supervise is root's (0700): the pid files are written and read by root only,
+# so no other user can plant a link there or make root signal a process of its choosing.
 set -uo pipefail
 
 if [ $# -lt 4 ]; then
@@ -22,8 +26,21 @@ extra_groups=""
 case "$2" in *+*) extra_groups="${2#*+}" ;; esac
 if [ -n "$extra_groups" ]; then group_args=(--groups="$extra_groups"); else group_args=(--clear-groups); fi
 shift 3
-run_dir=/run/hearth
-env_file=/etc/hearth/hearth.env
+run_dir="${HEARTH_SUPERVISE_DIR:-/run/hearth-supervise}"
+if [ -f "/etc/hearth/$name.env" ]; then
+  env_file="/etc/hearth/$name.env"
+elif [ "$user" = hearth ]; then
+  env_file=/etc/hearth/hearth.env
+else
+  env_file=""
+fi
+# the pid files' folder: root's, never a link, writable by no one else
+if [ -L "$run_dir" ] || { [ -e "$run_dir" ] && [ ! -d "$run_dir" ]; }; then rm -f "$run_dir"; fi
+mkdir -p -m 0700 "$run_dir"
+if [ "$(stat -c %u "$run_dir")" != 0 ] || [ $(($(stat -c '0%a' "$run_dir") & 022)) -ne 0 ]; then
+  echo "supervise.sh: $run_dir must be root's and writable only by root" >&2
+  exit 1
+fi
 pid_file="$run_dir/$name.pid"
 sup_file="$run_dir/$name.supervisor.pid"
 path="/opt/hearth/runtime/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -66,7 +83,7 @@ while :; do
   else
     envs+=("HOME=/root")
   fi
-  if [ -r "$env_file" ] && [ "$user" != root ]; then
+  if [ -n "$env_file" ] && [ -r "$env_file" ] && [ "$user" != root ]; then
     while IFS= read -r line || [ -n "$line" ]; do
       case "$line" in '' | '#'*) continue ;; *=*) envs+=("$line") ;; esac
     done <"$env_file"

@@ -42,6 +42,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** HEARTH_PROXY_SECRET of the admins tests start (what nginx's X-Hearth-Proxy-Secret carries). */
+export const TEST_PROXY_SECRET = "hearth-test-proxy-secret-0123456789abcdef";
+
 export interface Call {
   body?: unknown;
   raw?: string;
@@ -60,7 +63,8 @@ export async function callAdmin(base: string, method: string, url: string, c: Ca
   if (c.token) headers.authorization = `Bearer ${c.token}`;
   if (c.origin) headers.origin = c.origin;
   if (c.referer) headers.referer = c.referer;
-  if (c.ip) headers["x-real-ip"] = c.ip;
+  // as Hearth's nginx sends it: X-Real-IP with the secret admin believes it from
+  if (c.ip) Object.assign(headers, { "x-real-ip": c.ip, "x-hearth-proxy-secret": TEST_PROXY_SECRET });
   const raw = c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body));
   if (raw !== undefined) headers["content-type"] = c.contentType ?? "application/json";
   const res = await fetch(`${base}${url}`, { method, headers, body: raw, redirect: "manual" });
@@ -99,7 +103,7 @@ export async function startAdmin(env: Record<string, string>): Promise<RunningAd
   let output = "";
   const server: ChildProcess = spawn(process.execPath, [NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
     cwd: ADMIN_DIR,
-    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", HEARTH_COOKIE_SECURE: "false", HEARTH_LOG_LEVEL: "info", ...env },
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", HEARTH_COOKIE_SECURE: "false", HEARTH_LOG_LEVEL: "info", HEARTH_PROXY_SECRET: TEST_PROXY_SECRET, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   server.stdout!.on("data", (d) => (output += d));

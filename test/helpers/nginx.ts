@@ -99,7 +99,7 @@ export function renderSetupDashboardConf(o: { httpPort: number; httpsPort: numbe
     .replace(/^(\s*listen )443( ssl http2 default_server;)/m, `$1${o.httpsPort}$2`)
     .replace(/proxy_pass http:\/\/127\.0\.0\.1:3000;/, `proxy_pass http://127.0.0.1:${o.upstreamPort};`)
     .replace(/\/var\/log\/nginx\//g, `${o.logDir}/`)
-    .replace("include /var/lib/hearth/nginx/sites/*.inc;", `include ${o.sitesDir}/*.inc;`);
+    .replace("include /etc/nginx/hearth/live/sites/*.inc;", `include ${o.sitesDir}/*.inc;`);
   // fail loudly when setup's file changes shape, rather than testing against the wrong thing
   for (const want of [`include ${o.sitesDir}/*.inc;`, `listen ${o.httpPort} default_server;`, `listen ${o.httpsPort} ssl http2 default_server;`, `proxy_pass http://127.0.0.1:${o.upstreamPort};`]) {
     if (!out.includes(want)) throw new Error(`setup/nginx/dashboard.conf changed: the test copy lacks "${want}"`);

@@ -59,3 +59,10 @@ export function ensureTestImages(slowSeconds = 4): void {
     importImage(TEST_HTTPD_SLOW_IMAGE, ["/bin/busybox", "sh", "-c", `echo test app starting slowly; sleep ${slowSeconds}; exec /bin/busybox httpd -f -v -p 8080 -h /www`]);
   }
 }
+
+/** TEST_HTTPD_IMAGE under a Hearth name (localhost/hearth/…), for catalog builds in tests: Hearth builds only FROM local Hearth images. */
+export const TEST_HTTPD_HEARTH_IMAGE = "localhost/hearth/test-httpd:2";
+export function ensureHearthTestImage(): void {
+  ensureTestImages();
+  if (!imageExists(TEST_HTTPD_HEARTH_IMAGE)) execFileSync("docker", ["tag", TEST_HTTPD_IMAGE, TEST_HTTPD_HEARTH_IMAGE], { stdio: "ignore" });
+}

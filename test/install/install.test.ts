@@ -22,7 +22,8 @@ const RESULTS = path.join(REPO_ROOT, "test-results");
 const ENV_FILE = "/etc/hearth/hearth.env";
 const CERT = "/etc/hearth/tls/dashboard.crt";
 const SUDOERS = "/etc/sudoers.d/hearth";
-const RUN_DIR = "/run/hearth";
+// the supervisor's pid files (no systemd): root's folder
+const SUPERVISE_DIR = "/run/hearth-supervise";
 const SYSTEMD = existsSync("/run/systemd/system") && process.env.HEARTH_INIT !== "direct";
 
 interface InstallRun {
@@ -140,7 +141,7 @@ function pidOf(service: "box" | "admin"): number {
     const out = execFileSync("systemctl", ["show", "-p", "MainPID", "--value", `hearth-${service}.service`], { encoding: "utf8" });
     return Number(out.trim());
   }
-  return Number(readFileSync(path.join(RUN_DIR, `${service}.pid`), "utf8").trim());
+  return Number(readFileSync(path.join(SUPERVISE_DIR, `${service}.pid`), "utf8").trim());
 }
 
 /** Real uid, gid and supplementary groups of a running process. */
@@ -232,6 +233,19 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
     // a 32-byte key for secrets at rest, never printed
     expect(Buffer.from(envValue("HEARTH_SECRET_KEY"), "base64")).toHaveLength(32);
     expect(first.output).not.toContain(envValue("HEARTH_SECRET_KEY"));
+    // admin's copy: the same values, readable by hearth-admin only
+    const adminEnv = statSync("/etc/hearth/admin.env");
+    expect([(adminEnv.mode & 0o777).toString(8), adminEnv.uid, adminEnv.gid]).toEqual(["640", 0, gidOfGroup("hearth-admin")]);
+    expect(readFileSync("/etc/hearth/admin.env", "utf8")).toContain(`HEARTH_SECRET_KEY=${envValue("HEARTH_SECRET_KEY")}`);
+    expect(spawnSync("runuser", ["-u", "hearth-admin", "--", "cat", "/etc/hearth/hearth.env"]).status).not.toBe(0);
+    // the secret nginx sends admin with X-Real-IP: admin's and root's only
+    const proxySecret = /^HEARTH_PROXY_SECRET=([0-9a-f]{64})$/m.exec(readFileSync("/etc/hearth/admin.env", "utf8"))?.[1];
+    expect(proxySecret).toBeTruthy();
+    expect(readFileSync(ENV_FILE, "utf8")).not.toContain(proxySecret!);
+    const map = statSync("/etc/nginx/hearth-secret/proxy.map");
+    expect([(map.mode & 0o777).toString(8), map.uid]).toEqual(["600", 0]);
+    expect(readFileSync("/etc/nginx/hearth-secret/proxy.map", "utf8")).toContain(`"${proxySecret}"`);
+    expect(first.output).not.toContain(proxySecret!);
   });
 
   it("created the folders with the documented owners and modes", () => {
@@ -245,8 +259,11 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
     expectDir("/var/lib/hearth", hearthUid, hearthGid, 0o750);
     // nginx's workers serve the "app is starting" page and ACME tokens from here
     expectDir("/var/lib/hearth-public", hearthUid, hearthGid, 0o755);
-    expectDir("/run/hearth", hearthUid, hearthGid, 0o750);
-    expectDir("/etc/hearth", 0, hearthGid, 0o750);
+    expectDir("/run/hearth", hearthUid, gidOfGroup("hearth-sock"), 0o750);
+    expectDir("/run/hearth-supervise", 0, 0, 0o700);
+    expectDir("/var/log/hearth", 0, 0, 0o750);
+    expectDir("/etc/hearth", 0, 0, 0o755);
+    expectDir("/etc/nginx/hearth", 0, 0, 0o755);
     expectDir("/opt/hearth/app", 0, 0, 0o755);
     const passwd = execFileSync("getent", ["passwd", "hearth"], { encoding: "utf8" }).trim().split(":");
     expect(passwd[5]).toBe("/var/lib/hearth");
@@ -257,6 +274,12 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
     expect(existsSync("/opt/hearth/app/.git")).toBe(false);
     const r = spawnSync("runuser", ["-u", "hearth", "--", "cat", "/opt/hearth/app/package.json"]);
     expect(r.status).toBe(0);
+    // admin's user writes nothing root or box reads: not its build, not its cache, not box's data
+    for (const dir of ["/opt/hearth/app/apps/admin/.next", "/var/lib/hearth", "/var/lib/hearth-public", "/run/hearth", "/etc/nginx/hearth", "/var/log/hearth"]) {
+      const w = spawnSync("setpriv", ["--reuid=hearth-admin", "--regid=hearth-admin", "--groups=hearth-sock", "sh", "-c", 'echo x > "$1/.probe"', "_", dir]);
+      expect([dir, w.status === 0]).toEqual([dir, false]);
+    }
+    expect(existsSync("/opt/hearth/app/apps/admin/.next/cache") ? statSync("/opt/hearth/app/apps/admin/.next/cache").uid : 0).toBe(0);
   });
 
   it("installs a sudoers file that validates and allows only the helpers", () => {
@@ -265,18 +288,23 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
     const st = statSync(SUDOERS);
     expect((st.mode & 0o777).toString(8)).toBe("440");
     expect(st.uid).toBe(0);
-    const allowed = spawnSync("runuser", ["-u", "hearth", "--", "sudo", "-n", "/opt/hearth/app/setup/sudo/reload-nginx.sh"], {
+    // sudo lets hearth run the helper (which refuses this input by itself: exit 2, its message)
+    const allowed = spawnSync("runuser", ["-u", "hearth", "--", "sudo", "-n", "/opt/hearth/app/setup/sudo/install-vhosts.sh"], {
       encoding: "utf8",
+      input: "not json",
     });
-    expect(allowed.status, allowed.stderr).toBe(0);
+    expect([allowed.status, allowed.stderr]).toEqual([2, expect.stringContaining("install-vhosts: refused: stdin is not JSON")]);
     const denied = spawnSync("runuser", ["-u", "hearth", "--", "sudo", "-n", "/bin/true"], { encoding: "utf8" });
     expect(denied.status).not.toBe(0);
-    const helper = statSync("/opt/hearth/app/setup/sudo/reload-nginx.sh");
+    const adminDenied = spawnSync("runuser", ["-u", "hearth-admin", "--", "sudo", "-n", "/opt/hearth/app/setup/sudo/install-vhosts.sh"], { encoding: "utf8", input: "{}" });
+    expect(adminDenied.status).not.toBe(0);
+    expect(adminDenied.stderr).toMatch(/sudo/);
+    const helper = statSync("/opt/hearth/app/setup/sudo/install-vhosts.sh");
     expect(helper.uid).toBe(0);
     expect(helper.mode & 0o022).toBe(0);
   });
 
-  it("runs box and admin as the hearth user; only box may use Docker", () => {
+  it("runs box as hearth and admin as hearth-admin; only box may use Docker", () => {
     const hearthUid = idOf("-u", "hearth");
     const hearthGid = gidOfGroup("hearth");
     const box = credentialsOf(pidOf("box"));
@@ -284,21 +312,28 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
     expect(box.uid).toBe(hearthUid);
     expect(box.gid).toBe(hearthGid);
     expect(box.groups).toContain(gidOfGroup("docker"));
-    expect(admin.uid).toBe(hearthUid);
-    expect(admin.gid).toBe(hearthGid);
+    expect(box.groups).toContain(gidOfGroup("hearth-sock"));
+    expect(admin.uid).toBe(idOf("-u", "hearth-admin"));
+    expect(admin.uid).not.toBe(hearthUid);
+    expect(admin.gid).toBe(gidOfGroup("hearth-admin"));
+    expect(admin.groups).toContain(gidOfGroup("hearth-sock"));
     expect(admin.groups).not.toContain(gidOfGroup("docker"));
-    // and so admin's user cannot talk to the Docker daemon
-    const r = spawnSync("setpriv", ["--reuid=hearth", "--regid=hearth", "--clear-groups", "curl", "-s", "--unix-socket", "/var/run/docker.sock", "http://d/_ping"], { encoding: "utf8" });
-    expect(r.stdout).not.toBe("OK");
+    expect(admin.groups).not.toContain(hearthGid);
+    // and so admin's user cannot talk to the Docker daemon, while box's can
+    const ping = (creds: string[]) => spawnSync("setpriv", [...creds, "curl", "-sf", "--unix-socket", "/var/run/docker.sock", "http://d/_ping"], { encoding: "utf8" });
+    const asAdmin = ping(["--reuid=hearth-admin", "--regid=hearth-admin", "--groups=hearth-sock"]);
+    expect(asAdmin.status).toBe(7); // curl: could not connect (permission denied)
+    const asBox = ping(["--reuid=hearth", "--regid=hearth", "--groups=docker,hearth-sock"]);
+    expect([asBox.status, asBox.stdout]).toEqual([0, "OK"]);
   });
 
-  it("has box's socket at /run/hearth/box.sock, 0660 group hearth", async () => {
+  it("has box's socket at /run/hearth/box.sock, 0660 group hearth-sock", async () => {
     const st = await waitFor("box.sock", () => {
       const s = statSync("/run/hearth/box.sock");
       return s.isSocket() ? s : undefined;
     });
     expect((st.mode & 0o777).toString(8)).toBe("660");
-    expect(st.gid).toBe(gidOfGroup("hearth"));
+    expect(st.gid).toBe(gidOfGroup("hearth-sock"));
   });
 
   it("applied every migration to the hearth database, reachable with the env file's URL", async () => {

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,8 +21,10 @@ import { REPO_ROOT } from "../helpers/db";
 
 /**
  * The addon services on the real Docker engine, from the images setup/images builds:
- * MariaDB then PostgreSQL started with readiness checks, reached from a throw-away
- * container on the services network with the root passwords, a second manager (a box
+ * MariaDB then PostgreSQL started with readiness checks, administered only over their
+ * sockets inside the containers (no root / postgres over the network, also for data made
+ * by older images), reached by apps' own users from a throw-away container on the
+ * services network, a second manager (a box
  * restart) that changes nothing, per-owner Redis, and upgrades — a major one (new version:
  * dump, new data folder, import) that is interrupted twice and resumed, one whose import
  * fails and is rolled back, and an infra-only one — keeping the data every time.
@@ -72,6 +74,9 @@ const mysql = (network: string, password: string, sql: string, user = "root") =>
   client(network, INFRA.services.mariadb.image, ["mariadb", "-h", "mariadb", `-u${user}`, "-N", "-B", "-e", sql], { MYSQL_PWD: password });
 const psql = (network: string, password: string, sql: string, user = "postgres", db = "postgres") =>
   client(network, INFRA.services.postgresql.image, ["psql", "-X", "-tA", "-h", "postgresql", "-U", user, "-d", db, "-c", sql], { PGPASSWORD: password });
+/** Admin SQL the way box runs it: inside the container, over the socket (root by unix_socket, postgres by peer). */
+const adminMysql = (container: string, sql: string) => execFileSync("docker", ["exec", container, "mariadb", "--protocol=socket", "-uroot", "-N", "-B", "-e", sql], { encoding: "utf8" }).trim();
+const adminPsql = (container: string, sql: string) => execFileSync("docker", ["exec", container, "runuser", "-u", "postgres", "--", "psql", "-X", "-tA", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-c", sql], { encoding: "utf8" }).trim();
 const redis = (network: string, host: string, password: string, ...cmd: string[]) =>
   client(network, INFRA.services.redis.image, ["redis-cli", "--no-auth-warning", "-h", host, ...cmd], { REDISCLI_AUTH: password });
 
@@ -105,11 +110,10 @@ afterAll(() => {
 describe("shared services", () => {
   const e = env("a");
   let m: ServiceManager;
-  let rootPw: { mariadb: string; postgresql: string };
 
   it("refuses clearly when an image is missing", async () => {
     const broken = infraWith("1");
-    broken.services.mariadb = { version: "0.0", image: `hearth/mariadb:missing-${RUN}` };
+    broken.services.mariadb = { version: "0.0", image: `localhost/hearth/mariadb:missing-${RUN}` };
     await expect(manager(e, { infra: broken }).start()).rejects.toThrow(/hearth\/mariadb:missing-.* is missing: build it with setup\/images\/build-all\.sh/);
   });
 
@@ -155,44 +159,69 @@ describe("shared services", () => {
       const procUsers = 'for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = "$0" ] && stat -c %U "$p"; done | sort -u';
       const user = execFileSync("docker", ["exec", c.Id, "sh", "-c", procUsers, s === "mariadb" ? "mariadbd" : "postgres"], { encoding: "utf8" }).trim();
       expect(user).toBe(s === "mariadb" ? "mysql" : "postgres");
-      // the password is nowhere in the container's configuration
-      const pw = readFileSync(path.join(e.dataDir, "services", s, "root-password"), "utf8");
-      expect(JSON.stringify(c)).not.toContain(pw);
+      // no admin password handed in at all
+      expect((c.Config.Env as string[]).some((x) => x.startsWith("HEARTH_PASSWORD"))).toBe(false);
     }
     const net = JSON.parse(execFileSync("docker", ["network", "inspect", `${e.prefix}services`], { encoding: "utf8" }))[0];
     expect(net.Labels).toMatchObject({ "hearth.managed": "true", [OWNER_LABEL]: OWNER });
 
-    // root passwords: made once, 0600 in a 0700 folder, 256 random bits
+    // no admin password file: nothing to steal
     for (const s of ["mariadb", "postgresql"] as const) {
-      const f = path.join(e.dataDir, "services", s, "root-password");
-      expect(mode(f)).toBe(0o600);
-      expect(mode(path.dirname(f))).toBe(0o700);
-      expect(readFileSync(f, "utf8")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(existsSync(path.join(e.dataDir, "services", s, "root-password"))).toBe(false);
+      expect(mode(path.join(e.dataDir, "services", s))).toBe(0o700);
     }
-    rootPw = { mariadb: await m.rootPassword("mariadb"), postgresql: await m.rootPassword("postgresql") };
-    expect(rootPw.mariadb).not.toBe(rootPw.postgresql);
-    passwords.push(rootPw.mariadb, rootPw.postgresql);
   });
 
-  it("answers a client on the services network with the root password, and only with it", () => {
-    expect(mysql(m.network, rootPw.mariadb, "SELECT 1")).toEqual({ code: 0, out: "1" });
-    expect(mysql(m.network, rootPw.mariadb, "SELECT @@version").out).toMatch(new RegExp(`^${INFRA.services.mariadb.version.replace(".", "\\.")}\\.`));
-    expect(psql(m.network, rootPw.postgresql, "SELECT 1")).toEqual({ code: 0, out: "1" });
-    expect(psql(m.network, rootPw.postgresql, "SHOW server_version").out).toMatch(new RegExp(`^${INFRA.services.postgresql.version}\\.`));
-    const badMy = mysql(m.network, "not-the-password", "SELECT 1");
-    expect(badMy.code).not.toBe(0);
-    expect(badMy.out).toMatch(/Access denied/);
-    const badPg = psql(m.network, "not-the-password", "SELECT 1");
-    expect(badPg.code).not.toBe(0);
-    expect(badPg.out).toMatch(/password authentication failed/);
+  it("answers apps' own users on the services network; root and postgres only over the socket inside the container", () => {
+    expect(adminMysql(`${e.prefix}mariadb`, "SELECT @@version")).toMatch(new RegExp(`^${INFRA.services.mariadb.version.replace(".", "\\.")}\\.`));
+    expect(adminPsql(`${e.prefix}postgresql`, "SHOW server_version")).toMatch(new RegExp(`^${INFRA.services.postgresql.version}\\.`));
+    const userPw = randomBytes(18).toString("base64url");
+    passwords.push(userPw);
+    adminMysql(`${e.prefix}mariadb`, `CREATE USER 'netuser'@'%' IDENTIFIED BY '${userPw}'`);
+    adminPsql(`${e.prefix}postgresql`, `CREATE ROLE netuser LOGIN PASSWORD '${userPw}'`);
+    expect(mysql(m.network, userPw, "SELECT CURRENT_USER()", "netuser")).toEqual({ code: 0, out: "netuser@%" });
+    expect(psql(m.network, userPw, "SELECT current_user", "netuser")).toEqual({ code: 0, out: "netuser" });
+
+    // no administrator over the network, whatever the password
+    expect(adminMysql(`${e.prefix}mariadb`, "SELECT COUNT(*) FROM mysql.global_priv WHERE User = 'root' AND Host <> 'localhost'")).toBe("0");
+    for (const guess of ["", userPw, "root"]) {
+      const my = mysql(m.network, guess, "SELECT 1", "root");
+      expect(my.code).not.toBe(0);
+      expect(my.out).toMatch(/Access denied for user 'root'/);
+      const pg = psql(m.network, guess, "SELECT 1", "postgres");
+      expect(pg.code).not.toBe(0);
+      expect(pg.out).toMatch(/pg_hba\.conf rejects connection .* user "postgres"/);
+    }
+    expect(adminPsql(`${e.prefix}postgresql`, "SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'postgres'")).toBe("t");
   });
 
-  it("a restarted box (a new manager) keeps the same containers and passwords; a stopped service is started again", async () => {
+  it("data made by the older images (root@'%', a postgres network password) loses them at the next start", async () => {
+    const oldPw = randomBytes(18).toString("base64url");
+    passwords.push(oldPw);
+    // and the password file an earlier box kept for them
+    for (const s of ["mariadb", "postgresql"]) writeFileSync(path.join(e.dataDir, "services", s, "root-password"), oldPw, { mode: 0o600 });
+    // what the images before did on every start
+    adminMysql(`${e.prefix}mariadb`, `CREATE USER 'root'@'%' IDENTIFIED BY '${oldPw}'; GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION`);
+    adminPsql(`${e.prefix}postgresql`, `ALTER ROLE postgres WITH PASSWORD '${oldPw}'`);
+    const pgData = path.join(e.dataDir, "services", "postgresql", `data-${INFRA.services.postgresql.version}`);
+    writeFileSync(path.join(pgData, ".hearth-password.sha256"), "from-an-older-image\n");
+    expect(mysql(m.network, oldPw, "SELECT 1", "root")).toEqual({ code: 0, out: "1" }); // it really was open
+
+    for (const s of ["mariadb", "postgresql"]) execFileSync("docker", ["restart", `${e.prefix}${s}`], { stdio: "ignore" });
+    await manager(e).start();
+    expect(adminMysql(`${e.prefix}mariadb`, "SELECT COUNT(*) FROM mysql.global_priv WHERE User = 'root' AND Host <> 'localhost'")).toBe("0");
+    expect(mysql(m.network, oldPw, "SELECT 1", "root").out).toMatch(/Access denied for user 'root'/);
+    expect(adminPsql(`${e.prefix}postgresql`, "SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'postgres'")).toBe("t");
+    expect(existsSync(path.join(pgData, ".hearth-password.sha256"))).toBe(false);
+    expect(psql(m.network, oldPw, "SELECT 1", "postgres").out).toMatch(/pg_hba\.conf rejects connection/);
+    for (const s of ["mariadb", "postgresql"]) expect(existsSync(path.join(e.dataDir, "services", s, "root-password"))).toBe(false);
+  });
+
+  it("a restarted box (a new manager) keeps the same containers; a stopped service is started again", async () => {
     const before = { mariadb: inspect(`${e.prefix}mariadb`).Id, postgresql: inspect(`${e.prefix}postgresql`).Id };
     const m2 = manager(e);
     await m2.start();
     expect({ mariadb: inspect(`${e.prefix}mariadb`).Id, postgresql: inspect(`${e.prefix}postgresql`).Id }).toEqual(before);
-    expect(await m2.rootPassword("mariadb")).toBe(rootPw.mariadb);
     expect(readdirSync(path.join(e.dataDir, "services", "mariadb")).filter((f) => f.startsWith("upgrade"))).toEqual([]);
 
     execFileSync("docker", ["stop", `${e.prefix}postgresql`], { stdio: "ignore" });
@@ -200,7 +229,7 @@ describe("shared services", () => {
     const pg = inspect(`${e.prefix}postgresql`);
     expect(pg.Id).toBe(before.postgresql);
     expect(pg.State.Running).toBe(true);
-    expect(psql(m.network, rootPw.postgresql, "SELECT 1")).toEqual({ code: 0, out: "1" });
+    expect(adminPsql(`${e.prefix}postgresql`, "SELECT 1")).toBe("1");
   });
 
   it("never touches the services of another Hearth installation that uses the same names", async () => {
@@ -262,7 +291,7 @@ describe("shared services", () => {
 describe("upgrades keep the data", () => {
   const e = env("u");
   const OLD = { mariadb: "10.10", postgresql: "14" };
-  let pw: { mariadb: string; postgresql: string };
+  const oldRootPw = randomBytes(18).toString("base64url");
   const net = `${e.prefix}services`;
   const appPw = randomBytes(18).toString("base64url");
 
@@ -277,22 +306,19 @@ describe("upgrades keep the data", () => {
   const dumps = (s: string) => readdirSync(path.join(e.dataDir, "services", s)).filter((f) => /^upgrade-.*\.sql$/.test(f));
 
   it("starts an 'older' installation and writes data, users and grants", async () => {
-    passwords.push(appPw);
+    passwords.push(appPw, oldRootPw);
     await manager(e, { infra: infraWith("0", OLD) }).start();
-    const m = manager(e);
-    pw = { mariadb: await m.rootPassword("mariadb"), postgresql: await m.rootPassword("postgresql") };
     expect(containerState("mariadb")).toMatchObject({ version: "10.10", infra: "0" });
-    const my = mysql(
-      net,
-      pw.mariadb,
+    adminMysql(
+      `${e.prefix}mariadb`,
       `CREATE DATABASE upg; CREATE TABLE upg.t (id INT PRIMARY KEY, v TEXT); INSERT INTO upg.t VALUES (1, 'before'), (2, 'second');
        CREATE USER 'appuser'@'%' IDENTIFIED BY '${appPw}'; GRANT ALL ON upg.* TO 'appuser'@'%';`,
     );
-    expect(my.code, my.out).toBe(0);
-    for (const sql of [`CREATE ROLE appuser LOGIN PASSWORD '${appPw}'`, "CREATE DATABASE upg OWNER appuser"]) {
-      const r = psql(net, pw.postgresql, sql);
-      expect(r.code, r.out).toBe(0);
-    }
+    for (const sql of [`CREATE ROLE appuser LOGIN PASSWORD '${appPw}'`, "CREATE DATABASE upg OWNER appuser"]) adminPsql(`${e.prefix}postgresql`, sql);
+    // as an install made by the older images: root over the network, postgres with a password
+    // (the dump carries them into the new version; the import must drop them again)
+    adminMysql(`${e.prefix}mariadb`, `CREATE USER 'root'@'%' IDENTIFIED BY '${oldRootPw}'; GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION`);
+    adminPsql(`${e.prefix}postgresql`, `ALTER ROLE postgres WITH PASSWORD '${oldRootPw}'`);
     const r = psql(net, appPw, "CREATE TABLE t (id INT PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'before'), (2, 'second')", "appuser", "upg");
     expect(r.code, r.out).toBe(0);
     checkData("before any upgrade");
@@ -306,7 +332,9 @@ describe("upgrades keep the data", () => {
         if (s === "mariadb" && phase === "switch") appendFileSync(dumpFile, "\nTHIS IS NOT SQL;\n");
       },
     });
-    await expect(m.ensure("mariadb")).rejects.toThrow(/upgrading mariadb 10\.10 \(infra 0\) → 10\.11 \(infra 1\) failed: importing the dump .* failed .*; the previous container runs again with its data/s);
+    await expect(m.ensure("mariadb")).rejects.toThrow(
+      new RegExp(`upgrading mariadb 10\\.10 \\(infra 0\\) → 10\\.11 \\(infra ${INFRA.infraVersion}\\) failed: importing the dump .* failed .*; the previous container runs again with its data`, "s"),
+    );
     expect(containerState("mariadb")).toEqual({ ...before, running: true });
     expect(existsSync(path.join(e.dataDir, "services", "mariadb", "upgrade.json"))).toBe(false);
     expect(existsSync(path.join(e.dataDir, "services", "mariadb", `data-${INFRA.services.mariadb.version}`))).toBe(false);
@@ -315,6 +343,10 @@ describe("upgrades keep the data", () => {
   });
 
   it("a major upgrade interrupted after the dump and before the cleanup resumes on the next start", async () => {
+    // the rollback above restarted the old MariaDB, whose start dropped root@'%': made again,
+    // so that this upgrade's dump carries it and its import has to drop it
+    adminMysql(`${e.prefix}mariadb`, `CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '${oldRootPw}'; GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION`);
+    expect(mysql(net, oldRootPw, "SELECT 1", "root")).toEqual({ code: 0, out: "1" });
     const before = { mariadb: containerState("mariadb"), postgresql: containerState("postgresql") };
     const crashAt: Record<string, string> = { mariadb: "cleanup", postgresql: "switch" };
     const crashing = manager(e, {
@@ -345,10 +377,12 @@ describe("upgrades keep the data", () => {
       expect(dumps(s).length).toBeGreaterThanOrEqual(1);
       for (const d of dumps(s)) expect(mode(path.join(e.dataDir, "services", s, d))).toBe(0o600);
     }
-    // users, grants and the root passwords came along
+    // users and grants came along; the network admin of the older images did not
     checkData("after the major upgrade");
-    expect(mysql(net, pw.mariadb, "SELECT 1")).toEqual({ code: 0, out: "1" });
-    expect(psql(net, pw.postgresql, "SELECT 1")).toEqual({ code: 0, out: "1" });
+    expect(adminMysql(`${e.prefix}mariadb`, "SELECT COUNT(*) FROM mysql.global_priv WHERE User = 'root' AND Host <> 'localhost'")).toBe("0");
+    expect(mysql(net, oldRootPw, "SELECT 1", "root").out).toMatch(/Access denied for user 'root'/);
+    expect(adminPsql(`${e.prefix}postgresql`, "SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'postgres'")).toBe("t");
+    expect(psql(net, oldRootPw, "SELECT 1", "postgres").out).toMatch(/pg_hba\.conf rejects connection/);
     expect(mysql(net, appPw, "SELECT COUNT(*) FROM mysql.user", "appuser").code).not.toBe(0); // grants are still only upg.*
   });
 
@@ -385,8 +419,6 @@ describe("secrets", () => {
     expect(logLines.length).toBeGreaterThan(10);
     const all = logLines.join("\n");
     for (const p of passwords) expect(all).not.toContain(p);
-    const files = tmpRoots.flatMap((d) => ["mariadb", "postgresql"].map((s) => path.join(d, "services", s, "root-password"))).filter(existsSync);
-    expect(files.length).toBeGreaterThan(0);
-    for (const f of files) expect(all).not.toContain(readFileSync(f, "utf8"));
+    expect(passwords.length).toBeGreaterThan(4);
   });
 });

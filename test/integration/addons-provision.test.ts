@@ -115,7 +115,7 @@ afterAll(async () => {
   const nets = ids(["network", "ls", "-q", "--filter", `label=${OWNER_LABEL}=${OWNER}`]);
   if (nets.length) spawnSync("docker", ["network", "rm", ...nets], { stdio: "ignore" });
   // the services' data belongs to their users: a root container empties it
-  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
+  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "localhost/hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
   rmSync(dataDir, { recursive: true, force: true });
   await t?.drop();
 }, 300_000);
@@ -205,7 +205,7 @@ describe("addon provisioning per app", () => {
 
   it("backup → clear → restore round-trips every addon's data", async () => {
     // some /app/data content, owned by a non-root user
-    execFileSync("docker", ["run", "--rm", "--label", `hearth.test=${OWNER}`, "-v", `${dataVolumeNameOf(A.id)}:/data`, "hearth/base:bookworm", "sh", "-c", "echo keep-me >/data/file && mkdir /data/sub && echo x >/data/sub/y && chown -R 1234:1234 /data/sub"]);
+    execFileSync("docker", ["run", "--rm", "--label", `hearth.test=${OWNER}`, "-v", `${dataVolumeNameOf(A.id)}:/data`, "localhost/hearth/base:bookworm", "sh", "-c", "echo keep-me >/data/file && mkdir /data/sub && echo x >/data/sub/y && chown -R 1234:1234 /data/sub"]);
     const dir = mkdtempSync(path.join(dataDir, "bk-"));
     const t0 = Date.now();
     expect(await prov.backupApp(A.id, dir, ctx())).toEqual(["localstorage", "mysql", "postgresql", "redis"]);
@@ -217,7 +217,7 @@ describe("addon provisioning per app", () => {
     expect(mysql(netA, envA, "SHOW TABLES")).toEqual({ code: 0, out: "" });
     expect(psql(netA, envA, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").out).toBe("0");
     expect(redis(netA, envA, "DBSIZE").out).toBe("0");
-    expect(execFileSync("docker", ["run", "--rm", "-v", `${dataVolumeNameOf(A.id)}:/data`, "hearth/base:bookworm", "ls", "-A", "/data"], { encoding: "utf8" }).trim()).toBe("");
+    expect(execFileSync("docker", ["run", "--rm", "-v", `${dataVolumeNameOf(A.id)}:/data`, "localhost/hearth/base:bookworm", "ls", "-A", "/data"], { encoding: "utf8" }).trim()).toBe("");
     // B untouched
     expect(mysql(networkNameOf(B.id), envB, "SELECT v FROM tb").out).toBe("mysql-b");
     expect(redis(networkNameOf(B.id), envB, "GET", "k").out).toBe("redis-b");
@@ -229,7 +229,7 @@ describe("addon provisioning per app", () => {
     expect(psql(netA, envA, "SELECT v FROM t")).toEqual({ code: 0, out: "pg-a" });
     expect(psql(netA, envA, "INSERT INTO t VALUES (2, 'after') RETURNING v").out).toMatch(/^after/); // still the role's table
     expect(redis(netA, envA, "GET", "k")).toEqual({ code: 0, out: "redis-a" });
-    expect(execFileSync("docker", ["run", "--rm", "-v", `${dataVolumeNameOf(A.id)}:/data`, "hearth/base:bookworm", "sh", "-c", "cat /data/file; stat -c %u /data/sub/y"], { encoding: "utf8" }).trim()).toBe("keep-me\n1234");
+    expect(execFileSync("docker", ["run", "--rm", "-v", `${dataVolumeNameOf(A.id)}:/data`, "localhost/hearth/base:bookworm", "sh", "-c", "cat /data/file; stat -c %u /data/sub/y"], { encoding: "utf8" }).trim()).toBe("keep-me\n1234");
   });
 
   it("after the services restart, the credentials still work", async () => {

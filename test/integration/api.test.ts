@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_JSON_BODY_BYTES } from "@hearth/contracts";
 import { createApiToken, createDb, createUser, ensureSetupCode } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
-import { ADMIN_DIR, ensureAdminBuilt, freePort, NEXT_BIN, sessionCookieOf, callAdmin, issueSetupCode, type Call, type Reply } from "../helpers/admin";
+import { ADMIN_DIR, ensureAdminBuilt, freePort, NEXT_BIN, sessionCookieOf, callAdmin, issueSetupCode, TEST_PROXY_SECRET, type Call, type Reply } from "../helpers/admin";
 import type { Db } from "@hearth/db";
 import { hashPassword } from "../../apps/admin/lib/passwords";
 import { newApiToken, sha256Hex } from "../../apps/admin/lib/tokens";
@@ -80,6 +80,8 @@ beforeAll(async () => {
       // TOTP secrets are stored sealed with it
       HEARTH_SECRET_KEY: randomBytes(32).toString("base64"),
       HEARTH_LOG_LEVEL: "info",
+      // what nginx's X-Hearth-Proxy-Secret carries (callAdmin sends it with X-Real-IP)
+      HEARTH_PROXY_SECRET: TEST_PROXY_SECRET,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -781,5 +783,23 @@ describe("logging", () => {
     expect(serverOutput).not.toContain("hth_");
     expect(serverOutput).not.toContain(ownerCookie.split("=")[1]);
     expect(serverOutput).not.toContain(setupCode);
+  });
+});
+
+describe("the client's address", () => {
+  it("X-Real-IP without nginx's secret (a local process) is not believed: the peer, 127.0.0.1, is recorded", async () => {
+    const send = (secret: string | null, username: string) =>
+      fetch(`${base}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-real-ip": "192.0.2.77", ...(secret === null ? {} : { "x-hearth-proxy-secret": secret }) },
+        body: JSON.stringify({ username, password: "not the password" }),
+      });
+    expect((await send(null, "nobody-no-secret")).status).toBe(401);
+    expect((await send("forged", "nobody-forged")).status).toBe(401);
+    expect((await send(TEST_PROXY_SECRET, "nobody-via-nginx")).status).toBe(401);
+    const ipOf = async (target: string) => (await t.db.event.findFirst({ where: { action: "user.login_failed", target } }))?.sourceIp;
+    expect(await ipOf("nobody-no-secret")).toBe("127.0.0.1");
+    expect(await ipOf("nobody-forged")).toBe("127.0.0.1");
+    expect(await ipOf("nobody-via-nginx")).toBe("192.0.2.77");
   });
 });

@@ -99,7 +99,7 @@ afterAll(async () => {
     spawnSync("docker", ["network", "rm", networkNameOf(id)], { stdio: "ignore" });
     spawnSync("docker", ["volume", "rm", dataVolumeNameOf(id)], { stdio: "ignore" });
   }
-  spawnSync("docker", ["run", "--rm", "-v", `${tmpRoot}:/d`, "hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
+  spawnSync("docker", ["run", "--rm", "-v", `${tmpRoot}:/d`, "localhost/hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
   rmSync(tmpRoot, { recursive: true, force: true });
   await t?.drop();
 }, 120_000);

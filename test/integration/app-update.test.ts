@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -33,7 +33,7 @@ const RUN = randomBytes(4).toString("hex");
 const OWNER = `app-update-${RUN}`;
 const PREFIX = `hearth-t${RUN}u-`;
 const DOMAIN = "update-test.example";
-const IMAGE = "hearth/net.lighttpd.staticsite:1.0.0";
+const IMAGE = "localhost/hearth/net.lighttpd.staticsite:1.0.0";
 const docker = createDocker();
 const extras = createServiceDockerExtras();
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-update-"));
@@ -131,7 +131,7 @@ afterAll(async () => {
   }
   const nets = ids(["network", "ls", "-q", "--filter", `label=${OWNER_LABEL}=${OWNER}`]);
   if (nets.length) spawnSync("docker", ["network", "rm", ...nets], { stdio: "ignore" });
-  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
+  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "localhost/hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
   rmSync(dataDir, { recursive: true, force: true });
   await t?.drop();
 }, 300_000);
@@ -253,6 +253,25 @@ describe("updating an installed app to a new manifest", () => {
     expect(ctxLines.slice(mark).join("\n")).not.toContain("getting the image");
     expect(await row()).toMatchObject({ version: "5.0.0", installState: "installed", health: "healthy", errorCode: "update_failed" });
     expect(appSql("SELECT x FROM t6").out).toBe("6");
+    expect((await get("/kept.txt")).body.trim()).toBe(`kept-${RUN}`);
+  }, 300_000);
+
+  it("an update naming a registry image that cannot be pulled fails without building the catalog's package under that name", async () => {
+    // a catalog folder for this app's id: the old fallback built it and tagged it with the foreign name
+    const catalogDir = path.join(dataDir, "catalog-foreign");
+    mkdirSync(path.join(catalogDir, "update"), { recursive: true });
+    writeFileSync(path.join(catalogDir, "update", "HearthManifest.json"), JSON.stringify({ id: "org.hearth.test.update", dockerImage: `localhost/hearth/test-update-${RUN}:7.0.0` }));
+    writeFileSync(path.join(catalogDir, "update", "Dockerfile"), "FROM localhost/hearth/base:bookworm\nRUN true\n");
+    const withCatalog = new AppService({ db, docker, vhosts: noopVhostSync, registries: prismaRegistryCredentials(db, undefined), catalogDirs: [catalogDir], owner: OWNER, healthTimeoutMs: 15_000, healthIntervalMs: 300, addons: prov });
+    const foreign = `hearth-test/update-foreign-${RUN}:7.0.0`;
+    const c = ctx();
+    const mark = ctxLines.length;
+    await expect(withCatalog.update(appId, c, { manifest: manifest("7.0.0", { localstorage: {}, mysql: {} }, { dockerImage: foreign }), fromManifest: manifest("5.0.0", { localstorage: {}, mysql: {} }) })).rejects.toThrow(
+      new RegExp(`image ${foreign} is not on this server, could not be pulled`),
+    );
+    expect(ctxLines.slice(mark).some((l) => l.startsWith("build: "))).toBe(false);
+    expect(spawnSync("docker", ["image", "inspect", foreign], { stdio: "ignore" }).status).not.toBe(0);
+    expect((await row()).version).toBe("5.0.0");
     expect((await get("/kept.txt")).body.trim()).toBe(`kept-${RUN}`);
   }, 300_000);
 });

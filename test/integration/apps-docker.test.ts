@@ -16,7 +16,7 @@ import { createDocker, type DockerApi } from "../../apps/box/src/docker/docker";
 import { TaskError } from "../../apps/box/src/tasks/registry";
 import { taskLogPath } from "../../apps/box/src/tasks/task-log";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
-import { ensureTestImages, TEST_HTTPD_IMAGE, TEST_HTTPD_SLOW_IMAGE } from "../helpers/test-images";
+import { ensureHearthTestImage, ensureTestImages, TEST_HTTPD_HEARTH_IMAGE, TEST_HTTPD_IMAGE, TEST_HTTPD_SLOW_IMAGE } from "../helpers/test-images";
 import { purgeUninstalled, uninstallAndPurge } from "../helpers/purge";
 
 /**
@@ -36,6 +36,11 @@ const vhosts: VhostSync = { syncVhosts: async () => void vhostSyncs.push(Date.no
 const createdApps: string[] = [];
 const tmpRoot = mkdtempSync(path.join(os.tmpdir(), "hearth-apps-"));
 const catalogDir = path.join(tmpRoot, "catalog");
+// Hearth image names of this run's own (catalog builds make only localhost/hearth/ images)
+const RUN_TAG = randomUUID().slice(0, 8);
+const BUILT_IMAGE = `localhost/hearth/test-built-${RUN_TAG}:1`;
+const BROKEN_IMAGE = `localhost/hearth/test-broken-${RUN_TAG}:1`;
+const dockerInspectImage = (ref: string) => { try { execFileSync("docker", ["image", "inspect", ref], { stdio: "ignore" }); return true; } catch { return false; } };
 
 function manifest(over: Partial<HearthManifestInput> = {}): HearthManifestInput {
   return {
@@ -130,6 +135,7 @@ function objectsOf(appId: string) {
 
 beforeAll(async () => {
   ensureTestImages(4);
+  ensureHearthTestImage();
   t = await migratedDatabase("apps");
   db = t.db;
   docker = createDocker();
@@ -157,7 +163,7 @@ afterAll(async () => {
       /* best effort */
     }
   }
-  for (const ref of ["hearth-test/built:1", "hearth-test/broken:1"]) await docker.removeImage(ref).catch(() => {});
+  for (const ref of [BUILT_IMAGE, BROKEN_IMAGE]) await docker.removeImage(ref).catch(() => {});
   await t?.drop();
   rmSync(tmpRoot, { recursive: true, force: true });
 });
@@ -454,33 +460,44 @@ describe("failures leave nothing behind", () => {
     expect(err.message).toContain("hearth-test/does-not-exist:1");
   });
 
-  it("builds the image from the catalog's context when it cannot be pulled", async () => {
+  it("builds a missing Hearth image from the catalog's context, never pulling it", async () => {
     const dir = path.join(catalogDir, "built");
     mkdirSync(dir, { recursive: true });
-    const m = manifest({ id: "org.hearth.test.built", dockerImage: "hearth-test/built:1" });
+    const m = manifest({ id: "org.hearth.test.built", dockerImage: BUILT_IMAGE });
     writeFileSync(path.join(dir, "HearthManifest.json"), JSON.stringify(m));
     writeFileSync(path.join(dir, "index.html"), "built from the catalog\n");
-    writeFileSync(path.join(dir, "Dockerfile"), `FROM ${TEST_HTTPD_IMAGE}\nCOPY index.html /www/index.html\n`);
+    writeFileSync(path.join(dir, "Dockerfile"), `FROM ${TEST_HTTPD_HEARTH_IMAGE}\nCOPY index.html /www/index.html\n`);
     // an earlier run stopped half way may have left the image: it must really be built here
-    execFileSync("docker", ["image", "rm", "-f", "hearth-test/built:1"], { stdio: "ignore" });
-    const id = await insertApp("built", { id: "org.hearth.test.built", dockerImage: "hearth-test/built:1" });
+    execFileSync("docker", ["image", "rm", "-f", BUILT_IMAGE], { stdio: "ignore" });
+    const id = await insertApp("built", { id: "org.hearth.test.built", dockerImage: BUILT_IMAGE });
     const ctx = stepCtx();
     await service.install(id, ctx);
     expect(ctx.lines.some((l) => l.startsWith("build: "))).toBe(true);
+    expect(ctx.lines.some((l) => l.startsWith("pulling "))).toBe(false);
     const app = await db.app.findUniqueOrThrow({ where: { id } });
     expect((await get(app.httpHostPort!)).body).toContain("built from the catalog");
     await uninstallAndPurge(db, service, id, stepCtx());
   });
 
+  it("a registry image that cannot be pulled is never built from the catalog under its name", async () => {
+    // the catalog has a folder for this id (the one above); the manifest names another image
+    const foreign = "hearth-test/built-foreign:1";
+    const id = await insertApp("foreign", { id: "org.hearth.test.built", dockerImage: foreign });
+    const { ctx, err } = await expectFailed(id, "image_not_found");
+    expect(err.message).toContain(foreign);
+    expect(ctx.lines.some((l) => l.startsWith("build: "))).toBe(false);
+    expect(dockerInspectImage(foreign)).toBe(false);
+  });
+
   it("build_failed with the build's output in the task log", async () => {
     const dir = path.join(catalogDir, "broken");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, "HearthManifest.json"), JSON.stringify(manifest({ id: "org.hearth.test.broken", dockerImage: "hearth-test/broken:1" })));
-    writeFileSync(path.join(dir, "Dockerfile"), `FROM ${TEST_HTTPD_IMAGE}\nRUN /bin/busybox echo about-to-fail && /bin/busybox false\n`);
-    const id = await insertApp("broken", { id: "org.hearth.test.broken", dockerImage: "hearth-test/broken:1" });
+    writeFileSync(path.join(dir, "HearthManifest.json"), JSON.stringify(manifest({ id: "org.hearth.test.broken", dockerImage: BROKEN_IMAGE })));
+    writeFileSync(path.join(dir, "Dockerfile"), `FROM ${TEST_HTTPD_HEARTH_IMAGE}\nRUN /bin/busybox echo about-to-fail && /bin/busybox false\n`);
+    const id = await insertApp("broken", { id: "org.hearth.test.broken", dockerImage: BROKEN_IMAGE });
     const { ctx } = await expectFailed(id, "build_failed");
     expect(ctx.lines.join("\n")).toContain("about-to-fail");
-    expect(dockerCli("ps", "-a", "-q", "--filter", "ancestor=hearth-test/broken:1")).toBe("");
+    expect(dockerCli("ps", "-a", "-q", "--filter", `ancestor=${BROKEN_IMAGE}`)).toBe("");
   });
 
   it("an app that never gets healthy fails and is removed", async () => {

@@ -174,7 +174,7 @@ afterAll(async () => {
   const nets = ids(["network", "ls", "-q", "--filter", `label=${OWNER_LABEL}=${OWNER}`]);
   if (nets.length) spawnSync("docker", ["network", "rm", ...nets], { stdio: "ignore" });
   // the services' data belongs to their users: a root container empties it
-  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
+  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "localhost/hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(feedDir, { recursive: true, force: true });
   await t?.drop();

@@ -193,7 +193,7 @@ afterAll(async () => {
   await relay?.stop();
   await new Promise<void>((r) => (sink ? sink.close(() => r()) : r()));
   // the services' data belongs to their users: a root container empties it
-  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
+  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "localhost/hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
   rmSync(dataDir, { recursive: true, force: true });
   await t?.drop();
 }, 300_000);

@@ -14,7 +14,7 @@ import { REPO_ROOT } from "../helpers/db";
  * container the way Hearth runs apps (read-only root, tmpfs /run and /tmp, a fresh volume at
  * /app/data, no-new-privileges, a short capability list, memory and pids limits), wait for
  * its health check and check what the app is for. Containers, volumes and app images made
- * here are removed afterwards; hearth/base:bookworm is kept.
+ * here are removed afterwards; localhost/hearth/base:bookworm is kept.
  */
 
 const RUN = randomBytes(3).toString("hex");
@@ -152,7 +152,7 @@ afterAll(() => {
 });
 
 describe("the base image", () => {
-  it("builds hearth/base:bookworm from Debian's archive (or finds it up to date)", () => {
+  it("builds localhost/hearth/base:bookworm from Debian's archive (or finds it up to date)", () => {
     const r = runScript(BASE_BUILD);
     buildTimes.base = r.seconds;
     console.log(`base: ${r.out.trim()} (${r.seconds.toFixed(1)}s)`);

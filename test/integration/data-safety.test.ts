@@ -177,7 +177,7 @@ afterAll(async () => {
   for (const n of otherObjects.networks) spawnSync("docker", ["network", "rm", n], { stdio: "ignore" });
   for (const v of otherObjects.volumes) spawnSync("docker", ["volume", "rm", v], { stdio: "ignore" });
   // the services' data belongs to their users: a root container empties it
-  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
+  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "localhost/hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
   rmSync(dataDir, { recursive: true, force: true });
   for (const d of extraDbs) await d.drop().catch(() => {});
   await t?.drop();

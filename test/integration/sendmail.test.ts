@@ -332,7 +332,7 @@ describe("sendmail addon", () => {
     execFileSync("mkdir", ["-p", dir]);
     writeFileSync(
       path.join(dir, "Dockerfile"),
-      "FROM hearth/base:bookworm\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl && rm -rf /var/lib/apt/lists/*\n",
+      "FROM localhost/hearth/base:bookworm\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl && rm -rf /var/lib/apt/lists/*\n",
     );
     if (spawnSync("docker", ["image", "inspect", SWAKS_IMAGE], { stdio: "ignore" }).status !== 0) {
       execFileSync("docker", ["build", "-q", "-t", SWAKS_IMAGE, dir], { stdio: "ignore", timeout: 300_000 });

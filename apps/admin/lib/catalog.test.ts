@@ -20,7 +20,7 @@ const base = (id: string, title: string, version: string, extra: object = {}) =>
   id,
   title,
   version,
-  dockerImage: `hearth/${id}:${version}`,
+  dockerImage: `localhost/hearth/${id}:${version}`,
   httpPort: 8080,
   healthCheckPath: "/",
   ...extra,

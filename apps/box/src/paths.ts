@@ -26,6 +26,8 @@ export const HEARTH_HOME = "/opt/hearth";
 export const DEFAULT_DATA_DIR = "/var/lib/hearth";
 /** The root-owned scripts that /etc/sudoers.d/hearth lets box's user run as root. */
 export const SUDO_HELPER_DIR = `${HEARTH_HOME}/app/setup/sudo`;
+/** Where the root helper install-vhosts.sh installs the vhost set and its certificates: root's, included by the system nginx. */
+export const ROOT_VHOST_DIR = "/etc/nginx/hearth";
 export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 
 /** The fixed system paths (the installer's; box reads some and writes none of the root ones). */
@@ -35,15 +37,18 @@ export const SYSTEM_PATHS = {
   state: p(`${HEARTH_HOME}/state`, "root", "the installer's build hashes"),
   sudoHelpers: p(SUDO_HELPER_DIR, "root", "the root helpers box may run through sudo -n"),
   sudoers: p("/etc/sudoers.d/hearth", "root", "the helper whitelist"),
-  etc: p("/etc/hearth", "root", "process wiring"),
-  envFile: p("/etc/hearth/hearth.env", "root", "process wiring and the database password (root:hearth 0640)"),
+  etc: p("/etc/hearth", "root", "process wiring (0755)"),
+  envFile: p("/etc/hearth/hearth.env", "root", "box's process wiring and the database password (root:hearth 0640)"),
+  adminEnvFile: p("/etc/hearth/admin.env", "root", "admin's process wiring and the proxy secret (root:hearth-admin 0640)"),
   dashboardTls: p("/etc/hearth/tls", "root", "the dashboard's self-signed certificate"),
   nginxDashboardSite: p("/etc/nginx/sites-available/hearth-dashboard", "root", "the dashboard vhost"),
-  nginxConf: p("/etc/nginx/conf.d/hearth.conf", "root", "includes box's vhost folder"),
+  nginxConf: p("/etc/nginx/conf.d/hearth.conf", "root", "includes root's vhost folder (never box's)"),
+  nginxVhosts: p(ROOT_VHOST_DIR, "root", "the vhost set and certificates install-vhosts.sh installed (live -> the current set)"),
   data: p(DEFAULT_DATA_DIR, "hearth", "box's data (the default of HEARTH_DATA_DIR)"),
   public: p("/var/lib/hearth-public", "hearth", "what nginx's workers serve (HEARTH_PUBLIC_DIR as installed): the starting page, ACME tokens"),
-  logs: p("/var/log/hearth", "hearth", "logs of box, admin and dockerd without systemd, and the installer's"),
-  run: p("/run/hearth", "hearth", "box.sock and the supervisor's pid files"),
+  logs: p("/var/log/hearth", "root", "logs of box, admin and dockerd without systemd, and the installer's (root 0750: the supervisor, root, opens them)"),
+  run: p("/run/hearth", "hearth", "box.sock (hearth:hearth-sock)"),
+  supervise: p("/run/hearth-supervise", "root", "the supervisor's pid files (root 0700)"),
   dockerSocket: p(DEFAULT_DOCKER_SOCKET, "root", "the Docker engine (group docker; only box's process has it)"),
 } as const satisfies Record<string, HearthPath>;
 

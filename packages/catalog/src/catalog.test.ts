@@ -50,7 +50,7 @@ describe("catalogAppProblems", () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const good = {
     manifestVersion: 1, id: "org.example.hearth", version: "1.2.0", icon: "icon.svg",
-    dockerImage: "hearth/org.example:1.2.0", addons: { localstorage: {} },
+    dockerImage: "localhost/hearth/org.example:1.2.0", addons: { localstorage: {} },
   };
   function make(name: string, files: Record<string, string>, manifest: Record<string, unknown> = good) {
     const dir = path.join(root, name);
@@ -70,11 +70,18 @@ describe("catalogAppProblems", () => {
     expect(p).toContain("no start.sh");
     expect(p.join("\n")).toMatch(/icon icon.svg is not a file/);
   });
+  it("refuses an image name a registry would resolve (the bare hearth/ is Docker Hub's)", () => {
+    for (const dockerImage of ["hearth/org.example:1.2.0", "docker.io/hearth/org.example:1.2.0", "registry.example.com/org.example:1.2.0"]) {
+      const p = catalogAppProblems(make(`name-${dockerImage.length}-${dockerImage.charCodeAt(0)}`, files, { ...good, dockerImage }));
+      expect(p.join("\n")).toMatch(/must be a local Hearth image \(localhost\/hearth\//);
+    }
+    expect(catalogAppProblems(make("name-ok", files, good))).toEqual([]);
+  });
   it("refuses another base image, a tag that is not the version, and apps without /app/data", () => {
     const p = catalogAppProblems(
-      make("bad", { ...files, Dockerfile: "FROM debian:12\n" }, { ...good, dockerImage: "hearth/org.example:latest", addons: {} }),
+      make("bad", { ...files, Dockerfile: "FROM debian:12\n" }, { ...good, dockerImage: "localhost/hearth/org.example:latest", addons: {} }),
     );
-    expect(p.join("\n")).toMatch(/FROM hearth\/base:bookworm, not debian:12/);
+    expect(p.join("\n")).toMatch(/FROM localhost\/hearth\/base:bookworm, not debian:12/);
     expect(p.join("\n")).toMatch(/tagged with the version 1.2.0/);
     expect(p.join("\n")).toMatch(/localstorage/);
   });

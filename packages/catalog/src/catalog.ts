@@ -4,12 +4,12 @@ import { fileURLToPath } from "node:url";
 
 /**
  * Hearth's built-in catalog: one folder per app under packages/catalog/apps/<slug>/ with
- * HearthManifest.json, a Dockerfile (FROM hearth/base:bookworm), a start script and an icon.
+ * HearthManifest.json, a Dockerfile (FROM localhost/hearth/base:bookworm), a start script and an icon.
  * The folder is the image's build context; `packages/catalog/build.sh` builds them all.
  */
 export const CATALOG_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const CATALOG_APPS_DIR = path.join(CATALOG_DIR, "apps");
-export const BASE_IMAGE = "hearth/base:bookworm";
+export const BASE_IMAGE = "localhost/hearth/base:bookworm";
 
 export interface CatalogApp {
   slug: string;
@@ -62,7 +62,7 @@ export function catalogAppProblems(app: CatalogApp): string[] {
   else if (!/\.(svg|png)$/.test(m.icon)) problems.push("icon must be .svg or .png");
   if (typeof m.dockerImage !== "string" || typeof m.version !== "string") problems.push("dockerImage and version must be strings");
   else if (!m.dockerImage.endsWith(`:${m.version}`)) problems.push(`dockerImage ${m.dockerImage} must be tagged with the version ${m.version}`);
-  else if (!m.dockerImage.startsWith("hearth/")) problems.push(`dockerImage ${m.dockerImage} must be a local hearth/ image`);
+  else if (!/^localhost\/hearth\/[a-z0-9]/.test(m.dockerImage)) problems.push(`dockerImage ${m.dockerImage} must be a local Hearth image (localhost/hearth/…: built here, never pulled)`);
   const addons = m.addons as Record<string, unknown> | undefined;
   if (!addons || typeof addons !== "object" || !("localstorage" in addons)) problems.push("catalog apps keep their data in /app/data: addons.localstorage is required");
   return problems;

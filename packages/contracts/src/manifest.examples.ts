@@ -7,7 +7,7 @@ export const VALID_MANIFEST = {
   id: "org.example.notes",
   title: "Notes",
   version: "1.2.3",
-  dockerImage: "hearth/org.example.notes:1.2.3",
+  dockerImage: "localhost/hearth/org.example.notes:1.2.3",
   httpPort: 8080,
   healthCheckPath: "/healthz",
 };
@@ -27,7 +27,7 @@ export const INVALID_MANIFESTS: [string, Record<string, unknown>, RegExp][] = [
   ["version with v prefix", { version: "v1.2.3" }, /semantic version/],
   ["version leading zero", { version: "01.2.3" }, /semantic version/],
   ["dockerImage missing", { dockerImage: undefined }, /dockerImage/],
-  ["dockerImage with spaces", { dockerImage: "hearth/notes app:1" }, /Docker image/],
+  ["dockerImage with spaces", { dockerImage: "localhost/hearth/notes app:1" }, /Docker image/],
   ["dockerImage uppercase name", { dockerImage: "Hearth/Notes:1" }, /Docker image/],
   ["dockerImage shell injection", { dockerImage: "notes;rm -rf /" }, /Docker image/],
   ["httpPort zero", { httpPort: 0 }, /httpPort/],

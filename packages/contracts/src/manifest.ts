@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { canonicalImageRef } from "./images";
 
 /**
  * HearthManifest.json: what a package says about itself. Strict: unknown fields are refused
@@ -64,7 +65,8 @@ export const hearthManifest = z.strictObject({
   author: z.string().max(128).default(""),
   website: z.union([z.url({ protocol: /^https?$/ }), z.literal("")]).default(""),
   tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "tags are lowercase words")).max(16).default([]),
-  dockerImage: dockerImageRef,
+  // a legacy bare hearth/<name> (stored by installs before localhost/hearth/) reads as Hearth's local image
+  dockerImage: dockerImageRef.overwrite(canonicalImageRef),
   httpPort: port,
   healthCheckPath: healthCheckPath,
   memoryLimit: z.number().int().min(MIN_MEMORY_LIMIT).max(MAX_MEMORY_LIMIT).default(DEFAULT_MEMORY_LIMIT),

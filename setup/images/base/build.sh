@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Builds the local Debian base image hearth/base:bookworm, from which the addon service
+# Builds the local Debian base image localhost/hearth/base:bookworm, from which the addon service
 # images and the built-in catalog's app images are built (no container registry needed):
 #
 #   setup/images/base/build.sh [--force]
@@ -16,7 +16,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
-IMAGE="${HEARTH_BASE_IMAGE:-hearth/base:bookworm}"
+IMAGE="${HEARTH_BASE_IMAGE:-localhost/hearth/base:bookworm}"
 SUITE=bookworm
 INCLUDE="ca-certificates"
 CACHE="${HEARTH_BASE_CACHE:-/var/cache/hearth/debootstrap}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds hearth/mariadb:<version> (version pinned in setup/images/services.env), skipped when
+# Builds localhost/hearth/mariadb:<version> (version pinned in setup/images/services.env), skipped when
 # unchanged: setup/images/mariadb/build.sh [--force]. See setup/images/build-service.sh.
 set -euo pipefail
 exec "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../build-service.sh" mariadb "$@"

@@ -2,27 +2,16 @@
 # Hearth MariaDB: prepares /var/lib/mysql (a volume), initialises it on first start, then
 # runs mariadbd as user mysql (mariadbd drops root itself).
 #
-# The password of root@'%' (what apps' provisioning connects as over the network) is read
-# from the file $HEARTH_PASSWORD_FILE (default /etc/hearth/root-password, mounted in) or,
-# without that file, from $HEARTH_PASSWORD. It is (re)applied on every start through
-# mariadbd's --init-file, so the mounted file is the source of truth. root@localhost is
-# unix_socket only: `docker exec <container> mariadb` as root needs no password.
+# No administrator over the network: root@localhost is unix_socket only (`docker exec
+# <container> mariadb` as root needs no password; box provisions apps that way), and a
+# root@'%' (made by Hearth's images before, or brought back by an upgrade's dump) is dropped
+# on every start through mariadbd's --init-file. Apps connect as their own users.
 set -euo pipefail
 DATA=/var/lib/mysql
 say() { printf '%s\n' "hearth-mariadb: $*"; }
 die() { printf '%s\n' "hearth-mariadb: error: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "start as root: this script prepares $DATA, then mariadbd runs as mysql"
-
-file="${HEARTH_PASSWORD_FILE:-/etc/hearth/root-password}"
-if [ -f "$file" ]; then
-  password="$(cat "$file")"
-else
-  password="${HEARTH_PASSWORD:-}"
-fi
-unset HEARTH_PASSWORD
-[ -n "$password" ] || die "no root password: mount it as $file (or set HEARTH_PASSWORD_FILE / HEARTH_PASSWORD)"
-case "$password" in *[[:cntrl:]]*) die "the root password must not contain control characters" ;; esac
 
 install -d -o mysql -g mysql -m 0755 /run/mysqld
 [ "$(stat -c %u "$DATA")" = "$(id -u mysql)" ] || chown -R mysql:mysql "$DATA"
@@ -45,16 +34,10 @@ if [ ! -d "$DATA/mysql" ]; then
   rm -f "$DATA/.hearth-initialising" /tmp/install-db.log
 fi
 
-# SQL string literal: backslash and quote escaped (default sql_mode)
-esc="${password//\\/\\\\}"
-esc="${esc//\'/\\\'}"
 init=/run/mysqld/hearth-init.sql
 install -o mysql -g mysql -m 0600 /dev/null "$init"
-cat >"$init" <<SQL
-CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '$esc';
-ALTER USER 'root'@'%' IDENTIFIED BY '$esc';
-GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;
+cat >"$init" <<'SQL'
+DROP USER IF EXISTS 'root'@'%', 'root'@'127.0.0.1', 'root'@'::1';
 SQL
-unset password esc
 say "starting mariadbd"
 exec mariadbd --user=mysql --init-file="$init"

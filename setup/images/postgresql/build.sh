@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds hearth/postgresql:<version> (version pinned in setup/images/services.env), skipped when
+# Builds localhost/hearth/postgresql:<version> (version pinned in setup/images/services.env), skipped when
 # unchanged: setup/images/postgresql/build.sh [--force]. See setup/images/build-service.sh.
 set -euo pipefail
 exec "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../build-service.sh" postgresql "$@"

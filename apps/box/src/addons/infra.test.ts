@@ -17,9 +17,9 @@ describe("infra versions", () => {
   });
 
   it("name the images the build scripts tag", () => {
-    expect(INFRA.services.mariadb.image).toBe(`hearth/mariadb:${SERVICE_VERSIONS.mariadb}`);
-    expect(INFRA.services.postgresql.image).toBe(`hearth/postgresql:${SERVICE_VERSIONS.postgresql}`);
-    expect(INFRA.services.redis.image).toBe(`hearth/redis:${SERVICE_VERSIONS.redis}`);
+    expect(INFRA.services.mariadb.image).toBe(`localhost/hearth/mariadb:${SERVICE_VERSIONS.mariadb}`);
+    expect(INFRA.services.postgresql.image).toBe(`localhost/hearth/postgresql:${SERVICE_VERSIONS.postgresql}`);
+    expect(INFRA.services.redis.image).toBe(`localhost/hearth/redis:${SERVICE_VERSIONS.redis}`);
   });
 
   it("parseServicesEnv refuses what the shell reader refuses", () => {

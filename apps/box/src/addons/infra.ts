@@ -4,11 +4,11 @@
  * fails when the two disagree, so a bump is made in both in the same commit.
  *
  * - A service's version is the major series its image installs; the image is
- *   hearth/<service>:<version>. A change is a major upgrade: dump, new data folder, import.
+ *   localhost/hearth/<service>:<version>. A change is a major upgrade: dump, new data folder, import.
  * - INFRA_VERSION changes whenever the images or their configuration change in a way the
  *   running containers must pick up: the containers are recreated on their data.
  */
-export const INFRA_VERSION = "1";
+export const INFRA_VERSION = "2";
 export const SERVICE_VERSIONS = {
   mariadb: "10.11",
   postgresql: "15",
@@ -20,7 +20,7 @@ export type ServiceName = keyof typeof SERVICE_VERSIONS;
 export type SharedServiceName = "mariadb" | "postgresql";
 export const SHARED_SERVICES: readonly SharedServiceName[] = ["mariadb", "postgresql"];
 
-export const serviceImageOf = (name: ServiceName, version: string) => `hearth/${name}:${version}`;
+export const serviceImageOf = (name: ServiceName, version: string) => `localhost/hearth/${name}:${version}`;
 
 /** What box runs: normally INFRA below; tests pass an older one to exercise upgrades. */
 export interface InfraSpec {

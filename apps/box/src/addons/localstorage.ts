@@ -18,7 +18,7 @@ import { MiB, SERVICE_ROLE_LABEL } from "./services";
  */
 export const LOCALSTORAGE_FILE = "data.tar";
 /** Any Hearth-built Debian image has tar; the base is there whenever the service images are. */
-export const JOB_IMAGE = "hearth/base:bookworm";
+export const JOB_IMAGE = "localhost/hearth/base:bookworm";
 
 export class LocalStorageAddon implements AddonHandler {
   readonly name = "localstorage" as const;

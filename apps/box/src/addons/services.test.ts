@@ -17,7 +17,7 @@ import {
 const input = (over: Partial<ServiceSpecInput> = {}): ServiceSpecInput => ({
   service: "mariadb",
   containerName: "hearth-mariadb",
-  image: "hearth/mariadb:10.11",
+  image: "localhost/hearth/mariadb:10.11",
   version: "10.11",
   infraVersion: "1",
   controlDir: "/var/lib/hearth/services/mariadb",
@@ -34,7 +34,8 @@ describe("serviceContainerSpec", () => {
     const s = serviceContainerSpec(input());
     expect(s.name).toBe("hearth-mariadb");
     expect(s.Labels).toEqual({ "hearth.managed": "true", [SERVICE_LABEL]: "mariadb", [SERVICE_VERSION_LABEL]: "10.11", [INFRA_LABEL]: "1", "hearth.owner": "abc" });
-    expect(s.Env).toEqual(["HEARTH_PASSWORD_FILE=/etc/hearth/root-password"]);
+    // no admin password at all: root / postgres only over the socket inside the container
+    expect(s.Env).toEqual([]);
     const h = s.HostConfig!;
     expect(h.ReadonlyRootfs).toBe(true);
     expect(h.CapDrop).toEqual(["ALL"]);

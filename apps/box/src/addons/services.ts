@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { chmod, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,11 +21,13 @@ import type { ServiceDockerExtras } from "./service-docker";
  * - redis: one container per owner (an app), made by `ensureRedis()` on a network the
  *   caller names, with the password the caller gives (provisioning keeps it in AppAddon).
  *
- * On disk, under `<dataDir>/services/<name>/` (box's, 0700): `root-password` (0600, made
- * once, 256 random bits, never logged), `data-<version>/` (the data folder, bind-mounted
- * into the container) and upgrade dumps. The folder itself is mounted read-only at
- * /etc/hearth in the container: the start script reads the password there and an import
- * reads its dump there, so neither passes through a command line or the environment.
+ * On disk, under `<dataDir>/services/<name>/` (box's, 0700): `data-<version>/` (the data
+ * folder, bind-mounted into the container) and upgrade dumps. The folder itself is mounted
+ * read-only at /etc/hearth in the container: an import reads its dump there, so it never
+ * passes through a command line. MariaDB and PostgreSQL have no administrator over the
+ * network: box runs every admin statement inside the container over the local socket
+ * (root by unix_socket, postgres by peer); apps get their own users. (A `root-password`
+ * file left by an earlier version is removed.)
  * Per-app redis lives in `<dataDir>/services/redis/<ownerId>/` (`password`, `data/`).
  *
  * Upgrades: a container records the service version, the infra version and its data
@@ -67,8 +69,8 @@ interface ServiceDef {
   /** Where the data folder is mounted (the image's start script prepares it). */
   dataTarget: string;
   port: number;
-  /** The password file's name in the control folder. */
-  passwordFile: string;
+  /** The password file's name in the control folder (redis; the databases have no network admin). */
+  passwordFile?: string;
   /** Succeeds once the server answers (may fail while it starts). */
   ready: string[];
   /** Must then succeed: the admin can run a query. */
@@ -86,8 +88,8 @@ export const SERVICE_DEFS: Record<ServiceName, ServiceDef> = {
   mariadb: {
     dataTarget: "/var/lib/mysql",
     port: 3306,
-    passwordFile: "root-password",
-    // root@localhost is unix_socket-authenticated: docker exec runs as root, no password
+    // root@localhost is unix_socket-authenticated: docker exec runs as root, no password;
+    // there is no root over the network (the image drops root@'%' at every start)
     ready: ["mysqladmin", "--protocol=socket", "--connect-timeout=5", "ping"],
     auth: ["mariadb", "--protocol=socket", "-uroot", "-N", "-e", "SELECT 1"],
     dump: [
@@ -98,7 +100,7 @@ export const SERVICE_DEFS: Record<ServiceName, ServiceDef> = {
     // the grant tables come from the dump; mariadb-upgrade brings them to this version's format
     importCmd: (f) => [
       "bash", "-c",
-      'set -euo pipefail; mariadb --protocol=socket -uroot --default-character-set=utf8mb4 <"$1"; mariadb-upgrade --protocol=socket -uroot --force --silent >/dev/null',
+      "set -euo pipefail; mariadb --protocol=socket -uroot --default-character-set=utf8mb4 <\"$1\"; mariadb-upgrade --protocol=socket -uroot --force --silent >/dev/null; mariadb --protocol=socket -uroot -e \"DROP USER IF EXISTS 'root'@'%', 'root'@'127.0.0.1', 'root'@'::1'\"",
       "import", f,
     ],
     tmpSize: "256m",
@@ -106,7 +108,7 @@ export const SERVICE_DEFS: Record<ServiceName, ServiceDef> = {
   postgresql: {
     dataTarget: "/var/lib/postgresql",
     port: 5432,
-    passwordFile: "root-password",
+    // the superuser postgres only over the socket (peer): pg_hba.conf rejects it over the network
     ready: ["pg_isready", "-q", "-h", "/run/postgresql", "-U", "postgres", "-d", "postgres"],
     auth: ["runuser", "-u", "postgres", "--", "psql", "-X", "-tAc", "SELECT 1", "postgres"],
     dump: ["runuser", "-u", "postgres", "--", "pg_dumpall", "--quote-all-identifiers"],
@@ -116,7 +118,7 @@ export const SERVICE_DEFS: Record<ServiceName, ServiceDef> = {
     // other error stops the import
     importCmd: (f) => [
       "bash", "-c",
-      'set -euo pipefail; sed \'/^CREATE ROLE "\\{0,1\\}postgres"\\{0,1\\};$/d\' "$1" | runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null',
+      'set -euo pipefail; { sed \'/^CREATE ROLE "\\{0,1\\}postgres"\\{0,1\\};$/d\' "$1"; echo "ALTER ROLE postgres WITH PASSWORD NULL;"; } | runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null',
       "import", f,
     ],
     tmpSize: "64m",
@@ -227,7 +229,7 @@ export function serviceContainerSpec(i: ServiceSpecInput): Docker.ContainerCreat
     name: i.containerName,
     Image: i.image,
     Hostname: i.service,
-    Env: [`HEARTH_PASSWORD_FILE=${CONTROL_MOUNT}/${def.passwordFile}`, ...(i.env ?? [])],
+    Env: [...(def.passwordFile ? [`HEARTH_PASSWORD_FILE=${CONTROL_MOUNT}/${def.passwordFile}`] : []), ...(i.env ?? [])],
     Labels: labels,
     ExposedPorts: { [`${def.port}/tcp`]: {} },
     StopTimeout: STOP_TIMEOUT_S,
@@ -352,11 +354,6 @@ export class ServiceManager {
   imageOf(service: ServiceName): string {
     return this.infra.services[service].image;
   }
-  /** The admin password (MariaDB root@'%', PostgreSQL postgres), for provisioning. */
-  async rootPassword(service: SharedServiceName): Promise<string> {
-    return (await readFile(path.join(this.controlDir(service), SERVICE_DEFS[service].passwordFile), "utf8")).trim();
-  }
-
   /** At box start: the shared services in order, each ready before the next; then redis instances an infra change left behind. */
   async start(): Promise<ServiceEndpoint[]> {
     const t0 = Date.now();
@@ -401,7 +398,11 @@ export class ServiceManager {
     const image = await this.o.docker.inspectImage(want.image);
     if (!image) throw new HearthError("bad_state", `the image ${want.image} is missing: build it with setup/images/build-all.sh`);
     await this.ensureNetwork();
-    const { created: newPassword } = await this.ensurePasswordFile(this.controlDir(service), SERVICE_DEFS[service].passwordFile);
+    await mkdir(this.controlDir(service), { recursive: true, mode: 0o700 });
+    await chmod(this.controlDir(service), 0o700);
+    // the network admin password of earlier versions opens nothing any more (the images drop
+    // root@'%' and postgres's password): not kept lying around
+    await rm(path.join(this.controlDir(service), "root-password"), { force: true });
 
     const state = await this.readState(service);
     if (state) {
@@ -432,10 +433,6 @@ export class ServiceManager {
       if (!cur.running) {
         this.o.log.info({ addon: service }, "starting the service");
         await this.o.docker.startContainer(cur.id);
-      } else if (newPassword) {
-        // a new password file (the old one was lost): the start script applies it
-        this.o.log.warn({ addon: service }, "the service's password file was missing and has been made anew; restarting the service to apply it");
-        await this.o.docker.restartContainer(cur.id, STOP_TIMEOUT_S);
       }
       await this.waitReady(service, cur.id);
       return true;
@@ -695,7 +692,7 @@ export class ServiceManager {
       await mkdir(path.join(dir, "data"), { recursive: true, mode: 0o700 });
       // which store the data is of (redisOwners lists only this store's)
       if (this.o.owner && !(await stat(path.join(dir, REDIS_OWNER_FILE)).catch(() => null))) await writeFileAtomic(path.join(dir, REDIS_OWNER_FILE), `${this.o.owner}\n`);
-      const changed = await this.writePasswordIfChanged(path.join(dir, SERVICE_DEFS.redis.passwordFile), spec.password);
+      const changed = await this.writePasswordIfChanged(path.join(dir, SERVICE_DEFS.redis.passwordFile!), spec.password);
 
       const name = this.containerName("redis", spec.ownerId);
       const alias = spec.alias ?? name;
@@ -843,23 +840,6 @@ export class ServiceManager {
     } catch (e) {
       if (!(await this.o.docker.inspectNetwork(this.network))) throw e; // made meanwhile: fine
     }
-  }
-
-  /** The service's admin password file: made once (256 random bits, 0600), kept after. */
-  private async ensurePasswordFile(dir: string, file: string): Promise<{ created: boolean }> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o700);
-    const p = path.join(dir, file);
-    try {
-      const text = (await readFile(p, "utf8")).replace(/\n$/, "");
-      if (!text || hasControl(text)) throw new HearthError("bad_state", `${p} is empty or not a password (remove it to make a new one)`);
-      await chmod(p, 0o600);
-      return { created: false };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    }
-    await writeFileAtomic(p, randomBytes(32).toString("base64url"));
-    return { created: true };
   }
 
   /** Writes a caller's password (0600) unless the file has it already; true when it changed. */

@@ -1,15 +1,16 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import type { TaskErrorCode } from "@hearth/contracts";
+import { canonicalImageRef, isHearthImage, type TaskErrorCode } from "@hearth/contracts";
 import { findRegistryByServer, openSecret, parseSecretKey, type Db } from "@hearth/db";
 import type { DockerApi, RegistryAuth } from "../docker/docker";
 import { TaskError } from "../tasks/registry";
 
 /**
- * Making sure an app's image exists locally: present → use it; else pull it (with the
- * credentials saved for its registry); else build it from the built-in catalog's context
- * for that manifest id. Failures end the task with `image_not_found`, `registry_auth` or
- * `build_failed` (the build's output is in the task log).
+ * Making sure an app's image exists locally: present → use it; a Hearth image
+ * (`localhost/hearth/…`) missing → build it from the built-in catalog (never pulled); any
+ * other image missing → pull it with the credentials saved for its registry (never built).
+ * Failures end the task with `image_not_found`, `registry_auth` or `build_failed` (the
+ * build's output is in the task log).
  */
 
 // Not (yet) in contracts' TASK_ERROR_CODES; see the report to the lead.
@@ -52,9 +53,13 @@ export function prismaRegistryCredentials(db: Db, secretKeyB64: string | undefin
   };
 }
 
-/** A catalog folder holding a build context (Dockerfile) for a manifest id, or null. */
-export function findCatalogContext(catalogDirs: readonly string[], manifestId: string, dockerImage?: string): string | null {
-  let fallback: string | null = null;
+/**
+ * The catalog folder whose manifest builds exactly this image (its id and its dockerImage,
+ * legacy names read as local ones), or null. A build only ever produces the catalog's own
+ * image name: there is no fallback to another version's or another name's folder.
+ */
+export function findCatalogContext(catalogDirs: readonly string[], manifestId: string, dockerImage: string): string | null {
+  const want = canonicalImageRef(dockerImage);
   for (const root of catalogDirs) {
     if (!existsSync(root)) continue;
     for (const ent of readdirSync(root, { withFileTypes: true })) {
@@ -68,12 +73,31 @@ export function findCatalogContext(catalogDirs: readonly string[], manifestId: s
       } catch {
         continue;
       }
-      if (m.id !== manifestId) continue;
-      if (dockerImage === undefined || m.dockerImage === dockerImage) return dir;
-      fallback ??= dir;
+      if (m.id === manifestId && typeof m.dockerImage === "string" && canonicalImageRef(m.dockerImage) === want) return dir;
     }
   }
-  return fallback;
+  return null;
+}
+
+/**
+ * The images a Dockerfile builds FROM (earlier stages' names excluded). Throws when a FROM
+ * is not a plain name (a build argument could make it anything).
+ */
+export function dockerfileFromImages(dockerfile: string): string[] {
+  const stages = new Set<string>();
+  const out: string[] = [];
+  // line continuations joined, comments dropped
+  const text = dockerfile.replace(/\\\r?\n/g, " ");
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    const m = /^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?\s*$/i.exec(line);
+    if (!m) continue;
+    const image = m[1]!;
+    if (image.includes("$")) throw new Error(`FROM ${image} names its image through a build argument`);
+    if (!stages.has(image.toLowerCase())) out.push(image);
+    if (m[2]) stages.add(m[2].toLowerCase());
+  }
+  return out;
 }
 
 /** packages/catalog/apps of this checkout, found by walking up from this code (src or dist). */
@@ -104,20 +128,30 @@ const LOGIN_REQUIRED = /no basic auth credentials|unauthorized|authentication re
 /** How many build output lines the task log keeps at most (the tail is what explains a failure). */
 const MAX_BUILD_LOG_LINES = 2000;
 
+/**
+ * Makes sure an app's image exists locally. Hearth's own images (`localhost/hearth/…`, see
+ * @hearth/contracts images.ts; legacy `hearth/…` names read as those) are never pulled:
+ * when missing they are built from the catalog folder whose manifest names exactly that
+ * image, FROM local Hearth images only (a missing base fails the task; it is never
+ * pulled). Any other image is pulled with the credentials saved for its registry and is
+ * never built: a catalog build never gets a name the catalog does not give it.
+ */
 export async function ensureImage(deps: EnsureImageDeps, image: { ref: string; manifestId: string }, ctx: EnsureImageCtx): Promise<"present" | "pulled" | "built"> {
   const { docker } = deps;
-  if (await docker.inspectImage(image.ref)) {
-    ctx.log(`image ${image.ref} is present`);
+  const ref = canonicalImageRef(image.ref);
+  if (await docker.inspectImage(ref)) {
+    ctx.log(`image ${ref} is present`);
     return "present";
   }
+  if (isHearthImage(ref)) return buildHearthImage(deps, { ref, manifestId: image.manifestId }, ctx);
 
-  const host = registryHostOf(image.ref);
+  const host = registryHostOf(ref);
   const auth = await deps.registries.credentialsFor(host);
   let pullError: Error | null = null;
-  ctx.log(`pulling ${image.ref} from ${host}${auth ? ` as ${auth.username}` : ""}`);
+  ctx.log(`pulling ${ref} from ${host}${auth ? ` as ${auth.username}` : ""}`);
   try {
-    await docker.pullImage(image.ref, auth, (l) => ctx.log(`pull: ${l}`), ctx.signal);
-    if (await docker.inspectImage(image.ref)) return "pulled";
+    await docker.pullImage(ref, auth, (l) => ctx.log(`pull: ${l}`), ctx.signal);
+    if (await docker.inspectImage(ref)) return "pulled";
     pullError = new Error("the pull ended but the image is not there");
   } catch (e) {
     pullError = e instanceof Error ? e : new Error(String(e));
@@ -125,19 +159,46 @@ export async function ensureImage(deps: EnsureImageDeps, image: { ref: string; m
   ctx.signal?.throwIfAborted();
   const pullMessage = pullError.message.split("\n")[0]!.slice(0, 500);
   ctx.log(`pull failed: ${pullMessage}`);
+  if (auth && AUTH_ERROR.test(pullMessage)) {
+    throw imageError("registry_auth", `the registry ${host} refused the saved credentials of ${auth.username}: ${pullMessage}`);
+  }
+  if (!auth && LOGIN_REQUIRED.test(pullMessage)) {
+    throw imageError("registry_auth", `the registry ${host} requires a login and no credentials are saved for it (add them under Registries): ${pullMessage}`);
+  }
+  throw imageError("image_not_found", `image ${ref} is not on this server, could not be pulled (${pullMessage})`);
+}
 
+async function buildHearthImage(deps: EnsureImageDeps, image: { ref: string; manifestId: string }, ctx: EnsureImageCtx): Promise<"built"> {
+  const { docker } = deps;
   const context = findCatalogContext(deps.catalogDirs, image.manifestId, image.ref);
   if (!context) {
-    if (auth && AUTH_ERROR.test(pullMessage)) {
-      throw imageError("registry_auth", `the registry ${host} refused the saved credentials of ${auth.username}: ${pullMessage}`);
+    throw imageError(
+      "image_not_found",
+      `image ${image.ref} is not on this server and no catalog folder builds it for ${image.manifestId} (Hearth's own images are built on this server, never pulled)`,
+    );
+  }
+  let bases: string[];
+  try {
+    bases = dockerfileFromImages(readFileSync(path.join(context, "Dockerfile"), "utf8"));
+  } catch (e) {
+    throw imageError("build_failed", `the catalog's Dockerfile for ${image.ref} cannot be built here: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (bases.length === 0) throw imageError("build_failed", `the catalog's Dockerfile for ${image.ref} has no FROM`);
+  for (const base of bases) {
+    // a missing FROM image would be pulled by the build: only local Hearth images, present now
+    if (base !== "scratch" && !isHearthImage(base)) {
+      throw imageError("build_failed", `the catalog's Dockerfile for ${image.ref} builds FROM ${base}, which is not a local Hearth image (Hearth builds never pull)`);
     }
-    if (!auth && LOGIN_REQUIRED.test(pullMessage)) {
-      throw imageError("registry_auth", `the registry ${host} requires a login and no credentials are saved for it (add them under Registries): ${pullMessage}`);
+    // the build reads FROM as written: a legacy bare hearth/ name there would go to Docker Hub
+    if (base !== "scratch" && base !== canonicalImageRef(base)) {
+      throw imageError("build_failed", `the catalog's Dockerfile for ${image.ref} builds FROM ${base}, a Docker Hub name: it must say FROM ${canonicalImageRef(base)}`);
     }
-    throw imageError("image_not_found", `image ${image.ref} is not on this server, could not be pulled (${pullMessage}) and has no build context`);
+    if (base !== "scratch" && !(await docker.inspectImage(base))) {
+      throw imageError("image_not_found", `the base image ${base} of ${image.ref} is missing; build it as root with setup/images/build-all.sh (it is never pulled)`);
+    }
   }
 
-  ctx.log(`building ${image.ref} from ${context}`);
+  ctx.log(`building ${image.ref} from ${context} (Hearth's own image: built here, never pulled)`);
   const lines: string[] = [];
   try {
     await docker.buildImage(

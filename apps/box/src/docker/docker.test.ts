@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createDocker, demuxBuffer, NotManagedError, splitTag } from "./docker";
+import { bridgeNameOf, createDocker, demuxBuffer, NotManagedError, splitTag } from "./docker";
 
 describe("splitTag", () => {
   it.each([
@@ -34,5 +34,20 @@ describe("createDocker", () => {
     await expect(docker.createContainer({ name: "x", Image: "y", Labels: {} })).rejects.toBeInstanceOf(NotManagedError);
     await expect(docker.createNetwork("x", { "hearth.app": "a" })).rejects.toBeInstanceOf(NotManagedError);
     await expect(docker.createVolume("x", {})).rejects.toBeInstanceOf(NotManagedError);
+  });
+  it("never pulls one of Hearth's own images, under its name or the legacy one", async () => {
+    for (const ref of ["localhost/hearth/base:bookworm", "localhost/hearth/org.wordpress:1.0.0", "hearth/org.wordpress:1.0.0"]) {
+      await expect(docker.pullImage(ref, null, () => {})).rejects.toThrow(/one of Hearth's own images: it is built on this server, never pulled/);
+    }
+  });
+});
+
+describe("bridgeNameOf", () => {
+  it("names a network's host interface hth + 12 hex digits: a valid Linux name the firewall matches with hth+", () => {
+    const a = bridgeNameOf("hearth-app-0b7c2e1a-1111-4222-8333-444455556666");
+    expect(a).toMatch(/^hth[0-9a-f]{12}$/);
+    expect(a.length).toBeLessThanOrEqual(15);
+    expect(bridgeNameOf("hearth-app-0b7c2e1a-1111-4222-8333-444455556666")).toBe(a);
+    expect(bridgeNameOf("hearth-services")).not.toBe(a);
   });
 });

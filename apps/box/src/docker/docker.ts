@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
+import { HearthError, isHearthImage } from "@hearth/contracts";
 import { dockerode } from "./client";
 
 /**
@@ -100,6 +102,7 @@ export interface DockerApi {
   exec(nameOrId: string, cmd: string[]): Promise<{ exitCode: number; output: string }>;
 
   inspectNetwork(name: string): Promise<NamedObject | null>;
+  /** A bridge network whose host interface is `bridgeNameOf(name)` (setup/lib/app-firewall.sh filters `hth+`). */
   createNetwork(name: string, labels: Record<string, string>): Promise<void>;
   removeNetwork(name: string): Promise<void>;
   listNetworks(labels?: Record<string, string>): Promise<NamedObject[]>;
@@ -146,6 +149,18 @@ async function ignore404(p: Promise<unknown>): Promise<void> {
   } catch (e) {
     if (dockerStatusOf(e) !== 404) throw e;
   }
+}
+
+/**
+ * The host interface of a Docker network Hearth makes: `hth` + 12 hex digits of the
+ * network name's SHA-256 (Linux allows 15 characters). The prefix is what the host
+ * firewall (setup/lib/app-firewall.sh) matches: app containers cannot reach the metadata
+ * address or the host's own services except those Hearth gives them.
+ */
+export const BRIDGE_PREFIX = "hth";
+export const BRIDGE_NAME_OPTION = "com.docker.network.bridge.name";
+export function bridgeNameOf(network: string): string {
+  return BRIDGE_PREFIX + createHash("sha256").update(network).digest("hex").slice(0, 12);
 }
 
 /** Every file below dir, relative to it (what the build context tarball holds). */
@@ -279,7 +294,7 @@ export function createDocker(opts?: Docker.DockerOptions): DockerApi {
     },
     async createNetwork(name, labels) {
       if (!isManaged(labels)) throw new NotManagedError("network", name);
-      await d.createNetwork({ Name: name, Driver: "bridge", CheckDuplicate: true, Labels: labels });
+      await d.createNetwork({ Name: name, Driver: "bridge", CheckDuplicate: true, Labels: labels, Options: { [BRIDGE_NAME_OPTION]: bridgeNameOf(name) } });
     },
     async removeNetwork(name) {
       const n = await api.inspectNetwork(name);
@@ -316,6 +331,8 @@ export function createDocker(opts?: Docker.DockerOptions): DockerApi {
       return i && { id: i.Id };
     },
     async pullImage(ref, auth, onLine, signal) {
+      // Hearth's own images are built on this machine: a pull could only fetch a stranger's
+      if (isHearthImage(ref)) throw new HearthError("invalid", `${ref} is one of Hearth's own images: it is built on this server, never pulled`);
       const stream = (await d.pull(ref, { ...(auth ? { authconfig: auth } : {}), abortSignal: signal })) as NodeJS.ReadableStream;
       await followJsonStream(d.modem, stream, (m) => {
         const line = [m.id, m.status, m.progress ? "" : undefined].filter((x) => typeof x === "string" && x).join(": ");

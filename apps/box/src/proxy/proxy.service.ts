@@ -11,10 +11,15 @@ import { dataPaths } from "../paths";
 
 /**
  * Writes the rendered vhost set into box's own directory and has nginx check and reload it.
+ * In production (SudoNginx) that directory is only box's record of what it handed over:
+ * root's nginx never reads it. The set goes on stdin to the root helper
+ * `setup/sudo/install-vhosts.sh`, which checks every directive and installs it into
+ * root's `/etc/nginx/hearth/` (see apps/box/README.md, "Root helpers"). Tests with their
+ * own nginx (LocalNginx) include the directory below directly.
  *
  * Layout under `<dataDir>/nginx/` (owned by hearth):
- *   sites            symlink to the current generation; the system nginx includes
- *                    `<dataDir>/nginx/sites/*.conf` in its http context
+ *   sites            symlink to the current generation (a LocalNginx includes
+ *                    `<dataDir>/nginx/sites/*.conf` in its http context)
  *   sites-<gen>/     one generation of vhost files (`app-<id>.conf`, `redirect-<fqdn>.conf`,
  *                    `dashboard-<fqdn>.conf`)
  *   loaded           the generation nginx last loaded successfully
@@ -26,7 +31,8 @@ import { dataPaths } from "../paths";
  * symlink over `sites` (atomic), then checked and reloaded. If nginx rejects it, the
  * symlink goes back to the previous generation (byte for byte what was there), nothing is
  * reloaded, and HearthError `external` carries nginx's message. Applying a set equal to the
- * loaded one writes and reloads nothing. Files in the directory that do not follow the
+ * loaded one writes and reloads nothing, except the first time an adapter that is not yet
+ * `synced` sees it (SudoNginx: box hands its whole set to root at each start). Files in the directory that do not follow the
  * naming scheme are carried over to each generation untouched (hard links), never edited.
  */
 
@@ -129,7 +135,7 @@ export class ProxyService {
     };
   }
 
-  /** The line the system nginx needs in its http context to serve box's vhosts. */
+  /** The line a test's own nginx (LocalNginx) needs in its http context to serve box's vhosts. */
   get includeLine(): string {
     return `include ${this.sitesLink}/*.conf;`;
   }
@@ -208,9 +214,9 @@ export class ProxyService {
     const loaded = (await readIfExists(this.loadedFile))?.trim();
 
     if (same) {
-      if (loaded === currentGen) return { changed: false, reloaded: false, added, updated, removed };
+      if (loaded === currentGen && this.opts.nginx.synced !== false) return { changed: false, reloaded: false, added, updated, removed };
       // on disk but never loaded (box died between swap and reload): reload only
-      await this.reloadOrThrow();
+      await this.reloadOrThrow(files);
       await writeAtomic(this.loadedFile, `${currentGen}\n`);
       await this.removeOldGenerations(currentGen);
       return { changed: false, reloaded: true, added, updated, removed };
@@ -229,7 +235,7 @@ export class ProxyService {
     }
     await this.pointSitesAt(gen);
     try {
-      await this.reloadOrThrow();
+      await this.reloadOrThrow(files);
     } catch (e) {
       // put the previous set back exactly as it was; nginx still runs it
       await this.pointSitesAt(currentGen);
@@ -241,9 +247,9 @@ export class ProxyService {
     return { changed: true, reloaded: true, added, updated, removed };
   }
 
-  private async reloadOrThrow(): Promise<void> {
+  private async reloadOrThrow(files: ReadonlyMap<string, string>): Promise<void> {
     try {
-      await this.opts.nginx.checkAndReload();
+      await this.opts.nginx.checkAndReload(files);
     } catch (e) {
       if (e instanceof NginxError) {
         const what = e.stage === "check" ? "nginx rejected the new configuration" : "nginx could not be reloaded";

@@ -363,6 +363,8 @@ function renderDashboard(v: DashboardVhost, o: RenderOptions): string[] {
     ...errorPage(o),
     "",
     ...proxyLocation(port, [
+      "        # admin believes X-Real-IP only with this; the value is in root's nginx config (hearth.conf's map)",
+      "        proxy_set_header X-Hearth-Proxy-Secret $hearth_proxy_secret;",
       "        # server-sent events (task progress, logs) reach the browser as they are written",
       "        proxy_buffering off;",
       "        proxy_cache off;",

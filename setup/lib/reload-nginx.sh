@@ -1,8 +1,8 @@
 #!/bin/bash
-# Sudo helper (root): checks nginx's configuration and reloads nginx, or starts it when it
-# is not running. box runs it as `sudo -n /opt/hearth/app/setup/sudo/reload-nginx.sh`;
-# /etc/sudoers.d/hearth allows exactly the scripts in this folder. Takes no arguments.
-# A failed check prints nginx's message, exits 1 and leaves the running nginx untouched.
+# Run by setup/install.sh as root (not a sudo helper: box installs its vhosts through
+# setup/sudo/install-vhosts.sh, which reloads by itself): checks nginx's configuration and
+# reloads nginx, or starts it when it is not running. Takes no arguments. A failed check
+# prints nginx's message, exits 1 and leaves the running nginx untouched.
 set -euo pipefail
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH

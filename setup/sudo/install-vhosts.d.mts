@@ -1,0 +1,35 @@
+// Types of install-vhosts.mjs for the TypeScript tests and box (the helper itself is plain
+// JavaScript so root runs it with Node alone, loading nothing else).
+export declare const DEFAULT_ROOT: string;
+export declare const DEFAULT_PUBLIC_DIR: string;
+export declare const SITE_FILE: RegExp;
+export declare const CERT_NAME: RegExp;
+export declare const PROXY_HEADERS: Map<string, string>;
+export declare class Refusal extends Error {}
+export interface Token {
+  type: "word" | "string" | ";" | "{" | "}";
+  value: string;
+  line: number;
+}
+export interface Directive {
+  name: string;
+  args: { type: string; value: string }[];
+  line: number;
+  block: Directive[] | null;
+}
+export interface HelperOptions {
+  root: string;
+  publicDir: string;
+  nginxPrefix?: string | null;
+  nginxConf?: string | null;
+}
+export declare function tokenize(text: string, file?: string): Token[];
+export declare function parse(text: string, file?: string): Directive[];
+export declare function validateSite(file: string, text: string, o: HelperOptions & { certs: Set<string> }): Set<string>;
+export declare function validatePayload(
+  payload: unknown,
+  o: HelperOptions,
+): { sites: Map<string, string>; certs: Map<string, { cert: string; key: string }> };
+export declare function checkRootOwned(dir: string): void;
+export declare function parseArgs(argv: string[]): HelperOptions;
+export declare function install(set: ReturnType<typeof validatePayload>, o: HelperOptions): { code: number; message: string };

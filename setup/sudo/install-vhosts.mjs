@@ -1,0 +1,718 @@
+// Root helper: installs box's nginx vhost set into a root-owned folder, after checking every
+// file against the directives Hearth renders (apps/box/src/proxy/vhost.ts), then `nginx -t`,
+// then reload; when the check fails the previous set is put back.
+//
+//   box:   sudo -n /opt/hearth/app/setup/sudo/install-vhosts.sh  < payload.json
+//   tests: node install-vhosts.mjs --root DIR --public-dir DIR --nginx-prefix DIR --nginx-conf FILE < payload.json
+//
+// The .sh wrapper (the only thing /etc/sudoers.d/hearth allows) takes no arguments and runs
+// this file with a clean environment, so a sudo caller can pass nothing but stdin. The same
+// options may be in install-vhosts.conf next to this file (one "--option value" a line),
+// used only when that file and its folder are root's and writable by no one else: tests
+// point a copy of the helper at their own nginx that way; an install has no such file.
+// This file imports only node:* built-ins: it loads no code from a path another user can write.
+//
+// stdin: JSON {"sites": {"<file>": "<text>", ...}, "certs": {"<name>": {"cert": PEM, "key": PEM}, ...}}
+//   - file names: app-*.conf, redirect-*.conf, dashboard-*.conf, default-redirect.inc
+//   - every ssl_certificate(_key) must be <root>/live/certs/<name>.crt|.key of a cert given here
+// Layout (all root's):
+//   <root>/live             symlink to the current generation (swapped atomically)
+//   <root>/gen-<id>/sites/  the vhost files   (nginx: include <root>/live/sites/*.conf;)
+//   <root>/gen-<id>/certs/  <name>.crt, <name>.key (0600): root's nginx never reads a PEM box can write
+// Exit: 0 installed (or unchanged), 2 refused (nothing touched), 1 nginx -t rejected the set
+// (previous set restored, nothing reloaded), 3 reload failed, 4 internal error.
+import { spawnSync } from "node:child_process";
+import { createPrivateKey, X509Certificate, randomBytes } from "node:crypto";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const DEFAULT_ROOT = "/etc/nginx/hearth";
+export const DEFAULT_PUBLIC_DIR = "/var/lib/hearth-public";
+export const MAX_INPUT = 16 * 1024 * 1024;
+export const SITE_FILE = /^((app|redirect|dashboard)-[a-z0-9._-]{1,253}\.conf|default-redirect\.inc)$/;
+export const CERT_NAME = /^[a-z0-9][a-z0-9_-]{0,127}$/;
+const GEN = /^gen-[a-z0-9]+-[a-f0-9]+$/;
+
+export class Refusal extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "Refusal";
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tokenizer: nginx's configuration syntax (words, "quoted" / 'quoted' strings, ; { } and
+// # comments). Refuses what Hearth never renders: control characters, non-ASCII, ${...}.
+
+/** @returns {{type: "word"|"string"|";"|"{"|"}", value: string, line: number}[]} */
+export function tokenize(text, file = "<input>") {
+  const tokens = [];
+  let i = 0;
+  let line = 1;
+  const fail = (msg) => {
+    throw new Refusal(`${file}:${line}: ${msg}`);
+  };
+  while (i < text.length) {
+    const c = text[i];
+    const code = text.charCodeAt(i);
+    if (code > 0x7e || (code < 0x20 && c !== "\n" && c !== "\t" && c !== "\r")) fail(`character U+${code.toString(16).padStart(4, "0")} is not allowed`);
+    if (c === "\n") {
+      line++;
+      i++;
+      continue;
+    }
+    if (c === " " || c === "\t" || c === "\r") {
+      i++;
+      continue;
+    }
+    if (c === "#") {
+      while (i < text.length && text[i] !== "\n") {
+        const cc = text.charCodeAt(i);
+        if (cc > 0x7e || (cc < 0x20 && text[i] !== "\t" && text[i] !== "\r")) fail(`character U+${cc.toString(16).padStart(4, "0")} is not allowed`);
+        i++;
+      }
+      continue;
+    }
+    if (c === ";" || c === "{" || c === "}") {
+      tokens.push({ type: c, value: c, line });
+      i++;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      const start = line;
+      let v = "";
+      i++;
+      for (;;) {
+        if (i >= text.length) throw new Refusal(`${file}:${start}: unterminated string`);
+        const d = text[i];
+        if (d === "\\") {
+          if (i + 1 >= text.length) fail("unterminated string");
+          v += text[i + 1];
+          i += 2;
+          continue;
+        }
+        if (d === c) {
+          i++;
+          break;
+        }
+        if (d === "\n") fail("a string may not span lines");
+        v += d;
+        i++;
+      }
+      const next = text[i];
+      if (next !== undefined && !/[\s;{}]/.test(next)) fail(`unexpected ${JSON.stringify(next)} after a quoted string`);
+      if (v.includes("${")) fail("${...} variables are not allowed");
+      tokens.push({ type: "string", value: v, line: start });
+      continue;
+    }
+    let v = "";
+    while (i < text.length && !/[\s;{}]/.test(text[i])) {
+      if (text[i] === "\\") fail("backslash escapes are not allowed");
+      if (text[i] === "#" && v === "") break;
+      const cc = text.charCodeAt(i);
+      if (cc > 0x7e || cc < 0x20) fail(`character U+${cc.toString(16).padStart(4, "0")} is not allowed`);
+      v += text[i];
+      i++;
+    }
+    if (v.includes("$") && text[i] === "{") fail("${...} variables are not allowed");
+    tokens.push({ type: "word", value: v, line });
+  }
+  return tokens;
+}
+
+/**
+ * @typedef {{name: string, args: {type: string, value: string}[], line: number, block: Directive[] | null}} Directive
+ * @returns {Directive[]}
+ */
+export function parse(text, file = "<input>") {
+  const tokens = tokenize(text, file);
+  let p = 0;
+  const block = (depth) => {
+    const out = [];
+    for (;;) {
+      const t = tokens[p];
+      if (!t) {
+        if (depth > 0) throw new Refusal(`${file}: unexpected end of file: a block is not closed`);
+        return out;
+      }
+      if (t.type === "}") {
+        if (depth === 0) throw new Refusal(`${file}:${t.line}: unexpected "}"`);
+        p++;
+        return out;
+      }
+      if (t.type !== "word" || !/^[a-z_][a-z0-9_]*$/.test(t.value)) throw new Refusal(`${file}:${t.line}: expected a directive name, got ${JSON.stringify(t.value)}`);
+      p++;
+      const d = { name: t.value, args: [], line: t.line, block: null };
+      for (;;) {
+        const a = tokens[p];
+        if (!a) throw new Refusal(`${file}:${t.line}: directive "${d.name}" is not terminated by ";"`);
+        if (a.type === ";") {
+          p++;
+          break;
+        }
+        if (a.type === "{") {
+          if (depth >= 3) throw new Refusal(`${file}:${a.line}: blocks nested too deep`);
+          p++;
+          d.block = block(depth + 1);
+          break;
+        }
+        if (a.type === "}") throw new Refusal(`${file}:${a.line}: directive "${d.name}" is not terminated by ";"`);
+        d.args.push({ type: a.type, value: a.value });
+        p++;
+      }
+      out.push(d);
+    }
+  };
+  return block(0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Validator: an allowlist of the directives vhost.ts renders, per context, with their values.
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const SIZE = /^\d{1,10}[kKmMgG]?$/;
+const DURATION = /^\d{1,7}(ms|s|m|h|d)?$/;
+const HEADER_VALUE = /^[A-Za-z0-9 =;,._-]{0,200}$/;
+
+function isPort(s) {
+  return /^[1-9]\d{0,4}$/.test(s) && Number(s) <= 65535;
+}
+
+function isHostname(name, wildcard) {
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split(".");
+  if (labels.length < 2) return false;
+  for (let i = 0; i < labels.length; i++) {
+    if (i === 0 && wildcard && labels[i] === "*") continue;
+    if (!LABEL.test(labels[i])) return false;
+  }
+  return !/^\d+$/.test(labels[labels.length - 1]);
+}
+
+/** https://$host[:port]$request_uri, or http(s)://host[:port][/prefix]$request_uri */
+function isRedirectTarget(s) {
+  const m = /^(https?):\/\/([^/:$]+|\$host)(?::(\d+))?((?:\/[A-Za-z0-9._~%!&*+,=@:-]+)*)\$request_uri$/.exec(s);
+  if (!m) return false;
+  if (m[2] === "$host") return m[1] === "https" && (m[3] === undefined || isPort(m[3])) && m[4] === "";
+  return isHostname(m[2], false) && (m[3] === undefined || isPort(m[3]));
+}
+
+export const PROXY_HEADERS = new Map([
+  ["Host", "$host"],
+  ["X-Real-IP", "$remote_addr"],
+  ["X-Forwarded-For", "$remote_addr"],
+  ["X-Forwarded-Proto", "$scheme"],
+  ["X-Forwarded-Host", "$host"],
+  ["X-Forwarded-Port", "$server_port"],
+  ["Upgrade", "$http_upgrade"],
+  ["Connection", "$hearth_connection_upgrade"],
+]);
+const ADD_HEADERS = new Set(["Strict-Transport-Security", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options"]);
+const HIDE_HEADERS = new Set([...ADD_HEADERS, "X-Powered-By"]);
+const EXACT = {
+  server_tokens: ["off"],
+  ssl_protocols: ["TLSv1.2", "TLSv1.3"],
+  ssl_prefer_server_ciphers: ["off"],
+  ssl_session_cache: ["shared:hearth_ssl:10m"],
+  ssl_session_timeout: ["1d"],
+  ssl_session_tickets: ["off"],
+  error_page: ["502", "503", "504", "/__hearth/app-unavailable.html"],
+  proxy_http_version: ["1.1"],
+  proxy_buffering: ["off"],
+  proxy_cache: ["off"],
+  proxy_request_buffering: ["off"],
+  internal: [],
+};
+
+/**
+ * Checks one parsed file. `o`: {file, root, publicDir, certs: Set of cert names}.
+ * Throws Refusal naming the file, line and reason; returns the cert names it references.
+ */
+export function validateSite(file, text, o) {
+  if (!SITE_FILE.test(file)) throw new Refusal(`${JSON.stringify(file)} is not a vhost file name (app-*.conf, redirect-*.conf, dashboard-*.conf, default-redirect.inc)`);
+  const tree = parse(text, file);
+  const used = new Set();
+  const certDir = `${o.root}/live/certs/`;
+  const at = (d) => `${file}:${d.line}`;
+  const refuse = (d, msg) => {
+    throw new Refusal(`${at(d)}: ${msg}`);
+  };
+  const words = (d, n) => {
+    if (n !== undefined && d.args.length !== n) refuse(d, `"${d.name}" takes ${n} argument(s), got ${d.args.length}`);
+    for (const a of d.args) if (a.type !== "word") refuse(d, `"${d.name}" does not take quoted strings`);
+    return d.args.map((a) => a.value);
+  };
+  const noBlock = (d) => {
+    if (d.block) refuse(d, `"${d.name}" does not take a block`);
+  };
+  const exact = (d) => {
+    const want = EXACT[d.name];
+    const got = words(d);
+    if (got.length !== want.length || got.some((v, i) => v !== want[i])) refuse(d, `"${d.name} ${got.join(" ")}" is not what Hearth renders (${[d.name, ...want].join(" ")})`);
+  };
+  const logPath = (d) => {
+    const v = words(d);
+    if (v.length === 1 && v[0] === "off" && d.name === "access_log") return;
+    if (v.length < 1 || v.length > (d.name === "error_log" ? 2 : 1)) refuse(d, `"${d.name}" takes a file in /var/log/nginx/${d.name === "error_log" ? " and a level" : ""}`);
+    if (!/^\/var\/log\/nginx\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,200}$/.test(v[0]) || v[0].includes("..")) refuse(d, `"${d.name}" may only write a file directly in /var/log/nginx/ (got ${JSON.stringify(v[0])})`);
+    if (v[1] !== undefined && !["debug", "info", "notice", "warn", "error", "crit"].includes(v[1])) refuse(d, `error_log level ${JSON.stringify(v[1])} is not allowed`);
+  };
+  const returnDirective = (d) => {
+    const v = words(d, 2);
+    if (v[0] !== "301") refuse(d, `"return" may only be a 301 redirect`);
+    if (!isRedirectTarget(v[1])) refuse(d, `redirect target ${JSON.stringify(v[1])} is not https://$host[:port]$request_uri or an http(s) URL of a hostname followed by $request_uri`);
+  };
+
+  const locationBody = (loc, kind) => {
+    for (const d of loc.block) {
+      noBlock(d);
+      switch (d.name) {
+        case "alias": {
+          const v = words(d, 1)[0];
+          const want = kind === "acme" ? `${o.publicDir}/acme-challenges/` : kind === "error" ? `${o.publicDir}/pages/app-unavailable.html` : null;
+          if (v !== want) refuse(d, `"alias ${v}" is not allowed here${want ? ` (only ${want})` : ""}`);
+          break;
+        }
+        case "default_type": {
+          const v = words(d, 1)[0];
+          const want = kind === "acme" ? "text/plain" : kind === "error" ? "text/html" : null;
+          if (v !== want) refuse(d, `"default_type ${v}" is not allowed here`);
+          break;
+        }
+        case "internal":
+          if (kind !== "error") refuse(d, `"internal" is only allowed in the error page's location`);
+          exact(d);
+          break;
+        case "proxy_pass": {
+          if (kind !== "root") refuse(d, `"proxy_pass" is only allowed in "location /"`);
+          const v = words(d, 1)[0];
+          const m = /^http:\/\/127\.0\.0\.1:(\d+)$/.exec(v);
+          if (!m || !isPort(m[1])) refuse(d, `proxy_pass may only go to http://127.0.0.1:<port> (got ${JSON.stringify(v)})`);
+          break;
+        }
+        case "proxy_set_header": {
+          if (kind !== "root") refuse(d, `"proxy_set_header" is only allowed in "location /"`);
+          const [name, value] = words(d, 2);
+          // the secret admin believes X-Real-IP with goes to admin only: dashboard vhosts
+          if (name === "X-Hearth-Proxy-Secret" && value === "$hearth_proxy_secret" && file.startsWith("dashboard-")) break;
+          if (PROXY_HEADERS.get(name) !== value) refuse(d, `"proxy_set_header ${name} ${value}" is not one Hearth renders`);
+          break;
+        }
+        case "proxy_read_timeout":
+        case "proxy_send_timeout":
+          if (kind !== "root") refuse(d, `"${d.name}" is only allowed in "location /"`);
+          if (!DURATION.test(words(d, 1)[0])) refuse(d, `"${d.name}" must be a duration`);
+          break;
+        case "proxy_http_version":
+        case "proxy_buffering":
+        case "proxy_cache":
+        case "proxy_request_buffering":
+          if (kind !== "root") refuse(d, `"${d.name}" is only allowed in "location /"`);
+          exact(d);
+          break;
+        case "return":
+          if (kind !== "root" && kind !== "http-root") refuse(d, `"return" is not allowed here`);
+          returnDirective(d);
+          break;
+        default:
+          refuse(d, `directive "${d.name}" is not allowed in a location`);
+      }
+    }
+  };
+
+  const location = (d, http) => {
+    if (!d.block) refuse(d, `"location" needs a block`);
+    const v = words(d);
+    const key = v.join(" ");
+    let kind;
+    if (key === "^~ /.well-known/acme-challenge/") kind = "acme";
+    else if (key === "= /__hearth/app-unavailable.html" && !http) kind = "error";
+    else if (key === "/") kind = http ? "http-root" : "root";
+    else refuse(d, `"location ${key}" is not one Hearth renders`);
+    locationBody(d, kind);
+  };
+
+  const server = (srv) => {
+    if (srv.args.length) refuse(srv, `"server" takes no arguments`);
+    if (!srv.block) refuse(srv, `"server" needs a block`);
+    const listens = srv.block.filter((d) => d.name === "listen");
+    const https = listens.some((d) => d.args.some((a) => a.value === "ssl"));
+    let cert = null;
+    let key = null;
+    for (const d of srv.block) {
+      if (d.name === "location") {
+        location(d, !https);
+        continue;
+      }
+      noBlock(d);
+      switch (d.name) {
+        case "listen": {
+          const [addr, ...flags] = words(d);
+          const m = /^(?:\[::\]:)?(\d+)$/.exec(addr ?? "");
+          if (!m || !isPort(m[1])) refuse(d, `"listen ${addr}" must be a port or [::]:port`);
+          for (const f of flags) if (f !== "ssl" && f !== "http2") refuse(d, `listen option ${JSON.stringify(f)} is not allowed (only ssl, http2)`);
+          if (new Set(flags).size !== flags.length) refuse(d, "repeated listen option");
+          break;
+        }
+        case "server_name": {
+          const v = words(d);
+          if (v.length === 0) refuse(d, `"server_name" needs a name`);
+          for (const n of v) if (!isHostname(n, true)) refuse(d, `server name ${JSON.stringify(n)} is not a hostname`);
+          break;
+        }
+        case "ssl_certificate":
+        case "ssl_certificate_key": {
+          if (!https) refuse(d, `"${d.name}" in a server that does not listen with ssl`);
+          const v = words(d, 1)[0];
+          const ext = d.name === "ssl_certificate" ? ".crt" : ".key";
+          const name = v.startsWith(certDir) && v.endsWith(ext) ? v.slice(certDir.length, -ext.length) : null;
+          if (name === null || !CERT_NAME.test(name)) refuse(d, `"${d.name}" must be ${certDir}<name>${ext} (got ${JSON.stringify(v)})`);
+          if (!o.certs.has(name)) refuse(d, `"${d.name}" names certificate ${JSON.stringify(name)}, which is not in the set handed over`);
+          if (d.name === "ssl_certificate") cert = name;
+          else key = name;
+          used.add(name);
+          break;
+        }
+        case "add_header": {
+          if (!https) refuse(d, `"add_header" is only allowed in the https server`);
+          if (d.args.length !== 3 || d.args[0].type !== "word" || d.args[2].type !== "word" || d.args[2].value !== "always") refuse(d, `"add_header" must be: add_header <name> "<value>" always`);
+          const [name, value] = [d.args[0].value, d.args[1].value];
+          if (!ADD_HEADERS.has(name)) refuse(d, `header ${JSON.stringify(name)} is not one Hearth adds`);
+          if (!HEADER_VALUE.test(value)) refuse(d, `header value ${JSON.stringify(value)} has characters Hearth never renders`);
+          break;
+        }
+        case "proxy_hide_header": {
+          const v = words(d, 1)[0];
+          if (!HIDE_HEADERS.has(v)) refuse(d, `"proxy_hide_header ${v}" is not one Hearth renders`);
+          break;
+        }
+        case "client_max_body_size":
+        case "proxy_buffer_size":
+        case "proxy_busy_buffers_size":
+        case "proxy_max_temp_file_size":
+          if (!SIZE.test(words(d, 1)[0])) refuse(d, `"${d.name}" must be a size`);
+          break;
+        case "proxy_buffers": {
+          const v = words(d, 2);
+          if (!/^\d{1,4}$/.test(v[0]) || !SIZE.test(v[1])) refuse(d, `"proxy_buffers" must be <number> <size>`);
+          break;
+        }
+        case "access_log":
+        case "error_log":
+          logPath(d);
+          break;
+        case "server_tokens":
+        case "ssl_protocols":
+        case "ssl_prefer_server_ciphers":
+        case "ssl_session_cache":
+        case "ssl_session_timeout":
+        case "ssl_session_tickets":
+        case "error_page":
+          exact(d);
+          break;
+        default:
+          refuse(d, `directive "${d.name}" is not allowed in a server`);
+      }
+    }
+    if (listens.length === 0) refuse(srv, `a server without "listen"`);
+    if (https && (cert === null || key === null || cert !== key)) refuse(srv, "an https server needs ssl_certificate and ssl_certificate_key of the same certificate");
+  };
+
+  if (file.endsWith(".inc")) {
+    // included inside setup's default server: one redirect and nothing else
+    if (tree.length !== 1 || tree[0].name !== "return" || tree[0].block) throw new Refusal(`${file}: may only hold one "return 301 <url>$request_uri;"`);
+    returnDirective(tree[0]);
+  } else {
+    if (tree.length === 0) throw new Refusal(`${file}: holds no server`);
+    for (const d of tree) {
+      if (d.name !== "server") refuse(d, `directive "${d.name}" is not allowed at the top of a vhost file (only "server" blocks)`);
+      server(d);
+    }
+  }
+  return used;
+}
+
+function validatePem(name, pair) {
+  if (!CERT_NAME.test(name)) throw new Refusal(`certificate name ${JSON.stringify(name)} is not allowed (lower-case letters, digits, _ and -)`);
+  if (!pair || typeof pair !== "object" || typeof pair.cert !== "string" || typeof pair.key !== "string" || Object.keys(pair).length !== 2) {
+    throw new Refusal(`certificate ${name}: must be {"cert": PEM, "key": PEM}`);
+  }
+  if (pair.cert.length > 65536 || pair.key.length > 65536) throw new Refusal(`certificate ${name}: too large`);
+  const certPem = /^(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\r?\n?)+$/;
+  const keyPem = /^-----BEGIN (RSA |EC )?PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (RSA |EC )?PRIVATE KEY-----\r?\n?$/;
+  if (!certPem.test(pair.cert)) throw new Refusal(`certificate ${name}: "cert" is not a PEM certificate chain`);
+  if (!keyPem.test(pair.key)) throw new Refusal(`certificate ${name}: "key" is not a PEM private key`);
+  let x509;
+  let key;
+  try {
+    x509 = new X509Certificate(pair.cert);
+    key = createPrivateKey(pair.key);
+  } catch (e) {
+    throw new Refusal(`certificate ${name}: cannot be read (${e.message})`);
+  }
+  if (!x509.checkPrivateKey(key)) throw new Refusal(`certificate ${name}: the key does not belong to the certificate`);
+}
+
+/** Checks a whole payload (the parsed JSON). Returns {sites: Map, certs: Map}. */
+export function validatePayload(payload, o) {
+  if (!payload || typeof payload !== "object" || Array.isArray(payload)) throw new Refusal('stdin must be a JSON object {"sites": {...}, "certs": {...}}');
+  for (const k of Object.keys(payload)) if (k !== "sites" && k !== "certs") throw new Refusal(`unknown key ${JSON.stringify(k)} in the payload`);
+  const sites = payload.sites ?? {};
+  const certs = payload.certs ?? {};
+  if (typeof sites !== "object" || Array.isArray(sites) || typeof certs !== "object" || Array.isArray(certs)) throw new Refusal('"sites" and "certs" must be objects');
+  const certNames = new Set();
+  for (const [name, pair] of Object.entries(certs)) {
+    validatePem(name, pair);
+    certNames.add(name);
+  }
+  const outSites = new Map();
+  for (const [file, text] of Object.entries(sites)) {
+    if (typeof text !== "string") throw new Refusal(`${file}: the file's text must be a string`);
+    if (text.length > 1024 * 1024) throw new Refusal(`${file}: too large`);
+    validateSite(file, text, { ...o, certs: certNames });
+    outSites.set(file, text);
+  }
+  return { sites: outSites, certs: new Map(Object.entries(certs)) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Installing
+
+/** The folder and every one above it must be root's and writable by no one else. */
+export function checkRootOwned(dir) {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const st = lstatSync(d);
+    if (st.isSymbolicLink()) throw new Refusal(`${d} is a symlink; refusing to write below it`);
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0) throw new Refusal(`${d} must be owned by root and writable only by root`);
+    if (path.dirname(d) === d) return;
+  }
+}
+
+function nginxArgs(o, ...extra) {
+  return [...(o.nginxPrefix ? ["-p", o.nginxPrefix] : []), ...(o.nginxConf ? ["-c", o.nginxConf] : []), ...extra];
+}
+
+function runNginx(o, ...args) {
+  const r = spawnSync(o.nginxBin ?? "nginx", nginxArgs(o, ...args), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+  return { ok: r.status === 0, output: `${r.stderr ?? ""}${r.stdout ?? ""}${r.error ? r.error.message : ""}`.trim() };
+}
+
+function reload(o) {
+  if (o.nginxConf) return runNginx(o, "-s", "reload");
+  if (existsSync("/run/systemd/system") && process.env.HEARTH_INIT !== "direct") {
+    const active = spawnSync("systemctl", ["is-active", "--quiet", "nginx"]).status === 0;
+    const r = spawnSync("systemctl", [active ? "reload" : "start", "nginx"], { encoding: "utf8" });
+    return { ok: r.status === 0, output: `${r.stderr ?? ""}${r.stdout ?? ""}`.trim() };
+  }
+  let pid = "";
+  try {
+    pid = readFileSync("/run/nginx.pid", "utf8").trim();
+  } catch {}
+  let running = false;
+  if (/^\d+$/.test(pid)) {
+    try {
+      process.kill(Number(pid), 0);
+      running = true;
+    } catch {}
+  }
+  if (running) return runNginx(o, "-s", "reload");
+  const r = spawnSync("nginx", [], { stdio: "ignore" });
+  return { ok: r.status === 0, output: r.status === 0 ? "" : "nginx did not start" };
+}
+
+function currentGen(root) {
+  try {
+    const t = readlinkSync(path.join(root, "live"));
+    return GEN.test(t) && existsSync(path.join(root, t)) ? t : null;
+  } catch {
+    return null;
+  }
+}
+
+function pointLive(root, gen) {
+  const tmp = path.join(root, `.live-${randomBytes(4).toString("hex")}`);
+  symlinkSync(gen, tmp);
+  renameSync(tmp, path.join(root, "live"));
+}
+
+function readGen(root, gen) {
+  const out = { sites: new Map(), certs: new Map() };
+  if (!gen) return out;
+  const sitesDir = path.join(root, gen, "sites");
+  for (const f of readdirSync(sitesDir)) out.sites.set(f, readFileSync(path.join(sitesDir, f), "utf8"));
+  const certDir = path.join(root, gen, "certs");
+  for (const f of readdirSync(certDir)) out.certs.set(f, readFileSync(path.join(certDir, f), "utf8"));
+  return out;
+}
+
+function sameSet(a, b) {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+/** One helper at a time per root folder: <root>/.lock (a folder, made atomically), freed when its holder is gone. */
+function lock(root) {
+  const dir = path.join(root, ".lock");
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 600; i++) {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+      writeFileSync(path.join(dir, "pid"), String(process.pid), { flag: "wx" });
+      return () => rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+    }
+    let pid = NaN;
+    try {
+      pid = Number(readFileSync(path.join(dir, "pid"), "utf8"));
+    } catch {}
+    if (Number.isInteger(pid) && pid > 0) {
+      let alive = true;
+      try {
+        process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+      if (!alive) {
+        rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+    }
+    Atomics.wait(pause, 0, 0, 100);
+  }
+  throw new Refusal(`another install-vhosts holds ${dir} (waited 60 s)`);
+}
+
+/** Installs a validated set. Returns {code, message}. */
+export function install(set, o) {
+  const root = o.root;
+  if (!existsSync(root)) mkdirSync(root, { mode: 0o755 });
+  checkRootOwned(root);
+  const unlock = lock(root);
+  try {
+    return installLocked(set, o);
+  } finally {
+    unlock();
+  }
+}
+
+function installLocked(set, o) {
+  const root = o.root;
+  const live = path.join(root, "live");
+  if (existsSync(live) && !lstatSync(live).isSymbolicLink()) throw new Refusal(`${live} is not a symlink; move it away first`);
+  const prev = currentGen(root);
+  const certFiles = new Map();
+  for (const [name, pair] of set.certs) {
+    certFiles.set(`${name}.crt`, pair.cert);
+    certFiles.set(`${name}.key`, pair.key);
+  }
+  const old = readGen(root, prev);
+  if (prev && sameSet(old.sites, set.sites) && sameSet(old.certs, certFiles) && !o.forceReload) {
+    const r = reload(o);
+    return r.ok ? { code: 0, message: `unchanged set (${set.sites.size} files) in ${root}/${prev}: reloaded` } : { code: 3, message: `nginx could not be reloaded: ${r.output}` };
+  }
+  const gen = `gen-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
+  const genDir = path.join(root, gen);
+  mkdirSync(genDir, { mode: 0o755 });
+  mkdirSync(path.join(genDir, "sites"), { mode: 0o755 });
+  mkdirSync(path.join(genDir, "certs"), { mode: 0o700 });
+  for (const [f, text] of set.sites) writeFileSync(path.join(genDir, "sites", f), text, { mode: 0o644, flag: "wx" });
+  for (const [f, text] of certFiles) writeFileSync(path.join(genDir, "certs", f), text, { mode: 0o600, flag: "wx" });
+  pointLive(root, gen);
+  const t = runNginx(o, "-t");
+  if (!t.ok) {
+    if (prev) pointLive(root, prev);
+    else rmSync(live, { force: true });
+    rmSync(genDir, { recursive: true, force: true });
+    return { code: 1, message: `nginx -t rejected the new set; the previous set was put back and nothing was reloaded:\n${t.output}` };
+  }
+  const r = reload(o);
+  for (const e of readdirSync(root)) {
+    if (e !== gen && GEN.test(e)) rmSync(path.join(root, e), { recursive: true, force: true });
+    else if (e.startsWith(".live-")) rmSync(path.join(root, e), { force: true });
+  }
+  if (!r.ok) return { code: 3, message: `the new set passed nginx -t and is installed, but nginx could not be reloaded: ${r.output}` };
+  return { code: 0, message: `installed ${set.sites.size} vhost file(s) and ${set.certs.size} certificate(s) in ${genDir}; nginx reloaded` };
+}
+
+/** Options from argv (tests only: the sudo wrapper passes none) and root's own files. */
+export function parseArgs(argv) {
+  const o = { root: DEFAULT_ROOT, publicDir: publicDirFromEnvFile(), nginxPrefix: null, nginxConf: null };
+  const confFile = path.join(path.dirname(fileURLToPath(import.meta.url)), "install-vhosts.conf");
+  if (existsSync(confFile)) {
+    checkRootOwned(path.dirname(confFile));
+    const st = lstatSync(confFile);
+    if (!st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0) throw new Refusal(`${confFile} must be a file owned by root and writable only by root`);
+    const fromFile = readFileSync(confFile, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).flatMap((l) => {
+      const i = l.indexOf(" ");
+      return i < 0 ? [l] : [l.slice(0, i), l.slice(i + 1).trim()];
+    });
+    argv = [...fromFile, ...argv];
+  }
+  for (let i = 0; i < argv.length; i += 2) {
+    const [k, v] = [argv[i], argv[i + 1]];
+    if (v === undefined || !path.isAbsolute(v)) throw new Refusal(`option ${k} needs an absolute path`);
+    if (k === "--root") o.root = v;
+    else if (k === "--public-dir") o.publicDir = v;
+    else if (k === "--nginx-prefix") o.nginxPrefix = v;
+    else if (k === "--nginx-conf") o.nginxConf = v;
+    else throw new Refusal(`unknown option ${k}`);
+  }
+  return o;
+}
+
+/** HEARTH_PUBLIC_DIR from /etc/hearth/hearth.env, trusted only when root wrote it. */
+function publicDirFromEnvFile(file = "/etc/hearth/hearth.env") {
+  try {
+    checkRootOwned(path.dirname(file));
+    const st = lstatSync(file);
+    if (!st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0) return DEFAULT_PUBLIC_DIR;
+    const m = /^HEARTH_PUBLIC_DIR=(\/[A-Za-z0-9._/-]+)$/m.exec(readFileSync(file, "utf8"));
+    return m && !m[1].includes("..") ? m[1].replace(/\/+$/, "") : DEFAULT_PUBLIC_DIR;
+  } catch {
+    return DEFAULT_PUBLIC_DIR;
+  }
+}
+
+async function readStdin() {
+  const chunks = [];
+  let size = 0;
+  for await (const c of process.stdin) {
+    size += c.length;
+    if (size > MAX_INPUT) throw new Refusal(`stdin is larger than ${MAX_INPUT} bytes`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function main() {
+  const say = (code, msg) => {
+    process.stderr.write(`install-vhosts: ${msg}\n`);
+    process.exit(code);
+  };
+  try {
+    if (process.getuid() !== 0) say(2, "refused: must run as root (through sudo)");
+    const o = parseArgs(process.argv.slice(2));
+    const raw = await readStdin();
+    let payload;
+    try {
+      payload = JSON.parse(raw);
+    } catch (e) {
+      throw new Refusal(`stdin is not JSON: ${e.message}`);
+    }
+    const set = validatePayload(payload, o);
+    const r = install(set, o);
+    if (r.code === 0) {
+      process.stdout.write(`install-vhosts: ${r.message}\n`);
+      process.exit(0);
+    }
+    say(r.code, r.message);
+  } catch (e) {
+    if (e instanceof Refusal) say(2, `refused: ${e.message}`);
+    say(4, `internal error: ${e && e.message}`);
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) await main();

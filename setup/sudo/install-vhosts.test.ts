@@ -1,0 +1,127 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ensureFallbackCert } from "../../apps/box/src/proxy/fallback-cert";
+import { helperPayload, type HelperPayload } from "../../apps/box/src/proxy/nginx";
+import { renderVhosts, type Vhost } from "../../apps/box/src/proxy/vhost";
+import { parse, Refusal, tokenize, validatePayload, validateSite } from "./install-vhosts.mjs";
+
+const ROOT = "/etc/nginx/hearth";
+const PUBLIC = "/var/lib/hearth-public";
+const opts = { root: ROOT, publicDir: PUBLIC };
+
+let payload: HelperPayload;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-iv-"));
+  const a = await ensureFallbackCert(dir, "example.com");
+  const b = await ensureFallbackCert(dir, "example.org");
+  const tls = (c: typeof a) => ({ certPath: c.certPath, keyPath: c.keyPath, version: "v1" });
+  const vhosts: Vhost[] = [
+    { type: "dashboard", fqdn: "my.example.com", ...tls(a) },
+    { type: "default-redirect", target: "https://my.example.com" },
+    { type: "app", appId: "Abc123", fqdn: "wiki.example.com", upstreamPort: 40123, ...tls(a) },
+    { type: "app", appId: "Abc123", fileKey: "wiki.example.org", fqdn: "wiki.example.org", upstreamPort: 40123, xFrameOptions: "", ...tls(b) },
+    { type: "redirect", fqdn: "old.example.org", target: "https://wiki.example.com/sub", ...tls(b) },
+  ];
+  const files = renderVhosts(vhosts, { httpPort: 80, httpsPort: 443, ipv6: true, acmeChallengeDir: `${PUBLIC}/acme-challenges`, errorPagesDir: `${PUBLIC}/pages` });
+  payload = await helperPayload(files, ROOT);
+});
+
+/** The payload with one file's text changed. */
+function withSite(file: string, edit: (text: string) => string): HelperPayload {
+  const base = payload.sites[file] ?? "";
+  return { ...payload, sites: { ...payload.sites, [file]: edit(base) } };
+}
+
+function refusal(p: unknown): string {
+  try {
+    validatePayload(p, opts);
+  } catch (e) {
+    expect(e).toBeInstanceOf(Refusal);
+    return (e as Error).message;
+  }
+  throw new Error("not refused");
+}
+
+const APP = "app-abc123.conf";
+const insertInServer = (line: string) => (t: string) => t.replace("    server_tokens off;\n\n    # certificate", `    server_tokens off;\n${line}\n\n    # certificate`);
+const insertInLocation = (line: string) => (t: string) => t.replace("        proxy_http_version 1.1;", `        proxy_http_version 1.1;\n${line}`);
+
+describe("install-vhosts.mjs: what box renders is accepted", () => {
+  it("accepts every kind of vhost vhost.ts renders, with the certificates moved to root's folder", () => {
+    const set = validatePayload(payload, opts);
+    expect([...set.sites.keys()].sort()).toEqual(["app-abc123--wiki.example.org.conf", APP, "dashboard-my.example.com.conf", "default-redirect.inc", "redirect-old.example.org.conf"]);
+    expect(set.certs.size).toBe(2);
+    for (const text of set.sites.values()) expect(text).not.toContain("/tmp/");
+    expect(payload.sites[APP]).toMatch(/ssl_certificate \/etc\/nginx\/hearth\/live\/certs\/c-[0-9a-f]{32}\.crt;/);
+  });
+
+  it("tokenizes quotes, comments and blocks like nginx", () => {
+    expect(tokenize('a "b c" \'d\'; # x\n{ }').map((t) => `${t.type}:${t.value}`)).toEqual(["word:a", "string:b c", "string:d", ";:;", "{:{", "}:}"]);
+    expect(parse("server { listen 80; }")[0]).toMatchObject({ name: "server", block: [{ name: "listen", args: [{ value: "80" }] }] });
+  });
+});
+
+describe("install-vhosts.mjs refuses what Hearth never renders, with a clear message", () => {
+  it("file names outside the vhost pattern", () => {
+    expect(refusal({ sites: { "zz.conf": "server { listen 80; }" } })).toMatch(/"zz.conf" is not a vhost file name/);
+    expect(refusal({ sites: { "../../etc/cron.d/x.conf": "" } })).toMatch(/is not a vhost file name/);
+    expect(refusal({ sites: { "app-x.conf.bak": "" } })).toMatch(/is not a vhost file name/);
+  });
+
+  it("access_log / error_log outside /var/log/nginx/", () => {
+    expect(refusal(withSite(APP, insertInServer("    access_log /root/x.log;")))).toMatch(/app-abc123.conf:\d+: "access_log" may only write a file directly in \/var\/log\/nginx\//);
+    expect(refusal(withSite(APP, insertInServer("    error_log /var/log/nginx/../../../root/x.log;")))).toMatch(/error_log/);
+    expect(refusal(withSite(APP, insertInServer("    access_log /var/log/nginx/a.log combined;")))).toMatch(/access_log/);
+    // inside /var/log/nginx/ is fine
+    expect(() => validatePayload(withSite(APP, insertInServer("    access_log /var/log/nginx/app.log;")), opts)).not.toThrow();
+  });
+
+  it("include, load_module, lua, log_format, root and top-level directives", () => {
+    expect(refusal(withSite(APP, insertInServer("    include /etc/shadow;")))).toMatch(/directive "include" is not allowed in a server/);
+    expect(refusal(withSite(APP, (t) => `load_module /tmp/x.so;\n${t}`))).toMatch(/directive "load_module" is not allowed at the top/);
+    expect(refusal(withSite(APP, insertInLocation("        content_by_lua_file /tmp/x.lua;")))).toMatch(/"content_by_lua_file" is not allowed in a location/);
+    expect(refusal(withSite(APP, insertInLocation("        access_by_lua_block { os.execute('id') }")))).toMatch(/expected a directive name/);
+    expect(refusal(withSite(APP, (t) => `log_format x '$x';\n${t}`))).toMatch(/"log_format" is not allowed/);
+    expect(refusal(withSite(APP, insertInServer("    root /root;")))).toMatch(/directive "root" is not allowed/);
+  });
+
+  it("alias, proxy_pass and ssl paths outside Hearth's own", () => {
+    expect(refusal(withSite(APP, (t) => t.replace(`alias ${PUBLIC}/acme-challenges/;`, "alias /etc/;")))).toMatch(/"alias \/etc\/" is not allowed here \(only \/var\/lib\/hearth-public\/acme-challenges\/\)/);
+    expect(refusal(withSite(APP, (t) => t.replace(/proxy_pass [^;]+;/, "proxy_pass http://169.254.169.254;")))).toMatch(/proxy_pass may only go to http:\/\/127.0.0.1:<port>/);
+    expect(refusal(withSite(APP, (t) => t.replace(/proxy_pass [^;]+;/, "proxy_pass http://unix:/var/run/docker.sock;")))).toMatch(/proxy_pass may only go/);
+    expect(refusal(withSite(APP, (t) => t.replace(/ssl_certificate \S+;/, "ssl_certificate /var/lib/hearth/certs/x.crt;")))).toMatch(/"ssl_certificate" must be \/etc\/nginx\/hearth\/live\/certs\/<name>.crt/);
+    expect(refusal(withSite(APP, (t) => t.replace(/(ssl_certificate \S+\/)c-[0-9a-f]+\.crt;/, "$1c-nothere.crt;")))).toMatch(/not in the set handed over/);
+  });
+
+  it("the proxy secret header anywhere but a dashboard vhost", () => {
+    expect(payload.sites["dashboard-my.example.com.conf"]).toContain("proxy_set_header X-Hearth-Proxy-Secret $hearth_proxy_secret;");
+    expect(refusal(withSite(APP, insertInLocation("        proxy_set_header X-Hearth-Proxy-Secret $hearth_proxy_secret;")))).toMatch(/"proxy_set_header X-Hearth-Proxy-Secret \$hearth_proxy_secret" is not one Hearth renders/);
+  });
+
+  it("headers and variables Hearth does not set, and syntax tricks", () => {
+    expect(refusal(withSite(APP, insertInLocation("        proxy_set_header X-Real-IP 1.2.3.4;")))).toMatch(/"proxy_set_header X-Real-IP 1.2.3.4" is not one Hearth renders/);
+    expect(refusal(withSite(APP, insertInServer('    add_header Set-Cookie "a=b" always;')))).toMatch(/header "Set-Cookie" is not one Hearth adds/);
+    expect(refusal(withSite(APP, insertInServer('    add_header X-Frame-Options "${x}" always;')))).toMatch(/\$\{...\} variables are not allowed/);
+    expect(refusal(withSite(APP, (t) => `${t}\n}`))).toMatch(/unexpected "}"/);
+    expect(refusal(withSite(APP, (t) => t.replace("server_tokens off;", "server_tokens off")))).toMatch(/"server_tokens" does not take a block/);
+    expect(refusal(withSite(APP, insertInServer("    listen 80 default_server;")))).toMatch(/listen option "default_server" is not allowed/);
+    expect(refusal(withSite(APP, insertInServer("    server_name \u00e9.example.com;")))).toMatch(/character U\+00e9 is not allowed/);
+    expect(refusal(withSite("default-redirect.inc", () => "return 301 https://my.example.com$request_uri;\naccess_log /root/x;"))).toMatch(/may only hold one "return 301/);
+  });
+
+  it("certificates that are not a matching PEM pair, and unknown keys", () => {
+    const [name, pair] = Object.entries(payload.certs)[0]!;
+    const other = Object.values(payload.certs)[1]!;
+    expect(refusal({ ...payload, certs: { ...payload.certs, [name]: { cert: pair.cert, key: other.key } } })).toMatch(/the key does not belong to the certificate/);
+    expect(refusal({ ...payload, certs: { ...payload.certs, [name]: { cert: "hello", key: pair.key } } })).toMatch(/is not a PEM certificate chain/);
+    expect(refusal({ ...payload, certs: { "../x": pair } })).toMatch(/certificate name "..\/x" is not allowed/);
+    expect(refusal({ ...payload, paths: ["/etc/shadow"] })).toMatch(/unknown key "paths"/);
+  });
+
+  it("validateSite names the file and line", () => {
+    expect(() => validateSite("dashboard-my.example.com.conf", "server {\n  listen 80;\n  root /;\n}\n", { ...opts, certs: new Set() })).toThrow(/dashboard-my.example.com.conf:3: directive "root" is not allowed in a server/);
+  });
+});
