@@ -25,6 +25,8 @@
 # systemd is PID 1 (it is used automatically where systemd is not running).
 # HEARTH_APP_FIREWALL=0 skips setup/lib/app-firewall.sh (only where iptables cannot run,
 # e.g. a container without NET_ADMIN: app containers then reach every host service).
+# HEARTH_SKIP_IMAGE_BUILDS=1 skips building the base, service and catalog images: for tests
+# only (a second fresh machine in test/install, to stay within CI's time; README "Tests").
 set -euo pipefail
 umask 022
 
@@ -439,8 +441,14 @@ step "building the container images"
 # catalog's app images, so installing a catalog app needs no build. Unchanged images are
 # skipped (recipe hashes in their labels).
 T_IMAGES=$(date +%s)
-run_logged "image builds (setup/images/build-all.sh --catalog)" "$HEARTH_APP_DIR/setup/images/build-all.sh" --catalog
-hearth_say "images ready in $(($(date +%s) - T_IMAGES))s: $(docker images --filter label=hearth.catalog.id --format '{{.Repository}}:{{.Tag}}' | tr '\n' ' ')"
+if [ "${HEARTH_SKIP_IMAGE_BUILDS:-0}" = 1 ]; then
+  # only for tests (test/install/fresh-container.test.ts's second machine): without these
+  # images, apps with addons cannot be installed until build-all.sh has run
+  hearth_say "image builds SKIPPED (HEARTH_SKIP_IMAGE_BUILDS=1): run setup/images/build-all.sh --catalog before installing apps"
+else
+  run_logged "image builds (setup/images/build-all.sh --catalog)" "$HEARTH_APP_DIR/setup/images/build-all.sh" --catalog
+  hearth_say "images ready in $(($(date +%s) - T_IMAGES))s: $(docker images --filter label=hearth.catalog.id --format '{{.Repository}}:{{.Tag}}' | tr '\n' ' ')"
+fi
 
 # ---------------------------------------------------------------------------------------
 step "starting box and admin"

@@ -553,11 +553,20 @@ describe("apps on the domain, with certificates, in the browser", () => {
     expect(after.serial).not.toBe(before.serial);
   });
 
-  it("shows the app's live logs", async () => {
+  it("shows the app's live logs: a request made while the page is open appears in them", async () => {
     await goto(page, appUrl);
     const logs = page.getByLabel("App logs");
     await logs.waitFor();
-    await expect.poll(async () => ((await logs.textContent()) ?? "").trim().length, { timeout: 30_000 }).toBeGreaterThan(0);
+    // a path nobody asked for before: its line in lighttpd's access log (which the static
+    // site copies to the container's stdout) can only come from the app, streamed live;
+    // the panel's placeholders ("No output yet.", the error text) never match it
+    const marker = `/hearth-e2e-live-log-${Date.now().toString(36)}`;
+    const visitor = await context.newPage();
+    const res = await goto(visitor, `https://www.${ZONE}${marker}`);
+    expect(res?.status()).toBe(404);
+    await visitor.close();
+    await expect.poll(async () => (await logs.textContent()) ?? "", { timeout: 30_000 }).toMatch(new RegExp(`"GET ${marker} HTTP/[12](\\.[01])?" 404 `));
+    expect((await logs.textContent()) ?? "").not.toContain("No output yet.");
     await logs.scrollIntoViewIfNeeded();
     await shot(page, "app-logs");
   });

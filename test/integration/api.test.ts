@@ -510,9 +510,23 @@ describe("request validation", () => {
     expect(r.body.error.details).toEqual([expect.objectContaining({ code: "unrecognized_keys" })]);
   });
 
-  it("a non-JSON content type → 400 invalid", async () => {
-    const r = await call("POST", "/api/v1/auth/login", { raw: "username=a&password=b", contentType: "application/x-www-form-urlencoded" });
-    expect(r.status).toBe(400);
+  it("a non-JSON content type → 400 invalid, even when the body is valid JSON that would log in", async () => {
+    // the body is the owner's real credentials as JSON: only the content type is wrong, so a
+    // route that ignored it would answer 200 with a session (a cross-site form can send
+    // text/plain without a preflight)
+    const raw = JSON.stringify({ username: OWNER.username, password: OWNER.password });
+    const sessionsBefore = await t.db.session.count();
+    for (const contentType of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
+      const r = await call("POST", "/api/v1/auth/login", { raw, contentType, ip: "10.7.0.1" });
+      expect(r.status, contentType).toBe(400);
+      expect(r.body.error).toEqual({ code: "invalid", message: "Content-Type must be application/json" });
+      expect(r.headers.get("set-cookie"), contentType).toBeNull();
+    }
+    expect(await t.db.session.count()).toBe(sessionsBefore);
+    // the same body as application/json logs in: the refusal above was for the content type alone
+    const ok = await call("POST", "/api/v1/auth/login", { raw, contentType: "application/json", ip: "10.7.0.1" });
+    expect(ok.status).toBe(200);
+    expect((await call("POST", "/api/v1/auth/logout", browser(sessionCookieOf(ok), { ip: "10.7.0.1" }))).status).toBe(204);
   });
 
   it("an unknown /api path → JSON 404", async () => {

@@ -1,30 +1,38 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hearthManifest } from "@hearth/contracts";
+import { appLabels, containerNameOf, containerSpec, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
+import { createDocker } from "../../apps/box/src/docker/docker";
 import { BASE_IMAGE, listCatalogApps, type CatalogApp } from "../../packages/catalog/src/catalog";
 import { REPO_ROOT } from "../helpers/db";
 
 /**
  * The Debian base image and the built-in catalog on a real Docker engine: build the base
  * (setup/images/base/build.sh) and each app's image (packages/catalog/build.sh), run each
- * container the way Hearth runs apps (read-only root, tmpfs /run and /tmp, a fresh volume at
- * /app/data, no-new-privileges, a short capability list, memory and pids limits), wait for
- * its health check and check what the app is for. Containers, volumes and app images made
- * here are removed afterwards; localhost/hearth/base:bookworm is kept.
+ * container exactly as box runs apps: the spec comes from box's own containerSpec()
+ * (apps/box/src/apps/container-spec.ts: read-only root, tmpfs /run and /tmp, the app's data
+ * volume at /app/data, no-new-privileges, the capability list, memory and pids limits,
+ * docker-init, its own network) and is created through box's Docker adapter, so a change
+ * there that breaks a catalog app fails here. Wait for its health check and check what the
+ * app is for. Containers, networks, volumes and app images made here are removed
+ * afterwards; localhost/hearth/base:bookworm is kept.
  */
 
 const RUN = randomBytes(3).toString("hex");
 const BASE_BUILD = path.join(REPO_ROOT, "setup/images/base/build.sh");
 const CATALOG_BUILD = path.join(REPO_ROOT, "packages/catalog/build.sh");
 
-/** The capabilities Hearth leaves to app containers. */
-const CAPS = ["CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE", "FOWNER", "NET_BIND_SERVICE"];
+/** The owner label of what this file creates: no box's reconciler takes these for its own. */
+const OWNER = `catalog-test-${RUN}`;
+const DOMAIN = "catalog-test.example";
+const engine = createDocker();
 
-const made = { containers: new Set<string>(), volumes: new Set<string>(), images: new Set<string>() };
+const made = { containers: new Set<string>(), networks: new Set<string>(), volumes: new Set<string>(), images: new Set<string>() };
 const buildTimes: Record<string, number> = {};
 
 function docker(...args: string[]): string {
@@ -54,42 +62,42 @@ async function freePort(): Promise<number> {
 }
 
 interface Running {
+  appId: string;
   name: string;
-  volume: string;
   port: number;
   base: string;
 }
 
-/** `docker run` with exactly the hardening Hearth applies to apps. */
-function hardenedRunArgs(app: CatalogApp, name: string, volume: string, port: number, env: Record<string, string>): string[] {
-  const m = app.manifest as { dockerImage: string; httpPort: number; memoryLimit: number };
-  const args = [
-    "run", "-d", "--name", name,
-    "--read-only", "--tmpfs", "/run", "--tmpfs", "/tmp",
-    "--security-opt", "no-new-privileges", "--cap-drop", "ALL",
-    ...CAPS.flatMap((c) => ["--cap-add", c]),
-    "--memory", String(m.memoryLimit), "--memory-swap", String(m.memoryLimit), "--pids-limit", "256",
-    "-v", `${volume}:/app/data`,
-    "-p", `127.0.0.1:${port}:${m.httpPort}`,
-    "-e", `HEARTH_APP_ORIGIN=http://127.0.0.1:${port}`, "-e", "HEARTH_APP_DOMAIN=127.0.0.1",
-    "--label", `hearth.test=catalog-${RUN}`,
-  ];
-  for (const [k, v] of Object.entries(env)) args.push("-e", `${k}=${v}`);
-  args.push(m.dockerImage);
-  return args;
-}
-
-async function start(app: CatalogApp, env: Record<string, string> = {}, volume?: string): Promise<Running> {
-  const name = `hearth-test-${app.slug}-${RUN}-${made.containers.size}`;
-  const vol = volume ?? `hearth-test-${app.slug}-${RUN}-${made.volumes.size}`;
-  if (!volume) {
-    docker("volume", "create", vol);
-    made.volumes.add(vol);
+/**
+ * Creates and starts the app's container as box does: containerSpec() for an app row with
+ * this manifest (no addons but the data volume), on its own network, through box's adapter.
+ * `appId` of an earlier run reuses its data volume (as box recreates a container).
+ */
+async function start(app: CatalogApp, env: Record<string, string> = {}, appId?: string): Promise<Running> {
+  const m = hearthManifest.parse(app.manifest);
+  const id = appId ?? randomUUID();
+  const labels = appLabels(id, OWNER);
+  if (!(await engine.inspectVolume(dataVolumeNameOf(id)))) {
+    await engine.createVolume(dataVolumeNameOf(id), labels);
+    made.volumes.add(dataVolumeNameOf(id));
+  }
+  if (!(await engine.inspectNetwork(networkNameOf(id)))) {
+    await engine.createNetwork(networkNameOf(id), labels);
+    made.networks.add(networkNameOf(id));
   }
   const port = await freePort();
+  const spec = containerSpec({
+    app: { id, manifestId: m.id, version: m.version, subdomain: `${app.slug}-${RUN}`, domain: DOMAIN, memoryLimit: m.memoryLimit, env, httpHostPort: port },
+    manifest: m,
+    ports: [],
+    image: m.dockerImage,
+    owner: OWNER,
+  });
+  const name = containerNameOf(id);
   made.containers.add(name);
-  docker(...hardenedRunArgs(app, name, vol, port, env));
-  const r = { name, volume: vol, port, base: `http://127.0.0.1:${port}` };
+  await engine.createContainer(spec);
+  await engine.startContainer(name);
+  const r = { appId: id, name, port, base: `http://127.0.0.1:${port}` };
   await waitHealthy(app, r);
   return r;
 }
@@ -117,8 +125,8 @@ function logs(r: Running): string {
   return `${out.stdout}${out.stderr}`;
 }
 
-function remove(r: Running): void {
-  docker("rm", "-f", r.name);
+async function remove(r: Running): Promise<void> {
+  await engine.removeContainer(r.name);
   made.containers.delete(r.name);
 }
 
@@ -145,6 +153,7 @@ beforeAll(() => {
 
 afterAll(() => {
   for (const c of made.containers) dockerOk("rm", "-f", c);
+  for (const n of made.networks) dockerOk("network", "rm", n);
   for (const v of made.volumes) dockerOk("volume", "rm", "-f", v);
   for (const i of made.images) dockerOk("image", "rm", "-f", i);
   dockerOk("image", "prune", "-f", "--filter", "label=hearth.catalog.id");
@@ -202,7 +211,9 @@ describe.each(TESTED)("catalog app %s", (slug) => {
 describe("static site", () => {
   const a = app("static-site");
   let r: Running;
-  afterAll(() => r && remove(r));
+  afterAll(async () => {
+    if (r) await remove(r);
+  });
 
   it("answers its health check under Hearth's hardening and serves the default page", async () => {
     r = await start(a);
@@ -222,9 +233,13 @@ describe("static site", () => {
   it("serves what the admin puts in /app/data/public, and the web server does not run as root", async () => {
     docker("exec", r.name, "sh", "-c", "echo '<h1>my own site</h1>' > /app/data/public/index.html");
     expect(await (await fetch(`${r.base}/`)).text()).toMatch(/my own site/);
-    // lighttpd is PID 1 (exec'd by the start script) and switched to www-data (uid 33)
-    expect(docker("exec", r.name, "cat", "/proc/1/comm")).toBe("lighttpd");
-    expect(docker("exec", r.name, "grep", "^Uid:", "/proc/1/status")).toMatch(/^Uid:\s+33\s+33\s+33\s+33$/);
+    // box's spec runs docker-init as PID 1; lighttpd is its child (exec'd by the start
+    // script, so the only other process) and switched to www-data (uid 33)
+    expect(docker("exec", r.name, "cat", "/proc/1/comm")).toBe("docker-init");
+    const lighttpd = docker("exec", r.name, "sh", "-c", "grep -lx lighttpd /proc/[0-9]*/comm");
+    expect(lighttpd.split("\n")).toHaveLength(1);
+    expect(docker("exec", r.name, "grep", "^PPid:", lighttpd.replace(/comm$/, "status"))).toMatch(/^PPid:\s+1$/);
+    expect(docker("exec", r.name, "grep", "^Uid:", lighttpd.replace(/comm$/, "status"))).toMatch(/^Uid:\s+33\s+33\s+33\s+33$/);
   });
 });
 
@@ -232,7 +247,9 @@ describe("DokuWiki", () => {
   const a = app("dokuwiki");
   const password = `pw-${RUN}`;
   let r: Running;
-  afterAll(() => r && remove(r));
+  afterAll(async () => {
+    if (r) await remove(r);
+  });
 
   /** A tiny cookie jar over fetch. */
   const jar = new Map<string, string>();
@@ -301,9 +318,9 @@ describe("DokuWiki", () => {
     expect(await (await fetch(`${r.base}/doku.php?id=${page}`)).text()).toContain(text);
 
     // a new container on the same volume (as Hearth recreates it) still has the page and the user
-    const volume = r.volume;
-    remove(r);
-    r = await start(a, {}, volume);
+    const appId = r.appId;
+    await remove(r);
+    r = await start(a, {}, appId);
     expect(await (await fetch(`${r.base}/doku.php?id=${page}`)).text()).toContain(text);
     expect(logs(r)).not.toMatch(/first start/);
     jar.clear();
@@ -320,7 +337,7 @@ describe("DokuWiki", () => {
     try {
       expect(logs(other)).toMatch(/log in as 'admin' with the password: \S{12,}/);
     } finally {
-      remove(other);
+      await remove(other);
     }
   }, 120_000);
 });
@@ -329,7 +346,9 @@ describe("Radicale", () => {
   const a = app("radicale");
   const password = `pw-${RUN}`;
   let r: Running;
-  afterAll(() => r && remove(r));
+  afterAll(async () => {
+    if (r) await remove(r);
+  });
   const auth = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}` });
 
   it("serves its web UI and requires a login for CalDAV", async () => {
@@ -358,9 +377,9 @@ describe("Radicale", () => {
     const put = await fetch(`${r.base}/admin/work/event.ics`, { method: "PUT", headers: { ...h, "content-type": "text/calendar" }, body: ics });
     expect(put.status).toBe(201);
 
-    const volume = r.volume;
-    remove(r);
-    r = await start(a, {}, volume);
+    const appId = r.appId;
+    await remove(r);
+    r = await start(a, {}, appId);
     const ev = await fetch(`${r.base}/admin/work/event.ics`, { headers: h });
     expect(ev.status).toBe(200);
     expect(await ev.text()).toMatch(/SUMMARY:Hearth test event/);

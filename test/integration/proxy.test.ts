@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -153,7 +153,7 @@ describe("proxy through a real nginx", () => {
     expect(headerValues(r, "location")).toEqual([`https://app.example.test:${nginx.httpsPort}/a/b?c=d`]);
   });
 
-  it("serves ACME challenge tokens over plain http, before any app exists", async () => {
+  it("serves ACME challenge tokens over plain http on app and redirect vhosts", async () => {
     writeFileSync(path.join(nginx.proxy.acmeChallengeDir, "tok-123_ABC"), "tok-123_ABC.thumbprint");
     chmodSync(path.join(nginx.proxy.acmeChallengeDir, "tok-123_ABC"), 0o644);
     for (const host of ["app.example.test", "old.example.test"]) {
@@ -278,5 +278,39 @@ describe("rendered vhosts next to setup's dashboard vhost", () => {
     writeFileSync(path.join(dir, "nginx.conf"), conf(path.join(dir, "missing", "sites")));
     const err2 = await check.checkAndReload().catch((e: unknown) => e);
     expect((err2 as NginxError).stage).toBe("reload");
+  });
+});
+
+describe("a fresh set: setup's dashboard vhost and no app vhost yet", () => {
+  // a nginx of its own, never given a vhost set: what a server has right after install.sh,
+  // when the first certificate is ordered before any app exists
+  let fresh: TestNginx;
+  beforeAll(async () => {
+    fresh = await startTestNginx({ dashboard: { upstreamPort: dashboardPort } });
+  });
+  afterAll(async () => {
+    await fresh?.stop();
+  });
+
+  it("has no vhost file at all", () => {
+    const files = existsSync(fresh.proxy.sitesLink) ? readdirSync(fresh.proxy.sitesLink) : [];
+    expect(files.filter((f) => f.endsWith(".conf"))).toEqual([]);
+  });
+
+  it("serves ACME challenge tokens over plain http, before any app exists, for any name", async () => {
+    const token = `tok-fresh_${Date.now()}`;
+    writeFileSync(path.join(fresh.proxy.acmeChallengeDir, token), `${token}.thumbprint`);
+    chmodSync(path.join(fresh.proxy.acmeChallengeDir, token), 0o644);
+    // names no vhost claims: the first app's name, the dashboard's, the server's address
+    for (const host of ["first-app.example.test", "my.example.test", "127.0.0.1"]) {
+      const r = await curlResolve(`http://${host}:${fresh.httpPort}/.well-known/acme-challenge/${token}`);
+      expect(r.status, host).toBe(200);
+      expect(r.body, host).toBe(`${token}.thumbprint`);
+    }
+    const missing = await curlResolve(`http://first-app.example.test:${fresh.httpPort}/.well-known/acme-challenge/nope`);
+    expect(missing.status).toBe(404);
+    // anything else on plain http is the dashboard's redirect to https
+    const other = await curlResolve(`http://first-app.example.test:${fresh.httpPort}/x`);
+    expect(other.status).toBe(301);
   });
 });

@@ -5,6 +5,7 @@ import { useMutation } from "@tanstack/react-query";
 import type { Profile } from "@hearth/contracts";
 import { api, ApiError, errorText } from "../../lib/client/api";
 import { Field } from "../components/Field";
+import { NewPasswordFields } from "../components/NewPasswordFields";
 
 export function SetupForm() {
   const [setupCode, setSetupCode] = useState("");
@@ -72,26 +73,16 @@ export function SetupForm() {
         error={err?.fieldError("username")}
       />
       <Field id="email" label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} error={err?.fieldError("email")} />
-      <Field
+      <NewPasswordFields
         id="password"
         label="Password"
-        type="password"
-        autoComplete="new-password"
-        required
-        value={password}
-        onChange={(e) => setPassword(e.target.value)}
         hint="At least 10 characters."
+        value={password}
+        onChange={setPassword}
+        confirm={confirm}
+        onConfirmChange={setConfirm}
+        mismatch={mismatch}
         error={err?.fieldError("password")}
-      />
-      <Field
-        id="confirm-password"
-        label="Confirm password"
-        type="password"
-        autoComplete="new-password"
-        required
-        value={confirm}
-        onChange={(e) => setConfirm(e.target.value)}
-        error={mismatch ? "The passwords do not match." : undefined}
       />
       <button type="submit" className="btn btn-primary btn-block" disabled={create.isPending}>
         {create.isPending ? "Creating account…" : "Create owner account"}

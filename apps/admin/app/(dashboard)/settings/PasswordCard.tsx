@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { api, ApiError, errorText } from "../../../lib/client/api";
 import { Field } from "../../components/Field";
+import { NewPasswordFields } from "../../components/NewPasswordFields";
 
 /** Change password: the other sessions of the account end; this one stays. */
 export function PasswordCard() {
@@ -53,26 +54,16 @@ export function PasswordCard() {
           </div>
         ) : null}
         <Field id="current-password" label="Current password" type="password" autoComplete="current-password" required value={currentPassword} onChange={(e) => setCurrent(e.target.value)} error={currentError} />
-        <Field
+        <NewPasswordFields
           id="new-password"
           label="New password"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={newPassword}
-          onChange={(e) => setNew(e.target.value)}
           hint="At least 10 characters. Your other sessions are logged out."
+          value={newPassword}
+          onChange={setNew}
+          confirm={confirm}
+          onConfirmChange={setConfirm}
+          mismatch={mismatch}
           error={err?.fieldError("newPassword")}
-        />
-        <Field
-          id="confirm-new-password"
-          label="Confirm new password"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          error={mismatch ? "The passwords do not match." : undefined}
         />
         <button type="submit" className="btn btn-primary" disabled={change.isPending}>
           {change.isPending ? "Changing…" : "Change password"}
