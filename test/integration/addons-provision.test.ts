@@ -21,6 +21,7 @@ import { createDocker, OWNER_LABEL } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
+import { uninstallAndPurge } from "../helpers/purge";
 
 /**
  * Per-app addon provisioning on the real engine and the real services (images from
@@ -280,7 +281,7 @@ describe("addon provisioning per app", () => {
 });
 
 describe("through AppService", () => {
-  it("install gives the container HEARTH_MYSQL_* and HEARTH_REDIS_*; uninstall removes everything", async () => {
+  it("install gives the container HEARTH_MYSQL_* and HEARTH_REDIS_*; uninstall then delete now removes everything", async () => {
     const addons = { mysql: {}, redis: {} };
     const app = await insertApp("e2e", addons);
     const service = new AppService({ db, docker, vhosts: noopVhostSync, registries: prismaRegistryCredentials(db, undefined), catalogDirs: [], owner: OWNER, healthTimeoutMs: 30_000, healthIntervalMs: 200, addons: prov });
@@ -296,7 +297,14 @@ describe("through AppService", () => {
     // no password in the task log lines
     expect(ctxLines.join("\n")).not.toContain(env.HEARTH_MYSQL_PASSWORD);
 
+    // uninstall keeps the database and the Redis data (their container goes) …
     await service.uninstall(app.id, ctx());
+    expect(exists(`${PREFIX}redis-${app.id}`)).toBe(false);
+    expect(rootMysql(`SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '${env.HEARTH_MYSQL_DATABASE}'`)).toBe("1");
+    expect(existsSync(services.redisDir(app.id))).toBe(true);
+    // … the admin's delete now removes them
+    await uninstallAndPurge(db, service, app.id, ctx());
+    expect(existsSync(services.redisDir(app.id))).toBe(false);
     expect(exists(containerNameOf(app.id))).toBe(false);
     expect(exists(`${PREFIX}redis-${app.id}`)).toBe(false);
     expect(spawnSync("docker", ["network", "inspect", networkNameOf(app.id)], { stdio: "ignore" }).status).not.toBe(0);

@@ -8,7 +8,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HearthManifestInput } from "@hearth/contracts";
-import { createTask, getTask, type Db } from "@hearth/db";
+import { createTask, getTask, getUninstalledApp, queueAppRestore, type Db, type Task } from "@hearth/db";
 import { AppService, type StepContext, type VhostSync } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
@@ -17,6 +17,7 @@ import { TaskError } from "../../apps/box/src/tasks/registry";
 import { taskLogPath } from "../../apps/box/src/tasks/task-log";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { ensureHearthTestImage, ensureTestImages, TEST_HTTPD_HEARTH_IMAGE, TEST_HTTPD_IMAGE, TEST_HTTPD_SLOW_IMAGE } from "../helpers/test-images";
+import { purgeUninstalled, uninstallAndPurge } from "../helpers/purge";
 
 /**
  * Apps in real containers on the real Docker engine, against a real MariaDB: the install
@@ -298,8 +299,8 @@ describe("isolation between apps", () => {
     const viaGateway = execIn(containerNameOf(a), "/bin/busybox", "sh", "-c", `printf 'GET /health HTTP/1.0\\r\\n\\r\\n' | /bin/busybox nc -w 3 ${gateway} ${bPort}`);
     expect(viaGateway.out).not.toContain("200 OK");
 
-    await service.uninstall(a, stepCtx());
-    await service.uninstall(b, stepCtx());
+    await uninstallAndPurge(db, service, a, stepCtx());
+    await uninstallAndPurge(db, service, b, stepCtx());
   });
 });
 
@@ -416,15 +417,22 @@ describe("stop, start, restart, configure", () => {
     expect((await db.app.findUniqueOrThrow({ where: { id: appId } })).installState).toBe("installed");
   });
 
-  it("uninstall removes the container, network, volume and the row", async () => {
+  it("uninstall removes the container, network and the row but keeps the volume; purge removes it", async () => {
     const syncs = vhostSyncs.length;
     await service.uninstall(appId, stepCtx());
     expect(await db.app.findUnique({ where: { id: appId } })).toBeNull();
-    expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [] });
+    expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [expect.any(String)] });
+    expect((await getUninstalledApp(db, appId))?.state).toBe("kept");
     expect(dockerInspect("container", containerNameOf(appId))).toBeNull();
     expect(vhostSyncs.length).toBe(syncs + 1);
-    // again: nothing to do, no error
+    // again: nothing to do, no error, the data still kept
     await service.uninstall(appId, stepCtx());
+    expect(objectsOf(appId).volumes).toHaveLength(1);
+    // purge refuses a record nobody marked for deletion
+    await expect(service.purge(appId, stepCtx())).rejects.toThrow(/not marked for deletion/);
+    await purgeUninstalled(db, service, appId, stepCtx());
+    expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [] });
+    expect(await getUninstalledApp(db, appId)).toBeNull();
   });
 });
 
@@ -468,7 +476,7 @@ describe("failures leave nothing behind", () => {
     expect(ctx.lines.some((l) => l.startsWith("pulling "))).toBe(false);
     const app = await db.app.findUniqueOrThrow({ where: { id } });
     expect((await get(app.httpHostPort!)).body).toContain("built from the catalog");
-    await service.uninstall(id, stepCtx());
+    await uninstallAndPurge(db, service, id, stepCtx());
   });
 
   it("a registry image that cannot be pulled is never built from the catalog under its name", async () => {
@@ -561,9 +569,9 @@ describe("box killed with -9 in the middle of a task", () => {
   };
 
   /** Runs `type` in a box that pauses 1 s after each step, kills it -9 in the pause after `marker`, lets a new box finish. */
-  async function killDuring(type: string, appId: string, marker: string) {
+  async function killDuring(type: string, appId: string, marker: string, queued?: Task) {
     mkdirSync(dataDir, { recursive: true });
-    const task = await createTask(db, { type, appId, args: { appId } });
+    const task = queued ?? (await createTask(db, { type, appId, args: { appId } }));
     const first = startBox({ HEARTH_TEST_APP_STEP_DELAY_MS: "1000" });
     await first.ready;
     await waitFor(`"${marker}" in the task log`, () => readLog(task.id).includes(marker));
@@ -626,14 +634,40 @@ describe("box killed with -9 in the middle of a task", () => {
     });
   }
 
-  for (const marker of ["removing the network", "removing the app's data", "removing the vhost"]) {
-    it(`uninstall leaves nothing (killed at "${marker}")`, async () => {
+  for (const marker of ["removing the container", "removing the network", "keeping the app's data"]) {
+    it(`uninstall ends with the row moved aside and only the volume left (killed at "${marker}")`, async () => {
       const appId = await insertApp(`ku-${marker.split(" ").at(-1)!.replace(/\W/g, "")}`);
       await service.install(appId, stepCtx());
       await db.app.update({ where: { id: appId }, data: { installState: "pending_uninstall" } });
       await killDuring("app.uninstall", appId, marker);
       expect(await db.app.findUnique({ where: { id: appId } })).toBeNull();
+      expect((await getUninstalledApp(db, appId))?.state).toBe("kept");
+      expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [expect.any(String)] });
+    });
+  }
+
+  for (const marker of ["removing what is left", "deleting the data volume"]) {
+    it(`purge leaves nothing (killed at "${marker}")`, async () => {
+      const appId = await insertApp(`kp-${marker.split(" ").at(-1)!.replace(/\W/g, "")}`);
+      await service.install(appId, stepCtx());
+      await service.uninstall(appId, stepCtx());
+      await db.uninstalledApp.update({ where: { id: appId }, data: { state: "purging" } });
+      await killDuring("app.purge", appId, marker);
+      expect(await getUninstalledApp(db, appId)).toBeNull();
       expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [] });
+    });
+  }
+
+  for (const marker of ["creating the container", "waiting for the app to answer"]) {
+    it(`restore ends installed with its kept data (killed at "${marker}")`, async () => {
+      const appId = await insertApp(`kr-${marker.split(" ").at(-1)!.replace(/\W/g, "")}`, { dockerImage: TEST_HTTPD_SLOW_IMAGE, id: "org.hearth.test.slow" });
+      await service.install(appId, stepCtx());
+      execIn(containerNameOf(appId), "/bin/busybox", "sh", "-c", "echo before-uninstall > /app/data/kept.txt");
+      await service.uninstall(appId, stepCtx());
+      const { task } = await queueAppRestore(db, appId, null);
+      await killDuring("app.restore", appId, marker, task);
+      await expectInstalledOnce(appId);
+      expect(execIn(containerNameOf(appId), "/bin/busybox", "cat", "/app/data/kept.txt").out.trim()).toBe("before-uninstall");
     });
   }
 });

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hearthManifest, type HearthManifest } from "@hearth/contracts";
-import { addDomain, installApp, queueAppTask, type Db, type Task } from "@hearth/db";
+import { addDomain, fqdnOfUninstalled, getUninstalledApp, installApp, queueAppPurge, queueAppTask, type Db, type Task } from "@hearth/db";
 import { AppService, ownerOf } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
@@ -242,10 +242,15 @@ describe("a catalog app behind a real nginx", () => {
     expect(servesSite(await curlResolve(https("www2")))).toBe(true);
   });
 
-  it("uninstall leaves nothing: no container, network, volume, vhost or row, and nginx no longer serves the app", async () => {
+  it("uninstall, then delete now, leaves nothing: no container, network, volume, vhost or row, and nginx no longer serves the app", async () => {
     expect(objectsOf(appId)).toMatchObject({ containers: [expect.any(String)], networks: [expect.any(String)], volumes: [expect.any(String)] });
     const { task } = await queueAppTask(db, appId, "app.uninstall");
     await finished(task);
+    // uninstall keeps the data until the admin deletes it (or it expires)
+    expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [expect.any(String)] });
+    const kept = (await getUninstalledApp(db, appId))!;
+    const { task: purge } = await queueAppPurge(db, appId, fqdnOfUninstalled(kept), null);
+    await finished(purge);
     expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [] });
     expect(inspect("container", containerNameOf(appId))).toBeNull();
     expect(inspect("network", networkNameOf(appId))).toBeNull();

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HearthManifestInput } from "@hearth/contracts";
-import { createTask, type Db } from "@hearth/db";
+import { createTask, ensureStoreIdentity, listOrphans, type Db, type StoreIdentity } from "@hearth/db";
 import { AppService, type StepContext } from "../../apps/box/src/apps/apps.service";
 import { appLabels, containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
@@ -18,13 +18,15 @@ import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
 
 /**
  * The reconciler and the health monitor against real Docker and MariaDB: a vanished or
- * stopped container comes back, orphans of this store go (never another store's or an
- * unlabelled object), a stuck pending app ends in error, health changes record events, and
+ * stopped container comes back, orphaned containers and networks of this store go under the
+ * pause rule (never another store's or an unlabelled object), orphaned volumes are kept and
+ * reported, a stuck pending app ends in error, health changes record events, and
  * the app log stream of box's socket.
  */
 
 const DOMAIN = "reconcile-test.example";
-const OWNER = `test-${randomUUID().slice(0, 8)}`;
+let OWNER: string;
+let store: StoreIdentity;
 let t: TestDatabase & { db: Db };
 let db: Db;
 let docker: DockerApi;
@@ -73,6 +75,8 @@ beforeAll(async () => {
   db = t.db;
   docker = createDocker();
   await db.domain.create({ data: { domain: DOMAIN, provider: "noop" } });
+  store = await ensureStoreIdentity(db);
+  OWNER = store.id;
   service = new AppService({ db, docker, vhosts, registries: prismaRegistryCredentials(db, undefined), catalogDirs: [], healthTimeoutMs: 30_000, healthIntervalMs: 200, owner: OWNER });
 });
 
@@ -131,7 +135,7 @@ describe("reconciler", () => {
     expect(app.errorCode).toBe("interrupted");
   });
 
-  it("removes this store's orphans only, and rewrites the vhosts", async () => {
+  it("removes this store's orphaned containers and networks only, keeps and reports its orphaned volume, and rewrites the vhosts", async () => {
     const gone = randomUUID();
     const withTask = randomUUID();
     const otherStore = randomUUID();
@@ -153,13 +157,16 @@ describe("reconciler", () => {
     await createTask(db, { type: "app.install", appId: withTask, args: { appId: withTask } });
 
     const before = syncs;
-    const r = await new Reconciler({ db, docker, service, vhosts, log }).run();
+    const rec = new Reconciler({ db, docker, service, vhosts, log, store });
+    const r = await rec.run();
     expect(r.removed.containers).toEqual([containerNameOf(gone)]);
     expect(r.removed.networks).toEqual([networkNameOf(gone)]);
-    expect(r.removed.volumes).toEqual([dataVolumeNameOf(gone)]);
     expect(exists("container", containerNameOf(gone))).toBe(false);
     expect(exists("network", networkNameOf(gone))).toBe(false);
-    expect(exists("volume", dataVolumeNameOf(gone))).toBe(false);
+    // the data is kept and reported, never removed by box
+    expect(exists("volume", dataVolumeNameOf(gone))).toBe(true);
+    expect(r.orphans).toEqual([{ kind: "volume", name: dataVolumeNameOf(gone), appId: gone }]);
+    expect(r.newOrphans).toEqual(r.orphans);
     expect(exists("network", networkNameOf(withTask))).toBe(true);
     expect(exists("volume", dataVolumeNameOf(withTask))).toBe(true);
     expect(exists("network", networkNameOf(otherStore))).toBe(true);
@@ -168,7 +175,39 @@ describe("reconciler", () => {
     expect(syncs).toBe(before + 1);
     // the installed apps' objects are not orphans
     for (const id of cleanup.slice(0, 3)) if (await db.app.findUnique({ where: { id } })) expect(exists("network", networkNameOf(id))).toBe(true);
+
+    // any number of runs: still there, reported once (one row, one event, one open notification)
+    for (let i = 0; i < 3; i++) expect((await rec.run()).newOrphans).toEqual([]);
+    expect(exists("volume", dataVolumeNameOf(gone))).toBe(true);
+    expect((await listOrphans(db)).map((o) => [o.kind, o.name, o.appId, o.state])).toEqual([["volume", dataVolumeNameOf(gone), gone, "found"]]);
+    expect(await db.event.count({ where: { action: "orphan.found", target: dataVolumeNameOf(gone) } })).toBe(1);
+    const n = await db.notification.findMany({ where: { key: "orphans", dismissedAt: null } });
+    expect(n).toHaveLength(1);
+    expect(n[0]!.message).toContain(dataVolumeNameOf(gone));
     await db.task.deleteMany({ where: { appId: withTask } });
+  });
+
+  it("leaves containers and networks alone that are older than the store identity (pause rule)", async () => {
+    const old = randomUUID();
+    await docker.createNetwork(networkNameOf(old), appLabels(old, OWNER));
+    cli("create", "--name", containerNameOf(old), "--label", "hearth.managed=true", "--label", `hearth.app=${old}`, "--label", `hearth.owner=${OWNER}`, TEST_HTTPD_IMAGE);
+    cleanup.push(old);
+    // a store identity made after these objects: they are not its to collect
+    const later = { ...store, createdAt: new Date(Date.now() + 3_600_000) };
+    const r = await new Reconciler({ db, docker, service, vhosts, log, store: later }).run();
+    expect(r.removed).toEqual({ containers: [], networks: [] });
+    expect(r.kept).toEqual(
+      expect.arrayContaining([
+        { name: containerNameOf(old), reason: "it is older than the store's identity" },
+        { name: networkNameOf(old), reason: "it is older than the store's identity" },
+      ]),
+    );
+    expect(exists("container", containerNameOf(old))).toBe(true);
+    expect(exists("network", networkNameOf(old))).toBe(true);
+    // with the real identity they are younger than it and than the oldest app: collected
+    const r2 = await new Reconciler({ db, docker, service, vhosts, log, store }).run();
+    expect(r2.removed.containers).toContain(containerNameOf(old));
+    expect(exists("container", containerNameOf(old))).toBe(false);
   });
 
   it("refuses to remove an unlabelled object even when asked directly", async () => {

@@ -19,6 +19,7 @@ import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { createDocker, OWNER_LABEL } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { uninstallAndPurge } from "../helpers/purge";
 
 /**
  * The built-in catalog's Pastebin (packages/catalog/apps/pastebin, our own Flask app)
@@ -406,10 +407,10 @@ describe("Pastebin from the built-in catalog", () => {
     expect((await admin.get("/admin")).status).toBe(200);
   }, 120_000);
 
-  it("uninstall leaves nothing", async () => {
+  it("uninstall, then the admin's delete now, leaves nothing", async () => {
     const redis = services.containerName("redis", appId);
     expect(exists("container", redis)).toBe(true);
-    await apps.uninstall(appId, ctx());
+    await uninstallAndPurge(db, apps, appId, ctx());
     expect(exists("container", containerNameOf(appId))).toBe(false);
     expect(exists("container", redis)).toBe(false);
     expect(existsSync(services.redisDir(appId))).toBe(false);

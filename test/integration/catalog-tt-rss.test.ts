@@ -18,6 +18,7 @@ import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { createDocker, OWNER_LABEL } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { uninstallAndPurge } from "../helpers/purge";
 
 /**
  * The built-in catalog's Tiny Tiny RSS (packages/catalog/apps/tt-rss) installed by the real
@@ -347,9 +348,9 @@ describe("Tiny Tiny RSS from the built-in catalog", () => {
     expect(ls).toMatch(/images/);
   }, 180_000);
 
-  it("uninstall leaves nothing", async () => {
+  it("uninstall, then the admin's delete now, leaves nothing", async () => {
     spawnSync("docker", ["rm", "-f", FEED_SERVER], { stdio: "ignore" });
-    await apps.uninstall(appId, ctx());
+    await uninstallAndPurge(db, apps, appId, ctx());
     expect(exists("container", containerNameOf(appId))).toBe(false);
     expect(exists("network", networkNameOf(appId))).toBe(false);
     expect(exists("volume", dataVolumeNameOf(appId))).toBe(false);

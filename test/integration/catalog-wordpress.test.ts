@@ -24,6 +24,7 @@ import { MailRelay } from "../../apps/box/src/mail/relay";
 import { ensureRelayCert, type RelayCert } from "../../apps/box/src/mail/relay-cert";
 import { mailAccountLookup, SendmailAddon } from "../../apps/box/src/mail/sendmail.addon";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { uninstallAndPurge } from "../helpers/purge";
 
 /**
  * The built-in catalog's WordPress (packages/catalog/apps/wordpress) installed by the real
@@ -329,8 +330,8 @@ describe("WordPress from the built-in catalog", () => {
     expect((await new Browser(browser["port"]).get("/")).body).toContain(`Hello from Hearth ${RUN}`);
   }, 180_000);
 
-  it("uninstall leaves nothing", async () => {
-    await apps.uninstall(appId, ctx());
+  it("uninstall, then the admin's delete now, leaves nothing", async () => {
+    await uninstallAndPurge(db, apps, appId, ctx());
     expect(exists("container", containerNameOf(appId))).toBe(false);
     expect(exists("network", networkNameOf(appId))).toBe(false);
     expect(exists("volume", dataVolumeNameOf(appId))).toBe(false);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { HEARTH_VERSION } from "@hearth/contracts";
 import os from "node:os";
-import { appExists, createDb, createNamedLocks, getAppAddon, getTask, migrate, openSecret, type Db, type NamedLocks } from "@hearth/db";
+import { appExists, createDb, createNamedLocks, ensureStoreIdentity, getAppAddon, getTask, migrate, openSecret, ownersOf, type Db, type NamedLocks } from "@hearth/db";
 import { loadConfig, type BoxConfig } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { dataPaths } from "./paths";
@@ -16,6 +16,8 @@ import { appTasks } from "./apps/app-tasks";
 import { AppService, ownerOf } from "./apps/apps.service";
 import { HealthMonitor } from "./apps/monitor";
 import { Reconciler } from "./apps/reconciler";
+import { PurgeSchedule } from "./apps/purge-schedule";
+import { addonSource, orphanTasks, volumeSource, type OrphanSource } from "./apps/orphans";
 import { defaultCatalogDirs, prismaRegistryCredentials } from "./apps/images";
 import { createDocker } from "./docker/docker";
 import { createProxyService } from "./proxy/proxy.service";
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
   let monitor: HealthMonitor | null = null;
   let reconciler: Reconciler | null = null;
   let renewals: RenewalSchedule | null = null;
+  let purges: PurgeSchedule | null = null;
   let locks: NamedLocks | null = null;
   let mailRelay: MailRelay | null = null;
   let shuttingDown = false;
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await renewals?.stop();
+      await purges?.stop();
       await reconciler?.stop();
       await monitor?.stop();
       await runner?.stop();
@@ -131,8 +135,12 @@ async function main(): Promise<void> {
   const domains = new DomainService({ db, secretKey: config.secretKey, certs, vhosts });
   // addons (apps/box/src/addons): with HEARTH_SERVICES=off (tests that spawn a box) only
   // localstorage is there and no service container is started
-  const owner = ownerOf(config.databaseUrl);
-  const services = new ServiceManager({ docker, extras: createServiceDockerExtras(), dataDir: config.dataDir, owner, log });
+  // the store's identity (a random id kept in the database) labels every Docker object;
+  // objects labelled with the URL hash of a pre-id install are recognised too (repos/store.ts)
+  const store = await ensureStoreIdentity(db, { legacyOwner: ownerOf(config.databaseUrl) });
+  const owner = store.id;
+  log.info({ store: store.id, legacyOwners: store.legacyOwners.length }, "store identity");
+  const services = new ServiceManager({ docker, extras: createServiceDockerExtras(), dataDir: config.dataDir, owner, legacyOwners: store.legacyOwners, log });
   const addonDeps = { docker, extras: createServiceDockerExtras(), services };
   // the sendmail relay (apps/box/src/mail): apps submit on the gateway of their own network;
   // mail goes out the way the admin set (settings/mail: by MX or a smarthost), read per message
@@ -152,20 +160,22 @@ async function main(): Promise<void> {
     });
     await mailRelay.start();
   }
+  const handlers =
+    config.services === "on"
+      ? [
+          new MysqlAddon(addonDeps),
+          new PostgresqlAddon(addonDeps),
+          new RedisAddon(addonDeps),
+          new LocalStorageAddon(addonDeps),
+          new SendmailAddon({ relay: mailRelay!, gatewayOf: networkGateways() }),
+        ]
+      : [new LocalStorageAddon(addonDeps)];
+  const addonOrphanSources = handlers.map(addonSource).filter((x): x is OrphanSource => x !== null);
   const addons = new AddonProvisioner({
     db,
     secretKey: config.secretKey,
     dataDir: config.dataDir,
-    handlers:
-      config.services === "on"
-        ? [
-            new MysqlAddon(addonDeps),
-            new PostgresqlAddon(addonDeps),
-            new RedisAddon(addonDeps),
-            new LocalStorageAddon(addonDeps),
-            new SendmailAddon({ relay: mailRelay!, gatewayOf: networkGateways() }),
-          ]
-        : [new LocalStorageAddon(addonDeps)],
+    handlers,
     ...(config.services === "off" ? { unavailableReason: "HEARTH_SERVICES=off" } : {}),
   });
   const apps = new AppService({
@@ -181,8 +191,9 @@ async function main(): Promise<void> {
     ...(config.proxy === "nginx" ? { names: domains } : {}),
   });
   monitor = new HealthMonitor({ db, docker, log });
-  reconciler = new Reconciler({ db, docker, service: apps, vhosts, log });
-  const registry = new TaskRegistry([...testTasks(), ...appTasks(apps), ...domainTasks(domains), ...mailTasks({ db, outbound })]);
+  reconciler = new Reconciler({ db, docker, service: apps, vhosts, log, store, orphanSources: () => addonOrphanSources });
+  const orphanSources = () => [volumeSource(docker, ownersOf(store)), ...addonOrphanSources];
+  const registry = new TaskRegistry([...testTasks(), ...appTasks(apps), ...orphanTasks({ db, sources: orphanSources }), ...domainTasks(domains), ...mailTasks({ db, outbound })]);
   runner = new TaskRunner({
     store: prismaTaskStore(db),
     registry,
@@ -230,6 +241,8 @@ async function main(): Promise<void> {
   }
   // after recovery, so tasks taken back count as active and their apps are left alone
   reconciler.start();
+  purges = new PurgeSchedule({ db: dbc, wake: () => r.wake(), log });
+  await purges.start();
   void monitor.start();
   log.info({ leasedBy, socket: config.socketPath, taskTypes: registry.types() }, "box ready");
 }

@@ -10,6 +10,7 @@ export const INSTALL_STATES = [
   "pending_stop",
   "pending_restart",
   "pending_update",
+  "pending_restore",
   "installed",
   "error",
 ] as const;
@@ -28,6 +29,7 @@ export const APP_TASK_TYPES = {
   "app.stop": "pending_stop",
   "app.restart": "pending_restart",
   "app.update": "pending_update",
+  "app.restore": "pending_restore",
 } as const satisfies Record<string, InstallState>;
 export type AppTaskType = keyof typeof APP_TASK_TYPES;
 

@@ -11,3 +11,4 @@ export * from "./apps";
 export * from "./mail";
 export const HEARTH_VERSION = "0.1.0";
 export * from "./images";
+export * from "./data-safety";

@@ -17,3 +17,6 @@ export * from "./repos/domain-names";
 export * from "./repos/task-queries";
 export * from "./setup-code";
 export * from "./net";
+export * from "./repos/store";
+export * from "./repos/orphans";
+export * from "./repos/uninstalled";

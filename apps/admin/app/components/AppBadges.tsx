@@ -8,6 +8,7 @@ const STATE_TEXT: Record<AppView["installState"], string> = {
   pending_stop: "Stopping",
   pending_restart: "Restarting",
   pending_update: "Updating",
+  pending_restore: "Restoring",
   installed: "Installed",
   error: "Error",
 };

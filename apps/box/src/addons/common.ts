@@ -61,3 +61,11 @@ export async function readTail(file: string, bytes: number): Promise<string> {
     await fh.close();
   }
 }
+
+/** The app id a database name of dbNameOf came from, when the id was a UUID (else null: the name is a hash). */
+export function appIdOfDbName(name: string): string | null {
+  const m = /^app_([0-9a-f]{32})$/.exec(name);
+  if (!m) return null;
+  const h = m[1]!;
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

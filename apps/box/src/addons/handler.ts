@@ -40,6 +40,16 @@ export interface AddonHandler {
   backup?(app: AddonApp, credentials: Record<string, string>, dir: string, ctx: StepContext): Promise<void>;
   /** Replaces the addon's data for this app with what `backup` wrote into `dir`. Optional. */
   restore?(app: AddonApp, credentials: Record<string, string>, dir: string, ctx: StepContext): Promise<void>;
+  /**
+   * Uninstall keeps the data: let go of the app's network (a shared service disconnects, a
+   * per-app container goes) and delete nothing. Optional (nothing to let go of).
+   */
+  detach?(app: AddonApp, credentials: Record<string, string> | null, ctx: StepContext): Promise<void>;
+  /**
+   * Every app this addon holds data for, by the names it gives them (orphan detection).
+   * null when it cannot look now (its service is not running): nothing is concluded then.
+   */
+  appsWithData?(): Promise<{ appId: string; name: string }[] | null>;
   /** Empties the addon's data for this app (keeps the database/user). Optional. */
   clear?(app: AddonApp, credentials: Record<string, string>, ctx: StepContext): Promise<void>;
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { HearthError } from "@hearth/contracts";
 import type { StepContext } from "../tasks/steps";
 import { TaskError } from "../tasks/registry";
-import { assertName, cleanOutput, dbNameOf, need, randomPassword, readTail, sqlString, type AddonDeps } from "./common";
+import { appIdOfDbName, assertName, cleanOutput, dbNameOf, need, randomPassword, readTail, sqlString, type AddonDeps } from "./common";
 import type { AddonApp, AddonHandler, ProvisionResult } from "./handler";
 
 /**
@@ -95,6 +95,24 @@ export class MysqlAddon implements AddonHandler {
     ctx.log(`mysql: dropping ${dbs.length ? dbs.join(", ") : "no database"} and the user ${username}`);
     await this.sql([...dbs.map((n) => `DROP DATABASE IF EXISTS ${ident(n)};`), `DROP USER IF EXISTS ${sqlString(username)}@'%';`, ""].join("\n"), "dropping the database and user");
     await this.d.extras.disconnectNetwork(app.network, this.container);
+  }
+
+  async detach(app: AddonApp, _credentials: Record<string, string> | null, ctx: StepContext): Promise<void> {
+    ctx.log("mysql: the database is kept; MariaDB leaves the app's network");
+    await this.d.extras.disconnectNetwork(app.network, this.container);
+  }
+
+  async appsWithData(): Promise<{ appId: string; name: string }[] | null> {
+    // a service that is down, or another store's, tells nothing about this store's apps
+    if (!(await this.d.services.ownsRunningService("mariadb"))) return null;
+    const out = await this.sql("SELECT schema_name FROM information_schema.schemata WHERE schema_name REGEXP '^app_[0-9a-f]{32}$' ORDER BY schema_name;\n", "listing the apps' databases");
+    return out
+      .split("\n")
+      .map((l) => l.trim())
+      .flatMap((name) => {
+        const appId = appIdOfDbName(name);
+        return appId ? [{ appId, name }] : [];
+      });
   }
 
   async backup(_app: AddonApp, credentials: Record<string, string>, dir: string, ctx: StepContext): Promise<void> {

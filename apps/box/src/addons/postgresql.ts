@@ -3,7 +3,7 @@ import path from "node:path";
 import { HearthError } from "@hearth/contracts";
 import type { StepContext } from "../tasks/steps";
 import { TaskError } from "../tasks/registry";
-import { assertName, cleanOutput, dbNameOf, need, pgString, randomPassword, type AddonDeps } from "./common";
+import { appIdOfDbName, assertName, cleanOutput, dbNameOf, need, pgString, randomPassword, type AddonDeps } from "./common";
 import type { AddonApp, AddonHandler, ProvisionResult } from "./handler";
 
 /**
@@ -94,6 +94,25 @@ export class PostgresqlAddon implements AddonHandler {
     ctx.log(`postgresql: dropping the database ${database} and the role ${username}`);
     await this.sql(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE);\nDROP ROLE IF EXISTS ${ident(username)};\n`, "dropping the database and role");
     await this.d.extras.disconnectNetwork(app.network, this.container);
+  }
+
+  async detach(app: AddonApp, _credentials: Record<string, string> | null, ctx: StepContext): Promise<void> {
+    ctx.log("postgresql: the database is kept; PostgreSQL leaves the app's network");
+    await this.d.extras.disconnectNetwork(app.network, this.container);
+  }
+
+  async appsWithData(): Promise<{ appId: string; name: string }[] | null> {
+    // a service that is down, or another store's, tells nothing about this store's apps
+    if (!(await this.d.services.ownsRunningService("postgresql"))) return null;
+    const r = await this.d.extras.execWithInput(this.container, [...PSQL, "-t", "-A"], { text: "SELECT datname FROM pg_database WHERE datname ~ '^app_[0-9a-f]{32}$' ORDER BY datname;\n" });
+    if (r.exitCode !== 0) throw new HearthError("external", `postgresql: listing the apps' databases failed (exit ${r.exitCode}): ${cleanOutput(r.stderr)}`);
+    return r.stdout
+      .split("\n")
+      .map((l) => l.trim())
+      .flatMap((name) => {
+        const appId = appIdOfDbName(name);
+        return appId ? [{ appId, name }] : [];
+      });
   }
 
   async backup(_app: AddonApp, credentials: Record<string, string>, dir: string, ctx: StepContext): Promise<void> {

@@ -141,6 +141,28 @@ export class AddonProvisioner implements AddonHooks {
     }
   }
 
+  /** Uninstall keeps the data: each addon of the app lets go of its network (the rows stay for the snapshot). */
+  async detach(appId: string, ctx: StepContext): Promise<void> {
+    const appRow = await getAppRow(this.d.db, appId);
+    const a = this.addonApp(appRow ?? { id: appId, subdomain: "", domain: "" });
+    for (const row of await this.rows(appId)) {
+      const h = this.handlers.get(row.name);
+      if (!h) {
+        ctx.log(`the addon ${row.name} is not available on this box; its data is kept as it is`);
+        continue;
+      }
+      await h.detach?.(a, row.credentials, ctx);
+    }
+  }
+
+  /** Deletes an uninstalled app's addon data from its kept rows (sealed credentials). */
+  async purge(appId: string, addons: readonly { name: string; credentialsEnc: string | null }[], ctx: StepContext): Promise<void> {
+    const a = this.addonApp({ id: appId, subdomain: "", domain: "" });
+    for (const row of [...addons].sort((x, y) => x.name.localeCompare(y.name))) {
+      await this.handler(row.name).deprovision(a, this.open(row.credentialsEnc), ctx);
+    }
+  }
+
   appBackupDir(appId: string, name: string): string {
     if (!/^[A-Za-z0-9-]{1,36}$/.test(appId) || !/^[A-Za-z0-9._-]{1,128}$/.test(name) || name.startsWith(".")) throw new TaskError(`not a backup folder name: ${appId}/${name}`, "internal");
     return path.join(dataPaths(this.d.dataDir).appBackups(appId), name);

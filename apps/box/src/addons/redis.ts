@@ -54,6 +54,15 @@ export class RedisAddon implements AddonHandler {
     await this.d.services.removeRedis(app.id);
   }
 
+  async detach(app: AddonApp, _credentials: Record<string, string> | null, ctx: StepContext): Promise<void> {
+    ctx.log("redis: the data is kept; the instance stops and leaves the app's network");
+    await this.d.services.removeRedisContainer(app.id);
+  }
+
+  async appsWithData(): Promise<{ appId: string; name: string }[] | null> {
+    return (await this.d.services.redisOwners()).map((appId) => ({ appId, name: this.d.services.containerName("redis", appId) }));
+  }
+
   private async run(container: string, args: string[], what: string): Promise<string> {
     const r = await this.d.docker.exec(container, cli(...args));
     const out = r.output.trim();

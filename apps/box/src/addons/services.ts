@@ -43,6 +43,8 @@ import type { ServiceDockerExtras } from "./service-docker";
  */
 
 export const SERVICE_LABEL = "hearth.service";
+/** In a per-app redis folder: the store (owner label) the data is of. */
+export const REDIS_OWNER_FILE = "store";
 export const SERVICE_VERSION_LABEL = "hearth.service.version";
 export const INFRA_LABEL = "hearth.infra";
 /** Whose redis instance this is (an app id, for provisioning). */
@@ -160,6 +162,8 @@ export interface ServiceManagerOptions {
   prefix?: string;
   /** OWNER_LABEL value on every object (which Hearth store they belong to), as for apps. */
   owner?: string;
+  /** Older owner labels that are this store's too (the URL hash before the store id; see packages/db repos/store.ts). */
+  legacyOwners?: string[];
   /** What to run; default INFRA (infra.ts). */
   infra?: InfraSpec;
   memory?: Partial<Record<SharedServiceName, number>>;
@@ -379,6 +383,11 @@ export class ServiceManager {
     return { version: s.version, infraVersion: this.infra.infraVersion, image: s.image, dataPath: this.dataPath(service, s.version) };
   }
 
+  /** This store's owner label, or one of its legacy ones. */
+  private isOwnLabel(label: string | undefined): boolean {
+    return (label ?? "") === (this.o.owner ?? "") || (!!label && (this.o.legacyOwners ?? []).includes(label));
+  }
+
   private labelsBase(): Record<string, string> {
     return this.o.owner ? { [OWNER_LABEL]: this.o.owner } : {};
   }
@@ -452,12 +461,18 @@ export class ServiceManager {
     return false;
   }
 
+  /** True when the shared service's container exists, runs and is this store's (orphan detection looks only then). */
+  async ownsRunningService(service: SharedServiceName): Promise<boolean> {
+    const c = await this.o.docker.inspectContainer(this.containerName(service));
+    return !!c && c.running && c.labels[MANAGED_LABEL] === "true" && c.labels[SERVICE_LABEL] === service && this.isOwnLabel(c.labels[OWNER_LABEL]);
+  }
+
   private assertOurs(c: ContainerState, service: ServiceName): void {
     if (c.labels[MANAGED_LABEL] !== "true") throw new HearthError("conflict", `a container named ${c.name} exists that Hearth did not create; remove or rename it`);
     if (c.labels[SERVICE_LABEL] !== service) throw new HearthError("conflict", `the container ${c.name} is not Hearth's ${service} service`);
     // another Hearth store on this engine (e.g. a test's box next to an installed one) must
     // never take over, let alone "upgrade" into its own data dir, this store's service
-    if ((c.labels[OWNER_LABEL] ?? "") !== (this.o.owner ?? "")) {
+    if (!this.isOwnLabel(c.labels[OWNER_LABEL])) {
       throw new HearthError("conflict", `the container ${c.name} belongs to another Hearth installation (owner ${c.labels[OWNER_LABEL] ?? "none"}); use another object name prefix`);
     }
   }
@@ -675,6 +690,8 @@ export class ServiceManager {
       if (!(await this.o.docker.inspectNetwork(spec.network))) throw new HearthError("not_found", `no network ${spec.network} for the redis of ${spec.ownerId}`);
       const dir = this.redisDir(spec.ownerId);
       await mkdir(path.join(dir, "data"), { recursive: true, mode: 0o700 });
+      // which store the data is of (redisOwners lists only this store's)
+      if (this.o.owner && !(await stat(path.join(dir, REDIS_OWNER_FILE)).catch(() => null))) await writeFileAtomic(path.join(dir, REDIS_OWNER_FILE), `${this.o.owner}\n`);
       const changed = await this.writePasswordIfChanged(path.join(dir, SERVICE_DEFS.redis.passwordFile!), spec.password);
 
       const name = this.containerName("redis", spec.ownerId);
@@ -707,6 +724,39 @@ export class ServiceManager {
     });
   }
 
+  /** Stops and removes the redis container of `ownerId`, keeping its data and password (uninstall). Idempotent. */
+  async removeRedisContainer(ownerId: string): Promise<void> {
+    if (!OWNER_ID.test(ownerId)) throw new HearthError("invalid", "a redis owner id is 1-63 lowercase letters, digits and '-'");
+    return this.serial(`redis:${ownerId}`, async () => {
+      const cur = await this.o.docker.inspectContainer(this.containerName("redis", ownerId));
+      if (!cur) return;
+      this.assertOurs(cur, "redis");
+      // a clean stop writes the final snapshot
+      await this.o.docker.stopContainer(cur.id, STOP_TIMEOUT_S);
+      await this.o.docker.removeContainer(cur.id);
+    });
+  }
+
+  /**
+   * The owners (app ids) that have redis data of this store in this box's data folder: the
+   * folder's `store` file names this store (or, from before the file existed, there is a
+   * legacy owner: the folder is a pre-id install's).
+   */
+  async redisOwners(): Promise<string[]> {
+    const entries = await readdir(path.join(this.servicesDir, "redis"), { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return [];
+      throw e;
+    });
+    const out: string[] = [];
+    for (const e of entries) {
+      if (!e.isDirectory() || !OWNER_ID.test(e.name)) continue;
+      const mark = (await readFile(path.join(this.servicesDir, "redis", e.name, REDIS_OWNER_FILE), "utf8").catch(() => null))?.trim();
+      const ours = mark ? this.isOwnLabel(mark) : (this.o.legacyOwners ?? []).length > 0;
+      if (ours) out.push(e.name);
+    }
+    return out.sort();
+  }
+
   /** Removes the redis of `ownerId`: its container, data and password. Idempotent. */
   async removeRedis(ownerId: string): Promise<void> {
     if (!OWNER_ID.test(ownerId)) throw new HearthError("invalid", "a redis owner id is 1-63 lowercase letters, digits and '-'");
@@ -726,8 +776,7 @@ export class ServiceManager {
   /** Recreates the redis containers whose image or infra is outdated, keeping their data, settings and run state. */
   private async refreshRedis(): Promise<void> {
     const want = this.infra.services.redis;
-    const filter = { [SERVICE_LABEL]: "redis", ...this.labelsBase() };
-    const mine = (await this.o.docker.listContainers(filter)).filter((c) => c.name.startsWith(`${this.prefix}redis-`) && c.labels[SERVICE_OWNER_LABEL]);
+    const mine = (await this.o.docker.listContainers({ [SERVICE_LABEL]: "redis" })).filter((c) => this.isOwnLabel(c.labels[OWNER_LABEL]) && c.name.startsWith(`${this.prefix}redis-`) && c.labels[SERVICE_OWNER_LABEL]);
     if (mine.length === 0) return;
     const image = await this.o.docker.inspectImage(want.image);
     if (!image) throw new HearthError("bad_state", `the image ${want.image} is missing: build it with setup/images/build-all.sh`);
@@ -783,7 +832,7 @@ export class ServiceManager {
     const n = await this.o.docker.inspectNetwork(this.network);
     if (n) {
       if (n.labels[MANAGED_LABEL] !== "true") throw new HearthError("conflict", `a network named ${this.network} exists that Hearth did not create`);
-      if ((n.labels[OWNER_LABEL] ?? "") !== (this.o.owner ?? "")) throw new HearthError("conflict", `the network ${this.network} belongs to another Hearth installation; use another object name prefix`);
+      if (!this.isOwnLabel(n.labels[OWNER_LABEL])) throw new HearthError("conflict", `the network ${this.network} belongs to another Hearth installation; use another object name prefix`);
       return;
     }
     try {

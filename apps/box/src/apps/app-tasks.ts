@@ -21,6 +21,8 @@ export function appTasks(service: AppService): TaskDefinition[] {
     def("app.install", (id, ctx) => service.install(id, ctx, { overwriteDns: ctx.args.overwriteDns })),
     def("app.configure", (id, ctx) => service.configure(id, ctx, { overwriteDns: ctx.args.overwriteDns })),
     def("app.uninstall", (id, ctx) => service.uninstall(id, ctx)),
+    def("app.restore", (id, ctx) => service.restore(id, ctx)),
+    def("app.purge", (id, ctx) => service.purge(id, ctx)),
     def("app.start", (id, ctx) => service.start(id, ctx)),
     def("app.stop", (id, ctx) => service.stop(id, ctx)),
     def("app.restart", (id, ctx) => service.restart(id, ctx)),

@@ -4,7 +4,7 @@ import http from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { hearthManifest, isHearthError, type HearthManifest } from "@hearth/contracts";
-import { deleteAppRow, getAppRow, getAppRowWithPorts, setAppContainerId, setAppManifest, updateAppState, type App, type Db, type Prisma } from "@hearth/db";
+import { getAppRow, getAppRowWithPorts, getUninstalledApp, moveAppToUninstalled, removeUninstalledApp, setAppContainerId, setAppManifest, snapshotOf, updateAppState, type App, type Db, type Prisma } from "@hearth/db";
 import { dockerStatusOf, type DockerApi } from "../docker/docker";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { TaskError } from "../tasks/registry";
@@ -309,10 +309,23 @@ export class AppService {
     throw new TaskError(message, "update_failed");
   }
 
-  async uninstall(appId: string, ctx: StepContext): Promise<{ removed: true }> {
+  /**
+   * app.uninstall keeps the data: DNS records and certificates, the container, the network
+   * and (with the row) the vhost go; the volume, the addons' databases and Redis data stay,
+   * and the App row becomes an UninstalledApp row (snapshot of manifest, config, ports,
+   * names and sealed addon credentials) kept until its purgeAfter (Setting
+   * apps.uninstallRetentionDays, default 7). app.restore brings it back, app.purge deletes it.
+   */
+  async uninstall(appId: string, ctx: StepContext): Promise<{ removed: true; purgeAfter: string | null }> {
     ctx = this.stepped(ctx);
-    const app = await getAppRow(this.db, appId);
     return this.failingTo(appId, ctx, { cleanup: false }, async () => {
+      const app = await getAppRow(this.db, appId);
+      if (!app) {
+        ctx.log("the app row is already gone (an earlier attempt got that far)");
+        await this.d.vhosts.syncVhosts();
+        const u = await getUninstalledApp(this.db, appId);
+        return { removed: true as const, purgeAfter: u?.purgeAfter.toISOString() ?? null };
+      }
       if (this.d.names) {
         await ctx.progress(5, "removing DNS records and certificates");
         await this.d.names.unpublish(appId, ctx);
@@ -320,25 +333,64 @@ export class AppService {
       await ctx.progress(10, "removing the container");
       await this.docker.removeContainer(containerNameOf(appId));
       if (this.d.addons) {
-        await ctx.progress(20, "removing the app's addons");
-        await this.d.addons.deprovision(appId, ctx);
+        await ctx.progress(20, "letting go of the addons (their data is kept)");
+        await this.d.addons.detach(appId, ctx);
       }
       await ctx.progress(30, "removing the network");
       await this.docker.removeNetwork(networkNameOf(appId));
-      await ctx.progress(50, "removing the app's data");
-      await this.docker.removeVolume(dataVolumeNameOf(appId));
-      if (app) {
-        // the vhost goes with the row: hide the app from the proxy first, then sync
-        await ctx.progress(70, "removing the vhost");
-        await deleteAppRow(this.db, appId); // AppPort rows cascade
-        await this.d.vhosts.syncVhosts();
-      } else {
-        ctx.log("the app row is already gone (an earlier attempt got that far)");
-        await this.d.vhosts.syncVhosts();
-      }
-      await ctx.progress(100, "uninstalled");
-      return { removed: true as const };
+      // the vhost goes with the row: hide the app from the proxy first, then sync
+      await ctx.progress(60, "keeping the app's data; removing the vhost");
+      const kept = await moveAppToUninstalled(this.db, appId);
+      ctx.log(`the volume ${dataVolumeNameOf(appId)} and the addons' data are kept until ${kept?.purgeAfter.toISOString() ?? "?"}; restore or delete it from the dashboard`);
+      await this.d.vhosts.syncVhosts();
+      await ctx.progress(100, "uninstalled (data kept)");
+      return { removed: true as const, purgeAfter: kept?.purgeAfter.toISOString() ?? null };
     });
+  }
+
+  /**
+   * app.restore: the App row is back (admin restored it from the UninstalledApp snapshot,
+   * pending_restore); the deploy pipeline makes the network, reuses the kept volume,
+   * provisions the addons with their kept credentials (their data is there) and starts the
+   * app. A failure keeps everything (the app goes to `error`; configure or uninstall again).
+   */
+  async restore(appId: string, ctx: StepContext): Promise<{ containerId: string; httpHostPort: number }> {
+    ctx = this.stepped(ctx);
+    return this.failingTo(appId, ctx, { cleanup: false }, async () => {
+      if (!(await this.docker.inspectVolume(dataVolumeNameOf(appId)))) ctx.log(`the volume ${dataVolumeNameOf(appId)} is gone; the app starts with an empty /app/data`);
+      const r = await this.deploySteps(appId, ctx, {}, "allocating a host port");
+      await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
+      await ctx.progress(100, "restored");
+      return r;
+    });
+  }
+
+  /**
+   * app.purge: deletes the data of an uninstalled app (its addons' databases and Redis data
+   * from the kept credentials, its volume), then the UninstalledApp row. Only for a row in
+   * `purging` (an admin's delete now, or the daily expiry); each step idempotent.
+   */
+  async purge(appId: string, ctx: StepContext): Promise<{ purged: boolean }> {
+    ctx = this.stepped(ctx);
+    const u = await getUninstalledApp(this.db, appId);
+    if (!u) {
+      ctx.log("there is no uninstalled app with this id (purged already, or restored)");
+      return { purged: false };
+    }
+    if (u.state !== "purging") throw new TaskError(`the uninstalled app ${appId} is not marked for deletion (state ${u.state})`, "bad_state");
+    if (await getAppRow(this.db, appId)) throw new TaskError(`the app ${appId} is installed; its data is not deleted`, "bad_state");
+    await ctx.progress(10, "removing what is left of the container and network");
+    await this.docker.removeContainer(containerNameOf(appId));
+    if (this.d.addons) {
+      await ctx.progress(30, "deleting the addons' data");
+      await this.d.addons.purge(appId, snapshotOf(u).addons, ctx);
+    }
+    await this.docker.removeNetwork(networkNameOf(appId));
+    await ctx.progress(70, "deleting the data volume");
+    await this.docker.removeVolume(dataVolumeNameOf(appId));
+    await removeUninstalledApp(this.db, appId);
+    await ctx.progress(100, "deleted");
+    return { purged: true };
   }
 
   async start(appId: string, ctx: StepContext): Promise<{ running: true }> {

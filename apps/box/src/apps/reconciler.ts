@@ -1,10 +1,11 @@
-import { appExists, appIdsWithActiveTasks, failStalePendingApp, listAppRowsWithPorts, type Db } from "@hearth/db";
+import { appIdsWithActiveTasks, countOrphans, failStalePendingApp, knownAppIds, listAppRowsWithPorts, notify, ownersOf, recordEvent, recordOrphans, resolveNotifications, type Db, type FoundOrphan, type OrphanKind, type StoreIdentity } from "@hearth/db";
 import { APP_LABEL, OWNER_LABEL, type DockerApi } from "../docker/docker";
 import type { Logger } from "../logger";
 import { containerNameOf } from "./container-spec";
 import type { VhostSync } from "../proxy/vhost-sync";
 import type { StepContext } from "../tasks/steps";
 import type { AppService } from "./apps.service";
+import { mayCollect, volumeSource, type OrphanSource } from "./orphans";
 
 /**
  * Compares the database with Docker (at box start and every few minutes) and repairs what
@@ -13,8 +14,14 @@ import type { AppService } from "./apps.service";
  *    its runState is running); a running app's stopped container is started;
  *  - an app left in a pending_* state with no active task (its task ran out of attempts)
  *    goes to `error` with `interrupted`;
- *  - Hearth-labelled containers, networks and volumes whose app row is gone are removed;
+ *  - containers and networks of this store whose app is gone are removed, but only under
+ *    the pause rule (`mayCollect`: not when the App table is empty, not when the object is
+ *    older than the oldest app or the store's identity);
+ *  - data of this store whose app is gone (volumes, addon databases, Redis data) is NEVER
+ *    removed here: it is recorded as an Orphan (event `orphan.found`, a notification) and
+ *    only an admin deletes it (orphans.ts);
  *  - the vhosts are rewritten from the database.
+ * "This store's" = labelled with the store identity's id or one of its legacy owners.
  */
 export interface ReconcilerOptions {
   db: Db;
@@ -22,6 +29,10 @@ export interface ReconcilerOptions {
   service: AppService;
   vhosts: VhostSync;
   log: Logger;
+  /** The store's identity (packages/db repos/store.ts); without it no orphan is looked for. */
+  store?: StoreIdentity | null;
+  /** Data sources besides the volumes (the addons'); called on each run. */
+  orphanSources?: () => readonly OrphanSource[];
   intervalMs?: number;
 }
 
@@ -29,7 +40,13 @@ export interface ReconcileReport {
   recreated: string[];
   started: string[];
   failedStale: string[];
-  removed: { containers: string[]; networks: string[]; volumes: string[] };
+  removed: { containers: string[]; networks: string[] };
+  /** containers and networks without an app that the pause rule kept */
+  kept: { name: string; reason: string }[];
+  /** data without an app seen in this run (reported, never removed here) */
+  orphans: FoundOrphan[];
+  /** the orphans seen for the first time in this run */
+  newOrphans: FoundOrphan[];
 }
 
 export class Reconciler {
@@ -71,11 +88,9 @@ export class Reconciler {
 
   private async doRun(): Promise<ReconcileReport> {
     const { db, docker, service, log } = this.o;
-    const report: ReconcileReport = { recreated: [], started: [], failedStale: [], removed: { containers: [], networks: [], volumes: [] } };
+    const report: ReconcileReport = { recreated: [], started: [], failedStale: [], removed: { containers: [], networks: [] }, kept: [], orphans: [], newOrphans: [] };
     const active = await this.activeAppIds();
     const apps = await listAppRowsWithPorts(db);
-    const known = new Set(apps.map((a) => a.id));
-
     for (const app of apps) {
       if (active.has(app.id)) continue;
       if (app.installState.startsWith("pending_")) {
@@ -107,36 +122,100 @@ export class Reconciler {
       }
     }
 
-    // orphans: labelled objects of apps that no longer exist and have no task in flight
-    const orphan = (labels: Record<string, string>) => {
-      const id = labels[APP_LABEL];
-      return !!id && !known.has(id) && !active.has(id);
-    };
-    // a row created after we listed the apps is not an orphan: check once more before removing
-    const stillGone = async (id: string) => !(await appExists(db, id)) && !(await this.activeAppIds()).has(id);
-    if (!service.owner) {
-      log.warn("the app service has no owner label; not looking for orphans (they could be another store's)");
-      return this.finish(report);
+    try {
+      await this.orphans(report, active);
+    } catch (err) {
+      log.error({ err }, "looking for orphans failed");
     }
-    const mine = { [OWNER_LABEL]: service.owner };
-    for (const c of await docker.listContainers(mine)) {
-      if (!orphan(c.labels) || !(await stillGone(c.labels[APP_LABEL]!))) continue;
-      await docker.removeContainer(c.id);
-      report.removed.containers.push(c.name);
-    }
-    for (const n of await docker.listNetworks(mine)) {
-      if (!orphan(n.labels) || !(await stillGone(n.labels[APP_LABEL]!))) continue;
-      await docker.removeNetwork(n.name);
-      report.removed.networks.push(n.name);
-    }
-    for (const v of await docker.listVolumes(mine)) {
-      if (!orphan(v.labels) || !(await stillGone(v.labels[APP_LABEL]!))) continue;
-      await docker.removeVolume(v.name);
-      report.removed.volumes.push(v.name);
-    }
-    const removedAny = report.removed.containers.length + report.removed.networks.length + report.removed.volumes.length;
-    if (removedAny) log.warn({ removed: report.removed }, "removed orphaned docker objects");
     return this.finish(report);
+  }
+
+  private async orphans(report: ReconcileReport, active: Set<string>): Promise<void> {
+    const { db, docker, log } = this.o;
+    const store = this.o.store;
+    if (!store) {
+      log.warn("the store has no identity; not looking for orphans (they could be another store's)");
+      return;
+    }
+    const owners = ownersOf(store);
+    // read after the docker lists would be safer for rows created meanwhile: stillGone re-checks
+    const known = await knownAppIds(db);
+    const isOrphan = (appId: string | undefined) => !!appId && !known.ids.has(appId) && !active.has(appId);
+    const stillGone = async (id: string) => {
+      const now = await knownAppIds(db);
+      return !now.ids.has(id) && !(await this.activeAppIds()).has(id);
+    };
+    const collect = { appCount: known.appCount, oldestAppCreatedAt: known.oldestAppCreatedAt, storeCreatedAt: store.createdAt };
+
+    // containers and networks: no data; collected under the pause rule
+    for (const owner of owners) {
+      for (const c of await docker.listContainers({ [OWNER_LABEL]: owner })) {
+        if (!isOrphan(c.labels[APP_LABEL])) continue;
+        const may = mayCollect(c.createdAt, collect);
+        if (!may.ok) {
+          report.kept.push({ name: c.name, reason: may.reason });
+          continue;
+        }
+        if (!(await stillGone(c.labels[APP_LABEL]!))) continue;
+        await docker.removeContainer(c.id);
+        report.removed.containers.push(c.name);
+      }
+      for (const n of await docker.listNetworks({ [OWNER_LABEL]: owner })) {
+        if (!isOrphan(n.labels[APP_LABEL])) continue;
+        const may = mayCollect(n.createdAt, collect);
+        if (!may.ok) {
+          report.kept.push({ name: n.name, reason: may.reason });
+          continue;
+        }
+        if (!(await stillGone(n.labels[APP_LABEL]!))) continue;
+        try {
+          await docker.removeNetwork(n.name);
+          report.removed.networks.push(n.name);
+        } catch (err) {
+          // a service still attached (an orphan's database server): leave it for the next run
+          log.warn({ err, network: n.name }, "an orphaned network could not be removed");
+        }
+      }
+    }
+    if (report.removed.containers.length + report.removed.networks.length) log.warn({ removed: report.removed }, "removed orphaned containers and networks");
+    if (report.kept.length) log.info({ kept: report.kept }, "containers and networks without an app were left alone (pause rule)");
+
+    // data: reported only
+    const sources = [volumeSource(docker, owners), ...(this.o.orphanSources?.() ?? [])];
+    const scanned: OrphanKind[] = [];
+    for (const src of sources) {
+      let list: { appId: string; name: string }[] | null;
+      try {
+        list = await src.list();
+      } catch (err) {
+        log.warn({ err, kind: src.kind }, "could not list data of this kind; looking again next time");
+        continue;
+      }
+      if (list === null) continue;
+      scanned.push(src.kind);
+      for (const x of list) if (isOrphan(x.appId)) report.orphans.push({ kind: src.kind, name: x.name, appId: x.appId });
+    }
+    // a row made meanwhile (an install or restore) is not an orphan
+    const now = await knownAppIds(db);
+    report.orphans = report.orphans.filter((o) => !now.ids.has(o.appId));
+    const fresh = await recordOrphans(db, report.orphans, scanned);
+    report.newOrphans = fresh.map((o) => ({ kind: o.kind as OrphanKind, name: o.name, appId: o.appId }));
+    for (const o of fresh) {
+      await recordEvent(db, { action: "orphan.found", actorId: "box", actorName: "box", target: o.name, data: { orphanId: o.id, kind: o.kind, name: o.name, appId: o.appId } });
+    }
+    if (fresh.length) {
+      log.warn({ orphans: report.newOrphans }, "found data that belongs to no app; it is kept until an admin deletes it");
+      const names = report.orphans.map((o) => `${o.kind} ${o.name}`);
+      await notify(db, {
+        key: "orphans",
+        level: "warning",
+        title: `${report.orphans.length} data object${report.orphans.length === 1 ? "" : "s"} belong${report.orphans.length === 1 ? "s" : ""} to no app`,
+        message: `Hearth found data that belongs to no installed or uninstalled app: ${names.slice(0, 20).join(", ")}${names.length > 20 ? " …" : ""}. It is kept. Review it under Apps → Orphaned data, and delete what you do not need.`,
+        target: "orphans",
+      });
+    } else if (scanned.length === sources.length && (await countOrphans(db)) === 0) {
+      await resolveNotifications(db, "orphans");
+    }
   }
 
   private async finish(report: ReconcileReport): Promise<ReconcileReport> {

@@ -39,6 +39,8 @@ export interface ContainerSummary {
   name: string;
   labels: Record<string, string>;
   state: string;
+  /** when the engine made it (null when it does not say) */
+  createdAt?: Date | null;
 }
 export interface ContainerState {
   id: string;
@@ -53,6 +55,18 @@ export interface ContainerState {
 export interface NamedObject {
   name: string;
   labels: Record<string, string>;
+  /** when the engine made it (lists only; null when it does not say) */
+  createdAt?: Date | null;
+}
+
+/** A Docker time (ISO string or unix seconds) as a Date, or null. */
+export function dockerTime(v: unknown): Date | null {
+  if (typeof v === "number" && v > 0) return new Date(v * 1000);
+  if (typeof v === "string" && v) {
+    const d = new Date(v);
+    return Number.isNaN(d.getTime()) || d.getTime() <= 0 ? null : d;
+  }
+  return null;
 }
 export interface RegistryAuth {
   username: string;
@@ -263,7 +277,7 @@ export function createDocker(opts?: Docker.DockerOptions): DockerApi {
     },
     async listContainers(labels) {
       const list = await d.listContainers({ all: true, filters: managedFilter(labels) });
-      return list.filter((c) => isManaged(c.Labels)).map((c) => ({ id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), labels: c.Labels, state: c.State }));
+      return list.filter((c) => isManaged(c.Labels)).map((c) => ({ id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), labels: c.Labels, state: c.State, createdAt: dockerTime(c.Created) }));
     },
     async exec(nameOrId, cmd) {
       const c = await managedContainer(nameOrId);
@@ -299,7 +313,7 @@ export function createDocker(opts?: Docker.DockerOptions): DockerApi {
     },
     async listNetworks(labels) {
       const list = await d.listNetworks({ filters: managedFilter(labels) });
-      return list.filter((n) => isManaged(n.Labels)).map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
+      return list.filter((n) => isManaged(n.Labels)).map((n) => ({ name: n.Name, labels: n.Labels ?? {}, createdAt: dockerTime(n.Created) }));
     },
 
     async inspectVolume(name) {
@@ -318,7 +332,7 @@ export function createDocker(opts?: Docker.DockerOptions): DockerApi {
     },
     async listVolumes(labels) {
       const r = await d.listVolumes({ filters: managedFilter(labels) });
-      return (r.Volumes ?? []).filter((v) => isManaged(v.Labels)).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+      return (r.Volumes ?? []).filter((v) => isManaged(v.Labels)).map((v) => ({ name: v.Name, labels: v.Labels ?? {}, createdAt: dockerTime((v as { CreatedAt?: string }).CreatedAt) }));
     },
 
     async inspectImage(ref) {

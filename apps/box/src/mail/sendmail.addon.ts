@@ -65,6 +65,11 @@ export class SendmailAddon implements AddonHandler {
     this.deps.relay.revoke(username);
     ctx.log(`sendmail: the relay account of app ${app.id} is disabled`);
   }
+
+  /** Uninstall (data kept): the account is disabled at once; a restore's provision enables it again with the kept password. */
+  async detach(app: AddonApp, credentials: Record<string, string> | null, ctx: StepContext): Promise<void> {
+    await this.deprovision(app, credentials, ctx);
+  }
 }
 
 /** The relay's view of a sendmail addon's credentials; null when they are not ours or damaged. */

@@ -30,6 +30,10 @@ export type AppWithPorts = App & { ports: AppPort[] };
 export interface AddonHooks {
   provision(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext): Promise<Record<string, string>>;
   deprovision(appId: string, ctx: StepContext): Promise<void>;
+  /** Uninstall keeps the data: each addon lets go of the app's network (nothing deleted). */
+  detach(appId: string, ctx: StepContext): Promise<void>;
+  /** Deletes the data of an uninstalled app from its kept AppAddon rows (sealed credentials). */
+  purge(appId: string, addons: readonly { name: string; credentialsEnc: string | null }[], ctx: StepContext): Promise<void>;
   /** Each addon's data (and /app/data) into `dir`; see AddonProvisioner.backupApp. */
   backupApp(appId: string, dir: string, ctx: StepContext): Promise<string[]>;
   /** Replaces each addon's data with what backupApp wrote into `dir` (the addons must be provisioned). */

@@ -87,7 +87,7 @@ function namesOf(p: { subdomain: string; domain: string; aliases?: ExtraName[]; 
 }
 
 /** 409 conflict when one of the app's names or a host port is taken by another app (or a missing domain: 404). */
-async function checkPlacement(
+export async function checkPlacement(
   tx: Prisma.TransactionClient,
   p: { subdomain: string; domain: string; aliases?: ExtraName[]; redirects?: ExtraName[]; hostPorts: number[] },
   exceptAppId?: string,

@@ -8,6 +8,7 @@ import { isAdminRole, useProfile } from "../../../lib/client/profile";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { EmptyState, PageHeader } from "../../components/EmptyState";
 import { AppBadges, AppIcon, isBusy } from "../../components/AppBadges";
+import { Orphans, UninstalledApps } from "./KeptData";
 
 function MiniProgress({ taskId, label }: { taskId: string; label: string }) {
   const t = useQuery({ queryKey: ["task", taskId], queryFn: () => api<TaskView>(`/api/v1/tasks/${encodeURIComponent(taskId)}`), refetchInterval: 1000 });
@@ -85,6 +86,8 @@ export function AppsGrid() {
           ))}
         </ul>
       ) : null}
+      <UninstalledApps />
+      <Orphans />
     </>
   );
 }

@@ -431,7 +431,7 @@ function UninstallCard({ app, busy, onQueued }: { app: AppView; busy: boolean; o
   return (
     <section className="card danger-zone" aria-labelledby="uninstall-heading">
       <h2 id="uninstall-heading">Uninstall</h2>
-      <p className="muted">Removes the app, its container and all of its data. This cannot be undone.</p>
+      <p className="muted">Removes the app&apos;s container, network and address. Its data (files, databases, Redis) is kept for 7 days by default: restore the app or delete the data now from the Apps page.</p>
       <button
         type="button"
         className="btn btn-danger"
@@ -445,7 +445,7 @@ function UninstallCard({ app, busy, onQueued }: { app: AppView; busy: boolean; o
       </button>
       <ConfirmDialog id="uninstall" title={`Uninstall ${app.title}?`} confirmLabel="Uninstall" confirmDisabled={typed !== app.title} {...uninstall.dialog}>
         <p className="muted">
-          All of its data is deleted. Type <strong>{app.title}</strong> to confirm.
+          The app stops and its address is freed. Its data is kept until it expires or you delete it from the Apps page. Type <strong>{app.title}</strong> to confirm.
         </p>
         <Field id="uninstall-confirm" label="App name" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
       </ConfirmDialog>

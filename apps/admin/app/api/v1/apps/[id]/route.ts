@@ -11,7 +11,11 @@ export const GET = route({ roles: ADMIN_ROLES }, async ({ app, params }) => {
   return json(await appViewById(app, params.id ?? ""));
 });
 
-/** DELETE /api/v1/apps/:id → 202 {taskId}: uninstall (container, network, vhost, data); pending_uninstall. */
+/**
+ * DELETE /api/v1/apps/:id → 202 {taskId}: uninstall; pending_uninstall. The container, network,
+ * vhost and DNS records go; the data (volume, databases, Redis) is kept for
+ * apps.uninstallRetentionDays (default 7) under /api/v1/uninstalled-apps (restore / delete now).
+ */
 export const DELETE = route({ roles: ADMIN_ROLES }, async ({ app, params, principal, ip }) => {
   const id = appIdOf(params);
   const { app: row, task } = await queueAppTask(app.db, id, "app.uninstall", {}, principal.user.id);
