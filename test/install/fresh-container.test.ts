@@ -261,7 +261,7 @@ function statusThroughPublishedPort(m: Machine): { code: number; body: string; c
 function pidIn(m: Machine, service: "box" | "admin"): number {
   const out = m.variant === "systemd"
     ? inCOk(m.name, ["systemctl", "show", "-p", "MainPID", "--value", `hearth-${service}.service`])
-    : inCOk(m.name, ["cat", `/run/hearth/${service}.pid`]);
+    : inCOk(m.name, ["cat", `/run/hearth-supervise/${service}.pid`]);
   return Number(out.trim());
 }
 
@@ -292,6 +292,11 @@ async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs = 90_
 const machines: Machine[] = [];
 
 afterAll(() => {
+  // HEARTH_FRESH_KEEP=1 leaves the machines running to look inside (docker exec -it <name> bash)
+  if (process.env.HEARTH_FRESH_KEEP === "1") {
+    console.log(`kept: ${machines.map((m) => m.name).join(", ")}`);
+    return;
+  }
   for (const m of machines) {
     // the inner engine removes its containers' cgroups before the machine goes
     inC(m.name, ["sh", "-c", "docker ps -aq | xargs -r docker rm -f"], 120_000);
