@@ -25,7 +25,11 @@ const image: string = manifest.dockerImage;
 const health: string = manifest.healthCheckPath;
 
 async function api(method: string, url: string, body?: unknown): Promise<any> {
-  const out = execFileSync("curl", ["-sk", "-X", method, "-H", `Authorization: Bearer ${TOKEN}`, "-H", "content-type: application/json", ...(body ? ["-d", JSON.stringify(body)] : []), `${BASE}${url}`], { encoding: "utf8" });
+  const out = execFileSync(
+    "curl",
+    ["-sk", "-X", method, "-H", `Authorization: Bearer ${TOKEN}`, "-H", "content-type: application/json", ...(body ? ["-d", JSON.stringify(body)] : []), `${BASE}${url}`],
+    { encoding: "utf8" },
+  );
   return out ? JSON.parse(out) : null;
 }
 

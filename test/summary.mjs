@@ -70,9 +70,7 @@ for (const [name, rc] of phases) {
   let f = report.numFailedTests ?? 0;
   const s = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   // a file that failed to load, or an error outside any test, fails no test but the run
-  const brokenFiles = (report.testResults ?? []).filter(
-    (t) => t.status === "failed" && !(t.assertionResults ?? []).some((a) => a.status === "failed"),
-  );
+  const brokenFiles = (report.testResults ?? []).filter((t) => t.status === "failed" && !(t.assertionResults ?? []).some((a) => a.status === "failed"));
   let note = "";
   if (brokenFiles.length > 0) {
     f += brokenFiles.length;

@@ -26,10 +26,7 @@ export interface HelperOptions {
 export declare function tokenize(text: string, file?: string): Token[];
 export declare function parse(text: string, file?: string): Directive[];
 export declare function validateSite(file: string, text: string, o: HelperOptions & { certs: Set<string> }): Set<string>;
-export declare function validatePayload(
-  payload: unknown,
-  o: HelperOptions,
-): { sites: Map<string, string>; certs: Map<string, { cert: string; key: string }> };
+export declare function validatePayload(payload: unknown, o: HelperOptions): { sites: Map<string, string>; certs: Map<string, { cert: string; key: string }> };
 export declare function checkRootOwned(dir: string): void;
 export declare function parseArgs(argv: string[]): HelperOptions;
 export declare function install(set: ReturnType<typeof validatePayload>, o: HelperOptions): { code: number; message: string };

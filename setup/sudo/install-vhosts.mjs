@@ -255,7 +255,8 @@ export function validateSite(file, text, o) {
     const v = words(d);
     if (v.length === 1 && v[0] === "off" && d.name === "access_log") return;
     if (v.length < 1 || v.length > (d.name === "error_log" ? 2 : 1)) refuse(d, `"${d.name}" takes a file in /var/log/nginx/${d.name === "error_log" ? " and a level" : ""}`);
-    if (!/^\/var\/log\/nginx\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,200}$/.test(v[0]) || v[0].includes("..")) refuse(d, `"${d.name}" may only write a file directly in /var/log/nginx/ (got ${JSON.stringify(v[0])})`);
+    if (!/^\/var\/log\/nginx\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,200}$/.test(v[0]) || v[0].includes(".."))
+      refuse(d, `"${d.name}" may only write a file directly in /var/log/nginx/ (got ${JSON.stringify(v[0])})`);
     if (v[1] !== undefined && !["debug", "info", "notice", "warn", "error", "crit"].includes(v[1])) refuse(d, `error_log level ${JSON.stringify(v[1])} is not allowed`);
   };
   const returnDirective = (d) => {
@@ -645,10 +646,14 @@ export function parseArgs(argv) {
     checkRootOwned(path.dirname(confFile));
     const st = lstatSync(confFile);
     if (!st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0) throw new Refusal(`${confFile} must be a file owned by root and writable only by root`);
-    const fromFile = readFileSync(confFile, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).flatMap((l) => {
-      const i = l.indexOf(" ");
-      return i < 0 ? [l] : [l.slice(0, i), l.slice(i + 1).trim()];
-    });
+    const fromFile = readFileSync(confFile, "utf8")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"))
+      .flatMap((l) => {
+        const i = l.indexOf(" ");
+        return i < 0 ? [l] : [l.slice(0, i), l.slice(i + 1).trim()];
+      });
     argv = [...fromFile, ...argv];
   }
   for (let i = 0; i < argv.length; i += 2) {

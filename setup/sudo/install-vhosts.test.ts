@@ -59,7 +59,7 @@ describe("install-vhosts.mjs: what box renders is accepted", () => {
   });
 
   it("tokenizes quotes, comments and blocks like nginx", () => {
-    expect(tokenize('a "b c" \'d\'; # x\n{ }').map((t) => `${t.type}:${t.value}`)).toEqual(["word:a", "string:b c", "string:d", ";:;", "{:{", "}:}"]);
+    expect(tokenize("a \"b c\" 'd'; # x\n{ }").map((t) => `${t.type}:${t.value}`)).toEqual(["word:a", "string:b c", "string:d", ";:;", "{:{", "}:}"]);
     expect(parse("server { listen 80; }")[0]).toMatchObject({ name: "server", block: [{ name: "listen", args: [{ value: "80" }] }] });
   });
 });
@@ -89,16 +89,22 @@ describe("install-vhosts.mjs refuses what Hearth never renders, with a clear mes
   });
 
   it("alias, proxy_pass and ssl paths outside Hearth's own", () => {
-    expect(refusal(withSite(APP, (t) => t.replace(`alias ${PUBLIC}/acme-challenges/;`, "alias /etc/;")))).toMatch(/"alias \/etc\/" is not allowed here \(only \/var\/lib\/hearth-public\/acme-challenges\/\)/);
+    expect(refusal(withSite(APP, (t) => t.replace(`alias ${PUBLIC}/acme-challenges/;`, "alias /etc/;")))).toMatch(
+      /"alias \/etc\/" is not allowed here \(only \/var\/lib\/hearth-public\/acme-challenges\/\)/,
+    );
     expect(refusal(withSite(APP, (t) => t.replace(/proxy_pass [^;]+;/, "proxy_pass http://169.254.169.254;")))).toMatch(/proxy_pass may only go to http:\/\/127.0.0.1:<port>/);
     expect(refusal(withSite(APP, (t) => t.replace(/proxy_pass [^;]+;/, "proxy_pass http://unix:/var/run/docker.sock;")))).toMatch(/proxy_pass may only go/);
-    expect(refusal(withSite(APP, (t) => t.replace(/ssl_certificate \S+;/, "ssl_certificate /var/lib/hearth/certs/x.crt;")))).toMatch(/"ssl_certificate" must be \/etc\/nginx\/hearth\/live\/certs\/<name>.crt/);
+    expect(refusal(withSite(APP, (t) => t.replace(/ssl_certificate \S+;/, "ssl_certificate /var/lib/hearth/certs/x.crt;")))).toMatch(
+      /"ssl_certificate" must be \/etc\/nginx\/hearth\/live\/certs\/<name>.crt/,
+    );
     expect(refusal(withSite(APP, (t) => t.replace(/(ssl_certificate \S+\/)c-[0-9a-f]+\.crt;/, "$1c-nothere.crt;")))).toMatch(/not in the set handed over/);
   });
 
   it("the proxy secret header anywhere but a dashboard vhost", () => {
     expect(payload.sites["dashboard-my.example.com.conf"]).toContain("proxy_set_header X-Hearth-Proxy-Secret $hearth_proxy_secret;");
-    expect(refusal(withSite(APP, insertInLocation("        proxy_set_header X-Hearth-Proxy-Secret $hearth_proxy_secret;")))).toMatch(/"proxy_set_header X-Hearth-Proxy-Secret \$hearth_proxy_secret" is not one Hearth renders/);
+    expect(refusal(withSite(APP, insertInLocation("        proxy_set_header X-Hearth-Proxy-Secret $hearth_proxy_secret;")))).toMatch(
+      /"proxy_set_header X-Hearth-Proxy-Secret \$hearth_proxy_secret" is not one Hearth renders/,
+    );
   });
 
   it("headers and variables Hearth does not set, and syntax tricks", () => {
@@ -122,6 +128,8 @@ describe("install-vhosts.mjs refuses what Hearth never renders, with a clear mes
   });
 
   it("validateSite names the file and line", () => {
-    expect(() => validateSite("dashboard-my.example.com.conf", "server {\n  listen 80;\n  root /;\n}\n", { ...opts, certs: new Set() })).toThrow(/dashboard-my.example.com.conf:3: directive "root" is not allowed in a server/);
+    expect(() => validateSite("dashboard-my.example.com.conf", "server {\n  listen 80;\n  root /;\n}\n", { ...opts, certs: new Set() })).toThrow(
+      /dashboard-my.example.com.conf:3: directive "root" is not allowed in a server/,
+    );
   });
 });

@@ -173,7 +173,12 @@ async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 1
 describe("first run: the owner account, then the domain step", () => {
   it("a fresh install sends the visitor to the first-run page", async () => {
     // a fresh install: the IP URL serves the dashboard itself (no redirect to a name yet)
-    expect(await eventually(() => requestAt(null, "/api/v1/status"), (r) => r.status === 200)).toMatchObject({ status: 200 });
+    expect(
+      await eventually(
+        () => requestAt(null, "/api/v1/status"),
+        (r) => r.status === 200,
+      ),
+    ).toMatchObject({ status: 200 });
     const status = await api("GET", "/api/v1/status");
     expect(status.status).toBe(200);
     expect(status.body.setupDone).toBe(false);
@@ -263,7 +268,10 @@ describe("first run: the owner account, then the domain step", () => {
     // box made the dashboard's record through rfc2136, pointing at this server
     expect(await digAt(dns.bind9, `my.${ZONE}`)).toEqual([serverIpv4]);
     // the name is served with a chain that verifies against Pebble's root (and nothing else)
-    const served = await eventually(() => servedCertificate(`my.${ZONE}`, dns.rootPem), (s) => s.authorized);
+    const served = await eventually(
+      () => servedCertificate(`my.${ZONE}`, dns.rootPem),
+      (s) => s.authorized,
+    );
     expect(served, JSON.stringify(served)).toMatchObject({ authorized: true });
     expect(served.subjectAltName).toContain(`DNS:my.${ZONE}`);
     // the IP URL now redirects there, path and query kept
@@ -454,7 +462,10 @@ describe("apps on the domain, with certificates, in the browser", () => {
 
   it("serves the app over HTTPS with a certificate Chromium trusts, with the security headers; the redirect keeps the path", async () => {
     expect(await digAt(dns.bind9, `www.${ZONE}`)).toEqual([serverIpv4]);
-    const served = await eventually(() => servedCertificate(`www.${ZONE}`, dns.rootPem), (s) => s.authorized);
+    const served = await eventually(
+      () => servedCertificate(`www.${ZONE}`, dns.rootPem),
+      (s) => s.authorized,
+    );
     expect(served).toMatchObject({ authorized: true });
     const appPage = await context.newPage();
     const res = await eventually(
@@ -477,7 +488,10 @@ describe("apps on the domain, with certificates, in the browser", () => {
     await page.getByRole("link", { name: "Domains" }).first().click();
     await page.getByRole("button", { name: `DNS records of ${MANUAL}` }).click();
     const dialog = page.getByRole("dialog");
-    const row = dialog.getByRole("row").filter({ hasText: `go.${MANUAL}` }).filter({ hasText: serverIpv4 });
+    const row = dialog
+      .getByRole("row")
+      .filter({ hasText: `go.${MANUAL}` })
+      .filter({ hasText: serverIpv4 });
     await row.waitFor();
     await row.getByText("A", { exact: true }).waitFor();
     await dialog.getByText("Create these records at your DNS host").waitFor();
@@ -534,7 +548,10 @@ describe("apps on the domain, with certificates, in the browser", () => {
     for (const name of [`my.${ZONE}`, `www.${ZONE}`, `${FOREIGN.name}.${ZONE}`]) {
       const row = page.getByRole("row").filter({ hasText: name });
       await row.getByText("Valid", { exact: true }).waitFor({ timeout: 30_000 });
-      await row.getByText(/Pebble/).first().waitFor();
+      await row
+        .getByText(/Pebble/)
+        .first()
+        .waitFor();
     }
     const acme = page.getByRole("region", { name: "Certificate authority (ACME)" });
     expect(await acme.getByLabel("ACME directory URL").inputValue()).toBe(dns.pebble.directoryUrl);
@@ -548,7 +565,10 @@ describe("apps on the domain, with certificates, in the browser", () => {
     const www = (list.body.certificates as { names: string[]; status: string; lastError: string | null }[]).find((c) => c.names.includes(`www.${ZONE}`));
     expect(www).toMatchObject({ status: "valid", lastError: null });
     // the renewed certificate (a new serial) is the one served, still trusted
-    const after = await eventually(() => servedCertificate(`www.${ZONE}`, dns.rootPem), (s) => s.serial !== before.serial);
+    const after = await eventually(
+      () => servedCertificate(`www.${ZONE}`, dns.rootPem),
+      (s) => s.serial !== before.serial,
+    );
     expect(after).toMatchObject({ authorized: true, subjectAltName: before.subjectAltName });
     expect(after.serial).not.toBe(before.serial);
   });
@@ -602,7 +622,11 @@ describe("WordPress from the catalog: its addons, its admin, a post published in
   let appUrl = "";
   let password = "";
   /** WordPress's pages link wordpress.org (the welcome guide's images, emoji): the browser stays on the test names */
-  const testNamesOnly = (target: Page | BrowserContext) => target.route((u) => u.hostname !== ZONE && !u.hostname.endsWith(`.${ZONE}`), (r) => r.abort("blockedbyclient"));
+  const testNamesOnly = (target: Page | BrowserContext) =>
+    target.route(
+      (u) => u.hostname !== ZONE && !u.hostname.endsWith(`.${ZONE}`),
+      (r) => r.abort("blockedbyclient"),
+    );
 
   it("installs WordPress at press.<domain>: the install waits for its mysql, sendmail and localstorage addons and reaches done", async () => {
     await goto(page, `${BASE}/catalog`);
@@ -653,7 +677,11 @@ describe("WordPress from the catalog: its addons, its admin, a post published in
 
   it("over trusted HTTPS the admin logs in and publishes a post in the block editor", async () => {
     // Pebble's certificate for the name (DNS-01 through bind9), trusted by this browser
-    const served = await eventually(() => servedCertificate(FQDN, dns.rootPem), (s) => s.authorized, 90_000);
+    const served = await eventually(
+      () => servedCertificate(FQDN, dns.rootPem),
+      (s) => s.authorized,
+      90_000,
+    );
     expect(served, JSON.stringify(served)).toMatchObject({ authorized: true });
     expect(served.subjectAltName).toContain(`DNS:${FQDN}`);
 
@@ -739,7 +767,10 @@ describe("WordPress from the catalog: its addons, its admin, a post published in
     expect((await api("GET", `/api/v1/apps/${appId}`)).status).toBe(404);
     expect(await digAt(dns.bind9, FQDN)).toEqual([]);
     // nginx no longer serves the name (its vhost went with the app; reloads are asynchronous)
-    const after = await eventually(() => requestAt(FQDN, "/wp-login.php"), (r) => r.status !== 200);
+    const after = await eventually(
+      () => requestAt(FQDN, "/wp-login.php"),
+      (r) => r.status !== 200,
+    );
     expect(after.status).not.toBe(200);
   });
 });

@@ -70,17 +70,7 @@ export async function startBind9(opts: StartBind9Options): Promise<Bind9> {
     otherConf += k.conf;
   }
   const zoneFile = path.join(dir, `${zone}.zone`);
-  await writeFile(
-    zoneFile,
-    [
-      "$TTL 300",
-      `@ IN SOA ns1.${zone}. hostmaster.${zone}. ( 1 3600 600 86400 60 )`,
-      `@ IN NS ns1.${zone}.`,
-      "ns1 IN A 127.0.0.1",
-      ...(opts.records ?? []),
-      "",
-    ].join("\n"),
-  );
+  await writeFile(zoneFile, ["$TTL 300", `@ IN SOA ns1.${zone}. hostmaster.${zone}. ( 1 3600 600 86400 60 )`, `@ IN NS ns1.${zone}.`, "ns1 IN A 127.0.0.1", ...(opts.records ?? []), ""].join("\n"));
   await writeFile(path.join(dir, "keys.conf"), key.conf + otherConf, { mode: 0o600 });
   const conf = path.join(dir, "named.conf");
   await writeFile(

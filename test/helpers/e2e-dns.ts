@@ -114,18 +114,21 @@ export async function digAt(bind9: Bind9, name: string, type = "A"): Promise<str
 export function servedCertificate(servername: string, ca: string): Promise<{ authorized: boolean; error: string | null; subjectAltName: string; issuer: string; serial: string }> {
   return new Promise((resolve, reject) => {
     // agent: false: a fresh TLS handshake each time (a resumed session shows no peer certificate)
-    const req = https.request({ host: "127.0.0.1", port: 443, servername, path: "/", method: "HEAD", headers: { host: servername }, ca, rejectUnauthorized: false, timeout: 10_000, agent: false }, (res) => {
-      const socket = res.socket as import("node:tls").TLSSocket;
-      const cert = socket.getPeerCertificate();
-      resolve({
-        authorized: socket.authorized,
-        error: socket.authorizationError ? String(socket.authorizationError) : null,
-        subjectAltName: cert.subjectaltname ?? "",
-        issuer: [cert.issuer?.CN ?? ""].flat().join(", "),
-        serial: cert.serialNumber ?? "",
-      });
-      res.resume();
-    });
+    const req = https.request(
+      { host: "127.0.0.1", port: 443, servername, path: "/", method: "HEAD", headers: { host: servername }, ca, rejectUnauthorized: false, timeout: 10_000, agent: false },
+      (res) => {
+        const socket = res.socket as import("node:tls").TLSSocket;
+        const cert = socket.getPeerCertificate();
+        resolve({
+          authorized: socket.authorized,
+          error: socket.authorizationError ? String(socket.authorizationError) : null,
+          subjectAltName: cert.subjectaltname ?? "",
+          issuer: [cert.issuer?.CN ?? ""].flat().join(", "),
+          serial: cert.serialNumber ?? "",
+        });
+        res.resume();
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`timeout connecting for ${servername}`)));
     req.on("error", reject);
     req.end();

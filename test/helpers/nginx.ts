@@ -88,7 +88,16 @@ export interface TestNginxOptions {
 }
 
 /** setup/nginx/dashboard.conf as install.sh installs it, moved to the test's ports, upstream, logs and certificate. */
-export function renderSetupDashboardConf(o: { httpPort: number; httpsPort: number; upstreamPort: number; certPath: string; keyPath: string; logDir: string; sitesDir: string; acmeDir: string }): string {
+export function renderSetupDashboardConf(o: {
+  httpPort: number;
+  httpsPort: number;
+  upstreamPort: number;
+  certPath: string;
+  keyPath: string;
+  logDir: string;
+  sitesDir: string;
+  acmeDir: string;
+}): string {
   const text = readFileSync(path.join(REPO_ROOT, "setup/nginx/dashboard.conf"), "utf8");
   const out = text
     .replaceAll("@CERT@", o.certPath)
@@ -127,7 +136,16 @@ export async function startTestNginx(opts: TestNginxOptions = {}): Promise<TestN
     const file = path.join(prefix, "dashboard.conf");
     writeFileSync(
       file,
-      renderSetupDashboardConf({ httpPort, httpsPort, upstreamPort: opts.dashboard.upstreamPort, certPath: cert.certPath, keyPath: cert.keyPath, logDir: path.join(prefix, "logs"), sitesDir: proxy.sitesLink, acmeDir: proxy.acmeChallengeDir }),
+      renderSetupDashboardConf({
+        httpPort,
+        httpsPort,
+        upstreamPort: opts.dashboard.upstreamPort,
+        certPath: cert.certPath,
+        keyPath: cert.keyPath,
+        logDir: path.join(prefix, "logs"),
+        sitesDir: proxy.sitesLink,
+        acmeDir: proxy.acmeChallengeDir,
+      }),
     );
     dashboardInclude = [`    include ${file};`];
   }

@@ -115,8 +115,23 @@ async function makeTlsCert(dir: string): Promise<{ caPath: string; certPath: str
   const certPath = path.join(dir, "tls.pem");
   const ext = path.join(dir, "tls.ext");
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-  await run("openssl", ["req", "-x509", ...ec, "-keyout", caKey, "-out", caPath, "-days", "30", "-subj", "/CN=Pebble TLS test CA",
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]);
+  await run("openssl", [
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    caKey,
+    "-out",
+    caPath,
+    "-days",
+    "30",
+    "-subj",
+    "/CN=Pebble TLS test CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign",
+  ]);
   await run("openssl", ["req", "-new", ...ec, "-keyout", keyPath, "-out", csr, "-subj", "/CN=localhost"]);
   writeFileSync(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
   await run("openssl", ["x509", "-req", "-in", csr, "-CA", caPath, "-CAkey", caKey, "-CAcreateserial", "-days", "30", "-extfile", ext, "-out", certPath]);
@@ -162,7 +177,10 @@ export async function startPebble(opts: PebbleOptions): Promise<TestPebble> {
       await stop();
       throw new Error(`pebble exited (${proc.exitCode}): ${logs()}`);
     }
-    const ok = await httpsGet(directoryUrl, tlsCaPem).then((r) => r.status === 200, () => false);
+    const ok = await httpsGet(directoryUrl, tlsCaPem).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       await stop();
@@ -203,13 +221,20 @@ export async function startChallTestSrv(opts: { dnsPort: number; managementPort:
   const { proc, logs } = spawnLogged(
     "/usr/bin/pebble-challtestsrv",
     [
-      "-defaultIPv4", opts.defaultIPv4 ?? "127.0.0.1",
-      "-defaultIPv6", "",
-      "-dns01", `127.0.0.1:${opts.dnsPort}`,
-      "-http01", "",
-      "-https01", "",
-      "-tlsalpn01", "",
-      "-management", `127.0.0.1:${opts.managementPort}`,
+      "-defaultIPv4",
+      opts.defaultIPv4 ?? "127.0.0.1",
+      "-defaultIPv6",
+      "",
+      "-dns01",
+      `127.0.0.1:${opts.dnsPort}`,
+      "-http01",
+      "",
+      "-https01",
+      "",
+      "-tlsalpn01",
+      "",
+      "-management",
+      `127.0.0.1:${opts.managementPort}`,
     ],
     process.env,
   );
@@ -218,7 +243,10 @@ export async function startChallTestSrv(opts: { dnsPort: number; managementPort:
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`pebble-challtestsrv exited (${proc.exitCode}): ${logs()}`);
     // any answer from the management interface means it is up (its DNS server starts first)
-    const up = await fetch(`${managementUrl}/clear-a`, { method: "POST", body: JSON.stringify({ host: "ready.invalid." }) }).then(() => true, () => false);
+    const up = await fetch(`${managementUrl}/clear-a`, { method: "POST", body: JSON.stringify({ host: "ready.invalid." }) }).then(
+      () => true,
+      () => false,
+    );
     if (up) break;
     if (Date.now() > deadline) {
       await stopProc(proc);

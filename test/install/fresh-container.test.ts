@@ -56,7 +56,10 @@ const RESULTS = path.join(REPO_ROOT, "test-results");
 const RUN = randomBytes(3).toString("hex");
 const LABEL = `hearth.test=fresh-container-${RUN}`;
 const BASE_IMAGES = ["localhost/hearth/base:bookworm", "hearth/base:bookworm"];
-const VARIANTS = (process.env.HEARTH_FRESH_VARIANTS ?? "systemd,no-systemd").split(",").map((v) => v.trim()).filter(Boolean);
+const VARIANTS = (process.env.HEARTH_FRESH_VARIANTS ?? "systemd,no-systemd")
+  .split(",")
+  .map((v) => v.trim())
+  .filter(Boolean);
 const IMAGES_IN = (process.env.HEARTH_FRESH_IMAGES_IN ?? "systemd").split(",").map((v) => v.trim());
 const HOST_CAS = "/usr/local/share/ca-certificates";
 const times: Record<string, number> = {};
@@ -99,21 +102,24 @@ function baseImage(): string {
  * policy is what runs. "systemd" adds Debian's systemd, booted as PID 1.
  */
 function machineImage(base: string, variant: string): string {
-  const baseId = docker(["image", "inspect", "-f", "{{.Id}}", base]).replace(/^sha256:/, "").slice(0, 12);
+  const baseId = docker(["image", "inspect", "-f", "{{.Id}}", base])
+    .replace(/^sha256:/, "")
+    .slice(0, 12);
   const tag = `hearth-test/fresh-${variant}:${baseId}`;
   if (dockerOk(["image", "inspect", tag])) return tag;
   const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-fresh-"));
-  const lines = variant === "systemd"
-    ? [
-        "RUN rm -f /usr/sbin/policy-rc.d && apt-get update \\",
-        "    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd systemd-sysv dbus \\",
-        "    && apt-get clean && rm -rf /var/lib/apt/lists/* \\",
-        // no console in the container: no getty; systemd-firstboot would wait for input
-        "    && systemctl mask getty@tty1.service console-getty.service systemd-firstboot.service",
-        "STOPSIGNAL SIGRTMIN+3",
-        'CMD ["/sbin/init"]',
-      ]
-    : ["RUN rm -f /usr/sbin/policy-rc.d", 'CMD ["sleep", "infinity"]'];
+  const lines =
+    variant === "systemd"
+      ? [
+          "RUN rm -f /usr/sbin/policy-rc.d && apt-get update \\",
+          "    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd systemd-sysv dbus \\",
+          "    && apt-get clean && rm -rf /var/lib/apt/lists/* \\",
+          // no console in the container: no getty; systemd-firstboot would wait for input
+          "    && systemctl mask getty@tty1.service console-getty.service systemd-firstboot.service",
+          "STOPSIGNAL SIGRTMIN+3",
+          'CMD ["/sbin/init"]',
+        ]
+      : ["RUN rm -f /usr/sbin/policy-rc.d", 'CMD ["sleep", "infinity"]'];
   try {
     writeFileSync(path.join(dir, "Dockerfile"), [`FROM ${base}`, ...lines, ""].join("\n"));
     docker(["build", "-q", "--label", "hearth.test=fresh-container", "-t", tag, dir], { timeout: 900_000 });
@@ -128,10 +134,44 @@ function machineImage(base: string, variant: string): string {
 }
 
 const CAP_NAMES = [
-  "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP", "LINUX_IMMUTABLE",
-  "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT",
-  "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE",
-  "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ",
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "DAC_READ_SEARCH",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "SETGID",
+  "SETUID",
+  "SETPCAP",
+  "LINUX_IMMUTABLE",
+  "NET_BIND_SERVICE",
+  "NET_BROADCAST",
+  "NET_ADMIN",
+  "NET_RAW",
+  "IPC_LOCK",
+  "IPC_OWNER",
+  "SYS_MODULE",
+  "SYS_RAWIO",
+  "SYS_CHROOT",
+  "SYS_PTRACE",
+  "SYS_PACCT",
+  "SYS_ADMIN",
+  "SYS_BOOT",
+  "SYS_NICE",
+  "SYS_RESOURCE",
+  "SYS_TIME",
+  "SYS_TTY_CONFIG",
+  "MKNOD",
+  "LEASE",
+  "AUDIT_WRITE",
+  "AUDIT_CONTROL",
+  "SETFCAP",
+  "MAC_OVERRIDE",
+  "MAC_ADMIN",
+  "SYSLOG",
+  "WAKE_ALARM",
+  "BLOCK_SUSPEND",
+  "AUDIT_READ",
   // PERFMON, BPF, CHECKPOINT_RESTORE come after: Docker 20.10 does not know them ("unknown capability")
 ];
 
@@ -152,9 +192,10 @@ const cgroupV2 = (): boolean => spawnSync("stat", ["-fc", "%T", "/sys/fs/cgroup"
 /** `docker run` options for a container that stands for a whole machine. */
 function machineRunArgs(): string[] {
   const missing = engineMissingCaps();
-  const privileges = missing.length === 0
-    ? ["--privileged"]
-    : ["--cap-add", "ALL", ...missing.flatMap((c) => ["--cap-drop", c]), "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", "--security-opt", "systempaths=unconfined"];
+  const privileges =
+    missing.length === 0
+      ? ["--privileged"]
+      : ["--cap-add", "ALL", ...missing.flatMap((c) => ["--cap-drop", c]), "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", "--security-opt", "systempaths=unconfined"];
   const cgroups = cgroupV2() ? ["--cgroupns=private"] : ["--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw"];
   return [...privileges, ...cgroups];
 }
@@ -185,12 +226,26 @@ interface Machine {
 async function startMachine(variant: string, image: string): Promise<Machine> {
   const name = `hearth-fresh-${variant}-${RUN}`;
   docker([
-    "run", "-d", "--name", name, "--hostname", `hearth-fresh-${variant}`, "--label", LABEL,
+    "run",
+    "-d",
+    "--name",
+    name,
+    "--hostname",
+    `hearth-fresh-${variant}`,
+    "--label",
+    LABEL,
     ...machineRunArgs(),
-    "--tmpfs", "/run:exec,mode=755", "--tmpfs", "/run/lock", "--tmpfs", "/tmp:exec,mode=1777",
+    "--tmpfs",
+    "/run:exec,mode=755",
+    "--tmpfs",
+    "/run/lock",
+    "--tmpfs",
+    "/tmp:exec,mode=1777",
     // the inner Docker's storage: overlay2 cannot sit on the container's own overlay root
-    "-v", "/var/lib/docker",
-    "-p", "127.0.0.1::443",
+    "-v",
+    "/var/lib/docker",
+    "-p",
+    "127.0.0.1::443",
     image,
   ]);
   const port = Number(/:(\d+)$/m.exec(docker(["port", name, "443/tcp"]))?.[1]);
@@ -214,9 +269,10 @@ async function startMachine(variant: string, image: string): Promise<Machine> {
 
 /** Runs setup/install.sh in the machine, like an admin who just cloned the repository there. */
 function runInstall(m: Machine): Promise<void> {
-  const env = existsSync(HOST_CAS) && readdirSync(HOST_CAS).some((f) => f.endsWith(".crt"))
-    ? ["-e", "NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt", "-e", "npm_config_cafile=/etc/ssl/certs/ca-certificates.crt"]
-    : [];
+  const env =
+    existsSync(HOST_CAS) && readdirSync(HOST_CAS).some((f) => f.endsWith(".crt"))
+      ? ["-e", "NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt", "-e", "npm_config_cafile=/etc/ssl/certs/ca-certificates.crt"]
+      : [];
   if (!IMAGES_IN.includes(m.variant)) env.push("-e", "HEARTH_SKIP_IMAGE_BUILDS=1");
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -249,7 +305,9 @@ function statusThroughPublishedPort(m: Machine): { code: number; body: string; c
   try {
     const ca = path.join(dir, "dashboard.crt");
     writeFileSync(ca, inCOk(m.name, ["cat", "/etc/hearth/tls/dashboard.crt"]));
-    const r = spawnSync("curl", ["-sS", "--max-time", "15", "--cacert", ca, "--resolve", `localhost:${m.port}:127.0.0.1`, "-w", "\n%{http_code}", `https://localhost:${m.port}/api/v1/status`], { encoding: "utf8" });
+    const r = spawnSync("curl", ["-sS", "--max-time", "15", "--cacert", ca, "--resolve", `localhost:${m.port}:127.0.0.1`, "-w", "\n%{http_code}", `https://localhost:${m.port}/api/v1/status`], {
+      encoding: "utf8",
+    });
     const lines = r.stdout.trimEnd().split("\n");
     return { code: Number(lines.pop()), body: lines.join("\n"), curlExit: r.status };
   } finally {
@@ -259,9 +317,7 @@ function statusThroughPublishedPort(m: Machine): { code: number; body: string; c
 
 /** The main pid of box or admin in the machine: systemd's MainPID, or the supervisor's pid file. */
 function pidIn(m: Machine, service: "box" | "admin"): number {
-  const out = m.variant === "systemd"
-    ? inCOk(m.name, ["systemctl", "show", "-p", "MainPID", "--value", `hearth-${service}.service`])
-    : inCOk(m.name, ["cat", `/run/hearth-supervise/${service}.pid`]);
+  const out = m.variant === "systemd" ? inCOk(m.name, ["systemctl", "show", "-p", "MainPID", "--value", `hearth-${service}.service`]) : inCOk(m.name, ["cat", `/run/hearth-supervise/${service}.pid`]);
   return Number(out.trim());
 }
 
@@ -270,8 +326,20 @@ function dockerPingAsProcessOf(m: Machine, pid: number): { status: number | null
   const status = inCOk(m.name, ["cat", `/proc/${pid}/status`]);
   const field = (n: string) => (new RegExp(`^${n}:[ \\t]*(.*)$`, "m").exec(status)?.[1] ?? "").trim().split(/\s+/).filter(Boolean);
   const groups = field("Groups");
-  return inC(m.name, ["setpriv", `--reuid=${field("Uid")[0]}`, `--regid=${field("Gid")[0]}`, groups.length ? `--groups=${groups.join(",")}` : "--clear-groups", "--inh-caps=-all",
-    "curl", "-s", "--max-time", "10", "--unix-socket", "/var/run/docker.sock", "http://d/_ping"]);
+  return inC(m.name, [
+    "setpriv",
+    `--reuid=${field("Uid")[0]}`,
+    `--regid=${field("Gid")[0]}`,
+    groups.length ? `--groups=${groups.join(",")}` : "--clear-groups",
+    "--inh-caps=-all",
+    "curl",
+    "-s",
+    "--max-time",
+    "10",
+    "--unix-socket",
+    "/var/run/docker.sock",
+    "http://d/_ping",
+  ]);
 }
 
 async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs = 90_000): Promise<T> {
@@ -345,7 +413,11 @@ describe.each(VARIANTS)("install.sh on a brand-new %s machine", (variant) => {
     const images = inCOk(m.name, ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n");
     console.log(`images in the ${variant} machine: ${images.join(" ")}`);
     expect(images.some((i) => BASE_IMAGES.includes(i))).toBe(true);
-    for (const service of ["mariadb", "postgresql", "redis"]) expect(images.some((i) => new RegExp(`(^|/)hearth/${service}:`).test(i)), service).toBe(true);
+    for (const service of ["mariadb", "postgresql", "redis"])
+      expect(
+        images.some((i) => new RegExp(`(^|/)hearth/${service}:`).test(i)),
+        service,
+      ).toBe(true);
     const catalog = inCOk(m.name, ["docker", "images", "--filter", "label=hearth.catalog.id", "--format", "{{.Repository}}"]).split("\n").filter(Boolean);
     expect(catalog.length).toBe(readdirSync(path.join(REPO_ROOT, "packages/catalog/apps")).length);
   });

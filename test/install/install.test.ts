@@ -67,9 +67,41 @@ function sourcesFingerprint(): string {
   return execFileSync(
     "find",
     // the same inputs as install.sh's build_key
-    ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.base.json", "prisma.config.ts", "apps", "packages", "prisma", "(", "-name", "node_modules", "-o", "-name", ".next", "-o", "-name", "dist",
-      "-o", "-name", "generated", "-o", "-name", "next-env.d.ts", "-o", "-name", "*.tsbuildinfo", ")", "-prune",
-      "-o", "-type", "f", "-printf", "%T@ %p\n"],
+    [
+      "package.json",
+      "package-lock.json",
+      "tsconfig.json",
+      "tsconfig.base.json",
+      "prisma.config.ts",
+      "apps",
+      "packages",
+      "prisma",
+      "(",
+      "-name",
+      "node_modules",
+      "-o",
+      "-name",
+      ".next",
+      "-o",
+      "-name",
+      "dist",
+      "-o",
+      "-name",
+      "generated",
+      "-o",
+      "-name",
+      "next-env.d.ts",
+      "-o",
+      "-name",
+      "*.tsbuildinfo",
+      ")",
+      "-prune",
+      "-o",
+      "-type",
+      "f",
+      "-printf",
+      "%T@ %p\n",
+    ],
     { cwd: REPO_ROOT, encoding: "utf8" },
   );
 }
@@ -169,7 +201,9 @@ function hearthDb() {
 
 function dockerPingAs(c: { uid: number; gid: number; groups: number[] }): { status: number | null; stdout: string } {
   const groups = c.groups.length ? [`--groups=${c.groups.join(",")}`] : ["--clear-groups"];
-  const r = spawnSync("setpriv", [`--reuid=${c.uid}`, `--regid=${c.gid}`, ...groups, "--inh-caps=-all", "curl", "-s", "--max-time", "10", "--unix-socket", "/var/run/docker.sock", "http://d/_ping"], { encoding: "utf8" });
+  const r = spawnSync("setpriv", [`--reuid=${c.uid}`, `--regid=${c.gid}`, ...groups, "--inh-caps=-all", "curl", "-s", "--max-time", "10", "--unix-socket", "/var/run/docker.sock", "http://d/_ping"], {
+    encoding: "utf8",
+  });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout };
 }
@@ -361,9 +395,7 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
   it("applied every migration to the hearth database, reachable with the env file's URL", async () => {
     const conn = await hearthDb();
     try {
-      const rows: { migration_name: string }[] = await conn.query(
-        "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
-      );
+      const rows: { migration_name: string }[] = await conn.query("SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL");
       const expected = readdirSync(path.join(REPO_ROOT, "prisma/migrations"), { withFileTypes: true })
         .filter((e) => e.isDirectory())
         .map((e) => e.name)
@@ -472,7 +504,10 @@ describe.runIf(process.getuid?.() === 0)("setup/install.sh on this machine", () 
         }
       };
       for (const s of ["box", "admin"] as const) {
-        const sups = execFileSync("pgrep", ["-f", `supervise.sh ${s} `], { encoding: "utf8" }).trim().split("\n").filter(inOurNs);
+        const sups = execFileSync("pgrep", ["-f", `supervise.sh ${s} `], { encoding: "utf8" })
+          .trim()
+          .split("\n")
+          .filter(inOurNs);
         expect(sups, `${s} supervisors`).toHaveLength(1);
       }
     });

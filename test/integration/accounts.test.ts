@@ -28,8 +28,7 @@ let ownerCookie = "";
 
 const call = (method: string, url: string, c: Call = {}) => admin.call(method, url, c);
 const browser = (cookie: string, extra: Call = {}) => admin.browser(cookie, extra);
-const login = (username: string, password: string, ip: string, totp?: string) =>
-  call("POST", "/api/v1/auth/login", { body: { username, password, ...(totp ? { totp } : {}) }, ip });
+const login = (username: string, password: string, ip: string, totp?: string) => call("POST", "/api/v1/auth/login", { body: { username, password, ...(totp ? { totp } : {}) }, ip });
 
 beforeAll(async () => {
   t = await migratedDatabase("accounts");

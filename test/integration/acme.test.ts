@@ -246,7 +246,12 @@ describe("ACME HTTP-01 through nginx", () => {
     expect(unreachable.message).toMatch(new RegExp(`cannot reach the ACME server https://127\\.0\\.0\\.1:${closed}: ECONNREFUSED`));
 
     const notAcme = await caught(
-      new AcmeEngine({ certDir, acmeChallengeDir: nginx.proxy.acmeChallengeDir, settings: { directoryUrl: pebbleHttp.directoryUrl.replace(/\/dir$/, "/nope") }, caCertificates: pebbleHttp.tlsCaPem }).ensureAccount(),
+      new AcmeEngine({
+        certDir,
+        acmeChallengeDir: nginx.proxy.acmeChallengeDir,
+        settings: { directoryUrl: pebbleHttp.directoryUrl.replace(/\/dir$/, "/nope") },
+        caCertificates: pebbleHttp.tlsCaPem,
+      }).ensureAccount(),
     );
     expect(notAcme.code).toBe("external");
     expect(notAcme.message).toMatch(/ACME directory returned error 404/);

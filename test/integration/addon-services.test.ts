@@ -6,15 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INFRA, type InfraSpec } from "../../apps/box/src/addons/infra";
 import { createServiceDockerExtras } from "../../apps/box/src/addons/service-docker";
-import {
-  DEFAULT_MEMORY,
-  INFRA_LABEL,
-  SERVICE_LABEL,
-  SERVICE_OWNER_LABEL,
-  SERVICE_VERSION_LABEL,
-  ServiceManager,
-  type ServiceManagerOptions,
-} from "../../apps/box/src/addons/services";
+import { DEFAULT_MEMORY, INFRA_LABEL, SERVICE_LABEL, SERVICE_OWNER_LABEL, SERVICE_VERSION_LABEL, ServiceManager, type ServiceManagerOptions } from "../../apps/box/src/addons/services";
 import { createDocker, OWNER_LABEL } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { REPO_ROOT } from "../helpers/db";
@@ -76,7 +68,8 @@ const psql = (network: string, password: string, sql: string, user = "postgres",
   client(network, INFRA.services.postgresql.image, ["psql", "-X", "-tA", "-h", "postgresql", "-U", user, "-d", db, "-c", sql], { PGPASSWORD: password });
 /** Admin SQL the way box runs it: inside the container, over the socket (root by unix_socket, postgres by peer). */
 const adminMysql = (container: string, sql: string) => execFileSync("docker", ["exec", container, "mariadb", "--protocol=socket", "-uroot", "-N", "-B", "-e", sql], { encoding: "utf8" }).trim();
-const adminPsql = (container: string, sql: string) => execFileSync("docker", ["exec", container, "runuser", "-u", "postgres", "--", "psql", "-X", "-tA", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-c", sql], { encoding: "utf8" }).trim();
+const adminPsql = (container: string, sql: string) =>
+  execFileSync("docker", ["exec", container, "runuser", "-u", "postgres", "--", "psql", "-X", "-tA", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-c", sql], { encoding: "utf8" }).trim();
 const redis = (network: string, host: string, password: string, ...cmd: string[]) =>
   client(network, INFRA.services.redis.image, ["redis-cli", "--no-auth-warning", "-h", host, ...cmd], { REDISCLI_AUTH: password });
 
@@ -96,7 +89,9 @@ beforeAll(() => {
 
 afterAll(() => {
   const ids = (filter: string, kind: "ps" | "network") =>
-    execFileSync("docker", kind === "ps" ? ["ps", "-aq", "--filter", filter] : ["network", "ls", "-q", "--filter", filter], { encoding: "utf8" }).split("\n").filter(Boolean);
+    execFileSync("docker", kind === "ps" ? ["ps", "-aq", "--filter", filter] : ["network", "ls", "-q", "--filter", filter], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean);
   const containers = [...ids(`label=${OWNER_LABEL}=${OWNER}`, "ps"), ...ids(`label=hearth.test=${OWNER}`, "ps")];
   if (containers.length) spawnSync("docker", ["rm", "-f", "-v", ...containers], { stdio: "ignore" });
   const networks = ids(`label=${OWNER_LABEL}=${OWNER}`, "network");

@@ -59,9 +59,13 @@ function client(network: string, image: string, cmd: string[], secretEnv: Record
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}`.trim() };
 }
 const mysql = (net: string, e: Record<string, string>, sql: string, db = e.HEARTH_MYSQL_DATABASE!) =>
-  client(net, INFRA.services.mariadb.image, ["mariadb", "-h", e.HEARTH_MYSQL_HOST!, "-P", e.HEARTH_MYSQL_PORT!, `-u${e.HEARTH_MYSQL_USERNAME}`, "-N", "-B", "-D", db, "-e", sql], { MYSQL_PWD: e.HEARTH_MYSQL_PASSWORD! });
+  client(net, INFRA.services.mariadb.image, ["mariadb", "-h", e.HEARTH_MYSQL_HOST!, "-P", e.HEARTH_MYSQL_PORT!, `-u${e.HEARTH_MYSQL_USERNAME}`, "-N", "-B", "-D", db, "-e", sql], {
+    MYSQL_PWD: e.HEARTH_MYSQL_PASSWORD!,
+  });
 const psql = (net: string, e: Record<string, string>, sql: string, db = e.HEARTH_POSTGRESQL_DATABASE!) =>
-  client(net, INFRA.services.postgresql.image, ["psql", "-X", "-q", "-tA", "-h", e.HEARTH_POSTGRESQL_HOST!, "-U", e.HEARTH_POSTGRESQL_USERNAME!, "-d", db, "-c", sql], { PGPASSWORD: e.HEARTH_POSTGRESQL_PASSWORD! });
+  client(net, INFRA.services.postgresql.image, ["psql", "-X", "-q", "-tA", "-h", e.HEARTH_POSTGRESQL_HOST!, "-U", e.HEARTH_POSTGRESQL_USERNAME!, "-d", db, "-c", sql], {
+    PGPASSWORD: e.HEARTH_POSTGRESQL_PASSWORD!,
+  });
 const redis = (net: string, e: Record<string, string>, ...cmd: string[]) =>
   client(net, INFRA.services.redis.image, ["timeout", "10", "redis-cli", "--no-auth-warning", "-h", e.HEARTH_REDIS_HOST!, ...cmd], { REDISCLI_AUTH: e.HEARTH_REDIS_PASSWORD! });
 const rootMysql = (sql: string) => execFileSync("docker", ["exec", `${PREFIX}mariadb`, "mariadb", "-uroot", "-N", "-B", "-e", sql], { encoding: "utf8" }).trim();
@@ -70,13 +74,25 @@ const exists = (name: string) => spawnSync("docker", ["inspect", name], { stdio:
 const inspect = (name: string) => JSON.parse(execFileSync("docker", ["inspect", name], { encoding: "utf8" }))[0];
 
 function manifest(addons: HearthManifestInput["addons"]): HearthManifestInput {
-  return { manifestVersion: 1, id: "org.hearth.test.addons", title: "Addons test", version: "1.0.0", dockerImage: TEST_HTTPD_IMAGE, httpPort: 8080, healthCheckPath: "/health", memoryLimit: 64 * 1024 * 1024, addons };
+  return {
+    manifestVersion: 1,
+    id: "org.hearth.test.addons",
+    title: "Addons test",
+    version: "1.0.0",
+    dockerImage: TEST_HTTPD_IMAGE,
+    httpPort: 8080,
+    healthCheckPath: "/health",
+    memoryLimit: 64 * 1024 * 1024,
+    addons,
+  };
 }
 
 async function insertApp(sub: string, addons: HearthManifestInput["addons"]): Promise<AppWithPorts> {
   const id = randomUUID();
   const m = manifest(addons);
-  await db.app.create({ data: { id, manifestId: m.id, manifest: m as object, version: m.version, subdomain: sub, domain: DOMAIN, installState: "pending_install", memoryLimit: BigInt(m.memoryLimit!), env: {} } });
+  await db.app.create({
+    data: { id, manifestId: m.id, manifest: m as object, version: m.version, subdomain: sub, domain: DOMAIN, installState: "pending_install", memoryLimit: BigInt(m.memoryLimit!), env: {} },
+  });
   appIds.push(id);
   return (await db.app.findUnique({ where: { id }, include: { ports: true } }))!;
 }
@@ -138,9 +154,33 @@ describe("addon provisioning per app", () => {
     console.log(`addons: provision times app B (first): ${JSON.stringify(prov.lastTimings)}`);
     for (const e of [envA, envB]) {
       expect(Object.keys(e).sort()).toEqual(
-        expect.arrayContaining(["HEARTH_MYSQL_URL", "HEARTH_MYSQL_HOST", "HEARTH_MYSQL_PORT", "HEARTH_MYSQL_USERNAME", "HEARTH_MYSQL_PASSWORD", "HEARTH_MYSQL_DATABASE", "HEARTH_POSTGRESQL_URL", "HEARTH_POSTGRESQL_HOST", "HEARTH_POSTGRESQL_PORT", "HEARTH_POSTGRESQL_USERNAME", "HEARTH_POSTGRESQL_PASSWORD", "HEARTH_POSTGRESQL_DATABASE", "HEARTH_REDIS_URL", "HEARTH_REDIS_HOST", "HEARTH_REDIS_PORT", "HEARTH_REDIS_PASSWORD"]),
+        expect.arrayContaining([
+          "HEARTH_MYSQL_URL",
+          "HEARTH_MYSQL_HOST",
+          "HEARTH_MYSQL_PORT",
+          "HEARTH_MYSQL_USERNAME",
+          "HEARTH_MYSQL_PASSWORD",
+          "HEARTH_MYSQL_DATABASE",
+          "HEARTH_POSTGRESQL_URL",
+          "HEARTH_POSTGRESQL_HOST",
+          "HEARTH_POSTGRESQL_PORT",
+          "HEARTH_POSTGRESQL_USERNAME",
+          "HEARTH_POSTGRESQL_PASSWORD",
+          "HEARTH_POSTGRESQL_DATABASE",
+          "HEARTH_REDIS_URL",
+          "HEARTH_REDIS_HOST",
+          "HEARTH_REDIS_PORT",
+          "HEARTH_REDIS_PASSWORD",
+        ]),
       );
-      expect(e).toMatchObject({ HEARTH_MYSQL_HOST: "mariadb", HEARTH_MYSQL_PORT: "3306", HEARTH_POSTGRESQL_HOST: "postgresql", HEARTH_POSTGRESQL_PORT: "5432", HEARTH_REDIS_HOST: "redis", HEARTH_REDIS_PORT: "6379" });
+      expect(e).toMatchObject({
+        HEARTH_MYSQL_HOST: "mariadb",
+        HEARTH_MYSQL_PORT: "3306",
+        HEARTH_POSTGRESQL_HOST: "postgresql",
+        HEARTH_POSTGRESQL_PORT: "5432",
+        HEARTH_REDIS_HOST: "redis",
+        HEARTH_REDIS_PORT: "6379",
+      });
       for (const k of ["HEARTH_MYSQL_PASSWORD", "HEARTH_POSTGRESQL_PASSWORD", "HEARTH_REDIS_PASSWORD"]) expect(Buffer.from(e[k]!, "base64url").length * 8).toBeGreaterThanOrEqual(128);
     }
     expect(envA.HEARTH_MYSQL_DATABASE_PREFIX).toBeUndefined();
@@ -165,7 +205,13 @@ describe("addon provisioning per app", () => {
     expect(redis(netA, envA, "SET", "k", "redis-a")).toEqual({ code: 0, out: "OK" });
     expect(redis(netA, envA, "GET", "k")).toEqual({ code: 0, out: "redis-a" });
     const netB = networkNameOf(B.id);
-    expect(mysql(netB, envB, `CREATE DATABASE ${envB.HEARTH_MYSQL_DATABASE_PREFIX}extra; CREATE TABLE ${envB.HEARTH_MYSQL_DATABASE_PREFIX}extra.x (v TEXT); INSERT INTO ${envB.HEARTH_MYSQL_DATABASE_PREFIX}extra.x VALUES ('b2'); SELECT v FROM ${envB.HEARTH_MYSQL_DATABASE_PREFIX}extra.x`)).toEqual({ code: 0, out: "b2" });
+    expect(
+      mysql(
+        netB,
+        envB,
+        `CREATE DATABASE ${envB.HEARTH_MYSQL_DATABASE_PREFIX}extra; CREATE TABLE ${envB.HEARTH_MYSQL_DATABASE_PREFIX}extra.x (v TEXT); INSERT INTO ${envB.HEARTH_MYSQL_DATABASE_PREFIX}extra.x VALUES ('b2'); SELECT v FROM ${envB.HEARTH_MYSQL_DATABASE_PREFIX}extra.x`,
+      ),
+    ).toEqual({ code: 0, out: "b2" });
     expect(mysql(netB, envB, "CREATE DATABASE otherdb").out).toMatch(/Access denied/);
     expect(mysql(netB, envB, "CREATE TABLE tb (v TEXT); INSERT INTO tb VALUES ('mysql-b')").code).toBe(0);
     expect(psql(netB, envB, "CREATE TABLE tb (v TEXT); INSERT INTO tb VALUES ('pg-b')").code).toBe(0);
@@ -186,7 +232,9 @@ describe("addon provisioning per app", () => {
     expect(psql(netA, envA, "SELECT rolsuper OR rolcreatedb OR rolcreaterole FROM pg_roles WHERE rolname = current_user").out).toBe("f");
     // B's redis is not on A's network at all: neither its alias there nor its container name resolves to it
     expect(redis(netA, envA, "GET", "k").out).toBe("redis-a");
-    const byName = client(netA, INFRA.services.redis.image, ["timeout", "10", "redis-cli", "--no-auth-warning", "-h", `${PREFIX}redis-${B.id}`, "GET", "k"], { REDISCLI_AUTH: envB.HEARTH_REDIS_PASSWORD! });
+    const byName = client(netA, INFRA.services.redis.image, ["timeout", "10", "redis-cli", "--no-auth-warning", "-h", `${PREFIX}redis-${B.id}`, "GET", "k"], {
+      REDISCLI_AUTH: envB.HEARTH_REDIS_PASSWORD!,
+    });
     expect(byName.out).not.toContain("redis-b");
     expect(byName.code).not.toBe(0);
     const ipB = inspect(`${PREFIX}redis-${B.id}`).NetworkSettings.Networks[networkNameOf(B.id)].IPAddress as string;
@@ -205,7 +253,18 @@ describe("addon provisioning per app", () => {
 
   it("backup → clear → restore round-trips every addon's data", async () => {
     // some /app/data content, owned by a non-root user
-    execFileSync("docker", ["run", "--rm", "--label", `hearth.test=${OWNER}`, "-v", `${dataVolumeNameOf(A.id)}:/data`, "localhost/hearth/base:bookworm", "sh", "-c", "echo keep-me >/data/file && mkdir /data/sub && echo x >/data/sub/y && chown -R 1234:1234 /data/sub"]);
+    execFileSync("docker", [
+      "run",
+      "--rm",
+      "--label",
+      `hearth.test=${OWNER}`,
+      "-v",
+      `${dataVolumeNameOf(A.id)}:/data`,
+      "localhost/hearth/base:bookworm",
+      "sh",
+      "-c",
+      "echo keep-me >/data/file && mkdir /data/sub && echo x >/data/sub/y && chown -R 1234:1234 /data/sub",
+    ]);
     const dir = mkdtempSync(path.join(dataDir, "bk-"));
     const t0 = Date.now();
     expect(await prov.backupApp(A.id, dir, ctx())).toEqual(["localstorage", "mysql", "postgresql", "redis"]);
@@ -229,7 +288,11 @@ describe("addon provisioning per app", () => {
     expect(psql(netA, envA, "SELECT v FROM t")).toEqual({ code: 0, out: "pg-a" });
     expect(psql(netA, envA, "INSERT INTO t VALUES (2, 'after') RETURNING v").out).toMatch(/^after/); // still the role's table
     expect(redis(netA, envA, "GET", "k")).toEqual({ code: 0, out: "redis-a" });
-    expect(execFileSync("docker", ["run", "--rm", "-v", `${dataVolumeNameOf(A.id)}:/data`, "localhost/hearth/base:bookworm", "sh", "-c", "cat /data/file; stat -c %u /data/sub/y"], { encoding: "utf8" }).trim()).toBe("keep-me\n1234");
+    expect(
+      execFileSync("docker", ["run", "--rm", "-v", `${dataVolumeNameOf(A.id)}:/data`, "localhost/hearth/base:bookworm", "sh", "-c", "cat /data/file; stat -c %u /data/sub/y"], {
+        encoding: "utf8",
+      }).trim(),
+    ).toBe("keep-me\n1234");
   });
 
   it("after the services restart, the credentials still work", async () => {
@@ -284,13 +347,35 @@ describe("through AppService", () => {
   it("install gives the container HEARTH_MYSQL_* and HEARTH_REDIS_*; uninstall then delete now removes everything", async () => {
     const addons = { mysql: {}, redis: {} };
     const app = await insertApp("e2e", addons);
-    const service = new AppService({ db, docker, vhosts: noopVhostSync, registries: prismaRegistryCredentials(db, undefined), catalogDirs: [], owner: OWNER, healthTimeoutMs: 30_000, healthIntervalMs: 200, addons: prov });
+    const service = new AppService({
+      db,
+      docker,
+      vhosts: noopVhostSync,
+      registries: prismaRegistryCredentials(db, undefined),
+      catalogDirs: [],
+      owner: OWNER,
+      healthTimeoutMs: 30_000,
+      healthIntervalMs: 200,
+      addons: prov,
+    });
     const t0 = Date.now();
     await service.install(app.id, ctx());
     console.log(`addons: install with mysql + redis took ${Date.now() - t0} ms (addons: ${JSON.stringify(prov.lastTimings)})`);
     const c = inspect(containerNameOf(app.id));
     const env = Object.fromEntries((c.Config.Env as string[]).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
-    for (const k of ["HEARTH_MYSQL_URL", "HEARTH_MYSQL_HOST", "HEARTH_MYSQL_PORT", "HEARTH_MYSQL_USERNAME", "HEARTH_MYSQL_PASSWORD", "HEARTH_MYSQL_DATABASE", "HEARTH_REDIS_URL", "HEARTH_REDIS_HOST", "HEARTH_REDIS_PORT", "HEARTH_REDIS_PASSWORD"]) expect(env[k], k).toBeTruthy();
+    for (const k of [
+      "HEARTH_MYSQL_URL",
+      "HEARTH_MYSQL_HOST",
+      "HEARTH_MYSQL_PORT",
+      "HEARTH_MYSQL_USERNAME",
+      "HEARTH_MYSQL_PASSWORD",
+      "HEARTH_MYSQL_DATABASE",
+      "HEARTH_REDIS_URL",
+      "HEARTH_REDIS_HOST",
+      "HEARTH_REDIS_PORT",
+      "HEARTH_REDIS_PASSWORD",
+    ])
+      expect(env[k], k).toBeTruthy();
     // from the app's network, its variables work
     expect(mysql(networkNameOf(app.id), env, "SELECT 1").out).toBe("1");
     expect(redis(networkNameOf(app.id), env, "PING").out).toBe("PONG");

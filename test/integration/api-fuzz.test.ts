@@ -185,15 +185,7 @@ const HOSTILE_RAW_BODIES: (string | Buffer)[] = [
   '{"a":"\\ud800"}',
 ];
 
-const CONTENT_TYPES = [
-  "application/json",
-  "text/plain",
-  "application/x-www-form-urlencoded",
-  "multipart/form-data; boundary=x",
-  "application/json; charset=latin1",
-  "application/vnd.api+json",
-  "",
-];
+const CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1", "application/vnd.api+json", ""];
 
 const HOSTILE_QUERIES = [
   "page=0",
@@ -308,9 +300,7 @@ const AUDIT_OF_REFUSALS = ["user.login_failed"];
 
 async function counts(): Promise<Record<string, number>> {
   const parts = tables.map((name) =>
-    name === "Event"
-      ? `(SELECT COUNT(*) FROM \`Event\` WHERE action NOT IN (${AUDIT_OF_REFUSALS.map((a) => `'${a}'`).join(",")})) AS \`Event\``
-      : `(SELECT COUNT(*) FROM \`${name}\`) AS \`${name}\``,
+    name === "Event" ? `(SELECT COUNT(*) FROM \`Event\` WHERE action NOT IN (${AUDIT_OF_REFUSALS.map((a) => `'${a}'`).join(",")})) AS \`Event\`` : `(SELECT COUNT(*) FROM \`${name}\`) AS \`${name}\``,
   );
   const rows = await t.db.$queryRawUnsafe<Record<string, bigint | number>[]>(`SELECT ${parts.join(", ")}`);
   return Object.fromEntries(Object.entries(rows[0]!).map(([k, v]) => [k, Number(v)]));
@@ -451,7 +441,14 @@ function plan(routes: RouteFile[]): Planned[] {
     const v = method === "DELETE" || STREAMS_FROM_BOX.test(template) ? undefined : realParam(name, template);
     return v ?? r.pick(HOSTILE_SEGMENTS);
   };
-  const personaFor = (template: string, method: Method) => (template.endsWith("/auth/logout") ? personas.junkCookie! : template.endsWith("/auth/login") || template.includes("/setup/") ? personas.anonymous! : method === "GET" ? personas.ownerToken! : personas.owner!);
+  const personaFor = (template: string, method: Method) =>
+    template.endsWith("/auth/logout")
+      ? personas.junkCookie!
+      : template.endsWith("/auth/login") || template.includes("/setup/")
+        ? personas.anonymous!
+        : method === "GET"
+          ? personas.ownerToken!
+          : personas.owner!;
 
   for (const route of routes) {
     const names = dynamicNames(route.template);
@@ -491,7 +488,8 @@ function plan(routes: RouteFile[]): Planned[] {
       // 4. hostile raw bodies and content types
       const rawPath = fill(route.template, method, realOr(route.template, method));
       // routes that take no body get a sample; the others every one
-      for (const body of seed ? HOSTILE_RAW_BODIES : r.sample(HOSTILE_RAW_BODIES, 6)) push({ method, path: rawPath, persona: who.name, note: `raw ${String(body).slice(0, 20)}`, headers: json(who), body });
+      for (const body of seed ? HOSTILE_RAW_BODIES : r.sample(HOSTILE_RAW_BODIES, 6))
+        push({ method, path: rawPath, persona: who.name, note: `raw ${String(body).slice(0, 20)}`, headers: json(who), body });
       for (const ct of seed ? CONTENT_TYPES : r.sample(CONTENT_TYPES, 3)) {
         const headers: Record<string, string> = { ...who.headers };
         if (ct) headers["content-type"] = ct;
@@ -503,7 +501,14 @@ function plan(routes: RouteFile[]): Planned[] {
         const mutate = (obj: Record<string, unknown>, at: string[]): void => {
           for (const k of Object.keys(obj)) {
             for (const v of r.sample(HOSTILE_VALUES, 4)) {
-              push({ method, path: rawPath, persona: who.name, note: `field ${[...at, k].join(".")} = ${(JSON.stringify(v) ?? "undefined").slice(0, 40)}`, headers: json(who), body: JSON.stringify(setAt(seed, [...at, k], v)) });
+              push({
+                method,
+                path: rawPath,
+                persona: who.name,
+                note: `field ${[...at, k].join(".")} = ${(JSON.stringify(v) ?? "undefined").slice(0, 40)}`,
+                headers: json(who),
+                body: JSON.stringify(setAt(seed, [...at, k], v)),
+              });
             }
             push({ method, path: rawPath, persona: who.name, note: `without ${[...at, k].join(".")}`, headers: json(who), body: JSON.stringify(setAt(seed, [...at, k], undefined)) });
             const inner = obj[k];
@@ -637,7 +642,9 @@ describe("API fuzz", () => {
       }
       baseline = now;
     }
-    console.log(`api fuzz: ${requests.length} requests over ${routes.length} route files in ${Math.round((performance.now() - started) / 1000)} s (seed ${SEED.toString(16)}); statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((x, y) => x[0] - y[0])))}`);
+    console.log(
+      `api fuzz: ${requests.length} requests over ${routes.length} route files in ${Math.round((performance.now() - started) / 1000)} s (seed ${SEED.toString(16)}); statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((x, y) => x[0] - y[0])))}`,
+    );
     expect(problems.slice(0, 40)).toEqual([]);
     expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
     // the fuzz reached the handlers, not only the gates

@@ -33,7 +33,6 @@ const OWNER = { username: "owner", email: "owner@example.com", password: "correc
 
 // ---- helpers -----------------------------------------------------------------------------
 
-
 const call = (method: string, url: string, c: Call = {}): Promise<Reply> => callAdmin(base, method, url, c);
 
 /** What a browser sends: the session cookie plus a same-origin Origin on writes. */

@@ -83,10 +83,30 @@ beforeAll(async () => {
   t = await migratedDatabase("firewall");
   db = t.db;
   await db.domain.create({ data: { domain: DOMAIN, provider: "noop", isDashboardDomain: true } });
-  service = new AppService({ db, docker: createDocker(), vhosts: noopVhostSync, registries: prismaRegistryCredentials(db, undefined), catalogDirs: [], healthTimeoutMs: 30_000, healthIntervalMs: 200 });
-  const m = hearthManifest.parse({ manifestVersion: 1, id: "org.hearth.test.firewall", title: "Firewall test", version: "1.0.0", dockerImage: TEST_HTTPD_IMAGE, httpPort: 8080, healthCheckPath: "/health", memoryLimit: 64 * 1024 * 1024, addons: { localstorage: {} } });
+  service = new AppService({
+    db,
+    docker: createDocker(),
+    vhosts: noopVhostSync,
+    registries: prismaRegistryCredentials(db, undefined),
+    catalogDirs: [],
+    healthTimeoutMs: 30_000,
+    healthIntervalMs: 200,
+  });
+  const m = hearthManifest.parse({
+    manifestVersion: 1,
+    id: "org.hearth.test.firewall",
+    title: "Firewall test",
+    version: "1.0.0",
+    dockerImage: TEST_HTTPD_IMAGE,
+    httpPort: 8080,
+    healthCheckPath: "/health",
+    memoryLimit: 64 * 1024 * 1024,
+    addons: { localstorage: {} },
+  });
   appId = randomUUID();
-  await db.app.create({ data: { id: appId, manifestId: m.id, manifest: m as object, version: m.version, subdomain: "fw", domain: DOMAIN, installState: "pending_install", memoryLimit: BigInt(m.memoryLimit), env: {} } });
+  await db.app.create({
+    data: { id: appId, manifestId: m.id, manifest: m as object, version: m.version, subdomain: "fw", domain: DOMAIN, installState: "pending_install", memoryLimit: BigInt(m.memoryLimit), env: {} },
+  });
   await service.install(appId, ctx());
   gateway = JSON.parse(execFileSync("docker", ["network", "inspect", networkNameOf(appId)], { encoding: "utf8" }))[0].IPAM.Config[0].Gateway;
 }, 300_000);
@@ -110,7 +130,11 @@ describe("the host firewall for app containers", () => {
     expect(br).toBe(bridgeNameOf(networkNameOf(appId)));
     expect(spawnSync("ip", ["link", "show", br], { stdio: "ignore" }).status).toBe(0);
     expect(ipt("-S", "DOCKER-USER").split("\n")[1]).toBe("-A DOCKER-USER -i hth+ -j HEARTH-APPS-FWD");
-    expect(ipt("-S", "INPUT").split("\n").find((l) => l.startsWith("-A "))).toBe("-A INPUT -i hth+ -j HEARTH-APPS-IN");
+    expect(
+      ipt("-S", "INPUT")
+        .split("\n")
+        .find((l) => l.startsWith("-A ")),
+    ).toBe("-A INPUT -i hth+ -j HEARTH-APPS-IN");
     expect(ipt("-S", "HEARTH-APPS-FWD")).toContain("-A HEARTH-APPS-FWD -d 169.254.0.0/16 -p tcp -j REJECT --reject-with tcp-reset");
   });
 
@@ -149,7 +173,15 @@ describe("the host firewall for app containers", () => {
     const before = snapshot();
     runScript("--relay-port", String(givenPort));
     expect(snapshot()).toBe(before);
-    expect(ipt("-S", "DOCKER-USER").split("\n").filter((l) => l.includes("HEARTH-APPS-FWD")).length).toBe(1);
-    expect(ipt("-S", "INPUT").split("\n").filter((l) => l.includes("HEARTH-APPS-IN")).length).toBe(1);
+    expect(
+      ipt("-S", "DOCKER-USER")
+        .split("\n")
+        .filter((l) => l.includes("HEARTH-APPS-FWD")).length,
+    ).toBe(1);
+    expect(
+      ipt("-S", "INPUT")
+        .split("\n")
+        .filter((l) => l.includes("HEARTH-APPS-IN")).length,
+    ).toBe(1);
   });
 });

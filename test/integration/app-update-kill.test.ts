@@ -27,7 +27,18 @@ const appIds: string[] = [];
 const DOMAIN = "update-kill.example";
 
 const manifest = (version: string, over: Partial<HearthManifestInput> = {}) =>
-  hearthManifest.parse({ manifestVersion: 1, id: "org.hearth.test.update-kill", title: "Update kill", version, dockerImage: TEST_HTTPD_IMAGE, httpPort: 8080, healthCheckPath: "/health", memoryLimit: 64 * 1024 * 1024, addons: { localstorage: {} }, ...over });
+  hearthManifest.parse({
+    manifestVersion: 1,
+    id: "org.hearth.test.update-kill",
+    title: "Update kill",
+    version,
+    dockerImage: TEST_HTTPD_IMAGE,
+    httpPort: 8080,
+    healthCheckPath: "/health",
+    memoryLimit: 64 * 1024 * 1024,
+    addons: { localstorage: {} },
+    ...over,
+  });
 
 function startBox(extraEnv: Record<string, string> = {}): { child: ChildProcess; ready: Promise<void> } {
   const env: NodeJS.ProcessEnv = {};
@@ -76,10 +87,11 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined |
   }
 }
 const readLog = (taskId: string) => (existsSync(taskLogPath(dataDir, taskId)) ? readFileSync(taskLogPath(dataDir, taskId), "utf8") : "");
-const finished = (id: string) => waitFor(`task ${id} to finish`, async () => {
-  const tk = await getTask(db, id);
-  return tk && (tk.state === "succeeded" || tk.state === "failed") ? tk : null;
-});
+const finished = (id: string) =>
+  waitFor(`task ${id} to finish`, async () => {
+    const tk = await getTask(db, id);
+    return tk && (tk.state === "succeeded" || tk.state === "failed") ? tk : null;
+  });
 const names = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).split("\n").filter(Boolean);
 
 beforeAll(async () => {
@@ -111,7 +123,19 @@ describe("box killed with -9 in the middle of an update", () => {
       appIds.push(id);
       const v1 = manifest("1.0.0");
       const v2 = manifest("2.0.0");
-      await db.app.create({ data: { id, manifestId: v1.id, manifest: v1 as object, version: v1.version, subdomain: `k${appIds.length}`, domain: DOMAIN, installState: "pending_install", memoryLimit: BigInt(v1.memoryLimit), env: {} } });
+      await db.app.create({
+        data: {
+          id,
+          manifestId: v1.id,
+          manifest: v1 as object,
+          version: v1.version,
+          subdomain: `k${appIds.length}`,
+          domain: DOMAIN,
+          installState: "pending_install",
+          memoryLimit: BigInt(v1.memoryLimit),
+          env: {},
+        },
+      });
       const install = await createTask(db, { type: "app.install", appId: id, args: { appId: id } });
       let b = startBox();
       await b.ready;

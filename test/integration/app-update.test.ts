@@ -62,7 +62,18 @@ function ctx(taskId: string = randomUUID(), abortAt?: RegExp): StepContext {
 }
 
 function manifest(version: string, addons: HearthManifestInput["addons"], over: Partial<HearthManifestInput> = {}): HearthManifest {
-  return hearthManifest.parse({ manifestVersion: 1, id: "org.hearth.test.update", title: "Update test", version, dockerImage: IMAGE, httpPort: 8000, healthCheckPath: "/healthz", memoryLimit: 128 * 1024 * 1024, addons, ...over });
+  return hearthManifest.parse({
+    manifestVersion: 1,
+    id: "org.hearth.test.update",
+    title: "Update test",
+    version,
+    dockerImage: IMAGE,
+    httpPort: 8000,
+    healthCheckPath: "/healthz",
+    memoryLimit: 128 * 1024 * 1024,
+    addons,
+    ...over,
+  });
 }
 const v1 = manifest("1.0.0", { localstorage: {} });
 const v2 = manifest("2.0.0", { localstorage: {}, mysql: {} });
@@ -81,7 +92,29 @@ function appSql(sql: string): { code: number; out: string } {
   const e = containerEnv();
   const r = spawnSync(
     "docker",
-    ["run", "--rm", "--network", networkNameOf(appId), "--label", `hearth.test=${OWNER}`, "-e", "MYSQL_PWD", INFRA.services.mariadb.image, "mariadb", "-h", e.HEARTH_MYSQL_HOST!, "-P", e.HEARTH_MYSQL_PORT!, `-u${e.HEARTH_MYSQL_USERNAME}`, "-N", "-B", "-D", e.HEARTH_MYSQL_DATABASE!, "-e", sql],
+    [
+      "run",
+      "--rm",
+      "--network",
+      networkNameOf(appId),
+      "--label",
+      `hearth.test=${OWNER}`,
+      "-e",
+      "MYSQL_PWD",
+      INFRA.services.mariadb.image,
+      "mariadb",
+      "-h",
+      e.HEARTH_MYSQL_HOST!,
+      "-P",
+      e.HEARTH_MYSQL_PORT!,
+      `-u${e.HEARTH_MYSQL_USERNAME}`,
+      "-N",
+      "-B",
+      "-D",
+      e.HEARTH_MYSQL_DATABASE!,
+      "-e",
+      sql,
+    ],
     { env: { ...process.env, MYSQL_PWD: e.HEARTH_MYSQL_PASSWORD! }, encoding: "utf8", timeout: 60_000 },
   );
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}`.trim() };
@@ -117,7 +150,17 @@ beforeAll(async () => {
   await services.start();
   const deps = { docker, extras, services };
   prov = new AddonProvisioner({ db, secretKey: randomBytes(32), dataDir, handlers: [new MysqlAddon(deps), new LocalStorageAddon(deps)] });
-  apps = new AppService({ db, docker, vhosts: noopVhostSync, registries: prismaRegistryCredentials(db, undefined), catalogDirs: [], owner: OWNER, healthTimeoutMs: 15_000, healthIntervalMs: 300, addons: prov });
+  apps = new AppService({
+    db,
+    docker,
+    vhosts: noopVhostSync,
+    registries: prismaRegistryCredentials(db, undefined),
+    catalogDirs: [],
+    owner: OWNER,
+    healthTimeoutMs: 15_000,
+    healthIntervalMs: 300,
+    addons: prov,
+  });
 }, 1_800_000);
 
 afterAll(async () => {
@@ -142,7 +185,19 @@ describe("updating an installed app to a new manifest", () => {
 
   it("v1 (localstorage only) installs; a file goes into /app/data", async () => {
     appId = randomUUID();
-    await db.app.create({ data: { id: appId, manifestId: v1.id, manifest: v1 as object, version: v1.version, subdomain: "site", domain: DOMAIN, installState: "pending_install", memoryLimit: BigInt(v1.memoryLimit), env: {} } });
+    await db.app.create({
+      data: {
+        id: appId,
+        manifestId: v1.id,
+        manifest: v1 as object,
+        version: v1.version,
+        subdomain: "site",
+        domain: DOMAIN,
+        installState: "pending_install",
+        memoryLimit: BigInt(v1.memoryLimit),
+        env: {},
+      },
+    });
     port = (await apps.install(appId, ctx())).httpHostPort;
     execFileSync("docker", ["exec", containerNameOf(appId), "sh", "-c", `echo kept-${RUN} > /app/data/public/kept.txt`]);
     expect((await get("/kept.txt")).body.trim()).toBe(`kept-${RUN}`);
@@ -176,7 +231,10 @@ describe("updating an installed app to a new manifest", () => {
   it("a failing update that drops mysql is rolled back: mysql comes back with its rows, the file is there, the error says so", async () => {
     execFileSync("docker", ["exec", containerNameOf(appId), "sh", "-c", `echo before-bad > /app/data/public/state.txt`]);
     const c = ctx();
-    await expect(apps.update(appId, c, { manifest: v21bad, fromManifest: v2 })).rejects.toMatchObject({ code: "update_failed", message: expect.stringMatching(/from 2\.0\.0 to 2\.1\.0 failed .*no-such-page.* rolled back to 2\.0\.0/) });
+    await expect(apps.update(appId, c, { manifest: v21bad, fromManifest: v2 })).rejects.toMatchObject({
+      code: "update_failed",
+      message: expect.stringMatching(/from 2\.0\.0 to 2\.1\.0 failed .*no-such-page.* rolled back to 2\.0\.0/),
+    });
     const r = await row();
     expect(r).toMatchObject({ version: "2.0.0", installState: "installed", health: "healthy", errorCode: "update_failed", errorTaskId: c.taskId });
     expect(r.errorMessage).toMatch(/rolled back to 2\.0\.0/);
@@ -262,13 +320,23 @@ describe("updating an installed app to a new manifest", () => {
     mkdirSync(path.join(catalogDir, "update"), { recursive: true });
     writeFileSync(path.join(catalogDir, "update", "HearthManifest.json"), JSON.stringify({ id: "org.hearth.test.update", dockerImage: `localhost/hearth/test-update-${RUN}:7.0.0` }));
     writeFileSync(path.join(catalogDir, "update", "Dockerfile"), "FROM localhost/hearth/base:bookworm\nRUN true\n");
-    const withCatalog = new AppService({ db, docker, vhosts: noopVhostSync, registries: prismaRegistryCredentials(db, undefined), catalogDirs: [catalogDir], owner: OWNER, healthTimeoutMs: 15_000, healthIntervalMs: 300, addons: prov });
+    const withCatalog = new AppService({
+      db,
+      docker,
+      vhosts: noopVhostSync,
+      registries: prismaRegistryCredentials(db, undefined),
+      catalogDirs: [catalogDir],
+      owner: OWNER,
+      healthTimeoutMs: 15_000,
+      healthIntervalMs: 300,
+      addons: prov,
+    });
     const foreign = `hearth-test/update-foreign-${RUN}:7.0.0`;
     const c = ctx();
     const mark = ctxLines.length;
-    await expect(withCatalog.update(appId, c, { manifest: manifest("7.0.0", { localstorage: {}, mysql: {} }, { dockerImage: foreign }), fromManifest: manifest("5.0.0", { localstorage: {}, mysql: {} }) })).rejects.toThrow(
-      new RegExp(`image ${foreign} is not on this server, could not be pulled`),
-    );
+    await expect(
+      withCatalog.update(appId, c, { manifest: manifest("7.0.0", { localstorage: {}, mysql: {} }, { dockerImage: foreign }), fromManifest: manifest("5.0.0", { localstorage: {}, mysql: {} }) }),
+    ).rejects.toThrow(new RegExp(`image ${foreign} is not on this server, could not be pulled`));
     expect(ctxLines.slice(mark).some((l) => l.startsWith("build: "))).toBe(false);
     expect(spawnSync("docker", ["image", "inspect", foreign], { stdio: "ignore" }).status).not.toBe(0);
     expect((await row()).version).toBe("5.0.0");

@@ -197,13 +197,26 @@ let notesTask = "";
 describe("install", () => {
   it("from the store → 202 {id, taskId}; App pending_install + Task app.install in one go; box woken", async () => {
     const before = wakes.length;
-    const r = await admin.call("POST", "/api/v1/apps", as({ body: { storeId: "org.example.notes", subdomain: "notes", domain: "example.com", env: { GREETING: "hi" }, portBindings: { SYNC_PORT: 17000 } } }));
+    const r = await admin.call(
+      "POST",
+      "/api/v1/apps",
+      as({ body: { storeId: "org.example.notes", subdomain: "notes", domain: "example.com", env: { GREETING: "hi" }, portBindings: { SYNC_PORT: 17000 } } }),
+    );
     expect(r.status).toBe(202);
     expect(r.body).toEqual({ id: expect.any(String), taskId: expect.any(String) });
     notesId = r.body.id;
     notesTask = r.body.taskId;
     const app = await t.db.app.findUniqueOrThrow({ where: { id: notesId }, include: { ports: true } });
-    expect(app).toMatchObject({ installState: "pending_install", runState: "running", storeId: "org.example.notes", manifestId: "org.example.notes", version: "1.2.3", subdomain: "notes", domain: "example.com", env: { GREETING: "hi" } });
+    expect(app).toMatchObject({
+      installState: "pending_install",
+      runState: "running",
+      storeId: "org.example.notes",
+      manifestId: "org.example.notes",
+      version: "1.2.3",
+      subdomain: "notes",
+      domain: "example.com",
+      env: { GREETING: "hi" },
+    });
     expect(app.memoryLimit).toBe(BigInt(128 * 1024 * 1024));
     expect((app.manifest as { postInstallMessage: string }).postInstallMessage).toBe("Log in as **admin**.");
     expect(app.ports).toEqual([{ appId: notesId, envName: "SYNC_PORT", hostPort: 17000, containerPort: 7000 }]);
@@ -387,7 +400,11 @@ describe("operations", () => {
   });
 
   it("configure writes the new values to the row with pending_configure and queues app.configure", async () => {
-    const r = await admin.call("POST", `/api/v1/apps/${notesId}/configure`, as({ body: { subdomain: "memo", domain: "example.org", memoryLimit: 512 * 1024 * 1024, env: { A: "1" }, portBindings: { SYNC_PORT: 17001 } } }));
+    const r = await admin.call(
+      "POST",
+      `/api/v1/apps/${notesId}/configure`,
+      as({ body: { subdomain: "memo", domain: "example.org", memoryLimit: 512 * 1024 * 1024, env: { A: "1" }, portBindings: { SYNC_PORT: 17001 } } }),
+    );
     expect(r.status).toBe(202);
     const app = await t.db.app.findUniqueOrThrow({ where: { id: notesId }, include: { ports: true } });
     expect(app).toMatchObject({ installState: "pending_configure", subdomain: "memo", domain: "example.org", env: { A: "1" } });

@@ -40,7 +40,14 @@ const catalogDir = path.join(tmpRoot, "catalog");
 const RUN_TAG = randomUUID().slice(0, 8);
 const BUILT_IMAGE = `localhost/hearth/test-built-${RUN_TAG}:1`;
 const BROKEN_IMAGE = `localhost/hearth/test-broken-${RUN_TAG}:1`;
-const dockerInspectImage = (ref: string) => { try { execFileSync("docker", ["image", "inspect", ref], { stdio: "ignore" }); return true; } catch { return false; } };
+const dockerInspectImage = (ref: string) => {
+  try {
+    execFileSync("docker", ["image", "inspect", ref], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 function manifest(over: Partial<HearthManifestInput> = {}): HearthManifestInput {
   return {
@@ -276,8 +283,7 @@ describe("isolation between apps", () => {
     expect(bIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
 
     // busybox's `wget -T` crashes in the static build; nc with a hand-written request instead
-    const fetchFrom = (container: string, host: string) =>
-      execIn(container, "/bin/busybox", "sh", "-c", `printf 'GET /health HTTP/1.0\\r\\n\\r\\n' | /bin/busybox nc -w 3 ${host} 8080`);
+    const fetchFrom = (container: string, host: string) => execIn(container, "/bin/busybox", "sh", "-c", `printf 'GET /health HTTP/1.0\\r\\n\\r\\n' | /bin/busybox nc -w 3 ${host} 8080`);
 
     // controls: A reaches itself by IP and by its container name (the network's DNS works)
     const self = fetchFrom(containerNameOf(a), aIp);
@@ -345,7 +351,10 @@ describe("stop, start, restart, configure", () => {
   });
 
   it("configure recreates the container with the new memory limit, env and location", async () => {
-    await db.app.update({ where: { id: appId }, data: { memoryLimit: BigInt(96 * 1024 * 1024), env: { COLOR: "blue", HEARTH_APP_DOMAIN: "evil.example" }, subdomain: "cycle2", installState: "pending_configure" } });
+    await db.app.update({
+      where: { id: appId },
+      data: { memoryLimit: BigInt(96 * 1024 * 1024), env: { COLOR: "blue", HEARTH_APP_DOMAIN: "evil.example" }, subdomain: "cycle2", installState: "pending_configure" },
+    });
     const syncs = vhostSyncs.length;
     await service.configure(appId, stepCtx());
     const c = dockerInspect("container", containerNameOf(appId))!;
@@ -522,7 +531,9 @@ describe("box killed with -9 in the middle of a task", () => {
     Object.assign(env, {
       HEARTH_DATABASE_URL: t.url,
       HEARTH_DATA_DIR: dataDir,
-      HEARTH_PROXY: "off", HEARTH_SERVICES: "off", HEARTH_BOX_SOCKET: path.join(dataDir, "box.sock"),
+      HEARTH_PROXY: "off",
+      HEARTH_SERVICES: "off",
+      HEARTH_BOX_SOCKET: path.join(dataDir, "box.sock"),
       HEARTH_SOCKET_GROUP: "",
       HEARTH_BOX_ID: "apps-kill-test",
       HEARTH_TASK_POLL_MS: "200",

@@ -53,7 +53,10 @@ const execIn = (container: string, ...cmd: string[]) => execFileSync("docker", [
 /** Every Docker object labelled as this app's. */
 function objectsOf(id: string) {
   const f = ["--filter", `label=hearth.app=${id}`];
-  const ls = (...args: string[]) => execFileSync("docker", [...args, ...f], { encoding: "utf8" }).split("\n").filter(Boolean);
+  const ls = (...args: string[]) =>
+    execFileSync("docker", [...args, ...f], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean);
   return { containers: ls("ps", "-a", "-q"), networks: ls("network", "ls", "-q"), volumes: ls("volume", "ls", "-q") };
 }
 /** The vhost files box has live (the `sites` symlink's generation) and their text. */
@@ -187,7 +190,10 @@ describe("a catalog app behind a real nginx", () => {
     const row = await db.app.findUniqueOrThrow({ where: { id: appId } });
     expect(row).toMatchObject({ installState: "installed", runState: "running", containerId: after.Id });
 
-    const kept = await eventually(() => curlResolve(https("site", "/kept.html")), (r) => r.status === 200);
+    const kept = await eventually(
+      () => curlResolve(https("site", "/kept.html")),
+      (r) => r.status === 200,
+    );
     expect(kept.body.trim()).toBe("kept-across-configure");
   });
 

@@ -38,7 +38,10 @@ const cleanup: string[] = [];
 const foreign: { networks: string[]; volumes: string[] } = { networks: [], volumes: [] };
 
 const ctx = (): StepContext => ({ taskId: randomUUID(), signal: new AbortController().signal, log: () => {}, progress: async () => {} });
-const cli = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+const cli = (...args: string[]) =>
+  execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+    .toString()
+    .trim();
 const exists = (kind: "container" | "network" | "volume", name: string) => {
   try {
     cli(kind, "inspect", name);

@@ -28,7 +28,14 @@ let userToken = "";
 let siteId = "";
 
 const as = (extra: Call = {}): Call => admin.browser(ownerCookie, extra);
-const SITE = { ...VALID_MANIFEST, id: "org.example.site", title: "Site", version: "1.0.0", addons: { localstorage: {} }, tcpPorts: { SYNC_PORT: { title: "Sync", containerPort: 7000, defaultValue: 17000 } } };
+const SITE = {
+  ...VALID_MANIFEST,
+  id: "org.example.site",
+  title: "Site",
+  version: "1.0.0",
+  addons: { localstorage: {} },
+  tcpPorts: { SYNC_PORT: { title: "Sync", containerPort: 7000, defaultValue: 17000 } },
+};
 const SITE2 = { ...SITE, version: "2.0.0", addons: { localstorage: {}, mysql: {} } };
 
 function writePackage(root: string, folder: string, manifest: unknown) {

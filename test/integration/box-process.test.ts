@@ -39,23 +39,22 @@ function boxEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function startBox(
-  boxId: string,
-  opts: { pollMs?: number; leaseMs?: number; dataDir?: string; bundle?: string; env?: Record<string, string>; unset?: string[] } = {},
-): Box {
+function startBox(boxId: string, opts: { pollMs?: number; leaseMs?: number; dataDir?: string; bundle?: string; env?: Record<string, string>; unset?: string[] } = {}): Box {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpRoot, `${boxId}-`));
   const socket = path.join(dataDir, "box.sock");
   const args = opts.bundle ? [opts.bundle] : ["--import", "tsx", path.join(REPO_ROOT, "apps/box/src/main.ts")];
   const env = boxEnv({
-      HEARTH_DATABASE_URL: t.url,
-      HEARTH_DATA_DIR: dataDir,
-      HEARTH_PROXY: "off", HEARTH_SERVICES: "off", HEARTH_BOX_SOCKET: socket,
-      HEARTH_SOCKET_GROUP: "",
-      HEARTH_BOX_ID: boxId,
-      HEARTH_TASK_POLL_MS: String(opts.pollMs ?? 200),
-      HEARTH_TASK_LEASE_MS: String(opts.leaseMs ?? 30_000),
-      HEARTH_LOG_LEVEL: "info",
-      ...opts.env,
+    HEARTH_DATABASE_URL: t.url,
+    HEARTH_DATA_DIR: dataDir,
+    HEARTH_PROXY: "off",
+    HEARTH_SERVICES: "off",
+    HEARTH_BOX_SOCKET: socket,
+    HEARTH_SOCKET_GROUP: "",
+    HEARTH_BOX_ID: boxId,
+    HEARTH_TASK_POLL_MS: String(opts.pollMs ?? 200),
+    HEARTH_TASK_LEASE_MS: String(opts.leaseMs ?? 30_000),
+    HEARTH_LOG_LEVEL: "info",
+    ...opts.env,
   });
   for (const k of opts.unset ?? []) delete env[k];
   const child = spawn(process.execPath, args, {
@@ -87,9 +86,7 @@ function startBox(
       }
     });
     child.stderr!.on("data", (chunk: Buffer) => box.stderr.push(chunk.toString("utf8")));
-    void box.exited.then(({ code, signal }) =>
-      reject(new Error(`box ${boxId} exited (${code ?? signal}) before it was ready:\n${box.stderr.join("")}\n${box.stdout.join("\n")}`)),
-    );
+    void box.exited.then(({ code, signal }) => reject(new Error(`box ${boxId} exited (${code ?? signal}) before it was ready:\n${box.stderr.join("")}\n${box.stdout.join("\n")}`)));
   });
   box.ready.catch(() => {}); // tests that expect an early exit do not await it
   boxes.push(box);
@@ -189,9 +186,7 @@ describe("box process", () => {
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const rows = await t.sql<{ appId: string; n: bigint }[]>(
-          "SELECT appId, COUNT(*) AS n FROM Task WHERE state = 'running' AND appId IS NOT NULL GROUP BY appId HAVING n > 1",
-        );
+        const rows = await t.sql<{ appId: string; n: bigint }[]>("SELECT appId, COUNT(*) AS n FROM Task WHERE state = 'running' AND appId IS NOT NULL GROUP BY appId HAVING n > 1");
         if (rows.length > 0) violations.push(rows);
         await sleep(20);
       }
@@ -237,7 +232,10 @@ describe("box process", () => {
     const first = startBox("killed", { leaseMs: 120_000 });
     await first.ready;
     const task = await createTask(db, { type: "_sleep", args: { ms: 3000, steps: 6 } });
-    await waitFor("the task to make progress", taskWhere(task.id, (x) => x.state === "running" && x.percent > 0));
+    await waitFor(
+      "the task to make progress",
+      taskWhere(task.id, (x) => x.state === "running" && x.percent > 0),
+    );
     await kill(first, "SIGKILL");
     expect((await getTask(db, task.id))!.state).toBe("running");
 
@@ -294,7 +292,10 @@ describe("box process", () => {
     const sleeper = await createTask(db, { type: "_sleep", args: { ms: 20_000, steps: 20 } });
     const crasher = await createTask(db, { type: "_crash", args: { afterMs: 60_000 } });
     await waitFor("both to run", async () => (await db.task.count({ where: { state: "running" } })) === 2);
-    await waitFor("progress", taskWhere(sleeper.id, (x) => x.percent > 0));
+    await waitFor(
+      "progress",
+      taskWhere(sleeper.id, (x) => x.percent > 0),
+    );
     box.child.kill("SIGTERM");
     expect(await box.exited).toEqual({ code: 0, signal: null });
     expect(await getTask(db, sleeper.id)).toMatchObject({ state: "pending", attempts: 1, leasedBy: null });

@@ -68,7 +68,11 @@ const containerLogs = (name: string) => {
 async function appRedis(...args: string[]): Promise<string> {
   const row = await db.appAddon.findUnique({ where: { appId_name: { appId, name: "redis" } } });
   const { password } = JSON.parse(openSecret(secretKey, row!.credentialsEnc!)) as { password: string };
-  const r = spawnSync("docker", ["exec", "-e", "REDISCLI_AUTH", services.containerName("redis", appId), "redis-cli", "--no-auth-warning", "--raw", ...args], { env: { ...process.env, REDISCLI_AUTH: password }, encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync("docker", ["exec", "-e", "REDISCLI_AUTH", services.containerName("redis", appId), "redis-cli", "--no-auth-warning", "--raw", ...args], {
+    env: { ...process.env, REDISCLI_AUTH: password },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   if (r.status !== 0) throw new Error(`redis-cli ${args.join(" ")} failed: ${r.stderr}`);
   return r.stdout.trim();
 }
@@ -76,7 +80,10 @@ async function appRedis(...args: string[]): Promise<string> {
 /** A browser on the app's host port: Host, X-Forwarded-Proto and the client's address as nginx sends them, a cookie jar. */
 class Browser {
   readonly cookies = new Map<string, string>();
-  constructor(private readonly port: number, readonly ip = "203.0.113.7") {}
+  constructor(
+    private readonly port: number,
+    readonly ip = "203.0.113.7",
+  ) {}
   request(method: string, pathname: string, form?: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     const body = form ? new URLSearchParams(form).toString() : undefined;
     const headers: Record<string, string> = { host: FQDN, "x-forwarded-proto": "https", "x-forwarded-for": this.ip, "x-real-ip": this.ip, "user-agent": "hearth-test" };
@@ -147,7 +154,17 @@ beforeAll(async () => {
   await services.start();
   const deps = { docker, extras, services };
   prov = new AddonProvisioner({ db, secretKey, dataDir, handlers: [new PostgresqlAddon(deps), new RedisAddon(deps), new LocalStorageAddon(deps)] });
-  apps = new AppService({ db, docker, vhosts: noopVhostSync, registries: prismaRegistryCredentials(db, undefined), catalogDirs: [], owner: OWNER, healthTimeoutMs: 240_000, healthIntervalMs: 250, addons: prov });
+  apps = new AppService({
+    db,
+    docker,
+    vhosts: noopVhostSync,
+    registries: prismaRegistryCredentials(db, undefined),
+    catalogDirs: [],
+    owner: OWNER,
+    healthTimeoutMs: 240_000,
+    healthIntervalMs: 250,
+    addons: prov,
+  });
 }, 1_800_000);
 
 afterAll(async () => {
@@ -177,7 +194,19 @@ describe("Pastebin from the built-in catalog", () => {
 
   it("installs with postgresql + redis and is healthy without a setup screen", async () => {
     appId = randomUUID();
-    await db.app.create({ data: { id: appId, manifestId: manifest.id, manifest: manifest as object, version: manifest.version, subdomain: SUB, domain: DOMAIN, installState: "pending_install", memoryLimit: BigInt(manifest.memoryLimit), env: { PASTEBIN_CREATE_LIMIT: String(CREATE_LIMIT), PASTEBIN_MAX_PASTE_BYTES: String(MAX_PASTE_BYTES) } } });
+    await db.app.create({
+      data: {
+        id: appId,
+        manifestId: manifest.id,
+        manifest: manifest as object,
+        version: manifest.version,
+        subdomain: SUB,
+        domain: DOMAIN,
+        installState: "pending_install",
+        memoryLimit: BigInt(manifest.memoryLimit),
+        env: { PASTEBIN_CREATE_LIMIT: String(CREATE_LIMIT), PASTEBIN_MAX_PASTE_BYTES: String(MAX_PASTE_BYTES) },
+      },
+    });
     const t0 = Date.now();
     const { httpHostPort } = await apps.install(appId, ctx());
     const healthy = Date.now() - t0;
@@ -198,7 +227,8 @@ describe("Pastebin from the built-in catalog", () => {
     expect(env.HEARTH_REDIS_URL).toMatch(/^redis:\/\//);
     expect(c.HostConfig.ReadonlyRootfs).toBe(true);
     // the schema is in the app's own database, at the newest version
-    const inAppDb = (sql: string) => execFileSync("docker", ["exec", `${PREFIX}postgresql`, "runuser", "-u", "postgres", "--", "psql", "-X", "-tA", "-d", env.HEARTH_POSTGRESQL_DATABASE!, "-c", sql], { encoding: "utf8" }).trim();
+    const inAppDb = (sql: string) =>
+      execFileSync("docker", ["exec", `${PREFIX}postgresql`, "runuser", "-u", "postgres", "--", "psql", "-X", "-tA", "-d", env.HEARTH_POSTGRESQL_DATABASE!, "-c", sql], { encoding: "utf8" }).trim();
     expect(inAppDb("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public'")).toBe("pastes,schema_version,users");
     expect(inAppDb("SELECT max(version) FROM schema_version")).toBe("1");
     expect(inAppDb("SELECT password_hash FROM users WHERE username = 'admin'")).toMatch(/^scrypt\$16384\$8\$1\$/);
@@ -211,13 +241,20 @@ describe("Pastebin from the built-in catalog", () => {
     expect(logs).not.toContain(env.HEARTH_POSTGRESQL_PASSWORD);
     expect(logs).not.toContain(env.HEARTH_REDIS_PASSWORD);
     // gunicorn runs as the app's user, not root
-    const top = execFileSync("docker", ["top", containerNameOf(appId), "-eo", "pid,uid,comm"], { encoding: "utf8" }).trim().split("\n").slice(1).map((l) => l.trim().split(/\s+/));
+    const top = execFileSync("docker", ["top", containerNameOf(appId), "-eo", "pid,uid,comm"], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/));
     const gunicorn = top.filter(([, , comm]) => comm === "gunicorn");
     expect(gunicorn.length).toBeGreaterThanOrEqual(3); // the arbiter and two workers
-        // (docker top names users by the host's passwd: compare the container's uid)
+    // (docker top names users by the host's passwd: compare the container's uid)
     const uid = execFileSync("docker", ["exec", containerNameOf(appId), "id", "-u", "pastebin"], { encoding: "utf8" }).trim();
     expect(uid).not.toBe("0");
-    expect(gunicorn.every(([, u]) => u === uid), JSON.stringify(top)).toBe(true);
+    expect(
+      gunicorn.every(([, u]) => u === uid),
+      JSON.stringify(top),
+    ).toBe(true);
   }, 600_000);
 
   it("refuses a wrong password and needs a login to create pastes", async () => {
@@ -335,7 +372,21 @@ describe("Pastebin from the built-in catalog", () => {
     const page = await new Browser(port).get(`/p/${id}`);
     expect(page.body).toMatch(/expires \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     expect(Number(await appRedis("TTL", `pastebin:views:${id}`))).toBeGreaterThan(86000); // the counter expires with it
-    execFileSync("docker", ["exec", `${PREFIX}postgresql`, "runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-d", env.HEARTH_POSTGRESQL_DATABASE!, "-c", `UPDATE pastes SET expires_at = now() - interval '1 minute' WHERE id = '${id}'`]);
+    execFileSync("docker", [
+      "exec",
+      `${PREFIX}postgresql`,
+      "runuser",
+      "-u",
+      "postgres",
+      "--",
+      "psql",
+      "-X",
+      "-q",
+      "-d",
+      env.HEARTH_POSTGRESQL_DATABASE!,
+      "-c",
+      `UPDATE pastes SET expires_at = now() - interval '1 minute' WHERE id = '${id}'`,
+    ]);
     expect((await new Browser(port).get(`/p/${id}`)).status).toBe(404);
     expect((await admin.get("/admin")).body).not.toContain(id);
 
@@ -375,10 +426,14 @@ describe("Pastebin from the built-in catalog", () => {
   it("after a restart: no second admin, the paste and its count are there, the session is still valid", async () => {
     const name = containerNameOf(appId);
     execFileSync("docker", ["restart", name], { stdio: "ignore" });
-    await until("the app to answer again", async () => {
-      const r = await admin.get("/healthz").catch(() => undefined);
-      return r && r.status === 200 ? r : undefined;
-    }, 120_000);
+    await until(
+      "the app to answer again",
+      async () => {
+        const r = await admin.get("/healthz").catch(() => undefined);
+        return r && r.status === 200 ? r : undefined;
+      },
+      120_000,
+    );
     const logs = containerLogs(name);
     expect(logs.match(/with the password: /g)).toHaveLength(1);
     expect(logs.match(/database schema: version 1, up to date/g)).toHaveLength(1);
@@ -433,7 +488,30 @@ describe("Pastebin from the built-in catalog", () => {
 describe("the Pastebin image without its addons, under Hearth's hardening", () => {
   const volume = `hearth-test-pastebin-${RUN}`;
   const hardened = (env: Record<string, string>) => {
-    const args = ["run", "--rm", "--read-only", "--tmpfs", "/run", "--tmpfs", "/tmp", "--security-opt", "no-new-privileges", "--cap-drop", "ALL", ...CAP_ADD.flatMap((c) => ["--cap-add", c]), "--memory", String(manifest.memoryLimit), "--pids-limit", "256", "--network", "none", "-v", `${volume}:/app/data`, "--label", `hearth.test=${OWNER}`];
+    const args = [
+      "run",
+      "--rm",
+      "--read-only",
+      "--tmpfs",
+      "/run",
+      "--tmpfs",
+      "/tmp",
+      "--security-opt",
+      "no-new-privileges",
+      "--cap-drop",
+      "ALL",
+      ...CAP_ADD.flatMap((c) => ["--cap-add", c]),
+      "--memory",
+      String(manifest.memoryLimit),
+      "--pids-limit",
+      "256",
+      "--network",
+      "none",
+      "-v",
+      `${volume}:/app/data`,
+      "--label",
+      `hearth.test=${OWNER}`,
+    ];
     for (const k of Object.keys(env)) args.push("-e", k);
     const t0 = Date.now();
     const r = spawnSync("docker", [...args, manifest.dockerImage], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });

@@ -65,14 +65,19 @@ const containerLogs = (name: string) => {
 };
 /** SQL as the postgres superuser in the service container (peer auth over the socket). */
 const rootPsql = (database: string, sql: string) =>
-  execFileSync("docker", ["exec", `${PREFIX}postgresql`, "runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql], { encoding: "utf8" }).trim();
+  execFileSync("docker", ["exec", `${PREFIX}postgresql`, "runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql], {
+    encoding: "utf8",
+  }).trim();
 
 function rss(items: { title: string; guid: string }[]): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<rss version="2.0"><channel>',
     `<title>Hearth test feed ${RUN}</title><link>http://feeds/</link><description>served by the test</description>`,
-    ...items.map((i, n) => `<item><title>${i.title}</title><link>http://feeds/${i.guid}.html</link><guid isPermaLink="false">${i.guid}</guid><pubDate>Mon, 0${n + 1} Jun 2026 10:00:00 GMT</pubDate><description>Body of ${i.title}</description></item>`),
+    ...items.map(
+      (i, n) =>
+        `<item><title>${i.title}</title><link>http://feeds/${i.guid}.html</link><guid isPermaLink="false">${i.guid}</guid><pubDate>Mon, 0${n + 1} Jun 2026 10:00:00 GMT</pubDate><description>Body of ${i.title}</description></item>`,
+    ),
     "</channel></rss>",
     "",
   ].join("\n");
@@ -130,9 +135,21 @@ async function until<T>(what: string, fn: () => T | undefined | Promise<T | unde
 
 /** The feed updater's main process, started by runuser (PID in the container's namespace, its user). */
 const updaterPids = (name: string) =>
-  execFileSync("docker", ["exec", name, "sh", "-c",
-    'for d in /proc/[0-9]*; do case "$(tr "\\0" " " <"$d/cmdline" 2>/dev/null)" in "php /usr/share/tt-rss/www/update_daemon2.php "*) [ "$(cat /proc/$(cut -d" " -f4 "$d/stat")/comm)" = runuser ] && echo "${d#/proc/} $(stat -c %U "$d")";; esac; done'], { encoding: "utf8" })
-    .trim().split("\n").filter(Boolean).map((l) => l.split(" "))
+  execFileSync(
+    "docker",
+    [
+      "exec",
+      name,
+      "sh",
+      "-c",
+      'for d in /proc/[0-9]*; do case "$(tr "\\0" " " <"$d/cmdline" 2>/dev/null)" in "php /usr/share/tt-rss/www/update_daemon2.php "*) [ "$(cat /proc/$(cut -d" " -f4 "$d/stat")/comm)" = runuser ] && echo "${d#/proc/} $(stat -c %U "$d")";; esac; done',
+    ],
+    { encoding: "utf8" },
+  )
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split(" "))
     .map(([pid, user]) => ({ pid: pid!, user: user! }));
 
 beforeAll(async () => {
@@ -152,12 +169,28 @@ beforeAll(async () => {
   await services.start();
   const deps = { docker, extras, services };
   prov = new AddonProvisioner({ db, secretKey, dataDir, handlers: [new PostgresqlAddon(deps), new LocalStorageAddon(deps)] });
-  apps = new AppService({ db, docker, vhosts: noopVhostSync, registries: prismaRegistryCredentials(db, undefined), catalogDirs: [], owner: OWNER, healthTimeoutMs: 240_000, healthIntervalMs: 500, addons: prov });
+  apps = new AppService({
+    db,
+    docker,
+    vhosts: noopVhostSync,
+    registries: prismaRegistryCredentials(db, undefined),
+    catalogDirs: [],
+    owner: OWNER,
+    healthTimeoutMs: 240_000,
+    healthIntervalMs: 500,
+    addons: prov,
+  });
 
   // the feed the app subscribes to: a file served by PHP's web server in a container on the
   // app's network (added once the app's network exists)
   chmodSync(feedDir, 0o755);
-  writeFileSync(path.join(feedDir, "feed.xml"), rss([{ title: `First article ${RUN}`, guid: `a1-${RUN}` }, { title: `Second article ${RUN}`, guid: `a2-${RUN}` }]));
+  writeFileSync(
+    path.join(feedDir, "feed.xml"),
+    rss([
+      { title: `First article ${RUN}`, guid: `a1-${RUN}` },
+      { title: `Second article ${RUN}`, guid: `a2-${RUN}` },
+    ]),
+  );
   chmodSync(path.join(feedDir, "feed.xml"), 0o644);
 }, 1_800_000);
 
@@ -189,13 +222,27 @@ describe("Tiny Tiny RSS from the built-in catalog", () => {
   it("installs with postgresql + localstorage and serves its login page without a setup screen", async () => {
     appId = randomUUID();
     // the updater's shortest interval (tt-rss enforces at least 60 s), so the test waits less
-    await db.app.create({ data: { id: appId, manifestId: manifest.id, manifest: manifest as object, version: manifest.version, subdomain: SUB, domain: DOMAIN, installState: "pending_install", memoryLimit: BigInt(manifest.memoryLimit), env: { TTRSS_DAEMON_SLEEP_INTERVAL: "60" } } });
+    await db.app.create({
+      data: {
+        id: appId,
+        manifestId: manifest.id,
+        manifest: manifest as object,
+        version: manifest.version,
+        subdomain: SUB,
+        domain: DOMAIN,
+        installState: "pending_install",
+        memoryLimit: BigInt(manifest.memoryLimit),
+        env: { TTRSS_DAEMON_SLEEP_INTERVAL: "60" },
+      },
+    });
     const t0 = Date.now();
     const { httpHostPort } = await apps.install(appId, ctx());
     const healthy = Date.now() - t0;
     browser = new Browser(httpHostPort);
     const front = await browser.get("/");
-    console.log(`catalog-ttrss: install → healthy ${healthy} ms, → first 200 ${Date.now() - t0} ms (addons: ${JSON.stringify(prov.lastTimings)}; ${ctxLines.filter((l) => /addon \S+ ready/.test(l)).join("; ")})`);
+    console.log(
+      `catalog-ttrss: install → healthy ${healthy} ms, → first 200 ${Date.now() - t0} ms (addons: ${JSON.stringify(prov.lastTimings)}; ${ctxLines.filter((l) => /addon \S+ ready/.test(l)).join("; ")})`,
+    );
     expect(front.status, front.body.slice(0, 800)).toBe(200);
     expect(front.body).toMatch(/<title>Tiny Tiny RSS : Login<\/title>/);
     expect(front.body).toMatch(/name="login"/);
@@ -224,17 +271,20 @@ describe("Tiny Tiny RSS from the built-in catalog", () => {
     expect(logs).not.toContain(env.HEARTH_POSTGRESQL_PASSWORD);
     // tt-rss's own check of the public URL: a Host that is not the app's is refused
     const other = await new Promise<string>((resolve, reject) => {
-      http.get({ host: "127.0.0.1", port: httpHostPort, path: "/", headers: { host: "other.example" } }, (res) => {
-        let s = "";
-        res.on("data", (d: Buffer) => (s += d.toString()));
-        res.on("end", () => resolve(s));
-      }).on("error", reject);
+      http
+        .get({ host: "127.0.0.1", port: httpHostPort, path: "/", headers: { host: "other.example" } }, (res) => {
+          let s = "";
+          res.on("data", (d: Buffer) => (s += d.toString()));
+          res.on("end", () => resolve(s));
+        })
+        .on("error", reject);
     });
     expect(other).toMatch(/Please set SELF_URL_PATH to the correct value/);
     // the UI's scripts and styles are served (Debian's dojo through symlinks), tt-rss's
     // internals and the generated config are not
     for (const p of ["/lib/dojo/dojo.js", "/lib/dijit/dijit.js", "/themes/light.css", "/js/App.js", "/lib/iconfont/material-icons.css"]) expect((await browser.get(p)).status, p).toBe(200);
-    for (const p of ["/config.php", "/include/functions.php", "/classes/api.php", "/update.php", "/update_daemon2.php", "/templates/", "/.htaccess"]) expect((await browser.get(p)).status, p).toBe(403);
+    for (const p of ["/config.php", "/include/functions.php", "/classes/api.php", "/update.php", "/update_daemon2.php", "/templates/", "/.htaccess"])
+      expect((await browser.get(p)).status, p).toBe(403);
   }, 600_000);
 
   it("the admin logs in with the password from the log (a wrong one is refused) and enables the API", async () => {
@@ -267,9 +317,39 @@ describe("Tiny Tiny RSS from the built-in catalog", () => {
     // the feed's web server: PHP's built-in server from the app's own image, read-only, as
     // www-data, on the app's network under the name "feeds", on port 80 (tt-rss fetches
     // feeds only from ports 80 and 443)
-    execFileSync("docker", ["run", "-d", "--name", FEED_SERVER, "--label", `${OWNER_LABEL}=${OWNER}`, "--network", networkNameOf(appId), "--network-alias", "feeds",
-      "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--user", "33:33", "--sysctl", "net.ipv4.ip_unprivileged_port_start=80",
-      "-v", `${feedDir}:/feeds:ro`, manifest.dockerImage, "php", "-S", "0.0.0.0:80", "-t", "/feeds"], { stdio: "ignore" });
+    execFileSync(
+      "docker",
+      [
+        "run",
+        "-d",
+        "--name",
+        FEED_SERVER,
+        "--label",
+        `${OWNER_LABEL}=${OWNER}`,
+        "--network",
+        networkNameOf(appId),
+        "--network-alias",
+        "feeds",
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        "--cap-drop",
+        "ALL",
+        "--user",
+        "33:33",
+        "--sysctl",
+        "net.ipv4.ip_unprivileged_port_start=80",
+        "-v",
+        `${feedDir}:/feeds:ro`,
+        manifest.dockerImage,
+        "php",
+        "-S",
+        "0.0.0.0:80",
+        "-t",
+        "/feeds",
+      ],
+      { stdio: "ignore" },
+    );
 
     const api = new Browser(browser["port"]);
     expect(await api.api({ op: "login", user: "admin", password: "wrong-password" })).toMatchObject({ status: 1, content: { error: "LOGIN_ERROR" } });
@@ -279,22 +359,32 @@ describe("Tiny Tiny RSS from the built-in catalog", () => {
     expect(sid).toMatch(/^\w{20,}$/);
     // tt-rss fetches the URL once to check that it is a feed (the feed server may still be starting)
     let last: unknown;
-    const sub = await until("the subscription", async () => {
-      const r = await api.api({ sid, op: "subscribeToFeed", feed_url: FEED_URL });
-      last = r;
-      return (r.content.status as { code: number } | undefined)?.code === 1 ? r : undefined;
-    }, 30_000, 1000).catch((e: Error) => {
+    const sub = await until(
+      "the subscription",
+      async () => {
+        const r = await api.api({ sid, op: "subscribeToFeed", feed_url: FEED_URL });
+        last = r;
+        return (r.content.status as { code: number } | undefined)?.code === 1 ? r : undefined;
+      },
+      30_000,
+      1000,
+    ).catch((e: Error) => {
       throw new Error(`${e.message}: ${JSON.stringify(last)}\n${containerLogs(FEED_SERVER)}\n${containerLogs(containerNameOf(appId)).slice(-3000)}`);
     });
     feedId = Number((sub.content.status as { feed_id: number }).feed_id);
     expect(feedId).toBeGreaterThan(0);
     // subscribing stores no articles: they come from the updater (every 60 s here)
     const t0 = Date.now();
-    const titles = await until("the updater to fetch the feed's articles", async () => {
-      const h = await api.api({ sid, op: "getHeadlines", feed_id: feedId, show_content: true, view_mode: "all_articles" });
-      const list = h.content as unknown as { title: string; content: string }[];
-      return Array.isArray(list) && list.length === 2 ? list : undefined;
-    }, 200_000, 2000);
+    const titles = await until(
+      "the updater to fetch the feed's articles",
+      async () => {
+        const h = await api.api({ sid, op: "getHeadlines", feed_id: feedId, show_content: true, view_mode: "all_articles" });
+        const list = h.content as unknown as { title: string; content: string }[];
+        return Array.isArray(list) && list.length === 2 ? list : undefined;
+      },
+      200_000,
+      2000,
+    );
     console.log(`catalog-ttrss: subscribed → articles fetched by the updater in ${Date.now() - t0} ms`);
     expect(titles.map((h) => h.title).sort()).toEqual([`First article ${RUN}`, `Second article ${RUN}`]);
     expect(titles.find((h) => h.title === `First article ${RUN}`)!.content).toContain(`Body of First article ${RUN}`);
@@ -314,10 +404,15 @@ describe("Tiny Tiny RSS from the built-in catalog", () => {
     expect(first).toBeTruthy();
     // Hearth drops CAP_KILL: root in the container cannot signal www-data's processes, www-data can
     execFileSync("docker", ["exec", "-u", "www-data", name, "kill", "-KILL", first!.pid]);
-    const next = await until("a new feed updater", () => {
-      const p = updaterPids(name);
-      return p.length === 1 && p[0]!.pid !== first!.pid ? p[0] : undefined;
-    }, 90_000, 1000);
+    const next = await until(
+      "a new feed updater",
+      () => {
+        const p = updaterPids(name);
+        return p.length === 1 && p[0]!.pid !== first!.pid ? p[0] : undefined;
+      },
+      90_000,
+      1000,
+    );
     expect(next.user).toBe("www-data");
     expect(containerLogs(name)).toMatch(/the feed updater exited \(137\), restarting in 10 s/);
   }, 120_000);
@@ -325,10 +420,14 @@ describe("Tiny Tiny RSS from the built-in catalog", () => {
   it("after a restart: no second setup, the admin's password and the articles are still there", async () => {
     const name = containerNameOf(appId);
     execFileSync("docker", ["restart", name], { stdio: "ignore" });
-    await until("the app to answer again", async () => {
-      const r = await browser.get("/healthz").catch(() => undefined);
-      return r?.status === 200 ? r : undefined;
-    }, 120_000);
+    await until(
+      "the app to answer again",
+      async () => {
+        const r = await browser.get("/healthz").catch(() => undefined);
+        return r?.status === 200 ? r : undefined;
+      },
+      120_000,
+    );
     const logs = containerLogs(name);
     expect(logs.match(/with the password: /g)).toHaveLength(1);
     expect(logs.match(/empty database: loading the schema/g)).toHaveLength(1);

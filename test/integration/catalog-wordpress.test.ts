@@ -55,7 +55,11 @@ const secretKey = randomBytes(32);
 const SMARTHOST_USER = "relay@provider.test";
 const SMARTHOST_PASS = randomBytes(12).toString("hex");
 
-interface Received { from: string; to: string[]; raw: string }
+interface Received {
+  from: string;
+  to: string[];
+  raw: string;
+}
 const received: Received[] = [];
 let t: TestDatabase & { db: Db };
 let db: Db;
@@ -79,7 +83,12 @@ const containerLogs = (name: string) => {
 class Browser {
   readonly cookies = new Map<string, string>();
   constructor(private readonly port: number) {}
-  request(method: string, pathname: string, form?: Record<string, string>, json?: { body: unknown; headers: Record<string, string> }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  request(
+    method: string,
+    pathname: string,
+    form?: Record<string, string>,
+    json?: { body: unknown; headers: Record<string, string> },
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     const body = form ? new URLSearchParams(form).toString() : json ? JSON.stringify(json.body) : undefined;
     const headers: Record<string, string> = { host: FQDN, "x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.7", "user-agent": "hearth-test", ...json?.headers };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
@@ -176,7 +185,17 @@ beforeAll(async () => {
 
   const deps = { docker, extras, services };
   prov = new AddonProvisioner({ db, secretKey, dataDir, handlers: [new MysqlAddon(deps), new LocalStorageAddon(deps), new SendmailAddon({ relay, gatewayOf: networkGateways() })] });
-  apps = new AppService({ db, docker, vhosts: noopVhostSync, registries: prismaRegistryCredentials(db, undefined), catalogDirs: [], owner: OWNER, healthTimeoutMs: 240_000, healthIntervalMs: 500, addons: prov });
+  apps = new AppService({
+    db,
+    docker,
+    vhosts: noopVhostSync,
+    registries: prismaRegistryCredentials(db, undefined),
+    catalogDirs: [],
+    owner: OWNER,
+    healthTimeoutMs: 240_000,
+    healthIntervalMs: 500,
+    addons: prov,
+  });
 }, 1_800_000);
 
 afterAll(async () => {
@@ -205,7 +224,19 @@ describe("WordPress from the built-in catalog", () => {
 
   it("installs with mysql + sendmail and serves the site without a setup screen", async () => {
     appId = randomUUID();
-    await db.app.create({ data: { id: appId, manifestId: manifest.id, manifest: manifest as object, version: manifest.version, subdomain: SUB, domain: DOMAIN, installState: "pending_install", memoryLimit: BigInt(manifest.memoryLimit), env: {} } });
+    await db.app.create({
+      data: {
+        id: appId,
+        manifestId: manifest.id,
+        manifest: manifest as object,
+        version: manifest.version,
+        subdomain: SUB,
+        domain: DOMAIN,
+        installState: "pending_install",
+        memoryLimit: BigInt(manifest.memoryLimit),
+        env: {},
+      },
+    });
     const t0 = Date.now();
     const { httpHostPort } = await apps.install(appId, ctx());
     const healthy = Date.now() - t0;
@@ -262,7 +293,11 @@ describe("WordPress from the built-in catalog", () => {
     expect(editor.status).toBe(200);
     const nonce = /wpApiSettings = \{[^}]*"nonce":"([0-9a-f]+)"/.exec(editor.body)?.[1];
     expect(nonce, "the editor's REST nonce").toBeTruthy();
-    const pub = await browser.postJson("/wp-json/wp/v2/posts", { title, content: `<!-- wp:paragraph --><p>Published by the test ${RUN}.</p><!-- /wp:paragraph -->`, status: "publish" }, { "x-wp-nonce": nonce! });
+    const pub = await browser.postJson(
+      "/wp-json/wp/v2/posts",
+      { title, content: `<!-- wp:paragraph --><p>Published by the test ${RUN}.</p><!-- /wp:paragraph -->`, status: "publish" },
+      { "x-wp-nonce": nonce! },
+    );
     expect(pub.status, pub.body.slice(0, 800)).toBe(201);
     expect(JSON.parse(pub.body)).toMatchObject({ status: "publish", author: 1 });
     // without the login the same request is refused
@@ -295,7 +330,11 @@ describe("WordPress from the built-in catalog", () => {
 
   it("runs hardened: PHP as www-data, uploads never run as PHP, wp-cron works from the CLI", async () => {
     const name = containerNameOf(appId);
-    const top = execFileSync("docker", ["top", name, "-eo", "pid,user,comm"], { encoding: "utf8" }).trim().split("\n").slice(1).map((l) => l.trim().split(/\s+/));
+    const top = execFileSync("docker", ["top", name, "-eo", "pid,user,comm"], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/));
     const apache = top.filter(([, , comm]) => comm === "apache2");
     expect(apache.length).toBeGreaterThanOrEqual(2);
     expect(apache.filter(([, user]) => user === "root")).toHaveLength(1); // the parent only (binds, opens logs)
@@ -318,10 +357,14 @@ describe("WordPress from the built-in catalog", () => {
   it("after a restart: no second install, same salts (still logged in), the post is there", async () => {
     const name = containerNameOf(appId);
     execFileSync("docker", ["restart", name], { stdio: "ignore" });
-    await until("the app to answer again", async () => {
-      const r = await browser.get("/wp-admin/").catch(() => undefined);
-      return r && r.status === 200 && r.body.includes("Dashboard") ? r : undefined;
-    }, 120_000);
+    await until(
+      "the app to answer again",
+      async () => {
+        const r = await browser.get("/wp-admin/").catch(() => undefined);
+        return r && r.status === 200 && r.body.includes("Dashboard") ? r : undefined;
+      },
+      120_000,
+    );
     const logs = containerLogs(name);
     expect(logs.match(/with the password: /g)).toHaveLength(1);
     expect(logs.match(/made new keys and salts/g)).toHaveLength(1);

@@ -36,7 +36,9 @@ const made = { containers: new Set<string>(), networks: new Set<string>(), volum
 const buildTimes: Record<string, number> = {};
 
 function docker(...args: string[]): string {
-  return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 }).toString().trim();
+  return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 })
+    .toString()
+    .trim();
 }
 function dockerOk(...args: string[]): boolean {
   return spawnSync("docker", args, { stdio: "ignore", timeout: 60_000 }).status === 0;
@@ -371,9 +373,20 @@ describe("Radicale", () => {
         <D:resourcetype><D:collection/><C:calendar/></D:resourcetype><D:displayname>Work</D:displayname></D:prop></D:set></D:mkcol>`,
     });
     expect(mk.status).toBe(201);
-    const ics = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Hearth//test//EN", "BEGIN:VEVENT", `UID:hearth-${RUN}`,
-      "DTSTAMP:20260101T000000Z", "DTSTART:20260102T100000Z", "DTEND:20260102T110000Z", "SUMMARY:Hearth test event",
-      "END:VEVENT", "END:VCALENDAR", ""].join("\r\n");
+    const ics = [
+      "BEGIN:VCALENDAR",
+      "VERSION:2.0",
+      "PRODID:-//Hearth//test//EN",
+      "BEGIN:VEVENT",
+      `UID:hearth-${RUN}`,
+      "DTSTAMP:20260101T000000Z",
+      "DTSTART:20260102T100000Z",
+      "DTEND:20260102T110000Z",
+      "SUMMARY:Hearth test event",
+      "END:VEVENT",
+      "END:VCALENDAR",
+      "",
+    ].join("\r\n");
     const put = await fetch(`${r.base}/admin/work/event.ics`, { method: "PUT", headers: { ...h, "content-type": "text/calendar" }, body: ics });
     expect(put.status).toBe(201);
 

@@ -71,7 +71,10 @@ async function servedWhen(fqdn: string, want: (s: Awaited<ReturnType<typeof serv
 async function served(fqdn: string): Promise<{ verified: boolean; serial: string; names: string; issuer: string }> {
   const r = spawnSync(
     "bash",
-    ["-c", `openssl s_client -connect 127.0.0.1:${nginx.httpsPort} -servername ${fqdn} -CAfile ${tmpRoot}/pebble-root.pem -verify_hostname ${fqdn} </dev/null 2>/dev/null | tee ${tmpRoot}/sc.txt | openssl x509 -noout -serial -ext subjectAltName -issuer`],
+    [
+      "-c",
+      `openssl s_client -connect 127.0.0.1:${nginx.httpsPort} -servername ${fqdn} -CAfile ${tmpRoot}/pebble-root.pem -verify_hostname ${fqdn} </dev/null 2>/dev/null | tee ${tmpRoot}/sc.txt | openssl x509 -noout -serial -ext subjectAltName -issuer`,
+    ],
     { encoding: "utf8", timeout: 20_000 },
   );
   const sc = readFileSync(`${tmpRoot}/sc.txt`, "utf8");
@@ -305,9 +308,13 @@ describe("certificates from a real ACME CA (Pebble) for apps behind a real nginx
       const r = spawnSync("bash", ["-c", c], { cwd: dir, encoding: "utf8" });
       if (r.status !== 0) throw new Error(r.stderr);
     };
-    sh(`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 30 -subj "/CN=Custom Test CA" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign`);
+    sh(
+      `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 30 -subj "/CN=Custom Test CA" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign`,
+    );
     sh(`openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=${MANUAL}"`);
-    sh(`printf 'subjectAltName=DNS:${MANUAL},DNS:*.${MANUAL}\\nbasicConstraints=CA:FALSE\\n' > ext && openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 20 -extfile ext -out leaf.pem`);
+    sh(
+      `printf 'subjectAltName=DNS:${MANUAL},DNS:*.${MANUAL}\\nbasicConstraints=CA:FALSE\\n' > ext && openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 20 -extfile ext -out leaf.pem`,
+    );
     const chain = readFileSync(path.join(dir, "leaf.pem"), "utf8") + readFileSync(path.join(dir, "ca.pem"), "utf8");
     const { task } = await updateDomain(db, MANUAL, { tlsMode: "custom", customCertPem: chain, customKeyEnc: sealSecret(SECRET_KEY, readFileSync(path.join(dir, "leaf.key"), "utf8")) });
     await finished(task);

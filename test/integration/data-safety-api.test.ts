@@ -33,7 +33,9 @@ const as = (extra: Call = {}): Call => admin.browser(ownerCookie, extra);
 async function appRow(subdomain: string): Promise<string> {
   const id = randomUUID();
   const m = hearthManifest.parse({ ...VALID_MANIFEST, id: "org.example.kept", title: "Kept" });
-  await db.app.create({ data: { id, manifestId: m.id, manifest: m as object, version: m.version, subdomain, domain: DOMAIN, installState: "installed", memoryLimit: BigInt(m.memoryLimit), env: { A: "1" } } });
+  await db.app.create({
+    data: { id, manifestId: m.id, manifest: m as object, version: m.version, subdomain, domain: DOMAIN, installState: "installed", memoryLimit: BigInt(m.memoryLimit), env: { A: "1" } },
+  });
   await db.appAddon.create({ data: { appId: id, name: "mysql", credentialsEnc: "sealed-credentials" } });
   return id;
 }

@@ -78,11 +78,15 @@ const extraDbs: TestDatabase[] = [];
 
 const exists = (kind: "container" | "network" | "volume", name: string) => spawnSync("docker", [kind, "inspect", name], { stdio: "ignore" }).status === 0;
 const rootMysql = (sql: string) => execFileSync("docker", ["exec", `${PREFIX}mariadb`, "mariadb", "-uroot", "-N", "-B", "-e", sql], { encoding: "utf8" }).trim();
-const volumeFile = (volume: string, file: string) => execFileSync("docker", ["run", "--rm", "--network", "none", "-v", `${volume}:/d:ro`, TEST_HTTPD_IMAGE, "/bin/busybox", "cat", `/d/${file}`], { encoding: "utf8" });
+const volumeFile = (volume: string, file: string) =>
+  execFileSync("docker", ["run", "--rm", "--network", "none", "-v", `${volume}:/d:ro`, TEST_HTTPD_IMAGE, "/bin/busybox", "cat", `/d/${file}`], { encoding: "utf8" });
 const containerEnv = (name: string): Record<string, string> =>
   Object.fromEntries((JSON.parse(execFileSync("docker", ["inspect", name], { encoding: "utf8" }))[0].Config.Env as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 function redisCli(appId: string, password: string, ...args: string[]): string {
-  const r = spawnSync("docker", ["exec", "-e", "REDISCLI_AUTH", services.containerName("redis", appId), "redis-cli", "--no-auth-warning", ...args], { env: { ...process.env, REDISCLI_AUTH: password }, encoding: "utf8" });
+  const r = spawnSync("docker", ["exec", "-e", "REDISCLI_AUTH", services.containerName("redis", appId), "redis-cli", "--no-auth-warning", ...args], {
+    env: { ...process.env, REDISCLI_AUTH: password },
+    encoding: "utf8",
+  });
   if (r.status !== 0) throw new Error(`redis-cli ${args.join(" ")}: ${r.stderr}`);
   return r.stdout.trim();
 }
@@ -99,7 +103,17 @@ function get(port: number, p: string): Promise<{ status: number; body: string }>
 }
 
 function manifest(addons: HearthManifestInput["addons"]): HearthManifestInput {
-  return { manifestVersion: 1, id: "org.hearth.test.data", title: "Data test", version: "1.0.0", dockerImage: DATA_IMAGE, httpPort: 8080, healthCheckPath: "/health", memoryLimit: 64 * 1024 * 1024, addons };
+  return {
+    manifestVersion: 1,
+    id: "org.hearth.test.data",
+    title: "Data test",
+    version: "1.0.0",
+    dockerImage: DATA_IMAGE,
+    httpPort: 8080,
+    healthCheckPath: "/health",
+    memoryLimit: 64 * 1024 * 1024,
+    addons,
+  };
 }
 const FULL = { mysql: {}, redis: {}, localstorage: {} };
 
@@ -145,7 +159,10 @@ beforeAll(async () => {
   }
   ensureTestImages();
   if (spawnSync("docker", ["image", "inspect", DATA_IMAGE], { stdio: "ignore" }).status !== 0) {
-    execFileSync("docker", ["build", "-q", "-t", DATA_IMAGE, "-"], { input: `FROM ${TEST_HTTPD_IMAGE}\nRUN ["/bin/busybox", "ln", "-s", "/app/data", "/www/data"]\n`, stdio: ["pipe", "ignore", "pipe"] });
+    execFileSync("docker", ["build", "-q", "-t", DATA_IMAGE, "-"], {
+      input: `FROM ${TEST_HTTPD_IMAGE}\nRUN ["/bin/busybox", "ln", "-s", "/app/data", "/www/data"]\n`,
+      stdio: ["pipe", "ignore", "pipe"],
+    });
   }
   t = await migratedDatabase("dsafe");
   db = t.db;
@@ -156,7 +173,17 @@ beforeAll(async () => {
   const deps = { docker, extras, services };
   handlers = [new MysqlAddon(deps), new RedisAddon(deps), new LocalStorageAddon(deps)];
   const prov = new AddonProvisioner({ db, secretKey, dataDir, handlers });
-  apps = new AppService({ db, docker, vhosts: noopVhostSync, registries: prismaRegistryCredentials(db, undefined), catalogDirs: [], owner: store.id, healthTimeoutMs: 30_000, healthIntervalMs: 200, addons: prov });
+  apps = new AppService({
+    db,
+    docker,
+    vhosts: noopVhostSync,
+    registries: prismaRegistryCredentials(db, undefined),
+    catalogDirs: [],
+    owner: store.id,
+    healthTimeoutMs: 30_000,
+    healthIntervalMs: 200,
+    addons: prov,
+  });
   tasks = await startTaskRunner({ db, service: apps, dataDir, extraTasks: orphanTasks({ db, sources: () => [volumeSource(docker, ownersOf(store)), ...addonSources()] }) });
 }, 1_800_000);
 
@@ -330,7 +357,12 @@ describe("(b) a fresh database at the same URL", () => {
       for (let i = 0; i < 3; i++) {
         const r = await rec.run();
         expect(r.removed).toEqual({ containers: [], networks: [] });
-        expect(r.kept).toEqual(expect.arrayContaining([{ name: containerNameOf(old), reason: "the App table is empty" }, { name: networkNameOf(old), reason: "the App table is empty" }]));
+        expect(r.kept).toEqual(
+          expect.arrayContaining([
+            { name: containerNameOf(old), reason: "the App table is empty" },
+            { name: networkNameOf(old), reason: "the App table is empty" },
+          ]),
+        );
       }
       expect(allThere(old)).toBe(true);
       expect((await listOrphans(dbL)).map((o) => [o.kind, o.name])).toEqual([["volume", dataVolumeNameOf(old)]]);

@@ -2,14 +2,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { watch } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isHearthError, type HearthError } from "@hearth/contracts";
-import {
-  createDnsProvider,
-  ensureAppRecord,
-  findAuthoritativeServers,
-  removeAppRecord,
-  waitForPropagation,
-  type DnsProvider,
-} from "../../apps/box/src/dns/index.ts";
+import { createDnsProvider, ensureAppRecord, findAuthoritativeServers, removeAppRecord, waitForPropagation, type DnsProvider } from "../../apps/box/src/dns/index.ts";
 import { startBind9, type Bind9 } from "../helpers/bind9.ts";
 import { startPdns, type Pdns } from "../helpers/pdns.ts";
 
@@ -187,9 +180,7 @@ describe.each(cases)("$label", ({ label, provider, nameserver }) => {
     const p = provider();
     const name = n("stale");
     await p.upsert({ name, type: "A", values: ["192.0.2.20"], ttl: 60 });
-    const e = await caught(
-      waitForPropagation(name, "A", ["192.0.2.21"], { nameservers: [nameserver(), `127.0.0.1:${DEAD_PORT}`], timeoutMs: 1500, intervalMs: 300 }),
-    );
+    const e = await caught(waitForPropagation(name, "A", ["192.0.2.21"], { nameservers: [nameserver(), `127.0.0.1:${DEAD_PORT}`], timeoutMs: 1500, intervalMs: 300 }));
     expect(e.code).toBe("external");
     expect(e.message).toContain(`${nameserver()} answers "192.0.2.20"`);
     expect(e.message).toContain(`127.0.0.1:${DEAD_PORT} answers nothing (connection refused)`);

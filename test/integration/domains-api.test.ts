@@ -147,7 +147,12 @@ describe("adding domains", () => {
   it.each([
     // messages are the schemas' (contracts/dns-config.ts); these check that each names its field
     ["rfc2136 without the secret", "rfc2136", { ...RFC2136, tsigSecret: undefined }, /^providerConfig\.tsigSecret: \w/m],
-    ["rfc2136 with a bad nameserver and secret", "rfc2136", { ...RFC2136, nameserver: "not a host", tsigSecret: "%%%" }, /^providerConfig\.nameserver: must [\s\S]*^providerConfig\.tsigSecret: must be base64/m],
+    [
+      "rfc2136 with a bad nameserver and secret",
+      "rfc2136",
+      { ...RFC2136, nameserver: "not a host", tsigSecret: "%%%" },
+      /^providerConfig\.nameserver: must [\s\S]*^providerConfig\.tsigSecret: must be base64/m,
+    ],
     ["rfc2136 with an unknown algorithm", "rfc2136", { ...RFC2136, tsigAlgorithm: "hmac-foo" }, /^providerConfig\.tsigAlgorithm: must be one of/m],
     ["rfc2136 with a typo'd field", "rfc2136", { ...RFC2136, tsigkey: "x" }, /^providerConfig: .*tsigkey/m],
     ["powerdns with a ftp URL", "powerdns", { ...POWERDNS, apiUrl: "ftp://127.0.0.1/" }, /^providerConfig\.apiUrl: must be an http/m],
@@ -179,7 +184,12 @@ describe("adding domains", () => {
   });
 
   it("junk → 400, a duplicate → 409, a plain user → 403", async () => {
-    for (const body of [{ domain: "not a domain", provider: "manual" }, { domain: "x.example.net" }, { domain: "x.example.net", provider: "bind" }, { domain: "x.example.net", provider: "manual", tlsMode: "sometimes" }]) {
+    for (const body of [
+      { domain: "not a domain", provider: "manual" },
+      { domain: "x.example.net" },
+      { domain: "x.example.net", provider: "bind" },
+      { domain: "x.example.net", provider: "manual", tlsMode: "sometimes" },
+    ]) {
       expect((await call("POST", "/api/v1/domains", as({ body }))).status).toBe(400);
     }
     const dup = await call("POST", "/api/v1/domains", as({ body: { domain: "example.com", provider: "noop" } }));
@@ -330,19 +340,35 @@ describe("custom certificates", () => {
 
   it.each([
     ["a key that is not the certificate's", () => ({ ...certs.leaf(ca, ["*.bad.example"]), keyPem: certs.strayKey() }), /^customKey: The private key does not belong to the certificate$/],
-    ["an expired certificate", () => certs.leaf(ca, ["*.bad.example"], { start: new Date(Date.now() - 90 * DAY), end: new Date(Date.now() - DAY) }), /^customCertificate: The certificate \(\*\.bad\.example\) expired on /],
-    ["a certificate not valid yet", () => certs.leaf(ca, ["*.bad.example"], { start: new Date(Date.now() + 5 * DAY), end: new Date(Date.now() + 90 * DAY) }), /^customCertificate: .* is not valid before /],
+    [
+      "an expired certificate",
+      () => certs.leaf(ca, ["*.bad.example"], { start: new Date(Date.now() - 90 * DAY), end: new Date(Date.now() - DAY) }),
+      /^customCertificate: The certificate \(\*\.bad\.example\) expired on /,
+    ],
+    [
+      "a certificate not valid yet",
+      () => certs.leaf(ca, ["*.bad.example"], { start: new Date(Date.now() + 5 * DAY), end: new Date(Date.now() + 90 * DAY) }),
+      /^customCertificate: .* is not valid before /,
+    ],
     ["other names", () => certs.leaf(ca, ["www.bad.example", "bad.example"]), /^customCertificate: The certificate does not cover \*\.bad\.example \(it is for www\.bad\.example, bad\.example\)$/],
-    ["a broken chain", () => {
-      const pair = certs.leaf(ca, ["*.bad.example"]);
-      return { ...pair, certPem: pair.certPem + certs.ca("Unrelated CA").certPem };
-    }, /^customCertificate: The chain is broken: the certificate \(\*\.bad\.example\) was not issued by chain certificate 2 \(Unrelated CA\)$/],
+    [
+      "a broken chain",
+      () => {
+        const pair = certs.leaf(ca, ["*.bad.example"]);
+        return { ...pair, certPem: pair.certPem + certs.ca("Unrelated CA").certPem };
+      },
+      /^customCertificate: The chain is broken: the certificate \(\*\.bad\.example\) was not issued by chain certificate 2 \(Unrelated CA\)$/,
+    ],
     ["garbage", () => ({ certPem: "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n", keyPem: certs.strayKey() }), /^customCertificate: The certificate cannot be parsed/],
     ["no key", () => ({ certPem: certs.leaf(ca, ["*.bad.example"]).certPem, keyPem: undefined }), /^customKey: required for tlsMode custom$/],
   ])("%s → 400 naming the problem, nothing stored", async (_what, make, want) => {
     const pair = make();
     const before = await counts();
-    const r = await call("POST", "/api/v1/domains", as({ body: { domain: "bad.example", provider: "manual", tlsMode: "custom", customCertificate: pair.certPem, ...(pair.keyPem ? { customKey: pair.keyPem } : {}) } }));
+    const r = await call(
+      "POST",
+      "/api/v1/domains",
+      as({ body: { domain: "bad.example", provider: "manual", tlsMode: "custom", customCertificate: pair.certPem, ...(pair.keyPem ? { customKey: pair.keyPem } : {}) } }),
+    );
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe("invalid");
     expect(issues(r)).toMatch(want);
@@ -386,12 +412,18 @@ describe("custom certificates", () => {
 
   it("the bare domain must be covered while an app serves it, and an app cannot move to an uncovered bare domain", async () => {
     const wildOnly = certs.leaf(ca, ["*.bare.example"]);
-    expect((await call("POST", "/api/v1/domains", as({ body: { domain: "bare.example", provider: "manual", tlsMode: "custom", customCertificate: wildOnly.certPem, customKey: wildOnly.keyPem } }))).status).toBe(201);
+    expect(
+      (await call("POST", "/api/v1/domains", as({ body: { domain: "bare.example", provider: "manual", tlsMode: "custom", customCertificate: wildOnly.certPem, customKey: wildOnly.keyPem } }))).status,
+    ).toBe(201);
     const before = await counts();
     const bare = await call("POST", "/api/v1/apps", as({ body: { manifest: { ...VALID_MANIFEST, id: "org.example.bare" }, subdomain: "", domain: "bare.example" } }));
     expect(bare.status).toBe(409);
     expect(bare.body.error.message).toBe("The custom certificate of bare.example does not cover bare.example; upload one that does first");
-    const alias = await call("POST", "/api/v1/apps", as({ body: { manifest: { ...VALID_MANIFEST, id: "org.example.bare" }, subdomain: "site", domain: "example.com", aliases: [{ subdomain: "", domain: "bare.example" }] } }));
+    const alias = await call(
+      "POST",
+      "/api/v1/apps",
+      as({ body: { manifest: { ...VALID_MANIFEST, id: "org.example.bare" }, subdomain: "site", domain: "example.com", aliases: [{ subdomain: "", domain: "bare.example" }] } }),
+    );
     expect(alias.status).toBe(409);
     expect(await counts()).toEqual(before);
     // a sub-name is covered by the wildcard
@@ -418,16 +450,23 @@ let siteId = "";
 
 describe("aliases and redirects", () => {
   it("install with aliases, redirects and overwriteDns → rows, task args, the view with fqdns", async () => {
-    const r = await call("POST", "/api/v1/apps", as({
-      body: {
-        manifest: { ...VALID_MANIFEST, id: "org.example.site" },
-        subdomain: "site",
-        domain: "example.com",
-        aliases: [{ subdomain: "www", domain: "example.org" }],
-        redirects: [{ subdomain: "", domain: "example.org" }, { subdomain: "old", domain: "example.com" }],
-        overwriteDns: true,
-      },
-    }));
+    const r = await call(
+      "POST",
+      "/api/v1/apps",
+      as({
+        body: {
+          manifest: { ...VALID_MANIFEST, id: "org.example.site" },
+          subdomain: "site",
+          domain: "example.com",
+          aliases: [{ subdomain: "www", domain: "example.org" }],
+          redirects: [
+            { subdomain: "", domain: "example.org" },
+            { subdomain: "old", domain: "example.com" },
+          ],
+          overwriteDns: true,
+        },
+      }),
+    );
     expect(r.status).toBe(202);
     siteId = r.body.id;
     expect(await t.db.task.findUniqueOrThrow({ where: { id: r.body.taskId } })).toMatchObject({ type: "app.install", args: { appId: siteId, overwriteDns: true } });
@@ -458,7 +497,21 @@ describe("aliases and redirects", () => {
   });
 
   it("an unknown alias domain names the entry", async () => {
-    const r = await call("POST", "/api/v1/apps", as({ body: { manifest: { ...VALID_MANIFEST, id: "org.example.blog" }, subdomain: "blog", domain: "example.com", redirects: [{ subdomain: "a", domain: "example.org" }, { subdomain: "b", domain: "nowhere.example.net" }] } }));
+    const r = await call(
+      "POST",
+      "/api/v1/apps",
+      as({
+        body: {
+          manifest: { ...VALID_MANIFEST, id: "org.example.blog" },
+          subdomain: "blog",
+          domain: "example.com",
+          redirects: [
+            { subdomain: "a", domain: "example.org" },
+            { subdomain: "b", domain: "nowhere.example.net" },
+          ],
+        },
+      }),
+    );
     expect(r.status).toBe(404);
     expect(issues(r)).toBe("redirects.1: unknown domain");
   });
@@ -528,7 +581,10 @@ describe("certificates", () => {
     const rows = [
       ["valid", { notBefore: new Date(now - DAY), notAfter: new Date(now + 60 * DAY), issuedAt: new Date(now - DAY), issuer: "CN=Pebble Intermediate", serial: "0a1b" }],
       ["expiring", { notBefore: new Date(now - 80 * DAY), notAfter: new Date(now + 10 * DAY), issuedAt: new Date(now - 80 * DAY) }],
-      ["expired", { notBefore: new Date(now - 100 * DAY), notAfter: new Date(now - DAY), lastError: "challenge failed", failures: 3, lastAttemptAt: new Date(now - DAY), nextAttemptAt: new Date(now + DAY) }],
+      [
+        "expired",
+        { notBefore: new Date(now - 100 * DAY), notAfter: new Date(now - DAY), lastError: "challenge failed", failures: 3, lastAttemptAt: new Date(now - DAY), nextAttemptAt: new Date(now + DAY) },
+      ],
       ["pending", {}],
       ["failed", { lastError: "DNS problem: NXDOMAIN", failures: 1, lastAttemptAt: new Date(now) }],
     ] as const;

@@ -58,8 +58,15 @@ const inspectImage = (ref: string) => JSON.parse(execFileSync("docker", ["image"
 
 function manifest(id: string, dockerImage: string): HearthManifest {
   return hearthManifest.parse({
-    manifestVersion: 1, id, title: "Local build test", version: "1.0.0", dockerImage,
-    httpPort: 8080, healthCheckPath: "/health", memoryLimit: 64 * 1024 * 1024, addons: { localstorage: {} },
+    manifestVersion: 1,
+    id,
+    title: "Local build test",
+    version: "1.0.0",
+    dockerImage,
+    httpPort: 8080,
+    healthCheckPath: "/health",
+    memoryLimit: 64 * 1024 * 1024,
+    addons: { localstorage: {} },
   });
 }
 
@@ -71,10 +78,7 @@ function catalogApp(slug: string, m: Record<string, unknown>, from: string) {
   copyFileSync("/bin/busybox", path.join(dir, "busybox"));
   writeFileSync(path.join(dir, "www", "index.html"), `built here from ${from} (${RUN})\n`);
   writeFileSync(path.join(dir, "www", "health"), "ok\n");
-  writeFileSync(
-    path.join(dir, "Dockerfile"),
-    `FROM ${from}\nCOPY busybox /usr/local/bin/busybox\nCOPY www/ /www/\nCMD ["/usr/local/bin/busybox", "httpd", "-f", "-v", "-p", "8080", "-h", "/www"]\n`,
-  );
+  writeFileSync(path.join(dir, "Dockerfile"), `FROM ${from}\nCOPY busybox /usr/local/bin/busybox\nCOPY www/ /www/\nCMD ["/usr/local/bin/busybox", "httpd", "-f", "-v", "-p", "8080", "-h", "/www"]\n`);
 }
 
 async function install(m: HearthManifest | Record<string, unknown>, subdomain: string): Promise<{ appId: string; task: Task; log: string }> {
@@ -180,7 +184,10 @@ describe("a missing catalog image is built locally, never pulled", () => {
 
     // the event watcher saw the build tag the image (so it was listening), and no pull of ours
     await sleep(500);
-    expect(imageEvents.some((e) => e.action === "tag" && e.id === IMAGE), JSON.stringify(imageEvents)).toBe(true);
+    expect(
+      imageEvents.some((e) => e.action === "tag" && e.id === IMAGE),
+      JSON.stringify(imageEvents),
+    ).toBe(true);
     expect(pullEvents()).toEqual([]);
   });
 
@@ -245,7 +252,17 @@ describe("a missing catalog image is built locally, never pulled", () => {
     const rows: Record<string, string> = { [randomUUID()]: LEGACY_IMAGE, [randomUUID()]: "docker.io/hearth/x:1", [randomUUID()]: IMAGE, [randomUUID()]: "hearthx/y:1" };
     for (const [id, dockerImage] of Object.entries(rows)) {
       await db.app.create({
-        data: { id, manifestId: APP_ID, manifest: { ...manifest(APP_ID, IMAGE), dockerImage } as object, version: "1.0.0", subdomain: `mig-${id.slice(0, 8)}`, domain: DOMAIN, installState: "installed", memoryLimit: BigInt(64 * 1024 * 1024), env: {} },
+        data: {
+          id,
+          manifestId: APP_ID,
+          manifest: { ...manifest(APP_ID, IMAGE), dockerImage } as object,
+          version: "1.0.0",
+          subdomain: `mig-${id.slice(0, 8)}`,
+          domain: DOMAIN,
+          installState: "installed",
+          memoryLimit: BigInt(64 * 1024 * 1024),
+          env: {},
+        },
       });
     }
     await db.$executeRawUnsafe(sql);

@@ -74,12 +74,27 @@ async function call(method: string, url: string, c: Call = {}): Promise<Reply> {
 }
 const putMail = (body: unknown) => call("PUT", "/api/v1/settings/mail", as({ body }));
 const issues = (r: Reply): string[] => ((r.body?.error?.details ?? []) as { path: (string | number)[]; message: string }[]).map((i) => `${i.path.join(".")}: ${i.message}`);
-const smarthost = (over: Record<string, unknown> = {}) => ({ mode: "smarthost", host: "localhost", port: sinkPort, security: "starttls", username: SMARTHOST_USER, caCertificate: sinkCert.cert.toString(), ...over });
+const smarthost = (over: Record<string, unknown> = {}) => ({
+  mode: "smarthost",
+  host: "localhost",
+  port: sinkPort,
+  security: "starttls",
+  username: SMARTHOST_USER,
+  caCertificate: sinkCert.cert.toString(),
+  ...over,
+});
 
 /** An app sending through the relay, as in sendmail.test.ts. */
 function send(subject: string) {
   return nodemailer
-    .createTransport({ host: "127.0.0.1", port: relay.port, secure: false, requireTLS: true, auth: { user: APP_ID, pass: APP_PASS }, tls: { ca: relayCert.cert.toString(), servername: "hearth-mail-relay" } })
+    .createTransport({
+      host: "127.0.0.1",
+      port: relay.port,
+      secure: false,
+      requireTLS: true,
+      auth: { user: APP_ID, pass: APP_PASS },
+      tls: { ca: relayCert.cert.toString(), servername: "hearth-mail-relay" },
+    })
     .sendMail({ from: APP_FROM, to: "someone@dest.test", subject, text: "from an app" });
 }
 const outcome = (p: Promise<unknown>) =>
@@ -125,7 +140,13 @@ beforeAll(async () => {
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", () => {
         const f = session.envelope.mailFrom;
-        received.push({ from: f ? f.address : "", to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString(), user: session.user as string | undefined, secure: session.secure });
+        received.push({
+          from: f ? f.address : "",
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString(),
+          user: session.user as string | undefined,
+          secure: session.secure,
+        });
         cb(null, "2.0.0 Ok: queued as SINK1");
       });
     },
@@ -205,7 +226,15 @@ describe("settings/mail API", () => {
   it("PUT smarthost with a password: the answer and GET hold no password; the row holds it sealed", async () => {
     const r = await putMail(smarthost({ password: SMARTHOST_PASS }));
     expect(r.status, r.text).toBe(200);
-    const view = { mode: "smarthost", host: "localhost", port: sinkPort, security: "starttls", username: SMARTHOST_USER, hasPassword: true, caCertificate: expect.stringContaining("-----BEGIN CERTIFICATE-----") };
+    const view = {
+      mode: "smarthost",
+      host: "localhost",
+      port: sinkPort,
+      security: "starttls",
+      username: SMARTHOST_USER,
+      hasPassword: true,
+      caCertificate: expect.stringContaining("-----BEGIN CERTIFICATE-----"),
+    };
     expect(r.body).toEqual(view);
     expect(r.text).not.toContain(SMARTHOST_PASS);
     const g = await call("GET", "/api/v1/settings/mail", { cookie: ownerCookie });

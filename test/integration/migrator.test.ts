@@ -84,9 +84,7 @@ describe("migrator", () => {
     await mkdir(path.join(dir, "29991231000000_broken"));
     await writeFile(path.join(dir, "29991231000000_broken", "migration.sql"), "CREATE TABLE `Ok1` (`id` INT NOT NULL);\nTHIS IS NOT SQL;\n");
     await expect(migrate(d.url, { migrationsDir: dir })).rejects.toThrow(/29991231000000_broken failed at statement 2/);
-    const [row] = await d.sql<{ logs: string; finished_at: Date | null }[]>(
-      "SELECT logs, finished_at FROM _prisma_migrations WHERE migration_name = '29991231000000_broken'",
-    );
+    const [row] = await d.sql<{ logs: string; finished_at: Date | null }[]>("SELECT logs, finished_at FROM _prisma_migrations WHERE migration_name = '29991231000000_broken'");
     expect(row!.finished_at).toBeNull();
     expect(row!.logs).toMatch(/syntax/i);
     await expect(migrate(d.url, { migrationsDir: dir })).rejects.toThrow(/failed earlier/);

@@ -92,7 +92,10 @@ beforeAll(async () => {
   const r = await nginx.proxy.apply(vhosts());
   expect(r.changed).toBe(true);
   // the reload is asynchronous: wait for the new listeners
-  await eventually(() => curlResolve(appUrl()), (x) => x.status === 200);
+  await eventually(
+    () => curlResolve(appUrl()),
+    (x) => x.status === 200,
+  );
 });
 
 afterAll(async () => {
@@ -174,15 +177,18 @@ describe("proxy through a real nginx", () => {
     expect(socket.getPeerCertificate().subjectaltname).toContain("DNS:*.example.test");
     let received = "";
     socket.on("data", (d) => (received += d.toString()));
-    socket.write(
-      "GET /ws HTTP/1.1\r\nHost: app.example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    socket.write("GET /ws HTTP/1.1\r\nHost: app.example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    await eventually(
+      async () => received,
+      (r) => r.includes("\r\n\r\n"),
     );
-    await eventually(async () => received, (r) => r.includes("\r\n\r\n"));
     expect(received).toMatch(/^HTTP\/1\.1 101 /);
     received = "";
     socket.write("ping");
-    await eventually(async () => received, (r) => r.includes("echo:ping"));
+    await eventually(
+      async () => received,
+      (r) => r.includes("echo:ping"),
+    );
     socket.destroy();
   });
 
@@ -224,13 +230,19 @@ describe("proxy through a real nginx", () => {
     expect(r).toMatchObject({ changed: true, removed: ["redirect-old.example.test.conf"] });
     expect(readdirSync(path.join(nginx.dataDir, "nginx", "sites"))).not.toContain("redirect-old.example.test.conf");
     // the name now falls to the default server (the first app on the port), no longer a redirect
-    await eventually(() => curlResolve(`https://old.example.test:${nginx.httpsPort}/`), (x) => x.status !== 301);
+    await eventually(
+      () => curlResolve(`https://old.example.test:${nginx.httpsPort}/`),
+      (x) => x.status !== 301,
+    );
   });
 
   it("a stopped app gets the friendly 502 page with the security headers", async () => {
     const downPort = await freePort();
     await nginx.proxy.apply(vhosts({ appPort: downPort, withOld: false }));
-    const r = await eventually(() => curlResolve(appUrl()), (x) => x.status === 502);
+    const r = await eventually(
+      () => curlResolve(appUrl()),
+      (x) => x.status === 502,
+    );
     expect(r.body).toContain("This app is starting or not responding");
     expect(headerValues(r, "content-type")[0]).toMatch(/^text\/html/);
     expect(headerValues(r, "strict-transport-security")).toEqual(["max-age=63072000"]);
@@ -239,7 +251,10 @@ describe("proxy through a real nginx", () => {
 
     // and once the app is back it is served again
     await nginx.proxy.apply(vhosts({ withOld: false }));
-    await eventually(() => curlResolve(appUrl()), (x) => x.status === 200 && x.body === "hello from the app");
+    await eventually(
+      () => curlResolve(appUrl()),
+      (x) => x.status === 200 && x.body === "hello from the app",
+    );
   });
 });
 

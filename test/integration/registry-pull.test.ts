@@ -64,7 +64,10 @@ async function saveCredentials(body: { server: string; username: string; passwor
 const imagePresent = (r: string) => spawnSync("docker", ["image", "inspect", r], { stdio: "ignore" }).status === 0;
 function objectsOf(id: string) {
   const f = ["--filter", `label=hearth.app=${id}`];
-  const ls = (...args: string[]) => execFileSync("docker", [...args, ...f], { encoding: "utf8" }).split("\n").filter(Boolean);
+  const ls = (...args: string[]) =>
+    execFileSync("docker", [...args, ...f], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean);
   return { containers: ls("ps", "-a", "-q"), networks: ls("network", "ls", "-q"), volumes: ls("volume", "ls", "-q") };
 }
 

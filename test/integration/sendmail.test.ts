@@ -243,8 +243,7 @@ afterAll(async () => {
 describe("sendmail addon", () => {
   it("provisions an account per app with the env of the issue; again gives the same", async () => {
     const a1 = await provision(appA);
-    const gateway = (JSON.parse(execFileSync("docker", ["network", "inspect", NETWORK], { encoding: "utf8" })) as Array<{ IPAM: { Config: Array<{ Gateway: string }> } }>)[0]!
-      .IPAM.Config[0]!.Gateway;
+    const gateway = (JSON.parse(execFileSync("docker", ["network", "inspect", NETWORK], { encoding: "utf8" })) as Array<{ IPAM: { Config: Array<{ Gateway: string }> } }>)[0]!.IPAM.Config[0]!.Gateway;
     expect(a1.env).toEqual({
       HEARTH_MAIL_SMTP_SERVER: gateway,
       HEARTH_MAIL_SMTP_PORT: String(relay.port),
@@ -445,7 +444,13 @@ describe("sendmail addon", () => {
         stream.on("data", (c: Buffer) => chunks.push(c));
         stream.on("end", () => {
           const f = session.envelope.mailFrom;
-          mxReceived.push({ from: f ? f.address : "", to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString(), user: session.hostNameAppearsAs, secure: session.secure });
+          mxReceived.push({
+            from: f ? f.address : "",
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw: Buffer.concat(chunks).toString(),
+            user: session.hostNameAppearsAs,
+            secure: session.secure,
+          });
           cb();
         });
       },

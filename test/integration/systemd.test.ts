@@ -60,9 +60,7 @@ describe("systemd units", () => {
   });
 
   it("verify really checks them: a broken copy is reported", () => {
-    const broken = readFileSync(path.join(dir, "hearth-box.service"), "utf8")
-      .replace("Restart=always", "Restart=sometimes")
-      .replace(process.execPath, "/nonexistent/node");
+    const broken = readFileSync(path.join(dir, "hearth-box.service"), "utf8").replace("Restart=always", "Restart=sometimes").replace(process.execPath, "/nonexistent/node");
     writeFileSync(path.join(dir, "broken-box.service"), broken);
     const r = verify(dir, ["broken-box.service"]);
     expect(r.status).not.toBe(0);
@@ -86,8 +84,22 @@ describe("systemd units", () => {
     expect(box.has("NoNewPrivileges")).toBe(false);
     // nor any setting that makes systemd imply it for a non-root service (systemd.exec(5));
     // a real systemd refused sudo with these (test/install/fresh-container.test.ts)
-    for (const k of ["SystemCallFilter", "SystemCallArchitectures", "RestrictAddressFamilies", "RestrictNamespaces", "PrivateDevices", "ProtectKernelTunables",
-      "ProtectKernelModules", "ProtectKernelLogs", "ProtectClock", "MemoryDenyWriteExecute", "RestrictRealtime", "RestrictSUIDSGID", "LockPersonality", "DynamicUser"]) {
+    for (const k of [
+      "SystemCallFilter",
+      "SystemCallArchitectures",
+      "RestrictAddressFamilies",
+      "RestrictNamespaces",
+      "PrivateDevices",
+      "ProtectKernelTunables",
+      "ProtectKernelModules",
+      "ProtectKernelLogs",
+      "ProtectClock",
+      "MemoryDenyWriteExecute",
+      "RestrictRealtime",
+      "RestrictSUIDSGID",
+      "LockPersonality",
+      "DynamicUser",
+    ]) {
       expect(box.has(k), `${k} in hearth-box.service implies NoNewPrivileges: sudo would fail`).toBe(false);
     }
   });
@@ -101,9 +113,7 @@ describe("systemd units", () => {
     expect(admin.get("EnvironmentFile")).toEqual(["/etc/hearth/admin.env"]);
     expect(admin.get("Environment")).toContain("NODE_ENV=production");
     expect(admin.get("WorkingDirectory")).toEqual(["/opt/hearth/app/apps/admin"]);
-    expect(admin.get("ExecStart")).toEqual([
-      `${RUNTIME_NODE} /opt/hearth/app/node_modules/next/dist/bin/next start -H 127.0.0.1 -p 3000`,
-    ]);
+    expect(admin.get("ExecStart")).toEqual([`${RUNTIME_NODE} /opt/hearth/app/node_modules/next/dist/bin/next start -H 127.0.0.1 -p 3000`]);
   });
 
   it("harden admin fully and box as far as sudo and the docker CLI allow (systemd-analyze security)", () => {

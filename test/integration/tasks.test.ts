@@ -1,20 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  cancelTask,
-  claimNext,
-  createDb,
-  createTask,
-  finishTask,
-  getTask,
-  heartbeat,
-  recoverTasks,
-  releaseTask,
-  toTaskView,
-  updateProgress,
-  type CreateTaskInput,
-  type Db,
-} from "@hearth/db";
+import { cancelTask, claimNext, createDb, createTask, finishTask, getTask, heartbeat, recoverTasks, releaseTask, toTaskView, updateProgress, type CreateTaskInput, type Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 
 /** The task repository on the real MariaDB. */

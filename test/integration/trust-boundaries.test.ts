@@ -164,7 +164,10 @@ beforeAll(async () => {
     ].join("\n"),
   );
   nginx = spawn("nginx", ["-p", PREFIX, "-c", CONF, "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
-  await eventually(async () => readFileSync(path.join(PREFIX, "nginx.pid"), "utf8"), (p) => p.trim().length > 0);
+  await eventually(
+    async () => readFileSync(path.join(PREFIX, "nginx.pid"), "utf8"),
+    (p) => p.trim().length > 0,
+  );
 
   // box's side: its data and public folders are hearth's, as on an install
   proxy = new ProxyService({ dataDir: DATA, publicDir: PUBLIC, nginx: new SudoNginx(HELPER, SUDO_AS_HEARTH, NGINX_ROOT), httpPort, httpsPort, ipv6: false });
@@ -206,7 +209,10 @@ describe("as hearth (box's user)", () => {
   it("box's vhost sync path installs a checked set through sudo; root's nginx serves it from root-owned files", async () => {
     const r = await proxy.apply(appVhost());
     expect(r.reloaded).toBe(true);
-    const res = await eventually(() => curlResolve(`https://app.trust.test:${httpsPort}/`), (x) => x.status === 200);
+    const res = await eventually(
+      () => curlResolve(`https://app.trust.test:${httpsPort}/`),
+      (x) => x.status === 200,
+    );
     expect(res.body).toBe("backend-ok");
     const entries = walk(NGINX_ROOT);
     expect(entries.filter((e) => e.uid !== 0 || (!e.link && (e.mode & 0o022) !== 0))).toEqual([]);
@@ -222,7 +228,16 @@ describe("as hearth (box's user)", () => {
     const hostilePort = await freePort();
     const conf = `server { listen 127.0.0.1:${hostilePort}; access_log ${ROOT_TARGET("planted")}.log; return 200 pwned; }\n`;
     // every folder of box's that hearth can write (data, public, nginx staging, certs ...)
-    const dirs = [DATA, PUBLIC, ...walk(DATA).filter((e) => e.dir).map((e) => e.p), ...walk(PUBLIC).filter((e) => e.dir).map((e) => e.p)];
+    const dirs = [
+      DATA,
+      PUBLIC,
+      ...walk(DATA)
+        .filter((e) => e.dir)
+        .map((e) => e.p),
+      ...walk(PUBLIC)
+        .filter((e) => e.dir)
+        .map((e) => e.p),
+    ];
     const writable = dirs.filter((d) => as("hearth", ["test", "-w", d]).status === 0);
     expect(writable.length).toBeGreaterThan(3);
     for (const d of writable) {
@@ -276,20 +291,43 @@ describe("as hearth (box's user)", () => {
   });
 
   const hostile: [string, (p: HelperPayload) => unknown, RegExp][] = [
-    ["an nginx conf with access_log /root/…", (p) => ({ ...p, sites: { ...p.sites, [`app-trust${ID}.conf`]: p.sites[`app-trust${ID}.conf`]!.replace("server_tokens off;", `server_tokens off;\n    access_log ${ROOT_TARGET("stdin")}.log;`) } }), /"access_log" may only write a file directly in \/var\/log\/nginx\//],
+    [
+      "an nginx conf with access_log /root/…",
+      (p) => ({
+        ...p,
+        sites: { ...p.sites, [`app-trust${ID}.conf`]: p.sites[`app-trust${ID}.conf`]!.replace("server_tokens off;", `server_tokens off;\n    access_log ${ROOT_TARGET("stdin")}.log;`) },
+      }),
+      /"access_log" may only write a file directly in \/var\/log\/nginx\//,
+    ],
     ["a fake vhost name", (p) => ({ ...p, sites: { ...p.sites, "zz.conf": "server { listen 80; }" } }), /"zz.conf" is not a vhost file name/],
     ["a path as a vhost name", (p) => ({ ...p, sites: { "../../../etc/cron.d/x.conf": "server { listen 80; }" } }), /is not a vhost file name/],
     ["include", (p) => ({ ...p, sites: { [`app-x${ID}.conf`]: "server { listen 80; include /etc/shadow; }" } }), /directive "include" is not allowed in a server/],
     ["load_module at the top", (p) => ({ ...p, sites: { [`app-x${ID}.conf`]: "load_module /tmp/x.so;" } }), /directive "load_module" is not allowed at the top/],
     ["lua", (p) => ({ ...p, sites: { [`app-x${ID}.conf`]: "server { listen 80; location / { content_by_lua_file /tmp/x.lua; } }" } }), /"content_by_lua_file" is not allowed in a location/],
-    ["proxy_pass to Docker's socket", (p) => ({ ...p, sites: { ...p.sites, [`app-trust${ID}.conf`]: p.sites[`app-trust${ID}.conf`]!.replace(/proxy_pass \S+;/, "proxy_pass http://unix:/var/run/docker.sock:/;") } }), /proxy_pass may only go to http:\/\/127.0.0.1:<port>/],
-    ["alias outside Hearth's folders", (p) => ({ ...p, sites: { [`app-x${ID}.conf`]: "server { listen 80; location ^~ /.well-known/acme-challenge/ { alias /root/; } }" } }), /"alias \/root\/" is not allowed here/],
-    ["a certificate in hearth's folder", (p) => ({ ...p, sites: { ...p.sites, [`app-trust${ID}.conf`]: p.sites[`app-trust${ID}.conf`]!.replace(/ssl_certificate (\S+);/, `ssl_certificate ${certPath};`) } }), /"ssl_certificate" must be/],
-    ["a key that is not the certificate's", (p) => {
-      const [name, pair] = Object.entries(p.certs)[0]!;
-      const other = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-      return { ...p, certs: { [name]: { ...pair, key: other } } };
-    }, /certificate c-[0-9a-f]+: the key does not belong to the certificate/],
+    [
+      "proxy_pass to Docker's socket",
+      (p) => ({ ...p, sites: { ...p.sites, [`app-trust${ID}.conf`]: p.sites[`app-trust${ID}.conf`]!.replace(/proxy_pass \S+;/, "proxy_pass http://unix:/var/run/docker.sock:/;") } }),
+      /proxy_pass may only go to http:\/\/127.0.0.1:<port>/,
+    ],
+    [
+      "alias outside Hearth's folders",
+      (p) => ({ ...p, sites: { [`app-x${ID}.conf`]: "server { listen 80; location ^~ /.well-known/acme-challenge/ { alias /root/; } }" } }),
+      /"alias \/root\/" is not allowed here/,
+    ],
+    [
+      "a certificate in hearth's folder",
+      (p) => ({ ...p, sites: { ...p.sites, [`app-trust${ID}.conf`]: p.sites[`app-trust${ID}.conf`]!.replace(/ssl_certificate (\S+);/, `ssl_certificate ${certPath};`) } }),
+      /"ssl_certificate" must be/,
+    ],
+    [
+      "a key that is not the certificate's",
+      (p) => {
+        const [name, pair] = Object.entries(p.certs)[0]!;
+        const other = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+        return { ...p, certs: { [name]: { ...pair, key: other } } };
+      },
+      /certificate c-[0-9a-f]+: the key does not belong to the certificate/,
+    ],
     ["not JSON", () => "access_log /root/x;", /stdin is not JSON/],
   ];
 
@@ -319,7 +357,10 @@ describe("as hearth (box's user)", () => {
         c.on("close", (code) => resolve({ code, out }));
         c.stdin.end(input);
       });
-    const other = { ...goodPayload, sites: { ...goodPayload.sites, [`app-trust${ID}.conf`]: goodPayload.sites[`app-trust${ID}.conf`]!.replace("client_max_body_size 0;", "client_max_body_size 1g;") } };
+    const other = {
+      ...goodPayload,
+      sites: { ...goodPayload.sites, [`app-trust${ID}.conf`]: goodPayload.sites[`app-trust${ID}.conf`]!.replace("client_max_body_size 0;", "client_max_body_size 1g;") },
+    };
     const results = await Promise.all([run(JSON.stringify(other)), run(JSON.stringify(goodPayload)), run(JSON.stringify(other))]);
     for (const r of results) expect(r.code, r.out).toBe(0);
     const gens = readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"));
@@ -332,7 +373,10 @@ describe("as hearth (box's user)", () => {
   it("a set nginx -t rejects: the previous set is put back and nothing is reloaded", async () => {
     const before = liveGen();
     const beforeText = readFileSync(path.join(NGINX_ROOT, "live/sites", `app-trust${ID}.conf`), "utf8");
-    const bad = { ...goodPayload, sites: { ...goodPayload.sites, [`app-trust${ID}.conf`]: goodPayload.sites[`app-trust${ID}.conf`]!.replace("proxy_busy_buffers_size 256k;", "proxy_busy_buffers_size 900m;") } };
+    const bad = {
+      ...goodPayload,
+      sites: { ...goodPayload.sites, [`app-trust${ID}.conf`]: goodPayload.sites[`app-trust${ID}.conf`]!.replace("proxy_busy_buffers_size 256k;", "proxy_busy_buffers_size 900m;") },
+    };
     const r = runHelperAs("hearth", JSON.stringify(bad));
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/nginx -t rejected the new set; the previous set was put back/);
@@ -359,7 +403,9 @@ describe("as hearth-admin (admin's user)", () => {
       DATA,
       PUBLIC,
       HELPERS,
-      ...walk(PUBLIC).filter((e) => e.dir).map((e) => e.p),
+      ...walk(PUBLIC)
+        .filter((e) => e.dir)
+        .map((e) => e.p),
       "/etc/hearth",
       "/etc/nginx/hearth",
       "/etc/nginx/conf.d",
@@ -432,9 +478,15 @@ describe("the supervisor (root) and its pid files and logs", () => {
     must(`${common}; hearth_supervise_start ${name} hearth / ${lib} sleep 300`);
     try {
       const pidFile = path.join(supDir, `${name}.pid`);
-      const pid = await eventually(async () => readFileSync(pidFile, "utf8").trim(), (p) => /^\d+$/.test(p));
+      const pid = await eventually(
+        async () => readFileSync(pidFile, "utf8").trim(),
+        (p) => /^\d+$/.test(p),
+      );
       const hearthUid = Number(must("id -u hearth").trim());
-      await eventually(async () => statSync(`/proc/${pid}`).uid, (uid) => uid === hearthUid);
+      await eventually(
+        async () => statSync(`/proc/${pid}`).uid,
+        (uid) => uid === hearthUid,
+      );
       const sup = statSync(supDir);
       expect([sup.uid, (sup.mode & 0o777).toString(8)]).toEqual([0, "700"]);
       for (const f of readdirSync(supDir)) expect(lstatSync(path.join(supDir, f)).uid).toBe(0);
@@ -443,7 +495,10 @@ describe("the supervisor (root) and its pid files and logs", () => {
       expect(readdirSync(logDir)).toEqual([`${name}.log`]);
       const logFile = lstatSync(path.join(logDir, `${name}.log`));
       expect([logFile.isFile(), logFile.uid]).toEqual([true, 0]);
-      await eventually(async () => readFileSync(path.join(logDir, `${name}.log`), "utf8"), (t) => t.includes(`supervise[${name}]: starting`));
+      await eventually(
+        async () => readFileSync(path.join(logDir, `${name}.log`), "utf8"),
+        (t) => t.includes(`supervise[${name}]: starting`),
+      );
       // hearth can no longer plant anything there
       expect(as("hearth", ["ln", "-s", ROOT_TARGET("late"), path.join(logDir, "late.log")]).status).not.toBe(0);
     } finally {

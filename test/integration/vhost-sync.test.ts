@@ -77,7 +77,14 @@ describe("vhosts derived from the database", () => {
     });
     expect(asked.sort()).toEqual(["example.test:my.example.test", "example.test:old-wiki.example.test", "example.test:wiki.example.test", "other.test:docs.other.test", "other.test:other.test"]);
     expect(vhosts).toContainEqual({ type: "app", appId: "a1", fileKey: "docs.other.test", fqdn: "docs.other.test", upstreamPort: 20001, certPath: "/acme/docs.crt", keyPath: "/acme/docs.key" });
-    expect(vhosts).toContainEqual({ type: "redirect", fqdn: "old-wiki.example.test", target: "https://wiki.example.test", certPath: "/certs/example.test.crt", keyPath: "/certs/example.test.key", version: FALLBACK_VERSION });
+    expect(vhosts).toContainEqual({
+      type: "redirect",
+      fqdn: "old-wiki.example.test",
+      target: "https://wiki.example.test",
+      certPath: "/certs/example.test.crt",
+      keyPath: "/certs/example.test.key",
+      version: FALLBACK_VERSION,
+    });
     expect(vhosts.filter((v) => v.type === "app" && v.appId === "a1")).toHaveLength(2);
   });
 });

@@ -78,7 +78,13 @@ try {
   // a DNS provider's saved secret is not sent to another nameserver without typing it again
   await setSetting(t.db, "network.allowPrivateEndpoints", true);
   const cookie = (await there.cookies(admin.base)).find((c) => c.name === "hearth_session")!;
-  const add = await admin.call("POST", "/api/v1/domains", admin.browser(`hearth_session=${cookie.value}`, { body: { domain: "smoke.test", provider: "rfc2136", providerConfig: { nameserver: "127.0.0.1:5353", tsigKeyName: "k", tsigSecret: "c2VjcmV0" } } }));
+  const add = await admin.call(
+    "POST",
+    "/api/v1/domains",
+    admin.browser(`hearth_session=${cookie.value}`, {
+      body: { domain: "smoke.test", provider: "rfc2136", providerConfig: { nameserver: "127.0.0.1:5353", tsigKeyName: "k", tsigSecret: "c2VjcmV0" } },
+    }),
+  );
   if (add.status !== 201) throw new Error(add.text);
   await p2.goto(`${admin.base}/domains`);
   await p2.getByRole("button", { name: "Edit smoke.test" }).click();

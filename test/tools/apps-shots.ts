@@ -14,7 +14,19 @@ const cat = path.join(tmp, "catalog", "notes");
 mkdirSync(cat, { recursive: true });
 writeFileSync(
   path.join(cat, "HearthManifest.json"),
-  JSON.stringify({ manifestVersion: 1, id: "org.example.notes", title: "Notes", version: "1.2.3", tagline: "Write things down, together", tags: ["notes", "productivity"], dockerImage: "localhost/hearth/notes:1.2.3", httpPort: 8080, healthCheckPath: "/", tcpPorts: { SYNC_PORT: { title: "Sync", description: "sync clients", containerPort: 7000, defaultValue: 17000 } }, postInstallMessage: "Log in as **admin** with the password `changeme`.\n\n- Change it at once\n- See [the docs](https://example.org/docs)" }),
+  JSON.stringify({
+    manifestVersion: 1,
+    id: "org.example.notes",
+    title: "Notes",
+    version: "1.2.3",
+    tagline: "Write things down, together",
+    tags: ["notes", "productivity"],
+    dockerImage: "localhost/hearth/notes:1.2.3",
+    httpPort: 8080,
+    healthCheckPath: "/",
+    tcpPorts: { SYNC_PORT: { title: "Sync", description: "sync clients", containerPort: 7000, defaultValue: 17000 } },
+    postInstallMessage: "Log in as **admin** with the password `changeme`.\n\n- Change it at once\n- See [the docs](https://example.org/docs)",
+  }),
 );
 const t = await migratedDatabase("shots");
 const sock = path.join(tmp, "box.sock");
@@ -26,12 +38,14 @@ const box = http.createServer((req, res) => {
   }
   if (/^\/tasks\/[^/]+\/events/.test(req.url ?? "")) {
     res.writeHead(200, { "content-type": "text/event-stream" });
-    for (const l of ["pulling image localhost/hearth/net.lighttpd.staticsite:1.0.0", "image present locally", "creating network hearth-app-1", "creating container"]) res.write(`event: log\ndata: ${JSON.stringify({ line: l })}\n\n`);
+    for (const l of ["pulling image localhost/hearth/net.lighttpd.staticsite:1.0.0", "image present locally", "creating network hearth-app-1", "creating container"])
+      res.write(`event: log\ndata: ${JSON.stringify({ line: l })}\n\n`);
     return; // stays open
   }
   if (/^\/apps\/[^/]+\/logs/.test(req.url ?? "")) {
     res.writeHead(200, { "content-type": "text/event-stream" });
-    for (const l of ["2026-11-22 12:00:01: server started (lighttpd/1.4.69)", '127.0.0.1 - - "GET /healthz HTTP/1.1" 200 2', '10.0.0.5 - - "GET / HTTP/1.1" 200 1432']) res.write(`event: log\ndata: ${JSON.stringify({ line: l })}\n\n`);
+    for (const l of ["2026-11-22 12:00:01: server started (lighttpd/1.4.69)", '127.0.0.1 - - "GET /healthz HTTP/1.1" 200 2', '10.0.0.5 - - "GET / HTTP/1.1" 200 1432'])
+      res.write(`event: log\ndata: ${JSON.stringify({ line: l })}\n\n`);
     return;
   }
   res.writeHead(404).end();

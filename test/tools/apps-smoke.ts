@@ -14,7 +14,18 @@ const sock = path.join(tmp, "box.sock");
 let boxOut = "";
 const box = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "apps/box/src/main.ts")], {
   cwd: REPO_ROOT,
-  env: { ...process.env, HEARTH_DATABASE_URL: t.url, HEARTH_DATA_DIR: path.join(tmp, "data"), HEARTH_PROXY: "off", HEARTH_SERVICES: "off", HEARTH_BOX_SOCKET: sock, HEARTH_SOCKET_GROUP: "", HEARTH_MIGRATIONS_DIR: MIGRATIONS_DIR, HEARTH_BOX_ID: `smoke-${process.pid}`, HEARTH_TASK_POLL_MS: "200" },
+  env: {
+    ...process.env,
+    HEARTH_DATABASE_URL: t.url,
+    HEARTH_DATA_DIR: path.join(tmp, "data"),
+    HEARTH_PROXY: "off",
+    HEARTH_SERVICES: "off",
+    HEARTH_BOX_SOCKET: sock,
+    HEARTH_SOCKET_GROUP: "",
+    HEARTH_MIGRATIONS_DIR: MIGRATIONS_DIR,
+    HEARTH_BOX_ID: `smoke-${process.pid}`,
+    HEARTH_TASK_POLL_MS: "200",
+  },
   stdio: ["ignore", "pipe", "pipe"],
 });
 box.stdout!.on("data", (d) => (boxOut += d));
@@ -42,7 +53,14 @@ try {
   const view = await admin.call("GET", `/api/v1/apps/${inst.body.id}`, as);
   log("app", view.body.installState, view.body.runState, view.body.health, view.body.url);
   const row = await t.db.app.findUniqueOrThrow({ where: { id: inst.body.id } });
-  if (row.httpHostPort) log("GET healthz", await fetch(`http://127.0.0.1:${row.httpHostPort}/healthz`).then((r) => r.status, (e) => String(e.cause ?? e)));
+  if (row.httpHostPort)
+    log(
+      "GET healthz",
+      await fetch(`http://127.0.0.1:${row.httpHostPort}/healthz`).then(
+        (r) => r.status,
+        (e) => String(e.cause ?? e),
+      ),
+    );
   const logs = await fetch(`${admin.base}/api/v1/apps/${inst.body.id}/logs?lines=5`, { headers: { cookie: as.cookie! } });
   log("app logs", logs.status, (await logs.text()).slice(0, 300).replace(/\n/g, " | "));
   for (const op of ["stop", "start", "restart"]) {

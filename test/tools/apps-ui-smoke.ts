@@ -16,7 +16,19 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), "hearth-uismoke-"));
 const sock = path.join(tmp, "box.sock");
 const box = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "apps/box/src/main.ts")], {
   cwd: REPO_ROOT,
-  env: { ...process.env, HEARTH_DATABASE_URL: t.url, HEARTH_DATA_DIR: path.join(tmp, "data"), HEARTH_PROXY: "off", HEARTH_SERVICES: "off", HEARTH_BOX_SOCKET: sock, HEARTH_SOCKET_GROUP: "", HEARTH_MIGRATIONS_DIR: MIGRATIONS_DIR, HEARTH_BOX_ID: `uismoke-${process.pid}`, HEARTH_TASK_POLL_MS: "200", HEARTH_LOG_LEVEL: "warn" },
+  env: {
+    ...process.env,
+    HEARTH_DATABASE_URL: t.url,
+    HEARTH_DATA_DIR: path.join(tmp, "data"),
+    HEARTH_PROXY: "off",
+    HEARTH_SERVICES: "off",
+    HEARTH_BOX_SOCKET: sock,
+    HEARTH_SOCKET_GROUP: "",
+    HEARTH_MIGRATIONS_DIR: MIGRATIONS_DIR,
+    HEARTH_BOX_ID: `uismoke-${process.pid}`,
+    HEARTH_TASK_POLL_MS: "200",
+    HEARTH_LOG_LEVEL: "warn",
+  },
   stdio: ["ignore", "inherit", "inherit"],
 });
 const admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_PROXY: "off", HEARTH_BOX_SOCKET: sock, HEARTH_LOG_LEVEL: "warn" });

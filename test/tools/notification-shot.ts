@@ -29,7 +29,8 @@ try {
     key: "certificate:wiki.example.com",
     level: "warning",
     title: "The certificate for wiki.example.com could not be renewed",
-    message: "the ACME server refused the challenge: connection refused (http-01 for wiki.example.com)\n\nThe current certificate stays in use; it expires in 12 day(s) (2026-12-04T10:00:00.000Z). Hearth tries again at 2026-11-22T16:00:00.000Z; \"Renew now\" on the Certificates page tries at once.",
+    message:
+      'the ACME server refused the challenge: connection refused (http-01 for wiki.example.com)\n\nThe current certificate stays in use; it expires in 12 day(s) (2026-12-04T10:00:00.000Z). Hearth tries again at 2026-11-22T16:00:00.000Z; "Renew now" on the Certificates page tries at once.',
     target: "wiki.example.com",
   });
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"] });

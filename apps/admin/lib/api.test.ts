@@ -18,7 +18,20 @@ function fakeLogger() {
 }
 
 function user(role: "owner" | "admin" | "user") {
-  return { id: `id-${role}`, username: role, email: `${role}@x.test`, displayName: "", role, passwordHash: "", totpSecret: null, totpLastStep: null, active: true, createdAt: new Date(), updatedAt: new Date(), lastLoginAt: null };
+  return {
+    id: `id-${role}`,
+    username: role,
+    email: `${role}@x.test`,
+    displayName: "",
+    role,
+    passwordHash: "",
+    totpSecret: null,
+    totpLastStep: null,
+    active: true,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+    lastLoginAt: null,
+  };
 }
 
 function setup(principal: Principal | null = null) {
@@ -116,7 +129,12 @@ describe("route wrapper", () => {
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("42");
     expect(await res.json()).toEqual({ error: { code: "rate_limited", message: "slow down", details: { retryAfterSeconds: 42 } } });
-    for (const [code, status] of [["not_found", 404], ["conflict", 409], ["forbidden", 403], ["external", 502]] as const) {
+    for (const [code, status] of [
+      ["not_found", 404],
+      ["conflict", 409],
+      ["forbidden", 403],
+      ["external", 502],
+    ] as const) {
       const r = await route({ auth: "none" }, async () => {
         throw new HearthError(code, "x");
       })(new Request(url), ctx);

@@ -18,10 +18,7 @@ function unreachable(socketPath: string, cause: unknown): HearthError {
   return new HearthError("external", `box is not reachable (${code})`, { cause, details: { socket: socketPath } });
 }
 
-function request(
-  socketPath: string,
-  opts: { method: string; path: string; timeoutMs?: number; signal?: AbortSignal },
-): Promise<IncomingMessage> {
+function request(socketPath: string, opts: { method: string; path: string; timeoutMs?: number; signal?: AbortSignal }): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath, method: opts.method, path: opts.path, headers: { accept: "*/*" }, signal: opts.signal });
     let timer: NodeJS.Timeout | undefined;

@@ -64,7 +64,15 @@ describe("catalog reader", () => {
   it("fills manifest defaults and exposes versions in the view", async () => {
     const wiki = (await findCatalogApp([a], "org.example.wiki"))!;
     const v = catalogAppView(wiki);
-    expect(v).toMatchObject({ id: "org.example.wiki", version: "1.10.0", versions: ["1.10.0", "1.0.0"], memoryLimit: 256 * 1024 * 1024, iconUrl: "/api/v1/appstore/org.example.wiki/icon", addons: [], description: "" });
+    expect(v).toMatchObject({
+      id: "org.example.wiki",
+      version: "1.10.0",
+      versions: ["1.10.0", "1.0.0"],
+      memoryLimit: 256 * 1024 * 1024,
+      iconUrl: "/api/v1/appstore/org.example.wiki/icon",
+      addons: [],
+      description: "",
+    });
     expect(catalogAppView(wiki, packageOf(wiki, "1.0.0")!).version).toBe("1.0.0");
     expect(packageOf(wiki, "9.9.9")).toBeNull();
     expect(packageOf(wiki)!.manifest.version).toBe("1.10.0");

@@ -44,10 +44,7 @@ describe("loadConfig", () => {
   });
 
   it("reads every variable", () => {
-    const c = loadConfig(
-      { HEARTH_DATABASE_URL: URL, HEARTH_BOX_SOCKET: "/tmp/b.sock", HEARTH_LOG_LEVEL: "debug", HEARTH_MIGRATIONS_DIR: "/m", HEARTH_COOKIE_SECURE: "false" },
-      "/",
-    );
+    const c = loadConfig({ HEARTH_DATABASE_URL: URL, HEARTH_BOX_SOCKET: "/tmp/b.sock", HEARTH_LOG_LEVEL: "debug", HEARTH_MIGRATIONS_DIR: "/m", HEARTH_COOKIE_SECURE: "false" }, "/");
     expect(c).toMatchObject({ boxSocket: "/tmp/b.sock", logLevel: "debug", migrationsDir: "/m", cookieSecure: false });
   });
 

@@ -22,9 +22,7 @@ export interface AdminConfig {
   installId: string | null;
 }
 
-const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
-  .transform((v) => v === "true" || v === "1" || v === "yes");
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" }).transform((v) => v === "true" || v === "1" || v === "yes");
 
 export const adminEnv = z.object({
   HEARTH_DATABASE_URL: databaseUrl,

@@ -54,7 +54,10 @@ export const systemResolver: Resolver = async (host) => (await lookup(host, { al
  * there now; the provider's own error will say so).
  */
 export async function checkEndpointHost(host: string, field: readonly (string | number)[], resolve: Resolver = systemResolver): Promise<void> {
-  const h = host.trim().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  const h = host
+    .trim()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "");
   const refuse = (why: string, address?: string) => {
     const message = `${h} ${address ? `resolves to ${address}, ` : "is "}${why}: endpoints on this machine or its cloud's metadata service are not allowed (Setting ${ALLOW_PRIVATE_ENDPOINTS_KEY} allows them)`;
     return new HearthError("invalid", message, { details: [{ path: [...field], code: "custom", message }] });

@@ -36,7 +36,10 @@ export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterS
  */
 export function waitMs(times: readonly Date[], limit: number, windowMs: number, now: Date): number {
   const start = now.getTime() - windowMs;
-  const inWindow = times.map((t) => t.getTime()).filter((t) => t > start && t <= now.getTime()).sort((a, b) => a - b);
+  const inWindow = times
+    .map((t) => t.getTime())
+    .filter((t) => t > start && t <= now.getTime())
+    .sort((a, b) => a - b);
   if (inWindow.length < limit) return 0;
   // the (n - limit + 1) oldest failures must leave the window; the last of them decides
   const decisive = inWindow[inWindow.length - limit]!;
@@ -78,11 +81,7 @@ export interface ThrottleStore {
   lastSuccess(q: { sourceIp?: string; target: string; since: Date }): Promise<Date | null>;
 }
 
-export async function checkLoginThrottle(
-  store: ThrottleStore,
-  q: { sourceIp: string; username: string; now: Date },
-  policy: ThrottlePolicy = LOGIN_THROTTLE,
-): Promise<ThrottleDecision> {
+export async function checkLoginThrottle(store: ThrottleStore, q: { sourceIp: string; username: string; now: Date }, policy: ThrottlePolicy = LOGIN_THROTTLE): Promise<ThrottleDecision> {
   const since = new Date(q.now.getTime() - policy.windowMs);
   const accountSince = new Date(q.now.getTime() - policy.account.windowMs);
   const [userAll, ipFailures, lastOk, accountAll, lastOkAnywhere] = await Promise.all([

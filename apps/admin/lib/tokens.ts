@@ -41,10 +41,7 @@ const SCOPE_RANK = { read: 0, "read-write": 1 } as const;
  * one with a wider scope (403) or one that outlives it (400 naming expiresAt); without an
  * expiry asked for, the new token ends when the caller does.
  */
-export function tokenBoundsOf(
-  caller: { scope: "read" | "read-write"; expiresAt: Date | null } | null,
-  wanted: { scope: "read" | "read-write"; expiresAt: Date | null },
-): Date | null {
+export function tokenBoundsOf(caller: { scope: "read" | "read-write"; expiresAt: Date | null } | null, wanted: { scope: "read" | "read-write"; expiresAt: Date | null }): Date | null {
   if (!caller) return wanted.expiresAt;
   if (SCOPE_RANK[wanted.scope] > SCOPE_RANK[caller.scope]) {
     throw new HearthError("forbidden", `A ${caller.scope} token cannot create a ${wanted.scope} token`);

@@ -26,7 +26,16 @@ describe("appViewOf", () => {
   it("builds the URL, icon, port bindings and matches the contract", () => {
     const v = appViewOf(row, "t1");
     expect(appView.parse(v)).toEqual(v);
-    expect(v).toMatchObject({ url: "https://notes.example.com/", fqdn: "notes.example.com", icon: "/api/v1/appstore/org.example.notes/icon", memoryLimit: 268435456, taskId: "t1", portBindings: { SYNC_PORT: 17000, OTHER_PORT: null }, postInstallMessage: "Hi", error: null });
+    expect(v).toMatchObject({
+      url: "https://notes.example.com/",
+      fqdn: "notes.example.com",
+      icon: "/api/v1/appstore/org.example.notes/icon",
+      memoryLimit: 268435456,
+      taskId: "t1",
+      portBindings: { SYNC_PORT: 17000, OTHER_PORT: null },
+      postInstallMessage: "Hi",
+      error: null,
+    });
   });
 
   it("uses the bare domain for an empty subdomain; no icon for a custom manifest; the error", () => {

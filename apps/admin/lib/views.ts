@@ -44,7 +44,17 @@ export function eventViewOf(e: { id: bigint; action: string; actorId: string | n
   return { id: e.id.toString(), action: e.action, actorId: e.actorId, actorName: e.actorName, sourceIp: e.sourceIp, target: e.target, data: e.data ?? null, createdAt: e.createdAt.toISOString() };
 }
 
-export function notificationViewOf(n: { id: string; level: string; title: string; message: string; target: string; count: number; createdAt: Date; updatedAt: Date; dismissedAt: Date | null }): NotificationView {
+export function notificationViewOf(n: {
+  id: string;
+  level: string;
+  title: string;
+  message: string;
+  target: string;
+  count: number;
+  createdAt: Date;
+  updatedAt: Date;
+  dismissedAt: Date | null;
+}): NotificationView {
   return {
     id: n.id,
     level: (["info", "warning", "error"].includes(n.level) ? n.level : "warning") as NotificationView["level"],

@@ -11,8 +11,7 @@ const noGroupFile = path.join(tmp, "group-empty");
 writeFileSync(noGroupFile, "root:x:0:\n");
 
 const DB = "mysql://u:p@127.0.0.1:3306/hearth";
-const load = (env: Record<string, string>, opts: Parameters<typeof loadConfig>[1] = {}) =>
-  loadConfig(env, { groupFile, hostname: "server1.example.com", ...opts });
+const load = (env: Record<string, string>, opts: Parameters<typeof loadConfig>[1] = {}) => loadConfig(env, { groupFile, hostname: "server1.example.com", ...opts });
 
 describe("loadConfig", () => {
   it("fills in the defaults", () => {

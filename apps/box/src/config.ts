@@ -51,7 +51,10 @@ export const boxEnvSchema = z.object({
   HEARTH_DATA_DIR: unsetIfEmpty(absolutePath.default(DEFAULT_DATA_DIR)),
   HEARTH_BOX_SOCKET: unsetIfEmpty(socketPath.default(DEFAULT_BOX_SOCKET)),
   // unset: "hearth" if that group exists; set but empty: no chgrp at all
-  HEARTH_SOCKET_GROUP: z.string().regex(/^([a-z_][a-z0-9_-]*\$?|\d+)?$/i, "must be a group name or gid").optional(),
+  HEARTH_SOCKET_GROUP: z
+    .string()
+    .regex(/^([a-z_][a-z0-9_-]*\$?|\d+)?$/i, "must be a group name or gid")
+    .optional(),
   // goes into Task.leasedBy as `${boxId}/${uuid}` (VARCHAR 128), so no '/' and at most 64 chars
   HEARTH_BOX_ID: unsetIfEmpty(
     z
@@ -89,7 +92,10 @@ export function defaultMigrationsDir(fromDir: string = import.meta.dirname): str
 
 /** A hostname as a valid box id (hostnames are already close: letters, digits, '-', '.'). */
 function boxIdFromHostname(hostname: string): string {
-  const id = hostname.replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64);
+  const id = hostname
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 64);
   return id || "box";
 }
 

@@ -25,9 +25,7 @@ describe("box's lower layer", () => {
   });
 
   it("makes Docker clients only in docker/client.ts (others may import dockerode's types)", () => {
-    const offenders = code
-      .filter((f) => rel(f) !== path.join("docker", "client.ts") && importsOf(f).some((i) => i.spec === "dockerode" && !i.typeOnly))
-      .map(rel);
+    const offenders = code.filter((f) => rel(f) !== path.join("docker", "client.ts") && importsOf(f).some((i) => i.spec === "dockerode" && !i.typeOnly)).map(rel);
     expect(offenders).toEqual([]);
   });
 

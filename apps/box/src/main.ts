@@ -129,8 +129,7 @@ async function main(): Promise<void> {
     acmeChallengeDir: proxy.acmeChallengeDir,
     log,
   });
-  const vhosts =
-    config.proxy === "nginx" ? dbVhostSync(db, proxy, { tls: (d, fqdn) => certs.tlsFor(d, fqdn) }) : noopVhostSync;
+  const vhosts = config.proxy === "nginx" ? dbVhostSync(db, proxy, { tls: (d, fqdn) => certs.tlsFor(d, fqdn) }) : noopVhostSync;
   if (config.proxy === "off") log.warn("HEARTH_PROXY=off: no nginx vhosts are written and no certificates are ordered");
   const domains = new DomainService({ db, secretKey: config.secretKey, certs, vhosts });
   // addons (apps/box/src/addons): with HEARTH_SERVICES=off (tests that spawn a box) only
@@ -162,13 +161,7 @@ async function main(): Promise<void> {
   }
   const handlers =
     config.services === "on"
-      ? [
-          new MysqlAddon(addonDeps),
-          new PostgresqlAddon(addonDeps),
-          new RedisAddon(addonDeps),
-          new LocalStorageAddon(addonDeps),
-          new SendmailAddon({ relay: mailRelay!, gatewayOf: networkGateways() }),
-        ]
+      ? [new MysqlAddon(addonDeps), new PostgresqlAddon(addonDeps), new RedisAddon(addonDeps), new LocalStorageAddon(addonDeps), new SendmailAddon({ relay: mailRelay!, gatewayOf: networkGateways() })]
       : [new LocalStorageAddon(addonDeps)];
   const addonOrphanSources = handlers.map(addonSource).filter((x): x is OrphanSource => x !== null);
   const addons = new AddonProvisioner({
@@ -228,8 +221,7 @@ async function main(): Promise<void> {
         return t && { state: t.state, percent: t.percent, message: t.message, errorCode: t.errorCode, errorMessage: t.errorMessage };
       },
       logPath: (id) => taskLogPath(config.dataDir, id),
-      appLogs: (req, res, appId, url) =>
-        streamAppLogs({ docker, appExists: (id) => appExists(dbc, id) }, req, res, appId, url),
+      appLogs: (req, res, appId, url) => streamAppLogs({ docker, appExists: (id) => appExists(dbc, id) }, req, res, appId, url),
       log,
     },
   );

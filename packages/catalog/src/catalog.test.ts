@@ -6,9 +6,25 @@ import { hearthManifest } from "@hearth/contracts";
 import { BASE_IMAGE, catalogAppProblems, dockerfileBaseImage, listCatalogApps } from "./catalog";
 
 const REQUIRED = [
-  "manifestVersion", "id", "title", "version", "upstreamVersion", "tagline", "description", "icon", "author",
-  "website", "tags", "dockerImage", "httpPort", "healthCheckPath", "memoryLimit", "addons", "optionalSso",
-  "postInstallMessage", "minHearthVersion",
+  "manifestVersion",
+  "id",
+  "title",
+  "version",
+  "upstreamVersion",
+  "tagline",
+  "description",
+  "icon",
+  "author",
+  "website",
+  "tags",
+  "dockerImage",
+  "httpPort",
+  "healthCheckPath",
+  "memoryLimit",
+  "addons",
+  "optionalSso",
+  "postInstallMessage",
+  "minHearthVersion",
 ];
 
 describe("the built-in catalog", () => {
@@ -49,8 +65,12 @@ describe("catalogAppProblems", () => {
   const root = mkdtempSync(path.join(os.tmpdir(), "hearth-catalog-"));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const good = {
-    manifestVersion: 1, id: "org.example.hearth", version: "1.2.0", icon: "icon.svg",
-    dockerImage: "localhost/hearth/org.example:1.2.0", addons: { localstorage: {} },
+    manifestVersion: 1,
+    id: "org.example.hearth",
+    version: "1.2.0",
+    icon: "icon.svg",
+    dockerImage: "localhost/hearth/org.example:1.2.0",
+    addons: { localstorage: {} },
   };
   function make(name: string, files: Record<string, string>, manifest: Record<string, unknown> = good) {
     const dir = path.join(root, name);
@@ -78,9 +98,7 @@ describe("catalogAppProblems", () => {
     expect(catalogAppProblems(make("name-ok", files, good))).toEqual([]);
   });
   it("refuses another base image, a tag that is not the version, and apps without /app/data", () => {
-    const p = catalogAppProblems(
-      make("bad", { ...files, Dockerfile: "FROM debian:12\n" }, { ...good, dockerImage: "localhost/hearth/org.example:latest", addons: {} }),
-    );
+    const p = catalogAppProblems(make("bad", { ...files, Dockerfile: "FROM debian:12\n" }, { ...good, dockerImage: "localhost/hearth/org.example:latest", addons: {} }));
     expect(p.join("\n")).toMatch(/FROM localhost\/hearth\/base:bookworm, not debian:12/);
     expect(p.join("\n")).toMatch(/tagged with the version 1.2.0/);
     expect(p.join("\n")).toMatch(/localstorage/);

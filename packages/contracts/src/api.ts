@@ -24,7 +24,10 @@ export type SetupOwnerRequest = z.infer<typeof setupOwnerRequest>;
 export const loginRequest = z.strictObject({
   username: z.string().min(1).max(254),
   password: z.string().min(1).max(256),
-  totp: z.string().regex(/^\d{6}$/, "6 digits").optional(),
+  totp: z
+    .string()
+    .regex(/^\d{6}$/, "6 digits")
+    .optional(),
 });
 export type LoginRequest = z.infer<typeof loginRequest>;
 

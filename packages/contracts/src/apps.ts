@@ -33,7 +33,6 @@ export const APP_TASK_TYPES = {
 } as const satisfies Record<string, InstallState>;
 export type AppTaskType = keyof typeof APP_TASK_TYPES;
 
-
 export const envVars = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "invalid environment variable name"), z.string().max(8192))
   .refine((env) => Object.keys(env).every((k) => !k.startsWith("HEARTH_")), "HEARTH_* variables are Hearth's own")
@@ -67,7 +66,12 @@ const appPlacement = {
   redirects: extraNames.optional(),
   /** With an API DNS provider: replace an existing record for the app's name that points elsewhere. */
   overwriteDns: z.boolean().optional(),
-  memoryLimit: z.number().int().min(32 * 1024 * 1024).max(64 * 1024 * 1024 * 1024).optional(),
+  memoryLimit: z
+    .number()
+    .int()
+    .min(32 * 1024 * 1024)
+    .max(64 * 1024 * 1024 * 1024)
+    .optional(),
   env: envVars.optional(),
   portBindings: portBindings.optional(),
 };
@@ -85,7 +89,12 @@ export const configureAppRequest = z
     aliases: extraNames.optional(),
     redirects: extraNames.optional(),
     overwriteDns: z.boolean().optional(),
-    memoryLimit: z.number().int().min(32 * 1024 * 1024).max(64 * 1024 * 1024 * 1024).optional(),
+    memoryLimit: z
+      .number()
+      .int()
+      .min(32 * 1024 * 1024)
+      .max(64 * 1024 * 1024 * 1024)
+      .optional(),
     env: envVars.optional(),
     portBindings: portBindings.optional(),
   })
@@ -128,7 +137,10 @@ export function updateRefusal(from: Pick<HearthManifest, "id" | "version">, to: 
   if (c > 0 || force) return null;
   return {
     code: "bad_state",
-    message: c === 0 ? `The app is already at version ${from.version}; send force: true to deploy it again` : `Version ${to.version} is older than the installed ${from.version}; send force: true to downgrade`,
+    message:
+      c === 0
+        ? `The app is already at version ${from.version}; send force: true to deploy it again`
+        : `Version ${to.version} is older than the installed ${from.version}; send force: true to downgrade`,
   };
 }
 
@@ -172,7 +184,10 @@ export const appView = z.object({
   taskId: z.string().nullable(),
   error: z.object({ code: z.string(), message: z.string(), taskId: z.string().nullable() }).nullable(),
   /** the catalog has a newer version of the app (store apps only; absent in lists) */
-  updateAvailable: z.object({ version: z.string(), addons: z.object({ added: z.array(z.string()), removed: z.array(z.string()), kept: z.array(z.string()) }) }).nullable().optional(),
+  updateAvailable: z
+    .object({ version: z.string(), addons: z.object({ added: z.array(z.string()), removed: z.array(z.string()), kept: z.array(z.string()) }) })
+    .nullable()
+    .optional(),
   /** the manifest's addons */
   addons: z.array(z.string()).optional(),
   postInstallMessage: z.string(),

@@ -11,9 +11,7 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEn
   throw new Error(`invalid configuration:\n${lines.join("\n")}`);
 }
 
-export const databaseUrl = z
-  .string({ error: "is required" })
-  .regex(/^mysql:\/\/|^mariadb:\/\//, "must be a mysql:// or mariadb:// URL");
+export const databaseUrl = z.string({ error: "is required" }).regex(/^mysql:\/\/|^mariadb:\/\//, "must be a mysql:// or mariadb:// URL");
 export const logLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info");
 
 /** Redaction paths for pino: secrets never reach the logs. */

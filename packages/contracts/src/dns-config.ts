@@ -67,11 +67,7 @@ function isHttpUrl(v: string): boolean {
 
 const required = (what: string) => ({ error: (iss: { input: unknown }) => (iss.input === undefined ? "is required" : `must be ${what}`) });
 
-const httpUrl = (what: string) =>
-  z
-    .string(required("a URL"))
-    .trim()
-    .refine(isHttpUrl, `must be an http:// or https:// URL (${what}), without user:password`);
+const httpUrl = (what: string) => z.string(required("a URL")).trim().refine(isHttpUrl, `must be an http:// or https:// URL (${what}), without user:password`);
 
 const secretText = (what: string) =>
   z

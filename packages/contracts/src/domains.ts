@@ -123,7 +123,10 @@ export function parseProviderConfig(
   return { ok: true, config: parsed };
 }
 
-const pem = z.string().max(64 * 1024).regex(/-----BEGIN [A-Z0-9 ]+-----/, "must be PEM text");
+const pem = z
+  .string()
+  .max(64 * 1024)
+  .regex(/-----BEGIN [A-Z0-9 ]+-----/, "must be PEM text");
 
 export const addDomainRequest = z.strictObject({
   domain: domainName,
@@ -190,10 +193,7 @@ export type CertificateView = z.infer<typeof certificateView>;
 /** Days before expiry from which a certificate is renewed (and shown as expiring). */
 export const RENEW_BEFORE_DAYS = 30;
 
-export function certificateStatusOf(
-  c: { notAfter: Date | null; lastError: string | null; failures: number },
-  now: Date = new Date(),
-): CertificateStatus {
+export function certificateStatusOf(c: { notAfter: Date | null; lastError: string | null; failures: number }, now: Date = new Date()): CertificateStatus {
   if (!c.notAfter) return c.failures > 0 || c.lastError ? "failed" : "pending";
   const left = c.notAfter.getTime() - now.getTime();
   if (left <= 0) return "expired";

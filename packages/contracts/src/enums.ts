@@ -10,7 +10,24 @@ export const ACTIVE_TASK_STATES: readonly TaskState[] = ["pending", "running"];
 export const FINISHED_TASK_STATES: readonly TaskState[] = ["succeeded", "failed", "cancelled"];
 
 /** Task types. Names starting with "_" exist to exercise the runner itself. */
-export const TASK_TYPES = ["_sleep", "_fail", "_crash", "app.install", "app.configure", "app.uninstall", "app.start", "app.stop", "app.restart", "app.update", "app.restore", "app.purge", "orphan.delete", "domain.sync", "certificate.renew", "mail.test"] as const;
+export const TASK_TYPES = [
+  "_sleep",
+  "_fail",
+  "_crash",
+  "app.install",
+  "app.configure",
+  "app.uninstall",
+  "app.start",
+  "app.stop",
+  "app.restart",
+  "app.update",
+  "app.restore",
+  "app.purge",
+  "orphan.delete",
+  "domain.sync",
+  "certificate.renew",
+  "mail.test",
+] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Error codes a task can end with (beyond HearthError codes). */

@@ -2,17 +2,7 @@
  * The one error type of Hearth. Domain code throws it; `httpStatusOf` is the one place
  * that maps a code to an HTTP status. Wire shape: { error: { code, message, details? } }.
  */
-export const ERROR_CODES = [
-  "not_found",
-  "conflict",
-  "bad_state",
-  "invalid",
-  "forbidden",
-  "unauthorized",
-  "rate_limited",
-  "external",
-  "internal",
-] as const;
+export const ERROR_CODES = ["not_found", "conflict", "bad_state", "invalid", "forbidden", "unauthorized", "rate_limited", "external", "internal"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -66,11 +56,7 @@ export interface ErrorBody {
  */
 export function isHearthError(e: unknown): e is HearthError {
   if (e instanceof HearthError) return true;
-  return (
-    e instanceof Error &&
-    e.name === "HearthError" &&
-    (ERROR_CODES as readonly string[]).includes((e as { code?: unknown }).code as string)
-  );
+  return e instanceof Error && e.name === "HearthError" && (ERROR_CODES as readonly string[]).includes((e as { code?: unknown }).code as string);
 }
 
 /** Any thrown value as a HearthError; unknown errors become `internal` without leaking their text. */

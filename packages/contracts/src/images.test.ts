@@ -8,14 +8,32 @@ describe("Hearth image names", () => {
     expect(canonicalImageRef("hearth/org.wordpress:1.0.0")).toBe("localhost/hearth/org.wordpress:1.0.0");
     expect(canonicalImageRef("hearth/base:bookworm")).toBe(HEARTH_BASE_IMAGE);
     expect(canonicalImageRef("localhost/hearth/org.wordpress:1.0.0")).toBe("localhost/hearth/org.wordpress:1.0.0");
-    for (const other of ["docker.io/hearth/x:1", "index.docker.io/hearth/x:1", "hearthx/app:1", "myhearth/app:1", "localhost:5000/hearth/x:1", "registry.example.com/hearth/x:1", "nginx:1.25", "library/hearth:1"]) {
+    for (const other of [
+      "docker.io/hearth/x:1",
+      "index.docker.io/hearth/x:1",
+      "hearthx/app:1",
+      "myhearth/app:1",
+      "localhost:5000/hearth/x:1",
+      "registry.example.com/hearth/x:1",
+      "nginx:1.25",
+      "library/hearth:1",
+    ]) {
       expect(canonicalImageRef(other)).toBe(other);
     }
   });
 
   it("recognises Hearth's images, legacy names included, and nothing else", () => {
     for (const ours of ["localhost/hearth/base:bookworm", "localhost/hearth/mariadb:10.11", "hearth/org.dokuwiki:1.0.0", "localhost/hearth/x"]) expect(isHearthImage(ours)).toBe(true);
-    for (const theirs of ["docker.io/hearth/x:1", "localhost:5000/hearth/x:1", "localhost/other/x:1", "localhost/hearth/", "hearth:1", "reg.example.com/hearth/x:1", "ghcr.io/hearth/x:1", "hearthapp/x:1"]) {
+    for (const theirs of [
+      "docker.io/hearth/x:1",
+      "localhost:5000/hearth/x:1",
+      "localhost/other/x:1",
+      "localhost/hearth/",
+      "hearth:1",
+      "reg.example.com/hearth/x:1",
+      "ghcr.io/hearth/x:1",
+      "hearthapp/x:1",
+    ]) {
       expect(isHearthImage(theirs)).toBe(false);
     }
   });

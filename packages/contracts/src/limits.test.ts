@@ -165,7 +165,16 @@ describe("request schema limits match their columns in schema.prisma", () => {
     expect(limitProblem({ type: "varchar", length: 64 }, z.string().max(65))).toMatch(/above VarChar\(64\)/);
     expect(limitProblem({ type: "varchar", length: 64 }, z.string())).toMatch(/no max length/);
     expect(limitProblem({ type: "varchar", length: 8 }, z.enum(["short", "much-too-long"]))).toMatch(/longer than/);
-    expect(limitProblem({ type: "int" }, z.number().int().min(0).max(2 ** 31))).toMatch(/outside int/);
+    expect(
+      limitProblem(
+        { type: "int" },
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31),
+      ),
+    ).toMatch(/outside int/);
     expect(limitProblem({ type: "datetime" }, z.iso.datetime({ offset: true }))).toMatch(/is accepted/);
   });
 });

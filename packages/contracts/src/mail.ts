@@ -38,7 +38,10 @@ export const mailHostName = z
   .refine((h) => !/(^|\.)\d+$/.test(h), "a numeric host must be a valid IPv4 address");
 /** A host name or an IPv4/IPv6 address. */
 const mailHost = z.union([z.ipv4(), z.ipv6(), mailHostName], { error: "must be a host name like smtp.example.com or an IP address" });
-const pemText = z.string().max(64 * 1024).regex(/-----BEGIN CERTIFICATE-----/, "must be PEM text (-----BEGIN CERTIFICATE-----)");
+const pemText = z
+  .string()
+  .max(64 * 1024)
+  .regex(/-----BEGIN CERTIFICATE-----/, "must be PEM text (-----BEGIN CERTIFICATE-----)");
 
 /** PUT /api/v1/settings/mail */
 export const mailOutboundRequest = z.discriminatedUnion(
@@ -109,8 +112,7 @@ export function mailOutboundViewOf(s: MailOutboundStored): MailOutboundView {
 export function nextMailOutbound(req: MailOutboundRequest, stored: MailOutboundStored, seal: (password: string) => string): MailOutboundStored {
   if (req.mode === "direct") return { mode: "direct", heloName: req.heloName ?? null };
   const username = req.username ?? null;
-  const passwordEnc =
-    req.password === null ? null : req.password !== undefined ? seal(req.password) : stored.mode === "smarthost" ? stored.passwordEnc : null;
+  const passwordEnc = req.password === null ? null : req.password !== undefined ? seal(req.password) : stored.mode === "smarthost" ? stored.passwordEnc : null;
   const refuse = (field: string, message: string) => new HearthError("invalid", "Request body is invalid", { details: [{ path: [field], code: "custom", message }] });
   // a kept password is never sent to another server than the one it was entered for
   if (req.password === undefined && passwordEnc !== null && stored.mode === "smarthost") {

@@ -12,8 +12,7 @@ export const MIN_MEMORY_LIMIT = 32 * 1024 * 1024;
 export const MAX_MEMORY_LIMIT = 64 * 1024 * 1024 * 1024;
 
 // semver 2.0.0 (https://semver.org, the official regex)
-const SEMVER =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 /** At most 64 characters: App.version is VarChar(64) (see limits.test.ts). */
 export const semver = z.string().max(64).regex(SEMVER, "must be a semantic version like 1.2.3");
 
@@ -34,7 +33,10 @@ export const dockerImageRef = z
   );
 
 export const port = z.number().int().min(1).max(65535);
-export const envName = z.string().max(64).regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must be an UPPER_CASE environment variable name");
+export const envName = z
+  .string()
+  .max(64)
+  .regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must be an UPPER_CASE environment variable name");
 
 export const ADDON_NAMES = ["localstorage", "mysql", "postgresql", "redis", "sendmail", "ldap", "oidc", "proxyauth"] as const;
 export type AddonName = (typeof ADDON_NAMES)[number];
@@ -64,15 +66,16 @@ export const hearthManifest = z.strictObject({
   icon: z.string().max(2048).default(""),
   author: z.string().max(128).default(""),
   website: z.union([z.url({ protocol: /^https?$/ }), z.literal("")]).default(""),
-  tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "tags are lowercase words")).max(16).default([]),
+  tags: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "tags are lowercase words"))
+    .max(16)
+    .default([]),
   // a legacy bare hearth/<name> (stored by installs before localhost/hearth/) reads as Hearth's local image
   dockerImage: dockerImageRef.overwrite(canonicalImageRef),
   httpPort: port,
   healthCheckPath: healthCheckPath,
   memoryLimit: z.number().int().min(MIN_MEMORY_LIMIT).max(MAX_MEMORY_LIMIT).default(DEFAULT_MEMORY_LIMIT),
-  addons: z
-    .partialRecord(z.enum(ADDON_NAMES, { error: (i) => `unknown addon ${JSON.stringify(i.input)}; known: ${ADDON_NAMES.join(", ")}` }), addonOptions)
-    .default({}),
+  addons: z.partialRecord(z.enum(ADDON_NAMES, { error: (i) => `unknown addon ${JSON.stringify(i.input)}; known: ${ADDON_NAMES.join(", ")}` }), addonOptions).default({}),
   tcpPorts: z
     .record(envName, tcpPortSpec, {
       error: (iss) => (iss.code === "invalid_key" ? "tcpPorts keys must be UPPER_CASE environment variable names" : undefined),

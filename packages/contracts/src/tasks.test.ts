@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TASK_STATES, type TaskState } from "./enums";
-import {
-  assertTransition,
-  canTransition,
-  crashTaskArgs,
-  failTaskArgs,
-  isFinishedTaskState,
-  recoveryOf,
-  sleepTaskArgs,
-  TASK_ID_PATTERN,
-} from "./tasks";
+import { assertTransition, canTransition, crashTaskArgs, failTaskArgs, isFinishedTaskState, recoveryOf, sleepTaskArgs, TASK_ID_PATTERN } from "./tasks";
 
 const ALLOWED: [TaskState, TaskState][] = [
   ["pending", "running"],
@@ -36,7 +27,12 @@ describe("task state machine", () => {
 
   it("checks all 25 pairs, 6 of them allowed", () => {
     expect(all).toHaveLength(25);
-    expect(all.filter(([f, t]) => canTransition(f, t)).map((p) => p.join("→")).sort()).toEqual(ALLOWED.map((p) => p.join("→")).sort());
+    expect(
+      all
+        .filter(([f, t]) => canTransition(f, t))
+        .map((p) => p.join("→"))
+        .sort(),
+    ).toEqual(ALLOWED.map((p) => p.join("→")).sort());
   });
 
   it("knows which states are final", () => {

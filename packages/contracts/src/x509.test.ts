@@ -128,7 +128,9 @@ describe("validateCustomCertificate", () => {
     const e = refusal(() => validateCustomCertificate({ certificate: good.certPem, key: good.certPem, names: NAMES }));
     expect(e.message).toMatch(/holds a certificate/);
     expect(e.details).toEqual([expect.objectContaining({ path: ["customKey"] })]);
-    expect(refusal(() => validateCustomCertificate({ certificate: good.certPem, key: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", names: NAMES })).message).toMatch(/cannot be parsed/);
+    expect(refusal(() => validateCustomCertificate({ certificate: good.certPem, key: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", names: NAMES })).message).toMatch(
+      /cannot be parsed/,
+    );
     const encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
     expect(refusal(() => validateCustomCertificate({ certificate: good.certPem, key: encrypted, names: NAMES })).message).toMatch(/encrypted/);
   });

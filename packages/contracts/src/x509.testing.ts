@@ -82,11 +82,25 @@ export function createCertFactory(root: string = os.tmpdir()) {
     openssl(["req", "-new", "-key", o.keyPath, "-subj", o.subject, "-out", csr, "-config", conf]);
     writeFileSync(ext, `[ ext ]\n${o.ext.join("\n")}\n`);
     openssl([
-      "ca", "-batch", "-config", conf, "-notext", "-rand_serial",
+      "ca",
+      "-batch",
+      "-config",
+      conf,
+      "-notext",
+      "-rand_serial",
       ...(o.signer ? ["-cert", o.signer.certPath, "-keyfile", o.signer.keyPath] : ["-selfsign", "-keyfile", o.keyPath]),
-      "-in", csr, "-out", out,
-      "-startdate", asn1Time(o.start), "-enddate", asn1Time(o.end),
-      "-extfile", ext, "-extensions", "ext",
+      "-in",
+      csr,
+      "-out",
+      out,
+      "-startdate",
+      asn1Time(o.start),
+      "-enddate",
+      asn1Time(o.end),
+      "-extfile",
+      ext,
+      "-extensions",
+      "ext",
     ]);
     return out;
   }

@@ -155,7 +155,8 @@ export function parsePrivateKey(text: string): KeyObject {
   if (blocks.some((b) => b.label === "ENCRYPTED PRIVATE KEY") || /Proc-Type: 4,ENCRYPTED/.test(text)) {
     throw refuse("customKey", "The key is encrypted; remove its passphrase first (openssl pkey -in key.pem -out key-plain.pem)");
   }
-  if (keys.length === 0) throw refuse("customKey", blocks.some((b) => b.label === "CERTIFICATE") ? "The key field holds a certificate; put the private key there" : "The key field holds no private key");
+  if (keys.length === 0)
+    throw refuse("customKey", blocks.some((b) => b.label === "CERTIFICATE") ? "The key field holds a certificate; put the private key there" : "The key field holds no private key");
   if (keys.length > 1) throw refuse("customKey", "The key field holds more than one private key");
   try {
     return createPrivateKey({ key: keys[0]!.pem, format: "pem" });

@@ -24,7 +24,8 @@ export function sourceFilesIn(dir: string): string[] {
 }
 
 export const models = [...readFileSync(path.join(ROOT, "prisma/schema.prisma"), "utf8").matchAll(/^model\s+(\w+)/gm)].map((m) => m[1]![0]!.toLowerCase() + m[1]!.slice(1));
-const OPS = "findUnique|findUniqueOrThrow|findFirst|findFirstOrThrow|findMany|create|createMany|createManyAndReturn|update|updateMany|updateManyAndReturn|upsert|delete|deleteMany|count|aggregate|groupBy";
+const OPS =
+  "findUnique|findUniqueOrThrow|findFirst|findFirstOrThrow|findMany|create|createMany|createManyAndReturn|update|updateMany|updateManyAndReturn|upsert|delete|deleteMany|count|aggregate|groupBy";
 const MODEL_CALL = new RegExp(`\\.\\s*(${models.join("|")})\\s*\\.\\s*(${OPS})\\s*\\(`, "g");
 const RAW_SQL = /\.\s*\$(queryRaw|executeRaw|queryRawUnsafe|executeRawUnsafe)\b/g;
 const PRISMA_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']@prisma\/[^"']+["']/g;

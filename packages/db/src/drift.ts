@@ -216,18 +216,14 @@ type Conn = Connection;
 export async function actualShape(conn: Conn, database: string, opts: { ignoreTables?: string[] } = {}): Promise<SchemaShape> {
   const ignore = new Set(opts.ignoreTables ?? ["_prisma_migrations"]);
   const shape: SchemaShape = {};
-  const tables: { TABLE_NAME: string }[] = await conn.query(
-    "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
-    [database],
-  );
+  const tables: { TABLE_NAME: string }[] = await conn.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [database]);
   for (const { TABLE_NAME } of tables) {
     if (!ignore.has(TABLE_NAME)) shape[TABLE_NAME] = { columns: {}, indexes: {}, foreignKeys: {} };
   }
-  const cols: { TABLE_NAME: string; COLUMN_NAME: string; COLUMN_TYPE: string; IS_NULLABLE: string; COLUMN_DEFAULT: string | null; EXTRA: string }[] =
-    await conn.query(
-      "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION",
-      [database],
-    );
+  const cols: { TABLE_NAME: string; COLUMN_NAME: string; COLUMN_TYPE: string; IS_NULLABLE: string; COLUMN_DEFAULT: string | null; EXTRA: string }[] = await conn.query(
+    "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION",
+    [database],
+  );
   for (const c of cols) {
     const t = shape[c.TABLE_NAME];
     if (!t) continue;
@@ -295,8 +291,7 @@ export function diffShapes(expected: SchemaShape, actual: SchemaShape): string[]
         const av = ak[name];
         if (ev === undefined) out.push(`${table}: ${kind} ${name} is in the database but not in schema.prisma: ${JSON.stringify(av)}`);
         else if (av === undefined) out.push(`${table}: ${kind} ${name} is in schema.prisma but not in the database: ${JSON.stringify(ev)}`);
-        else if (JSON.stringify(ev) !== JSON.stringify(av))
-          out.push(`${table}: ${kind} ${name} differs: schema.prisma ${JSON.stringify(ev)} vs database ${JSON.stringify(av)}`);
+        else if (JSON.stringify(ev) !== JSON.stringify(av)) out.push(`${table}: ${kind} ${name} differs: schema.prisma ${JSON.stringify(ev)} vs database ${JSON.stringify(av)}`);
       }
     }
   }

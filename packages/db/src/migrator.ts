@@ -37,7 +37,10 @@ const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS \`_prisma_migrations\` (
 
 export async function listMigrations(dir: string): Promise<{ name: string; sql: string; checksum: string }[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory() && /^\d{14}_[a-z0-9_]+$/.test(e.name)).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory() && /^\d{14}_[a-z0-9_]+$/.test(e.name))
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(path.join(dir, name, "migration.sql"), "utf8");
@@ -64,8 +67,9 @@ export async function migrate(databaseUrl: string, opts: MigrateOptions): Promis
     if (Number(lock.ok) !== 1) throw new Error(`could not take the migration lock ${LOCK_NAME}`);
     try {
       await conn.query(MIGRATIONS_TABLE);
-      const rows: { migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }[] =
-        await conn.query("SELECT migration_name, checksum, finished_at, rolled_back_at FROM `_prisma_migrations`");
+      const rows: { migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }[] = await conn.query(
+        "SELECT migration_name, checksum, finished_at, rolled_back_at FROM `_prisma_migrations`",
+      );
       const done = new Map(rows.filter((r) => r.rolled_back_at === null).map((r) => [r.migration_name, r]));
       const result: MigrationResult = { applied: [], alreadyApplied: [] };
       for (const m of migrations) {
@@ -81,11 +85,7 @@ export async function migrate(databaseUrl: string, opts: MigrateOptions): Promis
           throw new Error(`migration ${m.name} failed earlier and left the database partly migrated; see _prisma_migrations.logs`);
         }
         const id = randomUUID();
-        await conn.query("INSERT INTO `_prisma_migrations` (id, checksum, migration_name, started_at) VALUES (?, ?, ?, NOW(3))", [
-          id,
-          m.checksum,
-          m.name,
-        ]);
+        await conn.query("INSERT INTO `_prisma_migrations` (id, checksum, migration_name, started_at) VALUES (?, ?, ?, NOW(3))", [id, m.checksum, m.name]);
         let steps = 0;
         try {
           for (const stmt of splitStatements(m.sql)) {
@@ -93,11 +93,7 @@ export async function migrate(databaseUrl: string, opts: MigrateOptions): Promis
             steps++;
           }
         } catch (e) {
-          await conn.query("UPDATE `_prisma_migrations` SET logs = ?, applied_steps_count = ? WHERE id = ?", [
-            String((e as Error).message),
-            steps,
-            id,
-          ]);
+          await conn.query("UPDATE `_prisma_migrations` SET logs = ?, applied_steps_count = ? WHERE id = ?", [String((e as Error).message), steps, id]);
           throw new Error(`migration ${m.name} failed at statement ${steps + 1}: ${(e as Error).message}`);
         }
         await conn.query("UPDATE `_prisma_migrations` SET finished_at = NOW(3), applied_steps_count = ? WHERE id = ?", [steps, id]);

@@ -15,7 +15,10 @@ export function sourceNetOf(ip: string): string {
   const mapped = /^(?:0{0,4}:){0,5}ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(unzoned.replace(/^::/, "0:"));
   if (mapped && isIPv4(mapped[1]!)) return mapped[1]!;
   const groups = expandIPv6(unzoned);
-  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(":")}::/64`;
 }
 
 /** The 8 16-bit groups of a valid IPv6 address (an embedded IPv4 tail is converted). */

@@ -45,7 +45,12 @@ export function hashSetupCode(code: string): string {
 export function setupCodeMatches(typed: string, storedHash: string): boolean {
   const n = normalizeSetupCode(typed);
   // hash something either way, so a malformed code costs the same as a wrong one
-  const h = Buffer.from(createHash("sha256").update(`hearth-setup-code:${n ?? "-"}`, "utf8").digest("hex"), "utf8");
+  const h = Buffer.from(
+    createHash("sha256")
+      .update(`hearth-setup-code:${n ?? "-"}`, "utf8")
+      .digest("hex"),
+    "utf8",
+  );
   const s = Buffer.from(storedHash, "utf8");
   return n !== null && h.length === s.length && timingSafeEqual(h, s);
 }

@@ -10,7 +10,19 @@ import { PemField } from "./PemField";
  * email and folds the rest away): the contact email, and the directory (a preset or a URL)
  * with the CA certificate to trust for a private CA's own HTTPS.
  */
-export function AcmeEmailField({ idPrefix, values, onChange, error, local }: { idPrefix: string; values: AcmeFormValues; onChange: (v: AcmeFormValues) => void; error: ApiError | null; local?: Record<string, string> }) {
+export function AcmeEmailField({
+  idPrefix,
+  values,
+  onChange,
+  error,
+  local,
+}: {
+  idPrefix: string;
+  values: AcmeFormValues;
+  onChange: (v: AcmeFormValues) => void;
+  error: ApiError | null;
+  local?: Record<string, string>;
+}) {
   return (
     <Field
       id={`${idPrefix}-email`}
@@ -25,22 +37,37 @@ export function AcmeEmailField({ idPrefix, values, onChange, error, local }: { i
   );
 }
 
-export function AcmeDirectoryFields({ idPrefix, values, onChange, error, local }: { idPrefix: string; values: AcmeFormValues; onChange: (v: AcmeFormValues) => void; error: ApiError | null; local?: Record<string, string> }) {
+export function AcmeDirectoryFields({
+  idPrefix,
+  values,
+  onChange,
+  error,
+  local,
+}: {
+  idPrefix: string;
+  values: AcmeFormValues;
+  onChange: (v: AcmeFormValues) => void;
+  error: ApiError | null;
+  local?: Record<string, string>;
+}) {
   const urlError = local?.directoryUrl ?? error?.fieldError("directoryUrl");
   return (
     <>
       <div className="field">
         <label htmlFor={`${idPrefix}-directory`}>Certificate authority</label>
-        <select id={`${idPrefix}-directory`} value={values.preset} onChange={(e) => onChange({ ...values, preset: e.target.value as AcmePreset })} aria-invalid={urlError && values.preset !== "custom" ? true : undefined}>
+        <select
+          id={`${idPrefix}-directory`}
+          value={values.preset}
+          onChange={(e) => onChange({ ...values, preset: e.target.value as AcmePreset })}
+          aria-invalid={urlError && values.preset !== "custom" ? true : undefined}
+        >
           {ACME_PRESETS.map((p) => (
             <option key={p.value} value={p.value}>
               {p.label}
             </option>
           ))}
         </select>
-        {values.preset !== "custom" ? (
-          <p className="hint mono">{acmeUrlOf(values.preset, "")}</p>
-        ) : null}
+        {values.preset !== "custom" ? <p className="hint mono">{acmeUrlOf(values.preset, "")}</p> : null}
       </div>
       {values.preset === "custom" ? (
         <Field

@@ -18,8 +18,7 @@ export function AdminOnly({ title, children }: { title: string; children: ReactN
       <PageHeader title={title} />
       <EmptyState icon="lock" title="For administrators only">
         <p>
-          This page is for the administrators of this server. Your own account, two-factor authentication and API tokens are under{" "}
-          <Link href="/settings">Settings</Link>.
+          This page is for the administrators of this server. Your own account, two-factor authentication and API tokens are under <Link href="/settings">Settings</Link>.
         </p>
       </EmptyState>
     </>

@@ -36,7 +36,9 @@ export function DnsRecords({ r }: { r: DomainRecords }) {
       <p className={r.provider === "manual" || r.provider === "wildcard" ? "alert alert-info" : "muted"}>{recordsIntro(r)}</p>
       {r.records.length === 0 ? (
         <p className="muted">
-          {r.addresses.ipv4 || r.addresses.ipv6 ? "No names are served on this domain yet: install an app on it first." : "This server has no address to point records at: set one under Server address on the Domains page."}
+          {r.addresses.ipv4 || r.addresses.ipv6
+            ? "No names are served on this domain yet: install an app on it first."
+            : "This server has no address to point records at: set one under Server address on the Domains page."}
         </p>
       ) : (
         <div className="table-wrap">

@@ -113,7 +113,12 @@ export function DomainFields({
                   </div>
                 );
               }
-              const secretHint = f.kind === "secret" && keepSecret ? "Leave empty to keep the saved value (enter it again if you change where it is sent)." : f.kind === "secret" ? `${f.hint ? `${f.hint} ` : ""}Stored encrypted; never shown again.` : undefined;
+              const secretHint =
+                f.kind === "secret" && keepSecret
+                  ? "Leave empty to keep the saved value (enter it again if you change where it is sent)."
+                  : f.kind === "secret"
+                    ? `${f.hint ? `${f.hint} ` : ""}Stored encrypted; never shown again.`
+                    : undefined;
               return (
                 <Field
                   key={`${values.provider}-${f.name}`}
@@ -136,7 +141,13 @@ export function DomainFields({
 
       <div className="field">
         <label htmlFor={`${idPrefix}-tls`}>TLS certificates</label>
-        <select id={`${idPrefix}-tls`} value={values.tlsMode} onChange={(e) => onChange({ ...values, tlsMode: e.target.value as TlsMode })} aria-describedby={`${idPrefix}-tls-hint`} aria-invalid={errorOf("tlsMode") ? true : undefined}>
+        <select
+          id={`${idPrefix}-tls`}
+          value={values.tlsMode}
+          onChange={(e) => onChange({ ...values, tlsMode: e.target.value as TlsMode })}
+          aria-describedby={`${idPrefix}-tls-hint`}
+          aria-invalid={errorOf("tlsMode") ? true : undefined}
+        >
           {modes.map((m) => (
             <option key={m.value} value={m.value}>
               {m.label}
@@ -157,7 +168,11 @@ export function DomainFields({
             label="Certificate chain (PEM)"
             value={values.customCertificate}
             onChange={(v) => onChange({ ...values, customCertificate: v })}
-            hint={hadCustom ? "Leave empty to keep the uploaded certificate. Leaf first, then intermediates." : `Leaf first, then intermediates. Must cover *.${values.domain.trim() || editing?.domain || "domain"}.`}
+            hint={
+              hadCustom
+                ? "Leave empty to keep the uploaded certificate. Leaf first, then intermediates."
+                : `Leaf first, then intermediates. Must cover *.${values.domain.trim() || editing?.domain || "domain"}.`
+            }
             placeholder="-----BEGIN CERTIFICATE-----"
             error={errorOf("customCertificate")}
           />

@@ -34,9 +34,7 @@ export function ExtraNameRows({
   return (
     <fieldset className="env-rows">
       <legend>{kind === "aliases" ? "Aliases" : "Redirects"}</legend>
-      <p className="hint">
-        {kind === "aliases" ? "More addresses that show the same app." : "Addresses that send visitors to the app's main address (301, the path is kept)."}
-      </p>
+      <p className="hint">{kind === "aliases" ? "More addresses that show the same app." : "Addresses that send visitors to the app's main address (301, the path is kept)."}</p>
       {rows.map((r, i) => (
         <div key={i} className="env-row extra-name-row">
           <LocationFields

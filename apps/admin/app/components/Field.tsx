@@ -1,13 +1,7 @@
 import type { InputHTMLAttributes } from "react";
 
 /** A labelled input with optional hint and error, wired for screen readers. */
-export function Field({
-  id,
-  label,
-  hint,
-  error,
-  ...input
-}: { id: string; label: string; hint?: string; error?: string } & InputHTMLAttributes<HTMLInputElement>) {
+export function Field({ id, label, hint, error, ...input }: { id: string; label: string; hint?: string; error?: string } & InputHTMLAttributes<HTMLInputElement>) {
   const describedBy = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ") || undefined;
   return (
     <div className="field">

@@ -55,7 +55,12 @@ export function Markdown({ text, className }: { text: string; className?: string
           );
         }
         const h = /^(#{1,3}) (.*)$/.exec(lines[0]!);
-        if (h && lines.length === 1) return <p key={bi} className="md-heading">{inline(h[2]!, `${bi}`)}</p>;
+        if (h && lines.length === 1)
+          return (
+            <p key={bi} className="md-heading">
+              {inline(h[2]!, `${bi}`)}
+            </p>
+          );
         return <p key={bi}>{lines.flatMap((l, li) => (li === 0 ? inline(l, `${bi}-${li}`) : [<br key={`br${li}`} />, ...inline(l, `${bi}-${li}`)]))}</p>;
       })}
     </div>

@@ -95,7 +95,9 @@ export function TaskProgress({
           {subject ? <span className="task-subject"> · {subject}</span> : null}
         </h2>
         <div className="row">
-          <span className="muted">{t ? (t.state === "pending" ? "Waiting to start…" : t.state === "succeeded" ? "Done" : t.state === "failed" ? "Failed" : t.state === "cancelled" ? "Cancelled" : `${percent}%`) : "…"}</span>
+          <span className="muted">
+            {t ? (t.state === "pending" ? "Waiting to start…" : t.state === "succeeded" ? "Done" : t.state === "failed" ? "Failed" : t.state === "cancelled" ? "Cancelled" : `${percent}%`) : "…"}
+          </span>
           {onDismiss && finished ? (
             <button type="button" className="btn btn-sm btn-ghost" onClick={onDismiss} aria-label={`Dismiss: ${title}${subject ? ` · ${subject}` : ""}`}>
               Dismiss

@@ -25,8 +25,7 @@ export function LoginForm() {
   const [needTotp, setNeedTotp] = useState(false);
 
   const login = useMutation({
-    mutationFn: () =>
-      api<Profile>("/api/v1/auth/login", { method: "POST", body: { username, password, ...(needTotp && totp ? { totp } : {}) } }),
+    mutationFn: () => api<Profile>("/api/v1/auth/login", { method: "POST", body: { username, password, ...(needTotp && totp ? { totp } : {}) } }),
     onSuccess: () => window.location.assign("/apps"),
     onError: (e) => {
       const details = e instanceof ApiError ? (e.details as { totpRequired?: boolean } | undefined) : undefined;

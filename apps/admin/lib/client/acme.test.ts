@@ -11,7 +11,11 @@ describe("the ACME settings form", () => {
       caCertificate: "",
     });
     expect(acmeFormOf({ directoryUrl: LETSENCRYPT_STAGING, email: "a@example.com", caCertificate: null }).preset).toBe("letsencrypt-staging");
-    expect(acmeFormOf({ directoryUrl: "https://127.0.0.1:14000/dir", email: "a@example.com", caCertificate: "PEM" })).toMatchObject({ preset: "custom", customUrl: "https://127.0.0.1:14000/dir", caCertificate: "PEM" });
+    expect(acmeFormOf({ directoryUrl: "https://127.0.0.1:14000/dir", email: "a@example.com", caCertificate: "PEM" })).toMatchObject({
+      preset: "custom",
+      customUrl: "https://127.0.0.1:14000/dir",
+      caCertificate: "PEM",
+    });
   });
 
   it("sends what the server's schema accepts; an empty CA certificate is null", () => {

@@ -78,13 +78,7 @@ export async function api<T = unknown>(path: string, init: { method?: string; bo
   if (!res.ok) {
     const err = (data as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
     const retry = res.headers.get("retry-after");
-    throw new ApiError(
-      res.status,
-      err?.code ?? "internal",
-      err?.message ?? `The server answered ${res.status}`,
-      err?.details,
-      retry !== null && /^\d+$/.test(retry) ? Number(retry) : undefined,
-    );
+    throw new ApiError(res.status, err?.code ?? "internal", err?.message ?? `The server answered ${res.status}`, err?.details, retry !== null && /^\d+$/.test(retry) ? Number(retry) : undefined);
   }
   return data as T;
 }

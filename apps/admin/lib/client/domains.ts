@@ -1,12 +1,4 @@
-import {
-  API_DNS_PROVIDERS,
-  PROVIDER_SECRET_FIELDS,
-  TSIG_ALGORITHMS,
-  type CertificateView,
-  type DomainProvider,
-  type DomainView,
-  type TlsMode,
-} from "@hearth/contracts";
+import { API_DNS_PROVIDERS, PROVIDER_SECRET_FIELDS, TSIG_ALGORITHMS, type CertificateView, type DomainProvider, type DomainView, type TlsMode } from "@hearth/contracts";
 
 /**
  * What the dashboard knows about DNS providers, TLS modes and certificates: labels, the
@@ -43,7 +35,14 @@ export const PROVIDERS: readonly ProviderInfo[] = [
     hint: "Hearth creates each app's record with TSIG-signed updates to your DNS server.",
     api: true,
     fields: [
-      { name: "nameserver", label: "Nameserver", kind: "text", required: true, placeholder: "ns1.example.com or 192.0.2.53:53", hint: "The primary server that accepts updates for the zone: host or host:port." },
+      {
+        name: "nameserver",
+        label: "Nameserver",
+        kind: "text",
+        required: true,
+        placeholder: "ns1.example.com or 192.0.2.53:53",
+        hint: "The primary server that accepts updates for the zone: host or host:port.",
+      },
       { name: "tsigKeyName", label: "TSIG key name", kind: "text", required: true, placeholder: "hearth-key" },
       { name: "tsigAlgorithm", label: "TSIG algorithm", kind: "select", required: false, options: TSIG_ALGORITHMS, defaultValue: "hmac-sha256" },
       { name: "tsigSecret", label: "TSIG secret", kind: "secret", required: true, hint: 'Base64, the secret "…" value printed by tsig-keygen.' },

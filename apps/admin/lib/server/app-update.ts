@@ -29,17 +29,10 @@ export async function queueAppUpdate(ctx: { app: AdminContext; params: Record<st
   checkMinHearthVersion(target);
 
   let from: HearthManifest | null = null;
-  const { task } = await queueAppTask(
-    ctx.app.db,
-    id,
-    "app.update",
-    { overwriteDns: ctx.body.overwriteDns },
-    ctx.principal.user.id,
-    (locked) => {
-      from = checkUpdate(locked, target, ctx.body.force === true, ctx.body.manifest !== undefined);
-      return { manifest: target, fromManifest: from };
-    },
-  );
+  const { task } = await queueAppTask(ctx.app.db, id, "app.update", { overwriteDns: ctx.body.overwriteDns }, ctx.principal.user.id, (locked) => {
+    from = checkUpdate(locked, target, ctx.body.force === true, ctx.body.manifest !== undefined);
+    return { manifest: target, fromManifest: from };
+  });
   const f = from as HearthManifest | null;
   await recordEvent(ctx.app.db, {
     action: "app.update",
@@ -47,7 +40,16 @@ export async function queueAppUpdate(ctx: { app: AdminContext; params: Record<st
     actorName: ctx.principal.user.username,
     sourceIp: ctx.ip,
     target: id,
-    data: { appId: id, taskId: task.id, manifestId: target.id, from: f?.version ?? row.version, to: target.version, addons: f ? addonChanges(f, target) : null, force: ctx.body.force === true, custom: ctx.body.manifest !== undefined },
+    data: {
+      appId: id,
+      taskId: task.id,
+      manifestId: target.id,
+      from: f?.version ?? row.version,
+      to: target.version,
+      addons: f ? addonChanges(f, target) : null,
+      force: ctx.body.force === true,
+      custom: ctx.body.manifest !== undefined,
+    },
   });
   await wakeBox(ctx.app);
   return json({ taskId: task.id }, 202);
@@ -63,7 +65,8 @@ export function checkUpdate(app: Pick<AppWithPorts, "manifest" | "installState" 
   const from = parsed.data;
   const refusal = updateRefusal(from, target, force);
   if (refusal) {
-    if (!custom && refusal.code === "bad_state") throw new HearthError("bad_state", `Nothing to update: the catalog's newest version of ${from.id} is ${target.version} and the app is at ${from.version}`);
+    if (!custom && refusal.code === "bad_state")
+      throw new HearthError("bad_state", `Nothing to update: the catalog's newest version of ${from.id} is ${target.version} and the app is at ${from.version}`);
     throw new HearthError(refusal.code, refusal.message, refusal.code === "invalid" ? { details: [{ path: ["manifest", "id"], code: "custom", message: "not this app's id" }] } : undefined);
   }
   const dropped = app.ports.filter((p) => !target.tcpPorts[p.envName]);

@@ -1,14 +1,4 @@
-import {
-  addonChanges,
-  compareSemver,
-  HEARTH_VERSION,
-  HearthError,
-  hearthManifest,
-  installFromManifestRequest,
-  installFromStoreRequest,
-  type AppView,
-  type HearthManifest,
-} from "@hearth/contracts";
+import { addonChanges, compareSemver, HEARTH_VERSION, HearthError, hearthManifest, installFromManifestRequest, installFromStoreRequest, type AppView, type HearthManifest } from "@hearth/contracts";
 import { activeTasksOf, getApp, type AppWithPorts } from "@hearth/db";
 import type { z } from "zod";
 import { invalid } from "../api";

@@ -1,27 +1,7 @@
-import {
-  createSession,
-  deleteSession,
-  findApiToken,
-  findSession,
-  touchApiToken,
-  touchSession,
-  type User,
-} from "@hearth/db";
+import { createSession, deleteSession, findApiToken, findSession, touchApiToken, touchSession, type User } from "@hearth/db";
 import { HearthError } from "@hearth/contracts";
 import type { AdminContext } from "./context";
-import {
-  SESSION_MAX_AGE_MS,
-  SESSION_REFRESH_MS,
-  sessionCookieName,
-  sessionExpiry,
-  bearerOf,
-  cookieValue,
-  hashesEqual,
-  newSessionSecret,
-  parseToken,
-  sessionCookie,
-  sha256Hex,
-} from "../tokens";
+import { SESSION_MAX_AGE_MS, SESSION_REFRESH_MS, sessionCookieName, sessionExpiry, bearerOf, cookieValue, hashesEqual, newSessionSecret, parseToken, sessionCookie, sha256Hex } from "../tokens";
 import { tokenScopeToWire } from "../views";
 
 /** Who is calling: a user through a session cookie or through an API token. */
@@ -94,11 +74,7 @@ export async function userFromSessionValue(app: AdminContext, value: string | un
 }
 
 /** Starts a session for `user`; returns the Set-Cookie header value. */
-export async function startSession(
-  app: AdminContext,
-  user: { id: string },
-  meta: { sourceIp: string; userAgent: string; now?: Date },
-): Promise<string> {
+export async function startSession(app: AdminContext, user: { id: string }, meta: { sourceIp: string; userAgent: string; now?: Date }): Promise<string> {
   const now = meta.now ?? new Date();
   const { value, id } = newSessionSecret();
   const expiresAt = sessionExpiry(now, now);

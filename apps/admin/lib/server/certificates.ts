@@ -12,11 +12,7 @@ export async function certificateViews(app: AdminContext, now: Date = new Date()
  * without an id, every due one. While the same renewal is still pending or running, that
  * task is returned instead of queueing another (a double click orders nothing twice).
  */
-export async function requestRenewal(
-  app: AdminContext,
-  certificateId: string | null,
-  actor: { id: string; username: string; ip: string },
-): Promise<{ task: Task; queued: boolean }> {
+export async function requestRenewal(app: AdminContext, certificateId: string | null, actor: { id: string; username: string; ip: string }): Promise<{ task: Task; queued: boolean }> {
   let names = "all due certificates";
   if (certificateId !== null) {
     const cert = certificateId.length <= 36 ? await getCertificate(app.db, certificateId) : null;

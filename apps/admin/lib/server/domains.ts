@@ -159,7 +159,7 @@ export async function prepareDomain(app: AdminContext, domain: string, body: Dom
   const provider = body.provider ?? current?.provider;
   if (!provider) throw invalidField(["provider"], "provider is required");
   const providerChanged = !current || provider !== current.provider;
-  const tlsMode: TlsMode = body.tlsMode ?? ((current?.tlsMode as TlsMode | undefined) ?? "letsencrypt");
+  const tlsMode: TlsMode = body.tlsMode ?? (current?.tlsMode as TlsMode | undefined) ?? "letsencrypt";
   const record: Partial<DomainRecord> = {};
   let providerConfig: Record<string, unknown> | null = current ? openProviderConfig(app, current) : null;
 

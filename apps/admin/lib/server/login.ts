@@ -1,14 +1,4 @@
-import {
-  eventTimes,
-  sourceNetOf,
-  findUserByLogin,
-  lastLoginTime,
-  loginFailureTimes,
-  recordEvent,
-  claimTotpStep,
-  setLastLogin,
-  type User,
-} from "@hearth/db";
+import { eventTimes, sourceNetOf, findUserByLogin, lastLoginTime, loginFailureTimes, recordEvent, claimTotpStep, setLastLogin, type User } from "@hearth/db";
 import { HearthError, type LoginRequest } from "@hearth/contracts";
 import type { AdminContext } from "./context";
 import { checkLoginThrottle, type ThrottleStore } from "../rate-limit";
@@ -40,11 +30,7 @@ export async function acceptTotp(app: AdminContext, userId: string, secret: stri
  * Password login. The throttle is checked before the password, so a locked-out caller with
  * the right password still gets 429. Unknown users cost one argon2 verification too.
  */
-export async function login(
-  app: AdminContext,
-  req: LoginRequest,
-  meta: { sourceIp: string; userAgent: string; now?: Date },
-): Promise<{ user: User; setCookie: string }> {
+export async function login(app: AdminContext, req: LoginRequest, meta: { sourceIp: string; userAgent: string; now?: Date }): Promise<{ user: User; setCookie: string }> {
   const typed = req.username.trim().toLowerCase().slice(0, 255);
   // one throttle key per account, whether it is named by username or by email
   const found = await findUserByLogin(app.db, typed);
@@ -56,12 +42,7 @@ export async function login(
   return app.locks.run(locks, { waitSeconds: 20 }, () => loginLocked(app, req, target, meta));
 }
 
-async function loginLocked(
-  app: AdminContext,
-  req: LoginRequest,
-  target: string,
-  meta: { sourceIp: string; userAgent: string; now?: Date },
-): Promise<{ user: User; setCookie: string }> {
+async function loginLocked(app: AdminContext, req: LoginRequest, target: string, meta: { sourceIp: string; userAgent: string; now?: Date }): Promise<{ user: User; setCookie: string }> {
   const now = meta.now ?? new Date();
   const user = await findUserByLogin(app.db, target);
 
@@ -75,8 +56,7 @@ async function loginLocked(
   }
 
   const passwordOk = await verifyPassword(user?.passwordHash ?? null, req.password);
-  const fail = async (reason: string) =>
-    recordEvent(app.db, { action: "user.login_failed", actorId: null, actorName: "", sourceIp: meta.sourceIp, target, data: { reason } });
+  const fail = async (reason: string) => recordEvent(app.db, { action: "user.login_failed", actorId: null, actorName: "", sourceIp: meta.sourceIp, target, data: { reason } });
 
   if (!user || !passwordOk || !user.active) {
     await fail(!user ? "unknown_user" : !user.active ? "disabled" : "password");

@@ -15,11 +15,7 @@ export const SETUP_THROTTLE = { windowMs: 15 * 60_000, perNet: 10, overall: 100 
 
 const done = () => new HearthError("conflict", "Setup is already done; log in instead");
 
-export async function setupOwner(
-  app: AdminContext,
-  body: SetupOwnerRequest,
-  meta: { sourceIp: string; now?: Date },
-): Promise<User> {
+export async function setupOwner(app: AdminContext, body: SetupOwnerRequest, meta: { sourceIp: string; now?: Date }): Promise<User> {
   if (await isSetupDone(app.db)) throw done();
   return app.locks.run("hearth.setup.owner", { waitSeconds: 20 }, async () => {
     const now = meta.now ?? new Date();
@@ -57,11 +53,7 @@ export async function setupOwner(
     }
 
     const passwordHash = await hashPassword(body.password);
-    const r = await createOwner(
-      app.db,
-      { id: randomUUID(), username: body.username, email: body.email.toLowerCase(), displayName: body.displayName ?? "", passwordHash },
-      stored,
-    );
+    const r = await createOwner(app.db, { id: randomUUID(), username: body.username, email: body.email.toLowerCase(), displayName: body.displayName ?? "", passwordHash }, stored);
     if (!r.ok && r.reason === "done") throw done();
     if (!r.ok) throw new HearthError("forbidden", "The setup code changed meanwhile (setup/install.sh ran again); use the new one", { details: { field: "setupCode" } });
     return r.user;

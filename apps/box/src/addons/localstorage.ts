@@ -67,7 +67,13 @@ export class LocalStorageAddon implements AddonHandler {
 
   async backup(app: AddonApp, _credentials: Record<string, string>, dir: string, ctx: StepContext): Promise<void> {
     // written as root into box's folder, then handed to box's user
-    await this.job(app, "archiving /app/data", `tar --numeric-owner -C /data -cf /backup/${LOCALSTORAGE_FILE}.partial . && mv /backup/${LOCALSTORAGE_FILE}.partial /backup/${LOCALSTORAGE_FILE} && chown "$OWNER" /backup/${LOCALSTORAGE_FILE} && chmod 0600 /backup/${LOCALSTORAGE_FILE}`, dir, true);
+    await this.job(
+      app,
+      "archiving /app/data",
+      `tar --numeric-owner -C /data -cf /backup/${LOCALSTORAGE_FILE}.partial . && mv /backup/${LOCALSTORAGE_FILE}.partial /backup/${LOCALSTORAGE_FILE} && chown "$OWNER" /backup/${LOCALSTORAGE_FILE} && chmod 0600 /backup/${LOCALSTORAGE_FILE}`,
+      dir,
+      true,
+    );
     ctx.log(`localstorage: /app/data archived (${(await stat(path.join(dir, LOCALSTORAGE_FILE))).size} bytes)`);
   }
 

@@ -84,7 +84,11 @@ export class MysqlAddon implements AddonHandler {
       `SELECT schema_name FROM information_schema.schemata WHERE schema_name = ${sqlString(database)} OR schema_name LIKE ${sqlString(`${database.replace(/_/g, "\\_")}\\_%`)} ORDER BY schema_name;\n`,
       "listing the app's databases",
     );
-    return out.split("\n").map((l) => l.trim()).filter(Boolean).map((n) => assertName(n, "mysql database"));
+    return out
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .map((n) => assertName(n, "mysql database"));
   }
 
   async deprovision(app: AddonApp, credentials: Record<string, string> | null, ctx: StepContext): Promise<void> {

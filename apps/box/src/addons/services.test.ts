@@ -3,16 +3,7 @@ import { HearthError } from "@hearth/contracts";
 import type { ContainerState, DockerApi } from "../docker/docker";
 import type { ServiceDockerExtras } from "./service-docker";
 import { INFRA } from "./infra";
-import {
-  INFRA_LABEL,
-  MiB,
-  outdatedReasons,
-  SERVICE_LABEL,
-  SERVICE_VERSION_LABEL,
-  serviceContainerSpec,
-  ServiceManager,
-  type ServiceSpecInput,
-} from "./services";
+import { INFRA_LABEL, MiB, outdatedReasons, SERVICE_LABEL, SERVICE_VERSION_LABEL, serviceContainerSpec, ServiceManager, type ServiceSpecInput } from "./services";
 
 const input = (over: Partial<ServiceSpecInput> = {}): ServiceSpecInput => ({
   service: "mariadb",

@@ -93,15 +93,26 @@ export const SERVICE_DEFS: Record<ServiceName, ServiceDef> = {
     ready: ["mysqladmin", "--protocol=socket", "--connect-timeout=5", "ping"],
     auth: ["mariadb", "--protocol=socket", "-uroot", "-N", "-e", "SELECT 1"],
     dump: [
-      "mariadb-dump", "--protocol=socket", "-uroot", "--all-databases", "--single-transaction", "--routines", "--events",
-      "--triggers", "--hex-blob", "--flush-privileges", "--default-character-set=utf8mb4",
+      "mariadb-dump",
+      "--protocol=socket",
+      "-uroot",
+      "--all-databases",
+      "--single-transaction",
+      "--routines",
+      "--events",
+      "--triggers",
+      "--hex-blob",
+      "--flush-privileges",
+      "--default-character-set=utf8mb4",
     ],
     dumpTrailer: "-- Dump completed",
     // the grant tables come from the dump; mariadb-upgrade brings them to this version's format
     importCmd: (f) => [
-      "bash", "-c",
+      "bash",
+      "-c",
       "set -euo pipefail; mariadb --protocol=socket -uroot --default-character-set=utf8mb4 <\"$1\"; mariadb-upgrade --protocol=socket -uroot --force --silent >/dev/null; mariadb --protocol=socket -uroot -e \"DROP USER IF EXISTS 'root'@'%', 'root'@'127.0.0.1', 'root'@'::1'\"",
-      "import", f,
+      "import",
+      f,
     ],
     tmpSize: "256m",
   },
@@ -117,9 +128,11 @@ export const SERVICE_DEFS: Record<ServiceName, ServiceDef> = {
     // would fail (its ALTER ROLE that follows still applies), so it is dropped and every
     // other error stops the import
     importCmd: (f) => [
-      "bash", "-c",
+      "bash",
+      "-c",
       'set -euo pipefail; { sed \'/^CREATE ROLE "\\{0,1\\}postgres"\\{0,1\\};$/d\' "$1"; echo "ALTER ROLE postgres WITH PASSWORD NULL;"; } | runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null',
-      "import", f,
+      "import",
+      f,
     ],
     tmpSize: "64m",
     shmSize: 128 * MiB,
@@ -296,7 +309,11 @@ async function writeFileAtomic(file: string, data: string): Promise<void> {
   await rename(tmp, file);
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -628,7 +645,11 @@ export class ServiceManager {
       throw new HearthError("external", `upgrading ${service} ${fromTo} failed: ${why}; going back to the previous container failed too: ${(rollbackErr as Error).message}`, { cause: err });
     }
     await rm(path.join(this.controlDir(service), "upgrade.json"), { force: true });
-    throw new HearthError("external", `upgrading ${service} ${fromTo} failed: ${why}; the previous container runs again with its data (dump kept in ${path.join(this.controlDir(service), state.dump)})`, { cause: err });
+    throw new HearthError(
+      "external",
+      `upgrading ${service} ${fromTo} failed: ${why}; the previous container runs again with its data (dump kept in ${path.join(this.controlDir(service), state.dump)})`,
+      { cause: err },
+    );
   }
 
   private async dump(service: SharedServiceName, container: string, file: string): Promise<void> {
@@ -776,7 +797,9 @@ export class ServiceManager {
   /** Recreates the redis containers whose image or infra is outdated, keeping their data, settings and run state. */
   private async refreshRedis(): Promise<void> {
     const want = this.infra.services.redis;
-    const mine = (await this.o.docker.listContainers({ [SERVICE_LABEL]: "redis" })).filter((c) => this.isOwnLabel(c.labels[OWNER_LABEL]) && c.name.startsWith(`${this.prefix}redis-`) && c.labels[SERVICE_OWNER_LABEL]);
+    const mine = (await this.o.docker.listContainers({ [SERVICE_LABEL]: "redis" })).filter(
+      (c) => this.isOwnLabel(c.labels[OWNER_LABEL]) && c.name.startsWith(`${this.prefix}redis-`) && c.labels[SERVICE_OWNER_LABEL],
+    );
     if (mine.length === 0) return;
     const image = await this.o.docker.inspectImage(want.image);
     if (!image) throw new HearthError("bad_state", `the image ${want.image} is missing: build it with setup/images/build-all.sh`);
@@ -867,7 +890,10 @@ export class ServiceManager {
       const c = await this.o.docker.inspectContainer(container);
       if (!c) throw new HearthError("bad_state", `${service}: the container ${container} is gone`);
       if ((!c.running && c.status !== "created") || c.status === "restarting" || (c.raw.RestartCount ?? 0) > restarts) {
-        throw new HearthError("external", `${service} (${c.name}) stopped while starting (${c.status}, exit ${c.exitCode}${c.oomKilled ? ", out of memory" : ""}); its log ends with:\n${await this.logTail(c.id)}`);
+        throw new HearthError(
+          "external",
+          `${service} (${c.name}) stopped while starting (${c.status}, exit ${c.exitCode}${c.oomKilled ? ", out of memory" : ""}); its log ends with:\n${await this.logTail(c.id)}`,
+        );
       }
       if (c.running) {
         const run = (cmd: string[]) => this.o.docker.exec(c.id, cmd).catch((e: Error) => ({ exitCode: -1, output: e.message }));

@@ -4,7 +4,20 @@ import http from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { hearthManifest, isHearthError, type HearthManifest } from "@hearth/contracts";
-import { getAppRow, getAppRowWithPorts, getUninstalledApp, moveAppToUninstalled, removeUninstalledApp, setAppContainerId, setAppManifest, snapshotOf, updateAppState, type App, type Db, type Prisma } from "@hearth/db";
+import {
+  getAppRow,
+  getAppRowWithPorts,
+  getUninstalledApp,
+  moveAppToUninstalled,
+  removeUninstalledApp,
+  setAppContainerId,
+  setAppManifest,
+  snapshotOf,
+  updateAppState,
+  type App,
+  type Db,
+  type Prisma,
+} from "@hearth/db";
 import { dockerStatusOf, type DockerApi } from "../docker/docker";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { TaskError } from "../tasks/registry";
@@ -58,7 +71,10 @@ export const ROLLBACK_FILE = ".rollback";
 /** A short stable name for a database URL's host, port and database (no credentials). */
 export function ownerOf(databaseUrl: string): string {
   const u = new URL(databaseUrl.replace(/^mysql:/, "mariadb:"));
-  return createHash("sha256").update(`${u.hostname}:${u.port || 3306}/${u.pathname.replace(/^\//, "")}${u.searchParams.get("socket") ?? ""}`).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(`${u.hostname}:${u.port || 3306}/${u.pathname.replace(/^\//, "")}${u.searchParams.get("socket") ?? ""}`)
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** Flushes every file under `dir` (and the folders' entries) to disk. */
@@ -193,7 +209,11 @@ export class AppService {
    *     `update_failed`, or `error` when the rollback fails too. A `.rollback` marker makes a
    *     task resumed after a crash mid-rollback go on rolling back, never forward.
    */
-  async update(appId: string, ctx: StepContext, args: { manifest: HearthManifest; fromManifest: HearthManifest; overwriteDns?: boolean }): Promise<{ version: string; from: string; backupDir: string }> {
+  async update(
+    appId: string,
+    ctx: StepContext,
+    args: { manifest: HearthManifest; fromManifest: HearthManifest; overwriteDns?: boolean },
+  ): Promise<{ version: string; from: string; backupDir: string }> {
     ctx = this.stepped(ctx);
     const target = args.manifest;
     const from = args.fromManifest;
@@ -264,11 +284,7 @@ export class AppService {
   }
 
   /** Step 4 of update; always throws (update_failed after a rollback, the rollback's error otherwise). */
-  private async rollBack(
-    appId: string,
-    ctx: StepContext,
-    o: { from: HearthManifest; target: HearthManifest; dir: string; cause: { code: string; message: string } },
-  ): Promise<never> {
+  private async rollBack(appId: string, ctx: StepContext, o: { from: HearthManifest; target: HearthManifest; dir: string; cause: { code: string; message: string } }): Promise<never> {
     const what = `the update from ${o.from.version} to ${o.target.version} failed (${o.cause.code}: ${o.cause.message})`;
     try {
       await ctx.progress(60, `rolling back to ${o.from.version}`);
@@ -566,10 +582,7 @@ export class AppService {
     } catch {
       /* no logs */
     }
-    throw new TaskError(
-      `the app did not answer ${manifest.healthCheckPath} with 2xx/3xx within ${Math.round(timeout / 1000)} s (last: ${last ?? "no answer"})`,
-      "task_failed",
-    );
+    throw new TaskError(`the app did not answer ${manifest.healthCheckPath} with 2xx/3xx within ${Math.round(timeout / 1000)} s (last: ${last ?? "no answer"})`, "task_failed");
   }
 
   async setState(appId: string, data: Prisma.AppUpdateManyMutationInput): Promise<void> {

@@ -157,7 +157,9 @@ describe("ensureImage", () => {
     // the legacy base name would be read by the build as a Docker Hub name, even with the local one present
     const legacyFrom = catalog({ wiki: { id: "org.wiki", dockerImage: "localhost/hearth/org.wiki:1", from: "hearth/base:bookworm" } });
     const c = fakeDocker({ present: ["localhost/hearth/base:bookworm", "hearth/base:bookworm"], pull: () => "ok" });
-    await expect(ensureImage({ docker: c.docker, registries: noCreds, catalogDirs: [legacyFrom] }, { ref: "localhost/hearth/org.wiki:1", manifestId: "org.wiki" }, log())).rejects.toThrow(/FROM hearth\/base:bookworm, a Docker Hub name/);
+    await expect(ensureImage({ docker: c.docker, registries: noCreds, catalogDirs: [legacyFrom] }, { ref: "localhost/hearth/org.wiki:1", manifestId: "org.wiki" }, log())).rejects.toThrow(
+      /FROM hearth\/base:bookworm, a Docker Hub name/,
+    );
     expect(c.calls).toEqual([]);
     const arg = catalog({ wiki: { id: "org.wiki", dockerImage: "localhost/hearth/org.wiki:1", from: "$BASE" } });
     expect(await codeOf(ensureImage({ docker: b.docker, registries: noCreds, catalogDirs: [arg] }, { ref: "localhost/hearth/org.wiki:1", manifestId: "org.wiki" }, log()))).toBe("build_failed");
@@ -191,7 +193,10 @@ describe("findCatalogContext", () => {
 describe("dockerfileFromImages", () => {
   it("lists the FROM images, skipping earlier stages, and refuses build arguments", () => {
     expect(dockerfileFromImages("# syntax\nFROM localhost/hearth/base:bookworm\nRUN true\n")).toEqual(["localhost/hearth/base:bookworm"]);
-    expect(dockerfileFromImages("FROM --platform=linux/amd64 localhost/hearth/base:bookworm AS build\nRUN x\nFROM build AS final\nfrom scratch\n")).toEqual(["localhost/hearth/base:bookworm", "scratch"]);
+    expect(dockerfileFromImages("FROM --platform=linux/amd64 localhost/hearth/base:bookworm AS build\nRUN x\nFROM build AS final\nfrom scratch\n")).toEqual([
+      "localhost/hearth/base:bookworm",
+      "scratch",
+    ]);
     expect(dockerfileFromImages("FROM \\\n  debian:12\n")).toEqual(["debian:12"]);
     expect(() => dockerfileFromImages("ARG B=x\nFROM ${B}\n")).toThrow(/build argument/);
   });

@@ -15,8 +15,7 @@ import { TaskError } from "../tasks/registry";
 
 // Not (yet) in contracts' TASK_ERROR_CODES; see the report to the lead.
 export const IMAGE_ERROR_CODES = { notFound: "image_not_found", auth: "registry_auth", build: "build_failed" } as const;
-const imageError = (code: (typeof IMAGE_ERROR_CODES)[keyof typeof IMAGE_ERROR_CODES], message: string) =>
-  new TaskError(message, code as unknown as TaskErrorCode);
+const imageError = (code: (typeof IMAGE_ERROR_CODES)[keyof typeof IMAGE_ERROR_CODES], message: string) => new TaskError(message, code as unknown as TaskErrorCode);
 
 export const DOCKER_HUB = "docker.io";
 const HUB_ALIASES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);

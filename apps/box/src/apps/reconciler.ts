@@ -1,4 +1,19 @@
-import { appIdsWithActiveTasks, countOrphans, failStalePendingApp, knownAppIds, listAppRowsWithPorts, notify, ownersOf, recordEvent, recordOrphans, resolveNotifications, type Db, type FoundOrphan, type OrphanKind, type StoreIdentity } from "@hearth/db";
+import {
+  appIdsWithActiveTasks,
+  countOrphans,
+  failStalePendingApp,
+  knownAppIds,
+  listAppRowsWithPorts,
+  notify,
+  ownersOf,
+  recordEvent,
+  recordOrphans,
+  resolveNotifications,
+  type Db,
+  type FoundOrphan,
+  type OrphanKind,
+  type StoreIdentity,
+} from "@hearth/db";
 import { APP_LABEL, OWNER_LABEL, type DockerApi } from "../docker/docker";
 import type { Logger } from "../logger";
 import { containerNameOf } from "./container-spec";

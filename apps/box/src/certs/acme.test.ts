@@ -36,7 +36,9 @@ describe("AcmeEngine settings", () => {
 
 describe("issueCertificate input", () => {
   it("refuses wildcards without dns-01", () => {
-    expect(() => engine().issueCertificate({ names: ["*.example.com", "example.com"], challenge: "http-01" })).toThrow(invalid(/wildcard names \(\*\.example\.com\) can only be validated with dns-01/));
+    expect(() => engine().issueCertificate({ names: ["*.example.com", "example.com"], challenge: "http-01" })).toThrow(
+      invalid(/wildcard names \(\*\.example\.com\) can only be validated with dns-01/),
+    );
   });
 
   it("refuses dns-01 without provider or propagation check, and names outside the zone", () => {

@@ -183,9 +183,7 @@ export class AcmeEngine {
         account = await this.step(transport, "looking up the ACME account", () => client.createAccount({ onlyReturnExisting: true }));
       } catch (e) {
         if (!(isHearthError(e) && (e.details as { problemType?: string } | undefined)?.problemType === `${ACME_ERROR}accountDoesNotExist`)) throw e;
-        account = await this.step(transport, "registering the ACME account", () =>
-          client.createAccount({ termsOfServiceAgreed: true, ...(contact.length ? { contact } : {}) }),
-        );
+        account = await this.step(transport, "registering the ACME account", () => client.createAccount({ termsOfServiceAgreed: true, ...(contact.length ? { contact } : {}) }));
       }
       const have = [...(account.contact ?? [])].sort().join(",");
       if (have !== contact.join(",")) {
@@ -292,9 +290,7 @@ export class AcmeEngine {
     const warnings: string[] = [];
     try {
       progress(`ordering a certificate for ${label} from ${new URL(account.directoryUrl).host}`);
-      let order = await this.step(transport, `ordering a certificate for ${label}`, () =>
-        client.createOrder({ identifiers: names.map((value) => ({ type: "dns", value })) }),
-      );
+      let order = await this.step(transport, `ordering a certificate for ${label}`, () => client.createOrder({ identifiers: names.map((value) => ({ type: "dns", value })) }));
       const authzs = await this.step(transport, `reading the authorizations for ${label}`, () => client.getAuthorizations(order));
 
       const pending: acme.Authorization[] = [];
@@ -347,9 +343,7 @@ export class AcmeEngine {
         for (const p of published) {
           await this.step(transport, `starting the ${p.describe}`, () => client.completeChallenge(p.challenge));
         }
-        const results = await Promise.allSettled(
-          published.map((p) => this.step(transport, `the ${p.describe}`, () => client.waitForValidStatus(p.challenge))),
-        );
+        const results = await Promise.allSettled(published.map((p) => this.step(transport, `the ${p.describe}`, () => client.waitForValidStatus(p.challenge))));
         const failed = results.flatMap((r) => (r.status === "rejected" ? [r.reason as HearthError] : []));
         if (failed.length === 1) throw failed[0]!;
         if (failed.length > 1) {

@@ -28,9 +28,10 @@ describe("installCustomCertificate", () => {
     expect(statSync(installed.keyPath).mode & 0o777).toBe(0o600);
 
     const other = await issueLeaf(ca, ["*.example.com", "example.com"]);
-    await expect(
-      installCustomCertificate(store, { names: ["*.example.com", "example.com"], certPem: good.certPem, keyPem: other.keyPem, now: new Date() }),
-    ).rejects.toMatchObject({ code: "invalid", message: expect.stringMatching(/does not (match|belong)/) });
+    await expect(installCustomCertificate(store, { names: ["*.example.com", "example.com"], certPem: good.certPem, keyPem: other.keyPem, now: new Date() })).rejects.toMatchObject({
+      code: "invalid",
+      message: expect.stringMatching(/does not (match|belong)/),
+    });
     expect(inspectKey(readFileSync(installed.keyPath, "utf8"))).toBe(inspectKey(good.keyPem));
   }, 30_000);
 });

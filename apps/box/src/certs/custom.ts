@@ -18,10 +18,7 @@ export interface InstalledCustomCertificate extends CertificatePaths {
   info: CertificateInfo;
 }
 
-export async function installCustomCertificate(
-  store: CertificateStore,
-  input: { names: string[]; certPem: string; keyPem: string; now: Date; slug?: string },
-): Promise<InstalledCustomCertificate> {
+export async function installCustomCertificate(store: CertificateStore, input: { names: string[]; certPem: string; keyPem: string; now: Date; slug?: string }): Promise<InstalledCustomCertificate> {
   const names = normalizeNames(input.names);
   const slug = input.slug ?? customCertificateSlug(names);
   store.paths(slug);

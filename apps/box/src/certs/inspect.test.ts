@@ -60,4 +60,3 @@ describe("needsRenewal", () => {
     expect(needsRenewal({ notAfter }, new Date("2030-03-20T00:00:00Z"), 10)).toBe(false);
   });
 });
-

@@ -27,7 +27,11 @@ describe("planRenewals", () => {
       now,
       { random: () => 0.5 },
     );
-    expect(plan.renew.map((d) => [d.id, d.reason])).toEqual([["gone", "expired"], ["urgent", "due"], ["due", "due"]]);
+    expect(plan.renew.map((d) => [d.id, d.reason])).toEqual([
+      ["gone", "expired"],
+      ["urgent", "due"],
+      ["due", "due"],
+    ]);
     for (const d of plan.renew) expect(d.at.getTime()).toBe(now.getTime() + DEFAULT_RENEWAL_POLICY.jitterMs / 2);
     const fresh = plan.decisions.find((d) => d.id === "fresh")!;
     expect(fresh).toMatchObject({ action: "ok", reason: "valid", at: at(30 * DAY) });

@@ -70,11 +70,7 @@ export function retryDelayMs(failures: number, timeLeftMs: number, policy: Renew
   return Math.min(exp, cap);
 }
 
-export function planRenewals(
-  candidates: readonly RenewalCandidate[],
-  now: Date,
-  opts: { policy?: Partial<RenewalPolicy>; random?: () => number } = {},
-): RenewalPlan {
+export function planRenewals(candidates: readonly RenewalCandidate[], now: Date, opts: { policy?: Partial<RenewalPolicy>; random?: () => number } = {}): RenewalPlan {
   const policy = { ...DEFAULT_RENEWAL_POLICY, ...opts.policy };
   const random = opts.random ?? Math.random;
   const t = now.getTime();
@@ -92,9 +88,7 @@ export function planRenewals(
     const reason = left <= 0 ? "expired" : failures > 0 ? "retry" : "due";
     return { id: c.id, action: "renew", at: new Date(t + jitter), reason, notAfter };
   });
-  const renew = decisions
-    .filter((d): d is Extract<RenewalDecision, { action: "renew" }> => d.action === "renew")
-    .sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime());
+  const renew = decisions.filter((d): d is Extract<RenewalDecision, { action: "renew" }> => d.action === "renew").sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime());
   const later = decisions.filter((d) => d.action !== "renew").map((d) => d.at.getTime());
   return { decisions, renew, nextCheckAt: later.length ? new Date(Math.min(...later)) : null };
 }

@@ -23,12 +23,7 @@ export interface EnsureAppRecordResult {
  *  - a CNAME exists at the name (it cannot coexist with A/AAAA).
  * With `overwrite`, those are replaced or removed. Running it again is a no-op.
  */
-export async function ensureAppRecord(
-  provider: DnsProvider,
-  fqdn: string,
-  ips: AppRecordIps,
-  opts: { overwrite: boolean; ttl?: number },
-): Promise<EnsureAppRecordResult> {
+export async function ensureAppRecord(provider: DnsProvider, fqdn: string, ips: AppRecordIps, opts: { overwrite: boolean; ttl?: number }): Promise<EnsureAppRecordResult> {
   const name = normalizeName(fqdn);
   const want: Record<"A" | "AAAA", string[]> = {
     A: ips.ipv4 ? canonicalValues("A", [ips.ipv4], name) : [],
@@ -52,12 +47,9 @@ export async function ensureAppRecord(
   }
   if (conflicts.length > 0 && !opts.overwrite) {
     const wanted = [want.A.length ? `A ${want.A[0]}` : "", want.AAAA.length ? `AAAA ${want.AAAA[0]}` : ""].filter(Boolean).join(" and ");
-    throw new HearthError(
-      "conflict",
-      `${name} already has DNS records that Hearth would overwrite: ${conflicts.join("; ")} (Hearth wants ${wanted}). ` +
-        `Remove them, or confirm overwriting them.`,
-      { details: { name, existing: { A: current.A, AAAA: current.AAAA, CNAME: cname?.values ?? [] }, wanted: want } },
-    );
+    throw new HearthError("conflict", `${name} already has DNS records that Hearth would overwrite: ${conflicts.join("; ")} (Hearth wants ${wanted}). ` + `Remove them, or confirm overwriting them.`, {
+      details: { name, existing: { A: current.A, AAAA: current.AAAA, CNAME: cname?.values ?? [] }, wanted: want },
+    });
   }
 
   let changed = false;

@@ -140,9 +140,7 @@ class FakeCloudflare {
       if (!this.zones.some((z) => z.id === zoneId)) return [404, failure(7003, `Could not route to /zones/${zoneId}/dns_records, perhaps your object identifier is invalid?`)];
       const inZone = this.records.filter((x) => x.zone_id === zoneId);
       if (!id && r.method === "GET") {
-        const list = inZone.filter(
-          (x) => (!r.query.get("type") || x.type === r.query.get("type")) && (!r.query.get("name.exact") || x.name === r.query.get("name.exact")),
-        );
+        const list = inZone.filter((x) => (!r.query.get("type") || x.type === r.query.get("type")) && (!r.query.get("name.exact") || x.name === r.query.get("name.exact")));
         const page = Number(r.query.get("page") ?? 1);
         const total = Math.max(1, Math.ceil(list.length / PAGE_SIZE));
         const result = list.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
@@ -186,8 +184,7 @@ beforeAll(() => fake.start());
 afterAll(() => new Promise<void>((resolve) => fake.server.close(() => resolve())));
 beforeEach(() => fake.reset());
 
-const provider = (extra: Record<string, unknown> = {}, zone = "example.com") =>
-  createDnsProvider(zone, { kind: "cloudflare", apiToken: TOKEN, apiUrl: fake.url, ...extra });
+const provider = (extra: Record<string, unknown> = {}, zone = "example.com") => createDnsProvider(zone, { kind: "cloudflare", apiToken: TOKEN, apiUrl: fake.url, ...extra });
 
 async function caught(p: Promise<unknown>): Promise<HearthError> {
   try {
@@ -245,7 +242,12 @@ describe("cloudflare provider (documented API v4)", () => {
     fake.requests = [];
     await p.upsert({ name: "app.example.com", type: "A", values: ["192.0.2.5", "198.51.100.1"], ttl: 300 });
     expect(fake.mutations()).toEqual([`PUT /zones/${ZONE_ID}/dns_records/:id`, ...Array(3).fill(`DELETE /zones/${ZONE_ID}/dns_records/:id`)]);
-    expect(fake.records.filter((r) => r.type === "A").map((r) => r.content).sort()).toEqual(["192.0.2.5", "198.51.100.1"]);
+    expect(
+      fake.records
+        .filter((r) => r.type === "A")
+        .map((r) => r.content)
+        .sort(),
+    ).toEqual(["192.0.2.5", "198.51.100.1"]);
     expect(fake.records.find((r) => r.type === "TXT")!.content).toBe('"keep me"');
     // same values again: nothing written
     fake.requests = [];

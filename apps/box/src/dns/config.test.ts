@@ -51,9 +51,7 @@ describe("provider config validation", () => {
   it("a bad nameserver says what form it must have", () => {
     const e = rejected("example.com", { ...rfc, nameserver: "ns1 example com" });
     expect(e.code).toBe("invalid");
-    expect(e.message).toBe(
-      'invalid rfc2136 DNS provider configuration for example.com: nameserver: must be "host" or "host:port" (e.g. "ns1.example.com", "192.0.2.53:53", "[2001:db8::53]:53")',
-    );
+    expect(e.message).toBe('invalid rfc2136 DNS provider configuration for example.com: nameserver: must be "host" or "host:port" (e.g. "ns1.example.com", "192.0.2.53:53", "[2001:db8::53]:53")');
     expect(e.details).toEqual([{ path: ["nameserver"], message: expect.stringContaining("host:port") }]);
   });
 

@@ -81,23 +81,7 @@ export function parseDigOutput(output: string, name: string, type: DnsRecordType
 export async function queryServer(server: HostPort, name: string, type: DnsRecordType, opts: { timeoutMs?: number } = {}): Promise<DigAnswer> {
   const timeoutMs = opts.timeoutMs ?? 6000;
   const perTry = Math.max(1, Math.floor(timeoutMs / 2000));
-  const args = [
-    `@${server.host}`,
-    "-p",
-    String(server.port),
-    "+norecurse",
-    "+noall",
-    "+comments",
-    "+answer",
-    `+time=${perTry}`,
-    "+tries=2",
-    "-q",
-    name,
-    "-t",
-    type,
-    "-c",
-    "IN",
-  ];
+  const args = [`@${server.host}`, "-p", String(server.port), "+norecurse", "+noall", "+comments", "+answer", `+time=${perTry}`, "+tries=2", "-q", name, "-t", type, "-c", "IN"];
   const r = await runDig(args, timeoutMs + 4000);
   if (r.missing) {
     throw new HearthError("internal", "dig is not installed (Debian package bind9-dnsutils); Hearth needs it to read DNS records");
@@ -105,10 +89,12 @@ export async function queryServer(server: HostPort, name: string, type: DnsRecor
   const out = `${r.stdout}\n${r.stderr}`;
   const parsed = r.code === 0 ? parseDigOutput(r.stdout, name, type) : null;
   if (parsed) return parsed;
-  const problem =
-    /timed out/.test(out) ? "timed out"
-    : /connection refused/.test(out) ? "connection refused"
-    : /couldn't get address|not found|failed to resolve/i.test(out) ? "its name does not resolve"
-    : (out.split("\n").find((l) => l.startsWith(";;") && /error|fail|unreach/i.test(l)) ?? out.trim().split("\n")[0] ?? "no answer").replace(/^;;\s*/, "");
+  const problem = /timed out/.test(out)
+    ? "timed out"
+    : /connection refused/.test(out)
+      ? "connection refused"
+      : /couldn't get address|not found|failed to resolve/i.test(out)
+        ? "its name does not resolve"
+        : (out.split("\n").find((l) => l.startsWith(";;") && /error|fail|unreach/i.test(l)) ?? out.trim().split("\n")[0] ?? "no answer").replace(/^;;\s*/, "");
   throw new DigCommunicationError(`no answer from ${formatServer(server)}: ${problem}`, problem);
 }

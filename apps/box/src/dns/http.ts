@@ -16,11 +16,7 @@ export class HttpUnreachableError extends Error {
   }
 }
 
-export async function httpRequest(
-  url: string,
-  init: { method: string; headers: Record<string, string>; body?: string },
-  timeoutMs = 15_000,
-): Promise<HttpResult> {
+export async function httpRequest(url: string, init: { method: string; headers: Record<string, string>; body?: string }, timeoutMs = 15_000): Promise<HttpResult> {
   let res: Response;
   try {
     res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });

@@ -20,11 +20,7 @@ export function normalizeName(name: string, what = "name"): string {
   if (typeof name !== "string") throw new HearthError("invalid", `${what} must be a string`);
   const n = name.trim().toLowerCase().replace(/\.$/, "");
   const labels = n.split(".");
-  const ok =
-    n.length > 0 &&
-    n.length <= 253 &&
-    labels.length >= 1 &&
-    labels.every((l, i) => (i === 0 && l === "*") || LABEL.test(l));
+  const ok = n.length > 0 && n.length <= 253 && labels.length >= 1 && labels.every((l, i) => (i === 0 && l === "*") || LABEL.test(l));
   if (!ok) throw new HearthError("invalid", `${what} "${name}" is not a valid DNS name`);
   return n;
 }

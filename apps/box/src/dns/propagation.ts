@@ -39,10 +39,7 @@ const NO_SUCH = new Set(["ENODATA", "ENOTFOUND", "NOTFOUND", "ENONAME"]);
  * name has NS records (the zone apex), then resolves each NS host. A host's IPv4 addresses
  * are used, its IPv6 ones only when it has no IPv4 (many servers have no IPv6 route).
  */
-export async function findAuthoritativeServers(
-  name: string,
-  opts: { resolvers?: string[]; port?: number } = {},
-): Promise<{ zone: string; servers: AuthoritativeServer[] }> {
+export async function findAuthoritativeServers(name: string, opts: { resolvers?: string[]; port?: number } = {}): Promise<{ zone: string; servers: AuthoritativeServer[] }> {
   const resolver = makeResolver(opts.resolvers);
   const port = opts.port ?? 53;
   let candidate = normalizeName(name);
@@ -92,12 +89,7 @@ export interface PropagationResult {
  * Resolves with the servers asked; on timeout throws `external` naming each server that
  * still answers something else, and what.
  */
-export async function waitForPropagation(
-  name: string,
-  type: DnsRecordType,
-  expectedValues: string[],
-  opts: PropagationOptions = {},
-): Promise<PropagationResult> {
+export async function waitForPropagation(name: string, type: DnsRecordType, expectedValues: string[], opts: PropagationOptions = {}): Promise<PropagationResult> {
   const started = Date.now();
   const n = normalizeName(name);
   const expected = canonicalValues(type, expectedValues, n);
@@ -118,8 +110,7 @@ export async function waitForPropagation(
   }
 
   const states: ServerState[] = servers.map((s) => ({ ...s, ok: false, answer: "not asked yet" }));
-  const satisfied = (values: string[]) =>
-    match === "exact" ? values.length === expected.length && expected.every((v) => values.includes(v)) : expected.every((v) => values.includes(v));
+  const satisfied = (values: string[]) => (match === "exact" ? values.length === expected.length && expected.every((v) => values.includes(v)) : expected.every((v) => values.includes(v)));
 
   for (;;) {
     if (opts.signal?.aborted) throw new HearthError("bad_state", `stopped waiting for ${n} ${type} to propagate (cancelled)`);

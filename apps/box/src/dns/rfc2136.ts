@@ -55,10 +55,7 @@ export class Rfc2136Provider extends BaseDnsProvider {
       throw e;
     }
     if (answer.status !== "NOERROR" && answer.status !== "NXDOMAIN") {
-      const why =
-        answer.status === "REFUSED" || answer.status === "NOTAUTH"
-          ? `${answer.status}: it does not serve the zone ${this.zone} (is this the zone's primary server?)`
-          : answer.status;
+      const why = answer.status === "REFUSED" || answer.status === "NOTAUTH" ? `${answer.status}: it does not serve the zone ${this.zone} (is this the zone's primary server?)` : answer.status;
       throw new HearthError(answer.status === "SERVFAIL" ? "external" : "invalid", `${formatServer(this.server)} answered ${why} when asked for ${name} ${type}`);
     }
     if (!answer.authoritative) {
@@ -79,10 +76,7 @@ export class Rfc2136Provider extends BaseDnsProvider {
 
   protected async doRemove(name: string, type: DnsRecordType, values?: string[]): Promise<void> {
     // Deleting what is not there is a no-op in RFC 2136, so this is idempotent as is.
-    const lines =
-      values === undefined
-        ? [`update delete ${name}. ${type}`]
-        : values.map((v) => `update delete ${name}. IN ${type} ${this.rdata(type, v)}`);
+    const lines = values === undefined ? [`update delete ${name}. ${type}`] : values.map((v) => `update delete ${name}. IN ${type} ${this.rdata(type, v)}`);
     await this.nsupdate(lines, `remove ${name} ${type}`);
   }
 
@@ -117,14 +111,18 @@ export class Rfc2136Provider extends BaseDnsProvider {
     const failed = /update failed:\s*([A-Z]+)(?:\(([A-Z]+)\))?/.exec(output);
     const tsigError = failed?.[2] ?? /tsig verify failure \(([A-Z]+)\)/i.exec(output)?.[1];
     if (tsigError === "BADTIME") {
-      return new HearthError("invalid", `${where} rejected the TSIG signature as out of time (BADTIME): this server's clock and the DNS server's differ by more than 5 minutes`, { details: { server, zone: this.zone, rcode: "BADTIME" } });
+      return new HearthError("invalid", `${where} rejected the TSIG signature as out of time (BADTIME): this server's clock and the DNS server's differ by more than 5 minutes`, {
+        details: { server, zone: this.zone, rcode: "BADTIME" },
+      });
     }
     if (tsigError === "BADSIG" || tsigError === "BADKEY" || /TSIG error/i.test(output)) {
       // bind9 says BADKEY/BADSIG; PowerDNS answers an unsigned REFUSED for either
       const hint =
-        tsigError === "BADKEY" ? "the server does not know a key of this name and algorithm"
-        : tsigError === "BADSIG" ? "the secret does not match the server's"
-        : "the server does not accept this key name, algorithm and secret";
+        tsigError === "BADKEY"
+          ? "the server does not know a key of this name and algorithm"
+          : tsigError === "BADSIG"
+            ? "the secret does not match the server's"
+            : "the server does not accept this key name, algorithm and secret";
       const label = tsigError ?? (failed?.[1] ? `${failed[1]}, TSIG error` : "TSIG error");
       return new HearthError("invalid", `${where} rejected the TSIG key "${key}" (${label}): ${hint}. Check the key name, algorithm and secret.`, {
         details: { server, zone: this.zone, rcode: tsigError ?? failed?.[1] ?? "TSIG" },
@@ -132,9 +130,13 @@ export class Rfc2136Provider extends BaseDnsProvider {
     }
     const rcode = failed?.[1];
     if (rcode === "REFUSED") {
-      return new HearthError("invalid", `${where} refused the update (REFUSED): the key "${key}" is not allowed to update the zone (allow-update / update-policy), or the server does not accept updates`, {
-        details: { server, zone: this.zone, rcode },
-      });
+      return new HearthError(
+        "invalid",
+        `${where} refused the update (REFUSED): the key "${key}" is not allowed to update the zone (allow-update / update-policy), or the server does not accept updates`,
+        {
+          details: { server, zone: this.zone, rcode },
+        },
+      );
     }
     if (rcode === "NOTAUTH") {
       return new HearthError("invalid", `${where} is not authoritative for the zone (NOTAUTH): point the provider at the zone's primary server`, {
@@ -156,7 +158,11 @@ export class Rfc2136Provider extends BaseDnsProvider {
     if (/couldn't get address|not found|could not resolve/i.test(output)) {
       return new HearthError("invalid", `the nameserver host of ${where} does not resolve`, { details: { server, zone: this.zone } });
     }
-    const first = output.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? "no output";
+    const first =
+      output
+        .split("\n")
+        .map((l) => l.trim())
+        .find((l) => l.length > 0) ?? "no output";
     return new HearthError("external", `${where}: could not ${action}: nsupdate said: ${first.slice(0, 300)}`, { details: { server, zone: this.zone } });
   }
 }

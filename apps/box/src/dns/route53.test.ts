@@ -76,10 +76,25 @@ function checkSigV4(req: Req): { ok: true } | { ok: false; code: string; message
     .join("&");
   const headers = signedHeaders!
     .split(";")
-    .map((h) => `${h}:${String(req.headers[h] ?? "").trim().replace(/\s+/g, " ")}\n`)
+    .map(
+      (h) =>
+        `${h}:${String(req.headers[h] ?? "")
+          .trim()
+          .replace(/\s+/g, " ")}\n`,
+    )
     .join("");
   const payload = typeof req.headers["x-amz-content-sha256"] === "string" ? req.headers["x-amz-content-sha256"] : sha256(req.body);
-  const canonical = [req.method, req.path.split("/").map((s) => rfc3986(decodeURIComponent(s))).join("/"), query, headers, signedHeaders, payload].join("\n");
+  const canonical = [
+    req.method,
+    req.path
+      .split("/")
+      .map((s) => rfc3986(decodeURIComponent(s)))
+      .join("/"),
+    query,
+    headers,
+    signedHeaders,
+    payload,
+  ].join("\n");
   const scope = `${date}/${region}/${service}/aws4_request`;
   const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonical)].join("\n");
   const key = hmac(hmac(hmac(hmac(`AWS4${SECRET}`, date!), region!), service!), "aws4_request");
@@ -156,12 +171,18 @@ class FakeRoute53 {
             `<HostedZone><Id>/hostedzone/${z.id}</Id><Name>${z.name}</Name><CallerReference>ref-${z.id}</CallerReference><Config><Comment>test</Comment><PrivateZone>${z.private}</PrivateZone></Config><ResourceRecordSetCount>2</ResourceRecordSetCount></HostedZone>`,
         )
         .join("");
-      return [200, `<?xml version="1.0" encoding="UTF-8"?>\n<ListHostedZonesByNameResponse xmlns="${NS}"><HostedZones>${items}</HostedZones><DNSName>${dnsname}</DNSName><IsTruncated>false</IsTruncated><MaxItems>${max}</MaxItems></ListHostedZonesByNameResponse>`];
+      return [
+        200,
+        `<?xml version="1.0" encoding="UTF-8"?>\n<ListHostedZonesByNameResponse xmlns="${NS}"><HostedZones>${items}</HostedZones><DNSName>${dnsname}</DNSName><IsTruncated>false</IsTruncated><MaxItems>${max}</MaxItems></ListHostedZonesByNameResponse>`,
+      ];
     }
     if ((m = /^\/2013-04-01\/hostedzone\/([A-Z0-9]+)$/.exec(r.path)) && r.method === "GET") {
       const z = this.zones.find((x) => x.id === m![1]);
       if (!z) return [404, errorXml("NoSuchHostedZone", `No hosted zone found with ID: ${m[1]}`)];
-      return [200, `<?xml version="1.0" encoding="UTF-8"?>\n<GetHostedZoneResponse xmlns="${NS}"><HostedZone><Id>/hostedzone/${z.id}</Id><Name>${z.name}</Name><CallerReference>ref</CallerReference><Config><PrivateZone>${z.private}</PrivateZone></Config><ResourceRecordSetCount>2</ResourceRecordSetCount></HostedZone><DelegationSet><NameServers><NameServer>ns-1.awsdns-01.org</NameServer></NameServers></DelegationSet></GetHostedZoneResponse>`];
+      return [
+        200,
+        `<?xml version="1.0" encoding="UTF-8"?>\n<GetHostedZoneResponse xmlns="${NS}"><HostedZone><Id>/hostedzone/${z.id}</Id><Name>${z.name}</Name><CallerReference>ref</CallerReference><Config><PrivateZone>${z.private}</PrivateZone></Config><ResourceRecordSetCount>2</ResourceRecordSetCount></HostedZone><DelegationSet><NameServers><NameServer>ns-1.awsdns-01.org</NameServer></NameServers></DelegationSet></GetHostedZoneResponse>`,
+      ];
     }
     if ((m = /^\/2013-04-01\/hostedzone\/([A-Z0-9]+)\/rrset\/?$/.exec(r.path))) {
       const sets = this.sets.get(m[1]!);
@@ -184,7 +205,9 @@ class FakeRoute53 {
       )
       .join("");
     const next = from[max];
-    const more = next ? `<IsTruncated>true</IsTruncated><MaxItems>${max}</MaxItems><NextRecordName>${next.name}</NextRecordName><NextRecordType>${next.type}</NextRecordType>` : `<IsTruncated>false</IsTruncated><MaxItems>${max}</MaxItems>`;
+    const more = next
+      ? `<IsTruncated>true</IsTruncated><MaxItems>${max}</MaxItems><NextRecordName>${next.name}</NextRecordName><NextRecordType>${next.type}</NextRecordType>`
+      : `<IsTruncated>false</IsTruncated><MaxItems>${max}</MaxItems>`;
     return [200, `<?xml version="1.0" encoding="UTF-8"?>\n<ListResourceRecordSetsResponse xmlns="${NS}"><ResourceRecordSets>${xml}</ResourceRecordSets>${more}</ListResourceRecordSetsResponse>`];
   }
 
@@ -201,7 +224,8 @@ class FakeRoute53 {
       const values = tags(c, "Value").map(xmlUnescape);
       for (const v of type === "TXT" ? values : []) {
         const strings = v.match(/"((?:[^"\\]|\\.)*)"/g) ?? [];
-        if (strings.length === 0 || strings.join(" ") !== v.trim()) problems.push(`Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with '${v}''`);
+        if (strings.length === 0 || strings.join(" ") !== v.trim())
+          problems.push(`Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with '${v}''`);
         for (const s of strings) if (s.length - 2 > 255 && !/\\/.test(s)) problems.push(`Invalid Resource Record: 'FATAL problem: TXTRDATATooLong encountered with '${v}''`);
       }
       const i = next.findIndex((s) => s.name === name && s.type === type);
@@ -220,7 +244,10 @@ class FakeRoute53 {
     }
     if (problems.length) return [400, errorXml("InvalidChangeBatch", `[${problems.join(", ")}]`)];
     sets.splice(0, sets.length, ...next);
-    return [200, `<?xml version="1.0" encoding="UTF-8"?>\n<ChangeResourceRecordSetsResponse xmlns="${NS}"><ChangeInfo><Id>/change/C2682N5HXP0BZ4</Id><Status>PENDING</Status><SubmittedAt>2026-01-01T00:00:00.000Z</SubmittedAt></ChangeInfo></ChangeResourceRecordSetsResponse>`];
+    return [
+      200,
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ChangeResourceRecordSetsResponse xmlns="${NS}"><ChangeInfo><Id>/change/C2682N5HXP0BZ4</Id><Status>PENDING</Status><SubmittedAt>2026-01-01T00:00:00.000Z</SubmittedAt></ChangeInfo></ChangeResourceRecordSetsResponse>`,
+    ];
   }
 
   set(name: string, type: string): RRSet | undefined {
@@ -236,8 +263,7 @@ beforeAll(() => fake.start());
 afterAll(() => new Promise<void>((resolve) => fake.server.close(() => resolve())));
 beforeEach(() => fake.reset());
 
-const provider = (extra: Record<string, unknown> = {}) =>
-  createDnsProvider("example.com", { kind: "route53", accessKeyId: ACCESS_KEY, secretAccessKey: SECRET, endpoint: fake.url, ...extra });
+const provider = (extra: Record<string, unknown> = {}) => createDnsProvider("example.com", { kind: "route53", accessKeyId: ACCESS_KEY, secretAccessKey: SECRET, endpoint: fake.url, ...extra });
 
 async function caught(p: Promise<unknown>): Promise<HearthError> {
   try {
@@ -260,7 +286,9 @@ describe("route53 provider (documented REST API, SigV4 checked)", () => {
     const post = fake.changes()[0]!;
     // the private zone of the same name is skipped
     expect(post.path).toMatch(new RegExp(`^/2013-04-01/hostedzone/${PUBLIC_ZONE}/rrset/?$`));
-    expect(post.headers.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/\\d{8}/us-east-1/route53/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$`));
+    expect(post.headers.authorization).toMatch(
+      new RegExp(`^AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/\\d{8}/us-east-1/route53/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$`),
+    );
     expect(post.body).toContain(`<ChangeResourceRecordSetsRequest xmlns="${NS}">`);
     expect(tag(post.body, "Action")).toBe("UPSERT");
     expect(tag(post.body, "Name")).toBe("www.example.com.");
@@ -320,7 +348,10 @@ describe("route53 provider (documented REST API, SigV4 checked)", () => {
     await p.upsert({ name: "race.example.com", type: "A", values: ["192.0.2.9"], ttl: 60 });
     fake.beforeChange = () => {
       const sets = fake.sets.get(PUBLIC_ZONE)!;
-      sets.splice(sets.findIndex((s) => s.name === "race.example.com."), 1);
+      sets.splice(
+        sets.findIndex((s) => s.name === "race.example.com."),
+        1,
+      );
     };
     await p.remove("race.example.com", "A");
   });
@@ -386,7 +417,11 @@ describe("route53 provider (documented REST API, SigV4 checked)", () => {
     expect(e.code).toBe("external");
     expect(e.message).toBe("Route 53 is busy for zone example.com (Throttling): Rate exceeded; try again later");
 
-    const dead = new Route53Provider("example.com", { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET, region: "us-east-1", hostedZoneId: PUBLIC_ZONE, endpoint: "http://127.0.0.1:9" }, { maxAttempts: 1 });
+    const dead = new Route53Provider(
+      "example.com",
+      { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET, region: "us-east-1", hostedZoneId: PUBLIC_ZONE, endpoint: "http://127.0.0.1:9" },
+      { maxAttempts: 1 },
+    );
     const e2 = await caught(dead.get("www.example.com", "A"));
     expect(e2.code).toBe("external");
     expect(e2.message).toBe("cannot reach Route 53 at http://127.0.0.1:9 (zone example.com): ECONNREFUSED");

@@ -27,7 +27,10 @@ const CREDENTIAL_ERRORS = new Set([
 
 /** Route 53 escapes some characters of names as octal `\ddd` (e.g. `\052` for `*`). */
 function route53Name(name: string): string {
-  return name.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))).toLowerCase().replace(/\.$/, "");
+  return name
+    .replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
+    .toLowerCase()
+    .replace(/\.$/, "");
 }
 
 /**
@@ -90,10 +93,14 @@ export class Route53Provider extends BaseDnsProvider {
     const details = { awsError: name, status };
     const cause = e;
     if (CREDENTIAL_ERRORS.has(name) || status === 403) {
-      return new HearthError("invalid", `Route 53 rejected the credentials for zone ${this.zone} (${name}): ${message}. The access key needs route53:ListHostedZonesByName, GetHostedZone, ListResourceRecordSets and ChangeResourceRecordSets on the hosted zone.`, {
-        details,
-        cause,
-      });
+      return new HearthError(
+        "invalid",
+        `Route 53 rejected the credentials for zone ${this.zone} (${name}): ${message}. The access key needs route53:ListHostedZonesByName, GetHostedZone, ListResourceRecordSets and ChangeResourceRecordSets on the hosted zone.`,
+        {
+          details,
+          cause,
+        },
+      );
     }
     if (name === "NoSuchHostedZone") {
       return new HearthError("invalid", `Route 53 has no hosted zone ${this.hostedZoneId ?? ""} for ${this.zone}: ${message}`, { details, cause });
@@ -139,9 +146,7 @@ export class Route53Provider extends BaseDnsProvider {
 
   private async current(name: string, type: DnsRecordType): Promise<ResourceRecordSet | null> {
     const id = await this.zoneId();
-    const out = await this.send("read records", () =>
-      this.client.send(new ListResourceRecordSetsCommand({ HostedZoneId: id, StartRecordName: `${name}.`, StartRecordType: type, MaxItems: 5 })),
-    );
+    const out = await this.send("read records", () => this.client.send(new ListResourceRecordSetsCommand({ HostedZoneId: id, StartRecordName: `${name}.`, StartRecordType: type, MaxItems: 5 })));
     return (out.ResourceRecordSets ?? []).find((s) => route53Name(s.Name ?? "") === name && s.Type === type && !s.SetIdentifier) ?? null;
   }
 
@@ -163,9 +168,7 @@ export class Route53Provider extends BaseDnsProvider {
 
   private async change(changes: Change[], what: string): Promise<void> {
     const id = await this.zoneId();
-    await this.send(what, () =>
-      this.client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: id, ChangeBatch: { Comment: "Hearth", Changes: changes } })),
-    );
+    await this.send(what, () => this.client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: id, ChangeBatch: { Comment: "Hearth", Changes: changes } })));
   }
 
   protected async doUpsert(set: DnsRecordSet): Promise<void> {

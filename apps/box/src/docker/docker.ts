@@ -350,10 +350,7 @@ export function createDocker(opts?: Docker.DockerOptions): DockerApi {
       });
     },
     async buildImage(contextDir, tag, labels, onLine, signal) {
-      const stream = await d.buildImage(
-        { context: contextDir, src: filesBelow(contextDir) },
-        { t: tag, labels, rm: true, forcerm: true, abortSignal: signal } as Docker.ImageBuildOptions,
-      );
+      const stream = await d.buildImage({ context: contextDir, src: filesBelow(contextDir) }, { t: tag, labels, rm: true, forcerm: true, abortSignal: signal } as Docker.ImageBuildOptions);
       let partial = "";
       await followJsonStream(d.modem, stream, (m) => {
         const text = typeof m.stream === "string" ? m.stream : typeof m.status === "string" ? `${m.status}\n` : typeof m.error === "string" ? `${m.error}\n` : "";

@@ -1,11 +1,5 @@
 import { createHash } from "node:crypto";
-import {
-  ACME_SETTINGS_KEY,
-  isHearthError,
-  LETSENCRYPT_PRODUCTION,
-  LETSENCRYPT_STAGING,
-  type AcmeSettings,
-} from "@hearth/contracts";
+import { ACME_SETTINGS_KEY, isHearthError, LETSENCRYPT_PRODUCTION, LETSENCRYPT_STAGING, type AcmeSettings } from "@hearth/contracts";
 import {
   deleteCertificates,
   ensureCertificateRow,
@@ -66,7 +60,6 @@ export interface CertificateManagerDeps {
   propagation?: { timeoutMs?: number; intervalMs?: number };
 }
 
-
 const notificationKeyOf = (row: Pick<Certificate, "namesKey">) => `certificate:${row.namesKey}`;
 
 /** Where a domain's uploaded certificate is stored (apart from its ACME ones). */
@@ -112,7 +105,9 @@ export class CertificateManager {
   /** One engine per (directory, email, trusted CA); settings changes make a new one. */
   private engineFor(directoryUrl: string, s: StoredAcme): AcmeEngine {
     const ca = directoryUrl === s.directoryUrl ? s.caCertificate : null;
-    const key = createHash("sha256").update(`${directoryUrl}\n${s.email ?? ""}\n${ca ?? ""}`).digest("hex");
+    const key = createHash("sha256")
+      .update(`${directoryUrl}\n${s.email ?? ""}\n${ca ?? ""}`)
+      .digest("hex");
     let e = this.engines.get(key);
     if (!e) {
       e = new AcmeEngine({
@@ -239,7 +234,11 @@ export class CertificateManager {
         keyPath: issued.keyPath,
         at: this.now(),
       });
-      await recordEvent(this.d.db, { action: "certificate.new", target: label, data: { issuer: issued.info.issuer, notAfter: issued.info.notAfter.toISOString(), challenge: plan.challenge, renewal } });
+      await recordEvent(this.d.db, {
+        action: "certificate.new",
+        target: label,
+        data: { issuer: issued.info.issuer, notAfter: issued.info.notAfter.toISOString(), challenge: plan.challenge, renewal },
+      });
       // a problem admins were told about is over
       await resolveNotifications(this.d.db, notificationKeyOf(row));
       for (const w of issued.warnings) ctx.log(`certificate for ${label}: warning: ${w}`);
@@ -290,7 +289,10 @@ export class CertificateManager {
     if (!domain.custom) {
       if (existing.length > 0) {
         await store.remove(slug);
-        await deleteCertificates(this.d.db, existing.map((c) => c.id));
+        await deleteCertificates(
+          this.d.db,
+          existing.map((c) => c.id),
+        );
         ctx.log(`custom certificate of ${domain.domain} removed`);
       }
       return;
@@ -306,7 +308,10 @@ export class CertificateManager {
     }
     const info = installed.info;
     const stale = existing.filter((c) => c.namesKey !== namesKeyOf(info.names));
-    await deleteCertificates(this.d.db, stale.map((c) => c.id));
+    await deleteCertificates(
+      this.d.db,
+      stale.map((c) => c.id),
+    );
     const row = await ensureCertificateRow(this.d.db, { names: info.names, domain: domain.domain, kind: "custom" });
     if (row.fingerprint !== info.fingerprint256) ctx.log(`custom certificate of ${domain.domain} installed (${info.names.join(", ")}, valid until ${info.notAfter.toISOString()})`);
     await recordCertificateIssued(this.d.db, row.id, {
@@ -358,7 +363,8 @@ export class CertificateManager {
       if (!domain) continue;
       const names = c.names as string[];
       const p = this.planFor(domain, names.find((n) => !n.startsWith("*.")) ?? names[0]!, acme);
-      const planNow: CertificatePlan = p && namesKeyOf(p.names) === c.namesKey ? p : { names, challenge: (c.challenge as ChallengeType) ?? "http-01", directoryUrl: c.directoryUrl ?? acme.directoryUrl };
+      const planNow: CertificatePlan =
+        p && namesKeyOf(p.names) === c.namesKey ? p : { names, challenge: (c.challenge as ChallengeType) ?? "http-01", directoryUrl: c.directoryUrl ?? acme.directoryUrl };
       const r = await this.issue(domain, c, planNow, acme, ctx);
       if (r.ok) renewed++;
       else failed++;
@@ -375,6 +381,9 @@ export class CertificateManager {
       await store.remove(c.kind === "custom" ? customSlugOf(c.domain) : certificateSlug(c.names as string[]));
       ctx.log(`certificate for ${(c.names as string[]).join(", ")} removed (no longer served)`);
     }
-    return deleteCertificates(this.d.db, rows.map((c) => c.id));
+    return deleteCertificates(
+      this.d.db,
+      rows.map((c) => c.id),
+    );
   }
 }

@@ -31,14 +31,7 @@ export interface RecordContext {
  * records box made earlier for `owner` (an app id, or null for the dashboard) on this
  * domain that are no longer wanted.
  */
-export async function syncRecords(
-  db: Db,
-  domain: OpenDomain,
-  owner: string | null,
-  fqdns: string[],
-  ctx: RecordContext,
-  opts: { overwrite?: boolean; ips?: AppRecordIps } = {},
-): Promise<void> {
+export async function syncRecords(db: Db, domain: OpenDomain, owner: string | null, fqdns: string[], ctx: RecordContext, opts: { overwrite?: boolean; ips?: AppRecordIps } = {}): Promise<void> {
   if (!domain.dns) return;
   const ips = opts.ips ?? (await serverIps(db));
   for (const fqdn of fqdns) {
@@ -53,7 +46,10 @@ export async function syncRecords(
       if (isHearthError(e)) throw new TaskError(`DNS (${domain.provider}) for ${fqdn}: ${e.message}`, e.code === "invalid" ? "invalid" : "external");
       throw e;
     }
-    for (const [type, value] of [["A", ips.ipv4], ["AAAA", ips.ipv6]] as const) {
+    for (const [type, value] of [
+      ["A", ips.ipv4],
+      ["AAAA", ips.ipv6],
+    ] as const) {
       if (!value) continue;
       await saveDnsRecord(db, { domain: domain.domain, fqdn, type, value, appId: owner });
     }

@@ -37,8 +37,7 @@ export function openDomain(row: Domain, secretKey: Buffer | null): OpenDomain {
     dns = createDnsProvider(row.domain, { kind: row.provider, ...config });
     if (row.provider === "rfc2136" && typeof config.nameserver === "string") propagationNameservers = [config.nameserver];
   }
-  const custom =
-    row.tlsMode === "custom" && row.customCertPem && row.customKeyEnc ? { certPem: row.customCertPem, keyPem: unseal(row.customKeyEnc, "custom certificate key") } : null;
+  const custom = row.tlsMode === "custom" && row.customCertPem && row.customKeyEnc ? { certPem: row.customCertPem, keyPem: unseal(row.customKeyEnc, "custom certificate key") } : null;
   return {
     domain: row.domain,
     provider: row.provider,

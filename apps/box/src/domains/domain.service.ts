@@ -48,7 +48,13 @@ export class DomainService implements AppNameHooks {
       if (domain) await syncRecords(this.d.db, domain, appId, fqdns, ctx, { overwrite: opts.overwriteDns });
     }
     // names the app no longer has (moved to another subdomain or domain)
-    await pruneRecordsOf(this.d.db, appId, names.map((n) => n.fqdn), (n) => this.open(n), ctx);
+    await pruneRecordsOf(
+      this.d.db,
+      appId,
+      names.map((n) => n.fqdn),
+      (n) => this.open(n),
+      ctx,
+    );
   }
 
   async publishCertificates(appId: string, ctx: StepContext): Promise<void> {
@@ -75,10 +81,7 @@ export class DomainService implements AppNameHooks {
 
   /** Every name served now: dashboards, apps' primary names, aliases and redirects. */
   async servedNames(): Promise<Set<string>> {
-    const [domains, apps] = await Promise.all([
-      dashboardDomainNames(this.d.db),
-      listServedAppsWithNames(this.d.db),
-    ]);
+    const [domains, apps] = await Promise.all([dashboardDomainNames(this.d.db), listServedAppsWithNames(this.d.db)]);
     const out = new Set<string>(domains.map((d) => dashboardFqdn(d)));
     for (const a of apps) for (const n of appNames(a)) out.add(n.fqdn);
     return out;
@@ -135,7 +138,12 @@ export class DomainService implements AppNameHooks {
     await ctx.progress(10, args.certificateId ? "renewing the certificate" : "renewing what is due");
     let r: { renewed: number; failed: number; removed: number };
     try {
-      r = await this.d.certs.renew(args, (n) => this.open(n), () => this.servedNames(), ctx);
+      r = await this.d.certs.renew(
+        args,
+        (n) => this.open(n),
+        () => this.servedNames(),
+        ctx,
+      );
     } catch (e) {
       if ((e as { code?: string }).code === "not_found") throw new TaskError((e as Error).message, "not_found");
       throw e;

@@ -15,9 +15,7 @@ export class RenewalSchedule {
   private task: ScheduledTask | null = null;
   readonly expression: string;
 
-  constructor(
-    private readonly d: { db: Db; boxId: string; wake: () => void; log: { info(o: object, m?: string): void; warn(o: object, m?: string): void } },
-  ) {
+  constructor(private readonly d: { db: Db; boxId: string; wake: () => void; log: { info(o: object, m?: string): void; warn(o: object, m?: string): void } }) {
     const seed = createHash("sha256").update(`hearth-renewal:${d.boxId}`).digest();
     let i = 0;
     this.expression = renewalCronExpression(() => seed[i++ % seed.length]! / 256);

@@ -54,7 +54,14 @@ export function sourceFiles(dir: string): string[] {
 export function importCycles(files: readonly string[]): string[][] {
   const set = new Set(files);
   const graph = new Map<string, string[]>();
-  for (const f of files) graph.set(f, [...new Set(importsOf(f).map((i) => i.resolved).filter((r): r is string => r !== null && set.has(r)))]);
+  for (const f of files)
+    graph.set(f, [
+      ...new Set(
+        importsOf(f)
+          .map((i) => i.resolved)
+          .filter((r): r is string => r !== null && set.has(r)),
+      ),
+    ]);
   // Tarjan's strongly connected components; each component of 2+ files (or a self-import) holds a cycle
   let index = 0;
   const idx = new Map<string, number>();

@@ -35,9 +35,7 @@ export function usernameFor(appId: string): string {
 export const newRelayPassword = (): string => randomBytes(24).toString("base64url");
 
 function scryptAsync(password: string, salt: Buffer, p: { N: number; r: number; p: number; keylen: number }): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(password, salt, p.keylen, { N: p.N, r: p.r, p: p.p, maxmem: SCRYPT.maxmem }, (e, key) => (e ? reject(e) : resolve(key))),
-  );
+  return new Promise((resolve, reject) => scrypt(password, salt, p.keylen, { N: p.N, r: p.r, p: p.p, maxmem: SCRYPT.maxmem }, (e, key) => (e ? reject(e) : resolve(key))));
 }
 
 export async function hashRelayPassword(password: string): Promise<string> {

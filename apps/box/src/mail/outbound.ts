@@ -195,10 +195,7 @@ export function createOutbound(input: OutboundConfig): Outbound {
         // whole truth); nodemailer gets the IP and the name for SNI
         const targets: Array<{ host: string; ip: string }> = [];
         for (const name of hosts) {
-          const ips = [
-            ...(await resolver.resolve4(name).catch(() => [] as string[])),
-            ...(await resolver.resolve6(name).catch(() => [] as string[])),
-          ];
+          const ips = [...(await resolver.resolve4(name).catch(() => [] as string[])), ...(await resolver.resolve6(name).catch(() => [] as string[]))];
           if (!ips.length) last = `${name}: no address`;
           targets.push(...ips.map((ip) => ({ host: name, ip })));
         }

@@ -52,7 +52,13 @@ interface SessionUser {
 }
 
 const PRIVATE = new BlockList();
-for (const [net, bits] of [["127.0.0.0", 8], ["10.0.0.0", 8], ["172.16.0.0", 12], ["192.168.0.0", 16], ["100.64.0.0", 10]] as const) {
+for (const [net, bits] of [
+  ["127.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["172.16.0.0", 12],
+  ["192.168.0.0", 16],
+  ["100.64.0.0", 10],
+] as const) {
   PRIVATE.addSubnet(net, bits, "ipv4");
 }
 PRIVATE.addAddress("::1", "ipv6");
@@ -73,7 +79,10 @@ const smtpError = (code: number, message: string) => Object.assign(new Error(mes
 /** A sliding window counter per key. */
 class Window {
   private hits = new Map<string, number[]>();
-  constructor(private readonly limit: number, private readonly windowMs: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+  ) {}
   private live(key: string, now: number): number[] {
     const list = (this.hits.get(key) ?? []).filter((t) => now - t < this.windowMs);
     if (list.length) this.hits.set(key, list);
@@ -261,7 +270,10 @@ export class MailRelay {
       this.opts.log.info(log, "mail relay: message delivered");
       return `2.0.0 Delivered (${id})`;
     }
-    const summary = result.failed.map((f) => `<${f.rcpt}>: ${f.message}`).join("; ").slice(0, 400);
+    const summary = result.failed
+      .map((f) => `<${f.rcpt}>: ${f.message}`)
+      .join("; ")
+      .slice(0, 400);
     this.opts.log.warn({ ...log, accepted: result.accepted.length, failed: result.failed.length, reason: summary }, "mail relay: delivery failed");
     // SMTP has one answer per DATA: any recipient that may still work makes it a retry (4xx)
     if (result.failed.every((f) => f.permanent)) throw smtpError(550, `5.0.0 Not delivered: ${summary}`);

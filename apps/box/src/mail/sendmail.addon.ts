@@ -1,16 +1,7 @@
 import { HearthError } from "@hearth/contracts";
 import type { StepContext } from "../tasks/steps";
 import type { AddonApp, AddonHandler, ProvisionResult } from "../addons/handler";
-import {
-  hashRelayPassword,
-  isRelayUsername,
-  newRelayPassword,
-  senderAddressFor,
-  usernameFor,
-  verifyRelayPassword,
-  type MailAccount,
-  type MailAccountLookup,
-} from "./accounts";
+import { hashRelayPassword, isRelayUsername, newRelayPassword, senderAddressFor, usernameFor, verifyRelayPassword, type MailAccount, type MailAccountLookup } from "./accounts";
 
 /**
  * The `sendmail` addon: an account on box's mail relay (relay.ts) per app.

@@ -44,11 +44,7 @@ async function problemWith(certPath: string, keyPath: string, domain: string, no
   return null;
 }
 
-export async function ensureFallbackCert(
-  dir: string,
-  domainName: string,
-  opts: { now?: Date; renewDays?: number; days?: number } = {},
-): Promise<FallbackCert> {
+export async function ensureFallbackCert(dir: string, domainName: string, opts: { now?: Date; renewDays?: number; days?: number } = {}): Promise<FallbackCert> {
   const domain = validateHostname(domainName);
   const { certPath, keyPath } = fallbackCertPaths(dir, domain);
   const now = opts.now ?? new Date();
@@ -65,18 +61,35 @@ export async function ensureFallbackCert(
   const tmpCert = path.join(dir, `.${domain}.crt.${tag}`);
   try {
     // the directory is 0700, so the key is never readable by others, even before the chmod
-    await runChecked("openssl", [
-        "req", "-x509", "-new", "-nodes",
-        "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+    await runChecked(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-new",
+        "-nodes",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
         "-sha256",
-        "-days", String(opts.days ?? FALLBACK_CERT_DAYS),
-        "-subj", `/O=Hearth self-signed/CN=${domain}`,
-        "-addext", `subjectAltName=DNS:*.${domain},DNS:${domain}`,
-        "-addext", "basicConstraints=critical,CA:FALSE",
-        "-addext", "extendedKeyUsage=serverAuth",
-        "-keyout", tmpKey,
-        "-out", tmpCert,
-    ], { timeoutMs: 30_000 });
+        "-days",
+        String(opts.days ?? FALLBACK_CERT_DAYS),
+        "-subj",
+        `/O=Hearth self-signed/CN=${domain}`,
+        "-addext",
+        `subjectAltName=DNS:*.${domain},DNS:${domain}`,
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+        "-addext",
+        "extendedKeyUsage=serverAuth",
+        "-keyout",
+        tmpKey,
+        "-out",
+        tmpCert,
+      ],
+      { timeoutMs: 30_000 },
+    );
     await chmod(tmpKey, 0o600);
     await chmod(tmpCert, 0o644);
     // key first: a crash between the renames leaves a mismatched pair, which the next call remakes

@@ -156,11 +156,7 @@ describe("ProxyService.apply", () => {
 
   it("runs concurrent applies one at a time", async () => {
     const { svc, sites } = setup();
-    const results = await Promise.all([
-      svc.apply([app("a", "a.example.com")]),
-      svc.apply([app("b", "b.example.com")]),
-      svc.apply([app("b", "b.example.com")]),
-    ]);
+    const results = await Promise.all([svc.apply([app("a", "a.example.com")]), svc.apply([app("b", "b.example.com")]), svc.apply([app("b", "b.example.com")])]);
     expect(results.map((r) => r.changed)).toEqual([true, true, false]);
     expect(readdirSync(sites)).toEqual(["app-b.conf"]);
   });

@@ -22,15 +22,8 @@ export type TlsPicker = (domain: { domain: string; tlsMode: string }, fqdn: stri
 
 const fqdnOf = (subdomain: string, domain: string) => (subdomain ? `${subdomain}.${domain}` : domain);
 
-export async function vhostsFromDb(
-  db: Db,
-  proxy: Pick<ProxyService, "fallbackCert" | "httpsPort">,
-  opts: { dashboardPort?: number; tls?: TlsPicker } = {},
-): Promise<Vhost[]> {
-  const [domains, apps] = await Promise.all([
-    listDomainsByName(db),
-    listProxiedApps(db),
-  ]);
+export async function vhostsFromDb(db: Db, proxy: Pick<ProxyService, "fallbackCert" | "httpsPort">, opts: { dashboardPort?: number; tls?: TlsPicker } = {}): Promise<Vhost[]> {
+  const [domains, apps] = await Promise.all([listDomainsByName(db), listProxiedApps(db)]);
   const byName = new Map(domains.map((d) => [d.domain, d]));
   const fallback = new Map<string, TlsFiles>();
   const fallbackOf = async (domain: string): Promise<TlsFiles> => {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isHearthError } from "@hearth/contracts";
-import {
-  renderVhost,
-  renderVhosts,
-  validateHostname,
-  validateRedirectTarget,
-  vhostFileName,
-  VHOST_FILE_PATTERN,
-  type AppVhost,
-  type RenderOptions,
-  type Vhost,
-} from "./vhost";
+import { renderVhost, renderVhosts, validateHostname, validateRedirectTarget, vhostFileName, VHOST_FILE_PATTERN, type AppVhost, type RenderOptions, type Vhost } from "./vhost";
 
 const opts: RenderOptions = {
   httpPort: 80,
@@ -264,14 +254,7 @@ describe("the set", () => {
   });
 
   it("an alias vhost of its own and the IP redirect snippet for setup's default server", () => {
-    const files = renderVhosts(
-      [
-        app,
-        { ...app, aliases: [], fileKey: "docs.other.com", fqdn: "docs.other.com" },
-        { type: "default-redirect", target: "https://my.example.com" },
-      ],
-      opts,
-    );
+    const files = renderVhosts([app, { ...app, aliases: [], fileKey: "docs.other.com", fqdn: "docs.other.com" }, { type: "default-redirect", target: "https://my.example.com" }], opts);
     expect([...files.keys()].sort()).toEqual(["app-app_123--docs.other.com.conf", "app-app_123.conf", "default-redirect.inc"]);
     expect(files.get("default-redirect.inc")).toContain("return 301 https://my.example.com$request_uri;");
     expect(files.get("default-redirect.inc")).not.toContain("server {");

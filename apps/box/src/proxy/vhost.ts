@@ -292,19 +292,7 @@ function serverNames(fqdn: string, aliases: readonly string[] = []): string {
  * an https server whose head (listen, names, TLS) is shared; `body` is what differs.
  */
 function serverPair(comment: string, names: string, tls: TlsFiles, o: RenderOptions, body: string[]): string[] {
-  return [
-    comment,
-    ...httpServer(names, o),
-    "",
-    "server {",
-    ...listen(o.httpsPort, o.ipv6, " ssl http2"),
-    `    server_name ${names};`,
-    "    server_tokens off;",
-    "",
-    ...tlsLines(tls),
-    ...body,
-    "}",
-  ];
+  return [comment, ...httpServer(names, o), "", "server {", ...listen(o.httpsPort, o.ipv6, " ssl http2"), `    server_name ${names};`, "    server_tokens off;", "", ...tlsLines(tls), ...body, "}"];
 }
 
 function proxyLocation(port: number, extra: string[]): string[] {

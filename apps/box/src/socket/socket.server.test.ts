@@ -175,11 +175,7 @@ describe("box socket server", () => {
     // a socket file whose process died without cleaning up
     const { mkdirSync } = await import("node:fs");
     mkdirSync(path.dirname(s.socketPath), { recursive: true });
-    const r = spawnSync(process.execPath, [
-      "-e",
-      "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))",
-      s.socketPath,
-    ]);
+    const r = spawnSync(process.execPath, ["-e", "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))", s.socketPath]);
     expect(r.signal).toBe("SIGKILL");
     expect(statSync(s.socketPath).isSocket()).toBe(true);
     const server = await s.start();

@@ -208,11 +208,9 @@ export async function startBoxSocket(opts: BoxSocketOptions, deps: BoxSocketDeps
       await chown(opts.socketPath, -1, opts.gid);
     } catch (e) {
       server.close();
-      throw new Error(
-        `cannot give the socket ${opts.socketPath} to group ${opts.gid} (${(e as NodeJS.ErrnoException).code}); ` +
-          "run box as a member of that group or set HEARTH_SOCKET_GROUP",
-        { cause: e },
-      );
+      throw new Error(`cannot give the socket ${opts.socketPath} to group ${opts.gid} (${(e as NodeJS.ErrnoException).code}); ` + "run box as a member of that group or set HEARTH_SOCKET_GROUP", {
+        cause: e,
+      });
     }
   }
 

@@ -73,7 +73,9 @@ describe("test task types", () => {
 
   it("_fail throws a task_failed TaskError with its message", async () => {
     const { ctx } = fakeContext({ message: "boom" });
-    const err = await byType("_fail").run(ctx).catch((e: unknown) => e);
+    const err = await byType("_fail")
+      .run(ctx)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TaskError);
     expect(err).toMatchObject({ code: "task_failed", message: "boom" });
   });

@@ -24,7 +24,9 @@ describe("task log files", () => {
     f.close();
     f.write("ignored after close");
     appendTaskLog(path.join(dir, "nested"), "t1", "second");
-    const lines = readFileSync(taskLogPath(path.join(dir, "nested"), "t1"), "utf8").trimEnd().split("\n");
+    const lines = readFileSync(taskLogPath(path.join(dir, "nested"), "t1"), "utf8")
+      .trimEnd()
+      .split("\n");
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z first$/);
     expect(lines[1]).toMatch(/ second$/);

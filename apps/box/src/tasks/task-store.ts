@@ -1,16 +1,4 @@
-import {
-  claimNext,
-  finishTask,
-  heartbeat,
-  recoverTasks,
-  releaseTask,
-  updateProgress,
-  type Db,
-  type RecoveredTask,
-  type RecoverOptions,
-  type RecoveryAction,
-  type TaskOutcome,
-} from "@hearth/db";
+import { claimNext, finishTask, heartbeat, recoverTasks, releaseTask, updateProgress, type Db, type RecoveredTask, type RecoverOptions, type RecoveryAction, type TaskOutcome } from "@hearth/db";
 
 /**
  * The runner's view of the task table. The real one is the Prisma repository in

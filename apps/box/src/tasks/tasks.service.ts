@@ -298,10 +298,7 @@ export class TaskRunner {
     for (const e of entries) e.controller.abort(new RunnerAbort("shutdown"));
     const all = Promise.all(entries.map((e) => e.done));
     const ac = new AbortController();
-    const graceOver = await Promise.race([
-      all.then(() => false),
-      sleep(this.o.shutdownGraceMs, true, { signal: ac.signal }).catch(() => false),
-    ]);
+    const graceOver = await Promise.race([all.then(() => false), sleep(this.o.shutdownGraceMs, true, { signal: ac.signal }).catch(() => false)]);
     ac.abort();
     if (graceOver) {
       // Tasks that ignore their signal: give their leases back now so they are not stuck until expiry.

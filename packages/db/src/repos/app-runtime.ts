@@ -97,10 +97,7 @@ export async function appHttpHostPort(db: Client, id: string): Promise<number | 
 
 /** Every host port taken by an app's HTTP port or a published TCP port. */
 export async function usedHostPorts(db: Client): Promise<Set<number>> {
-  const [apps, ports] = await Promise.all([
-    db.app.findMany({ where: { httpHostPort: { not: null } }, select: { httpHostPort: true } }),
-    db.appPort.findMany({ select: { hostPort: true } }),
-  ]);
+  const [apps, ports] = await Promise.all([db.app.findMany({ where: { httpHostPort: { not: null } }, select: { httpHostPort: true } }), db.appPort.findMany({ select: { hostPort: true } })]);
   return new Set([...apps.map((a) => a.httpHostPort!), ...ports.map((p) => p.hostPort)]);
 }
 

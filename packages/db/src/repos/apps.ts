@@ -94,7 +94,10 @@ export async function checkPlacement(
 ) {
   for (const n of namesOf(p)) {
     const domain = await tx.domain.findUnique({ where: { domain: n.domain } });
-    if (!domain) throw new HearthError("not_found", `No domain ${n.domain}; add it first`, { details: [{ path: n.field === "subdomain" ? ["domain"] : n.field.split("."), code: "custom", message: "unknown domain" }] });
+    if (!domain)
+      throw new HearthError("not_found", `No domain ${n.domain}; add it first`, {
+        details: [{ path: n.field === "subdomain" ? ["domain"] : n.field.split("."), code: "custom", message: "unknown domain" }],
+      });
     if (domain.isDashboardDomain && n.subdomain === "my") throw new HearthError("conflict", `my.${n.domain} is the dashboard`);
     const taken = await tx.app.findFirst({ where: { domain: n.domain, subdomain: n.subdomain, ...(exceptAppId ? { id: { not: exceptAppId } } : {}) }, select: { id: true } });
     const extra = await tx.appDomain.findFirst({ where: { domain: n.domain, subdomain: n.subdomain, ...(exceptAppId ? { appId: { not: exceptAppId } } : {}) }, select: { appId: true } });
@@ -111,7 +114,10 @@ export async function checkPlacement(
 
 async function writeExtraNames(tx: Prisma.TransactionClient, appId: string, p: { aliases?: ExtraName[]; redirects?: ExtraName[] }) {
   if (p.aliases === undefined && p.redirects === undefined) return;
-  for (const [type, list] of [["alias", p.aliases], ["redirect", p.redirects]] as const) {
+  for (const [type, list] of [
+    ["alias", p.aliases],
+    ["redirect", p.redirects],
+  ] as const) {
     if (list === undefined) continue;
     await tx.appDomain.deleteMany({ where: { appId, type } });
     if (list.length > 0) await tx.appDomain.createMany({ data: list.map((n) => ({ id: randomUUID(), appId, subdomain: n.subdomain, domain: n.domain, type })) });

@@ -30,11 +30,7 @@ export async function getDomain(db: Client, domain: string): Promise<Domain | nu
 }
 
 /** Adds a domain (the first one becomes the dashboard's) and queues its sync. 409 conflict when it exists. */
-export async function addDomain(
-  db: Db,
-  input: { domain: string } & Partial<DomainRecord> & { provider: DomainProvider },
-  createdBy: string | null = null,
-): Promise<{ domain: Domain; task: Task }> {
+export async function addDomain(db: Db, input: { domain: string } & Partial<DomainRecord> & { provider: DomainProvider }, createdBy: string | null = null): Promise<{ domain: Domain; task: Task }> {
   try {
     return await db.$transaction(async (tx) => {
       if (await tx.domain.findUnique({ where: { domain: input.domain } })) throw new HearthError("conflict", `The domain ${input.domain} already exists`);
@@ -78,8 +74,7 @@ export async function updateDomain(db: Db, domain: string, change: Partial<Domai
 
 /** Removes a domain no app uses (409 conflict otherwise, 404 when unknown); its certificates go with it. */
 export async function removeDomain(db: Db, domain: string): Promise<Domain> {
-  const inUse = (apps: string[]) =>
-    new HearthError("conflict", `Apps still use ${domain}; move or uninstall them first`, { details: { apps } });
+  const inUse = (apps: string[]) => new HearthError("conflict", `Apps still use ${domain}; move or uninstall them first`, { details: { apps } });
   try {
     return await db.$transaction(async (tx) => {
       const d = await tx.domain.findUnique({ where: { domain } });
@@ -136,7 +131,10 @@ export async function getCertificateByNames(db: Client, names: readonly string[]
 }
 
 /** The row for this set of names, created (empty: no files yet) when missing. */
-export async function ensureCertificateRow(db: Db, input: { names: readonly string[]; domain: string; kind: "acme" | "custom"; challenge?: string | null; directoryUrl?: string | null }): Promise<Certificate> {
+export async function ensureCertificateRow(
+  db: Db,
+  input: { names: readonly string[]; domain: string; kind: "acme" | "custom"; challenge?: string | null; directoryUrl?: string | null },
+): Promise<Certificate> {
   const namesKey = namesKeyOf(input.names);
   const names = namesKey.split(",");
   const found = await db.certificate.findUnique({ where: { namesKey } });

@@ -59,10 +59,7 @@ export function likeLiteral(s: string): string {
   return s.replace(/[\\%_]/g, "\\$&");
 }
 
-export async function listEvents(
-  db: Client,
-  q: { action?: string; page: number; perPage: number },
-): Promise<{ events: EventRow[]; total: number }> {
+export async function listEvents(db: Client, q: { action?: string; page: number; perPage: number }): Promise<{ events: EventRow[]; total: number }> {
   const where = actionFilter(q.action);
   const [events, total] = await Promise.all([
     db.event.findMany({
@@ -89,10 +86,7 @@ export async function loginFailureTimes(db: Client, q: { sourceIp: string; targe
  * Times of `action` events since `since` (oldest first, at most `limit`, the newest kept),
  * from the network of `sourceIp` and for `target` when given.
  */
-export async function eventTimes(
-  db: Client,
-  q: { action: string; sourceIp?: string; target?: string; since: Date; limit?: number },
-): Promise<Date[]> {
+export async function eventTimes(db: Client, q: { action: string; sourceIp?: string; target?: string; since: Date; limit?: number }): Promise<Date[]> {
   const rows = await db.event.findMany({
     where: {
       action: q.action,

@@ -89,9 +89,7 @@ export async function claimNext(db: Db, leasedBy: string, leaseMs: number, known
       const lock = await tx.$queryRawUnsafe<{ name: string }[]>("SELECT `name` FROM `Lock` WHERE `name` = ? FOR UPDATE", TASK_CLAIM_LOCK);
       if (lock.length === 0) throw new Error(`the Lock row '${TASK_CLAIM_LOCK}' is missing; is the database migrated?`);
 
-      const running = await tx.$queryRawUnsafe<Pick<CandidateRow, "appId" | "exclusive">[]>(
-        "SELECT `appId`, `exclusive` FROM `Task` WHERE `state` = 'running'",
-      );
+      const running = await tx.$queryRawUnsafe<Pick<CandidateRow, "appId" | "exclusive">[]>("SELECT `appId`, `exclusive` FROM `Task` WHERE `state` = 'running'");
       if (running.some((r) => truthy(r.exclusive))) return null;
       const busyApps = new Set(running.map((r) => r.appId).filter((a): a is string => a !== null));
 
@@ -166,9 +164,7 @@ export async function updateProgress(db: DbOrTx, id: string, leasedBy: string, p
   return r.count === 1;
 }
 
-export type TaskOutcome =
-  | { state: "succeeded"; result?: unknown; message?: string }
-  | { state: "failed"; errorCode: string; errorMessage: string; result?: unknown };
+export type TaskOutcome = { state: "succeeded"; result?: unknown; message?: string } | { state: "failed"; errorCode: string; errorMessage: string; result?: unknown };
 
 /** Ends a running task that `leasedBy` holds; false when it is no longer ours (nothing written). */
 export async function finishTask(db: DbOrTx, id: string, leasedBy: string, outcome: TaskOutcome): Promise<boolean> {
@@ -199,13 +195,7 @@ export async function cancelTask(db: DbOrTx, id: string): Promise<Task> {
 export type RecoveryAction = "resume" | "fail";
 
 /** Puts one running task back to pending or fails it as `interrupted`, if `where` still matches. */
-async function recoverOne(
-  db: DbOrTx,
-  task: Pick<Task, "id" | "attempts" | "maxAttempts">,
-  resumable: boolean,
-  where: Prisma.TaskWhereInput,
-  why: string,
-): Promise<RecoveryAction | null> {
+async function recoverOne(db: DbOrTx, task: Pick<Task, "id" | "attempts" | "maxAttempts">, resumable: boolean, where: Prisma.TaskWhereInput, why: string): Promise<RecoveryAction | null> {
   const action = recoveryOf(task, resumable);
   const to: TaskState = action === "resume" ? "pending" : "failed";
   assertTransition("running", to);
@@ -217,9 +207,7 @@ async function recoverOne(
           leaseExpiresAt: null,
           finishedAt: new Date(),
           errorCode: "interrupted",
-          errorMessage: resumable
-            ? `${why} on attempt ${task.attempts} of ${task.maxAttempts}; no attempts left`
-            : `${why}; this kind of task cannot be resumed`,
+          errorMessage: resumable ? `${why} on attempt ${task.attempts} of ${task.maxAttempts}; no attempts left` : `${why}; this kind of task cannot be resumed`,
         };
   const r = await db.task.updateMany({ where: { ...where, id: task.id, state: "running" }, data });
   return r.count === 1 ? action : null;
@@ -253,8 +241,7 @@ export async function recoverTasks(db: DbOrTx, opts: RecoverOptions): Promise<Re
   const out: RecoveredTask[] = [];
   for (const t of running) {
     const expired = t.leaseExpiresAt === null || t.leaseExpiresAt.getTime() < now.getTime();
-    const ownDeadInstance =
-      opts.self !== undefined && t.leasedBy !== null && t.leasedBy !== opts.self.leasedBy && t.leasedBy.startsWith(`${opts.self.boxId}/`);
+    const ownDeadInstance = opts.self !== undefined && t.leasedBy !== null && t.leasedBy !== opts.self.leasedBy && t.leasedBy.startsWith(`${opts.self.boxId}/`);
     if (!expired && !ownDeadInstance) continue;
     // Only if nobody renewed the lease meanwhile: the owner may have been slow, not dead.
     const where: Prisma.TaskWhereInput = { leasedBy: t.leasedBy, leaseExpiresAt: t.leaseExpiresAt };

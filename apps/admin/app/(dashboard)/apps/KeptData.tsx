@@ -36,10 +36,7 @@ export function UninstalledApps() {
     onSuccess: refresh,
   });
   const [typed, setTyped] = useState("");
-  const purge = useConfirm(
-    (a: UninstalledAppView) => api<{ taskId: string }>(`/api/v1/uninstalled-apps/${encodeURIComponent(a.id)}`, { method: "DELETE", body: { confirm: typed } }),
-    refresh,
-  );
+  const purge = useConfirm((a: UninstalledAppView) => api<{ taskId: string }>(`/api/v1/uninstalled-apps/${encodeURIComponent(a.id)}`, { method: "DELETE", body: { confirm: typed } }), refresh);
   const apps = list.data?.apps ?? [];
   if (!list.error && apps.length === 0) return null;
 
@@ -56,7 +53,8 @@ export function UninstalledApps() {
               <span className="muted">{a.fqdn}</span>
             </div>
             <p className="muted small">
-              uninstalled {fmtDateTime(a.uninstalledAt)} · {a.state === "purging" ? "its data is being deleted (or the last attempt failed: see the event log)" : `data kept until ${fmtDateTime(a.purgeAfter)}`}
+              uninstalled {fmtDateTime(a.uninstalledAt)} ·{" "}
+              {a.state === "purging" ? "its data is being deleted (or the last attempt failed: see the event log)" : `data kept until ${fmtDateTime(a.purgeAfter)}`}
             </p>
             {restoreError?.id === a.id ? <ErrorAlert error={restoreError.error} /> : null}
             <div className="row">
@@ -108,8 +106,7 @@ export function Orphans() {
     <section className="card" aria-labelledby="orphans-heading">
       <h2 id="orphans-heading">Orphaned data</h2>
       <p className="muted">
-        Data of this server that belongs to no installed or uninstalled app (for example after a database restore). Hearth never deletes it on its own: keep it, or delete what you do not
-        need.
+        Data of this server that belongs to no installed or uninstalled app (for example after a database restore). Hearth never deletes it on its own: keep it, or delete what you do not need.
       </p>
       <ErrorAlert error={list.error} />
       {orphans.length > 0 ? (
@@ -120,10 +117,18 @@ export function Orphans() {
               <td>{KIND_TEXT[o.kind]}</td>
               <td className="mono small">{o.appId}</td>
               <td className="nowrap">{o.state === "deleting" ? "deleting…" : fmtDateTime(o.firstSeenAt)}</td>
-              {o.state === "deleting" ? <td /> : <DangerCell action="Delete" target={o.name} onClick={() => {
+              {o.state === "deleting" ? (
+                <td />
+              ) : (
+                <DangerCell
+                  action="Delete"
+                  target={o.name}
+                  onClick={() => {
                     setTyped("");
                     remove.ask(o);
-                  }} />}
+                  }}
+                />
+              )}
             </tr>
           ))}
         </Table>

@@ -116,7 +116,13 @@ function InstallDialog({ app, onClose }: { app: CatalogAppView | null; onClose: 
   // a fresh form (and no old error) each time the dialog opens for an app
   useEffect(() => {
     if (!app) return;
-    setSubdomain(app.title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "app");
+    setSubdomain(
+      app.title
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-+|-+$/g, "")
+        .slice(0, 40) || "app",
+    );
     setMemory(String(Math.round(app.memoryLimit / MiB)));
     setEnv([]);
     setPorts(portValuesOf(app.tcpPorts));

@@ -53,11 +53,11 @@ export function AcmeCard() {
   return (
     <section className="card" aria-labelledby="acme-heading">
       <h2 id="acme-heading">Certificate authority (ACME)</h2>
-      <p className="muted">Where certificates of domains set to Let&apos;s Encrypt (per app or wildcard) come from. The staging mode always uses Let&apos;s Encrypt staging. A change applies to the next order or renewal.</p>
+      <p className="muted">
+        Where certificates of domains set to Let&apos;s Encrypt (per app or wildcard) come from. The staging mode always uses Let&apos;s Encrypt staging. A change applies to the next order or renewal.
+      </p>
       <ErrorAlert error={settings.error} />
-      {settings.data && settings.data.email === null ? (
-        <p className="alert alert-warn">No email is set yet: certificates cannot be ordered until you save one.</p>
-      ) : null}
+      {settings.data && settings.data.email === null ? <p className="alert alert-warn">No email is set yet: certificates cannot be ordered until you save one.</p> : null}
       {values ? (
         <form className="form acme-form" onSubmit={submit} noValidate>
           <AcmeEmailField idPrefix="acme" values={values} onChange={change} error={err} local={local} />

@@ -10,15 +10,7 @@ import { DomainFields, domainFormFields } from "../../components/DomainFields";
 import { ErrorAlert } from "../../components/ErrorAlert";
 
 /** Add a domain, or edit one's provider, settings and TLS mode (the name cannot change). */
-export function DomainDialog({
-  state,
-  onClose,
-  onSaved,
-}: {
-  state: { mode: "add" } | { mode: "edit"; domain: DomainView } | null;
-  onClose: () => void;
-  onSaved: (d: DomainView) => void;
-}) {
+export function DomainDialog({ state, onClose, onSaved }: { state: { mode: "add" } | { mode: "edit"; domain: DomainView } | null; onClose: () => void; onSaved: (d: DomainView) => void }) {
   const editing = state?.mode === "edit" ? state.domain : null;
   const [values, setValues] = useState<DomainFormValues>(emptyDomainForm());
   const [tried, setTried] = useState(false);

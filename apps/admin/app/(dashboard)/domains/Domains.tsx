@@ -122,19 +122,7 @@ export function Domains() {
   );
 }
 
-function DomainRow({
-  d,
-  certificates,
-  onRecords,
-  onEdit,
-  onDelete,
-}: {
-  d: DomainView;
-  certificates: CertificateView[] | undefined;
-  onRecords: () => void;
-  onEdit: () => void;
-  onDelete: () => void;
-}) {
+function DomainRow({ d, certificates, onRecords, onEdit, onDelete }: { d: DomainView; certificates: CertificateView[] | undefined; onRecords: () => void; onEdit: () => void; onDelete: () => void }) {
   const summary = certificates ? certificateSummary(certificates, d.domain) : null;
   return (
     <tr>
@@ -189,8 +177,7 @@ function DeleteExplanation({ d, others, error }: { d: DomainView; others: Domain
       <p className="muted">Its certificates and settings are deleted with it. A domain that apps still use cannot be deleted: move or uninstall them first.</p>
       {d.isDashboardDomain ? (
         <p className="alert alert-warn">
-          It serves this dashboard at my.{d.domain}.{" "}
-          {next ? `The dashboard moves to my.${next.domain}.` : "The dashboard is then only reachable at the server's IP address."}
+          It serves this dashboard at my.{d.domain}. {next ? `The dashboard moves to my.${next.domain}.` : "The dashboard is then only reachable at the server's IP address."}
         </p>
       ) : null}
       {error ? (

@@ -69,8 +69,24 @@ export function NetworkCard({ onQueued }: { onQueued: (taskIds: string[]) => voi
             </div>
           </dl>
           <div className="inline-fields">
-            <Field id="network-ipv4" label="IPv4 address" value={ipv4} onChange={(e) => setIpv4(e.target.value)} placeholder={n.detected.ipv4 ?? "203.0.113.10"} spellCheck={false} error={err?.fieldError("ipv4")} />
-            <Field id="network-ipv6" label="IPv6 address" value={ipv6} onChange={(e) => setIpv6(e.target.value)} placeholder={n.detected.ipv6 ?? "2001:db8::10"} spellCheck={false} error={err?.fieldError("ipv6")} />
+            <Field
+              id="network-ipv4"
+              label="IPv4 address"
+              value={ipv4}
+              onChange={(e) => setIpv4(e.target.value)}
+              placeholder={n.detected.ipv4 ?? "203.0.113.10"}
+              spellCheck={false}
+              error={err?.fieldError("ipv4")}
+            />
+            <Field
+              id="network-ipv6"
+              label="IPv6 address"
+              value={ipv6}
+              onChange={(e) => setIpv6(e.target.value)}
+              placeholder={n.detected.ipv6 ?? "2001:db8::10"}
+              spellCheck={false}
+              error={err?.fieldError("ipv6")}
+            />
             <div className="field field-submit">
               <button type="submit" className="btn" disabled={save.isPending}>
                 {save.isPending ? "Saving…" : "Save address"}

@@ -79,7 +79,15 @@ export function Registries() {
         <section className="card" aria-labelledby="add-registry-heading">
           <h2 id="add-registry-heading">Add a registry</h2>
           <form className="form form-row" onSubmit={submit} noValidate>
-            <Field label="Server" {...bind("server")} maxLength={255} placeholder="registry.example.com" autoComplete="off" spellCheck={false} hint="Host name, with :port if not 443. docker.io for Docker Hub." />
+            <Field
+              label="Server"
+              {...bind("server")}
+              maxLength={255}
+              placeholder="registry.example.com"
+              autoComplete="off"
+              spellCheck={false}
+              hint="Host name, with :port if not 443. docker.io for Docker Hub."
+            />
             <Field label="Username" {...bind("username")} maxLength={255} autoComplete="off" spellCheck={false} />
             <Field label="Password or access token" {...bind("password")} type="password" maxLength={4096} autoComplete="new-password" hint="Stored encrypted; never shown again." />
             <div className="field field-submit">
@@ -118,8 +126,8 @@ export function Registries() {
       </div>
       <ConfirmDialog id="remove-registry" title={`Delete the credentials for ${remove.target?.server ?? ""}?`} confirmLabel="Delete" {...remove.dialog}>
         <p className="muted">
-          Hearth can then no longer pull private images from {remove.target?.server}: installing or updating apps whose image is there fails until you add them again. Apps that
-          are running keep running.
+          Hearth can then no longer pull private images from {remove.target?.server}: installing or updating apps whose image is there fails until you add them again. Apps that are running keep
+          running.
         </p>
       </ConfirmDialog>
     </>

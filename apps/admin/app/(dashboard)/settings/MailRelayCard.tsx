@@ -104,7 +104,16 @@ function MailRelayForm() {
           ) : (
             <>
               <div className="inline-fields">
-                <Field id="mail-host" label="SMTP server" value={values.host} onChange={(e) => change({ host: e.target.value })} placeholder="smtp.example.com" spellCheck={false} required error={err?.fieldError("host")} />
+                <Field
+                  id="mail-host"
+                  label="SMTP server"
+                  value={values.host}
+                  onChange={(e) => change({ host: e.target.value })}
+                  placeholder="smtp.example.com"
+                  spellCheck={false}
+                  required
+                  error={err?.fieldError("host")}
+                />
                 <div className="mail-port">
                   <Field id="mail-port" label="Port" inputMode="numeric" value={values.port} onChange={(e) => change({ port: e.target.value })} placeholder="587" error={err?.fieldError("port")} />
                 </div>
@@ -131,7 +140,16 @@ function MailRelayForm() {
                 <p className="hint">The server&apos;s certificate is always verified when TLS is used.</p>
               </div>
               <div className="inline-fields">
-                <Field id="mail-username" label="Username" autoComplete="off" value={values.username} onChange={(e) => change({ username: e.target.value })} spellCheck={false} hint="Empty: send without logging in." error={err?.fieldError("username")} />
+                <Field
+                  id="mail-username"
+                  label="Username"
+                  autoComplete="off"
+                  value={values.username}
+                  onChange={(e) => change({ username: e.target.value })}
+                  spellCheck={false}
+                  hint="Empty: send without logging in."
+                  error={err?.fieldError("username")}
+                />
                 <Field
                   id="mail-password"
                   label="Password"
@@ -174,7 +192,15 @@ function MailRelayForm() {
         <form className="form mail-test" onSubmit={sendTest} noValidate>
           <h3>Send a test mail</h3>
           <div className="inline-fields">
-            <Field id="mail-test-to" label="To" type="email" value={testTo} onChange={(e) => setTestTo(e.target.value)} hint="Uses the saved setting, from no-reply at the dashboard's domain." error={testErr?.fieldError("to")} />
+            <Field
+              id="mail-test-to"
+              label="To"
+              type="email"
+              value={testTo}
+              onChange={(e) => setTestTo(e.target.value)}
+              hint="Uses the saved setting, from no-reply at the dashboard's domain."
+              error={testErr?.fieldError("to")}
+            />
             <div className="field field-submit">
               <button type="submit" className="btn" disabled={test.isPending}>
                 {test.isPending ? "Queuing…" : "Send test mail"}

@@ -53,7 +53,16 @@ export function PasswordCard() {
             {generalError}
           </div>
         ) : null}
-        <Field id="current-password" label="Current password" type="password" autoComplete="current-password" required value={currentPassword} onChange={(e) => setCurrent(e.target.value)} error={currentError} />
+        <Field
+          id="current-password"
+          label="Current password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={currentPassword}
+          onChange={(e) => setCurrent(e.target.value)}
+          error={currentError}
+        />
         <NewPasswordFields
           id="new-password"
           label="New password"

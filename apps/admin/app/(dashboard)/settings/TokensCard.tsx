@@ -98,7 +98,16 @@ export function TokensCard() {
       ) : null}
 
       <form className="form form-row" onSubmit={submit}>
-        <Field id="token-name" label="Token name" required maxLength={128} value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. backup script" error={createErr?.fieldError("name")} />
+        <Field
+          id="token-name"
+          label="Token name"
+          required
+          maxLength={128}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="e.g. backup script"
+          error={createErr?.fieldError("name")}
+        />
         <div className="field">
           <label htmlFor="token-scope">Scope</label>
           <select id="token-scope" value={scope} onChange={(e) => setScope(e.target.value as "read" | "read-write")}>

@@ -84,15 +84,7 @@ export function TwoFactorCard() {
               {errorText(enable.error)}
             </div>
           ) : null}
-          <Field
-            id="totp-code"
-            label="Authentication code"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            maxLength={6}
-            value={code}
-            onChange={(e) => setCode(e.target.value.replace(/\D/g, ""))}
-          />
+          <Field id="totp-code" label="Authentication code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={code} onChange={(e) => setCode(e.target.value.replace(/\D/g, ""))} />
           <div className="row">
             <button type="submit" className="btn btn-primary" disabled={enable.isPending || code.length !== 6}>
               Turn on two-factor authentication

@@ -83,8 +83,8 @@ function DomainForm({ ownerEmail, onAdded }: { ownerEmail: string; onAdded: (d: 
     <>
       <h1>Add your domain</h1>
       <p className="muted">
-        Hearth serves this dashboard at <strong>my.&lt;domain&gt;</strong> and each app at its own name under the domain, with certificates browsers trust. You can also
-        do this later on the Domains page.
+        Hearth serves this dashboard at <strong>my.&lt;domain&gt;</strong> and each app at its own name under the domain, with certificates browsers trust. You can also do this later on the Domains
+        page.
       </p>
       <form className="form setup-domain-form" onSubmit={onSubmit} noValidate>
         <DomainFields idPrefix="setup" values={values} onChange={setValues} editing={null} error={err} local={local} />
@@ -215,7 +215,10 @@ function DomainApplied({ domain: initial }: { domain: DomainView }) {
       {outcome.kind === "unreachable" ? (
         <div className="alert alert-warn" role="status">
           <p>
-            <strong>{fqdn} has its certificate, and the dashboard is now at <a href={url}>{url}</a></strong>: this address sends you there.
+            <strong>
+              {fqdn} has its certificate, and the dashboard is now at <a href={url}>{url}</a>
+            </strong>
+            : this address sends you there.
           </p>
           <p>
             {outcome.staging
@@ -250,10 +253,7 @@ function DomainApplied({ domain: initial }: { domain: DomainView }) {
               Check the domain&apos;s settings: continue to the dashboard, then <a href="/domains">Domains</a> → Edit. Until then, keep using this address.
             </p>
           ) : (
-            <p>
-              {needsRecords ? "Create the DNS records above, then try again. " : ""}Hearth also retries on its own; the Certificates page shows how it goes. Until then,
-              keep using this address.
-            </p>
+            <p>{needsRecords ? "Create the DNS records above, then try again. " : ""}Hearth also retries on its own; the Certificates page shows how it goes. Until then, keep using this address.</p>
           )}
           {outcome.cert && outcome.cert.kind === "acme" ? (
             <button type="button" className="btn btn-sm" onClick={() => retry.mutate(outcome.cert!)} disabled={retry.isPending}>

@@ -74,26 +74,32 @@ async function newKey(file: string, type: "ec" | "rsa1024" = "ec"): Promise<void
   else await openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024", "-out", file]);
 }
 
-async function sign(opts: {
-  dir: string;
-  csr: string;
-  out: string;
-  signerCert: string | null;
-  signerKey: string;
-  ext: string;
-  start: Date;
-  end: Date;
-}): Promise<void> {
+async function sign(opts: { dir: string; csr: string; out: string; signerCert: string | null; signerKey: string; ext: string; start: Date; end: Date }): Promise<void> {
   const conf = caConfig(opts.dir);
   const extFile = path.join(opts.dir, `ext-${randomBytes(3).toString("hex")}.cnf`);
   writeFileSync(extFile, `[ ext ]\n${opts.ext}\n`);
   await openssl([
-    "ca", "-batch", "-config", conf, "-notext", "-rand_serial",
+    "ca",
+    "-batch",
+    "-config",
+    conf,
+    "-notext",
+    "-rand_serial",
     ...(opts.signerCert ? ["-cert", opts.signerCert] : ["-selfsign"]),
-    "-keyfile", opts.signerKey,
-    "-in", opts.csr, "-out", opts.out,
-    "-startdate", asn1Time(opts.start), "-enddate", asn1Time(opts.end),
-    "-extfile", extFile, "-extensions", "ext",
+    "-keyfile",
+    opts.signerKey,
+    "-in",
+    opts.csr,
+    "-out",
+    opts.out,
+    "-startdate",
+    asn1Time(opts.start),
+    "-enddate",
+    asn1Time(opts.end),
+    "-extfile",
+    extFile,
+    "-extensions",
+    "ext",
   ]);
 }
 
@@ -121,11 +127,7 @@ export async function makeCa(name: string, opts: { parent?: TestCa; root?: strin
 }
 
 /** A server certificate for `names` (SANs; CN = first), valid from `start` to `end`. */
-export async function issueLeaf(
-  ca: TestCa,
-  names: string[],
-  opts: { start?: Date; end?: Date; keyType?: "ec" | "rsa1024"; chain?: TestCa[] } = {},
-): Promise<TestLeaf> {
+export async function issueLeaf(ca: TestCa, names: string[], opts: { start?: Date; end?: Date; keyType?: "ec" | "rsa1024"; chain?: TestCa[] } = {}): Promise<TestLeaf> {
   const tag = randomBytes(4).toString("hex");
   const keyPath = path.join(ca.dir, `leaf-${tag}.key`);
   const csr = path.join(ca.dir, `leaf-${tag}.csr`);

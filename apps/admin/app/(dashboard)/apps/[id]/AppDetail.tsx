@@ -184,8 +184,8 @@ export function AppDetail({ id }: { id: string }) {
               {a.error.code === "dns_conflict" ? (
                 <div className="alert-actions">
                   <p>
-                    A DNS record for one of the app&apos;s names already exists and points elsewhere, so Hearth left it alone. If that record is not in use, Hearth can
-                    replace it with one pointing to this server.
+                    A DNS record for one of the app&apos;s names already exists and points elsewhere, so Hearth left it alone. If that record is not in use, Hearth can replace it with one pointing to
+                    this server.
                   </p>
                   <button type="button" className="btn btn-danger btn-sm" onClick={() => overwrite.mutate(a)} disabled={overwrite.isPending}>
                     {overwrite.isPending ? "Retrying…" : "Overwrite the DNS record and retry"}
@@ -270,19 +270,21 @@ function ConfigureCard({ app, busy, onQueued }: { app: AppView; busy: boolean; o
     <section className="card" aria-labelledby="configure-heading">
       <h2 id="configure-heading">Configure</h2>
       <form className="form" onSubmit={submit}>
-        <LocationFields
-          idPrefix="configure"
-          subdomain={subdomain}
-          onSubdomain={setSubdomain}
-          domain={domain}
-          onDomain={setDomain}
-          domains={domainNames}
-          error={err?.fieldError("subdomain")}
-        />
+        <LocationFields idPrefix="configure" subdomain={subdomain} onSubdomain={setSubdomain} domain={domain} onDomain={setDomain} domains={domainNames} error={err?.fieldError("subdomain")} />
         <ExtraNameRows kind="aliases" rows={aliases} onChange={setAliases} domains={domainNames} idPrefix="configure-alias" error={err} />
         <ExtraNameRows kind="redirects" rows={redirects} onChange={setRedirects} domains={domainNames} idPrefix="configure-redirect" error={err} />
         <div className="field-narrow">
-          <Field id="configure-memory" label="Memory limit (MiB)" type="number" min={32} max={65536} required value={memory} onChange={(e) => setMemory(e.target.value)} error={err?.fieldError("memoryLimit") ? "Between 32 MiB and 64 GiB" : undefined} />
+          <Field
+            id="configure-memory"
+            label="Memory limit (MiB)"
+            type="number"
+            min={32}
+            max={65536}
+            required
+            value={memory}
+            onChange={(e) => setMemory(e.target.value)}
+            error={err?.fieldError("memoryLimit") ? "Between 32 MiB and 64 GiB" : undefined}
+          />
         </div>
         <PortRows specs={portSpecs} values={ports} onChange={setPorts} idPrefix="configure-ports" error={err?.fieldError("portBindings")} />
         <EnvRows rows={env} onChange={setEnv} idPrefix="configure-env" />
@@ -336,11 +338,14 @@ function UpdateCard({ app, busy, onQueued }: { app: AppView; busy: boolean; onQu
   };
   const post = (body: Record<string, unknown>) => api<{ taskId: string }>(`/api/v1/apps/${encodeURIComponent(app.id)}/update`, { method: "POST", body });
   const toCatalog = useConfirm((_v: string) => post({}), queued);
-  const custom = useConfirm((m: Record<string, unknown>) => post({ manifest: m, ...(force ? { force: true } : {}) }), (r) => {
-    setText("");
-    setForce(false);
-    queued(r);
-  });
+  const custom = useConfirm(
+    (m: Record<string, unknown>) => post({ manifest: m, ...(force ? { force: true } : {}) }),
+    (r) => {
+      setText("");
+      setForce(false);
+      queued(r);
+    },
+  );
   const [pasted, setPasted] = useState<{ version: string; added: string[]; removed: string[] } | null>(null);
   const available = app.updateAvailable ?? null;
 
@@ -367,9 +372,7 @@ function UpdateCard({ app, busy, onQueued }: { app: AppView; busy: boolean; onQu
   return (
     <section className="card" aria-labelledby="update-heading">
       <h2 id="update-heading">Update</h2>
-      <p className="muted">
-        Version {app.version}. Before an update the app and its data are backed up; if the new version does not start, Hearth rolls back to this one.
-      </p>
+      <p className="muted">Version {app.version}. Before an update the app and its data are backed up; if the new version does not start, Hearth rolls back to this one.</p>
       {available ? (
         <div className="row">
           <span>Version {available.version} is available in the catalog.</span>
@@ -431,7 +434,9 @@ function UninstallCard({ app, busy, onQueued }: { app: AppView; busy: boolean; o
   return (
     <section className="card danger-zone" aria-labelledby="uninstall-heading">
       <h2 id="uninstall-heading">Uninstall</h2>
-      <p className="muted">Removes the app&apos;s container, network and address. Its data (files, databases, Redis) is kept for 7 days by default: restore the app or delete the data now from the Apps page.</p>
+      <p className="muted">
+        Removes the app&apos;s container, network and address. Its data (files, databases, Redis) is kept for 7 days by default: restore the app or delete the data now from the Apps page.
+      </p>
       <button
         type="button"
         className="btn btn-danger"

@@ -53,7 +53,17 @@ export const POST = route({ roles: ADMIN_ROLES }, async ({ app, req, principal, 
     actorName: principal.user.username,
     sourceIp: ip,
     target: row.id,
-    data: { appId: row.id, taskId: task.id, manifestId: manifest.id, version: manifest.version, storeId, subdomain: row.subdomain, domain: row.domain, aliases: (body.aliases ?? []).map((n) => appFqdn(n.subdomain, n.domain)), redirects: (body.redirects ?? []).map((n) => appFqdn(n.subdomain, n.domain)) },
+    data: {
+      appId: row.id,
+      taskId: task.id,
+      manifestId: manifest.id,
+      version: manifest.version,
+      storeId,
+      subdomain: row.subdomain,
+      domain: row.domain,
+      aliases: (body.aliases ?? []).map((n) => appFqdn(n.subdomain, n.domain)),
+      redirects: (body.redirects ?? []).map((n) => appFqdn(n.subdomain, n.domain)),
+    },
   });
   await wakeBox(app);
   return json({ id: row.id, taskId: task.id }, 202);

@@ -12,7 +12,14 @@ export const dynamic = "force-dynamic";
  */
 export const DELETE = route({}, async ({ app, principal, ip }) => {
   const ended = await deleteUserSessions(app.db, principal.user.id);
-  await recordEvent(app.db, { action: "user.logout_everywhere", actorId: principal.user.id, actorName: principal.user.username, sourceIp: ip, target: principal.user.username, data: { ended, via: principal.via } });
+  await recordEvent(app.db, {
+    action: "user.logout_everywhere",
+    actorId: principal.user.id,
+    actorName: principal.user.username,
+    sourceIp: ip,
+    target: principal.user.username,
+    data: { ended, via: principal.via },
+  });
   const headers: Record<string, string> = principal.via === "session" ? { "set-cookie": clearSessionCookie({ secure: app.config.cookieSecure }) } : {};
   return json({ ended }, 200, headers);
 });

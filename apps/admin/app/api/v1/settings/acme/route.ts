@@ -27,7 +27,11 @@ export const GET = route({ roles: ADMIN_ROLES }, async ({ app }) => {
  */
 export const PUT = route({ roles: ADMIN_ROLES, body: acmeSettings }, async ({ app, body, principal, ip }) => {
   await guardEndpoint(app, body.directoryUrl, ["directoryUrl"], { url: true });
-  const caCertificate = body.caCertificate ? parseCertificateChain(body.caCertificate, "caCertificate").map((c) => c.toString().trim()).join("\n") + "\n" : null;
+  const caCertificate = body.caCertificate
+    ? parseCertificateChain(body.caCertificate, "caCertificate")
+        .map((c) => c.toString().trim())
+        .join("\n") + "\n"
+    : null;
   const value = { directoryUrl: body.directoryUrl, email: body.email, caCertificate };
   await setSetting(app.db, ACME_SETTINGS_KEY, value);
   await recordEvent(app.db, {

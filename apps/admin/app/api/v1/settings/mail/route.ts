@@ -29,7 +29,13 @@ export const GET = route({ roles: ADMIN_ROLES }, async ({ app }) => {
 export const PUT = route({ roles: ADMIN_ROLES, body: mailOutboundRequest }, async ({ app, body, principal, ip }) => {
   const req =
     body.mode === "smarthost" && body.caCertificate
-      ? { ...body, caCertificate: parseCertificateChain(body.caCertificate, "caCertificate").map((c) => c.toString().trim()).join("\n") + "\n" }
+      ? {
+          ...body,
+          caCertificate:
+            parseCertificateChain(body.caCertificate, "caCertificate")
+              .map((c) => c.toString().trim())
+              .join("\n") + "\n",
+        }
       : body;
   if (body.mode === "smarthost") await guardEndpoint(app, body.host, ["host"]);
   const before = await readMailOutbound(app.db);
