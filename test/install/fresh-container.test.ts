@@ -409,6 +409,22 @@ describe.each(VARIANTS)("install.sh on a brand-new %s machine", (variant) => {
     expect(dockerPingAsProcessOf(m, box)).toEqual({ status: 0, out: "OK" });
   });
 
+  it("box reaches root through its sudo helper: the vhost set is installed in root's /etc/nginx/hearth and served", async () => {
+    // box runs sudo: a unit setting that implies NoNewPrivileges (seen: ProtectHostname=,
+    // RestrictNamespaces=, ...) makes sudo refuse, and no vhost ever reaches nginx
+    const box = pidIn(m, "box");
+    expect(inCOk(m.name, ["sh", "-c", `grep '^NoNewPrivs:' /proc/${box}/status`]).trim()).toMatch(/^NoNewPrivs:\s+0$/);
+    // install.sh makes /etc/nginx/hearth empty; only the helper makes a generation and points live at it
+    const live = await waitFor("box's vhost set in /etc/nginx/hearth/live", () => {
+      const r = inC(m.name, ["readlink", "/etc/nginx/hearth/live"]);
+      return r.status === 0 ? r.out.trim() : undefined;
+    });
+    expect(live).toMatch(/^gen-[a-z0-9-]+$/);
+    expect(inC(m.name, ["test", "-d", `/etc/nginx/hearth/${live}/sites`]).status).toBe(0);
+    expect(inCOk(m.name, ["stat", "-c", "%U:%G %a", "/etc/nginx/hearth"]).trim()).toMatch(/^root:root 7[0-5]{2}$/);
+    expect(inC(m.name, ["sh", "-c", "journalctl -u hearth-box --no-pager 2>/dev/null; cat /var/log/hearth/box.log 2>/dev/null"]).out).not.toMatch(/no new privileges/);
+  });
+
   it.runIf(IMAGES_IN.includes(variant))("built the images inside the machine's own Docker: base, services and catalog", () => {
     const images = inCOk(m.name, ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n");
     console.log(`images in the ${variant} machine: ${images.join(" ")}`);
