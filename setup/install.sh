@@ -322,7 +322,7 @@ hearth_say "$HEARTH_ENV_FILE (0640 root:$HEARTH_USER), $HEARTH_ADMIN_ENV_FILE (0
 hearth_env_args() {
   local line
   HEARTH_ENV_ARGS=("PATH=$HEARTH_RUNTIME/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    "HOME=$HEARTH_DATA_DIR" "USER=$HEARTH_USER" "LANG=C.UTF-8")
+    "HOME=$HEARTH_DATA_DIR" "USER=$HEARTH_USER" "LANG=C.UTF-8" "TSX_DISABLE_CACHE=1")
   while IFS= read -r line || [ -n "$line" ]; do
     case "$line" in '' | '#'*) continue ;; *=*) HEARTH_ENV_ARGS+=("$line") ;; esac
   done <"$HEARTH_ENV_FILE"
@@ -331,7 +331,10 @@ hearth_env_args() {
 # ---------------------------------------------------------------------------------------
 step "applying database migrations"
 hearth_env_args
-run_logged "migrations (setup/migrate.ts)" setpriv --reuid="$HEARTH_USER" --regid="$HEARTH_USER" --init-groups \
+# setsid: the hearth process gets no controlling terminal (it could push keystrokes into
+# root's with TIOCSTI, or read them); TSX_DISABLE_CACHE: tsx would run compiled code from its
+# cache in /tmp/tsx-<uid>/, which the hearth user owns and could have planted
+run_logged "migrations (setup/migrate.ts)" setsid --wait setpriv --reuid="$HEARTH_USER" --regid="$HEARTH_USER" --init-groups \
   env -i "${HEARTH_ENV_ARGS[@]}" node --import tsx "$HEARTH_APP_DIR/setup/migrate.ts"
 hearth_say "$(grep '^migrate: ' "$INSTALL_LOG" | tail -n 1 | sed 's/^migrate: /migrations: /')"
 
@@ -343,11 +346,16 @@ SETUP_CODE=""
 SETUP_CODE_IN=/dev/null
 [ ! -f "$SETUP_CODE_FILE" ] || SETUP_CODE_IN="$SETUP_CODE_FILE"
 printf '\n### %s: setup code (setup/setup-code.ts)\n' "$(date -u +%FT%TZ)" >>"$INSTALL_LOG"
-if ! SETUP_CODE="$(setpriv --reuid="$HEARTH_USER" --regid="$HEARTH_USER" --init-groups \
+if ! SETUP_CODE="$(setsid --wait setpriv --reuid="$HEARTH_USER" --regid="$HEARTH_USER" --init-groups \
   env -i "${HEARTH_ENV_ARGS[@]}" node --import tsx "$HEARTH_APP_DIR/setup/setup-code.ts" \
   <"$SETUP_CODE_IN" 2>>"$INSTALL_LOG")"; then
   hearth_die "could not make the setup code (details in $INSTALL_LOG)"
 fi
+# what the hearth process printed goes to root's terminal at the end: only a well-formed code
+case "$SETUP_CODE" in
+  '' | [A-Z2-9][A-Z2-9][A-Z2-9][A-Z2-9]-[A-Z2-9][A-Z2-9][A-Z2-9][A-Z2-9]-[A-Z2-9][A-Z2-9][A-Z2-9][A-Z2-9]) ;;
+  *) hearth_die "setup/setup-code.ts printed something that is not a setup code (details in $INSTALL_LOG)" ;;
+esac
 if [ -n "$SETUP_CODE" ]; then
   (umask 077 && printf '%s\n' "$SETUP_CODE" >"$SETUP_CODE_FILE.tmp")
   chown root:root "$SETUP_CODE_FILE.tmp"

@@ -22,6 +22,8 @@ export interface HelperOptions {
   publicDir: string;
   nginxPrefix?: string | null;
   nginxConf?: string | null;
+  /** admin's port on 127.0.0.1, the only upstream the proxy secret may go to (default 3000). */
+  adminPort?: number;
 }
 export declare function tokenize(text: string, file?: string): Token[];
 export declare function parse(text: string, file?: string): Directive[];

@@ -30,7 +30,9 @@ import { fileURLToPath } from "node:url";
 export const DEFAULT_ROOT = "/etc/nginx/hearth";
 export const DEFAULT_PUBLIC_DIR = "/var/lib/hearth-public";
 export const MAX_INPUT = 16 * 1024 * 1024;
-export const SITE_FILE = /^((app|redirect|dashboard)-[a-z0-9._-]{1,253}\.conf|default-redirect\.inc)$/;
+export /** admin listens on 127.0.0.1:3000 (systemd/hearth-admin.service, setup/lib/supervise.sh). */
+const ADMIN_PORT = 3000;
+const SITE_FILE = /^((app|redirect|dashboard)-[a-z0-9._-]{1,253}\.conf|default-redirect\.inc)$/;
 export const CERT_NAME = /^[a-z0-9][a-z0-9_-]{0,127}$/;
 const GEN = /^gen-[a-z0-9]+-[a-f0-9]+$/;
 
@@ -86,17 +88,15 @@ export function tokenize(text, file = "<input>") {
       for (;;) {
         if (i >= text.length) throw new Refusal(`${file}:${start}: unterminated string`);
         const d = text[i];
-        if (d === "\\") {
-          if (i + 1 >= text.length) fail("unterminated string");
-          v += text[i + 1];
-          i += 2;
-          continue;
-        }
+        // Hearth renders no escapes, and nginx reads \n, \r, \t in a string as the control
+        // characters (a header value could split the response): refuse every backslash
+        if (d === "\\") fail("backslash escapes are not allowed in strings");
         if (d === c) {
           i++;
           break;
         }
         if (d === "\n") fail("a string may not span lines");
+        if (!/^[\x20-\x7e]$/.test(d)) fail("only printable ASCII is allowed in strings");
         v += d;
         i++;
       }
@@ -295,8 +295,14 @@ export function validateSite(file, text, o) {
         case "proxy_set_header": {
           if (kind !== "root") refuse(d, `"proxy_set_header" is only allowed in "location /"`);
           const [name, value] = words(d, 2);
-          // the secret admin believes X-Real-IP with goes to admin only: dashboard vhosts
-          if (name === "X-Hearth-Proxy-Secret" && value === "$hearth_proxy_secret" && file.startsWith("dashboard-")) break;
+          // the secret admin believes X-Real-IP with goes to admin only: a dashboard vhost
+          // whose location proxies to admin's port (any other upstream would learn it)
+          if (name === "X-Hearth-Proxy-Secret" && value === "$hearth_proxy_secret" && file.startsWith("dashboard-")) {
+            const upstream = loc.block.filter((x) => x.name === "proxy_pass").map((x) => x.args[0]?.value);
+            const admin = `http://127.0.0.1:${o.adminPort ?? ADMIN_PORT}`;
+            if (upstream.length !== 1 || upstream[0] !== admin) refuse(d, `X-Hearth-Proxy-Secret may only be sent to admin (proxy_pass ${admin})`);
+            break;
+          }
           if (PROXY_HEADERS.get(name) !== value) refuse(d, `"proxy_set_header ${name} ${value}" is not one Hearth renders`);
           break;
         }
@@ -658,6 +664,11 @@ export function parseArgs(argv) {
   }
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
+    if (k === "--admin-port") {
+      if (v === undefined || !isPort(v)) throw new Refusal(`option ${k} needs a port`);
+      o.adminPort = Number(v);
+      continue;
+    }
     if (v === undefined || !path.isAbsolute(v)) throw new Refusal(`option ${k} needs an absolute path`);
     if (k === "--root") o.root = v;
     else if (k === "--public-dir") o.publicDir = v;

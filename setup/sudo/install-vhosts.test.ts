@@ -107,6 +107,20 @@ describe("install-vhosts.mjs refuses what Hearth never renders, with a clear mes
     );
   });
 
+  it("the proxy secret to anything but admin's port, even from a dashboard vhost (box names the files)", () => {
+    const DASH = "dashboard-my.example.com.conf";
+    const elsewhere = { ...payload, sites: { ...payload.sites, [DASH]: payload.sites[DASH]!.replace(/proxy_pass http:\/\/127\.0\.0\.1:3000;/, "proxy_pass http://127.0.0.1:9999;") } };
+    expect(elsewhere.sites[DASH]).toContain("proxy_pass http://127.0.0.1:9999;");
+    expect(() => validatePayload(elsewhere, opts)).toThrow(/X-Hearth-Proxy-Secret may only be sent to admin \(proxy_pass http:\/\/127\.0\.0\.1:3000\)/);
+    // and a test's admin on another port, named in root's install-vhosts.conf
+    expect(() => validatePayload(elsewhere, { ...opts, adminPort: 9999 })).not.toThrow();
+  });
+
+  it("backslash escapes and control characters in strings (nginx reads \\r\\n as CR LF: a split response)", () => {
+    expect(refusal(withSite(APP, insertInServer('    add_header X-Frame-Options "DENY\\r\\nX-Injected: 1" always;')))).toMatch(/backslash escapes are not allowed in strings/);
+    expect(refusal(withSite(APP, insertInServer('    add_header X-Frame-Options "DENY\x01" always;')))).toMatch(/only printable ASCII is allowed in strings/);
+  });
+
   it("headers and variables Hearth does not set, and syntax tricks", () => {
     expect(refusal(withSite(APP, insertInLocation("        proxy_set_header X-Real-IP 1.2.3.4;")))).toMatch(/"proxy_set_header X-Real-IP 1.2.3.4" is not one Hearth renders/);
     expect(refusal(withSite(APP, insertInServer('    add_header Set-Cookie "a=b" always;')))).toMatch(/header "Set-Cookie" is not one Hearth adds/);

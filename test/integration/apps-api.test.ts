@@ -453,6 +453,10 @@ describe("operations", () => {
 describe("app logs", () => {
   it("streams from box as server-sent events, or 502 external when box cannot", async () => {
     const app = await t.db.app.findFirstOrThrow({ where: { subdomain: "custom" } });
+    // the stand-in streams for ids starting with 0, which a random UUID does one time in 16
+    const other = `f${randomUUID().slice(1)}`;
+    await t.db.app.update({ where: { id: app.id }, data: { id: other } });
+    app.id = other;
     const missing = await admin.call("GET", `/api/v1/apps/${app.id}/logs?follow=1&lines=10`, { cookie: ownerCookie });
     expect(missing.status).toBe(502);
     expect(missing.body.error.code).toBe("external");

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lchownSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -166,6 +166,19 @@ describe("proxy through a real nginx", () => {
     }
     const missing = await curlResolve(`http://app.example.test:${nginx.httpPort}/.well-known/acme-challenge/nope`);
     expect(missing.status).toBe(404);
+    // a link planted in box's token folder to a file someone else owns is not followed
+    // (disable_symlinks if_not_owner in setup/nginx/hearth-http.conf); a link to box's own file is
+    const secret = path.join(nginx.prefix, "not-a-token.txt");
+    writeFileSync(secret, "someone else's file", { mode: 0o644 });
+    const link = path.join(nginx.proxy.acmeChallengeDir, "tok-link");
+    symlinkSync(secret, link);
+    lchownSync(link, 65534, 65534); // the link is box's (here: nobody's), the file root's
+    const followed = await curlResolve(`http://app.example.test:${nginx.httpPort}/.well-known/acme-challenge/tok-link`);
+    expect(followed.status).toBe(403);
+    expect(followed.body).not.toContain("someone else's file");
+    lchownSync(link, 0, 0);
+    expect((await curlResolve(`http://app.example.test:${nginx.httpPort}/.well-known/acme-challenge/tok-link`)).body).toBe("someone else's file");
+    rmSync(link);
   });
 
   it("presents the self-signed fallback certificate and upgrades websockets", async () => {

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { addRegistryRequest, hearthManifest, type HearthManifest } from "@hearth/contracts";
-import { addDomain, addRegistry, installApp, openSecret, queueAppTask, sealSecret, type Db, type Task } from "@hearth/db";
+import { addDomain, addRegistry, installApp, openSecret, queueAppPurge, queueAppTask, sealSecret, type Db, type Task } from "@hearth/db";
 import { AppService, noopVhostSync, ownerOf } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
@@ -163,6 +163,10 @@ describe("pulling an app's image from a private registry", () => {
 
     const { task } = await queueAppTask(db, r.appId, "app.uninstall");
     expect((await tasks.finish(task.id)).state).toBe("succeeded");
+    // uninstall keeps the app's data until an admin deletes it ("delete now" = app.purge)
+    expect(objectsOf(r.appId)).toEqual({ containers: [], networks: [], volumes: [dataVolumeNameOf(r.appId)] });
+    const purge = await queueAppPurge(db, r.appId, `${app.subdomain}.${app.domain}`, null);
+    expect((await tasks.finish(purge.task.id)).state).toBe("succeeded");
     expect(objectsOf(r.appId)).toEqual({ containers: [], networks: [], volumes: [] });
   });
 

@@ -122,7 +122,6 @@ beforeAll(async () => {
   for (const d of [HELPERS, NGINX_ROOT, path.join(T, "bin"), path.join(PREFIX, "logs"), path.join(PREFIX, "temp")]) mkdirSync(d, { recursive: true, mode: 0o755 });
   for (const f of ["install-vhosts.sh", "install-vhosts.mjs"]) copyFileSync(path.join(REPO_ROOT, "setup/sudo", f), path.join(HELPERS, f));
   chmodSync(HELPER, 0o755);
-  writeFileSync(path.join(HELPERS, "install-vhosts.conf"), `--root ${NGINX_ROOT}\n--public-dir ${PUBLIC}\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n`, { mode: 0o644 });
   writeFileSync(SUDO_AS_HEARTH, `#!/bin/sh\nexec setpriv --reuid=hearth --regid=hearth --init-groups --inh-caps=-all sudo "$@"\n`, { mode: 0o755 });
   const sudoers = `Defaults:hearth !requiretty\nhearth ALL=(root) NOPASSWD: ${HELPER}\n`;
   writeFileSync(`${SUDOERS}.tmp`, sudoers, { mode: 0o440 });
@@ -133,6 +132,10 @@ beforeAll(async () => {
     res.end("backend-ok");
   });
   backendPort = await freePort();
+  // the test's backend stands for admin: the helper sends the proxy secret only to admin's port
+  writeFileSync(path.join(HELPERS, "install-vhosts.conf"), `--root ${NGINX_ROOT}\n--public-dir ${PUBLIC}\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n--admin-port ${backendPort}\n`, {
+    mode: 0o644,
+  });
   await new Promise<void>((r) => backend.listen(backendPort, "127.0.0.1", r));
   httpPort = await freePort();
   httpsPort = await freePort();
