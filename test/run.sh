@@ -19,7 +19,8 @@
 # overridable with HEARTH_TIMEOUT_<PROJECT>, e.g. HEARTH_TIMEOUT_E2E.
 #
 # The install project installs Hearth on this machine. When an earlier run (or anyone)
-# installed it here already, its services are stopped and its database is dropped before
+# installed it here already, its services are stopped, its database is dropped and its
+# Docker containers, networks and volumes (label hearth.managed=true) are removed before
 # the tests start, so the machine is as on a fresh one (integration tests find port 3000
 # free, e2e finds no owner account); set HEARTH_TEST_KEEP_INSTALL=1 to keep them.
 # shellcheck disable=SC2317  # functions here are run through timed/step
@@ -174,6 +175,13 @@ reset_previous_install() {
     hearth_supervise_stop box
   fi
   mariadb --protocol=socket -uroot -e 'DROP DATABASE IF EXISTS `hearth`' || return 1
+  # its Docker objects too (the addon services, their network and data, apps): a new database
+  # is a new store identity, and box rightly refuses to take over objects of another store
+  # ("the network hearth-services belongs to another Hearth installation"). Images stay.
+  echo "removing the earlier install's Docker containers, networks and volumes (label hearth.managed=true)"
+  docker ps -aq --filter label=hearth.managed=true | xargs -r docker rm -f >/dev/null || return 1
+  docker network ls -q --filter label=hearth.managed=true | xargs -r docker network rm >/dev/null || return 1
+  docker volume ls -q --filter label=hearth.managed=true | xargs -r docker volume rm -f >/dev/null || return 1
 }
 
 fatal "prepare the machine" prepare_machine
