@@ -41,7 +41,7 @@ export function UninstalledApps() {
   if (!list.error && apps.length === 0) return null;
 
   return (
-    <section className="card" aria-labelledby="uninstalled-heading">
+    <section className="card kept-data" aria-labelledby="uninstalled-heading">
       <h2 id="uninstalled-heading">Uninstalled</h2>
       <p className="muted">These apps were uninstalled; their data is kept until the date shown. Restore brings an app back as it was.</p>
       <ErrorAlert error={list.error} />
@@ -103,7 +103,7 @@ export function Orphans() {
   if (!list.error && orphans.length === 0) return null;
 
   return (
-    <section className="card" aria-labelledby="orphans-heading">
+    <section className="card kept-data" aria-labelledby="orphans-heading">
       <h2 id="orphans-heading">Orphaned data</h2>
       <p className="muted">
         Data of this server that belongs to no installed or uninstalled app (for example after a database restore). Hearth never deletes it on its own: keep it, or delete what you do not need.
