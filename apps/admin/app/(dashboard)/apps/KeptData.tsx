@@ -110,7 +110,7 @@ export function Orphans() {
       </p>
       <ErrorAlert error={list.error} />
       {orphans.length > 0 ? (
-        <Table card="Orphaned data" columns={["Name", "Kind", "App id", "Found"]} actions hidden={remove.target !== null}>
+        <Table columns={["Name", "Kind", "App id", "Found"]} actions hidden={remove.target !== null}>
           {orphans.map((o) => (
             <tr key={o.id}>
               <td className="mono">{o.name}</td>
@@ -135,7 +135,7 @@ export function Orphans() {
       ) : null}
       <ConfirmDialog id="remove-orphan" title={`Delete ${remove.target?.name ?? ""}?`} confirmLabel="Delete" confirmDisabled={typed !== remove.target?.name} {...remove.dialog}>
         <p className="muted">
-          This data ({remove.target ? KIND_TEXT[remove.target.kind] : ""}) is deleted for good. Type <strong>{remove.target?.name}</strong> to confirm.
+          {remove.target ? `${KIND_TEXT[remove.target.kind]}: ` : ""}deleted for good, with no way back. Type <strong>{remove.target?.name}</strong> to confirm.
         </p>
         <Field id="orphan-confirm" label="Name" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
       </ConfirmDialog>
