@@ -1,8 +1,8 @@
-import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
-import { chmod, mkdir, readFile, rename, rm } from "node:fs/promises";
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { HearthError } from "@hearth/contracts";
-import { runChecked } from "../shell";
+import { makeSelfSignedPair } from "../lib/self-signed";
 
 /**
  * The relay's STARTTLS certificate: self-signed (ECDSA P-256, made with the `openssl` CLI
@@ -33,49 +33,6 @@ export async function ensureRelayCert(dir: string, name = "hearth-mail-relay", n
     // missing or unreadable: made below
   }
   if (!/^[a-z0-9.-]{1,253}$/i.test(name)) throw new HearthError("invalid", `${JSON.stringify(name)} is not a host name`);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
-  const tag = randomBytes(6).toString("hex");
-  const tmpKey = path.join(dir, `.relay.key.${tag}`);
-  const tmpCert = path.join(dir, `.relay.crt.${tag}`);
-  try {
-    await runChecked(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-new",
-        "-nodes",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-sha256",
-        "-days",
-        String(DAYS),
-        "-subj",
-        `/O=Hearth self-signed/CN=${name}`,
-        "-addext",
-        `subjectAltName=DNS:${name}`,
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-        "-addext",
-        "extendedKeyUsage=serverAuth",
-        "-keyout",
-        tmpKey,
-        "-out",
-        tmpCert,
-      ],
-      { timeoutMs: 30_000 },
-    );
-    await chmod(tmpKey, 0o600);
-    await rename(tmpKey, keyPath);
-    await rename(tmpCert, certPath);
-  } catch (e) {
-    await rm(tmpKey, { force: true });
-    await rm(tmpCert, { force: true });
-    const msg = (e as { stderr?: string }).stderr?.trim() || (e as Error).message;
-    throw new HearthError("external", `could not create the mail relay's certificate: ${msg}`, { cause: e });
-  }
+  await makeSelfSignedPair({ certPath, keyPath, commonName: name, dnsNames: [name], days: DAYS, what: "the mail relay's certificate" });
   return { key: await readFile(keyPath), cert: await readFile(certPath), created: true };
 }

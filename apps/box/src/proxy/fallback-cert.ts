@@ -1,8 +1,8 @@
-import { randomBytes, X509Certificate, createPrivateKey } from "node:crypto";
-import { chmod, mkdir, readFile, rename, rm } from "node:fs/promises";
+import { X509Certificate, createPrivateKey } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { HearthError } from "@hearth/contracts";
-import { runChecked } from "../shell";
+import { makeSelfSignedPair } from "../lib/self-signed";
 import { validateHostname } from "./vhost";
 
 /**
@@ -54,53 +54,7 @@ export async function ensureFallbackCert(dir: string, domainName: string, opts: 
     return { certPath, keyPath, created: false, notAfter: new Date(new X509Certificate(await readFile(certPath)).validTo) };
   }
 
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
-  const tag = randomBytes(6).toString("hex");
-  const tmpKey = path.join(dir, `.${domain}.key.${tag}`);
-  const tmpCert = path.join(dir, `.${domain}.crt.${tag}`);
-  try {
-    // the directory is 0700, so the key is never readable by others, even before the chmod
-    await runChecked(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-new",
-        "-nodes",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-sha256",
-        "-days",
-        String(opts.days ?? FALLBACK_CERT_DAYS),
-        "-subj",
-        `/O=Hearth self-signed/CN=${domain}`,
-        "-addext",
-        `subjectAltName=DNS:*.${domain},DNS:${domain}`,
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-        "-addext",
-        "extendedKeyUsage=serverAuth",
-        "-keyout",
-        tmpKey,
-        "-out",
-        tmpCert,
-      ],
-      { timeoutMs: 30_000 },
-    );
-    await chmod(tmpKey, 0o600);
-    await chmod(tmpCert, 0o644);
-    // key first: a crash between the renames leaves a mismatched pair, which the next call remakes
-    await rename(tmpKey, keyPath);
-    await rename(tmpCert, certPath);
-  } catch (e) {
-    await rm(tmpKey, { force: true });
-    await rm(tmpCert, { force: true });
-    const msg = (e as { stderr?: string }).stderr?.trim() || (e as Error).message;
-    throw new HearthError("external", `could not create a self-signed certificate for ${domain}: ${msg}`, { cause: e });
-  }
+  await makeSelfSignedPair({ certPath, keyPath, commonName: domain, dnsNames: [`*.${domain}`, domain], days: opts.days ?? FALLBACK_CERT_DAYS, what: `a self-signed certificate for ${domain}` });
   const notAfter = new Date(new X509Certificate(await readFile(certPath)).validTo);
   return { certPath, keyPath, created: true, notAfter };
 }
