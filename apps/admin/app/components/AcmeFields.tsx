@@ -10,19 +10,16 @@ import { PemField } from "./PemField";
  * email and folds the rest away): the contact email, and the directory (a preset or a URL)
  * with the CA certificate to trust for a private CA's own HTTPS.
  */
-export function AcmeEmailField({
-  idPrefix,
-  values,
-  onChange,
-  error,
-  local,
-}: {
+interface AcmeFieldsProps {
   idPrefix: string;
   values: AcmeFormValues;
   onChange: (v: AcmeFormValues) => void;
   error: ApiError | null;
+  /** errors found before sending, by field */
   local?: Record<string, string>;
-}) {
+}
+
+export function AcmeEmailField({ idPrefix, values, onChange, error, local }: AcmeFieldsProps) {
   return (
     <Field
       id={`${idPrefix}-email`}
@@ -37,19 +34,7 @@ export function AcmeEmailField({
   );
 }
 
-export function AcmeDirectoryFields({
-  idPrefix,
-  values,
-  onChange,
-  error,
-  local,
-}: {
-  idPrefix: string;
-  values: AcmeFormValues;
-  onChange: (v: AcmeFormValues) => void;
-  error: ApiError | null;
-  local?: Record<string, string>;
-}) {
+export function AcmeDirectoryFields({ idPrefix, values, onChange, error, local }: AcmeFieldsProps) {
   const urlError = local?.directoryUrl ?? error?.fieldError("directoryUrl");
   return (
     <>
