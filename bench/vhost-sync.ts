@@ -18,7 +18,7 @@
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -140,6 +140,25 @@ async function main() {
         helperAlone.push(performance.now() - t0);
         if (r.status !== 0) throw new Error(r.stderr);
       }
+      // the helper on its own with a delta that adds one file, then one that removes it again
+      const deltaAdds: number[] = [];
+      for (let k = 0; k < 3; k++) {
+        const cur = await currentPayload();
+        const gen = path.basename(readlinkSync(path.join(ROOT, "live")));
+        const [file, text] = Object.entries(cur.sites)[0]!;
+        const added = `app-benchextra${k}.conf`;
+        const site = text.replaceAll(file.slice(4, -5), `benchextra${k}`).replace(/server_name \S+;/g, `server_name extra${k}.bench.test;`);
+        let r: ReturnType<typeof spawnSync> | undefined;
+        await timed(() => {
+          r = spawnSync("sudo", ["-n", HELPER], { input: JSON.stringify({ base: gen, sites: { [added]: site }, certs: {}, remove: [] }), encoding: "utf8" });
+        }, `delta${n}`);
+        if (r?.status !== 0) throw new Error(String(r?.stderr));
+        if (process.env.BENCH_DEBUG) process.stderr.write(String(r.stderr));
+        deltaAdds.push(median(cpu[`delta${n}`]!.slice(-1)));
+        const gen2 = path.basename(readlinkSync(path.join(ROOT, "live")));
+        const back = spawnSync("sudo", ["-n", HELPER], { input: JSON.stringify({ base: gen2, remove: [added] }), encoding: "utf8" });
+        if (back.status !== 0) throw new Error(back.stderr);
+      }
       rows.push({
         vhosts: n,
         "add one ms": median(adds),
@@ -148,6 +167,7 @@ async function main() {
         "full set ms": full,
         "full set cpu ms": median(cpu[`full${n}`]!),
         "helper (same set) ms": median(helperAlone),
+        "helper delta add one cpu ms": median(deltaAdds),
         "nginx -t ms": median(checks),
         "nginx -t cpu ms": median(cpu[`check${n}`]!),
         "nginx -s reload ms": median(reloads),

@@ -616,21 +616,64 @@ function nginxMaster(pidFile) {
   return Number(pid);
 }
 
+/** The pids whose parent is `pid` (from /proc). */
+function childrenOf(pid) {
+  const out = [];
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) out.push(Number(e));
+    } catch {}
+  }
+  return out;
+}
+
+/**
+ * nginx reloads asynchronously: on SIGHUP the master parses the configuration again, starts
+ * new workers (which serve the new set from their first connection) and lets the old ones
+ * finish. Waits until a worker the master did not have before runs, so a vhost box installed
+ * is served when the helper returns.
+ */
+function waitForNewWorkers(master, before, timeoutMs) {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (childrenOf(master).some((p) => !before.has(p))) return { ok: true, output: "" };
+    if (nginxMasterAlive(master) === false) return { ok: false, output: `nginx (${master}) exited during the reload` };
+    if (Date.now() > end) return { ok: false, output: `nginx (${master}) started no new workers within ${Math.round(timeoutMs / 1000)} s of the reload signal; see nginx's error log` };
+    Atomics.wait(pause, 0, 0, 5);
+  }
+}
+
+function nginxMasterAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Reload: SIGHUP to the running master, which is what `nginx -s reload` and Debian's
  * `systemctl reload nginx` do, without parsing the whole configuration (every vhost and
- * certificate) a second time just to find the pid. Starts nginx when none runs.
+ * certificate) a second time just to find the pid; then waits for the new workers. Starts
+ * nginx when none runs.
  */
 function reload(o) {
   const pidFile = o.nginxPid ?? (o.nginxConf ? null : "/run/nginx.pid");
   const master = pidFile ? nginxMaster(pidFile) : null;
   if (master !== null) {
+    const before = new Set(childrenOf(master));
     try {
       process.kill(master, "SIGHUP");
-      return { ok: true, output: "" };
     } catch (e) {
       return { ok: false, output: `cannot signal nginx (${master}): ${e.message}` };
     }
+    return waitForNewWorkers(master, before, o.reloadWaitMs ?? 15_000);
   }
   if (o.nginxConf) return runNginx(o, "-s", "reload");
   if (existsSync("/run/systemd/system") && process.env.HEARTH_INIT !== "direct") {
