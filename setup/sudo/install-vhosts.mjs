@@ -616,8 +616,15 @@ function nginxMaster(pidFile) {
   return Number(pid);
 }
 
-/** The pids whose parent is `pid` (from /proc). */
+/** The pids whose parent is `pid`: the "children" file of each of its tasks, else a scan of /proc. */
 function childrenOf(pid) {
+  try {
+    const out = [];
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(" ")) if (c) out.push(Number(c));
+    }
+    return out;
+  } catch {}
   const out = [];
   for (const e of readdirSync("/proc")) {
     if (!/^\d+$/.test(e)) continue;
@@ -644,7 +651,7 @@ function waitForNewWorkers(master, before, timeoutMs) {
     if (childrenOf(master).some((p) => !before.has(p))) return { ok: true, output: "" };
     if (nginxMasterAlive(master) === false) return { ok: false, output: `nginx (${master}) exited during the reload` };
     if (Date.now() > end) return { ok: false, output: `nginx (${master}) started no new workers within ${Math.round(timeoutMs / 1000)} s of the reload signal; see nginx's error log` };
-    Atomics.wait(pause, 0, 0, 5);
+    Atomics.wait(pause, 0, 0, 10);
   }
 }
 
