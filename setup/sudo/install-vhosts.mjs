@@ -640,18 +640,33 @@ function childrenOf(pid) {
 
 /**
  * nginx reloads asynchronously: on SIGHUP the master parses the configuration again, starts
- * new workers (which serve the new set from their first connection) and lets the old ones
- * finish. Waits until a worker the master did not have before runs, so a vhost box installed
- * is served when the helper returns.
+ * new workers (which serve the new set from their first connection) and then tells the old
+ * ones to stop accepting and finish. Waits until a new worker runs and every old one is
+ * shutting down (or gone), so a vhost box installed is served when the helper returns.
  */
 function waitForNewWorkers(master, before, timeoutMs) {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   const end = Date.now() + timeoutMs;
   for (;;) {
-    if (childrenOf(master).some((p) => !before.has(p))) return { ok: true, output: "" };
+    const now = childrenOf(master);
+    // the master starts the new workers, then (about 100 ms later) tells the old ones to stop
+    // accepting ("worker process is shutting down"): until then an old worker may take a
+    // request and answer it with the old set
+    if (now.some((p) => !before.has(p)) && [...before].every((p) => !now.includes(p) || !/worker process/.test(titleOf(p)) || /shutting down/.test(titleOf(p)))) {
+      return { ok: true, output: "" };
+    }
     if (nginxMasterAlive(master) === false) return { ok: false, output: `nginx (${master}) exited during the reload` };
     if (Date.now() > end) return { ok: false, output: `nginx (${master}) started no new workers within ${Math.round(timeoutMs / 1000)} s of the reload signal; see nginx's error log` };
     Atomics.wait(pause, 0, 0, 10);
+  }
+}
+
+/** A process's title (nginx sets "nginx: worker process", "... is shutting down"); "" when it is gone. */
+function titleOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
   }
 }
 
