@@ -695,6 +695,8 @@ function reload(o) {
     } catch (e) {
       return { ok: false, output: `cannot signal nginx (${master}): ${e.message}` };
     }
+    // no worker seen before the signal (a /proc this process may not read): nothing to wait for
+    if (before.size === 0) return { ok: true, output: "" };
     return waitForNewWorkers(master, before, o.reloadWaitMs ?? 15_000);
   }
   if (o.nginxConf) return runNginx(o, "-s", "reload");
