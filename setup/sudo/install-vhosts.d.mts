@@ -24,6 +24,8 @@ export interface HelperOptions {
   nginxConf?: string | null;
   /** admin's port on 127.0.0.1, the only upstream the proxy secret may go to (default 3000). */
   adminPort?: number;
+  /** The running nginx's pid file (reload = SIGHUP to it); default /run/nginx.pid unless nginxConf is set. */
+  nginxPid?: string | null;
 }
 export declare function tokenize(text: string, file?: string): Token[];
 export declare function parse(text: string, file?: string): Directive[];
@@ -31,4 +33,18 @@ export declare function validateSite(file: string, text: string, o: HelperOption
 export declare function validatePayload(payload: unknown, o: HelperOptions): { sites: Map<string, string>; certs: Map<string, { cert: string; key: string }> };
 export declare function checkRootOwned(dir: string): void;
 export declare function parseArgs(argv: string[]): HelperOptions;
-export declare function install(set: ReturnType<typeof validatePayload>, o: HelperOptions): { code: number; message: string };
+export declare function install(set: ReturnType<typeof validatePayload>, o: HelperOptions): { code: number; message: string; gen: string | null };
+export declare class Stale extends Error {}
+export interface CurrentSet {
+  gen: string | null;
+  sites: Map<string, string>;
+  /** "<name>.crt" / "<name>.key" → PEM */
+  certs: Map<string, string>;
+}
+export declare function isDelta(payload: unknown): boolean;
+export declare function validateDelta(
+  payload: unknown,
+  current: CurrentSet,
+  o: HelperOptions,
+): { sites: Map<string, string>; certs: Map<string, { cert: string; key: string }>; fromCurrent: Set<string> };
+export declare function installDelta(payload: unknown, o: HelperOptions): { code: number; message: string; gen: string | null };

@@ -12,18 +12,28 @@
 // point a copy of the helper at their own nginx that way; an install has no such file.
 // This file imports only node:* built-ins: it loads no code from a path another user can write.
 //
-// stdin: JSON {"sites": {"<file>": "<text>", ...}, "certs": {"<name>": {"cert": PEM, "key": PEM}, ...}}
+// stdin, either the whole set:
+//   {"sites": {"<file>": "<text>", ...}, "certs": {"<name>": {"cert": PEM, "key": PEM}, ...}}
+// or a delta against the live generation (what box sends once it knows it):
+//   {"base": "gen-<id>", "sites": {written or replaced}, "certs": {new ones}, "remove": ["<file>", ...]}
 //   - file names: app-*.conf, redirect-*.conf, dashboard-*.conf, default-redirect.inc
-//   - every ssl_certificate(_key) must be <root>/live/certs/<name>.crt|.key of a cert given here
+//   - every ssl_certificate(_key) must be <root>/live/certs/<name>.crt|.key of a cert given
+//     here (or, for a delta, one the live generation holds)
+//   - a delta is applied to root's own live files and the whole result checked again; a
+//     certificate no file names any more is dropped; a delta that changes nothing installs
+//     and reloads nothing. Unchanged files are hard links to the previous generation's.
 // Layout (all root's):
 //   <root>/live             symlink to the current generation (swapped atomically)
 //   <root>/gen-<id>/sites/  the vhost files   (nginx: include <root>/live/sites/*.conf;)
 //   <root>/gen-<id>/certs/  <name>.crt, <name>.key (0600): root's nginx never reads a PEM box can write
 // Exit: 0 installed (or unchanged), 2 refused (nothing touched), 1 nginx -t rejected the set
-// (previous set restored, nothing reloaded), 3 reload failed, 4 internal error.
+// (previous set restored, nothing reloaded), 3 reload failed, 4 internal error, 5 the delta's
+// base is not the live generation (nothing touched: send the whole set). stdout/stderr end
+// with "live=<gen>" naming the live generation after the run, when there is one.
+// Reload = SIGHUP to the master named by /run/nginx.pid (or --nginx-pid), else start nginx.
 import { spawnSync } from "node:child_process";
 import { createPrivateKey, X509Certificate, randomBytes } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -465,9 +475,7 @@ function validatePem(name, pair) {
 export function validatePayload(payload, o) {
   if (!payload || typeof payload !== "object" || Array.isArray(payload)) throw new Refusal('stdin must be a JSON object {"sites": {...}, "certs": {...}}');
   for (const k of Object.keys(payload)) if (k !== "sites" && k !== "certs") throw new Refusal(`unknown key ${JSON.stringify(k)} in the payload`);
-  const sites = payload.sites ?? {};
-  const certs = payload.certs ?? {};
-  if (typeof sites !== "object" || Array.isArray(sites) || typeof certs !== "object" || Array.isArray(certs)) throw new Refusal('"sites" and "certs" must be objects');
+  const { sites, certs } = checkShapes(payload);
   const certNames = new Set();
   for (const [name, pair] of Object.entries(certs)) {
     validatePem(name, pair);
@@ -475,12 +483,94 @@ export function validatePayload(payload, o) {
   }
   const outSites = new Map();
   for (const [file, text] of Object.entries(sites)) {
-    if (typeof text !== "string") throw new Refusal(`${file}: the file's text must be a string`);
-    if (text.length > 1024 * 1024) throw new Refusal(`${file}: too large`);
     validateSite(file, text, { ...o, certs: certNames });
     outSites.set(file, text);
   }
   return { sites: outSites, certs: new Map(Object.entries(certs)) };
+}
+
+function checkShapes(payload) {
+  const sites = payload.sites ?? {};
+  const certs = payload.certs ?? {};
+  if (!sites || !certs || typeof sites !== "object" || Array.isArray(sites) || typeof certs !== "object" || Array.isArray(certs)) throw new Refusal('"sites" and "certs" must be objects');
+  for (const [file, text] of Object.entries(sites)) {
+    if (typeof text !== "string") throw new Refusal(`${file}: the file's text must be a string`);
+    if (text.length > 1024 * 1024) throw new Refusal(`${file}: too large`);
+  }
+  return { sites, certs };
+}
+
+/** Whether the parsed payload is a delta (it names the generation it applies to). */
+export function isDelta(payload) {
+  return !!payload && typeof payload === "object" && !Array.isArray(payload) && Object.hasOwn(payload, "base");
+}
+
+/**
+ * Checks a delta against the set root serves now (`current`: {gen, sites: Map file → text,
+ * certs: Map "<name>.crt|.key" → PEM}, read from root's own live generation) and returns the
+ * whole new set {sites, certs} the way validatePayload does, plus `fromCurrent` (the cert
+ * names kept from the current generation). Delta: {"base": "<live gen>", "sites": {file:
+ * text} written or replaced, "certs": {name: {cert, key}} new, "remove": [file, ...]}.
+ * Every file written is checked in full; a file kept is root's own from the live generation
+ * (checked when it was written); certificates no file names any more are left out. Throws Refusal; a base that is not the
+ * live generation is a Stale (box then sends the whole set).
+ */
+export function validateDelta(payload, current, o) {
+  if (!payload || typeof payload !== "object" || Array.isArray(payload)) throw new Refusal("stdin must be a JSON object");
+  for (const k of Object.keys(payload)) if (!["base", "sites", "certs", "remove"].includes(k)) throw new Refusal(`unknown key ${JSON.stringify(k)} in the delta`);
+  if (typeof payload.base !== "string" || !GEN.test(payload.base)) throw new Refusal(`"base" must name a generation (gen-<id>), got ${JSON.stringify(payload.base)}`);
+  const { sites, certs } = checkShapes(payload);
+  const remove = payload.remove ?? [];
+  if (!Array.isArray(remove) || remove.some((f) => typeof f !== "string")) throw new Refusal('"remove" must be a list of vhost file names');
+  if (new Set(remove).size !== remove.length) throw new Refusal('"remove" names a file twice');
+  if (remove.length > 100000) throw new Refusal('"remove" is too long');
+  if (payload.base !== current.gen) throw new Stale(`the delta is for ${payload.base}, but ${current.gen ?? "no generation"} is live`);
+  for (const f of remove) {
+    if (!SITE_FILE.test(f)) throw new Refusal(`cannot remove ${JSON.stringify(f)}: not a vhost file name (app-*.conf, redirect-*.conf, dashboard-*.conf, default-redirect.inc)`);
+    if (!current.sites.has(f)) throw new Refusal(`cannot remove ${JSON.stringify(f)}: no such file in ${current.gen}`);
+    if (Object.hasOwn(sites, f)) throw new Refusal(`${JSON.stringify(f)} is both written and removed`);
+  }
+  const certNames = new Set();
+  for (const [name, pair] of Object.entries(certs)) {
+    validatePem(name, pair);
+    certNames.add(name);
+  }
+  for (const f of current.certs.keys()) if (f.endsWith(".crt") && current.certs.has(`${f.slice(0, -4)}.key`)) certNames.add(f.slice(0, -4));
+  const outSites = new Map(current.sites);
+  for (const f of remove) outSites.delete(f);
+  for (const [file, text] of Object.entries(sites)) outSites.set(file, text);
+  // what box sends is checked in full; a file kept from the live generation was checked when
+  // this helper wrote it there (root's own folder; box's first sync after each start sends
+  // the whole set, so every file is checked again by the helper of that version): only the
+  // certificates it names are read from it
+  const used = new Set();
+  const certRef = new RegExp(`^[ \\t]*ssl_certificate(?:_key)?[ \\t]+${o.root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/live/certs/([a-z0-9][a-z0-9_-]{0,127})\\.(?:crt|key);`, "gm");
+  for (const [file, text] of outSites) {
+    if (Object.hasOwn(sites, file)) for (const n of validateSite(file, text, { ...o, certs: certNames })) used.add(n);
+    else
+      for (const m of text.matchAll(certRef)) {
+        if (!certNames.has(m[1])) throw new Refusal(`${file} (kept from ${current.gen}) names certificate ${m[1]}, which is neither kept nor handed over`);
+        used.add(m[1]);
+      }
+  }
+  const outCerts = new Map();
+  const fromCurrent = new Set();
+  for (const name of used) {
+    if (Object.hasOwn(certs, name)) outCerts.set(name, certs[name]);
+    else {
+      outCerts.set(name, { cert: current.certs.get(`${name}.crt`), key: current.certs.get(`${name}.key`) });
+      fromCurrent.add(name);
+    }
+  }
+  return { sites: outSites, certs: outCerts, fromCurrent };
+}
+
+/** A delta for a generation that is no longer live (exit 5): nothing was touched. */
+export class Stale extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "Stale";
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -505,25 +595,116 @@ function runNginx(o, ...args) {
   return { ok: r.status === 0, output: `${r.stderr ?? ""}${r.stdout ?? ""}${r.error ? r.error.message : ""}`.trim() };
 }
 
+/**
+ * The running master's pid from its pid file (root's: /run/nginx.pid, or --nginx-pid), when
+ * that process is alive and is nginx; else null.
+ */
+function nginxMaster(pidFile) {
+  let pid = "";
+  try {
+    pid = readFileSync(pidFile, "utf8").trim();
+  } catch {
+    return null;
+  }
+  if (!/^\d{1,9}$/.test(pid)) return null;
+  try {
+    process.kill(Number(pid), 0);
+    if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "nginx") return null;
+  } catch {
+    return null;
+  }
+  return Number(pid);
+}
+
+/** The pids whose parent is `pid`: the "children" file of each of its tasks, else a scan of /proc. */
+function childrenOf(pid) {
+  try {
+    const out = [];
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(" ")) if (c) out.push(Number(c));
+    }
+    return out;
+  } catch {}
+  const out = [];
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) out.push(Number(e));
+    } catch {}
+  }
+  return out;
+}
+
+/**
+ * nginx reloads asynchronously: on SIGHUP the master parses the configuration again, starts
+ * new workers (which serve the new set from their first connection) and then tells the old
+ * ones to stop accepting and finish. Waits until a new worker runs and every old one is
+ * shutting down (or gone), so a vhost box installed is served when the helper returns.
+ */
+function waitForNewWorkers(master, before, timeoutMs) {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const now = childrenOf(master);
+    // the master starts the new workers, then (about 100 ms later) tells the old ones to stop
+    // accepting ("worker process is shutting down"): until then an old worker may take a
+    // request and answer it with the old set
+    if (now.some((p) => !before.has(p)) && [...before].every((p) => !now.includes(p) || !/worker process/.test(titleOf(p)) || /shutting down/.test(titleOf(p)))) {
+      return { ok: true, output: "" };
+    }
+    if (nginxMasterAlive(master) === false) return { ok: false, output: `nginx (${master}) exited during the reload` };
+    if (Date.now() > end) return { ok: false, output: `nginx (${master}) started no new workers within ${Math.round(timeoutMs / 1000)} s of the reload signal; see nginx's error log` };
+    Atomics.wait(pause, 0, 0, 10);
+  }
+}
+
+/** A process's title (nginx sets "nginx: worker process", "... is shutting down"); "" when it is gone. */
+function titleOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
+function nginxMasterAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reload: SIGHUP to the running master, which is what `nginx -s reload` and Debian's
+ * `systemctl reload nginx` do, without parsing the whole configuration (every vhost and
+ * certificate) a second time just to find the pid; then waits for the new workers. Starts
+ * nginx when none runs.
+ */
 function reload(o) {
+  const pidFile = o.nginxPid ?? (o.nginxConf ? null : "/run/nginx.pid");
+  const master = pidFile ? nginxMaster(pidFile) : null;
+  if (master !== null) {
+    const before = new Set(childrenOf(master));
+    try {
+      process.kill(master, "SIGHUP");
+    } catch (e) {
+      return { ok: false, output: `cannot signal nginx (${master}): ${e.message}` };
+    }
+    // no worker seen before the signal (a /proc this process may not read): nothing to wait for
+    if (before.size === 0) return { ok: true, output: "" };
+    return waitForNewWorkers(master, before, o.reloadWaitMs ?? 15_000);
+  }
   if (o.nginxConf) return runNginx(o, "-s", "reload");
   if (existsSync("/run/systemd/system") && process.env.HEARTH_INIT !== "direct") {
     const active = spawnSync("systemctl", ["is-active", "--quiet", "nginx"]).status === 0;
     const r = spawnSync("systemctl", [active ? "reload" : "start", "nginx"], { encoding: "utf8" });
     return { ok: r.status === 0, output: `${r.stderr ?? ""}${r.stdout ?? ""}`.trim() };
   }
-  let pid = "";
-  try {
-    pid = readFileSync("/run/nginx.pid", "utf8").trim();
-  } catch {}
-  let running = false;
-  if (/^\d+$/.test(pid)) {
-    try {
-      process.kill(Number(pid), 0);
-      running = true;
-    } catch {}
-  }
-  if (running) return runNginx(o, "-s", "reload");
   const r = spawnSync("nginx", [], { stdio: "ignore" });
   return { ok: r.status === 0, output: r.status === 0 ? "" : "nginx did not start" };
 }
@@ -592,56 +773,106 @@ function lock(root) {
   throw new Refusal(`another install-vhosts holds ${dir} (waited 60 s)`);
 }
 
-/** Installs a validated set. Returns {code, message}. */
-export function install(set, o) {
+/** The cert files of a set: "<name>.crt" / "<name>.key" → PEM. */
+function certFilesOf(certs) {
+  const out = new Map();
+  for (const [name, pair] of certs) {
+    out.set(`${name}.crt`, pair.cert);
+    out.set(`${name}.key`, pair.key);
+  }
+  return out;
+}
+
+function lockedRoot(o, fn) {
   const root = o.root;
   if (!existsSync(root)) mkdirSync(root, { mode: 0o755 });
   checkRootOwned(root);
   const unlock = lock(root);
   try {
-    return installLocked(set, o);
+    const live = path.join(root, "live");
+    if (existsSync(live) && !lstatSync(live).isSymbolicLink()) throw new Refusal(`${live} is not a symlink; move it away first`);
+    const prev = currentGen(root);
+    return fn({ gen: prev, ...readGen(root, prev) });
   } finally {
     unlock();
   }
 }
 
-function installLocked(set, o) {
+/** Installs a validated whole set. Returns {code, message, gen}. */
+export function install(set, o) {
+  return lockedRoot(o, (current) => {
+    if (current.gen && sameSet(current.sites, set.sites) && sameSet(current.certs, certFilesOf(set.certs)) && !o.forceReload) {
+      // box hands its whole set over at each start: make sure nginx runs what is installed
+      const r = reload(o);
+      return r.ok
+        ? { code: 0, message: `unchanged set (${set.sites.size} files) in ${o.root}/${current.gen}: reloaded; live=${current.gen}`, gen: current.gen }
+        : { code: 3, message: `nginx could not be reloaded: ${r.output}`, gen: current.gen };
+    }
+    return installLocked(set, o, current);
+  });
+}
+
+/**
+ * Checks a delta (validateDelta) against the live generation and installs the resulting set,
+ * one helper at a time. A delta that changes nothing installs and reloads nothing.
+ */
+export function installDelta(payload, o) {
+  return lockedRoot(o, (current) => {
+    const set = validateDelta(payload, current, o);
+    if (current.gen && sameSet(current.sites, set.sites) && sameSet(current.certs, certFilesOf(set.certs))) {
+      return { code: 0, message: `nothing changed in ${o.root}/${current.gen}; nothing reloaded; live=${current.gen}`, gen: current.gen };
+    }
+    return installLocked(set, o, current);
+  });
+}
+
+/**
+ * Writes the set as a new generation (a file equal to the current generation's is a hard
+ * link to it: root's own, never rewritten in place), points `live` at it, nginx -t, reload;
+ * when nginx -t fails `live` goes back to the current generation, untouched.
+ */
+function installLocked(set, o, current) {
   const root = o.root;
   const live = path.join(root, "live");
-  if (existsSync(live) && !lstatSync(live).isSymbolicLink()) throw new Refusal(`${live} is not a symlink; move it away first`);
-  const prev = currentGen(root);
-  const certFiles = new Map();
-  for (const [name, pair] of set.certs) {
-    certFiles.set(`${name}.crt`, pair.cert);
-    certFiles.set(`${name}.key`, pair.key);
-  }
-  const old = readGen(root, prev);
-  if (prev && sameSet(old.sites, set.sites) && sameSet(old.certs, certFiles) && !o.forceReload) {
-    const r = reload(o);
-    return r.ok ? { code: 0, message: `unchanged set (${set.sites.size} files) in ${root}/${prev}: reloaded` } : { code: 3, message: `nginx could not be reloaded: ${r.output}` };
-  }
+  const prev = current.gen;
+  const certFiles = certFilesOf(set.certs);
   const gen = `gen-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
   const genDir = path.join(root, gen);
   mkdirSync(genDir, { mode: 0o755 });
   mkdirSync(path.join(genDir, "sites"), { mode: 0o755 });
   mkdirSync(path.join(genDir, "certs"), { mode: 0o700 });
-  for (const [f, text] of set.sites) writeFileSync(path.join(genDir, "sites", f), text, { mode: 0o644, flag: "wx" });
-  for (const [f, text] of certFiles) writeFileSync(path.join(genDir, "certs", f), text, { mode: 0o600, flag: "wx" });
+  let written = 0;
+  const put = (kind, files, mode) => {
+    for (const [f, text] of files) {
+      const to = path.join(genDir, kind, f);
+      if (prev && current[kind].get(f) === text) linkSync(path.join(root, prev, kind, f), to);
+      else {
+        writeFileSync(to, text, { mode, flag: "wx" });
+        written++;
+      }
+    }
+  };
+  put("sites", set.sites, 0o644);
+  put("certs", certFiles, 0o600);
   pointLive(root, gen);
   const t = runNginx(o, "-t");
   if (!t.ok) {
     if (prev) pointLive(root, prev);
     else rmSync(live, { force: true });
     rmSync(genDir, { recursive: true, force: true });
-    return { code: 1, message: `nginx -t rejected the new set; the previous set was put back and nothing was reloaded:\n${t.output}` };
+    return { code: 1, message: `nginx -t rejected the new set; the previous set was put back and nothing was reloaded:\n${t.output}`, gen: prev };
   }
   const r = reload(o);
   for (const e of readdirSync(root)) {
     if (e !== gen && GEN.test(e)) rmSync(path.join(root, e), { recursive: true, force: true });
     else if (e.startsWith(".live-")) rmSync(path.join(root, e), { force: true });
   }
-  if (!r.ok) return { code: 3, message: `the new set passed nginx -t and is installed, but nginx could not be reloaded: ${r.output}` };
-  return { code: 0, message: `installed ${set.sites.size} vhost file(s) and ${set.certs.size} certificate(s) in ${genDir}; nginx reloaded` };
+  if (!r.ok) return { code: 3, message: `the new set passed nginx -t and is installed, but nginx could not be reloaded: ${r.output}; live=${gen}`, gen };
+  return {
+    code: 0,
+    message: `installed ${set.sites.size} vhost file(s) and ${set.certs.size} certificate(s) in ${genDir} (${written} file(s) written, the rest linked from ${prev ?? "nothing"}); nginx reloaded; live=${gen}`,
+    gen,
+  };
 }
 
 /** Options from argv (tests only: the sudo wrapper passes none) and root's own files. */
@@ -674,6 +905,7 @@ export function parseArgs(argv) {
     else if (k === "--public-dir") o.publicDir = v;
     else if (k === "--nginx-prefix") o.nginxPrefix = v;
     else if (k === "--nginx-conf") o.nginxConf = v;
+    else if (k === "--nginx-pid") o.nginxPid = v;
     else throw new Refusal(`unknown option ${k}`);
   }
   return o;
@@ -718,8 +950,7 @@ async function main() {
     } catch (e) {
       throw new Refusal(`stdin is not JSON: ${e.message}`);
     }
-    const set = validatePayload(payload, o);
-    const r = install(set, o);
+    const r = isDelta(payload) ? installDelta(payload, o) : install(validatePayload(payload, o), o);
     if (r.code === 0) {
       process.stdout.write(`install-vhosts: ${r.message}\n`);
       process.exit(0);
@@ -727,6 +958,7 @@ async function main() {
     say(r.code, r.message);
   } catch (e) {
     if (e instanceof Refusal) say(2, `refused: ${e.message}`);
+    if (e instanceof Stale) say(5, `stale: ${e.message}; nothing was touched (send the whole set)`);
     say(4, `internal error: ${e && e.message}`);
   }
 }

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFallbackCert } from "../../apps/box/src/proxy/fallback-cert";
 import { helperPayload, type HelperPayload } from "../../apps/box/src/proxy/nginx";
 import { renderVhosts, type Vhost } from "../../apps/box/src/proxy/vhost";
-import { parse, Refusal, tokenize, validatePayload, validateSite } from "./install-vhosts.mjs";
+import { type CurrentSet, parse, Refusal, Stale, tokenize, validateDelta, validatePayload, validateSite } from "./install-vhosts.mjs";
 
 const ROOT = "/etc/nginx/hearth";
 const PUBLIC = "/var/lib/hearth-public";
@@ -145,5 +145,90 @@ describe("install-vhosts.mjs refuses what Hearth never renders, with a clear mes
     expect(() => validateSite("dashboard-my.example.com.conf", "server {\n  listen 80;\n  root /;\n}\n", { ...opts, certs: new Set() })).toThrow(
       /dashboard-my.example.com.conf:3: directive "root" is not allowed in a server/,
     );
+  });
+});
+
+describe("install-vhosts.mjs: a delta against the live generation", () => {
+  const GEN = "gen-abc123-0123abcd";
+  /** What root serves now: the payload installed as generation GEN. */
+  function current(): CurrentSet {
+    const certs = new Map<string, string>();
+    for (const [name, pair] of Object.entries(payload.certs)) {
+      certs.set(`${name}.crt`, pair.cert);
+      certs.set(`${name}.key`, pair.key);
+    }
+    return { gen: GEN, sites: new Map(Object.entries(payload.sites)), certs };
+  }
+  function deltaRefusal(d: unknown): string {
+    try {
+      validateDelta(d, current(), opts);
+    } catch (e) {
+      expect(e).toBeInstanceOf(Refusal);
+      return (e as Error).message;
+    }
+    throw new Error("not refused");
+  }
+
+  it("applies written and removed files to root's set and keeps only the certificates still named", () => {
+    const redirectCert = /live\/certs\/(c-[0-9a-f]+)\.crt/.exec(payload.sites["redirect-old.example.org.conf"]!)![1]!;
+    const changed = payload.sites[APP]!.replace("client_max_body_size 0;", "client_max_body_size 1g;");
+    expect(changed).not.toBe(payload.sites[APP]);
+    // the .org certificate is named by the alias vhost and the redirect: removing both drops it
+    const set = validateDelta({ base: GEN, sites: { [APP]: changed }, remove: ["redirect-old.example.org.conf", "app-abc123--wiki.example.org.conf"] }, current(), opts);
+    expect([...set.sites.keys()].sort()).toEqual([APP, "dashboard-my.example.com.conf", "default-redirect.inc"]);
+    expect(set.sites.get(APP)).toBe(changed);
+    expect(set.certs.has(redirectCert)).toBe(false);
+    expect(set.certs.size).toBe(1);
+    expect([...set.fromCurrent]).toEqual([...set.certs.keys()]);
+    expect(set.certs.get([...set.certs.keys()][0]!)!.key).toMatch(/PRIVATE KEY/);
+  });
+
+  it("a written file may name a certificate root already holds, or one handed over with it", () => {
+    const [name] = Object.keys(payload.certs);
+    const site = payload.sites[APP]!.replace("app-abc123", "app-new1");
+    expect(() => validateDelta({ base: GEN, sites: { "app-new1.conf": site } }, current(), opts)).not.toThrow();
+    const noCerts = { ...current(), certs: new Map() };
+    expect(() => validateDelta({ base: GEN, sites: { "app-new1.conf": site }, remove: Object.keys(payload.sites) }, noCerts, opts)).toThrow(/not in the set handed over/);
+    const withPem = validateDelta({ base: GEN, sites: { "app-new1.conf": site }, certs: payload.certs, remove: Object.keys(payload.sites) }, noCerts, opts);
+    expect([...withPem.sites.keys()]).toEqual(["app-new1.conf"]);
+    expect(withPem.fromCurrent.size).toBe(0);
+    expect(withPem.certs.has(name!)).toBe(true);
+  });
+
+  it("refuses removing a file root does not have, path tricks and a file both written and removed", () => {
+    expect(deltaRefusal({ base: GEN, remove: ["app-nothere.conf"] })).toMatch(/cannot remove "app-nothere.conf": no such file in gen-abc123-0123abcd/);
+    expect(deltaRefusal({ base: GEN, remove: ["../gen-x/sites/app-abc123.conf"] })).toMatch(/not a vhost file name/);
+    expect(deltaRefusal({ base: GEN, remove: ["app-abc123.conf/../../../etc/passwd"] })).toMatch(/not a vhost file name/);
+    expect(deltaRefusal({ base: GEN, remove: ["/etc/nginx/nginx.conf"] })).toMatch(/not a vhost file name/);
+    expect(deltaRefusal({ base: GEN, remove: [APP, APP] })).toMatch(/names a file twice/);
+    expect(deltaRefusal({ base: GEN, remove: "app-abc123.conf" })).toMatch(/"remove" must be a list/);
+    expect(deltaRefusal({ base: GEN, remove: [{ f: 1 }] })).toMatch(/"remove" must be a list/);
+    expect(deltaRefusal({ base: GEN, sites: { [APP]: payload.sites[APP] }, remove: [APP] })).toMatch(/is both written and removed/);
+    expect(deltaRefusal({ base: GEN, sites: { "../../etc/cron.d/x.conf": "server { listen 80; }" } })).toMatch(/is not a vhost file name/);
+  });
+
+  it("checks every written file like a whole set, and what the delta itself may hold", () => {
+    expect(deltaRefusal({ base: GEN, sites: { [APP]: insertInServer("    include /etc/shadow;")(payload.sites[APP]!) } })).toMatch(/directive "include" is not allowed in a server/);
+    expect(deltaRefusal({ base: GEN, sites: { [APP]: payload.sites[APP]!.replace(/(ssl_certificate \S+\/)c-[0-9a-f]+\.crt;/, "$1c-nothere.crt;") } })).toMatch(/not in the set handed over/);
+    const [name, pair] = Object.entries(payload.certs)[0]!;
+    const other = Object.values(payload.certs)[1]!;
+    expect(deltaRefusal({ base: GEN, certs: { [name]: { cert: pair.cert, key: other.key } } })).toMatch(/the key does not belong to the certificate/);
+    expect(deltaRefusal({ base: GEN, paths: ["/etc/shadow"] })).toMatch(/unknown key "paths" in the delta/);
+    expect(deltaRefusal({ base: "../../etc", sites: {} })).toMatch(/"base" must name a generation/);
+    expect(deltaRefusal({ base: 42 })).toMatch(/"base" must name a generation/);
+  });
+
+  it("a base that is not the live generation is stale, not refused: nothing is read from it", () => {
+    expect(() => validateDelta({ base: "gen-zzz-00000000", remove: ["app-nothere.conf"] }, current(), opts)).toThrow(Stale);
+    expect(() => validateDelta({ base: GEN }, { gen: null, sites: new Map(), certs: new Map() }, opts)).toThrow(/no generation is live/);
+  });
+
+  it("a file kept from the live generation must name a certificate that is kept (root's own files are not re-read as input)", () => {
+    const cur = current();
+    const [name] = Object.keys(payload.certs);
+    cur.certs.delete(`${name}.crt`);
+    expect(() => validateDelta({ base: GEN, sites: {} }, cur, opts)).toThrow(/\(kept from gen-abc123-0123abcd\) names certificate c-[0-9a-f]+, which is neither kept nor handed over/);
+    // handing the certificate over again mends it
+    expect(validateDelta({ base: GEN, certs: { [name!]: payload.certs[name!]! } }, cur, opts).certs.has(name!)).toBe(true);
   });
 });

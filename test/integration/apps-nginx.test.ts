@@ -10,6 +10,8 @@ import { AppService, ownerOf } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { createDocker, type DockerApi } from "../../apps/box/src/docker/docker";
+import { CertificateManager } from "../../apps/box/src/domains/certificate-manager";
+import { DomainService } from "../../apps/box/src/domains/domain.service";
 import { dbVhostSync } from "../../apps/box/src/proxy/vhost-sync";
 import { CATALOG_APPS_DIR } from "../../packages/catalog/src/catalog";
 import { startTaskRunner, type InProcessTasks } from "../helpers/app-tasks";
@@ -43,6 +45,8 @@ let dashboardPort = 0;
 let imageBuiltHere = false;
 const tmpRoot = mkdtempSync(path.join(os.tmpdir(), "hearth-apps-nginx-"));
 let appId = "";
+/** How often the app tasks asked for a vhost sync (box's real sync, counted). */
+let syncs = 0;
 
 const dockerOk = (...args: string[]) => spawnSync("docker", args, { stdio: "ignore", timeout: 60_000 }).status === 0;
 function inspect(kind: "container" | "network" | "volume", name: string): Record<string, any> | null {
@@ -103,11 +107,21 @@ beforeAll(async () => {
   await new Promise<void>((r) => dashboard.listen(dashboardPort, "127.0.0.1", r));
   nginx = await startTestNginx({ dashboard: { upstreamPort: dashboardPort } });
   // the first domain added also serves the dashboard at my.<domain>
-  await addDomain(db, { domain: DOMAIN, provider: "noop" });
+  // self-signed certificates only (no CA to reach here); names go through box's real DomainService
+  await addDomain(db, { domain: DOMAIN, provider: "noop", tlsMode: "fallback" });
+  const certs = new CertificateManager({ db, locks: null, certDir: path.join(tmpRoot, "certs"), acmeChallengeDir: nginx.proxy.acmeChallengeDir, log: { info() {}, warn() {} } });
+  const real = dbVhostSync(db, nginx.proxy, { dashboardPort, tlsForSync: () => certs.tlsPicker() });
+  const vhosts = {
+    syncVhosts: () => {
+      syncs++;
+      return real.syncVhosts();
+    },
+  };
   const service = new AppService({
     db,
     docker,
-    vhosts: dbVhostSync(db, nginx.proxy, { dashboardPort }),
+    vhosts,
+    names: new DomainService({ db, secretKey: null, certs, vhosts }),
     registries: prismaRegistryCredentials(db, undefined),
     catalogDirs: [CATALOG_APPS_DIR],
     owner: ownerOf(t.url),
@@ -139,7 +153,11 @@ describe("a catalog app behind a real nginx", () => {
   it("installs Static Site through an app.install task and serves it through nginx with the security headers, each once", async () => {
     const { app, task } = await installApp(db, { manifest, storeId: manifest.id, subdomain: "site", domain: DOMAIN, memoryLimit: manifest.memoryLimit, env: {}, createdBy: null });
     appId = app.id;
+    const [reloads, synced] = [nginx.adapter.reloads, syncs];
     await finished(task);
+    // the vhost before the certificates, again after them: the second changed nothing, so one reload
+    expect(syncs - synced).toBe(2);
+    expect(nginx.adapter.reloads - reloads).toBe(1);
     const row = await db.app.findUniqueOrThrow({ where: { id: appId } });
     expect(row).toMatchObject({ installState: "installed", runState: "running", health: "healthy", errorCode: null });
     expect(row.containerId).toBe(inspect("container", containerNameOf(appId))!.Id);
@@ -251,7 +269,9 @@ describe("a catalog app behind a real nginx", () => {
   it("uninstall, then delete now, leaves nothing: no container, network, volume, vhost or row, and nginx no longer serves the app", async () => {
     expect(objectsOf(appId)).toMatchObject({ containers: [expect.any(String)], networks: [expect.any(String)], volumes: [expect.any(String)] });
     const { task } = await queueAppTask(db, appId, "app.uninstall");
+    const reloads = nginx.adapter.reloads;
     await finished(task);
+    expect(nginx.adapter.reloads - reloads).toBe(1);
     // uninstall keeps the data until the admin deletes it (or it expires)
     expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [expect.any(String)] });
     const kept = (await getUninstalledApp(db, appId))!;

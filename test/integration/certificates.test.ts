@@ -142,7 +142,8 @@ beforeAll(async () => {
     now: () => clock ?? new Date(),
     propagation: { timeoutMs: 20_000, intervalMs: 200 },
   });
-  const vhosts = dbVhostSync(db, nginx.proxy, { dashboardPort, tls: (d, fqdn) => certs.tlsFor(d, fqdn) });
+  // as main.ts wires it: every certificate read once per sync
+  const vhosts = dbVhostSync(db, nginx.proxy, { dashboardPort, tlsForSync: () => certs.tlsPicker() });
   const domains = new DomainService({ db, secretKey: SECRET_KEY, certs, vhosts });
   const service = new AppService({
     db,

@@ -103,6 +103,7 @@ let backendPort: number;
 let httpPort: number;
 let httpsPort: number;
 let proxy: ProxyService;
+let sudoNginx: SudoNginx;
 let certPath: string;
 let keyPath: string;
 let goodPayload: HelperPayload;
@@ -133,9 +134,13 @@ beforeAll(async () => {
   });
   backendPort = await freePort();
   // the test's backend stands for admin: the helper sends the proxy secret only to admin's port
-  writeFileSync(path.join(HELPERS, "install-vhosts.conf"), `--root ${NGINX_ROOT}\n--public-dir ${PUBLIC}\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n--admin-port ${backendPort}\n`, {
-    mode: 0o644,
-  });
+  writeFileSync(
+    path.join(HELPERS, "install-vhosts.conf"),
+    `--root ${NGINX_ROOT}\n--public-dir ${PUBLIC}\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n--nginx-pid ${PREFIX}/nginx.pid\n--admin-port ${backendPort}\n`,
+    {
+      mode: 0o644,
+    },
+  );
   await new Promise<void>((r) => backend.listen(backendPort, "127.0.0.1", r));
   httpPort = await freePort();
   httpsPort = await freePort();
@@ -173,7 +178,8 @@ beforeAll(async () => {
   );
 
   // box's side: its data and public folders are hearth's, as on an install
-  proxy = new ProxyService({ dataDir: DATA, publicDir: PUBLIC, nginx: new SudoNginx(HELPER, SUDO_AS_HEARTH, NGINX_ROOT), httpPort, httpsPort, ipv6: false });
+  sudoNginx = new SudoNginx(HELPER, SUDO_AS_HEARTH, NGINX_ROOT);
+  proxy = new ProxyService({ dataDir: DATA, publicDir: PUBLIC, nginx: sudoNginx, httpPort, httpsPort, ipv6: false });
   await proxy.ensureLayout();
   const cert = await proxy.fallbackCert("trust.test");
   certPath = cert.certPath;
@@ -388,6 +394,129 @@ describe("as hearth (box's user)", () => {
     expect(readFileSync(path.join(NGINX_ROOT, "live/sites", `app-trust${ID}.conf`), "utf8")).toBe(beforeText);
     expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([before]);
     expect((await curlResolve(`https://app.trust.test:${httpsPort}/`)).body).toBe("backend-ok");
+  });
+});
+
+describe("as hearth: box hands root only what changed (a delta against the live generation)", () => {
+  /** nginx's worker pids: a reload starts new ones. */
+  const workers = () =>
+    must(`pgrep -P ${readFileSync(path.join(PREFIX, "nginx.pid"), "utf8").trim()} || true`)
+      .split("\n")
+      .filter(Boolean)
+      .sort();
+  /** Every file of the live generation: name → [inode, text]. */
+  function liveFiles(): Map<string, [number, string]> {
+    const out = new Map<string, [number, string]>();
+    for (const kind of ["sites", "certs"]) {
+      const dir = path.join(NGINX_ROOT, "live", kind);
+      for (const f of readdirSync(dir)) out.set(`${kind}/${f}`, [statSync(path.join(dir, f)).ino, readFileSync(path.join(dir, f), "utf8")]);
+    }
+    return out;
+  }
+  const second = (): Vhost => ({ type: "app", appId: `second${ID}`, fqdn: "second.trust.test", upstreamPort: backendPort, certPath, keyPath });
+
+  it("an added vhost goes over as a delta: only it is written, every other file is a link to the previous generation's, and it is served", async () => {
+    await proxy.apply(appVhost()); // the helper tests above installed sets behind box's back: this one may be whole
+    const before = liveFiles();
+    const gen = liveGen();
+    const calls = { ...sudoNginx.calls };
+    const r = await proxy.apply([...appVhost(), second()]);
+    expect(r.added).toEqual([`app-second${ID}.conf`]);
+    expect(sudoNginx.calls).toEqual({ total: calls.total + 1, full: calls.full });
+    expect(liveGen()).not.toBe(gen);
+    const after = liveFiles();
+    expect([...after.keys()].sort()).toEqual([...before.keys(), `sites/app-second${ID}.conf`].sort());
+    for (const [f, [ino, text]] of before) expect(after.get(f), f).toEqual([ino, text]);
+    expect(walk(NGINX_ROOT).filter((e) => e.uid !== 0 || (!e.link && (e.mode & 0o022) !== 0))).toEqual([]);
+    // the helper returns once nginx's new workers run: served at the first request, no waiting
+    const res = await curlResolve(`https://second.trust.test:${httpsPort}/`);
+    expect([res.status, res.body]).toEqual([200, "backend-ok"]);
+  });
+
+  it("nothing changed: no helper call and no reload; an empty delta through sudo reloads nothing either", async () => {
+    const gen = liveGen();
+    const pids = workers();
+    expect(pids.length).toBeGreaterThan(0);
+    const calls = { ...sudoNginx.calls };
+    const r = await proxy.apply([...appVhost(), second()]);
+    expect([r.changed, r.reloaded]).toEqual([false, false]);
+    expect(sudoNginx.calls).toEqual(calls);
+    const empty = runHelperAs("hearth", JSON.stringify({ base: gen, sites: {}, certs: {}, remove: [] }));
+    expect(empty.status, empty.stderr).toBe(0);
+    expect(empty.stdout).toMatch(new RegExp(`nothing changed in .*; nothing reloaded; live=${gen}`));
+    await sleep(500);
+    expect(liveGen()).toBe(gen);
+    expect(workers()).toEqual(pids);
+    // a change does reload (new workers, running when the helper returns): the check above can fail
+    await proxy.apply(appVhost());
+    expect(workers().some((p) => !pids.includes(p))).toBe(true);
+  });
+
+  const badDeltas: [string, (gen: string, p: HelperPayload) => unknown, RegExp][] = [
+    ["removing a file root does not have", (gen) => ({ base: gen, remove: [`app-nothere${ID}.conf`] }), /cannot remove "app-nothere[0-9a-f]+\.conf": no such file in gen-/],
+    ["removing a path", (gen) => ({ base: gen, remove: ["../../../etc/nginx/nginx.conf"] }), /cannot remove .*: not a vhost file name/],
+    ["removing through a vhost-looking path", (gen) => ({ base: gen, remove: [`app-trust${ID}.conf/../../certs/x.key`] }), /not a vhost file name/],
+    ["a base that is a path", () => ({ base: "../../../tmp", sites: {} }), /"base" must name a generation/],
+    ["a file both written and removed", (gen, p) => ({ base: gen, sites: p.sites, remove: [`app-trust${ID}.conf`] }), /is both written and removed/],
+    ["an include in a written file", (gen) => ({ base: gen, sites: { [`app-x${ID}.conf`]: "server { listen 80; include /etc/shadow; }" } }), /directive "include" is not allowed in a server/],
+    [
+      "a written file naming a certificate root does not have",
+      (gen, p) => ({ base: gen, sites: { [`app-trust${ID}.conf`]: p.sites[`app-trust${ID}.conf`]!.replace(/(certs\/)c-[0-9a-f]+(\.crt)/, "$1c-nothere$2") } }),
+      /not in the set handed over/,
+    ],
+    ["unknown keys", (gen) => ({ base: gen, paths: ["/etc/shadow"] }), /unknown key "paths" in the delta/],
+  ];
+
+  it.each(badDeltas)("the helper refuses a delta with %s and changes nothing", (_what, make, message) => {
+    const before = liveFiles();
+    const gen = liveGen();
+    const r = runHelperAs("hearth", JSON.stringify(make(gen, goodPayload)));
+    expect(r.stderr).toMatch(/^install-vhosts: refused: /);
+    expect(r.stderr).toMatch(message);
+    expect(r.status).toBe(2);
+    expect(liveGen()).toBe(gen);
+    expect(liveFiles()).toEqual(before);
+    expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([gen]);
+  });
+
+  it("a delta for a generation that is no longer live exits 5 and touches nothing; box then hands over the whole set", async () => {
+    const gen = liveGen();
+    const r = runHelperAs("hearth", JSON.stringify({ base: "gen-0-00000000", remove: [`app-trust${ID}.conf`] }));
+    expect(r.status, r.stderr).toBe(5);
+    expect(r.stderr).toMatch(new RegExp(`stale: the delta is for gen-0-00000000, but ${gen} is live; nothing was touched`));
+    expect(liveGen()).toBe(gen);
+    // something else installed a set behind box's back: box's delta is stale, the whole set follows
+    const other = {
+      ...goodPayload,
+      sites: { ...goodPayload.sites, [`app-trust${ID}.conf`]: goodPayload.sites[`app-trust${ID}.conf`]!.replace("client_max_body_size 0;", "client_max_body_size 1g;") },
+    };
+    expect(runHelperAs("hearth", JSON.stringify(other)).status).toBe(0);
+    expect(liveGen()).not.toBe(gen);
+    const calls = { ...sudoNginx.calls };
+    await proxy.apply([...appVhost(), second()]);
+    expect(sudoNginx.calls).toEqual({ total: calls.total + 2, full: calls.full + 1 });
+    expect(readdirSync(path.join(NGINX_ROOT, "live/sites")).sort()).toEqual([`app-second${ID}.conf`, `app-trust${ID}.conf`]);
+    expect(readFileSync(path.join(NGINX_ROOT, "live/sites", `app-trust${ID}.conf`), "utf8")).toBe(goodPayload.sites[`app-trust${ID}.conf`]);
+  });
+
+  it("a delta nginx -t rejects: the previous generation is live again, byte for byte and inode for inode, and nothing is reloaded", async () => {
+    const gen = liveGen();
+    const before = liveFiles();
+    const pids = workers();
+    const site = readFileSync(path.join(NGINX_ROOT, "live/sites", `app-second${ID}.conf`), "utf8");
+    const bad = { base: gen, sites: { [`app-second${ID}.conf`]: site.replace("proxy_busy_buffers_size 256k;", "proxy_busy_buffers_size 900m;") }, remove: [`app-trust${ID}.conf`] };
+    const r = runHelperAs("hearth", JSON.stringify(bad));
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/nginx -t rejected the new set; the previous set was put back/);
+    expect(liveGen()).toBe(gen);
+    expect(liveFiles()).toEqual(before);
+    expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([gen]);
+    await sleep(300);
+    expect(workers()).toEqual(pids);
+    expect((await curlResolve(`https://app.trust.test:${httpsPort}/`)).body).toBe("backend-ok");
+    // box's own sync after a failure hands over the whole set again, and it is accepted
+    await proxy.apply(appVhost());
+    expect(readdirSync(path.join(NGINX_ROOT, "live/sites"))).toEqual([`app-trust${ID}.conf`]);
   });
 });
 

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LETSENCRYPT_STAGING } from "@hearth/contracts";
+import type { Db } from "@hearth/db";
+import { CertificateManager } from "../../apps/box/src/domains/certificate-manager";
 import { vhostsFromDb } from "../../apps/box/src/proxy/vhost-sync";
 import { migratedDatabase } from "../helpers/db";
 
@@ -86,5 +89,91 @@ describe("vhosts derived from the database", () => {
       version: FALLBACK_VERSION,
     });
     expect(vhosts.filter((v) => v.type === "app" && v.appId === "a1")).toHaveLength(2);
+  });
+});
+
+describe("certificates for a whole sync in one query", () => {
+  /** The database with its certificate queries counted. */
+  function counting(db: Db): { db: Db; certQueries: () => number } {
+    let n = 0;
+    const certificate = new Proxy(db.certificate, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (typeof v !== "function") return v;
+        return (...args: unknown[]) => {
+          n++;
+          return v.apply(target, args);
+        };
+      },
+    });
+    return { db: new Proxy(db, { get: (target, prop, receiver) => (prop === "certificate" ? certificate : Reflect.get(target, prop, receiver)) }), certQueries: () => n };
+  }
+
+  it("CertificateManager.tlsPicker reads every certificate once and picks the same files per name as tlsFor", async () => {
+    await t.db.domain.update({ where: { domain: "example.test" }, data: { tlsMode: "letsencrypt-staging" } });
+    await t.db.domain.update({ where: { domain: "other.test" }, data: { tlsMode: "custom" } });
+    const far = new Date("2099-01-01T00:00:00Z");
+    await t.db.certificate.createMany({
+      data: [
+        {
+          id: "c1",
+          namesKey: "wiki.example.test",
+          names: ["wiki.example.test"],
+          domain: "example.test",
+          kind: "acme",
+          directoryUrl: LETSENCRYPT_STAGING,
+          fingerprint: "fp-wiki",
+          notAfter: far,
+          certPath: "/acme/wiki.crt",
+          keyPath: "/acme/wiki.key",
+        },
+        {
+          id: "c2",
+          namesKey: "old-wiki.example.test",
+          names: ["old-wiki.example.test"],
+          domain: "example.test",
+          kind: "acme",
+          directoryUrl: LETSENCRYPT_STAGING,
+          notAfter: new Date("2001-01-01T00:00:00Z"),
+          certPath: "/acme/old.crt",
+          keyPath: "/acme/old.key",
+        },
+        {
+          id: "c3",
+          namesKey: "*.other.test,other.test",
+          names: ["*.other.test", "other.test"],
+          domain: "other.test",
+          kind: "custom",
+          fingerprint: "fp-custom",
+          notAfter: far,
+          certPath: "/custom/o.crt",
+          keyPath: "/custom/o.key",
+        },
+      ],
+    });
+    const log = { info() {}, warn() {} };
+    const c = counting(t.db);
+    const certs = new CertificateManager({ db: c.db, locks: null, certDir: "/nonexistent", acmeChallengeDir: "/nonexistent", log });
+    const perName = await vhostsFromDb(t.db, proxy, { tls: (d, fqdn) => certs.tlsFor(d, fqdn) });
+    const perNameQueries = c.certQueries();
+    expect(perNameQueries).toBeGreaterThanOrEqual(5); // one per served name: what a sync did before
+    let made = 0;
+    const once = await vhostsFromDb(t.db, proxy, {
+      tls: async () => {
+        throw new Error("tlsForSync wins over tls");
+      },
+      tlsForSync: () => {
+        made++;
+        return certs.tlsPicker();
+      },
+    });
+    expect(made).toBe(1);
+    expect(c.certQueries() - perNameQueries).toBe(1);
+    expect(once).toEqual(perName);
+    // the picks themselves: the staging certificate of wiki, the expired one not (fallback), the custom wildcard for other.test's names
+    expect(once).toContainEqual(expect.objectContaining({ fqdn: "wiki.example.test", certPath: "/acme/wiki.crt", version: "fp-wiki" }));
+    expect(once).toContainEqual(expect.objectContaining({ fqdn: "old-wiki.example.test", certPath: "/certs/example.test.crt" }));
+    expect(once).toContainEqual(expect.objectContaining({ fqdn: "docs.other.test", certPath: "/custom/o.crt", version: "fp-custom" }));
+    expect(once).toContainEqual(expect.objectContaining({ fqdn: "other.test", certPath: "/custom/o.crt" }));
   });
 });

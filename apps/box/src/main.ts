@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     acmeChallengeDir: proxy.acmeChallengeDir,
     log,
   });
-  const vhosts = config.proxy === "nginx" ? dbVhostSync(db, proxy, { tls: (d, fqdn) => certs.tlsFor(d, fqdn) }) : noopVhostSync;
+  const vhosts = config.proxy === "nginx" ? dbVhostSync(db, proxy, { tlsForSync: () => certs.tlsPicker() }) : noopVhostSync;
   if (config.proxy === "off") log.warn("HEARTH_PROXY=off: no nginx vhosts are written and no certificates are ordered");
   const domains = new DomainService({ db, secretKey: config.secretKey, certs, vhosts });
   // addons (apps/box/src/addons): with HEARTH_SERVICES=off (tests that spawn a box) only

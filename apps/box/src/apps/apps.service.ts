@@ -26,6 +26,7 @@ import { appLabels, containerNameOf, containerSpec, dataVolumeNameOf, networkNam
 import { ensureImage, type RegistryCredentials } from "./images";
 import { allocateHttpPort, busyTcpHostPorts, prismaPortStore, publishedHostPorts, type AllocateOptions } from "./ports";
 import type { AddonHooks, AppNameHooks, AppWithPorts, StepContext } from "../tasks/steps";
+import { healthProbeDelay } from "./health-wait";
 import type { VhostSync } from "../proxy/vhost-sync";
 
 // the step and seam types live in tasks/ and proxy/; re-exported for the callers that took them from here
@@ -48,7 +49,7 @@ export interface AppServiceDeps {
   catalogDirs: readonly string[];
   /** How long an app may take to answer its health check after a (re)start. Default 120 s. */
   healthTimeoutMs?: number;
-  /** Between health probes while waiting. Default 500 ms. */
+  /** The longest pause between health probes while waiting (they start at 25 ms and double: health-wait.ts). Default 500 ms. */
   healthIntervalMs?: number;
   ports?: AllocateOptions;
   /** Is a host port free for an app's TCP port? Default: a real bind on 0.0.0.0 (ports.ts). */
@@ -563,16 +564,17 @@ export class AppService {
     const timeout = this.d.healthTimeoutMs ?? 120_000;
     const interval = this.d.healthIntervalMs ?? 500;
     const deadline = Date.now() + timeout;
+    const started = Date.now();
     let last: number | null = null;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       ctx.signal.throwIfAborted();
       last = await probeHttp(app.httpHostPort!, manifest.healthCheckPath);
       if (isHealthyStatus(last)) {
-        ctx.log(`health check ${manifest.healthCheckPath}: ${last}`);
+        ctx.log(`health check ${manifest.healthCheckPath}: ${last} (after ${attempt + 1} probe(s), ${Date.now() - started} ms)`);
         return;
       }
       if (Date.now() > deadline) break;
-      await sleep(interval, undefined, { signal: ctx.signal });
+      await sleep(healthProbeDelay(attempt, interval), undefined, { signal: ctx.signal });
     }
     const c = await this.docker.inspectContainer(containerNameOf(app.id));
     ctx.log(`the container is ${c ? c.status : "gone"}${c?.oomKilled ? " (killed: out of memory)" : ""}; its last output:`);

@@ -5,6 +5,7 @@ import {
   ensureCertificateRow,
   getSetting,
   listAcmeCertificates,
+  listAllCertificatesWithFiles,
   listCertificatesWithFiles,
   listCustomCertificates,
   namesKeyOf,
@@ -139,17 +140,39 @@ export class CertificateManager {
 
   /** The files nginx serves for `fqdn`: the domain's custom or ACME certificate, else null (fallback). */
   async tlsFor(domain: { domain: string; tlsMode: string }, fqdn: string): Promise<(TlsFiles & { trusted: boolean }) | null> {
+    if (domain.tlsMode === "fallback") return null;
     const rows = await listCertificatesWithFiles(this.d.db, domain.domain);
+    const directoryUrl = domain.tlsMode === "letsencrypt" ? (await this.acmeSettings()).directoryUrl : LETSENCRYPT_STAGING;
+    return this.pick(rows, domain, fqdn, directoryUrl);
+  }
+
+  /**
+   * tlsFor for a whole vhost sync: every certificate and the ACME settings read once (one
+   * query each), then each name picked in memory.
+   */
+  async tlsPicker(): Promise<(domain: { domain: string; tlsMode: string }, fqdn: string) => Promise<(TlsFiles & { trusted: boolean }) | null>> {
+    const [rows, acme] = await Promise.all([listAllCertificatesWithFiles(this.d.db), this.acmeSettings()]);
+    const byDomain = new Map<string, Certificate[]>();
+    for (const r of rows) {
+      const list = byDomain.get(r.domain);
+      if (list) list.push(r);
+      else byDomain.set(r.domain, [r]);
+    }
+    return async (domain, fqdn) => {
+      if (domain.tlsMode === "fallback") return null;
+      return this.pick(byDomain.get(domain.domain) ?? [], domain, fqdn, domain.tlsMode === "letsencrypt" ? acme.directoryUrl : LETSENCRYPT_STAGING);
+    };
+  }
+
+  /** `directoryUrl`: the ACME directory the domain's per-name certificates come from (letsencrypt(-staging) modes). */
+  private pick(rows: Certificate[], domain: { domain: string; tlsMode: string }, fqdn: string, directoryUrl: string): (TlsFiles & { trusted: boolean }) | null {
     const usable = (c: Certificate) => c.certPath && c.keyPath && c.notAfter && c.notAfter > this.now();
     const covers = (c: Certificate) => (c.names as string[]).some((n) => n === fqdn || (n.startsWith("*.") && fqdn.endsWith(n.slice(1)) && !fqdn.slice(0, -n.length + 1).includes(".")));
     let pick: Certificate | undefined;
     if (domain.tlsMode === "fallback") return null;
     if (domain.tlsMode === "custom") pick = rows.find((c) => c.kind === "custom" && usable(c) && covers(c));
     else if (domain.tlsMode === "letsencrypt-wildcard") pick = rows.find((c) => c.kind === "acme" && usable(c) && c.namesKey === namesKeyOf([`*.${domain.domain}`, domain.domain]));
-    else {
-      const wanted = domain.tlsMode === "letsencrypt-staging" ? LETSENCRYPT_STAGING : (await this.acmeSettings()).directoryUrl;
-      pick = rows.find((c) => c.kind === "acme" && usable(c) && c.namesKey === namesKeyOf([fqdn]) && c.directoryUrl === wanted);
-    }
+    else pick = rows.find((c) => c.kind === "acme" && usable(c) && c.namesKey === namesKeyOf([fqdn]) && c.directoryUrl === directoryUrl);
     // while the mode's own certificate is pending (a mode change, a new name), any other
     // still valid certificate of the domain that covers the name serves rather than the
     // self-signed one; the domain sync removes those it no longer needs once it has its own

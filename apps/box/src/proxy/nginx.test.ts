@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -57,5 +57,115 @@ describe("SudoNginx (the install-vhosts.sh helper through sudo -n, the set on st
     expect((err as NginxError).stage).toBe("reload");
     expect((err as NginxError).output).toContain("password is required");
     expect(nginx.synced).toBe(false);
+  });
+});
+
+/** A fake sudo that keeps every stdin (stdin.1, stdin.2 …) and answers like the helper: `live=gen-…-<n>`, or `exit <code>` from the file `next-exit` once. */
+function countingSudo(): { bin: string; inputs: () => Record<string, unknown>[]; failNext: (code: number) => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-sudo-n-"));
+  const bin = path.join(dir, "sudo");
+  writeFileSync(
+    bin,
+    `#!/bin/sh
+n=$(( $(ls ${dir} | grep -c '^stdin\\.') + 1 ))
+cat > ${dir}/stdin.$n
+if [ -f ${dir}/next-exit ]; then c=$(cat ${dir}/next-exit); rm ${dir}/next-exit; echo "install-vhosts: failing with $c" >&2; exit $c; fi
+printf 'install-vhosts: installed; live=gen-x1-%08d\\n' $n
+`,
+  );
+  chmodSync(bin, 0o755);
+  return {
+    bin,
+    inputs: () =>
+      readdirSync(dir)
+        .filter((f) => f.startsWith("stdin."))
+        .sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)))
+        .map((f) => JSON.parse(readFileSync(path.join(dir, f), "utf8"))),
+    failNext: (code) => writeFileSync(path.join(dir, "next-exit"), String(code)),
+  };
+}
+
+describe("SudoNginx hands over only what changed", () => {
+  async function twoVhosts() {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-sudo-delta-"));
+    const a = await ensureFallbackCert(dir, "a.test");
+    const b = await ensureFallbackCert(dir, "b.test");
+    const site = (c: typeof a, v: string, extra = "") =>
+      `server {\n    listen 443 ssl;\n    # certificate ${v}\n    ssl_certificate     ${c.certPath};\n    ssl_certificate_key ${c.keyPath};\n${extra}}\n`;
+    return { a, b, site };
+  }
+
+  it("the first call sends the whole set; then a delta with the changed file only, no PEM root has; nothing changed: no call", async () => {
+    const { a, b, site } = await twoVhosts();
+    const sudo = countingSudo();
+    const nginx = new SudoNginx("/helper.sh", sudo.bin, "/etc/nginx/hearth");
+    const files = new Map([
+      ["app-a.conf", site(a, "v1")],
+      ["app-b.conf", site(b, "v1")],
+    ]);
+    await nginx.checkAndReload(files);
+    expect(sudo.inputs()).toHaveLength(1);
+    expect(Object.keys(sudo.inputs()[0]!).sort()).toEqual(["certs", "sites"]);
+    expect(Object.keys((sudo.inputs()[0] as { certs: object }).certs)).toHaveLength(2);
+
+    await nginx.checkAndReload(new Map(files));
+    expect(sudo.inputs()).toHaveLength(1);
+
+    files.set("app-b.conf", site(b, "v1", "    client_max_body_size 1g;\n"));
+    files.set("app-c.conf", site(a, "v1"));
+    files.delete("app-a.conf");
+    await nginx.checkAndReload(files);
+    const delta = sudo.inputs()[1] as { base: string; sites: Record<string, string>; certs: object; remove: string[] };
+    expect(delta.base).toBe("gen-x1-00000001");
+    expect(Object.keys(delta.sites).sort()).toEqual(["app-b.conf", "app-c.conf"]);
+    expect(delta.sites["app-c.conf"]).toMatch(/ssl_certificate \/etc\/nginx\/hearth\/live\/certs\/c-[0-9a-f]{32}\.crt;/);
+    expect(delta.certs).toEqual({});
+    expect(delta.remove).toEqual(["app-a.conf"]);
+    expect(nginx.calls).toEqual({ total: 2, full: 1 });
+  });
+
+  it("a renewed certificate (new version) is read again and its PEM sent; an unchanged version is not re-read", async () => {
+    const { a, site } = await twoVhosts();
+    const sudo = countingSudo();
+    const nginx = new SudoNginx("/helper.sh", sudo.bin, "/etc/nginx/hearth");
+    await nginx.checkAndReload(new Map([["app-a.conf", site(a, "v1")]]));
+    const key = readFileSync(a.keyPath, "utf8");
+    // same version: the PEMs are remembered, even if the files on disk went away
+    rmSync(a.certPath);
+    await nginx.checkAndReload(new Map([["app-a.conf", site(a, "v1", "    client_max_body_size 1m;\n")]]));
+    expect((sudo.inputs()[1] as { certs: object }).certs).toEqual({});
+    // a new version: read from disk (the renewal wrote new files)
+    const renewed = await ensureFallbackCert(path.dirname(a.certPath), "a.test");
+    await nginx.checkAndReload(new Map([["app-a.conf", site(renewed, "v2")]]));
+    const certs = (sudo.inputs()[2] as { certs: Record<string, { key: string }> }).certs;
+    expect(Object.values(certs).map((p) => p.key)).toEqual([readFileSync(renewed.keyPath, "utf8")]);
+    expect(readFileSync(renewed.keyPath, "utf8")).not.toBe(key);
+  });
+
+  it("a stale delta (exit 5) is followed by the whole set; after a failure the next call sends the whole set", async () => {
+    const { a, b, site } = await twoVhosts();
+    const sudo = countingSudo();
+    const nginx = new SudoNginx("/helper.sh", sudo.bin, "/etc/nginx/hearth");
+    await nginx.checkAndReload(new Map([["app-a.conf", site(a, "v1")]]));
+    sudo.failNext(5);
+    await nginx.checkAndReload(
+      new Map([
+        ["app-a.conf", site(a, "v1")],
+        ["app-b.conf", site(b, "v1")],
+      ]),
+    );
+    const [, stale, full] = sudo.inputs() as { base?: string; sites: object }[];
+    expect(stale!.base).toBe("gen-x1-00000001");
+    expect(full!.base).toBeUndefined();
+    expect(Object.keys(full!.sites).sort()).toEqual(["app-a.conf", "app-b.conf"]);
+
+    sudo.failNext(1);
+    const err = await nginx.checkAndReload(new Map([["app-a.conf", site(a, "v1")]])).catch((e: unknown) => e);
+    expect((err as NginxError).stage).toBe("check");
+    await nginx.checkAndReload(new Map([["app-a.conf", site(a, "v1")]]));
+    const last = sudo.inputs().at(-1) as { base?: string; sites: object };
+    expect(last.base).toBeUndefined();
+    expect(Object.keys(last.sites)).toEqual(["app-a.conf"]);
+    expect(nginx.calls).toEqual({ total: 5, full: 3 });
   });
 });

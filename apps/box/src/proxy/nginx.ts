@@ -57,47 +57,89 @@ export interface HelperPayload {
   certs: Record<string, { cert: string; key: string }>;
 }
 
-const TLS_PAIR = /^([ \t]*)ssl_certificate[ \t]+(\S+);\n([ \t]*)ssl_certificate_key[ \t]+(\S+);$/gm;
+/** A change to the set root serves (see setup/sudo/install-vhosts.mjs): only what differs from `base`. */
+export interface HelperDelta extends HelperPayload {
+  base: string;
+  remove: string[];
+}
+
+type Pem = { name: string; cert: string; key: string };
+
+const TLS_PAIR = /^(?:([ \t]*# certificate (\S+)\n))?([ \t]*)ssl_certificate[ \t]+(\S+);\n([ \t]*)ssl_certificate_key[ \t]+(\S+);$/gm;
 
 /**
- * What the root helper gets on stdin: the vhost files with each certificate/key pair box
- * rendered (paths in box's data folder) replaced by a copy in root's folder
- * (`<rootDir>/live/certs/<name>.crt|.key`, name = hash of the PEMs), and those PEMs. So
- * root's nginx never opens a file box can write.
+ * The vhost files as root gets them: each certificate/key pair box rendered (paths in box's
+ * data folder) replaced by a copy in root's folder (`<rootDir>/live/certs/<name>.crt|.key`,
+ * name = hash of the PEMs), so root's nginx never opens a file box can write; and the PEMs of
+ * every certificate named, by name. `pem(certPath, keyPath, version)` reads a pair (a caller
+ * may remember pairs whose rendered `# certificate <version>` did not change).
  */
-export async function helperPayload(files: ReadonlyMap<string, string>, rootDir: string = ROOT_VHOST_DIR, read: (p: string) => Promise<string> = (p) => readFile(p, "utf8")): Promise<HelperPayload> {
-  const certs: HelperPayload["certs"] = {};
-  const byPaths = new Map<string, string>();
-  const sites: Record<string, string> = {};
+export async function helperFiles(
+  files: ReadonlyMap<string, string>,
+  rootDir: string,
+  pem: (certPath: string, keyPath: string, version: string | undefined) => Promise<Pem>,
+): Promise<{ sites: Map<string, string>; certs: Map<string, Pem> }> {
+  const certs = new Map<string, Pem>();
+  const sites = new Map<string, string>();
   for (const [name, text] of files) {
-    const pairs: { from: string; certPath: string; keyPath: string; indent: string; indentKey: string }[] = [];
-    for (const m of text.matchAll(TLS_PAIR)) pairs.push({ from: m[0], indent: m[1]!, certPath: m[2]!, indentKey: m[3]!, keyPath: m[4]! });
     let out = text;
-    for (const p of pairs) {
-      const k = `${p.certPath}\0${p.keyPath}`;
-      let certName = byPaths.get(k);
-      if (!certName) {
-        const [cert, key] = await Promise.all([read(p.certPath), read(p.keyPath)]);
-        certName = `c-${createHash("sha256").update(cert).update("\0").update(key).digest("hex").slice(0, 32)}`;
-        certs[certName] = { cert, key };
-        byPaths.set(k, certName);
-      }
-      out = out.replace(p.from, `${p.indent}ssl_certificate ${rootDir}/live/certs/${certName}.crt;\n${p.indentKey}ssl_certificate_key ${rootDir}/live/certs/${certName}.key;`);
+    for (const m of [...text.matchAll(TLS_PAIR)]) {
+      const [from, versionLine = "", version, indent, certPath, indentKey, keyPath] = m as unknown as string[];
+      const p = await pem(certPath!, keyPath!, version);
+      certs.set(p.name, p);
+      out = out.replace(from!, () => `${versionLine}${indent}ssl_certificate ${rootDir}/live/certs/${p.name}.crt;\n${indentKey}ssl_certificate_key ${rootDir}/live/certs/${p.name}.key;`);
     }
-    sites[name] = out;
+    sites.set(name, out);
   }
   return { sites, certs };
 }
 
+async function readPem(certPath: string, keyPath: string, read: (p: string) => Promise<string> = (p) => readFile(p, "utf8")): Promise<Pem> {
+  const [cert, key] = await Promise.all([read(certPath), read(keyPath)]);
+  return { name: `c-${createHash("sha256").update(cert).update("\0").update(key).digest("hex").slice(0, 32)}`, cert, key };
+}
+
+/** The whole set as the helper's input (box sends it so at its first sync, and when its delta is stale). */
+export async function helperPayload(files: ReadonlyMap<string, string>, rootDir: string = ROOT_VHOST_DIR, read: (p: string) => Promise<string> = (p) => readFile(p, "utf8")): Promise<HelperPayload> {
+  const h = await helperFiles(files, rootDir, (c, k) => readPem(c, k, read));
+  return { sites: Object.fromEntries(h.sites), certs: Object.fromEntries([...h.certs].map(([n, p]) => [n, { cert: p.cert, key: p.key }])) };
+}
+
+/** What root serves, as far as this process knows: the live generation, its files and certificate names. */
+interface RootSet {
+  gen: string;
+  sites: Map<string, string>;
+  certs: Set<string>;
+}
+
+/** The delta from `root` to `next` (null when nothing differs). */
+export function helperDelta(root: RootSet, next: { sites: ReadonlyMap<string, string>; certs: ReadonlyMap<string, Pem> }): HelperDelta | null {
+  const sites: Record<string, string> = {};
+  for (const [f, t] of next.sites) if (root.sites.get(f) !== t) sites[f] = t;
+  const remove = [...root.sites.keys()].filter((f) => !next.sites.has(f)).sort();
+  const certs: HelperDelta["certs"] = {};
+  for (const [n, p] of next.certs) if (!root.certs.has(n)) certs[n] = { cert: p.cert, key: p.key };
+  if (Object.keys(sites).length === 0 && remove.length === 0 && Object.keys(certs).length === 0) return null;
+  return { base: root.gen, sites, certs, remove };
+}
+
 /**
- * Production: the root helper `setup/sudo/install-vhosts.sh` (through `sudo -n`) gets the
- * whole set on stdin, checks every file against the directives Hearth renders, installs it
- * into root's `/etc/nginx/hearth/`, runs `nginx -t` and reloads, or puts the previous set
- * back. Exit 2 (refused) and 1 (nginx -t failed) are check failures; anything else (sudo
- * refused, reload failed) is a reload failure.
+ * Production: the root helper `setup/sudo/install-vhosts.sh` (through `sudo -n`) installs the
+ * set into root's `/etc/nginx/hearth/`, runs `nginx -t` and reloads, or puts the previous set
+ * back. The first call of a process hands over the whole set; after that, only what changed
+ * against the generation root reported live (`live=<gen>`): files written or removed and the
+ * certificates root does not hold yet. Nothing changed: no helper call at all. A delta root
+ * finds stale (exit 5: something else installed a set) is followed by the whole set. Exit 2
+ * (refused) and 1 (nginx -t failed) are check failures; anything else (sudo refused, reload
+ * failed) is a reload failure; after any failure the next call hands over the whole set.
  */
 export class SudoNginx implements NginxAdapter {
   synced = false;
+  /** Helper calls made, and how many carried the whole set (tests, benchmarks). */
+  readonly calls = { total: 0, full: 0 };
+  private root: RootSet | null = null;
+  /** PEMs by "certPath\0keyPath\0version", for pairs rendered with a version. */
+  private pems = new Map<string, Pem>();
 
   constructor(
     private readonly helper: string = INSTALL_VHOSTS_HELPER,
@@ -106,15 +148,43 @@ export class SudoNginx implements NginxAdapter {
   ) {}
 
   async checkAndReload(files: ReadonlyMap<string, string>): Promise<void> {
-    let payload: HelperPayload;
+    let next: Awaited<ReturnType<typeof helperFiles>>;
+    const pems = new Map<string, Pem>();
     try {
-      payload = await helperPayload(files, this.rootDir);
+      next = await helperFiles(files, this.rootDir, async (certPath, keyPath, version) => {
+        const k = `${certPath}\0${keyPath}\0${version ?? ""}`;
+        let p = version === undefined ? undefined : (pems.get(k) ?? this.pems.get(k));
+        p ??= await readPem(certPath, keyPath);
+        if (version !== undefined) pems.set(k, p);
+        return p;
+      });
     } catch (e) {
       throw new NginxError("check", `cannot read a certificate the vhosts name: ${(e as Error).message}`);
     }
-    const r = resultOf(await rootHelper(path.basename(this.helper), [], JSON.stringify(payload), { helperDir: path.dirname(this.helper), sudo: this.sudo, timeoutMs: 120_000 }));
+    this.pems = pems;
+    const root = this.root;
+    if (root) {
+      const delta = helperDelta(root, next);
+      if (!delta) return;
+      const r = await this.call(delta);
+      if (r.code !== 5) return this.settle(r, next);
+    }
+    const full: HelperPayload = { sites: Object.fromEntries(next.sites), certs: Object.fromEntries([...next.certs].map(([n, p]) => [n, { cert: p.cert, key: p.key }])) };
+    this.calls.full++;
+    return this.settle(await this.call(full), next);
+  }
+
+  private async call(input: HelperPayload | HelperDelta): Promise<RunResult> {
+    this.calls.total++;
+    this.root = null;
+    return resultOf(await rootHelper(path.basename(this.helper), [], JSON.stringify(input), { helperDir: path.dirname(this.helper), sudo: this.sudo, timeoutMs: 120_000 }));
+  }
+
+  private settle(r: RunResult, next: { sites: Map<string, string>; certs: Map<string, Pem> }): void {
     if (r.code === 0) {
       this.synced = true;
+      const gen = /\blive=(gen-[a-z0-9]+-[a-f0-9]+)\b/.exec(r.output)?.[1];
+      this.root = gen ? { gen, sites: next.sites, certs: new Set(next.certs.keys()) } : null;
       return;
     }
     throw new NginxError(r.code === 1 || r.code === 2 ? "check" : "reload", r.output);

@@ -43,6 +43,26 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 describe("ProxyService.apply", () => {
+  it("writes only what changed: an unchanged file is the previous generation's (same inode), a changed one is new", async () => {
+    const { svc, sites } = setup();
+    await svc.apply([app("a", "a.example.com"), app("b", "b.example.com"), app("c", "c.example.com")]);
+    const ino = (f: string) => statSync(path.join(sites, f)).ino;
+    const before = { a: ino("app-a.conf"), b: ino("app-b.conf") };
+    const gen = readlinkSync(sites);
+    const r = await svc.apply([app("a", "a.example.com"), app("b", "b.example.com", 30001)]);
+    expect(r).toMatchObject({ changed: true, added: [], updated: ["app-b.conf"], removed: ["app-c.conf"] });
+    expect(readlinkSync(sites)).not.toBe(gen);
+    expect(ino("app-a.conf")).toBe(before.a);
+    expect(ino("app-b.conf")).not.toBe(before.b);
+    expect(readFileSync(path.join(sites, "app-b.conf"), "utf8")).toContain("proxy_pass http://127.0.0.1:30001;");
+    expect(readdirSync(sites).sort()).toEqual(["app-a.conf", "app-b.conf"]);
+    // a new service (box restarted) reads the generation from disk and goes on the same way
+    const again = new ProxyService({ dataDir: path.dirname(path.dirname(sites)), nginx: { checkAndReload: async () => {} }, ipv6: false });
+    const r2 = await again.apply([app("a", "a.example.com"), app("b", "b.example.com", 30001), app("d", "d.example.com")]);
+    expect(r2).toMatchObject({ changed: true, added: ["app-d.conf"], updated: [], removed: [] });
+    expect(ino("app-a.conf")).toBe(before.a);
+  });
+
   it("writes one file per vhost into a symlinked generation and reloads", async () => {
     const { svc, nginx, sites, dataDir } = setup();
     const r = await svc.apply([app("a", "a.example.com"), app("b", "b.example.com")]);

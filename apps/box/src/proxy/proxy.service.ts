@@ -116,6 +116,8 @@ export class ProxyService {
   private readonly loadedFile: string;
   private readonly render: RenderOptions;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The generation `sites` pointed at after this process's last apply, with its files (saves reading them back). */
+  private known: { gen: string; ours: Map<string, string>; foreign: string[] } | null = null;
 
   constructor(private readonly opts: ProxyServiceOptions) {
     const data = dataPaths(opts.dataDir);
@@ -206,7 +208,8 @@ export class ProxyService {
 
     const currentGen = await this.currentGeneration();
     if (!currentGen) throw new HearthError("internal", `${this.sitesLink} does not point at a generation`);
-    const current = await this.readGeneration(currentGen);
+    const current = (await this.stillKnown(currentGen)) ?? { gen: currentGen, ...(await this.readGeneration(currentGen)) };
+    this.known = current;
     const added = [...files.keys()].filter((n) => !current.ours.has(n)).sort();
     const removed = [...current.ours.keys()].filter((n) => !files.has(n)).sort();
     const updated = [...files.keys()].filter((n) => current.ours.has(n) && current.ours.get(n) !== files.get(n)).sort();
@@ -226,7 +229,11 @@ export class ProxyService {
     const genDir = path.join(this.nginxDir, gen);
     await mkdir(genDir, { mode: 0o755 });
     try {
-      for (const [name, text] of files) await writeDurable(path.join(genDir, name), text);
+      // only what changed is written (and flushed); the rest are links to the current generation's files
+      for (const [name, text] of files) {
+        if (current.ours.get(name) === text) await link(path.join(this.nginxDir, currentGen, name), path.join(genDir, name));
+        else await writeDurable(path.join(genDir, name), text);
+      }
       for (const name of current.foreign) await link(path.join(this.nginxDir, currentGen, name), path.join(genDir, name));
       await syncDir(genDir);
     } catch (e) {
@@ -242,6 +249,7 @@ export class ProxyService {
       await rm(genDir, { recursive: true, force: true });
       throw e;
     }
+    this.known = { gen, ours: new Map(files), foreign: current.foreign };
     await writeAtomic(this.loadedFile, `${gen}\n`);
     await this.removeOldGenerations(gen);
     return { changed: true, reloaded: true, added, updated, removed };
@@ -271,6 +279,19 @@ export class ProxyService {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * The generation this process last wrote, when `sites` still points at it and it holds the
+   * same names (a file put there by hand is found); else null: read it from disk.
+   */
+  private async stillKnown(gen: string): Promise<{ gen: string; ours: Map<string, string>; foreign: string[] } | null> {
+    const k = this.known;
+    if (k?.gen !== gen) return null;
+    const names = await readdir(path.join(this.nginxDir, gen));
+    if (names.length !== k.ours.size + k.foreign.length) return null;
+    const foreign = new Set(k.foreign);
+    return names.every((n) => k.ours.has(n) || foreign.has(n)) ? k : null;
   }
 
   /** Our vhost files (by name scheme) with their text, and the names of anything else there. */

@@ -20,10 +20,18 @@ export const noopVhostSync: VhostSync = { syncVhosts: async () => {} };
  */
 export type TlsPicker = (domain: { domain: string; tlsMode: string }, fqdn: string) => Promise<(TlsFiles & { trusted?: boolean }) | null>;
 
+export interface VhostsFromDbOptions {
+  dashboardPort?: number;
+  /** Picks a name's certificate (may read the database each time). */
+  tls?: TlsPicker;
+  /** Made once per sync with everything it needs read up front (one query), then asked per name; wins over `tls`. */
+  tlsForSync?: () => Promise<TlsPicker>;
+}
+
 const fqdnOf = (subdomain: string, domain: string) => (subdomain ? `${subdomain}.${domain}` : domain);
 
-export async function vhostsFromDb(db: Db, proxy: Pick<ProxyService, "fallbackCert" | "httpsPort">, opts: { dashboardPort?: number; tls?: TlsPicker } = {}): Promise<Vhost[]> {
-  const [domains, apps] = await Promise.all([listDomainsByName(db), listProxiedApps(db)]);
+export async function vhostsFromDb(db: Db, proxy: Pick<ProxyService, "fallbackCert" | "httpsPort">, opts: VhostsFromDbOptions = {}): Promise<Vhost[]> {
+  const [domains, apps, picker] = await Promise.all([listDomainsByName(db), listProxiedApps(db), opts.tlsForSync ? opts.tlsForSync() : opts.tls]);
   const byName = new Map(domains.map((d) => [d.domain, d]));
   const fallback = new Map<string, TlsFiles>();
   const fallbackOf = async (domain: string): Promise<TlsFiles> => {
@@ -39,7 +47,7 @@ export async function vhostsFromDb(db: Db, proxy: Pick<ProxyService, "fallbackCe
   const tlsOf = async (domain: string, fqdn: string): Promise<{ trusted: boolean; files: TlsFiles } | null> => {
     const d = byName.get(domain);
     if (!d) return null; // the foreign keys make this impossible; never render a vhost without a certificate
-    const picked = opts.tls ? await opts.tls(d, fqdn) : null;
+    const picked = picker ? await picker(d, fqdn) : null;
     if (!picked) return { trusted: false, files: await fallbackOf(domain) };
     const { trusted, ...files } = picked;
     return { trusted: trusted !== false, files };
@@ -70,7 +78,7 @@ export async function vhostsFromDb(db: Db, proxy: Pick<ProxyService, "fallbackCe
   return vhosts;
 }
 
-export function dbVhostSync(db: Db, proxy: ProxyService, opts: { dashboardPort?: number; tls?: TlsPicker } = {}): VhostSync {
+export function dbVhostSync(db: Db, proxy: ProxyService, opts: VhostsFromDbOptions = {}): VhostSync {
   return {
     async syncVhosts() {
       await proxy.apply(await vhostsFromDb(db, proxy, opts));

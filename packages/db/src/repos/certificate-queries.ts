@@ -23,6 +23,11 @@ export async function listCertificatesWithFiles(db: Client, domain: string): Pro
   return db.certificate.findMany({ where: { domain, certPath: { not: null } } });
 }
 
+/** Every certificate that has files, of every domain (one query: what a vhost sync serves from). */
+export async function listAllCertificatesWithFiles(db: Client): Promise<Certificate[]> {
+  return db.certificate.findMany({ where: { certPath: { not: null } }, orderBy: { id: "asc" } });
+}
+
 export async function listCustomCertificates(db: Client, domain: string): Promise<Certificate[]> {
   return db.certificate.findMany({ where: { domain, kind: "custom" } });
 }
