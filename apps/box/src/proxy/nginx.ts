@@ -11,14 +11,21 @@ import { rootHelper, run as runCommand, type RunResult as CommandResult } from "
 export interface NginxAdapter {
   /**
    * Resolves when the set (file name → text, as box rendered it) passed the check and nginx
-   * reloaded; otherwise rejects with NginxError.
+   * reloaded, with how long that took; otherwise rejects with NginxError.
    */
-  checkAndReload(files: ReadonlyMap<string, string>): Promise<void>;
+  checkAndReload(files: ReadonlyMap<string, string>): Promise<NginxTimings | void>;
   /**
    * False until this adapter has handed a set to nginx in this process: the proxy service
    * then hands the set over even when box's own copy is unchanged (box re-syncs at start).
    */
   readonly synced?: boolean;
+}
+
+/** How long a check + reload took (ms): `checkMs` (`nginx -t`) and `reloadMs` when the adapter runs them apart. */
+export interface NginxTimings {
+  totalMs: number;
+  checkMs?: number;
+  reloadMs?: number;
 }
 
 export class NginxError extends Error {
@@ -105,7 +112,8 @@ export class SudoNginx implements NginxAdapter {
     private readonly rootDir: string = ROOT_VHOST_DIR,
   ) {}
 
-  async checkAndReload(files: ReadonlyMap<string, string>): Promise<void> {
+  async checkAndReload(files: ReadonlyMap<string, string>): Promise<NginxTimings> {
+    const t0 = performance.now();
     let payload: HelperPayload;
     try {
       payload = await helperPayload(files, this.rootDir);
@@ -115,7 +123,8 @@ export class SudoNginx implements NginxAdapter {
     const r = resultOf(await rootHelper(path.basename(this.helper), [], JSON.stringify(payload), { helperDir: path.dirname(this.helper), sudo: this.sudo, timeoutMs: 120_000 }));
     if (r.code === 0) {
       this.synced = true;
-      return;
+      // the helper checks (nginx -t) and reloads in one call
+      return { totalMs: Math.round(performance.now() - t0) };
     }
     throw new NginxError(r.code === 1 || r.code === 2 ? "check" : "reload", r.output);
   }
@@ -139,12 +148,16 @@ export class LocalNginx implements NginxAdapter {
     return ["-p", this.prefix, "-c", this.confPath, ...extra];
   }
 
-  async checkAndReload(_files?: ReadonlyMap<string, string>): Promise<void> {
+  async checkAndReload(_files?: ReadonlyMap<string, string>): Promise<NginxTimings> {
     this.checks++;
+    const t0 = performance.now();
     const t = await run(this.binary, this.args("-t"));
     if (t.code !== 0) throw new NginxError("check", t.output);
+    const t1 = performance.now();
     const r = await run(this.binary, this.args("-s", "reload"));
     if (r.code !== 0) throw new NginxError("reload", r.output);
     this.reloads++;
+    const t2 = performance.now();
+    return { totalMs: Math.round(t2 - t0), checkMs: Math.round(t1 - t0), reloadMs: Math.round(t2 - t1) };
   }
 }
