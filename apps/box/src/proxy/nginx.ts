@@ -13,6 +13,7 @@ export interface NginxAdapter {
    * Resolves when the set (file name → text, as box rendered it) passed the check and nginx
    * reloaded, with how long that took; otherwise rejects with NginxError.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: implementations that report nothing (fakes in tests) return Promise<void>
   checkAndReload(files: ReadonlyMap<string, string>): Promise<NginxTimings | void>;
   /**
    * False until this adapter has handed a set to nginx in this process: the proxy service

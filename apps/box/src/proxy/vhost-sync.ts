@@ -5,6 +5,7 @@ import type { TlsFiles, Vhost } from "./vhost";
 /** What box's proxy gives the app tasks: re-render every vhost from the database, check, reload. */
 export interface VhostSync {
   /** Resolves with what changed and nginx's timings (dbVhostSync), or nothing (fakes, HEARTH_PROXY=off). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: implementations that report nothing (fakes in tests) return Promise<void>
   syncVhosts(): Promise<VhostSyncResult | void>;
 }
 export type VhostSyncResult = ApplyResult & { vhosts: number };
