@@ -258,6 +258,12 @@ interface Installed {
   vhostSyncMs: number[];
   nginxTestMs: number[];
   vhosts: number | null;
+  /** POST → 202 (admin records the intent). */
+  postMs: number;
+  /** Task queued → claimed by box. */
+  queueMs: number | null;
+  /** Task log: each progress step → the next one (ms), by the step's message. */
+  steps: Map<string, number>;
 }
 
 interface TaskRow {
@@ -301,6 +307,29 @@ function pidListeningOn(port: number): number | null {
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/**
+ * Where an install's time goes, from the task log: each `[NN%] message` progress line until
+ * the next progress line (the last one until the log's last line).
+ */
+function stepTimesOf(log: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const lines = log.split("\n").filter(Boolean);
+  let open: { msg: string; at: number } | null = null;
+  let lastAt = Number.NaN;
+  for (const l of lines) {
+    const m = /^(\S+) (?:\[(\d+)%\] (.*))?/.exec(l);
+    if (!m) continue;
+    const at = Date.parse(m[1]!);
+    if (!Number.isFinite(at)) continue;
+    lastAt = at;
+    if (m[3] === undefined) continue;
+    if (open) out.set(open.msg, (out.get(open.msg) ?? 0) + at - open.at);
+    open = { msg: m[3], at };
+  }
+  if (open && Number.isFinite(lastAt) && lastAt > open.at) out.set(open.msg, (out.get(open.msg) ?? 0) + lastAt - open.at);
+  return out;
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -445,6 +474,7 @@ async function main(): Promise<void> {
       const fqdn = `${sub}.${DOMAIN}`;
       const started = performance.now();
       const r = await api("POST", "/api/v1/apps", { manifest, subdomain: sub, domain: DOMAIN });
+      const postMs = performance.now() - started;
       if (r.status !== 202) {
         failure = `install #${n}: POST answered ${r.status} ${r.text.slice(0, 300)}`;
         break;
@@ -479,7 +509,8 @@ async function main(): Promise<void> {
       }
       const s = syncTimesOf(log);
       const taskMs = task.startedAt && task.finishedAt ? Date.parse(task.finishedAt) - Date.parse(task.createdAt) : null;
-      created.push({ n, id: r.body.id, taskId: r.body.taskId, fqdn, serveMs, taskMs, vhostSyncMs: s.sync, nginxTestMs: s.check, vhosts: s.vhosts });
+      const queueMs = task.startedAt ? Date.parse(task.startedAt) - Date.parse(task.createdAt) : null;
+      created.push({ n, id: r.body.id, taskId: r.body.taskId, fqdn, serveMs, taskMs, vhostSyncMs: s.sync, nginxTestMs: s.check, vhosts: s.vhosts, postMs, queueMs, steps: stepTimesOf(log) });
       if (n <= 3 || n % 10 === 0 || n === N) {
         say(
           `install #${n}: POST → 200 via nginx ${ms(serveMs)}; task ${taskMs ?? "?"} ms; vhost sync ${s.sync.join(" + ") || "n/a"} ms; nginx -t ${s.check.join(" + ") || "n/a"} ms (${s.vhosts ?? "?"} vhosts)`,
@@ -598,6 +629,19 @@ async function main(): Promise<void> {
       console.log(`nginx -t per install: #1 ${ms(checkFirst)}, #${last?.n ?? "-"} ${ms(checkLast)}; one nginx -t at ${last?.vhosts ?? "?"} vhosts: ${ms(last?.nginxTestMs.at(-1) ?? Number.NaN)}`);
       console.log(`  vhost sync per install (ms): ${list(created.map((a) => sum(a.vhostSyncMs)))}`);
     }
+    const groups: [string, Installed[]][] = [
+      ["first 10", created.slice(0, 10)],
+      ["last 10", created.slice(-10)],
+    ];
+    console.log(`where an install's time goes (median ms; ${groups.map(([g]) => g).join(" | ")}):`);
+    const row = (label: string, f: (a: Installed) => number | null | undefined) =>
+      console.log(`  ${label.slice(0, 60).padEnd(60)} ${groups.map(([, as]) => ms(median(as.map(f).filter((x): x is number => typeof x === "number")))).join(" | ")}`);
+    row("POST → 202", (a) => a.postMs);
+    row("queued → claimed by box", (a) => a.queueMs);
+    const stepNames = [...new Set(created.flatMap((a) => [...a.steps.keys()]))];
+    for (const name of stepNames) row(`[step] ${name}`, (a) => a.steps.get(name));
+    row("queued → task finished", (a) => a.taskMs);
+    row("POST → first 200 via nginx", (a) => a.serveMs);
     console.log(`install task (queued → finished): #1 ${first?.taskMs ?? "?"} ms, #${last?.n ?? "-"} ${last?.taskMs ?? "?"} ms`);
     console.log(`apps list one at a time: median ${ms(median(listOne.slice(10)))}; static: ${ms(median(staticOne.slice(10)))}`);
     console.log(
