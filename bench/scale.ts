@@ -448,7 +448,7 @@ async function main(): Promise<void> {
         const r = await api("GET", `/api/v1/tasks/${taskId}`);
         if (r.status === 200 && ["succeeded", "failed", "cancelled"].includes(r.body.state)) return r.body;
         if (Date.now() > deadline) throw new Error(`task ${taskId} not done within ${timeoutMs / 1000} s: ${r.text}`);
-        await sleep(50);
+        await sleep(100);
       }
     };
     if (dom.body?.taskId) await waitTask(dom.body.taskId);
@@ -486,15 +486,21 @@ async function main(): Promise<void> {
       // first 200 through nginx, or the task ending without one
       const deadline = Date.now() + INSTALL_TIMEOUT_MS;
       let ended: TaskRow | null = null;
+      // nginx is asked every POLL_MS (as the container is in the baseline); the task's state only every 500 ms, so the
+      // benchmark's own API calls do not load admin (which shares the cores with box) while it measures
+      let taskAsked = performance.now();
       for (;;) {
         if ((await probe()).status === 200) {
           serveMs = performance.now() - started;
           break;
         }
-        const tk = await api("GET", `/api/v1/tasks/${r.body.taskId}`);
-        if (tk.status === 200 && ["failed", "cancelled"].includes(tk.body.state)) {
-          ended = tk.body;
-          break;
+        if (performance.now() - taskAsked >= 500) {
+          taskAsked = performance.now();
+          const tk = await api("GET", `/api/v1/tasks/${r.body.taskId}`);
+          if (tk.status === 200 && ["failed", "cancelled"].includes(tk.body.state)) {
+            ended = tk.body;
+            break;
+          }
         }
         if (Date.now() > deadline) break;
         await sleep(POLL_MS);
