@@ -80,7 +80,8 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 const median = (xs: number[]) => pct(xs, 50);
-const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(x < 10 ? 1 : 0)} ms` : "n/a");
+/** Infinity stands for a request that got no answer within its timeout. */
+const ms = (x: number) => (x === Number.POSITIVE_INFINITY ? "no answer within 5 s" : Number.isFinite(x) ? `${x.toFixed(x < 10 ? 1 : 0)} ms` : "n/a");
 const list = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(", ");
 
 function docker(...args: string[]): string {
@@ -184,7 +185,8 @@ async function openLoop(rps: number, seconds: number, one: (agent: http.Agent) =
     pending.push(
       one(agent).then((r) => {
         const late = performance.now() - due - r.ms; // time the request waited for the event loop
-        lat.push(r.ms + Math.max(0, late));
+        // no answer (timeout, refused): counted as infinitely slow, so percentiles never look better than they were
+        lat.push(r.status === 0 ? Number.POSITIVE_INFINITY : r.ms + Math.max(0, late));
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
         if (r.status !== 200) errors++;
       }),
@@ -608,7 +610,7 @@ async function main(): Promise<void> {
     const goal = (ok: boolean) => (ok ? "met" : "NOT met");
     const line = (label: string, value: number, goalText: string, ok: boolean) =>
       console.log(
-        `  ${label.padEnd(58)} ${Number.isFinite(value) ? value.toFixed(2).padStart(7) : "    n/a"}   goal ${goalText.padEnd(8)} ${!Number.isFinite(value) ? "n/a" : goalText === "(info)" ? "" : goal(ok)}`,
+        `  ${label.padEnd(58)} ${Number.isFinite(value) ? value.toFixed(2).padStart(7) : Number.isNaN(value) ? "    n/a" : "    inf"}   goal ${goalText.padEnd(8)} ${Number.isNaN(value) ? "n/a" : goalText === "(info)" ? "" : goal(ok)}`,
       );
     console.log("");
     console.log(`==== scale benchmark: ${created.length}/${N} apps installed${failure ? " (stopped early, see above)" : ""} ====`);
