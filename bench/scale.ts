@@ -36,6 +36,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../apps/box/src/apps/container-spec";
+import { parseVhostSyncLines } from "../apps/box/src/proxy/sync-log";
 import { taskLogPath } from "../apps/box/src/tasks/task-log";
 import { sessionCookieOf, startAdmin, type RunningAdmin } from "../test/helpers/admin";
 import { migratedDatabase, MIGRATIONS_DIR, REPO_ROOT } from "../test/helpers/db";
@@ -282,20 +283,6 @@ function boxEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** What box wrote about vhost syncs in a task's log (lines added for this benchmark; absent in older boxes). */
-function syncTimesOf(log: string): { sync: number[]; check: number[]; vhosts: number | null } {
-  const sync: number[] = [];
-  const check: number[] = [];
-  let vhosts: number | null = null;
-  for (const m of log.matchAll(/vhost sync: (\d+) ms for (\d+) vhosts; ([^\n]*)/g)) {
-    sync.push(Number(m[1]));
-    vhosts = Number(m[2]);
-    const t = /nginx -t (\d+) ms/.exec(m[3]!) ?? /nginx -t \+ reload (\d+) ms/.exec(m[3]!);
-    if (t) check.push(Number(t[1]));
-  }
-  return { sync, check, vhosts };
-}
-
 /** The pid of the process listening on 127.0.0.1:port (admin's next-server), from ss. */
 function pidListeningOn(port: number): number | null {
   try {
@@ -515,13 +502,13 @@ async function main(): Promise<void> {
         failure = `install #${n} (${fqdn}): task ${task.state}${task.error ? ` — ${task.error.code}: ${task.error.message}` : ""}${Number.isFinite(serveMs) ? "" : "; never served 200"}\n  task log tail:\n${log.split("\n").slice(-8).join("\n")}`;
         break;
       }
-      const s = syncTimesOf(log);
+      const s = parseVhostSyncLines(log);
       const taskMs = task.startedAt && task.finishedAt ? Date.parse(task.finishedAt) - Date.parse(task.createdAt) : null;
       const queueMs = task.startedAt ? Date.parse(task.startedAt) - Date.parse(task.createdAt) : null;
-      created.push({ n, id: r.body.id, taskId: r.body.taskId, fqdn, serveMs, taskMs, vhostSyncMs: s.sync, nginxTestMs: s.check, vhosts: s.vhosts, postMs, queueMs, steps: stepTimesOf(log) });
+      created.push({ n, id: r.body.id, taskId: r.body.taskId, fqdn, serveMs, taskMs, vhostSyncMs: s.syncMs, nginxTestMs: s.checkMs, vhosts: s.vhosts, postMs, queueMs, steps: stepTimesOf(log) });
       if (n <= 3 || n % 10 === 0 || n === N) {
         say(
-          `install #${n}: POST → 200 via nginx ${ms(serveMs)}; task ${taskMs ?? "?"} ms; vhost sync ${s.sync.join(" + ") || "n/a"} ms; nginx -t ${s.check.join(" + ") || "n/a"} ms (${s.vhosts ?? "?"} vhosts)`,
+          `install #${n}: POST → 200 via nginx ${ms(serveMs)}; task ${taskMs ?? "?"} ms; vhost sync ${s.syncMs.join(" + ") || "n/a"} ms; nginx -t ${s.checkMs.join(" + ") || "n/a"} ms (${s.vhosts ?? "?"} vhosts)`,
         );
       }
     }

@@ -27,6 +27,7 @@ import { ensureImage, type RegistryCredentials } from "./images";
 import { allocateHttpPort, busyTcpHostPorts, prismaPortStore, publishedHostPorts, type AllocateOptions } from "./ports";
 import type { AddonHooks, AppNameHooks, AppWithPorts, StepContext } from "../tasks/steps";
 import type { VhostSync } from "../proxy/vhost-sync";
+import { vhostSyncLogLine } from "../proxy/sync-log";
 
 // the step and seam types live in tasks/ and proxy/; re-exported for the callers that took them from here
 export type { AddonHooks, AppWithPorts, StepContext, VhostSync };
@@ -601,10 +602,7 @@ export class AppService {
   private async syncVhosts(ctx: Pick<StepContext, "log">): Promise<void> {
     const t0 = performance.now();
     const r = await this.d.vhosts.syncVhosts();
-    if (!r) return;
-    const n = r.nginx;
-    const nginx = !n ? "nginx not reloaded (unchanged)" : n.checkMs !== undefined ? `nginx -t ${n.checkMs} ms, reload ${n.reloadMs ?? "?"} ms` : `nginx -t + reload ${n.totalMs} ms`;
-    ctx.log(`vhost sync: ${Math.round(performance.now() - t0)} ms for ${r.vhosts} vhosts; ${nginx}`);
+    if (r) ctx.log(vhostSyncLogLine(performance.now() - t0, r));
   }
 
   /** ctx with the test-only pause after each progress step (see stepDelayMs). */
