@@ -91,6 +91,10 @@ beforeAll(async () => {
 
   const r = await nginx.proxy.apply(vhosts());
   expect(r.changed).toBe(true);
+  // a real nginx -t and reload, timed apart (box's task log and bench/scale.ts report them)
+  expect(r.nginx).toEqual({ totalMs: expect.any(Number), checkMs: expect.any(Number), reloadMs: expect.any(Number) });
+  expect(r.nginx!.checkMs!).toBeGreaterThan(0);
+  expect(r.nginx!.totalMs).toBeGreaterThanOrEqual(r.nginx!.checkMs! + r.nginx!.reloadMs! - 1);
   // the reload is asynchronous: wait for the new listeners
   await eventually(
     () => curlResolve(appUrl()),
@@ -211,6 +215,7 @@ describe("proxy through a real nginx", () => {
     const target = readlinkSync(path.join(nginx.dataDir, "nginx", "sites"));
     const r = await nginx.proxy.apply(vhosts());
     expect(r).toMatchObject({ changed: false, reloaded: false });
+    expect(r.nginx).toBeUndefined();
     expect(nginx.adapter.reloads).toBe(reloads);
     expect(readlinkSync(path.join(nginx.dataDir, "nginx", "sites"))).toBe(target);
     await sleep(300);

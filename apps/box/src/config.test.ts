@@ -26,8 +26,20 @@ describe("loadConfig", () => {
       taskPollMs: 5000,
       taskLeaseMs: 30000,
       taskConcurrency: 4,
+      nginxConf: null,
+      httpPort: 80,
+      httpsPort: 443,
     });
     expect(c.migrationsDir).toBe(path.resolve(import.meta.dirname, "../../../prisma/migrations"));
+  });
+
+  it("reads an nginx of one's own and its ports, refusing a relative path and a bad port", () => {
+    expect(load({ HEARTH_DATABASE_URL: DB, HEARTH_NGINX_CONF: "/tmp/n/nginx.conf", HEARTH_HTTP_PORT: "18080", HEARTH_HTTPS_PORT: "18443" })).toMatchObject({
+      nginxConf: "/tmp/n/nginx.conf",
+      httpPort: 18080,
+      httpsPort: 18443,
+    });
+    expect(() => load({ HEARTH_DATABASE_URL: DB, HEARTH_NGINX_CONF: "nginx.conf", HEARTH_HTTPS_PORT: "70000" })).toThrow(/HEARTH_NGINX_CONF: must be an absolute path[\s\S]*HEARTH_HTTPS_PORT/);
   });
 
   it("reads every variable", () => {

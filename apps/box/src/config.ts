@@ -28,6 +28,15 @@ export interface BoxConfig {
   publicDir: string;
   /** "nginx": render vhosts and reload the system nginx through the sudo helper; "off": no vhosts (tests of other parts). */
   proxy: "nginx" | "off";
+  /**
+   * null (production): the system nginx through the root helper. Else an nginx started by
+   * hand (development, benchmarks): `nginx -p <dir of conf> -c <conf> -t`, then `-s reload`;
+   * its http context must include `<dataDir>/nginx/sites/*.conf`.
+   */
+  nginxConf: string | null;
+  /** The ports the vhosts listen on (80/443 but for an nginx of one's own). */
+  httpPort: number;
+  httpsPort: number;
   /** "on": run the addon services (MariaDB, PostgreSQL, Redis containers) and provision them; "off": only localstorage (tests that spawn a box). */
   services: "on" | "off";
   /** Opens secrets sealed at rest (registry passwords); null when not configured. */
@@ -68,6 +77,9 @@ export const boxEnvSchema = z.object({
   HEARTH_TASK_LEASE_MS: unsetIfEmpty(millis(1_000, 30_000)),
   HEARTH_PUBLIC_DIR: unsetIfEmpty(absolutePath.optional()),
   HEARTH_PROXY: unsetIfEmpty(z.enum(["nginx", "off"]).default("nginx")),
+  HEARTH_NGINX_CONF: unsetIfEmpty(absolutePath.optional()),
+  HEARTH_HTTP_PORT: unsetIfEmpty(z.coerce.number().int().min(1).max(65535).default(80)),
+  HEARTH_HTTPS_PORT: unsetIfEmpty(z.coerce.number().int().min(1).max(65535).default(443)),
   HEARTH_SERVICES: unsetIfEmpty(z.enum(["on", "off"]).default("on")),
   HEARTH_SECRET_KEY: unsetIfEmpty(
     z
@@ -139,6 +151,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     taskConcurrency: TASK_CONCURRENCY,
     publicDir: e.HEARTH_PUBLIC_DIR ?? dataPaths(e.HEARTH_DATA_DIR).public,
     proxy: e.HEARTH_PROXY,
+    nginxConf: e.HEARTH_NGINX_CONF ?? null,
+    httpPort: e.HEARTH_HTTP_PORT,
+    httpsPort: e.HEARTH_HTTPS_PORT,
     services: e.HEARTH_SERVICES,
     secretKey: e.HEARTH_SECRET_KEY ? Buffer.from(e.HEARTH_SECRET_KEY, "base64") : null,
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { HEARTH_VERSION } from "@hearth/contracts";
 import os from "node:os";
+import path from "node:path";
 import { appExists, createDb, createNamedLocks, ensureStoreIdentity, getAppAddon, getTask, migrate, openSecret, ownersOf, type Db, type NamedLocks } from "@hearth/db";
 import { loadConfig, type BoxConfig } from "./config";
 import { createLogger, type Logger } from "./logger";
@@ -21,6 +22,7 @@ import { addonSource, orphanTasks, volumeSource, type OrphanSource } from "./app
 import { defaultCatalogDirs, prismaRegistryCredentials } from "./apps/images";
 import { createDocker } from "./docker/docker";
 import { createProxyService } from "./proxy/proxy.service";
+import { LocalNginx } from "./proxy/nginx";
 import { dbVhostSync, noopVhostSync } from "./proxy/vhost-sync";
 import { CertificateManager } from "./domains/certificate-manager";
 import { DomainService, domainTasks } from "./domains/domain.service";
@@ -120,7 +122,13 @@ async function main(): Promise<void> {
   const docker = createDocker();
   // nginx vhosts are derived from the database on every change (apps/box/src/proxy), each
   // name with the certificate the CertificateManager picks (apps/box/src/domains)
-  const proxy = createProxyService(config.dataDir, { publicDir: config.publicDir });
+  const proxy = createProxyService(config.dataDir, {
+    publicDir: config.publicDir,
+    httpPort: config.httpPort,
+    httpsPort: config.httpsPort,
+    ...(config.nginxConf ? { nginx: new LocalNginx(path.dirname(config.nginxConf), config.nginxConf) } : {}),
+  });
+  if (config.nginxConf) log.warn({ conf: config.nginxConf }, "HEARTH_NGINX_CONF: vhosts go to an nginx started by hand, not the system nginx");
   locks = createNamedLocks(config.databaseUrl, 2);
   const certs = new CertificateManager({
     db,

@@ -28,6 +28,7 @@ import { allocateHttpPort, busyTcpHostPorts, prismaPortStore, publishedHostPorts
 import type { AddonHooks, AppNameHooks, AppWithPorts, StepContext } from "../tasks/steps";
 import { healthProbeDelay } from "./health-wait";
 import type { VhostSync } from "../proxy/vhost-sync";
+import { vhostSyncLogLine } from "../proxy/sync-log";
 
 // the step and seam types live in tasks/ and proxy/; re-exported for the callers that took them from here
 export type { AddonHooks, AppWithPorts, StepContext, VhostSync };
@@ -186,12 +187,12 @@ export class AppService {
     const containerId = await this.recreate(app, manifest, ctx, at(50));
     await this.runAndCheck(app, manifest, ctx, at(70));
     await ctx.progress(at(85), "configuring the reverse proxy");
-    await this.d.vhosts.syncVhosts();
+    await this.syncVhosts(ctx);
     if (this.d.names) {
       // served with what it has (the fallback at first) while the certificates are ordered
       await ctx.progress(at(90), "certificates");
       await this.d.names.publishCertificates(appId, ctx);
-      await this.d.vhosts.syncVhosts();
+      await this.syncVhosts(ctx);
     }
     return { containerId, httpHostPort: app.httpHostPort! };
   }
@@ -307,7 +308,7 @@ export class AppService {
       }
       await this.runAndCheck(loaded, o.from, ctx, 85);
       await ctx.progress(95, "configuring the reverse proxy");
-      await this.d.vhosts.syncVhosts();
+      await this.syncVhosts(ctx);
     } catch (re) {
       if (ctx.signal.aborted) throw re;
       const known = re instanceof TaskError || isHearthError(re);
@@ -339,7 +340,7 @@ export class AppService {
       const app = await getAppRow(this.db, appId);
       if (!app) {
         ctx.log("the app row is already gone (an earlier attempt got that far)");
-        await this.d.vhosts.syncVhosts();
+        await this.syncVhosts(ctx);
         const u = await getUninstalledApp(this.db, appId);
         return { removed: true as const, purgeAfter: u?.purgeAfter.toISOString() ?? null };
       }
@@ -359,7 +360,7 @@ export class AppService {
       await ctx.progress(60, "keeping the app's data; removing the vhost");
       const kept = await moveAppToUninstalled(this.db, appId);
       ctx.log(`the volume ${dataVolumeNameOf(appId)} and the addons' data are kept until ${kept?.purgeAfter.toISOString() ?? "?"}; restore or delete it from the dashboard`);
-      await this.d.vhosts.syncVhosts();
+      await this.syncVhosts(ctx);
       await ctx.progress(100, "uninstalled (data kept)");
       return { removed: true as const, purgeAfter: kept?.purgeAfter.toISOString() ?? null };
     });
@@ -597,6 +598,13 @@ export class AppService {
     if (this.d.addons && ctx) await this.d.addons.deprovision(appId, ctx);
     await this.docker.removeNetwork(networkNameOf(appId));
     await this.docker.removeVolume(dataVolumeNameOf(appId));
+  }
+
+  /** Re-renders the vhost set and says in the task log how long it took (bench/scale.ts reads these lines). */
+  private async syncVhosts(ctx: Pick<StepContext, "log">): Promise<void> {
+    const t0 = performance.now();
+    const r = await this.d.vhosts.syncVhosts();
+    if (r) ctx.log(vhostSyncLogLine(performance.now() - t0, r));
   }
 
   /** ctx with the test-only pause after each progress step (see stepDelayMs). */

@@ -11,14 +11,22 @@ import { rootHelper, run as runCommand, type RunResult as CommandResult } from "
 export interface NginxAdapter {
   /**
    * Resolves when the set (file name → text, as box rendered it) passed the check and nginx
-   * reloaded; otherwise rejects with NginxError.
+   * reloaded, with how long that took; otherwise rejects with NginxError.
    */
-  checkAndReload(files: ReadonlyMap<string, string>): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: implementations that report nothing (fakes in tests) return Promise<void>
+  checkAndReload(files: ReadonlyMap<string, string>): Promise<NginxTimings | void>;
   /**
    * False until this adapter has handed a set to nginx in this process: the proxy service
    * then hands the set over even when box's own copy is unchanged (box re-syncs at start).
    */
   readonly synced?: boolean;
+}
+
+/** How long a check + reload took (ms): `checkMs` (`nginx -t`) and `reloadMs` when the adapter runs them apart. */
+export interface NginxTimings {
+  totalMs: number;
+  checkMs?: number;
+  reloadMs?: number;
 }
 
 export class NginxError extends Error {
@@ -147,7 +155,10 @@ export class SudoNginx implements NginxAdapter {
     private readonly rootDir: string = ROOT_VHOST_DIR,
   ) {}
 
-  async checkAndReload(files: ReadonlyMap<string, string>): Promise<void> {
+  async checkAndReload(files: ReadonlyMap<string, string>): Promise<NginxTimings> {
+    const t0 = performance.now();
+    // the helper checks (nginx -t) and reloads in one call: only the total is known here
+    const timings = (): NginxTimings => ({ totalMs: Math.round(performance.now() - t0) });
     let next: Awaited<ReturnType<typeof helperFiles>>;
     const pems = new Map<string, Pem>();
     try {
@@ -165,13 +176,17 @@ export class SudoNginx implements NginxAdapter {
     const root = this.root;
     if (root) {
       const delta = helperDelta(root, next);
-      if (!delta) return;
+      if (!delta) return timings();
       const r = await this.call(delta);
-      if (r.code !== 5) return this.settle(r, next);
+      if (r.code !== 5) {
+        this.settle(r, next);
+        return timings();
+      }
     }
     const full: HelperPayload = { sites: Object.fromEntries(next.sites), certs: Object.fromEntries([...next.certs].map(([n, p]) => [n, { cert: p.cert, key: p.key }])) };
     this.calls.full++;
-    return this.settle(await this.call(full), next);
+    this.settle(await this.call(full), next);
+    return timings();
   }
 
   private async call(input: HelperPayload | HelperDelta): Promise<RunResult> {
@@ -209,12 +224,16 @@ export class LocalNginx implements NginxAdapter {
     return ["-p", this.prefix, "-c", this.confPath, ...extra];
   }
 
-  async checkAndReload(_files?: ReadonlyMap<string, string>): Promise<void> {
+  async checkAndReload(_files?: ReadonlyMap<string, string>): Promise<NginxTimings> {
     this.checks++;
+    const t0 = performance.now();
     const t = await run(this.binary, this.args("-t"));
     if (t.code !== 0) throw new NginxError("check", t.output);
+    const t1 = performance.now();
     const r = await run(this.binary, this.args("-s", "reload"));
     if (r.code !== 0) throw new NginxError("reload", r.output);
     this.reloads++;
+    const t2 = performance.now();
+    return { totalMs: Math.round(t2 - t0), checkMs: Math.round(t1 - t0), reloadMs: Math.round(t2 - t1) };
   }
 }

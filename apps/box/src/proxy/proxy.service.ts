@@ -4,7 +4,7 @@ import { chmod, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, sym
 import path from "node:path";
 import { HearthError } from "@hearth/contracts";
 import { ensureFallbackCert, type FallbackCert } from "./fallback-cert";
-import { NginxError, SudoNginx, type NginxAdapter } from "./nginx";
+import { NginxError, SudoNginx, type NginxAdapter, type NginxTimings } from "./nginx";
 import { ERROR_PAGE_FILE, renderVhosts, VHOST_FILE_PATTERN, type RenderOptions, type Vhost } from "./vhost";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { dataPaths } from "../paths";
@@ -61,6 +61,8 @@ export interface ApplyResult {
   added: string[];
   updated: string[];
   removed: string[];
+  /** Set when nginx was checked and reloaded: how long that took. */
+  nginx?: NginxTimings;
 }
 
 const GEN_PATTERN = /^sites-[a-z0-9]+-[a-f0-9]+$/;
@@ -219,10 +221,10 @@ export class ProxyService {
     if (same) {
       if (loaded === currentGen && this.opts.nginx.synced !== false) return { changed: false, reloaded: false, added, updated, removed };
       // on disk but never loaded (box died between swap and reload): reload only
-      await this.reloadOrThrow(files);
+      const nginx = await this.reloadOrThrow(files);
       await writeAtomic(this.loadedFile, `${currentGen}\n`);
       await this.removeOldGenerations(currentGen);
-      return { changed: false, reloaded: true, added, updated, removed };
+      return { changed: false, reloaded: true, added, updated, removed, nginx };
     }
 
     const gen = this.newGenerationName();
@@ -241,8 +243,9 @@ export class ProxyService {
       throw e;
     }
     await this.pointSitesAt(gen);
+    let nginx: NginxTimings;
     try {
-      await this.reloadOrThrow(files);
+      nginx = await this.reloadOrThrow(files);
     } catch (e) {
       // put the previous set back exactly as it was; nginx still runs it
       await this.pointSitesAt(currentGen);
@@ -252,12 +255,13 @@ export class ProxyService {
     this.known = { gen, ours: new Map(files), foreign: current.foreign };
     await writeAtomic(this.loadedFile, `${gen}\n`);
     await this.removeOldGenerations(gen);
-    return { changed: true, reloaded: true, added, updated, removed };
+    return { changed: true, reloaded: true, added, updated, removed, nginx };
   }
 
-  private async reloadOrThrow(files: ReadonlyMap<string, string>): Promise<void> {
+  private async reloadOrThrow(files: ReadonlyMap<string, string>): Promise<NginxTimings> {
+    const t0 = performance.now();
     try {
-      await this.opts.nginx.checkAndReload(files);
+      return (await this.opts.nginx.checkAndReload(files)) ?? { totalMs: Math.round(performance.now() - t0) };
     } catch (e) {
       if (e instanceof NginxError) {
         const what = e.stage === "check" ? "nginx rejected the new configuration" : "nginx could not be reloaded";

@@ -1,11 +1,14 @@
 import { listDomainsByName, listProxiedApps, type Db } from "@hearth/db";
-import type { ProxyService } from "./proxy.service";
+import type { ApplyResult, ProxyService } from "./proxy.service";
 import type { TlsFiles, Vhost } from "./vhost";
 
 /** What box's proxy gives the app tasks: re-render every vhost from the database, check, reload. */
 export interface VhostSync {
-  syncVhosts(): Promise<void>;
+  /** Resolves with what changed and nginx's timings (dbVhostSync), or nothing (fakes, HEARTH_PROXY=off). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: implementations that report nothing (fakes in tests) return Promise<void>
+  syncVhosts(): Promise<VhostSyncResult | void>;
 }
+export type VhostSyncResult = ApplyResult & { vhosts: number };
 export const noopVhostSync: VhostSync = { syncVhosts: async () => {} };
 
 /**
@@ -81,7 +84,8 @@ export async function vhostsFromDb(db: Db, proxy: Pick<ProxyService, "fallbackCe
 export function dbVhostSync(db: Db, proxy: ProxyService, opts: VhostsFromDbOptions = {}): VhostSync {
   return {
     async syncVhosts() {
-      await proxy.apply(await vhostsFromDb(db, proxy, opts));
+      const vhosts = await vhostsFromDb(db, proxy, opts);
+      return { ...(await proxy.apply(vhosts)), vhosts: vhosts.length };
     },
   };
 }
