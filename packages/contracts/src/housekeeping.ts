@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+/**
+ * Housekeeping: how long box keeps finished tasks (their rows and log files) and events
+ * before its daily `housekeeping.purge` task deletes them. Setting `housekeeping.retention`;
+ * `GET`/`PUT /api/v1/settings/retention`.
+ *
+ * - `eventDays`: Event rows older than this are deleted.
+ * - `taskDays`: finished Task rows (succeeded, failed, cancelled) older than this are
+ *   deleted with their log files; pending and running tasks never are, nor a task an app's
+ *   error or an orphan's deletion still points at.
+ * - `keepTasksPerApp`: the newest this many tasks of each app (and of the platform's own
+ *   tasks) are kept whatever their age.
+ */
+export const RETENTION_SETTINGS_KEY = "housekeeping.retention";
+
+export const retentionSettings = z.strictObject({
+  eventDays: z.number().int().min(1).max(3650),
+  taskDays: z.number().int().min(1).max(3650),
+  keepTasksPerApp: z.number().int().min(0).max(10_000),
+});
+export type RetentionSettings = z.infer<typeof retentionSettings>;
+
+export const DEFAULT_RETENTION: RetentionSettings = { eventDays: 90, taskDays: 30, keepTasksPerApp: 50 };
+
+/** PUT /api/v1/settings/retention: any of the fields; the others stay as they are. */
+export const retentionSettingsUpdate = retentionSettings.partial().refine((v) => Object.keys(v).length > 0, { message: "give at least one of eventDays, taskDays, keepTasksPerApp" });
+export type RetentionSettingsUpdate = z.infer<typeof retentionSettingsUpdate>;
+
+/** Args of `housekeeping.purge` (none: it reads the setting when it runs). */
+export const housekeepingPurgeTaskArgs = z.strictObject({});
+
+/** What a purge did: the task's result and the data of its `housekeeping.purge` event. */
+export interface HousekeepingCounts {
+  events: number;
+  tasks: number;
+  taskLogs: number;
+  orphanLogs: number;
+}
