@@ -45,7 +45,9 @@ afterAll(async () => {
 async function appRow(subdomain: string, extra: Partial<Prisma.AppUncheckedCreateInput> = {}): Promise<string> {
   const id = randomUUID();
   const m = hearthManifest.parse({ ...VALID_MANIFEST, id: "org.example.hk", title: "HK" });
-  await db.app.create({ data: { id, manifestId: m.id, manifest: m as object, version: m.version, subdomain, domain: DOMAIN, installState: "installed", memoryLimit: BigInt(m.memoryLimit), env: {}, ...extra } });
+  await db.app.create({
+    data: { id, manifestId: m.id, manifest: m as object, version: m.version, subdomain, domain: DOMAIN, installState: "installed", memoryLimit: BigInt(m.memoryLimit), env: {}, ...extra },
+  });
   return id;
 }
 
@@ -101,7 +103,9 @@ async function insertTasks(dataDir: string, seeds: TaskSeed[], withLogs = true):
 }
 
 async function insertEvents(n: number, at: Date): Promise<void> {
-  await db.event.createMany({ data: Array.from({ length: n }, (_, i) => ({ action: "app.install", actorId: "box", actorName: "box", target: `app-${i}`, data: { i }, createdAt: new Date(at.getTime() + i * 400_000) })) });
+  await db.event.createMany({
+    data: Array.from({ length: n }, (_, i) => ({ action: "app.install", actorId: "box", actorName: "box", target: `app-${i}`, data: { i }, createdAt: new Date(at.getTime() + i * 400_000) })),
+  });
 }
 
 describe("the retention setting", () => {
@@ -124,13 +128,27 @@ describe("what the purge never deletes", () => {
     const quiet = await appRow("quiet");
     // an uninstalled app still counts as an app; one gone from both tables does not
     const uninstalled = randomUUID();
-    await db.uninstalledApp.create({ data: { id: uninstalled, manifestId: "org.example.hk", title: "HK", version: "1.0.0", subdomain: "gone", domain: DOMAIN, snapshot: {}, purgeAfter: new Date(now.getTime() + DAY) } });
+    await db.uninstalledApp.create({
+      data: { id: uninstalled, manifestId: "org.example.hk", title: "HK", version: "1.0.0", subdomain: "gone", domain: DOMAIN, snapshot: {}, purgeAfter: new Date(now.getTime() + DAY) },
+    });
     const vanished = randomUUID();
     // 60 old tasks each (35..94 days old), so 10 of each are past the newest 5
-    const quietIds = await insertTasks(dataDir, Array.from({ length: 60 }, (_, i) => ({ appId: quiet, at: old(35 + i) })));
-    const uninstalledIds = await insertTasks(dataDir, Array.from({ length: 12 }, (_, i) => ({ appId: uninstalled, at: old(35 + i) })));
-    const vanishedIds = await insertTasks(dataDir, Array.from({ length: 12 }, (_, i) => ({ appId: vanished, at: old(35 + i) })));
-    const platformIds = await insertTasks(dataDir, Array.from({ length: 8 }, (_, i) => ({ appId: null, at: old(35 + i), type: "certificate.renew" })));
+    const quietIds = await insertTasks(
+      dataDir,
+      Array.from({ length: 60 }, (_, i) => ({ appId: quiet, at: old(35 + i) })),
+    );
+    const uninstalledIds = await insertTasks(
+      dataDir,
+      Array.from({ length: 12 }, (_, i) => ({ appId: uninstalled, at: old(35 + i) })),
+    );
+    const vanishedIds = await insertTasks(
+      dataDir,
+      Array.from({ length: 12 }, (_, i) => ({ appId: vanished, at: old(35 + i) })),
+    );
+    const platformIds = await insertTasks(
+      dataDir,
+      Array.from({ length: 8 }, (_, i) => ({ appId: null, at: old(35 + i), type: "certificate.renew" })),
+    );
     const [running, pending] = await insertTasks(dataDir, [
       { appId: null, at: old(300), state: "running", type: "domain.sync" },
       { appId: vanished, at: old(200), state: "pending" },
@@ -177,7 +195,7 @@ describe("a simulated busy stretch", () => {
     for (let i = 0; i < 10; i++) apps.push(await appRow(`app${i}`));
     const retention = await readRetention(db);
     expect(retention).toEqual(DEFAULT_RETENTION);
-    const DAYS = 120; // past the 90 days of events, four times past the 30 of tasks
+    const DAYS = 100; // past the 90 days of events, three times past the 30 of tasks
     const PER_DAY = 200;
     const samples: { day: number; tasks: number; events: number; bytes: number; files: number }[] = [];
     let orphanSeeds = 0;
@@ -206,7 +224,7 @@ describe("a simulated busy stretch", () => {
     }
     const at = (d: number) => samples[d]!;
     const print = (d: number) => `day ${d}: ${at(d).tasks} tasks, ${at(d).events} events, ${at(d).files} files, ${(at(d).bytes / 1048576).toFixed(2)} MiB`;
-    console.log(["housekeeping simulation (200 tasks + 200 events a day, defaults 30/90 days, 50 kept per app):", ...[0, 10, 29, 30, 45, 60, 89, 90, 100, 119].map(print)].join("\n  "));
+    console.log(["housekeeping simulation (200 tasks + 200 events a day, defaults 30/90 days, 50 kept per app):", ...[0, 10, 29, 30, 45, 60, 89, 90, 95, 99].map(print)].join("\n  "));
 
     // it grows while inside the retention (the test can see growth)…
     expect(at(29).tasks).toBe(30 * PER_DAY);
@@ -239,7 +257,10 @@ describe("the daily task", () => {
     const dataDir = path.join(tmp, "runner");
     await db.task.deleteMany({});
     await db.event.deleteMany({});
-    const oldIds = await insertTasks(dataDir, Array.from({ length: 3 }, (_, i) => ({ appId: null, at: new Date(Date.now() - (40 + i) * DAY) })));
+    const oldIds = await insertTasks(
+      dataDir,
+      Array.from({ length: 3 }, (_, i) => ({ appId: null, at: new Date(Date.now() - (40 + i) * DAY) })),
+    );
     await saveRetention(db, { keepTasksPerApp: 0 });
     const logLines: string[] = [];
     const log = createLogger("info", "hk-test", { write: (s: string) => void logLines.push(s) });

@@ -190,7 +190,14 @@ async function main(): Promise<void> {
   monitor = new HealthMonitor({ db, docker, log });
   reconciler = new Reconciler({ db, docker, service: apps, vhosts, log, store, orphanSources: () => addonOrphanSources });
   const orphanSources = () => [volumeSource(docker, ownersOf(store)), ...addonOrphanSources];
-  const registry = new TaskRegistry([...testTasks(), ...appTasks(apps), ...orphanTasks({ db, sources: orphanSources }), ...domainTasks(domains), ...mailTasks({ db, outbound }), ...housekeepingTasks({ db, dataDir: config.dataDir })]);
+  const registry = new TaskRegistry([
+    ...testTasks(),
+    ...appTasks(apps),
+    ...orphanTasks({ db, sources: orphanSources }),
+    ...domainTasks(domains),
+    ...mailTasks({ db, outbound }),
+    ...housekeepingTasks({ db, dataDir: config.dataDir }),
+  ]);
   runner = new TaskRunner({
     store: prismaTaskStore(db),
     registry,
