@@ -299,6 +299,12 @@ describe("the daily task", () => {
       for (const id of oldIds) expect(existsSync(taskLogPath(dataDir, id))).toBe(false);
       expect(existsSync(taskLogPath(dataDir, task.id))).toBe(true);
       expect(await db.event.count({ where: { action: "housekeeping.purge" } })).toBe(1);
+      // a restart within the day queues none, though something old is there again
+      await insertTasks(dataDir, [{ appId: null, at: new Date(Date.now() - 50 * DAY) }]);
+      const again = new HousekeepingSchedule({ db, wake: () => void wakes++, log, expression: "0 0 1 1 *" });
+      await again.start();
+      await again.stop();
+      expect(await db.task.count({ where: { type: "housekeeping.purge" } })).toBe(1);
     } finally {
       await runner.stop();
       await saveRetention(db, DEFAULT_RETENTION);

@@ -1,9 +1,10 @@
 import cron, { type ScheduledTask } from "node-cron";
-import { activeTasksOfType, createTask, hasDataPastRetention, readRetention, type Db } from "@hearth/db";
+import { activeTasksOfType, createTask, hasDataPastRetention, lastTaskCreatedAt, readRetention, type Db } from "@hearth/db";
 
 /**
  * Once a day, queue a `housekeeping.purge` task unless one is pending or running; at box
- * start too when something is already past the retention (a box that was down at the hour).
+ * start too when the last one was queued more than a day ago (or never) and something is past
+ * the retention (a box that was down at the hour), so restarts do not each queue one.
  */
 export const HOUSEKEEPING_CRON = "41 3 * * *";
 export const HOUSEKEEPING_TASK = "housekeeping.purge";
@@ -18,7 +19,9 @@ export class HousekeepingSchedule {
     this.task = cron.schedule(expression, () => void this.queue("schedule"), { name: "housekeeping", noOverlap: true });
     this.d.log.info({ cron: expression }, "housekeeping scheduled");
     try {
-      if (await hasDataPastRetention(this.d.db, await readRetention(this.d.db))) await this.queue("start");
+      const now = new Date();
+      const last = await lastTaskCreatedAt(this.d.db, HOUSEKEEPING_TASK);
+      if ((!last || now.getTime() - last.getTime() > 86_400_000) && (await hasDataPastRetention(this.d.db, await readRetention(this.d.db), now))) await this.queue("start");
     } catch (e) {
       this.d.log.warn({ err: (e as Error).message }, "could not check for data past its retention");
     }

@@ -106,6 +106,12 @@ export async function existingTaskIds(db: Client, ids: readonly string[]): Promi
   return new Set((await db.task.findMany({ where: { id: { in: [...ids] } }, select: { id: true } })).map((t) => t.id));
 }
 
+/** When the newest task of `type` was queued (null: never, or its row is gone). */
+export async function lastTaskCreatedAt(db: Client, type: string): Promise<Date | null> {
+  const t = await db.task.findFirst({ where: { type }, orderBy: [{ createdAt: "desc" }], select: { createdAt: true } });
+  return t?.createdAt ?? null;
+}
+
 /** Is there anything the purge would look at: an event or a finished task older than the retention? */
 export async function hasDataPastRetention(db: Client, r: RetentionSettings, now = new Date()): Promise<boolean> {
   const ev = await db.event.findFirst({ where: { createdAt: { lt: new Date(now.getTime() - r.eventDays * 86_400_000) } }, select: { id: true } });
