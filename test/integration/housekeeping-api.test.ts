@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RETENTION_SETTINGS_KEY } from "@hearth/contracts";
 import { createApiToken, getSetting, type Db } from "@hearth/db";
@@ -10,7 +11,7 @@ import { newApiToken } from "../../apps/admin/lib/tokens";
  * GET/PUT /api/v1/settings/retention against the real admin (next start) and MariaDB: the
  * defaults, a partial update merged into the stored setting (which box's daily purge reads,
  * test/integration/housekeeping.test.ts), bad values refused with nothing changed, the event,
- * a read-only token refused.
+ * a read-only token refused; the Settings page's Housekeeping card in Debian's Chromium.
  */
 
 let t: TestDatabase & { db: Db };
@@ -57,4 +58,30 @@ describe("GET/PUT /api/v1/settings/retention", () => {
     expect((await admin.call("PUT", "/api/v1/settings/retention", { token: readToken, body: { taskDays: 1 } })).status).toBe(403);
     expect((await admin.call("GET", "/api/v1/settings/retention", {})).status).toBe(401);
   });
+});
+
+describe("the Settings page's Housekeeping card", () => {
+  it("shows the setting, saves a change, and names the field of a bad value", async () => {
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+    try {
+      const ctx = await browser.newContext();
+      await ctx.addCookies([{ name: ownerCookie.split("=")[0]!, value: ownerCookie.slice(ownerCookie.indexOf("=") + 1), url: admin.base }]);
+      const page = await ctx.newPage();
+      await page.goto(`${admin.base}/settings`);
+      const card = page.locator("section", { has: page.getByRole("heading", { name: "Housekeeping" }) });
+      const events = card.getByLabel("Keep events for (days)");
+      await expect.poll(() => events.inputValue(), { timeout: 30_000 }).toBe("90");
+      expect(await card.getByLabel("Keep finished tasks and their logs for (days)").inputValue()).toBe("7");
+      await events.fill("120");
+      await card.getByRole("button", { name: "Save" }).click();
+      await card.getByRole("status").filter({ hasText: "Saved" }).waitFor({ timeout: 30_000 });
+      expect(await getSetting(db, RETENTION_SETTINGS_KEY)).toEqual({ eventDays: 120, taskDays: 7, keepTasksPerApp: 50 });
+      await card.getByLabel("Always keep the newest tasks of each app").fill("lots");
+      await card.getByRole("button", { name: "Save" }).click();
+      await card.locator("#retention-keep-error").waitFor({ timeout: 30_000 });
+      expect(await getSetting(db, RETENTION_SETTINGS_KEY)).toEqual({ eventDays: 120, taskDays: 7, keepTasksPerApp: 50 });
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 });
