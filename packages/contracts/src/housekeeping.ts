@@ -14,10 +14,15 @@ import { z } from "zod";
  */
 export const RETENTION_SETTINGS_KEY = "housekeeping.retention";
 
+const whole = (min: number, max: number, what: string) => {
+  const error = `${what} from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+
 export const retentionSettings = z.strictObject({
-  eventDays: z.number().int().min(1).max(3650),
-  taskDays: z.number().int().min(1).max(3650),
-  keepTasksPerApp: z.number().int().min(0).max(10_000),
+  eventDays: whole(1, 3650, "a whole number of days"),
+  taskDays: whole(1, 3650, "a whole number of days"),
+  keepTasksPerApp: whole(0, 10_000, "a whole number"),
 });
 export type RetentionSettings = z.infer<typeof retentionSettings>;
 
