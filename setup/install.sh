@@ -35,6 +35,8 @@ SRC_DIR="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 . "$SRC_DIR/setup/lib/common.sh"
 # shellcheck source=lib/runtime.sh
 . "$SRC_DIR/setup/lib/runtime.sh"
+# shellcheck source=lib/rotate-log.sh
+. "$SRC_DIR/setup/lib/rotate-log.sh"
 
 INSTALL_LOG="$HEARTH_LOG_DIR/install.log"
 READY_TIMEOUT="${HEARTH_READY_TIMEOUT:-180}"
@@ -87,6 +89,9 @@ echo $$ >/run/hearth-install.pid
 trap on_exit EXIT
 # root's own log folder (an older install made it hearth's): before anything is written there
 hearth_root_dirs
+# the installer's own logs grow with every run: rotated by size like the supervised services'
+# (10 MiB, 3 gzipped copies; box's, admin's and dockerd's are rotated by supervise.sh)
+for f in "$INSTALL_LOG" "$HEARTH_LOG_DIR/apt.log"; do hearth_rotate_log "$f" 10485760 3 || true; done
 printf '\n===== install.sh started %s from %s =====\n' "$(date -u +%FT%TZ)" "$SRC_DIR" >>"$INSTALL_LOG"
 if hearth_has_systemd; then
   INIT=systemd

@@ -238,14 +238,14 @@ hearth_supervise_stop() {
 
 # hearth_supervise_start NAME USER WORKDIR LIBDIR CMD...: runs CMD as USER in WORKDIR under
 # LIBDIR/supervise.sh, fully detached (own session, stdio to /var/log/hearth/NAME.log, which
-# is root's and opened by root in a folder only root writes).
+# is root's and opened by root in a folder only root writes; supervise.sh rotates it by size).
 hearth_supervise_start() {
   local name="$1" user="$2" dir="$3" libdir="$4" log
   shift 4
   hearth_root_dirs
   log="$HEARTH_LOG_DIR/$name.log"
   if [ -L "$log" ] || { [ -e "$log" ] && [ ! -f "$log" ]; }; then rm -rf "$log"; fi
-  setsid -f bash "$libdir/supervise.sh" "$name" "$user" "$dir" "$@" </dev/null >>"$log" 2>&1
+  HEARTH_SUPERVISE_LOG="$log" setsid -f bash "$libdir/supervise.sh" "$name" "$user" "$dir" "$@" </dev/null >>"$log" 2>&1
   local i
   for i in $(seq 1 50); do
     hearth_pid_of "$HEARTH_SUPERVISE_DIR/$name.supervisor.pid" >/dev/null && return 0

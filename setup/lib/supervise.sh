@@ -13,6 +13,10 @@
 #   /run/hearth-supervise/NAME.supervisor.pid   this loop          (SIGTERM: stop the service, exit)
 #   /run/hearth-supervise/NAME.pid              the service itself
 #   stdout/stderr                     whatever the caller gave (install.sh: /var/log/hearth/NAME.log)
+# HEARTH_SUPERVISE_LOG: the log file that stdout/stderr are (hearth_supervise_start sets it).
+# It is rotated by size every HEARTH_LOG_CHECK_SECONDS (60) once it reaches
+# HEARTH_LOG_MAX_BYTES (10 MiB), keeping HEARTH_LOG_KEEP (5) gzipped copies: NAME.log.1.gz …
+# (setup/lib/rotate-log.sh: copytruncate, in root's folder only, following no link).
 # /run/hearth-supervise is root's (0700): the pid files are written and read by root only,
 # so no other user can plant a link there or make root signal a process of its choosing.
 set -uo pipefail
@@ -49,9 +53,37 @@ log() { printf '%s supervise[%s]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$name"
 
 echo $$ >"$sup_file"
 child=""
+rotator=""
+
+# the log's rotation: a loop beside this one that ends with it (stop() or, if this loop was
+# killed, at its next check)
+log_file="${HEARTH_SUPERVISE_LOG:-}"
+if [ -n "$log_file" ]; then
+  # shellcheck source=rotate-log.sh
+  . "$(dirname -- "${BASH_SOURCE[0]}")/rotate-log.sh"
+  max_bytes="${HEARTH_LOG_MAX_BYTES:-10485760}" keep="${HEARTH_LOG_KEEP:-5}" every="${HEARTH_LOG_CHECK_SECONDS:-60}"
+  (
+    trap - INT HUP
+    nap="" said=""
+    trap '[ -z "$nap" ] || kill "$nap" 2>/dev/null; exit 0' TERM
+    while kill -0 $$ 2>/dev/null; do
+      # a refusal is logged once, not every minute
+      if refused="$(hearth_rotate_log "$log_file" "$max_bytes" "$keep" 2>&1)"; then said=""; elif [ "$refused" != "$said" ]; then
+        log "$refused"
+        said="$refused"
+      fi
+      sleep "$every" &
+      nap=$!
+      wait "$nap"
+      nap=""
+    done
+  ) &
+  rotator=$!
+fi
 
 stop() {
   trap - TERM INT HUP
+  [ -z "$rotator" ] || kill "$rotator" 2>/dev/null
   if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
     log "stopping $name (pid $child)"
     kill -TERM -- "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null

@@ -18,6 +18,8 @@ import { AppService, ownerOf } from "./apps/apps.service";
 import { HealthMonitor } from "./apps/monitor";
 import { Reconciler } from "./apps/reconciler";
 import { PurgeSchedule } from "./apps/purge-schedule";
+import { housekeepingTasks } from "./housekeeping/purge.task";
+import { HousekeepingSchedule } from "./housekeeping/schedule";
 import { addonSource, orphanTasks, volumeSource, type OrphanSource } from "./apps/orphans";
 import { defaultCatalogDirs, prismaRegistryCredentials } from "./apps/images";
 import { createDocker } from "./docker/docker";
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
   let reconciler: Reconciler | null = null;
   let renewals: RenewalSchedule | null = null;
   let purges: PurgeSchedule | null = null;
+  let housekeeping: HousekeepingSchedule | null = null;
   let locks: NamedLocks | null = null;
   let mailRelay: MailRelay | null = null;
   let shuttingDown = false;
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
     try {
       await renewals?.stop();
       await purges?.stop();
+      await housekeeping?.stop();
       await reconciler?.stop();
       await monitor?.stop();
       await runner?.stop();
@@ -194,7 +198,14 @@ async function main(): Promise<void> {
   monitor = new HealthMonitor({ db, docker, log });
   reconciler = new Reconciler({ db, docker, service: apps, vhosts, log, store, orphanSources: () => addonOrphanSources });
   const orphanSources = () => [volumeSource(docker, ownersOf(store)), ...addonOrphanSources];
-  const registry = new TaskRegistry([...testTasks(), ...appTasks(apps), ...orphanTasks({ db, sources: orphanSources }), ...domainTasks(domains), ...mailTasks({ db, outbound })]);
+  const registry = new TaskRegistry([
+    ...testTasks(),
+    ...appTasks(apps),
+    ...orphanTasks({ db, sources: orphanSources }),
+    ...domainTasks(domains),
+    ...mailTasks({ db, outbound }),
+    ...housekeepingTasks({ db, dataDir: config.dataDir }),
+  ]);
   runner = new TaskRunner({
     store: prismaTaskStore(db),
     registry,
@@ -243,6 +254,9 @@ async function main(): Promise<void> {
   reconciler.start();
   purges = new PurgeSchedule({ db: dbc, wake: () => r.wake(), log });
   await purges.start();
+  // old events, finished tasks and their logs (Setting housekeeping.retention), daily
+  housekeeping = new HousekeepingSchedule({ db: dbc, wake: () => r.wake(), log });
+  await housekeeping.start();
   void monitor.start();
   log.info({ leasedBy, socket: config.socketPath, taskTypes: registry.types() }, "box ready");
 }

@@ -12,3 +12,4 @@ export * from "./mail";
 export const HEARTH_VERSION = "0.1.0";
 export * from "./images";
 export * from "./data-safety";
+export * from "./housekeeping";

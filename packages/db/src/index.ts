@@ -20,3 +20,4 @@ export * from "./net";
 export * from "./repos/store";
 export * from "./repos/orphans";
 export * from "./repos/uninstalled";
+export * from "./repos/housekeeping";

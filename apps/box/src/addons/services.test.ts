@@ -43,6 +43,7 @@ describe("serviceContainerSpec", () => {
       { Type: "bind", Source: "/var/lib/hearth/services/mariadb/data-10.11", Target: "/var/lib/mysql", ReadOnly: false },
     ]);
     expect(h.Init).toBe(true);
+    expect(h.LogConfig).toEqual({ Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } });
     expect(s.StopTimeout).toBeGreaterThanOrEqual(30);
   });
 

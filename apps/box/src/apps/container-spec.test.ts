@@ -41,6 +41,10 @@ describe("containerSpec", () => {
     expect(h.Init).toBe(true);
   });
 
+  it("bounds the app's log history: Docker keeps at most 3 json-file logs of 10 MiB (box keeps none of its own)", () => {
+    expect(containerSpec(base()).HostConfig!.LogConfig).toEqual({ Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } });
+  });
+
   it("mounts the data volume at /app/data and joins the app's own network", () => {
     const s = containerSpec(base());
     expect(s.HostConfig!.Mounts).toEqual([{ Type: "volume", Source: dataVolumeNameOf("a1b2"), Target: "/app/data", ReadOnly: false }]);

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { appendTaskLog, errorLine, formatLogLines, TaskLogFile, taskLogPath } from "./task-log";
+import { appendTaskLog, errorLine, formatLogLines, removeTaskLogs, TaskLogFile, taskLogPath, taskLogsOlderThan } from "./task-log";
 
 describe("task log files", () => {
   it("live under <dataDir>/logs/tasks and refuse ids that could escape it", () => {
@@ -60,5 +60,30 @@ describe("errorLine", () => {
     expect(errorLine(Object.assign(new Error("no such file"), { code: "ENOENT" }))).toBe("ENOENT: no such file");
     expect(errorLine("plain")).toBe("error: plain");
     expect(errorLine(undefined)).toBe("error: undefined");
+  });
+});
+
+describe("the purge's view of task log files", () => {
+  it("lists only <task id>.log regular files last written before the cut, in chunks, and removes them by id", async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "box-log-purge-"));
+    const old = new Date("2026-01-01T00:00:00Z");
+    const cut = new Date("2026-02-01T00:00:00Z");
+    for (const id of ["a1", "a2", "a3", "fresh"]) appendTaskLog(dataDir, id, "x");
+    for (const id of ["a1", "a2", "a3"]) utimesSync(taskLogPath(dataDir, id), old, old);
+    const dir = path.dirname(taskLogPath(dataDir, "a1"));
+    writeFileSync(path.join(dir, "not a task.log"), "x");
+    writeFileSync(path.join(dir, "notes.txt"), "x");
+    mkdirSync(path.join(dir, "sub.log"));
+    symlinkSync("/etc/hostname", path.join(dir, "link.log"));
+    for (const f of ["not a task.log", "notes.txt", "sub.log"]) utimesSync(path.join(dir, f), old, old);
+    const chunks: string[][] = [];
+    for await (const c of taskLogsOlderThan(dataDir, cut, 2)) chunks.push(c);
+    expect(chunks.map((c) => c.length)).toEqual([2, 1]);
+    expect(chunks.flat().sort()).toEqual(["a1", "a2", "a3"]);
+    expect(await removeTaskLogs(dataDir, ["a1", "a2", "gone", "../x"])).toBe(2);
+    expect(readdirSync(dir).sort()).toEqual(["a3.log", "fresh.log", "link.log", "not a task.log", "notes.txt", "sub.log"]);
+    const none: string[][] = [];
+    for await (const c of taskLogsOlderThan(path.join(dataDir, "missing"), cut)) none.push(c);
+    expect(none).toEqual([]);
   });
 });

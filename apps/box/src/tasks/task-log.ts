@@ -1,4 +1,5 @@
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { lstat, opendir, unlink } from "node:fs/promises";
 import path from "node:path";
 import { TASK_ID_PATTERN } from "@hearth/contracts";
 import { dataPaths } from "../paths";
@@ -75,6 +76,51 @@ export function appendTaskLog(dataDir: string, taskId: string, text: string): vo
   const f = TaskLogFile.open(dataDir, taskId);
   f.write(text);
   f.close();
+}
+
+/** Removes the log files of these tasks (missing ones are fine); returns how many were there. */
+export async function removeTaskLogs(dataDir: string, taskIds: readonly string[]): Promise<number> {
+  let removed = 0;
+  for (const id of taskIds) {
+    if (!TASK_ID_PATTERN.test(id)) continue;
+    try {
+      await unlink(taskLogPath(dataDir, id));
+      removed++;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+  }
+  return removed;
+}
+
+/**
+ * The task log files last written before `before`, as task ids, `chunk` at a time (the folder
+ * can hold very many files: it is read as a stream). Only regular files named
+ * `<task id>.log` count; anything else in the folder is left alone.
+ */
+export async function* taskLogsOlderThan(dataDir: string, before: Date, chunk = 1000): AsyncGenerator<string[]> {
+  const dir = taskLogDir(dataDir);
+  let handle: Awaited<ReturnType<typeof opendir>>;
+  try {
+    handle = await opendir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
+  let ids: string[] = [];
+  for await (const ent of handle) {
+    if (!ent.isFile() || !ent.name.endsWith(".log")) continue;
+    const id = ent.name.slice(0, -4);
+    if (!TASK_ID_PATTERN.test(id)) continue;
+    const st = await lstat(path.join(dir, ent.name)).catch(() => null);
+    if (!st?.isFile() || st.mtimeMs >= before.getTime()) continue;
+    ids.push(id);
+    if (ids.length >= chunk) {
+      yield ids;
+      ids = [];
+    }
+  }
+  if (ids.length) yield ids;
 }
 
 /**

@@ -5,19 +5,21 @@ import { TwoFactorCard } from "./TwoFactorCard";
 import { PasswordCard } from "./PasswordCard";
 import { TokensCard } from "./TokensCard";
 import { MailRelayCard } from "./MailRelayCard";
+import { RetentionCard } from "./RetentionCard";
 
 export const metadata: Metadata = { title: "Settings" };
 
 export default function SettingsPage() {
   return (
     <>
-      <PageHeader title="Settings" description="Your account, password, sessions, two-factor authentication, API tokens and (for admins) the server's mail relay." />
+      <PageHeader title="Settings" description="Your account, password, sessions, two-factor authentication, API tokens and (for admins) the server's mail relay and housekeeping." />
       <div className="stack">
         <ProfileCard />
         <PasswordCard />
         <TwoFactorCard />
         <TokensCard />
         <MailRelayCard />
+        <RetentionCard />
       </div>
     </>
   );
