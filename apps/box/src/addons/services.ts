@@ -429,12 +429,11 @@ export class ServiceManager {
       if (this.leases[service] > 0) return;
       if ((await needed()).has(service)) return;
       if (await this.readState(service)) return;
-      const c = await this.o.docker.inspectContainer(this.containerName(service));
-      if (!c?.running) return;
-      this.assertOurs(c, service);
+      // only this store's own container is stopped (another store's is none of its business)
+      if (!(await this.ownsRunningService(service))) return;
       if (this.leases[service] > 0) return;
       this.o.log.info({ addon: service }, "stopping the service: no app needs it (its data stays)");
-      await this.o.docker.stopContainer(c.id, STOP_TIMEOUT_S);
+      await this.o.docker.stopContainer(this.containerName(service), STOP_TIMEOUT_S);
     });
   }
 
