@@ -4,7 +4,8 @@
  * of their systemd units (systemd/hearth-box.service, systemd/hearth-admin.service: the
  * words between the node binary and the script in ExecStart), in the same run. After start
  * (admin: after one page and one API request) each idles for a while, then its process tree
- * is measured (RSS and PSS from /proc/<pid>/smaps_rollup, bench/footprint-proc.ts). Prints
+ * is measured (RSS and PSS from /proc/<pid>/smaps_rollup, bench/footprint-proc.ts; the
+ * median of 10 readings 1 s apart). Prints
  * both, the ratio tuned/plain, and box + admin RSS against the goal of 250 MiB.
  *
  *   npm run build -w @hearth/box && (cd apps/admin && npx next build)
@@ -54,6 +55,12 @@ const freePort = () =>
       s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
     });
   });
+const SAMPLES = 10;
+/** Per figure, the median of the readings. */
+function median(ms: Measured[]): Measured {
+  const mid = (k: "rss" | "pss" | "swap") => ms.map((m) => m[k]).sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+  return { pids: ms[ms.length - 1]!.pids, rss: mid("rss"), pss: mid("pss"), swap: mid("swap") };
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function started(c: ChildProcess, name: string, ready: RegExp, ms: number): Promise<void> {
@@ -133,8 +140,16 @@ async function run(variant: string, boxFlags: string[], adminFlags: string[]): P
       process.stderr.write(`idle-rss: ${variant}: GET ${p} → ${r.status}\n`);
     }
     await sleep(IDLE_S * 1000);
-    const all = listProcesses();
-    return { box: measure(withDescendants([box.pid!], all)), admin: measure(withDescendants([admin.pid!], all)) };
+    // a GC or a timer moves a single reading by tens of MiB: the median of 10 readings, 1 s apart
+    const boxes: Measured[] = [];
+    const admins: Measured[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      const all = listProcesses();
+      boxes.push(measure(withDescendants([box.pid!], all)));
+      admins.push(measure(withDescendants([admin.pid!], all)));
+      await sleep(1000);
+    }
+    return { box: median(boxes), admin: median(admins) };
   } finally {
     for (const c of children.reverse()) await stop(c);
     await db.drop();
@@ -149,7 +164,7 @@ const adminFlags = flagsFrom(process.env.IDLE_ADMIN_FLAGS, "hearth-admin.service
 const plain = await run("plain", [], []);
 const tuned = await run("tuned", boxFlags, adminFlags);
 const line = (name: string, m: Measured) => `${name.padEnd(22)} ${String(m.pids.length).padStart(5)} ${mib(m.rss).padStart(9)} ${mib(m.pss).padStart(9)}`;
-console.log(`idle ${IDLE_S}s after start; box flags: ${boxFlags.join(" ") || "(none)"}; admin flags: ${adminFlags.join(" ") || "(none)"}`);
+console.log(`idle ${IDLE_S}s after start, median of ${SAMPLES} readings; box flags: ${boxFlags.join(" ") || "(none)"}; admin flags: ${adminFlags.join(" ") || "(none)"}`);
 console.log(`${"".padEnd(22)} procs   RSS MiB   PSS MiB`);
 console.log(line("box, plain node", plain.box));
 console.log(line("box, unit flags", tuned.box));
