@@ -103,18 +103,21 @@ export interface Measured {
   pids: number[];
   rss: number;
   pss: number;
+  /** the anonymous part of pss (heaps; the rest is mapped files such as the node binary) */
+  pssAnon: number;
   swap: number;
 }
 
 /** The sum over `pids` (gone ones are skipped and not counted). */
 export function measure(pids: readonly number[], proc = "/proc"): Measured {
-  const out: Measured = { pids: [], rss: 0, pss: 0, swap: 0 };
+  const out: Measured = { pids: [], rss: 0, pss: 0, pssAnon: 0, swap: 0 };
   for (const pid of pids) {
     const r = readRollup(pid, proc);
     if (!r) continue;
     out.pids.push(pid);
     out.rss += r.rss;
     out.pss += r.pss;
+    out.pssAnon += r.pssAnon;
     out.swap += r.swap;
   }
   return out;

@@ -58,8 +58,8 @@ const freePort = () =>
 const SAMPLES = 10;
 /** Per figure, the median of the readings. */
 function median(ms: Measured[]): Measured {
-  const mid = (k: "rss" | "pss" | "swap") => ms.map((m) => m[k]).sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
-  return { pids: ms[ms.length - 1]!.pids, rss: mid("rss"), pss: mid("pss"), swap: mid("swap") };
+  const mid = (k: "rss" | "pss" | "pssAnon" | "swap") => ms.map((m) => m[k]).sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+  return { pids: ms[ms.length - 1]!.pids, rss: mid("rss"), pss: mid("pss"), pssAnon: mid("pssAnon"), swap: mid("swap") };
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -163,9 +163,9 @@ const boxFlags = flagsFrom(process.env.IDLE_BOX_FLAGS, "hearth-box.service");
 const adminFlags = flagsFrom(process.env.IDLE_ADMIN_FLAGS, "hearth-admin.service");
 const plain = await run("plain", [], []);
 const tuned = await run("tuned", boxFlags, adminFlags);
-const line = (name: string, m: Measured) => `${name.padEnd(22)} ${String(m.pids.length).padStart(5)} ${mib(m.rss).padStart(9)} ${mib(m.pss).padStart(9)}`;
+const line = (name: string, m: Measured) => `${name.padEnd(22)} ${String(m.pids.length).padStart(5)} ${mib(m.rss).padStart(9)} ${mib(m.pss).padStart(9)} ${mib(m.pssAnon).padStart(9)}`;
 console.log(`idle ${IDLE_S}s after start, median of ${SAMPLES} readings; box flags: ${boxFlags.join(" ") || "(none)"}; admin flags: ${adminFlags.join(" ") || "(none)"}`);
-console.log(`${"".padEnd(22)} procs   RSS MiB   PSS MiB`);
+console.log(`${"".padEnd(22)} procs   RSS MiB   PSS MiB  anon MiB`);
 console.log(line("box, plain node", plain.box));
 console.log(line("box, unit flags", tuned.box));
 console.log(line("admin, plain node", plain.admin));

@@ -16,6 +16,11 @@ const nextConfig: NextConfig = {
   // native or runtime-loaded code stays a plain Node require (argon2's prebuilds, Prisma's
   // wasm query compiler loaded with dynamic import, the mariadb driver, pino)
   serverExternalPackages: ["argon2", "@prisma/client", "@prisma/adapter-mariadb", "mariadb", "pino"],
+  experimental: {
+    // each route's modules are loaded on its first request instead of all at start: a smaller
+    // idle footprint (bench/idle-rss.ts) for a slower first visit of each page
+    preloadEntriesOnStart: false,
+  },
   async headers() {
     return [{ source: "/:path*", headers: securityHeaders }];
   },

@@ -123,7 +123,9 @@ describe("systemd units", () => {
     const opts = (name: string) => /^(\w+)=\((.*)\)$/m.exec(install.split("\n").find((l) => l.startsWith(`${name}=(`)) ?? "")?.[2];
     expect(opts("BOX_NODE_OPTIONS")).toBe(NODE_OPTIONS);
     expect(opts("ADMIN_NODE_OPTIONS")).toBe(NODE_OPTIONS);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's array expansion, not a template
     expect(install).toContain('BOX_CMD=("$HEARTH_RUNTIME/bin/node" "${BOX_NODE_OPTIONS[@]}" "$BOX_MAIN")');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's array expansion, not a template
     expect(install).toContain('ADMIN_CMD=("$HEARTH_RUNTIME/bin/node" "${ADMIN_NODE_OPTIONS[@]}" ');
   });
 
