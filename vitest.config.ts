@@ -12,7 +12,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "apps/*/src/**/*.test.ts", "apps/admin/lib/**/*.test.ts", "setup/**/*.test.ts"],
+          include: ["packages/*/src/**/*.test.ts", "apps/*/src/**/*.test.ts", "apps/admin/lib/**/*.test.ts", "setup/**/*.test.ts", "bench/**/*.test.ts"],
           exclude: ["**/node_modules/**", "**/generated/**"],
         },
       },

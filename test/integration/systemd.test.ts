@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 const UNITS = ["hearth.target", "hearth-firewall.service", "hearth-box.service", "hearth-admin.service"];
 const RUNTIME_NODE = "/opt/hearth/runtime/bin/node";
+/** The Node options both units run with (a small idle footprint; bench/idle-rss.ts measures them). */
+const NODE_OPTIONS = "--max-semi-space-size=1 --optimize-for-size";
 
 function verify(dir: string, units: string[]) {
   const r = spawnSync("systemd-analyze", ["verify", ...units.map((u) => path.join(dir, u))], {
@@ -79,7 +81,7 @@ describe("systemd units", () => {
     // /run/hearth made by root before each start with group hearth-sock (RuntimeDirectory= would give it group hearth)
     expect(box.has("RuntimeDirectory")).toBe(false);
     expect(box.get("ExecStartPre")).toEqual(["+/usr/bin/install -d -o hearth -g hearth-sock -m 0750 /run/hearth"]);
-    expect(box.get("ExecStart")).toEqual([`${RUNTIME_NODE} /opt/hearth/app/apps/box/dist/main.mjs`]);
+    expect(box.get("ExecStart")).toEqual([`${RUNTIME_NODE} ${NODE_OPTIONS} /opt/hearth/app/apps/box/dist/main.mjs`]);
     // sudo helpers need setuid: no NoNewPrivileges on box
     expect(box.has("NoNewPrivileges")).toBe(false);
     // nor any setting that makes systemd imply it for a non-root service (systemd.exec(5));
@@ -113,7 +115,18 @@ describe("systemd units", () => {
     expect(admin.get("EnvironmentFile")).toEqual(["/etc/hearth/admin.env"]);
     expect(admin.get("Environment")).toContain("NODE_ENV=production");
     expect(admin.get("WorkingDirectory")).toEqual(["/opt/hearth/app/apps/admin"]);
-    expect(admin.get("ExecStart")).toEqual([`${RUNTIME_NODE} /opt/hearth/app/node_modules/next/dist/bin/next start -H 127.0.0.1 -p 3000`]);
+    expect(admin.get("ExecStart")).toEqual([`${RUNTIME_NODE} ${NODE_OPTIONS} /opt/hearth/app/node_modules/next/dist/bin/next start -H 127.0.0.1 -p 3000`]);
+  });
+
+  it("run the same Node options under the supervisor (setup/install.sh) as under systemd", () => {
+    const install = readFileSync(path.join(REPO_ROOT, "setup/install.sh"), "utf8");
+    const opts = (name: string) => /^(\w+)=\((.*)\)$/m.exec(install.split("\n").find((l) => l.startsWith(`${name}=(`)) ?? "")?.[2];
+    expect(opts("BOX_NODE_OPTIONS")).toBe(NODE_OPTIONS);
+    expect(opts("ADMIN_NODE_OPTIONS")).toBe(NODE_OPTIONS);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's array expansion, not a template
+    expect(install).toContain('BOX_CMD=("$HEARTH_RUNTIME/bin/node" "${BOX_NODE_OPTIONS[@]}" "$BOX_MAIN")');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's array expansion, not a template
+    expect(install).toContain('ADMIN_CMD=("$HEARTH_RUNTIME/bin/node" "${ADMIN_NODE_OPTIONS[@]}" ');
   });
 
   it("harden admin fully and box as far as sudo and the docker CLI allow (systemd-analyze security)", () => {

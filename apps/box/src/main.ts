@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { HEARTH_VERSION } from "@hearth/contracts";
 import os from "node:os";
 import path from "node:path";
-import { appExists, createDb, createNamedLocks, ensureStoreIdentity, getAppAddon, getTask, migrate, openSecret, ownersOf, type Db, type NamedLocks } from "@hearth/db";
+import { addonsDeclaredByApps, appExists, createDb, createNamedLocks, ensureStoreIdentity, getAppAddon, getTask, migrate, openSecret, ownersOf, type Db, type NamedLocks } from "@hearth/db";
 import { loadConfig, type BoxConfig } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { dataPaths } from "./paths";
@@ -31,6 +31,7 @@ import { DomainService, domainTasks } from "./domains/domain.service";
 import { RenewalSchedule } from "./domains/renewal-schedule";
 import { createServiceDockerExtras } from "./addons/service-docker";
 import { ServiceManager } from "./addons/services";
+import { servicesFor } from "./addons/infra";
 import { AddonProvisioner } from "./addons/provisioner";
 import { MysqlAddon } from "./addons/mysql";
 import { PostgresqlAddon } from "./addons/postgresql";
@@ -151,7 +152,17 @@ async function main(): Promise<void> {
   const store = await ensureStoreIdentity(db, { legacyOwner: ownerOf(config.databaseUrl) });
   const owner = store.id;
   log.info({ store: store.id, legacyOwners: store.legacyOwners.length }, "store identity");
-  const services = new ServiceManager({ docker, extras: createServiceDockerExtras(), dataDir: config.dataDir, owner, legacyOwners: store.legacyOwners, log });
+  // MariaDB and PostgreSQL run only while some app (any state but uninstalled) declares mysql / postgresql
+  const dbForServices = db;
+  const services = new ServiceManager({
+    docker,
+    extras: createServiceDockerExtras(),
+    dataDir: config.dataDir,
+    owner,
+    legacyOwners: store.legacyOwners,
+    log,
+    needed: async () => servicesFor(await addonsDeclaredByApps(dbForServices)),
+  });
   const addonDeps = { docker, extras: createServiceDockerExtras(), services };
   // the sendmail relay (apps/box/src/mail): apps submit on the gateway of their own network;
   // mail goes out the way the admin set (settings/mail: by MX or a smarthost), read per message
@@ -181,6 +192,7 @@ async function main(): Promise<void> {
     secretKey: config.secretKey,
     dataDir: config.dataDir,
     handlers,
+    services,
     ...(config.services === "off" ? { unavailableReason: "HEARTH_SERVICES=off" } : {}),
   });
   const apps = new AppService({

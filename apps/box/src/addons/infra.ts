@@ -19,6 +19,14 @@ export type ServiceName = keyof typeof SERVICE_VERSIONS;
 /** The services one container serves every app from; redis is one container per app. */
 export type SharedServiceName = "mariadb" | "postgresql";
 export const SHARED_SERVICES: readonly SharedServiceName[] = ["mariadb", "postgresql"];
+/** The shared service each addon runs on (the other addons need none). */
+export const ADDON_SERVICES: Readonly<Record<string, SharedServiceName>> = { mysql: "mariadb", postgresql: "postgresql" };
+/** The shared services the given addon names need. */
+export function servicesFor(addons: Iterable<string>): Set<SharedServiceName> {
+  const out = new Set<SharedServiceName>();
+  for (const a of addons) if (Object.hasOwn(ADDON_SERVICES, a)) out.add(ADDON_SERVICES[a]!);
+  return out;
+}
 
 export const serviceImageOf = (name: ServiceName, version: string) => `localhost/hearth/${name}:${version}`;
 

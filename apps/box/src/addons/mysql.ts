@@ -45,37 +45,38 @@ export class MysqlAddon implements AddonHandler {
   }
 
   async provision(app: AddonApp, options: Record<string, unknown>, previous: Record<string, string> | null, ctx: StepContext): Promise<ProvisionResult> {
-    const opts = mysqlOptions(options);
-    await this.d.services.ensure("mariadb");
-    const database = assertName(previous?.database ?? dbNameOf(app.id), "mysql database");
-    const username = assertName(previous?.username ?? database, "mysql user");
-    const password = previous?.password || randomPassword();
-    ctx.log(`mysql: database ${database}${opts.multipleDatabases ? ` (and ${database}_*)` : ""}, user ${username}`);
-    const user = `${sqlString(username)}@'%'`;
-    // grants are made anew each time, so turning multipleDatabases off takes the pattern away
-    await this.sql(
-      [
-        `CREATE DATABASE IF NOT EXISTS ${ident(database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`,
-        `CREATE USER IF NOT EXISTS ${user} IDENTIFIED BY ${sqlString(password)};`,
-        `ALTER USER ${user} IDENTIFIED BY ${sqlString(password)};`,
-        `REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${user};`,
-        `GRANT ALL PRIVILEGES ON ${grantDb(database)}.* TO ${user};`,
-        ...(opts.multipleDatabases ? [`GRANT ALL PRIVILEGES ON ${grantDb(`${database}_`, "%")}.* TO ${user};`] : []),
-        "",
-      ].join("\n"),
-      "creating the database and user",
-    );
-    await this.d.extras.connectNetwork(app.network, this.container, [MYSQL_ALIAS]);
-    const env: Record<string, string> = {
-      HEARTH_MYSQL_URL: `mysql://${username}:${encodeURIComponent(password)}@${MYSQL_ALIAS}:${PORT}/${database}`,
-      HEARTH_MYSQL_HOST: MYSQL_ALIAS,
-      HEARTH_MYSQL_PORT: String(PORT),
-      HEARTH_MYSQL_USERNAME: username,
-      HEARTH_MYSQL_PASSWORD: password,
-      HEARTH_MYSQL_DATABASE: database,
-      ...(opts.multipleDatabases ? { HEARTH_MYSQL_DATABASE_PREFIX: `${database}_` } : {}),
-    };
-    return { env, credentials: { database, username, password, multipleDatabases: String(opts.multipleDatabases) } };
+    return this.d.services.use("mariadb", async () => {
+      const opts = mysqlOptions(options);
+      const database = assertName(previous?.database ?? dbNameOf(app.id), "mysql database");
+      const username = assertName(previous?.username ?? database, "mysql user");
+      const password = previous?.password || randomPassword();
+      ctx.log(`mysql: database ${database}${opts.multipleDatabases ? ` (and ${database}_*)` : ""}, user ${username}`);
+      const user = `${sqlString(username)}@'%'`;
+      // grants are made anew each time, so turning multipleDatabases off takes the pattern away
+      await this.sql(
+        [
+          `CREATE DATABASE IF NOT EXISTS ${ident(database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`,
+          `CREATE USER IF NOT EXISTS ${user} IDENTIFIED BY ${sqlString(password)};`,
+          `ALTER USER ${user} IDENTIFIED BY ${sqlString(password)};`,
+          `REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${user};`,
+          `GRANT ALL PRIVILEGES ON ${grantDb(database)}.* TO ${user};`,
+          ...(opts.multipleDatabases ? [`GRANT ALL PRIVILEGES ON ${grantDb(`${database}_`, "%")}.* TO ${user};`] : []),
+          "",
+        ].join("\n"),
+        "creating the database and user",
+      );
+      await this.d.extras.connectNetwork(app.network, this.container, [MYSQL_ALIAS]);
+      const env: Record<string, string> = {
+        HEARTH_MYSQL_URL: `mysql://${username}:${encodeURIComponent(password)}@${MYSQL_ALIAS}:${PORT}/${database}`,
+        HEARTH_MYSQL_HOST: MYSQL_ALIAS,
+        HEARTH_MYSQL_PORT: String(PORT),
+        HEARTH_MYSQL_USERNAME: username,
+        HEARTH_MYSQL_PASSWORD: password,
+        HEARTH_MYSQL_DATABASE: database,
+        ...(opts.multipleDatabases ? { HEARTH_MYSQL_DATABASE_PREFIX: `${database}_` } : {}),
+      };
+      return { env, credentials: { database, username, password, multipleDatabases: String(opts.multipleDatabases) } };
+    });
   }
 
   /** The app's databases that exist: its own and, with multipleDatabases, `<db>_*`. */
@@ -92,13 +93,14 @@ export class MysqlAddon implements AddonHandler {
   }
 
   async deprovision(app: AddonApp, credentials: Record<string, string> | null, ctx: StepContext): Promise<void> {
-    const database = assertName(credentials?.database ?? dbNameOf(app.id), "mysql database");
-    const username = assertName(credentials?.username ?? database, "mysql user");
-    await this.d.services.ensure("mariadb");
-    const dbs = await this.databases(database);
-    ctx.log(`mysql: dropping ${dbs.length ? dbs.join(", ") : "no database"} and the user ${username}`);
-    await this.sql([...dbs.map((n) => `DROP DATABASE IF EXISTS ${ident(n)};`), `DROP USER IF EXISTS ${sqlString(username)}@'%';`, ""].join("\n"), "dropping the database and user");
-    await this.d.extras.disconnectNetwork(app.network, this.container);
+    return this.d.services.use("mariadb", async () => {
+      const database = assertName(credentials?.database ?? dbNameOf(app.id), "mysql database");
+      const username = assertName(credentials?.username ?? database, "mysql user");
+      const dbs = await this.databases(database);
+      ctx.log(`mysql: dropping ${dbs.length ? dbs.join(", ") : "no database"} and the user ${username}`);
+      await this.sql([...dbs.map((n) => `DROP DATABASE IF EXISTS ${ident(n)};`), `DROP USER IF EXISTS ${sqlString(username)}@'%';`, ""].join("\n"), "dropping the database and user");
+      await this.d.extras.disconnectNetwork(app.network, this.container);
+    });
   }
 
   async detach(app: AddonApp, _credentials: Record<string, string> | null, ctx: StepContext): Promise<void> {
@@ -120,41 +122,45 @@ export class MysqlAddon implements AddonHandler {
   }
 
   async backup(_app: AddonApp, credentials: Record<string, string>, dir: string, ctx: StepContext): Promise<void> {
-    const c = need(credentials, ["database"], "mysql");
-    const database = assertName(c.database, "mysql database");
-    await this.d.services.ensure("mariadb");
-    const dbs = await this.databases(database);
-    const file = path.join(dir, MYSQL_DUMP_FILE);
-    // one consistent snapshot of every database of the app (InnoDB), users/grants not included
-    const r = await this.d.extras.execToFile(
-      this.container,
-      ["mariadb-dump", "--protocol=socket", "-uroot", "--single-transaction", "--routines", "--events", "--triggers", "--hex-blob", "--default-character-set=utf8mb4", "--databases", ...dbs],
-      file,
-    );
-    if (r.exitCode !== 0) throw new HearthError("external", `mysql: dumping ${dbs.join(", ")} failed (exit ${r.exitCode}): ${cleanOutput(r.stderr)}`);
-    const text = await readTail(file, 200);
-    if (!text.includes("-- Dump completed")) throw new HearthError("external", "mysql: the dump is incomplete");
-    ctx.log(`mysql: dumped ${dbs.join(", ")} (${(await stat(file)).size} bytes)`);
+    return this.d.services.use("mariadb", async () => {
+      const c = need(credentials, ["database"], "mysql");
+      const database = assertName(c.database, "mysql database");
+      const dbs = await this.databases(database);
+      const file = path.join(dir, MYSQL_DUMP_FILE);
+      // one consistent snapshot of every database of the app (InnoDB), users/grants not included
+      const r = await this.d.extras.execToFile(
+        this.container,
+        ["mariadb-dump", "--protocol=socket", "-uroot", "--single-transaction", "--routines", "--events", "--triggers", "--hex-blob", "--default-character-set=utf8mb4", "--databases", ...dbs],
+        file,
+      );
+      if (r.exitCode !== 0) throw new HearthError("external", `mysql: dumping ${dbs.join(", ")} failed (exit ${r.exitCode}): ${cleanOutput(r.stderr)}`);
+      const text = await readTail(file, 200);
+      if (!text.includes("-- Dump completed")) throw new HearthError("external", "mysql: the dump is incomplete");
+      ctx.log(`mysql: dumped ${dbs.join(", ")} (${(await stat(file)).size} bytes)`);
+    });
   }
 
   async clear(_app: AddonApp, credentials: Record<string, string>, ctx: StepContext): Promise<void> {
-    const c = need(credentials, ["database"], "mysql");
-    const database = assertName(c.database, "mysql database");
-    await this.d.services.ensure("mariadb");
-    const dbs = await this.databases(database);
-    ctx.log(`mysql: emptying ${database}`);
-    await this.sql(
-      [...dbs.map((n) => `DROP DATABASE IF EXISTS ${ident(n)};`), `CREATE DATABASE ${ident(database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`, ""].join("\n"),
-      "emptying the database",
-    );
+    return this.d.services.use("mariadb", async () => {
+      const c = need(credentials, ["database"], "mysql");
+      const database = assertName(c.database, "mysql database");
+      const dbs = await this.databases(database);
+      ctx.log(`mysql: emptying ${database}`);
+      await this.sql(
+        [...dbs.map((n) => `DROP DATABASE IF EXISTS ${ident(n)};`), `CREATE DATABASE ${ident(database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`, ""].join("\n"),
+        "emptying the database",
+      );
+    });
   }
 
   async restore(app: AddonApp, credentials: Record<string, string>, dir: string, ctx: StepContext): Promise<void> {
-    const file = path.join(dir, MYSQL_DUMP_FILE);
-    if (!(await stat(file).catch(() => null))) throw new HearthError("not_found", `mysql: no ${MYSQL_DUMP_FILE} in ${dir}`);
-    await this.clear(app, credentials, ctx);
-    const r = await this.d.extras.execWithInput(this.container, ["mariadb", "--protocol=socket", "-uroot", "--default-character-set=utf8mb4"], { file });
-    if (r.exitCode !== 0) throw new HearthError("external", `mysql: importing the dump failed (exit ${r.exitCode}): ${cleanOutput(r.stderr)}`);
-    ctx.log("mysql: restored");
+    return this.d.services.use("mariadb", async () => {
+      const file = path.join(dir, MYSQL_DUMP_FILE);
+      if (!(await stat(file).catch(() => null))) throw new HearthError("not_found", `mysql: no ${MYSQL_DUMP_FILE} in ${dir}`);
+      await this.clear(app, credentials, ctx);
+      const r = await this.d.extras.execWithInput(this.container, ["mariadb", "--protocol=socket", "-uroot", "--default-character-set=utf8mb4"], { file });
+      if (r.exitCode !== 0) throw new HearthError("external", `mysql: importing the dump failed (exit ${r.exitCode}): ${cleanOutput(r.stderr)}`);
+      ctx.log("mysql: restored");
+    });
   }
 }

@@ -66,34 +66,36 @@ export class PostgresqlAddon implements AddonHandler {
   }
 
   async provision(app: AddonApp, options: Record<string, unknown>, previous: Record<string, string> | null, ctx: StepContext): Promise<ProvisionResult> {
-    const { extensions } = postgresqlOptions(options);
-    await this.d.services.ensure("postgresql");
-    const database = assertName(previous?.database ?? dbNameOf(app.id), "postgresql database");
-    const username = assertName(previous?.username ?? database, "postgresql role");
-    const password = previous?.password || randomPassword();
-    ctx.log(`postgresql: database ${database}, role ${username}${extensions.length ? `, extensions ${extensions.join(", ")}` : ""}`);
-    await this.sql(this.setupSql(database, username, password, extensions), "creating the database and role");
-    await this.d.extras.connectNetwork(app.network, this.container, [PG_ALIAS]);
-    return {
-      env: {
-        HEARTH_POSTGRESQL_URL: `postgres://${username}:${encodeURIComponent(password)}@${PG_ALIAS}:${PORT}/${database}`,
-        HEARTH_POSTGRESQL_HOST: PG_ALIAS,
-        HEARTH_POSTGRESQL_PORT: String(PORT),
-        HEARTH_POSTGRESQL_USERNAME: username,
-        HEARTH_POSTGRESQL_PASSWORD: password,
-        HEARTH_POSTGRESQL_DATABASE: database,
-      },
-      credentials: { database, username, password, extensions: extensions.join(",") },
-    };
+    return this.d.services.use("postgresql", async () => {
+      const { extensions } = postgresqlOptions(options);
+      const database = assertName(previous?.database ?? dbNameOf(app.id), "postgresql database");
+      const username = assertName(previous?.username ?? database, "postgresql role");
+      const password = previous?.password || randomPassword();
+      ctx.log(`postgresql: database ${database}, role ${username}${extensions.length ? `, extensions ${extensions.join(", ")}` : ""}`);
+      await this.sql(this.setupSql(database, username, password, extensions), "creating the database and role");
+      await this.d.extras.connectNetwork(app.network, this.container, [PG_ALIAS]);
+      return {
+        env: {
+          HEARTH_POSTGRESQL_URL: `postgres://${username}:${encodeURIComponent(password)}@${PG_ALIAS}:${PORT}/${database}`,
+          HEARTH_POSTGRESQL_HOST: PG_ALIAS,
+          HEARTH_POSTGRESQL_PORT: String(PORT),
+          HEARTH_POSTGRESQL_USERNAME: username,
+          HEARTH_POSTGRESQL_PASSWORD: password,
+          HEARTH_POSTGRESQL_DATABASE: database,
+        },
+        credentials: { database, username, password, extensions: extensions.join(",") },
+      };
+    });
   }
 
   async deprovision(app: AddonApp, credentials: Record<string, string> | null, ctx: StepContext): Promise<void> {
-    const database = assertName(credentials?.database ?? dbNameOf(app.id), "postgresql database");
-    const username = assertName(credentials?.username ?? database, "postgresql role");
-    await this.d.services.ensure("postgresql");
-    ctx.log(`postgresql: dropping the database ${database} and the role ${username}`);
-    await this.sql(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE);\nDROP ROLE IF EXISTS ${ident(username)};\n`, "dropping the database and role");
-    await this.d.extras.disconnectNetwork(app.network, this.container);
+    return this.d.services.use("postgresql", async () => {
+      const database = assertName(credentials?.database ?? dbNameOf(app.id), "postgresql database");
+      const username = assertName(credentials?.username ?? database, "postgresql role");
+      ctx.log(`postgresql: dropping the database ${database} and the role ${username}`);
+      await this.sql(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE);\nDROP ROLE IF EXISTS ${ident(username)};\n`, "dropping the database and role");
+      await this.d.extras.disconnectNetwork(app.network, this.container);
+    });
   }
 
   async detach(app: AddonApp, _credentials: Record<string, string> | null, ctx: StepContext): Promise<void> {
@@ -116,35 +118,39 @@ export class PostgresqlAddon implements AddonHandler {
   }
 
   async backup(_app: AddonApp, credentials: Record<string, string>, dir: string, ctx: StepContext): Promise<void> {
-    const c = need(credentials, ["database"], "postgresql");
-    const database = assertName(c.database, "postgresql database");
-    await this.d.services.ensure("postgresql");
-    const file = path.join(dir, PG_DUMP_FILE);
-    const r = await this.d.extras.execToFile(this.container, ["runuser", "-u", "postgres", "--", "pg_dump", "-Fc", "-d", database], file);
-    if (r.exitCode !== 0) throw new HearthError("external", `postgresql: dumping ${database} failed (exit ${r.exitCode}): ${cleanOutput(r.stderr)}`);
-    ctx.log(`postgresql: dumped ${database} (${(await stat(file)).size} bytes)`);
+    return this.d.services.use("postgresql", async () => {
+      const c = need(credentials, ["database"], "postgresql");
+      const database = assertName(c.database, "postgresql database");
+      const file = path.join(dir, PG_DUMP_FILE);
+      const r = await this.d.extras.execToFile(this.container, ["runuser", "-u", "postgres", "--", "pg_dump", "-Fc", "-d", database], file);
+      if (r.exitCode !== 0) throw new HearthError("external", `postgresql: dumping ${database} failed (exit ${r.exitCode}): ${cleanOutput(r.stderr)}`);
+      ctx.log(`postgresql: dumped ${database} (${(await stat(file)).size} bytes)`);
+    });
   }
 
   /** Drops and remakes the database (same owner, ACL and extensions): nothing of the old content stays. */
   async clear(_app: AddonApp, credentials: Record<string, string>, ctx: StepContext): Promise<void> {
-    const c = need(credentials, ["database", "username"], "postgresql");
-    const database = assertName(c.database, "postgresql database");
-    const username = assertName(c.username, "postgresql role");
-    const extensions = (c.extensions ?? "").split(",").filter(Boolean);
-    await this.d.services.ensure("postgresql");
-    ctx.log(`postgresql: emptying ${database}`);
-    await this.sql(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE);\n${this.setupSql(database, username, null, extensions)}`, "emptying the database");
+    return this.d.services.use("postgresql", async () => {
+      const c = need(credentials, ["database", "username"], "postgresql");
+      const database = assertName(c.database, "postgresql database");
+      const username = assertName(c.username, "postgresql role");
+      const extensions = (c.extensions ?? "").split(",").filter(Boolean);
+      ctx.log(`postgresql: emptying ${database}`);
+      await this.sql(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE);\n${this.setupSql(database, username, null, extensions)}`, "emptying the database");
+    });
   }
 
   async restore(app: AddonApp, credentials: Record<string, string>, dir: string, ctx: StepContext): Promise<void> {
-    const file = path.join(dir, PG_DUMP_FILE);
-    if (!(await stat(file).catch(() => null))) throw new HearthError("not_found", `postgresql: no ${PG_DUMP_FILE} in ${dir}`);
-    await this.clear(app, credentials, ctx);
-    const database = assertName(credentials.database, "postgresql database");
-    // into the freshly made, empty database: --clean has nothing to drop there; owners and
-    // grants come from the dump (the role keeps its name across a backup of the same app)
-    const r = await this.d.extras.execWithInput(this.container, ["runuser", "-u", "postgres", "--", "pg_restore", "--exit-on-error", "--single-transaction", "-d", database], { file });
-    if (r.exitCode !== 0) throw new HearthError("external", `postgresql: restoring ${database} failed (exit ${r.exitCode}): ${cleanOutput(r.stderr)}`);
-    ctx.log("postgresql: restored");
+    return this.d.services.use("postgresql", async () => {
+      const file = path.join(dir, PG_DUMP_FILE);
+      if (!(await stat(file).catch(() => null))) throw new HearthError("not_found", `postgresql: no ${PG_DUMP_FILE} in ${dir}`);
+      await this.clear(app, credentials, ctx);
+      const database = assertName(credentials.database, "postgresql database");
+      // into the freshly made, empty database: --clean has nothing to drop there; owners and
+      // grants come from the dump (the role keeps its name across a backup of the same app)
+      const r = await this.d.extras.execWithInput(this.container, ["runuser", "-u", "postgres", "--", "pg_restore", "--exit-on-error", "--single-transaction", "-d", database], { file });
+      if (r.exitCode !== 0) throw new HearthError("external", `postgresql: restoring ${database} failed (exit ${r.exitCode}): ${cleanOutput(r.stderr)}`);
+      ctx.log("postgresql: restored");
+    });
   }
 }

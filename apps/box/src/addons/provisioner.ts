@@ -31,6 +31,8 @@ export interface AddonProvisionerDeps {
   secretKey: Buffer | null;
   handlers: readonly AddonHandler[];
   dataDir: string;
+  /** The shared services, to stop those no app needs any more after an uninstall (ServiceManager.settleAll). */
+  services?: { settleAll(): Promise<void> };
   /** Why addons other than those in `handlers` are missing (e.g. "HEARTH_SERVICES=off"), for the error. */
   unavailableReason?: string;
 }
@@ -152,6 +154,15 @@ export class AddonProvisioner implements AddonHooks {
         continue;
       }
       await h.detach?.(a, row.credentials, ctx);
+    }
+  }
+
+  /** Stops the shared services no app needs any more (after an uninstall); a failure is logged, never fatal. */
+  async settleServices(ctx: StepContext): Promise<void> {
+    try {
+      await this.d.services?.settleAll();
+    } catch (e) {
+      ctx.log(`stopping the addon services no app needs failed (they keep running): ${(e as Error).message}`);
     }
   }
 

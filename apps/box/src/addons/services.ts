@@ -183,6 +183,13 @@ export interface ServiceManagerOptions {
   readyTimeoutMs?: number;
   log: ServiceLog;
   /**
+   * Which shared services some app needs now (see addonsDeclaredByApps in packages/db and
+   * serviceOfAddon). Given, the services run on demand: `start()` starts only those, and
+   * `settle()` stops one that no app needs and no operation is using. Not given (tests
+   * that drive the manager alone), every service runs from `start()` on and is never stopped.
+   */
+  needed?: () => Promise<ReadonlySet<SharedServiceName>>;
+  /**
    * Test seam: called each time an upgrade enters a phase (after it is recorded on disk).
    * A throw leaves everything as a crash at that point would.
    */
@@ -341,6 +348,8 @@ export class ServiceManager {
   private readonly infra: InfraSpec;
   private readonly readyTimeoutMs: number;
   private readonly queue = new Map<string, Promise<unknown>>();
+  /** Operations running on a shared service right now (use()): it is not stopped under them. */
+  private readonly leases: Record<SharedServiceName, number> = { mariadb: 0, postgresql: 0 };
 
   constructor(private readonly o: ServiceManagerOptions) {
     this.prefix = o.prefix ?? "hearth-";
@@ -371,14 +380,66 @@ export class ServiceManager {
   imageOf(service: ServiceName): string {
     return this.infra.services[service].image;
   }
-  /** At box start: the shared services in order, each ready before the next; then redis instances an infra change left behind. */
+  /**
+   * At box start: the shared services in order, each ready before the next; then redis
+   * instances an infra change left behind. On demand (`needed` given), only the services
+   * some app needs are started (and one with an unfinished upgrade, so it ends as its
+   * record says); the others are stopped if they run (their data stays).
+   */
   async start(): Promise<ServiceEndpoint[]> {
     const t0 = Date.now();
     const out: ServiceEndpoint[] = [];
-    for (const s of SHARED_SERVICES) out.push(await this.ensure(s));
+    const needed = this.o.needed ? await this.o.needed() : null;
+    for (const s of SHARED_SERVICES) {
+      if (!needed || needed.has(s) || (await this.readState(s))) out.push(await this.ensure(s));
+    }
+    if (needed) await this.settleAll();
     await this.refreshRedis();
     this.o.log.info({ services: out.map((e) => e.container), ms: Date.now() - t0 }, "addon services ready");
     return out;
+  }
+
+  /**
+   * Runs `fn` with the service up: started (and waited for) first, and not stopped by
+   * settle() while fn runs. Afterwards the service is stopped if no app needs it any more
+   * (e.g. the last user's database was just dropped). Every addon operation on a shared
+   * service goes through here (provision, deprovision, backup, restore, clear, purge).
+   */
+  async use<T>(service: SharedServiceName, fn: () => Promise<T>): Promise<T> {
+    this.leases[service]++;
+    try {
+      await this.ensure(service);
+      return await fn();
+    } finally {
+      this.leases[service]--;
+      if (this.o.needed) void this.settle(service).catch((e: unknown) => this.o.log.error({ addon: service, err: e }, "stopping the unused service failed"));
+    }
+  }
+
+  /**
+   * Stops the service when no app needs it and no operation uses it (its container and
+   * data stay; the next use() starts it again). One change at a time per service, so a stop
+   * never races a start. No-op without `needed`, while an upgrade is unfinished, and for a
+   * container that is not this store's.
+   */
+  settle(service: SharedServiceName): Promise<void> {
+    const needed = this.o.needed;
+    if (!needed) return Promise.resolve();
+    return this.serial(service, async () => {
+      if (this.leases[service] > 0) return;
+      if ((await needed()).has(service)) return;
+      if (await this.readState(service)) return;
+      // only this store's own container is stopped (another store's is none of its business)
+      if (!(await this.ownsRunningService(service))) return;
+      if (this.leases[service] > 0) return;
+      this.o.log.info({ addon: service }, "stopping the service: no app needs it (its data stays)");
+      await this.o.docker.stopContainer(this.containerName(service), STOP_TIMEOUT_S);
+    });
+  }
+
+  /** settle() for every shared service (after an uninstall, at start). */
+  async settleAll(): Promise<void> {
+    for (const s of SHARED_SERVICES) await this.settle(s);
   }
 
   /** Makes the service run (creating or upgrading its container) and waits until it is ready. Idempotent. */

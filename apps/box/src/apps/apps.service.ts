@@ -341,6 +341,7 @@ export class AppService {
       if (!app) {
         ctx.log("the app row is already gone (an earlier attempt got that far)");
         await this.syncVhosts(ctx);
+        await this.d.addons?.settleServices?.(ctx);
         const u = await getUninstalledApp(this.db, appId);
         return { removed: true as const, purgeAfter: u?.purgeAfter.toISOString() ?? null };
       }
@@ -361,6 +362,8 @@ export class AppService {
       const kept = await moveAppToUninstalled(this.db, appId);
       ctx.log(`the volume ${dataVolumeNameOf(appId)} and the addons' data are kept until ${kept?.purgeAfter.toISOString() ?? "?"}; restore or delete it from the dashboard`);
       await this.syncVhosts(ctx);
+      // the last app that needed MariaDB/PostgreSQL is gone: the service stops (its data stays)
+      await this.d.addons?.settleServices?.(ctx);
       await ctx.progress(100, "uninstalled (data kept)");
       return { removed: true as const, purgeAfter: kept?.purgeAfter.toISOString() ?? null };
     });

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes, createPrivateKey, X509Certificate } from "node:crypto";
 import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import * as acme from "acme-client";
+import type * as acme from "acme-client";
 import { HearthError, isHearthError } from "@hearth/contracts";
 import type { DnsProvider } from "../dns/provider";
 import { loadOrCreateAccountKey } from "./account";
@@ -95,6 +95,11 @@ export interface IssuedCertificate extends CertificatePaths {
   warnings: string[];
 }
 
+type AcmeClientModule = typeof import("acme-client");
+let acmeLoading: Promise<AcmeClientModule> | null = null;
+/** acme-client is loaded when a certificate is first ordered: about 40 MiB that an idle box does not pay. */
+const loadAcme = () => (acmeLoading ??= import("acme-client"));
+
 type Challenge = acme.Authorization["challenges"][number];
 type Client = acme.Client;
 
@@ -175,7 +180,7 @@ export class AcmeEngine {
   private async loadAccount(): Promise<{ directoryUrl: string; keyPem: string; accountUrl: string }> {
     const { directoryUrl, email } = this.settings;
     const { keyPem } = await loadOrCreateAccountKey(this.opts.certDir, directoryUrl);
-    const { client, transport } = this.client(directoryUrl, keyPem);
+    const { client, transport } = await this.client(directoryUrl, keyPem);
     const contact = email ? [`mailto:${email}`] : [];
     try {
       let account: { contact?: string[] };
@@ -196,9 +201,10 @@ export class AcmeEngine {
   }
 
   /** A client for one operation, with its own transport (so a problem document is never another call's). */
-  private client(directoryUrl: string, keyPem: string, accountUrl?: string): { client: Client; transport: AcmeTransport } {
+  private async client(directoryUrl: string, keyPem: string, accountUrl?: string): Promise<{ client: Client; transport: AcmeTransport }> {
+    const acmeClient = await loadAcme();
     const transport = new AcmeTransport({ caCertificates: this.opts.caCertificates, timeoutMs: this.opts.requestTimeoutMs });
-    const client = new acme.Client({
+    const client = new acmeClient.Client({
       directoryUrl,
       accountKey: keyPem,
       accountUrl,
@@ -285,7 +291,7 @@ export class AcmeEngine {
     const names = req.names;
     const progress = (m: string) => req.onProgress?.(m);
     const account = await this.currentAccount();
-    const { client, transport } = this.client(account.directoryUrl, account.keyPem, account.accountUrl);
+    const { client, transport } = await this.client(account.directoryUrl, account.keyPem, account.accountUrl);
     const label = names.join(", ");
     const warnings: string[] = [];
     try {
@@ -369,7 +375,7 @@ export class AcmeEngine {
         privateKeyEncoding: { type: "pkcs8", format: "pem" },
         publicKeyEncoding: { type: "spki", format: "pem" },
       });
-      const [, csr] = await acme.crypto.createCsr(
+      const [, csr] = await (await loadAcme()).crypto.createCsr(
         // the CN is limited to 64 characters; the SANs are what counts
         { ...(names[0]!.length <= 64 ? { commonName: names[0] } : {}), altNames: [...names] },
         keyPem,

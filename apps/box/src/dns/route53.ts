@@ -1,12 +1,4 @@
-import {
-  ChangeResourceRecordSetsCommand,
-  GetHostedZoneCommand,
-  ListHostedZonesByNameCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-  type Change,
-  type ResourceRecordSet,
-} from "@aws-sdk/client-route-53";
+import type { Change, ResourceRecordSet, Route53Client } from "@aws-sdk/client-route-53";
 import { HearthError } from "@hearth/contracts";
 import { BaseDnsProvider } from "./base.ts";
 import type { Route53Config } from "@hearth/contracts";
@@ -40,25 +32,39 @@ function route53Name(name: string): string {
  * must repeat the current set exactly, so removal reads first. Only simple record sets are
  * handled; weighted/latency/… sets (SetIdentifier) are left alone.
  */
+type Route53Sdk = typeof import("@aws-sdk/client-route-53");
+let sdkLoading: Promise<Route53Sdk> | null = null;
+/** The AWS SDK is loaded when a Route 53 zone is first used: about 30 MiB that a box without one never pays. */
+const loadSdk = () => (sdkLoading ??= import("@aws-sdk/client-route-53"));
+
 export class Route53Provider extends BaseDnsProvider {
   readonly kind = "route53";
-  private readonly client: Route53Client;
+  private api: Promise<{ sdk: Route53Sdk; client: Route53Client }> | null = null;
   private hostedZoneId: string | undefined;
 
   constructor(
     zone: string,
     private readonly config: Route53Config,
-    opts: { timeoutMs?: number; maxAttempts?: number } = {},
+    private readonly opts: { timeoutMs?: number; maxAttempts?: number } = {},
   ) {
     super(zone);
     this.hostedZoneId = config.hostedZoneId?.replace(/^\/hostedzone\//, "");
-    this.client = new Route53Client({
-      region: config.region,
-      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-      maxAttempts: opts.maxAttempts ?? 3,
-      requestHandler: { requestTimeout: opts.timeoutMs ?? 15_000, connectionTimeout: 5_000 },
-    });
+  }
+
+  /** The SDK and this zone's client, made on first use. */
+  private route53(): Promise<{ sdk: Route53Sdk; client: Route53Client }> {
+    const { config, opts } = this;
+    this.api ??= loadSdk().then((sdk) => ({
+      sdk,
+      client: new sdk.Route53Client({
+        region: config.region,
+        credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+        ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+        maxAttempts: opts.maxAttempts ?? 3,
+        requestHandler: { requestTimeout: opts.timeoutMs ?? 15_000, connectionTimeout: 5_000 },
+      }),
+    }));
+    return this.api;
   }
 
   protected describe(): string {
@@ -120,7 +126,10 @@ export class Route53Provider extends BaseDnsProvider {
 
   private async zoneId(): Promise<string> {
     if (this.hostedZoneId) return this.hostedZoneId;
-    const out = await this.send("find the hosted zone", () => this.client.send(new ListHostedZonesByNameCommand({ DNSName: `${this.zone}.`, MaxItems: 10 })));
+    const out = await this.send("find the hosted zone", async () => {
+      const { sdk, client } = await this.route53();
+      return client.send(new sdk.ListHostedZonesByNameCommand({ DNSName: `${this.zone}.`, MaxItems: 10 }));
+    });
     // Public zones first: a private zone of the same name answers only inside a VPC.
     const matches = (out.HostedZones ?? []).filter((z) => route53Name(z.Name ?? "") === this.zone);
     const zone = matches.find((z) => !z.Config?.PrivateZone) ?? matches[0];
@@ -146,7 +155,10 @@ export class Route53Provider extends BaseDnsProvider {
 
   private async current(name: string, type: DnsRecordType): Promise<ResourceRecordSet | null> {
     const id = await this.zoneId();
-    const out = await this.send("read records", () => this.client.send(new ListResourceRecordSetsCommand({ HostedZoneId: id, StartRecordName: `${name}.`, StartRecordType: type, MaxItems: 5 })));
+    const out = await this.send("read records", async () => {
+      const { sdk, client } = await this.route53();
+      return client.send(new sdk.ListResourceRecordSetsCommand({ HostedZoneId: id, StartRecordName: `${name}.`, StartRecordType: type, MaxItems: 5 }));
+    });
     return (out.ResourceRecordSets ?? []).find((s) => route53Name(s.Name ?? "") === name && s.Type === type && !s.SetIdentifier) ?? null;
   }
 
@@ -168,7 +180,10 @@ export class Route53Provider extends BaseDnsProvider {
 
   private async change(changes: Change[], what: string): Promise<void> {
     const id = await this.zoneId();
-    await this.send(what, () => this.client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: id, ChangeBatch: { Comment: "Hearth", Changes: changes } })));
+    await this.send(what, async () => {
+      const { sdk, client } = await this.route53();
+      return client.send(new sdk.ChangeResourceRecordSetsCommand({ HostedZoneId: id, ChangeBatch: { Comment: "Hearth", Changes: changes } }));
+    });
   }
 
   protected async doUpsert(set: DnsRecordSet): Promise<void> {
@@ -212,7 +227,10 @@ export class Route53Provider extends BaseDnsProvider {
 
   protected async doVerify(): Promise<void> {
     const id = await this.zoneId();
-    const out = await this.send("read the hosted zone", () => this.client.send(new GetHostedZoneCommand({ Id: id })));
+    const out = await this.send("read the hosted zone", async () => {
+      const { sdk, client } = await this.route53();
+      return client.send(new sdk.GetHostedZoneCommand({ Id: id }));
+    });
     const name = route53Name(out.HostedZone?.Name ?? "");
     if (name !== this.zone) throw new HearthError("invalid", `Route 53 hosted zone ${id} is ${name || "unnamed"}, not ${this.zone}`);
     await this.current(this.zone, "TXT");

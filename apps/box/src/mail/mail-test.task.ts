@@ -1,5 +1,4 @@
 import os from "node:os";
-import nodemailer from "nodemailer";
 import { mailTestTaskArgs } from "@hearth/contracts";
 import { dashboardDomainNames, type Db } from "@hearth/db";
 import { defineTask, TaskError, type TaskDefinition } from "../tasks/registry";
@@ -37,6 +36,7 @@ export function mailTasks(deps: MailTestDeps): TaskDefinition[] {
         if (!resolved.ok) throw new TaskError(`The outbound mail setting cannot be used: ${resolved.reason}`, "bad_state");
         const from = `no-reply@${await senderDomainOf(deps.db, hostname)}`;
         const to = ctx.args.to;
+        const { default: nodemailer } = await import("nodemailer");
         const composed = await nodemailer.createTransport({ streamTransport: true, buffer: true }).sendMail({
           from: { name: "Hearth", address: from },
           to,

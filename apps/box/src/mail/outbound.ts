@@ -1,6 +1,5 @@
 import { Resolver } from "node:dns/promises";
 import { isIP } from "node:net";
-import nodemailer from "nodemailer";
 import type { SMTPTransportOptions } from "nodemailer/lib/smtp-transport";
 import { z } from "zod";
 import { HearthError } from "@hearth/contracts";
@@ -98,6 +97,8 @@ const isPermanent = (e: unknown) => {
 
 /** One SMTP hop: the recipients it accepted and those it refused. */
 async function sendVia(opts: SMTPTransportOptions, envelope: Envelope, raw: Buffer): Promise<DeliveryResult> {
+  // loaded when mail is first sent: an idle box does not pay for nodemailer
+  const { default: nodemailer } = await import("nodemailer");
   const transport = nodemailer.createTransport(opts);
   try {
     const info = await transport.sendMail({ envelope: { from: envelope.from, to: envelope.to }, raw });

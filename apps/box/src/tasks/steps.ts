@@ -32,6 +32,8 @@ export interface AddonHooks {
   deprovision(appId: string, ctx: StepContext): Promise<void>;
   /** Uninstall keeps the data: each addon lets go of the app's network (nothing deleted). */
   detach(appId: string, ctx: StepContext): Promise<void>;
+  /** Stops the shared addon services (MariaDB, PostgreSQL) no app needs any more; never throws. */
+  settleServices?(ctx: StepContext): Promise<void>;
   /** Deletes the data of an uninstalled app from its kept AppAddon rows (sealed credentials). */
   purge(appId: string, addons: readonly { name: string; credentialsEnc: string | null }[], ctx: StepContext): Promise<void>;
   /** Each addon's data (and /app/data) into `dir`; see AddonProvisioner.backupApp. */

@@ -19,3 +19,18 @@ export async function saveAppAddon(db: Client, appId: string, name: string, cred
 export async function deleteAppAddon(db: Client, appId: string, name: string): Promise<void> {
   await db.appAddon.deleteMany({ where: { appId, name } });
 }
+
+/**
+ * The addon names that some App row (any install state: an app being installed, stopped or
+ * failed still counts; an uninstalled app has no App row) declares in its manifest. box runs
+ * a shared addon service only while this names it.
+ */
+export async function addonsDeclaredByApps(db: Client): Promise<Set<string>> {
+  const rows = await db.app.findMany({ select: { manifest: true } });
+  const out = new Set<string>();
+  for (const r of rows) {
+    const addons = (r.manifest as { addons?: unknown } | null)?.addons;
+    if (addons && typeof addons === "object" && !Array.isArray(addons)) for (const name of Object.keys(addons)) out.add(name);
+  }
+  return out;
+}
