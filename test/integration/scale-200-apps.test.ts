@@ -183,16 +183,22 @@ describe(`${COUNT} apps on one server`, () => {
   }, 600_000);
 
   it(`uninstalls all ${COUNT} (and deletes their data): no container, network or volume of theirs is left, and nginx serves none`, async () => {
+    // all queued at once, as an admin clicking through the list would: box's runner takes them two at a time
     const started = performance.now();
+    const uninstalls: Task[] = [];
+    for (const a of apps) uninstalls.push((await queueAppTask(db, a.id, "app.uninstall")).task);
+    for (const task of uninstalls) await finished(task, 3_000_000);
+    const uninstalled = performance.now();
+    expect(ours().containers).toEqual([]);
+    expect(ours().networks).toEqual([]);
+    const purges: Task[] = [];
     for (const a of apps) {
-      const { task } = await queueAppTask(db, a.id, "app.uninstall");
-      await finished(task);
       const kept = await getUninstalledApp(db, a.id);
       expect(kept).not.toBeNull();
-      const { task: purge } = await queueAppPurge(db, a.id, fqdnOfUninstalled(kept!), null);
-      await finished(purge);
+      purges.push((await queueAppPurge(db, a.id, fqdnOfUninstalled(kept!), null)).task);
     }
-    console.log(`[scale] uninstall + delete of ${COUNT} apps: ${Math.round((performance.now() - started) / 1000)} s`);
+    for (const task of purges) await finished(task, 3_000_000);
+    console.log(`[scale] uninstall of ${COUNT} apps: ${Math.round((uninstalled - started) / 1000)} s; deleting their data: ${Math.round((performance.now() - uninstalled) / 1000)} s`);
     expect(ours()).toEqual({ containers: [], networks: [], volumes: [] });
     for (const a of apps) expect(lines("network", "ls", "-q", "--filter", `name=${networkNameOf(a.id)}`)).toEqual([]);
     expect(await db.app.count()).toBe(0);
