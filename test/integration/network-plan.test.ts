@@ -11,6 +11,7 @@ import { hostRoutes } from "../../apps/box/src/docker/host-routes";
 import { cidrContains, cidrsOverlap, type Cidr, networkPlanFrom, networkPlanFromEnv, parseCidr, parseProcNetRoute } from "../../apps/box/src/docker/subnets";
 import { networkGateways } from "../../apps/box/src/mail/network";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
 
 /**
  * Hearth's network plan on the real Docker engine: box's DockerApi.createNetwork gives every
@@ -122,6 +123,24 @@ describe("Hearth's network plan on the real engine", () => {
     for (const [name, s] of Object.entries(all)) expect(inspect(name)?.IPAM.Config[0]?.Subnet).toBe(s);
     for (const name of Object.keys(all)) await docker.removeNetwork(name);
   }, 180_000);
+
+  it("a container on such a network gets an address of its subnet and reaches the host at the gateway (where the mail relay is)", async () => {
+    ensureTestImages();
+    const name = `hearth-test-net-${RUN}-reach`;
+    const { subnet, gateway } = await docker.createNetwork(name, labels);
+    try {
+      const r = spawnSync("docker", ["run", "--rm", "--network", name, TEST_HTTPD_IMAGE, "/bin/busybox", "sh", "-c", `ip -4 -o addr show eth0; ping -c1 -W5 ${gateway} >/dev/null && echo reached`], {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const addr = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(r.stdout)?.[1] ?? "";
+      expect(cidrContains(cidr(subnet), cidr(addr)), `${addr} in ${subnet}`).toBe(true);
+      expect(r.stdout).toContain("reached");
+    } finally {
+      await docker.removeNetwork(name);
+    }
+  }, 120_000);
 
   it("skips a subnet the host routes elsewhere (a real route added for the test)", async () => {
     const base = `10.219.${randomInt(0, 256)}`;
