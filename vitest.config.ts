@@ -1,8 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// Four projects, run in this order by test/run.sh:
+// Five projects, run in this order by test/run.sh:
 //  unit         *.test.ts beside the code: pure logic and services with fakes
 //  integration  test/integration: real MariaDB, real processes, real nginx
+//  scale        test/integration/scale-*.test.ts: the same, with hundreds of apps (its own time limit)
 //  install      test/install: setup/install.sh on this machine, then checks of what it set up
 //  e2e          test/e2e: Playwright driving Debian's Chromium against the installed Hearth
 export default defineConfig({
@@ -21,8 +22,20 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          exclude: ["**/node_modules/**", "test/integration/scale-*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // integration tests at scale (200 apps on the real Docker and nginx): their own phase and time limit
+          name: "scale",
+          include: ["test/integration/scale-*.test.ts"],
+          testTimeout: 3_600_000,
+          hookTimeout: 600_000,
           fileParallelism: false,
         },
       },

@@ -104,6 +104,13 @@ describe("loadConfig", () => {
     expect(() => load({ HEARTH_DATABASE_URL: DB, HEARTH_MIGRATIONS_DIR: "/nonexistent/m" })).toThrow(/HEARTH_MIGRATIONS_DIR/);
   });
 
+  it("reads Hearth's network plan (default 10.217.0.0/16 in /27s) and refuses a wrong one", () => {
+    expect(load({ HEARTH_DATABASE_URL: DB }).networkPlan).toEqual({ range: { base: 0x0ad90000, bits: 16 }, size: 27 });
+    expect(load({ HEARTH_DATABASE_URL: DB, HEARTH_NETWORK_POOL: "172.20.0.0/14", HEARTH_NETWORK_SIZE: "28" }).networkPlan).toEqual({ range: { base: 0xac140000, bits: 14 }, size: 28 });
+    expect(() => load({ HEARTH_DATABASE_URL: DB, HEARTH_NETWORK_POOL: "1.2.0.0/16" })).toThrow(/invalid configuration:\n {2}HEARTH_NETWORK_POOL: 1.2.0.0\/16 is not inside a private range/);
+    expect(() => load({ HEARTH_DATABASE_URL: DB, HEARTH_NETWORK_SIZE: "31" })).toThrow(/HEARTH_NETWORK_SIZE: "31"/);
+  });
+
   it("makes a box id out of an odd hostname", () => {
     expect(load({ HEARTH_DATABASE_URL: DB }, { hostname: "-my host!" }).boxId).toBe("my-host-");
   });

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { databaseUrl, DEFAULT_BOX_SOCKET, logLevel, parseEnv } from "@hearth/contracts";
+import { type NetworkPlan, networkPlanFrom } from "./docker/subnets";
 import { groupIdOf } from "./lib/os-group";
 import { DEFAULT_DATA_DIR, dataPaths } from "./paths";
 
@@ -41,6 +42,8 @@ export interface BoxConfig {
   services: "on" | "off";
   /** Opens secrets sealed at rest (registry passwords); null when not configured. */
   secretKey: Buffer | null;
+  /** Hearth's address plan for the Docker networks it makes (HEARTH_NETWORK_POOL, HEARTH_NETWORK_SIZE; docker/subnets.ts). */
+  networkPlan: NetworkPlan;
 }
 
 export { DEFAULT_DATA_DIR };
@@ -87,6 +90,9 @@ export const boxEnvSchema = z.object({
       .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded")
       .optional(),
   ),
+  // checked by networkPlanFrom (docker/subnets.ts): a private IPv4 range and a prefix length
+  HEARTH_NETWORK_POOL: unsetIfEmpty(z.string().optional()),
+  HEARTH_NETWORK_SIZE: unsetIfEmpty(z.string().optional()),
 });
 
 /**
@@ -136,7 +142,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   if (!existsSync(migrationsDir)) {
     problems.push(`  HEARTH_MIGRATIONS_DIR: ${migrationsDir} does not exist${e.HEARTH_MIGRATIONS_DIR ? "" : " (default; set the variable)"}`);
   }
-  if (problems.length > 0) throw new Error(`invalid configuration:\n${problems.join("\n")}`);
+  let networkPlan: NetworkPlan | null = null;
+  try {
+    networkPlan = networkPlanFrom(e.HEARTH_NETWORK_POOL, e.HEARTH_NETWORK_SIZE);
+  } catch (err) {
+    problems.push(`  ${(err as Error).message}`);
+  }
+  if (problems.length > 0 || !networkPlan) throw new Error(`invalid configuration:\n${problems.join("\n")}`);
 
   return {
     databaseUrl: e.HEARTH_DATABASE_URL,
@@ -156,5 +168,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     httpsPort: e.HEARTH_HTTPS_PORT,
     services: e.HEARTH_SERVICES,
     secretKey: e.HEARTH_SECRET_KEY ? Buffer.from(e.HEARTH_SECRET_KEY, "base64") : null,
+    networkPlan,
   };
 }

@@ -124,7 +124,8 @@ async function main(): Promise<void> {
   log.info({ applied: migrated.applied.length, alreadyApplied: migrated.alreadyApplied.length }, "database migrated");
 
   db = createDb(config.databaseUrl, { connectionLimit: 10 });
-  const docker = createDocker();
+  // every network box makes gets a subnet of Hearth's own plan (docker/subnets.ts)
+  const docker = createDocker(undefined, { plan: config.networkPlan });
   // nginx vhosts are derived from the database on every change (apps/box/src/proxy), each
   // name with the certificate the CertificateManager picks (apps/box/src/domains)
   const proxy = createProxyService(config.dataDir, {

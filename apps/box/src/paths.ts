@@ -29,6 +29,8 @@ export const SUDO_HELPER_DIR = `${HEARTH_HOME}/app/setup/sudo`;
 /** Where the root helper install-vhosts.sh installs the vhost set and its certificates: root's, included by the system nginx. */
 export const ROOT_VHOST_DIR = "/etc/nginx/hearth";
 export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
+/** The kernel's IPv4 routes of the main table (what the network plan avoids when `ip` cannot be run). */
+export const PROC_NET_ROUTE = "/proc/net/route";
 
 /** The fixed system paths (the installer's; box reads some and writes none of the root ones). */
 export const SYSTEM_PATHS = {

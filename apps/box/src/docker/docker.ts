@@ -5,7 +5,10 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import { HearthError, isHearthImage } from "@hearth/contracts";
+import { SYSTEM_PATHS } from "../paths";
 import { dockerode } from "./client";
+import { hostRoutes } from "./host-routes";
+import { isOverlapError, type NetworkPlan, networkPlanFromEnv, SubnetAllocator, type SubnetSources } from "./subnets";
 
 /**
  * A thin adapter over the Docker Engine API (dockerode): no product logic here. Services take
@@ -26,6 +29,12 @@ export class NotManagedError extends Error {
     super(`${kind} ${name} is not labelled ${MANAGED_LABEL}=true; Hearth does not touch it`);
     this.name = "NotManagedError";
   }
+}
+
+/** The engine's own message of a Docker API error (dockerode puts it in `json.message`). */
+export function dockerMessageOf(e: unknown): string {
+  const m = (e as { json?: { message?: unknown } })?.json?.message;
+  return typeof m === "string" && m ? m : e instanceof Error ? e.message : String(e);
 }
 
 /** A Docker API error with its HTTP status (404 = no such object, 409 = conflict …). */
@@ -103,8 +112,12 @@ export interface DockerApi {
   exec(nameOrId: string, cmd: string[]): Promise<{ exitCode: number; output: string }>;
 
   inspectNetwork(name: string): Promise<NamedObject | null>;
-  /** A bridge network whose host interface is `bridgeNameOf(name)` (setup/lib/app-firewall.sh filters `hth+`). */
-  createNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  /**
+   * A bridge network whose host interface is `bridgeNameOf(name)` (setup/lib/app-firewall.sh
+   * filters `hth+`), with a subnet of Hearth's address plan (subnets.ts). Returns the subnet.
+   * When the plan has no free subnet left: `HearthError("bad_state")` naming the range.
+   */
+  createNetwork(name: string, labels: Record<string, string>): Promise<{ subnet: string; gateway: string }>;
   removeNetwork(name: string): Promise<void>;
   listNetworks(labels?: Record<string, string>): Promise<NamedObject[]>;
 
@@ -202,8 +215,27 @@ function followJsonStream(modem: Docker["modem"], stream: NodeJS.ReadableStream,
   });
 }
 
-export function createDocker(opts?: Docker.DockerOptions): DockerApi {
+export interface NetworkOptions {
+  /** Hearth's address plan; default from HEARTH_NETWORK_POOL / HEARTH_NETWORK_SIZE (read at the first network) */
+  plan?: NetworkPlan;
+  /** what a new subnet must not overlap besides Docker's networks; default the host's routes (host-routes.ts) */
+  hostRoutes?: () => Promise<string[]>;
+}
+
+/** The IPv4 subnets of every network on the engine (all owners: a new subnet must overlap none). */
+async function dockerSubnets(d: Docker): Promise<string[]> {
+  const list = (await d.listNetworks()) as Array<{ IPAM?: { Config?: Array<{ Subnet?: string }> | null } }>;
+  return list.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "")).filter((s) => s.includes("."));
+}
+
+export function createDocker(opts?: Docker.DockerOptions, net: NetworkOptions = {}): DockerApi {
   const d = dockerode(opts);
+  let allocator: SubnetAllocator | null = null;
+  const allocatorOf = () => {
+    const sources: SubnetSources = { dockerSubnets: () => dockerSubnets(d), hostRoutes: net.hostRoutes ?? hostRoutes };
+    allocator ??= new SubnetAllocator(net.plan ?? networkPlanFromEnv(), sources, { settingHint: SYSTEM_PATHS.envFile.path });
+    return allocator;
+  };
 
   const managedContainer = async (nameOrId: string) => {
     const info = await nullOn404(d.getContainer(nameOrId).inspect());
@@ -303,7 +335,22 @@ export function createDocker(opts?: Docker.DockerOptions): DockerApi {
     },
     async createNetwork(name, labels) {
       if (!isManaged(labels)) throw new NotManagedError("network", name);
-      await d.createNetwork({ Name: name, Driver: "bridge", CheckDuplicate: true, Labels: labels, Options: { [BRIDGE_NAME_OPTION]: bridgeNameOf(name) } });
+      return allocatorOf().allocate(name, async ({ subnet, gateway }) => {
+        try {
+          await d.createNetwork({
+            Name: name,
+            Driver: "bridge",
+            CheckDuplicate: true,
+            Labels: labels,
+            Options: { [BRIDGE_NAME_OPTION]: bridgeNameOf(name) },
+            // the gateway is named: with only a subnet, Docker's inspect shows none (mail/network.ts reads it)
+            IPAM: { Driver: "default", Config: [{ Subnet: subnet, Gateway: gateway }] },
+          });
+        } catch (e) {
+          if (isOverlapError(e) || dockerStatusOf(e) === 409) throw e; // the allocator's / the caller's business
+          throw new HearthError("external", `Docker could not create the network ${name} (${subnet}): ${dockerMessageOf(e)}`, { cause: e });
+        }
+      });
     },
     async removeNetwork(name) {
       const n = await api.inspectNetwork(name);
