@@ -7,6 +7,7 @@ import { packageOf, type CatalogApp } from "../catalog";
 import { catalogCacheFor, type CatalogSnapshot } from "../catalog-cache";
 import { appViewOf } from "../views";
 import type { AdminContext } from "./context";
+import { nudgeLive } from "./live";
 
 /** Install, configure, domain add/remove run one at a time (the unique keys are the last guard). */
 export const PLACEMENT_LOCK = "hearth.apps.placement";
@@ -17,6 +18,8 @@ export function withPlacementLock<T>(app: AdminContext, fn: () => Promise<T>): P
 
 /** Tells box there is work; box also polls, so a box that is down only delays the task. */
 export async function wakeBox(app: AdminContext): Promise<void> {
+  // an intent was just recorded: open dashboards hear of it now
+  nudgeLive();
   try {
     await createBoxClient(app.config.boxSocket).wake();
   } catch (e) {
