@@ -82,8 +82,8 @@ function summary(l: Load) {
   return { p50: pct(l.latencies, 50), p90: pct(l.latencies, 90), p99: pct(l.latencies, 99), max: Math.max(...l.latencies) };
 }
 
-/** RSS of `pid` and its descendants, in MiB (next start may run the server in a child). */
-function treeRssMiB(pid: number): number {
+/** `pid` and its descendants (next start may run the server in a child; nginx has workers). */
+function treeOf(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
@@ -95,23 +95,53 @@ function treeRssMiB(pid: number): number {
       // gone
     }
   }
-  let kib = 0;
+  const out: number[] = [];
   const todo = [pid];
   while (todo.length) {
     const p = todo.pop()!;
+    out.push(p);
+    todo.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/** RSS of `pid` and its descendants, in MiB. */
+function treeRssMiB(pid: number): number {
+  let kib = 0;
+  for (const p of treeOf(pid)) {
     try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
-      kib += Number(m?.[1] ?? 0);
+      kib += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0);
     } catch {
       // gone
     }
-    todo.push(...(children.get(p) ?? []));
   }
   return kib / 1024;
 }
 
+/** CPU time (user + system) used so far by `pid` and its descendants, in ms (clock ticks of 10 ms). */
+function treeCpuMs(pid: number): number {
+  let ticks = 0;
+  for (const p of treeOf(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks * 10;
+}
+
+/** Runs `load` and measures the CPU `pid`'s tree spent meanwhile, per request. */
+async function loadWithCpu(pid: number, ...args: Parameters<typeof load>): Promise<Load & { cpuMsPerRequest: number }> {
+  const before = treeCpuMs(pid);
+  const l = await load(...args);
+  return { ...l, cpuMsPerRequest: (treeCpuMs(pid) - before) / Math.max(1, l.latencies.length) };
+}
+
 /** A throwaway nginx serving `file` at /apps.json, or a Node http server without nginx. */
-async function startBaseline(dir: string, body: Buffer): Promise<{ url: string; kind: string; stop(): Promise<void> }> {
+async function startBaseline(dir: string, body: Buffer): Promise<{ url: string; kind: string; pid: number; stop(): Promise<void> }> {
   // nginx's workers run as an unprivileged user: they must be able to read the folder
   chmodSync(dir, 0o755);
   writeFileSync(path.join(dir, "apps.json"), body, { mode: 0o644 });
@@ -154,6 +184,7 @@ http {
     return {
       url,
       kind: "nginx (1 worker), static file",
+      pid: child.pid!,
       async stop() {
         const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGQUIT");
@@ -167,7 +198,7 @@ http {
     res.end(body);
   });
   await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${port}/apps.json`, kind: "node http, in-memory body", stop: () => new Promise((r) => server.close(() => r())) };
+  return { url: `http://127.0.0.1:${port}/apps.json`, kind: "node http, in-memory body", pid: process.pid, stop: () => new Promise((r) => server.close(() => r())) };
 }
 
 async function main() {
@@ -216,11 +247,13 @@ async function main() {
     // --- baseline then admin, same rate, same duration
     baseline = await startBaseline(tmp, body);
     await load(baseline.url, {}, RATE, 2);
-    const base = await load(baseline.url, {});
-    const ours = await load(`${admin.base}/api/v1/apps`, headers);
+    const base = await loadWithCpu(baseline.pid, baseline.url, {});
+    const ours = await loadWithCpu(pid, `${admin.base}/api/v1/apps`, headers);
     const rssAfter = treeRssMiB(pid);
     await new Promise((r) => setTimeout(r, 10_000));
     const rssSettled = treeRssMiB(pid);
+    // what an open dashboard sends: If-None-Match with the ETag it has
+    const cond = await loadWithCpu(pid, `${admin.base}/api/v1/apps`, { ...headers, "if-none-match": first.headers.get("etag") ?? "" }, RATE, Math.min(SECONDS, 10));
 
     const b = summary(base);
     const o = summary(ours);
@@ -228,7 +261,18 @@ async function main() {
     console.log(`\nGET /api/v1/apps with ${APPS} apps (${body.length} bytes), ${RATE} req/s for ${SECONDS} s, open loop`);
     console.log(`  baseline ${baseline.kind}: p50 ${f(b.p50)}  p90 ${f(b.p90)}  p99 ${f(b.p99)}  max ${f(b.max)}  (${base.latencies.length} ok, ${base.errors} errors)`);
     console.log(`  admin:                 p50 ${f(o.p50)}  p90 ${f(o.p90)}  p99 ${f(o.p99)}  max ${f(o.max)}  (${[...ours.statuses].map(([s, n]) => `${n}× ${s}`).join(", ")}, ${ours.errors} errors)`);
+    const c = summary(cond);
+    console.log(`  admin, If-None-Match:  p50 ${f(c.p50)}  p90 ${f(c.p90)}  p99 ${f(c.p99)}  max ${f(c.max)}  (${[...cond.statuses].map(([s, n]) => `${n}× ${s}`).join(", ")}, ${cond.errors} errors)`);
     console.log(`  ratio admin/baseline:  p50 ${(o.p50 / b.p50).toFixed(1)}×  p99 ${(o.p99 / b.p99).toFixed(1)}×`);
+    console.log(
+      `  CPU per request: baseline ${base.cpuMsPerRequest.toFixed(2)} ms, admin ${ours.cpuMsPerRequest.toFixed(2)} ms (${(ours.cpuMsPerRequest / Math.max(base.cpuMsPerRequest, 0.01)).toFixed(0)}×), admin 304 ${cond.cpuMsPerRequest.toFixed(2)} ms (10 ms clock ticks)`,
+    );
+    console.log(
+      `  machine load average during the run: ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(" ")} on ${os.cpus().length} CPUs (latencies are only comparable within one run)`,
+    );
     console.log(`  goal p99 <= 50 ms: ${o.p99 <= 50 ? "met" : "NOT met"} (${o.p99.toFixed(1)} ms)`);
     console.log(
       `\nadmin RSS: at start ${rssStart.toFixed(0)} MiB, idle after warm-up ${rssIdle.toFixed(0)} MiB, right after the load ${rssAfter.toFixed(0)} MiB, 10 s later ${rssSettled.toFixed(0)} MiB`,

@@ -148,21 +148,36 @@ describe("GET /api/v1/apps with ETag", () => {
     expect(other.status).toBe(200);
     expect(JSON.parse(await other.text())).toEqual(a.body);
 
-    // box finishes the install: the row changes, so does the ETag and the body
+    // box finishes the install: the row changes, so does the ETag and the body (within the
+    // ETag's reuse time of 0.5 s)
     await updateAppState(t.db, appId, { installState: "installed", health: "healthy" });
-    const b = await fetch(`${admin.base}/api/v1/apps`, { headers: { cookie: ownerCookie, "if-none-match": etag } });
+    const b = await until(
+      () => fetch(`${admin.base}/api/v1/apps`, { headers: { cookie: ownerCookie, "if-none-match": etag } }),
+      (r) => r.status !== 304,
+      3000,
+    );
     expect(b.status).toBe(200);
     expect(b.headers.get("etag")).not.toBe(etag);
     const body = JSON.parse(await b.text());
     expect(body.apps[0]).toMatchObject({ id: appId, installState: "installed", health: "healthy" });
-    // two changes within one millisecond of each other still give two ETags
+    // changes in a row: another ETag
     const e1 = b.headers.get("etag");
     await updateAppState(t.db, appId, { health: "unhealthy" });
     await updateAppState(t.db, appId, { health: "healthy" });
     await updateAppState(t.db, appId, { runState: "stopped" });
-    const c = await admin.call("GET", "/api/v1/apps", { cookie: ownerCookie });
+    const c = await until(
+      () => admin.call("GET", "/api/v1/apps", { cookie: ownerCookie }),
+      (r) => r.body.apps[0].runState === "stopped",
+      3000,
+    );
     expect(c.headers.get("etag")).not.toBe(e1);
     expect(c.body.apps[0].runState).toBe("stopped");
+    // admin's own write is seen at once, not after the ETag's reuse time
+    const cEtag = c.headers.get("etag")!;
+    expect((await admin.call("POST", "/api/v1/apps", as({ body: { storeId: NOTES.id, subdomain: "notes-etag", domain: "live.example" } }))).status).toBe(202);
+    const d = await fetch(`${admin.base}/api/v1/apps`, { headers: { cookie: ownerCookie, "if-none-match": cEtag } });
+    expect(d.status).toBe(200);
+    expect(JSON.parse(await d.text()).apps.map((x: { subdomain: string }) => x.subdomain)).toEqual(["notes", "notes-etag"]);
   });
 
   it("a new version in the catalog changes the ETag (update available)", async () => {

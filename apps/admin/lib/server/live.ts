@@ -1,5 +1,5 @@
 import type { AdminContext } from "./context";
-import { appsListEtag } from "./apps-list";
+import { appsListEtag, forgetAppsListEtag } from "./apps-list";
 
 /**
  * Change notices for open dashboards (GET /api/v1/events/stream): while at least one stream
@@ -34,7 +34,7 @@ const state = (): LiveState => (g[KEY] ??= { listeners: new Set() });
 function poll(s: LiveState): Promise<void> {
   if (s.polling || !s.app) return s.polling ?? Promise.resolve();
   const app = s.app;
-  s.polling = appsListEtag(app)
+  s.polling = appsListEtag(app, 0)
     .then((etag) => {
       const changed = s.etag !== undefined && etag !== s.etag;
       s.etag = etag;
@@ -70,8 +70,9 @@ export async function subscribeLive(app: AdminContext, listener: Listener): Prom
   };
 }
 
-/** A write just happened here: look now instead of at the next tick (no-op with no stream open). */
+/** A write just happened here: forget the cached ETag, and tell open streams now instead of at the next tick. */
 export function nudgeLive(): void {
+  forgetAppsListEtag();
   const s = state();
   if (s.listeners.size > 0) void poll(s);
 }

@@ -18,7 +18,7 @@ export const GET = route({ roles: ADMIN_ROLES }, async ({ app, req }) => {
   const etag = await appsListEtag(app);
   if (ifNoneMatch(req.headers.get("if-none-match"), etag)) return new Response(null, { status: 304, headers: { etag } });
   const list = await appsList(app, etag);
-  return new Response(list.body, { status: 200, headers: { "content-type": "application/json; charset=utf-8", etag: list.etag } });
+  return new Response(list.body, { status: 200, headers: { "content-type": "application/json; charset=utf-8", "content-length": String(list.body.byteLength), etag: list.etag } });
 });
 
 /**
