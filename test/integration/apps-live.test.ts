@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { updateAppState, type Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
@@ -289,4 +290,48 @@ describe("GET /api/v1/events/stream", () => {
     expect(res.status).toBe(200);
     abort.abort();
   });
+});
+
+describe("the dashboard (Chromium)", () => {
+  it("shows a change box makes from the event stream, and does not poll the apps list while the stream is open", async () => {
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+    try {
+      const context = await browser.newContext();
+      const [name, value] = ownerCookie.split("=") as [string, string];
+      await context.addCookies([{ name, value, url: admin.base }]);
+      const page = await context.newPage();
+      const listRequests: { at: number; status: number }[] = [];
+      page.on("response", (r) => {
+        if (new URL(r.url()).pathname === "/api/v1/apps" && r.request().method() === "GET") listRequests.push({ at: Date.now(), status: r.status() });
+      });
+      const streams: string[] = [];
+      page.on("request", (r) => {
+        if (new URL(r.url()).pathname === "/api/v1/events/stream") streams.push(r.url());
+      });
+      await updateAppState(t.db, appId, { installState: "installed", runState: "running", health: "healthy" });
+      await page.goto(`${admin.base}/apps`);
+      const card = page.locator("a, article, div").filter({ hasText: "notes.live.example" }).last();
+      await card.waitFor({ timeout: 20_000 });
+      await until(
+        async () => streams.length,
+        (n) => n > 0,
+        10_000,
+      );
+      // settle, then box stops the app: the page shows it without waiting for a poll
+      await sleep(1500);
+      const before = listRequests.length;
+      await updateAppState(t.db, appId, { runState: "stopped" });
+      const started = Date.now();
+      await page.getByText("Stopped").first().waitFor({ timeout: 5000 });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(listRequests.length).toBe(before + 1);
+      // idle for longer than the old 15 s poll: not one request for the list
+      const idleFrom = listRequests.length;
+      await sleep(16_000);
+      expect(listRequests.slice(idleFrom)).toEqual([]);
+      expect(streams.length).toBe(1);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });
