@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { updateAppState, type Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { sessionCookieOf, startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { startTestNginx } from "../helpers/nginx";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
 
 /**
@@ -289,6 +291,40 @@ describe("GET /api/v1/events/stream", () => {
     const res = await fetch(`${admin.base}/api/v1/events/stream`, { headers: { cookie: ownerCookie, origin: "https://evil.example" }, signal: abort.signal });
     expect(res.status).toBe(200);
     abort.abort();
+  });
+});
+
+describe("through nginx", () => {
+  it("setup's dashboard vhost passes the event stream through as it is written (no buffering)", async () => {
+    const nginx = await startTestNginx({ dashboard: { upstreamPort: Number(new URL(admin.base).port) } });
+    const chunks: { at: number; text: string }[] = [];
+    let req: http.ClientRequest | undefined;
+    try {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        req = https.get({ host: "127.0.0.1", port: nginx.httpsPort, path: "/api/v1/events/stream", rejectUnauthorized: false, headers: { cookie: ownerCookie } }, resolve);
+        req.on("error", reject);
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers["content-type"]).toMatch(/^text\/event-stream/);
+      res.on("data", (d: Buffer) => chunks.push({ at: Date.now(), text: d.toString() }));
+      await until(
+        async () => chunks.map((c) => c.text).join(""),
+        (x) => x.includes("event: hello"),
+      );
+      expect(chunks.map((c) => c.text).join("")).toContain("event: hello");
+      const changed = Date.now();
+      await updateAppState(t.db, appId, { health: "starting" });
+      const all = await until(
+        async () => chunks.map((c) => c.text).join(""),
+        (x) => x.includes("event: apps"),
+      );
+      expect(all).toContain("event: apps");
+      // the poller looks every second; nginx must not hold the event back
+      expect(chunks.find((c) => c.text.includes("event: apps"))!.at - changed).toBeLessThan(3000);
+    } finally {
+      req?.destroy();
+      await nginx.stop();
+    }
   });
 });
 
