@@ -87,6 +87,8 @@ export interface Reply {
 
 export interface RunningAdmin {
   base: string;
+  /** the `next start` process (benchmarks read its RSS) */
+  pid: number;
   output(): string;
   call(method: string, url: string, c?: Call): Promise<Reply>;
   /** What a browser sends: the session cookie plus a same-origin Origin. */
@@ -125,6 +127,7 @@ export async function startAdmin(env: Record<string, string>): Promise<RunningAd
 
   return {
     base,
+    pid: server.pid!,
     output: () => output,
     call,
     browser: (cookie, extra = {}) => ({ cookie, origin: base, ...extra }),

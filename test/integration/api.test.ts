@@ -774,7 +774,13 @@ describe("tasks", () => {
     });
     await new Promise<void>((r) => box!.listen(boxSocket, r));
 
-    expect((await call("GET", "/api/v1/status")).body.box).toBe("up");
+    // /status remembers box's health for up to 2 s (lib/server/status.ts)
+    let boxState = "";
+    for (let i = 0; i < 50 && boxState !== "up"; i++) {
+      boxState = (await call("GET", "/api/v1/status")).body.box;
+      if (boxState !== "up") await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(boxState).toBe("up");
 
     const res = await fetch(`${base}/api/v1/tasks/${taskId}/logs?follow=1`, { headers: { cookie: ownerCookie } });
     expect(res.status).toBe(200);

@@ -9,7 +9,8 @@ import { compareSemver, hearthManifest, type CatalogAppView, type HearthManifest
  * the list. Several folders may carry the same manifest id with different versions: they are
  * one catalog app with several versions (newest first). Earlier directories win a tie.
  *
- * Read from disk on every call: the catalog is small and admins edit it in place.
+ * The server reads it once and keeps it (lib/server/catalog-cache.ts), re-reading when the
+ * folders change; these functions are the reading itself.
  */
 export const MANIFEST_FILE = "HearthManifest.json";
 
@@ -42,39 +43,59 @@ const ICON_TYPES: Record<string, string> = {
 export const MAX_MANIFEST_BYTES = 256 * 1024;
 export const MAX_ICON_BYTES = 2 * 1024 * 1024;
 
-async function readPackage(dir: string, warn: CatalogWarn): Promise<CatalogPackage | null> {
+/** Why a package folder is not (or no longer) served as it is on disk. */
+export interface CatalogProblem {
+  /** the package folder */
+  dir: string;
+  /** what is wrong, naming the file and the fields */
+  message: string;
+  /** the version still served from the last good read of this folder, or null (skipped) */
+  kept: string | null;
+}
+
+type ReadOutcome = { pkg: CatalogPackage } | { problem: string } | { missing: true };
+
+async function readPackage(dir: string): Promise<ReadOutcome> {
   const file = path.join(dir, MANIFEST_FILE);
   let text: string;
   try {
     const st = await stat(file);
-    if (!st.isFile()) return null;
-    if (st.size > MAX_MANIFEST_BYTES) {
-      warn("catalog: manifest too large, skipped", { file, size: st.size });
-      return null;
-    }
+    if (!st.isFile()) return { missing: true };
+    if (st.size > MAX_MANIFEST_BYTES) return { problem: `manifest ${file} is too large (${st.size} bytes, at most ${MAX_MANIFEST_BYTES})` };
     text = await readFile(file, "utf8");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") warn("catalog: cannot read manifest, skipped", { file, err: String(e) });
-    return null;
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { missing: true };
+    return { problem: `cannot read manifest ${file} (${String(e)})` };
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    warn("catalog: manifest is not valid JSON, skipped", { file, err: String(e) });
-    return null;
+    return { problem: `manifest ${file} is not valid JSON (${e instanceof Error ? e.message : String(e)})` };
   }
   const r = hearthManifest.safeParse(raw);
-  if (!r.success) {
-    warn("catalog: invalid manifest, skipped", { file, issues: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) });
-    return null;
-  }
-  return { manifest: r.data, dir };
+  if (!r.success) return { problem: `invalid manifest ${file}: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}` };
+  return { pkg: { manifest: r.data, dir } };
 }
 
-/** Every valid package of every directory, grouped by manifest id, sorted by title. */
-export async function readCatalog(dirs: readonly string[], warn: CatalogWarn = () => {}): Promise<CatalogApp[]> {
+export interface CatalogScan {
+  apps: CatalogApp[];
+  problems: CatalogProblem[];
+  /** every package served, by folder (the `previous` of the next scan) */
+  packages: Map<string, CatalogPackage>;
+}
+
+/**
+ * Every valid package of every directory, grouped by manifest id, sorted by title. A folder
+ * whose manifest became unreadable or invalid keeps the package of `previous` (the last
+ * good read of that folder) and is reported in `problems`; a folder whose manifest is gone
+ * is dropped.
+ */
+export async function scanCatalog(dirs: readonly string[], opts: { previous?: ReadonlyMap<string, CatalogPackage>; warn?: CatalogWarn } = {}): Promise<CatalogScan> {
+  const warn = opts.warn ?? (() => {});
   const byId = new Map<string, CatalogPackage[]>();
+  const problems: CatalogProblem[] = [];
+  const packages = new Map<string, CatalogPackage>();
   for (const root of dirs) {
     let entries;
     try {
@@ -86,22 +107,42 @@ export async function readCatalog(dirs: readonly string[], warn: CatalogWarn = (
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const e of entries) {
       if (!e.isDirectory() || e.name.startsWith(".")) continue;
-      const pkg = await readPackage(path.join(root, e.name), warn);
-      if (!pkg) continue;
+      const dir = path.join(root, e.name);
+      const r = await readPackage(dir);
+      if ("missing" in r) continue;
+      let pkg: CatalogPackage;
+      if ("problem" in r) {
+        const last = opts.previous?.get(dir);
+        problems.push({ dir, message: r.problem, kept: last?.manifest.version ?? null });
+        warn(last ? `catalog: invalid manifest, the last good version ${last.manifest.version} is kept: ${r.problem}` : `catalog: invalid manifest, skipped: ${r.problem}`, { dir });
+        if (!last) continue;
+        pkg = last;
+      } else {
+        pkg = r.pkg;
+      }
       const list = byId.get(pkg.manifest.id) ?? [];
       if (list.some((p) => p.manifest.version === pkg.manifest.version)) {
-        warn("catalog: duplicate package version, skipped", { id: pkg.manifest.id, version: pkg.manifest.version, dir: pkg.dir });
+        const message = `duplicate package version ${pkg.manifest.id} ${pkg.manifest.version}, skipped`;
+        problems.push({ dir, message, kept: null });
+        warn(`catalog: ${message}`, { id: pkg.manifest.id, version: pkg.manifest.version, dir: pkg.dir });
         continue;
       }
       list.push(pkg);
       byId.set(pkg.manifest.id, list);
+      packages.set(dir, pkg);
     }
   }
   const apps = [...byId.entries()].map(([id, packages]) => ({
     id,
     packages: packages.sort((a, b) => compareSemver(b.manifest.version, a.manifest.version)),
   }));
-  return apps.sort((a, b) => a.packages[0]!.manifest.title.localeCompare(b.packages[0]!.manifest.title) || a.id.localeCompare(b.id));
+  apps.sort((a, b) => a.packages[0]!.manifest.title.localeCompare(b.packages[0]!.manifest.title) || a.id.localeCompare(b.id));
+  return { apps, problems, packages };
+}
+
+/** Every valid package of every directory, read now (no last-good memory). */
+export async function readCatalog(dirs: readonly string[], warn: CatalogWarn = () => {}): Promise<CatalogApp[]> {
+  return (await scanCatalog(dirs, { warn })).apps;
 }
 
 export async function findCatalogApp(dirs: readonly string[], id: string, warn?: CatalogWarn): Promise<CatalogApp | null> {

@@ -7,6 +7,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import type { Profile, StatusResponse } from "@hearth/contracts";
 import { api } from "../../lib/client/api";
 import { ProfileContext, isAdminRole } from "../../lib/client/profile";
+import { LiveContext, useLiveUpdates } from "../../lib/client/live";
 import { Brand } from "../components/Brand";
 import { Icon, type IconName } from "../components/Icon";
 import { Notifications } from "../components/Notifications";
@@ -34,6 +35,7 @@ export function Shell({ profile: initial, children }: { profile: Profile; childr
     onSettled: () => window.location.assign("/login"),
   });
   const isAdmin = isAdminRole(profile.role);
+  const live = useLiveUpdates(isAdmin);
   const name = profile.displayName || profile.username;
 
   return (
@@ -78,7 +80,9 @@ export function Shell({ profile: initial, children }: { profile: Profile; childr
       </aside>
       <main className="content">
         {isAdmin ? <Notifications /> : null}
-        <ProfileContext value={profile}>{children}</ProfileContext>
+        <ProfileContext value={profile}>
+          <LiveContext value={live}>{children}</LiveContext>
+        </ProfileContext>
       </main>
     </div>
   );

@@ -52,13 +52,22 @@ function startsWith(path: readonly (string | number)[], prefix: readonly (string
   return prefix.every((p, i) => String(p) === String(path[i]));
 }
 
+/**
+ * The last answer of each GET that came with an ETag (GET /api/v1/apps): the next GET sends
+ * If-None-Match, and a 304 returns the data in memory (the same object, so nothing re-renders).
+ */
+const conditional = new Map<string, { etag: string; data: unknown }>();
+
 export async function api<T = unknown>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (init.body !== undefined) headers["content-type"] = "application/json";
+  const method = init.method ?? "GET";
+  const kept = method === "GET" ? conditional.get(path) : undefined;
+  if (kept) headers["if-none-match"] = kept.etag;
   let res: Response;
   try {
     res = await fetch(path, {
-      method: init.method ?? "GET",
+      method,
       headers,
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
       credentials: "same-origin",
@@ -68,6 +77,7 @@ export async function api<T = unknown>(path: string, init: { method?: string; bo
     throw new ApiError(0, "network", "Cannot reach the server. Check your connection and try again.");
   }
   if (res.status === 204) return undefined as T;
+  if (res.status === 304 && kept) return kept.data as T;
   const text = await res.text();
   let data: unknown = undefined;
   try {
@@ -80,6 +90,8 @@ export async function api<T = unknown>(path: string, init: { method?: string; bo
     const retry = res.headers.get("retry-after");
     throw new ApiError(res.status, err?.code ?? "internal", err?.message ?? `The server answered ${res.status}`, err?.details, retry !== null && /^\d+$/.test(retry) ? Number(retry) : undefined);
   }
+  const etag = res.headers.get("etag");
+  if (method === "GET" && etag) conditional.set(path, { etag, data });
   return data as T;
 }
 

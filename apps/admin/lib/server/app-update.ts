@@ -1,10 +1,9 @@
 import { addonChanges, HearthError, hearthManifest, updateRefusal, type HearthManifest, type UpdateAppRequest } from "@hearth/contracts";
 import { getApp, queueAppTask, recordEvent, type AppWithPorts } from "@hearth/db";
 import { json } from "../http";
-import { findCatalogApp } from "../catalog";
 import type { Principal } from "./auth";
 import { appIdOf } from "./app-ops";
-import { checkMinHearthVersion, wakeBox } from "./apps";
+import { checkMinHearthVersion, findCatalogEntry, wakeBox } from "./apps";
 import type { AdminContext } from "./context";
 
 /**
@@ -22,7 +21,7 @@ export async function queueAppUpdate(ctx: { app: AdminContext; params: Record<st
     target = ctx.body.manifest;
   } else {
     if (!row.storeId) throw new HearthError("invalid", "This app was installed from a custom manifest, so the catalog has no update for it: send the new manifest");
-    const entry = await findCatalogApp(ctx.app.config.catalogDirs, row.storeId, (msg, data) => ctx.app.logger.warn(data, msg));
+    const entry = await findCatalogEntry(ctx.app, row.storeId);
     if (!entry?.packages[0]) throw new HearthError("not_found", `The catalog no longer has ${row.storeId}: send the new manifest`);
     target = hearthManifest.parse(entry.packages[0].manifest);
   }

@@ -3,9 +3,11 @@ import { activeTasksOf, getApp, type AppWithPorts } from "@hearth/db";
 import type { z } from "zod";
 import { invalid } from "../api";
 import { createBoxClient } from "../box-client";
-import { findCatalogApp, packageOf, readCatalog, type CatalogApp } from "../catalog";
+import { packageOf, type CatalogApp } from "../catalog";
+import { catalogCacheFor, type CatalogSnapshot } from "../catalog-cache";
 import { appViewOf } from "../views";
 import type { AdminContext } from "./context";
+import { nudgeLive } from "./live";
 
 /** Install, configure, domain add/remove run one at a time (the unique keys are the last guard). */
 export const PLACEMENT_LOCK = "hearth.apps.placement";
@@ -16,11 +18,23 @@ export function withPlacementLock<T>(app: AdminContext, fn: () => Promise<T>): P
 
 /** Tells box there is work; box also polls, so a box that is down only delays the task. */
 export async function wakeBox(app: AdminContext): Promise<void> {
+  // an intent was just recorded: open dashboards hear of it now
+  nudgeLive();
   try {
     await createBoxClient(app.config.boxSocket).wake();
   } catch (e) {
     app.logger.warn({ err: e }, "could not wake box; the task waits for its next poll");
   }
+}
+
+/** The catalog in memory (read once, re-read when its folders change: lib/catalog-cache.ts). */
+export function catalogOf(app: AdminContext): Promise<CatalogSnapshot> {
+  return catalogCacheFor(app.config.catalogDirs, (msg, data) => app.logger.warn(data, msg)).get();
+}
+
+/** The catalog app `id`, or null. */
+export async function findCatalogEntry(app: AdminContext, id: string): Promise<CatalogApp | null> {
+  return (await catalogOf(app)).apps.find((a) => a.id === id) ?? null;
 }
 
 export type InstallBody = z.infer<typeof installFromStoreRequest> | z.infer<typeof installFromManifestRequest>;
@@ -45,7 +59,7 @@ export async function resolveManifest(app: AdminContext, body: InstallBody): Pro
   if ("manifest" in body) {
     resolved = { manifest: body.manifest, storeId: null };
   } else {
-    const entry = await findCatalogApp(app.config.catalogDirs, body.storeId, (msg, data) => app.logger.warn(data, msg));
+    const entry = await findCatalogEntry(app, body.storeId);
     if (!entry) throw new HearthError("not_found", `The catalog has no app ${body.storeId}`);
     const pkg = packageOf(entry, body.version);
     if (!pkg) {
@@ -53,7 +67,7 @@ export async function resolveManifest(app: AdminContext, body: InstallBody): Pro
         details: { versions: entry.packages.map((p) => p.manifest.version) },
       });
     }
-    // re-validated: the catalog is read from disk and could have changed shape
+    // re-validated: a copy, so nothing downstream can change the catalog in memory
     resolved = { manifest: hearthManifest.parse(pkg.manifest), storeId: entry.id };
   }
   checkMinHearthVersion(resolved.manifest);
@@ -88,7 +102,7 @@ export async function appViewById(app: AdminContext, id: string) {
   const row = id.length <= 36 ? await getApp(app.db, id) : null;
   if (!row) throw new HearthError("not_found", "No such app");
   const active = await activeTasksOf(app.db, [row.id]);
-  const catalog = row.storeId ? await readCatalog(app.config.catalogDirs, (msg, data) => app.logger.warn(data, msg)) : [];
+  const catalog = row.storeId ? (await catalogOf(app)).apps : [];
   return { ...appViewOf(row, active.get(row.id)?.id ?? null), updateAvailable: updateAvailableOf(row, catalog) };
 }
 
@@ -97,7 +111,7 @@ export async function appViewsOf(app: AdminContext, rows: AppWithPorts[]) {
     app.db,
     rows.map((r) => r.id),
   );
-  const catalog = rows.some((r) => r.storeId) ? await readCatalog(app.config.catalogDirs, (msg, data) => app.logger.warn(data, msg)) : [];
+  const catalog = rows.some((r) => r.storeId) ? (await catalogOf(app)).apps : [];
   return rows.map((r) => ({ ...appViewOf(r, active.get(r.id)?.id ?? null), updateAvailable: updateAvailableOf(r, catalog) }));
 }
 

@@ -180,6 +180,25 @@ export async function listApps(db: Client): Promise<AppWithPorts[]> {
   return db.app.findMany({ include: APP_INCLUDE, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
 }
 
+/**
+ * A cheap fingerprint of everything GET /api/v1/apps shows from the database: the App rows
+ * (count, and per row its id, updatedAt and state columns, so two changes in the same
+ * millisecond still differ), their ports and extra names, and which task is active for which
+ * app. One round trip over indexes and small tables; equal strings mean an equal list (up to
+ * CRC32 collisions). admin answers 304 and its server-sent events from it.
+ */
+export async function appsListVersion(db: Client): Promise<string> {
+  const rows = await db.$queryRawUnsafe<{ v: string }[]>(
+    `SELECT CONCAT_WS(':',
+      (SELECT CONCAT(COUNT(*), '.', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', \`id\`, \`updatedAt\`, \`installState\`, \`runState\`, \`health\`, \`errorCode\`, \`errorTaskId\`, \`version\`))), 0)) FROM \`App\`),
+      (SELECT CONCAT(COUNT(*), '.', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', \`appId\`, \`envName\`, \`hostPort\`))), 0)) FROM \`AppPort\`),
+      (SELECT CONCAT(COUNT(*), '.', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', \`id\`, \`appId\`, \`subdomain\`, \`domain\`, \`type\`))), 0)) FROM \`AppDomain\`),
+      (SELECT CONCAT(COUNT(*), '.', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', \`id\`, \`appId\`))), 0)) FROM \`Task\` WHERE \`state\` IN ('pending', 'running') AND \`appId\` IS NOT NULL)
+    ) AS v`,
+  );
+  return String(rows[0]?.v ?? "");
+}
+
 /** The newest pending or running task of each app. */
 export async function activeTasksOf(db: Client, appIds: string[]): Promise<Map<string, Task>> {
   if (appIds.length === 0) return new Map();

@@ -9,6 +9,7 @@ import { ErrorAlert } from "../../components/ErrorAlert";
 import { EmptyState, PageHeader } from "../../components/EmptyState";
 import { AppBadges, AppIcon, isBusy } from "../../components/AppBadges";
 import { Orphans, UninstalledApps } from "./KeptData";
+import { appsRefetchInterval, useLive } from "../../../lib/client/live";
 
 function MiniProgress({ taskId, label }: { taskId: string; label: string }) {
   const t = useQuery({ queryKey: ["task", taskId], queryFn: () => api<TaskView>(`/api/v1/tasks/${encodeURIComponent(taskId)}`), refetchInterval: 1000 });
@@ -25,10 +26,11 @@ function MiniProgress({ taskId, label }: { taskId: string; label: string }) {
 
 export function AppsGrid() {
   const admin = isAdminRole(useProfile().role);
+  const live = useLive();
   const apps = useQuery({
     queryKey: ["apps"],
     queryFn: () => api<{ apps: AppView[] }>("/api/v1/apps"),
-    refetchInterval: (q) => (q.state.data?.apps.some(isBusy) ? 2000 : 15_000),
+    refetchInterval: (q) => appsRefetchInterval(live, q.state.data?.apps.some(isBusy) ?? false),
     enabled: admin,
   });
 

@@ -36,7 +36,7 @@ export function Catalog() {
   if (tag) params.set("tag", tag);
   const catalog = useQuery({
     queryKey: ["appstore", q, tag],
-    queryFn: () => api<{ apps: CatalogAppView[]; tags: string[] }>(`/api/v1/appstore${params.size ? `?${params}` : ""}`),
+    queryFn: () => api<{ apps: CatalogAppView[]; tags: string[]; problems?: { dir: string; message: string; kept: string | null }[] }>(`/api/v1/appstore${params.size ? `?${params}` : ""}`),
     placeholderData: (prev) => prev,
   });
   const [installing, setInstalling] = useState<CatalogAppView | null>(null);
@@ -63,6 +63,18 @@ export function Catalog() {
       </div>
       {catalog.isPending ? <p className="muted">Loading the catalog…</p> : null}
       <ErrorAlert error={catalog.error} />
+      {catalog.data?.problems?.length ? (
+        <div className="alert alert-warn" role="alert">
+          <p>Some catalog packages have a manifest that cannot be used:</p>
+          <ul>
+            {catalog.data.problems.map((p) => (
+              <li key={p.dir}>
+                <code>{p.message}</code> {p.kept ? `(version ${p.kept} from its last good manifest is still offered)` : "(not offered)"}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       {catalog.data && catalog.data.apps.length === 0 ? <p className="muted empty-line">No apps match.</p> : null}
       {catalog.data && catalog.data.apps.length > 0 ? (
         <ul className="app-grid" aria-label="Catalog apps" aria-hidden={installing ? true : undefined}>

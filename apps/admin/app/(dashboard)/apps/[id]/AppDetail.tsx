@@ -19,6 +19,7 @@ import { Markdown } from "../../../components/Markdown";
 import { EnvRows, envOf, rowsOf, type EnvRow } from "../../../components/EnvRows";
 import { PortRows, portBindingsOf, portValuesOf, type PortSpec, type PortValues } from "../../../components/PortRows";
 import { ExtraNameRows, extraNamesOf, type ExtraName } from "../../../components/ExtraNameRows";
+import { appsRefetchInterval, useLive } from "../../../../lib/client/live";
 
 const MiB = 1024 * 1024;
 
@@ -26,10 +27,11 @@ export function AppDetail({ id }: { id: string }) {
   const qc = useQueryClient();
   const router = useRouter();
   const search = useSearchParams();
+  const live = useLive();
   const app = useQuery({
     queryKey: ["app", id],
     queryFn: () => api<AppView>(`/api/v1/apps/${encodeURIComponent(id)}`),
-    refetchInterval: (q) => (q.state.data && isBusy(q.state.data) ? 2000 : 15_000),
+    refetchInterval: (q) => appsRefetchInterval(live, !!q.state.data && isBusy(q.state.data)),
     retry: false,
   });
   // the last task we watched stays on screen after it finished (with its result)

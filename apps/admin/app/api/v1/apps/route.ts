@@ -1,17 +1,24 @@
 import { z } from "zod";
 import { appFqdn } from "@hearth/contracts";
-import { installApp, listApps, recordEvent } from "@hearth/db";
+import { installApp, recordEvent } from "@hearth/db";
 import { route } from "../../../../lib/server/route";
 import { json } from "../../../../lib/http";
 import { parseJsonBody } from "../../../../lib/api";
-import { ADMIN_ROLES, appViewsOf, parseInstallBody, resolveManifest, wakeBox, withPlacementLock } from "../../../../lib/server/apps";
+import { ADMIN_ROLES, parseInstallBody, resolveManifest, wakeBox, withPlacementLock } from "../../../../lib/server/apps";
 import { checkAppNames } from "../../../../lib/server/app-ops";
+import { appsList, appsListEtag, ifNoneMatch } from "../../../../lib/server/apps-list";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/apps → { apps: AppView[] } */
-export const GET = route({ roles: ADMIN_ROLES }, async ({ app }) => {
-  return json({ apps: await appViewsOf(app, await listApps(app.db)) });
+/**
+ * GET /api/v1/apps → { apps: AppView[] } with an ETag; with a matching If-None-Match → 304
+ * and no body. Nothing is rebuilt while nothing changed (lib/server/apps-list.ts).
+ */
+export const GET = route({ roles: ADMIN_ROLES }, async ({ app, req }) => {
+  const etag = await appsListEtag(app);
+  if (ifNoneMatch(req.headers.get("if-none-match"), etag)) return new Response(null, { status: 304, headers: { etag } });
+  const list = await appsList(app, etag);
+  return new Response(list.body, { status: 200, headers: { "content-type": "application/json; charset=utf-8", "content-length": String(list.body.byteLength), etag: list.etag } });
 });
 
 /**

@@ -2,7 +2,8 @@ import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { HearthError } from "@hearth/contracts";
 import { route } from "../../../../../../lib/server/route";
-import { findCatalogApp, iconFileOf, packageOf } from "../../../../../../lib/catalog";
+import { iconFileOf, packageOf } from "../../../../../../lib/catalog";
+import { findCatalogEntry } from "../../../../../../lib/server/apps";
 
 export const dynamic = "force-dynamic";
 
@@ -12,7 +13,7 @@ export const dynamic = "force-dynamic";
  * gets a CSP that forbids scripts in case it is opened directly.
  */
 export const GET = route({}, async ({ app, params }) => {
-  const entry = await findCatalogApp(app.config.catalogDirs, params.id ?? "");
+  const entry = await findCatalogEntry(app, params.id ?? "");
   const pkg = entry ? packageOf(entry) : null;
   const icon = pkg ? await iconFileOf(pkg) : null;
   if (!icon) throw new HearthError("not_found", "No icon");
