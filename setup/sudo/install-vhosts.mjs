@@ -740,37 +740,68 @@ function sameSet(a, b) {
   return true;
 }
 
-/** One helper at a time per root folder: <root>/.lock (a folder, made atomically), freed when its holder is gone. */
+/**
+ * One helper at a time per root folder: <root>/.lock, a folder that always holds its holder's
+ * pid (made as a temporary folder with the pid inside, then renamed into place: a helper
+ * killed halfway leaves a temporary folder, never a lock without a pid). A lock whose holder
+ * is gone is renamed away and its pid read again there: when it is not the dead one, another
+ * helper had taken the lock meanwhile and it is put back.
+ */
 function lock(root) {
   const dir = path.join(root, ".lock");
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (let i = 0; i < 600; i++) {
+  const pidIn = (d) => {
     try {
-      mkdirSync(dir, { mode: 0o700 });
-      writeFileSync(path.join(dir, "pid"), String(process.pid), { flag: "wx" });
+      return Number(readFileSync(path.join(d, "pid"), "utf8"));
+    } catch {
+      return Number.NaN;
+    }
+  };
+  const alive = (pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 600; i++) {
+    const tmp = path.join(root, `.lock-new-${process.pid}-${randomBytes(4).toString("hex")}`);
+    mkdirSync(tmp, { mode: 0o700 });
+    writeFileSync(path.join(tmp, "pid"), String(process.pid), { flag: "wx" });
+    try {
+      renameSync(tmp, dir);
       return () => rmSync(dir, { recursive: true, force: true });
     } catch (e) {
-      if (e.code !== "EEXIST") throw e;
+      rmSync(tmp, { recursive: true, force: true });
+      if (e.code !== "EEXIST" && e.code !== "ENOTEMPTY") throw e;
     }
-    let pid = NaN;
-    try {
-      pid = Number(readFileSync(path.join(dir, "pid"), "utf8"));
-    } catch {}
-    if (Number.isInteger(pid) && pid > 0) {
-      let alive = true;
+    const pid = pidIn(dir);
+    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) {
+      const stale = path.join(root, `.lock-stale-${randomBytes(4).toString("hex")}`);
       try {
-        process.kill(pid, 0);
-      } catch {
-        alive = false;
-      }
-      if (!alive) {
-        rmSync(dir, { recursive: true, force: true });
-        continue;
-      }
+        renameSync(dir, stale);
+        if (pidIn(stale) !== pid)
+          renameSync(stale, dir); // a new holder's lock: give it back
+        else rmSync(stale, { recursive: true, force: true });
+      } catch {}
+      continue;
     }
     Atomics.wait(pause, 0, 0, 100);
   }
   throw new Refusal(`another install-vhosts holds ${dir} (waited 60 s)`);
+}
+
+/** A ".lock-new-<pid>-…" folder whose helper is gone (killed while taking the lock). */
+function leftoverOfDeadHelper(name) {
+  const m = /^\.lock-new-(\d+)-[0-9a-f]+$/.exec(name);
+  if (!m) return false;
+  try {
+    process.kill(Number(m[1]), 0);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** The cert files of a set: "<name>.crt" / "<name>.key" → PEM. */
@@ -802,7 +833,11 @@ function lockedRoot(o, fn) {
 export function install(set, o) {
   return lockedRoot(o, (current) => {
     if (current.gen && sameSet(current.sites, set.sites) && sameSet(current.certs, certFilesOf(set.certs)) && !o.forceReload) {
-      // box hands its whole set over at each start: make sure nginx runs what is installed
+      // box hands its whole set over at each start: make sure nginx runs what is installed,
+      // checked first (a helper killed between pointing `live` and its nginx -t leaves an
+      // unchecked set live; it is never reloaded unchecked)
+      const t = runNginx(o, "-t");
+      if (!t.ok) return { code: 1, message: `the installed set ${current.gen} fails nginx -t; nothing was reloaded:\n${t.output}`, gen: current.gen };
       const r = reload(o);
       return r.ok
         ? { code: 0, message: `unchanged set (${set.sites.size} files) in ${o.root}/${current.gen}: reloaded; live=${current.gen}`, gen: current.gen }
@@ -866,6 +901,7 @@ function installLocked(set, o, current) {
   for (const e of readdirSync(root)) {
     if (e !== gen && GEN.test(e)) rmSync(path.join(root, e), { recursive: true, force: true });
     else if (e.startsWith(".live-")) rmSync(path.join(root, e), { force: true });
+    else if (leftoverOfDeadHelper(e)) rmSync(path.join(root, e), { recursive: true, force: true });
   }
   if (!r.ok) return { code: 3, message: `the new set passed nginx -t and is installed, but nginx could not be reloaded: ${r.output}; live=${gen}`, gen };
   return {

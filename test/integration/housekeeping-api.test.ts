@@ -49,7 +49,7 @@ describe("GET/PUT /api/v1/settings/retention", () => {
     const ev = await db.event.findFirst({ where: { action: "settings.retention" } });
     expect(ev?.data).toEqual({ eventDays: 90, taskDays: 7, keepTasksPerApp: 50 });
 
-    for (const body of [{}, { eventDays: 0 }, { taskDays: 1.5 }, { keepTasksPerApp: -1 }, { taskDays: 4000 }, { eventDays: "30" }, { other: 1 }]) {
+    for (const body of [{}, { eventDays: 0 }, { eventDays: 29 }, { taskDays: 1.5 }, { keepTasksPerApp: -1 }, { taskDays: 4000 }, { eventDays: "30" }, { other: 1 }]) {
       const bad = await admin.call("PUT", "/api/v1/settings/retention", as({ body }));
       expect(bad.status, JSON.stringify(body)).toBe(400);
       expect((bad.body as { error: { code: string } }).error.code).toBe("invalid");

@@ -518,6 +518,42 @@ describe("as hearth: box hands root only what changed (a delta against the live 
     await proxy.apply(appVhost());
     expect(readdirSync(path.join(NGINX_ROOT, "live/sites"))).toEqual([`app-trust${ID}.conf`]);
   });
+
+  it("a set left live unchecked (a helper killed between pointing live and nginx -t) is checked before any reload", async () => {
+    expect(runHelperAs("hearth", JSON.stringify(goodPayload)).status).toBe(0);
+    const gen = liveGen();
+    const pids = workers();
+    const name = `app-trust${ID}.conf`;
+    const bad = { ...goodPayload, sites: { [name]: goodPayload.sites[name]!.replace("proxy_busy_buffers_size 256k;", "proxy_busy_buffers_size 900m;") } };
+    expect(bad.sites[name]).not.toBe(goodPayload.sites[name]);
+    // what the killed helper left: a generation with that set, live, never checked
+    const unchecked = "gen-zz0-deadbeef";
+    must(`cd ${NGINX_ROOT} && cp -a ${gen} ${unchecked}`);
+    writeFileSync(path.join(NGINX_ROOT, unchecked, "sites", name), bad.sites[name]!);
+    must(`cd ${NGINX_ROOT} && ln -sfn ${unchecked} live`);
+    const r = runHelperAs("hearth", JSON.stringify(bad));
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/the installed set gen-zz0-deadbeef fails nginx -t; nothing was reloaded/);
+    await sleep(300);
+    // no new workers (old ones of the reload before may still be finishing and go)
+    expect(workers().filter((p) => !pids.includes(p))).toEqual([]);
+    expect((await curlResolve(`https://app.trust.test:${httpsPort}/`)).body).toBe("backend-ok");
+    // box's good set replaces it
+    expect(runHelperAs("hearth", JSON.stringify(goodPayload)).status).toBe(0);
+    expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([liveGen()]);
+  });
+
+  it("a lock left by a killed helper (dead pid, or a half-made lock) does not block the next one", () => {
+    const dead = spawnSync("true").pid;
+    must(`mkdir -m 700 ${NGINX_ROOT}/.lock && echo ${dead} > ${NGINX_ROOT}/.lock/pid && mkdir -m 700 ${NGINX_ROOT}/.lock-new-${dead}-0badc0de`);
+    const other = { ...goodPayload, sites: { [`app-trust${ID}.conf`]: goodPayload.sites[`app-trust${ID}.conf`]!.replace("client_max_body_size 0;", "client_max_body_size 2g;") } };
+    const t0 = Date.now();
+    const r = runHelperAs("hearth", JSON.stringify(other));
+    expect(r.status, r.stderr).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith(".lock"))).toEqual([]);
+    expect(runHelperAs("hearth", JSON.stringify(goodPayload)).status).toBe(0);
+  });
 });
 
 describe("as hearth-admin (admin's user)", () => {

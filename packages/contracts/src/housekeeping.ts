@@ -5,7 +5,7 @@ import { z } from "zod";
  * before its daily `housekeeping.purge` task deletes them. Setting `housekeeping.retention`;
  * `GET`/`PUT /api/v1/settings/retention`.
  *
- * - `eventDays`: Event rows older than this are deleted.
+ * - `eventDays`: Event rows older than this are deleted (at least 30: the audit trail).
  * - `taskDays`: finished Task rows (succeeded, failed, cancelled) older than this are
  *   deleted with their log files; pending and running tasks never are, nor a task an app's
  *   error or an orphan's deletion still points at.
@@ -20,7 +20,9 @@ const whole = (min: number, max: number, what: string) => {
 };
 
 export const retentionSettings = z.strictObject({
-  eventDays: whole(1, 3650, "a whole number of days"),
+  // at least 30: the event log is the audit trail, and one admin (or a stolen session) must
+  // not be able to erase it, with the record of that change, by setting 1 day
+  eventDays: whole(30, 3650, "a whole number of days"),
   taskDays: whole(1, 3650, "a whole number of days"),
   keepTasksPerApp: whole(0, 10_000, "a whole number"),
 });

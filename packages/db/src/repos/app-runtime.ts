@@ -71,10 +71,16 @@ export async function deleteAppRow(db: Client, id: string): Promise<void> {
   await db.app.deleteMany({ where: { id } });
 }
 
-/** Records a health check, only while the app is still installed and meant to run; false when it is not. */
+/**
+ * Records a health check, only while the app is still installed and meant to run; false when
+ * it is not. Raw SQL on purpose: Prisma's @updatedAt would move `updatedAt` on every check
+ * (every app, every 10 s), and `updatedAt` is part of the apps list's fingerprint
+ * (appsListVersion), so every open dashboard would re-download the list although nothing it
+ * shows changed. A changed `health` still changes the fingerprint.
+ */
 export async function recordAppHealth(db: Client, id: string, health: App["health"], at: Date): Promise<boolean> {
-  const r = await db.app.updateMany({ where: { id, installState: "installed", runState: "running" }, data: { health, healthCheckedAt: at } });
-  return r.count > 0;
+  const n = await db.$executeRaw`UPDATE \`App\` SET \`health\` = ${health}, \`healthCheckedAt\` = ${at} WHERE \`id\` = ${id} AND \`installState\` = 'installed' AND \`runState\` = 'running'`;
+  return n > 0;
 }
 
 /** Marks an app left in `pendingState` without a task as failed (`interrupted`); false when its state moved meanwhile. */

@@ -63,7 +63,7 @@ function RetentionForm() {
             inputMode="numeric"
             value={values.eventDays}
             onChange={(e) => change({ eventDays: e.target.value })}
-            hint="1 to 3650; default 90."
+            hint="30 to 3650; default 90. The event log is the audit trail."
             error={err?.fieldError("eventDays")}
           />
           <Field
