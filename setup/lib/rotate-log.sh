@@ -67,3 +67,28 @@ hearth_rotate_log() {
 hearth_rotate_is_roots_file() {
   [ ! -L "$1" ] && [ -f "$1" ] && [ "$(stat -c '%u %h' -- "$1")" = "0 1" ]
 }
+
+# rotate-log.sh --loop SUPERVISOR_PID NAME FILE MAX_BYTES KEEP EVERY
+#   supervise.sh runs this beside its loop: hearth_rotate_log every EVERY seconds while
+#   SUPERVISOR_PID lives (SIGTERM ends it at once); a refusal is logged once, not every time.
+if [ "${BASH_SOURCE[0]}" = "$0" ] && [ "${1:-}" = "--loop" ]; then
+  set -u
+  [ $# -eq 7 ] || {
+    echo "usage: rotate-log.sh --loop SUPERVISOR_PID NAME FILE MAX_BYTES KEEP EVERY" >&2
+    exit 2
+  }
+  sup="$2" name="$3" file="$4" max_bytes="$5" keep="$6" every="$7"
+  trap '' INT HUP
+  nap="" said=""
+  trap '[ -z "$nap" ] || kill "$nap" 2>/dev/null; exit 0' TERM
+  while kill -0 "$sup" 2>/dev/null; do
+    if refused="$(hearth_rotate_log "$file" "$max_bytes" "$keep" 2>&1)"; then said=""; elif [ "$refused" != "$said" ]; then
+      printf '%s supervise[%s]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$name" "$refused"
+      said="$refused"
+    fi
+    sleep "$every" &
+    nap=$!
+    wait "$nap"
+    nap=""
+  done
+fi

@@ -59,25 +59,10 @@ rotator=""
 # killed, at its next check)
 log_file="${HEARTH_SUPERVISE_LOG:-}"
 if [ -n "$log_file" ]; then
-  # shellcheck source=rotate-log.sh
-  . "$(dirname -- "${BASH_SOURCE[0]}")/rotate-log.sh"
   max_bytes="${HEARTH_LOG_MAX_BYTES:-10485760}" keep="${HEARTH_LOG_KEEP:-5}" every="${HEARTH_LOG_CHECK_SECONDS:-60}"
-  (
-    trap - INT HUP
-    nap="" said=""
-    trap '[ -z "$nap" ] || kill "$nap" 2>/dev/null; exit 0' TERM
-    while kill -0 $$ 2>/dev/null; do
-      # a refusal is logged once, not every minute
-      if refused="$(hearth_rotate_log "$log_file" "$max_bytes" "$keep" 2>&1)"; then said=""; elif [ "$refused" != "$said" ]; then
-        log "$refused"
-        said="$refused"
-      fi
-      sleep "$every" &
-      nap=$!
-      wait "$nap"
-      nap=""
-    done
-  ) &
+  # a process of its own (its command line is rotate-log.sh's, so `ps` and pgrep show one
+  # supervise.sh per service), ending with this loop
+  "$BASH" "$(dirname -- "${BASH_SOURCE[0]}")/rotate-log.sh" --loop "$$" "$name" "$log_file" "$max_bytes" "$keep" "$every" &
   rotator=$!
 fi
 

@@ -139,20 +139,7 @@ describe("the supervisor (no systemd)", () => {
     const common = `. ${LIB}/common.sh; HEARTH_LOG_DIR=${logDir}; HEARTH_SUPERVISE_DIR=${supDir}; export HEARTH_SUPERVISE_DIR HEARTH_LOG_MAX_BYTES HEARTH_LOG_KEEP HEARTH_LOG_CHECK_SECONDS`;
     // about 1 MB a second
     const chatty = `bash -c 'while :; do head -c 100000 /dev/zero | tr "\\\\0" x; echo; sleep 0.1; done'`;
-    const start = bash(`${common}; hearth_supervise_start ${name} root / ${LIB} ${chatty}`, env);
-    expect(start.status, start.stderr).toBe(0);
-    const log = path.join(logDir, `${name}.log`);
-    const sizes: number[] = [];
-    try {
-      for (let i = 0; i < 12; i++) {
-        await new Promise((r) => setTimeout(r, 500));
-        sizes.push(statSync(log).size);
-      }
-    } finally {
-      const stop = bash(`${common}; hearth_supervise_stop ${name}`, env);
-      expect(stop.status, stop.stderr).toBe(0);
-    }
-    // the supervisor and its rotation loop are gone (a rotation under way finishes first)
+    /** This test's processes: the supervisor, its rotation loop (both name it in their argv). */
     const mine = () =>
       readdirSync("/proc")
         .filter((p) => /^\d+$/.test(p))
@@ -163,6 +150,30 @@ describe("the supervisor (no systemd)", () => {
             return false;
           }
         });
+    const argvOf = (p: string) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+      } catch {
+        return [];
+      }
+    };
+    const start = bash(`${common}; hearth_supervise_start ${name} root / ${LIB} ${chatty}`, env);
+    expect(start.status, start.stderr).toBe(0);
+    const log = path.join(logDir, `${name}.log`);
+    const sizes: number[] = [];
+    try {
+      for (let i = 0; i < 12; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        sizes.push(statSync(log).size);
+      }
+      // one supervise.sh for the service (the rotation loop is a process with its own command line)
+      expect(mine().filter((p) => argvOf(p).some((a) => a.endsWith("/supervise.sh")))).toHaveLength(1);
+      expect(mine().filter((p) => argvOf(p).some((a) => a.endsWith("/rotate-log.sh")))).toHaveLength(1);
+    } finally {
+      const stop = bash(`${common}; hearth_supervise_stop ${name}`, env);
+      expect(stop.status, stop.stderr).toBe(0);
+    }
+    // the supervisor and its rotation loop are gone (a rotation under way finishes first)
     for (let i = 0; i < 50 && mine().length; i++) await new Promise((r) => setTimeout(r, 100));
     expect(mine()).toEqual([]);
     // some 6 MB were written; the live log never held much more than a check's worth past the limit
