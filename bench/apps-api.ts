@@ -1,31 +1,14 @@
-/**
- * Benchmark (not a test): `GET /api/v1/apps` with many apps, against a static file of the same
- * size served in the same run. Seeds APPS app rows (default 200, installed, from the built-in
- * catalog so the "update available" check runs) through packages/db's repositories in a
- * throwaway database on the test MariaDB, starts the built admin (`next start`, as the
- * integration tests do), then sends RATE requests per second for SECONDS seconds (open loop:
- * a request leaves every 1/RATE s whether or not the previous one answered) with a real API
- * token, first to the baseline, then to admin. Prints p50/p90/p99/max and the ratios, and
- * admin's RSS idle (after start and a short warm-up) and after the load.
- *
- *   npx tsx bench/apps-api.ts [apps=200] [rate=50] [seconds=20]
- *
- * Baseline: a throwaway nginx (own prefix, config and pid file in a temp folder, a free port on
- * 127.0.0.1) serving a file with admin's response bytes; a plain Node http server when nginx is
- * not installed. Needs the test database account (test/helpers/db.ts) and builds admin when
- * its build is stale (test/helpers/admin.ts).
- */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { hearthManifest, type HearthManifest } from "@hearth/contracts";
 import { addDomain, claimNext, createApiToken, createUser, finishTask, installApp, updateAppState } from "@hearth/db";
 import { migratedDatabase, REPO_ROOT } from "../test/helpers/db";
-import { freePort, startAdmin } from "../test/helpers/admin";
+import { startAdmin } from "../test/helpers/admin";
 import { newApiToken } from "../apps/admin/lib/tokens";
+import { startStaticBaseline, type StaticBaseline } from "./static-baseline";
 
 const APPS = Number(process.argv[2] ?? 200);
 const RATE = Number(process.argv[3] ?? 50);
@@ -140,72 +123,11 @@ async function loadWithCpu(pid: number, ...args: Parameters<typeof load>): Promi
   return { ...l, cpuMsPerRequest: (treeCpuMs(pid) - before) / Math.max(1, l.latencies.length) };
 }
 
-/** A throwaway nginx serving `file` at /apps.json, or a Node http server without nginx. */
-async function startBaseline(dir: string, body: Buffer): Promise<{ url: string; kind: string; pid: number; stop(): Promise<void> }> {
-  // nginx's workers run as an unprivileged user: they must be able to read the folder
-  chmodSync(dir, 0o755);
-  writeFileSync(path.join(dir, "apps.json"), body, { mode: 0o644 });
-  const port = await freePort();
-  const nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((p) => existsSync(p));
-  if (nginx) {
-    const conf = path.join(dir, "nginx.conf");
-    writeFileSync(
-      conf,
-      `worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-daemon off;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
-  types { application/json json; }
-  server {
-    listen 127.0.0.1:${port};
-    root ${dir};
-    location = /apps.json { add_header cache-control no-store; }
-  }
-}
-`,
-    );
-    const child: ChildProcess = spawn(nginx, ["-p", dir, "-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    child.stderr!.on("data", (d) => (err += d));
-    const url = `http://127.0.0.1:${port}/apps.json`;
-    for (let i = 0; ; i++) {
-      if (child.exitCode !== null) throw new Error(`baseline nginx exited: ${err}`);
-      const ok = await fetch(url)
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (ok) break;
-      if (i > 100) throw new Error(`baseline nginx did not answer: ${err}${readFileSync(path.join(dir, "error.log"), "utf8")}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return {
-      url,
-      kind: "nginx (1 worker), static file",
-      pid: child.pid!,
-      async stop() {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGQUIT");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode === null) child.kill("SIGKILL");
-      },
-    };
-  }
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { "content-type": "application/json", "content-length": body.length, "cache-control": "no-store" });
-    res.end(body);
-  });
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${port}/apps.json`, kind: "node http, in-memory body", pid: process.pid, stop: () => new Promise((r) => server.close(() => r())) };
-}
-
 async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), "hearth-bench-apps-"));
   const t = await migratedDatabase("benchapps");
   let admin: Awaited<ReturnType<typeof startAdmin>> | undefined;
-  let baseline: Awaited<ReturnType<typeof startBaseline>> | undefined;
+  let baseline: StaticBaseline | undefined;
   try {
     // --- seed: an owner, a read token, a domain, APPS installed apps from the built-in catalog
     const owner = await createUser(t.db, { id: randomUUID(), username: "owner", email: "owner@example.com", role: "owner", passwordHash: "x" });
@@ -245,7 +167,7 @@ async function main() {
     const rssIdle = treeRssMiB(pid);
 
     // --- baseline then admin, same rate, same duration
-    baseline = await startBaseline(tmp, body);
+    baseline = await startStaticBaseline(body);
     await load(baseline.url, {}, RATE, 2);
     const base = await loadWithCpu(baseline.pid, baseline.url, {});
     const ours = await loadWithCpu(pid, `${admin.base}/api/v1/apps`, headers);

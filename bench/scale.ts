@@ -27,9 +27,9 @@
  * An install that fails (e.g. on today's network ceiling) stops the installs; the rest of the
  * run goes on with the apps that did install and the failure is printed.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import os from "node:os";
@@ -42,6 +42,7 @@ import { sessionCookieOf, startAdmin, type RunningAdmin } from "../test/helpers/
 import { migratedDatabase, MIGRATIONS_DIR, REPO_ROOT } from "../test/helpers/db";
 import { freePort, startTestNginx, type TestNginx } from "../test/helpers/nginx";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../test/helpers/test-images";
+import { startStaticBaseline } from "./static-baseline";
 
 // ---- parameters ------------------------------------------------------------------------------
 
@@ -195,58 +196,6 @@ async function openLoop(rps: number, seconds: number, one: (agent: http.Agent) =
   }
   await Promise.all(pending);
   return { lat, errors, statuses, sent: total, seconds: (performance.now() - start) / 1000 };
-}
-
-// ---- a static nginx for the apps-list baseline --------------------------------------------
-
-interface StaticNginx {
-  port: number;
-  stop(): Promise<void>;
-}
-async function startStaticNginx(file: string, body: Buffer): Promise<StaticNginx> {
-  const root = mkdtempSync(path.join(os.tmpdir(), "hearth-bench-static-"));
-  execFileSync("chmod", ["755", root]);
-  mkdirSync(path.join(root, "www"));
-  mkdirSync(path.join(root, "logs"));
-  writeFileSync(path.join(root, "www", file), body);
-  execFileSync("chmod", ["-R", "a+rX", path.join(root, "www")]);
-  const port = await freePort();
-  const conf = path.join(root, "nginx.conf");
-  writeFileSync(
-    conf,
-    [
-      "worker_processes 1;",
-      `pid ${root}/nginx.pid;`,
-      `error_log ${root}/logs/error.log;`,
-      "events { worker_connections 256; }",
-      "http {",
-      `    access_log ${root}/logs/access.log;`,
-      `    client_body_temp_path ${root}/body; proxy_temp_path ${root}/proxy; fastcgi_temp_path ${root}/fastcgi; uwsgi_temp_path ${root}/uwsgi; scgi_temp_path ${root}/scgi;`,
-      "    default_type application/json;",
-      `    server { listen 127.0.0.1:${port}; root ${root}/www; }`,
-      "}",
-      "",
-    ].join("\n"),
-  );
-  const proc: ChildProcess = spawn("nginx", ["-p", root, "-c", conf, "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
-  let err = "";
-  proc.stderr!.on("data", (d) => (err += d));
-  await until200(() => get({ port, path: `/${file}` }), 10_000, "the static nginx").catch((e: Error) => {
-    proc.kill("SIGKILL");
-    throw new Error(`${e.message}: ${err}`);
-  });
-  return {
-    port,
-    async stop() {
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once("exit", r));
-        proc.kill("SIGQUIT");
-        await Promise.race([exited, sleep(5_000)]);
-        if (proc.exitCode === null) proc.kill("SIGKILL");
-      }
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
 }
 
 // ---- Hearth of our own ----------------------------------------------------------------------
@@ -534,7 +483,7 @@ async function main(): Promise<void> {
     say(`apps list one request at a time (warm): median ${ms(median(listOne.slice(10)))}`);
     const listLoad = await openLoop(RPS, SECONDS, (ag) => get({ port: adminPort, path: "/api/v1/apps", headers: { authorization: `Bearer ${token}` }, agent: ag }), agent);
     agent.destroy();
-    const stat = await startStaticNginx("apps.json", Buffer.from(sample.text));
+    const stat = await startStaticBaseline(Buffer.from(sample.text));
     cleanups.push(() => stat.stop());
     const sagent = new http.Agent({ keepAlive: true, maxSockets: 256 });
     const staticOne: number[] = [];
@@ -546,7 +495,7 @@ async function main(): Promise<void> {
     say(`apps list (admin, http, bearer token): ${fmtLoad(listLoad)}`);
     const rssAfter = adminPid ? rssMiB(adminPid) : Number.NaN;
     say(`admin RSS: ${rssIdle.toFixed(0)} MiB before the load, ${rssAfter.toFixed(0)} MiB after`);
-    say(`static file of ${listBytes} bytes (nginx, http): ${fmtLoad(staticLoad)}; one at a time median ${ms(median(staticOne.slice(10)))}`);
+    say(`static file of ${listBytes} bytes (${stat.kind}, http): ${fmtLoad(staticLoad)}; one at a time median ${ms(median(staticOne.slice(10)))}`);
 
     // 5. uninstall all (queued at once, box works through them), a failed install's app too, then check they are gone
     const unStart = performance.now();
