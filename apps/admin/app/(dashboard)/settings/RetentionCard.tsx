@@ -13,7 +13,14 @@ import { Field } from "../../components/Field";
  * (settings/retention). The next daily purge applies a change.
  */
 const FIELDS = ["eventDays", "taskDays", "keepTasksPerApp"] as const;
-type Values = Record<(typeof FIELDS)[number], string>;
+type Key = (typeof FIELDS)[number];
+type Values = Record<Key, string>;
+const FORM: { key: Key; id: string; label: string; hint: string }[] = [
+  { key: "eventDays", id: "retention-events", label: "Keep events for (days)", hint: "30 to 3650; default 90. The event log is the audit trail." },
+  { key: "taskDays", id: "retention-tasks", label: "Keep finished tasks and their logs for (days)", hint: "1 to 3650; default 30." },
+  { key: "keepTasksPerApp", id: "retention-keep", label: "Always keep the newest tasks of each app", hint: "However old they are; 0 to 10000, default 50." },
+];
+const each = <T,>(f: (k: Key) => T) => Object.fromEntries(FIELDS.map((k) => [k, f(k)])) as Record<Key, T>;
 
 export function RetentionCard() {
   // owner and admins only (the API refuses the others)
@@ -26,13 +33,13 @@ function RetentionForm() {
   const [values, setValues] = useState<Values | null>(null);
   const [saved, setSaved] = useState(false);
   useEffect(() => {
-    if (setting.data) setValues({ eventDays: String(setting.data.eventDays), taskDays: String(setting.data.taskDays), keepTasksPerApp: String(setting.data.keepTasksPerApp) });
+    const data = setting.data;
+    if (data) setValues(each((k) => String(data[k])));
   }, [setting.data]);
   // a whole number goes as one; anything else as typed, so the server names the field
   const num = (s: string) => (/^\d{1,6}$/.test(s.trim()) ? Number(s.trim()) : s);
   const save = useMutation({
-    mutationFn: (v: Values) =>
-      api<RetentionSettings>("/api/v1/settings/retention", { method: "PUT", body: { eventDays: num(v.eventDays), taskDays: num(v.taskDays), keepTasksPerApp: num(v.keepTasksPerApp) } }),
+    mutationFn: (v: Values) => api<RetentionSettings>("/api/v1/settings/retention", { method: "PUT", body: each((k) => num(v[k])) }),
     onSuccess: (r) => {
       setSaved(true);
       qc.setQueryData(["retention"], r);
@@ -57,33 +64,9 @@ function RetentionForm() {
       <ErrorAlert error={setting.error} />
       {values ? (
         <form className="form" onSubmit={submit} noValidate>
-          <Field
-            id="retention-events"
-            label="Keep events for (days)"
-            inputMode="numeric"
-            value={values.eventDays}
-            onChange={(e) => change({ eventDays: e.target.value })}
-            hint="30 to 3650; default 90. The event log is the audit trail."
-            error={err?.fieldError("eventDays")}
-          />
-          <Field
-            id="retention-tasks"
-            label="Keep finished tasks and their logs for (days)"
-            inputMode="numeric"
-            value={values.taskDays}
-            onChange={(e) => change({ taskDays: e.target.value })}
-            hint="1 to 3650; default 30."
-            error={err?.fieldError("taskDays")}
-          />
-          <Field
-            id="retention-keep"
-            label="Always keep the newest tasks of each app"
-            inputMode="numeric"
-            value={values.keepTasksPerApp}
-            onChange={(e) => change({ keepTasksPerApp: e.target.value })}
-            hint="However old they are; 0 to 10000, default 50."
-            error={err?.fieldError("keepTasksPerApp")}
-          />
+          {FORM.map((f) => (
+            <Field key={f.key} id={f.id} label={f.label} inputMode="numeric" value={values[f.key]} onChange={(e) => change({ [f.key]: e.target.value })} hint={f.hint} error={err?.fieldError(f.key)} />
+          ))}
           <ErrorAlert error={save.error} fields={FIELDS} />
           {saved ? (
             <p className="alert alert-info" role="status">
