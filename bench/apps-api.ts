@@ -8,6 +8,7 @@ import { addDomain, claimNext, createApiToken, createUser, finishTask, installAp
 import { migratedDatabase, REPO_ROOT } from "../test/helpers/db";
 import { startAdmin } from "../test/helpers/admin";
 import { newApiToken } from "../apps/admin/lib/tokens";
+import { listProcesses, withDescendants } from "./footprint-proc";
 import { startStaticBaseline, type StaticBaseline } from "./static-baseline";
 
 const APPS = Number(process.argv[2] ?? 200);
@@ -66,29 +67,9 @@ function summary(l: Load) {
 }
 
 /** `pid` and its descendants (next start may run the server in a child; nginx has workers). */
-function treeOf(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const todo = [pid];
-  while (todo.length) {
-    const p = todo.pop()!;
-    out.push(p);
-    todo.push(...(children.get(p) ?? []));
-  }
-  return out;
-}
+const treeOf = (pid: number) => withDescendants([pid], listProcesses());
 
-/** RSS of `pid` and its descendants, in MiB. */
+/** RSS (VmRSS) of `pid` and its descendants, in MiB. */
 function treeRssMiB(pid: number): number {
   let kib = 0;
   for (const p of treeOf(pid)) {
