@@ -83,7 +83,11 @@ for (const [name, rc] of phases) {
   console.log(`${name}: ${p} passed, ${f} failed, ${s} skipped${took(name)}${note}`);
   for (const t of report.testResults ?? []) {
     for (const a of t.assertionResults ?? []) {
-      if (a.status === "failed") console.log(`  FAILED ${path.relative(process.cwd(), t.name)} > ${a.fullName}`);
+      if (a.status !== "failed") continue;
+      console.log(`  FAILED ${path.relative(process.cwd(), t.name)} > ${a.fullName}`);
+      // the first lines of the first failure: CI shows only the tail of the run, so the reason has to be here
+      const why = firstLines(a.failureMessages?.[0] ?? "", 6);
+      for (const line of why) console.log(`    ${line}`);
     }
   }
   passed += p;
@@ -95,3 +99,14 @@ for (const [name, rc] of phases) {
 if (problems.length > 0) console.log(`problems: ${problems.join("; ")}`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 ? 1 : 0);
+
+/** The first n non-empty lines of a failure message, without colour codes, each cut at 300 characters. */
+function firstLines(message, n) {
+  return message
+    .replace(/\u001b\[[0-9;]*m/g, "")
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== "")
+    .slice(0, n)
+    .map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l));
+}
