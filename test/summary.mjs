@@ -10,6 +10,7 @@
 // Exits 1 when anything failed or a phase wrote no report, else 0.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { stripVTControlCharacters } from "node:util";
 
 const [dir, ...rest] = process.argv.slice(2);
 if (!dir) {
@@ -102,8 +103,7 @@ process.exit(failed > 0 ? 1 : 0);
 
 /** The first n non-empty lines of a failure message, without colour codes, each cut at 300 characters. */
 function firstLines(message, n) {
-  return message
-    .replace(/\u001b\[[0-9;]*m/g, "")
+  return stripVTControlCharacters(message)
     .split("\n")
     .map((l) => l.trimEnd())
     .filter((l) => l.trim() !== "")
