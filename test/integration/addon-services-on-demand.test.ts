@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,11 +14,11 @@ import { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
 import { createServiceDockerExtras } from "../../apps/box/src/addons/service-docker";
 import { ServiceManager } from "../../apps/box/src/addons/services";
 import { AppService, noopVhostSync, type StepContext } from "../../apps/box/src/apps/apps.service";
-import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
-import { createDocker, OWNER_LABEL } from "../../apps/box/src/docker/docker";
+import { createDocker } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { removeTestDockerObjects } from "../helpers/teardown";
 import { purgeUninstalled } from "../helpers/purge";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
 
@@ -119,22 +119,7 @@ beforeAll(async () => {
   });
 }, 1_800_000);
 
-afterAll(async () => {
-  const ids = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).split("\n").filter(Boolean);
-  const containers = ids(["ps", "-aq", "--filter", `label=${OWNER_LABEL}=${OWNER}`]);
-  for (const id of appIds) if (state(containerNameOf(id)) !== "missing") containers.push(containerNameOf(id));
-  if (containers.length) spawnSync("docker", ["rm", "-f", "-v", ...containers], { stdio: "ignore" });
-  for (const id of appIds) {
-    spawnSync("docker", ["network", "rm", networkNameOf(id)], { stdio: "ignore" });
-    spawnSync("docker", ["volume", "rm", dataVolumeNameOf(id)], { stdio: "ignore" });
-  }
-  const nets = ids(["network", "ls", "-q", "--filter", `label=${OWNER_LABEL}=${OWNER}`]);
-  if (nets.length) spawnSync("docker", ["network", "rm", ...nets], { stdio: "ignore" });
-  // the services' data belongs to their users: a root container empties it
-  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "localhost/hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
-  rmSync(dataDir, { recursive: true, force: true });
-  await t?.drop();
-}, 300_000);
+afterAll(() => removeTestDockerObjects({ owner: OWNER, appIds, dataDir, database: t }), 300_000);
 
 describe("addon services run only while an app needs them", () => {
   let A = "";

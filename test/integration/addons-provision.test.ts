@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,9 +17,10 @@ import { ServiceManager } from "../../apps/box/src/addons/services";
 import { AppService, noopVhostSync, type AppWithPorts, type StepContext } from "../../apps/box/src/apps/apps.service";
 import { appLabels, containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
-import { createDocker, OWNER_LABEL } from "../../apps/box/src/docker/docker";
+import { createDocker } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { removeTestDockerObjects } from "../helpers/teardown";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
 import { uninstallAndPurge } from "../helpers/purge";
 
@@ -119,22 +120,7 @@ beforeAll(async () => {
   prov = new AddonProvisioner({ db, secretKey, dataDir, handlers: [new MysqlAddon(deps), new PostgresqlAddon(deps), new RedisAddon(deps), new LocalStorageAddon(deps)] });
 }, 1_800_000);
 
-afterAll(async () => {
-  const ids = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).split("\n").filter(Boolean);
-  const containers = [...ids(["ps", "-aq", "--filter", `label=${OWNER_LABEL}=${OWNER}`]), ...ids(["ps", "-aq", "--filter", `label=hearth.test=${OWNER}`])];
-  for (const id of appIds) if (exists(containerNameOf(id))) containers.push(containerNameOf(id));
-  if (containers.length) spawnSync("docker", ["rm", "-f", "-v", ...containers], { stdio: "ignore" });
-  for (const id of appIds) {
-    spawnSync("docker", ["network", "rm", networkNameOf(id)], { stdio: "ignore" });
-    spawnSync("docker", ["volume", "rm", dataVolumeNameOf(id)], { stdio: "ignore" });
-  }
-  const nets = ids(["network", "ls", "-q", "--filter", `label=${OWNER_LABEL}=${OWNER}`]);
-  if (nets.length) spawnSync("docker", ["network", "rm", ...nets], { stdio: "ignore" });
-  // the services' data belongs to their users: a root container empties it
-  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "localhost/hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
-  rmSync(dataDir, { recursive: true, force: true });
-  await t?.drop();
-}, 300_000);
+afterAll(() => removeTestDockerObjects({ owner: OWNER, appIds, dataDir, database: t }), 300_000);
 
 describe("addon provisioning per app", () => {
   let A: AppWithPorts;

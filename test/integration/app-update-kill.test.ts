@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hearthManifest, type HearthManifestInput } from "@hearth/contracts";
 import { createTask, getTask, type Db } from "@hearth/db";
 import { BACKUP_COMPLETE_FILE } from "../../apps/box/src/apps/apps.service";
-import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
+import { containerNameOf } from "../../apps/box/src/apps/container-spec";
 import { taskLogPath } from "../../apps/box/src/tasks/task-log";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { removeTestDockerObjects } from "../helpers/teardown";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
 
 /**
@@ -106,14 +107,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (box) await killBox(box);
-  for (const id of appIds) {
-    spawnSync("docker", ["rm", "-f", containerNameOf(id)], { stdio: "ignore" });
-    spawnSync("docker", ["network", "rm", networkNameOf(id)], { stdio: "ignore" });
-    spawnSync("docker", ["volume", "rm", dataVolumeNameOf(id)], { stdio: "ignore" });
-  }
-  spawnSync("docker", ["run", "--rm", "-v", `${tmpRoot}:/d`, "localhost/hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
-  rmSync(tmpRoot, { recursive: true, force: true });
-  await t?.drop();
+  await removeTestDockerObjects({ appIds, dataDir: tmpRoot, database: t });
 }, 120_000);
 
 describe("box killed with -9 in the middle of an update", () => {

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -14,11 +14,12 @@ import { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
 import { createServiceDockerExtras } from "../../apps/box/src/addons/service-docker";
 import { ServiceManager } from "../../apps/box/src/addons/services";
 import { AppService, BACKUP_COMPLETE_FILE, noopVhostSync, ROLLBACK_FILE, type StepContext } from "../../apps/box/src/apps/apps.service";
-import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
+import { containerNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
-import { createDocker, OWNER_LABEL } from "../../apps/box/src/docker/docker";
+import { createDocker } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { removeTestDockerObjects } from "../helpers/teardown";
 
 /**
  * AppService.update on the real engine and the real services: the catalog's static-site image
@@ -82,7 +83,6 @@ const v3 = manifest("3.0.0", { localstorage: {} });
 const v4bad = manifest("4.0.0", { localstorage: {} }, { healthCheckPath: "/no-such-page" });
 
 const rootMysql = (sql: string) => execFileSync("docker", ["exec", `${PREFIX}mariadb`, "mariadb", "-uroot", "-N", "-B", "-e", sql], { encoding: "utf8" }).trim();
-const exists = (kind: string, name: string) => spawnSync("docker", [kind, "inspect", name], { stdio: "ignore" }).status === 0;
 function containerEnv(): Record<string, string> {
   const c = JSON.parse(execFileSync("docker", ["inspect", containerNameOf(appId)], { encoding: "utf8" }))[0];
   return Object.fromEntries((c.Config.Env as string[]).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
@@ -163,21 +163,7 @@ beforeAll(async () => {
   });
 }, 1_800_000);
 
-afterAll(async () => {
-  const ids = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).split("\n").filter(Boolean);
-  const containers = [...ids(["ps", "-aq", "--filter", `label=${OWNER_LABEL}=${OWNER}`]), ...ids(["ps", "-aq", "--filter", `label=hearth.test=${OWNER}`])];
-  if (appId && exists("container", containerNameOf(appId))) containers.push(containerNameOf(appId));
-  if (containers.length) spawnSync("docker", ["rm", "-f", "-v", ...containers], { stdio: "ignore" });
-  if (appId) {
-    spawnSync("docker", ["network", "rm", networkNameOf(appId)], { stdio: "ignore" });
-    spawnSync("docker", ["volume", "rm", dataVolumeNameOf(appId)], { stdio: "ignore" });
-  }
-  const nets = ids(["network", "ls", "-q", "--filter", `label=${OWNER_LABEL}=${OWNER}`]);
-  if (nets.length) spawnSync("docker", ["network", "rm", ...nets], { stdio: "ignore" });
-  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "localhost/hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
-  rmSync(dataDir, { recursive: true, force: true });
-  await t?.drop();
-}, 300_000);
+afterAll(() => removeTestDockerObjects({ owner: OWNER, appIds: appId ? [appId] : [], dataDir, database: t }), 300_000);
 
 describe("updating an installed app to a new manifest", () => {
   let mysqlDb = "";

@@ -18,6 +18,7 @@ import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { createDocker, OWNER_LABEL } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { removeTestDockerObjects } from "../helpers/teardown";
 import { uninstallAndPurge } from "../helpers/purge";
 
 /**
@@ -195,20 +196,7 @@ beforeAll(async () => {
 }, 1_800_000);
 
 afterAll(async () => {
-  const ids = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).split("\n").filter(Boolean);
-  const containers = ids(["ps", "-aq", "--filter", `label=${OWNER_LABEL}=${OWNER}`]);
-  if (appId && exists("container", containerNameOf(appId))) containers.push(containerNameOf(appId));
-  if (exists("container", FEED_SERVER)) containers.push(FEED_SERVER);
-  if (containers.length) spawnSync("docker", ["rm", "-f", "-v", ...containers], { stdio: "ignore" });
-  if (appId) {
-    spawnSync("docker", ["network", "rm", networkNameOf(appId)], { stdio: "ignore" });
-    spawnSync("docker", ["volume", "rm", dataVolumeNameOf(appId)], { stdio: "ignore" });
-  }
-  const nets = ids(["network", "ls", "-q", "--filter", `label=${OWNER_LABEL}=${OWNER}`]);
-  if (nets.length) spawnSync("docker", ["network", "rm", ...nets], { stdio: "ignore" });
-  // the services' data belongs to their users: a root container empties it
-  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "localhost/hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
-  rmSync(dataDir, { recursive: true, force: true });
+  await removeTestDockerObjects({ owner: OWNER, appIds: appId ? [appId] : [], containers: [FEED_SERVER], dataDir });
   rmSync(feedDir, { recursive: true, force: true });
   await t?.drop();
 }, 300_000);

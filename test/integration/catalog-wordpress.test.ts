@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -16,7 +16,7 @@ import { ServiceManager } from "../../apps/box/src/addons/services";
 import { AppService, noopVhostSync, type StepContext } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
-import { createDocker, OWNER_LABEL } from "../../apps/box/src/docker/docker";
+import { createDocker } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { networkGateways } from "../../apps/box/src/mail/network";
 import { createOutbound } from "../../apps/box/src/mail/outbound";
@@ -24,6 +24,7 @@ import { MailRelay } from "../../apps/box/src/mail/relay";
 import { ensureRelayCert, type RelayCert } from "../../apps/box/src/mail/relay-cert";
 import { mailAccountLookup, SendmailAddon } from "../../apps/box/src/mail/sendmail.addon";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { removeTestDockerObjects } from "../helpers/teardown";
 import { uninstallAndPurge } from "../helpers/purge";
 
 /**
@@ -199,22 +200,9 @@ beforeAll(async () => {
 }, 1_800_000);
 
 afterAll(async () => {
-  const ids = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).split("\n").filter(Boolean);
-  const containers = ids(["ps", "-aq", "--filter", `label=${OWNER_LABEL}=${OWNER}`]);
-  if (appId && exists("container", containerNameOf(appId))) containers.push(containerNameOf(appId));
-  if (containers.length) spawnSync("docker", ["rm", "-f", "-v", ...containers], { stdio: "ignore" });
-  if (appId) {
-    spawnSync("docker", ["network", "rm", networkNameOf(appId)], { stdio: "ignore" });
-    spawnSync("docker", ["volume", "rm", dataVolumeNameOf(appId)], { stdio: "ignore" });
-  }
-  const nets = ids(["network", "ls", "-q", "--filter", `label=${OWNER_LABEL}=${OWNER}`]);
-  if (nets.length) spawnSync("docker", ["network", "rm", ...nets], { stdio: "ignore" });
   await relay?.stop();
   await new Promise<void>((r) => (sink ? sink.close(() => r()) : r()));
-  // the services' data belongs to their users: a root container empties it
-  spawnSync("docker", ["run", "--rm", "-v", `${dataDir}:/d`, "localhost/hearth/base:bookworm", "sh", "-c", "rm -rf /d/* /d/.[!.]*"], { stdio: "ignore" });
-  rmSync(dataDir, { recursive: true, force: true });
-  await t?.drop();
+  await removeTestDockerObjects({ owner: OWNER, appIds: appId ? [appId] : [], dataDir, database: t });
 }, 300_000);
 
 describe("WordPress from the built-in catalog", () => {
