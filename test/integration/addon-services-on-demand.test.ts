@@ -10,14 +10,13 @@ import { servicesFor } from "../../apps/box/src/addons/infra";
 import { LocalStorageAddon } from "../../apps/box/src/addons/localstorage";
 import { MysqlAddon } from "../../apps/box/src/addons/mysql";
 import { PostgresqlAddon } from "../../apps/box/src/addons/postgresql";
-import { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
 import { createServiceDockerExtras } from "../../apps/box/src/addons/service-docker";
 import { ServiceManager } from "../../apps/box/src/addons/services";
-import { AppService, noopVhostSync, type StepContext } from "../../apps/box/src/apps/apps.service";
-import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
+import type { AppService, StepContext } from "../../apps/box/src/apps/apps.service";
 import { createDocker } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
-import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { addonTestStack, buildServiceImages } from "../helpers/addon-stack";
+import type { TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { purgeUninstalled } from "../helpers/purge";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
@@ -44,7 +43,6 @@ const log = createLogger("info", "ondemand-test", { write: (s: string) => void l
 let t: TestDatabase & { db: Db };
 let db: Db;
 let services: ServiceManager;
-let prov: AddonProvisioner;
 let apps: AppService;
 const secretKey = randomBytes(32);
 const appIds: string[] = [];
@@ -70,8 +68,10 @@ const rootPsql = (sql: string) => execFileSync("docker", ["exec", POSTGRESQL, "r
 const inspect = (name: string) => JSON.parse(execFileSync("docker", ["inspect", name], { encoding: "utf8" }))[0];
 const dbOf = (id: string) => `app_${id.replace(/-/g, "")}`;
 
+/** What box's services need: the addons the App rows' manifests declare. */
+const needed = async () => servicesFor(await addonsDeclaredByApps(db));
 function manager(): ServiceManager {
-  return new ServiceManager({ docker, extras, dataDir, prefix: PREFIX, owner: OWNER, log, readyTimeoutMs: 120_000, needed: async () => servicesFor(await addonsDeclaredByApps(db)) });
+  return new ServiceManager({ docker, extras, dataDir, prefix: PREFIX, owner: OWNER, log, readyTimeoutMs: 120_000, needed });
 }
 
 async function insertApp(sub: string, addons: HearthManifestInput["addons"]): Promise<string> {
@@ -95,28 +95,24 @@ async function insertApp(sub: string, addons: HearthManifestInput["addons"]): Pr
 }
 
 beforeAll(async () => {
-  for (const script of ["base", "mariadb", "postgresql"].map((s) => path.join(REPO_ROOT, "setup/images", s, "build.sh"))) {
-    const r = spawnSync(script, [], { encoding: "utf8", timeout: script.includes("/base/") ? 900_000 : 300_000 });
-    if (r.status !== 0) throw new Error(`${script} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
-  }
+  buildServiceImages(["base", "mariadb", "postgresql"]);
   ensureTestImages();
-  t = await migratedDatabase("ondemand");
-  db = t.db;
-  await db.domain.create({ data: { domain: DOMAIN, provider: "noop", isDashboardDomain: true } });
-  services = manager();
-  const deps = { docker, extras, services };
-  prov = new AddonProvisioner({ db, secretKey, dataDir, services, handlers: [new MysqlAddon(deps), new PostgresqlAddon(deps), new LocalStorageAddon(deps)] });
-  apps = new AppService({
-    db,
-    docker,
-    vhosts: noopVhostSync,
-    registries: prismaRegistryCredentials(db, undefined),
-    catalogDirs: [],
+  ({ t, db, services, apps } = await addonTestStack({
+    dbName: "ondemand",
     owner: OWNER,
-    healthTimeoutMs: 30_000,
-    healthIntervalMs: 200,
-    addons: prov,
-  });
+    prefix: PREFIX,
+    dataDir,
+    log,
+    secretKey,
+    domain: DOMAIN,
+    docker,
+    extras,
+    services: { needed },
+    startServices: false,
+    settleServices: true,
+    handlers: (deps) => [new MysqlAddon(deps), new PostgresqlAddon(deps), new LocalStorageAddon(deps)],
+    apps: { healthTimeoutMs: 30_000, healthIntervalMs: 200 },
+  }));
 }, 1_800_000);
 
 afterAll(() => removeTestDockerObjects({ owner: OWNER, appIds, dataDir, database: t }), 300_000);

@@ -13,13 +13,13 @@ import { PostgresqlAddon } from "../../apps/box/src/addons/postgresql";
 import { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
 import { RedisAddon } from "../../apps/box/src/addons/redis";
 import { createServiceDockerExtras } from "../../apps/box/src/addons/service-docker";
-import { ServiceManager } from "../../apps/box/src/addons/services";
-import { AppService, noopVhostSync, type AppWithPorts, type StepContext } from "../../apps/box/src/apps/apps.service";
+import type { ServiceManager } from "../../apps/box/src/addons/services";
+import type { AppService, AppWithPorts, StepContext } from "../../apps/box/src/apps/apps.service";
 import { appLabels, containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
-import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { createDocker } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
-import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { addonTestStack, buildServiceImages } from "../helpers/addon-stack";
+import type { TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
 import { uninstallAndPurge } from "../helpers/purge";
@@ -47,6 +47,7 @@ let t: TestDatabase & { db: Db };
 let db: Db;
 let services: ServiceManager;
 let prov: AddonProvisioner;
+let apps: AppService;
 const secretKey = randomBytes(32);
 const appIds: string[] = [];
 const ctxLines: string[] = [];
@@ -104,20 +105,23 @@ async function withNetwork(app: AppWithPorts): Promise<void> {
 const parsed = (addons: HearthManifestInput["addons"]) => hearthManifest.parse(manifest(addons));
 
 beforeAll(async () => {
-  for (const script of ["base", "mariadb", "postgresql", "redis"].map((s) => path.join(REPO_ROOT, "setup/images", s, "build.sh"))) {
-    const r = spawnSync(script, [], { encoding: "utf8", timeout: script.includes("/base/") ? 900_000 : 300_000 });
-    if (r.status !== 0) throw new Error(`${script} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
-  }
+  buildServiceImages(["base", "mariadb", "postgresql", "redis"]);
   ensureTestImages();
-  t = await migratedDatabase("addons");
-  db = t.db;
-  await db.domain.create({ data: { domain: DOMAIN, provider: "noop", isDashboardDomain: true } });
-  services = new ServiceManager({ docker, extras, dataDir, prefix: PREFIX, owner: OWNER, log, readyTimeoutMs: 120_000 });
-  const t0 = Date.now();
-  await services.start();
-  console.log(`addons: services first start ${Date.now() - t0} ms`);
-  const deps = { docker, extras, services };
-  prov = new AddonProvisioner({ db, secretKey, dataDir, handlers: [new MysqlAddon(deps), new PostgresqlAddon(deps), new RedisAddon(deps), new LocalStorageAddon(deps)] });
+  let startMs: number;
+  ({ t, db, services, prov, apps, startMs } = await addonTestStack({
+    dbName: "addons",
+    owner: OWNER,
+    prefix: PREFIX,
+    dataDir,
+    log,
+    secretKey,
+    domain: DOMAIN,
+    docker,
+    extras,
+    handlers: (deps) => [new MysqlAddon(deps), new PostgresqlAddon(deps), new RedisAddon(deps), new LocalStorageAddon(deps)],
+    apps: { healthTimeoutMs: 30_000, healthIntervalMs: 200 },
+  }));
+  console.log(`addons: services first start ${startMs} ms`);
 }, 1_800_000);
 
 afterAll(() => removeTestDockerObjects({ owner: OWNER, appIds, dataDir, database: t }), 300_000);
@@ -333,19 +337,8 @@ describe("through AppService", () => {
   it("install gives the container HEARTH_MYSQL_* and HEARTH_REDIS_*; uninstall then delete now removes everything", async () => {
     const addons = { mysql: {}, redis: {} };
     const app = await insertApp("e2e", addons);
-    const service = new AppService({
-      db,
-      docker,
-      vhosts: noopVhostSync,
-      registries: prismaRegistryCredentials(db, undefined),
-      catalogDirs: [],
-      owner: OWNER,
-      healthTimeoutMs: 30_000,
-      healthIntervalMs: 200,
-      addons: prov,
-    });
     const t0 = Date.now();
-    await service.install(app.id, ctx());
+    await apps.install(app.id, ctx());
     console.log(`addons: install with mysql + redis took ${Date.now() - t0} ms (addons: ${JSON.stringify(prov.lastTimings)})`);
     const c = inspect(containerNameOf(app.id));
     const env = Object.fromEntries((c.Config.Env as string[]).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
@@ -369,12 +362,12 @@ describe("through AppService", () => {
     expect(ctxLines.join("\n")).not.toContain(env.HEARTH_MYSQL_PASSWORD);
 
     // uninstall keeps the database and the Redis data (their container goes) …
-    await service.uninstall(app.id, ctx());
+    await apps.uninstall(app.id, ctx());
     expect(exists(`${PREFIX}redis-${app.id}`)).toBe(false);
     expect(rootMysql(`SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '${env.HEARTH_MYSQL_DATABASE}'`)).toBe("1");
     expect(existsSync(services.redisDir(app.id))).toBe(true);
     // … the admin's delete now removes them
-    await uninstallAndPurge(db, service, app.id, ctx());
+    await uninstallAndPurge(db, apps, app.id, ctx());
     expect(existsSync(services.redisDir(app.id))).toBe(false);
     expect(exists(containerNameOf(app.id))).toBe(false);
     expect(exists(`${PREFIX}redis-${app.id}`)).toBe(false);

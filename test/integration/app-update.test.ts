@@ -10,15 +10,13 @@ import type { Db } from "@hearth/db";
 import { INFRA } from "../../apps/box/src/addons/infra";
 import { LocalStorageAddon } from "../../apps/box/src/addons/localstorage";
 import { MysqlAddon, MYSQL_DUMP_FILE } from "../../apps/box/src/addons/mysql";
-import { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
-import { createServiceDockerExtras } from "../../apps/box/src/addons/service-docker";
-import { ServiceManager } from "../../apps/box/src/addons/services";
-import { AppService, BACKUP_COMPLETE_FILE, noopVhostSync, ROLLBACK_FILE, type StepContext } from "../../apps/box/src/apps/apps.service";
+import type { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
+import { type AppService, BACKUP_COMPLETE_FILE, ROLLBACK_FILE, type StepContext } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
-import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
-import { createDocker } from "../../apps/box/src/docker/docker";
+import type { DockerApi } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
-import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { addonTestStack, buildCatalogImage, buildServiceImages, testAppService } from "../helpers/addon-stack";
+import type { TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 
 /**
@@ -35,15 +33,13 @@ const OWNER = `app-update-${RUN}`;
 const PREFIX = `hearth-t${RUN}u-`;
 const DOMAIN = "update-test.example";
 const IMAGE = "localhost/hearth/net.lighttpd.staticsite:1.0.0";
-const docker = createDocker();
-const extras = createServiceDockerExtras();
+let docker: DockerApi;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-update-"));
 const logLines: string[] = [];
 const log = createLogger("info", "app-update-test", { write: (s: string) => void logLines.push(s) });
 const ctxLines: string[] = [];
 let t: TestDatabase & { db: Db };
 let db: Db;
-let services: ServiceManager;
 let prov: AddonProvisioner;
 let apps: AppService;
 let appId = "";
@@ -137,30 +133,19 @@ const backupsDir = () => path.join(dataDir, "backups", "apps", appId);
 const read = (p: string) => readFileSync(p, "utf8");
 
 beforeAll(async () => {
-  for (const script of ["setup/images/base/build.sh", "setup/images/mariadb/build.sh"]) {
-    const r = spawnSync(path.join(REPO_ROOT, script), [], { encoding: "utf8", timeout: 900_000 });
-    if (r.status !== 0) throw new Error(`${script} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
-  }
-  const b = spawnSync(path.join(REPO_ROOT, "packages/catalog/build.sh"), ["static-site"], { encoding: "utf8", timeout: 900_000 });
-  if (b.status !== 0) throw new Error(`packages/catalog/build.sh static-site failed:\n${b.stdout}${b.stderr}`);
-  t = await migratedDatabase("appupdate");
-  db = t.db;
-  await db.domain.create({ data: { domain: DOMAIN, provider: "noop", isDashboardDomain: true } });
-  services = new ServiceManager({ docker, extras, dataDir, prefix: PREFIX, owner: OWNER, log, readyTimeoutMs: 120_000 });
-  await services.start();
-  const deps = { docker, extras, services };
-  prov = new AddonProvisioner({ db, secretKey: randomBytes(32), dataDir, handlers: [new MysqlAddon(deps), new LocalStorageAddon(deps)] });
-  apps = new AppService({
-    db,
-    docker,
-    vhosts: noopVhostSync,
-    registries: prismaRegistryCredentials(db, undefined),
-    catalogDirs: [],
+  buildServiceImages(["base", "mariadb"]);
+  buildCatalogImage("static-site");
+  ({ t, db, docker, prov, apps } = await addonTestStack({
+    dbName: "appupdate",
     owner: OWNER,
-    healthTimeoutMs: 15_000,
-    healthIntervalMs: 300,
-    addons: prov,
-  });
+    prefix: PREFIX,
+    dataDir,
+    log,
+    secretKey: randomBytes(32),
+    domain: DOMAIN,
+    handlers: (deps) => [new MysqlAddon(deps), new LocalStorageAddon(deps)],
+    apps: { healthTimeoutMs: 15_000, healthIntervalMs: 300 },
+  }));
 }, 1_800_000);
 
 afterAll(() => removeTestDockerObjects({ owner: OWNER, appIds: appId ? [appId] : [], dataDir, database: t }), 300_000);
@@ -306,17 +291,7 @@ describe("updating an installed app to a new manifest", () => {
     mkdirSync(path.join(catalogDir, "update"), { recursive: true });
     writeFileSync(path.join(catalogDir, "update", "HearthManifest.json"), JSON.stringify({ id: "org.hearth.test.update", dockerImage: `localhost/hearth/test-update-${RUN}:7.0.0` }));
     writeFileSync(path.join(catalogDir, "update", "Dockerfile"), "FROM localhost/hearth/base:bookworm\nRUN true\n");
-    const withCatalog = new AppService({
-      db,
-      docker,
-      vhosts: noopVhostSync,
-      registries: prismaRegistryCredentials(db, undefined),
-      catalogDirs: [catalogDir],
-      owner: OWNER,
-      healthTimeoutMs: 15_000,
-      healthIntervalMs: 300,
-      addons: prov,
-    });
+    const withCatalog = testAppService({ db, docker, owner: OWNER, addons: prov, healthTimeoutMs: 15_000, healthIntervalMs: 300, catalogDirs: [catalogDir] });
     const foreign = `hearth-test/update-foreign-${RUN}:7.0.0`;
     const c = ctx();
     const mark = ctxLines.length;

@@ -9,16 +9,14 @@ import { hearthManifest, type HearthManifest } from "@hearth/contracts";
 import { openSecret, type Db } from "@hearth/db";
 import { LocalStorageAddon } from "../../apps/box/src/addons/localstorage";
 import { PostgresqlAddon } from "../../apps/box/src/addons/postgresql";
-import { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
+import type { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
 import { RedisAddon } from "../../apps/box/src/addons/redis";
-import { createServiceDockerExtras } from "../../apps/box/src/addons/service-docker";
-import { ServiceManager } from "../../apps/box/src/addons/services";
-import { AppService, noopVhostSync, type StepContext } from "../../apps/box/src/apps/apps.service";
+import type { ServiceManager } from "../../apps/box/src/addons/services";
+import type { AppService, StepContext } from "../../apps/box/src/apps/apps.service";
 import { CAP_ADD, containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
-import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
-import { createDocker } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
-import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { addonTestStack, buildCatalogImage, buildServiceImages } from "../helpers/addon-stack";
+import { REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { uninstallAndPurge } from "../helpers/purge";
 
@@ -42,8 +40,6 @@ const FQDN = `${SUB}.${DOMAIN}`;
 const CREATE_LIMIT = 5;
 const MAX_PASTE_BYTES = 8192;
 const APP_DIR = path.join(REPO_ROOT, "packages/catalog/apps/pastebin");
-const docker = createDocker();
-const extras = createServiceDockerExtras();
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-catpb-"));
 const logLines: string[] = [];
 const log = createLogger("info", "catalog-pb-test", { write: (s: string) => void logLines.push(s) });
@@ -139,33 +135,20 @@ async function until<T>(what: string, fn: () => T | undefined | Promise<T | unde
 }
 
 beforeAll(async () => {
-  for (const script of ["setup/images/base/build.sh", "setup/images/postgresql/build.sh", "setup/images/redis/build.sh"]) {
-    const r = spawnSync(path.join(REPO_ROOT, script), [], { encoding: "utf8", timeout: 900_000 });
-    if (r.status !== 0) throw new Error(`${script} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
-  }
-  const tb = Date.now();
-  const b = spawnSync(path.join(REPO_ROOT, "packages/catalog/build.sh"), ["pastebin"], { encoding: "utf8", timeout: 900_000 });
-  if (b.status !== 0) throw new Error(`packages/catalog/build.sh pastebin failed (${b.status ?? b.signal}):\n${b.stdout}${b.stderr}`);
-  console.log(`catalog-pastebin: image build ${Date.now() - tb} ms (${b.stdout.trim().split("\n").pop()})`);
-
-  t = await migratedDatabase("catpb");
-  db = t.db;
-  await db.domain.create({ data: { domain: DOMAIN, provider: "noop", isDashboardDomain: true } });
-  services = new ServiceManager({ docker, extras, dataDir, prefix: PREFIX, owner: OWNER, log, readyTimeoutMs: 120_000 });
-  await services.start();
-  const deps = { docker, extras, services };
-  prov = new AddonProvisioner({ db, secretKey, dataDir, handlers: [new PostgresqlAddon(deps), new RedisAddon(deps), new LocalStorageAddon(deps)] });
-  apps = new AppService({
-    db,
-    docker,
-    vhosts: noopVhostSync,
-    registries: prismaRegistryCredentials(db, undefined),
-    catalogDirs: [],
+  buildServiceImages(["base", "postgresql", "redis"]);
+  const b = buildCatalogImage("pastebin");
+  console.log(`catalog-pastebin: image build ${b.ms} ms (${b.last})`);
+  ({ t, db, services, prov, apps } = await addonTestStack({
+    dbName: "catpb",
     owner: OWNER,
-    healthTimeoutMs: 240_000,
-    healthIntervalMs: 250,
-    addons: prov,
-  });
+    prefix: PREFIX,
+    dataDir,
+    log,
+    secretKey,
+    domain: DOMAIN,
+    handlers: (deps) => [new PostgresqlAddon(deps), new RedisAddon(deps), new LocalStorageAddon(deps)],
+    apps: { healthTimeoutMs: 240_000, healthIntervalMs: 250 },
+  }));
 }, 1_800_000);
 
 afterAll(() => removeTestDockerObjects({ owner: OWNER, appIds: appId ? [appId] : [], dataDir, database: t }), 300_000);

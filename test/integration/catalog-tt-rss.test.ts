@@ -9,15 +9,13 @@ import { hearthManifest, type HearthManifest } from "@hearth/contracts";
 import type { Db } from "@hearth/db";
 import { LocalStorageAddon } from "../../apps/box/src/addons/localstorage";
 import { PostgresqlAddon } from "../../apps/box/src/addons/postgresql";
-import { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
-import { createServiceDockerExtras } from "../../apps/box/src/addons/service-docker";
-import { ServiceManager } from "../../apps/box/src/addons/services";
-import { AppService, noopVhostSync, type StepContext } from "../../apps/box/src/apps/apps.service";
+import type { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
+import type { AppService, StepContext } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
-import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
-import { createDocker, OWNER_LABEL } from "../../apps/box/src/docker/docker";
+import { OWNER_LABEL } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
-import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { addonTestStack, buildCatalogImage, buildServiceImages } from "../helpers/addon-stack";
+import { REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { uninstallAndPurge } from "../helpers/purge";
 
@@ -41,8 +39,6 @@ const FQDN = `${SUB}.${DOMAIN}`;
 const APP_DIR = path.join(REPO_ROOT, "packages/catalog/apps/tt-rss");
 const FEED_SERVER = `${PREFIX}feeds`;
 const FEED_URL = "http://feeds/feed.xml";
-const docker = createDocker();
-const extras = createServiceDockerExtras();
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-catttrss-"));
 const feedDir = mkdtempSync(path.join(os.tmpdir(), "hearth-catttrss-feed-"));
 const logLines: string[] = [];
@@ -53,7 +49,6 @@ const secretKey = randomBytes(32);
 
 let t: TestDatabase & { db: Db };
 let db: Db;
-let services: ServiceManager;
 let prov: AddonProvisioner;
 let apps: AppService;
 let appId = "";
@@ -154,33 +149,20 @@ const updaterPids = (name: string) =>
     .map(([pid, user]) => ({ pid: pid!, user: user! }));
 
 beforeAll(async () => {
-  for (const script of ["setup/images/base/build.sh", "setup/images/postgresql/build.sh"]) {
-    const r = spawnSync(path.join(REPO_ROOT, script), [], { encoding: "utf8", timeout: 900_000 });
-    if (r.status !== 0) throw new Error(`${script} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
-  }
-  const tb = Date.now();
-  const b = spawnSync(path.join(REPO_ROOT, "packages/catalog/build.sh"), ["tt-rss"], { encoding: "utf8", timeout: 900_000 });
-  if (b.status !== 0) throw new Error(`packages/catalog/build.sh tt-rss failed (${b.status ?? b.signal}):\n${b.stdout}${b.stderr}`);
-  console.log(`catalog-ttrss: image build ${Date.now() - tb} ms (${b.stdout.trim().split("\n").pop()})`);
-
-  t = await migratedDatabase("catttrss");
-  db = t.db;
-  await db.domain.create({ data: { domain: DOMAIN, provider: "noop", isDashboardDomain: true } });
-  services = new ServiceManager({ docker, extras, dataDir, prefix: PREFIX, owner: OWNER, log, readyTimeoutMs: 120_000 });
-  await services.start();
-  const deps = { docker, extras, services };
-  prov = new AddonProvisioner({ db, secretKey, dataDir, handlers: [new PostgresqlAddon(deps), new LocalStorageAddon(deps)] });
-  apps = new AppService({
-    db,
-    docker,
-    vhosts: noopVhostSync,
-    registries: prismaRegistryCredentials(db, undefined),
-    catalogDirs: [],
+  buildServiceImages(["base", "postgresql"]);
+  const b = buildCatalogImage("tt-rss");
+  console.log(`catalog-ttrss: image build ${b.ms} ms (${b.last})`);
+  ({ t, db, prov, apps } = await addonTestStack({
+    dbName: "catttrss",
     owner: OWNER,
-    healthTimeoutMs: 240_000,
-    healthIntervalMs: 500,
-    addons: prov,
-  });
+    prefix: PREFIX,
+    dataDir,
+    log,
+    secretKey,
+    domain: DOMAIN,
+    handlers: (deps) => [new PostgresqlAddon(deps), new LocalStorageAddon(deps)],
+    apps: { healthTimeoutMs: 240_000, healthIntervalMs: 500 },
+  }));
 
   // the feed the app subscribes to: a file served by PHP's web server in a container on the
   // app's network (added once the app's network exists)

@@ -10,20 +10,17 @@ import { hearthManifest, type HearthManifest } from "@hearth/contracts";
 import { openSecret, type Db } from "@hearth/db";
 import { LocalStorageAddon } from "../../apps/box/src/addons/localstorage";
 import { MysqlAddon } from "../../apps/box/src/addons/mysql";
-import { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
-import { createServiceDockerExtras } from "../../apps/box/src/addons/service-docker";
-import { ServiceManager } from "../../apps/box/src/addons/services";
-import { AppService, noopVhostSync, type StepContext } from "../../apps/box/src/apps/apps.service";
+import type { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
+import type { AppService, StepContext } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
-import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
-import { createDocker } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { networkGateways } from "../../apps/box/src/mail/network";
 import { createOutbound } from "../../apps/box/src/mail/outbound";
 import { MailRelay } from "../../apps/box/src/mail/relay";
 import { ensureRelayCert, type RelayCert } from "../../apps/box/src/mail/relay-cert";
 import { mailAccountLookup, SendmailAddon } from "../../apps/box/src/mail/sendmail.addon";
-import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { addonTestStack, buildCatalogImage, buildServiceImages } from "../helpers/addon-stack";
+import { REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { uninstallAndPurge } from "../helpers/purge";
 
@@ -45,8 +42,6 @@ const DOMAIN = "wp-test.example";
 const SUB = "blog";
 const FQDN = `${SUB}.${DOMAIN}`;
 const APP_DIR = path.join(REPO_ROOT, "packages/catalog/apps/wordpress");
-const docker = createDocker();
-const extras = createServiceDockerExtras();
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-catwp-"));
 const logLines: string[] = [];
 const log = createLogger("info", "catalog-wp-test", { write: (s: string) => void logLines.push(s) });
@@ -64,7 +59,6 @@ interface Received {
 const received: Received[] = [];
 let t: TestDatabase & { db: Db };
 let db: Db;
-let services: ServiceManager;
 let relay: MailRelay;
 let sink: SMTPServer;
 let sinkCert: RelayCert;
@@ -131,22 +125,24 @@ async function until<T>(what: string, fn: () => T | undefined | Promise<T | unde
 }
 
 beforeAll(async () => {
-  for (const script of ["setup/images/base/build.sh", "setup/images/mariadb/build.sh"]) {
-    const r = spawnSync(path.join(REPO_ROOT, script), [], { encoding: "utf8", timeout: 900_000 });
-    if (r.status !== 0) throw new Error(`${script} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
-  }
-  const tb = Date.now();
-  const b = spawnSync(path.join(REPO_ROOT, "packages/catalog/build.sh"), ["wordpress"], { encoding: "utf8", timeout: 900_000 });
-  if (b.status !== 0) throw new Error(`packages/catalog/build.sh wordpress failed (${b.status ?? b.signal}):\n${b.stdout}${b.stderr}`);
-  console.log(`catalog-wordpress: image build ${Date.now() - tb} ms (${b.stdout.trim().split("\n").pop()})`);
+  buildServiceImages(["base", "mariadb"]);
+  const b = buildCatalogImage("wordpress");
+  console.log(`catalog-wordpress: image build ${b.ms} ms (${b.last})`);
+  ({ t, db, prov, apps } = await addonTestStack({
+    dbName: "catwp",
+    owner: OWNER,
+    prefix: PREFIX,
+    dataDir,
+    log,
+    secretKey,
+    domain: DOMAIN,
+    handlers: async (deps, db) => [new MysqlAddon(deps), new LocalStorageAddon(deps), new SendmailAddon({ relay: await startRelay(db), gatewayOf: networkGateways() })],
+    apps: { healthTimeoutMs: 240_000, healthIntervalMs: 500 },
+  }));
+}, 1_800_000);
 
-  t = await migratedDatabase("catwp");
-  db = t.db;
-  await db.domain.create({ data: { domain: DOMAIN, provider: "noop", isDashboardDomain: true } });
-  services = new ServiceManager({ docker, extras, dataDir, prefix: PREFIX, owner: OWNER, log, readyTimeoutMs: 120_000 });
-  await services.start();
-
-  // the admin's smarthost: STARTTLS, AUTH, records every message
+/** The admin's smarthost (an smtp-server here: STARTTLS, AUTH, records every message) and box's relay in front of it. */
+async function startRelay(db: Db): Promise<MailRelay> {
   sinkCert = await ensureRelayCert(path.join(dataDir, "sink"), "localhost");
   sink = new SMTPServer({
     key: sinkCert.key,
@@ -183,21 +179,8 @@ beforeAll(async () => {
     log,
   });
   await relay.start();
-
-  const deps = { docker, extras, services };
-  prov = new AddonProvisioner({ db, secretKey, dataDir, handlers: [new MysqlAddon(deps), new LocalStorageAddon(deps), new SendmailAddon({ relay, gatewayOf: networkGateways() })] });
-  apps = new AppService({
-    db,
-    docker,
-    vhosts: noopVhostSync,
-    registries: prismaRegistryCredentials(db, undefined),
-    catalogDirs: [],
-    owner: OWNER,
-    healthTimeoutMs: 240_000,
-    healthIntervalMs: 500,
-    addons: prov,
-  });
-}, 1_800_000);
+  return relay;
+}
 
 afterAll(async () => {
   await relay?.stop();
