@@ -1,7 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +15,7 @@ import type { AppService, StepContext } from "../../apps/box/src/apps/apps.servi
 import { CAP_ADD, containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
 import { createLogger } from "../../apps/box/src/logger";
 import { addonTestStack, buildCatalogImage, buildServiceImages } from "../helpers/addon-stack";
+import { AppBrowser, until } from "../helpers/app-browser";
 import { REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { uninstallAndPurge } from "../helpers/purge";
@@ -75,40 +75,10 @@ async function appRedis(...args: string[]): Promise<string> {
 }
 
 /** A browser on the app's host port: Host, X-Forwarded-Proto and the client's address as nginx sends them, a cookie jar. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  constructor(
-    private readonly port: number,
-    readonly ip = "203.0.113.7",
-  ) {}
-  request(method: string, pathname: string, form?: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-    const body = form ? new URLSearchParams(form).toString() : undefined;
-    const headers: Record<string, string> = { host: FQDN, "x-forwarded-proto": "https", "x-forwarded-for": this.ip, "x-real-ip": this.ip, "user-agent": "hearth-test" };
-    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    if (body !== undefined) Object.assign(headers, { "content-type": "application/x-www-form-urlencoded", "content-length": String(Buffer.byteLength(body)) });
-    return new Promise((resolve, reject) => {
-      const req = http.request({ host: "127.0.0.1", port: this.port, method, path: pathname, headers, timeout: 60_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          for (const c of res.headers["set-cookie"] ?? []) {
-            const [pair] = c.split(";");
-            const i = pair!.indexOf("=");
-            const [k, v] = [pair!.slice(0, i).trim(), pair!.slice(i + 1).trim()];
-            if (v === "" || /expires=Thu, 01[- ]Jan[- ]1970/i.test(c) || /max-age=0/i.test(c)) this.cookies.delete(k);
-            else this.cookies.set(k, v);
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") });
-        });
-      });
-      req.on("timeout", () => req.destroy(new Error(`${method} ${pathname} timed out`)));
-      req.on("error", reject);
-      if (body !== undefined) req.write(body);
-      req.end();
-    });
+class Browser extends AppBrowser {
+  constructor(port: number, ip = "203.0.113.7") {
+    super(port, { host: FQDN, ip, realIp: true });
   }
-  get = (p: string) => this.request("GET", p);
-  post = (p: string, form: Record<string, string>) => this.request("POST", p, form);
   /** The CSRF token of the forms on a page (it fetches the page). */
   async csrf(p = "/"): Promise<string> {
     const page = await this.get(p);
@@ -121,16 +91,6 @@ class Browser {
   }
   async paste(fields: Record<string, string>) {
     return this.post("/pastes", { csrf_token: await this.csrf("/"), ...fields });
-  }
-}
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
   }
 }
 

@@ -15,6 +15,7 @@ import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box
 import { OWNER_LABEL } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { addonTestStack, buildCatalogImage, buildServiceImages } from "../helpers/addon-stack";
+import { AppBrowser, until } from "../helpers/app-browser";
 import { REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { uninstallAndPurge } from "../helpers/purge";
@@ -80,52 +81,15 @@ function rss(items: { title: string; guid: string }[]): string {
 }
 
 /** A browser on the app's host port: Host and X-Forwarded-Proto as nginx sends them, a cookie jar. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  constructor(private readonly port: number) {}
-  request(method: string, pathname: string, form?: Record<string, string>, json?: unknown): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-    const body = form ? new URLSearchParams(form).toString() : json !== undefined ? JSON.stringify(json) : undefined;
-    const headers: Record<string, string> = { host: FQDN, "x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.7", "user-agent": "hearth-test" };
-    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    if (body) Object.assign(headers, { "content-type": form ? "application/x-www-form-urlencoded" : "application/json", "content-length": String(Buffer.byteLength(body)) });
-    return new Promise((resolve, reject) => {
-      const req = http.request({ host: "127.0.0.1", port: this.port, method, path: pathname, headers, timeout: 60_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          for (const c of res.headers["set-cookie"] ?? []) {
-            const [pair] = c.split(";");
-            const i = pair!.indexOf("=");
-            const [k, v] = [pair!.slice(0, i).trim(), pair!.slice(i + 1).trim()];
-            if (v === "" || v === "deleted" || /expires=Thu, 01[- ]Jan[- ]1970/i.test(c) || /max-age=0/i.test(c)) this.cookies.delete(k);
-            else this.cookies.set(k, v);
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") });
-        });
-      });
-      req.on("timeout", () => req.destroy(new Error(`${method} ${pathname} timed out`)));
-      req.on("error", reject);
-      if (body) req.write(body);
-      req.end();
-    });
+class Browser extends AppBrowser {
+  constructor(port: number) {
+    super(port, { host: FQDN });
   }
-  get = (p: string) => this.request("GET", p);
-  post = (p: string, form: Record<string, string>) => this.request("POST", p, form);
   /** tt-rss's JSON API (api/): {seq, status: 0 ok | 1 error, content}. */
   async api(body: Record<string, unknown>): Promise<{ status: number; content: Record<string, unknown> & { error?: string } }> {
-    const r = await this.request("POST", "/api/", undefined, body);
+    const r = await this.request("POST", "/api/", { json: body });
     expect(r.status, r.body.slice(0, 500)).toBe(200);
     return JSON.parse(r.body) as { status: number; content: Record<string, unknown> };
-  }
-}
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 60_000, every = 500): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, every));
   }
 }
 
@@ -275,7 +239,7 @@ describe("Tiny Tiny RSS from the built-in catalog", () => {
     expect(main.body).not.toMatch(/name="login"/);
 
     // the API is off by default; the admin turns it on (what Preferences → Enable API does)
-    const before = await new Browser(browser["port"]).api({ op: "login", user: "admin", password });
+    const before = await new Browser(browser.port).api({ op: "login", user: "admin", password });
     expect(before).toMatchObject({ status: 1, content: { error: "API_DISABLED" } });
     expect((await browser.post("/backend.php", { op: "rpc", method: "setpref", key: "ENABLE_API_ACCESS", value: "true", csrf_token: "wrong" })).body).not.toMatch(/"param"/);
     const set = await browser.post("/backend.php", { op: "rpc", method: "setpref", key: "ENABLE_API_ACCESS", value: "true", csrf_token: csrf! });
@@ -321,7 +285,7 @@ describe("Tiny Tiny RSS from the built-in catalog", () => {
       { stdio: "ignore" },
     );
 
-    const api = new Browser(browser["port"]);
+    const api = new Browser(browser.port);
     expect(await api.api({ op: "login", user: "admin", password: "wrong-password" })).toMatchObject({ status: 1, content: { error: "LOGIN_ERROR" } });
     const li = await api.api({ op: "login", user: "admin", password });
     expect(li.status).toBe(0);
@@ -397,6 +361,7 @@ describe("Tiny Tiny RSS from the built-in catalog", () => {
         return r?.status === 200 ? r : undefined;
       },
       120_000,
+      500,
     );
     const logs = containerLogs(name);
     expect(logs.match(/with the password: /g)).toHaveLength(1);
@@ -406,7 +371,7 @@ describe("Tiny Tiny RSS from the built-in catalog", () => {
     const php = logs.split("\n").filter((l) => /PHP (Warning|Notice|Fatal|Parse)/.test(l));
     expect(php.filter((l) => !/Failed login attempt for admin from 203\.0\.113\.7/.test(l))).toEqual([]);
     expect(php.length).toBeGreaterThanOrEqual(2);
-    const api = new Browser(browser["port"]);
+    const api = new Browser(browser.port);
     const li = await api.api({ op: "login", user: "admin", password });
     expect(li.status).toBe(0);
     const h = await api.api({ sid: String(li.content.session_id), op: "getHeadlines", feed_id: feedId, view_mode: "all_articles" });

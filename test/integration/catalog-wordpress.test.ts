@@ -1,7 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { SMTPServer } from "smtp-server";
@@ -20,6 +19,7 @@ import { MailRelay } from "../../apps/box/src/mail/relay";
 import { ensureRelayCert, type RelayCert } from "../../apps/box/src/mail/relay-cert";
 import { mailAccountLookup, SendmailAddon } from "../../apps/box/src/mail/sendmail.addon";
 import { addonTestStack, buildCatalogImage, buildServiceImages } from "../helpers/addon-stack";
+import { AppBrowser, until } from "../helpers/app-browser";
 import { REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { uninstallAndPurge } from "../helpers/purge";
@@ -75,53 +75,11 @@ const containerLogs = (name: string) => {
 };
 
 /** A browser on the app's host port: Host and X-Forwarded-Proto as nginx sends them, a cookie jar. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  constructor(private readonly port: number) {}
-  request(
-    method: string,
-    pathname: string,
-    form?: Record<string, string>,
-    json?: { body: unknown; headers: Record<string, string> },
-  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-    const body = form ? new URLSearchParams(form).toString() : json ? JSON.stringify(json.body) : undefined;
-    const headers: Record<string, string> = { host: FQDN, "x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.7", "user-agent": "hearth-test", ...json?.headers };
-    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    if (body) Object.assign(headers, { "content-type": form ? "application/x-www-form-urlencoded" : "application/json", "content-length": String(Buffer.byteLength(body)) });
-    return new Promise((resolve, reject) => {
-      const req = http.request({ host: "127.0.0.1", port: this.port, method, path: pathname, headers, timeout: 60_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          for (const c of res.headers["set-cookie"] ?? []) {
-            const [pair] = c.split(";");
-            const i = pair!.indexOf("=");
-            const [k, v] = [pair!.slice(0, i).trim(), pair!.slice(i + 1).trim()];
-            if (v === "" || v === "deleted" || /expires=Thu, 01[- ]Jan[- ]1970/i.test(c) || /max-age=0/i.test(c)) this.cookies.delete(k);
-            else this.cookies.set(k, v);
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") });
-        });
-      });
-      req.on("timeout", () => req.destroy(new Error(`${method} ${pathname} timed out`)));
-      req.on("error", reject);
-      if (body) req.write(body);
-      req.end();
-    });
+class Browser extends AppBrowser {
+  constructor(port: number) {
+    super(port, { host: FQDN });
   }
-  get = (p: string) => this.request("GET", p);
-  post = (p: string, form: Record<string, string>) => this.request("POST", p, form);
-  postJson = (p: string, body: unknown, headers: Record<string, string>) => this.request("POST", p, undefined, { body, headers });
-}
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  postJson = (p: string, body: unknown, headers: Record<string, string>) => this.request("POST", p, { json: body, headers });
 }
 
 beforeAll(async () => {
@@ -272,9 +230,9 @@ describe("WordPress from the built-in catalog", () => {
     expect(pub.status, pub.body.slice(0, 800)).toBe(201);
     expect(JSON.parse(pub.body)).toMatchObject({ status: "publish", author: 1 });
     // without the login the same request is refused
-    const refused = await new Browser(browser["port"]).postJson("/wp-json/wp/v2/posts", { title: "nope", status: "publish" }, {});
+    const refused = await new Browser(browser.port).postJson("/wp-json/wp/v2/posts", { title: "nope", status: "publish" }, {});
     expect(refused.status).toBe(401);
-    const anon = new Browser(browser["port"]);
+    const anon = new Browser(browser.port);
     const home = await anon.get("/");
     expect(home.status).toBe(200);
     expect(home.body).toContain(title);
@@ -288,7 +246,7 @@ describe("WordPress from the built-in catalog", () => {
 
   it("mail goes out through the relay from <sub>.app@<domain>", async () => {
     const before = received.length;
-    const r = await new Browser(browser["port"]).post("/wp-login.php?action=lostpassword", { user_login: "admin", "wp-submit": "Get New Password" });
+    const r = await new Browser(browser.port).post("/wp-login.php?action=lostpassword", { user_login: "admin", "wp-submit": "Get New Password" });
     expect(r.status, r.body.slice(0, 800)).toBe(302);
     expect(r.headers.location).toMatch(/checkemail=confirm/);
     const mail = await until("the lost-password mail at the smarthost", () => received.slice(before).find((m) => /Password Reset/i.test(m.raw)), 60_000);
@@ -341,7 +299,7 @@ describe("WordPress from the built-in catalog", () => {
     expect(logs.match(/made new keys and salts/g)).toHaveLength(1);
     // two starts, many requests: no PHP warning or error in the app's log
     expect(logs).not.toMatch(/PHP (Warning|Notice|Fatal|Parse|Deprecated)/);
-    expect((await new Browser(browser["port"]).get("/")).body).toContain(`Hello from Hearth ${RUN}`);
+    expect((await new Browser(browser.port).get("/")).body).toContain(`Hello from Hearth ${RUN}`);
   }, 180_000);
 
   it("uninstall, then the admin's delete now, leaves nothing", async () => {
