@@ -16,6 +16,7 @@ import { CAP_ADD, containerNameOf, dataVolumeNameOf, networkNameOf } from "../..
 import { createLogger } from "../../apps/box/src/logger";
 import { addonTestStack, buildCatalogImage, buildServiceImages } from "../helpers/addon-stack";
 import { AppBrowser, until } from "../helpers/app-browser";
+import { insertPendingApp } from "../helpers/app-rows";
 import { REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { uninstallAndPurge } from "../helpers/purge";
@@ -123,19 +124,7 @@ describe("Pastebin from the built-in catalog", () => {
 
   it("installs with postgresql + redis and is healthy without a setup screen", async () => {
     appId = randomUUID();
-    await db.app.create({
-      data: {
-        id: appId,
-        manifestId: manifest.id,
-        manifest: manifest as object,
-        version: manifest.version,
-        subdomain: SUB,
-        domain: DOMAIN,
-        installState: "pending_install",
-        memoryLimit: BigInt(manifest.memoryLimit),
-        env: { PASTEBIN_CREATE_LIMIT: String(CREATE_LIMIT), PASTEBIN_MAX_PASTE_BYTES: String(MAX_PASTE_BYTES) },
-      },
-    });
+    await insertPendingApp(db, manifest, { id: appId, subdomain: SUB, domain: DOMAIN, env: { PASTEBIN_CREATE_LIMIT: String(CREATE_LIMIT), PASTEBIN_MAX_PASTE_BYTES: String(MAX_PASTE_BYTES) } });
     const t0 = Date.now();
     const { httpHostPort } = await apps.install(appId, ctx());
     const healthy = Date.now() - t0;

@@ -16,6 +16,7 @@ import { OWNER_LABEL } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { addonTestStack, buildCatalogImage, buildServiceImages } from "../helpers/addon-stack";
 import { AppBrowser, until } from "../helpers/app-browser";
+import { insertPendingApp } from "../helpers/app-rows";
 import { REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { uninstallAndPurge } from "../helpers/purge";
@@ -156,19 +157,7 @@ describe("Tiny Tiny RSS from the built-in catalog", () => {
   it("installs with postgresql + localstorage and serves its login page without a setup screen", async () => {
     appId = randomUUID();
     // the updater's shortest interval (tt-rss enforces at least 60 s), so the test waits less
-    await db.app.create({
-      data: {
-        id: appId,
-        manifestId: manifest.id,
-        manifest: manifest as object,
-        version: manifest.version,
-        subdomain: SUB,
-        domain: DOMAIN,
-        installState: "pending_install",
-        memoryLimit: BigInt(manifest.memoryLimit),
-        env: { TTRSS_DAEMON_SLEEP_INTERVAL: "60" },
-      },
-    });
+    await insertPendingApp(db, manifest, { id: appId, subdomain: SUB, domain: DOMAIN, env: { TTRSS_DAEMON_SLEEP_INTERVAL: "60" } });
     const t0 = Date.now();
     const { httpHostPort } = await apps.install(appId, ctx());
     const healthy = Date.now() - t0;

@@ -20,6 +20,7 @@ import { ensureRelayCert, type RelayCert } from "../../apps/box/src/mail/relay-c
 import { mailAccountLookup, SendmailAddon } from "../../apps/box/src/mail/sendmail.addon";
 import { addonTestStack, buildCatalogImage, buildServiceImages } from "../helpers/addon-stack";
 import { AppBrowser, until } from "../helpers/app-browser";
+import { insertPendingApp } from "../helpers/app-rows";
 import { REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { uninstallAndPurge } from "../helpers/purge";
@@ -153,19 +154,7 @@ describe("WordPress from the built-in catalog", () => {
 
   it("installs with mysql + sendmail and serves the site without a setup screen", async () => {
     appId = randomUUID();
-    await db.app.create({
-      data: {
-        id: appId,
-        manifestId: manifest.id,
-        manifest: manifest as object,
-        version: manifest.version,
-        subdomain: SUB,
-        domain: DOMAIN,
-        installState: "pending_install",
-        memoryLimit: BigInt(manifest.memoryLimit),
-        env: {},
-      },
-    });
+    await insertPendingApp(db, manifest, { id: appId, subdomain: SUB, domain: DOMAIN });
     const t0 = Date.now();
     const { httpHostPort } = await apps.install(appId, ctx());
     const healthy = Date.now() - t0;
