@@ -1,15 +1,16 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hearthManifest, type HearthManifestInput } from "@hearth/contracts";
 import { createTask, getTask, type Db } from "@hearth/db";
 import { BACKUP_COMPLETE_FILE } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf } from "../../apps/box/src/apps/container-spec";
 import { taskLogPath } from "../../apps/box/src/tasks/task-log";
+import { insertPendingApp } from "../helpers/app-rows";
+import { killBox, startTestBox, waitFor, type TestBoxProcess } from "../helpers/box-process";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
@@ -41,58 +42,21 @@ const manifest = (version: string, over: Partial<HearthManifestInput> = {}) =>
     ...over,
   });
 
-function startBox(extraEnv: Record<string, string> = {}): { child: ChildProcess; ready: Promise<void> } {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("HEARTH_")) env[k] = v;
-  Object.assign(env, {
-    HEARTH_DATABASE_URL: t.url,
-    HEARTH_DATA_DIR: dataDir,
-    HEARTH_PROXY: "off",
-    HEARTH_SERVICES: "off",
-    HEARTH_BOX_SOCKET: path.join(dataDir, "box.sock"),
-    HEARTH_SOCKET_GROUP: "",
-    HEARTH_BOX_ID: "update-kill-test",
-    HEARTH_TASK_POLL_MS: "200",
-    HEARTH_TASK_LEASE_MS: "30000",
-    HEARTH_LOG_LEVEL: "info",
-    ...extraEnv,
-  });
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "apps/box/src/main.ts")], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  const out: string[] = [];
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (c: Buffer) => {
-      out.push(c.toString());
-      if (out.join("").includes('"msg":"box ready"')) resolve();
-    });
-    child.stderr!.on("data", (c: Buffer) => out.push(c.toString()));
-    child.once("exit", (code) => reject(new Error(`box exited (${code}) before it was ready:\n${out.join("")}`)));
-  });
-  ready.catch(() => {});
-  box = child;
-  return { child, ready };
-}
-async function killBox(child: ChildProcess) {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGKILL");
-    await exited;
-  }
-}
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms = 90_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
+function startBox(extraEnv: Record<string, string> = {}): TestBoxProcess {
+  const b = startTestBox({ databaseUrl: t.url, dataDir, boxId: "update-kill-test", env: extraEnv });
+  box = b.child;
+  return b;
 }
 const readLog = (taskId: string) => (existsSync(taskLogPath(dataDir, taskId)) ? readFileSync(taskLogPath(dataDir, taskId), "utf8") : "");
 const finished = (id: string) =>
-  waitFor(`task ${id} to finish`, async () => {
-    const tk = await getTask(db, id);
-    return tk && (tk.state === "succeeded" || tk.state === "failed") ? tk : null;
-  });
+  waitFor(
+    `task ${id} to finish`,
+    async () => {
+      const tk = await getTask(db, id);
+      return tk && (tk.state === "succeeded" || tk.state === "failed") ? tk : null;
+    },
+    90_000,
+  );
 const names = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).split("\n").filter(Boolean);
 
 beforeAll(async () => {
@@ -117,19 +81,7 @@ describe("box killed with -9 in the middle of an update", () => {
       appIds.push(id);
       const v1 = manifest("1.0.0");
       const v2 = manifest("2.0.0");
-      await db.app.create({
-        data: {
-          id,
-          manifestId: v1.id,
-          manifest: v1 as object,
-          version: v1.version,
-          subdomain: `k${appIds.length}`,
-          domain: DOMAIN,
-          installState: "pending_install",
-          memoryLimit: BigInt(v1.memoryLimit),
-          env: {},
-        },
-      });
+      await insertPendingApp(db, v1, { id, subdomain: `k${appIds.length}`, domain: DOMAIN });
       const install = await createTask(db, { type: "app.install", appId: id, args: { appId: id } });
       let b = startBox();
       await b.ready;
@@ -141,7 +93,7 @@ describe("box killed with -9 in the middle of an update", () => {
       const task = await createTask(db, { type: "app.update", appId: id, args: { appId: id, manifest: v2, fromManifest: v1 } });
       b = startBox({ HEARTH_TEST_APP_STEP_DELAY_MS: "1000" });
       await b.ready;
-      await waitFor(`"${marker}" in the task log`, () => readLog(task.id).includes(marker));
+      await waitFor(`"${marker}" in the task log`, () => readLog(task.id).includes(marker), 90_000);
       await killBox(b.child);
       expect((await getTask(db, task.id))!.state).toBe("running");
 

@@ -1,11 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HearthManifestInput } from "@hearth/contracts";
 import { createTask, getTask, getUninstalledApp, queueAppRestore, type Db, type Task } from "@hearth/db";
@@ -15,7 +14,10 @@ import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { createDocker, type DockerApi } from "../../apps/box/src/docker/docker";
 import { TaskError } from "../../apps/box/src/tasks/registry";
 import { taskLogPath } from "../../apps/box/src/tasks/task-log";
-import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
+import { insertPendingApp } from "../helpers/app-rows";
+import { startTestBox, killBox, waitFor, type TestBoxProcess } from "../helpers/box-process";
+import { removeTestDockerObjects } from "../helpers/teardown";
+import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { ensureHearthTestImage, ensureTestImages, TEST_HTTPD_HEARTH_IMAGE, TEST_HTTPD_IMAGE, TEST_HTTPD_SLOW_IMAGE } from "../helpers/test-images";
 import { purgeUninstalled, uninstallAndPurge } from "../helpers/purge";
 
@@ -65,21 +67,7 @@ function manifest(over: Partial<HearthManifestInput> = {}): HearthManifestInput 
 }
 
 async function insertApp(subdomain: string, over: Partial<HearthManifestInput> = {}, extra: { env?: Record<string, string> } = {}): Promise<string> {
-  const id = randomUUID();
-  const m = manifest(over);
-  await db.app.create({
-    data: {
-      id,
-      manifestId: m.id,
-      manifest: m as object,
-      version: m.version,
-      subdomain,
-      domain: DOMAIN,
-      installState: "pending_install",
-      memoryLimit: BigInt(m.memoryLimit ?? 256 * 1024 * 1024),
-      env: extra.env ?? {},
-    },
-  });
+  const id = await insertPendingApp(db, manifest(over), { subdomain, domain: DOMAIN, env: extra.env });
   createdApps.push(id);
   return id;
 }
@@ -161,15 +149,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of createdApps) {
-    try {
-      await docker.removeContainer(containerNameOf(id));
-      await docker.removeNetwork(networkNameOf(id));
-      await docker.removeVolume(dataVolumeNameOf(id));
-    } catch {
-      /* best effort */
-    }
-  }
+  await removeTestDockerObjects({ appIds: createdApps });
   for (const ref of [BUILT_IMAGE, BROKEN_IMAGE]) await docker.removeImage(ref).catch(() => {});
   await t?.drop();
   rmSync(tmpRoot, { recursive: true, force: true });
@@ -525,51 +505,10 @@ describe("box killed with -9 in the middle of a task", () => {
   let box: ChildProcess | null = null;
   const dataDir = path.join(tmpRoot, "box-data");
 
-  function startBox(extraEnv: Record<string, string> = {}): { child: ChildProcess; ready: Promise<void>; out: string[] } {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("HEARTH_")) env[k] = v;
-    Object.assign(env, {
-      HEARTH_DATABASE_URL: t.url,
-      HEARTH_DATA_DIR: dataDir,
-      HEARTH_PROXY: "off",
-      HEARTH_SERVICES: "off",
-      HEARTH_BOX_SOCKET: path.join(dataDir, "box.sock"),
-      HEARTH_SOCKET_GROUP: "",
-      HEARTH_BOX_ID: "apps-kill-test",
-      HEARTH_TASK_POLL_MS: "200",
-      HEARTH_TASK_LEASE_MS: "30000",
-      HEARTH_LOG_LEVEL: "info",
-      ...extraEnv,
-    });
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "apps/box/src/main.ts")], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    const out: string[] = [];
-    const ready = new Promise<void>((resolve, reject) => {
-      child.stdout!.on("data", (c: Buffer) => {
-        out.push(c.toString());
-        if (out.join("").includes('"msg":"box ready"')) resolve();
-      });
-      child.stderr!.on("data", (c: Buffer) => out.push(c.toString()));
-      child.once("exit", (code) => reject(new Error(`box exited (${code}) before it was ready:\n${out.join("")}`)));
-    });
-    ready.catch(() => {});
-    box = child;
-    return { child, ready, out };
-  }
-  async function killBox(child: ChildProcess) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGKILL");
-      await exited;
-    }
-  }
-  async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms = 60_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(100);
-    }
+  function startBox(extraEnv: Record<string, string> = {}): TestBoxProcess {
+    const b = startTestBox({ databaseUrl: t.url, dataDir, boxId: "apps-kill-test", env: extraEnv });
+    box = b.child;
+    return b;
   }
   const readLog = (taskId: string) => {
     try {
@@ -585,7 +524,7 @@ describe("box killed with -9 in the middle of a task", () => {
     const task = queued ?? (await createTask(db, { type, appId, args: { appId } }));
     const first = startBox({ HEARTH_TEST_APP_STEP_DELAY_MS: "1000" });
     await first.ready;
-    await waitFor(`"${marker}" in the task log`, () => readLog(task.id).includes(marker));
+    await waitFor(`"${marker}" in the task log`, () => readLog(task.id).includes(marker), 60_000);
     await killBox(first.child);
     const mid = await getTask(db, task.id);
     expect(mid!.state).toBe("running");
