@@ -16,6 +16,7 @@ import type { AppService, StepContext } from "../../apps/box/src/apps/apps.servi
 import { createDocker } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { addonTestStack, buildServiceImages } from "../helpers/addon-stack";
+import { insertPendingApp } from "../helpers/app-rows";
 import type { TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { purgeUninstalled } from "../helpers/purge";
@@ -87,9 +88,7 @@ async function insertApp(sub: string, addons: HearthManifestInput["addons"]): Pr
     memoryLimit: 64 * 1024 * 1024,
     addons,
   };
-  await db.app.create({
-    data: { id, manifestId: m.id, manifest: m as object, version: m.version, subdomain: sub, domain: DOMAIN, installState: "pending_install", memoryLimit: BigInt(m.memoryLimit!), env: {} },
-  });
+  await insertPendingApp(db, m, { id, subdomain: sub, domain: DOMAIN });
   appIds.push(id);
   return id;
 }

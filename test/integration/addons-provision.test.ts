@@ -19,6 +19,7 @@ import { appLabels, containerNameOf, dataVolumeNameOf, networkNameOf } from "../
 import { createDocker } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { addonTestStack, buildServiceImages } from "../helpers/addon-stack";
+import { insertPendingApp } from "../helpers/app-rows";
 import type { TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
@@ -90,11 +91,7 @@ function manifest(addons: HearthManifestInput["addons"]): HearthManifestInput {
 }
 
 async function insertApp(sub: string, addons: HearthManifestInput["addons"]): Promise<AppWithPorts> {
-  const id = randomUUID();
-  const m = manifest(addons);
-  await db.app.create({
-    data: { id, manifestId: m.id, manifest: m as object, version: m.version, subdomain: sub, domain: DOMAIN, installState: "pending_install", memoryLimit: BigInt(m.memoryLimit!), env: {} },
-  });
+  const id = await insertPendingApp(db, manifest(addons), { subdomain: sub, domain: DOMAIN });
   appIds.push(id);
   return (await db.app.findUnique({ where: { id }, include: { ports: true } }))!;
 }

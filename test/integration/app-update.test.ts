@@ -16,6 +16,7 @@ import { containerNameOf, networkNameOf } from "../../apps/box/src/apps/containe
 import type { DockerApi } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { addonTestStack, buildCatalogImage, buildServiceImages, testAppService } from "../helpers/addon-stack";
+import { insertPendingApp } from "../helpers/app-rows";
 import type { TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 
@@ -156,19 +157,7 @@ describe("updating an installed app to a new manifest", () => {
 
   it("v1 (localstorage only) installs; a file goes into /app/data", async () => {
     appId = randomUUID();
-    await db.app.create({
-      data: {
-        id: appId,
-        manifestId: v1.id,
-        manifest: v1 as object,
-        version: v1.version,
-        subdomain: "site",
-        domain: DOMAIN,
-        installState: "pending_install",
-        memoryLimit: BigInt(v1.memoryLimit),
-        env: {},
-      },
-    });
+    await insertPendingApp(db, v1, { id: appId, subdomain: "site", domain: DOMAIN });
     port = (await apps.install(appId, ctx())).httpHostPort;
     execFileSync("docker", ["exec", containerNameOf(appId), "sh", "-c", `echo kept-${RUN} > /app/data/public/kept.txt`]);
     expect((await get("/kept.txt")).body.trim()).toBe(`kept-${RUN}`);
