@@ -1,41 +1,13 @@
 // Smoke run with the real box (not a test): npx tsx test/tools/apps-smoke.ts
 // Starts box (tsx apps/box/src/main.ts) and the built admin on a fresh test database, installs
 // the built-in static site through the API, waits for it, stops/starts it, uninstalls it.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { REPO_ROOT, migratedDatabase, MIGRATIONS_DIR } from "../helpers/db";
-import { sessionCookieOf, startAdmin } from "../helpers/admin";
+import { startSmokeStack } from "../helpers/smoke-stack";
 
-const t = await migratedDatabase("smoke");
-const tmp = mkdtempSync(path.join(os.tmpdir(), "hearth-smoke-"));
-const sock = path.join(tmp, "box.sock");
-let boxOut = "";
-const box = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "apps/box/src/main.ts")], {
-  cwd: REPO_ROOT,
-  env: {
-    ...process.env,
-    HEARTH_DATABASE_URL: t.url,
-    HEARTH_DATA_DIR: path.join(tmp, "data"),
-    HEARTH_PROXY: "off",
-    HEARTH_SERVICES: "off",
-    HEARTH_BOX_SOCKET: sock,
-    HEARTH_SOCKET_GROUP: "",
-    HEARTH_MIGRATIONS_DIR: MIGRATIONS_DIR,
-    HEARTH_BOX_ID: `smoke-${process.pid}`,
-    HEARTH_TASK_POLL_MS: "200",
-  },
-  stdio: ["ignore", "pipe", "pipe"],
-});
-box.stdout!.on("data", (d) => (boxOut += d));
-box.stderr!.on("data", (d) => (boxOut += d));
-const admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_PROXY: "off", HEARTH_BOX_SOCKET: sock });
+const stack = await startSmokeStack({ name: "smoke", captureBoxOutput: true });
+const { admin, t } = stack;
 const log = (...a: unknown[]) => console.log(new Date().toISOString().slice(11, 19), ...a);
 try {
-  const setup = await admin.setupOwner({ username: "owner", email: "o@example.com", password: "correct horse battery staple" });
-  const as = admin.browser(sessionCookieOf(setup));
-  log("domain", (await admin.call("POST", "/api/v1/domains", { ...as, body: { domain: "smoke.test", provider: "noop" } })).status);
+  const as = admin.browser(stack.cookie);
   const store = await admin.call("GET", "/api/v1/appstore", as);
   log("catalog", store.body.apps.map((a: { id: string; version: string }) => `${a.id}@${a.version}`).join(", "));
   const id = store.body.apps.find((a: { id: string }) => a.id.includes("staticsite")).id;
@@ -75,10 +47,6 @@ try {
 } catch (e) {
   console.error(e);
 } finally {
-  await admin.stop();
-  box.kill("SIGTERM");
-  await new Promise((r) => setTimeout(r, 2000));
-  if (process.env.SMOKE_VERBOSE) console.log(boxOut.slice(-4000));
-  await t.drop();
-  rmSync(tmp, { recursive: true, force: true });
+  await stack.stop();
+  if (process.env.SMOKE_VERBOSE) console.log(stack.boxOutput().slice(-4000));
 }

@@ -3,47 +3,17 @@
 // Apps page's "Uninstalled" card, uninstalls it again and deletes it now with its address
 // typed; then deletes an orphaned volume from "Orphaned data" with its name typed.
 // Screenshots each step.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
 import { getStoreIdentity, recordOrphans } from "@hearth/db";
-import { REPO_ROOT, migratedDatabase, MIGRATIONS_DIR } from "../helpers/db";
-import { sessionCookieOf, startAdmin } from "../helpers/admin";
+import { smokeBrowser, startSmokeStack } from "../helpers/smoke-stack";
 
 const out = process.argv[2] ?? "/tmp/data-safety-ui";
 mkdirSync(out, { recursive: true });
-const t = await migratedDatabase("dsui");
-const tmp = mkdtempSync(path.join(os.tmpdir(), "hearth-dsui-"));
-const sock = path.join(tmp, "box.sock");
-const box = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "apps/box/src/main.ts")], {
-  cwd: REPO_ROOT,
-  env: {
-    ...process.env,
-    HEARTH_DATABASE_URL: t.url,
-    HEARTH_DATA_DIR: path.join(tmp, "data"),
-    HEARTH_PROXY: "off",
-    HEARTH_SERVICES: "off",
-    HEARTH_BOX_SOCKET: sock,
-    HEARTH_SOCKET_GROUP: "",
-    HEARTH_MIGRATIONS_DIR: MIGRATIONS_DIR,
-    HEARTH_BOX_ID: `dsui-${process.pid}`,
-    HEARTH_TASK_POLL_MS: "200",
-    HEARTH_LOG_LEVEL: "warn",
-  },
-  stdio: ["ignore", "inherit", "inherit"],
-});
-const admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_PROXY: "off", HEARTH_BOX_SOCKET: sock, HEARTH_LOG_LEVEL: "warn" });
-const setup = await admin.setupOwner({ username: "owner", email: "o@example.com", password: "correct horse battery staple" });
-const cookie = sessionCookieOf(setup);
-await admin.call("POST", "/api/v1/domains", { ...admin.browser(cookie), body: { domain: "smoke.test", provider: "noop" } });
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
-const ctx = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-await ctx.addCookies([{ name: cookie.split("=")[0]!, value: cookie.slice(cookie.indexOf("=") + 1), url: admin.base }]);
-const page = await ctx.newPage();
-const shot = (n: string) => page.screenshot({ path: path.join(out, `${n}.png`), fullPage: true });
+const stack = await startSmokeStack({ name: "dsui", logLevel: "warn" });
+const { admin, t } = stack;
+const { browser, page, shot } = await smokeBrowser(stack, out, { width: 1280, height: 1000 });
 const orphanAppId = randomUUID();
 const orphanVolume = `hearth-app-${orphanAppId}-data`;
 let failed = false;
@@ -108,11 +78,7 @@ try {
   console.error(e);
 } finally {
   await browser.close();
-  await admin.stop();
-  box.kill("SIGTERM");
-  await new Promise((r) => setTimeout(r, 2000));
+  await stack.stop();
   execFileSync("docker", ["volume", "rm", "-f", orphanVolume], { stdio: "ignore" });
-  await t.drop();
-  rmSync(tmp, { recursive: true, force: true });
   process.exit(failed ? 1 : 0);
 }
