@@ -1,8 +1,9 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { startTestDaemon } from "./daemon";
 
 const exec = promisify(execFile);
 
@@ -96,28 +97,14 @@ zone "${zone}" {
 `,
   );
 
-  let out = "";
-  const child: ChildProcess = spawn("named", ["-g", "-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => child.on("exit", () => ((exited = true), resolve())));
-
-  const stop = async () => {
-    if (!exited) {
-      child.kill("SIGTERM");
-      const t = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exitedPromise;
-      clearTimeout(t);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
+  const named = startTestDaemon("named", ["-g", "-c", conf], dir);
+  const stop = named.stop;
 
   const deadline = Date.now() + 20_000;
   while (!(await answersSoa(opts.port, zone))) {
-    if (exited || Date.now() > deadline) {
+    if (named.exited() || Date.now() > deadline) {
       await stop();
-      throw new Error(`named did not start on 127.0.0.1:${opts.port}:\n${out}`);
+      throw new Error(`named did not start on 127.0.0.1:${opts.port}:\n${named.output()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -131,7 +118,7 @@ zone "${zone}" {
     algorithm,
     otherKeys,
     dir,
-    output: () => out,
+    output: named.output,
     stop,
   };
 }

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { startTestDaemon } from "./daemon";
 
 /**
  * A real PowerDNS Authoritative server (Debian `pdns-server` + `pdns-backend-sqlite3`) on
@@ -80,21 +80,8 @@ export async function startPdns(opts: StartPdnsOptions): Promise<Pdns> {
     { mode: 0o600 },
   );
 
-  let out = "";
-  const child: ChildProcess = spawn("pdns_server", [`--config-dir=${dir}`], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => child.on("exit", () => ((exited = true), resolve())));
-  const stop = async () => {
-    if (!exited) {
-      child.kill("SIGTERM");
-      const t = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exitedPromise;
-      clearTimeout(t);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
+  const pdns = startTestDaemon("pdns_server", [`--config-dir=${dir}`], dir);
+  const stop = pdns.stop;
 
   const apiUrl = `http://127.0.0.1:${opts.apiPort}`;
   const headers = { "X-API-Key": apiKey, "Content-Type": "application/json" };
@@ -104,9 +91,9 @@ export async function startPdns(opts: StartPdnsOptions): Promise<Pdns> {
       .then((r) => r.ok)
       .catch(() => false);
     if (ok) break;
-    if (exited || Date.now() > deadline) {
+    if (pdns.exited() || Date.now() > deadline) {
       await stop();
-      throw new Error(`pdns_server did not start (dns ${opts.dnsPort}, api ${opts.apiPort}):\n${out}`);
+      throw new Error(`pdns_server did not start (dns ${opts.dnsPort}, api ${opts.apiPort}):\n${pdns.output()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -158,7 +145,7 @@ export async function startPdns(opts: StartPdnsOptions): Promise<Pdns> {
     zone,
     nameserver: `127.0.0.1:${opts.dnsPort}`,
     dir,
-    output: () => out,
+    output: pdns.output,
     stop,
   };
 }
