@@ -3,7 +3,6 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hearthManifest, type HearthManifest } from "@hearth/contracts";
 import { openSecret, type Db } from "@hearth/db";
@@ -21,6 +20,7 @@ import { mailAccountLookup, SendmailAddon } from "../../apps/box/src/mail/sendma
 import { addonTestStack, buildCatalogImage, buildServiceImages } from "../helpers/addon-stack";
 import { AppBrowser, until } from "../helpers/app-browser";
 import { insertPendingApp } from "../helpers/app-rows";
+import { startMailSink, type MailSink } from "../helpers/mail-sink";
 import { REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { uninstallAndPurge } from "../helpers/purge";
@@ -52,16 +52,10 @@ const secretKey = randomBytes(32);
 const SMARTHOST_USER = "relay@provider.test";
 const SMARTHOST_PASS = randomBytes(12).toString("hex");
 
-interface Received {
-  from: string;
-  to: string[];
-  raw: string;
-}
-const received: Received[] = [];
 let t: TestDatabase & { db: Db };
 let db: Db;
 let relay: MailRelay;
-let sink: SMTPServer;
+let sink: MailSink;
 let sinkCert: RelayCert;
 let prov: AddonProvisioner;
 let apps: AppService;
@@ -100,30 +94,11 @@ beforeAll(async () => {
   }));
 }, 1_800_000);
 
-/** The admin's smarthost (an smtp-server here: STARTTLS, AUTH, records every message) and box's relay in front of it. */
+/** The admin's smarthost (a mail sink here: STARTTLS, AUTH, records every message) and box's relay in front of it. */
 async function startRelay(db: Db): Promise<MailRelay> {
   sinkCert = await ensureRelayCert(path.join(dataDir, "sink"), "localhost");
-  sink = new SMTPServer({
-    key: sinkCert.key,
-    cert: sinkCert.cert,
-    authMethods: ["PLAIN", "LOGIN"],
-    disableReverseLookup: true,
-    logger: false,
-    onAuth(auth, _s, cb) {
-      if (auth.username === SMARTHOST_USER && auth.password === SMARTHOST_PASS) return cb(null, { user: auth.username });
-      cb(Object.assign(new Error("bad smarthost login"), { responseCode: 535 }));
-    },
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => {
-        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "", to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString("utf8") });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((res, rej) => sink.listen(0, "127.0.0.1", () => res()).once("error", rej));
-  const sinkPort = (sink.server.address() as { port: number }).port;
+  sink = await startMailSink({ tls: sinkCert, login: { username: SMARTHOST_USER, password: SMARTHOST_PASS } });
+  const sinkPort = sink.port;
 
   // box's relay, reading the sendmail accounts from the provisioner's rows as main.ts does
   relay = new MailRelay({
@@ -143,7 +118,7 @@ async function startRelay(db: Db): Promise<MailRelay> {
 
 afterAll(async () => {
   await relay?.stop();
-  await new Promise<void>((r) => (sink ? sink.close(() => r()) : r()));
+  await sink?.close();
   await removeTestDockerObjects({ owner: OWNER, appIds: appId ? [appId] : [], dataDir, database: t });
 }, 300_000);
 
@@ -234,11 +209,11 @@ describe("WordPress from the built-in catalog", () => {
   }, 300_000);
 
   it("mail goes out through the relay from <sub>.app@<domain>", async () => {
-    const before = received.length;
+    const before = sink.received.length;
     const r = await new Browser(browser.port).post("/wp-login.php?action=lostpassword", { user_login: "admin", "wp-submit": "Get New Password" });
     expect(r.status, r.body.slice(0, 800)).toBe(302);
     expect(r.headers.location).toMatch(/checkemail=confirm/);
-    const mail = await until("the lost-password mail at the smarthost", () => received.slice(before).find((m) => /Password Reset/i.test(m.raw)), 60_000);
+    const mail = await until("the lost-password mail at the smarthost", () => sink.received.slice(before).find((m) => /Password Reset/i.test(m.raw)), 60_000);
     expect(mail.from).toBe(`${SUB}.app@${DOMAIN}`);
     expect(mail.to).toEqual([`admin@${FQDN}`]);
     expect(mail.raw).toMatch(new RegExp(`^From: .*<?${SUB}\\.app@${DOMAIN.replace(/\./g, "\\.")}>?`, "m"));

@@ -1,11 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import nodemailer from "nodemailer";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAIL_SETTINGS_KEY } from "@hearth/contracts";
 import { createApiToken, createUser, getSetting, getTask, openSecret, sealSecret, setSetting, type Db, type Task } from "@hearth/db";
@@ -24,6 +22,7 @@ import { hashPassword } from "../../apps/admin/lib/passwords";
 import { newApiToken } from "../../apps/admin/lib/tokens";
 import { freePort, sessionCookieOf, startAdmin, type Call, type Reply, type RunningAdmin } from "../helpers/admin";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
+import { startMailSink, type MailSink } from "../helpers/mail-sink";
 
 /**
  * The mail outbound setting end to end, all real processes and sockets: admin (`next start`)
@@ -38,7 +37,7 @@ let admin: RunningAdmin;
 let box: http.Server;
 let runner: TaskRunner;
 let relay: MailRelay;
-let sink: SMTPServer;
+let sink: MailSink;
 let sinkPort = 0;
 let sinkCert: RelayCert;
 let relayCert: RelayCert;
@@ -56,15 +55,6 @@ const logLines: string[] = [];
 const log = createLogger("info", "mailout-test", { write: (s: string) => void logLines.push(s) });
 const replies: Reply[] = [];
 const taskIds: string[] = [];
-
-interface Received {
-  from: string;
-  to: string[];
-  raw: string;
-  user: string | undefined;
-  secure: boolean;
-}
-const received: Received[] = [];
 
 const as = (extra: Call = {}): Call => admin.browser(ownerCookie, extra);
 async function call(method: string, url: string, c: Call = {}): Promise<Reply> {
@@ -124,35 +114,8 @@ beforeAll(async () => {
   t = await migratedDatabase("mailout");
   relayCert = await ensureRelayCert(path.join(tmp, "relay"));
   sinkCert = await ensureRelayCert(path.join(tmp, "sink"), "localhost");
-  sink = new SMTPServer({
-    key: sinkCert.key,
-    cert: sinkCert.cert,
-    authMethods: ["PLAIN", "LOGIN"],
-    allowInsecureAuth: false, // AUTH only after STARTTLS
-    disableReverseLookup: true,
-    logger: false,
-    onAuth(auth, _s, cb) {
-      if (auth.username === SMARTHOST_USER && auth.password === SMARTHOST_PASS) return cb(null, { user: auth.username });
-      cb(Object.assign(new Error("5.7.8 bad smarthost login"), { responseCode: 535 }));
-    },
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => {
-        const f = session.envelope.mailFrom;
-        received.push({
-          from: f ? f.address : "",
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString(),
-          user: session.user as string | undefined,
-          secure: session.secure,
-        });
-        cb(null, "2.0.0 Ok: queued as SINK1");
-      });
-    },
-  });
-  await new Promise<void>((res) => sink.listen(0, "127.0.0.1", res));
-  sinkPort = (sink.server.address() as net.AddressInfo).port;
+  sink = await startMailSink({ tls: sinkCert, login: { username: SMARTHOST_USER, password: SMARTHOST_PASS, refusal: "5.7.8 bad smarthost login" }, reply: "2.0.0 Ok: queued as SINK1" });
+  sinkPort = sink.port;
 
   // direct delivery asks a DNS server on a loopback port where nothing listens
   const nowhere = await freePort();
@@ -198,7 +161,7 @@ afterAll(async () => {
   await runner?.stop();
   await admin?.stop();
   await relay?.stop();
-  await new Promise<void>((res) => (sink ? sink.close(() => res()) : res()));
+  await sink?.close();
   await new Promise((r) => (box ? box.close(r) : r(null)));
   // no secret reached a response, a log line, a task log, an event or a task row
   const events = t ? JSON.stringify(await t.db.event.findMany({ select: { action: true, target: true, data: true } })) : "";
@@ -313,32 +276,32 @@ describe("settings/mail API", () => {
 
 describe("the relay uses the setting, live", () => {
   it("delivers an app's mail to the smarthost with the stored login over verified STARTTLS", async () => {
-    const n = received.length;
+    const n = sink.received.length;
     expect(await outcome(send("first"))).toEqual({ code: 250, response: "" });
-    expect(received.length).toBe(n + 1);
-    expect(received.at(-1)).toMatchObject({ from: APP_FROM, to: ["someone@dest.test"], user: SMARTHOST_USER, secure: true });
-    expect(received.at(-1)!.raw).toContain("Subject: first");
+    expect(sink.received.length).toBe(n + 1);
+    expect(sink.received.at(-1)).toMatchObject({ from: APP_FROM, to: ["someone@dest.test"], user: SMARTHOST_USER, secure: true });
+    expect(sink.received.at(-1)!.raw).toContain("Subject: first");
   });
 
   it("a wrong password saved in the dashboard: the next message is a 4xx for the app and nothing arrives; fixed again, it goes", async () => {
     expect((await putMail(smarthost({ password: WRONG_PASS }))).status).toBe(200);
-    const n = received.length;
+    const n = sink.received.length;
     const bad = await outcome(send("wrong"));
     expect(bad.code).toBe(451);
     expect(bad.response).toContain("smarthost localhost");
     expect(bad.response).toContain("535");
-    expect(received.length).toBe(n);
+    expect(sink.received.length).toBe(n);
     expect((await putMail(smarthost({ password: SMARTHOST_PASS }))).status).toBe(200);
     expect((await outcome(send("fixed"))).code).toBe(250);
-    expect(received.length).toBe(n + 1);
+    expect(sink.received.length).toBe(n + 1);
   });
 
   it("without the CA the smarthost's certificate does not verify: 451", async () => {
     expect((await putMail(smarthost({ caCertificate: null }))).status).toBe(200);
-    const n = received.length;
+    const n = sink.received.length;
     const r = await outcome(send("no ca"));
     expect(r.code).toBe(451);
-    expect(received.length).toBe(n);
+    expect(sink.received.length).toBe(n);
     expect((await putMail(smarthost())).status).toBe(200); // password kept, CA back
     expect((await outcome(send("ca again"))).code).toBe(250);
   });
@@ -346,29 +309,29 @@ describe("the relay uses the setting, live", () => {
   it("switched to direct delivery it goes by MX (here: no DNS answers, so a 4xx); back to the smarthost it needs the password again", async () => {
     const d = await putMail({ mode: "direct", heloName: "mail.example.test" });
     expect(d.body).toEqual({ mode: "direct", heloName: "mail.example.test" });
-    const n = received.length;
+    const n = sink.received.length;
     const r = await outcome(send("direct"));
     expect(r.code).toBe(451);
     expect(r.response).toContain("dest.test: DNS lookup failed");
-    expect(received.length).toBe(n);
+    expect(sink.received.length).toBe(n);
     // direct forgot the smarthost's password
     const again = await putMail(smarthost());
     expect(again.status).toBe(400);
     expect(issues(again)).toEqual(["password: required with a username"]);
     expect((await putMail(smarthost({ password: SMARTHOST_PASS }))).status).toBe(200);
     expect((await outcome(send("smarthost again"))).code).toBe(250);
-    expect(received.length).toBe(n + 1);
+    expect(sink.received.length).toBe(n + 1);
   });
 
   it("a password that does not open with this server's key: a 4xx for the app and one error log line, no secret", async () => {
     const current = (await getSetting(t.db, MAIL_SETTINGS_KEY)) as Record<string, string>;
     await setSetting(t.db, MAIL_SETTINGS_KEY, { ...current, passwordEnc: sealSecret(randomBytes(32), SMARTHOST_PASS) });
-    const n = received.length;
+    const n = sink.received.length;
     const lines = logLines.length;
     const r = await outcome(send("unsealable"));
     expect(r.code).toBe(451);
     expect(r.response).toContain("outbound mail setting cannot be used");
-    expect(received.length).toBe(n);
+    expect(sink.received.length).toBe(n);
     const errors = logLines.slice(lines).filter((l) => l.includes("the outbound mail setting cannot be used"));
     expect(errors.length).toBe(1);
     expect(JSON.parse(errors[0]!)).toMatchObject({ level: 50, reason: expect.stringContaining("does not open with this server's HEARTH_SECRET_KEY") });
@@ -380,7 +343,7 @@ describe("the relay uses the setting, live", () => {
 describe("mail.test task", () => {
   it("box sends from no-reply@<dashboard domain> through the smarthost; the task's message is the remote's answer", async () => {
     await t.db.domain.create({ data: { domain: "example.test", provider: "manual", isDashboardDomain: true } });
-    const n = received.length;
+    const n = sink.received.length;
     const r = await call("POST", "/api/v1/settings/mail/test", as({ body: { to: "admin@dest.test" } }));
     expect(r.status).toBe(202);
     taskIds.push(r.body.taskId);
@@ -388,8 +351,8 @@ describe("mail.test task", () => {
     expect(task.state, taskLog(task.id)).toBe("succeeded");
     expect(task.message).toBe("Accepted: 250 2.0.0 Ok: queued as SINK1");
     expect(task.result).toMatchObject({ accepted: true, from: "no-reply@example.test", to: "admin@dest.test", response: "250 2.0.0 Ok: queued as SINK1" });
-    expect(received.length).toBe(n + 1);
-    const m = received.at(-1)!;
+    expect(sink.received.length).toBe(n + 1);
+    const m = sink.received.at(-1)!;
     expect(m).toMatchObject({ from: "no-reply@example.test", to: ["admin@dest.test"], user: SMARTHOST_USER, secure: true });
     expect(m.raw).toContain("Subject: Hearth test mail");
     expect(m.raw).toMatch(/^From: Hearth <no-reply@example\.test>\r$/m);
@@ -403,7 +366,7 @@ describe("mail.test task", () => {
 
   it("a refused login fails the task with the remote's answer", async () => {
     expect((await putMail(smarthost({ password: WRONG_PASS }))).status).toBe(200);
-    const n = received.length;
+    const n = sink.received.length;
     const r = await call("POST", "/api/v1/settings/mail/test", as({ body: { to: "admin@dest.test" } }));
     taskIds.push(r.body.taskId);
     const task = await finish(r.body.taskId);
@@ -411,7 +374,7 @@ describe("mail.test task", () => {
     expect(task.errorCode).toBe("external");
     expect(task.errorMessage).toMatch(/^Not accepted: smarthost localhost: .*535 5\.7\.8 bad smarthost login/);
     expect(taskLog(task.id)).toContain("not accepted:");
-    expect(received.length).toBe(n);
+    expect(sink.received.length).toBe(n);
     expect((await putMail(smarthost({ password: SMARTHOST_PASS }))).status).toBe(200);
   });
 });

@@ -6,7 +6,6 @@ import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
 import nodemailer from "nodemailer";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StepContext } from "../../apps/box/src/apps/apps.service";
 import type { AddonApp } from "../../apps/box/src/addons/handler";
@@ -17,6 +16,7 @@ import { MailRelay, type MailRelayOptions } from "../../apps/box/src/mail/relay"
 import { ensureRelayCert, type RelayCert } from "../../apps/box/src/mail/relay-cert";
 import { mailAccountLookup, SendmailAddon } from "../../apps/box/src/mail/sendmail.addon";
 import { startBind9 } from "../helpers/bind9";
+import { startMailSink, type MailSink } from "../helpers/mail-sink";
 
 /**
  * The sendmail addon end to end over real SMTP on TCP: box's relay (smtp-server) in
@@ -37,18 +37,10 @@ const log = createLogger("info", "mail-test", { write: (s: string) => void logLi
 const taskLines: string[] = [];
 const ctx: StepContext = { taskId: "t-mail", progress: async () => {}, log: (l) => void taskLines.push(l), signal: new AbortController().signal };
 
-interface Received {
-  from: string;
-  to: string[];
-  raw: string;
-  user: string | undefined;
-  secure: boolean;
-}
-const received: Received[] = [];
 const SMARTHOST_USER = "relay@provider.test";
 const SMARTHOST_PASS = randomBytes(12).toString("hex");
 
-let sink: SMTPServer;
+let sink: MailSink;
 let sinkPort = 0;
 let sinkCert: RelayCert;
 let relayCert: RelayCert;
@@ -188,39 +180,16 @@ const plain = (u: string, p: string) => Buffer.from(`\0${u}\0${p}`).toString("ba
 beforeAll(async () => {
   relayCert = await ensureRelayCert(path.join(tmp, "relay"));
   sinkCert = await ensureRelayCert(path.join(tmp, "sink"), "localhost");
-  sink = new SMTPServer({
-    key: sinkCert.key,
-    cert: sinkCert.cert,
-    authMethods: ["PLAIN", "LOGIN"],
-    disableReverseLookup: true,
-    logger: false,
-    onAuth(auth, _s, cb) {
-      if (auth.username === SMARTHOST_USER && auth.password === SMARTHOST_PASS) return cb(null, { user: auth.username });
-      cb(Object.assign(new Error("bad smarthost login"), { responseCode: 535 }));
-    },
+  sink = await startMailSink({
+    tls: sinkCert,
+    login: { username: SMARTHOST_USER, password: SMARTHOST_PASS },
     onRcptTo(addr, _s, cb) {
       if (addr.address.startsWith("reject@")) return cb(Object.assign(new Error("5.1.1 no such user"), { responseCode: 550 }));
       if (addr.address.startsWith("later@")) return cb(Object.assign(new Error("4.2.0 try later"), { responseCode: 450 }));
       cb();
     },
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => {
-        const mailFrom = session.envelope.mailFrom;
-        received.push({
-          from: mailFrom ? mailFrom.address : "",
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString("utf8"),
-          user: session.user as string | undefined,
-          secure: session.secure,
-        });
-        cb();
-      });
-    },
   });
-  await new Promise<void>((res) => sink.listen(0, "127.0.0.1", res));
-  sinkPort = (sink.server.address() as net.AddressInfo).port;
+  sinkPort = sink.port;
 
   execFileSync("docker", ["network", "create", "--label", "hearth.managed=true", "--label", `hearth.test=${RUN}`, NETWORK], { stdio: "ignore" });
   relay = await startRelay();
@@ -229,7 +198,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const r of relays) await r.stop();
-  await new Promise<void>((res) => (sink ? sink.close(() => res()) : res()));
+  await sink?.close();
   spawnSync("docker", ["network", "rm", NETWORK], { stdio: "ignore" });
   rmSync(tmp, { recursive: true, force: true });
   // no password of any app ever reached a log line or the task log
@@ -264,11 +233,11 @@ describe("sendmail addon", () => {
 
   it("(a) delivers an app's own mail through STARTTLS + AUTH to the smarthost, envelope and headers intact", async () => {
     const creds = rows.get(appA.id)!;
-    const before = received.length;
+    const before = sink.received.length;
     const info = await sendAs(relay.port, creds, { to: ["someone@dest.test", "other@dest.test"] });
     expect(info.response).toMatch(/^250 /);
-    expect(received.length).toBe(before + 1);
-    const m = received.at(-1)!;
+    expect(sink.received.length).toBe(before + 1);
+    const m = sink.received.at(-1)!;
     expect(m.from).toBe("blog.app@example.test");
     expect(m.to).toEqual(["someone@dest.test", "other@dest.test"]);
     expect(m.user).toBe(SMARTHOST_USER); // the relay logged in to the smarthost
@@ -282,7 +251,7 @@ describe("sendmail addon", () => {
 
   it("(b) a wrong password or an unknown user is 535, and nothing is sent", async () => {
     const creds = rows.get(appA.id)!;
-    const before = received.length;
+    const before = sink.received.length;
     // a different first character (a fixed "x" is the real one in 1 of 64 base64url passwords)
     const wrong = (creds.password!.startsWith("x") ? "y" : "x") + creds.password!.slice(1);
     expect(await codeOf(sendAs(relay.port, { ...creds, password: wrong }))).toBe(535);
@@ -290,12 +259,12 @@ describe("sendmail addon", () => {
     expect(await codeOf(sendAs(relay.port, { ...creds, username: "admin" }))).toBe(535);
     // app B's password does not open app A's account
     expect(await codeOf(sendAs(relay.port, { ...creds, password: rows.get(appB.id)!.password! }))).toBe(535);
-    expect(received.length).toBe(before);
+    expect(sink.received.length).toBe(before);
   });
 
   it("(c) an app cannot send as another address: envelope 553, From:/Sender: header 550", async () => {
     const a = rows.get(appA.id)!;
-    const before = received.length;
+    const before = sink.received.length;
     expect(await codeOf(sendAs(relay.port, a, { envelopeFrom: "wiki.app@example.test" }))).toBe(553);
     expect(await codeOf(sendAs(relay.port, a, { envelopeFrom: "ceo@example.test", headerFrom: "ceo@example.test" }))).toBe(553);
     expect(await codeOf(sendAs(relay.port, a, { headerFrom: '"Blog" <wiki.app@example.test>' }))).toBe(550);
@@ -303,7 +272,7 @@ describe("sendmail addon", () => {
     expect(await codeOf(sendAs(relay.port, a, { headers: { Sender: "ceo@example.test" } }))).toBe(550);
     // case does not matter, a display name is free
     expect(await codeOf(sendAs(relay.port, a, { envelopeFrom: "Blog.App@Example.Test", headerFrom: '"Anything" <BLOG.app@example.TEST>' }))).toBe("sent");
-    expect(received.length).toBe(before + 1);
+    expect(sink.received.length).toBe(before + 1);
   });
 
   it("(d) AUTH is refused before STARTTLS; nothing goes without AUTH", async () => {
@@ -338,7 +307,7 @@ describe("sendmail addon", () => {
     if (spawnSync("docker", ["image", "inspect", SWAKS_IMAGE], { stdio: "ignore" }).status !== 0) {
       execFileSync("docker", ["build", "-q", "-t", SWAKS_IMAGE, dir], { stdio: "ignore", timeout: 300_000 });
     }
-    const before = received.length;
+    const before = sink.received.length;
     const script =
       'swaks --server "$HEARTH_MAIL_SMTP_SERVER" --port "$HEARTH_MAIL_SMTP_PORT" --tls --auth PLAIN ' +
       '--auth-user "$HEARTH_MAIL_SMTP_USERNAME" --auth-password "$HEARTH_MAIL_SMTP_PASSWORD" ' +
@@ -360,8 +329,8 @@ describe("sendmail addon", () => {
       });
     const ok = await run({ TO: "inbox@dest.test", SUBJECT: `container ${RUN}` });
     expect(ok.status, ok.stdout + ok.stderr).toBe(0);
-    expect(received.length).toBe(before + 1);
-    const m = received.at(-1)!;
+    expect(sink.received.length).toBe(before + 1);
+    const m = sink.received.at(-1)!;
     expect(m.from).toBe("blog.app@example.test");
     expect(m.to).toEqual(["inbox@dest.test"]);
     expect(m.raw).toContain(`Subject: container ${RUN}`);
@@ -372,7 +341,7 @@ describe("sendmail addon", () => {
     const spoof = await run({ TO: "inbox@dest.test", SUBJECT: "spoof", HEARTH_MAIL_FROM: "wiki.app@example.test" });
     expect(spoof.status).not.toBe(0);
     expect(spoof.stdout).toMatch(/<~\* 553 /);
-    expect(received.length).toBe(before + 1);
+    expect(sink.received.length).toBe(before + 1);
   }, 400_000);
 
   it("(f) deprovision disables the account at once, open sessions included; provisioning again makes a new password", async () => {
@@ -401,10 +370,10 @@ describe("sendmail addon", () => {
 
   it("passes the smarthost's refusals on: 5xx stays 550, 4xx becomes 451", async () => {
     const a = rows.get(appA.id)!;
-    const before = received.length;
+    const before = sink.received.length;
     expect(await codeOf(sendAs(relay.port, a, { to: ["reject@dest.test"] }))).toBe(550);
     expect(await codeOf(sendAs(relay.port, a, { to: ["later@dest.test"] }))).toBe(451);
-    expect(received.length).toBe(before);
+    expect(sink.received.length).toBe(before);
   });
 
   it("a smarthost login the provider refuses is a temporary failure for the app", async () => {
@@ -434,31 +403,8 @@ describe("sendmail addon", () => {
 
   it("direct delivery: each recipient domain's MX by preference (bind9 answers), implicit MX, null MX, no such domain", async () => {
     // an MX host as the internet has them: no AUTH, STARTTLS offered
-    const mxReceived: Received[] = [];
-    const mx = new SMTPServer({
-      key: sinkCert.key,
-      cert: sinkCert.cert,
-      authOptional: true,
-      disableReverseLookup: true,
-      logger: false,
-      onData(stream, session, cb) {
-        const chunks: Buffer[] = [];
-        stream.on("data", (c: Buffer) => chunks.push(c));
-        stream.on("end", () => {
-          const f = session.envelope.mailFrom;
-          mxReceived.push({
-            from: f ? f.address : "",
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw: Buffer.concat(chunks).toString(),
-            user: session.hostNameAppearsAs,
-            secure: session.secure,
-          });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((res) => mx.listen(0, "127.0.0.1", res));
-    const mxPort = (mx.server.address() as net.AddressInfo).port;
+    const mx = await startMailSink({ tls: sinkCert });
+    const mxPort = mx.port;
     const dnsPort = await freePort();
     const dns = await startBind9({
       port: dnsPort,
@@ -477,20 +423,20 @@ describe("sendmail addon", () => {
       const r = await startRelay({ outbound: createOutbound({ mode: "direct", heloName: "box.example.test", port: mxPort, dnsServers: [dns.nameserver] }) });
       const a = rows.get(appA.id)!;
       expect(await codeOf(sendAs(r.port, a, { to: ["one@dest.test", "two@nomx.dest.test"] }))).toBe("sent");
-      expect(mxReceived.map((m) => m.to)).toEqual([["one@dest.test"], ["two@nomx.dest.test"]]);
-      for (const m of mxReceived) {
+      expect(mx.received.map((m) => m.to)).toEqual([["one@dest.test"], ["two@nomx.dest.test"]]);
+      for (const m of mx.received) {
         expect(m.from).toBe("blog.app@example.test");
-        expect(m.user).toBe("box.example.test"); // EHLO name
+        expect(m.helo).toBe("box.example.test"); // EHLO name
         expect(m.secure).toBe(true); // STARTTLS taken when offered
         expect(m.raw).toContain("a message from an app");
       }
       const err = await sendAs(r.port, a, { to: ["x@nullmx.dest.test", "y@nowhere.dest.test"] }).catch((e: { responseCode?: number; response?: string }) => e);
       expect((err as { responseCode?: number }).responseCode).toBe(550);
       expect((err as { response?: string }).response).toMatch(/null MX.*no such domain/);
-      expect(mxReceived.length).toBe(2);
+      expect(mx.received.length).toBe(2);
     } finally {
       await dns.stop();
-      await new Promise<void>((res) => mx.close(() => res()));
+      await mx.close();
     }
   });
 
