@@ -5,12 +5,11 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hearthManifest } from "@hearth/contracts";
-import { createApiToken, createUser, openSecret, type Db } from "@hearth/db";
+import { openSecret, type Db } from "@hearth/db";
 import { REPO_ROOT, migratedDatabase, type TestDatabase } from "../helpers/db";
-import { sessionCookieOf, startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { ownerApiToken, ownerSession, plainUserToken } from "../helpers/admin-accounts";
 import { INVALID_MANIFESTS, VALID_MANIFEST, withChange } from "../../packages/contracts/src/manifest.examples";
-import { hashPassword } from "../../apps/admin/lib/passwords";
-import { newApiToken } from "../../apps/admin/lib/tokens";
 
 /**
  * The apps, domains, catalog and registries API over real HTTP (`next start` of the build on a
@@ -93,16 +92,9 @@ beforeAll(async () => {
     HEARTH_CATALOG_DIRS: catalog,
     HEARTH_SECRET_KEY: SECRET_KEY.toString("base64"),
   });
-  const setup = await admin.setupOwner({ username: "owner", email: "owner@example.com", password: "correct horse battery staple" });
-  expect(setup.status).toBe(201);
-  ownerCookie = sessionCookieOf(setup);
-  const owner = await t.db.user.findFirstOrThrow({ where: { username: "owner" } });
-  const r = newApiToken();
-  await createApiToken(t.db, { id: r.id, userId: owner.id, name: "read", scope: "read", secretHash: r.secretHash });
-  readToken = r.token;
-  const w = newApiToken();
-  await createApiToken(t.db, { id: w.id, userId: owner.id, name: "rw", scope: "read_write", secretHash: w.secretHash });
-  rwToken = w.token;
+  ownerCookie = await ownerSession(admin);
+  readToken = await ownerApiToken(t.db, "read", "read");
+  rwToken = await ownerApiToken(t.db, "read_write", "rw");
 });
 
 afterAll(async () => {
@@ -316,11 +308,9 @@ describe("install", () => {
     const r = await admin.call("POST", "/api/v1/apps", { token: readToken, body });
     expect(r.status).toBe(403);
     expect((await admin.call("GET", "/api/v1/apps", { token: readToken })).status).toBe(200);
-    const user = await createUser(t.db, { id: randomUUID(), username: "dora", email: "dora@example.com", role: "user", passwordHash: await hashPassword("dora's long password") });
-    const tok = newApiToken();
-    await createApiToken(t.db, { id: tok.id, userId: user.id, name: "d", scope: "read_write", secretHash: tok.secretHash });
-    expect((await admin.call("POST", "/api/v1/apps", { token: tok.token, body })).status).toBe(403);
-    expect((await admin.call("GET", "/api/v1/apps", { token: tok.token })).status).toBe(403);
+    const userToken = await plainUserToken(t.db);
+    expect((await admin.call("POST", "/api/v1/apps", { token: userToken, body })).status).toBe(403);
+    expect((await admin.call("GET", "/api/v1/apps", { token: userToken })).status).toBe(403);
     expect((await admin.call("POST", "/api/v1/apps", { body })).status).toBe(401);
     expect(await counts()).toEqual(before);
   });

@@ -8,7 +8,8 @@ import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appsListVersion, recordAppHealth, updateAppState, type Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
-import { sessionCookieOf, startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { ownerSession } from "../helpers/admin-accounts";
 import { startTestNginx } from "../helpers/nginx";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
 
@@ -78,9 +79,7 @@ beforeAll(async () => {
     HEARTH_CATALOG_DIRS: catalog,
     HEARTH_SECRET_KEY: randomBytes(32).toString("base64"),
   });
-  const setup = await admin.setupOwner({ username: "owner", email: "owner@example.com", password: "correct horse battery staple" });
-  expect(setup.status).toBe(201);
-  ownerCookie = sessionCookieOf(setup);
+  ownerCookie = await ownerSession(admin);
   expect((await admin.call("POST", "/api/v1/domains", as({ body: { domain: "live.example", provider: "manual" } }))).status).toBe(201);
 });
 

@@ -4,12 +4,11 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiToken, createUser, type Db } from "@hearth/db";
+import type { Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
-import { sessionCookieOf, startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { ownerApiToken, ownerSession, plainUserToken } from "../helpers/admin-accounts";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
-import { hashPassword } from "../../apps/admin/lib/passwords";
-import { newApiToken } from "../../apps/admin/lib/tokens";
 
 /**
  * POST /api/v1/apps/:id/update over real HTTP (`next start` of the build): admin records the
@@ -63,17 +62,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => box.listen(boxSocket, r));
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: boxSocket, HEARTH_CATALOG_DIRS: catalog, HEARTH_SECRET_KEY: randomBytes(32).toString("base64") });
-  const setup = await admin.setupOwner({ username: "owner", email: "owner@example.com", password: "correct horse battery staple" });
-  expect(setup.status).toBe(201);
-  ownerCookie = sessionCookieOf(setup);
-  const owner = await t.db.user.findFirstOrThrow({ where: { username: "owner" } });
-  const r = newApiToken();
-  await createApiToken(t.db, { id: r.id, userId: owner.id, name: "read", scope: "read", secretHash: r.secretHash });
-  readToken = r.token;
-  const user = await createUser(t.db, { id: randomUUID(), username: "dora", email: "dora@example.com", role: "user", passwordHash: await hashPassword("dora's long password") });
-  const u = newApiToken();
-  await createApiToken(t.db, { id: u.id, userId: user.id, name: "d", scope: "read_write", secretHash: u.secretHash });
-  userToken = u.token;
+  ownerCookie = await ownerSession(admin);
+  readToken = await ownerApiToken(t.db, "read", "read");
+  userToken = await plainUserToken(t.db);
   expect((await admin.call("POST", "/api/v1/domains", as({ body: { domain: "example.com", provider: "noop" } }))).status).toBe(201);
   const inst = await admin.call("POST", "/api/v1/apps", as({ body: { storeId: "org.example.site", version: "1.0.0", subdomain: "site", domain: "example.com", portBindings: { SYNC_PORT: 17000 } } }));
   expect(inst.status, JSON.stringify(inst.body)).toBe(202);

@@ -5,11 +5,11 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hearthManifest } from "@hearth/contracts";
-import { createApiToken, moveAppToUninstalled, recordOrphans, type Db } from "@hearth/db";
+import { moveAppToUninstalled, recordOrphans, type Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
-import { sessionCookieOf, startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { ownerApiToken, ownerSession } from "../helpers/admin-accounts";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
-import { newApiToken } from "../../apps/admin/lib/tokens";
 
 /**
  * The API of data only an admin deletes, against the real admin (next start) and MariaDB:
@@ -55,13 +55,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => box.listen(boxSocket, r));
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: boxSocket, HEARTH_SECRET_KEY: randomBytes(32).toString("base64") });
-  const setup = await admin.setupOwner({ username: "owner", email: "owner@example.com", password: "correct horse battery staple" });
-  expect(setup.status).toBe(201);
-  ownerCookie = sessionCookieOf(setup);
-  const owner = await db.user.findFirstOrThrow({ where: { username: "owner" } });
-  const r = newApiToken();
-  await createApiToken(db, { id: r.id, userId: owner.id, name: "read", scope: "read", secretHash: r.secretHash });
-  readToken = r.token;
+  ownerCookie = await ownerSession(admin);
+  readToken = await ownerApiToken(db, "read", "read");
   await db.domain.create({ data: { domain: DOMAIN, provider: "noop" } });
 }, 600_000);
 

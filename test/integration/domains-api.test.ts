@@ -5,13 +5,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LETSENCRYPT_PRODUCTION } from "@hearth/contracts";
-import { createApiToken, createUser, notify, openSecret, setSetting, type Db } from "@hearth/db";
+import { notify, openSecret, setSetting, type Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
-import { sessionCookieOf, startAdmin, type Call, type Reply, type RunningAdmin } from "../helpers/admin";
+import { startAdmin, type Call, type Reply, type RunningAdmin } from "../helpers/admin";
+import { ownerSession, plainUserToken } from "../helpers/admin-accounts";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
 import { createCertFactory, type CertFactory, type TestCa } from "../../packages/contracts/src/x509.testing";
-import { hashPassword } from "../../apps/admin/lib/passwords";
-import { newApiToken } from "../../apps/admin/lib/tokens";
 
 /**
  * The domains, certificates and settings API over real HTTP (`next start` of the build on a
@@ -74,15 +73,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => box.listen(boxSocket, r));
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: boxSocket, HEARTH_SECRET_KEY: SECRET_KEY.toString("base64") });
-  const setup = await admin.setupOwner({ username: "owner", email: "owner@example.com", password: "correct horse battery staple" });
-  expect(setup.status).toBe(201);
-  ownerCookie = sessionCookieOf(setup);
+  ownerCookie = await ownerSession(admin);
   // the providers here are local test servers (127.0.0.1); "endpoints on this machine" below checks the refusal without it
   await setSetting(t.db, "network.allowPrivateEndpoints", true);
-  const user = await createUser(t.db, { id: randomUUID(), username: "dora", email: "dora@example.com", role: "user", passwordHash: await hashPassword("dora's long password") });
-  const tok = newApiToken();
-  await createApiToken(t.db, { id: tok.id, userId: user.id, name: "d", scope: "read_write", secretHash: tok.secretHash });
-  userToken = tok.token;
+  userToken = await plainUserToken(t.db);
 });
 
 afterAll(async () => {

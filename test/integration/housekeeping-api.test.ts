@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RETENTION_SETTINGS_KEY } from "@hearth/contracts";
-import { createApiToken, getSetting, type Db } from "@hearth/db";
+import { getSetting, type Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
-import { sessionCookieOf, startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
-import { newApiToken } from "../../apps/admin/lib/tokens";
+import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { ownerApiToken, ownerSession } from "../helpers/admin-accounts";
 
 /**
  * GET/PUT /api/v1/settings/retention against the real admin (next start) and MariaDB: the
@@ -25,13 +25,8 @@ beforeAll(async () => {
   t = await migratedDatabase("hkapi");
   db = t.db;
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: "/nonexistent/box.sock", HEARTH_SECRET_KEY: randomBytes(32).toString("base64") });
-  const setup = await admin.setupOwner({ username: "owner", email: "owner@example.com", password: "correct horse battery staple" });
-  expect(setup.status).toBe(201);
-  ownerCookie = sessionCookieOf(setup);
-  const owner = await db.user.findFirstOrThrow({ where: { username: "owner" } });
-  const r = newApiToken();
-  await createApiToken(db, { id: r.id, userId: owner.id, name: "read", scope: "read", secretHash: r.secretHash });
-  readToken = r.token;
+  ownerCookie = await ownerSession(admin);
+  readToken = await ownerApiToken(db, "read", "read");
 }, 600_000);
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import path from "node:path";
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAIL_SETTINGS_KEY } from "@hearth/contracts";
-import { createApiToken, createUser, getSetting, getTask, openSecret, sealSecret, setSetting, type Db, type Task } from "@hearth/db";
+import { getSetting, getTask, openSecret, sealSecret, setSetting, type Db, type Task } from "@hearth/db";
 import { createLogger } from "../../apps/box/src/logger";
 import { hashRelayPassword, newRelayPassword } from "../../apps/box/src/mail/accounts";
 import { mailTasks } from "../../apps/box/src/mail/mail-test.task";
@@ -18,9 +18,8 @@ import { TaskRegistry } from "../../apps/box/src/tasks/registry";
 import { taskLogPath } from "../../apps/box/src/tasks/task-log";
 import { prismaTaskStore } from "../../apps/box/src/tasks/task-store";
 import { TaskRunner } from "../../apps/box/src/tasks/tasks.service";
-import { hashPassword } from "../../apps/admin/lib/passwords";
-import { newApiToken } from "../../apps/admin/lib/tokens";
-import { freePort, sessionCookieOf, startAdmin, type Call, type Reply, type RunningAdmin } from "../helpers/admin";
+import { freePort, startAdmin, type Call, type Reply, type RunningAdmin } from "../helpers/admin";
+import { ownerSession, plainUserToken } from "../helpers/admin-accounts";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { startMailSink, type MailSink } from "../helpers/mail-sink";
 
@@ -146,15 +145,10 @@ beforeAll(async () => {
   await new Promise<void>((r) => box.listen(boxSocket, r));
 
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: boxSocket, HEARTH_SECRET_KEY: SECRET_KEY.toString("base64") });
-  const setup = await admin.setupOwner({ username: "owner", email: "owner@example.com", password: "correct horse battery staple" });
-  expect(setup.status).toBe(201);
-  ownerCookie = sessionCookieOf(setup);
+  ownerCookie = await ownerSession(admin);
   // the smarthost here is a local sink (localhost); the guard itself is checked below
   await setSetting(t.db, "network.allowPrivateEndpoints", true);
-  const user = await createUser(t.db, { id: randomUUID(), username: "dora", email: "dora@example.com", role: "user", passwordHash: await hashPassword("dora's long password") });
-  const tok = newApiToken();
-  await createApiToken(t.db, { id: tok.id, userId: user.id, name: "d", scope: "read_write", secretHash: tok.secretHash });
-  userToken = tok.token;
+  userToken = await plainUserToken(t.db);
 }, 400_000);
 
 afterAll(async () => {
