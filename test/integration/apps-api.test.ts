@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +8,7 @@ import { openSecret, type Db } from "@hearth/db";
 import { REPO_ROOT, migratedDatabase, type TestDatabase } from "../helpers/db";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { ownerApiToken, ownerSession, plainUserToken } from "../helpers/admin-accounts";
+import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { INVALID_MANIFESTS, VALID_MANIFEST, withChange } from "../../packages/contracts/src/manifest.examples";
 
 /**
@@ -19,8 +19,7 @@ import { INVALID_MANIFESTS, VALID_MANIFEST, withChange } from "../../packages/co
 let t: TestDatabase & { db: Db };
 let admin: RunningAdmin;
 let tmp = "";
-let box: http.Server;
-const wakes: string[] = [];
+let box: StandInBox;
 let ownerCookie = "";
 let readToken = "";
 let rwToken = "";
@@ -63,28 +62,24 @@ beforeAll(async () => {
   writePackage(catalog, "junk", "{");
 
   const boxSocket = path.join(tmp, "box.sock");
-  box = http.createServer((req, res) => {
-    if (req.url === "/wake") {
-      wakes.push(req.url);
-      res.writeHead(204).end();
-      return;
-    }
-    if (req.url === "/health") {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ok: true, version: "0.1.0", boxId: "stand-in", uptimeSeconds: 1, runningTasks: 0 }));
-      return;
-    }
-    const m = /^\/apps\/([^/?]+)\/logs\?follow=([01])&lines=(\d+)$/.exec(req.url ?? "");
-    if (m && m[1]!.startsWith("0")) {
-      // app ids starting with 0 stream; others 404 like a box without the endpoint
-      res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(`event: log\ndata: ${JSON.stringify({ line: `hello from ${m[1]} lines=${m[3]} follow=${m[2]}` })}\n\n`);
-      res.end("event: end\ndata: {}\n\n");
-      return;
-    }
-    res.writeHead(404).end();
+  box = await startStandInBox(boxSocket, {
+    handle(req, res) {
+      if (req.url === "/health") {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ ok: true, version: "0.1.0", boxId: "stand-in", uptimeSeconds: 1, runningTasks: 0 }));
+        return true;
+      }
+      const m = /^\/apps\/([^/?]+)\/logs\?follow=([01])&lines=(\d+)$/.exec(req.url ?? "");
+      if (m && m[1]!.startsWith("0")) {
+        // app ids starting with 0 stream; others 404 like a box without the endpoint
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write(`event: log\ndata: ${JSON.stringify({ line: `hello from ${m[1]} lines=${m[3]} follow=${m[2]}` })}\n\n`);
+        res.end("event: end\ndata: {}\n\n");
+        return true;
+      }
+      return false;
+    },
   });
-  await new Promise<void>((r) => box.listen(boxSocket, r));
 
   admin = await startAdmin({
     HEARTH_DATABASE_URL: t.url,
@@ -99,7 +94,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin?.stop();
-  await new Promise((r) => box?.close(r));
+  await box?.close();
   await t?.drop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
@@ -188,7 +183,7 @@ let notesTask = "";
 
 describe("install", () => {
   it("from the store → 202 {id, taskId}; App pending_install + Task app.install in one go; box woken", async () => {
-    const before = wakes.length;
+    const before = box.wakes();
     const r = await admin.call(
       "POST",
       "/api/v1/apps",
@@ -214,7 +209,7 @@ describe("install", () => {
     expect(app.ports).toEqual([{ appId: notesId, envName: "SYNC_PORT", hostPort: 17000, containerPort: 7000 }]);
     const task = await t.db.task.findUniqueOrThrow({ where: { id: notesTask } });
     expect(task).toMatchObject({ type: "app.install", appId: notesId, state: "pending", args: { appId: notesId } });
-    expect(wakes.length).toBe(before + 1);
+    expect(box.wakes()).toBe(before + 1);
     const ev = await t.db.event.findFirstOrThrow({ where: { action: "app.install" } });
     expect(ev.target).toBe(notesId);
   });

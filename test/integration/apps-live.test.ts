@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
+import type http from "node:http";
 import https from "node:https";
 import os from "node:os";
 import path from "node:path";
@@ -10,6 +10,7 @@ import { appsListVersion, recordAppHealth, updateAppState, type Db } from "@hear
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { ownerSession } from "../helpers/admin-accounts";
+import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { startTestNginx } from "../helpers/nginx";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
 
@@ -24,7 +25,7 @@ let t: TestDatabase & { db: Db };
 let admin: RunningAdmin;
 let tmp = "";
 let catalog = "";
-let box: http.Server;
+let box: StandInBox;
 let healthCalls = 0;
 let healthDelayMs = 0;
 let ownerCookie = "";
@@ -56,22 +57,17 @@ beforeAll(async () => {
   writeManifest("notes", NOTES);
 
   const boxSocket = path.join(tmp, "box.sock");
-  box = http.createServer((req, res) => {
-    if (req.url === "/health") {
+  box = await startStandInBox(boxSocket, {
+    handle(req, res) {
+      if (req.url !== "/health") return false;
       healthCalls++;
       setTimeout(() => {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ ok: true, version: "0.1.0", boxId: "stand-in", uptimeSeconds: 1, runningTasks: 0 }));
       }, healthDelayMs);
-      return;
-    }
-    if (req.url === "/wake") {
-      res.writeHead(204).end();
-      return;
-    }
-    res.writeHead(404).end();
+      return true;
+    },
   });
-  await new Promise<void>((r) => box.listen(boxSocket, r));
 
   admin = await startAdmin({
     HEARTH_DATABASE_URL: t.url,
@@ -85,7 +81,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin?.stop();
-  await new Promise((r) => box?.close(r));
+  await box?.close();
   await t?.drop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });

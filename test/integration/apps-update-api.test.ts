@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,19 +7,19 @@ import type { Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { ownerApiToken, ownerSession, plainUserToken } from "../helpers/admin-accounts";
+import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
 
 /**
  * POST /api/v1/apps/:id/update over real HTTP (`next start` of the build): admin records the
  * intent (pending_update + an app.update task carrying the target and the current manifest,
  * the row's manifest untouched until box writes it), refuses what it must (400/404/409/403),
- * and GET /apps/:id says when the catalog has a newer version. box is a stand-in that counts wakes.
+ * and GET /apps/:id says when the catalog has a newer version. box is a stand-in that counts box.wakes().
  */
 let t: TestDatabase & { db: Db };
 let admin: RunningAdmin;
 let tmp = "";
-let box: http.Server;
-let wakes = 0;
+let box: StandInBox;
 let ownerCookie = "";
 let readToken = "";
 let userToken = "";
@@ -56,11 +55,7 @@ beforeAll(async () => {
   writePackage(catalog, "site-1", SITE);
   writePackage(catalog, "site-2", SITE2);
   const boxSocket = path.join(tmp, "box.sock");
-  box = http.createServer((req, res) => {
-    if (req.url === "/wake") wakes++;
-    res.writeHead(req.url === "/wake" ? 204 : 404).end();
-  });
-  await new Promise<void>((r) => box.listen(boxSocket, r));
+  box = await startStandInBox(boxSocket);
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: boxSocket, HEARTH_CATALOG_DIRS: catalog, HEARTH_SECRET_KEY: randomBytes(32).toString("base64") });
   ownerCookie = await ownerSession(admin);
   readToken = await ownerApiToken(t.db, "read", "read");
@@ -74,7 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin?.stop();
-  await new Promise((r) => box?.close(r));
+  await box?.close();
   await t?.drop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
@@ -97,7 +92,7 @@ describe("app update API", () => {
   });
 
   it("{} updates to the catalog's newest: 202, pending_update, the task carries both manifests, the row keeps its manifest until box writes it", async () => {
-    const w = wakes;
+    const w = box.wakes();
     const r = await update({});
     expect(r.status, JSON.stringify(r.body)).toBe(202);
     const task = await t.db.task.findUniqueOrThrow({ where: { id: r.body.taskId } });
@@ -111,7 +106,7 @@ describe("app update API", () => {
     expect((app.manifest as { version: string }).version).toBe("1.0.0");
     const ev = await t.db.event.findFirstOrThrow({ where: { action: "app.update" }, orderBy: { id: "desc" } });
     expect(ev).toMatchObject({ target: siteId, actorName: "owner", data: { from: "1.0.0", to: "2.0.0", taskId: r.body.taskId, addons: { added: ["mysql"], removed: [] } } });
-    expect(wakes).toBe(w + 1);
+    expect(box.wakes()).toBe(w + 1);
     // busy meanwhile
     const busy = await update({});
     expect(busy.status).toBe(409);

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +8,7 @@ import { moveAppToUninstalled, recordOrphans, type Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { ownerApiToken, ownerSession } from "../helpers/admin-accounts";
+import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
 
 /**
@@ -16,15 +16,14 @@ import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
  * orphans (list, delete with the name typed) and uninstalled apps (list, restore with 409
  * when the subdomain is taken, delete now with the address typed), the retention setting.
  * admin records intent only: rows, states, tasks and events are checked here; box is a
- * stand-in on the socket that counts wakes (test/integration/data-safety.test.ts runs the tasks).
+ * stand-in on the socket that counts box.wakes() (test/integration/data-safety.test.ts runs the tasks).
  */
 
 let t: TestDatabase & { db: Db };
 let db: Db;
 let admin: RunningAdmin;
 let tmp = "";
-let box: http.Server;
-let wakes = 0;
+let box: StandInBox;
 let ownerCookie = "";
 let readToken = "";
 const DOMAIN = "api-data.example";
@@ -45,15 +44,7 @@ beforeAll(async () => {
   db = t.db;
   tmp = mkdtempSync(path.join(os.tmpdir(), "hearth-dsapi-"));
   const boxSocket = path.join(tmp, "box.sock");
-  box = http.createServer((req, res) => {
-    if (req.url === "/wake") {
-      wakes++;
-      res.writeHead(204).end();
-      return;
-    }
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => box.listen(boxSocket, r));
+  box = await startStandInBox(boxSocket);
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: boxSocket, HEARTH_SECRET_KEY: randomBytes(32).toString("base64") });
   ownerCookie = await ownerSession(admin);
   readToken = await ownerApiToken(db, "read", "read");
@@ -62,7 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin?.stop();
-  await new Promise((r) => box?.close(r));
+  await box?.close();
   await t?.drop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
@@ -87,12 +78,12 @@ describe("orphans", () => {
     expect((await admin.call("DELETE", `/api/v1/orphans/${randomUUID()}`, as({ body: { confirm: "x" } }))).status).toBe(404);
     expect(await db.task.count()).toBe(0);
 
-    const before = wakes;
+    const before = box.wakes();
     const ok = await admin.call("DELETE", `/api/v1/orphans/${id}`, as({ body: { confirm: `hearth-app-${appId}-data` } }));
     expect(ok.status).toBe(202);
     expect(await db.task.findUniqueOrThrow({ where: { id: ok.body.taskId } })).toMatchObject({ type: "orphan.delete", args: { orphanId: id }, state: "pending" });
     expect(await db.orphan.findUniqueOrThrow({ where: { id } })).toMatchObject({ state: "deleting", taskId: ok.body.taskId });
-    expect(wakes).toBe(before + 1);
+    expect(box.wakes()).toBe(before + 1);
     expect(await db.event.count({ where: { action: "orphan.delete", target: `hearth-app-${appId}-data` } })).toBe(1);
     const again = await admin.call("DELETE", `/api/v1/orphans/${id}`, as({ body: { confirm: `hearth-app-${appId}-data` } }));
     expect(again.status).toBe(409);

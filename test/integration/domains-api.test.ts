@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,20 +8,20 @@ import { notify, openSecret, setSetting, type Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { startAdmin, type Call, type Reply, type RunningAdmin } from "../helpers/admin";
 import { ownerSession, plainUserToken } from "../helpers/admin-accounts";
+import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
 import { createCertFactory, type CertFactory, type TestCa } from "../../packages/contracts/src/x509.testing";
 
 /**
  * The domains, certificates and settings API over real HTTP (`next start` of the build on a
  * migrated database). admin records intent: these check rows, sealed columns, tasks and
- * events; box is a stand-in on the socket that counts wakes (box's own tests run the tasks).
+ * events; box is a stand-in on the socket that counts box.wakes() (box's own tests run the tasks).
  * Certificates for the custom mode are made by the openssl CLI.
  */
 let t: TestDatabase & { db: Db };
 let admin: RunningAdmin;
 let tmp = "";
-let box: http.Server;
-let wakes = 0;
+let box: StandInBox;
 let ownerCookie = "";
 let userToken = "";
 let certs: CertFactory;
@@ -67,11 +66,7 @@ beforeAll(async () => {
   certs = createCertFactory(tmp);
   ca = certs.ca("Domains Test CA");
   const boxSocket = path.join(tmp, "box.sock");
-  box = http.createServer((req, res) => {
-    if (req.url === "/wake") wakes++;
-    res.writeHead(req.url === "/wake" ? 204 : 404).end();
-  });
-  await new Promise<void>((r) => box.listen(boxSocket, r));
+  box = await startStandInBox(boxSocket);
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: boxSocket, HEARTH_SECRET_KEY: SECRET_KEY.toString("base64") });
   ownerCookie = await ownerSession(admin);
   // the providers here are local test servers (127.0.0.1); "endpoints on this machine" below checks the refusal without it
@@ -81,7 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin?.stop();
-  await new Promise((r) => box?.close(r));
+  await box?.close();
   await t?.drop();
   certs?.cleanup();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -89,7 +84,7 @@ afterAll(async () => {
 
 describe("adding domains", () => {
   it("manual: 201 with the view and the domain.sync task; the first serves the dashboard; box woken", async () => {
-    const before = wakes;
+    const before = box.wakes();
     const r = await call("POST", "/api/v1/domains", as({ body: { domain: "Example.COM", provider: "manual" } }));
     expect(r.status).toBe(201);
     expect(r.body).toEqual({
@@ -104,7 +99,7 @@ describe("adding domains", () => {
     });
     const task = await t.db.task.findUniqueOrThrow({ where: { id: r.body.taskId } });
     expect(task).toMatchObject({ type: "domain.sync", state: "pending", args: { domain: "example.com" }, appId: null });
-    expect(wakes).toBe(before + 1);
+    expect(box.wakes()).toBe(before + 1);
     // while the sync is pending the list shows it
     const one = await get("/api/v1/domains/example.com");
     expect(one.body).toEqual(r.body);
@@ -597,11 +592,11 @@ describe("certificates", () => {
   });
 
   it("renew one → 202 {taskId} (forced); the same again → the same task; unknown → 404", async () => {
-    const before = wakes;
+    const before = box.wakes();
     const r = await call("POST", `/api/v1/certificates/${ids.expiring}/renew`, as());
     expect(r.status).toBe(202);
     expect(await t.db.task.findUniqueOrThrow({ where: { id: r.body.taskId } })).toMatchObject({ type: "certificate.renew", state: "pending", args: { certificateId: ids.expiring, force: true } });
-    expect(wakes).toBe(before + 1);
+    expect(box.wakes()).toBe(before + 1);
     const again = await call("POST", `/api/v1/certificates/${ids.expiring}/renew`, as());
     expect(again.body.taskId).toBe(r.body.taskId);
     expect(await t.db.task.count({ where: { type: "certificate.renew" } })).toBe(1);

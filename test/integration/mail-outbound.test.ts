@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import nodemailer from "nodemailer";
@@ -20,6 +19,7 @@ import { prismaTaskStore } from "../../apps/box/src/tasks/task-store";
 import { TaskRunner } from "../../apps/box/src/tasks/tasks.service";
 import { freePort, startAdmin, type Call, type Reply, type RunningAdmin } from "../helpers/admin";
 import { ownerSession, plainUserToken } from "../helpers/admin-accounts";
+import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { startMailSink, type MailSink } from "../helpers/mail-sink";
 
@@ -33,7 +33,7 @@ import { startMailSink, type MailSink } from "../helpers/mail-sink";
  */
 let t: TestDatabase & { db: Db };
 let admin: RunningAdmin;
-let box: http.Server;
+let box: StandInBox;
 let runner: TaskRunner;
 let relay: MailRelay;
 let sink: MailSink;
@@ -137,12 +137,8 @@ beforeAll(async () => {
   });
   await runner.recoverAtStartup();
   runner.start();
-  box = http.createServer((req, res) => {
-    if (req.url === "/wake") runner.wake();
-    res.writeHead(req.url === "/wake" ? 204 : 404).end();
-  });
   const boxSocket = path.join(tmp, "box.sock");
-  await new Promise<void>((r) => box.listen(boxSocket, r));
+  box = await startStandInBox(boxSocket, { onWake: () => runner.wake() });
 
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: boxSocket, HEARTH_SECRET_KEY: SECRET_KEY.toString("base64") });
   ownerCookie = await ownerSession(admin);
@@ -156,7 +152,7 @@ afterAll(async () => {
   await admin?.stop();
   await relay?.stop();
   await sink?.close();
-  await new Promise((r) => (box ? box.close(r) : r(null)));
+  await box?.close();
   // no secret reached a response, a log line, a task log, an event or a task row
   const events = t ? JSON.stringify(await t.db.event.findMany({ select: { action: true, target: true, data: true } })) : "";
   const tasks = t ? JSON.stringify(await t.db.task.findMany({ select: { args: true, result: true, message: true, errorMessage: true } })) : "";
