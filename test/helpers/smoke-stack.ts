@@ -80,3 +80,15 @@ export async function smokeBrowser(s: SmokeStack, out: string, viewport: { width
   const page = await ctx.newPage();
   return { browser, page, shot: (name) => page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true }) };
 }
+
+/** Installs the built-in Static Site from the catalog page at www.smoke.test, as an admin clicks it; returns on the app's page with the app's id. */
+export async function installStaticSiteFromCatalog(page: Page, base: string): Promise<string> {
+  await page.goto(`${base}/catalog`);
+  const card = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: "Static Site" }) });
+  await card.getByRole("button", { name: "Install" }).click();
+  const dlg = page.getByRole("dialog");
+  await dlg.getByLabel("Subdomain").fill("www");
+  await dlg.getByRole("button", { name: "Install" }).click();
+  await page.waitForURL(/\/apps\/[0-9a-f-]+/);
+  return new URL(page.url()).pathname.split("/").pop()!;
+}

@@ -2,7 +2,7 @@
 // Installs the built-in static site from the catalog page, watches the progress bar reach 100%,
 // sees the post-install message and live logs, stops it, uninstalls it; screenshots each step.
 import { mkdirSync } from "node:fs";
-import { smokeBrowser, startSmokeStack } from "../helpers/smoke-stack";
+import { installStaticSiteFromCatalog, smokeBrowser, startSmokeStack } from "../helpers/smoke-stack";
 
 const out = process.argv[2] ?? "/tmp/ui-smoke";
 mkdirSync(out, { recursive: true });
@@ -10,13 +10,7 @@ const stack = await startSmokeStack({ name: "uismoke", logLevel: "warn" });
 const { admin } = stack;
 const { browser, page, shot } = await smokeBrowser(stack, out, { width: 1280, height: 900 });
 try {
-  await page.goto(`${admin.base}/catalog`);
-  const card = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: "Static Site" }) });
-  await card.getByRole("button", { name: "Install" }).click();
-  const dlg = page.getByRole("dialog");
-  await dlg.getByLabel("Subdomain").fill("www");
-  await dlg.getByRole("button", { name: "Install" }).click();
-  await page.waitForURL(/\/apps\/[0-9a-f-]+/);
+  await installStaticSiteFromCatalog(page, admin.base);
   await page.getByRole("progressbar", { name: "Installing" }).waitFor();
   await page.waitForFunction(() => document.querySelector('[role="progressbar"]')?.getAttribute("aria-valuenow") === "100", null, { timeout: 60_000 });
   await page.getByText("Static Site is ready").waitFor({ timeout: 15_000 });

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { getStoreIdentity, recordOrphans } from "@hearth/db";
-import { smokeBrowser, startSmokeStack } from "../helpers/smoke-stack";
+import { installStaticSiteFromCatalog, smokeBrowser, startSmokeStack } from "../helpers/smoke-stack";
 
 const out = process.argv[2] ?? "/tmp/data-safety-ui";
 mkdirSync(out, { recursive: true });
@@ -25,14 +25,7 @@ async function uninstall() {
   await page.getByRole("heading", { name: "Uninstalled" }).waitFor({ timeout: 30_000 });
 }
 try {
-  await page.goto(`${admin.base}/catalog`);
-  const card = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: "Static Site" }) });
-  await card.getByRole("button", { name: "Install" }).click();
-  const dlg = page.getByRole("dialog");
-  await dlg.getByLabel("Subdomain").fill("www");
-  await dlg.getByRole("button", { name: "Install" }).click();
-  await page.waitForURL(/\/apps\/[0-9a-f-]+/);
-  const appId = new URL(page.url()).pathname.split("/").pop()!;
+  const appId = await installStaticSiteFromCatalog(page, admin.base);
   await page.getByText("Static Site is ready").waitFor({ timeout: 90_000 });
   await uninstall();
   execFileSync("docker", ["volume", "inspect", `hearth-app-${appId}-data`], { stdio: "ignore" }); // kept
