@@ -20,6 +20,7 @@ import { removeTestDockerObjects } from "../helpers/teardown";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { ensureHearthTestImage, ensureTestImages, TEST_HTTPD_HEARTH_IMAGE, TEST_HTTPD_IMAGE, TEST_HTTPD_SLOW_IMAGE } from "../helpers/test-images";
 import { purgeUninstalled, uninstallAndPurge } from "../helpers/purge";
+import { appDockerObjects } from "../helpers/app-objects";
 
 /**
  * Apps in real containers on the real Docker engine, against a real MariaDB: the install
@@ -116,16 +117,6 @@ function execIn(container: string, ...cmd: string[]): { code: number; out: strin
     const err = e as { status?: number; stdout?: Buffer | string; stderr?: Buffer | string };
     return { code: err.status ?? -1, out: `${err.stdout ?? ""}${err.stderr ?? ""}` };
   }
-}
-/** Every labelled object of an app, by kind. */
-function objectsOf(appId: string) {
-  const f = ["--filter", `label=hearth.app=${appId}`];
-  const lines = (s: string) => s.split("\n").filter(Boolean);
-  return {
-    containers: lines(dockerCli("ps", "-a", "-q", ...f)),
-    networks: lines(dockerCli("network", "ls", "-q", ...f)),
-    volumes: lines(dockerCli("volume", "ls", "-q", ...f)),
-  };
 }
 
 beforeAll(async () => {
@@ -235,7 +226,7 @@ describe("app.install", () => {
     const after = await db.app.findUniqueOrThrow({ where: { id: appId } });
     expect(after.httpHostPort).toBe(before.httpHostPort);
     expect(after.containerId).not.toBe(before.containerId); // recreated, not duplicated
-    const o = objectsOf(appId);
+    const o = appDockerObjects(appId);
     expect(o.containers).toHaveLength(1);
     expect(o.networks).toHaveLength(1);
     expect(o.volumes).toHaveLength(1);
@@ -327,7 +318,7 @@ describe("stop, start, restart, configure", () => {
     execFileSync("docker", ["rm", "-f", containerNameOf(appId)]);
     await service.start(appId, stepCtx());
     expect(dockerInspect("container", containerNameOf(appId))!.State.Running).toBe(true);
-    expect(objectsOf(appId).containers).toHaveLength(1);
+    expect(appDockerObjects(appId).containers).toHaveLength(1);
   });
 
   it("configure recreates the container with the new memory limit, env and location", async () => {
@@ -410,17 +401,17 @@ describe("stop, start, restart, configure", () => {
     const syncs = vhostSyncs.length;
     await service.uninstall(appId, stepCtx());
     expect(await db.app.findUnique({ where: { id: appId } })).toBeNull();
-    expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [expect.any(String)] });
+    expect(appDockerObjects(appId)).toEqual({ containers: [], networks: [], volumes: [expect.any(String)] });
     expect((await getUninstalledApp(db, appId))?.state).toBe("kept");
     expect(dockerInspect("container", containerNameOf(appId))).toBeNull();
     expect(vhostSyncs.length).toBe(syncs + 1);
     // again: nothing to do, no error, the data still kept
     await service.uninstall(appId, stepCtx());
-    expect(objectsOf(appId).volumes).toHaveLength(1);
+    expect(appDockerObjects(appId).volumes).toHaveLength(1);
     // purge refuses a record nobody marked for deletion
     await expect(service.purge(appId, stepCtx())).rejects.toThrow(/not marked for deletion/);
     await purgeUninstalled(db, service, appId, stepCtx());
-    expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [] });
+    expect(appDockerObjects(appId)).toEqual({ containers: [], networks: [], volumes: [] });
     expect(await getUninstalledApp(db, appId)).toBeNull();
   });
 });
@@ -439,7 +430,7 @@ describe("failures leave nothing behind", () => {
     expect(app.errorCode).toBe(code);
     expect(app.errorTaskId).toBe(ctx.taskId);
     expect(app.errorMessage).toBeTruthy();
-    expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [] });
+    expect(appDockerObjects(appId)).toEqual({ containers: [], networks: [], volumes: [] });
     return { ctx, err: err as TaskError };
   }
 
@@ -497,7 +488,7 @@ describe("failures leave nothing behind", () => {
     const app = await db.app.findUniqueOrThrow({ where: { id } });
     expect(app.installState).toBe("error");
     expect(app.errorCode).toBe("task_failed");
-    expect(objectsOf(id)).toEqual({ containers: [], networks: [], volumes: [] });
+    expect(appDockerObjects(id)).toEqual({ containers: [], networks: [], volumes: [] });
   });
 });
 
@@ -550,7 +541,7 @@ describe("box killed with -9 in the middle of a task", () => {
     const app = await db.app.findUniqueOrThrow({ where: { id: appId } });
     expect(app.installState).toBe("installed");
     expect(app.runState).toBe("running");
-    const o = objectsOf(appId);
+    const o = appDockerObjects(appId);
     expect(o.containers).toHaveLength(1);
     expect(o.networks).toHaveLength(1);
     expect(o.volumes).toHaveLength(1);
@@ -592,7 +583,7 @@ describe("box killed with -9 in the middle of a task", () => {
       await killDuring("app.uninstall", appId, marker);
       expect(await db.app.findUnique({ where: { id: appId } })).toBeNull();
       expect((await getUninstalledApp(db, appId))?.state).toBe("kept");
-      expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [expect.any(String)] });
+      expect(appDockerObjects(appId)).toEqual({ containers: [], networks: [], volumes: [expect.any(String)] });
     });
   }
 
@@ -604,7 +595,7 @@ describe("box killed with -9 in the middle of a task", () => {
       await db.uninstalledApp.update({ where: { id: appId }, data: { state: "purging" } });
       await killDuring("app.purge", appId, marker);
       expect(await getUninstalledApp(db, appId)).toBeNull();
-      expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [] });
+      expect(appDockerObjects(appId)).toEqual({ containers: [], networks: [], volumes: [] });
     });
   }
 

@@ -17,6 +17,7 @@ import { CATALOG_APPS_DIR } from "../../packages/catalog/src/catalog";
 import { startTaskRunner, type InProcessTasks } from "../helpers/app-tasks";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { curlResolve, eventually, freePort, headerValues, startTestNginx, type CurlResult, type TestNginx } from "../helpers/nginx";
+import { appDockerObjects } from "../helpers/app-objects";
 
 /**
  * The whole app pipeline on the real things: a catalog app (Static Site, lighttpd) installed
@@ -55,14 +56,6 @@ function inspect(kind: "container" | "network" | "volume", name: string): Record
 }
 const execIn = (container: string, ...cmd: string[]) => execFileSync("docker", ["exec", container, ...cmd], { encoding: "utf8", timeout: 20_000 }).toString();
 /** Every Docker object labelled as this app's. */
-function objectsOf(id: string) {
-  const f = ["--filter", `label=hearth.app=${id}`];
-  const ls = (...args: string[]) =>
-    execFileSync("docker", [...args, ...f], { encoding: "utf8" })
-      .split("\n")
-      .filter(Boolean);
-  return { containers: ls("ps", "-a", "-q"), networks: ls("network", "ls", "-q"), volumes: ls("volume", "ls", "-q") };
-}
 /** The vhost files box has live (the `sites` symlink's generation) and their text. */
 function liveVhosts(): Map<string, string> {
   const sites = path.join(nginx.dataDir, "nginx", "sites");
@@ -267,17 +260,17 @@ describe("a catalog app behind a real nginx", () => {
   });
 
   it("uninstall, then delete now, leaves nothing: no container, network, volume, vhost or row, and nginx no longer serves the app", async () => {
-    expect(objectsOf(appId)).toMatchObject({ containers: [expect.any(String)], networks: [expect.any(String)], volumes: [expect.any(String)] });
+    expect(appDockerObjects(appId)).toMatchObject({ containers: [expect.any(String)], networks: [expect.any(String)], volumes: [expect.any(String)] });
     const { task } = await queueAppTask(db, appId, "app.uninstall");
     const reloads = nginx.adapter.reloads;
     await finished(task);
     expect(nginx.adapter.reloads - reloads).toBe(1);
     // uninstall keeps the data until the admin deletes it (or it expires)
-    expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [expect.any(String)] });
+    expect(appDockerObjects(appId)).toEqual({ containers: [], networks: [], volumes: [expect.any(String)] });
     const kept = (await getUninstalledApp(db, appId))!;
     const { task: purge } = await queueAppPurge(db, appId, fqdnOfUninstalled(kept), null);
     await finished(purge);
-    expect(objectsOf(appId)).toEqual({ containers: [], networks: [], volumes: [] });
+    expect(appDockerObjects(appId)).toEqual({ containers: [], networks: [], volumes: [] });
     expect(inspect("container", containerNameOf(appId))).toBeNull();
     expect(inspect("network", networkNameOf(appId))).toBeNull();
     expect(inspect("volume", dataVolumeNameOf(appId))).toBeNull();

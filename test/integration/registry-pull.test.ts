@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -16,6 +16,7 @@ import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { freePortIn } from "../helpers/nginx";
 import { startTestRegistry, type TestRegistry } from "../helpers/registry";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
+import { appDockerObjects } from "../helpers/app-objects";
 
 /**
  * Installing an app whose image lives in a private registry: a real docker-registry with
@@ -62,14 +63,6 @@ async function saveCredentials(body: { server: string; username: string; passwor
 }
 
 const imagePresent = (r: string) => spawnSync("docker", ["image", "inspect", r], { stdio: "ignore" }).status === 0;
-function objectsOf(id: string) {
-  const f = ["--filter", `label=hearth.app=${id}`];
-  const ls = (...args: string[]) =>
-    execFileSync("docker", [...args, ...f], { encoding: "utf8" })
-      .split("\n")
-      .filter(Boolean);
-  return { containers: ls("ps", "-a", "-q"), networks: ls("network", "ls", "-q"), volumes: ls("volume", "ls", "-q") };
-}
 
 async function install(dockerImage: string, subdomain: string): Promise<{ appId: string; task: Task; log: string }> {
   const { app, task } = await installApp(db, { manifest: privateManifest(dockerImage), storeId: null, subdomain, domain: DOMAIN, memoryLimit: 64 * 1024 * 1024, env: {}, createdBy: null });
@@ -84,7 +77,7 @@ async function expectFailedCleanly(r: { appId: string; task: Task; log: string }
   expect(r.task.errorCode, `${r.task.errorMessage}\n${r.log}`).toBe(code);
   const app = await db.app.findUniqueOrThrow({ where: { id: r.appId } });
   expect(app).toMatchObject({ installState: "error", errorCode: code, errorMessage: r.task.errorMessage, errorTaskId: r.task.id, containerId: null });
-  expect(objectsOf(r.appId)).toEqual({ containers: [], networks: [], volumes: [] });
+  expect(appDockerObjects(r.appId)).toEqual({ containers: [], networks: [], volumes: [] });
   expect(r.log).not.toContain(registry.password);
 }
 
@@ -164,10 +157,10 @@ describe("pulling an app's image from a private registry", () => {
     const { task } = await queueAppTask(db, r.appId, "app.uninstall");
     expect((await tasks.finish(task.id)).state).toBe("succeeded");
     // uninstall keeps the app's data until an admin deletes it ("delete now" = app.purge)
-    expect(objectsOf(r.appId)).toEqual({ containers: [], networks: [], volumes: [dataVolumeNameOf(r.appId)] });
+    expect(appDockerObjects(r.appId)).toEqual({ containers: [], networks: [], volumes: [dataVolumeNameOf(r.appId)] });
     const purge = await queueAppPurge(db, r.appId, `${app.subdomain}.${app.domain}`, null);
     expect((await tasks.finish(purge.task.id)).state).toBe("succeeded");
-    expect(objectsOf(r.appId)).toEqual({ containers: [], networks: [], volumes: [] });
+    expect(appDockerObjects(r.appId)).toEqual({ containers: [], networks: [], volumes: [] });
   });
 
   it("with a wrong saved password: the task fails with registry_auth and leaves nothing behind", async () => {
