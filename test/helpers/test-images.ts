@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { HearthManifestInput } from "@hearth/contracts";
 
 /**
  * Tiny local images for app tests, made without any registry: Debian's static busybox in a
@@ -65,4 +66,23 @@ export const TEST_HTTPD_HEARTH_IMAGE = "localhost/hearth/test-httpd:2";
 export function ensureHearthTestImage(): void {
   ensureTestImages();
   if (!imageExists(TEST_HTTPD_HEARTH_IMAGE)) execFileSync("docker", ["tag", TEST_HTTPD_IMAGE, TEST_HTTPD_HEARTH_IMAGE], { stdio: "ignore" });
+}
+
+/**
+ * A manifest of an app on the test httpd (TEST_HTTPD_IMAGE): version 1.0.0, HTTP on 8080,
+ * health at /health, 64 MiB, localstorage. `id` and `title` name it; `over` changes the rest.
+ */
+export function testHttpdManifest(id: string, title: string, over: Partial<HearthManifestInput> = {}): HearthManifestInput {
+  return {
+    manifestVersion: 1,
+    id,
+    title,
+    version: "1.0.0",
+    dockerImage: TEST_HTTPD_IMAGE,
+    httpPort: 8080,
+    healthCheckPath: "/health",
+    memoryLimit: 64 * 1024 * 1024,
+    addons: { localstorage: {} },
+    ...over,
+  };
 }

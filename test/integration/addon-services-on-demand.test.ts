@@ -20,7 +20,7 @@ import { insertPendingApp } from "../helpers/app-rows";
 import type { TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { purgeUninstalled } from "../helpers/purge";
-import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
+import { ensureTestImages, testHttpdManifest } from "../helpers/test-images";
 
 /**
  * The shared addon services run only while some app needs them (ServiceManager's `needed`,
@@ -77,17 +77,7 @@ function manager(): ServiceManager {
 
 async function insertApp(sub: string, addons: HearthManifestInput["addons"]): Promise<string> {
   const id = randomUUID();
-  const m: HearthManifestInput = {
-    manifestVersion: 1,
-    id: "org.hearth.test.ondemand",
-    title: "On demand test",
-    version: "1.0.0",
-    dockerImage: TEST_HTTPD_IMAGE,
-    httpPort: 8080,
-    healthCheckPath: "/health",
-    memoryLimit: 64 * 1024 * 1024,
-    addons,
-  };
+  const m = testHttpdManifest("org.hearth.test.ondemand", "On demand test", { addons });
   await insertPendingApp(db, m, { id, subdomain: sub, domain: DOMAIN });
   appIds.push(id);
   return id;

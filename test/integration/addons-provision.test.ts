@@ -22,7 +22,7 @@ import { addonTestStack, buildServiceImages } from "../helpers/addon-stack";
 import { insertPendingApp } from "../helpers/app-rows";
 import type { TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
-import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
+import { ensureTestImages, testHttpdManifest } from "../helpers/test-images";
 import { uninstallAndPurge } from "../helpers/purge";
 
 /**
@@ -77,17 +77,7 @@ const exists = (name: string) => spawnSync("docker", ["inspect", name], { stdio:
 const inspect = (name: string) => JSON.parse(execFileSync("docker", ["inspect", name], { encoding: "utf8" }))[0];
 
 function manifest(addons: HearthManifestInput["addons"]): HearthManifestInput {
-  return {
-    manifestVersion: 1,
-    id: "org.hearth.test.addons",
-    title: "Addons test",
-    version: "1.0.0",
-    dockerImage: TEST_HTTPD_IMAGE,
-    httpPort: 8080,
-    healthCheckPath: "/health",
-    memoryLimit: 64 * 1024 * 1024,
-    addons,
-  };
+  return testHttpdManifest("org.hearth.test.addons", "Addons test", { addons });
 }
 
 async function insertApp(sub: string, addons: HearthManifestInput["addons"]): Promise<AppWithPorts> {

@@ -13,7 +13,7 @@ import { insertPendingApp } from "../helpers/app-rows";
 import { killBox, startTestBox, waitFor, type TestBoxProcess } from "../helpers/box-process";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
-import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
+import { ensureTestImages, testHttpdManifest } from "../helpers/test-images";
 
 /**
  * A real box (HEARTH_SERVICES=off: localstorage only) killed with -9 in the middle of an
@@ -28,19 +28,7 @@ let box: ChildProcess | null = null;
 const appIds: string[] = [];
 const DOMAIN = "update-kill.example";
 
-const manifest = (version: string, over: Partial<HearthManifestInput> = {}) =>
-  hearthManifest.parse({
-    manifestVersion: 1,
-    id: "org.hearth.test.update-kill",
-    title: "Update kill",
-    version,
-    dockerImage: TEST_HTTPD_IMAGE,
-    httpPort: 8080,
-    healthCheckPath: "/health",
-    memoryLimit: 64 * 1024 * 1024,
-    addons: { localstorage: {} },
-    ...over,
-  });
+const manifest = (version: string, over: Partial<HearthManifestInput> = {}) => hearthManifest.parse(testHttpdManifest("org.hearth.test.update-kill", "Update kill", { version, ...over }));
 
 function startBox(extraEnv: Record<string, string> = {}): TestBoxProcess {
   const b = startTestBox({ databaseUrl: t.url, dataDir, boxId: "update-kill-test", env: extraEnv });

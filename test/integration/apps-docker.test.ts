@@ -18,7 +18,7 @@ import { insertPendingApp } from "../helpers/app-rows";
 import { startTestBox, killBox, waitFor, type TestBoxProcess } from "../helpers/box-process";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
-import { ensureHearthTestImage, ensureTestImages, TEST_HTTPD_HEARTH_IMAGE, TEST_HTTPD_IMAGE, TEST_HTTPD_SLOW_IMAGE } from "../helpers/test-images";
+import { ensureHearthTestImage, ensureTestImages, TEST_HTTPD_HEARTH_IMAGE, TEST_HTTPD_SLOW_IMAGE, testHttpdManifest } from "../helpers/test-images";
 import { purgeUninstalled, uninstallAndPurge } from "../helpers/purge";
 import { appDockerObjects } from "../helpers/app-objects";
 
@@ -53,18 +53,7 @@ const dockerInspectImage = (ref: string) => {
 };
 
 function manifest(over: Partial<HearthManifestInput> = {}): HearthManifestInput {
-  return {
-    manifestVersion: 1,
-    id: "org.hearth.test.httpd",
-    title: "Test httpd",
-    version: "1.0.0",
-    dockerImage: TEST_HTTPD_IMAGE,
-    httpPort: 8080,
-    healthCheckPath: "/health",
-    memoryLimit: 64 * 1024 * 1024,
-    addons: { localstorage: {} },
-    ...over,
-  };
+  return testHttpdManifest("org.hearth.test.httpd", "Test httpd", over);
 }
 
 async function insertApp(subdomain: string, over: Partial<HearthManifestInput> = {}, extra: { env?: Record<string, string> } = {}): Promise<string> {

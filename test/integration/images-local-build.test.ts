@@ -13,7 +13,7 @@ import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { createDocker, type DockerApi } from "../../apps/box/src/docker/docker";
 import { startTaskRunner, type InProcessTasks } from "../helpers/app-tasks";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
-import { ensureTestImages } from "../helpers/test-images";
+import { ensureTestImages, testHttpdManifest } from "../helpers/test-images";
 
 /**
  * Hearth's own images are built here, never pulled (issue 10, "Images"). A catalog of this
@@ -57,17 +57,7 @@ const imagePresent = (ref: string) => spawnSync("docker", ["image", "inspect", r
 const inspectImage = (ref: string) => JSON.parse(execFileSync("docker", ["image", "inspect", ref], { encoding: "utf8" }))[0];
 
 function manifest(id: string, dockerImage: string): HearthManifest {
-  return hearthManifest.parse({
-    manifestVersion: 1,
-    id,
-    title: "Local build test",
-    version: "1.0.0",
-    dockerImage,
-    httpPort: 8080,
-    healthCheckPath: "/health",
-    memoryLimit: 64 * 1024 * 1024,
-    addons: { localstorage: {} },
-  });
+  return hearthManifest.parse(testHttpdManifest(id, "Local build test", { dockerImage }));
 }
 
 /** A catalog app folder: HearthManifest.json (the raw JSON, legacy names as written), a Dockerfile, the files it copies. */

@@ -15,7 +15,7 @@ import { startTaskRunner, type InProcessTasks } from "../helpers/app-tasks";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { freePortIn } from "../helpers/nginx";
 import { startTestRegistry, type TestRegistry } from "../helpers/registry";
-import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
+import { ensureTestImages, TEST_HTTPD_IMAGE, testHttpdManifest } from "../helpers/test-images";
 import { appDockerObjects } from "../helpers/app-objects";
 
 /**
@@ -43,17 +43,7 @@ const tmpRoot = mkdtempSync(path.join(os.tmpdir(), "hearth-registry-pull-"));
 const appIds: string[] = [];
 
 function privateManifest(dockerImage: string): HearthManifest {
-  return hearthManifest.parse({
-    manifestVersion: 1,
-    id: "org.hearth.test.private",
-    title: "Private image",
-    version: "1.0.0",
-    dockerImage,
-    httpPort: 8080,
-    healthCheckPath: "/health",
-    memoryLimit: 64 * 1024 * 1024,
-    addons: { localstorage: {} },
-  });
+  return hearthManifest.parse(testHttpdManifest("org.hearth.test.private", "Private image", { dockerImage }));
 }
 
 /** What POST /api/v1/registries does with its body (apps/admin/app/api/v1/registries/route.ts). */
