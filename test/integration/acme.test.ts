@@ -5,7 +5,6 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isHearthError, type HearthError } from "@hearth/contracts";
 import { AcmeEngine, type IssuedCertificate } from "../../apps/box/src/certs/acme";
 import { accountKeyPath } from "../../apps/box/src/certs/account";
 import { inspectCertificate } from "../../apps/box/src/certs/inspect";
@@ -16,6 +15,7 @@ import { startBind9, type Bind9 } from "../helpers/bind9";
 import { startPdns, type Pdns } from "../helpers/pdns";
 import { curlResolve, eventually, freePortIn, startTestNginx, type TestNginx } from "../helpers/nginx";
 import { startChallTestSrv, startPebble, type TestChallTestSrv, type TestPebble } from "../helpers/pebble";
+import { caughtHearthError } from "../helpers/errors";
 
 /**
  * The ACME engine against Debian's Pebble, with a real nginx (box's ProxyService) answering
@@ -44,16 +44,6 @@ let certDir: string;
 let engine: AcmeEngine;
 let upstreamPort: number;
 const timings: Record<string, number> = {};
-
-async function caught(p: Promise<unknown>): Promise<HearthError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isHearthError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a HearthError, got success");
-}
 
 function engineFor(pebble: TestPebble, email = "admin@example.test"): AcmeEngine {
   return new AcmeEngine({
@@ -231,7 +221,7 @@ describe("ACME HTTP-01 through nginx", () => {
     const before = { cert: readFileSync(issued.certPath), key: readFileSync(issued.keyPath) };
     const broken = engineFor(pebbleBroken);
     const t0 = Date.now();
-    const err = await caught(broken.issueCertificate({ names: ["app.example.test"], challenge: "http-01" }));
+    const err = await caughtHearthError(broken.issueCertificate({ names: ["app.example.test"], challenge: "http-01" }));
     timings.failedChallenge = Date.now() - t0;
     console.log(`failing challenge → ${err.code}: ${err.message}`);
     expect(err.code).toBe("external");
@@ -248,12 +238,14 @@ describe("ACME HTTP-01 through nginx", () => {
   it("refuses an unreachable or wrong directory URL quickly with external", async () => {
     const closed = await port();
     const t0 = Date.now();
-    const unreachable = await caught(new AcmeEngine({ certDir, acmeChallengeDir: nginx.proxy.acmeChallengeDir, settings: { directoryUrl: `https://127.0.0.1:${closed}/dir` } }).ensureAccount());
+    const unreachable = await caughtHearthError(
+      new AcmeEngine({ certDir, acmeChallengeDir: nginx.proxy.acmeChallengeDir, settings: { directoryUrl: `https://127.0.0.1:${closed}/dir` } }).ensureAccount(),
+    );
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(unreachable.code).toBe("external");
     expect(unreachable.message).toMatch(new RegExp(`cannot reach the ACME server https://127\\.0\\.0\\.1:${closed}: ECONNREFUSED`));
 
-    const notAcme = await caught(
+    const notAcme = await caughtHearthError(
       new AcmeEngine({
         certDir,
         acmeChallengeDir: nginx.proxy.acmeChallengeDir,
@@ -265,7 +257,7 @@ describe("ACME HTTP-01 through nginx", () => {
     expect(notAcme.message).toMatch(/ACME directory returned error 404/);
 
     // Pebble's HTTPS certificate is not trusted without caCertificates
-    const untrusted = await caught(new AcmeEngine({ certDir, acmeChallengeDir: nginx.proxy.acmeChallengeDir, settings: { directoryUrl: pebbleHttp.directoryUrl } }).ensureAccount());
+    const untrusted = await caughtHearthError(new AcmeEngine({ certDir, acmeChallengeDir: nginx.proxy.acmeChallengeDir, settings: { directoryUrl: pebbleHttp.directoryUrl } }).ensureAccount());
     expect(untrusted.message).toMatch(/cannot reach the ACME server .*(self-signed|unable to verify|certificate)/i);
   });
 });
@@ -320,7 +312,7 @@ describe("ACME DNS-01 through the rfc2136 provider and bind9", () => {
     const dead = await port();
     const stored = readFileSync(path.join(certDir, "_wildcard.example.test", "cert.pem"));
     const dnsEngine = engineFor(pebbleDns);
-    const err = await caught(
+    const err = await caughtHearthError(
       dnsEngine.issueCertificate({
         names: ["*.example.test"],
         challenge: "dns-01",

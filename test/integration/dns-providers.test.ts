@@ -1,10 +1,10 @@
 import { createSocket, type Socket } from "node:dgram";
 import { watch } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isHearthError, type HearthError } from "@hearth/contracts";
 import { createDnsProvider, ensureAppRecord, findAuthoritativeServers, removeAppRecord, waitForPropagation, type DnsProvider } from "../../apps/box/src/dns/index.ts";
 import { startBind9, type Bind9 } from "../helpers/bind9.ts";
 import { startPdns, type Pdns } from "../helpers/pdns.ts";
+import { caughtHearthError } from "../helpers/errors";
 
 /**
  * The rfc2136 provider against a real bind9 and a real pdns-server (dnsupdate=yes), and the
@@ -22,16 +22,6 @@ const SILENT_PORT = 21092; // a UDP socket that never answers
 let bind9: Bind9;
 let pdns: Pdns;
 let silent: Socket;
-
-async function caught(p: Promise<unknown>): Promise<HearthError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isHearthError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a HearthError, got success");
-}
 
 beforeAll(async () => {
   const t0 = Date.now();
@@ -156,9 +146,9 @@ describe.each(cases)("$label", ({ label, provider, nameserver }) => {
 
   it("refuses names outside the zone and bad values before calling the server", async () => {
     const p = provider();
-    expect((await caught(p.upsert({ name: "www.other.test", type: "A", values: ["192.0.2.1"], ttl: 60 }))).message).toMatch(/not inside the zone example\.test/);
-    expect((await caught(p.upsert({ name: n("bad"), type: "A", values: ["300.1.1.1"], ttl: 60 }))).code).toBe("invalid");
-    expect((await caught(p.upsert({ name: "bad name\n.example.test", type: "A", values: ["192.0.2.1"], ttl: 60 }))).message).toMatch(/not a valid DNS name/);
+    expect((await caughtHearthError(p.upsert({ name: "www.other.test", type: "A", values: ["192.0.2.1"], ttl: 60 }))).message).toMatch(/not inside the zone example\.test/);
+    expect((await caughtHearthError(p.upsert({ name: n("bad"), type: "A", values: ["300.1.1.1"], ttl: 60 }))).code).toBe("invalid");
+    expect((await caughtHearthError(p.upsert({ name: "bad name\n.example.test", type: "A", values: ["192.0.2.1"], ttl: 60 }))).message).toMatch(/not a valid DNS name/);
   });
 
   it("waitForPropagation polls until a later change shows up", async () => {
@@ -180,7 +170,7 @@ describe.each(cases)("$label", ({ label, provider, nameserver }) => {
     const p = provider();
     const name = n("stale");
     await p.upsert({ name, type: "A", values: ["192.0.2.20"], ttl: 60 });
-    const e = await caught(waitForPropagation(name, "A", ["192.0.2.21"], { nameservers: [nameserver(), `127.0.0.1:${DEAD_PORT}`], timeoutMs: 1500, intervalMs: 300 }));
+    const e = await caughtHearthError(waitForPropagation(name, "A", ["192.0.2.21"], { nameservers: [nameserver(), `127.0.0.1:${DEAD_PORT}`], timeoutMs: 1500, intervalMs: 300 }));
     expect(e.code).toBe("external");
     expect(e.message).toContain(`${nameserver()} answers "192.0.2.20"`);
     expect(e.message).toContain(`127.0.0.1:${DEAD_PORT} answers nothing (connection refused)`);
@@ -200,7 +190,7 @@ describe.each(cases)("$label", ({ label, provider, nameserver }) => {
     // someone else's record at another name
     const taken = n("taken");
     await p.upsert({ name: taken, type: "A", values: ["198.51.100.7"], ttl: 300 });
-    const e = await caught(ensureAppRecord(p, taken, ips, { overwrite: false }));
+    const e = await caughtHearthError(ensureAppRecord(p, taken, ips, { overwrite: false }));
     expect(e.code).toBe("conflict");
     expect(e.message).toContain('A "198.51.100.7"');
     expect(e.message).toContain(taken);
@@ -211,11 +201,11 @@ describe.each(cases)("$label", ({ label, provider, nameserver }) => {
     // a stray AAAA when the server has no IPv6 is a conflict too
     const stray = n("stray");
     await p.upsert({ name: stray, type: "AAAA", values: ["2001:db8::99"], ttl: 300 });
-    expect((await caught(ensureAppRecord(p, stray, { ipv4: ips.ipv4 }, { overwrite: false }))).message).toContain('AAAA "2001:db8::99"');
+    expect((await caughtHearthError(ensureAppRecord(p, stray, { ipv4: ips.ipv4 }, { overwrite: false }))).message).toContain('AAAA "2001:db8::99"');
     // a CNAME cannot sit next to A/AAAA
     const aliased = n("aliased");
     await p.upsert({ name: aliased, type: "CNAME", values: ["elsewhere.example.test"], ttl: 300 });
-    expect((await caught(ensureAppRecord(p, aliased, ips, { overwrite: false }))).message).toContain('CNAME "elsewhere.example.test"');
+    expect((await caughtHearthError(ensureAppRecord(p, aliased, ips, { overwrite: false }))).message).toContain('CNAME "elsewhere.example.test"');
 
     // with overwrite it takes over
     await ensureAppRecord(p, taken, ips, { overwrite: true });
@@ -242,51 +232,51 @@ describe("rfc2136 errors against bind9", () => {
   it("a wrong secret is BADSIG: invalid, naming zone, server and key, never the secret", async () => {
     const wrong = Buffer.alloc(32, 7).toString("base64");
     const p = createDnsProvider("example.test", { ...base(), tsigSecret: wrong });
-    const e = await caught(p.upsert({ name: "x.example.test", type: "A", values: ["192.0.2.1"], ttl: 60 }));
+    const e = await caughtHearthError(p.upsert({ name: "x.example.test", type: "A", values: ["192.0.2.1"], ttl: 60 }));
     expect(e.code).toBe("invalid");
     expect(e.message).toMatch(/127\.0\.0\.1:21053 \(zone example\.test\) rejected the TSIG key "hearth-key" \(BADSIG\)/);
     expect(e.message).not.toContain(wrong);
     expect(JSON.stringify(e.details)).not.toContain(wrong);
-    expect((await caught(p.verify())).message).toContain("BADSIG");
+    expect((await caughtHearthError(p.verify())).message).toContain("BADSIG");
   });
 
   it("an unknown key name or another algorithm is BADKEY", async () => {
-    const e1 = await caught(createDnsProvider("example.test", { ...base(), tsigKeyName: "nobody" }).verify());
+    const e1 = await caughtHearthError(createDnsProvider("example.test", { ...base(), tsigKeyName: "nobody" }).verify());
     expect(e1.code).toBe("invalid");
     expect(e1.message).toContain("(BADKEY)");
-    const e2 = await caught(createDnsProvider("example.test", { ...base(), tsigAlgorithm: "hmac-sha512" }).verify());
+    const e2 = await caughtHearthError(createDnsProvider("example.test", { ...base(), tsigAlgorithm: "hmac-sha512" }).verify());
     expect(e2.message).toContain("(BADKEY)");
   });
 
   it("a valid key that may not update is REFUSED", async () => {
     const p = createDnsProvider("example.test", { ...base(), tsigKeyName: "readonly-key", tsigSecret: bind9.otherKeys["readonly-key"]! });
-    const e = await caught(p.verify());
+    const e = await caughtHearthError(p.verify());
     expect(e.code).toBe("invalid");
     expect(e.message).toMatch(/refused the update \(REFUSED\).*"readonly-key" is not allowed/);
   });
 
   it("a zone the server does not serve is NOTAUTH (update) / REFUSED (read)", async () => {
     const p = createDnsProvider("other.test", base());
-    const e = await caught(p.upsert({ name: "x.other.test", type: "A", values: ["192.0.2.1"], ttl: 60 }));
+    const e = await caughtHearthError(p.upsert({ name: "x.other.test", type: "A", values: ["192.0.2.1"], ttl: 60 }));
     expect(e.code).toBe("invalid");
     expect(e.message).toContain("not authoritative for the zone (NOTAUTH)");
     expect(e.message).toContain("zone other.test");
-    const r = await caught(p.get("x.other.test", "A"));
+    const r = await caughtHearthError(p.get("x.other.test", "A"));
     expect(r.message).toMatch(/answered REFUSED: it does not serve the zone other\.test/);
   });
 
   it("an unreachable or silent server is external, with the reason", async () => {
     const dead = createDnsProvider("example.test", { ...base(), nameserver: `127.0.0.1:${DEAD_PORT}` });
-    const e1 = await caught(dead.upsert({ name: "x.example.test", type: "A", values: ["192.0.2.1"], ttl: 60 }));
+    const e1 = await caughtHearthError(dead.upsert({ name: "x.example.test", type: "A", values: ["192.0.2.1"], ttl: 60 }));
     expect(e1.code).toBe("external");
     expect(e1.message).toContain(`127.0.0.1:${DEAD_PORT} (zone example.test) refused the connection`);
     const hush = createDnsProvider("example.test", { ...base(), nameserver: `127.0.0.1:${SILENT_PORT}` }, { timeoutMs: 3000 });
     const t0 = Date.now();
-    const e2 = await caught(hush.verify());
+    const e2 = await caughtHearthError(hush.verify());
     expect(e2.code).toBe("external");
     expect(e2.message).toContain(`no answer from 127.0.0.1:${SILENT_PORT} (zone example.test) (timed out)`);
     expect(Date.now() - t0).toBeLessThan(10_000);
-    const e3 = await caught(hush.get("x.example.test", "A"));
+    const e3 = await caughtHearthError(hush.get("x.example.test", "A"));
     expect(e3.message).toContain("timed out");
   });
 
@@ -301,7 +291,7 @@ describe("rfc2136 errors against bind9", () => {
     const watcher = watch(dir, (_event, file) => file && seen.add(String(file)));
     try {
       await createDnsProvider("example.test", base()).verify();
-      await caught(createDnsProvider("example.test", { ...base(), tsigKeyName: "nobody" }).verify());
+      await caughtHearthError(createDnsProvider("example.test", { ...base(), tsigKeyName: "nobody" }).verify());
       await new Promise((r) => setTimeout(r, 100));
       // key directories were made there (so the check below means something) and are gone
       expect([...seen].filter((f) => f.startsWith("hearth-nsupdate-")).length).toBeGreaterThanOrEqual(2);
@@ -328,18 +318,18 @@ describe("rfc2136 errors against bind9", () => {
 describe("powerdns errors against pdns-server", () => {
   it("a wrong API key is invalid and names the API and the zone", async () => {
     const p = createDnsProvider("example.test", { kind: "powerdns", apiUrl: pdns.apiUrl, apiKey: "wrong-key" });
-    const e = await caught(p.verify());
+    const e = await caughtHearthError(p.verify());
     expect(e.code).toBe("invalid");
     expect(e.message).toBe(`the PowerDNS API at ${pdns.apiUrl} rejected the API key (HTTP 401) for zone example.test: check api-key in pdns.conf`);
-    expect((await caught(p.upsert({ name: "x.example.test", type: "A", values: ["192.0.2.1"], ttl: 60 }))).code).toBe("invalid");
+    expect((await caughtHearthError(p.upsert({ name: "x.example.test", type: "A", values: ["192.0.2.1"], ttl: 60 }))).code).toBe("invalid");
   });
 
   it("an unknown zone or server id is invalid", async () => {
-    const e1 = await caught(createDnsProvider("other.test", { kind: "powerdns", apiUrl: pdns.apiUrl, apiKey: pdns.apiKey }).verify());
+    const e1 = await caughtHearthError(createDnsProvider("other.test", { kind: "powerdns", apiUrl: pdns.apiUrl, apiKey: pdns.apiKey }).verify());
     expect(e1.code).toBe("invalid");
     expect(e1.message).toContain('PowerDNS server "localhost"');
     expect(e1.message).toContain("has no zone other.test.");
-    const e2 = await caught(createDnsProvider("example.test", { kind: "powerdns", apiUrl: `${pdns.apiUrl}/api/v1/`, apiKey: pdns.apiKey, serverId: "nope" }).get("x.example.test", "A"));
+    const e2 = await caughtHearthError(createDnsProvider("example.test", { kind: "powerdns", apiUrl: `${pdns.apiUrl}/api/v1/`, apiKey: pdns.apiKey, serverId: "nope" }).get("x.example.test", "A"));
     expect(e2.message).toContain('PowerDNS server "nope"');
   });
 
@@ -350,16 +340,16 @@ describe("powerdns errors against pdns-server", () => {
   it("rfc2136 to pdns-server with a wrong TSIG secret is refused as invalid", async () => {
     const wrong = Buffer.alloc(32, 9).toString("base64");
     const p = createDnsProvider("example.test", { kind: "rfc2136", nameserver: pdns.nameserver, tsigKeyName: pdns.tsig!.keyName, tsigSecret: wrong });
-    const e = await caught(p.upsert({ name: "x-u.example.test", type: "A", values: ["192.0.2.1"], ttl: 60 }));
+    const e = await caughtHearthError(p.upsert({ name: "x-u.example.test", type: "A", values: ["192.0.2.1"], ttl: 60 }));
     expect(e.code).toBe("invalid");
     expect(e.message).toBe(
       `${pdns.nameserver} (zone example.test) rejected the TSIG key "hearth-pdns-key" (REFUSED, TSIG error): the server does not accept this key name, algorithm and secret. Check the key name, algorithm and secret.`,
     );
-    expect((await caught(p.verify())).code).toBe("invalid");
+    expect((await caughtHearthError(p.verify())).code).toBe("invalid");
   });
 
   it("an unreachable API is external", async () => {
-    const e = await caught(createDnsProvider("example.test", { kind: "powerdns", apiUrl: `http://127.0.0.1:${DEAD_PORT}`, apiKey: "k" }).verify());
+    const e = await caughtHearthError(createDnsProvider("example.test", { kind: "powerdns", apiUrl: `http://127.0.0.1:${DEAD_PORT}`, apiKey: "k" }).verify());
     expect(e.code).toBe("external");
     expect(e.message).toBe(`cannot reach the PowerDNS API at http://127.0.0.1:${DEAD_PORT} (zone example.test): connection refused`);
   });
