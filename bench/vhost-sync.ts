@@ -73,7 +73,10 @@ async function main() {
   const [httpPort, httpsPort] = [await freePort(), await freePort()];
   writeFileSync(
     path.join(HELPERS, "install-vhosts.conf"),
-    `--root ${ROOT}\n--public-dir ${T}/public\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n${readFileSync(path.join(HELPERS, "install-vhosts.mjs"), "utf8").includes("--nginx-pid") ? `--nginx-pid ${PREFIX}/nginx.pid\n` : ""}`,
+    `--root ${ROOT}\n--public-dir ${T}/public\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n${readFileSync(path.join(HELPERS, "install-vhosts.mjs"), "utf8").includes("--nginx-pid") ? `--nginx-pid ${PREFIX}/nginx.pid\n` : ""}${
+      // the system nginx's error log is watched on reload instead of running nginx -t (BENCH_NGINX_T=1: the old way)
+      readFileSync(path.join(HELPERS, "install-vhosts.mjs"), "utf8").includes("--nginx-error-log") && !process.env.BENCH_NGINX_T ? `--nginx-error-log ${PREFIX}/logs/error.log\n` : ""
+    }`,
     { mode: 0o644 },
   );
   writeFileSync(path.join(PREFIX, "hearth-sites.conf"), readFileSync(path.join(REPO, "setup/nginx/hearth-sites.conf"), "utf8").replaceAll("/etc/nginx/hearth", ROOT));

@@ -1,6 +1,10 @@
 // Root helper: installs box's nginx vhost set into a root-owned folder, after checking every
-// file against the directives Hearth renders (apps/box/src/proxy/vhost.ts), then `nginx -t`,
-// then reload; when the check fails the previous set is put back.
+// file against the directives Hearth renders (apps/box/src/proxy/vhost.ts), then reloads;
+// when nginx refuses the set the previous set is put back. With a running master and its
+// error log (/var/log/nginx/error.log, or --nginx-error-log) the reload is the check: the
+// master parses the new set and, when it cannot load it, logs [emerg] and keeps the old set
+// and workers; the helper reads that line and puts the previous set back. Otherwise (no
+// master yet, no log) `nginx -t` runs first.
 //
 //   box:   sudo -n /opt/hearth/app/setup/sudo/install-vhosts.sh  < payload.json
 //   tests: node install-vhosts.mjs --root DIR --public-dir DIR --nginx-prefix DIR --nginx-conf FILE < payload.json
@@ -26,14 +30,14 @@
 //   <root>/live             symlink to the current generation (swapped atomically)
 //   <root>/gen-<id>/sites/  the vhost files   (nginx: include <root>/live/sites/*.conf;)
 //   <root>/gen-<id>/certs/  <name>.crt, <name>.key (0600): root's nginx never reads a PEM box can write
-// Exit: 0 installed (or unchanged), 2 refused (nothing touched), 1 nginx -t rejected the set
-// (previous set restored, nothing reloaded), 3 reload failed, 4 internal error, 5 the delta's
+// Exit: 0 installed (or unchanged), 2 refused (nothing touched), 1 nginx rejected the set
+// (nginx -t, or the master on reload: previous set restored, nginx serves it as before), 3 reload failed, 4 internal error, 5 the delta's
 // base is not the live generation (nothing touched: send the whole set). stdout/stderr end
 // with "live=<gen>" naming the live generation after the run, when there is one.
 // Reload = SIGHUP to the master named by /run/nginx.pid (or --nginx-pid), else start nginx.
 import { spawnSync } from "node:child_process";
 import { createPrivateKey, X509Certificate, randomBytes } from "node:crypto";
-import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -644,11 +648,17 @@ function childrenOf(pid) {
  * ones to stop accepting and finish. Waits until a new worker runs and every old one is
  * shutting down (or gone), so a vhost box installed is served when the helper returns.
  */
-function waitForNewWorkers(master, before, timeoutMs) {
+function waitForNewWorkers(master, before, timeoutMs, log = null) {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   const end = Date.now() + timeoutMs;
   for (;;) {
     const now = childrenOf(master);
+    // the master could not load the new set (what nginx -t would say, or a listen socket it
+    // cannot bind): it logs [emerg] and keeps running the old set with the old workers
+    const refused = log && now.every((p) => before.has(p)) ? masterErrors(log, master) : "";
+    // a port in use: the master tries to bind five times, 500 ms apart, before it gives up
+    // ("still could not bind()"); it may still succeed, so wait for its verdict
+    if (refused && !(/bind\(\) to \S+ failed/.test(refused) && !/still could not bind/.test(refused))) return { ok: false, rejected: true, output: refused };
     // the master starts the new workers, then (about 100 ms later) tells the old ones to stop
     // accepting ("worker process is shutting down"): until then an old worker may take a
     // request and answer it with the old set
@@ -659,6 +669,46 @@ function waitForNewWorkers(master, before, timeoutMs) {
     if (Date.now() > end) return { ok: false, output: `nginx (${master}) started no new workers within ${Math.round(timeoutMs / 1000)} s of the reload signal; see nginx's error log` };
     Atomics.wait(pause, 0, 0, 10);
   }
+}
+
+/** The error log's size now, to read what the master writes after the reload signal. */
+function logMark(file) {
+  try {
+    return { file, offset: statSync(file).size };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The [emerg]/[alert]/[crit] lines the master (`<pid>#`) wrote to its error log after the
+ * mark, joined; "" when none (a worker's lines, other pids, are not the reload's).
+ */
+export function masterErrors(log, master) {
+  let text = "";
+  try {
+    const size = statSync(log.file).size;
+    // rotated (logrotate): read the new file from its start
+    const from = size < log.offset ? 0 : log.offset;
+    if (size === from) return "";
+    const fd = openSync(log.file, "r");
+    try {
+      const buf = Buffer.alloc(Math.min(size - from, 1024 * 1024));
+      const n = readSync(fd, buf, 0, buf.length, from);
+      text = buf.subarray(0, n).toString("utf8");
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return "";
+  }
+  // only whole lines: the master may be writing the rest
+  const lines = text.slice(0, text.lastIndexOf("\n") + 1).split("\n");
+  const re = new RegExp(`^\\S+ \\S+ \\[(emerg|alert|crit)\\] ${master}#\\d+: `);
+  return lines
+    .filter((l) => re.test(l))
+    .map((l) => l.replace(/^\S+ \S+ /, ""))
+    .join("\n");
 }
 
 /** A process's title (nginx sets "nginx: worker process", "... is shutting down"); "" when it is gone. */
@@ -685,11 +735,27 @@ function nginxMasterAlive(pid) {
  * certificate) a second time just to find the pid; then waits for the new workers. Starts
  * nginx when none runs.
  */
-function reload(o) {
+function runningMaster(o) {
   const pidFile = o.nginxPid ?? (o.nginxConf ? null : "/run/nginx.pid");
-  const master = pidFile ? nginxMaster(pidFile) : null;
+  return pidFile ? nginxMaster(pidFile) : null;
+}
+
+/** The running master's main error log: --nginx-error-log, else Debian's /var/log/nginx/error.log for the system nginx. */
+function errorLogOf(o) {
+  const file = o.nginxErrorLog ?? (o.nginxConf ? null : "/var/log/nginx/error.log");
+  if (!file) return null;
+  try {
+    return lstatSync(file).isFile() ? file : null;
+  } catch {
+    return null;
+  }
+}
+
+function reload(o, master = runningMaster(o)) {
   if (master !== null) {
     const before = new Set(childrenOf(master));
+    const errorLog = errorLogOf(o);
+    const log = errorLog ? logMark(errorLog) : null;
     try {
       process.kill(master, "SIGHUP");
     } catch (e) {
@@ -697,7 +763,7 @@ function reload(o) {
     }
     // no worker seen before the signal (a /proc this process may not read): nothing to wait for
     if (before.size === 0) return { ok: true, output: "" };
-    return waitForNewWorkers(master, before, o.reloadWaitMs ?? 15_000);
+    return waitForNewWorkers(master, before, o.reloadWaitMs ?? 15_000, log);
   }
   if (o.nginxConf) return runNginx(o, "-s", "reload");
   if (existsSync("/run/systemd/system") && process.env.HEARTH_INIT !== "direct") {
@@ -855,14 +921,29 @@ function installLocked(set, o, current) {
   put("sites", set.sites, 0o644);
   put("certs", certFiles, 0o600);
   pointLive(root, gen);
-  const t = runNginx(o, "-t");
-  if (!t.ok) {
+  const putBack = () => {
     if (prev) pointLive(root, prev);
     else rmSync(live, { force: true });
     rmSync(genDir, { recursive: true, force: true });
-    return { code: 1, message: `nginx -t rejected the new set; the previous set was put back and nothing was reloaded:\n${t.output}`, gen: prev };
+  };
+  // A running master parses the whole set on the reload signal and keeps the old one (and its
+  // workers) when that fails, logging [emerg]: with its error log to watch, that parse is the
+  // check (it also sees what nginx -t cannot: a port another process holds), and the set is
+  // parsed once instead of twice. Without a master or a log to watch: nginx -t first.
+  const master = runningMaster(o);
+  const watched = master !== null && errorLogOf(o) !== null;
+  if (!watched) {
+    const t = runNginx(o, "-t");
+    if (!t.ok) {
+      putBack();
+      return { code: 1, message: `nginx -t rejected the new set; the previous set was put back and nothing was reloaded:\n${t.output}`, gen: prev };
+    }
   }
-  const r = reload(o);
+  const r = reload(o, master);
+  if (!r.ok && r.rejected) {
+    putBack();
+    return { code: 1, message: `nginx rejected the new set on reload and keeps serving the previous one; the previous set was put back:\n${r.output}`, gen: prev };
+  }
   for (const e of readdirSync(root)) {
     if (e !== gen && GEN.test(e)) rmSync(path.join(root, e), { recursive: true, force: true });
     else if (e.startsWith(".live-")) rmSync(path.join(root, e), { force: true });
@@ -906,6 +987,7 @@ export function parseArgs(argv) {
     else if (k === "--nginx-prefix") o.nginxPrefix = v;
     else if (k === "--nginx-conf") o.nginxConf = v;
     else if (k === "--nginx-pid") o.nginxPid = v;
+    else if (k === "--nginx-error-log") o.nginxErrorLog = v;
     else throw new Refusal(`unknown option ${k}`);
   }
   return o;

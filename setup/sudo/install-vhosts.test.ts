@@ -1,11 +1,11 @@
-import { mkdtempSync } from "node:fs";
+import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFallbackCert } from "../../apps/box/src/proxy/fallback-cert";
 import { helperPayload, type HelperPayload } from "../../apps/box/src/proxy/nginx";
 import { renderVhosts, type Vhost } from "../../apps/box/src/proxy/vhost";
-import { type CurrentSet, parse, Refusal, Stale, tokenize, validateDelta, validatePayload, validateSite } from "./install-vhosts.mjs";
+import { type CurrentSet, masterErrors, parse, Refusal, Stale, tokenize, validateDelta, validatePayload, validateSite } from "./install-vhosts.mjs";
 
 const ROOT = "/etc/nginx/hearth";
 const PUBLIC = "/var/lib/hearth-public";
@@ -230,5 +230,30 @@ describe("install-vhosts.mjs: a delta against the live generation", () => {
     expect(() => validateDelta({ base: GEN, sites: {} }, cur, opts)).toThrow(/\(kept from gen-abc123-0123abcd\) names certificate c-[0-9a-f]+, which is neither kept nor handed over/);
     // handing the certificate over again mends it
     expect(validateDelta({ base: GEN, certs: { [name!]: payload.certs[name!]! } }, cur, opts).certs.has(name!)).toBe(true);
+  });
+});
+
+describe("install-vhosts.mjs: a reload nginx refuses is seen in the master's error log", () => {
+  it("reports the master's [emerg]/[alert]/[crit] lines written after the mark, whole lines only, not its workers' or older ones", () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "hearth-iv-log-")), "error.log");
+    writeFileSync(file, '2026/12/03 14:00:00 [emerg] 100#100: unknown directive "old" in /x.conf:1\n');
+    const log = { file, offset: 74 };
+    expect(masterErrors(log, 100)).toBe("");
+    appendFileSync(file, "2026/12/03 14:00:01 [notice] 100#100: signal 1 (SIGHUP) received from 7, reconfiguring\n");
+    appendFileSync(file, "2026/12/03 14:00:01 [emerg] 101#101: a worker's own trouble\n");
+    appendFileSync(file, "2026/12/03 14:00:01 [error] 100#100: an error that does not stop the reload\n");
+    expect(masterErrors(log, 100)).toBe("");
+    appendFileSync(file, '2026/12/03 14:00:01 [emerg] 100#100: "proxy_busy_buffers_size" must be less than');
+    expect(masterErrors(log, 100)).toBe("");
+    appendFileSync(file, " the size of all buffers in /x.conf:6\n");
+    expect(masterErrors(log, 100)).toBe('[emerg] 100#100: "proxy_busy_buffers_size" must be less than the size of all buffers in /x.conf:6');
+    expect(masterErrors(log, 1000)).toBe("");
+  });
+
+  it("reads a rotated (shorter) log from its start, and a missing one as nothing", () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "hearth-iv-log-")), "error.log");
+    writeFileSync(file, "2026/12/03 14:00:01 [crit] 7#7: x\n");
+    expect(masterErrors({ file, offset: 100_000 }, 7)).toBe("[crit] 7#7: x");
+    expect(masterErrors({ file: `${file}.gone`, offset: 0 }, 7)).toBe("");
   });
 });

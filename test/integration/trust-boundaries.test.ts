@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -112,6 +113,21 @@ function appVhost(): Vhost[] {
   return [{ type: "app", appId: `trust${ID}`, fqdn: "app.trust.test", upstreamPort: backendPort, certPath, keyPath }];
 }
 
+/** The test nginx's worker pids (they change on every reload). */
+const workers = () =>
+  must(`pgrep -P ${readFileSync(path.join(PREFIX, "nginx.pid"), "utf8").trim()} || true`)
+    .split("\n")
+    .filter(Boolean)
+    .sort();
+
+/**
+ * The helper's options for this test's nginx; with its error log (as the system nginx has
+ * /var/log/nginx/error.log) the reload is the check, without it nginx -t runs first.
+ */
+function helperConf(withErrorLog = true): string {
+  return `--root ${NGINX_ROOT}\n--public-dir ${PUBLIC}\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n--nginx-pid ${PREFIX}/nginx.pid\n--admin-port ${backendPort}\n${withErrorLog ? `--nginx-error-log ${PREFIX}/logs/error.log\n` : ""}`;
+}
+
 function runHelperAs(user: "hearth" | "hearth-admin", input: string, args: string[] = []) {
   return as(user, ["sudo", "-n", HELPER, ...args], { input });
 }
@@ -134,13 +150,9 @@ beforeAll(async () => {
   });
   backendPort = await freePort();
   // the test's backend stands for admin: the helper sends the proxy secret only to admin's port
-  writeFileSync(
-    path.join(HELPERS, "install-vhosts.conf"),
-    `--root ${NGINX_ROOT}\n--public-dir ${PUBLIC}\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n--nginx-pid ${PREFIX}/nginx.pid\n--admin-port ${backendPort}\n`,
-    {
-      mode: 0o644,
-    },
-  );
+  writeFileSync(path.join(HELPERS, "install-vhosts.conf"), helperConf(), {
+    mode: 0o644,
+  });
   await new Promise<void>((r) => backend.listen(backendPort, "127.0.0.1", r));
   httpPort = await freePort();
   httpsPort = await freePort();
@@ -379,31 +391,68 @@ describe("as hearth (box's user)", () => {
     expect(runHelperAs("hearth", JSON.stringify(goodPayload)).status).toBe(0);
   });
 
-  it("a set nginx -t rejects: the previous set is put back and nothing is reloaded", async () => {
+  const badSet = () => ({
+    ...goodPayload,
+    sites: { ...goodPayload.sites, [`app-trust${ID}.conf`]: goodPayload.sites[`app-trust${ID}.conf`]!.replace("proxy_busy_buffers_size 256k;", "proxy_busy_buffers_size 900m;") },
+  });
+
+  it("a set nginx refuses on reload (no nginx -t: the master's own check, read from its error log): the previous set is put back, the old workers serve on", async () => {
     const before = liveGen();
     const beforeText = readFileSync(path.join(NGINX_ROOT, "live/sites", `app-trust${ID}.conf`), "utf8");
-    const bad = {
-      ...goodPayload,
-      sites: { ...goodPayload.sites, [`app-trust${ID}.conf`]: goodPayload.sites[`app-trust${ID}.conf`]!.replace("proxy_busy_buffers_size 256k;", "proxy_busy_buffers_size 900m;") },
-    };
-    const r = runHelperAs("hearth", JSON.stringify(bad));
+    const pids = workers();
+    const t0 = Date.now();
+    const r = runHelperAs("hearth", JSON.stringify(badSet()));
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/nginx -t rejected the new set; the previous set was put back/);
-    expect(r.stderr).toMatch(/proxy_busy_buffers_size/);
+    // seen in the log at once, not after the 15 s wait for new workers
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(r.stderr).toMatch(/nginx rejected the new set on reload and keeps serving the previous one; the previous set was put back:\n\[emerg\] \d+#\d+: "proxy_busy_buffers_size"/);
     expect(liveGen()).toBe(before);
     expect(readFileSync(path.join(NGINX_ROOT, "live/sites", `app-trust${ID}.conf`), "utf8")).toBe(beforeText);
     expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([before]);
+    expect(workers()).toEqual(pids);
+    expect((await curlResolve(`https://app.trust.test:${httpsPort}/`)).body).toBe("backend-ok");
+  });
+
+  it("a listen port another process holds (nginx -t passes it; only the reload sees it): refused and put back too", async () => {
+    const before = liveGen();
+    const busyPort = await freePort();
+    const holder = net.createServer();
+    await new Promise<void>((r) => holder.listen(busyPort, "0.0.0.0", r));
+    try {
+      const site = goodPayload.sites[`app-trust${ID}.conf`]!.replace(`listen ${httpPort};`, `listen ${httpPort};\n    listen ${busyPort};`);
+      expect(site).toContain(`listen ${busyPort};`);
+      const r = runHelperAs("hearth", JSON.stringify({ ...goodPayload, sites: { ...goodPayload.sites, [`app-trust${ID}.conf`]: site } }));
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/bind\(\) to 0\.0\.0\.0:\d+ failed \(98: Address already in use\)[\s\S]*still could not bind/);
+      expect(liveGen()).toBe(before);
+      expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([before]);
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
+    expect((await curlResolve(`https://app.trust.test:${httpsPort}/`)).body).toBe("backend-ok");
+  });
+
+  it("without the master's error log to watch, nginx -t checks first: the previous set is put back and nothing is reloaded", async () => {
+    const conf = path.join(HELPERS, "install-vhosts.conf");
+    writeFileSync(conf, helperConf(false));
+    try {
+      const before = liveGen();
+      const pids = workers();
+      const r = runHelperAs("hearth", JSON.stringify(badSet()));
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/nginx -t rejected the new set; the previous set was put back and nothing was reloaded/);
+      expect(r.stderr).toMatch(/proxy_busy_buffers_size/);
+      expect(liveGen()).toBe(before);
+      expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([before]);
+      expect(workers()).toEqual(pids);
+    } finally {
+      writeFileSync(conf, helperConf());
+    }
     expect((await curlResolve(`https://app.trust.test:${httpsPort}/`)).body).toBe("backend-ok");
   });
 });
 
 describe("as hearth: box hands root only what changed (a delta against the live generation)", () => {
-  /** nginx's worker pids: a reload starts new ones. */
-  const workers = () =>
-    must(`pgrep -P ${readFileSync(path.join(PREFIX, "nginx.pid"), "utf8").trim()} || true`)
-      .split("\n")
-      .filter(Boolean)
-      .sort();
   /** Every file of the live generation: name → [inode, text]. */
   function liveFiles(): Map<string, [number, string]> {
     const out = new Map<string, [number, string]>();
@@ -499,7 +548,7 @@ describe("as hearth: box hands root only what changed (a delta against the live 
     expect(readFileSync(path.join(NGINX_ROOT, "live/sites", `app-trust${ID}.conf`), "utf8")).toBe(goodPayload.sites[`app-trust${ID}.conf`]);
   });
 
-  it("a delta nginx -t rejects: the previous generation is live again, byte for byte and inode for inode, and nothing is reloaded", async () => {
+  it("a delta nginx rejects: the previous generation is live again, byte for byte and inode for inode, and nothing is reloaded", async () => {
     const gen = liveGen();
     const before = liveFiles();
     const pids = workers();
@@ -507,7 +556,7 @@ describe("as hearth: box hands root only what changed (a delta against the live 
     const bad = { base: gen, sites: { [`app-second${ID}.conf`]: site.replace("proxy_busy_buffers_size 256k;", "proxy_busy_buffers_size 900m;") }, remove: [`app-trust${ID}.conf`] };
     const r = runHelperAs("hearth", JSON.stringify(bad));
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/nginx -t rejected the new set; the previous set was put back/);
+    expect(r.stderr).toMatch(/nginx rejected the new set on reload and keeps serving the previous one; the previous set was put back/);
     expect(liveGen()).toBe(gen);
     expect(liveFiles()).toEqual(before);
     expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([gen]);
