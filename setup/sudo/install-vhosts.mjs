@@ -37,7 +37,25 @@
 // Reload = SIGHUP to the master named by /run/nginx.pid (or --nginx-pid), else start nginx.
 import { spawnSync } from "node:child_process";
 import { createPrivateKey, X509Certificate, randomBytes } from "node:crypto";
-import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -46,7 +64,16 @@ export const DEFAULT_PUBLIC_DIR = "/var/lib/hearth-public";
 export const MAX_INPUT = 16 * 1024 * 1024;
 export /** admin listens on 127.0.0.1:3000 (systemd/hearth-admin.service, setup/lib/supervise.sh). */
 const ADMIN_PORT = 3000;
-const SITE_FILE = /^((app|redirect|dashboard)-[a-z0-9._-]{1,253}\.conf|default-redirect\.inc)$/;
+const SITE_FILE = /^((app|redirect|dashboard)-[a-z0-9._-]{1,253}\.conf|hearth-apps\.conf|default-redirect\.inc)$/;
+/** The flat layout's file (apps/box/src/proxy/vhost.ts renderFlatVhosts): the only one with maps. */
+export const FLAT_FILE = "hearth-apps.conf";
+/** The maps the flat file may define: "<source> <variable>" → what its values are. */
+const FLAT_MAPS = new Map([
+  ["$host $hearth_app_port", "port"],
+  ["$host $hearth_redirect", "redirect"],
+  ["$ssl_server_name $hearth_cert", "cert"],
+  ["$ssl_server_name $hearth_cert_key", "key"],
+]);
 export const CERT_NAME = /^[a-z0-9][a-z0-9_-]{0,127}$/;
 const GEN = /^gen-[a-z0-9]+-[a-f0-9]+$/;
 
@@ -142,7 +169,8 @@ export function tokenize(text, file = "<input>") {
 export function parse(text, file = "<input>") {
   const tokens = tokenize(text, file);
   let p = 0;
-  const block = (depth) => {
+  // inside a map block the "directives" are its entries: a hostname (or *.wildcard) and a value
+  const block = (depth, inMap = false) => {
     const out = [];
     for (;;) {
       const t = tokens[p];
@@ -155,7 +183,8 @@ export function parse(text, file = "<input>") {
         p++;
         return out;
       }
-      if (t.type !== "word" || !/^[a-z_][a-z0-9_]*$/.test(t.value)) throw new Refusal(`${file}:${t.line}: expected a directive name, got ${JSON.stringify(t.value)}`);
+      if (t.type !== "word" || !(inMap ? /^[a-z0-9*][a-z0-9.*-]*$/ : /^[a-z_][a-z0-9_]*$/).test(t.value))
+        throw new Refusal(`${file}:${t.line}: expected a directive name, got ${JSON.stringify(t.value)}`);
       p++;
       const d = { name: t.value, args: [], line: t.line, block: null };
       for (;;) {
@@ -168,7 +197,7 @@ export function parse(text, file = "<input>") {
         if (a.type === "{") {
           if (depth >= 3) throw new Refusal(`${file}:${a.line}: blocks nested too deep`);
           p++;
-          d.block = block(depth + 1);
+          d.block = block(depth + 1, d.name === "map" && depth === 0);
           break;
         }
         if (a.type === "}") throw new Refusal(`${file}:${a.line}: directive "${d.name}" is not terminated by ";"`);
@@ -273,9 +302,11 @@ export function validateSite(file, text, o) {
       refuse(d, `"${d.name}" may only write a file directly in /var/log/nginx/ (got ${JSON.stringify(v[0])})`);
     if (v[1] !== undefined && !["debug", "info", "notice", "warn", "error", "crit"].includes(v[1])) refuse(d, `error_log level ${JSON.stringify(v[1])} is not allowed`);
   };
+  const flat = file === FLAT_FILE;
   const returnDirective = (d) => {
     const v = words(d, 2);
     if (v[0] !== "301") refuse(d, `"return" may only be a 301 redirect`);
+    if (flat && v[1] === "$hearth_redirect$request_uri") return;
     if (!isRedirectTarget(v[1])) refuse(d, `redirect target ${JSON.stringify(v[1])} is not https://$host[:port]$request_uri or an http(s) URL of a hostname followed by $request_uri`);
   };
 
@@ -303,6 +334,7 @@ export function validateSite(file, text, o) {
           if (kind !== "root") refuse(d, `"proxy_pass" is only allowed in "location /"`);
           const v = words(d, 1)[0];
           const m = /^http:\/\/127\.0\.0\.1:(\d+)$/.exec(v);
+          if (flat && v === "http://127.0.0.1:$hearth_app_port") break;
           if (!m || !isPort(m[1])) refuse(d, `proxy_pass may only go to http://127.0.0.1:<port> (got ${JSON.stringify(v)})`);
           break;
         }
@@ -386,6 +418,12 @@ export function validateSite(file, text, o) {
         case "ssl_certificate_key": {
           if (!https) refuse(d, `"${d.name}" in a server that does not listen with ssl`);
           const v = words(d, 1)[0];
+          if (flat && v === (d.name === "ssl_certificate" ? "$hearth_cert" : "$hearth_cert_key")) {
+            // the certificate of the name asked for, from the maps (checked below)
+            if (d.name === "ssl_certificate") cert = "$map";
+            else key = "$map";
+            break;
+          }
           const ext = d.name === "ssl_certificate" ? ".crt" : ".key";
           const name = v.startsWith(certDir) && v.endsWith(ext) ? v.slice(certDir.length, -ext.length) : null;
           if (name === null || !CERT_NAME.test(name)) refuse(d, `"${d.name}" must be ${certDir}<name>${ext} (got ${JSON.stringify(v)})`);
@@ -438,6 +476,47 @@ export function validateSite(file, text, o) {
     }
     if (listens.length === 0) refuse(srv, `a server without "listen"`);
     if (https && (cert === null || key === null || cert !== key)) refuse(srv, "an https server needs ssl_certificate and ssl_certificate_key of the same certificate");
+    if (cert === "$map" && !maps.has("cert")) refuse(srv, "ssl_certificate $hearth_cert without its map");
+  };
+
+  const maps = new Map(); // kind → Map host → value
+  const map = (d) => {
+    if (!flat) refuse(d, `"map" is only allowed in ${FLAT_FILE}`);
+    if (!d.block) refuse(d, `"map" needs a block`);
+    const key = words(d, 2).join(" ");
+    const kind = FLAT_MAPS.get(key);
+    if (!kind) refuse(d, `"map ${key}" is not one Hearth renders`);
+    if (maps.has(kind)) refuse(d, `"map ${key}" is defined twice`);
+    const entries = new Map();
+    maps.set(kind, entries);
+    d.block.forEach((e, i) => {
+      if (e.block) refuse(e, "a map entry does not take a block");
+      if (i === 0) {
+        if (e.name !== "hostnames" || e.args.length !== 0) refuse(e, `a map starts with "hostnames;"`);
+        return;
+      }
+      if (i === 1) {
+        if (e.name !== "default" || e.args.length !== 1 || e.args[0].type !== "string" || e.args[0].value !== "") refuse(e, `a map's second line is 'default "";'`);
+        return;
+      }
+      if (!isHostname(e.name, true)) refuse(e, `map entry ${JSON.stringify(e.name)} is not a hostname`);
+      if (entries.has(e.name)) refuse(e, `${e.name} is in "map ${key}" twice`);
+      const v = words(e, 1)[0];
+      if (kind === "port") {
+        if (!isPort(v)) refuse(e, `${e.name}: ${JSON.stringify(v)} is not a port`);
+      } else if (kind === "redirect") {
+        if (v.includes("$") || !isRedirectTarget(`${v}$request_uri`)) refuse(e, `${e.name}: redirect target ${JSON.stringify(v)} is not an http(s) URL of a hostname`);
+      } else {
+        const ext = kind === "cert" ? ".crt" : ".key";
+        const name = v.startsWith(certDir) && v.endsWith(ext) ? v.slice(certDir.length, -ext.length) : null;
+        if (name === null || !CERT_NAME.test(name)) refuse(e, `${e.name}: the certificate must be ${certDir}<name>${ext} (got ${JSON.stringify(v)})`);
+        if (!o.certs.has(name)) refuse(e, `${e.name}: certificate ${JSON.stringify(name)} is not in the set handed over`);
+        entries.set(e.name, name);
+        used.add(name);
+        return;
+      }
+      entries.set(e.name, v);
+    });
   };
 
   if (file.endsWith(".inc")) {
@@ -447,8 +526,16 @@ export function validateSite(file, text, o) {
   } else {
     if (tree.length === 0) throw new Refusal(`${file}: holds no server`);
     for (const d of tree) {
-      if (d.name !== "server") refuse(d, `directive "${d.name}" is not allowed at the top of a vhost file (only "server" blocks)`);
-      server(d);
+      if (d.name === "map") map(d);
+      else if (d.name !== "server") refuse(d, `directive "${d.name}" is not allowed at the top of a vhost file (only "server" blocks${flat ? ' and "map"' : ""})`);
+    }
+    for (const d of tree) if (d.name === "server") server(d);
+    if (flat) {
+      // each name its certificate and that certificate's key
+      const certs = maps.get("cert") ?? new Map();
+      const keys = maps.get("key") ?? new Map();
+      for (const [host, name] of certs) if (keys.get(host) !== name) throw new Refusal(`${file}: ${host} has certificate ${name} but ${keys.has(host) ? `the key of ${keys.get(host)}` : "no key"}`);
+      for (const host of keys.keys()) if (!certs.has(host)) throw new Refusal(`${file}: ${host} has a key but no certificate`);
     }
   }
   return used;
@@ -548,7 +635,11 @@ export function validateDelta(payload, current, o) {
   // the whole set, so every file is checked again by the helper of that version): only the
   // certificates it names are read from it
   const used = new Set();
-  const certRef = new RegExp(`^[ \\t]*ssl_certificate(?:_key)?[ \\t]+${o.root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/live/certs/([a-z0-9][a-z0-9_-]{0,127})\\.(?:crt|key);`, "gm");
+  // an ssl_certificate(_key) line, or a certificate map's entry (the flat file)
+  const certRef = new RegExp(
+    `^[ \\t]*(?:ssl_certificate(?:_key)?|[a-z0-9*][a-z0-9.*-]*)[ \\t]+${o.root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/live/certs/([a-z0-9][a-z0-9_-]{0,127})\\.(?:crt|key);`,
+    "gm",
+  );
   for (const [file, text] of outSites) {
     if (Object.hasOwn(sites, file)) for (const n of validateSite(file, text, { ...o, certs: certNames })) used.add(n);
     else
@@ -902,11 +993,19 @@ function installLocked(set, o, current) {
   const live = path.join(root, "live");
   const prev = current.gen;
   const certFiles = certFilesOf(set.certs);
+  const gid = set.sites.has(FLAT_FILE) ? groupId(o.nginxGroup ?? "www-data") : null;
   const gen = `gen-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
   const genDir = path.join(root, gen);
   mkdirSync(genDir, { mode: 0o755 });
   mkdirSync(path.join(genDir, "sites"), { mode: 0o755 });
   mkdirSync(path.join(genDir, "certs"), { mode: 0o700 });
+  // the flat layout's certificates are variables: nginx's workers (not the master, root) open
+  // them at each handshake, so they are the workers' group's to read (they hold every key in
+  // memory with static certificates too)
+  if (gid !== null) {
+    chownSync(path.join(genDir, "certs"), 0, gid);
+    chmodSync(path.join(genDir, "certs"), 0o750);
+  }
   let written = 0;
   const put = (kind, files, mode) => {
     for (const [f, text] of files) {
@@ -915,6 +1014,11 @@ function installLocked(set, o, current) {
       else {
         writeFileSync(to, text, { mode, flag: "wx" });
         written++;
+      }
+      if (kind === "certs") {
+        // a link shares its inode with the previous generation's file: set both the same way
+        chownSync(to, 0, gid ?? 0);
+        chmodSync(to, gid === null ? 0o600 : 0o640);
       }
     }
   };
@@ -956,6 +1060,15 @@ function installLocked(set, o, current) {
   };
 }
 
+/** A group's id from /etc/group (root's); refuses an unknown group. */
+function groupId(name) {
+  for (const line of readFileSync("/etc/group", "utf8").split("\n")) {
+    const [n, , gid] = line.split(":");
+    if (n === name && /^\d+$/.test(gid ?? "")) return Number(gid);
+  }
+  throw new Refusal(`nginx's worker group ${JSON.stringify(name)} does not exist (option --nginx-group)`);
+}
+
 /** Options from argv (tests only: the sudo wrapper passes none) and root's own files. */
 export function parseArgs(argv) {
   const o = { root: DEFAULT_ROOT, publicDir: publicDirFromEnvFile(), nginxPrefix: null, nginxConf: null };
@@ -976,6 +1089,11 @@ export function parseArgs(argv) {
   }
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
+    if (k === "--nginx-group") {
+      if (v === undefined || !/^[a-z_][a-z0-9_-]{0,31}$/.test(v)) throw new Refusal(`option ${k} needs a group name`);
+      o.nginxGroup = v;
+      continue;
+    }
     if (k === "--admin-port") {
       if (v === undefined || !isPort(v)) throw new Refusal(`option ${k} needs a port`);
       o.adminPort = Number(v);
