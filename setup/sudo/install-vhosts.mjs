@@ -1035,7 +1035,8 @@ function installLocked(set, o, current) {
   // check (it also sees what nginx -t cannot: a port another process holds), and the set is
   // parsed once instead of twice. Without a master or a log to watch: nginx -t first.
   const master = runningMaster(o);
-  const watched = master !== null && errorLogOf(o) !== null;
+  // (and its workers to see: without them the reload is not waited for, so not checked)
+  const watched = master !== null && errorLogOf(o) !== null && childrenOf(master).length > 0;
   if (!watched) {
     const t = runNginx(o, "-t");
     if (!t.ok) {
