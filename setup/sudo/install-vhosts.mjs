@@ -50,6 +50,7 @@ import {
   readFileSync,
   readlinkSync,
   readSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -831,21 +832,30 @@ function runningMaster(o) {
   return pidFile ? nginxMaster(pidFile) : null;
 }
 
-/** The running master's main error log: --nginx-error-log, else Debian's /var/log/nginx/error.log for the system nginx. */
-function errorLogOf(o) {
+/**
+ * The running master's main error log: --nginx-error-log, else Debian's
+ * /var/log/nginx/error.log for the system nginx; only when the master has that file open
+ * (an nginx.conf that logs elsewhere, e.g. to syslog, would never show the [emerg]); else null.
+ */
+function errorLogOf(o, master) {
   const file = o.nginxErrorLog ?? (o.nginxConf ? null : "/var/log/nginx/error.log");
-  if (!file) return null;
+  if (!file || master === null) return null;
   try {
-    return lstatSync(file).isFile() ? file : null;
-  } catch {
-    return null;
-  }
+    if (!lstatSync(file).isFile()) return null;
+    const real = realpathSync(file);
+    for (const fd of readdirSync(`/proc/${master}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${master}/fd/${fd}`) === real) return file;
+      } catch {}
+    }
+  } catch {}
+  return null;
 }
 
 function reload(o, master = runningMaster(o)) {
   if (master !== null) {
     const before = new Set(childrenOf(master));
-    const errorLog = errorLogOf(o);
+    const errorLog = errorLogOf(o, master);
     const log = errorLog ? logMark(errorLog) : null;
     try {
       process.kill(master, "SIGHUP");
@@ -1036,7 +1046,7 @@ function installLocked(set, o, current) {
   // parsed once instead of twice. Without a master or a log to watch: nginx -t first.
   const master = runningMaster(o);
   // (and its workers to see: without them the reload is not waited for, so not checked)
-  const watched = master !== null && errorLogOf(o) !== null && childrenOf(master).length > 0;
+  const watched = master !== null && errorLogOf(o, master) !== null && childrenOf(master).length > 0;
   if (!watched) {
     const t = runNginx(o, "-t");
     if (!t.ok) {
