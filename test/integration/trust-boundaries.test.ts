@@ -400,6 +400,7 @@ describe("as hearth (box's user)", () => {
   it("a set nginx refuses on reload (no nginx -t: the master's own check, read from its error log): the previous set is put back, the old workers serve on", async () => {
     const before = liveGen();
     const beforeText = readFileSync(path.join(NGINX_ROOT, "live/sites", `app-trust${ID}.conf`), "utf8");
+    await sleep(300); // the workers of the last reload's previous generation are gone
     const pids = workers();
     const t0 = Date.now();
     const r = runHelperAs("hearth", JSON.stringify(badSet()));
@@ -438,6 +439,7 @@ describe("as hearth (box's user)", () => {
     writeFileSync(conf, helperConf(false));
     try {
       const before = liveGen();
+      await sleep(300);
       const pids = workers();
       const r = runHelperAs("hearth", JSON.stringify(badSet()));
       expect(r.status, r.stderr).toBe(1);
