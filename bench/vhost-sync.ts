@@ -158,7 +158,8 @@ async function main() {
       }
       // the helper on its own with a delta that adds one file, then one that removes it again
       const deltaAdds: number[] = [];
-      const deltas = readFileSync(path.join(HELPERS, "install-vhosts.mjs"), "utf8").includes("validateDelta");
+      // (a per-vhost file; the flat layout has none: "add one" above is its delta)
+      const deltas = LAYOUT === "per-vhost" && readFileSync(path.join(HELPERS, "install-vhosts.mjs"), "utf8").includes("validateDelta");
       for (let k = 0; deltas && k < 3; k++) {
         const cur = await currentPayload();
         const gen = path.basename(readlinkSync(path.join(ROOT, "live")));
