@@ -13,6 +13,9 @@
  *
  *   sudo npx tsx bench/vhost-sync.ts [5,50,200]
  *
+ * BENCH_LAYOUT=flat: box renders the flat layout (HEARTH_NGINX_LAYOUT=flat); BENCH_NGINX_T=1:
+ * the helper runs nginx -t before the reload as it did before it watched nginx's error log.
+ *
  * Runs as root (the helper insists on root-owned folders up to /); everything it makes is
  * under /run/hearth-vbench-<id> and removed at the end. The machine's nginx is not touched.
  */
@@ -28,6 +31,8 @@ import { ProxyService } from "../apps/box/src/proxy/proxy.service";
 import type { Vhost } from "../apps/box/src/proxy/vhost";
 
 const SIZES = (process.argv[2] ?? "5,50,200").split(",").map(Number);
+/** BENCH_LAYOUT=flat: box's HEARTH_NGINX_LAYOUT=flat (one file of maps; this nginx's workers are nobody:nogroup). */
+const LAYOUT = process.env.BENCH_LAYOUT === "flat" ? "flat" : "per-vhost";
 const REPO = path.join(import.meta.dirname, "..");
 const ID = randomBytes(4).toString("hex");
 const T = `/run/hearth-vbench-${ID}`;
@@ -73,7 +78,10 @@ async function main() {
   const [httpPort, httpsPort] = [await freePort(), await freePort()];
   writeFileSync(
     path.join(HELPERS, "install-vhosts.conf"),
-    `--root ${ROOT}\n--public-dir ${T}/public\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n${readFileSync(path.join(HELPERS, "install-vhosts.mjs"), "utf8").includes("--nginx-pid") ? `--nginx-pid ${PREFIX}/nginx.pid\n` : ""}`,
+    `--root ${ROOT}\n--public-dir ${T}/public\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n${readFileSync(path.join(HELPERS, "install-vhosts.mjs"), "utf8").includes("--nginx-pid") ? `--nginx-pid ${PREFIX}/nginx.pid\n` : ""}${
+      // the system nginx's error log is watched on reload instead of running nginx -t (BENCH_NGINX_T=1: the old way)
+      readFileSync(path.join(HELPERS, "install-vhosts.mjs"), "utf8").includes("--nginx-error-log") && !process.env.BENCH_NGINX_T ? `--nginx-error-log ${PREFIX}/logs/error.log\n` : ""
+    }${LAYOUT === "flat" ? "--nginx-group nogroup\n" : ""}`,
     { mode: 0o644 },
   );
   writeFileSync(path.join(PREFIX, "hearth-sites.conf"), readFileSync(path.join(REPO, "setup/nginx/hearth-sites.conf"), "utf8").replaceAll("/etc/nginx/hearth", ROOT));
@@ -116,7 +124,15 @@ async function main() {
     const rows: Record<string, number | string>[] = [];
     for (const n of SIZES) {
       // a fresh box (no generation handed over yet) each time, as after a start
-      const proxy = new ProxyService({ dataDir: path.join(T, `data-${n}`), publicDir: path.join(T, "public"), nginx: new SudoNginx(HELPER, "sudo", ROOT), httpPort, httpsPort, ipv6: false });
+      const proxy = new ProxyService({
+        dataDir: path.join(T, `data-${n}`),
+        publicDir: path.join(T, "public"),
+        nginx: new SudoNginx(HELPER, "sudo", ROOT),
+        httpPort,
+        httpsPort,
+        ipv6: false,
+        ...(LAYOUT === "flat" ? { layout: "flat" as const } : {}),
+      });
       const set = Array.from({ length: n }, (_, i) => vhost(i));
       const full = await timed(() => proxy.apply(set), `full${n}`);
       const adds: number[] = [];
@@ -142,7 +158,8 @@ async function main() {
       }
       // the helper on its own with a delta that adds one file, then one that removes it again
       const deltaAdds: number[] = [];
-      const deltas = readFileSync(path.join(HELPERS, "install-vhosts.mjs"), "utf8").includes("validateDelta");
+      // (a per-vhost file; the flat layout has none: "add one" above is its delta)
+      const deltas = LAYOUT === "per-vhost" && readFileSync(path.join(HELPERS, "install-vhosts.mjs"), "utf8").includes("validateDelta");
       for (let k = 0; deltas && k < 3; k++) {
         const cur = await currentPayload();
         const gen = path.basename(readlinkSync(path.join(ROOT, "live")));
@@ -176,7 +193,9 @@ async function main() {
       await sleep(300);
     }
     const base = rows[0]!;
-    console.log(`vhost sync through the root helper (median of 3; ratio to ${base.vhosts} vhosts in this run; load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")})`);
+    console.log(
+      `vhost sync through the root helper, layout ${LAYOUT} (median of 3; ratio to ${base.vhosts} vhosts in this run; load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")})`,
+    );
     for (const r of rows) {
       console.log(
         `${String(r.vhosts).padStart(4)} vhosts:\n      ` +

@@ -184,3 +184,26 @@ describe("ProxyService.apply", () => {
     expect(readdirSync(sites)).toEqual(["app-b.conf"]);
   });
 });
+
+describe("ProxyService.apply with the flat layout", () => {
+  it("renders every app into hearth-apps.conf: adding or removing an app updates that one file, the dashboard keeps its own", async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-proxy-flat-"));
+    const sites = path.join(dataDir, "nginx", "sites");
+    const nginx = new FakeNginx(sites);
+    const svc = new ProxyService({ dataDir, nginx, ipv6: false, layout: "flat" });
+    const dashboard: Vhost = { type: "dashboard", fqdn: "my.example.com", certPath: "/c/example.com.crt", keyPath: "/c/example.com.key" };
+    const r = await svc.apply([dashboard, app("a", "a.example.com", 30001), app("b", "b.example.com", 30002)]);
+    expect(r).toMatchObject({ changed: true, reloaded: true, added: ["dashboard-my.example.com.conf", "hearth-apps.conf"] });
+    const dashIno = statSync(path.join(sites, "dashboard-my.example.com.conf")).ino;
+    const r2 = await svc.apply([dashboard, app("a", "a.example.com", 30001), app("b", "b.example.com", 30002), app("c", "c.example.com", 30003)]);
+    expect(r2).toMatchObject({ changed: true, added: [], updated: ["hearth-apps.conf"], removed: [] });
+    expect(statSync(path.join(sites, "dashboard-my.example.com.conf")).ino).toBe(dashIno);
+    const text = readFileSync(path.join(sites, "hearth-apps.conf"), "utf8");
+    expect(text).toContain("    c.example.com 30003;");
+    expect(text.match(/^server \{$/gm)).toHaveLength(2);
+    const r3 = await svc.apply([dashboard]);
+    expect(r3).toMatchObject({ changed: true, removed: ["hearth-apps.conf"] });
+    expect(readdirSync(sites)).toEqual(["dashboard-my.example.com.conf"]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+});

@@ -5,7 +5,7 @@ import path from "node:path";
 import { HearthError } from "@hearth/contracts";
 import { ensureFallbackCert, type FallbackCert } from "./fallback-cert";
 import { NginxError, SudoNginx, type NginxAdapter, type NginxTimings } from "./nginx";
-import { ERROR_PAGE_FILE, renderVhosts, VHOST_FILE_PATTERN, type RenderOptions, type Vhost } from "./vhost";
+import { ERROR_PAGE_FILE, renderFlatVhosts, renderVhosts, VHOST_FILE_PATTERN, type RenderOptions, type Vhost } from "./vhost";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { dataPaths } from "../paths";
 
@@ -49,6 +49,12 @@ export interface ProxyServiceOptions {
    * must be able to reach it (see the README's nginx notes).
    */
   publicDir?: string;
+  /**
+   * "per-vhost" (default): a file per vhost (renderVhosts). "flat": every app and redirect
+   * name in one file of maps with a constant number of servers (renderFlatVhosts), so
+   * nginx's reload does not grow with the apps; nginx's workers read the certificates.
+   */
+  layout?: "per-vhost" | "flat";
   /** Test-only hook: change the rendered files before they are written (e.g. inject a bad directive). */
   afterRender?: (files: Map<string, string>) => Map<string, string>;
 }
@@ -201,7 +207,7 @@ export class ProxyService {
   }
 
   private async applyNow(vhosts: readonly Vhost[]): Promise<ApplyResult> {
-    let files = renderVhosts(vhosts, this.render);
+    let files = (this.opts.layout === "flat" ? renderFlatVhosts : renderVhosts)(vhosts, this.render);
     if (this.opts.afterRender) files = this.opts.afterRender(new Map(files));
     for (const name of files.keys()) {
       if (!VHOST_FILE_PATTERN.test(name)) throw new HearthError("internal", `refusing to write ${name}: not a vhost file name`);
