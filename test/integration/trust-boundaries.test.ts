@@ -192,7 +192,9 @@ beforeAll(async () => {
 
   // box's side: its data and public folders are hearth's, as on an install
   sudoNginx = new SudoNginx(HELPER, SUDO_AS_HEARTH, NGINX_ROOT);
-  proxy = new ProxyService({ dataDir: DATA, publicDir: PUBLIC, nginx: sudoNginx, httpPort, httpsPort, ipv6: false });
+  // the per-vhost layout (HEARTH_NGINX_LAYOUT=vhost): a file per name shows the helper's checks,
+  // deltas and links file by file; the default, flat, is tested on its own below
+  proxy = new ProxyService({ dataDir: DATA, publicDir: PUBLIC, nginx: sudoNginx, httpPort, httpsPort, ipv6: false, layout: "per-vhost" });
   await proxy.ensureLayout();
   const cert = await proxy.fallbackCert("trust.test");
   certPath = cert.certPath;
@@ -690,16 +692,29 @@ describe("as hearth: the flat layout (renderFlatVhosts: one file of maps, a cons
     expect((await curlResolve(`http://old.flat.test:${httpPort}/.well-known/acme-challenge/${token}`)).body).toBe("token-ok");
   });
 
-  it("box's side (ProxyService with layout flat, SudoNginx): the whole set first, then an added app goes over as a delta of one file, and is served", async () => {
+  it("box's side (the default layout, SudoNginx): an install with per-vhost files moves to flat at box's first sync with nothing done by hand; then an added app goes over as a delta of one file, and is served", async () => {
     const dataDir = path.join(T, "data-flat");
-    const sudo = new SudoNginx(HELPER, SUDO_AS_HEARTH, NGINX_ROOT);
-    const flatProxy = new ProxyService({ dataDir, publicDir: PUBLIC, nginx: sudo, httpPort, httpsPort, ipv6: false, layout: "flat" });
     const flatCert = await proxy.fallbackCert("flat.test");
     const one: Vhost = { type: "app", appId: `one${ID}`, fqdn: "one.flat.test", upstreamPort: backendPort, certPath: flatCert.certPath, keyPath: flatCert.keyPath };
     const two: Vhost = { type: "app", appId: `two${ID}`, fqdn: "two.trust.test", upstreamPort: otherPort, certPath, keyPath };
-    await flatProxy.apply([one]);
+    // what an install of the per-vhost layout has live: a file per app, certificates root's only
+    const before = new ProxyService({ dataDir, publicDir: PUBLIC, nginx: new SudoNginx(HELPER, SUDO_AS_HEARTH, NGINX_ROOT), httpPort, httpsPort, ipv6: false, layout: "per-vhost" });
+    await before.apply([one]);
+    expect(readdirSync(path.join(NGINX_ROOT, "live/sites"))).toEqual([`app-one${ID}.conf`]);
+    expect(statSync(path.join(NGINX_ROOT, "live/certs")).mode & 0o777).toBe(0o700);
+    const oldGen = liveGen();
+    // box updated and started again: the default layout, a new SudoNginx (its first call hands over the whole set)
+    const sudo = new SudoNginx(HELPER, SUDO_AS_HEARTH, NGINX_ROOT);
+    const flatProxy = new ProxyService({ dataDir, publicDir: PUBLIC, nginx: sudo, httpPort, httpsPort, ipv6: false });
+    const moved = await flatProxy.apply([one]);
+    expect(moved).toMatchObject({ changed: true, added: ["hearth-apps.conf"], removed: [`app-one${ID}.conf`] });
     expect(sudo.calls).toEqual({ total: 1, full: 1 });
+    expect(readdirSync(path.join(NGINX_ROOT, "live/sites"))).toEqual(["hearth-apps.conf"]);
+    expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([liveGen()]);
+    expect(liveGen()).not.toBe(oldGen);
+    expect(statSync(path.join(NGINX_ROOT, "live/certs"))).toMatchObject({ uid: 0, gid: 65534 });
     expect((await curlResolve(`https://one.flat.test:${httpsPort}/`)).body).toBe("backend-ok");
+    expect(await presented("one.flat.test")).toContain("DNS:flat.test");
     const r = await flatProxy.apply([one, two]);
     expect(r).toMatchObject({ changed: true, updated: ["hearth-apps.conf"] });
     expect(sudo.calls).toEqual({ total: 2, full: 1 });

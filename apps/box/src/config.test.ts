@@ -27,7 +27,7 @@ describe("loadConfig", () => {
       taskLeaseMs: 30000,
       taskConcurrency: 4,
       nginxConf: null,
-      nginxLayout: "per-vhost",
+      nginxLayout: "flat",
       httpPort: 80,
       httpsPort: 443,
     });
@@ -44,7 +44,10 @@ describe("loadConfig", () => {
   });
 
   it("reads the vhost layout, refusing an unknown one", () => {
+    expect(load({ HEARTH_DATABASE_URL: DB }).nginxLayout).toBe("flat");
     expect(load({ HEARTH_DATABASE_URL: DB, HEARTH_NGINX_LAYOUT: "flat" }).nginxLayout).toBe("flat");
+    expect(load({ HEARTH_DATABASE_URL: DB, HEARTH_NGINX_LAYOUT: "vhost" }).nginxLayout).toBe("per-vhost");
+    expect(load({ HEARTH_DATABASE_URL: DB, HEARTH_NGINX_LAYOUT: "per-vhost" }).nginxLayout).toBe("per-vhost");
     expect(() => load({ HEARTH_DATABASE_URL: DB, HEARTH_NGINX_LAYOUT: "one-big-file" })).toThrow(/HEARTH_NGINX_LAYOUT/);
   });
 

@@ -36,10 +36,11 @@ export interface BoxConfig {
    */
   nginxConf: string | null;
   /**
-   * "per-vhost" (default): a file and servers per name. "flat": one file of maps and a
-   * constant number of servers (proxy/vhost.ts renderFlatVhosts; box's README, "nginx's cost
-   * per vhost"); its nginx's workers must be able to read the certificates (the root helper
-   * sees to that for the system nginx).
+   * "flat" (default): one file of maps and a constant number of servers (proxy/vhost.ts
+   * renderFlatVhosts; box's README, "nginx's cost per vhost"), so a reload does not grow with
+   * the apps; its nginx's workers must be able to read the certificates (the root helper sees
+   * to that for the system nginx). "per-vhost" (HEARTH_NGINX_LAYOUT=vhost): a file and servers
+   * per name, the layout before; kept selectable for comparison (bench/vhost-sync.ts).
    */
   nginxLayout: "per-vhost" | "flat";
   /** The ports the vhosts listen on (80/443 but for an nginx of one's own). */
@@ -88,7 +89,12 @@ export const boxEnvSchema = z.object({
   HEARTH_PUBLIC_DIR: unsetIfEmpty(absolutePath.optional()),
   HEARTH_PROXY: unsetIfEmpty(z.enum(["nginx", "off"]).default("nginx")),
   HEARTH_NGINX_CONF: unsetIfEmpty(absolutePath.optional()),
-  HEARTH_NGINX_LAYOUT: unsetIfEmpty(z.enum(["per-vhost", "flat"]).default("per-vhost")),
+  HEARTH_NGINX_LAYOUT: unsetIfEmpty(
+    z
+      .enum(["flat", "vhost", "per-vhost"])
+      .default("flat")
+      .transform((v) => (v === "flat" ? "flat" : "per-vhost")),
+  ),
   HEARTH_HTTP_PORT: unsetIfEmpty(z.coerce.number().int().min(1).max(65535).default(80)),
   HEARTH_HTTPS_PORT: unsetIfEmpty(z.coerce.number().int().min(1).max(65535).default(443)),
   HEARTH_SERVICES: unsetIfEmpty(z.enum(["on", "off"]).default("on")),
