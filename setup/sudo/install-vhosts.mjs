@@ -20,7 +20,8 @@
 //   {"sites": {"<file>": "<text>", ...}, "certs": {"<name>": {"cert": PEM, "key": PEM}, ...}}
 // or a delta against the live generation (what box sends once it knows it):
 //   {"base": "gen-<id>", "sites": {written or replaced}, "certs": {new ones}, "remove": ["<file>", ...]}
-//   - file names: app-*.conf, redirect-*.conf, dashboard-*.conf, default-redirect.inc
+//   - file names: hearth-apps.conf (the flat layout: every app and redirect name in maps, the
+//     default), app-*.conf, redirect-*.conf (the per-vhost layout), dashboard-*.conf, default-redirect.inc
 //   - every ssl_certificate(_key) must be <root>/live/certs/<name>.crt|.key of a cert given
 //     here (or, for a delta, one the live generation holds)
 //   - a delta is applied to root's own live files and the whole result checked again; a
@@ -29,7 +30,11 @@
 // Layout (all root's):
 //   <root>/live             symlink to the current generation (swapped atomically)
 //   <root>/gen-<id>/sites/  the vhost files   (nginx: include <root>/live/sites/*.conf;)
-//   <root>/gen-<id>/certs/  <name>.crt, <name>.key (0600): root's nginx never reads a PEM box can write
+//   <root>/gen-<id>/certs/  <name>.crt, <name>.key (0600): root's nginx never reads a PEM box can write;
+//                           with the flat layout's hearth-apps.conf (certificates by variable,
+//                           opened by the workers at each handshake) the folder is 0750 and the
+//                           files 0640, group of nginx's workers (--nginx-group, else the running
+//                           workers' group, else www-data)
 // Exit: 0 installed (or unchanged), 2 refused (nothing touched), 1 nginx rejected the set
 // (nginx -t, or the master on reload: previous set restored, nginx serves it as before), 3 reload failed, 4 internal error, 5 the delta's
 // base is not the live generation (nothing touched: send the whole set). stdout/stderr end
@@ -1038,7 +1043,8 @@ function installLocked(set, o, current) {
   const live = path.join(root, "live");
   const prev = current.gen;
   const certFiles = certFilesOf(set.certs);
-  const gid = set.sites.has(FLAT_FILE) ? groupId(o.nginxGroup ?? "www-data") : null;
+  const master = runningMaster(o);
+  const gid = set.sites.has(FLAT_FILE) ? workerGroup(o, master) : null;
   const gen = `gen-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
   const genDir = path.join(root, gen);
   mkdirSync(genDir, { mode: 0o755 });
@@ -1079,7 +1085,6 @@ function installLocked(set, o, current) {
   // workers) when that fails, logging [emerg]: with its error log to watch, that parse is the
   // check (it also sees what nginx -t cannot: a port another process holds), and the set is
   // parsed once instead of twice. Without a master or a log to watch: nginx -t first.
-  const master = runningMaster(o);
   // (and its workers to see: without them the reload is not waited for, so not checked)
   const watched = master !== null && errorLogOf(o, master) !== null && childrenOf(master).length > 0;
   if (!watched) {
@@ -1105,6 +1110,26 @@ function installLocked(set, o, current) {
     message: `installed ${set.sites.size} vhost file(s) and ${set.certs.size} certificate(s) in ${genDir} (${written} file(s) written, the rest linked from ${prev ?? "nothing"}); nginx reloaded; live=${gen}`,
     gen,
   };
+}
+
+/**
+ * The group nginx's workers run as (they open the flat layout's certificates at each
+ * handshake): --nginx-group when given; else the real group of the running master's workers
+ * (whatever nginx.conf's `user` names: www-data on Debian and Ubuntu, nginx with nginx.org's
+ * packages); else, with no master running yet, www-data.
+ */
+function workerGroup(o, master) {
+  if (o.nginxGroup) return groupId(o.nginxGroup);
+  if (master !== null) {
+    for (const p of childrenOf(master)) {
+      if (!/worker process/.test(titleOf(p))) continue;
+      try {
+        const m = /^Gid:\s+(\d+)\s/m.exec(readFileSync(`/proc/${p}/status`, "utf8"));
+        if (m) return Number(m[1]);
+      } catch {}
+    }
+  }
+  return groupId("www-data");
 }
 
 /** A group's id from /etc/group (root's); refuses an unknown group. */

@@ -126,7 +126,7 @@ const workers = () =>
  * /var/log/nginx/error.log) the reload is the check, without it nginx -t runs first.
  */
 function helperConf(withErrorLog = true): string {
-  return `--root ${NGINX_ROOT}\n--public-dir ${PUBLIC}\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n--nginx-pid ${PREFIX}/nginx.pid\n--admin-port ${backendPort}\n--nginx-group nogroup\n${withErrorLog ? `--nginx-error-log ${PREFIX}/logs/error.log\n` : ""}`;
+  return `--root ${NGINX_ROOT}\n--public-dir ${PUBLIC}\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n--nginx-pid ${PREFIX}/nginx.pid\n--admin-port ${backendPort}\n${withErrorLog ? `--nginx-error-log ${PREFIX}/logs/error.log\n` : ""}`;
 }
 
 function runHelperAs(user: "hearth" | "hearth-admin", input: string, args: string[] = []) {
@@ -656,7 +656,9 @@ describe("as hearth: the flat layout (renderFlatVhosts: one file of maps, a cons
     expect(r.status, r.stderr).toBe(0);
     expect((readFileSync(path.join(NGINX_ROOT, "live/sites/hearth-apps.conf"), "utf8").match(/^server \{$/gm) ?? []).length).toBe(5);
 
-    // nginx's workers (nobody) read the certificates at the handshake: root's folder, their group's to read
+    // nginx's workers (nobody:nogroup here) read the certificates at the handshake: root's
+    // folder, their group's to read; the helper took the group from the running workers (no
+    // --nginx-group in its options; without a master it would be www-data)
     const certDir = path.join(NGINX_ROOT, "live/certs");
     expect(statSync(certDir)).toMatchObject({ uid: 0, gid: 65534 });
     expect(statSync(certDir).mode & 0o777).toBe(0o750);
