@@ -13,8 +13,9 @@
  *
  *   sudo npx tsx bench/vhost-sync.ts [5,50,200]
  *
- * BENCH_LAYOUT=flat: box renders the flat layout (HEARTH_NGINX_LAYOUT=flat); BENCH_NGINX_T=1:
- * the helper runs nginx -t before the reload as it did before it watched nginx's error log.
+ * box renders its default layout, flat (one file of maps); BENCH_LAYOUT=vhost: the per-vhost
+ * layout (HEARTH_NGINX_LAYOUT=vhost), for comparison. BENCH_NGINX_T=1: the helper runs nginx -t
+ * before the reload as it did before it watched nginx's error log.
  *
  * Runs as root (the helper insists on root-owned folders up to /); everything it makes is
  * under /run/hearth-vbench-<id> and removed at the end. The machine's nginx is not touched.
@@ -31,8 +32,8 @@ import { ProxyService } from "../apps/box/src/proxy/proxy.service";
 import type { Vhost } from "../apps/box/src/proxy/vhost";
 
 const SIZES = (process.argv[2] ?? "5,50,200").split(",").map(Number);
-/** BENCH_LAYOUT=flat: box's HEARTH_NGINX_LAYOUT=flat (one file of maps; this nginx's workers are nobody:nogroup). */
-const LAYOUT = process.env.BENCH_LAYOUT === "flat" ? "flat" : "per-vhost";
+/** box's layout: flat (the default; this nginx's workers, nobody:nogroup, read the certificates), or BENCH_LAYOUT=vhost. */
+const LAYOUT: "flat" | "per-vhost" = process.env.BENCH_LAYOUT === "vhost" || process.env.BENCH_LAYOUT === "per-vhost" ? "per-vhost" : "flat";
 const REPO = path.join(import.meta.dirname, "..");
 const ID = randomBytes(4).toString("hex");
 const T = `/run/hearth-vbench-${ID}`;
@@ -81,7 +82,7 @@ async function main() {
     `--root ${ROOT}\n--public-dir ${T}/public\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n${readFileSync(path.join(HELPERS, "install-vhosts.mjs"), "utf8").includes("--nginx-pid") ? `--nginx-pid ${PREFIX}/nginx.pid\n` : ""}${
       // the system nginx's error log is watched on reload instead of running nginx -t (BENCH_NGINX_T=1: the old way)
       readFileSync(path.join(HELPERS, "install-vhosts.mjs"), "utf8").includes("--nginx-error-log") && !process.env.BENCH_NGINX_T ? `--nginx-error-log ${PREFIX}/logs/error.log\n` : ""
-    }${LAYOUT === "flat" ? "--nginx-group nogroup\n" : ""}`,
+    }`,
     { mode: 0o644 },
   );
   writeFileSync(path.join(PREFIX, "hearth-sites.conf"), readFileSync(path.join(REPO, "setup/nginx/hearth-sites.conf"), "utf8").replaceAll("/etc/nginx/hearth", ROOT));
@@ -131,7 +132,7 @@ async function main() {
         httpPort,
         httpsPort,
         ipv6: false,
-        ...(LAYOUT === "flat" ? { layout: "flat" as const } : {}),
+        layout: LAYOUT,
       });
       const set = Array.from({ length: n }, (_, i) => vhost(i));
       const full = await timed(() => proxy.apply(set), `full${n}`);
