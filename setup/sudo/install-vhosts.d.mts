@@ -32,7 +32,13 @@ export interface HelperOptions {
    * previous set back.
    */
   nginxErrorLog?: string | null;
+  /**
+   * The group of nginx's workers, who read the certificates of a set with hearth-apps.conf
+   * (the flat layout); default: the running master's workers' group, else www-data.
+   */
+  nginxGroup?: string;
 }
+export declare const FLAT_FILE: string;
 export declare function tokenize(text: string, file?: string): Token[];
 export declare function parse(text: string, file?: string): Directive[];
 export declare function validateSite(file: string, text: string, o: HelperOptions & { certs: Set<string> }): Set<string>;
