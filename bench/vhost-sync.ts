@@ -17,6 +17,20 @@
  * layout (HEARTH_NGINX_LAYOUT=vhost), for comparison. BENCH_NGINX_T=1: the helper runs nginx -t
  * before the reload as it did before it watched nginx's error log.
  *
+ * Measured on the 2-core CI machine (shared; load average 1.1-2.1 at the start of each run),
+ * `bench/vhost-sync.ts 5,200`, four runs a minute apart (one vhost added to N; ratio to N=5 of
+ * the same run):
+ *
+ *   layout                                    add one N=5   N=200            nginx -t / reload at 200
+ *   flat (the default)                        195 ms        225 ms (1.15x)   11.6 / 11.2 ms
+ *   flat, again                               199 ms        268 ms (1.35x)   14.3 / 13.0 ms
+ *   per-vhost, the reload as the check        207 ms        502 ms (2.42x)   267 / 267 ms
+ *   per-vhost, nginx -t + reload (main's)     215 ms        940 ms (4.38x)   528 / 295 ms
+ *
+ * (`nginx -s reload` here is the command, which parses the configuration like nginx -t; the
+ * helper signals the master instead.) What is left of a flat "add one" is sudo and the
+ * helper's Node start (~190 ms at any N).
+ *
  * Runs as root (the helper insists on root-owned folders up to /); everything it makes is
  * under /run/hearth-vbench-<id> and removed at the end. The machine's nginx is not touched.
  */
@@ -201,7 +215,7 @@ async function main() {
       console.log(
         `${String(r.vhosts).padStart(4)} vhosts:\n      ` +
           Object.entries(r)
-            .filter(([k]) => k !== "vhosts")
+            .filter(([k, v]) => k !== "vhosts" && !Number.isNaN(v))
             .map(([k, v]) => `${k.replace(" ms", "")} ${(v as number).toFixed(1)} ms (${((v as number) / Math.max(base[k] as number, 0.01)).toFixed(2)}x)`)
             .join("\n      "),
       );
