@@ -26,7 +26,19 @@ export interface HelperOptions {
   adminPort?: number;
   /** The running nginx's pid file (reload = SIGHUP to it); default /run/nginx.pid unless nginxConf is set. */
   nginxPid?: string | null;
+  /**
+   * The running master's main error log; with it (default /var/log/nginx/error.log unless
+   * nginxConf is set) the reload is the check: no nginx -t, an [emerg] of the master puts the
+   * previous set back.
+   */
+  nginxErrorLog?: string | null;
+  /**
+   * The group of nginx's workers, who read the certificates of a set with hearth-apps.conf
+   * (the flat layout); default: the running master's workers' group, else www-data.
+   */
+  nginxGroup?: string;
 }
+export declare const FLAT_FILE: string;
 export declare function tokenize(text: string, file?: string): Token[];
 export declare function parse(text: string, file?: string): Directive[];
 export declare function validateSite(file: string, text: string, o: HelperOptions & { certs: Set<string> }): Set<string>;
@@ -41,6 +53,8 @@ export interface CurrentSet {
   /** "<name>.crt" / "<name>.key" → PEM */
   certs: Map<string, string>;
 }
+/** The [emerg]/[alert]/[crit] lines `master` wrote to `log.file` after byte `log.offset` (whole lines only), without their timestamps; "" when none. */
+export declare function masterErrors(log: { file: string; offset: number }, master: number): string;
 export declare function isDelta(payload: unknown): boolean;
 export declare function validateDelta(
   payload: unknown,

@@ -1,6 +1,10 @@
 // Root helper: installs box's nginx vhost set into a root-owned folder, after checking every
-// file against the directives Hearth renders (apps/box/src/proxy/vhost.ts), then `nginx -t`,
-// then reload; when the check fails the previous set is put back.
+// file against the directives Hearth renders (apps/box/src/proxy/vhost.ts), then reloads;
+// when nginx refuses the set the previous set is put back. With a running master and its
+// error log (/var/log/nginx/error.log, or --nginx-error-log) the reload is the check: the
+// master parses the new set and, when it cannot load it, logs [emerg] and keeps the old set
+// and workers; the helper reads that line and puts the previous set back. Otherwise (no
+// master yet, no log) `nginx -t` runs first.
 //
 //   box:   sudo -n /opt/hearth/app/setup/sudo/install-vhosts.sh  < payload.json
 //   tests: node install-vhosts.mjs --root DIR --public-dir DIR --nginx-prefix DIR --nginx-conf FILE < payload.json
@@ -16,7 +20,8 @@
 //   {"sites": {"<file>": "<text>", ...}, "certs": {"<name>": {"cert": PEM, "key": PEM}, ...}}
 // or a delta against the live generation (what box sends once it knows it):
 //   {"base": "gen-<id>", "sites": {written or replaced}, "certs": {new ones}, "remove": ["<file>", ...]}
-//   - file names: app-*.conf, redirect-*.conf, dashboard-*.conf, default-redirect.inc
+//   - file names: hearth-apps.conf (the flat layout: every app and redirect name in maps, the
+//     default), app-*.conf, redirect-*.conf (the per-vhost layout), dashboard-*.conf, default-redirect.inc
 //   - every ssl_certificate(_key) must be <root>/live/certs/<name>.crt|.key of a cert given
 //     here (or, for a delta, one the live generation holds)
 //   - a delta is applied to root's own live files and the whole result checked again; a
@@ -25,15 +30,38 @@
 // Layout (all root's):
 //   <root>/live             symlink to the current generation (swapped atomically)
 //   <root>/gen-<id>/sites/  the vhost files   (nginx: include <root>/live/sites/*.conf;)
-//   <root>/gen-<id>/certs/  <name>.crt, <name>.key (0600): root's nginx never reads a PEM box can write
-// Exit: 0 installed (or unchanged), 2 refused (nothing touched), 1 nginx -t rejected the set
-// (previous set restored, nothing reloaded), 3 reload failed, 4 internal error, 5 the delta's
+//   <root>/gen-<id>/certs/  <name>.crt, <name>.key (0600): root's nginx never reads a PEM box can write;
+//                           with the flat layout's hearth-apps.conf (certificates by variable,
+//                           opened by the workers at each handshake) the folder is 0750 and the
+//                           files 0640, group of nginx's workers (--nginx-group, else the running
+//                           workers' group, else www-data)
+// Exit: 0 installed (or unchanged), 2 refused (nothing touched), 1 nginx rejected the set
+// (nginx -t, or the master on reload: previous set restored, nginx serves it as before), 3 reload failed, 4 internal error, 5 the delta's
 // base is not the live generation (nothing touched: send the whole set). stdout/stderr end
 // with "live=<gen>" naming the live generation after the run, when there is one.
 // Reload = SIGHUP to the master named by /run/nginx.pid (or --nginx-pid), else start nginx.
 import { spawnSync } from "node:child_process";
 import { createPrivateKey, X509Certificate, randomBytes } from "node:crypto";
-import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -42,7 +70,16 @@ export const DEFAULT_PUBLIC_DIR = "/var/lib/hearth-public";
 export const MAX_INPUT = 16 * 1024 * 1024;
 export /** admin listens on 127.0.0.1:3000 (systemd/hearth-admin.service, setup/lib/supervise.sh). */
 const ADMIN_PORT = 3000;
-const SITE_FILE = /^((app|redirect|dashboard)-[a-z0-9._-]{1,253}\.conf|default-redirect\.inc)$/;
+const SITE_FILE = /^((app|redirect|dashboard)-[a-z0-9._-]{1,253}\.conf|hearth-apps\.conf|default-redirect\.inc)$/;
+/** The flat layout's file (apps/box/src/proxy/vhost.ts renderFlatVhosts): the only one with maps. */
+export const FLAT_FILE = "hearth-apps.conf";
+/** The maps the flat file may define: "<source> <variable>" → what its values are. */
+const FLAT_MAPS = new Map([
+  ["$host $hearth_app_port", "port"],
+  ["$host $hearth_redirect", "redirect"],
+  ["$ssl_server_name $hearth_cert", "cert"],
+  ["$ssl_server_name $hearth_cert_key", "key"],
+]);
 export const CERT_NAME = /^[a-z0-9][a-z0-9_-]{0,127}$/;
 const GEN = /^gen-[a-z0-9]+-[a-f0-9]+$/;
 
@@ -138,7 +175,8 @@ export function tokenize(text, file = "<input>") {
 export function parse(text, file = "<input>") {
   const tokens = tokenize(text, file);
   let p = 0;
-  const block = (depth) => {
+  // inside a map block the "directives" are its entries: a hostname (or *.wildcard) and a value
+  const block = (depth, inMap = false) => {
     const out = [];
     for (;;) {
       const t = tokens[p];
@@ -151,7 +189,8 @@ export function parse(text, file = "<input>") {
         p++;
         return out;
       }
-      if (t.type !== "word" || !/^[a-z_][a-z0-9_]*$/.test(t.value)) throw new Refusal(`${file}:${t.line}: expected a directive name, got ${JSON.stringify(t.value)}`);
+      if (t.type !== "word" || !(inMap ? /^[a-z0-9*][a-z0-9.*-]*$/ : /^[a-z_][a-z0-9_]*$/).test(t.value))
+        throw new Refusal(`${file}:${t.line}: expected a directive name, got ${JSON.stringify(t.value)}`);
       p++;
       const d = { name: t.value, args: [], line: t.line, block: null };
       for (;;) {
@@ -164,7 +203,7 @@ export function parse(text, file = "<input>") {
         if (a.type === "{") {
           if (depth >= 3) throw new Refusal(`${file}:${a.line}: blocks nested too deep`);
           p++;
-          d.block = block(depth + 1);
+          d.block = block(depth + 1, d.name === "map" && depth === 0);
           break;
         }
         if (a.type === "}") throw new Refusal(`${file}:${a.line}: directive "${d.name}" is not terminated by ";"`);
@@ -269,9 +308,11 @@ export function validateSite(file, text, o) {
       refuse(d, `"${d.name}" may only write a file directly in /var/log/nginx/ (got ${JSON.stringify(v[0])})`);
     if (v[1] !== undefined && !["debug", "info", "notice", "warn", "error", "crit"].includes(v[1])) refuse(d, `error_log level ${JSON.stringify(v[1])} is not allowed`);
   };
+  const flat = file === FLAT_FILE;
   const returnDirective = (d) => {
     const v = words(d, 2);
     if (v[0] !== "301") refuse(d, `"return" may only be a 301 redirect`);
+    if (flat && v[1] === "$hearth_redirect$request_uri") return;
     if (!isRedirectTarget(v[1])) refuse(d, `redirect target ${JSON.stringify(v[1])} is not https://$host[:port]$request_uri or an http(s) URL of a hostname followed by $request_uri`);
   };
 
@@ -299,6 +340,7 @@ export function validateSite(file, text, o) {
           if (kind !== "root") refuse(d, `"proxy_pass" is only allowed in "location /"`);
           const v = words(d, 1)[0];
           const m = /^http:\/\/127\.0\.0\.1:(\d+)$/.exec(v);
+          if (flat && v === "http://127.0.0.1:$hearth_app_port") break;
           if (!m || !isPort(m[1])) refuse(d, `proxy_pass may only go to http://127.0.0.1:<port> (got ${JSON.stringify(v)})`);
           break;
         }
@@ -382,6 +424,12 @@ export function validateSite(file, text, o) {
         case "ssl_certificate_key": {
           if (!https) refuse(d, `"${d.name}" in a server that does not listen with ssl`);
           const v = words(d, 1)[0];
+          if (flat && v === (d.name === "ssl_certificate" ? "$hearth_cert" : "$hearth_cert_key")) {
+            // the certificate of the name asked for, from the maps (checked below)
+            if (d.name === "ssl_certificate") cert = "$map";
+            else key = "$map";
+            break;
+          }
           const ext = d.name === "ssl_certificate" ? ".crt" : ".key";
           const name = v.startsWith(certDir) && v.endsWith(ext) ? v.slice(certDir.length, -ext.length) : null;
           if (name === null || !CERT_NAME.test(name)) refuse(d, `"${d.name}" must be ${certDir}<name>${ext} (got ${JSON.stringify(v)})`);
@@ -434,6 +482,47 @@ export function validateSite(file, text, o) {
     }
     if (listens.length === 0) refuse(srv, `a server without "listen"`);
     if (https && (cert === null || key === null || cert !== key)) refuse(srv, "an https server needs ssl_certificate and ssl_certificate_key of the same certificate");
+    if (cert === "$map" && !maps.has("cert")) refuse(srv, "ssl_certificate $hearth_cert without its map");
+  };
+
+  const maps = new Map(); // kind → Map host → value
+  const map = (d) => {
+    if (!flat) refuse(d, `"map" is only allowed in ${FLAT_FILE}`);
+    if (!d.block) refuse(d, `"map" needs a block`);
+    const key = words(d, 2).join(" ");
+    const kind = FLAT_MAPS.get(key);
+    if (!kind) refuse(d, `"map ${key}" is not one Hearth renders`);
+    if (maps.has(kind)) refuse(d, `"map ${key}" is defined twice`);
+    const entries = new Map();
+    maps.set(kind, entries);
+    d.block.forEach((e, i) => {
+      if (e.block) refuse(e, "a map entry does not take a block");
+      if (i === 0) {
+        if (e.name !== "hostnames" || e.args.length !== 0) refuse(e, `a map starts with "hostnames;"`);
+        return;
+      }
+      if (i === 1) {
+        if (e.name !== "default" || e.args.length !== 1 || e.args[0].type !== "string" || e.args[0].value !== "") refuse(e, `a map's second line is 'default "";'`);
+        return;
+      }
+      if (!isHostname(e.name, true)) refuse(e, `map entry ${JSON.stringify(e.name)} is not a hostname`);
+      if (entries.has(e.name)) refuse(e, `${e.name} is in "map ${key}" twice`);
+      const v = words(e, 1)[0];
+      if (kind === "port") {
+        if (!isPort(v)) refuse(e, `${e.name}: ${JSON.stringify(v)} is not a port`);
+      } else if (kind === "redirect") {
+        if (v.includes("$") || !isRedirectTarget(`${v}$request_uri`)) refuse(e, `${e.name}: redirect target ${JSON.stringify(v)} is not an http(s) URL of a hostname`);
+      } else {
+        const ext = kind === "cert" ? ".crt" : ".key";
+        const name = v.startsWith(certDir) && v.endsWith(ext) ? v.slice(certDir.length, -ext.length) : null;
+        if (name === null || !CERT_NAME.test(name)) refuse(e, `${e.name}: the certificate must be ${certDir}<name>${ext} (got ${JSON.stringify(v)})`);
+        if (!o.certs.has(name)) refuse(e, `${e.name}: certificate ${JSON.stringify(name)} is not in the set handed over`);
+        entries.set(e.name, name);
+        used.add(name);
+        return;
+      }
+      entries.set(e.name, v);
+    });
   };
 
   if (file.endsWith(".inc")) {
@@ -443,8 +532,16 @@ export function validateSite(file, text, o) {
   } else {
     if (tree.length === 0) throw new Refusal(`${file}: holds no server`);
     for (const d of tree) {
-      if (d.name !== "server") refuse(d, `directive "${d.name}" is not allowed at the top of a vhost file (only "server" blocks)`);
-      server(d);
+      if (d.name === "map") map(d);
+      else if (d.name !== "server") refuse(d, `directive "${d.name}" is not allowed at the top of a vhost file (only "server" blocks${flat ? ' and "map"' : ""})`);
+    }
+    for (const d of tree) if (d.name === "server") server(d);
+    if (flat) {
+      // each name its certificate and that certificate's key
+      const certs = maps.get("cert") ?? new Map();
+      const keys = maps.get("key") ?? new Map();
+      for (const [host, name] of certs) if (keys.get(host) !== name) throw new Refusal(`${file}: ${host} has certificate ${name} but ${keys.has(host) ? `the key of ${keys.get(host)}` : "no key"}`);
+      for (const host of keys.keys()) if (!certs.has(host)) throw new Refusal(`${file}: ${host} has a key but no certificate`);
     }
   }
   return used;
@@ -544,7 +641,11 @@ export function validateDelta(payload, current, o) {
   // the whole set, so every file is checked again by the helper of that version): only the
   // certificates it names are read from it
   const used = new Set();
-  const certRef = new RegExp(`^[ \\t]*ssl_certificate(?:_key)?[ \\t]+${o.root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/live/certs/([a-z0-9][a-z0-9_-]{0,127})\\.(?:crt|key);`, "gm");
+  // an ssl_certificate(_key) line, or a certificate map's entry (the flat file)
+  const certRef = new RegExp(
+    `^[ \\t]*(?:ssl_certificate(?:_key)?|[a-z0-9*][a-z0-9.*-]*)[ \\t]+${o.root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/live/certs/([a-z0-9][a-z0-9_-]{0,127})\\.(?:crt|key);`,
+    "gm",
+  );
   for (const [file, text] of outSites) {
     if (Object.hasOwn(sites, file)) for (const n of validateSite(file, text, { ...o, certs: certNames })) used.add(n);
     else
@@ -644,11 +745,17 @@ function childrenOf(pid) {
  * ones to stop accepting and finish. Waits until a new worker runs and every old one is
  * shutting down (or gone), so a vhost box installed is served when the helper returns.
  */
-function waitForNewWorkers(master, before, timeoutMs) {
+function waitForNewWorkers(master, before, timeoutMs, log = null) {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   const end = Date.now() + timeoutMs;
   for (;;) {
     const now = childrenOf(master);
+    // the master could not load the new set (what nginx -t would say, or a listen socket it
+    // cannot bind): it logs [emerg] and keeps running the old set with the old workers
+    const refused = log && now.every((p) => before.has(p)) ? masterErrors(log, master) : "";
+    // a port in use: the master tries to bind five times, 500 ms apart, before it gives up
+    // ("still could not bind()"); it may still succeed, so wait for its verdict
+    if (refused && !(/bind\(\) to \S+ failed/.test(refused) && !/still could not bind/.test(refused))) return { ok: false, rejected: true, output: refused };
     // the master starts the new workers, then (about 100 ms later) tells the old ones to stop
     // accepting ("worker process is shutting down"): until then an old worker may take a
     // request and answer it with the old set
@@ -659,6 +766,46 @@ function waitForNewWorkers(master, before, timeoutMs) {
     if (Date.now() > end) return { ok: false, output: `nginx (${master}) started no new workers within ${Math.round(timeoutMs / 1000)} s of the reload signal; see nginx's error log` };
     Atomics.wait(pause, 0, 0, 10);
   }
+}
+
+/** The error log's size now, to read what the master writes after the reload signal. */
+function logMark(file) {
+  try {
+    return { file, offset: statSync(file).size };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The [emerg]/[alert]/[crit] lines the master (`<pid>#`) wrote to its error log after the
+ * mark, joined; "" when none (a worker's lines, other pids, are not the reload's).
+ */
+export function masterErrors(log, master) {
+  let text = "";
+  try {
+    const size = statSync(log.file).size;
+    // rotated (logrotate): read the new file from its start
+    const from = size < log.offset ? 0 : log.offset;
+    if (size === from) return "";
+    const fd = openSync(log.file, "r");
+    try {
+      const buf = Buffer.alloc(Math.min(size - from, 1024 * 1024));
+      const n = readSync(fd, buf, 0, buf.length, from);
+      text = buf.subarray(0, n).toString("utf8");
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return "";
+  }
+  // only whole lines: the master may be writing the rest
+  const lines = text.slice(0, text.lastIndexOf("\n") + 1).split("\n");
+  const re = new RegExp(`^\\S+ \\S+ \\[(emerg|alert|crit)\\] ${master}#\\d+: `);
+  return lines
+    .filter((l) => re.test(l))
+    .map((l) => l.replace(/^\S+ \S+ /, ""))
+    .join("\n");
 }
 
 /** A process's title (nginx sets "nginx: worker process", "... is shutting down"); "" when it is gone. */
@@ -685,11 +832,36 @@ function nginxMasterAlive(pid) {
  * certificate) a second time just to find the pid; then waits for the new workers. Starts
  * nginx when none runs.
  */
-function reload(o) {
+function runningMaster(o) {
   const pidFile = o.nginxPid ?? (o.nginxConf ? null : "/run/nginx.pid");
-  const master = pidFile ? nginxMaster(pidFile) : null;
+  return pidFile ? nginxMaster(pidFile) : null;
+}
+
+/**
+ * The running master's main error log: --nginx-error-log, else Debian's
+ * /var/log/nginx/error.log for the system nginx; only when the master has that file open
+ * (an nginx.conf that logs elsewhere, e.g. to syslog, would never show the [emerg]); else null.
+ */
+function errorLogOf(o, master) {
+  const file = o.nginxErrorLog ?? (o.nginxConf ? null : "/var/log/nginx/error.log");
+  if (!file || master === null) return null;
+  try {
+    if (!lstatSync(file).isFile()) return null;
+    const real = realpathSync(file);
+    for (const fd of readdirSync(`/proc/${master}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${master}/fd/${fd}`) === real) return file;
+      } catch {}
+    }
+  } catch {}
+  return null;
+}
+
+function reload(o, master = runningMaster(o)) {
   if (master !== null) {
     const before = new Set(childrenOf(master));
+    const errorLog = errorLogOf(o, master);
+    const log = errorLog ? logMark(errorLog) : null;
     try {
       process.kill(master, "SIGHUP");
     } catch (e) {
@@ -697,7 +869,7 @@ function reload(o) {
     }
     // no worker seen before the signal (a /proc this process may not read): nothing to wait for
     if (before.size === 0) return { ok: true, output: "" };
-    return waitForNewWorkers(master, before, o.reloadWaitMs ?? 15_000);
+    return waitForNewWorkers(master, before, o.reloadWaitMs ?? 15_000, log);
   }
   if (o.nginxConf) return runNginx(o, "-s", "reload");
   if (existsSync("/run/systemd/system") && process.env.HEARTH_INIT !== "direct") {
@@ -871,11 +1043,20 @@ function installLocked(set, o, current) {
   const live = path.join(root, "live");
   const prev = current.gen;
   const certFiles = certFilesOf(set.certs);
+  const master = runningMaster(o);
+  const gid = set.sites.has(FLAT_FILE) ? workerGroup(o, master) : null;
   const gen = `gen-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
   const genDir = path.join(root, gen);
   mkdirSync(genDir, { mode: 0o755 });
   mkdirSync(path.join(genDir, "sites"), { mode: 0o755 });
   mkdirSync(path.join(genDir, "certs"), { mode: 0o700 });
+  // the flat layout's certificates are variables: nginx's workers (not the master, root) open
+  // them at each handshake, so they are the workers' group's to read (they hold every key in
+  // memory with static certificates too)
+  if (gid !== null) {
+    chownSync(path.join(genDir, "certs"), 0, gid);
+    chmodSync(path.join(genDir, "certs"), 0o750);
+  }
   let written = 0;
   const put = (kind, files, mode) => {
     for (const [f, text] of files) {
@@ -885,19 +1066,39 @@ function installLocked(set, o, current) {
         writeFileSync(to, text, { mode, flag: "wx" });
         written++;
       }
+      if (kind === "certs") {
+        // a link shares its inode with the previous generation's file: set both the same way
+        chownSync(to, 0, gid ?? 0);
+        chmodSync(to, gid === null ? 0o600 : 0o640);
+      }
     }
   };
   put("sites", set.sites, 0o644);
   put("certs", certFiles, 0o600);
   pointLive(root, gen);
-  const t = runNginx(o, "-t");
-  if (!t.ok) {
+  const putBack = () => {
     if (prev) pointLive(root, prev);
     else rmSync(live, { force: true });
     rmSync(genDir, { recursive: true, force: true });
-    return { code: 1, message: `nginx -t rejected the new set; the previous set was put back and nothing was reloaded:\n${t.output}`, gen: prev };
+  };
+  // A running master parses the whole set on the reload signal and keeps the old one (and its
+  // workers) when that fails, logging [emerg]: with its error log to watch, that parse is the
+  // check (it also sees what nginx -t cannot: a port another process holds), and the set is
+  // parsed once instead of twice. Without a master or a log to watch: nginx -t first.
+  // (and its workers to see: without them the reload is not waited for, so not checked)
+  const watched = master !== null && errorLogOf(o, master) !== null && childrenOf(master).length > 0;
+  if (!watched) {
+    const t = runNginx(o, "-t");
+    if (!t.ok) {
+      putBack();
+      return { code: 1, message: `nginx -t rejected the new set; the previous set was put back and nothing was reloaded:\n${t.output}`, gen: prev };
+    }
   }
-  const r = reload(o);
+  const r = reload(o, master);
+  if (!r.ok && r.rejected) {
+    putBack();
+    return { code: 1, message: `nginx rejected the new set on reload and keeps serving the previous one; the previous set was put back:\n${r.output}`, gen: prev };
+  }
   for (const e of readdirSync(root)) {
     if (e !== gen && GEN.test(e)) rmSync(path.join(root, e), { recursive: true, force: true });
     else if (e.startsWith(".live-")) rmSync(path.join(root, e), { force: true });
@@ -909,6 +1110,35 @@ function installLocked(set, o, current) {
     message: `installed ${set.sites.size} vhost file(s) and ${set.certs.size} certificate(s) in ${genDir} (${written} file(s) written, the rest linked from ${prev ?? "nothing"}); nginx reloaded; live=${gen}`,
     gen,
   };
+}
+
+/**
+ * The group nginx's workers run as (they open the flat layout's certificates at each
+ * handshake): --nginx-group when given; else the real group of the running master's workers
+ * (whatever nginx.conf's `user` names: www-data on Debian and Ubuntu, nginx with nginx.org's
+ * packages); else, with no master running yet, www-data.
+ */
+function workerGroup(o, master) {
+  if (o.nginxGroup) return groupId(o.nginxGroup);
+  if (master !== null) {
+    for (const p of childrenOf(master)) {
+      if (!/worker process/.test(titleOf(p))) continue;
+      try {
+        const m = /^Gid:\s+(\d+)\s/m.exec(readFileSync(`/proc/${p}/status`, "utf8"));
+        if (m) return Number(m[1]);
+      } catch {}
+    }
+  }
+  return groupId("www-data");
+}
+
+/** A group's id from /etc/group (root's); refuses an unknown group. */
+function groupId(name) {
+  for (const line of readFileSync("/etc/group", "utf8").split("\n")) {
+    const [n, , gid] = line.split(":");
+    if (n === name && /^\d+$/.test(gid ?? "")) return Number(gid);
+  }
+  throw new Refusal(`nginx's worker group ${JSON.stringify(name)} does not exist (option --nginx-group)`);
 }
 
 /** Options from argv (tests only: the sudo wrapper passes none) and root's own files. */
@@ -931,6 +1161,11 @@ export function parseArgs(argv) {
   }
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
+    if (k === "--nginx-group") {
+      if (v === undefined || !/^[a-z_][a-z0-9_-]{0,31}$/.test(v)) throw new Refusal(`option ${k} needs a group name`);
+      o.nginxGroup = v;
+      continue;
+    }
     if (k === "--admin-port") {
       if (v === undefined || !isPort(v)) throw new Refusal(`option ${k} needs a port`);
       o.adminPort = Number(v);
@@ -942,6 +1177,7 @@ export function parseArgs(argv) {
     else if (k === "--nginx-prefix") o.nginxPrefix = v;
     else if (k === "--nginx-conf") o.nginxConf = v;
     else if (k === "--nginx-pid") o.nginxPid = v;
+    else if (k === "--nginx-error-log") o.nginxErrorLog = v;
     else throw new Refusal(`unknown option ${k}`);
   }
   return o;

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Sudo helper (root): installs box's nginx vhost set, read as JSON from stdin, into the
 # root-owned /etc/nginx/hearth/ after checking every file against the directives Hearth
-# renders; then nginx -t, reload, and the previous set back when the check fails.
+# renders (the flat layout's hearth-apps.conf of maps, the dashboards' files); then reload,
+# which is the check (the master's [emerg] in its error log, else nginx -t first), and the
+# previous set back when nginx refuses the new one.
 # box runs it as `sudo -n /opt/hearth/app/setup/sudo/install-vhosts.sh < set.json`;
 # /etc/sudoers.d/hearth allows exactly the scripts in this folder. Takes no arguments: the
 # checks and the install are in install-vhosts.mjs next to it (see that file and

@@ -1,11 +1,11 @@
-import { mkdtempSync } from "node:fs";
+import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFallbackCert } from "../../apps/box/src/proxy/fallback-cert";
 import { helperPayload, type HelperPayload } from "../../apps/box/src/proxy/nginx";
-import { renderVhosts, type Vhost } from "../../apps/box/src/proxy/vhost";
-import { type CurrentSet, parse, Refusal, Stale, tokenize, validateDelta, validatePayload, validateSite } from "./install-vhosts.mjs";
+import { renderFlatVhosts, renderVhosts, type Vhost } from "../../apps/box/src/proxy/vhost";
+import { type CurrentSet, masterErrors, parse, Refusal, Stale, tokenize, validateDelta, validatePayload, validateSite } from "./install-vhosts.mjs";
 
 const ROOT = "/etc/nginx/hearth";
 const PUBLIC = "/var/lib/hearth-public";
@@ -230,5 +230,120 @@ describe("install-vhosts.mjs: a delta against the live generation", () => {
     expect(() => validateDelta({ base: GEN, sites: {} }, cur, opts)).toThrow(/\(kept from gen-abc123-0123abcd\) names certificate c-[0-9a-f]+, which is neither kept nor handed over/);
     // handing the certificate over again mends it
     expect(validateDelta({ base: GEN, certs: { [name!]: payload.certs[name!]! } }, cur, opts).certs.has(name!)).toBe(true);
+  });
+});
+
+describe("install-vhosts.mjs: a reload nginx refuses is seen in the master's error log", () => {
+  it("reports the master's [emerg]/[alert]/[crit] lines written after the mark, whole lines only, not its workers' or older ones", () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "hearth-iv-log-")), "error.log");
+    writeFileSync(file, '2026/12/03 14:00:00 [emerg] 100#100: unknown directive "old" in /x.conf:1\n');
+    const log = { file, offset: 74 };
+    expect(masterErrors(log, 100)).toBe("");
+    appendFileSync(file, "2026/12/03 14:00:01 [notice] 100#100: signal 1 (SIGHUP) received from 7, reconfiguring\n");
+    appendFileSync(file, "2026/12/03 14:00:01 [emerg] 101#101: a worker's own trouble\n");
+    appendFileSync(file, "2026/12/03 14:00:01 [error] 100#100: an error that does not stop the reload\n");
+    expect(masterErrors(log, 100)).toBe("");
+    appendFileSync(file, '2026/12/03 14:00:01 [emerg] 100#100: "proxy_busy_buffers_size" must be less than');
+    expect(masterErrors(log, 100)).toBe("");
+    appendFileSync(file, " the size of all buffers in /x.conf:6\n");
+    expect(masterErrors(log, 100)).toBe('[emerg] 100#100: "proxy_busy_buffers_size" must be less than the size of all buffers in /x.conf:6');
+    expect(masterErrors(log, 1000)).toBe("");
+  });
+
+  it("reads a rotated (shorter) log from its start, and a missing one as nothing", () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "hearth-iv-log-")), "error.log");
+    writeFileSync(file, "2026/12/03 14:00:01 [crit] 7#7: x\n");
+    expect(masterErrors({ file, offset: 100_000 }, 7)).toBe("[crit] 7#7: x");
+    expect(masterErrors({ file: `${file}.gone`, offset: 0 }, 7)).toBe("");
+  });
+});
+
+describe("install-vhosts.mjs: the flat layout (hearth-apps.conf: maps and a constant number of servers)", () => {
+  let flat: HelperPayload;
+  const FLAT = "hearth-apps.conf";
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-iv-flat-"));
+    const a = await ensureFallbackCert(dir, "example.com");
+    const b = await ensureFallbackCert(dir, "example.org");
+    const tls = (c: typeof a) => ({ certPath: c.certPath, keyPath: c.keyPath, version: "v1" });
+    const vhosts: Vhost[] = [
+      { type: "dashboard", fqdn: "my.example.com", ...tls(a) },
+      { type: "app", appId: "Abc123", fqdn: "wiki.example.com", aliases: ["*.wiki.example.com"], upstreamPort: 40123, ...tls(a) },
+      { type: "app", appId: "Abc123", fileKey: "wiki.example.org", fqdn: "wiki.example.org", upstreamPort: 40123, xFrameOptions: "", ...tls(b) },
+      { type: "app", appId: "Other", fqdn: "chat.example.com", upstreamPort: 40200, xFrameOptions: "DENY", ...tls(a) },
+      { type: "redirect", fqdn: "old.example.org", target: "https://wiki.example.com/sub", ...tls(b) },
+    ];
+    const files = renderFlatVhosts(vhosts, { httpPort: 80, httpsPort: 443, ipv6: true, acmeChallengeDir: `${PUBLIC}/acme-challenges`, errorPagesDir: `${PUBLIC}/pages` });
+    flat = await helperPayload(files, ROOT);
+  });
+  const edit = (f: (t: string) => string): HelperPayload => ({ ...flat, sites: { ...flat.sites, [FLAT]: f(flat.sites[FLAT]!) } });
+  const refused = (p: HelperPayload) => {
+    try {
+      validatePayload(p, opts);
+    } catch (e) {
+      expect(e).toBeInstanceOf(Refusal);
+      return (e as Error).message;
+    }
+    throw new Error("not refused");
+  };
+
+  it("accepts what renderFlatVhosts renders, each name's certificate moved to root's folder in both maps", () => {
+    const set = validatePayload(flat, opts);
+    expect([...set.sites.keys()].sort()).toEqual(["dashboard-my.example.com.conf", FLAT]);
+    expect(set.certs.size).toBe(2);
+    const text = flat.sites[FLAT]!;
+    expect(text).not.toContain("/tmp/");
+    const cert = /^ {4}wiki\.example\.org \/etc\/nginx\/hearth\/live\/certs\/(c-[0-9a-f]{32})\.crt;$/m.exec(text)?.[1];
+    expect(cert).toBeDefined();
+    expect(text).toMatch(new RegExp(`^ {4}wiki\\.example\\.org /etc/nginx/hearth/live/certs/${cert}\\.key;$`, "m"));
+    expect(text).toMatch(/^ {4}\*\.wiki\.example\.com \/etc\/nginx\/hearth\/live\/certs\/c-[0-9a-f]{32}\.crt;$/m);
+    // a delta that keeps the flat file still finds the certificates its maps name
+    const certs = new Map<string, string>();
+    for (const [n, pair] of Object.entries(flat.certs)) {
+      certs.set(`${n}.crt`, pair.cert);
+      certs.set(`${n}.key`, pair.key);
+    }
+    const kept = validateDelta({ base: "gen-a-00", remove: ["dashboard-my.example.com.conf"] }, { gen: "gen-a-00", sites: new Map(Object.entries(flat.sites)), certs }, opts);
+    expect(kept.certs.size).toBe(2);
+  });
+
+  it("refuses maps outside the flat file, maps and variables Hearth does not render, and bad entries", () => {
+    const dash = flat.sites["dashboard-my.example.com.conf"]!;
+    expect(refused({ ...flat, sites: { ...flat.sites, "dashboard-my.example.com.conf": `map $host $hearth_app_port {\n    hostnames;\n    default "";\n}\n${dash}` } })).toMatch(
+      /"map" is only allowed in hearth-apps.conf/,
+    );
+    expect(refused(edit((t) => t.replace("map $host $hearth_redirect {", "map $http_x $hearth_redirect {")))).toMatch(/"map \$http_x \$hearth_redirect" is not one Hearth renders/);
+    expect(refused(edit((t) => t.replace("map $host $hearth_redirect {", "map $host $hearth_app_port {")))).toMatch(/defined twice/);
+    expect(refused(edit((t) => t.replace("    wiki.example.com 40123;", "    wiki.example.com 40123;\n    include /etc/passwd;")))).toMatch(/map entry "include" is not a hostname|takes/);
+    expect(refused(edit((t) => t.replace("    chat.example.com 40200;", "    chat.example.com 99999;")))).toMatch(/chat.example.com: "99999" is not a port/);
+    expect(refused(edit((t) => t.replace("    chat.example.com 40200;", "    chat.example.com 40200;\n    chat.example.com 40201;")))).toMatch(/twice/);
+    expect(refused(edit((t) => t.replace("old.example.org https://wiki.example.com/sub;", "old.example.org https://wiki.example.com/sub$host;")))).toMatch(/redirect target/);
+    expect(refused(edit((t) => t.replace("old.example.org https://wiki.example.com/sub;", "old.example.org /etc/passwd;")))).toMatch(/redirect target/);
+    expect(refused(edit((t) => t.replace(/(chat\.example\.com) \/etc\/nginx\/hearth\/live\/certs\/(c-[0-9a-f]+)\.crt;/, "$1 /etc/ssl/private/x.crt;")))).toMatch(
+      /chat.example.com: the certificate must be \/etc\/nginx\/hearth\/live\/certs\/<name>.crt/,
+    );
+    expect(refused(edit((t) => t.replace(/(chat\.example\.com) \/etc\/nginx\/hearth\/live\/certs\/(c-[0-9a-f]+)\.crt;/, "$1 /etc/nginx/hearth/live/certs/c-0000.crt;")))).toMatch(
+      /not in the set handed over/,
+    );
+    expect(refused(edit((t) => t.replace('    hostnames;\n    default "";\n    wiki.example.com 40123;', '    volatile;\n    default "";\n    wiki.example.com 40123;')))).toMatch(
+      /starts with "hostnames;"/,
+    );
+    expect(refused(edit((t) => t.replace('    hostnames;\n    default "";\n    wiki.example.com 40123;', '    hostnames;\n    default "x";\n    wiki.example.com 40123;')))).toMatch(
+      /second line is 'default "";'/,
+    );
+  });
+
+  it("refuses a name whose key is another certificate's, and the variables outside the flat file", () => {
+    const names = [...new Set([...flat.sites[FLAT]!.matchAll(/live\/certs\/(c-[0-9a-f]+)\.key/g)].map((m) => m[1]!))];
+    expect(names).toHaveLength(2);
+    const swapped = edit((t) => t.replace(/^( {4}wiki\.example\.org \/etc\/nginx\/hearth\/live\/certs\/)(c-[0-9a-f]+)(\.key;)$/m, (_m, a, n, c) => `${a}${n === names[0] ? names[1] : names[0]}${c}`));
+    expect(refused(swapped)).toMatch(/wiki.example.org has certificate c-[0-9a-f]+ but the key of c-[0-9a-f]+/);
+    expect(refused(edit((t) => t.replace(/^ {4}chat\.example\.com \/etc\/nginx\/hearth\/live\/certs\/c-[0-9a-f]+\.key;\n/m, "")))).toMatch(/chat.example.com has certificate c-[0-9a-f]+ but no key/);
+    const dash = flat.sites["dashboard-my.example.com.conf"]!;
+    const withVar = (f: (t: string) => string) => ({ ...flat, sites: { ...flat.sites, "dashboard-my.example.com.conf": f(dash) } });
+    expect(refused(withVar((t) => t.replace(/ssl_certificate \S+;/, "ssl_certificate $hearth_cert;")))).toMatch(/"ssl_certificate" must be/);
+    expect(refused(withVar((t) => t.replace("proxy_pass http://127.0.0.1:3000;", "proxy_pass http://127.0.0.1:$hearth_app_port;")))).toMatch(/proxy_pass may only go to/);
+    expect(refused(edit((t) => t.replace("proxy_pass http://127.0.0.1:$hearth_app_port;", "proxy_pass http://127.0.0.1:$hearth_redirect;")))).toMatch(/proxy_pass may only go to/);
+    expect(refused(edit((t) => t.replace("return 301 $hearth_redirect$request_uri;", "return 301 $hearth_redirect$uri;")))).toMatch(/redirect target/);
   });
 });

@@ -118,7 +118,7 @@ export function renderSetupDashboardConf(o: {
 
 export async function startTestNginx(opts: TestNginxOptions = {}): Promise<TestNginx> {
   const root = mkdtempSync(path.join(os.tmpdir(), "hearth-nginx-"));
-  // nginx's workers run as nobody: they must reach the error page and ACME tokens (as under /var/lib/hearth, which setup makes traversable)
+  // traversable by anyone, as /var/lib/hearth is (setup): the error page and ACME tokens are served from here
   chmodSync(root, 0o755);
   const dataDir = path.join(root, "data");
   const prefix = path.join(root, "nginx");
@@ -152,6 +152,10 @@ export async function startTestNginx(opts: TestNginxOptions = {}): Promise<TestN
   writeFileSync(
     confPath,
     [
+      // box's flat layout names each name's certificate by a variable, so the workers (not the
+      // master) open it at each handshake: here they are the files' owner, the test's user,
+      // as on an install the root helper makes root's copies the workers' group's to read
+      ...(process.getuid?.() === 0 ? ["user root root;"] : []),
       "worker_processes 1;",
       `pid ${prefix}/nginx.pid;`,
       `error_log ${prefix}/logs/error.log;`,

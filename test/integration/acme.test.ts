@@ -68,7 +68,8 @@ async function sClient(servername: string, caFile: string): Promise<{ verified: 
     p.stdin.end();
   });
   const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(output)?.[0];
-  return { verified: /Verify return code: 0 \(ok\)/.test(output), output, leaf: pem ? new X509Certificate(pem) : null };
+  // (s_client says "Verify return code: 0 (ok)" after a handshake that showed no certificate at all)
+  return { verified: pem !== undefined && /Verify return code: 0 \(ok\)/.test(output), output, leaf: pem ? new X509Certificate(pem) : null };
 }
 
 function appVhost(appId: string, fqdn: string, tls: { certPath: string; keyPath: string }): AppVhost {
@@ -207,12 +208,15 @@ describe("ACME HTTP-01 through nginx", () => {
     expect(inspectCertificate(readFileSync(issued.certPath, "utf8")).fingerprint256).toBe(renewed.info.fingerprint256);
     expect(readdirSync(path.join(certDir, ".generations")).filter((g) => g.startsWith("app.example.test+"))).toHaveLength(1);
 
-    // the vhost set is unchanged, so apply() reloads nothing; a renewal must reload nginx itself
+    // the vhost set is unchanged (same paths), so apply() reloads nothing; in the flat layout
+    // (the default) nginx's workers open a name's pair at each handshake, so the renewed pair
+    // is served at once, without a reload (root's helper names its copies by their content,
+    // so there a renewal is a change of the set, as the certificate's version is rendered)
+    const reloads = nginx.adapter.reloads;
     const applied = await nginx.proxy.apply([appVhost("app1", "app.example.test", renewed)]);
     expect(applied.reloaded).toBe(false);
-    expect((await sClient("app.example.test", await pebbleHttp.rootPath())).leaf?.fingerprint256).toBe(issued.info.fingerprint256);
-    await nginx.adapter.checkAndReload();
     await expectServed("app.example.test", renewed, pebbleHttp);
+    expect(nginx.adapter.reloads).toBe(reloads);
     timings.renewToServed = Date.now() - t0;
     issued = renewed;
   });
@@ -303,9 +307,12 @@ describe("ACME DNS-01 through the rfc2136 provider and bind9", () => {
     await nginx.proxy.apply([appVhost("app1", "app.example.test", issuedHttp()), appVhost("wiki", "wiki.example.test", cert)]);
     await expectServed("wiki.example.test", cert, pebbleDns);
     timings.dnsIssueToServed = Date.now() - t0;
-    // a name the wildcard does not cover fails hostname verification
+    // a name the wildcard does not cover is not served with a certificate valid for it (no
+    // vhost has it: with no default server of setup's here, the flat server, which has no
+    // certificate for it, ends the handshake)
     const deep = await sClient("a.b.example.test", await pebbleDns.rootPath());
     expect(deep.verified).toBe(false);
+    expect(deep.output).not.toMatch(/subject=CN ?= ?\*\.example\.test/);
   });
 
   it("a failed propagation check fails the order with external and still removes the TXT values", async () => {

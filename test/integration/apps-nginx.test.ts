@@ -12,6 +12,7 @@ import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { createDocker, type DockerApi } from "../../apps/box/src/docker/docker";
 import { CertificateManager } from "../../apps/box/src/domains/certificate-manager";
 import { DomainService } from "../../apps/box/src/domains/domain.service";
+import { FLAT_FILE } from "../../apps/box/src/proxy/vhost";
 import { dbVhostSync } from "../../apps/box/src/proxy/vhost-sync";
 import { CATALOG_APPS_DIR } from "../../packages/catalog/src/catalog";
 import { startTaskRunner, type InProcessTasks } from "../helpers/app-tasks";
@@ -224,9 +225,10 @@ describe("a catalog app behind a real nginx", () => {
     expect(headerValues(old, "x-frame-options")).toEqual(["DENY"]);
     const oldHttp = await curlResolve(httpUrl("site", "/x"));
     expect(headerValues(oldHttp, "location")).toEqual([`https://site.${DOMAIN}/x`]);
-    const vhost = [...liveVhosts()].find(([f]) => f.includes(appId));
-    expect(vhost?.[1]).toContain(`server_name www2.${DOMAIN};`);
-    expect(vhost?.[1]).not.toContain(`site.${DOMAIN}`);
+    // the default (flat) layout: the app's names are entries of the one file's maps
+    const flat = liveVhosts().get(FLAT_FILE) ?? "";
+    expect(flat).toMatch(new RegExp(`^ {4}www2\\.${DOMAIN.replaceAll(".", "\\.")} ${(await db.app.findUniqueOrThrow({ where: { id: appId } })).httpHostPort};$`, "m"));
+    expect(flat).not.toContain(`site.${DOMAIN}`);
   });
 
   it("stop shows the friendly page with status 502 and the security headers; start serves again", async () => {
@@ -277,7 +279,7 @@ describe("a catalog app behind a real nginx", () => {
     expect(await db.app.findUnique({ where: { id: appId } })).toBeNull();
     expect(await db.appPort.count({ where: { appId } })).toBe(0);
     const files = liveVhosts();
-    expect([...files.keys()].filter((f) => f.startsWith("app-"))).toEqual([]);
+    expect([...files.keys()].filter((f) => f.startsWith("app-") || f === FLAT_FILE)).toEqual([]);
     expect([...files.values()].join("\n")).not.toContain(appId);
     expect(isDashboard(await eventually(() => curlResolve(https("www2")), isDashboard))).toBe(true);
     appId = "";

@@ -7,7 +7,7 @@ import tls from "node:tls";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalNginx, NginxError } from "../../apps/box/src/proxy/nginx";
-import { renderVhosts, type Vhost } from "../../apps/box/src/proxy/vhost";
+import { FLAT_FILE, renderVhosts, type Vhost } from "../../apps/box/src/proxy/vhost";
 import { REPO_ROOT } from "../helpers/db";
 import { curlResolve, eventually, freePort, headerValues, startTestNginx, type TestNginx } from "../helpers/nginx";
 
@@ -82,7 +82,8 @@ beforeAll(async () => {
   nginx = await startTestNginx({
     proxy: {
       afterRender: (files) => {
-        if (breakConfig) files.set("app-app1.conf", `${files.get("app-app1.conf")}\nbogus_directive on;\n`);
+        // the default layout: every app and redirect name in one file
+        if (breakConfig) files.set(FLAT_FILE, `${files.get(FLAT_FILE)}\nbogus_directive on;\n`);
         return files;
       },
     },
@@ -243,10 +244,12 @@ describe("proxy through a real nginx", () => {
     expect((await curlResolve(`https://old.example.test:${nginx.httpsPort}/`)).status).toBe(301);
   });
 
-  it("removing a vhost removes its file and nginx stops serving it", async () => {
+  it("removing a vhost removes its name from the flat file and nginx stops serving it", async () => {
+    const flat = () => readFileSync(path.join(nginx.dataDir, "nginx", "sites", FLAT_FILE), "utf8");
+    expect(flat()).toMatch(/^ {4}old\.example\.test https:/m);
     const r = await nginx.proxy.apply(vhosts({ withOld: false }));
-    expect(r).toMatchObject({ changed: true, removed: ["redirect-old.example.test.conf"] });
-    expect(readdirSync(path.join(nginx.dataDir, "nginx", "sites"))).not.toContain("redirect-old.example.test.conf");
+    expect(r).toMatchObject({ changed: true, updated: [FLAT_FILE], removed: [] });
+    expect(flat()).not.toContain("old.example.test");
     // the name now falls to the default server (the first app on the port), no longer a redirect
     await eventually(
       () => curlResolve(`https://old.example.test:${nginx.httpsPort}/`),

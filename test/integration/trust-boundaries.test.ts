@@ -2,14 +2,16 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { helperPayload, SudoNginx, type HelperPayload } from "../../apps/box/src/proxy/nginx";
 import { ProxyService } from "../../apps/box/src/proxy/proxy.service";
-import { renderVhosts, type Vhost } from "../../apps/box/src/proxy/vhost";
+import { renderFlatVhosts, renderVhosts, type Vhost } from "../../apps/box/src/proxy/vhost";
 import { REPO_ROOT } from "../helpers/db";
-import { curlResolve, eventually, freePort } from "../helpers/nginx";
+import { curlResolve, eventually, freePort, headerValues } from "../helpers/nginx";
 
 /**
  * The trust boundaries between box's user (hearth), admin's user (hearth-admin) and root,
@@ -112,6 +114,21 @@ function appVhost(): Vhost[] {
   return [{ type: "app", appId: `trust${ID}`, fqdn: "app.trust.test", upstreamPort: backendPort, certPath, keyPath }];
 }
 
+/** The test nginx's worker pids (they change on every reload). */
+const workers = () =>
+  must(`pgrep -P ${readFileSync(path.join(PREFIX, "nginx.pid"), "utf8").trim()} || true`)
+    .split("\n")
+    .filter(Boolean)
+    .sort();
+
+/**
+ * The helper's options for this test's nginx; with its error log (as the system nginx has
+ * /var/log/nginx/error.log) the reload is the check, without it nginx -t runs first.
+ */
+function helperConf(withErrorLog = true): string {
+  return `--root ${NGINX_ROOT}\n--public-dir ${PUBLIC}\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n--nginx-pid ${PREFIX}/nginx.pid\n--admin-port ${backendPort}\n${withErrorLog ? `--nginx-error-log ${PREFIX}/logs/error.log\n` : ""}`;
+}
+
 function runHelperAs(user: "hearth" | "hearth-admin", input: string, args: string[] = []) {
   return as(user, ["sudo", "-n", HELPER, ...args], { input });
 }
@@ -134,13 +151,9 @@ beforeAll(async () => {
   });
   backendPort = await freePort();
   // the test's backend stands for admin: the helper sends the proxy secret only to admin's port
-  writeFileSync(
-    path.join(HELPERS, "install-vhosts.conf"),
-    `--root ${NGINX_ROOT}\n--public-dir ${PUBLIC}\n--nginx-prefix ${PREFIX}\n--nginx-conf ${CONF}\n--nginx-pid ${PREFIX}/nginx.pid\n--admin-port ${backendPort}\n`,
-    {
-      mode: 0o644,
-    },
-  );
+  writeFileSync(path.join(HELPERS, "install-vhosts.conf"), helperConf(), {
+    mode: 0o644,
+  });
   await new Promise<void>((r) => backend.listen(backendPort, "127.0.0.1", r));
   httpPort = await freePort();
   httpsPort = await freePort();
@@ -179,7 +192,9 @@ beforeAll(async () => {
 
   // box's side: its data and public folders are hearth's, as on an install
   sudoNginx = new SudoNginx(HELPER, SUDO_AS_HEARTH, NGINX_ROOT);
-  proxy = new ProxyService({ dataDir: DATA, publicDir: PUBLIC, nginx: sudoNginx, httpPort, httpsPort, ipv6: false });
+  // the per-vhost layout (HEARTH_NGINX_LAYOUT=vhost): a file per name shows the helper's checks,
+  // deltas and links file by file; the default, flat, is tested on its own below
+  proxy = new ProxyService({ dataDir: DATA, publicDir: PUBLIC, nginx: sudoNginx, httpPort, httpsPort, ipv6: false, layout: "per-vhost" });
   await proxy.ensureLayout();
   const cert = await proxy.fallbackCert("trust.test");
   certPath = cert.certPath;
@@ -379,31 +394,70 @@ describe("as hearth (box's user)", () => {
     expect(runHelperAs("hearth", JSON.stringify(goodPayload)).status).toBe(0);
   });
 
-  it("a set nginx -t rejects: the previous set is put back and nothing is reloaded", async () => {
+  const badSet = () => ({
+    ...goodPayload,
+    sites: { ...goodPayload.sites, [`app-trust${ID}.conf`]: goodPayload.sites[`app-trust${ID}.conf`]!.replace("proxy_busy_buffers_size 256k;", "proxy_busy_buffers_size 900m;") },
+  });
+
+  it("a set nginx refuses on reload (no nginx -t: the master's own check, read from its error log): the previous set is put back, the old workers serve on", async () => {
     const before = liveGen();
     const beforeText = readFileSync(path.join(NGINX_ROOT, "live/sites", `app-trust${ID}.conf`), "utf8");
-    const bad = {
-      ...goodPayload,
-      sites: { ...goodPayload.sites, [`app-trust${ID}.conf`]: goodPayload.sites[`app-trust${ID}.conf`]!.replace("proxy_busy_buffers_size 256k;", "proxy_busy_buffers_size 900m;") },
-    };
-    const r = runHelperAs("hearth", JSON.stringify(bad));
+    await sleep(300); // the workers of the last reload's previous generation are gone
+    const pids = workers();
+    const t0 = Date.now();
+    const r = runHelperAs("hearth", JSON.stringify(badSet()));
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/nginx -t rejected the new set; the previous set was put back/);
-    expect(r.stderr).toMatch(/proxy_busy_buffers_size/);
+    // seen in the log at once, not after the 15 s wait for new workers
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(r.stderr).toMatch(/nginx rejected the new set on reload and keeps serving the previous one; the previous set was put back:\n\[emerg\] \d+#\d+: "proxy_busy_buffers_size"/);
     expect(liveGen()).toBe(before);
     expect(readFileSync(path.join(NGINX_ROOT, "live/sites", `app-trust${ID}.conf`), "utf8")).toBe(beforeText);
     expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([before]);
+    expect(workers()).toEqual(pids);
+    expect((await curlResolve(`https://app.trust.test:${httpsPort}/`)).body).toBe("backend-ok");
+  });
+
+  it("a listen port another process holds (nginx -t passes it; only the reload sees it): refused and put back too", async () => {
+    const before = liveGen();
+    const busyPort = await freePort();
+    const holder = net.createServer();
+    await new Promise<void>((r) => holder.listen(busyPort, "0.0.0.0", r));
+    try {
+      const site = goodPayload.sites[`app-trust${ID}.conf`]!.replace(`listen ${httpPort};`, `listen ${httpPort};\n    listen ${busyPort};`);
+      expect(site).toContain(`listen ${busyPort};`);
+      const r = runHelperAs("hearth", JSON.stringify({ ...goodPayload, sites: { ...goodPayload.sites, [`app-trust${ID}.conf`]: site } }));
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/bind\(\) to 0\.0\.0\.0:\d+ failed \(98: Address already in use\)[\s\S]*still could not bind/);
+      expect(liveGen()).toBe(before);
+      expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([before]);
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
+    expect((await curlResolve(`https://app.trust.test:${httpsPort}/`)).body).toBe("backend-ok");
+  });
+
+  it("without the master's error log to watch, nginx -t checks first: the previous set is put back and nothing is reloaded", async () => {
+    const conf = path.join(HELPERS, "install-vhosts.conf");
+    writeFileSync(conf, helperConf(false));
+    try {
+      const before = liveGen();
+      await sleep(300);
+      const pids = workers();
+      const r = runHelperAs("hearth", JSON.stringify(badSet()));
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/nginx -t rejected the new set; the previous set was put back and nothing was reloaded/);
+      expect(r.stderr).toMatch(/proxy_busy_buffers_size/);
+      expect(liveGen()).toBe(before);
+      expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([before]);
+      expect(workers()).toEqual(pids);
+    } finally {
+      writeFileSync(conf, helperConf());
+    }
     expect((await curlResolve(`https://app.trust.test:${httpsPort}/`)).body).toBe("backend-ok");
   });
 });
 
 describe("as hearth: box hands root only what changed (a delta against the live generation)", () => {
-  /** nginx's worker pids: a reload starts new ones. */
-  const workers = () =>
-    must(`pgrep -P ${readFileSync(path.join(PREFIX, "nginx.pid"), "utf8").trim()} || true`)
-      .split("\n")
-      .filter(Boolean)
-      .sort();
   /** Every file of the live generation: name → [inode, text]. */
   function liveFiles(): Map<string, [number, string]> {
     const out = new Map<string, [number, string]>();
@@ -499,7 +553,7 @@ describe("as hearth: box hands root only what changed (a delta against the live 
     expect(readFileSync(path.join(NGINX_ROOT, "live/sites", `app-trust${ID}.conf`), "utf8")).toBe(goodPayload.sites[`app-trust${ID}.conf`]);
   });
 
-  it("a delta nginx -t rejects: the previous generation is live again, byte for byte and inode for inode, and nothing is reloaded", async () => {
+  it("a delta nginx rejects: the previous generation is live again, byte for byte and inode for inode, and nothing is reloaded", async () => {
     const gen = liveGen();
     const before = liveFiles();
     const pids = workers();
@@ -507,7 +561,7 @@ describe("as hearth: box hands root only what changed (a delta against the live 
     const bad = { base: gen, sites: { [`app-second${ID}.conf`]: site.replace("proxy_busy_buffers_size 256k;", "proxy_busy_buffers_size 900m;") }, remove: [`app-trust${ID}.conf`] };
     const r = runHelperAs("hearth", JSON.stringify(bad));
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/nginx -t rejected the new set; the previous set was put back/);
+    expect(r.stderr).toMatch(/nginx rejected the new set on reload and keeps serving the previous one; the previous set was put back/);
     expect(liveGen()).toBe(gen);
     expect(liveFiles()).toEqual(before);
     expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([gen]);
@@ -553,6 +607,123 @@ describe("as hearth: box hands root only what changed (a delta against the live 
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith(".lock"))).toEqual([]);
     expect(runHelperAs("hearth", JSON.stringify(goodPayload)).status).toBe(0);
+  });
+});
+
+describe("as hearth: the flat layout (renderFlatVhosts: one file of maps, a constant number of servers) through the helper", () => {
+  let other: http.Server;
+  let otherPort: number;
+  let deadPort: number;
+  beforeAll(async () => {
+    other = http.createServer((_req, res) => {
+      res.setHeader("X-Frame-Options", "ALLOWALL-FROM-APP");
+      res.end("other-ok");
+    });
+    otherPort = await freePort();
+    deadPort = await freePort();
+    await new Promise<void>((r) => other.listen(otherPort, "127.0.0.1", r));
+  });
+  afterAll(async () => {
+    await new Promise((r) => other.close(r));
+    // leave the per-vhost set the other tests installed
+    expect(runHelperAs("hearth", JSON.stringify(goodPayload)).status).toBe(0);
+  });
+
+  /** The certificate nginx presents for `servername` (SNI). */
+  const presented = (servername: string) =>
+    new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ host: "127.0.0.1", port: httpsPort, servername, rejectUnauthorized: false }, () => {
+        resolve(s.getPeerCertificate().subjectaltname ?? "");
+        s.destroy();
+      });
+      s.on("error", reject);
+    });
+
+  it("serves each name on its app's port with its own certificate, aliases (wildcard too), per-app X-Frame-Options, redirects keeping the path, ACME tokens and the not-responding page", async () => {
+    const flatCert = await proxy.fallbackCert("flat.test");
+    const trust = { certPath, keyPath, version: "t1" };
+    const flatTls = { certPath: flatCert.certPath, keyPath: flatCert.keyPath, version: "f1" };
+    const vhosts: Vhost[] = [
+      { type: "app", appId: `flat${ID}`, fqdn: "app.flat.test", aliases: ["*.w.flat.test"], upstreamPort: backendPort, ...flatTls },
+      { type: "app", appId: `flat${ID}`, fileKey: "alias.trust.test", fqdn: "alias.trust.test", upstreamPort: backendPort, ...trust },
+      { type: "app", appId: `other${ID}`, fqdn: "other.trust.test", upstreamPort: otherPort, xFrameOptions: "", ...trust },
+      { type: "app", appId: `dead${ID}`, fqdn: "dead.flat.test", upstreamPort: deadPort, xFrameOptions: "DENY", ...flatTls },
+      { type: "redirect", fqdn: "old.flat.test", target: `https://app.flat.test:${httpsPort}/sub`, ...flatTls },
+    ];
+    const payload = await helperPayload(renderFlatVhosts(vhosts, proxy.renderOptions), NGINX_ROOT);
+    expect(Object.keys(payload.sites)).toEqual(["hearth-apps.conf"]);
+    const r = runHelperAs("hearth", JSON.stringify(payload));
+    expect(r.status, r.stderr).toBe(0);
+    expect((readFileSync(path.join(NGINX_ROOT, "live/sites/hearth-apps.conf"), "utf8").match(/^server \{$/gm) ?? []).length).toBe(5);
+
+    // nginx's workers (nobody:nogroup here) read the certificates at the handshake: root's
+    // folder, their group's to read; the helper took the group from the running workers (no
+    // --nginx-group in its options; without a master it would be www-data)
+    const certDir = path.join(NGINX_ROOT, "live/certs");
+    expect(statSync(certDir)).toMatchObject({ uid: 0, gid: 65534 });
+    expect(statSync(certDir).mode & 0o777).toBe(0o750);
+    for (const f of readdirSync(certDir)) expect(statSync(path.join(certDir, f)).mode & 0o777).toBe(0o640);
+
+    expect(await presented("app.flat.test")).toContain("DNS:flat.test");
+    expect(await presented("x.w.flat.test")).toContain("DNS:flat.test");
+    expect(await presented("alias.trust.test")).toContain("DNS:trust.test");
+    expect(await presented("other.trust.test")).toContain("DNS:trust.test");
+
+    const app = await curlResolve(`https://app.flat.test:${httpsPort}/`);
+    expect(app.body).toBe("backend-ok");
+    expect(headerValues(app, "x-frame-options")).toEqual(["SAMEORIGIN"]);
+    expect(headerValues(app, "strict-transport-security")).toEqual(["max-age=63072000"]);
+    expect((await curlResolve(`https://x.w.flat.test:${httpsPort}/`)).body).toBe("backend-ok");
+    expect((await curlResolve(`https://alias.trust.test:${httpsPort}/`)).body).toBe("backend-ok");
+    const otherApp = await curlResolve(`https://other.trust.test:${httpsPort}/`);
+    expect(otherApp.body).toBe("other-ok");
+    expect(headerValues(otherApp, "x-frame-options")).toEqual(["ALLOWALL-FROM-APP"]);
+    const dead = await curlResolve(`https://dead.flat.test:${httpsPort}/`);
+    expect(dead.status).toBe(502);
+    expect(dead.body).toContain("not responding");
+    expect(headerValues(dead, "x-frame-options")).toEqual(["DENY"]);
+    const moved = await curlResolve(`https://old.flat.test:${httpsPort}/a/b?c=1`);
+    expect(moved.status).toBe(301);
+    expect(headerValues(moved, "location")).toEqual([`https://app.flat.test:${httpsPort}/sub/a/b?c=1`]);
+    const http80 = await curlResolve(`http://app.flat.test:${httpPort}/p?q=1`);
+    expect(http80.status).toBe(301);
+    expect(headerValues(http80, "location")).toEqual([`https://app.flat.test:${httpsPort}/p?q=1`]);
+    const token = `flat-${ID}`;
+    writeFileSync(path.join(PUBLIC, "acme-challenges", token), "token-ok");
+    must(`chown hearth:hearth ${path.join(PUBLIC, "acme-challenges", token)}`);
+    expect((await curlResolve(`http://old.flat.test:${httpPort}/.well-known/acme-challenge/${token}`)).body).toBe("token-ok");
+  });
+
+  it("box's side (the default layout, SudoNginx): an install with per-vhost files moves to flat at box's first sync with nothing done by hand; then an added app goes over as a delta of one file, and is served", async () => {
+    const dataDir = path.join(T, "data-flat");
+    const flatCert = await proxy.fallbackCert("flat.test");
+    const one: Vhost = { type: "app", appId: `one${ID}`, fqdn: "one.flat.test", upstreamPort: backendPort, certPath: flatCert.certPath, keyPath: flatCert.keyPath };
+    const two: Vhost = { type: "app", appId: `two${ID}`, fqdn: "two.trust.test", upstreamPort: otherPort, certPath, keyPath };
+    // what an install of the per-vhost layout has live: a file per app, certificates root's only
+    const before = new ProxyService({ dataDir, publicDir: PUBLIC, nginx: new SudoNginx(HELPER, SUDO_AS_HEARTH, NGINX_ROOT), httpPort, httpsPort, ipv6: false, layout: "per-vhost" });
+    await before.apply([one]);
+    expect(readdirSync(path.join(NGINX_ROOT, "live/sites"))).toEqual([`app-one${ID}.conf`]);
+    expect(statSync(path.join(NGINX_ROOT, "live/certs")).mode & 0o777).toBe(0o700);
+    const oldGen = liveGen();
+    // box updated and started again: the default layout, a new SudoNginx (its first call hands over the whole set)
+    const sudo = new SudoNginx(HELPER, SUDO_AS_HEARTH, NGINX_ROOT);
+    const flatProxy = new ProxyService({ dataDir, publicDir: PUBLIC, nginx: sudo, httpPort, httpsPort, ipv6: false });
+    const moved = await flatProxy.apply([one]);
+    expect(moved).toMatchObject({ changed: true, added: ["hearth-apps.conf"], removed: [`app-one${ID}.conf`] });
+    expect(sudo.calls).toEqual({ total: 1, full: 1 });
+    expect(readdirSync(path.join(NGINX_ROOT, "live/sites"))).toEqual(["hearth-apps.conf"]);
+    expect(readdirSync(NGINX_ROOT).filter((e) => e.startsWith("gen-"))).toEqual([liveGen()]);
+    expect(liveGen()).not.toBe(oldGen);
+    expect(statSync(path.join(NGINX_ROOT, "live/certs"))).toMatchObject({ uid: 0, gid: 65534 });
+    expect((await curlResolve(`https://one.flat.test:${httpsPort}/`)).body).toBe("backend-ok");
+    expect(await presented("one.flat.test")).toContain("DNS:flat.test");
+    const r = await flatProxy.apply([one, two]);
+    expect(r).toMatchObject({ changed: true, updated: ["hearth-apps.conf"] });
+    expect(sudo.calls).toEqual({ total: 2, full: 1 });
+    expect(readdirSync(path.join(NGINX_ROOT, "live/sites"))).toEqual(["hearth-apps.conf"]);
+    expect((await curlResolve(`https://two.trust.test:${httpsPort}/`)).body).toBe("other-ok");
+    expect(await presented("two.trust.test")).toContain("DNS:trust.test");
+    expect(await presented("one.flat.test")).toContain("DNS:flat.test");
   });
 });
 

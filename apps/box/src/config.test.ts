@@ -27,6 +27,7 @@ describe("loadConfig", () => {
       taskLeaseMs: 30000,
       taskConcurrency: 4,
       nginxConf: null,
+      nginxLayout: "flat",
       httpPort: 80,
       httpsPort: 443,
     });
@@ -40,6 +41,14 @@ describe("loadConfig", () => {
       httpsPort: 18443,
     });
     expect(() => load({ HEARTH_DATABASE_URL: DB, HEARTH_NGINX_CONF: "nginx.conf", HEARTH_HTTPS_PORT: "70000" })).toThrow(/HEARTH_NGINX_CONF: must be an absolute path[\s\S]*HEARTH_HTTPS_PORT/);
+  });
+
+  it("reads the vhost layout, refusing an unknown one", () => {
+    expect(load({ HEARTH_DATABASE_URL: DB }).nginxLayout).toBe("flat");
+    expect(load({ HEARTH_DATABASE_URL: DB, HEARTH_NGINX_LAYOUT: "flat" }).nginxLayout).toBe("flat");
+    expect(load({ HEARTH_DATABASE_URL: DB, HEARTH_NGINX_LAYOUT: "vhost" }).nginxLayout).toBe("per-vhost");
+    expect(load({ HEARTH_DATABASE_URL: DB, HEARTH_NGINX_LAYOUT: "per-vhost" }).nginxLayout).toBe("per-vhost");
+    expect(() => load({ HEARTH_DATABASE_URL: DB, HEARTH_NGINX_LAYOUT: "one-big-file" })).toThrow(/HEARTH_NGINX_LAYOUT/);
   });
 
   it("reads every variable", () => {

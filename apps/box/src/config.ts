@@ -35,6 +35,14 @@ export interface BoxConfig {
    * its http context must include `<dataDir>/nginx/sites/*.conf`.
    */
   nginxConf: string | null;
+  /**
+   * "flat" (default): one file of maps and a constant number of servers (proxy/vhost.ts
+   * renderFlatVhosts; box's README, "nginx's cost per vhost"), so a reload does not grow with
+   * the apps; its nginx's workers must be able to read the certificates (the root helper sees
+   * to that for the system nginx). "per-vhost" (HEARTH_NGINX_LAYOUT=vhost): a file and servers
+   * per name, the layout before; kept selectable for comparison (bench/vhost-sync.ts).
+   */
+  nginxLayout: "per-vhost" | "flat";
   /** The ports the vhosts listen on (80/443 but for an nginx of one's own). */
   httpPort: number;
   httpsPort: number;
@@ -81,6 +89,12 @@ export const boxEnvSchema = z.object({
   HEARTH_PUBLIC_DIR: unsetIfEmpty(absolutePath.optional()),
   HEARTH_PROXY: unsetIfEmpty(z.enum(["nginx", "off"]).default("nginx")),
   HEARTH_NGINX_CONF: unsetIfEmpty(absolutePath.optional()),
+  HEARTH_NGINX_LAYOUT: unsetIfEmpty(
+    z
+      .enum(["flat", "vhost", "per-vhost"])
+      .default("flat")
+      .transform((v) => (v === "flat" ? "flat" : "per-vhost")),
+  ),
   HEARTH_HTTP_PORT: unsetIfEmpty(z.coerce.number().int().min(1).max(65535).default(80)),
   HEARTH_HTTPS_PORT: unsetIfEmpty(z.coerce.number().int().min(1).max(65535).default(443)),
   HEARTH_SERVICES: unsetIfEmpty(z.enum(["on", "off"]).default("on")),
@@ -164,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     publicDir: e.HEARTH_PUBLIC_DIR ?? dataPaths(e.HEARTH_DATA_DIR).public,
     proxy: e.HEARTH_PROXY,
     nginxConf: e.HEARTH_NGINX_CONF ?? null,
+    nginxLayout: e.HEARTH_NGINX_LAYOUT,
     httpPort: e.HEARTH_HTTP_PORT,
     httpsPort: e.HEARTH_HTTPS_PORT,
     services: e.HEARTH_SERVICES,

@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     publicDir: config.publicDir,
     httpPort: config.httpPort,
     httpsPort: config.httpsPort,
+    layout: config.nginxLayout,
     ...(config.nginxConf ? { nginx: new LocalNginx(path.dirname(config.nginxConf), config.nginxConf) } : {}),
   });
   if (config.nginxConf) log.warn({ conf: config.nginxConf }, "HEARTH_NGINX_CONF: vhosts go to an nginx started by hand, not the system nginx");

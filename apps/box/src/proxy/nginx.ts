@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ROOT_VHOST_DIR, SUDO_HELPER_DIR } from "../paths";
 import { rootHelper, run as runCommand, type RunResult as CommandResult } from "../shell";
+import { FLAT_FILE } from "./vhost";
 
 /**
  * Adapter for the one side effect the proxy service needs from nginx: make nginx serve the
@@ -73,7 +74,7 @@ export interface HelperDelta extends HelperPayload {
 
 type Pem = { name: string; cert: string; key: string };
 
-const TLS_PAIR = /^(?:([ \t]*# certificate (\S+)\n))?([ \t]*)ssl_certificate[ \t]+(\S+);\n([ \t]*)ssl_certificate_key[ \t]+(\S+);$/gm;
+const TLS_PAIR = /^(?:([ \t]*# certificate (\S+)\n))?([ \t]*)ssl_certificate[ \t]+(\/\S+);\n([ \t]*)ssl_certificate_key[ \t]+(\/\S+);$/gm;
 
 /**
  * The vhost files as root gets them: each certificate/key pair box rendered (paths in box's
@@ -97,9 +98,55 @@ export async function helperFiles(
       certs.set(p.name, p);
       out = out.replace(from!, () => `${versionLine}${indent}ssl_certificate ${rootDir}/live/certs/${p.name}.crt;\n${indentKey}ssl_certificate_key ${rootDir}/live/certs/${p.name}.key;`);
     }
+    if (name === FLAT_FILE) out = await flatCertMaps(out, rootDir, pem, certs);
     sites.set(name, out);
   }
   return { sites, certs };
+}
+
+const MAP_START = /^map \$ssl_server_name \$(hearth_cert|hearth_cert_key) \{$/;
+const MAP_ENTRY = /^([ \t]+)(\S+)[ \t]+(\/\S+);$/;
+
+/**
+ * The flat layout's certificate maps (`map $ssl_server_name $hearth_cert` / `$hearth_cert_key`,
+ * one entry per name): each name's pair, read as `pem` reads it, becomes root's copy.
+ */
+async function flatCertMaps(text: string, rootDir: string, pem: (certPath: string, keyPath: string, version: string | undefined) => Promise<Pem>, certs: Map<string, Pem>): Promise<string> {
+  const lines = text.split("\n");
+  const at = { hearth_cert: new Map<string, { line: number; path: string; version?: string }>(), hearth_cert_key: new Map<string, { line: number; path: string; version?: string }>() };
+  let inMap: keyof typeof at | null = null;
+  let version: string | undefined;
+  lines.forEach((l, i) => {
+    const start = MAP_START.exec(l);
+    if (start) {
+      inMap = start[1] as keyof typeof at;
+      return;
+    }
+    if (!inMap) return;
+    if (l === "}") {
+      inMap = null;
+      return;
+    }
+    const v = /^[ \t]*# certificate (\S+)$/.exec(l);
+    if (v) {
+      version = v[1];
+      return;
+    }
+    const e = MAP_ENTRY.exec(l);
+    if (e) {
+      at[inMap].set(e[2]!, { line: i, path: e[3]!, version });
+      version = undefined;
+    }
+  });
+  for (const [host, c] of at.hearth_cert) {
+    const k = at.hearth_cert_key.get(host);
+    if (!k) continue; // the helper refuses a name without its key
+    const p = await pem(c.path, k.path, c.version);
+    certs.set(p.name, p);
+    lines[c.line] = lines[c.line]!.replace(c.path, () => `${rootDir}/live/certs/${p.name}.crt`);
+    lines[k.line] = lines[k.line]!.replace(k.path, () => `${rootDir}/live/certs/${p.name}.key`);
+  }
+  return lines.join("\n");
 }
 
 async function readPem(certPath: string, keyPath: string, read: (p: string) => Promise<string> = (p) => readFile(p, "utf8")): Promise<Pem> {

@@ -20,10 +20,11 @@ class FakeNginx implements NginxAdapter {
   }
 }
 
+/** The generation mechanics, seen with the per-vhost layout (a file per app; the default, flat, has one file for all). */
 function setup() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-proxy-"));
   const nginx = new FakeNginx(path.join(dataDir, "nginx", "sites"));
-  const svc = new ProxyService({ dataDir, nginx, ipv6: false });
+  const svc = new ProxyService({ dataDir, nginx, ipv6: false, layout: "per-vhost" });
   return { dataDir, nginx, svc, sites: path.join(dataDir, "nginx", "sites") };
 }
 
@@ -42,7 +43,7 @@ function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
-describe("ProxyService.apply", () => {
+describe("ProxyService.apply (layout per-vhost)", () => {
   it("writes only what changed: an unchanged file is the previous generation's (same inode), a changed one is new", async () => {
     const { svc, sites } = setup();
     await svc.apply([app("a", "a.example.com"), app("b", "b.example.com"), app("c", "c.example.com")]);
@@ -57,7 +58,7 @@ describe("ProxyService.apply", () => {
     expect(readFileSync(path.join(sites, "app-b.conf"), "utf8")).toContain("proxy_pass http://127.0.0.1:30001;");
     expect(readdirSync(sites).sort()).toEqual(["app-a.conf", "app-b.conf"]);
     // a new service (box restarted) reads the generation from disk and goes on the same way
-    const again = new ProxyService({ dataDir: path.dirname(path.dirname(sites)), nginx: { checkAndReload: async () => {} }, ipv6: false });
+    const again = new ProxyService({ dataDir: path.dirname(path.dirname(sites)), nginx: { checkAndReload: async () => {} }, ipv6: false, layout: "per-vhost" });
     const r2 = await again.apply([app("a", "a.example.com"), app("b", "b.example.com", 30001), app("d", "d.example.com")]);
     expect(r2).toMatchObject({ changed: true, added: ["app-d.conf"], updated: [], removed: [] });
     expect(ino("app-a.conf")).toBe(before.a);
@@ -182,5 +183,60 @@ describe("ProxyService.apply", () => {
     const results = await Promise.all([svc.apply([app("a", "a.example.com")]), svc.apply([app("b", "b.example.com")]), svc.apply([app("b", "b.example.com")])]);
     expect(results.map((r) => r.changed)).toEqual([true, true, false]);
     expect(readdirSync(sites)).toEqual(["app-b.conf"]);
+  });
+});
+
+describe("ProxyService.apply with the flat layout (the default)", () => {
+  it("is the default layout", async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-proxy-flat-"));
+    const svc = new ProxyService({ dataDir, nginx: new FakeNginx(path.join(dataDir, "nginx", "sites")), ipv6: false });
+    expect((await svc.apply([app("a", "a.example.com")])).added).toEqual(["hearth-apps.conf"]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("an install with per-vhost files moves to the flat layout at its first apply, and back, with nothing done by hand", async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-proxy-flat-"));
+    const sites = path.join(dataDir, "nginx", "sites");
+    const dashboard: Vhost = { type: "dashboard", fqdn: "my.example.com", certPath: "/c/example.com.crt", keyPath: "/c/example.com.key" };
+    const redirect: Vhost = { type: "redirect", fqdn: "www.example.com", target: "https://a.example.com", certPath: "/c/example.com.crt", keyPath: "/c/example.com.key" };
+    const set = [dashboard, app("a", "a.example.com", 30001), app("b", "b.example.com", 30002), redirect];
+    const old = new ProxyService({ dataDir, nginx: new FakeNginx(sites), ipv6: false, layout: "per-vhost" });
+    await old.apply(set);
+    expect(readdirSync(sites).sort()).toEqual(["app-a.conf", "app-b.conf", "dashboard-my.example.com.conf", "redirect-www.example.com.conf"]);
+    const dashIno = statSync(path.join(sites, "dashboard-my.example.com.conf")).ino;
+    // box restarted after the update: same data, the default layout
+    const nginx = new FakeNginx(sites);
+    const r = await new ProxyService({ dataDir, nginx, ipv6: false }).apply(set);
+    expect(r).toMatchObject({ changed: true, reloaded: true, added: ["hearth-apps.conf"], updated: [], removed: ["app-a.conf", "app-b.conf", "redirect-www.example.com.conf"] });
+    expect(nginx.seen).toEqual([["dashboard-my.example.com.conf", "hearth-apps.conf"]]);
+    expect(readdirSync(sites).sort()).toEqual(["dashboard-my.example.com.conf", "hearth-apps.conf"]);
+    expect(statSync(path.join(sites, "dashboard-my.example.com.conf")).ino).toBe(dashIno);
+    const text = readFileSync(path.join(sites, "hearth-apps.conf"), "utf8");
+    for (const line of ["    a.example.com 30001;", "    b.example.com 30002;", "    www.example.com https://a.example.com;"]) expect(text).toContain(line);
+    // HEARTH_NGINX_LAYOUT=vhost puts the files per app back the same way
+    const back = await new ProxyService({ dataDir, nginx: new FakeNginx(sites), ipv6: false, layout: "per-vhost" }).apply(set);
+    expect(back).toMatchObject({ changed: true, removed: ["hearth-apps.conf"], added: ["app-a.conf", "app-b.conf", "redirect-www.example.com.conf"] });
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("renders every app into hearth-apps.conf: adding or removing an app updates that one file, the dashboard keeps its own", async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-proxy-flat-"));
+    const sites = path.join(dataDir, "nginx", "sites");
+    const nginx = new FakeNginx(sites);
+    const svc = new ProxyService({ dataDir, nginx, ipv6: false });
+    const dashboard: Vhost = { type: "dashboard", fqdn: "my.example.com", certPath: "/c/example.com.crt", keyPath: "/c/example.com.key" };
+    const r = await svc.apply([dashboard, app("a", "a.example.com", 30001), app("b", "b.example.com", 30002)]);
+    expect(r).toMatchObject({ changed: true, reloaded: true, added: ["dashboard-my.example.com.conf", "hearth-apps.conf"] });
+    const dashIno = statSync(path.join(sites, "dashboard-my.example.com.conf")).ino;
+    const r2 = await svc.apply([dashboard, app("a", "a.example.com", 30001), app("b", "b.example.com", 30002), app("c", "c.example.com", 30003)]);
+    expect(r2).toMatchObject({ changed: true, added: [], updated: ["hearth-apps.conf"], removed: [] });
+    expect(statSync(path.join(sites, "dashboard-my.example.com.conf")).ino).toBe(dashIno);
+    const text = readFileSync(path.join(sites, "hearth-apps.conf"), "utf8");
+    expect(text).toContain("    c.example.com 30003;");
+    expect(text.match(/^server \{$/gm)).toHaveLength(2);
+    const r3 = await svc.apply([dashboard]);
+    expect(r3).toMatchObject({ changed: true, removed: ["hearth-apps.conf"] });
+    expect(readdirSync(sites)).toEqual(["dashboard-my.example.com.conf"]);
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });

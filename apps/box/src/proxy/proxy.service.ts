@@ -5,7 +5,7 @@ import path from "node:path";
 import { HearthError } from "@hearth/contracts";
 import { ensureFallbackCert, type FallbackCert } from "./fallback-cert";
 import { NginxError, SudoNginx, type NginxAdapter, type NginxTimings } from "./nginx";
-import { ERROR_PAGE_FILE, renderVhosts, VHOST_FILE_PATTERN, type RenderOptions, type Vhost } from "./vhost";
+import { ERROR_PAGE_FILE, renderFlatVhosts, renderVhosts, VHOST_FILE_PATTERN, type RenderOptions, type Vhost } from "./vhost";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { dataPaths } from "../paths";
 
@@ -20,8 +20,10 @@ import { dataPaths } from "../paths";
  * Layout under `<dataDir>/nginx/` (owned by hearth):
  *   sites            symlink to the current generation (a LocalNginx includes
  *                    `<dataDir>/nginx/sites/*.conf` in its http context)
- *   sites-<gen>/     one generation of vhost files (`app-<id>.conf`, `redirect-<fqdn>.conf`,
- *                    `dashboard-<fqdn>.conf`)
+ *   sites-<gen>/     one generation of vhost files: `hearth-apps.conf` (every app and redirect
+ *                    name, the flat layout), `dashboard-<fqdn>.conf`, `default-redirect.inc`;
+ *                    with layout "per-vhost" `app-<id>.conf` / `redirect-<fqdn>.conf` instead
+ *                    of `hearth-apps.conf`
  *   loaded           the generation nginx last loaded successfully
  * and under `<publicDir>/` (default `<dataDir>/public`), read by nginx's workers:
  *   pages/app-unavailable.html   served on 502/503/504
@@ -49,6 +51,14 @@ export interface ProxyServiceOptions {
    * must be able to reach it (see the README's nginx notes).
    */
   publicDir?: string;
+  /**
+   * "flat" (default): every app and redirect name in one file of maps with a constant number
+   * of servers (renderFlatVhosts), so nginx's reload does not grow with the apps; nginx's
+   * workers read the certificates. "per-vhost": a file per vhost (renderVhosts). Switching
+   * either way needs nothing by hand: the next apply writes the other layout's files and
+   * removes the old ones (root's helper gets the whole new set, or a delta removing them).
+   */
+  layout?: "per-vhost" | "flat";
   /** Test-only hook: change the rendered files before they are written (e.g. inject a bad directive). */
   afterRender?: (files: Map<string, string>) => Map<string, string>;
 }
@@ -201,7 +211,7 @@ export class ProxyService {
   }
 
   private async applyNow(vhosts: readonly Vhost[]): Promise<ApplyResult> {
-    let files = renderVhosts(vhosts, this.render);
+    let files = (this.opts.layout === "per-vhost" ? renderVhosts : renderFlatVhosts)(vhosts, this.render);
     if (this.opts.afterRender) files = this.opts.afterRender(new Map(files));
     for (const name of files.keys()) {
       if (!VHOST_FILE_PATTERN.test(name)) throw new HearthError("internal", `refusing to write ${name}: not a vhost file name`);

@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { isHearthError } from "@hearth/contracts";
-import { renderVhost, renderVhosts, validateHostname, validateRedirectTarget, vhostFileName, VHOST_FILE_PATTERN, type AppVhost, type RenderOptions, type Vhost } from "./vhost";
+import {
+  FLAT_FILE,
+  renderFlatVhosts,
+  renderVhost,
+  renderVhosts,
+  validateHostname,
+  validateRedirectTarget,
+  vhostFileName,
+  VHOST_FILE_PATTERN,
+  type AppVhost,
+  type RenderOptions,
+  type Vhost,
+} from "./vhost";
 
 const opts: RenderOptions = {
   httpPort: 80,
@@ -259,5 +271,72 @@ describe("the set", () => {
     expect(files.get("default-redirect.inc")).toContain("return 301 https://my.example.com$request_uri;");
     expect(files.get("default-redirect.inc")).not.toContain("server {");
     expect(() => renderVhosts([{ type: "default-redirect", target: "https://x; root /" }], opts)).toThrow();
+  });
+});
+
+describe("renderFlatVhosts: every app and redirect name in one file, a constant number of servers", () => {
+  const many = (n: number): Vhost[] =>
+    Array.from(
+      { length: n },
+      (_, i): Vhost => ({ ...app, appId: `a${i}`, fqdn: `app${i}.example.com`, aliases: [], upstreamPort: 30000 + i, certPath: `/c/${i}.crt`, keyPath: `/c/${i}.key`, version: `v${i}` }),
+    );
+
+  it("the number of servers does not grow with the apps; each name gets its port and its own certificate", () => {
+    const five = renderFlatVhosts(many(5), opts).get(FLAT_FILE)!;
+    const fiveHundred = renderFlatVhosts(many(500), opts).get(FLAT_FILE)!;
+    expect(servers(five)).toHaveLength(2);
+    expect(servers(fiveHundred)).toHaveLength(2);
+    expect(fiveHundred).toContain("    app499.example.com 30499;");
+    expect(fiveHundred).toContain("    # certificate v499\n    app499.example.com /c/499.crt;");
+    expect(fiveHundred).toContain("    app499.example.com /c/499.key;");
+    const [http, https] = servers(fiveHundred);
+    expect(http).toContain("return 301 https://$host$request_uri;");
+    expect(http).toContain("location ^~ /.well-known/acme-challenge/ {");
+    expect(http).toMatch(/server_name app0\.example\.com .* app499\.example\.com;/);
+    expect(https).toContain("ssl_certificate     $hearth_cert;");
+    expect(https).toContain("ssl_certificate_key $hearth_cert_key;");
+    expect(https).toContain("proxy_pass http://127.0.0.1:$hearth_app_port;");
+    expect(https).toContain("error_page 502 503 504 /__hearth/app-unavailable.html;");
+    expect(https).toContain("client_max_body_size 0;");
+    expect(https).toContain("proxy_set_header Connection        $hearth_connection_upgrade;");
+    expect(https).toContain('add_header X-Frame-Options "SAMEORIGIN" always;');
+  });
+
+  it("aliases (wildcards too), one server per X-Frame-Options value, redirects by map keeping the path; dashboards and the default redirect as files of their own", () => {
+    const files = renderFlatVhosts(
+      [
+        { type: "dashboard", fqdn: "my.example.com", certPath: "/c/d.crt", keyPath: "/c/d.key" },
+        { type: "default-redirect", target: "https://my.example.com" },
+        { ...app, aliases: ["*.docs.example.com"] },
+        { ...app, fileKey: "wiki.example.org", fqdn: "wiki.example.org", aliases: [], xFrameOptions: "", certPath: "/c/o.crt", keyPath: "/c/o.key" },
+        { ...app, appId: "b", fqdn: "b.example.com", aliases: [], xFrameOptions: "DENY", upstreamPort: 30002 },
+        { type: "redirect", fqdn: "old.example.org", target: "https://wiki.example.com/sub/", certPath: "/c/o.crt", keyPath: "/c/o.key" },
+      ],
+      opts,
+    );
+    expect([...files.keys()].sort()).toEqual(["dashboard-my.example.com.conf", "default-redirect.inc", FLAT_FILE]);
+    const text = files.get(FLAT_FILE)!;
+    for (const f of files.keys()) expect(VHOST_FILE_PATTERN.test(f)).toBe(true);
+    expect(text).toContain("    *.docs.example.com 30001;");
+    expect(text).toContain(`    *.docs.example.com ${app.certPath};`);
+    expect(text).toContain("    wiki.example.org /c/o.crt;");
+    expect(text).toContain("    old.example.org https://wiki.example.com/sub;");
+    const [, sameorigin, deny, own, redirect] = servers(text);
+    expect(sameorigin).toMatch(/server_name wiki\.example\.com \*\.docs\.example\.com;/);
+    expect(deny).toMatch(/server_name b\.example\.com;[\s\S]*add_header X-Frame-Options "DENY" always;/);
+    expect(own).toMatch(/server_name wiki\.example\.org;/);
+    expect(own).not.toContain("X-Frame-Options");
+    expect(redirect).toMatch(/server_name old\.example\.org;[\s\S]*return 301 \$hearth_redirect\$request_uri;/);
+    expect(files.get("dashboard-my.example.com.conf")).toBe(renderVhost({ type: "dashboard", fqdn: "my.example.com", certPath: "/c/d.crt", keyPath: "/c/d.key" }, opts));
+  });
+
+  it("refuses a name claimed twice and bad values, like renderVhosts", () => {
+    expect(() => renderFlatVhosts([app, { ...app, appId: "other" }], opts)).toThrow(/wiki.example.com is served by both/);
+    expect(() => renderFlatVhosts([{ type: "dashboard", fqdn: "wiki.example.com", certPath: "/c/d.crt", keyPath: "/c/d.key" }, app], opts)).toThrow(/served by both/);
+    expectInvalid(() => renderFlatVhosts([{ ...app, upstreamPort: 0 }], opts));
+    expectInvalid(() => renderFlatVhosts([{ ...app, certPath: "/c/x y.crt" }], opts));
+    expectInvalid(() => renderFlatVhosts([{ ...app, aliases: ["a;b.example.com"] }], opts));
+    expectInvalid(() => renderFlatVhosts([{ type: "redirect", fqdn: "x.example.com", target: "https://a.example.com/?q", certPath: "/c/d.crt", keyPath: "/c/d.key" }], opts));
+    expect(renderFlatVhosts([], opts).size).toBe(0);
   });
 });

@@ -86,13 +86,15 @@ export const DEFAULT_X_FRAME_OPTIONS = "SAMEORIGIN";
 const HSTS = "max-age=63072000";
 
 /** File names this renderer produces; the applier touches no other file in its directory. */
-export const VHOST_FILE_PATTERN = /^((app|redirect|dashboard)-[a-z0-9._-]{1,253}\.conf|default-redirect\.inc)$/;
+export const VHOST_FILE_PATTERN = /^((app|redirect|dashboard)-[a-z0-9._-]{1,253}\.conf|hearth-apps\.conf|default-redirect\.inc)$/;
+/** The flat layout's one file of every app and redirect name (renderFlatVhosts). */
+export const FLAT_FILE = "hearth-apps.conf";
 export const DEFAULT_REDIRECT_FILE = "default-redirect.inc";
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const APP_ID = /^[A-Za-z0-9_-]{1,64}$/;
 // absolute paths made only of characters that need no quoting in nginx
-const SAFE_PATH = /^\/[A-Za-z0-9._\/@+-]*$/;
+const SAFE_PATH = /^\/[A-Za-z0-9._/@+-]*$/;
 const SAFE_URL = /^[A-Za-z0-9\-._~:/?#[\]@!&'()*+,=%]+$/;
 
 function invalid(message: string, details?: unknown): HearthError {
@@ -209,12 +211,19 @@ function httpServer(names: string, o: RenderOptions): string[] {
   ];
 }
 
-function tlsLines(v: TlsFiles): string[] {
+function certVersion(v: TlsFiles): string | undefined {
   if (v.version !== undefined && !/^[A-Za-z0-9:._-]{1,200}$/.test(v.version)) throw invalid(`invalid certificate version ${JSON.stringify(v.version)}`);
+  return v.version || undefined;
+}
+
+/** `tls` null: the certificate of the name the client asked for (SNI), from the flat layout's maps. */
+function tlsLines(v: TlsFiles | null): string[] {
+  const version = v ? certVersion(v) : undefined;
   return [
-    ...(v.version ? [`    # certificate ${v.version}`] : []),
-    `    ssl_certificate     ${validatePath(v.certPath, "certPath")};`,
-    `    ssl_certificate_key ${validatePath(v.keyPath, "keyPath")};`,
+    ...(version ? [`    # certificate ${version}`] : []),
+    ...(v
+      ? [`    ssl_certificate     ${validatePath(v.certPath, "certPath")};`, `    ssl_certificate_key ${validatePath(v.keyPath, "keyPath")};`]
+      : ["    # the certificate of the name asked for (SNI): the maps above", "    ssl_certificate     $hearth_cert;", "    ssl_certificate_key $hearth_cert_key;"]),
     "    ssl_protocols TLSv1.2 TLSv1.3;",
     "    ssl_prefer_server_ciphers off;",
     // the same zone as setup's dashboard vhost (same name and size, so nginx shares it)
@@ -291,11 +300,23 @@ function serverNames(fqdn: string, aliases: readonly string[] = []): string {
  * Every vhost is the same pair: an http server (ACME tokens, else redirect to https) and
  * an https server whose head (listen, names, TLS) is shared; `body` is what differs.
  */
-function serverPair(comment: string, names: string, tls: TlsFiles, o: RenderOptions, body: string[]): string[] {
-  return [comment, ...httpServer(names, o), "", "server {", ...listen(o.httpsPort, o.ipv6, " ssl http2"), `    server_name ${names};`, "    server_tokens off;", "", ...tlsLines(tls), ...body, "}"];
+function serverPair(comment: string, names: string, tls: TlsFiles | null, o: RenderOptions, body: string[]): string[] {
+  // the flat layout (tls null) has one http server for every name
+  return [
+    comment,
+    ...(tls ? [...httpServer(names, o), ""] : []),
+    "server {",
+    ...listen(o.httpsPort, o.ipv6, " ssl http2"),
+    `    server_name ${names};`,
+    "    server_tokens off;",
+    "",
+    ...tlsLines(tls),
+    ...body,
+    "}",
+  ];
 }
 
-function proxyLocation(port: number, extra: string[]): string[] {
+function proxyLocation(port: number | "$hearth_app_port", extra: string[]): string[] {
   return ["    location / {", `        proxy_pass http://127.0.0.1:${port};`, ...proxyHeaders(), ...extra, "    }"];
 }
 
@@ -303,7 +324,12 @@ function renderApp(v: AppVhost, o: RenderOptions): string[] {
   const names = serverNames(v.fqdn, v.aliases);
   const port = validatePort(v.upstreamPort, "upstreamPort");
   const xfo = validateXFrameOptions(v.xFrameOptions);
-  return serverPair(`# app ${v.appId}`, names, v, o, [
+  return appServers(`# app ${v.appId}`, names, v, port, xfo, o);
+}
+
+/** An app's servers: `tls` and `port` fixed, or null and "$hearth_app_port" in the flat layout. */
+function appServers(comment: string, names: string, tls: TlsFiles | null, port: number | "$hearth_app_port", xfo: string, o: RenderOptions): string[] {
+  return serverPair(comment, names, tls, o, [
     "",
     ...securityHeaders(xfo),
     "",
@@ -325,7 +351,12 @@ function renderApp(v: AppVhost, o: RenderOptions): string[] {
 function renderRedirect(v: RedirectVhost, o: RenderOptions): string[] {
   const names = serverNames(v.fqdn);
   const target = validateRedirectTarget(v.target);
-  return serverPair(`# redirect ${names} -> ${target}`, names, v, o, [
+  return redirectServers(`# redirect ${names} -> ${target}`, names, v, target, o);
+}
+
+/** `tls` and `target` fixed, or null and "$hearth_redirect" in the flat layout. */
+function redirectServers(comment: string, names: string, tls: TlsFiles | null, target: string, o: RenderOptions): string[] {
+  return serverPair(comment, names, tls, o, [
     `    add_header Strict-Transport-Security "${HSTS}" always;`,
     "",
     ...acmeLocation(o),
@@ -403,5 +434,93 @@ export function renderVhosts(vhosts: readonly Vhost[], options: RenderOptions): 
     }
     files.set(name, renderVhost(v, options));
   }
+  return files;
+}
+
+/**
+ * The flat layout (see box's README, "nginx's cost per vhost"): every app and redirect name in
+ * one file, FLAT_FILE, with a constant number of `server` blocks whatever the number of
+ * names, so nginx's parse (reload) does not grow with the apps: per name it holds map
+ * entries only. The file has
+ *   - `map $host $hearth_app_port` (the app's port), `map $host $hearth_redirect` (where a
+ *     redirect name goes; the request's path and query are appended), and `map
+ *     $ssl_server_name $hearth_cert` / `$hearth_cert_key` (each name its own certificate, as
+ *     with one server per name), all with `hostnames` so a wildcard alias works;
+ *   - one plain-http server for every name (ACME tokens, else 301 to https);
+ *   - one https server per X-Frame-Options value in use (the only setting that differs
+ *     between apps; `proxy_hide_header` cannot take a variable), one for the redirects.
+ * Dashboards and the default redirect are rendered as by renderVhosts (a file each). A name
+ * no map holds never reaches these servers (nginx picks the default server).
+ */
+export function renderFlatVhosts(vhosts: readonly Vhost[], options: RenderOptions): Map<string, string> {
+  const o = checkOptions(options);
+  const files = new Map<string, string>();
+  const owners = new Map<string, string>();
+  const claim = (n: string, by: string) => {
+    const other = owners.get(n);
+    if (other) throw new HearthError("conflict", `${n} is served by both ${other} and ${by}`);
+    owners.set(n, by);
+  };
+  const ports: string[] = [];
+  const targets: string[] = [];
+  const certs: string[] = [];
+  const keys: string[] = [];
+  const classes = new Map<string, string[]>(); // X-Frame-Options value -> names
+  const redirects: string[] = [];
+  const tlsFor = (n: string, v: TlsFiles) => {
+    const version = certVersion(v);
+    if (version) certs.push(`    # certificate ${version}`);
+    certs.push(`    ${n} ${validatePath(v.certPath, "certPath")};`);
+    keys.push(`    ${n} ${validatePath(v.keyPath, "keyPath")};`);
+  };
+  for (const v of vhosts) {
+    if (v.type === "dashboard" || v.type === "default-redirect") {
+      const name = vhostFileName(v);
+      if (files.has(name)) throw new HearthError("conflict", `two vhosts would both be written to ${name}`);
+      if (v.type === "dashboard") claim(validateHostname(v.fqdn), name);
+      files.set(name, renderVhost(v, options));
+      continue;
+    }
+    const by = vhostFileName(v);
+    if (v.type === "app") {
+      const port = validatePort(v.upstreamPort, "upstreamPort");
+      const xfo = validateXFrameOptions(v.xFrameOptions);
+      for (const n of serverNames(v.fqdn, v.aliases).split(" ")) {
+        claim(n, by);
+        ports.push(`    ${n} ${port};`);
+        tlsFor(n, v);
+        classes.set(xfo, [...(classes.get(xfo) ?? []), n]);
+      }
+    } else if (v.type === "redirect") {
+      const n = validateHostname(v.fqdn);
+      claim(n, by);
+      targets.push(`    ${n} ${validateRedirectTarget(v.target)};`);
+      tlsFor(n, v);
+      redirects.push(n);
+    } else {
+      throw invalid(`unknown vhost type ${JSON.stringify((v as { type?: unknown }).type)}`);
+    }
+  }
+  if (ports.length === 0 && targets.length === 0) return files;
+  const map = (from: string, to: string, entries: string[]) => [`map ${from} ${to} {`, "    hostnames;", '    default "";', ...entries, "}"];
+  const all = [...[...classes.values()].flat(), ...redirects];
+  const out = [
+    "# Written by Hearth's box from its database; edits are overwritten.",
+    "# Every app and redirect name: a constant number of servers, the per-name values in maps.",
+    ...map("$host", "$hearth_app_port", ports),
+    ...map("$host", "$hearth_redirect", targets),
+    ...map("$ssl_server_name", "$hearth_cert", certs),
+    ...map("$ssl_server_name", "$hearth_cert_key", keys),
+    "",
+    ...httpServer(all.join(" "), o),
+  ];
+  // a fixed order, so the text changes only when the names do
+  for (const xfo of [DEFAULT_X_FRAME_OPTIONS, "DENY", ""]) {
+    const names = classes.get(xfo);
+    if (!names) continue;
+    out.push("", ...appServers(`# apps with X-Frame-Options ${xfo || "(the app's own)"}`, names.join(" "), null, "$hearth_app_port", xfo, o));
+  }
+  if (redirects.length > 0) out.push("", ...redirectServers("# redirects: 301 to the target of the name, path and query kept", redirects.join(" "), null, "$hearth_redirect", o));
+  files.set(FLAT_FILE, `${out.join("\n")}\n`);
   return files;
 }
