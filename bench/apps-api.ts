@@ -1,3 +1,14 @@
+/**
+ * Benchmark (not a test): `GET /api/v1/apps` with APPS installed apps at RATE req/s for
+ * SECONDS s against nginx serving the same bytes in the same run, admin's CPU per request,
+ * and admin's RSS idle (after a warm-up) and right after the load (goal: <= 1.3x idle).
+ * admin runs with the Node options of systemd/hearth-admin.service and the allocator
+ * setup/install.sh gives it (jemalloc when this machine has libjemalloc2), as installed;
+ * APPS_API_ADMIN_FLAGS (space-separated, "" for none) tries other options, APPS_API_ADMIN_ENV=""
+ * runs it on glibc's malloc.
+ *
+ *   (cd apps/admin && npx next build) && npx tsx bench/apps-api.ts [apps 200] [rate 50] [seconds 20]
+ */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from "node:fs";
 import http from "node:http";
@@ -10,10 +21,14 @@ import { startAdmin } from "../test/helpers/admin";
 import { newApiToken } from "../apps/admin/lib/tokens";
 import { listProcesses, withDescendants } from "./footprint-proc";
 import { startStaticBaseline, type StaticBaseline } from "./static-baseline";
+import { adminAllocatorEnv, unitNodeFlags } from "./unit-options";
 
 const APPS = Number(process.argv[2] ?? 200);
 const RATE = Number(process.argv[3] ?? 50);
 const SECONDS = Number(process.argv[4] ?? 20);
+const ADMIN_FLAGS = process.env.APPS_API_ADMIN_FLAGS !== undefined ? process.env.APPS_API_ADMIN_FLAGS.split(/\s+/).filter(Boolean) : unitNodeFlags("hearth-admin.service");
+// admin's environment as setup/install.sh writes it (jemalloc when the machine has it); APPS_API_ADMIN_ENV="" for none
+const ADMIN_ENV: Record<string, string> = process.env.APPS_API_ADMIN_ENV === "" ? {} : adminAllocatorEnv();
 
 interface Load {
   latencies: number[];
@@ -135,7 +150,7 @@ async function main() {
     console.log(`seeded ${APPS} apps in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
 
     // --- admin
-    admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: path.join(tmp, "no-box.sock"), HEARTH_LOG_LEVEL: "info" });
+    admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: path.join(tmp, "no-box.sock"), HEARTH_LOG_LEVEL: "info", ...ADMIN_ENV }, { nodeOptions: ADMIN_FLAGS });
     const pid = admin.pid;
     const rssStart = treeRssMiB(pid);
     const headers = { authorization: `Bearer ${tok.token}` };
@@ -178,7 +193,7 @@ async function main() {
     );
     console.log(`  goal p99 <= 50 ms: ${o.p99 <= 50 ? "met" : "NOT met"} (${o.p99.toFixed(1)} ms)`);
     console.log(
-      `\nadmin RSS: at start ${rssStart.toFixed(0)} MiB, idle after warm-up ${rssIdle.toFixed(0)} MiB, right after the load ${rssAfter.toFixed(0)} MiB, 10 s later ${rssSettled.toFixed(0)} MiB`,
+      `\nadmin RSS (Node options: ${ADMIN_FLAGS.join(" ") || "none"}; ${ADMIN_ENV.LD_PRELOAD ? "jemalloc" : "glibc malloc"}): at start ${rssStart.toFixed(0)} MiB, idle after warm-up ${rssIdle.toFixed(0)} MiB, right after the load ${rssAfter.toFixed(0)} MiB, 10 s later ${rssSettled.toFixed(0)} MiB`,
     );
     console.log(`  ratio after/idle: ${(rssAfter / rssIdle).toFixed(2)}× (10 s later ${(rssSettled / rssIdle).toFixed(2)}×; goal <= 1.3×: ${rssAfter / rssIdle <= 1.3 ? "met" : "NOT met"})`);
   } finally {

@@ -2,7 +2,9 @@
  * Benchmark (not a test): box's and admin's idle memory, started from this checkout against a
  * throw-away database, once with plain `node` (the baseline) and once with the Node options
  * of their systemd units (systemd/hearth-box.service, systemd/hearth-admin.service: the
- * words between the node binary and the script in ExecStart), in the same run. After start
+ * words between the node binary and the script in ExecStart; admin also with the environment
+ * setup/install.sh writes into /etc/hearth/admin.env for it: jemalloc in LD_PRELOAD when this
+ * machine has libjemalloc2, see bench/unit-options.ts), in the same run. After start
  * (admin: after one page and one API request) each idles for a while, then its process tree
  * is measured (RSS and PSS from /proc/<pid>/smaps_rollup, bench/footprint-proc.ts; the
  * median of 10 readings 1 s apart). Prints
@@ -14,16 +16,20 @@
  * box runs with HEARTH_PROXY=off (no root helper here) and its addon services on (with no
  * app, none is started); admin on a free port. The test account of test/helpers/db.ts makes
  * the database (HEARTH_TEST_DB_URL overrides); everything is removed afterwards.
- * IDLE_BOX_FLAGS / IDLE_ADMIN_FLAGS replace the units' options (to try others).
+ * IDLE_BOX_FLAGS / IDLE_ADMIN_FLAGS replace the units' options (to try others), IDLE_ADMIN_ENV
+ * admin's environment ("" for none, or K=V,K=V). A single run is noisy: glibc's malloc keeps
+ * what a start left behind by chance (box 125 or 160 MiB from one start to the next); run it
+ * a few times before drawing conclusions from a few MiB.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { emptyDatabase } from "../test/helpers/db";
 import { listProcesses, measure, mib, MiB, withDescendants, type Measured } from "./footprint-proc";
+import { adminAllocatorEnv, unitNodeFlags } from "./unit-options";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const IDLE_S = Number(process.argv[2] ?? 20);
@@ -33,19 +39,6 @@ const BOX_MAIN = path.join(ROOT, "apps/box/dist/main.mjs");
 const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
 if (!existsSync(BOX_MAIN)) throw new Error(`${BOX_MAIN} is missing: npm run build -w @hearth/box`);
 if (!existsSync(path.join(ROOT, "apps/admin/.next/BUILD_ID"))) throw new Error("admin is not built: (cd apps/admin && npx next build)");
-
-/** The Node options in a unit's ExecStart: the words between …/node and the script. */
-export function nodeFlagsOf(unitText: string): string[] {
-  const line = unitText.split("\n").find((l) => l.startsWith("ExecStart="));
-  if (!line) throw new Error("no ExecStart= line");
-  const words = line.slice("ExecStart=".length).trim().split(/\s+/);
-  const node = words.findIndex((w) => w.endsWith("/node"));
-  if (node < 0) throw new Error(`ExecStart does not run node: ${line}`);
-  const rest = words.slice(node + 1);
-  const script = rest.findIndex((w) => !w.startsWith("--"));
-  return script < 0 ? rest : rest.slice(0, script);
-}
-const unitFlags = (unit: string) => nodeFlagsOf(readFileSync(path.join(ROOT, "systemd", unit), "utf8"));
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -91,7 +84,7 @@ async function stop(c: ChildProcess): Promise<void> {
   if (c.exitCode === null) c.kill("SIGKILL");
 }
 
-async function run(variant: string, boxFlags: string[], adminFlags: string[]): Promise<{ box: Measured; admin: Measured }> {
+async function run(variant: string, boxFlags: string[], adminFlags: string[], adminEnv: Record<string, string> = {}): Promise<{ box: Measured; admin: Measured }> {
   const db = await emptyDatabase("idle");
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-idle-"));
   const socket = path.join(dataDir, "box.sock");
@@ -122,6 +115,7 @@ async function run(variant: string, boxFlags: string[], adminFlags: string[]): P
       cwd: path.join(ROOT, "apps/admin"),
       env: {
         ...base,
+        ...adminEnv,
         NODE_ENV: "production",
         NEXT_TELEMETRY_DISABLED: "1",
         HEARTH_DATABASE_URL: db.url,
@@ -158,13 +152,28 @@ async function run(variant: string, boxFlags: string[], adminFlags: string[]): P
 }
 
 // IDLE_BOX_FLAGS / IDLE_ADMIN_FLAGS (space-separated) try other options than the units'
-const flagsFrom = (env: string | undefined, unit: string) => (env !== undefined ? env.split(/\s+/).filter(Boolean) : unitFlags(unit));
+const flagsFrom = (env: string | undefined, unit: string) => (env !== undefined ? env.split(/\s+/).filter(Boolean) : unitNodeFlags(unit));
 const boxFlags = flagsFrom(process.env.IDLE_BOX_FLAGS, "hearth-box.service");
 const adminFlags = flagsFrom(process.env.IDLE_ADMIN_FLAGS, "hearth-admin.service");
+// admin's environment as setup/install.sh writes it (IDLE_ADMIN_ENV="" for none, or K=V,K=V)
+const adminEnv =
+  process.env.IDLE_ADMIN_ENV !== undefined
+    ? Object.fromEntries(
+        process.env.IDLE_ADMIN_ENV.split(",")
+          .filter(Boolean)
+          .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+      )
+    : adminAllocatorEnv();
 const plain = await run("plain", [], []);
-const tuned = await run("tuned", boxFlags, adminFlags);
+const tuned = await run("tuned", boxFlags, adminFlags, adminEnv);
 const line = (name: string, m: Measured) => `${name.padEnd(22)} ${String(m.pids.length).padStart(5)} ${mib(m.rss).padStart(9)} ${mib(m.pss).padStart(9)} ${mib(m.pssAnon).padStart(9)}`;
-console.log(`idle ${IDLE_S}s after start, median of ${SAMPLES} readings; box flags: ${boxFlags.join(" ") || "(none)"}; admin flags: ${adminFlags.join(" ") || "(none)"}`);
+console.log(
+  `idle ${IDLE_S}s after start, median of ${SAMPLES} readings; box flags: ${boxFlags.join(" ") || "(none)"}; admin flags: ${adminFlags.join(" ") || "(none)"}; admin env: ${
+    Object.entries(adminEnv)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ") || "(none)"
+  }`,
+);
 console.log(`${"".padEnd(22)} procs   RSS MiB   PSS MiB  anon MiB`);
 console.log(line("box, plain node", plain.box));
 console.log(line("box, unit flags", tuned.box));

@@ -39,6 +39,7 @@ import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../apps/box/sr
 import { parseVhostSyncLines } from "../apps/box/src/proxy/sync-log";
 import { taskLogPath } from "../apps/box/src/tasks/task-log";
 import { sessionCookieOf, startAdmin, type RunningAdmin } from "../test/helpers/admin";
+import { adminAllocatorEnv, unitNodeFlags } from "./unit-options";
 import { migratedDatabase, MIGRATIONS_DIR, REPO_ROOT } from "../test/helpers/db";
 import { freePort, startTestNginx, type TestNginx } from "../test/helpers/nginx";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../test/helpers/test-images";
@@ -325,7 +326,11 @@ async function main(): Promise<void> {
     cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
     const sock = path.join(tmp, "box.sock");
     const secretKey = randomBytes(32).toString("base64");
-    const admin: RunningAdmin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: sock, HEARTH_SECRET_KEY: secretKey, HEARTH_LOG_LEVEL: "warn" });
+    // with the Node options of the installed unit (systemd/hearth-admin.service) and its allocator, as a server runs it
+    const admin: RunningAdmin = await startAdmin(
+      { HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: sock, HEARTH_SECRET_KEY: secretKey, HEARTH_LOG_LEVEL: "warn", ...adminAllocatorEnv() },
+      { nodeOptions: unitNodeFlags("hearth-admin.service") },
+    );
     cleanups.push(() => admin.stop());
     const adminPort = Number(new URL(admin.base).port);
     const nginx: TestNginx = await startTestNginx({ dashboard: { upstreamPort: adminPort }, proxy: { ipv6: false } });

@@ -103,8 +103,9 @@ fi
 
 # ---------------------------------------------------------------------------------------
 step "installing system packages"
-# bind9-dnsutils: nsupdate (RFC 2136 DNS provider) and dig (DNS propagation checks)
-PACKAGES=(ca-certificates curl openssl sudo rsync iproute2 procps util-linux nginx mariadb-server docker.io bind9-dnsutils)
+# bind9-dnsutils: nsupdate (RFC 2136 DNS provider) and dig (DNS propagation checks);
+# libjemalloc2: admin's malloc (see admin.env below)
+PACKAGES=(ca-certificates curl openssl sudo rsync iproute2 procps util-linux nginx mariadb-server docker.io bind9-dnsutils libjemalloc2)
 HEARTH_APT_LOG="$INSTALL_LOG" hearth_apt_install "${PACKAGES[@]}"
 hearth_say "packages present: ${PACKAGES[*]}"
 
@@ -311,11 +312,18 @@ chmod 0640 "$ENV_TMP"
 # X-Real-IP (made once; box never sees it: root's nginx config holds it, see below)
 PROXY_SECRET="$(sed -n 's/^HEARTH_PROXY_SECRET=\([0-9a-f]\{64\}\)$/\1/p' "$HEARTH_ADMIN_ENV_FILE" 2>/dev/null | tail -n 1 || true)"
 [ -n "$PROXY_SECRET" ] || PROXY_SECRET="$(openssl rand -hex 32)"
+# admin's malloc is jemalloc (Debian's libjemalloc2, root's, preloaded by the loader): with
+# glibc's, the native memory its start and first requests leave behind stayed in admin's RSS
+# (idle 138-146 MiB with the Node options below, up to 179 without); with jemalloc 130-131 MiB
+# (bench/idle-rss.ts). box keeps glibc's (jemalloc made its idle RSS larger). Without the
+# library admin runs on glibc's malloc as before.
+JEMALLOC="$(ldconfig -p 2>/dev/null | sed -n 's/^[[:space:]]*libjemalloc\.so\.2 .*=> \(\/.*\)$/\1/p' | head -n 1)"
 ADMIN_ENV_TMP="$(mktemp "$HEARTH_ETC_DIR/.admin.env.XXXXXX")"
 {
   echo "# admin's copy of $HEARTH_ENV_FILE, written by setup/install.sh on each run: edit that file"
-  grep -v '^#' "$ENV_TMP" | grep -v '^HEARTH_PROXY_SECRET='
+  grep -v '^#' "$ENV_TMP" | grep -v '^HEARTH_PROXY_SECRET=' | grep -v '^LD_PRELOAD='
   echo "HEARTH_PROXY_SECRET=$PROXY_SECRET"
+  if [ -n "$JEMALLOC" ] && [ "$(stat -c %u "$JEMALLOC")" = 0 ]; then echo "LD_PRELOAD=$JEMALLOC"; fi
 } >"$ADMIN_ENV_TMP"
 chown root:"$HEARTH_ADMIN_USER" "$ADMIN_ENV_TMP"
 chmod 0640 "$ADMIN_ENV_TMP"
@@ -466,9 +474,12 @@ fi
 # ---------------------------------------------------------------------------------------
 step "starting box and admin"
 # Node options for a small idle footprint (a 1 MiB young generation, V8's size-over-speed
-# heuristics): the same as ExecStart in systemd/hearth-{box,admin}.service (a test compares)
-BOX_NODE_OPTIONS=(--max-semi-space-size=1 --optimize-for-size)
-ADMIN_NODE_OPTIONS=(--max-semi-space-size=1 --optimize-for-size)
+# heuristics, one V8 worker thread: with the default pool, what its threads' compile and GC
+# work leave in glibc's per-thread arenas stayed in RSS, box idle at 125-160 MiB from one start
+# to the next, ~122 with one; bench/idle-rss.ts): the same as ExecStart in
+# systemd/hearth-{box,admin}.service (a test compares)
+BOX_NODE_OPTIONS=(--max-semi-space-size=1 --optimize-for-size --v8-pool-size=1)
+ADMIN_NODE_OPTIONS=(--max-semi-space-size=1 --optimize-for-size --v8-pool-size=1)
 BOX_CMD=("$HEARTH_RUNTIME/bin/node" "${BOX_NODE_OPTIONS[@]}" "$BOX_MAIN")
 ADMIN_CMD=("$HEARTH_RUNTIME/bin/node" "${ADMIN_NODE_OPTIONS[@]}" "$HEARTH_APP_DIR/node_modules/next/dist/bin/next" start -H 127.0.0.1 -p 3000)
 if [ "$INIT" = systemd ]; then

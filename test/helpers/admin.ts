@@ -98,12 +98,13 @@ export interface RunningAdmin {
   stop(): Promise<void>;
 }
 
-export async function startAdmin(env: Record<string, string>): Promise<RunningAdmin> {
+/** `nodeOptions`: Node options before the script (benchmarks pass the systemd unit's). */
+export async function startAdmin(env: Record<string, string>, opts: { nodeOptions?: string[] } = {}): Promise<RunningAdmin> {
   ensureAdminBuilt();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let output = "";
-  const server: ChildProcess = spawn(process.execPath, [NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
+  const server: ChildProcess = spawn(process.execPath, [...(opts.nodeOptions ?? []), NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
     cwd: ADMIN_DIR,
     env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", HEARTH_COOKIE_SECURE: "false", HEARTH_LOG_LEVEL: "info", HEARTH_PROXY_SECRET: TEST_PROXY_SECRET, ...env },
     stdio: ["ignore", "pipe", "pipe"],

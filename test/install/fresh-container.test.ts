@@ -409,6 +409,13 @@ describe.each(VARIANTS)("install.sh on a brand-new %s machine", (variant) => {
     expect(dockerPingAsProcessOf(m, box)).toEqual({ status: 0, out: "OK" });
   });
 
+  it("runs admin on jemalloc (admin.env's LD_PRELOAD, its idle memory: bench/idle-rss.ts) and box on glibc's malloc", () => {
+    const mapsJemalloc = (pid: number) => Number(inCOk(m.name, ["sh", "-c", `grep -c libjemalloc /proc/${pid}/maps || true`]));
+    expect(inCOk(m.name, ["sh", "-c", "grep '^LD_PRELOAD=' /etc/hearth/admin.env"])).toMatch(/^LD_PRELOAD=\/\S*\/libjemalloc\.so\.2$/);
+    expect(mapsJemalloc(pidIn(m, "admin"))).toBeGreaterThan(0);
+    expect(mapsJemalloc(pidIn(m, "box"))).toBe(0);
+  });
+
   it("box reaches root through its sudo helper: the vhost set is installed in root's /etc/nginx/hearth and served", async () => {
     // box runs sudo: a unit setting that implies NoNewPrivileges (seen: ProtectHostname=,
     // RestrictNamespaces=, ...) makes sudo refuse, and no vhost ever reaches nginx

@@ -14,7 +14,7 @@ const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 const UNITS = ["hearth.target", "hearth-firewall.service", "hearth-box.service", "hearth-admin.service"];
 const RUNTIME_NODE = "/opt/hearth/runtime/bin/node";
 /** The Node options both units run with (a small idle footprint; bench/idle-rss.ts measures them). */
-const NODE_OPTIONS = "--max-semi-space-size=1 --optimize-for-size";
+const NODE_OPTIONS = "--max-semi-space-size=1 --optimize-for-size --v8-pool-size=1";
 
 function verify(dir: string, units: string[]) {
   const r = spawnSync("systemd-analyze", ["verify", ...units.map((u) => path.join(dir, u))], {
