@@ -109,6 +109,18 @@ export function probeHttp(port: number, path: string, timeoutMs = 3000): Promise
 }
 export const isHealthyStatus = (s: number | null) => s !== null && s >= 200 && s < 400;
 
+/** `p` with a handler attached at once, so it may reject while the caller awaits something else; awaiting it still throws. */
+function inFlight<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
+/** Waits for every one (none is left running behind the caller), then throws the first failure in list order. */
+async function allSettledOrThrow(ps: readonly Promise<unknown>[]): Promise<void> {
+  const rs = await Promise.allSettled(ps);
+  for (const r of rs) if (r.status === "rejected") throw r.reason;
+}
+
 export class AppService {
   constructor(private readonly d: AppServiceDeps) {}
 
@@ -180,21 +192,33 @@ export class AppService {
       await ctx.progress(at(8), "DNS records");
       await this.d.names.publishRecords(appId, ctx, { overwriteDns: opts.overwriteDns === true });
     }
-    await ctx.progress(at(10), `getting the image ${manifest.dockerImage}`);
-    const how = await ensureImage(this.d, { ref: manifest.dockerImage, manifestId: manifest.id }, ctx);
-    ctx.log(`image ${manifest.dockerImage}: ${how}`);
-    app = await this.load(appId);
-    const containerId = await this.recreate(app, manifest, ctx, at(50));
-    await this.runAndCheck(app, manifest, ctx, at(70));
-    await ctx.progress(at(85), "configuring the reverse proxy");
-    await this.syncVhosts(ctx);
-    if (this.d.names) {
-      // served with what it has (the fallback at first) while the certificates are ordered
-      await ctx.progress(at(90), "certificates");
-      await this.d.names.publishCertificates(appId, ctx);
-      await this.syncVhosts(ctx);
+    // From here three strands run side by side, none needing another: the network and the
+    // volume (Docker's iptables work for a new network grows with the number of networks),
+    // the vhost (it needs only the row's name and port; nginx serves the "app is starting"
+    // page until the container answers, so the app is served the moment it answers), and
+    // the image, then the container. Each is awaited before this returns or throws, so a
+    // failed install's cleanup never races a strand still running.
+    const prepared = inFlight(this.ensureNetworkAndVolume(appId, ctx));
+    const proxied = inFlight(this.syncVhosts(ctx));
+    try {
+      await ctx.progress(at(10), `getting the image ${manifest.dockerImage}`);
+      const how = await ensureImage(this.d, { ref: manifest.dockerImage, manifestId: manifest.id }, ctx);
+      ctx.log(`image ${manifest.dockerImage}: ${how}`);
+      app = await this.load(appId);
+      const containerId = await this.recreate(app, manifest, ctx, at(50), prepared);
+      await this.runAndCheck(app, manifest, ctx, at(70));
+      await ctx.progress(at(85), "configuring the reverse proxy");
+      await proxied;
+      if (this.d.names) {
+        // served with what it has (the fallback at first) while the certificates are ordered
+        await ctx.progress(at(90), "certificates");
+        await this.d.names.publishCertificates(appId, ctx);
+        await this.syncVhosts(ctx);
+      }
+      return { containerId, httpHostPort: app.httpHostPort! };
+    } finally {
+      await Promise.allSettled([prepared, proxied]);
     }
-    return { containerId, httpHostPort: app.httpHostPort! };
   }
 
   /**
@@ -468,30 +492,38 @@ export class AppService {
 
   // ---- steps -----------------------------------------------------------------------------
 
-  /** Network and volume exist (created when missing), labelled as the app's. */
+  /** Network and volume exist (created when missing, side by side), labelled as the app's. */
   async ensureNetworkAndVolume(appId: string, ctx: Pick<StepContext, "log">): Promise<void> {
     const labels = appLabels(appId, this.d.owner);
-    const net = await this.docker.inspectNetwork(networkNameOf(appId));
-    if (!net) {
-      ctx.log(`creating the network ${networkNameOf(appId)}`);
-      await this.docker.createNetwork(networkNameOf(appId), labels);
-    } else if (net.labels["hearth.app"] !== appId) {
-      throw new TaskError(`a network named ${networkNameOf(appId)} exists but is not this app's`, "conflict");
-    }
-    const vol = await this.docker.inspectVolume(dataVolumeNameOf(appId));
-    if (!vol) {
-      ctx.log(`creating the volume ${dataVolumeNameOf(appId)}`);
-      await this.docker.createVolume(dataVolumeNameOf(appId), labels);
-    } else if (vol.labels["hearth.app"] !== appId) {
-      throw new TaskError(`a volume named ${dataVolumeNameOf(appId)} exists but is not this app's`, "conflict");
-    }
+    const network = async () => {
+      const net = await this.docker.inspectNetwork(networkNameOf(appId));
+      if (!net) {
+        ctx.log(`creating the network ${networkNameOf(appId)}`);
+        await this.docker.createNetwork(networkNameOf(appId), labels);
+      } else if (net.labels["hearth.app"] !== appId) {
+        throw new TaskError(`a network named ${networkNameOf(appId)} exists but is not this app's`, "conflict");
+      }
+    };
+    const volume = async () => {
+      const vol = await this.docker.inspectVolume(dataVolumeNameOf(appId));
+      if (!vol) {
+        ctx.log(`creating the volume ${dataVolumeNameOf(appId)}`);
+        await this.docker.createVolume(dataVolumeNameOf(appId), labels);
+      } else if (vol.labels["hearth.app"] !== appId) {
+        throw new TaskError(`a volume named ${dataVolumeNameOf(appId)} exists but is not this app's`, "conflict");
+      }
+    };
+    await allSettledOrThrow([network(), volume()]);
   }
 
-  /** Removes any container of this name, creates it afresh from the row and records its id. */
-  async recreate(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext, percent: number): Promise<string> {
+  /**
+   * Removes any container of this name, creates it afresh from the row and records its id.
+   * `prepared`: the caller's ensureNetworkAndVolume already under way (deploySteps starts it early).
+   */
+  async recreate(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext, percent: number, prepared?: Promise<void>): Promise<string> {
     if (app.httpHostPort === null) throw new TaskError("the app has no host port", "internal");
     await ctx.progress(percent - 10, "preparing the network and the data volume");
-    await this.ensureNetworkAndVolume(app.id, ctx);
+    await (prepared ?? this.ensureNetworkAndVolume(app.id, ctx));
     await ctx.progress(percent, "creating the container");
     const name = containerNameOf(app.id);
     const old = await this.docker.inspectContainer(name);
@@ -558,9 +590,10 @@ export class AppService {
     }
     await ctx.progress(percent, "starting the container");
     await this.docker.startContainer(containerNameOf(app.id));
-    await this.setState(app.id, { health: "starting", healthCheckedAt: new Date() });
+    // the first probe goes out now, not after this write
+    const starting = this.setState(app.id, { health: "starting", healthCheckedAt: new Date() });
     await ctx.progress(percent + 5, `waiting for the app to answer ${manifest.healthCheckPath}`);
-    await this.waitHealthy(app, manifest, ctx);
+    await allSettledOrThrow([starting, this.waitHealthy(app, manifest, ctx)]);
     await this.setState(app.id, { health: "healthy", healthCheckedAt: new Date() });
   }
 
