@@ -184,25 +184,26 @@ export class AppService {
   ): Promise<{ containerId: string; httpHostPort: number }> {
     let app = await this.load(appId);
     const manifest = this.manifestOf(app);
-    await ctx.progress(at(5), portMessage);
-    const allocated = allocateHttpPort(prismaPortStore(this.db), appId, this.d.ports).then((port) => {
-      ctx.log(`HTTP port ${manifest.httpPort} is published on 127.0.0.1:${port}`);
-    });
-    const names = this.d.names;
-    // first (beside the port, which only writes the row): a name taken by someone else's record fails the task before anything runs
-    if (names) await ctx.progress(at(8), "DNS records");
-    await allSettledOrThrow([allocated, names?.publishRecords(appId, ctx, { overwriteDns: opts.overwriteDns === true })]);
     // Work that needs nothing of the other runs side by side: the network and the volume
     // (Docker's iptables work for a new network grows with the number of networks) beside
-    // the image; the vhost beside the health wait. The vhost goes live only once the
-    // container has started: a request that reaches the published port while Docker is still
-    // starting the container (its network not up yet) stalls that port for ~0.7 s (measured:
-    // first 200 after 600–800 ms instead of 2 ms), so traffic must not be sent there earlier.
-    // Each strand is awaited before this returns or throws, so a failed install's cleanup
-    // never races one still running.
+    // the port, the DNS records and the image; the vhost beside the health wait. The vhost
+    // goes live only once the container has started: a request that reaches the published
+    // port while Docker is still starting the container stalls that port for ~0.7 s
+    // (measured: first 200 after 600–800 ms instead of 2 ms), so traffic must not be sent
+    // there earlier. Each strand is awaited before this returns or throws, so a failed
+    // install's cleanup never races one still running.
     const prepared = inFlight(this.ensureNetworkAndVolume(appId, ctx));
     let proxied: Promise<void> | undefined;
     try {
+      await ctx.progress(at(5), portMessage);
+      const allocated = allocateHttpPort(prismaPortStore(this.db), appId, this.d.ports).then((port) => {
+        ctx.log(`HTTP port ${manifest.httpPort} is published on 127.0.0.1:${port}`);
+      });
+      const names = this.d.names;
+      // before the image and the container: a name taken by someone else's record fails the
+      // task early (a failed install's cleanup removes the network and volume made meanwhile)
+      if (names) await ctx.progress(at(8), "DNS records");
+      await allSettledOrThrow([allocated, names?.publishRecords(appId, ctx, { overwriteDns: opts.overwriteDns === true })]);
       await ctx.progress(at(10), `getting the image ${manifest.dockerImage}`);
       const how = await ensureImage(this.d, { ref: manifest.dockerImage, manifestId: manifest.id }, ctx);
       ctx.log(`image ${manifest.dockerImage}: ${how}`);
