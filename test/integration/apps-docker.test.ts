@@ -503,7 +503,7 @@ describe("the install pipeline's order", () => {
     expect(at("created the network")).toBeLessThan(at("created the container"));
     expect(at("starting the container")).toBeLessThan(at("health check /health: 200"));
     await uninstallAndPurge(db, svc, id, stepCtx());
-    expect(objectsOf(id)).toEqual({ containers: [], networks: [], volumes: [] });
+    expect(appDockerObjects(id)).toEqual({ containers: [], networks: [], volumes: [] });
   });
 });
 
