@@ -481,6 +481,32 @@ describe("failures leave nothing behind", () => {
   });
 });
 
+describe("the install pipeline's order", () => {
+  it("syncs the vhost once the container has started, beside the health wait (not before the start, not after the app answers)", async () => {
+    const ctx = stepCtx();
+    let id = "";
+    const seen: { running: boolean; answeredYet: boolean }[] = [];
+    // the app's vhost sends traffic to its port: what the container was doing at that moment
+    const watching: VhostSync = {
+      syncVhosts: async () => {
+        const c = await docker.inspectContainer(containerNameOf(id));
+        seen.push({ running: c?.running === true, answeredYet: ctx.lines.some((l) => l.startsWith("health check ")) });
+      },
+    };
+    const svc = new AppService({ db, docker, vhosts: watching, registries: prismaRegistryCredentials(db, undefined), catalogDirs: [], healthTimeoutMs: 30_000, healthIntervalMs: 200 });
+    // the slow image answers only 4 s after its start (ensureTestImages(4) above)
+    id = await insertApp("order", { dockerImage: TEST_HTTPD_SLOW_IMAGE, id: "org.hearth.test.slow" });
+    await svc.install(id, ctx);
+    expect(seen).toEqual([{ running: true, answeredYet: false }]);
+    const at = (prefix: string) => ctx.lines.findIndex((l) => l.includes(prefix));
+    expect(at("created the network")).toBeGreaterThan(-1);
+    expect(at("created the network")).toBeLessThan(at("created the container"));
+    expect(at("starting the container")).toBeLessThan(at("health check /health: 200"));
+    await uninstallAndPurge(db, svc, id, stepCtx());
+    expect(appDockerObjects(id)).toEqual({ containers: [], networks: [], volumes: [] });
+  });
+});
+
 describe("box killed with -9 in the middle of a task", () => {
   let box: ChildProcess | null = null;
   const dataDir = path.join(tmpRoot, "box-data");

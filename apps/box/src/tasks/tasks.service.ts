@@ -4,6 +4,7 @@ import type { Logger } from "../logger";
 import { TaskError, type TaskContext, type TaskRegistry } from "./registry";
 import { appendTaskLog, errorLine, TaskLogFile } from "./task-log";
 import type { ClaimedTask, RecoveredTask, TaskOutcome, TaskStore } from "./task-store";
+import { progressWriter, type ProgressWriter } from "./progress-writer";
 
 /**
  * The task runner: claims tasks from the store and runs them.
@@ -173,11 +174,17 @@ export class TaskRunner {
     log.info({ taskId: task.id, type: task.type, attempt: task.attempts }, "task started");
 
     const heartbeat = this.startHeartbeat(entry);
+    // progress is written behind the task (best effort); the outcome below is written after it
+    const progress = progressWriter(
+      (percent, message) => store.updateProgress(task.id, leasedBy, percent, message),
+      (e) => log.warn({ err: e, taskId: task.id }, "writing task progress failed"),
+    );
     let outcome: TaskOutcome;
     try {
-      outcome = await this.runTask(entry, logFile);
+      outcome = await this.runTask(entry, logFile, progress);
     } finally {
       clearInterval(heartbeat);
+      await progress.drain();
     }
 
     // Log lines are written before the database changes they describe: a reader that sees
@@ -209,9 +216,9 @@ export class TaskRunner {
   }
 
   /** Validates args and runs the type's code; turns every ending into an outcome. */
-  private async runTask(entry: RunningTask, logFile: TaskLogFile): Promise<TaskOutcome> {
+  private async runTask(entry: RunningTask, logFile: TaskLogFile, progress: ProgressWriter): Promise<TaskOutcome> {
     const { task, controller } = entry;
-    const { store, registry, leasedBy, log } = this.o;
+    const { registry, log } = this.o;
     const def = registry.get(task.type);
     if (!def) {
       return { state: "failed", errorCode: "unknown_task_type", errorMessage: `this box does not know the task type '${task.type}'` };
@@ -233,12 +240,7 @@ export class TaskRunner {
       },
       progress: async (percent, message) => {
         logFile.write(`[${Math.round(percent)}%] ${message}`);
-        try {
-          await store.updateProgress(task.id, leasedBy, percent, message);
-        } catch (e) {
-          // progress is best effort; losing the lease is the heartbeat's business
-          log.warn({ err: e, taskId: task.id }, "writing task progress failed");
-        }
+        progress.set(percent, message);
       },
     };
     try {
