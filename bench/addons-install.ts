@@ -17,6 +17,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { median } from "./stats";
 
 const BASE = process.env.HEARTH_BENCH_URL ?? "https://127.0.0.1";
 const TOKEN = process.env.HEARTH_BENCH_TOKEN ?? "";
@@ -108,7 +109,6 @@ async function install(tag: string, i: number, addons: Record<string, object>): 
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const s = (ms: number) => (ms / 1000).toFixed(2);
 const base: Run[] = [];
 const withAddons: Run[] = [];

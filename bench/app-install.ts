@@ -13,6 +13,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { median } from "./stats";
 
 const BASE = process.env.HEARTH_BENCH_URL ?? "https://127.0.0.1";
 const TOKEN = process.env.HEARTH_BENCH_TOKEN ?? "";
@@ -74,7 +75,6 @@ async function hearth(i: number): Promise<number> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const base: number[] = [];
 const ours: number[] = [];
 for (let i = 0; i < RUNS; i++) {

@@ -22,6 +22,7 @@ import { newApiToken } from "../apps/admin/lib/tokens";
 import { listProcesses, withDescendants } from "./footprint-proc";
 import { startStaticBaseline, type StaticBaseline } from "./static-baseline";
 import { adminAllocatorEnv, unitNodeFlags } from "./unit-options";
+import { percentile as pct } from "./stats";
 
 const APPS = Number(process.argv[2] ?? 200);
 const RATE = Number(process.argv[3] ?? 50);
@@ -70,11 +71,6 @@ async function load(url: string, headers: Record<string, string>, rate = RATE, s
   await Promise.all(pending);
   agent.destroy();
   return out;
-}
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 }
 
 function summary(l: Load) {

@@ -28,6 +28,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import tls from "node:tls";
 import { renderVhost } from "../apps/box/src/proxy/vhost";
+import { median } from "./stats";
 
 const SIZES = (process.argv[2] ?? "5,50,200,500").split(",").map(Number);
 const DESIGNS = (process.argv[3] ?? "a,b,c").split(",");
@@ -159,8 +160,6 @@ function writeConf(dir: string, l: Layout): string {
   );
   return conf;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function timeTest(dir: string, conf: string): number {
   const xs: number[] = [];

@@ -44,6 +44,7 @@ import { migratedDatabase, MIGRATIONS_DIR, REPO_ROOT } from "../test/helpers/db"
 import { freePort, startTestNginx, type TestNginx } from "../test/helpers/nginx";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../test/helpers/test-images";
 import { startStaticBaseline } from "./static-baseline";
+import { median, percentile as pct } from "./stats";
 
 // ---- parameters ------------------------------------------------------------------------------
 
@@ -76,13 +77,6 @@ const say = (...a: unknown[]) => console.log(`[${((Date.now() - t0Run) / 1000).t
 
 // ---- small helpers ------------------------------------------------------------------------
 
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-function pct(xs: number[], p: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = sorted(xs);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-const median = (xs: number[]) => pct(xs, 50);
 /** Infinity stands for a request that got no answer within its timeout. */
 const ms = (x: number) => (x === Number.POSITIVE_INFINITY ? "no answer within 5 s" : Number.isFinite(x) ? `${x.toFixed(x < 10 ? 1 : 0)} ms` : "n/a");
 const list = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(", ");

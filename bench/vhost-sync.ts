@@ -44,6 +44,7 @@ import { ensureFallbackCert } from "../apps/box/src/proxy/fallback-cert";
 import { SudoNginx } from "../apps/box/src/proxy/nginx";
 import { ProxyService } from "../apps/box/src/proxy/proxy.service";
 import type { Vhost } from "../apps/box/src/proxy/vhost";
+import { median } from "./stats";
 
 const SIZES = (process.argv[2] ?? "5,50,200").split(",").map(Number);
 /** box's layout: flat (the default; this nginx's workers, nobody:nogroup, read the certificates), or BENCH_LAYOUT=vhost. */
@@ -65,7 +66,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** CPU time used so far by this process and its waited-for children (sudo → helper → nginx -t), in ms. */
 function cpuMs(): number {
   const f = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");

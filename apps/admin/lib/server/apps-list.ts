@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { appsListVersion, listApps } from "@hearth/db";
 import { appViewsOf, catalogOf } from "./apps";
 import type { AdminContext } from "./context";
+import { SharedValue } from "./shared-value";
 
 /**
  * GET /api/v1/apps without rebuilding the list when nothing changed. The list's version is a
@@ -27,47 +28,30 @@ export interface AppsList {
 export const ETAG_TTL_MS = 500;
 
 interface ListState {
-  etag?: { value: string; at: number };
-  etagCall?: Promise<string>;
-  /** bumped by forgetAppsListEtag: a read that started before it is not kept */
-  generation: number;
+  /** forgetAppsListEtag forgets it: a read that started before is not kept */
+  etag: SharedValue<string>;
   built?: AppsList;
   building?: { etag: string; promise: Promise<AppsList> };
 }
 
 const KEY = Symbol.for("hearth.admin.apps-list");
 const g = globalThis as unknown as { [KEY]?: ListState };
-const state = (): ListState => (g[KEY] ??= { generation: 0 });
+const state = (): ListState => (g[KEY] ??= { etag: new SharedValue() });
 
 /**
  * The ETag of the apps list (one query, at most one in flight; the catalog is in memory),
  * reused for `maxAgeMs`.
  */
 export function appsListEtag(app: AdminContext, maxAgeMs = ETAG_TTL_MS): Promise<string> {
-  const s = state();
-  if (s.etag && Date.now() - s.etag.at < maxAgeMs) return Promise.resolve(s.etag.value);
-  if (s.etagCall) return s.etagCall;
-  const started = Date.now();
-  const generation = s.generation;
-  const call = (async () => {
+  return state().etag.get(maxAgeMs, async () => {
     const [version, catalog] = await Promise.all([appsListVersion(app.db), catalogOf(app)]);
-    const value = `"${createHash("sha256").update(`${version}\n${catalog.hash}`).digest("base64url").slice(0, 27)}"`;
-    // stamped with when the query started; a forget() meanwhile wins
-    if (s.generation === generation) s.etag = { value, at: started };
-    return value;
-  })().finally(() => {
-    if (s.etagCall === call) s.etagCall = undefined;
+    return `"${createHash("sha256").update(`${version}\n${catalog.hash}`).digest("base64url").slice(0, 27)}"`;
   });
-  s.etagCall = call;
-  return call;
 }
 
 /** Something changed here (admin recorded an intent): the next request reads the ETag again. */
 export function forgetAppsListEtag(): void {
-  const s = state();
-  s.generation++;
-  s.etag = undefined;
-  s.etagCall = undefined;
+  state().etag.forget();
 }
 
 /** `{ apps: AppView[] }` serialized, and its ETag. */

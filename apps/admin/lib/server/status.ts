@@ -1,6 +1,7 @@
 import { isSetupDone } from "@hearth/db";
 import { boxIsUp, createBoxClient } from "../box-client";
 import type { AdminContext } from "./context";
+import { SharedValue } from "./shared-value";
 
 /**
  * What GET /api/v1/status answers, without a socket or query per request: box's health is
@@ -13,29 +14,18 @@ import type { AdminContext } from "./context";
 export const BOX_STATUS_TTL_MS = 2000;
 
 interface StatusState {
-  box?: { up: boolean; at: number };
-  boxCall?: Promise<boolean>;
+  box: SharedValue<boolean>;
   setupDone?: true;
   setupCall?: Promise<boolean>;
 }
 
 const KEY = Symbol.for("hearth.admin.status");
 const g = globalThis as unknown as { [KEY]?: StatusState };
-const state = (): StatusState => (g[KEY] ??= {});
+const state = (): StatusState => (g[KEY] ??= { box: new SharedValue() });
 
 /** Whether box answered its health check within the last BOX_STATUS_TTL_MS (asked now when older). */
 export function boxUp(app: AdminContext, now = Date.now()): Promise<boolean> {
-  const s = state();
-  if (s.box && now - s.box.at < BOX_STATUS_TTL_MS) return Promise.resolve(s.box.up);
-  s.boxCall ??= boxIsUp(createBoxClient(app.config.boxSocket), 1000)
-    .then((up) => {
-      s.box = { up, at: Date.now() };
-      return up;
-    })
-    .finally(() => {
-      s.boxCall = undefined;
-    });
-  return s.boxCall;
+  return state().box.get(BOX_STATUS_TTL_MS, () => boxIsUp(createBoxClient(app.config.boxSocket), 1000), now);
 }
 
 export function setupDone(app: AdminContext): Promise<boolean> {
