@@ -317,13 +317,17 @@ PROXY_SECRET="$(sed -n 's/^HEARTH_PROXY_SECRET=\([0-9a-f]\{64\}\)$/\1/p' "$HEART
 # (idle 138-146 MiB with the Node options below, up to 179 without); with jemalloc 130-131 MiB
 # (bench/idle-rss.ts). box keeps glibc's (jemalloc made its idle RSS larger). Without the
 # library admin runs on glibc's malloc as before.
-JEMALLOC="$(ldconfig -p 2>/dev/null | sed -n 's/^[[:space:]]*libjemalloc\.so\.2 .*=> \(\/.*\)$/\1/p' | head -n 1)"
+# The library is the one the package installed for this machine's architecture (not whatever
+# ldconfig lists first), with its links resolved, and only when root alone can change it and
+# every folder above it (hearth_root_only).
+JEMALLOC="$(dpkg -L "libjemalloc2:$(dpkg --print-architecture)" 2>/dev/null | grep -E '^/usr/lib/[^/]+/libjemalloc\.so\.2$' | head -n 1 || true)"
+if [ -n "$JEMALLOC" ] && hearth_root_only "$JEMALLOC"; then JEMALLOC="$(readlink -e -- "$JEMALLOC")"; else JEMALLOC=""; fi
 ADMIN_ENV_TMP="$(mktemp "$HEARTH_ETC_DIR/.admin.env.XXXXXX")"
 {
   echo "# admin's copy of $HEARTH_ENV_FILE, written by setup/install.sh on each run: edit that file"
   grep -v '^#' "$ENV_TMP" | grep -v '^HEARTH_PROXY_SECRET=' | grep -v '^LD_PRELOAD='
   echo "HEARTH_PROXY_SECRET=$PROXY_SECRET"
-  if [ -n "$JEMALLOC" ] && [ "$(stat -c %u "$JEMALLOC")" = 0 ]; then echo "LD_PRELOAD=$JEMALLOC"; fi
+  if [ -n "$JEMALLOC" ]; then echo "LD_PRELOAD=$JEMALLOC"; fi
 } >"$ADMIN_ENV_TMP"
 chown root:"$HEARTH_ADMIN_USER" "$ADMIN_ENV_TMP"
 chmod 0640 "$ADMIN_ENV_TMP"

@@ -172,6 +172,22 @@ hearth_root_dirs() {
   done
 }
 
+# hearth_root_only PATH: true when PATH, with every link resolved, is a regular file that
+# root owns and no one else can write, in folders that root owns and no one else can write,
+# up to /. For what a Hearth process loads from a path (LD_PRELOAD): no other user can
+# change it underneath.
+hearth_root_only() {
+  local p
+  p="$(readlink -e -- "$1")" || return 1
+  [ -f "$p" ] || return 1
+  while :; do
+    [ "$(stat -c %u -- "$p")" = 0 ] || return 1
+    [ $((0$(stat -c %a -- "$p") & 022)) -eq 0 ] || return 1
+    [ "$p" = / ] && return 0
+    p="$(dirname -- "$p")"
+  done
+}
+
 # hearth_root_write FILE: stdin to FILE, root's, replacing whatever was there without
 # following a link (the folder must be root's: see hearth_root_dirs).
 hearth_root_write() {

@@ -234,7 +234,7 @@ describe("install-vhosts.mjs: a delta against the live generation", () => {
 });
 
 describe("install-vhosts.mjs: a reload nginx refuses is seen in the master's error log", () => {
-  it("reports the master's [emerg]/[alert]/[crit] lines written after the mark, whole lines only, not its workers' or older ones", () => {
+  it("reports the master's [emerg] lines written after the mark, whole lines only, not its workers', older ones or other levels", () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), "hearth-iv-log-")), "error.log");
     writeFileSync(file, '2026/12/03 14:00:00 [emerg] 100#100: unknown directive "old" in /x.conf:1\n');
     const log = { file, offset: 74 };
@@ -242,6 +242,8 @@ describe("install-vhosts.mjs: a reload nginx refuses is seen in the master's err
     appendFileSync(file, "2026/12/03 14:00:01 [notice] 100#100: signal 1 (SIGHUP) received from 7, reconfiguring\n");
     appendFileSync(file, "2026/12/03 14:00:01 [emerg] 101#101: a worker's own trouble\n");
     appendFileSync(file, "2026/12/03 14:00:01 [error] 100#100: an error that does not stop the reload\n");
+    appendFileSync(file, "2026/12/03 14:00:01 [alert] 100#100: nor does an alert (the set may still be loaded)\n");
+    appendFileSync(file, "2026/12/03 14:00:01 [crit] 100#100: nor a crit\n");
     expect(masterErrors(log, 100)).toBe("");
     appendFileSync(file, '2026/12/03 14:00:01 [emerg] 100#100: "proxy_busy_buffers_size" must be less than');
     expect(masterErrors(log, 100)).toBe("");
@@ -252,8 +254,8 @@ describe("install-vhosts.mjs: a reload nginx refuses is seen in the master's err
 
   it("reads a rotated (shorter) log from its start, and a missing one as nothing", () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), "hearth-iv-log-")), "error.log");
-    writeFileSync(file, "2026/12/03 14:00:01 [crit] 7#7: x\n");
-    expect(masterErrors({ file, offset: 100_000 }, 7)).toBe("[crit] 7#7: x");
+    writeFileSync(file, "2026/12/03 14:00:01 [emerg] 7#7: x\n");
+    expect(masterErrors({ file, offset: 100_000 }, 7)).toBe("[emerg] 7#7: x");
     expect(masterErrors({ file: `${file}.gone`, offset: 0 }, 7)).toBe("");
   });
 });

@@ -194,11 +194,14 @@ export class AppService {
     // install's cleanup never races one still running.
     const prepared = inFlight(this.ensureNetworkAndVolume(appId, ctx));
     let proxied: Promise<void> | undefined;
+    let allocated: Promise<void> | undefined;
     try {
       await ctx.progress(at(5), portMessage);
-      const allocated = allocateHttpPort(prismaPortStore(this.db), appId, this.d.ports).then((port) => {
-        ctx.log(`HTTP port ${manifest.httpPort} is published on 127.0.0.1:${port}`);
-      });
+      allocated = inFlight(
+        allocateHttpPort(prismaPortStore(this.db), appId, this.d.ports).then((port) => {
+          ctx.log(`HTTP port ${manifest.httpPort} is published on 127.0.0.1:${port}`);
+        }),
+      );
       const names = this.d.names;
       // before the image and the container: a name taken by someone else's record fails the
       // task early (a failed install's cleanup removes the network and volume made meanwhile)
@@ -222,7 +225,7 @@ export class AppService {
       }
       return { containerId, httpHostPort: app.httpHostPort! };
     } finally {
-      await Promise.allSettled([prepared, proxied]);
+      await Promise.allSettled([prepared, allocated, proxied]);
     }
   }
 
