@@ -12,7 +12,7 @@ import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { bridgeNameOf, createDocker } from "../../apps/box/src/docker/docker";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
-import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
+import { ensureTestImages, testHttpdManifest } from "../helpers/test-images";
 
 /**
  * setup/lib/app-firewall.sh on the real host, seen from inside a real app container that
@@ -92,17 +92,7 @@ beforeAll(async () => {
     healthTimeoutMs: 30_000,
     healthIntervalMs: 200,
   });
-  const m = hearthManifest.parse({
-    manifestVersion: 1,
-    id: "org.hearth.test.firewall",
-    title: "Firewall test",
-    version: "1.0.0",
-    dockerImage: TEST_HTTPD_IMAGE,
-    httpPort: 8080,
-    healthCheckPath: "/health",
-    memoryLimit: 64 * 1024 * 1024,
-    addons: { localstorage: {} },
-  });
+  const m = hearthManifest.parse(testHttpdManifest("org.hearth.test.firewall", "Firewall test"));
   appId = randomUUID();
   await db.app.create({
     data: { id: appId, manifestId: m.id, manifest: m as object, version: m.version, subdomain: "fw", domain: DOMAIN, installState: "pending_install", memoryLimit: BigInt(m.memoryLimit), env: {} },

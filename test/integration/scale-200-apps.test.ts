@@ -16,7 +16,7 @@ import { dbVhostSync } from "../../apps/box/src/proxy/vhost-sync";
 import { startTaskRunner, type InProcessTasks } from "../helpers/app-tasks";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { curlResolve, freePort, startTestNginx, type TestNginx } from "../helpers/nginx";
-import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
+import { ensureTestImages, testHttpdManifest } from "../helpers/test-images";
 
 /**
  * Hundreds of apps on one server (issue 13): 200 small apps (the busybox test httpd) installed
@@ -39,17 +39,7 @@ const COUNT = Number(process.env.HEARTH_SCALE_APPS ?? 200);
 const RUN = Math.random().toString(36).slice(2, 8);
 const DOMAIN = `scale-${RUN}.test`;
 const BODY = "hello from hearth test app";
-const manifest: HearthManifest = hearthManifest.parse({
-  manifestVersion: 1,
-  id: "org.hearth.test.scale",
-  title: "Scale test httpd",
-  version: "1.0.0",
-  dockerImage: TEST_HTTPD_IMAGE,
-  httpPort: 8080,
-  healthCheckPath: "/health",
-  memoryLimit: 32 * 1024 * 1024,
-  addons: { localstorage: {} },
-});
+const manifest: HearthManifest = hearthManifest.parse(testHttpdManifest("org.hearth.test.scale", "Scale test httpd", { memoryLimit: 32 * 1024 * 1024 }));
 
 let t: TestDatabase & { db: Db };
 let db: Db;
