@@ -752,8 +752,8 @@ function waitForNewWorkers(master, before, timeoutMs, log = null) {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const now = childrenOf(master);
-    // the master could not load the new set (what nginx -t would say, or a listen socket it
-    // cannot bind): it logs [emerg] and keeps running the old set with the old workers
+    // the master could not load the new set (a listen socket it cannot bind, or anything else
+    // nginx -t did not see): it logs [emerg] and keeps running the old set with the old workers
     const refused = log && now.every((p) => before.has(p)) ? masterErrors(log, master) : "";
     // a port in use: the master tries to bind five times, 500 ms apart, before it gives up
     // ("still could not bind()"); it may still succeed, so wait for its verdict
@@ -764,7 +764,7 @@ function waitForNewWorkers(master, before, timeoutMs, log = null) {
     if (now.some((p) => !before.has(p)) && [...before].every((p) => !now.includes(p) || !/worker process/.test(titleOf(p)) || /shutting down/.test(titleOf(p)))) {
       return { ok: true, output: "" };
     }
-    if (nginxMasterAlive(master) === false) return { ok: false, output: `nginx (${master}) exited during the reload` };
+    if (!processAlive(master)) return { ok: false, output: `nginx (${master}) exited during the reload` };
     if (Date.now() > end) return { ok: false, output: `nginx (${master}) started no new workers within ${Math.round(timeoutMs / 1000)} s of the reload signal; see nginx's error log` };
     Atomics.wait(pause, 0, 0, 10);
   }
@@ -821,7 +821,8 @@ function titleOf(pid) {
   }
 }
 
-function nginxMasterAlive(pid) {
+/** Whether process `pid` exists (signal 0). */
+function processAlive(pid) {
   try {
     process.kill(pid, 0);
     return true;
@@ -933,14 +934,6 @@ function lock(root) {
       return Number.NaN;
     }
   };
-  const alive = (pid) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   for (let i = 0; i < 600; i++) {
     const tmp = path.join(root, `.lock-new-${process.pid}-${randomBytes(4).toString("hex")}`);
     mkdirSync(tmp, { mode: 0o700 });
@@ -953,7 +946,7 @@ function lock(root) {
       if (e.code !== "EEXIST" && e.code !== "ENOTEMPTY") throw e;
     }
     const pid = pidIn(dir);
-    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && !processAlive(pid)) {
       const stale = path.join(root, `.lock-stale-${randomBytes(4).toString("hex")}`);
       try {
         renameSync(dir, stale);
@@ -971,13 +964,7 @@ function lock(root) {
 /** A ".lock-new-<pid>-…" folder whose helper is gone (killed while taking the lock). */
 function leftoverOfDeadHelper(name) {
   const m = /^\.lock-new-(\d+)-[0-9a-f]+$/.exec(name);
-  if (!m) return false;
-  try {
-    process.kill(Number(m[1]), 0);
-    return false;
-  } catch {
-    return true;
-  }
+  return m !== null && !processAlive(Number(m[1]));
 }
 
 /** The cert files of a set: "<name>.crt" / "<name>.key" → PEM. */
