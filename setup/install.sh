@@ -561,7 +561,7 @@ chmod 0600 "$PROXY_MAP_TMP"
 mv -f "$PROXY_MAP_TMP" /etc/nginx/hearth-secret/proxy.map
 IPV6=0
 [ -s /proc/net/if_inet6 ] && IPV6=1
-sed -e "s#@CERT@#$CERT#; s#@KEY@#$KEY#; s#@ACME_DIR@#$HEARTH_PUBLIC_DIR/acme-challenges#" "$HEARTH_APP_DIR/setup/nginx/dashboard.conf" \
+sed -e "s#@CERT@#$CERT#; s#@KEY@#$KEY#; s#@ACME_DIR@#$HEARTH_PUBLIC_DIR/acme-challenges#; s#@PAGES_DIR@#$HEARTH_PUBLIC_DIR/pages#" "$HEARTH_APP_DIR/setup/nginx/dashboard.conf" \
   | if [ "$IPV6" = 1 ]; then sed 's/^#IPV6//'; else grep -v '^#IPV6'; fi >"$SITE_FILE.new"
 mv -f "$SITE_FILE.new" "$SITE_FILE"
 chmod 0644 "$SITE_FILE"

@@ -78,11 +78,14 @@ export const FLAT_FILE = "hearth-apps.conf";
 /** The maps the flat file may define: "<source> <variable>" → what its values are. */
 const FLAT_MAPS = new Map([
   ["$host $hearth_app_port", "port"],
+  ["$host $hearth_app_page", "page"],
   ["$host $hearth_redirect", "redirect"],
   ["$ssl_server_name $hearth_cert", "cert"],
   ["$ssl_server_name $hearth_cert_key", "key"],
 ]);
 export const CERT_NAME = /^[a-z0-9][a-z0-9_-]{0,127}$/;
+/** An app's page under <public dir>/pages/ (apps/box/src/proxy/pages.ts), without ".html". */
+const APP_PAGE = /^app-state-[a-z0-9_-]{1,64}$/;
 const GEN = /^gen-[a-z0-9]+-[a-f0-9]+$/;
 
 export class Refusal extends Error {
@@ -311,7 +314,9 @@ export function validateSite(file, text, o) {
     if (v[1] !== undefined && !["debug", "info", "notice", "warn", "error", "crit"].includes(v[1])) refuse(d, `error_log level ${JSON.stringify(v[1])} is not allowed`);
   };
   const flat = file === FLAT_FILE;
-  const returnDirective = (d) => {
+  const returnDirective = (d, kind) => {
+    // a stopped app's https "location /": 503 and its page (error_page), nothing proxied
+    if (kind === "root" && d.args.length === 1 && words(d, 1)[0] === "503") return;
     const v = words(d, 2);
     if (v[0] !== "301") refuse(d, `"return" may only be a 301 redirect`);
     if (flat && v[1] === "$hearth_redirect$request_uri") return;
@@ -324,7 +329,17 @@ export function validateSite(file, text, o) {
       switch (d.name) {
         case "alias": {
           const v = words(d, 1)[0];
-          const want = kind === "acme" ? `${o.publicDir}/acme-challenges/` : kind === "error" ? `${o.publicDir}/pages/app-unavailable.html` : null;
+          const pages = `${o.publicDir}/pages/`;
+          if (kind === "error" && v.startsWith(pages) && v.endsWith(".html")) {
+            // the dashboard's page, an app's page, or (the flat file) the page its map names
+            const page = v.slice(pages.length, -".html".length);
+            if (page === "app-unavailable" || APP_PAGE.test(page)) break;
+            if (flat && page === "$hearth_app_page") {
+              pageVariable = d;
+              break;
+            }
+          }
+          const want = kind === "acme" ? `${o.publicDir}/acme-challenges/` : kind === "error" ? `${pages}app-unavailable.html or ${pages}app-state-<id>.html` : null;
           if (v !== want) refuse(d, `"alias ${v}" is not allowed here${want ? ` (only ${want})` : ""}`);
           break;
         }
@@ -374,7 +389,7 @@ export function validateSite(file, text, o) {
           break;
         case "return":
           if (kind !== "root" && kind !== "http-root") refuse(d, `"return" is not allowed here`);
-          returnDirective(d);
+          returnDirective(d, kind);
           break;
         default:
           refuse(d, `directive "${d.name}" is not allowed in a location`);
@@ -488,6 +503,7 @@ export function validateSite(file, text, o) {
   };
 
   const maps = new Map(); // kind → Map host → value
+  let pageVariable = null; // an alias naming $hearth_app_page (needs its map)
   const map = (d) => {
     if (!flat) refuse(d, `"map" is only allowed in ${FLAT_FILE}`);
     if (!d.block) refuse(d, `"map" needs a block`);
@@ -512,6 +528,8 @@ export function validateSite(file, text, o) {
       const v = words(e, 1)[0];
       if (kind === "port") {
         if (!isPort(v)) refuse(e, `${e.name}: ${JSON.stringify(v)} is not a port`);
+      } else if (kind === "page") {
+        if (!APP_PAGE.test(v)) refuse(e, `${e.name}: ${JSON.stringify(v)} is not an app's page (app-state-<id>)`);
       } else if (kind === "redirect") {
         if (v.includes("$") || !isRedirectTarget(`${v}$request_uri`)) refuse(e, `${e.name}: redirect target ${JSON.stringify(v)} is not an http(s) URL of a hostname`);
       } else {
@@ -538,6 +556,7 @@ export function validateSite(file, text, o) {
       else if (d.name !== "server") refuse(d, `directive "${d.name}" is not allowed at the top of a vhost file (only "server" blocks${flat ? ' and "map"' : ""})`);
     }
     for (const d of tree) if (d.name === "server") server(d);
+    if (pageVariable && !maps.has("page")) refuse(pageVariable, "alias of $hearth_app_page without its map");
     if (flat) {
       // each name its certificate and that certificate's key
       const certs = maps.get("cert") ?? new Map();

@@ -349,3 +349,46 @@ describe("install-vhosts.mjs: the flat layout (hearth-apps.conf: maps and a cons
     expect(refused(edit((t) => t.replace("return 301 $hearth_redirect$request_uri;", "return 301 $hearth_redirect$uri;")))).toMatch(/redirect target/);
   });
 });
+
+describe("install-vhosts.mjs: apps' pages and stopped apps (503 and their page, nothing proxied)", () => {
+  let perVhost: HelperPayload;
+  let flat: HelperPayload;
+  const FLAT = "hearth-apps.conf";
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-iv-pages-"));
+    const a = await ensureFallbackCert(dir, "example.com");
+    const tls = { certPath: a.certPath, keyPath: a.keyPath, version: "v1" };
+    const vhosts: Vhost[] = [
+      { type: "app", appId: "Run1", fqdn: "wiki.example.com", upstreamPort: 40123, state: "starting", ...tls },
+      { type: "app", appId: "Stop1", fqdn: "chat.example.com", aliases: ["talk.example.com"], upstreamPort: 40200, state: "stopped", ...tls },
+    ];
+    const o = { httpPort: 80, httpsPort: 443, ipv6: true, acmeChallengeDir: `${PUBLIC}/acme-challenges`, errorPagesDir: `${PUBLIC}/pages` };
+    perVhost = await helperPayload(renderVhosts(vhosts, o), ROOT);
+    flat = await helperPayload(renderFlatVhosts(vhosts, o), ROOT);
+  });
+
+  it("accepts both layouts with a running and a stopped app", () => {
+    expect([...validatePayload(perVhost, opts).sites.keys()].sort()).toEqual(["app-run1.conf", "app-stop1.conf"]);
+    expect(perVhost.sites["app-stop1.conf"]).toContain("        return 503;");
+    expect(perVhost.sites["app-stop1.conf"]).not.toContain("proxy_pass");
+    expect(perVhost.sites["app-stop1.conf"]).toContain(`alias ${PUBLIC}/pages/app-state-stop1.html;`);
+    expect([...validatePayload(flat, opts).sites.keys()]).toEqual([FLAT]);
+    expect(flat.sites[FLAT]).toContain(`alias ${PUBLIC}/pages/$hearth_app_page.html;`);
+  });
+
+  it("refuses other statuses, pages outside the pages folder or not an app's, and the page variable without its map", () => {
+    const stop = perVhost.sites["app-stop1.conf"]!;
+    const with_ = (text: string): HelperPayload => ({ ...perVhost, sites: { ...perVhost.sites, "app-stop1.conf": text } });
+    expect(refusal(with_(stop.replace("return 503;", "return 200;")))).toMatch(/"return" may only be a 301 redirect|takes 2 argument/);
+    expect(refusal(with_(stop.replace("return 503;", 'return 503 "hello";')))).toMatch(/"return" may only be a 301 redirect|quoted/);
+    expect(refusal(with_(stop.replace("pages/app-state-stop1.html", "pages/../../../etc/shadow.html")))).toMatch(/alias .* is not allowed here/);
+    expect(refusal(with_(stop.replace("pages/app-state-stop1.html", "pages/no-app.html")))).toMatch(/alias .* is not allowed here/);
+    expect(refusal(with_(stop.replace("pages/app-state-stop1.html", "pages/$hearth_app_page.html")))).toMatch(/alias .* is not allowed here/);
+    // a 503 only in the https "location /", never in the .inc of setup's default server
+    expect(refusal({ ...perVhost, sites: { ...perVhost.sites, "default-redirect.inc": "return 503;\n" } })).toMatch(/"return" may only be a 301 redirect|takes 2 argument/);
+    const editFlat = (f: (t: string) => string): HelperPayload => ({ ...flat, sites: { [FLAT]: f(flat.sites[FLAT]!) } });
+    expect(refusal(editFlat((t) => t.replace("    chat.example.com app-state-stop1;", "    chat.example.com ../../etc/passwd;")))).toMatch(/is not an app's page/);
+    expect(refusal(editFlat((t) => t.replace("map $host $hearth_app_page {", "map $host $hearth_page {")))).toMatch(/is not one Hearth renders/);
+    expect(refusal(editFlat((t) => t.replace(/map \$host \$hearth_app_page \{[^}]*\}\n/, "")))).toMatch(/alias of \$hearth_app_page without its map/);
+  });
+});

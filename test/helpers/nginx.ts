@@ -82,7 +82,8 @@ export interface TestNginxOptions {
    * Include setup's dashboard vhost (setup/nginx/dashboard.conf, the `default_server` of the
    * installed system nginx) on the test ports, proxying to 127.0.0.1:<upstreamPort> instead
    * of admin's :3000. Then a name no vhost claims lands where it does on a server: on the
-   * dashboard, not on whichever app's vhost nginx happens to read first.
+   * "No app here" page (the dashboard only at the IP and localhost), not on whichever app's
+   * vhost nginx happens to read first.
    */
   dashboard?: { upstreamPort: number };
 }
@@ -97,20 +98,30 @@ export function renderSetupDashboardConf(o: {
   logDir: string;
   sitesDir: string;
   acmeDir: string;
+  /** box's pages folder (no-app.html). */
+  pagesDir: string;
 }): string {
   const text = readFileSync(path.join(REPO_ROOT, "setup/nginx/dashboard.conf"), "utf8");
   const out = text
     .replaceAll("@CERT@", o.certPath)
     .replaceAll("@KEY@", o.keyPath)
     .replaceAll("@ACME_DIR@", o.acmeDir)
+    .replaceAll("@PAGES_DIR@", o.pagesDir)
     .replace(/^#IPV6.*\n/gm, "")
     .replace(/^(\s*listen )80( default_server;)/m, `$1${o.httpPort}$2`)
-    .replace(/^(\s*listen )443( ssl http2 default_server;)/m, `$1${o.httpsPort}$2`)
+    .replace(/^(\s*listen )443( ssl http2(?: default_server)?;)/gm, `$1${o.httpsPort}$2`)
     .replace(/proxy_pass http:\/\/127\.0\.0\.1:3000;/, `proxy_pass http://127.0.0.1:${o.upstreamPort};`)
     .replace(/\/var\/log\/nginx\//g, `${o.logDir}/`)
     .replace("include /etc/nginx/hearth/live/sites/*.inc;", `include ${o.sitesDir}/*.inc;`);
   // fail loudly when setup's file changes shape, rather than testing against the wrong thing
-  for (const want of [`include ${o.sitesDir}/*.inc;`, `listen ${o.httpPort} default_server;`, `listen ${o.httpsPort} ssl http2 default_server;`, `proxy_pass http://127.0.0.1:${o.upstreamPort};`]) {
+  for (const want of [
+    `include ${o.sitesDir}/*.inc;`,
+    `listen ${o.httpPort} default_server;`,
+    `listen ${o.httpsPort} ssl http2 default_server;`,
+    `listen ${o.httpsPort} ssl http2;`,
+    `alias ${o.pagesDir}/no-app.html;`,
+    `proxy_pass http://127.0.0.1:${o.upstreamPort};`,
+  ]) {
     if (!out.includes(want)) throw new Error(`setup/nginx/dashboard.conf changed: the test copy lacks "${want}"`);
   }
   return out;
@@ -145,6 +156,7 @@ export async function startTestNginx(opts: TestNginxOptions = {}): Promise<TestN
         logDir: path.join(prefix, "logs"),
         sitesDir: proxy.sitesLink,
         acmeDir: proxy.acmeChallengeDir,
+        pagesDir: proxy.pagesDir,
       }),
     );
     dashboardInclude = [`    include ${file};`];

@@ -209,7 +209,8 @@ async function main(): Promise<void> {
     // without nginx there is nothing to answer HTTP-01 or serve a certificate
     ...(config.proxy === "nginx" ? { names: domains } : {}),
   });
-  monitor = new HealthMonitor({ db, docker, log });
+  // a changed health rewrites the app's page (crashed, not responding, starting): pages.ts
+  monitor = new HealthMonitor({ db, docker, log, onHealthChange: async () => void (await vhosts.syncVhosts()) });
   reconciler = new Reconciler({ db, docker, service: apps, vhosts, log, store, orphanSources: () => addonOrphanSources });
   const orphanSources = () => [volumeSource(docker, ownersOf(store)), ...addonOrphanSources];
   const registry = new TaskRegistry([

@@ -279,6 +279,7 @@ export class AppService {
         await ctx.progress(10, "stopping the app for the backup");
         await this.docker.stopContainer(containerNameOf(appId), 10);
         await this.setState(appId, { health: null });
+        await this.syncPages(ctx); // its page says "being updated"
         await ctx.progress(15, "backing up the app before the update");
         await rm(dir, { recursive: true, force: true });
         await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -460,6 +461,8 @@ export class AppService {
       await c.progress(30, "stopping the container");
       await this.docker.stopContainer(containerNameOf(appId), 10);
       await this.setState(appId, { installState: "installed", health: null, healthCheckedAt: new Date(), errorCode: null, errorMessage: null, errorTaskId: null });
+      // its names now answer 503 "stopped by the administrator" without reaching the app
+      await this.syncPages(c);
       await c.progress(100, "stopped");
       return { running: false as const };
     });
@@ -492,6 +495,9 @@ export class AppService {
       const loaded = await this.load(appId);
       const manifest = this.manifestOf(loaded);
       await this.setState(appId, { runState });
+      // the app's page says what is happening (stopping, starting, restarting); a start
+      // proxies its names again
+      await this.syncPages(c);
       const app = { ...loaded, runState };
       const existed = await this.ensureContainer(app, manifest, c);
       return body(app, manifest, c, existed);
@@ -657,6 +663,19 @@ export class AppService {
     if (r) ctx.log(vhostSyncLogLine(performance.now() - t0, r));
   }
 
+  /**
+   * A vhost sync for the app's state (its page, and whether its names are proxied or answer
+   * "stopped"), which never fails the task: nginx refusing the set leaves the previous one
+   * served, and the next sync (the next task, a health change) tries again.
+   */
+  private async syncPages(ctx: Pick<StepContext, "log">): Promise<void> {
+    try {
+      await this.syncVhosts(ctx);
+    } catch (e) {
+      ctx.log(`the vhost sync for the app's state failed (the previous set is still served): ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
   /** ctx with the test-only pause after each progress step (see stepDelayMs). */
   private stepped(ctx: StepContext): StepContext {
     const delay = this.d.stepDelayMs ?? 0;
@@ -703,6 +722,8 @@ export class AppService {
         errorTaskId: ctx.taskId,
         ...(opts.cleanup ? { containerId: null } : {}),
       }).catch(() => {});
+      // the app's page says it failed (best effort: the task's own error is what counts)
+      await this.syncPages(ctx);
       throw e;
     }
   }

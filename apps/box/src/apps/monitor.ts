@@ -21,6 +21,8 @@ export interface HealthMonitorOptions {
   log: Logger;
   intervalMs?: number;
   probe?: (port: number, path: string) => Promise<number | null>;
+  /** Called after a recorded health that differs from the one before (box's wiring: a vhost sync, so the app's page says it). */
+  onHealthChange?: (appId: string, health: HealthState) => Promise<void>;
 }
 
 const DOWN: readonly (HealthState | null)[] = ["unhealthy", "dead"];
@@ -89,6 +91,9 @@ export class HealthMonitor {
     // only write when the app is still what we looked at (a task may have started meanwhile)
     if (!(await recordAppHealth(this.o.db, app.id, health, new Date()))) return null;
     const before = app.health;
+    if (health !== before && this.o.onHealthChange) {
+      await this.o.onHealthChange(app.id, health).catch((err) => this.o.log.warn({ err, appId: app.id }, "updating the app's page failed"));
+    }
     if (health !== "healthy" && !DOWN.includes(before)) {
       await this.event("app.down", app.id, { health, httpStatus: status, previous: before });
     } else if (health === "healthy" && DOWN.includes(before)) {

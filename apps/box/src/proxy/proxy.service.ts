@@ -4,8 +4,9 @@ import { chmod, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, sym
 import path from "node:path";
 import { HearthError } from "@hearth/contracts";
 import { ensureFallbackCert, type FallbackCert } from "./fallback-cert";
+import { APP_PAGE_FILE, APP_UNAVAILABLE_HTML, appPageName, NO_APP_HTML, NO_APP_PAGE_FILE, renderAppPage } from "./pages";
 import { NginxError, SudoNginx, type NginxAdapter, type NginxTimings } from "./nginx";
-import { ERROR_PAGE_FILE, renderFlatVhosts, renderVhosts, VHOST_FILE_PATTERN, type RenderOptions, type Vhost } from "./vhost";
+import { ERROR_PAGE_FILE, renderFlatVhosts, renderVhosts, VHOST_FILE_PATTERN, type AppVhost, type RenderOptions, type Vhost } from "./vhost";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { dataPaths } from "../paths";
 
@@ -26,7 +27,11 @@ import { dataPaths } from "../paths";
  *                    of `hearth-apps.conf`
  *   loaded           the generation nginx last loaded successfully
  * and under `<publicDir>/` (default `<dataDir>/public`), read by nginx's workers:
- *   pages/app-unavailable.html   served on 502/503/504
+ *   pages/app-unavailable.html   the dashboard's vhost on 502/503/504
+ *   pages/no-app.html            setup's default server: a name no app has (404)
+ *   pages/app-state-<id>.html    each app's page (its state: pages.ts), written before the
+ *                                set that points at it is loaded, removed after its app's
+ *                                vhost is gone
  *   acme-challenges/             HTTP-01 tokens
  *
  * A new set is written to a fresh generation directory and swapped in by renaming a new
@@ -77,30 +82,7 @@ export interface ApplyResult {
 
 const GEN_PATTERN = /^sites-[a-z0-9]+-[a-f0-9]+$/;
 
-export const APP_UNAVAILABLE_HTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="10">
-<title>App not available</title>
-<style>
-  body { font-family: system-ui, sans-serif; background: #f6f4f1; color: #2b2b2b; display: flex;
-         align-items: center; justify-content: center; min-height: 100vh; margin: 0; }
-  main { max-width: 32rem; padding: 2rem; text-align: center; }
-  h1 { font-size: 1.5rem; margin-bottom: .5rem; }
-  p { color: #555; line-height: 1.5; }
-</style>
-</head>
-<body>
-<main>
-  <h1>This app is starting or not responding</h1>
-  <p>It may be starting, restarting or updating. This page reloads by itself every few seconds.</p>
-  <p>If it stays like this, an administrator can check the app's state and logs in the Hearth dashboard.</p>
-</main>
-</body>
-</html>
-`;
+export { APP_UNAVAILABLE_HTML, NO_APP_HTML } from "./pages";
 
 /** Whether the kernel has IPv6 (listening on [::] fails without it). */
 export function hostHasIpv6(ifInet6 = "/proc/net/if_inet6"): boolean {
@@ -130,6 +112,8 @@ export class ProxyService {
   private queue: Promise<unknown> = Promise.resolve();
   /** The generation `sites` pointed at after this process's last apply, with its files (saves reading them back). */
   private known: { gen: string; ours: Map<string, string>; foreign: string[] } | null = null;
+  /** The apps' pages this process wrote: file name → text. */
+  private readonly pages = new Map<string, string>();
 
   constructor(private readonly opts: ProxyServiceOptions) {
     const data = dataPaths(opts.dataDir);
@@ -187,8 +171,13 @@ export class ProxyService {
       await mkdir(dir, { recursive: true, mode: 0o755 });
       await chmod(dir, 0o755);
     }
-    const page = path.join(this.pagesDir, ERROR_PAGE_FILE);
-    if ((await readIfExists(page)) !== APP_UNAVAILABLE_HTML) await writeAtomic(page, APP_UNAVAILABLE_HTML);
+    for (const [file, text] of [
+      [ERROR_PAGE_FILE, APP_UNAVAILABLE_HTML],
+      [NO_APP_PAGE_FILE, NO_APP_HTML],
+    ] as const) {
+      const page = path.join(this.pagesDir, file);
+      if ((await readIfExists(page)) !== text) await writeAtomic(page, text);
+    }
 
     let st;
     try {
@@ -217,6 +206,9 @@ export class ProxyService {
       if (!VHOST_FILE_PATTERN.test(name)) throw new HearthError("internal", `refusing to write ${name}: not a vhost file name`);
     }
     await this.ensureLayout();
+    // each app's page is there before a set that points at it is loaded
+    const pages = appPages(vhosts);
+    await this.writePages(pages);
 
     const currentGen = await this.currentGeneration();
     if (!currentGen) throw new HearthError("internal", `${this.sitesLink} does not point at a generation`);
@@ -229,11 +221,15 @@ export class ProxyService {
     const loaded = (await readIfExists(this.loadedFile))?.trim();
 
     if (same) {
-      if (loaded === currentGen && this.opts.nginx.synced !== false) return { changed: false, reloaded: false, added, updated, removed };
+      if (loaded === currentGen && this.opts.nginx.synced !== false) {
+        await this.removeStalePages(pages);
+        return { changed: false, reloaded: false, added, updated, removed };
+      }
       // on disk but never loaded (box died between swap and reload): reload only
       const nginx = await this.reloadOrThrow(files);
       await writeAtomic(this.loadedFile, `${currentGen}\n`);
       await this.removeOldGenerations(currentGen);
+      await this.removeStalePages(pages);
       return { changed: false, reloaded: true, added, updated, removed, nginx };
     }
 
@@ -265,7 +261,27 @@ export class ProxyService {
     this.known = { gen, ours: new Map(files), foreign: current.foreign };
     await writeAtomic(this.loadedFile, `${gen}\n`);
     await this.removeOldGenerations(gen);
+    await this.removeStalePages(pages);
     return { changed: true, reloaded: true, added, updated, removed, nginx };
+  }
+
+  /** Writes the apps' pages whose text changed (the last written text is kept in memory; read back once). */
+  private async writePages(pages: ReadonlyMap<string, string>): Promise<void> {
+    for (const [file, text] of pages) {
+      if (this.pages.get(file) === text) continue;
+      const p = path.join(this.pagesDir, file);
+      if ((await readIfExists(p)) !== text) await writeAtomic(p, text);
+      this.pages.set(file, text);
+    }
+  }
+
+  /** Removes the pages of apps the loaded set no longer serves. */
+  private async removeStalePages(pages: ReadonlyMap<string, string>): Promise<void> {
+    for (const entry of await readdir(this.pagesDir)) {
+      if (!APP_PAGE_FILE.test(entry) || pages.has(entry)) continue;
+      await rm(path.join(this.pagesDir, entry), { force: true });
+      this.pages.delete(entry);
+    }
   }
 
   private async reloadOrThrow(files: ReadonlyMap<string, string>): Promise<NginxTimings> {
@@ -334,6 +350,19 @@ export class ProxyService {
     }
   }
 }
+
+/** Each app's page (`app-state-<id>.html` → its text), from its first vhost in the set (the primary one comes first). */
+export function appPages(vhosts: readonly Vhost[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of vhosts) {
+    if (v.type !== "app") continue;
+    const file = `${appPageName(v.appId)}.html`;
+    if (!out.has(file)) out.set(file, renderAppPage(pageTitle(v), v.state ?? "not_responding"));
+  }
+  return out;
+}
+
+const pageTitle = (v: AppVhost) => (typeof v.title === "string" && v.title.trim() ? v.title : v.fqdn);
 
 /** box's production wiring: vhosts under `<dataDir>/nginx`, reloaded through the sudo helper. */
 export function createProxyService(dataDir: string, opts: Partial<Omit<ProxyServiceOptions, "dataDir" | "afterRender">> = {}): ProxyService {

@@ -1,4 +1,5 @@
 import { listDomainsByName, listProxiedApps, type Db } from "@hearth/db";
+import { appPageState } from "./pages";
 import type { ApplyResult, ProxyService } from "./proxy.service";
 import type { TlsFiles, Vhost } from "./vhost";
 
@@ -14,9 +15,11 @@ export const noopVhostSync: VhostSync = { syncVhosts: async () => {} };
 /**
  * The vhost set is derived from the database alone, every time: the dashboard at
  * my.<dashboard domain>, and per app that has a published HTTP port and is not being
- * uninstalled (a stopped app keeps its vhosts, which show the "not responding" page): its
- * primary name, each alias (a vhost of its own, so it gets its own certificate) and each
- * redirect (301 to the primary URL, path kept).
+ * uninstalled: its primary name, each alias (a vhost of its own, so it gets its own
+ * certificate) and each redirect (301 to the primary URL, path kept). Each app vhost carries
+ * the app's state and title for its page (pages.ts): a stopped app keeps its names, which
+ * answer 503 "stopped by the administrator"; a name of no app lands on setup's default
+ * server ("No app here"). Run it again when an app's state or health changes.
  *
  * Each name is served with the certificate `tls` picks (custom, wildcard or its own ACME
  * certificate: see CertificateManager.tlsFor), else its domain's self-signed fallback.
@@ -32,6 +35,11 @@ export interface VhostsFromDbOptions {
 }
 
 const fqdnOf = (subdomain: string, domain: string) => (subdomain ? `${subdomain}.${domain}` : domain);
+/** The manifest's title when it has one (the page escapes it). */
+const titleOf = (manifest: unknown): string | undefined => {
+  const t = (manifest as { title?: unknown } | null)?.title;
+  return typeof t === "string" && t.trim() ? t.trim().slice(0, 200) : undefined;
+};
 
 export async function vhostsFromDb(db: Db, proxy: Pick<ProxyService, "fallbackCert" | "httpsPort">, opts: VhostsFromDbOptions = {}): Promise<Vhost[]> {
   const [domains, apps, picker] = await Promise.all([listDomainsByName(db), listProxiedApps(db), opts.tlsForSync ? opts.tlsForSync() : opts.tls]);
@@ -69,12 +77,14 @@ export async function vhostsFromDb(db: Db, proxy: Pick<ProxyService, "fallbackCe
     const primary = fqdnOf(a.subdomain, a.domain);
     const tls = (await tlsOf(a.domain, primary))?.files;
     if (!tls) continue;
-    vhosts.push({ type: "app", appId: a.id, fqdn: primary, upstreamPort: a.httpHostPort!, ...tls });
+    const state = appPageState(a);
+    const title = titleOf(a.manifest);
+    vhosts.push({ type: "app", appId: a.id, fqdn: primary, upstreamPort: a.httpHostPort!, state, ...(title ? { title } : {}), ...tls });
     for (const extra of a.appDomains) {
       const fqdn = fqdnOf(extra.subdomain, extra.domain);
       const etls = (await tlsOf(extra.domain, fqdn))?.files;
       if (!etls) continue;
-      if (extra.type === "alias") vhosts.push({ type: "app", appId: a.id, fileKey: fqdn, fqdn, upstreamPort: a.httpHostPort!, ...etls });
+      if (extra.type === "alias") vhosts.push({ type: "app", appId: a.id, fileKey: fqdn, fqdn, upstreamPort: a.httpHostPort!, state, ...etls });
       else vhosts.push({ type: "redirect", fqdn, target: `https://${primary}${port}`, ...etls });
     }
   }

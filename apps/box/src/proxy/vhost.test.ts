@@ -90,7 +90,7 @@ describe("app vhost", () => {
       "proxy_set_header Upgrade           $http_upgrade;",
       "proxy_set_header Connection        $hearth_connection_upgrade;",
       "error_page 502 503 504 /__hearth/app-unavailable.html;",
-      "alias /var/lib/hearth/nginx/pages/app-unavailable.html;",
+      "alias /var/lib/hearth/nginx/pages/app-state-app_123.html;",
       "internal;",
     ]) {
       expect(https, d).toContain(d);
@@ -338,5 +338,36 @@ describe("renderFlatVhosts: every app and redirect name in one file, a constant 
     expectInvalid(() => renderFlatVhosts([{ ...app, aliases: ["a;b.example.com"] }], opts));
     expectInvalid(() => renderFlatVhosts([{ type: "redirect", fqdn: "x.example.com", target: "https://a.example.com/?q", certPath: "/c/d.crt", keyPath: "/c/d.key" }], opts));
     expect(renderFlatVhosts([], opts).size).toBe(0);
+  });
+});
+
+describe("apps' pages and stopped apps", () => {
+  it("a stopped app's vhost answers 503 with its page and proxies nothing; a running one proxies, its page on 502/503/504", () => {
+    const stopped = renderVhost({ ...app, state: "stopped" }, opts);
+    const https = servers(stopped)[1]!;
+    expect(https).toContain("return 503;");
+    expect(https).not.toContain("proxy_pass");
+    expect(https).toContain("alias /var/lib/hearth/nginx/pages/app-state-app_123.html;");
+    expect(https).toContain("location ^~ /.well-known/acme-challenge/");
+    const running = servers(renderVhost({ ...app, state: "crashed" }, opts))[1]!;
+    expect(running).toContain("proxy_pass http://127.0.0.1:30001;");
+    expect(running).not.toContain("return 503;");
+    expectInvalid(() => renderVhost({ ...app, state: "asleep" as never }, opts));
+  });
+
+  it("flat: every app name has its page in a map; stopped names are in no port map and in a server of their own", () => {
+    const other: AppVhost = { ...app, appId: "Stopped1", fqdn: "chat.example.com", aliases: [], upstreamPort: 30002, state: "stopped" };
+    const text = renderFlatVhosts([app, other], opts).get(FLAT_FILE)!;
+    expect(text).toMatch(
+      /map \$host \$hearth_app_page \{\n {4}hostnames;\n {4}default "";\n {4}wiki\.example\.com app-state-app_123;\n {4}docs\.example\.com app-state-app_123;\n {4}chat\.example\.com app-state-stopped1;\n\}/,
+    );
+    expect(text).not.toContain("chat.example.com 30002;");
+    expect(text).toContain("wiki.example.com 30001;");
+    const stoppedServer = servers(text).find((s) => s.includes("return 503;"))!;
+    expect(stoppedServer).toMatch(/server_name chat\.example\.com;/);
+    expect(stoppedServer).not.toContain("proxy_pass");
+    expect(text).toContain("alias /var/lib/hearth/nginx/pages/$hearth_app_page.html;");
+    // only stopped apps: the file is still there (their names must answer)
+    expect(renderFlatVhosts([other], opts).get(FLAT_FILE)).toContain("return 503;");
   });
 });

@@ -1,4 +1,5 @@
 import { HearthError } from "@hearth/contracts";
+import { APP_PAGE_STATES, APP_UNAVAILABLE_PAGE_FILE, appPageName, type AppPageState } from "./pages";
 
 /**
  * Pure nginx vhost renderer: a list of vhost descriptions in, one config file (name + text)
@@ -38,6 +39,14 @@ export interface AppVhost extends TlsFiles {
   upstreamPort: number;
   /** "SAMEORIGIN" (default), "DENY", or "" to let other sites frame the app. */
   xFrameOptions?: string;
+  /**
+   * What the app's page (`<errorPagesDir>/app-state-<id>.html`, written by ProxyService)
+   * says; "stopped": nginx does not proxy at all and answers 503 with that page. Default
+   * "not_responding".
+   */
+  state?: AppPageState;
+  /** The app's title, for its page. Default: its name. */
+  title?: string;
 }
 
 export interface RedirectVhost extends TlsFiles {
@@ -76,11 +85,11 @@ export interface RenderOptions {
   ipv6: boolean;
   /** Directory served at /.well-known/acme-challenge/ (token files). */
   acmeChallengeDir: string;
-  /** Directory holding `app-unavailable.html`, the page shown on 502/503/504. */
+  /** Directory of the pages shown on 502/503/504 (`app-unavailable.html`, `app-state-<id>.html`: see pages.ts). */
   errorPagesDir: string;
 }
 
-export const ERROR_PAGE_FILE = "app-unavailable.html";
+export const ERROR_PAGE_FILE = APP_UNAVAILABLE_PAGE_FILE;
 export const DEFAULT_DASHBOARD_PORT = 3000;
 export const DEFAULT_X_FRAME_OPTIONS = "SAMEORIGIN";
 const HSTS = "max-age=63072000";
@@ -265,13 +274,17 @@ function proxyHeaders(): string[] {
   ];
 }
 
-function errorPage(o: RenderOptions): string[] {
+/**
+ * `page`: the page's name without `.html`: an app's `app-state-<id>`, the flat layout's
+ * `$hearth_app_page` (its map), or the dashboard's `app-unavailable`.
+ */
+function errorPage(o: RenderOptions, page: string): string[] {
   return [
-    "    # the app is starting, stopped or not answering: a friendly page, same status",
+    "    # the app is stopped, starting or not answering: its page says which, same status",
     "    error_page 502 503 504 /__hearth/app-unavailable.html;",
     "    location = /__hearth/app-unavailable.html {",
     "        internal;",
-    `        alias ${o.errorPagesDir}/${ERROR_PAGE_FILE};`,
+    `        alias ${o.errorPagesDir}/${page}.html;`,
     "        default_type text/html;",
     "        # no add_header here: it would drop the server's security headers",
     "    }",
@@ -320,15 +333,32 @@ function proxyLocation(port: number | "$hearth_app_port", extra: string[]): stri
   return ["    location / {", `        proxy_pass http://127.0.0.1:${port};`, ...proxyHeaders(), ...extra, "    }"];
 }
 
+function validateState(state: unknown): AppPageState {
+  if (state === undefined) return "not_responding";
+  if (!(APP_PAGE_STATES as readonly unknown[]).includes(state)) throw invalid(`invalid app state ${JSON.stringify(state)}`);
+  return state as AppPageState;
+}
+
 function renderApp(v: AppVhost, o: RenderOptions): string[] {
   const names = serverNames(v.fqdn, v.aliases);
   const port = validatePort(v.upstreamPort, "upstreamPort");
   const xfo = validateXFrameOptions(v.xFrameOptions);
-  return appServers(`# app ${v.appId}`, names, v, port, xfo, o);
+  vhostFileName(v); // checks the id
+  const page = appPageName(v.appId);
+  if (validateState(v.state) === "stopped") return stoppedServers(`# app ${v.appId} (stopped)`, names, v, xfo, page, o);
+  return appServers(`# app ${v.appId}`, names, v, port, xfo, page, o);
+}
+
+/**
+ * A stopped app's servers: nothing is proxied, every request gets 503 and the app's page
+ * ("stopped by the administrator"); ACME tokens are still served (renewals go on).
+ */
+function stoppedServers(comment: string, names: string, tls: TlsFiles | null, xfo: string, page: string, o: RenderOptions): string[] {
+  return serverPair(comment, names, tls, o, ["", ...securityHeaders(xfo), "", ...acmeLocation(o), "", ...errorPage(o, page), "", "    location / {", "        return 503;", "    }"]);
 }
 
 /** An app's servers: `tls` and `port` fixed, or null and "$hearth_app_port" in the flat layout. */
-function appServers(comment: string, names: string, tls: TlsFiles | null, port: number | "$hearth_app_port", xfo: string, o: RenderOptions): string[] {
+function appServers(comment: string, names: string, tls: TlsFiles | null, port: number | "$hearth_app_port", xfo: string, page: string, o: RenderOptions): string[] {
   return serverPair(comment, names, tls, o, [
     "",
     ...securityHeaders(xfo),
@@ -342,7 +372,7 @@ function appServers(comment: string, names: string, tls: TlsFiles | null, port: 
     "",
     ...acmeLocation(o),
     "",
-    ...errorPage(o),
+    ...errorPage(o, page),
     "",
     ...proxyLocation(port, ["        proxy_read_timeout 1h;", "        proxy_send_timeout 1h;"]),
   ]);
@@ -379,7 +409,7 @@ function renderDashboard(v: DashboardVhost, o: RenderOptions): string[] {
     "",
     ...acmeLocation(o),
     "",
-    ...errorPage(o),
+    ...errorPage(o, ERROR_PAGE_FILE.replace(/\.html$/, "")),
     "",
     ...proxyLocation(port, [
       "        # admin believes X-Real-IP only with this; the value is in root's nginx config (hearth.conf's map)",
@@ -447,8 +477,11 @@ export function renderVhosts(vhosts: readonly Vhost[], options: RenderOptions): 
  *     $ssl_server_name $hearth_cert` / `$hearth_cert_key` (each name its own certificate, as
  *     with one server per name), all with `hostnames` so a wildcard alias works;
  *   - one plain-http server for every name (ACME tokens, else 301 to https);
+ *   - `map $host $hearth_app_page`: each app name's page (`app-state-<id>`, see pages.ts);
  *   - one https server per X-Frame-Options value in use (the only setting that differs
- *     between apps; `proxy_hide_header` cannot take a variable), one for the redirects.
+ *     between apps; `proxy_hide_header` cannot take a variable), one for the redirects, and
+ *     one per X-Frame-Options value of stopped apps (503 and their page, never proxied:
+ *     their names are in no port map).
  * Dashboards and the default redirect are rendered as by renderVhosts (a file each). A name
  * no map holds never reaches these servers (nginx picks the default server).
  */
@@ -462,6 +495,8 @@ export function renderFlatVhosts(vhosts: readonly Vhost[], options: RenderOption
     owners.set(n, by);
   };
   const ports: string[] = [];
+  const pages: string[] = [];
+  const stopped = new Map<string, string[]>(); // X-Frame-Options value -> names of stopped apps
   const targets: string[] = [];
   const certs: string[] = [];
   const keys: string[] = [];
@@ -485,11 +520,15 @@ export function renderFlatVhosts(vhosts: readonly Vhost[], options: RenderOption
     if (v.type === "app") {
       const port = validatePort(v.upstreamPort, "upstreamPort");
       const xfo = validateXFrameOptions(v.xFrameOptions);
+      const isStopped = validateState(v.state) === "stopped";
+      const page = appPageName(v.appId);
       for (const n of serverNames(v.fqdn, v.aliases).split(" ")) {
         claim(n, by);
-        ports.push(`    ${n} ${port};`);
+        if (!isStopped) ports.push(`    ${n} ${port};`);
+        pages.push(`    ${n} ${page};`);
         tlsFor(n, v);
-        classes.set(xfo, [...(classes.get(xfo) ?? []), n]);
+        const into = isStopped ? stopped : classes;
+        into.set(xfo, [...(into.get(xfo) ?? []), n]);
       }
     } else if (v.type === "redirect") {
       const n = validateHostname(v.fqdn);
@@ -501,13 +540,14 @@ export function renderFlatVhosts(vhosts: readonly Vhost[], options: RenderOption
       throw invalid(`unknown vhost type ${JSON.stringify((v as { type?: unknown }).type)}`);
     }
   }
-  if (ports.length === 0 && targets.length === 0) return files;
+  if (pages.length === 0 && targets.length === 0) return files;
   const map = (from: string, to: string, entries: string[]) => [`map ${from} ${to} {`, "    hostnames;", '    default "";', ...entries, "}"];
-  const all = [...[...classes.values()].flat(), ...redirects];
+  const all = [...[...classes.values()].flat(), ...[...stopped.values()].flat(), ...redirects];
   const out = [
     "# Written by Hearth's box from its database; edits are overwritten.",
     "# Every app and redirect name: a constant number of servers, the per-name values in maps.",
     ...map("$host", "$hearth_app_port", ports),
+    ...map("$host", "$hearth_app_page", pages),
     ...map("$host", "$hearth_redirect", targets),
     ...map("$ssl_server_name", "$hearth_cert", certs),
     ...map("$ssl_server_name", "$hearth_cert_key", keys),
@@ -518,7 +558,12 @@ export function renderFlatVhosts(vhosts: readonly Vhost[], options: RenderOption
   for (const xfo of [DEFAULT_X_FRAME_OPTIONS, "DENY", ""]) {
     const names = classes.get(xfo);
     if (!names) continue;
-    out.push("", ...appServers(`# apps with X-Frame-Options ${xfo || "(the app's own)"}`, names.join(" "), null, "$hearth_app_port", xfo, o));
+    out.push("", ...appServers(`# apps with X-Frame-Options ${xfo || "(the app's own)"}`, names.join(" "), null, "$hearth_app_port", xfo, "$hearth_app_page", o));
+  }
+  for (const xfo of [DEFAULT_X_FRAME_OPTIONS, "DENY", ""]) {
+    const names = stopped.get(xfo);
+    if (!names) continue;
+    out.push("", ...stoppedServers(`# stopped apps with X-Frame-Options ${xfo || "(the app's own)"}: 503 and their page`, names.join(" "), null, xfo, "$hearth_app_page", o));
   }
   if (redirects.length > 0) out.push("", ...redirectServers("# redirects: 301 to the target of the name, path and query kept", redirects.join(" "), null, "$hearth_redirect", o));
   files.set(FLAT_FILE, `${out.join("\n")}\n`);

@@ -43,11 +43,24 @@ export async function listRunningApps(db: Client): Promise<App[]> {
   return db.app.findMany({ where: { installState: "installed", runState: "running", httpHostPort: { not: null } } });
 }
 
-/** What the proxy renders per app: published, not being uninstalled, with its aliases and redirects. */
+/**
+ * What the proxy renders per app: published, not being uninstalled, with its aliases and
+ * redirects, and what its page says (state, health, the manifest's title).
+ */
 export async function listProxiedApps(db: Client) {
   return db.app.findMany({
     where: { httpHostPort: { not: null }, installState: { not: "pending_uninstall" } },
-    select: { id: true, subdomain: true, domain: true, httpHostPort: true, appDomains: { orderBy: [{ domain: "asc" }, { subdomain: "asc" }] } },
+    select: {
+      id: true,
+      subdomain: true,
+      domain: true,
+      httpHostPort: true,
+      installState: true,
+      runState: true,
+      health: true,
+      manifest: true,
+      appDomains: { orderBy: [{ domain: "asc" }, { subdomain: "asc" }] },
+    },
     orderBy: { id: "asc" },
   });
 }
