@@ -28,8 +28,8 @@ import { appDockerObjects } from "../helpers/app-objects";
  * reached only through nginx with `curl --resolve`: headers, http → https, ACME tokens,
  * configure (memory, env, subdomain), stop / start / restart, uninstall, nothing left.
  *
- * The test nginx carries setup's dashboard vhost as its default_server (as the installed
- * system nginx does), so a name no app claims any more lands on the dashboard.
+ * The test nginx carries setup's default servers (as the installed system nginx does), so a
+ * name no app claims any more gets "No app here", never the dashboard.
  */
 
 const DOMAIN = "apps-nginx.test";
@@ -82,6 +82,7 @@ function expectSecurityHeaders(r: CurlResult) {
 }
 const servesSite = (r: CurlResult) => r.status === 200 && r.body.includes("Your static site is running");
 const isDashboard = (r: CurlResult) => r.status === 200 && r.body === "hearth dashboard";
+const noAppHere = (r: CurlResult) => r.status === 404 && r.body.includes("<h1>No app here</h1>") && !r.body.includes("hearth dashboard");
 
 beforeAll(async () => {
   docker = createDocker();
@@ -219,8 +220,8 @@ describe("a catalog app behind a real nginx", () => {
     // the env set before is still there
     expect(execIn(containerNameOf(appId), "printenv", "GREETING").trim()).toBe("hello from configure");
 
-    // the old name falls to the default server (the dashboard), over https and http
-    const old = await eventually(() => curlResolve(https("site")), isDashboard);
+    // the old name falls to the default server ("No app here", not the dashboard), over https and http
+    const old = await eventually(() => curlResolve(https("site")), noAppHere);
     expect(old.body).not.toContain("static site");
     expect(headerValues(old, "x-frame-options")).toEqual(["DENY"]);
     const oldHttp = await curlResolve(httpUrl("site", "/x"));
@@ -231,23 +232,30 @@ describe("a catalog app behind a real nginx", () => {
     expect(flat).not.toContain(`site.${DOMAIN}`);
   });
 
-  it("stop shows the friendly page with status 502 and the security headers; start serves again", async () => {
+  it("stop: its name answers 503 '<title> is stopped by the administrator' (no reload) with the security headers; start serves again", async () => {
     const { task } = await queueAppTask(db, appId, "app.stop", { runState: "stopped" });
     await finished(task);
     expect(inspect("container", containerNameOf(appId))!.State.Running).toBe(false);
     expect(await db.app.findUniqueOrThrow({ where: { id: appId } })).toMatchObject({ installState: "installed", runState: "stopped", health: null });
 
-    const down = await curlResolve(https("www2"));
-    expect([502, 503]).toContain(down.status);
-    expect(down.body).toContain("This app is starting or not responding");
+    // box's sync reloads nginx asynchronously
+    const down = await eventually(
+      () => curlResolve(https("www2", "/any/page")),
+      (r) => r.status === 503,
+    );
+    expect(down.body).toContain(`<h1>${manifest.title} is stopped by the administrator</h1>`);
+    expect(down.body).not.toMatch(/http-equiv="refresh"|starting or not responding/i);
     expect(headerValues(down, "content-type")[0]).toMatch(/^text\/html/);
     expectSecurityHeaders(down);
+    // the flat file holds the name in no port map: nothing is proxied to the stopped app
+    const row = await db.app.findUniqueOrThrow({ where: { id: appId } });
+    expect(liveVhosts().get(FLAT_FILE)).not.toContain(`www2.${DOMAIN} ${row.httpHostPort};`);
 
     const { task: start } = await queueAppTask(db, appId, "app.start", { runState: "running" });
     await finished(start);
     expect(inspect("container", containerNameOf(appId))!.State.Running).toBe(true);
     expect(await db.app.findUniqueOrThrow({ where: { id: appId } })).toMatchObject({ runState: "running", health: "healthy" });
-    expect(servesSite(await curlResolve(https("www2")))).toBe(true);
+    expect(servesSite(await eventually(() => curlResolve(https("www2")), servesSite))).toBe(true);
   });
 
   it("restart restarts the same container and it serves again", async () => {
@@ -281,7 +289,10 @@ describe("a catalog app behind a real nginx", () => {
     const files = liveVhosts();
     expect([...files.keys()].filter((f) => f.startsWith("app-") || f === FLAT_FILE)).toEqual([]);
     expect([...files.values()].join("\n")).not.toContain(appId);
-    expect(isDashboard(await eventually(() => curlResolve(https("www2")), isDashboard))).toBe(true);
+    // an uninstalled app's name: "No app here", never the dashboard's login; the dashboard stays at my.<domain>
+    expect(noAppHere(await eventually(() => curlResolve(https("www2")), noAppHere))).toBe(true);
+    expect(isDashboard(await curlResolve(https("my")))).toBe(true);
+    expect(readdirSync(nginx.proxy.pagesDir).filter((f) => f.includes(appId.toLowerCase()))).toEqual([]);
     appId = "";
   });
 });

@@ -88,7 +88,7 @@ beforeAll(async () => {
   t = await migratedDatabase("scale200");
   db = t.db;
   owner = ownerOf(t.url);
-  // setup's dashboard vhost is the default server, as on an installed server: a name no app has lands there
+  // setup's default servers, as on an installed server: a name no app has lands there ("No app here")
   dashboard = http.createServer((_req, res) => res.end("hearth dashboard"));
   const dashboardPort = await freePort();
   await new Promise<void>((r) => dashboard.listen(dashboardPort, "127.0.0.1", r));
@@ -171,9 +171,10 @@ describe(`${COUNT} apps on one server`, () => {
     // each request reached the app of its name and no other: every app answered exactly one more
     const after = apps.map((a) => answered(a.id));
     expect(after.map((n, i) => n - (before[i] ?? 0))).toEqual(apps.map(() => 1));
-    // a name no app has lands on the default server, not on an app
+    // a name no app has lands on the default server ("No app here"), not on an app or the dashboard
     const r = await curlResolve(https("nosuchapp"));
-    expect(r.body).toBe("hearth dashboard");
+    expect(r.status).toBe(404);
+    expect(r.body).toContain("<h1>No app here</h1>");
   }, 600_000);
 
   it(`uninstalls all ${COUNT} (and deletes their data): no container, network or volume of theirs is left, and nginx serves none`, async () => {

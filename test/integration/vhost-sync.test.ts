@@ -24,11 +24,20 @@ const proxy = {
   },
 };
 
-function app(id: string, subdomain: string, domain: string, installState: string, httpHostPort: number | null) {
+function app(
+  id: string,
+  subdomain: string,
+  domain: string,
+  installState: string,
+  httpHostPort: number | null,
+  more: { runState?: "running" | "stopped"; health?: "healthy" | "dead"; title?: string } = {},
+) {
   return {
     id,
     manifestId: "org.example.app",
-    manifest: {},
+    manifest: more.title ? { title: more.title } : {},
+    ...(more.runState ? { runState: more.runState } : {}),
+    ...(more.health ? { health: more.health } : {}),
     version: "1.0.0",
     subdomain,
     domain,
@@ -40,7 +49,7 @@ function app(id: string, subdomain: string, domain: string, installState: string
 }
 
 describe("vhosts derived from the database", () => {
-  it("has the dashboard, every app with a port except ones being uninstalled, and each domain's certificate", async () => {
+  it("has the dashboard, every app with a port except ones being uninstalled, each with its state and title for its page, and each domain's certificate", async () => {
     await t.db.domain.createMany({
       data: [
         { domain: "example.test", provider: "noop", isDashboardDomain: true },
@@ -53,14 +62,47 @@ describe("vhosts derived from the database", () => {
         app("a2", "", "other.test", "pending_restart", 20002),
         app("a3", "gone", "example.test", "pending_uninstall", 20003),
         app("a4", "new", "example.test", "pending_install", null),
+        app("a5", "notes", "example.test", "installed", 20005, { runState: "stopped", title: "Notes" }),
+        app("a6", "chat", "example.test", "installed", 20006, { health: "dead", title: "Chat" }),
       ],
     });
     const vhosts = await vhostsFromDb(t.db, proxy);
     expect(certsAsked.sort()).toEqual(["example.test", "other.test"]);
     expect(vhosts).toEqual([
       { type: "dashboard", fqdn: "my.example.test", upstreamPort: undefined, certPath: "/certs/example.test.crt", keyPath: "/certs/example.test.key", version: FALLBACK_VERSION },
-      { type: "app", appId: "a1", fqdn: "wiki.example.test", upstreamPort: 20001, certPath: "/certs/example.test.crt", keyPath: "/certs/example.test.key", version: FALLBACK_VERSION },
-      { type: "app", appId: "a2", fqdn: "other.test", upstreamPort: 20002, certPath: "/certs/other.test.crt", keyPath: "/certs/other.test.key", version: FALLBACK_VERSION },
+      {
+        type: "app",
+        appId: "a1",
+        fqdn: "wiki.example.test",
+        upstreamPort: 20001,
+        state: "starting",
+        certPath: "/certs/example.test.crt",
+        keyPath: "/certs/example.test.key",
+        version: FALLBACK_VERSION,
+      },
+      { type: "app", appId: "a2", fqdn: "other.test", upstreamPort: 20002, state: "restarting", certPath: "/certs/other.test.crt", keyPath: "/certs/other.test.key", version: FALLBACK_VERSION },
+      {
+        type: "app",
+        appId: "a5",
+        fqdn: "notes.example.test",
+        upstreamPort: 20005,
+        state: "stopped",
+        title: "Notes",
+        certPath: "/certs/example.test.crt",
+        keyPath: "/certs/example.test.key",
+        version: FALLBACK_VERSION,
+      },
+      {
+        type: "app",
+        appId: "a6",
+        fqdn: "chat.example.test",
+        upstreamPort: 20006,
+        state: "crashed",
+        title: "Chat",
+        certPath: "/certs/example.test.crt",
+        keyPath: "/certs/example.test.key",
+        version: FALLBACK_VERSION,
+      },
     ]);
   });
 
@@ -78,8 +120,25 @@ describe("vhosts derived from the database", () => {
         return fqdn === "docs.other.test" ? { certPath: "/acme/docs.crt", keyPath: "/acme/docs.key" } : null;
       },
     });
-    expect(asked.sort()).toEqual(["example.test:my.example.test", "example.test:old-wiki.example.test", "example.test:wiki.example.test", "other.test:docs.other.test", "other.test:other.test"]);
-    expect(vhosts).toContainEqual({ type: "app", appId: "a1", fileKey: "docs.other.test", fqdn: "docs.other.test", upstreamPort: 20001, certPath: "/acme/docs.crt", keyPath: "/acme/docs.key" });
+    expect(asked.sort()).toEqual([
+      "example.test:chat.example.test",
+      "example.test:my.example.test",
+      "example.test:notes.example.test",
+      "example.test:old-wiki.example.test",
+      "example.test:wiki.example.test",
+      "other.test:docs.other.test",
+      "other.test:other.test",
+    ]);
+    expect(vhosts).toContainEqual({
+      type: "app",
+      appId: "a1",
+      fileKey: "docs.other.test",
+      fqdn: "docs.other.test",
+      upstreamPort: 20001,
+      state: "starting",
+      certPath: "/acme/docs.crt",
+      keyPath: "/acme/docs.key",
+    });
     expect(vhosts).toContainEqual({
       type: "redirect",
       fqdn: "old-wiki.example.test",
