@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { helperPayload, SudoNginx, type HelperPayload } from "../../apps/box/src/proxy/nginx";
-import { ProxyService } from "../../apps/box/src/proxy/proxy.service";
+import { appPages, ProxyService } from "../../apps/box/src/proxy/proxy.service";
 import { renderFlatVhosts, renderVhosts, type Vhost } from "../../apps/box/src/proxy/vhost";
 import { REPO_ROOT } from "../helpers/db";
 import { curlResolve, eventually, freePort, headerValues } from "../helpers/nginx";
@@ -638,7 +638,7 @@ describe("as hearth: the flat layout (renderFlatVhosts: one file of maps, a cons
       s.on("error", reject);
     });
 
-  it("serves each name on its app's port with its own certificate, aliases (wildcard too), per-app X-Frame-Options, redirects keeping the path, ACME tokens and the not-responding page", async () => {
+  it("serves each name on its app's port with its own certificate, aliases (wildcard too), per-app X-Frame-Options, redirects keeping the path, ACME tokens, the not-responding page and a stopped app's 503", async () => {
     const flatCert = await proxy.fallbackCert("flat.test");
     const trust = { certPath, keyPath, version: "t1" };
     const flatTls = { certPath: flatCert.certPath, keyPath: flatCert.keyPath, version: "f1" };
@@ -648,12 +648,16 @@ describe("as hearth: the flat layout (renderFlatVhosts: one file of maps, a cons
       { type: "app", appId: `other${ID}`, fqdn: "other.trust.test", upstreamPort: otherPort, xFrameOptions: "", ...trust },
       { type: "app", appId: `dead${ID}`, fqdn: "dead.flat.test", upstreamPort: deadPort, xFrameOptions: "DENY", ...flatTls },
       { type: "redirect", fqdn: "old.flat.test", target: `https://app.flat.test:${httpsPort}/sub`, ...flatTls },
+      { type: "app", appId: `stop${ID}`, fqdn: "stopped.flat.test", upstreamPort: backendPort, state: "stopped", title: "Stopped One", ...flatTls },
     ];
+    // the apps' pages, as ProxyService writes them before it hands the set over (box's files)
+    for (const [file, text] of appPages(vhosts)) writeFileSync(path.join(PUBLIC, "pages", file), text);
+    must(`chown -R hearth:hearth ${path.join(PUBLIC, "pages")}`);
     const payload = await helperPayload(renderFlatVhosts(vhosts, proxy.renderOptions), NGINX_ROOT);
     expect(Object.keys(payload.sites)).toEqual(["hearth-apps.conf"]);
     const r = runHelperAs("hearth", JSON.stringify(payload));
     expect(r.status, r.stderr).toBe(0);
-    expect((readFileSync(path.join(NGINX_ROOT, "live/sites/hearth-apps.conf"), "utf8").match(/^server \{$/gm) ?? []).length).toBe(5);
+    expect((readFileSync(path.join(NGINX_ROOT, "live/sites/hearth-apps.conf"), "utf8").match(/^server \{$/gm) ?? []).length).toBe(6);
 
     // nginx's workers (nobody:nogroup here) read the certificates at the handshake: root's
     // folder, their group's to read; the helper took the group from the running workers (no
@@ -679,8 +683,13 @@ describe("as hearth: the flat layout (renderFlatVhosts: one file of maps, a cons
     expect(headerValues(otherApp, "x-frame-options")).toEqual(["ALLOWALL-FROM-APP"]);
     const dead = await curlResolve(`https://dead.flat.test:${httpsPort}/`);
     expect(dead.status).toBe(502);
-    expect(dead.body).toContain("not responding");
+    expect(dead.body).toContain("dead.flat.test is not responding");
     expect(headerValues(dead, "x-frame-options")).toEqual(["DENY"]);
+    // a stopped app: root's nginx answers 503 with its page and never reaches its port
+    const stopped = await curlResolve(`https://stopped.flat.test:${httpsPort}/`);
+    expect(stopped.status).toBe(503);
+    expect(stopped.body).toContain("Stopped One is stopped by the administrator");
+    expect(stopped.body).not.toContain("backend-ok");
     const moved = await curlResolve(`https://old.flat.test:${httpsPort}/a/b?c=1`);
     expect(moved.status).toBe(301);
     expect(headerValues(moved, "location")).toEqual([`https://app.flat.test:${httpsPort}/sub/a/b?c=1`]);
