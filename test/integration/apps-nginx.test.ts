@@ -13,7 +13,8 @@ import { createDocker, type DockerApi } from "../../apps/box/src/docker/docker";
 import { CertificateManager } from "../../apps/box/src/domains/certificate-manager";
 import { DomainService } from "../../apps/box/src/domains/domain.service";
 import { FLAT_FILE } from "../../apps/box/src/proxy/vhost";
-import { dbVhostSync } from "../../apps/box/src/proxy/vhost-sync";
+import { HealthMonitor } from "../../apps/box/src/apps/monitor";
+import { dbVhostSync, type VhostSync } from "../../apps/box/src/proxy/vhost-sync";
 import { CATALOG_APPS_DIR } from "../../packages/catalog/src/catalog";
 import { startTaskRunner, type InProcessTasks } from "../helpers/app-tasks";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
@@ -47,6 +48,7 @@ let dashboardPort = 0;
 let imageBuiltHere = false;
 const tmpRoot = mkdtempSync(path.join(os.tmpdir(), "hearth-apps-nginx-"));
 let appId = "";
+let vhostSync: VhostSync;
 /** How often the app tasks asked for a vhost sync (box's real sync, counted). */
 let syncs = 0;
 
@@ -106,6 +108,7 @@ beforeAll(async () => {
   await addDomain(db, { domain: DOMAIN, provider: "noop", tlsMode: "fallback" });
   const certs = new CertificateManager({ db, locks: null, certDir: path.join(tmpRoot, "certs"), acmeChallengeDir: nginx.proxy.acmeChallengeDir, log: { info() {}, warn() {} } });
   const real = dbVhostSync(db, nginx.proxy, { dashboardPort, tlsForSync: () => certs.tlsPicker() });
+  vhostSync = real;
   const vhosts = {
     syncVhosts: () => {
       syncs++;
@@ -232,7 +235,7 @@ describe("a catalog app behind a real nginx", () => {
     expect(flat).not.toContain(`site.${DOMAIN}`);
   });
 
-  it("stop: its name answers 503 '<title> is stopped by the administrator' (no reload) with the security headers; start serves again", async () => {
+  it("stop: its name answers 503 '<title> is stopped by the administrator' (no auto-reload) with the security headers; start serves again", async () => {
     const { task } = await queueAppTask(db, appId, "app.stop", { runState: "stopped" });
     await finished(task);
     expect(inspect("container", containerNameOf(appId))!.State.Running).toBe(false);
@@ -267,6 +270,33 @@ describe("a catalog app behind a real nginx", () => {
     expect(after.State.StartedAt).not.toBe(before.State.StartedAt);
     expect(after.State.Running).toBe(true);
     expect(servesSite(await curlResolve(https("www2")))).toBe(true);
+  });
+
+  it("the health monitor (wired as main.ts wires it) rewrites the app's page when its container dies: 'crashed', then served again", async () => {
+    const monitor = new HealthMonitor({ db, docker, log: { info() {}, warn() {} } as never, onHealthChange: async () => void (await vhostSync.syncVhosts()) });
+    // the container dies behind Hearth's back (not a task): Docker does not restart a container stopped this way
+    expect(dockerOk("stop", "-t", "1", containerNameOf(appId))).toBe(true);
+    const reloads = nginx.adapter.reloads;
+    expect(await monitor.checkOne(appId)).toBe("dead");
+    const page = readFileSync(path.join(nginx.proxy.pagesDir, `app-state-${appId.toLowerCase()}.html`), "utf8");
+    expect(page).toContain(`${manifest.title} has crashed and is being restarted`);
+    const down = await curlResolve(https("www2"));
+    expect(down.status).toBe(502);
+    expect(down.body).toContain(`<h1>${manifest.title} has crashed and is being restarted</h1>`);
+    expect(down.body).toContain('<meta http-equiv="refresh" content="30">');
+    // only the page changed: nginx was not reloaded
+    expect(nginx.adapter.reloads).toBe(reloads);
+
+    expect(dockerOk("start", containerNameOf(appId))).toBe(true);
+    await eventually(
+      () => monitor.checkOne(appId),
+      (h) => h === "healthy",
+      30_000,
+      300,
+    );
+    expect(servesSite(await eventually(() => curlResolve(https("www2")), servesSite))).toBe(true);
+    // healthy: the page (shown only if nginx cannot reach it) no longer says crashed
+    expect(readFileSync(path.join(nginx.proxy.pagesDir, `app-state-${appId.toLowerCase()}.html`), "utf8")).toContain(`${manifest.title} is not responding`);
   });
 
   it("uninstall, then delete now, leaves nothing: no container, network, volume, vhost or row, and nginx no longer serves the app", async () => {
