@@ -1,9 +1,12 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppPageState } from "../../apps/box/src/proxy/pages";
 import type { Vhost } from "../../apps/box/src/proxy/vhost";
+import { REPO_ROOT } from "../helpers/db";
 import { curlResolve, eventually, freePort, headerValues, startTestNginx, type CurlResult, type TestNginx } from "../helpers/nginx";
 
 /**
@@ -40,6 +43,22 @@ async function stopUpstream(u: Upstream | undefined): Promise<void> {
   await new Promise((r) => u.server.close(r));
 }
 
+/**
+ * Applies a set and waits until nginx's workers of the previous set are gone: a reload is
+ * asynchronous, and an old worker may still take a connection after the first answer of a new one.
+ */
+async function applied(nginx: TestNginx, vhosts: Vhost[]): Promise<void> {
+  const before = nginx.workerPids();
+  const r = await nginx.proxy.apply(vhosts);
+  if (!r.reloaded) return;
+  await eventually(
+    async () => nginx.workerPids(),
+    (now) => now.length > 0 && now.every((p) => !before.includes(p)),
+    15_000,
+    50,
+  );
+}
+
 const noAppHere = (r: CurlResult) => r.status === 404 && r.body.includes("<h1>No app here</h1>");
 const isDashboard = (r: CurlResult) => r.status === 200 && r.body === "hearth dashboard";
 const refreshes = (r: CurlResult) => /http-equiv="refresh"/i.test(r.body);
@@ -69,11 +88,7 @@ for (const layout of ["flat", "per-vhost"] as const) {
       downPort = await freePort();
       nginx = await startTestNginx({ dashboard: { upstreamPort: dashboard.port }, proxy: { layout } });
       tls = await nginx.proxy.fallbackCert(DOMAIN);
-      await nginx.proxy.apply(set("starting"));
-      await eventually(
-        () => curlResolve(url(`wiki.${DOMAIN}`)),
-        (r) => r.status === 200,
-      );
+      await applied(nginx, set("starting"));
     });
 
     afterAll(async () => {
@@ -106,12 +121,7 @@ for (const layout of ["flat", "per-vhost"] as const) {
 
     it("a stopped app: 503 '<title> is stopped by the administrator' on every name, nothing proxied, no reload; started again it is served", async () => {
       expect(pageFiles()).toEqual(["app-state-chat1.html", "app-state-wiki1.html", "app-unavailable.html", "no-app.html"]);
-      await nginx.proxy.apply(set("stopped"));
-      // the reload is asynchronous: count the app's requests from the first 503 on
-      await eventually(
-        () => curlResolve(url(`wiki.${DOMAIN}`)),
-        (x) => x.status === 503,
-      );
+      await applied(nginx, set("stopped"));
       const hits = app.hits;
       for (const host of [`wiki.${DOMAIN}`, `docs.${DOMAIN}`]) {
         const r = await curlResolve(url(host, "/some/page"));
@@ -129,20 +139,17 @@ for (const layout of ["flat", "per-vhost"] as const) {
       // the other app is untouched
       expect((await curlResolve(url(`chat.${DOMAIN}`))).body).toBe("hello from the wiki");
 
-      await nginx.proxy.apply(set("starting"));
-      const back = await eventually(
-        () => curlResolve(url(`wiki.${DOMAIN}`)),
-        (x) => x.status === 200,
-      );
+      await applied(nginx, set("starting"));
+      const back = await curlResolve(url(`wiki.${DOMAIN}`));
+      expect(back.status).toBe(200);
       expect(back.body).toBe("hello from the wiki");
     });
 
     it("starting, crashed and not responding say so when nginx cannot reach the app; starting reloads gently", async () => {
-      await nginx.proxy.apply(set("starting", { port: downPort }));
-      const starting = await eventually(
-        () => curlResolve(url(`wiki.${DOMAIN}`)),
-        (x) => x.status === 502 && x.body.includes("Team &#60;Wiki&#62; is starting"),
-      );
+      await applied(nginx, set("starting", { port: downPort }));
+      const starting = await curlResolve(url(`wiki.${DOMAIN}`));
+      expect(starting.status).toBe(502);
+      expect(starting.body).toContain("Team &#60;Wiki&#62; is starting");
       expect(starting.body).toContain('<meta http-equiv="refresh" content="10">');
       // a health change rewrites only the page: the set nginx runs is the same, nothing reloaded
       const reloads = nginx.adapter.reloads;
@@ -157,9 +164,10 @@ for (const layout of ["flat", "per-vhost"] as const) {
     });
 
     it("an app whose vhost is gone (uninstalled): its names get 'No app here' and its page file is removed", async () => {
-      await nginx.proxy.apply(set("gone"));
+      await applied(nginx, set("gone"));
       for (const host of [`wiki.${DOMAIN}`, `docs.${DOMAIN}`]) {
-        const r = await eventually(() => curlResolve(url(host)), noAppHere);
+        const r = await curlResolve(url(host));
+        expect(noAppHere(r), `${host}: ${r.status}`).toBe(true);
         expect(r.body).not.toContain("hearth dashboard");
       }
       expect(existsSync(path.join(nginx.proxy.pagesDir, "app-state-wiki1.html"))).toBe(false);
@@ -168,3 +176,69 @@ for (const layout of ["flat", "per-vhost"] as const) {
     });
   });
 }
+
+describe("honest pages in Chromium (screenshots in test-results/)", () => {
+  let nginx: TestNginx;
+  let dashboard: Upstream;
+  const ARTIFACTS = path.join(REPO_ROOT, "test-results");
+
+  beforeAll(async () => {
+    dashboard = await startUpstream("hearth dashboard");
+    nginx = await startTestNginx({ dashboard: { upstreamPort: dashboard.port } });
+    const tls = await nginx.proxy.fallbackCert(DOMAIN);
+    const down = await freePort();
+    await applied(nginx, [
+      { type: "dashboard", fqdn: `my.${DOMAIN}`, upstreamPort: dashboard.port, ...tls },
+      { type: "app", appId: "Stopped9", fqdn: `notes.${DOMAIN}`, upstreamPort: down, state: "stopped", title: "Team Notes", ...tls },
+      { type: "app", appId: "Starting9", fqdn: `blog.${DOMAIN}`, upstreamPort: down, state: "starting", title: "Blog", ...tls },
+    ]);
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await nginx?.stop();
+    await stopUpstream(dashboard);
+  });
+
+  it("an unknown name and a stopped app show their pages, which stay put; a starting app's page reloads itself", async () => {
+    const browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", `--host-resolver-rules=MAP *.${DOMAIN} 127.0.0.1`],
+    });
+    try {
+      const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1000, height: 640 } });
+      const page = await context.newPage();
+      const loads: string[] = [];
+      page.on("load", () => loads.push(page.url()));
+      const requested: string[] = [];
+      page.on("request", (r) => requested.push(r.url()));
+
+      const gone = await page.goto(`https://gone.${DOMAIN}:${nginx.httpsPort}/`);
+      expect(gone?.status()).toBe(404);
+      await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("No app here");
+      expect(await page.locator("input, form, script, link, img").count()).toBe(0);
+      await page.screenshot({ path: path.join(ARTIFACTS, "honest-pages-no-app.png") });
+
+      loads.length = 0;
+      requested.length = 0;
+      const stopped = await page.goto(`https://notes.${DOMAIN}:${nginx.httpsPort}/some/page`);
+      expect(stopped?.status()).toBe(503);
+      await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Team Notes is stopped by the administrator");
+      await page.screenshot({ path: path.join(ARTIFACTS, "honest-pages-stopped.png") });
+      // no reload and nothing else fetched: the page is self-contained and stays
+      await sleep(3_000);
+      expect(loads).toHaveLength(1);
+      expect(requested).toEqual([`https://notes.${DOMAIN}:${nginx.httpsPort}/some/page`]);
+      expect(dashboard.hits).toBe(0);
+
+      const starting = await page.goto(`https://blog.${DOMAIN}:${nginx.httpsPort}/`);
+      expect(starting?.status()).toBe(502);
+      await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Blog is starting");
+      expect(await page.locator('meta[http-equiv="refresh"]').getAttribute("content")).toBe("10");
+      await page.screenshot({ path: path.join(ARTIFACTS, "honest-pages-starting.png") });
+      await context.close();
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+});
