@@ -254,6 +254,16 @@ describe("a catalog app behind a real nginx", () => {
     const row = await db.app.findUniqueOrThrow({ where: { id: appId } });
     expect(liveVhosts().get(FLAT_FILE)).not.toContain(`www2.${DOMAIN} ${row.httpHostPort};`);
 
+    // configured while stopped: it stays stopped, and its name says so again (not "being reconfigured")
+    const { task: configure } = await queueAppTask(db, appId, "app.configure", { env: { GREETING: "configured while stopped" } });
+    await finished(configure);
+    expect(inspect("container", containerNameOf(appId))!.State.Running).toBe(false);
+    const still = await eventually(
+      () => curlResolve(https("www2")),
+      (r) => r.status === 503 && r.body.includes("is stopped by the administrator"),
+    );
+    expect(still.body).not.toContain("reconfigured");
+
     const { task: start } = await queueAppTask(db, appId, "app.start", { runState: "running" });
     await finished(start);
     expect(inspect("container", containerNameOf(appId))!.State.Running).toBe(true);

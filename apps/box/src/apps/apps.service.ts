@@ -166,6 +166,8 @@ export class AppService {
     return this.failingTo(appId, ctx, { cleanup: mode === "install" }, async () => {
       const r = await this.deploySteps(appId, ctx, opts, mode === "install" ? "allocating a host port" : "checking the host port");
       await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
+      // a stopped app stays stopped (configure): its names answer "stopped" again, not "being reconfigured"
+      if ((await getAppRow(this.db, appId))?.runState === "stopped") await this.syncPages(ctx);
       await ctx.progress(100, mode === "install" ? "installed" : "configured");
       return r;
     });
