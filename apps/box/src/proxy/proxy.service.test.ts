@@ -240,3 +240,32 @@ describe("ProxyService.apply with the flat layout (the default)", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 });
+
+describe("ProxyService: the apps' pages", () => {
+  it("writes each app's page before nginx sees the set, rewrites it alone when only the state changes, removes it with the app", async () => {
+    const { svc, nginx, dataDir } = setup();
+    const pages = path.join(dataDir, "public/pages");
+    const pageSeen: string[] = [];
+    const check = nginx.checkAndReload.bind(nginx);
+    nginx.checkAndReload = async () => {
+      pageSeen.push(readFileSync(path.join(pages, "app-state-a.html"), "utf8"));
+      return check();
+    };
+    await svc.apply([{ ...app("A", "a.example.com"), state: "stopped", title: "Alpha" }, app("b", "b.example.com")]);
+    expect(pageSeen[0]).toContain("Alpha is stopped by the administrator");
+    expect(readdirSync(pages).sort()).toEqual(["app-state-a.html", "app-state-b.html", "app-unavailable.html", "no-app.html"]);
+    expect(readFileSync(path.join(pages, "app-state-b.html"), "utf8")).toContain("b.example.com is not responding");
+    expect(statSync(path.join(pages, "app-state-a.html")).mode & 0o777).toBe(0o644);
+
+    const r = await svc.apply([
+      { ...app("A", "a.example.com"), state: "stopped", title: "Alpha" },
+      { ...app("b", "b.example.com"), state: "crashed", title: "Beta" },
+    ]);
+    expect(r).toMatchObject({ changed: false, reloaded: false });
+    expect(readFileSync(path.join(pages, "app-state-b.html"), "utf8")).toContain("Beta has crashed and is being restarted");
+
+    await svc.apply([{ ...app("b", "b.example.com"), state: "crashed", title: "Beta" }]);
+    expect(readdirSync(pages).sort()).toEqual(["app-state-b.html", "app-unavailable.html", "no-app.html"]);
+    expect(nginx.reloads).toBe(2);
+  });
+});
