@@ -117,6 +117,11 @@ for (const layout of ["flat", "per-vhost"] as const) {
         const r = await curlResolve(url(host, "/api/v1/status"));
         expect(isDashboard(r), `${host}: ${r.status} ${r.body.slice(0, 200)}`).toBe(true);
       }
+      // an IPv6 address as typed in the address bar (Host: [2001:db8::1]:443)
+      const v6 = await curlResolve(url("127.0.0.1"), ["-H", `Host: [2001:db8::1]:${nginx.httpsPort}`]);
+      expect(isDashboard(v6), `${v6.status} ${v6.body.slice(0, 200)}`).toBe(true);
+      // a name made to look like an address is not one
+      expect(noAppHere(await curlResolve(url("127.0.0.1.nip.example")))).toBe(true);
     });
 
     it("a stopped app: 503 '<title> is stopped by the administrator' on every name, nothing proxied, no reload; started again it is served", async () => {
