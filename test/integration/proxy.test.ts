@@ -287,6 +287,8 @@ describe("rendered vhosts next to setup's dashboard vhost", () => {
     const dashboardConf = readFileSync(path.join(REPO_ROOT, "setup/nginx/dashboard.conf"), "utf8")
       .replaceAll("@CERT@", certPath)
       .replaceAll("@KEY@", keyPath)
+      .replaceAll("@ACME_DIR@", nginx.proxy.acmeChallengeDir)
+      .replaceAll("@PAGES_DIR@", nginx.proxy.pagesDir)
       .replace(/^#IPV6/gm, "")
       .replace(/\/var\/log\/nginx\//g, `${dir}/`);
     writeFileSync(path.join(dir, "dashboard.conf"), dashboardConf);
