@@ -9,7 +9,6 @@ import { api, ApiError } from "../../../lib/client/api";
 import { Modal } from "../../components/ConfirmDialog";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { PageHeader } from "../../components/EmptyState";
-import { Field } from "../../components/Field";
 import { MemoryField } from "../../components/MemoryField";
 import { LocationFields } from "../../components/LocationFields";
 import { AppIcon } from "../../components/AppBadges";
