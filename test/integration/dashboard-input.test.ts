@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maxAppMemoryLimit, MIB } from "@hearth/contracts";
 import { updateAppState, type Db } from "@hearth/db";
-import { migratedDatabase, type TestDatabase } from "../helpers/db";
+import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { ownerSession } from "../helpers/admin-accounts";
 import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
@@ -28,6 +28,11 @@ let tmp = "";
 let ownerCookie = "";
 const DOMAIN = "input.example";
 const as = (extra: Call = {}): Call => admin.browser(ownerCookie, extra);
+/** A full-page screenshot in test-results/ (for the person reviewing the change). */
+const shot = async (name: string) => {
+  mkdirSync(path.join(REPO_ROOT, "test-results"), { recursive: true });
+  await page.screenshot({ path: path.join(REPO_ROOT, "test-results", `input-${name}.png`), fullPage: true });
+};
 
 const NOTES = { ...VALID_MANIFEST, id: "org.example.inputnotes", title: "Input notes", memoryLimit: 128 * MIB };
 const OTHER = { ...VALID_MANIFEST, id: "org.example.other", title: "Other app" };
@@ -94,6 +99,7 @@ describe("the app page", () => {
     await page.getByRole("button", { name: "Save configuration" }).click();
     await page.getByText(`A memory limit of ${max + 1} MiB is more than this server can give: at most ${max} MiB`).waitFor();
     expect(await field.getAttribute("aria-invalid")).toBe("true");
+    await shot("app-memory-refused");
     expect(await t.db.task.count()).toBe(tasks);
     expect((await t.db.app.findUniqueOrThrow({ where: { id: appId } })).memoryLimit).toBe(BigInt(128 * MIB));
   });
@@ -103,6 +109,7 @@ describe("the app page", () => {
     await page.getByLabel("Subdomain").fill("taken");
     await page.getByRole("button", { name: "Save configuration" }).click();
     await page.getByText(`taken.${DOMAIN} is already used by Other app (https://taken.${DOMAIN}/)`).waitFor();
+    await shot("app-name-taken");
     expect((await t.db.app.findUniqueOrThrow({ where: { id: appId } })).subdomain).toBe("notes");
   });
 
@@ -111,7 +118,26 @@ describe("the app page", () => {
     expect(await textarea.isVisible()).toBe(false);
     await page.getByText("Advanced: update from a manifest").click();
     await textarea.waitFor({ state: "visible" });
+    await shot("app-update-advanced");
     expect(await page.getByRole("button", { name: "Update from this manifest" }).isVisible()).toBe(true);
+  });
+});
+
+describe("the catalog's install dialog", () => {
+  it("shows the maximum and the server's refusal of more; nothing is installed", async () => {
+    const max = maxAppMemoryLimit(os.totalmem()) / MIB;
+    await page.goto(`${admin.base}/catalog`);
+    const card = page.getByRole("listitem").filter({ hasText: NOTES.title });
+    await card.getByRole("button", { name: "Install" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByText(`At most ${max} MiB on this server`).waitFor({ timeout: 20_000 });
+    const apps = await t.db.app.count();
+    await dialog.getByLabel("Subdomain").fill("big");
+    await dialog.getByLabel("Memory limit (MiB)").fill(String(max + 1));
+    await dialog.getByRole("button", { name: "Install" }).click();
+    await dialog.getByText(`at most ${max} MiB`).first().waitFor();
+    expect(await dialog.getByLabel("Memory limit (MiB)").getAttribute("aria-invalid")).toBe("true");
+    expect(await t.db.app.count()).toBe(apps);
   });
 });
 
@@ -121,6 +147,7 @@ describe("the ACME card", () => {
     const card = page.getByRole("region", { name: "Certificate authority (ACME)" });
     await card.getByText("The email owner@example.com is filled in but not saved yet").waitFor({ timeout: 30_000 });
     expect(await card.getByText("No email is set yet").count()).toBe(0);
+    await shot("acme-email-unsaved");
     expect(await card.getByLabel("Email for the certificate authority").inputValue()).toBe("owner@example.com");
     await card.getByRole("button", { name: "Save" }).click();
     await card.getByText("Saved.").waitFor();
