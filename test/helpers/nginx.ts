@@ -229,7 +229,7 @@ export interface CurlResult {
 export async function curlResolve(url: string, extra: string[] = [], opts: { insecure?: boolean } = {}): Promise<CurlResult> {
   const u = new URL(url);
   const port = u.port || (u.protocol === "https:" ? "443" : "80");
-  const args = ["-s", "-i", "--max-time", "10", "--resolve", `${u.hostname}:${port}:127.0.0.1`, ...extra, url];
+  const args = ["-sS", "-i", "--max-time", "10", "--resolve", `${u.hostname}:${port}:127.0.0.1`, ...extra, url];
   if (opts.insecure !== false && !extra.includes("--cacert")) args.unshift("-k");
   const { stdout } = await run("curl", args, { maxBuffer: 1 << 24 });
   const sep = stdout.indexOf("\r\n\r\n");

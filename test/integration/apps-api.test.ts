@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hearthManifest } from "@hearth/contracts";
+import { hearthManifest, hearthMemoryReserve, maxAppMemoryLimit, MIB } from "@hearth/contracts";
 import { openSecret, type Db } from "@hearth/db";
 import { REPO_ROOT, migratedDatabase, type TestDatabase } from "../helpers/db";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
@@ -292,6 +292,60 @@ describe("install", () => {
     expect(await counts()).toEqual(before);
   });
 
+  it("a taken name or host port is refused naming the app that holds it (title and location)", async () => {
+    const before = await counts();
+    const name = await admin.call("POST", "/api/v1/apps", as({ body: { manifest: { ...VALID_MANIFEST, id: "org.example.clash" }, subdomain: "notes", domain: "example.com" } }));
+    expect(name.status).toBe(409);
+    expect(name.body.error).toMatchObject({
+      code: "conflict",
+      message: "notes.example.com is already used by Notes (https://notes.example.com/)",
+      details: { appId: notesId, field: "subdomain", holder: { appId: notesId, title: "Notes", url: "https://notes.example.com/" } },
+    });
+    const alias = await admin.call(
+      "POST",
+      "/api/v1/apps",
+      as({ body: { storeId: "org.example.notes", subdomain: "e12", domain: "example.com", aliases: [{ subdomain: "notes", domain: "example.com" }] } }),
+    );
+    expect(alias.status).toBe(409);
+    expect(alias.body.error.message).toBe("notes.example.com is already used by Notes (https://notes.example.com/)");
+    expect(alias.body.error.details.field).toBe("aliases.0");
+    const port = await admin.call("POST", "/api/v1/apps", as({ body: { storeId: "org.example.notes", subdomain: "e13", domain: "example.com", portBindings: { SYNC_PORT: 17000 } } }));
+    expect(port.status).toBe(409);
+    expect(port.body.error).toMatchObject({
+      code: "conflict",
+      message: "Host port 17000 is already used by Notes (https://notes.example.com/)",
+      details: { hostPorts: [17000], holder: { title: "Notes" } },
+    });
+    expect(await counts()).toEqual(before);
+  });
+
+  it("a memory limit above what this server can give is refused with the maximum in MiB; GET /server/limits says the maximum", async () => {
+    const total = os.totalmem();
+    const max = maxAppMemoryLimit(total);
+    const limits = await admin.call("GET", "/api/v1/server/limits", { cookie: ownerCookie });
+    expect(limits.status).toBe(200);
+    expect(limits.body).toEqual({ memory: { totalBytes: total, reservedBytes: hearthMemoryReserve(total), minLimitBytes: 32 * MIB, maxLimitBytes: max } });
+    expect((await admin.call("GET", "/api/v1/server/limits", {})).status).toBe(401);
+    expect((await admin.call("GET", "/api/v1/server/limits", { token: readToken })).status).toBe(200);
+
+    const before = await counts();
+    // one MiB over: sent by the admin, or asked for by a custom manifest
+    for (const body of [
+      { storeId: "org.example.notes", subdomain: "big1", domain: "example.com", memoryLimit: max + MIB },
+      { manifest: { ...VALID_MANIFEST, id: "org.example.big", memoryLimit: max + MIB }, subdomain: "big2", domain: "example.com" },
+    ]) {
+      const r = await admin.call("POST", "/api/v1/apps", as({ body }));
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe("invalid");
+      expect(r.body.error.message).toContain(`A memory limit of ${(max + MIB) / MIB} MiB is more than this server can give: at most ${max / MIB} MiB`);
+      expect(r.body.error.details).toEqual([{ path: ["memoryLimit"], code: "memory_limit_too_high", message: r.body.error.message, maximum: max }]);
+    }
+    // the issue's 60000 MiB on this server (24 GiB): refused when it is more than the maximum
+    if (60000 * MIB > max)
+      expect((await admin.call("POST", "/api/v1/apps", as({ body: { storeId: "org.example.notes", subdomain: "big3", domain: "example.com", memoryLimit: 60000 * MIB } }))).status).toBe(400);
+    expect(await counts()).toEqual(before);
+  });
+
   it("not JSON or not an object → 400", async () => {
     expect((await admin.call("POST", "/api/v1/apps", as({ raw: "[1]" }))).status).toBe(400);
     expect((await admin.call("POST", "/api/v1/apps", as({ raw: "{" }))).status).toBe(400);
@@ -405,7 +459,13 @@ describe("operations", () => {
     const before = await counts();
     const taken = await admin.call("POST", `/api/v1/apps/${other.id}/configure`, as({ body: { subdomain: "memo", domain: "example.org" } }));
     expect(taken.status).toBe(409);
-    expect(taken.body.error.code).toBe("conflict");
+    expect(taken.body.error).toMatchObject({ code: "conflict", message: "memo.example.org is already used by Notes (https://memo.example.org/)" });
+    // a memory limit above what the server can give: 400 with the maximum, nothing queued
+    const max = maxAppMemoryLimit(os.totalmem());
+    const big = await admin.call("POST", `/api/v1/apps/${other.id}/configure`, as({ body: { memoryLimit: max + MIB } }));
+    expect(big.status).toBe(400);
+    expect(big.body.error.message).toContain(`at most ${max / MIB} MiB`);
+    expect(big.body.error.details[0]).toMatchObject({ path: ["memoryLimit"], code: "memory_limit_too_high", maximum: max });
     expect((await admin.call("POST", `/api/v1/apps/${other.id}/configure`, as({ body: { domain: "nowhere.example" } }))).status).toBe(404);
     expect((await admin.call("POST", `/api/v1/apps/${other.id}/configure`, as({ body: {} }))).status).toBe(400);
     expect(await t.db.app.findUniqueOrThrow({ where: { id: other.id } })).toMatchObject({ subdomain: "custom", domain: "example.com", installState: "installed" });

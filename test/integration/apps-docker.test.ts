@@ -6,7 +6,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HearthManifestInput } from "@hearth/contracts";
+import { maxAppMemoryLimit, memoryLimitTooHighMessage, MIB, type HearthManifestInput } from "@hearth/contracts";
 import { createTask, getTask, getUninstalledApp, queueAppRestore, type Db, type Task } from "@hearth/db";
 import { AppService, type StepContext, type VhostSync } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
@@ -146,6 +146,11 @@ describe("app.install", () => {
     expect(r.containerId).toMatch(/^[0-9a-f]{64}$/);
     expect(vhostSyncs.length).toBe(syncsBefore + 1);
     expect(ctx.percents.at(-1)).toBe(100);
+    // the pipeline's own progress never goes backwards (the runner's writer guards it too)
+    expect(
+      ctx.percents.every((p, i) => i === 0 || p >= ctx.percents[i - 1]!),
+      ctx.percents.join(" "),
+    ).toBe(true);
   });
 
   it("records the installed app on its row", async () => {
@@ -330,6 +335,26 @@ describe("stop, start, restart, configure", () => {
     expect(app.containerId).toBe(c.Id);
   });
 
+  it("configure refuses a memory limit above what the server can give before it touches the container", async () => {
+    const max = maxAppMemoryLimit(os.totalmem());
+    const before = dockerInspect("container", containerNameOf(appId))!;
+    await db.app.update({ where: { id: appId }, data: { memoryLimit: BigInt(max + MIB), installState: "pending_configure" } });
+    const err = await service.configure(appId, stepCtx()).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TaskError);
+    expect((err as TaskError).code).toBe("memory_limit_too_high");
+    expect((err as TaskError).message).toContain(`at most ${max / MIB} MiB`);
+    const after = dockerInspect("container", containerNameOf(appId))!;
+    expect(after.Id).toBe(before.Id);
+    expect(after.State.Running).toBe(true);
+    expect(after.HostConfig.Memory).toBe(96 * 1024 * 1024);
+    const app = await db.app.findUniqueOrThrow({ where: { id: appId } });
+    expect(app).toMatchObject({ installState: "error", errorCode: "memory_limit_too_high" });
+    await db.app.update({ where: { id: appId }, data: { memoryLimit: BigInt(96 * 1024 * 1024), installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null } });
+  });
+
   it("configure keeps a stopped app stopped", async () => {
     await service.stop(appId, stepCtx());
     await service.configure(appId, stepCtx());
@@ -422,6 +447,15 @@ describe("failures leave nothing behind", () => {
     expect(appDockerObjects(appId)).toEqual({ containers: [], networks: [], volumes: [] });
     return { ctx, err: err as TaskError };
   }
+
+  it("memory_limit_too_high when the row asks for more than the server can give: nothing is made", async () => {
+    const max = maxAppMemoryLimit(os.totalmem());
+    const id = await insertApp("toobig");
+    await db.app.update({ where: { id }, data: { memoryLimit: BigInt(max + MIB) } });
+    const { err, ctx } = await expectFailed(id, "memory_limit_too_high");
+    expect(err.message).toBe(memoryLimitTooHighMessage(max + MIB, os.totalmem()));
+    expect(ctx.lines.some((l) => /creating the (network|volume|container)/.test(l))).toBe(false);
+  });
 
   it("image_not_found when the image is nowhere", async () => {
     const id = await insertApp("missing", { id: "org.hearth.test.missing", dockerImage: "hearth-test/does-not-exist:1" });

@@ -214,7 +214,7 @@ describe("box process", () => {
     ] as const) {
       for (const task of ran === a ? byBox.a : byBox.b) {
         const log = logOf(ran, task.id);
-        expect(log.match(/=== _sleep attempt/g)).toHaveLength(1);
+        expect(log.match(/=== _sleep started/g)).toHaveLength(1);
         expect(log).toContain("step 3 of 3 done");
         expect(logOf(other, task.id)).toBe("");
       }
@@ -245,11 +245,11 @@ describe("box process", () => {
     expect(done).toMatchObject({ state: "succeeded", attempts: 2, percent: 100 });
     expect(done.leasedBy).not.toBe(null);
     const log = logOf(second, task.id);
-    expect(log).toContain("=== _sleep attempt 1 of 3");
+    expect(log).toContain("=== _sleep started\n");
     expect(log).toContain("box recovered the task after an interruption; it will run again from its start");
-    expect(log).toContain("=== _sleep attempt 2 of 3");
+    expect(log).toContain("=== _sleep started again from its start (try 2 of 3)");
     // resumed from its start: all six steps ran again in attempt 2
-    expect(log.slice(log.indexOf("attempt 2 of 3")).match(/step \d of 6 done/g)).toHaveLength(6);
+    expect(log.slice(log.indexOf("try 2 of 3")).match(/step \d of 6 done/g)).toHaveLength(6);
   });
 
   it("_crash kills its box; after restart the task is failed as interrupted, never left running", async () => {

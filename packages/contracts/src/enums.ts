@@ -44,6 +44,7 @@ export const TASK_ERROR_CODES = [
   "dns_conflict",
   "certificate_failed",
   "update_failed",
+  "memory_limit_too_high",
 ] as const;
 
 /** Dotted event-log actions. */

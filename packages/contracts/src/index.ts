@@ -13,3 +13,4 @@ export const HEARTH_VERSION = "0.1.0";
 export * from "./images";
 export * from "./data-safety";
 export * from "./housekeeping";
+export * from "./memory";

@@ -1,8 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { acmeSettings, LETSENCRYPT_PRODUCTION, LETSENCRYPT_STAGING } from "@hearth/contracts";
-import { acmeBody, acmeFormOf, missingAcmeFields } from "./acme";
+import { acmeBody, acmeEmailNotice, acmeFormOf, missingAcmeFields } from "./acme";
 
 describe("the ACME settings form", () => {
+  it("never says no email is set beside a field that shows one", () => {
+    const form = acmeFormOf({ directoryUrl: LETSENCRYPT_PRODUCTION, email: null, caCertificate: null }, "owner@example.com");
+    const notice = acmeEmailNotice(null, form.email);
+    expect(notice).toBe("The email owner@example.com is filled in but not saved yet: certificates cannot be ordered until you save it.");
+    expect(notice).not.toMatch(/No email/);
+    expect(acmeEmailNotice(null, "  ")).toBe("No email is set yet: certificates cannot be ordered until you save one.");
+    expect(acmeEmailNotice("a@example.com", "a@example.com")).toBeNull();
+    expect(acmeEmailNotice("a@example.com", "")).toBeNull();
+  });
+
   it("recognises the presets and keeps any other directory as custom", () => {
     expect(acmeFormOf({ directoryUrl: LETSENCRYPT_PRODUCTION, email: null, caCertificate: null }, "owner@example.com")).toEqual({
       preset: "letsencrypt",

@@ -43,3 +43,15 @@ export function missingAcmeFields(v: AcmeFormValues): Record<string, string> {
   if (v.preset === "custom" && !v.customUrl.trim()) out.directoryUrl = "Enter the ACME directory URL";
   return out;
 }
+
+/**
+ * The notice above the ACME form while no email is saved. The field is filled in with the
+ * admin's own address as a suggestion, so the notice says that address is not saved yet
+ * rather than "no email" beside a field that shows one. Null once an email is saved.
+ */
+export function acmeEmailNotice(savedEmail: string | null, fieldEmail: string): string | null {
+  if (savedEmail !== null) return null;
+  const shown = fieldEmail.trim();
+  if (shown) return `The email ${shown} is filled in but not saved yet: certificates cannot be ordered until you save it.`;
+  return "No email is set yet: certificates cannot be ordered until you save one.";
+}

@@ -38,11 +38,20 @@ export class ApiError extends Error {
     return issues.every((i) => i.path.length > 0 && fields.some((f) => startsWith(i.path, f.split("."))));
   }
 
-  private issues(): { path: (string | number)[]; message: string }[] {
+  /** The code of the first issue at `path` or inside it (a zod code, or one of Hearth's such as memory_limit_too_high). */
+  codeAt(path: readonly (string | number)[]): string | undefined {
+    return this.issues().find((i) => startsWith(i.path, path))?.code;
+  }
+
+  private issues(): { path: (string | number)[]; message: string; code?: string }[] {
     if (!Array.isArray(this.details)) return [];
-    return (this.details as { path?: unknown; message?: unknown }[])
+    return (this.details as { path?: unknown; message?: unknown; code?: unknown }[])
       .filter((i) => i && Array.isArray(i.path) && typeof i.message === "string")
-      .map((i) => ({ path: (i.path as unknown[]).filter((p): p is string | number => typeof p === "string" || typeof p === "number"), message: i.message as string }));
+      .map((i) => ({
+        path: (i.path as unknown[]).filter((p): p is string | number => typeof p === "string" || typeof p === "number"),
+        message: i.message as string,
+        ...(typeof i.code === "string" ? { code: i.code } : {}),
+      }));
   }
 }
 

@@ -5,6 +5,7 @@ import { deleteAppAddon, getAppRow, listAppAddons, openSecret, saveAppAddon, sea
 import type { AddonHooks, AppWithPorts, StepContext } from "../tasks/steps";
 import { fqdnOf, networkNameOf } from "../apps/container-spec";
 import { TaskError } from "../tasks/registry";
+import { errorLine } from "../tasks/task-log";
 import { dataPaths } from "../paths";
 import type { AddonApp, AddonHandler } from "./handler";
 
@@ -162,7 +163,9 @@ export class AddonProvisioner implements AddonHooks {
     try {
       await this.d.services?.settleAll();
     } catch (e) {
-      ctx.log(`stopping the addon services no app needs failed (they keep running): ${(e as Error).message}`);
+      // one line for the admin (no stack, no source path); the whole error is box's to log
+      if (ctx.fault) ctx.fault(e, "stopping the addon services no app needs failed (they keep running)");
+      else ctx.log(`stopping the addon services no app needs failed (they keep running): ${errorLine(e)}`);
     }
   }
 

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { mkdir, open, readdir, rm } from "node:fs/promises";
 import http from "node:http";
+import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { hearthManifest, isHearthError, type HearthManifest } from "@hearth/contracts";
+import { hearthManifest, isHearthError, maxAppMemoryLimit, memoryLimitTooHighMessage, type HearthManifest } from "@hearth/contracts";
 import {
   getAppRow,
   getAppRowWithPorts,
@@ -63,6 +64,8 @@ export interface AppServiceDeps {
   names?: AppNameHooks;
   /** The manifest's addons (apps/box/src/addons); absent = apps get no addon credentials. */
   addons?: AddonHooks;
+  /** The server's physical memory in bytes. Default: os.totalmem(). */
+  memoryBytes?: () => number;
 }
 
 /** In a pre-update backup folder: written last, once every addon's data is on disk. */
@@ -164,6 +167,7 @@ export class AppService {
   private async deploy(appId: string, ctx: StepContext, mode: "install" | "configure", opts: { overwriteDns?: boolean }): Promise<{ containerId: string; httpHostPort: number }> {
     ctx = this.stepped(ctx);
     return this.failingTo(appId, ctx, { cleanup: mode === "install" }, async () => {
+      this.checkMemoryLimit(await this.load(appId));
       const r = await this.deploySteps(appId, ctx, opts, mode === "install" ? "allocating a host port" : "checking the host port");
       await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
       // a stopped app stays stopped (configure): its names answer "stopped" again, not "being reconfigured"
@@ -508,6 +512,18 @@ export class AppService {
 
   // ---- steps -----------------------------------------------------------------------------
 
+  /**
+   * Install and configure refuse a memory limit above what this server can give (its memory
+   * less Hearth's reserve, packages/contracts/src/memory.ts) before anything is made: admin
+   * checks it too, this is the check for rows written by any other way. Not checked on
+   * update, restore or the reconciler, which keep an app running with the limit it has.
+   */
+  checkMemoryLimit(app: Pick<App, "memoryLimit">): void {
+    const total = (this.d.memoryBytes ?? os.totalmem)();
+    const limit = Number(app.memoryLimit);
+    if (limit > maxAppMemoryLimit(total)) throw new TaskError(memoryLimitTooHighMessage(limit, total), "memory_limit_too_high");
+  }
+
   /** Network and volume exist (created when missing, side by side), labelled as the app's. */
   async ensureNetworkAndVolume(appId: string, ctx: Pick<StepContext, "log">): Promise<void> {
     const labels = appLabels(appId, this.d.owner);
@@ -540,9 +556,9 @@ export class AppService {
    */
   async recreate(app: AppWithPorts, manifest: HearthManifest, ctx: StepContext, percent: number, prepared?: Promise<void>): Promise<string> {
     if (app.httpHostPort === null) throw new TaskError("the app has no host port", "internal");
+    // progress only goes up: network and volume (percent - 10), addons (percent - 5), container (percent)
     await ctx.progress(percent - 10, "preparing the network and the data volume");
     await (prepared ?? this.ensureNetworkAndVolume(app.id, ctx));
-    await ctx.progress(percent, "creating the container");
     const name = containerNameOf(app.id);
     const old = await this.docker.inspectContainer(name);
     if (old && old.labels["hearth.app"] !== app.id) throw new TaskError(`a container named ${name} exists but is not this app's`, "conflict");
@@ -563,6 +579,7 @@ export class AppService {
       await ctx.progress(percent - 5, `addons: ${Object.keys(manifest.addons).join(", ")}`);
       extraEnv = await this.d.addons.provision(app, manifest, ctx);
     }
+    await ctx.progress(percent, "creating the container");
     const spec = containerSpec({
       extraEnv,
       app: { ...app, env: (app.env ?? {}) as Record<string, string>, httpHostPort: app.httpHostPort },
@@ -713,7 +730,7 @@ export class AppService {
           // records this install made (not one it refused to overwrite: those are not its own)
           await this.d.names?.unpublish(appId, ctx);
         } catch (ce) {
-          ctx.log(`cleanup failed: ${ce instanceof Error ? ce.message : String(ce)}`);
+          ctx.log(`cleanup failed: ${errorLine(ce)}`);
         }
       }
       await this.setState(appId, {

@@ -142,9 +142,33 @@ describe("TaskRunner", () => {
     expect(store.get(id)).toMatchObject({ attempts: 1, percent: 100, message: "step 2 of 2" });
     expect(store.get(id).outcome).toEqual({ state: "succeeded", result: { steps: 2 } });
     const log = logOf(id).trimEnd().split("\n");
-    expect(log[0]).toMatch(/^\S+Z === _sleep attempt 1 of 3 on box-a\/instance-1$/);
+    expect(log[0]).toMatch(/^\S+Z === _sleep started$/);
+    // the admin reads this log: no lease holder, no attempt bookkeeping
+    expect(logOf(id)).not.toMatch(/instance-1|box-a|lease|attempt/);
     expect(log.some((l) => l.endsWith("step 1 of 2 done"))).toBe(true);
     expect(log.at(-1)).toMatch(/ succeeded$/);
+  });
+
+  it("a second attempt says it runs again from its start; progress that goes down is shown and logged at the highest so far", async () => {
+    const store = new FakeStore();
+    const id = store.add("zigzag");
+    store.get(id).attempts = 1; // one attempt was interrupted before
+    const zigzag = defineTask({
+      type: "zigzag",
+      resumable: true,
+      args: z.object({}),
+      run: async (ctx) => {
+        await ctx.progress(50, "creating the container");
+        await ctx.progress(45, "addons");
+        await ctx.progress(60, "starting");
+      },
+    });
+    const { runner, logOf } = makeRunner(store, [zigzag]);
+    runner.start();
+    await until(() => store.get(id).state === "succeeded");
+    const log = logOf(id).trimEnd().split("\n");
+    expect(log[0]).toMatch(/ === zigzag started again from its start \(try 2 of 3\)$/);
+    expect(log.filter((l) => / \[\d+%\] /.test(l)).map((l) => l.replace(/^\S+ /, ""))).toEqual(["[50%] creating the container", "[50%] addons", "[60%] starting"]);
   });
 
   it("ends a TaskError with its code and message, a HearthError with its code", async () => {
@@ -255,7 +279,8 @@ describe("TaskRunner", () => {
     await until(() => runner.runningCount === 0, 1000);
     expect(finish).not.toHaveBeenCalled();
     expect(store.get(id).state).toBe("running"); // untouched: it belongs to whoever took it
-    expect(logOf(id)).toContain("lost the task's lease");
+    expect(logOf(id)).toContain("stopped: this run was interrupted");
+    expect(logOf(id)).not.toMatch(/lease|instance-1/);
   });
 
   it("at stop gives running tasks back: resumable → pending, others → failed", async () => {

@@ -170,8 +170,10 @@ export class TaskRunner {
     const { store, registry, leasedBy, log } = this.o;
     const logFile = TaskLogFile.open(this.o.dataDir, task.id);
     if (logFile.failed) log.warn({ err: logFile.failed, taskId: task.id }, "cannot write the task log");
-    logFile.write(`=== ${task.type} attempt ${task.attempts} of ${task.maxAttempts} on ${leasedBy}`);
-    log.info({ taskId: task.id, type: task.type, attempt: task.attempts }, "task started");
+    // The task log is the admin's: what happens, in their words. Which process holds the lease
+    // and the attempt bookkeeping go to box's own log.
+    logFile.write(task.attempts > 1 ? `=== ${task.type} started again from its start (try ${task.attempts} of ${task.maxAttempts})` : `=== ${task.type} started`);
+    log.info({ taskId: task.id, type: task.type, attempt: task.attempts, maxAttempts: task.maxAttempts, leasedBy }, "task started");
 
     const heartbeat = this.startHeartbeat(entry);
     // progress is written behind the task (best effort); the outcome below is written after it
@@ -192,20 +194,21 @@ export class TaskRunner {
     const reason: unknown = controller.signal.reason;
     try {
       if (entry.released) {
-        logFile.write("stopped: the lease was given back at shutdown");
+        logFile.write("stopped: box is shutting down");
+        log.warn({ taskId: task.id, type: task.type }, "the task's lease was given back at shutdown");
       } else if (reason instanceof RunnerAbort && reason.kind === "lease-lost") {
-        logFile.write("stopped: this box lost the task's lease; its outcome is discarded");
-        log.warn({ taskId: task.id, type: task.type }, "task lease lost; outcome discarded");
+        // another box process took the task over (this one stalled): that run writes what follows
+        logFile.write("stopped: this run was interrupted");
+        log.warn({ taskId: task.id, type: task.type, leasedBy }, "task lease lost; outcome discarded");
       } else if (outcome.state === "failed" && reason instanceof RunnerAbort && reason.kind === "shutdown") {
         const resumable = registry.isResumable(task.type);
-        logFile.write(`stopped by box shutdown; ${resumable ? "will resume if attempts are left" : "failing as interrupted"}`);
+        logFile.write(`stopped: box is shutting down; ${resumable ? "the task runs again from its start when box is back" : "this kind of task cannot resume, so it ends as interrupted"}`);
         const action = await store.release(task.id, leasedBy, resumable);
         log.info({ taskId: task.id, type: task.type, action }, "task released at shutdown");
       } else {
         logFile.write(outcome.state === "succeeded" ? "succeeded" : `failed: ${outcome.errorCode}: ${outcome.errorMessage}`);
         const ours = await store.finish(task.id, leasedBy, outcome);
         if (!ours) {
-          logFile.write("(the lease had been lost; this outcome was discarded)");
           log.warn({ taskId: task.id, type: task.type }, "task ended after its lease was lost; outcome discarded");
         } else if (outcome.state === "succeeded") log.info({ taskId: task.id, type: task.type }, "task succeeded");
         else log.info({ taskId: task.id, type: task.type, errorCode: outcome.errorCode }, "task failed");
@@ -239,8 +242,9 @@ export class TaskRunner {
         log.error({ err: e, taskId: task.id, type: task.type }, what);
       },
       progress: async (percent, message) => {
-        logFile.write(`[${Math.round(percent)}%] ${message}`);
-        progress.set(percent, message);
+        // the writer keeps the percent from going backwards; the log shows what the admin sees
+        const shown = progress.set(percent, message);
+        logFile.write(`[${shown}%] ${message}`);
       },
     };
     try {

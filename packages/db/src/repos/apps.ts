@@ -100,16 +100,38 @@ export async function checkPlacement(
       });
     if (domain.isDashboardDomain && n.subdomain === "my") throw new HearthError("conflict", `my.${n.domain} is the dashboard`);
     const taken = await tx.app.findFirst({ where: { domain: n.domain, subdomain: n.subdomain, ...(exceptAppId ? { id: { not: exceptAppId } } : {}) }, select: { id: true } });
-    const extra = await tx.appDomain.findFirst({ where: { domain: n.domain, subdomain: n.subdomain, ...(exceptAppId ? { appId: { not: exceptAppId } } : {}) }, select: { appId: true } });
+    const extra = await tx.appDomain.findFirst({ where: { domain: n.domain, subdomain: n.subdomain, ...(exceptAppId ? { appId: { not: exceptAppId } } : {}) }, select: { appId: true, type: true } });
     const owner = taken?.id ?? extra?.appId;
-    if (owner) throw new HearthError("conflict", `${fqdnOf(n)} is already used by another app`, { details: { appId: owner, field: n.field } });
+    if (owner) {
+      const holder = await appHolder(tx, owner);
+      const as = taken ? "" : extra?.type === "redirect" ? " as a redirect" : " as an alias";
+      throw new HearthError("conflict", `${fqdnOf(n)} is already used${as} by ${holderText(holder)}`, {
+        details: { appId: owner, field: n.field, holder },
+      });
+    }
   }
   if (p.hostPorts.length > 0) {
     const ports = await tx.appPort.findMany({ where: { hostPort: { in: p.hostPorts }, ...(exceptAppId ? { appId: { not: exceptAppId } } : {}) }, select: { hostPort: true, appId: true } });
     const http = await tx.app.findMany({ where: { httpHostPort: { in: p.hostPorts }, ...(exceptAppId ? { id: { not: exceptAppId } } : {}) }, select: { httpHostPort: true, id: true } });
-    const busy = [...ports.map((x) => x.hostPort), ...http.map((x) => x.httpHostPort!)];
-    if (busy.length > 0) throw new HearthError("conflict", `Host port ${busy.sort((a, b) => a - b).join(", ")} is already in use`, { details: { hostPorts: busy, field: "portBindings" } });
+    const busy = [...ports.map((x) => ({ port: x.hostPort, appId: x.appId })), ...http.map((x) => ({ port: x.httpHostPort!, appId: x.id }))].sort((a, b) => a.port - b.port);
+    if (busy.length > 0) {
+      const first = await appHolder(tx, busy[0]!.appId);
+      throw new HearthError("conflict", `Host port ${busy.map((b) => b.port).join(", ")} is already used by ${holderText(first)}`, {
+        details: { hostPorts: busy.map((b) => b.port), field: "portBindings", holder: first },
+      });
+    }
   }
+}
+
+const holderText = (h: { title: string; url: string }) => (h.url ? `${h.title} (${h.url})` : h.title);
+
+/** Who holds a name or port, for a conflict message: the app's title (from its manifest) and its URL. */
+async function appHolder(tx: Prisma.TransactionClient, appId: string): Promise<{ appId: string; title: string; url: string }> {
+  const app = await tx.app.findUnique({ where: { id: appId }, select: { manifest: true, subdomain: true, domain: true } });
+  if (!app) return { appId, title: "another app", url: "" };
+  const m = app.manifest as { title?: unknown } | null;
+  const title = typeof m?.title === "string" && m.title ? m.title : "another app";
+  return { appId, title, url: `https://${fqdnOf(app)}/` };
 }
 
 async function writeExtraNames(tx: Prisma.TransactionClient, appId: string, p: { aliases?: ExtraName[]; redirects?: ExtraName[] }) {

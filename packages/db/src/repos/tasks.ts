@@ -245,7 +245,8 @@ export async function recoverTasks(db: DbOrTx, opts: RecoverOptions): Promise<Re
     if (!expired && !ownDeadInstance) continue;
     // Only if nobody renewed the lease meanwhile: the owner may have been slow, not dead.
     const where: Prisma.TaskWhereInput = { leasedBy: t.leasedBy, leaseExpiresAt: t.leaseExpiresAt };
-    const why = ownDeadInstance ? "box restarted while the task was running" : "the task's lease expired (box stopped or hung)";
+    // the admin reads this as the task's message or error: what happened, not how box noticed (a lease)
+    const why = ownDeadInstance ? "box restarted while the task was running" : "box stopped or stopped answering while the task was running";
     const action = await recoverOne(db, t, opts.resumable(t.type), where, why);
     if (action) out.push({ id: t.id, type: t.type, action });
   }

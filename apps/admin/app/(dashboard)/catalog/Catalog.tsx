@@ -9,7 +9,7 @@ import { api, ApiError } from "../../../lib/client/api";
 import { Modal } from "../../components/ConfirmDialog";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { PageHeader } from "../../components/EmptyState";
-import { Field } from "../../components/Field";
+import { MemoryField } from "../../components/MemoryField";
 import { LocationFields } from "../../components/LocationFields";
 import { AppIcon } from "../../components/AppBadges";
 import { EnvRows, envOf, type EnvRow } from "../../components/EnvRows";
@@ -175,7 +175,6 @@ function InstallDialog({ app, onClose }: { app: CatalogAppView | null; onClose: 
 
   const err = install.error instanceof ApiError ? install.error : null;
   const noDomains = domains.data && domains.data.domains.length === 0;
-  const memErr = err?.fieldError("memoryLimit") ? "Between 32 MiB and 64 GiB" : undefined;
   const domainNames = (domains.data?.domains ?? []).map((d) => d.domain);
   const extraCount = aliases.length + redirects.length;
   // an error about an alias or a redirect must not hide in a folded section
@@ -215,7 +214,7 @@ function InstallDialog({ app, onClose }: { app: CatalogAppView | null; onClose: 
             </div>
           </details>
           <div className="field-narrow">
-            <Field id="install-memory" label="Memory limit (MiB)" type="number" min={32} max={65536} step={1} required value={memory} onChange={(e) => setMemory(e.target.value)} error={memErr} />
+            <MemoryField id="install-memory" value={memory} onChange={setMemory} error={err} />
           </div>
           <PortRows specs={app.tcpPorts} values={ports} onChange={setPorts} idPrefix="install-ports" error={err?.fieldError("portBindings")} />
           <EnvRows rows={env} onChange={setEnv} idPrefix="install-env" />

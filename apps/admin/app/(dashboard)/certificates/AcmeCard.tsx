@@ -3,7 +3,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError } from "../../../lib/client/api";
-import { acmeBody, acmeFormOf, ACME_FORM_FIELDS, missingAcmeFields, type AcmeFormValues } from "../../../lib/client/acme";
+import { acmeBody, acmeEmailNotice, acmeFormOf, ACME_FORM_FIELDS, missingAcmeFields, type AcmeFormValues } from "../../../lib/client/acme";
 import { useProfile } from "../../../lib/client/profile";
 import { AcmeDirectoryFields, AcmeEmailField } from "../../components/AcmeFields";
 import { ErrorAlert } from "../../components/ErrorAlert";
@@ -36,6 +36,7 @@ export function AcmeCard() {
   });
   const err = save.error instanceof ApiError ? save.error : null;
   const local = tried && values ? missingAcmeFields(values) : {};
+  const notice = settings.data ? acmeEmailNotice(settings.data.email, values?.email ?? "") : null;
 
   function submit(ev: FormEvent) {
     ev.preventDefault();
@@ -57,7 +58,7 @@ export function AcmeCard() {
         Where certificates of domains set to Let&apos;s Encrypt (per app or wildcard) come from. The staging mode always uses Let&apos;s Encrypt staging. A change applies to the next order or renewal.
       </p>
       <ErrorAlert error={settings.error} />
-      {settings.data && settings.data.email === null ? <p className="alert alert-warn">No email is set yet: certificates cannot be ordered until you save one.</p> : null}
+      {notice ? <p className="alert alert-warn">{notice}</p> : null}
       {values ? (
         <form className="form acme-form" onSubmit={submit} noValidate>
           <AcmeEmailField idPrefix="acme" values={values} onChange={change} error={err} local={local} />

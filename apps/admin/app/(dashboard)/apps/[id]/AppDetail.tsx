@@ -11,6 +11,7 @@ import { ErrorAlert } from "../../../components/ErrorAlert";
 import { ConfirmDialog, useConfirm } from "../../../components/ConfirmDialog";
 import { PageHeader } from "../../../components/EmptyState";
 import { Field } from "../../../components/Field";
+import { MemoryField } from "../../../components/MemoryField";
 import { LocationFields } from "../../../components/LocationFields";
 import { AppBadges, AppIcon, isBusy } from "../../../components/AppBadges";
 import { TaskProgress } from "../../../components/TaskProgress";
@@ -276,17 +277,7 @@ function ConfigureCard({ app, busy, onQueued }: { app: AppView; busy: boolean; o
         <ExtraNameRows kind="aliases" rows={aliases} onChange={setAliases} domains={domainNames} idPrefix="configure-alias" error={err} />
         <ExtraNameRows kind="redirects" rows={redirects} onChange={setRedirects} domains={domainNames} idPrefix="configure-redirect" error={err} />
         <div className="field-narrow">
-          <Field
-            id="configure-memory"
-            label="Memory limit (MiB)"
-            type="number"
-            min={32}
-            max={65536}
-            required
-            value={memory}
-            onChange={(e) => setMemory(e.target.value)}
-            error={err?.fieldError("memoryLimit") ? "Between 32 MiB and 64 GiB" : undefined}
-          />
+          <MemoryField id="configure-memory" value={memory} onChange={setMemory} error={err} />
         </div>
         <PortRows specs={portSpecs} values={ports} onChange={setPorts} idPrefix="configure-ports" error={err?.fieldError("portBindings")} />
         <EnvRows rows={env} onChange={setEnv} idPrefix="configure-env" />
@@ -388,32 +379,35 @@ function UpdateCard({ app, busy, onQueued }: { app: AppView; busy: boolean; onQu
         <AddonChangeList added={available?.addons.added ?? []} removed={available?.addons.removed ?? []} />
       </ConfirmDialog>
 
-      <form className="form" onSubmit={submit}>
-        <div className="field">
-          <label htmlFor="update-manifest">Update from a manifest</label>
-          <textarea
-            id="update-manifest"
-            className="pem"
-            rows={6}
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            placeholder={`{ "manifestVersion": 1, "id": "${app.manifestId}", "version": "…", … }`}
-            spellCheck={false}
-            autoComplete="off"
-            aria-invalid={parseError ? true : undefined}
-          />
-          {parseError ? <p className="field-error">{parseError}</p> : <p className="hint">HearthManifest.json of a newer version of this app (same id).</p>}
-        </div>
-        <label className="check">
-          <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} /> Also the same or an older version (redeploy or downgrade)
-        </label>
-        <div className="row">
-          <button type="submit" className="btn" disabled={busy || text.trim() === ""}>
-            Update from this manifest
-          </button>
-          {busy ? <span className="muted small">Wait until the current operation is done.</span> : null}
-        </div>
-      </form>
+      <details className="more">
+        <summary>Advanced: update from a manifest</summary>
+        <form className="form more-body" onSubmit={submit}>
+          <div className="field">
+            <label htmlFor="update-manifest">Update from a manifest</label>
+            <textarea
+              id="update-manifest"
+              className="pem"
+              rows={6}
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+              placeholder={`{ "manifestVersion": 1, "id": "${app.manifestId}", "version": "…", … }`}
+              spellCheck={false}
+              autoComplete="off"
+              aria-invalid={parseError ? true : undefined}
+            />
+            {parseError ? <p className="field-error">{parseError}</p> : <p className="hint">HearthManifest.json of a newer version of this app (same id).</p>}
+          </div>
+          <label className="check">
+            <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} /> Also the same or an older version (redeploy or downgrade)
+          </label>
+          <div className="row">
+            <button type="submit" className="btn" disabled={busy || text.trim() === ""}>
+              Update from this manifest
+            </button>
+            {busy ? <span className="muted small">Wait until the current operation is done.</span> : null}
+          </div>
+        </form>
+      </details>
       <ConfirmDialog id="update-custom" title={`Update ${app.title} to ${pasted?.version ?? ""}?`} confirmLabel="Update" {...custom.dialog}>
         <p>The app stops for the backup and the update, then starts again on the new version.</p>
         <AddonChangeList added={pasted?.added ?? []} removed={pasted?.removed ?? []} />

@@ -6,6 +6,7 @@ import { json } from "../../../../lib/http";
 import { parseJsonBody } from "../../../../lib/api";
 import { ADMIN_ROLES, parseInstallBody, resolveManifest, wakeBox, withPlacementLock } from "../../../../lib/server/apps";
 import { checkAppNames } from "../../../../lib/server/app-ops";
+import { checkMemoryLimit } from "../../../../lib/server/memory";
 import { appsList, appsListEtag, ifNoneMatch } from "../../../../lib/server/apps-list";
 
 export const dynamic = "force-dynamic";
@@ -31,13 +32,16 @@ export const GET = route({ roles: ADMIN_ROLES }, async ({ app, req }) => {
  *   name is given twice; 409 too when its domain has a custom certificate that does not cover it.
  * - overwriteDns: with an API DNS provider, replace an existing record for one of the names
  *   that points elsewhere (without it the install task fails with dns_conflict).
- * 400 invalid (with zod issues) for a bad request or manifest, 404 for an unknown store
+ * 400 invalid (with zod issues) for a bad request or manifest, or for a memory limit (sent, or
+ * the manifest's) above what this server can give (details[0].code memory_limit_too_high,
+ * the maximum in MiB in the message; see GET /api/v1/server/limits), 404 for an unknown store
  * app/version or domain, 409 conflict when a name or a host port is taken. Nothing is created
  * on any error: App + AppPort + AppDomain + Task are one transaction.
  */
 export const POST = route({ roles: ADMIN_ROLES }, async ({ app, req, principal, ip }) => {
   const body = parseInstallBody(await parseJsonBody(req, z.unknown()));
   const { manifest, storeId } = await resolveManifest(app, body);
+  checkMemoryLimit(body.memoryLimit ?? manifest.memoryLimit);
   const { app: row, task } = await withPlacementLock(app, async () => {
     await checkAppNames(app, body);
     return installApp(app.db, {

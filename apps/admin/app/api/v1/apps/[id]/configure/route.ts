@@ -2,6 +2,7 @@ import { configureAppRequest } from "@hearth/contracts";
 import { route } from "../../../../../../lib/server/route";
 import { ADMIN_ROLES, withPlacementLock } from "../../../../../../lib/server/apps";
 import { appIdOf, appOperation, checkAppNames } from "../../../../../../lib/server/app-ops";
+import { checkMemoryLimit } from "../../../../../../lib/server/memory";
 
 export const dynamic = "force-dynamic";
 
@@ -12,10 +13,12 @@ export const dynamic = "force-dynamic";
  * it) in the same transaction that sets pending_configure and queues app.configure, so box
  * recreates the container and vhosts from the rows alone. `{ overwriteDns: true }` alone is a
  * retry (after a dns_conflict): the app is deployed again as it is, taking over the records.
- * Same 400/404/409 checks as install.
+ * Same 400/404/409 checks as install (a memory limit above what the server can give: 400
+ * invalid, detail code memory_limit_too_high).
  */
 export const POST = route({ roles: ADMIN_ROLES, body: configureAppRequest }, async (ctx) =>
   withPlacementLock(ctx.app, async () => {
+    checkMemoryLimit(ctx.body.memoryLimit);
     await checkAppNames(ctx.app, ctx.body, appIdOf(ctx.params));
     return appOperation(ctx, "app.configure", ctx.body, { changed: Object.keys(ctx.body) });
   }),
