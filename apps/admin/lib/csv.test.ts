@@ -26,6 +26,6 @@ describe("csv", () => {
   });
 
   it("rows end with CRLF", () => {
-    expect(csvRow(["a", "b,c", "=x"])).toBe("a,\"b,c\",'=x\r\n");
+    expect(csvRow(["a", "b,c", "=x"])).toBe('a,"b,c",\'=x\r\n');
   });
 });

@@ -214,7 +214,10 @@ export async function* eachEvent(db: Client, f: EventFilter, batch = 1000): Asyn
 }
 
 /** Which of the given targets still exist, for the event log's links. */
-export async function existingEventTargets(db: Client, q: { apps: string[]; domains: string[]; users: string[]; registries: string[] }): Promise<{ apps: Set<string>; domains: Set<string>; users: Set<string>; registries: Set<string> }> {
+export async function existingEventTargets(
+  db: Client,
+  q: { apps: string[]; domains: string[]; users: string[]; registries: string[] },
+): Promise<{ apps: Set<string>; domains: Set<string>; users: Set<string>; registries: Set<string> }> {
   const none = Promise.resolve([] as string[]);
   const [apps, domains, users, registries] = await Promise.all([
     q.apps.length ? db.app.findMany({ where: { id: { in: q.apps } }, select: { id: true } }).then((r) => r.map((x) => x.id)) : none,

@@ -76,7 +76,14 @@ export function EventLog() {
       <form className="toolbar" onSubmit={apply} role="search">
         <div className="field field-inline">
           <label htmlFor="action-filter">Action</label>
-          <input id="action-filter" value={draft.action} onChange={(e) => setDraft({ ...draft, action: e.target.value })} placeholder="e.g. user. or app.install" autoComplete="off" spellCheck={false} />
+          <input
+            id="action-filter"
+            value={draft.action}
+            onChange={(e) => setDraft({ ...draft, action: e.target.value })}
+            placeholder="e.g. user. or app.install"
+            autoComplete="off"
+            spellCheck={false}
+          />
         </div>
         <div className="field field-inline">
           <label htmlFor="app-filter">App</label>
