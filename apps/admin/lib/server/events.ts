@@ -43,13 +43,14 @@ export async function eventLogResponse(app: AdminContext, q: EventLogQuery): Pro
   return json(body);
 }
 
-export const EVENT_CSV_HEADER = ["time", "action", "event", "actor", "target_type", "target", "target_name", "source_ip", "error", "data"] as const;
+export const EVENT_CSV_HEADER = ["id", "time", "action", "event", "actor", "target_type", "target", "target_name", "source_ip", "error", "data"] as const;
 
 /** One event as a CSV row (EVENT_CSV_HEADER's columns). */
 export function eventCsvRow(e: EventRow): string {
   const data = e.data as { error?: { code?: unknown; message?: unknown } } | null;
   const error = data && typeof data === "object" && data.error && typeof data.error === "object" ? `${String(data.error.code ?? "")}: ${String(data.error.message ?? "")}` : "";
   return csvRow([
+    e.id.toString(),
     e.createdAt.toISOString(),
     e.action,
     eventLabel(e.action),
