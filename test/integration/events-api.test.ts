@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser, recordEvent, type Db } from "@hearth/db";
+import { createUser, recordEvent, recoverTasks, type Db } from "@hearth/db";
 import { AppService, noopVhostSync } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
@@ -160,6 +160,33 @@ describe("task outcomes in the event log", () => {
     expect(failed.data?.error?.message).toBe(task.errorMessage);
     expect(failed.data?.error?.message).toContain("/no-such-page");
   }, 180_000);
+
+  it("a task that box gave up on (its lease expired, no attempts left) records its failure as interrupted", async () => {
+    const taskId = randomUUID();
+    const past = new Date(Date.now() - 60_000);
+    await t.db.task.create({
+      data: {
+        id: taskId,
+        type: "app.restart",
+        appId: failId,
+        args: { appId: failId },
+        state: "running",
+        attempts: 3,
+        maxAttempts: 3,
+        leasedBy: "gone-box/1",
+        leaseExpiresAt: past,
+        heartbeatAt: past,
+        startedAt: past,
+      },
+    });
+    // the in-process runner's own poll may recover it first: either way it fails once
+    await recoverTasks(t.db, { resumable: () => true });
+    expect((await t.db.task.findUniqueOrThrow({ where: { id: taskId } })).state).toBe("failed");
+    const r = await events(`app=${failId}&action=app.restart`);
+    expect(r.events).toHaveLength(1);
+    expect(r.events[0]).toMatchObject({ action: "app.restart.failed", actorName: "box", targetName: `Events Broken (evbad.${DOMAIN})`, data: { taskId, error: { code: "interrupted" } } });
+    expect(r.events[0]!.data?.error?.message).toMatch(/no attempts left/);
+  });
 
   it("once the app is gone its events still name it, without a link; uninstall's outcome is recorded too", async () => {
     const del = await admin.call("DELETE", `/api/v1/apps/${okId}`, as());
