@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ALL_EVENT_ACTIONS, REAL_TASK_TYPES, TASK_OUTCOME_ACTIONS, TASK_TYPES, taskOutcomeAction } from "@hearth/contracts";
-import { EVENT_LABELS, eventLabel, isFailureAction } from "./event-labels";
+import { EVENT_LABELS, eventErrorOf, eventLabel, isFailureAction } from "./event-labels";
 
 const ROOT = path.resolve(__dirname, "../../..");
 
@@ -77,5 +77,13 @@ describe("event labels", () => {
     expect(isFailureAction("app.install.failed")).toBe(true);
     expect(isFailureAction("user.login_failed")).toBe(true);
     expect(isFailureAction("app.install.succeeded")).toBe(false);
+  });
+
+  it("reads the error of a task outcome and of a certificate failure", () => {
+    expect(eventErrorOf({ taskId: "t", error: { code: "task_failed", message: "the app did not answer /health" } })).toBe("task_failed: the app did not answer /health");
+    expect(eventErrorOf({ error: "getaddrinfo ENOTFOUND x.example", nextAttemptAt: "2026-12-04T00:00:00.000Z" })).toBe("getaddrinfo ENOTFOUND x.example");
+    expect(eventErrorOf({ taskId: "t" })).toBe("");
+    expect(eventErrorOf(null)).toBe("");
+    expect(eventErrorOf({ error: { code: 1 } })).toBe("");
   });
 });

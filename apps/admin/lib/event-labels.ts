@@ -92,3 +92,18 @@ export function eventLabel(action: string): string {
 export function isFailureAction(action: string): boolean {
   return action.endsWith("_failed") || action.endsWith(".failed") || action === "app.down" || action === "app.oom";
 }
+
+/**
+ * The error an event carries, as one line: a task outcome's `{code, message}` ("code: message"),
+ * or a certificate failure's message; "" when none.
+ */
+export function eventErrorOf(data: unknown): string {
+  if (!data || typeof data !== "object") return "";
+  const error = (data as { error?: unknown }).error;
+  if (typeof error === "string") return error;
+  if (error && typeof error === "object") {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (typeof message === "string") return typeof code === "string" && code ? `${code}: ${message}` : message;
+  }
+  return "";
+}

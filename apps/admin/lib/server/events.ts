@@ -1,7 +1,7 @@
 import type { EventLogQuery, EventLogResponse } from "@hearth/contracts";
 import { eachEvent, existingEventTargets, listEvents, type EventFilter, type EventRow } from "@hearth/db";
 import { csvRow } from "../csv";
-import { eventLabel } from "../event-labels";
+import { eventErrorOf, eventLabel } from "../event-labels";
 import { json } from "../http";
 import { eventViewOf } from "../views";
 import type { AdminContext } from "./context";
@@ -47,8 +47,7 @@ export const EVENT_CSV_HEADER = ["id", "time", "action", "event", "actor", "targ
 
 /** One event as a CSV row (EVENT_CSV_HEADER's columns). */
 export function eventCsvRow(e: EventRow): string {
-  const data = e.data as { error?: { code?: unknown; message?: unknown } } | null;
-  const error = data && typeof data === "object" && data.error && typeof data.error === "object" ? `${String(data.error.code ?? "")}: ${String(data.error.message ?? "")}` : "";
+  const error = eventErrorOf(e.data);
   return csvRow([
     e.id.toString(),
     e.createdAt.toISOString(),

@@ -128,8 +128,8 @@ export async function recordTaskOutcome(
     target = str(args.to);
     targetType = "email";
   } else if (task.type === "certificate.renew" && str(args.certificateId)) {
-    const c = await db.certificate.findUnique({ where: { id: str(args.certificateId) }, select: { namesKey: true } });
-    target = c ? c.namesKey.split(",").join(", ") : "";
+    const c = await db.certificate.findUnique({ where: { id: str(args.certificateId) }, select: { names: true } });
+    target = Array.isArray(c?.names) ? c.names.join(", ") : "";
     targetType = "certificate";
   } else if (task.type === "orphan.delete") {
     const o = await db.orphan.findUnique({ where: { id: str(args.orphanId) }, select: { name: true } });

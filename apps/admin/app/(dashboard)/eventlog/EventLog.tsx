@@ -1,11 +1,11 @@
 "use client";
 
 import Link from "next/link";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { AppView, EventLogResponse, EventView } from "@hearth/contracts";
 import { api } from "../../../lib/client/api";
-import { eventLabel, isFailureAction } from "../../../lib/event-labels";
+import { eventErrorOf, eventLabel, isFailureAction } from "../../../lib/event-labels";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { Table } from "../../components/Table";
 
@@ -30,12 +30,6 @@ function fmt(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
 }
 
-/** The error a failed task's outcome event carries. */
-function errorOf(e: EventView): string | null {
-  const d = e.data as { error?: { message?: unknown } } | null;
-  return d && typeof d === "object" && d.error && typeof d.error.message === "string" ? d.error.message : null;
-}
-
 /** The target by the name stored with the event, linked while it exists. */
 function Target({ e }: { e: EventView }) {
   const name = e.targetName || e.target;
@@ -48,6 +42,21 @@ export function EventLog() {
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [page, setPage] = useState(1);
+
+  // the filters live in the address (/eventlog?app=…&user=…&action=…), so a filtered view can be linked to
+  useEffect(() => {
+    const p = new URLSearchParams(window.location.search);
+    const f = { action: p.get("action") ?? "", app: p.get("app") ?? "", user: p.get("user") ?? "" };
+    if (f.action || f.app || f.user) {
+      setDraft(f);
+      setFilters(f);
+    }
+  }, []);
+  useEffect(() => {
+    const qs = queryOf(filters).toString();
+    const want = `${window.location.pathname}${qs ? `?${qs}` : ""}`;
+    if (`${window.location.pathname}${window.location.search}` !== want) window.history.replaceState(window.history.state, "", want);
+  }, [filters]);
 
   const apps = useQuery({ queryKey: ["apps"], queryFn: () => api<{ apps: AppView[] }>("/api/v1/apps") });
   const q = useQuery({
@@ -89,6 +98,9 @@ export function EventLog() {
           <label htmlFor="app-filter">App</label>
           <select id="app-filter" value={draft.app} onChange={(e) => setDraft({ ...draft, app: e.target.value })}>
             <option value="">All apps</option>
+            {draft.app && apps.data && !apps.data.apps.some((a) => a.id === draft.app) ? (
+              <option value={draft.app}>{q.data?.events.find((e) => e.targetType === "app" && e.target === draft.app && e.targetName)?.targetName ?? draft.app} (no longer installed)</option>
+            ) : null}
             {(apps.data?.apps ?? []).map((a) => (
               <option key={a.id} value={a.id}>
                 {a.title} ({a.fqdn})
@@ -134,7 +146,7 @@ export function EventLog() {
               <td>
                 <span className={isFailureAction(e.action) ? "badge badge-warn" : "badge"}>{eventLabel(e.action)}</span>
                 <code className="action-code">{e.action}</code>
-                {errorOf(e) ? <div className="muted">{errorOf(e)}</div> : null}
+                {eventErrorOf(e.data) ? <div className="muted event-error">{eventErrorOf(e.data)}</div> : null}
               </td>
               <td>{e.actorName || <span className="muted">—</span>}</td>
               <td>
