@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser, recordEvent, recoverTasks, type Db } from "@hearth/db";
 import { AppService, noopVhostSync } from "../../apps/box/src/apps/apps.service";
@@ -10,7 +11,7 @@ import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { createDocker } from "../../apps/box/src/docker/docker";
 import { hashPassword } from "../../apps/admin/lib/passwords";
-import { migratedDatabase, type TestDatabase } from "../helpers/db";
+import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { ownerSession, plainUserToken, testApiToken } from "../helpers/admin-accounts";
 import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
@@ -299,4 +300,51 @@ describe("CSV export", () => {
     expect([...times].sort((a, b) => b - a)).toEqual(times);
     expect((await events("user=bulk")).total).toBe(2300);
   });
+});
+
+describe("the Event log page in Chromium", () => {
+  it("labels outcomes, shows the error, links a live app, names a gone one, filters by user and exports what it shows", async () => {
+    const shots = path.join(REPO_ROOT, "test-results");
+    mkdirSync(shots, { recursive: true });
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+    try {
+      const ctx = await browser.newContext({ acceptDownloads: true });
+      await ctx.addCookies([{ name: ownerCookie.split("=")[0]!, value: ownerCookie.slice(ownerCookie.indexOf("=") + 1), url: admin.base }]);
+      const page = await ctx.newPage();
+
+      // a filtered view by its address: the failed install, its error, a link to the app
+      await page.goto(`${admin.base}/eventlog?app=${failId}`);
+      const failedRow = page.locator("tr", { hasText: "App install failed" });
+      await failedRow.waitFor({ timeout: 30_000 });
+      expect(await failedRow.innerText()).toContain("/no-such-page");
+      const link = failedRow.getByRole("link", { name: `Events Broken (evbad.${DOMAIN})` });
+      expect(await link.getAttribute("href")).toBe(`/apps/${failId}`);
+      await expect.poll(() => page.getByLabel("App").inputValue(), { timeout: 30_000 }).toBe(failId);
+      await page.locator("tr", { hasText: "App install requested" }).waitFor();
+      await page.screenshot({ path: path.join(shots, "event-log-app-failed.png"), fullPage: true });
+
+      // the uninstalled app: named as it was, not linked, and the filter says it is gone
+      await page.goto(`${admin.base}/eventlog?app=${okId}`);
+      const gone = page.locator("tr", { hasText: "App uninstall succeeded" });
+      await gone.waitFor({ timeout: 30_000 });
+      expect(await gone.innerText()).toContain(`Events OK (evok.${DOMAIN})`);
+      expect(await gone.getByRole("link").count()).toBe(0);
+      await page.getByRole("option", { name: `Events OK (evok.${DOMAIN}) (no longer installed)` }).waitFor({ state: "attached" });
+
+      // by user, through the form; the address follows, and Export CSV exports the same filter
+      await page.getByRole("button", { name: "Clear filters" }).click();
+      await page.getByLabel("User").fill("erin");
+      await page.getByRole("button", { name: "Apply filters" }).click();
+      await page.locator("tr", { hasText: "API token created" }).waitFor({ timeout: 30_000 });
+      await expect.poll(() => page.locator("tbody tr").count()).toBe(2);
+      expect(new URL(page.url()).search).toBe("?user=erin");
+      await page.screenshot({ path: path.join(shots, "event-log-user.png"), fullPage: true });
+      const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export CSV" }).click()]);
+      expect(download.suggestedFilename()).toMatch(/^hearth-events-\d{4}-\d{2}-\d{2}\.csv$/);
+      const rows = parseCsv(readFileSync((await download.path())!, "utf8"));
+      expect(rows.slice(1).map((r) => r[2])).toEqual(["user.login_failed", "token.create"]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 });
