@@ -2,6 +2,7 @@ import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { SETTING_NAMES } from "@hearth/contracts";
 import { migrate } from "@hearth/db";
 import { emptyDatabase, MIGRATIONS_DIR, type TestDatabase } from "../helpers/db";
 
@@ -47,12 +48,15 @@ describe(MINE, () => {
       ["domain.add", "mig.test"],
       ["user.login_failed", "nobody"],
       ["token.create", "laptop"],
-      ["settings.mail", "mail.relay"],
+      ["settings.mail", "mail.outbound"],
+      ["settings.acme", "acme"],
       ["mail.test", "a@b.example"],
       ["dns.record_conflict", "x.mig.test"],
       ["housekeeping.purge", ""],
     ];
     for (const [action, target] of events) await d.sql("INSERT INTO `Event` (`action`, `target`) VALUES (?, ?)", [action, target]);
+    // every setting's name, as recordEvent gives it now
+    for (const key of Object.keys(SETTING_NAMES)) await d.sql("INSERT INTO `Event` (`action`, `target`) VALUES ('settings.x', ?)", [key]);
 
     await migrate(d.url, { migrationsDir: MIGRATIONS_DIR });
     const rows = await d.sql<{ action: string; target: string; targetType: string; targetName: string }[]>("SELECT `action`, `target`, `targetType`, `targetName` FROM `Event` ORDER BY `id`");
@@ -65,10 +69,12 @@ describe(MINE, () => {
       ["domain.add", "domain", "mig.test"],
       ["user.login_failed", "user", "nobody"],
       ["token.create", "token", "laptop"],
-      ["settings.mail", "setting", "mail.relay"],
+      ["settings.mail", "setting", "Mail relay"],
+      ["settings.acme", "setting", "Certificate authority (ACME)"],
       ["mail.test", "email", "a@b.example"],
       ["dns.record_conflict", "", "x.mig.test"],
       ["housekeeping.purge", "", ""],
+      ...Object.values(SETTING_NAMES).map((name) => ["settings.x", "setting", name]),
     ]);
   });
 });

@@ -120,3 +120,12 @@ export const ALL_EVENT_ACTIONS: readonly EventAction[] = [...EVENT_ACTIONS, ...T
 /** What an event's `target` names (stored with the event as `targetType`). */
 export const EVENT_TARGET_TYPES = ["app", "domain", "user", "token", "registry", "certificate", "setting", "orphan", "email", "task"] as const;
 export type EventTargetType = (typeof EVENT_TARGET_TYPES)[number];
+
+/** Settings as the event log names them (the key is the event's target). */
+export const SETTING_NAMES: Readonly<Record<string, string>> = {
+  acme: "Certificate authority (ACME)",
+  network: "Network",
+  "mail.outbound": "Mail relay",
+  "housekeeping.retention": "Housekeeping",
+  "apps.uninstallRetentionDays": "Kept data of uninstalled apps",
+};

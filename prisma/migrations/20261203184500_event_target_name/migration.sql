@@ -9,8 +9,9 @@ CREATE INDEX `Event_targetType_target_createdAt_idx` ON `Event`(`targetType`, `t
 CREATE INDEX `Event_actorName_createdAt_idx` ON `Event`(`actorName`, `createdAt`);
 
 -- Backfill what can be known now. The type follows the action's first part (as recordEvent
--- does); names are the target itself, except apps (their id), named from the App row, else
--- the UninstalledApp row; an app known to neither keeps an empty name.
+-- does); names are the target itself, except settings (named as contracts' SETTING_NAMES)
+-- and apps (their id), named from the App row, else the UninstalledApp row; an app known to
+-- neither keeps an empty name.
 UPDATE `Event` SET `targetType` = CASE SUBSTRING_INDEX(`action`, '.', 1)
     WHEN 'app' THEN 'app'
     WHEN 'orphan' THEN 'orphan'
@@ -24,7 +25,15 @@ UPDATE `Event` SET `targetType` = CASE SUBSTRING_INDEX(`action`, '.', 1)
     ELSE '' END
 WHERE `target` <> '';
 
-UPDATE `Event` SET `targetName` = `target` WHERE `target` <> '' AND `targetType` <> 'app';
+UPDATE `Event` SET `targetName` = CASE
+    WHEN `targetType` <> 'setting' THEN `target`
+    WHEN `target` = 'acme' THEN 'Certificate authority (ACME)'
+    WHEN `target` = 'network' THEN 'Network'
+    WHEN `target` = 'mail.outbound' THEN 'Mail relay'
+    WHEN `target` = 'housekeeping.retention' THEN 'Housekeeping'
+    WHEN `target` = 'apps.uninstallRetentionDays' THEN 'Kept data of uninstalled apps'
+    ELSE `target` END
+WHERE `target` <> '' AND `targetType` <> 'app';
 
 UPDATE `Event` e JOIN `App` a ON a.`id` = e.`target`
 SET e.`targetName` = LEFT(CONCAT(COALESCE(JSON_UNQUOTE(JSON_EXTRACT(a.`manifest`, '$.title')), a.`manifestId`), ' (', IF(a.`subdomain` = '', a.`domain`, CONCAT(a.`subdomain`, '.', a.`domain`)), ')'), 255)

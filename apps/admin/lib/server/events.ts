@@ -1,4 +1,4 @@
-import type { EventLogQuery, EventLogResponse } from "@hearth/contracts";
+import { ACME_SETTINGS_KEY, NETWORK_SETTINGS_KEY, type EventLogQuery, type EventLogResponse } from "@hearth/contracts";
 import { eachEvent, existingEventTargets, listEvents, type EventFilter, type EventRow } from "@hearth/db";
 import { csvRow } from "../csv";
 import { eventErrorOf, eventLabel } from "../event-labels";
@@ -14,6 +14,9 @@ function filterOf(q: EventLogQuery): EventFilter {
   return { action: q.action || undefined, app: q.app || undefined, user: q.user || undefined };
 }
 
+/** Settings edited elsewhere than on the Settings page. */
+const SETTING_PAGES: Record<string, string> = { [ACME_SETTINGS_KEY]: "/certificates", [NETWORK_SETTINGS_KEY]: "/domains" };
+
 /** The dashboard page of each event's target while the target exists; null otherwise. */
 export async function targetHrefs(app: AdminContext, events: readonly EventRow[]): Promise<(string | null)[]> {
   const of = (type: string) => [...new Set(events.filter((e) => e.targetType === type && e.target).map((e) => e.target))];
@@ -28,7 +31,7 @@ export async function targetHrefs(app: AdminContext, events: readonly EventRow[]
       case "registry":
         return live.registries.has(e.target) ? "/registries" : null;
       case "setting":
-        return "/settings";
+        return SETTING_PAGES[e.target] ?? "/settings";
       default:
         return null;
     }

@@ -1,4 +1,4 @@
-import { appFqdn, taskOutcomeAction, type EventAction, type EventTargetType } from "@hearth/contracts";
+import { appFqdn, SETTING_NAMES, taskOutcomeAction, type EventAction, type EventTargetType } from "@hearth/contracts";
 import type { Db } from "../client";
 import { Prisma } from "../client";
 import { sourceNetOf } from "../net";
@@ -81,7 +81,7 @@ export async function appTargetName(db: Client, appId: string): Promise<string> 
 export async function recordEvent(db: Client, e: NewEvent): Promise<void> {
   const target = (e.target ?? "").slice(0, 255);
   const targetType = e.targetType ?? (target ? targetTypeOfAction(e.action) : "");
-  const targetName = e.targetName ?? (targetType === "app" ? await appTargetName(db, target) : target);
+  const targetName = e.targetName ?? (targetType === "app" ? await appTargetName(db, target) : targetType === "setting" ? (SETTING_NAMES[target] ?? target) : target);
   await db.event.create({
     data: {
       action: e.action,
