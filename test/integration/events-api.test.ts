@@ -5,7 +5,7 @@ import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser, recordEvent, recoverTasks, type Db } from "@hearth/db";
+import { createUser, finishTask, recordEvent, recoverTasks, type Db } from "@hearth/db";
 import { AppService, noopVhostSync } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
@@ -187,6 +187,35 @@ describe("task outcomes in the event log", () => {
     expect(r.events).toHaveLength(1);
     expect(r.events[0]).toMatchObject({ action: "app.restart.failed", actorName: "box", targetName: `Events Broken (evbad.${DOMAIN})`, data: { taskId, error: { code: "interrupted" } } });
     expect(r.events[0]!.data?.error?.message).toMatch(/no attempts left/);
+  });
+
+  it("tasks without an app are named by what they act on; the runner's test-only types record nothing", async () => {
+    const running = async (type: string, args: object) => {
+      const id = randomUUID();
+      await t.db.task.create({ data: { id, type, args, state: "running", attempts: 1, leasedBy: "events-test/1", leaseExpiresAt: new Date(Date.now() + 600_000), startedAt: new Date() } });
+      return id;
+    };
+    const mail = await running("mail.test", { to: "ops@example.com" });
+    expect(await finishTask(t.db, mail, "events-test/1", { state: "failed", errorCode: "external", errorMessage: "the smarthost said 535 Authentication failed" })).toBe(true);
+    const sync = await running("domain.sync", { domain: DOMAIN });
+    expect(await finishTask(t.db, sync, "events-test/1", { state: "succeeded" })).toBe(true);
+    // not ours (another runner's lease): nothing changes, nothing is recorded
+    expect(await finishTask(t.db, sync, "someone-else/1", { state: "succeeded" })).toBe(false);
+    const fail = await running("_fail", {});
+    expect(await finishTask(t.db, fail, "events-test/1", { state: "failed", errorCode: "task_failed", errorMessage: "failed on purpose" })).toBe(true);
+
+    const m = await events("action=mail.test");
+    expect(m.events.map((e) => [e.action, e.targetType, e.targetName, e.data?.error?.message])).toEqual([
+      ["mail.test.failed", "email", "ops@example.com", "the smarthost said 535 Authentication failed"],
+    ]);
+    const d = await events("action=domain.sync");
+    expect(d.events.filter((e) => e.data?.taskId === sync).map((e) => [e.action, e.targetType, e.targetName, e.targetHref])).toEqual([["domain.sync.succeeded", "domain", DOMAIN, "/domains"]]);
+    // adding the domain queued a domain.sync, which this test's runner (app tasks only) does not know: failed at its claim
+    expect(d.events.filter((e) => e.data?.taskId !== sync).map((e) => [e.action, e.targetName, e.data?.error?.code])).toEqual([["domain.sync.failed", DOMAIN, "unknown_task_type"]]);
+    const all = await t.db.event.findMany({ select: { action: true, data: true } });
+    expect(all.filter((e) => e.action.startsWith("_"))).toEqual([]);
+    expect(all.filter((e) => (e.data as { taskId?: string } | null)?.taskId === mail)).toHaveLength(1);
+    expect(all.filter((e) => (e.data as { taskId?: string } | null)?.taskId === fail)).toHaveLength(0);
   });
 
   it("once the app is gone its events still name it, without a link; uninstall's outcome is recorded too", async () => {
