@@ -71,6 +71,7 @@ const TASK_LABELS: Record<RealTaskType, string> = {
   "domain.sync": "Domain DNS sync",
   "certificate.renew": "Certificate renewal",
   "mail.test": "Test email",
+  "housekeeping.purge": "Daily housekeeping",
 };
 
 function outcomeLabel(action: TaskOutcomeAction): string {

@@ -27,6 +27,7 @@ export const TASK_TYPES = [
   "domain.sync",
   "certificate.renew",
   "mail.test",
+  "housekeeping.purge",
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
