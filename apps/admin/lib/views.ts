@@ -40,8 +40,23 @@ export function tokenViewOf(t: { id: string; name: string; scope: "read" | "read
   return { id: t.id, name: t.name, scope: tokenScopeToWire(t.scope), createdAt: t.createdAt.toISOString(), expiresAt: iso(t.expiresAt), lastUsedAt: iso(t.lastUsedAt) };
 }
 
-export function eventViewOf(e: { id: bigint; action: string; actorId: string | null; actorName: string; sourceIp: string; target: string; data: unknown; createdAt: Date }): EventView {
-  return { id: e.id.toString(), action: e.action, actorId: e.actorId, actorName: e.actorName, sourceIp: e.sourceIp, target: e.target, data: e.data ?? null, createdAt: e.createdAt.toISOString() };
+export function eventViewOf(
+  e: { id: bigint; action: string; actorId: string | null; actorName: string; sourceIp: string; target: string; targetType: string; targetName: string; data: unknown; createdAt: Date },
+  targetHref: string | null = null,
+): EventView {
+  return {
+    id: e.id.toString(),
+    action: e.action,
+    actorId: e.actorId,
+    actorName: e.actorName,
+    sourceIp: e.sourceIp,
+    target: e.target,
+    targetType: e.targetType,
+    targetName: e.targetName,
+    targetHref,
+    data: e.data ?? null,
+    createdAt: e.createdAt.toISOString(),
+  };
 }
 
 export function notificationViewOf(n: {

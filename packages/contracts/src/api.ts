@@ -75,8 +75,17 @@ export const tokenView = z.object({
 export type TokenView = z.infer<typeof tokenView>;
 export const createTokenResponse = tokenView.extend({ token: z.string() });
 
+/**
+ * GET /api/v1/events (and /api/v1/eventlog, /api/v1/events.csv): `action` is an exact action or
+ * a prefix ("user." or "user"); `app` an app's id (its events, also once it is gone); `user` a
+ * username (what the user did, and what happened to their account); `format=csv` exports every
+ * matching event (no paging).
+ */
 export const eventLogQuery = z.strictObject({
   action: z.string().max(64).optional(),
+  app: z.string().max(36).optional(),
+  user: z.string().max(64).optional(),
+  format: z.enum(["json", "csv"]).default("json"),
   page: z.coerce.number().int().min(1).default(1),
   per_page: z.coerce.number().int().min(1).max(200).default(25),
 });
@@ -88,7 +97,14 @@ export const eventView = z.object({
   actorId: z.string().nullable(),
   actorName: z.string(),
   sourceIp: z.string(),
+  /** the target's key: an app's id, a domain, a username, a token's name … */
   target: z.string(),
+  /** what `target` is ("app", "domain", "user" …; "" when the event has none) */
+  targetType: z.string(),
+  /** the target's name as it was when the event was written (an app's "Title (host)") */
+  targetName: z.string(),
+  /** the dashboard page of the target while it exists, else null */
+  targetHref: z.string().nullable(),
   data: z.unknown(),
   createdAt: z.string(),
 });

@@ -27,6 +27,7 @@ export const TASK_TYPES = [
   "domain.sync",
   "certificate.renew",
   "mail.test",
+  "housekeeping.purge",
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
@@ -47,12 +48,34 @@ export const TASK_ERROR_CODES = [
   "memory_limit_too_high",
 ] as const;
 
-/** Dotted event-log actions. */
+/** Task types an admin or box runs for real (not the runner's own test types starting with "_"). */
+export type RealTaskType = Exclude<TaskType, `_${string}`>;
+export const REAL_TASK_TYPES = TASK_TYPES.filter((t): t is RealTaskType => !t.startsWith("_"));
+
+/**
+ * The outcome of a task, recorded by box when it ends: `app.install.succeeded`,
+ * `app.install.failed` … (the request itself is the event named like the task type).
+ */
+export type TaskOutcomeAction = `${RealTaskType}.${"succeeded" | "failed"}`;
+export const TASK_OUTCOME_ACTIONS: readonly TaskOutcomeAction[] = REAL_TASK_TYPES.flatMap((t) => [`${t}.succeeded` as const, `${t}.failed` as const]);
+
+export function taskOutcomeAction(type: string, state: "succeeded" | "failed"): TaskOutcomeAction | null {
+  return (REAL_TASK_TYPES as readonly string[]).includes(type) ? (`${type}.${state}` as TaskOutcomeAction) : null;
+}
+
+/**
+ * Dotted event-log actions written directly (recordEvent takes only an `EventAction`, so the
+ * compiler checks every writer; admin's label map is keyed by it).
+ */
 export const EVENT_ACTIONS = [
+  "setup.code_failed",
   "user.setup_owner",
   "user.login",
   "user.login_failed",
   "user.logout",
+  "user.logout_everywhere",
+  "user.password_change",
+  "user.password_failed",
   "user.totp_enable",
   "user.totp_disable",
   "token.create",
@@ -84,8 +107,26 @@ export const EVENT_ACTIONS = [
   "settings.network",
   "settings.mail",
   "settings.apps",
+  "settings.retention",
+  "housekeeping.purge",
   "mail.test",
   "registry.add",
   "registry.remove",
 ] as const;
-export type EventAction = (typeof EVENT_ACTIONS)[number];
+export type DirectEventAction = (typeof EVENT_ACTIONS)[number];
+/** Every action an Event row can have. */
+export type EventAction = DirectEventAction | TaskOutcomeAction;
+export const ALL_EVENT_ACTIONS: readonly EventAction[] = [...EVENT_ACTIONS, ...TASK_OUTCOME_ACTIONS];
+
+/** What an event's `target` names (stored with the event as `targetType`). */
+export const EVENT_TARGET_TYPES = ["app", "domain", "user", "token", "registry", "certificate", "setting", "orphan", "email", "task"] as const;
+export type EventTargetType = (typeof EVENT_TARGET_TYPES)[number];
+
+/** Settings as the event log names them (the key is the event's target). */
+export const SETTING_NAMES: Readonly<Record<string, string>> = {
+  acme: "Certificate authority (ACME)",
+  network: "Network",
+  "mail.outbound": "Mail relay",
+  "housekeeping.retention": "Housekeeping",
+  "apps.uninstallRetentionDays": "Kept data of uninstalled apps",
+};

@@ -144,7 +144,7 @@ export class HealthMonitor {
     }
   }
 
-  private async event(action: string, appId: string, data: Record<string, unknown>): Promise<void> {
+  private async event(action: "app.up" | "app.down" | "app.oom", appId: string, data: Record<string, unknown>): Promise<void> {
     this.o.log.info({ appId, action, ...data }, "app health changed");
     await recordEvent(this.o.db, { action, actorId: "box", actorName: "box", target: appId, data: data as never });
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { assertTransition, HearthError, recoveryOf, type TaskState, type TaskView } from "@hearth/contracts";
 import { Prisma, type Db, type Task } from "../client";
+import { recordTaskOutcome } from "./events";
 
 /**
  * The task repository: the only code that changes Task rows' state.
@@ -109,6 +110,7 @@ export async function claimNext(db: Db, leasedBy: string, leaseMs: number, known
               finishedAt: new Date(),
             },
           });
+          await outcomeEvent(tx, c.id, { state: "failed", errorCode: "unknown_task_type", errorMessage: `this box does not know the task type '${c.type}'` });
           continue;
         }
         if (truthy(c.exclusive)) {
@@ -178,8 +180,23 @@ export async function finishTask(db: DbOrTx, id: string, leasedBy: string, outco
     data.errorCode = outcome.errorCode.slice(0, 64);
     data.errorMessage = outcome.errorMessage;
   }
-  const r = await db.task.updateMany({ where: { id, leasedBy, state: "running" }, data });
-  return r.count === 1;
+  return inTransaction(db, async (tx) => {
+    const r = await tx.task.updateMany({ where: { id, leasedBy, state: "running" }, data });
+    if (r.count !== 1) return false;
+    await outcomeEvent(tx, id, outcome.state === "succeeded" ? { state: "succeeded" } : { state: "failed", errorCode: outcome.errorCode, errorMessage: outcome.errorMessage });
+    return true;
+  });
+}
+
+/** `fn` in a transaction: `db`'s own when it is one already, else a new one. */
+function inTransaction<T>(db: DbOrTx, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  return "$transaction" in db ? db.$transaction(fn) : fn(db);
+}
+
+/** The event of how task `id` ended (events.ts `recordTaskOutcome`), in the transaction that ended it. */
+async function outcomeEvent(tx: Prisma.TransactionClient, id: string, outcome: Parameters<typeof recordTaskOutcome>[2]): Promise<void> {
+  const t = await tx.task.findUnique({ where: { id }, select: { id: true, type: true, appId: true, args: true, createdBy: true, attempts: true } });
+  if (t) await recordTaskOutcome(tx, t, outcome);
 }
 
 /** Cancels a pending task. A task that already started cannot be cancelled this way. */
@@ -209,8 +226,12 @@ async function recoverOne(db: DbOrTx, task: Pick<Task, "id" | "attempts" | "maxA
           errorCode: "interrupted",
           errorMessage: resumable ? `${why} on attempt ${task.attempts} of ${task.maxAttempts}; no attempts left` : `${why}; this kind of task cannot be resumed`,
         };
-  const r = await db.task.updateMany({ where: { ...where, id: task.id, state: "running" }, data });
-  return r.count === 1 ? action : null;
+  return inTransaction(db, async (tx) => {
+    const r = await tx.task.updateMany({ where: { ...where, id: task.id, state: "running" }, data });
+    if (r.count !== 1) return null;
+    if (action === "fail") await outcomeEvent(tx, task.id, { state: "failed", errorCode: "interrupted", errorMessage: String(data.errorMessage ?? "") });
+    return action;
+  });
 }
 
 export interface RecoverOptions {

@@ -8,7 +8,7 @@ export const metadata: Metadata = { title: "Event log" };
 export default function EventLogPage() {
   return (
     <AdminOnly title="Event log">
-      <PageHeader title="Event log" description="Who did what, when and from where: sign-ins, failed sign-ins, tokens and more." />
+      <PageHeader title="Event log" description="Who did what, when and from where, and how each task ended: sign-ins, apps, domains, certificates and more." />
       <EventLog />
     </AdminOnly>
   );

@@ -1,14 +1,8 @@
-import { eventLogQuery, type EventLogResponse } from "@hearth/contracts";
-import { listEvents } from "@hearth/db";
+import { eventLogQuery } from "@hearth/contracts";
 import { route } from "../../../../lib/server/route";
-import { json } from "../../../../lib/http";
-import { eventViewOf } from "../../../../lib/views";
+import { eventLogResponse } from "../../../../lib/server/events";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/eventlog?action=&page=&per_page= (owner and admins). Newest first. */
-export const GET = route({ roles: ["owner", "admin"], query: eventLogQuery }, async ({ app, query }) => {
-  const { events, total } = await listEvents(app.db, { action: query.action || undefined, page: query.page, perPage: query.per_page });
-  const body: EventLogResponse = { events: events.map(eventViewOf), page: query.page, perPage: query.per_page, total };
-  return json(body);
-});
+/** GET /api/v1/eventlog: the older name of GET /api/v1/events (same query, same answer). */
+export const GET = route({ roles: ["owner", "admin"], query: eventLogQuery }, async ({ app, query }) => eventLogResponse(app, query));
