@@ -201,6 +201,8 @@ export function LogPanel({ appId }: { appId: string }) {
         </p>
       ) : null}
       <LogViewer
+        // a new stream (other filters, a reconnect) starts at the bottom, following
+        key={`${health}-${q}-${attempt}`}
         lines={lines}
         prepended={prepended}
         label="App logs"

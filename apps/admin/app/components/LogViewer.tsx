@@ -66,14 +66,18 @@ export function LogViewer({
     if (add > 0 && scrollRef.current && !atBottom.current) scrollRef.current.scrollTop += add * LOG_ROW_PX;
   }, [prepended]);
 
-  // new lines: follow while at the bottom, else count them
+  // new lines: counted while paused
   useLayoutEffect(() => {
     if (atBottom.current) {
-      toBottom();
       seenCount.current = lines.length;
       setUnseen(0);
     } else setUnseen(Math.max(0, lines.length - seenCount.current));
-  }, [lines, toBottom]);
+  }, [lines]);
+
+  // after every render (new lines, the top row's height, a new total size): stay at the bottom while following
+  useLayoutEffect(() => {
+    if (atBottom.current) toBottom();
+  });
 
   const onScroll = () => {
     const el = scrollRef.current;
