@@ -217,6 +217,16 @@ describe("app log history", () => {
     expect(logLines(r!.events).map((l) => l.line)).toEqual(["numbered 39", "after the probe", "followed line"]);
   });
 
+  it("a first page from a long container output (box's quick tail) continues seamlessly into older pages", async () => {
+    cli("exec", containerNameOf(id), "/bin/busybox", "sh", "-c", "{ i=1; while [ $i -le 1500 ]; do echo long $i; i=$((i+1)); done ; } > /proc/1/fd/1");
+    const first = await fetchEvents(`/apps/${id}/logs?lines=300`);
+    const p1 = logLines(first.events);
+    expect(p1.map((l) => l.line)).toEqual(Array.from({ length: 300 }, (_, i) => `long ${1201 + i}`));
+    expect(first.events.find((e) => e.event === "page")!.data).toEqual({ older: true });
+    const p2 = logLines((await fetchEvents(`/apps/${id}/logs?lines=1200&before=${encodeURIComponent(p1[0]!.ts)}`)).events);
+    expect(p2.map((l) => l.line)).toEqual(Array.from({ length: 1200 }, (_, i) => `long ${1 + i}`));
+  });
+
   it("refuses a bad query with 400 invalid", async () => {
     for (const q of ["before=yesterday", "before=2026-12-03T18:50:00.000000000Z&follow=1", "lines=-1", "health=yes", `q=${"x".repeat(201)}`, "nope=1"]) {
       const r = await fetchEvents(`/apps/${id}/logs?${q}`);

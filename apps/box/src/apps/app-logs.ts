@@ -35,8 +35,8 @@ export function dockerSince(ts: string): string {
 }
 
 /** A container's output with Docker's timestamps, the newest MAX_CONTAINER_LINES (from `since` when given). */
-export async function containerLines(docker: DockerApi, nameOrId: string, since?: string): Promise<LogLine[]> {
-  const stream = await docker.logs(nameOrId, { timestamps: true, tail: since === undefined ? MAX_CONTAINER_LINES : "all", since: since === undefined ? 0 : dockerSince(since) });
+export async function containerLines(docker: DockerApi, nameOrId: string, since?: string, tail = MAX_CONTAINER_LINES): Promise<LogLine[]> {
+  const stream = await docker.logs(nameOrId, { timestamps: true, tail: since === undefined ? tail : "all", since: since === undefined ? 0 : dockerSince(since) });
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
   return parseTimestamped(Buffer.concat(chunks).toString("utf8"));
@@ -65,6 +65,29 @@ async function allLines(o: AppLogsOptions, appId: string, container: { id: strin
   return { lines: mergeLogs(history, current), currentNewest: current.at(-1)?.ts ?? history.at(-1)?.ts };
 }
 
+/**
+ * The first page from a Docker tail of the container (max(4 × lines, 1000) lines): null when
+ * the filters leave fewer than `lines` of them and older lines may exist (the caller then
+ * reads everything). `older`: lines before the tail exist (the tail was full, or the history
+ * has lines).
+ */
+async function firstPageFromTail(
+  o: AppLogsOptions,
+  appId: string,
+  containerId: string,
+  lines: number,
+  filter: { health: boolean; q: string | undefined },
+): Promise<{ lines: LogLine[]; currentNewest: string | undefined; older: boolean } | null> {
+  const tail = Math.max(4 * lines, 1000);
+  const got = await containerLines(o.docker, containerId, undefined, tail).catch(() => null);
+  if (!got) return null;
+  const full = got.length >= tail;
+  const history = o.historyDir ? new LogHistory(o.historyDir(appId)) : null;
+  const older = full || (history !== null && (await history.newest()) !== null);
+  if (older && pageOf(got, { ...filter, n: lines }).lines.length < lines) return null;
+  return { lines: got, currentNewest: got.at(-1)?.ts, older };
+}
+
 export async function streamAppLogs(o: AppLogsOptions, _req: http.IncomingMessage, res: http.ServerResponse, appId: string, url: URL): Promise<void> {
   const fail = (status: number, code: string, message: string) => {
     const body = JSON.stringify({ error: { code, message } });
@@ -81,7 +104,11 @@ export async function streamAppLogs(o: AppLogsOptions, _req: http.IncomingMessag
 
   const name = containerNameOf(appId);
   const c = await o.docker.inspectContainer(name);
-  const { lines: all, currentNewest } = await allLines(o, appId, c);
+  // the first page (no cursor) usually comes from the container's newest lines alone: a
+  // Docker tail of a few times the page, read whole (history and the full output) only when
+  // the filters leave too few of them
+  const quick = query.format !== "text" && query.before === undefined && c ? await firstPageFromTail(o, appId, c.id, lines, filter) : null;
+  const { lines: all, currentNewest } = quick ?? (await allLines(o, appId, c));
 
   if (query.format === "text") {
     const keep = lineFilter(filter);
@@ -94,7 +121,8 @@ export async function streamAppLogs(o: AppLogsOptions, _req: http.IncomingMessag
   }
 
   res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" });
-  const page = pageOf(all, { ...filter, n: lines, before: query.before });
+  const found = pageOf(all, { ...filter, n: lines, before: query.before });
+  const page = quick ? { lines: found.lines, older: found.older || quick.older } : found;
   for (const l of page.lines) send(res, { type: "log", line: l.text, ts: l.ts });
   send(res, { type: "page", older: page.older });
   if (!follow || query.before !== undefined || !c?.running) {
