@@ -5,6 +5,8 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 
 /** Each row's height in px (`.log-row` in globals.css): rows do not wrap, so every one is as tall. */
 export const LOG_ROW_PX = 19;
+/** Rows rendered beyond the visible ones on each side. */
+export const OVERSCAN_ROWS = 300;
 /** Within this many px of the end counts as "at the bottom". */
 const BOTTOM_SLACK_PX = 4;
 
@@ -45,7 +47,10 @@ export function LogViewer({
     count: lines.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => LOG_ROW_PX,
-    overscan: 30,
+    // 300 rows either side stay in the DOM: a task's log and the first page of an app's are
+    // whole there (the browser's find, a copied screenful, tests reading the text), while a
+    // long log still keeps at most ~650 rows in the DOM
+    overscan: OVERSCAN_ROWS,
     paddingStart: topPx,
   });
 
