@@ -36,7 +36,8 @@ export function dockerSince(ts: string): string {
 
 /** A container's output with Docker's timestamps, the newest MAX_CONTAINER_LINES (from `since` when given). */
 export async function containerLines(docker: DockerApi, nameOrId: string, since?: string, tail = MAX_CONTAINER_LINES): Promise<LogLine[]> {
-  const stream = await docker.logs(nameOrId, { timestamps: true, tail: since === undefined ? tail : "all", since: since === undefined ? 0 : dockerSince(since) });
+  // Docker takes the tail first, then drops what is older than since: never more than `tail` lines in memory
+  const stream = await docker.logs(nameOrId, { timestamps: true, tail, since: since === undefined ? 0 : dockerSince(since) });
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
   return parseTimestamped(Buffer.concat(chunks).toString("utf8"));
