@@ -428,7 +428,7 @@ function fill(template: string, method: Method, segment: (name: string) => strin
 }
 
 /** Routes that stream from box: with box down a real target is 502 by contract, so only hostile targets. */
-const STREAMS_FROM_BOX = /\/logs$/;
+const STREAMS_FROM_BOX = /\/logs(\/download)?$/;
 
 function plan(routes: RouteFile[]): Planned[] {
   const r = prng(SEED);

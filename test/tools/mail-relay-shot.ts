@@ -108,7 +108,7 @@ try {
   await card.getByPlaceholder("saved — leave empty to keep").waitFor();
   await card.getByRole("button", { name: "Send test mail" }).click();
   await card.getByText("Test mail accepted").waitFor({ timeout: 30_000 });
-  await card.locator("pre.log", { hasText: "accepted: 250" }).waitFor({ timeout: 10_000 });
+  await card.getByRole("log", { name: "Task log" }).filter({ hasText: "accepted: 250" }).waitFor({ timeout: 10_000 });
   await card.screenshot({ path: path.join(out, "mail-3-test.png") });
   await browser.close();
 } finally {

@@ -91,15 +91,41 @@ export async function boxIsUp(box: BoxClient, timeoutMs = 1000): Promise<boolean
   }
 }
 
+/** What admin asks box for on GET /apps/:id/logs (contracts appLogsQuery; admin has checked it). */
+export interface AppLogsRequest {
+  follow: boolean;
+  lines: number;
+  before?: string;
+  q?: string;
+  health?: boolean;
+  format?: "events" | "text";
+}
+
 /**
- * The app container's log as server-sent events from box (`GET /apps/:id/logs`). A box that
- * does not serve this yet (404 for an app admin knows) or answers anything else → 502 external.
+ * The app's log from box (`GET /apps/:id/logs`): server-sent events, or with format=text the
+ * whole kept log as text/plain. A box that does not serve this yet (404 for an app admin
+ * knows) or answers anything else → 502 external; a query box refuses → 400 invalid.
  */
-export async function streamAppLogs(socketPath: string, appId: string, q: { follow: boolean; lines: number }, signal?: AbortSignal): Promise<IncomingMessage> {
-  const path = `/apps/${encodeURIComponent(appId)}/logs?follow=${q.follow ? 1 : 0}&lines=${q.lines}`;
+export async function streamAppLogs(socketPath: string, appId: string, q: AppLogsRequest, signal?: AbortSignal): Promise<IncomingMessage> {
+  const extra = new URLSearchParams();
+  if (q.before !== undefined) extra.set("before", q.before);
+  if (q.q !== undefined) extra.set("q", q.q);
+  if (q.health) extra.set("health", "1");
+  if (q.format === "text") extra.set("format", "text");
+  const rest = extra.toString();
+  const path = `/apps/${encodeURIComponent(appId)}/logs?follow=${q.follow ? 1 : 0}&lines=${q.lines}${rest ? `&${rest}` : ""}`;
   const res = await request(socketPath, { method: "GET", path, signal });
   if (res.statusCode === 200) return res;
   const body = await readBody(res).catch(() => "");
+  if (res.statusCode === 400) {
+    let message = "box refused the log query";
+    try {
+      message = (JSON.parse(body) as { error: { message: string } }).error.message;
+    } catch {
+      // keep the generic message
+    }
+    throw new HearthError("invalid", message);
+  }
   throw new HearthError("external", res.statusCode === 404 ? "box cannot stream this app's logs (yet)" : `box answered ${res.statusCode}`, {
     details: { body: body.slice(0, 200) },
   });

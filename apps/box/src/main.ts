@@ -205,6 +205,7 @@ async function main(): Promise<void> {
     catalogDirs: defaultCatalogDirs(),
     owner,
     addons,
+    appLogDir: dataPaths(config.dataDir).appLogs,
     stepDelayMs: Number(process.env.HEARTH_TEST_APP_STEP_DELAY_MS ?? 0) || 0,
     // without nginx there is nothing to answer HTTP-01 or serve a certificate
     ...(config.proxy === "nginx" ? { names: domains } : {}),
@@ -255,7 +256,7 @@ async function main(): Promise<void> {
         return t && { state: t.state, percent: t.percent, message: t.message, errorCode: t.errorCode, errorMessage: t.errorMessage };
       },
       logPath: (id) => taskLogPath(config.dataDir, id),
-      appLogs: (req, res, appId, url) => streamAppLogs({ docker, appExists: (id) => appExists(dbc, id) }, req, res, appId, url),
+      appLogs: (req, res, appId, url) => streamAppLogs({ docker, appExists: (id) => appExists(dbc, id), historyDir: dataPaths(config.dataDir).appLogs }, req, res, appId, url),
       log,
     },
   );

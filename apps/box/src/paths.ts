@@ -73,6 +73,8 @@ export function dataPaths(dataDir: string) {
     services: j("services"),
     /** The mail relay's STARTTLS certificate. */
     mail: j("mail"),
+    /** One app's log history (what its earlier containers printed; apps/log-history.ts); deleted with the app's data. */
+    appLogs: (appId: string) => j("logs", "apps", appId),
     /** Backups of one app (pre-update, addon teardown). */
     appBackups: (appId: string) => j("backups", "apps", appId),
   };

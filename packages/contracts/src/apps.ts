@@ -224,11 +224,29 @@ export const catalogAppView = z.object({
 });
 export type CatalogAppView = z.infer<typeof catalogAppView>;
 
-/** GET /api/v1/apps/:id/logs */
-export const appLogsQuery = z.strictObject({
-  follow: z.enum(["0", "1", "true", "false"]).optional(),
-  lines: z.coerce.number().int().min(0).max(10_000).optional(),
-});
+/** A log line's cursor: Docker's timestamp of the line (RFC 3339, 9-digit fraction, UTC). */
+export const APP_LOG_CURSOR_PATTERN = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
+/** The longest search text (?q=) of the app log. */
+export const APP_LOG_SEARCH_MAX = 200;
+
+/**
+ * GET /api/v1/apps/:id/logs (and box's GET /apps/:id/logs, which takes the same query):
+ * `lines` (default 100) of the app's log, newest last; `before` a cursor (a line's `ts`) for
+ * the page before it; `q` a plain case-insensitive substring; `health=1` keeps box's own
+ * health-check requests (hidden by default); `follow=1` then streams new lines (not with
+ * `before`); `format=text` is the whole kept log as text/plain instead of events.
+ */
+export const appLogsQuery = z
+  .strictObject({
+    follow: z.enum(["0", "1", "true", "false"]).optional(),
+    lines: z.coerce.number().int().min(0).max(10_000).optional(),
+    before: z.string().regex(APP_LOG_CURSOR_PATTERN, "before must be a log line's cursor (its ts, e.g. 2026-12-03T18:50:00.123456789Z)").optional(),
+    q: z.string().min(1).max(APP_LOG_SEARCH_MAX, `q is at most ${APP_LOG_SEARCH_MAX} characters`).optional(),
+    health: z.enum(["0", "1"]).optional(),
+    format: z.enum(["events", "text"]).optional(),
+  })
+  .refine((v) => !(v.before !== undefined && (v.follow === "1" || v.follow === "true")), { message: "follow cannot be combined with before (a page of older lines does not grow)", path: ["follow"] });
+export type AppLogsQuery = z.infer<typeof appLogsQuery>;
 
 export const installAppResponse = z.object({ id: z.string(), taskId: z.string() });
 export const appTaskResponse = z.object({ taskId: z.string() });

@@ -10,14 +10,23 @@
  *                                  the current state and log once and ends. With follow (default)
  *                                  it sends log lines and progress as they happen and ends after
  *                                  the `end` event once the task has finished.
- *   GET  /apps/:id/logs          → 200 text/event-stream of the app container's output (stdout and
- *                                  stderr merged, newest last). Query: `lines=N` (default 100, max
- *                                  10000) lines of history first, then with `follow=1` (default 0)
- *                                  new lines as they come until the client goes away. Each line is
- *                                  `event: log` + `data: {"line": "..."}` (AppLogStreamEvent); when
- *                                  the container is gone or stops, `event: end` + `data: {}` and the
- *                                  stream ends. 404 when box knows no such app. admin proxies it as
- *                                  GET /api/v1/apps/:id/logs (502 `external` while box lacks it).
+ *   GET  /apps/:id/logs          → 200 text/event-stream of the app's log: box's kept history of its
+ *                                  earlier containers, then the current container's output (stdout
+ *                                  and stderr merged, newest last). Query (appLogsQuery in apps.ts):
+ *                                  `lines=N` (default 100, max 10000) lines first, the page before
+ *                                  the cursor `before=<ts>` when given; `q=` a case-insensitive
+ *                                  substring; `health=1` keeps the lines of box's health probe
+ *                                  (user agent hearth-health; hidden by default); then with
+ *                                  `follow=1` (default 0, not with `before`) new lines as they come
+ *                                  until the client goes away. Each line is `event: log` +
+ *                                  `data: {"line": "...", "ts": "<cursor>"}`; after the first
+ *                                  lines `event: page` + `data: {"older": bool}` (more lines before
+ *                                  them); when the container is gone or stops, `event: end` +
+ *                                  `data: {}` and the stream ends. `format=text`: 200 text/plain,
+ *                                  every kept line that passes `health`/`q` as `<ts> <line>`.
+ *                                  400 `invalid` for a bad query, 404 when box knows no such app.
+ *                                  admin proxies it as GET /api/v1/apps/:id/logs (and
+ *                                  …/logs/download); 502 `external` while box lacks it.
  */
 export const DEFAULT_BOX_SOCKET = "/run/hearth/box.sock";
 
@@ -36,4 +45,4 @@ export type TaskStreamEvent =
   | { type: "end"; state: string };
 
 /** SSE events on /apps/:id/logs. */
-export type AppLogStreamEvent = { type: "log"; line: string } | { type: "end" };
+export type AppLogStreamEvent = { type: "log"; line: string; ts: string } | { type: "page"; older: boolean } | { type: "end" };

@@ -6,6 +6,7 @@ import type { TaskView } from "@hearth/contracts";
 import { api } from "../../lib/client/api";
 import { taskActivity, taskTitle } from "../../lib/client/tasks";
 import { ErrorAlert } from "./ErrorAlert";
+import { LogViewer } from "./LogViewer";
 
 /**
  * A task's progress bar (polled every second) and its live log (server-sent events from box).
@@ -31,7 +32,6 @@ export function TaskProgress({
   });
   const [lines, setLines] = useState<string[]>([]);
   const [logError, setLogError] = useState(false);
-  const logRef = useRef<HTMLPreElement>(null);
   const done = useRef(false);
 
   // the stream replays the whole log on each connection; a dropped one (a network change,
@@ -49,7 +49,7 @@ export function TaskProgress({
         setLines((l) => {
           const base = fresh ? [] : l;
           fresh = false;
-          return base.length > 2000 ? [...base.slice(-1500), line] : [...base, line];
+          return base.length > 20_000 ? [...base.slice(-15_000), line] : [...base, line];
         });
       } catch {
         // ignore a malformed event
@@ -70,11 +70,6 @@ export function TaskProgress({
       es.close();
     };
   }, [taskId, connection]);
-
-  useEffect(() => {
-    const el = logRef.current;
-    if (el) el.scrollTop = el.scrollHeight;
-  }, [lines]);
 
   const t = task.data;
   useEffect(() => {
@@ -115,9 +110,7 @@ export function TaskProgress({
         </div>
       ) : null}
       <ErrorAlert error={task.error} />
-      <pre className="log" ref={logRef} aria-label="Task log" tabIndex={0}>
-        {lines.length > 0 ? lines.join("\n") : logError ? "The live log is not available right now." : "Waiting for log output…"}
-      </pre>
+      <LogViewer lines={lines} label="Task log" empty={logError ? "The live log is not available right now." : "Waiting for log output…"} />
     </section>
   );
 }

@@ -23,6 +23,8 @@ import { dockerStatusOf, type DockerApi } from "../docker/docker";
 import { readIfExists, syncDir, writeDurable } from "../lib/durable-files";
 import { TaskError } from "../tasks/registry";
 import { errorLine } from "../tasks/task-log";
+import { archiveContainerLogs } from "./app-logs";
+import { LogHistory } from "./log-history";
 import { appLabels, containerNameOf, containerSpec, dataVolumeNameOf, networkNameOf } from "./container-spec";
 import { ensureImage, type RegistryCredentials } from "./images";
 import { allocateHttpPort, busyTcpHostPorts, prismaPortStore, publishedHostPorts, type AllocateOptions } from "./ports";
@@ -66,6 +68,8 @@ export interface AppServiceDeps {
   addons?: AddonHooks;
   /** The server's physical memory in bytes. Default: os.totalmem(). */
   memoryBytes?: () => number;
+  /** An app's log history folder (paths.ts `dataPaths().appLogs`); absent = a removed container's output is not kept. */
+  appLogDir?: (appId: string) => string;
 }
 
 /** In a pre-update backup folder: written last, once every addon's data is on disk. */
@@ -389,7 +393,7 @@ export class AppService {
         await this.d.names.unpublish(appId, ctx);
       }
       await ctx.progress(10, "removing the container");
-      await this.docker.removeContainer(containerNameOf(appId));
+      await this.removeAppContainer(appId, containerNameOf(appId), ctx);
       if (this.d.addons) {
         await ctx.progress(20, "letting go of the addons (their data is kept)");
         await this.d.addons.detach(appId, ctx);
@@ -448,6 +452,8 @@ export class AppService {
     await this.docker.removeNetwork(networkNameOf(appId));
     await ctx.progress(70, "deleting the data volume");
     await this.docker.removeVolume(dataVolumeNameOf(appId));
+    // the log history goes with the data (the uninstall kept it with the volume)
+    if (this.d.appLogDir) await new LogHistory(this.d.appLogDir(appId)).remove();
     await removeUninstalledApp(this.db, appId);
     await ctx.progress(100, "deleted");
     return { purged: true };
@@ -572,7 +578,7 @@ export class AppService {
     }
     if (old) {
       ctx.log(`removing the previous container ${old.id.slice(0, 12)}`);
-      await this.docker.removeContainer(old.id);
+      await this.removeAppContainer(app.id, old.id, ctx);
     }
     let extraEnv: Record<string, string> = {};
     if (this.d.addons && Object.keys(manifest.addons).length > 0) {
@@ -594,7 +600,7 @@ export class AppService {
     } catch (e) {
       if (dockerStatusOf(e) === 409) {
         // a concurrent attempt created it between our check and create: replace it once
-        await this.docker.removeContainer(name);
+        await this.removeAppContainer(app.id, name, ctx);
         id = await this.docker.createContainer(spec);
       } else throw e;
     }
@@ -667,9 +673,22 @@ export class AppService {
     await updateAppState(this.db, appId, data);
   }
 
-  /** Removes the app's container, network and volume (labelled ones only). */
+  /**
+   * Removes one of the app's containers, its output appended to the app's log history first
+   * (log-history.ts), so the logs survive the container. A history that cannot be written
+   * does not stop the task (the line says so in the task log).
+   */
+  private async removeAppContainer(appId: string, nameOrId: string, ctx?: Pick<StepContext, "log">): Promise<void> {
+    if (this.d.appLogDir && (await this.docker.inspectContainer(nameOrId))) {
+      const r = await archiveContainerLogs(this.docker, new LogHistory(this.d.appLogDir(appId)), nameOrId);
+      if ("error" in r) ctx?.log(`the container's output could not be kept in the app's log history: ${r.error}`);
+    }
+    await this.docker.removeContainer(nameOrId);
+  }
+
+  /** Removes the app's container (its output kept in the log history), network and volume (labelled ones only). */
   async removeDockerObjects(appId: string, ctx?: StepContext): Promise<void> {
-    await this.docker.removeContainer(containerNameOf(appId));
+    await this.removeAppContainer(appId, containerNameOf(appId), ctx);
     if (this.d.addons && ctx) await this.d.addons.deprovision(appId, ctx);
     await this.docker.removeNetwork(networkNameOf(appId));
     await this.docker.removeVolume(dataVolumeNameOf(appId));

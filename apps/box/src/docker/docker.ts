@@ -91,8 +91,10 @@ export interface DockerEvent {
 }
 export interface LogOptions {
   follow?: boolean;
-  tail?: number;
-  since?: number;
+  /** How many of the newest lines; "all" for every one. Default 100. */
+  tail?: number | "all";
+  /** Only lines from this time on: UNIX seconds, or Docker's "<seconds>.<nanoseconds>". */
+  since?: number | string;
   timestamps?: boolean;
 }
 
@@ -442,7 +444,8 @@ export function createDocker(opts?: Docker.DockerOptions, net: NetworkOptions = 
       const { PassThrough } = await import("node:stream");
       const c = d.getContainer(nameOrId);
       const out = new PassThrough();
-      const common = { stdout: true, stderr: true, timestamps: opts.timestamps ?? false, tail: opts.tail ?? 100, since: opts.since ?? 0 };
+      // the engine takes tail=all and since=<s>.<ns> in the query; dockerode's types say numbers only
+      const common = { stdout: true, stderr: true, timestamps: opts.timestamps ?? false, tail: (opts.tail ?? 100) as number, since: (opts.since ?? 0) as number };
       if (opts.follow) {
         const raw = await c.logs({ ...common, follow: true });
         d.modem.demuxStream(raw, out, out);
