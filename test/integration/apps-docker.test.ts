@@ -355,6 +355,31 @@ describe("stop, start, restart, configure", () => {
     await db.app.update({ where: { id: appId }, data: { memoryLimit: BigInt(96 * 1024 * 1024), installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null } });
   });
 
+  it("configure of an app whose container already has a limit above today's maximum (a server given less memory) goes on while the limit stays; changing it is refused", async () => {
+    // a server of 600 MiB: at most 88 MiB for an app, and this app's container has 96 MiB
+    const smaller = new AppService({
+      db,
+      docker,
+      vhosts,
+      registries: prismaRegistryCredentials(db, undefined),
+      catalogDirs: [catalogDir],
+      healthTimeoutMs: 30_000,
+      healthIntervalMs: 200,
+      memoryBytes: () => 600 * MIB,
+    });
+    expect(dockerInspect("container", containerNameOf(appId))!.HostConfig.Memory).toBe(96 * MIB);
+    await smaller.configure(appId, stepCtx());
+    expect((await db.app.findUniqueOrThrow({ where: { id: appId } })).installState).toBe("installed");
+    await db.app.update({ where: { id: appId }, data: { memoryLimit: BigInt(100 * MIB) } });
+    const err = await smaller.configure(appId, stepCtx()).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((err as TaskError).code).toBe("memory_limit_too_high");
+    expect(dockerInspect("container", containerNameOf(appId))!.HostConfig.Memory).toBe(96 * MIB);
+    await db.app.update({ where: { id: appId }, data: { memoryLimit: BigInt(96 * MIB), installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null } });
+  });
+
   it("configure keeps a stopped app stopped", async () => {
     await service.stop(appId, stepCtx());
     await service.configure(appId, stepCtx());

@@ -3,7 +3,7 @@
 // process, and an smtp-server on loopback as the smarthost (AUTH over STARTTLS).
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
+import type net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";

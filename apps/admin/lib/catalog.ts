@@ -26,9 +26,7 @@ export interface CatalogApp {
   packages: CatalogPackage[];
 }
 
-export interface CatalogWarn {
-  (msg: string, data: Record<string, unknown>): void;
-}
+export type CatalogWarn = (msg: string, data: Record<string, unknown>) => void;
 
 const ICON_TYPES: Record<string, string> = {
   ".svg": "image/svg+xml",

@@ -88,7 +88,7 @@ export async function api<T = unknown>(path: string, init: { method?: string; bo
   if (res.status === 204) return undefined as T;
   if (res.status === 304 && kept) return kept.data as T;
   const text = await res.text();
-  let data: unknown = undefined;
+  let data: unknown;
   try {
     data = text ? JSON.parse(text) : undefined;
   } catch {

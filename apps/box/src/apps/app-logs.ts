@@ -140,12 +140,13 @@ export async function streamAppLogs(o: AppLogsOptions, _req: http.IncomingMessag
     return void res.end();
   }
   const keep = lineFilter(filter);
-  let seen = currentNewest ?? "";
+  // only the overlap with what was already read is skipped: Docker stamps stdout and stderr
+  // apart, so a later line may carry a slightly earlier stamp and must still be shown
+  const read = currentNewest ?? "";
   let partial = "";
   const emit = (text: string) => {
     for (const l of parseTimestamped(text)) {
-      if (l.ts <= seen) continue;
-      seen = l.ts;
+      if (l.ts <= read) continue;
       if (keep(l)) send(res, { type: "log", line: l.text, ts: l.ts });
     }
   };

@@ -171,7 +171,7 @@ export class AppService {
   private async deploy(appId: string, ctx: StepContext, mode: "install" | "configure", opts: { overwriteDns?: boolean }): Promise<{ containerId: string; httpHostPort: number }> {
     ctx = this.stepped(ctx);
     return this.failingTo(appId, ctx, { cleanup: mode === "install" }, async () => {
-      this.checkMemoryLimit(await this.load(appId));
+      await this.checkMemoryLimit(await this.load(appId), mode);
       const r = await this.deploySteps(appId, ctx, opts, mode === "install" ? "allocating a host port" : "checking the host port");
       await this.setState(appId, { installState: "installed", errorCode: null, errorMessage: null, errorTaskId: null });
       // a stopped app stays stopped (configure): its names answer "stopped" again, not "being reconfigured"
@@ -522,12 +522,17 @@ export class AppService {
    * Install and configure refuse a memory limit above what this server can give (its memory
    * less Hearth's reserve, packages/contracts/src/memory.ts) before anything is made: admin
    * checks it too, this is the check for rows written by any other way. Not checked on
-   * update, restore or the reconciler, which keep an app running with the limit it has.
+   * update, restore or the reconciler, which keep an app running with the limit it has; nor
+   * on a configure that keeps the limit the app's container already has (an app installed
+   * before this check, or on a server since given less memory, can still change its env or
+   * names without ending in error).
    */
-  checkMemoryLimit(app: Pick<App, "memoryLimit">): void {
+  async checkMemoryLimit(app: Pick<App, "id" | "memoryLimit">, mode: "install" | "configure" = "install"): Promise<void> {
     const total = (this.d.memoryBytes ?? os.totalmem)();
     const limit = Number(app.memoryLimit);
-    if (limit > maxAppMemoryLimit(total)) throw new TaskError(memoryLimitTooHighMessage(limit, total), "memory_limit_too_high");
+    if (limit <= maxAppMemoryLimit(total)) return;
+    if (mode === "configure" && (await this.docker.inspectContainer(containerNameOf(app.id)))?.raw.HostConfig?.Memory === limit) return;
+    throw new TaskError(memoryLimitTooHighMessage(limit, total), "memory_limit_too_high");
   }
 
   /** Network and volume exist (created when missing, side by side), labelled as the app's. */

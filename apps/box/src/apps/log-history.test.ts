@@ -40,6 +40,16 @@ describe("LogHistory", () => {
     expect(await h.newest()).toBe(ts(14));
   });
 
+  it("finds the newest line's timestamp when that line is longer than the first window read from the end", async () => {
+    const h = new LogHistory(tmp());
+    const long = "x".repeat(300 * 1024);
+    expect(await h.append([line(1), line(2, long)])).toBe(2);
+    expect(await h.newest()).toBe(ts(2));
+    // and archiving the same lines again adds nothing
+    expect(await h.append([line(1), line(2, long)])).toBe(0);
+    expect((await h.read()).length).toBe(2);
+  });
+
   it("rotates at the bound and keeps at most two files, the newest lines in order", async () => {
     const dir = tmp();
     const max = 4096;

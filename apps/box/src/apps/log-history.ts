@@ -135,21 +135,29 @@ export class LogHistory {
     return parseTimestamped(parts.join(""));
   }
 
-  /** The newest kept line's timestamp, or null. */
+  /**
+   * The newest kept line's timestamp, or null. Read from the end in a growing window: a line
+   * can be longer than the first window (Docker keeps a long line whole), and only a line that
+   * starts inside the window with Docker's timestamp counts (a cut line has none).
+   */
   async newest(): Promise<string | null> {
     for (const f of [HISTORY_FILE, HISTORY_OLDER_FILE]) {
       const fh = await open(path.join(this.dir, f), "r").catch(() => null);
       if (!fh) continue;
       try {
         const { size } = await fh.stat();
-        if (size === 0) continue;
-        const len = Math.min(size, 64 * 1024);
-        const buf = Buffer.alloc(len);
-        await fh.read(buf, 0, len, size - len);
-        const lines = parseTimestamped(buf.toString("utf8"));
-        // the first line of a cut chunk may be partial, but the last one is whole
-        const ts = lines.at(-1)?.ts;
-        if (ts && APP_LOG_CURSOR_PATTERN.test(ts)) return ts;
+        for (let len = Math.min(size, 64 * 1024); len > 0; len = Math.min(size, len * 4)) {
+          const buf = Buffer.alloc(len);
+          await fh.read(buf, 0, len, size - len);
+          const rows = buf.toString("utf8").split("\n");
+          // the first row of a window that does not reach the file's start may be cut
+          if (len < size) rows.shift();
+          for (let i = rows.length - 1; i >= 0; i--) {
+            const ts = TS.exec(rows[i]!.replace(/\r$/, ""))?.[1];
+            if (ts && APP_LOG_CURSOR_PATTERN.test(ts)) return ts;
+          }
+          if (len === size) break;
+        }
       } finally {
         await fh.close();
       }

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes, createPrivateKey, X509Certificate } from "node:crypto";
+import { generateKeyPairSync, randomBytes, createPrivateKey, type X509Certificate } from "node:crypto";
 import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type * as acme from "acme-client";

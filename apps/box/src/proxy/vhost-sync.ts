@@ -91,11 +91,21 @@ export async function vhostsFromDb(db: Db, proxy: Pick<ProxyService, "fallbackCe
   return vhosts;
 }
 
+/**
+ * Syncs one at a time, each reading the store after the previous one was applied: a sync
+ * that read the store earlier (the health monitor's, while a stop task records its end) can
+ * never be applied after a later one and put back a state the store no longer has.
+ */
 export function dbVhostSync(db: Db, proxy: ProxyService, opts: VhostsFromDbOptions = {}): VhostSync {
+  let last: Promise<unknown> = Promise.resolve();
   return {
-    async syncVhosts() {
-      const vhosts = await vhostsFromDb(db, proxy, opts);
-      return { ...(await proxy.apply(vhosts)), vhosts: vhosts.length };
+    syncVhosts() {
+      const run = last.then(async () => {
+        const vhosts = await vhostsFromDb(db, proxy, opts);
+        return { ...(await proxy.apply(vhosts)), vhosts: vhosts.length };
+      });
+      last = run.catch(() => {});
+      return run;
     },
   };
 }

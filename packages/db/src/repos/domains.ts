@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { HearthError, type DomainProvider, type TlsMode } from "@hearth/contracts";
-import { Prisma, type Certificate, type Db, type Domain, type Task } from "../client";
+import type { Prisma, Certificate, Db, Domain, Task } from "../client";
 import { isForeignKeyViolation } from "./apps";
 import { isUniqueViolation } from "./settings";
 import { createTask } from "./tasks";

@@ -91,7 +91,7 @@ export async function recordEvent(db: Client, e: NewEvent): Promise<void> {
       sourceNet: sourceNetOf(e.sourceIp ?? "").slice(0, 45),
       target,
       targetType,
-      targetName: targetName.slice(0, 255),
+      targetName: cutChars(targetName, 255),
       data: e.data === undefined || e.data === null ? Prisma.DbNull : e.data,
     },
   });
@@ -140,7 +140,7 @@ export async function recordTaskOutcome(
   else targetName = target;
   const data: Record<string, Prisma.InputJsonValue> = { taskId: task.id, attempts: task.attempts };
   if (task.createdBy) data.requestedBy = task.createdBy;
-  if (outcome.state === "failed") data.error = { code: outcome.errorCode, message: outcome.errorMessage.slice(0, OUTCOME_MESSAGE_MAX) };
+  if (outcome.state === "failed") data.error = { code: outcome.errorCode, message: cutChars(outcome.errorMessage, OUTCOME_MESSAGE_MAX) };
   await recordEvent(db, { action, actorId: "box", actorName: "box", target, targetType, targetName, data });
 }
 
@@ -272,4 +272,9 @@ export async function lastLoginTime(db: Client, q: { sourceIp?: string; target: 
     orderBy: { createdAt: "desc" },
   });
   return row?.createdAt ?? null;
+}
+
+/** The first `n` characters of `s` (code points: never half of a surrogate pair, as slice can leave). */
+function cutChars(s: string, n: number): string {
+  return s.length <= n ? s : Array.from(s).slice(0, n).join("");
 }

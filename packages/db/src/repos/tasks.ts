@@ -183,14 +183,19 @@ export async function finishTask(db: DbOrTx, id: string, leasedBy: string, outco
   return inTransaction(db, async (tx) => {
     const r = await tx.task.updateMany({ where: { id, leasedBy, state: "running" }, data });
     if (r.count !== 1) return false;
-    await outcomeEvent(tx, id, outcome.state === "succeeded" ? { state: "succeeded" } : { state: "failed", errorCode: outcome.errorCode, errorMessage: outcome.errorMessage });
+    // the event tells of the outcome; it never stands in the way of recording it (MariaDB undoes
+    // only the failed statement, and the task's end is kept)
+    await outcomeEvent(tx, id, outcome.state === "succeeded" ? { state: "succeeded" } : { state: "failed", errorCode: outcome.errorCode, errorMessage: outcome.errorMessage }).catch(() => {});
     return true;
   });
 }
 
-/** `fn` in a transaction: `db`'s own when it is one already, else a new one. */
+/**
+ * `fn` in a transaction: `db`'s own when it is one already, else a new one, with the claim's
+ * patience (a busy machine's pool may make a task's end wait longer than Prisma's 2 s / 5 s).
+ */
 function inTransaction<T>(db: DbOrTx, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-  return "$transaction" in db ? db.$transaction(fn) : fn(db);
+  return "$transaction" in db ? db.$transaction(fn, { maxWait: 10_000, timeout: 20_000 }) : fn(db);
 }
 
 /** The event of how task `id` ended (events.ts `recordTaskOutcome`), in the transaction that ended it. */
