@@ -8,6 +8,7 @@ import { createDb, createUser, setSetting } from "@hearth/db";
 import { hashPassword } from "../../apps/admin/lib/passwords";
 import { REPO_ROOT } from "../helpers/db";
 import { digAt, requestAt, servedCertificate, startE2eDns, type E2eDns } from "../helpers/e2e-dns";
+import { steadyGoto } from "../helpers/chromium";
 
 /**
  * Playwright with Debian's Chromium against the Hearth that test/run.sh just installed with
@@ -58,7 +59,7 @@ async function openContext(opts: { trusted: boolean }): Promise<void> {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   page = await context.newPage();
   apiPage = await context.newPage();
-  await goto(apiPage, `${BASE}/api/v1/status`);
+  await steadyGoto(apiPage, `${BASE}/api/v1/status`);
 }
 
 beforeAll(async () => {
@@ -107,22 +108,6 @@ afterAll(async () => {
   await browser?.close();
   await dns?.stop();
 });
-
-/**
- * page.goto that retries when Chromium reports ERR_NETWORK_CHANGED: Docker adds and removes
- * bridge interfaces on this machine (other tests, box's app networks), and Chromium drops
- * in-flight navigations when the interface list changes.
- */
-async function goto(p: Page, url: string) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await p.goto(url);
-    } catch (e) {
-      if (attempt >= 4 || !/ERR_NETWORK_CHANGED|interrupted by another navigation to "chrome-error/.test(String(e))) throw e;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
 
 /** A fetch from the browser, on BASE (so it has the session, an Origin, and Chromium's name resolution). */
 async function api(method: string, url: string, init: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
@@ -182,7 +167,7 @@ describe("first run: the owner account, then the domain step", () => {
     const status = await api("GET", "/api/v1/status");
     expect(status.status).toBe(200);
     expect(status.body.setupDone).toBe(false);
-    await goto(page, `${BASE}/`);
+    await steadyGoto(page, `${BASE}/`);
     await page.waitForURL(`${IP_BASE}/setup`);
     await expect(page.getByRole("button", { name: "Create owner account" }).isVisible()).resolves.toBe(true);
     await shot(page, "first-run");
@@ -285,7 +270,7 @@ describe("first run: the owner account, then the domain step", () => {
     BASE = DASH;
     await openContext({ trusted: true });
     // a certificate Chromium does not trust would fail this navigation (net::ERR_CERT_…)
-    const res = await goto(page, `${BASE}/`);
+    const res = await steadyGoto(page, `${BASE}/`);
     expect(res?.ok()).toBe(true);
     await page.waitForURL(/\/login$/);
     await page.getByLabel("Username").fill(OWNER.username);
@@ -299,7 +284,7 @@ describe("first run: the owner account, then the domain step", () => {
   });
 
   it("the first-run page is gone for good, in the browser and the API", async () => {
-    await goto(page, `${BASE}/setup`);
+    await steadyGoto(page, `${BASE}/setup`);
     await page.waitForURL((u) => !u.pathname.startsWith("/setup"));
     const again = await api("POST", "/api/v1/setup/owner", { body: { username: "mallory", email: "m@example.com", password: "another long password", setupCode } });
     expect(again.status).toBe(409);
@@ -308,7 +293,7 @@ describe("first run: the owner account, then the domain step", () => {
   });
 
   it("logs out and back in; a wrong password is refused with a message", async () => {
-    await goto(page, `${BASE}/`);
+    await steadyGoto(page, `${BASE}/`);
     await page.getByRole("button", { name: "Log out" }).click();
     await page.waitForURL(/\/login/);
     expect((await api("GET", "/api/v1/profile")).status).toBe(401);
@@ -425,7 +410,7 @@ describe("apps on the domain, with certificates, in the browser", () => {
   let appUrl = "";
 
   it("installs the static site at www.<domain> with a redirect from the manual domain; its certificate is valid in the list", async () => {
-    await goto(page, `${BASE}/catalog`);
+    await steadyGoto(page, `${BASE}/catalog`);
     const card = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: "Static Site" }) });
     await card.waitFor();
     await shot(page, "catalog");
@@ -469,7 +454,7 @@ describe("apps on the domain, with certificates, in the browser", () => {
     expect(served).toMatchObject({ authorized: true });
     const appPage = await context.newPage();
     const res = await eventually(
-      () => goto(appPage, `https://www.${ZONE}/`),
+      () => steadyGoto(appPage, `https://www.${ZONE}/`),
       (r) => r !== null && !(r instanceof Error),
     );
     if (res instanceof Error) throw res;
@@ -514,7 +499,7 @@ describe("apps on the domain, with certificates, in the browser", () => {
 
   it("an alias whose name already points elsewhere fails with dns_conflict; 'Overwrite the DNS record and retry' takes it over", async () => {
     expect(await digAt(dns.bind9, `${FOREIGN.name}.${ZONE}`)).toEqual([FOREIGN.value]);
-    await goto(page, appUrl);
+    await steadyGoto(page, appUrl);
     await page.getByRole("button", { name: "Add alias" }).click();
     await page.getByLabel("Alias 1 subdomain").fill(FOREIGN.name);
     await page.getByLabel("Alias 1 domain").selectOption(ZONE);
@@ -532,7 +517,7 @@ describe("apps on the domain, with certificates, in the browser", () => {
     expect(await digAt(dns.bind9, `${FOREIGN.name}.${ZONE}`)).toEqual([serverIpv4]);
     const alias = await context.newPage();
     const res = await eventually(
-      () => goto(alias, `https://${FOREIGN.name}.${ZONE}/`),
+      () => steadyGoto(alias, `https://${FOREIGN.name}.${ZONE}/`),
       (r) => r !== null && !(r instanceof Error),
     );
     if (res instanceof Error) throw res;
@@ -574,7 +559,7 @@ describe("apps on the domain, with certificates, in the browser", () => {
   });
 
   it("shows the app's live logs: a request made while the page is open appears in them", async () => {
-    await goto(page, appUrl);
+    await steadyGoto(page, appUrl);
     const logs = page.getByLabel("App logs");
     await logs.waitFor();
     // a path nobody asked for before: its line in lighttpd's access log (which the static
@@ -582,7 +567,7 @@ describe("apps on the domain, with certificates, in the browser", () => {
     // the panel's placeholders ("No output yet.", the error text) never match it
     const marker = `/hearth-e2e-live-log-${Date.now().toString(36)}`;
     const visitor = await context.newPage();
-    const res = await goto(visitor, `https://www.${ZONE}${marker}`);
+    const res = await steadyGoto(visitor, `https://www.${ZONE}${marker}`);
     expect(res?.status()).toBe(404);
     await visitor.close();
     await expect.poll(async () => (await logs.textContent()) ?? "", { timeout: 30_000 }).toMatch(new RegExp(`"GET ${marker} HTTP/[12](\\.[01])?" 404 `));
@@ -629,7 +614,7 @@ describe("WordPress from the catalog: its addons, its admin, a post published in
     );
 
   it("installs WordPress at press.<domain>: the install waits for its mysql, sendmail and localstorage addons and reaches done", async () => {
-    await goto(page, `${BASE}/catalog`);
+    await steadyGoto(page, `${BASE}/catalog`);
     const card = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: "WordPress" }) });
     await card.waitFor();
     await card.getByRole("button", { name: "Install" }).click();
@@ -688,7 +673,7 @@ describe("WordPress from the catalog: its addons, its admin, a post published in
     const wp = await context.newPage();
     ownPage = wp;
     await testNamesOnly(wp);
-    const res = await goto(wp, `https://${FQDN}/wp-login.php`);
+    const res = await steadyGoto(wp, `https://${FQDN}/wp-login.php`);
     expect(res?.status()).toBe(200);
     await wp.getByLabel("Username or Email Address").fill("admin");
     await wp.getByLabel("Password", { exact: true }).fill(password);
@@ -738,7 +723,7 @@ describe("WordPress from the catalog: its addons, its admin, a post published in
     await testNamesOnly(ctx);
     const p = await ctx.newPage();
     ownPage = p;
-    const res = await goto(p, `https://${FQDN}/`);
+    const res = await steadyGoto(p, `https://${FQDN}/`);
     expect(res?.status()).toBe(200);
     // no session here: no admin bar
     expect(await p.locator("#wpadminbar").count()).toBe(0);
@@ -756,7 +741,7 @@ describe("WordPress from the catalog: its addons, its admin, a post published in
   it("uninstalls WordPress from the dashboard: the app, its record and its name are gone", async () => {
     // served until now
     expect(await requestAt(FQDN, "/wp-login.php")).toMatchObject({ status: 200 });
-    await goto(page, appUrl);
+    await steadyGoto(page, appUrl);
     const appId = new URL(appUrl).pathname.split("/").pop()!;
     await page.getByRole("button", { name: "Uninstall" }).click();
     await page.getByRole("dialog").getByLabel("App name").fill("WordPress");
@@ -859,7 +844,7 @@ describe("a plain user in the browser", () => {
       if (r.status() === 403) refused.push(r.url());
     });
     try {
-      await goto(p, `${BASE}/login`);
+      await steadyGoto(p, `${BASE}/login`);
       await p.getByLabel("Username").fill(PLAIN.username);
       await p.getByLabel("Password").fill(PLAIN.password);
       await p.getByRole("button", { name: "Sign in" }).click();
@@ -871,11 +856,11 @@ describe("a plain user in the browser", () => {
 
       // an admin page opened by its address explains itself instead of failing
       for (const pagePath of ["/domains", "/certificates", "/registries", "/catalog", "/eventlog"]) {
-        await goto(p, `${BASE}${pagePath}`);
+        await steadyGoto(p, `${BASE}${pagePath}`);
         await p.getByText("For administrators only").waitFor();
       }
       await shot(p, "plain-user-admin-page");
-      await goto(p, `${BASE}/settings`);
+      await steadyGoto(p, `${BASE}/settings`);
       await p.getByRole("heading", { name: "API tokens" }).waitFor();
       await p.getByText("You have no API tokens.").waitFor();
       expect(await p.locator(".alert-error").count()).toBe(0);
@@ -891,7 +876,7 @@ describe("a user's own password and sessions, in the browser", () => {
 
   async function signIn(ctx: BrowserContext, password: string): Promise<Page> {
     const p = await ctx.newPage();
-    await goto(p, `${BASE}/login`);
+    await steadyGoto(p, `${BASE}/login`);
     await p.getByLabel("Username").fill(PLAIN.username);
     await p.getByLabel("Password").fill(password);
     await p.getByRole("button", { name: "Sign in" }).click();
@@ -905,7 +890,7 @@ describe("a user's own password and sessions, in the browser", () => {
     try {
       const p = await signIn(here, PLAIN.password);
       const q = await signIn(there, PLAIN.password);
-      await goto(p, `${BASE}/settings`);
+      await steadyGoto(p, `${BASE}/settings`);
       await p.getByRole("heading", { name: "Password" }).waitFor();
       // a wrong current password is shown at its field, nothing changes
       await p.getByLabel("Current password", { exact: true }).fill("not my password");
@@ -919,13 +904,13 @@ describe("a user's own password and sessions, in the browser", () => {
       await p.getByText(/^Password changed\. [1-9]\d* other sessions? (was|were) logged out\.$/).waitFor();
       await shot(p, "settings-password-changed");
       // the other browser is logged out
-      await goto(q, `${BASE}/settings`);
+      await steadyGoto(q, `${BASE}/settings`);
       await q.waitForURL(/\/login/);
       // this one is not; it logs out everywhere
-      await goto(p, `${BASE}/settings`);
+      await steadyGoto(p, `${BASE}/settings`);
       await p.getByRole("button", { name: "Log out everywhere" }).click();
       await p.waitForURL(/\/login/);
-      await goto(p, `${BASE}/settings`);
+      await steadyGoto(p, `${BASE}/settings`);
       await p.waitForURL(/\/login/);
       // the old password no longer works, the new one does
       const again = await signIn(there, NEW_PASSWORD);

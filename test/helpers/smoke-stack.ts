@@ -6,6 +6,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { type RunningAdmin, sessionCookieOf, startAdmin } from "./admin";
 import { MIGRATIONS_DIR, migratedDatabase, REPO_ROOT, type TestDatabase } from "./db";
 import type { Db } from "@hearth/db";
+import { steadyGoto } from "./chromium";
 
 export interface SmokeStack {
   t: TestDatabase & { db: Db };
@@ -83,7 +84,7 @@ export async function smokeBrowser(s: SmokeStack, out: string, viewport: { width
 
 /** Installs the built-in Static Site from the catalog page at www.smoke.test, as an admin clicks it; returns on the app's page with the app's id. */
 export async function installStaticSiteFromCatalog(page: Page, base: string): Promise<string> {
-  await page.goto(`${base}/catalog`);
+  await steadyGoto(page, `${base}/catalog`);
   const card = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: "Static Site" }) });
   await card.getByRole("button", { name: "Install" }).click();
   const dlg = page.getByRole("dialog");

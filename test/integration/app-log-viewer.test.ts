@@ -20,6 +20,7 @@ import { ownerSession } from "../helpers/admin-accounts";
 import { startAdmin, type RunningAdmin } from "../helpers/admin";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
+import { steadyGoto } from "../helpers/chromium";
 
 /**
  * The app page's log viewer in Chromium, end to end on real peers: the built admin (`next
@@ -139,7 +140,7 @@ async function openAppPage(): Promise<Page> {
   const [name, value] = cookie.split("=") as [string, string];
   await context.addCookies([{ name, value, url: admin.base }]);
   const page = await context.newPage();
-  await page.goto(`${admin.base}/apps/${appId}`);
+  await steadyGoto(page, `${admin.base}/apps/${appId}`);
   return page;
 }
 const viewer = (page: Page) => page.getByRole("log", { name: "App logs" });

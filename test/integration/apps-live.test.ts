@@ -13,6 +13,7 @@ import { ownerSession } from "../helpers/admin-accounts";
 import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { startTestNginx } from "../helpers/nginx";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
+import { steadyGoto } from "../helpers/chromium";
 
 /**
  * The fast API over real HTTP (`next start` of the build on a migrated database): the catalog
@@ -355,7 +356,7 @@ describe("the dashboard (Chromium)", () => {
         if (new URL(r.url()).pathname === "/api/v1/events/stream") streams.push(r.url());
       });
       await updateAppState(t.db, appId, { installState: "installed", runState: "running", health: "healthy" });
-      await page.goto(`${admin.base}/apps`);
+      await steadyGoto(page, `${admin.base}/apps`);
       const card = page.locator("a, article, div").filter({ hasText: "notes.live.example" }).last();
       await card.waitFor({ timeout: 20_000 });
       await until(

@@ -11,6 +11,7 @@ import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { ownerSession } from "../helpers/admin-accounts";
 import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
+import { steadyGoto } from "../helpers/chromium";
 
 /**
  * The dashboard's input checks in Debian's Chromium against the built admin (`next start`) on
@@ -86,7 +87,7 @@ describe("the app page", () => {
   beforeAll(async () => {
     appId = await installed(NOTES.id, "notes");
     await installed(OTHER.id, "taken");
-    await page.goto(`${admin.base}/apps/${appId}`);
+    await steadyGoto(page, `${admin.base}/apps/${appId}`);
     await page.getByRole("heading", { name: "Configure" }).waitFor({ timeout: 30_000 });
   });
 
@@ -126,7 +127,7 @@ describe("the app page", () => {
 describe("the catalog's install dialog", () => {
   it("shows the maximum and the server's refusal of more; nothing is installed", async () => {
     const max = maxAppMemoryLimit(os.totalmem()) / MIB;
-    await page.goto(`${admin.base}/catalog`);
+    await steadyGoto(page, `${admin.base}/catalog`);
     const card = page.getByRole("listitem").filter({ hasText: NOTES.title });
     await card.getByRole("button", { name: "Install" }).click();
     const dialog = page.getByRole("dialog");
@@ -143,7 +144,7 @@ describe("the catalog's install dialog", () => {
 
 describe("the ACME card", () => {
   it("says the filled-in email is not saved yet (never 'No email is set yet' beside it); saving it clears the notice", async () => {
-    await page.goto(`${admin.base}/certificates`);
+    await steadyGoto(page, `${admin.base}/certificates`);
     const card = page.getByRole("region", { name: "Certificate authority (ACME)" });
     await card.getByText("The email owner@example.com is filled in but not saved yet").waitFor({ timeout: 30_000 });
     expect(await card.getByText("No email is set yet").count()).toBe(0);

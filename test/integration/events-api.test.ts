@@ -17,6 +17,7 @@ import { ownerSession, plainUserToken, testApiToken } from "../helpers/admin-acc
 import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { startTaskRunner, type InProcessTasks } from "../helpers/app-tasks";
 import { ensureTestImages, testHttpdManifest } from "../helpers/test-images";
+import { steadyGoto } from "../helpers/chromium";
 
 /**
  * The event log through the API (`next start` of the build on a migrated database), with box's
@@ -342,7 +343,7 @@ describe("the Event log page in Chromium", () => {
       const page = await ctx.newPage();
 
       // a filtered view by its address: the failed install, its error, a link to the app
-      await page.goto(`${admin.base}/eventlog?app=${failId}`);
+      await steadyGoto(page, `${admin.base}/eventlog?app=${failId}`);
       const failedRow = page.locator("tr", { hasText: "App install failed" });
       await failedRow.waitFor({ timeout: 30_000 });
       expect(await failedRow.innerText()).toContain("/no-such-page");
@@ -353,7 +354,7 @@ describe("the Event log page in Chromium", () => {
       await page.screenshot({ path: path.join(shots, "event-log-app-failed.png"), fullPage: true });
 
       // the uninstalled app: named as it was, not linked, and the filter says it is gone
-      await page.goto(`${admin.base}/eventlog?app=${okId}`);
+      await steadyGoto(page, `${admin.base}/eventlog?app=${okId}`);
       const gone = page.locator("tr", { hasText: "App uninstall succeeded" });
       await gone.waitFor({ timeout: 30_000 });
       expect(await gone.innerText()).toContain(`Events OK (evok.${DOMAIN})`);

@@ -8,6 +8,7 @@ import type { AppPageState } from "../../apps/box/src/proxy/pages";
 import type { Vhost } from "../../apps/box/src/proxy/vhost";
 import { REPO_ROOT } from "../helpers/db";
 import { curlResolve, eventually, freePort, headerValues, startTestNginx, type CurlResult, type TestNginx } from "../helpers/nginx";
+import { steadyGoto } from "../helpers/chromium";
 
 /**
  * Honest pages (issue 14) on a real nginx with setup's default servers (setup/nginx/dashboard.conf
@@ -218,7 +219,7 @@ describe("honest pages in Chromium (screenshots in test-results/)", () => {
       const requested: string[] = [];
       page.on("request", (r) => requested.push(r.url()));
 
-      const gone = await page.goto(`https://gone.${DOMAIN}:${nginx.httpsPort}/`);
+      const gone = await steadyGoto(page, `https://gone.${DOMAIN}:${nginx.httpsPort}/`);
       expect(gone?.status()).toBe(404);
       await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("No app here");
       expect(await page.locator("input, form, script, link, img").count()).toBe(0);
@@ -226,7 +227,7 @@ describe("honest pages in Chromium (screenshots in test-results/)", () => {
 
       loads.length = 0;
       requested.length = 0;
-      const stopped = await page.goto(`https://notes.${DOMAIN}:${nginx.httpsPort}/some/page`);
+      const stopped = await steadyGoto(page, `https://notes.${DOMAIN}:${nginx.httpsPort}/some/page`);
       expect(stopped?.status()).toBe(503);
       await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Team Notes is stopped by the administrator");
       await page.screenshot({ path: path.join(ARTIFACTS, "honest-pages-stopped.png") });
@@ -236,7 +237,7 @@ describe("honest pages in Chromium (screenshots in test-results/)", () => {
       expect(requested).toEqual([`https://notes.${DOMAIN}:${nginx.httpsPort}/some/page`]);
       expect(dashboard.hits).toBe(0);
 
-      const starting = await page.goto(`https://blog.${DOMAIN}:${nginx.httpsPort}/`);
+      const starting = await steadyGoto(page, `https://blog.${DOMAIN}:${nginx.httpsPort}/`);
       expect(starting?.status()).toBe(502);
       await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Blog is starting");
       expect(await page.locator('meta[http-equiv="refresh"]').getAttribute("content")).toBe("10");

@@ -6,6 +6,7 @@ import { getSetting, type Db } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { ownerApiToken, ownerSession } from "../helpers/admin-accounts";
+import { steadyGoto } from "../helpers/chromium";
 
 /**
  * GET/PUT /api/v1/settings/retention against the real admin (next start) and MariaDB: the
@@ -62,7 +63,7 @@ describe("the Settings page's Housekeeping card", () => {
       const ctx = await browser.newContext();
       await ctx.addCookies([{ name: ownerCookie.split("=")[0]!, value: ownerCookie.slice(ownerCookie.indexOf("=") + 1), url: admin.base }]);
       const page = await ctx.newPage();
-      await page.goto(`${admin.base}/settings`);
+      await steadyGoto(page, `${admin.base}/settings`);
       const card = page.locator("section", { has: page.getByRole("heading", { name: "Housekeeping" }) });
       const events = card.getByLabel("Keep events for (days)");
       await expect.poll(() => events.inputValue(), { timeout: 30_000 }).toBe("90");
