@@ -17,6 +17,7 @@ import { createDocker, type DockerApi } from "../../apps/box/src/docker/docker";
 import { dataPaths } from "../../apps/box/src/paths";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
+import { fetchEvents as sseFetch, type SseEvent } from "../helpers/sse";
 
 /**
  * An app's log history against real Docker and MariaDB: a line the app printed is still
@@ -41,35 +42,8 @@ const cli = (...args: string[]) => execFileSync("docker", args, { encoding: "utf
 /** The app prints `text` (as its own output: written to the main process's stdout). */
 const appPrints = (id: string, text: string) => cli("exec", containerNameOf(id), "/bin/busybox", "sh", "-c", `printf '%s\\n' "$1" > /proc/1/fd/1`, "sh", text);
 
-type Ev = { event: string; data: any };
-function fetchEvents(urlPath: string, until?: (events: Ev[]) => boolean): Promise<{ status: number; events: Ev[]; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: urlPath }, (res) => {
-      let buf = "";
-      let body = "";
-      const events: Ev[] = [];
-      const done = () => resolve({ status: res.statusCode!, events, body, headers: res.headers });
-      res.on("data", (c: Buffer) => {
-        body += c.toString();
-        buf += c.toString();
-        let i: number;
-        while ((i = buf.indexOf("\n\n")) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const ev = /^event: (.*)$/m.exec(block)?.[1] ?? "";
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          events.push({ event: ev, data: data ? JSON.parse(data) : null });
-        }
-        if (until?.(events)) {
-          req.destroy();
-          done();
-        }
-      });
-      res.on("end", done);
-    });
-    req.on("error", (e) => (until ? undefined : reject(e)));
-  });
-}
+type Ev = SseEvent;
+const fetchEvents = (urlPath: string, until?: (events: Ev[]) => boolean) => sseFetch(port, urlPath, until);
 const logLines = (evs: Ev[]) => evs.filter((e) => e.event === "log").map((e) => e.data as { line: string; ts: string });
 
 async function installApp(subdomain: string): Promise<string> {

@@ -15,6 +15,7 @@ import { createDocker, type DockerApi } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
+import { fetchEvents as sseFetch, type SseEvent } from "../helpers/sse";
 
 /**
  * The reconciler and the health monitor against real Docker and MariaDB: a vanished or
@@ -292,32 +293,7 @@ describe("app logs stream", () => {
       }),
   );
 
-  function fetchEvents(urlPath: string, until?: (events: { event: string; data: any }[]) => boolean): Promise<{ status: number; events: { event: string; data: any }[] }> {
-    return new Promise((resolve, reject) => {
-      const req = http.get({ host: "127.0.0.1", port, path: urlPath }, (res) => {
-        let buf = "";
-        const events: { event: string; data: any }[] = [];
-        const done = () => resolve({ status: res.statusCode!, events });
-        res.on("data", (c: Buffer) => {
-          buf += c.toString();
-          let i: number;
-          while ((i = buf.indexOf("\n\n")) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            const ev = /^event: (.*)$/m.exec(block)?.[1] ?? "";
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            events.push({ event: ev, data: data ? JSON.parse(data) : null });
-          }
-          if (until?.(events)) {
-            req.destroy();
-            done();
-          }
-        });
-        res.on("end", done);
-      });
-      req.on("error", (e) => (until ? undefined : reject(e)));
-    });
-  }
+  const fetchEvents = (urlPath: string, until?: (events: SseEvent[]) => boolean) => sseFetch(port, urlPath, until);
 
   it("sends the container's output, then end", async () => {
     const id = await installApp("logs");
