@@ -183,9 +183,14 @@ export const appView = z.object({
   tcpPorts: z.record(z.string(), z.object({ title: z.string(), description: z.string(), containerPort: z.number(), defaultValue: z.number() })),
   taskId: z.string().nullable(),
   error: z.object({ code: z.string(), message: z.string(), taskId: z.string().nullable() }).nullable(),
-  /** the catalog has a newer version of the app (store apps only; absent in lists) */
+  /** the catalog's newest stable version above the installed one (store apps only; null when none; pre-releases are never offered) */
   updateAvailable: z
-    .object({ version: z.string(), addons: z.object({ added: z.array(z.string()), removed: z.array(z.string()), kept: z.array(z.string()) }) })
+    .object({
+      version: z.string(),
+      addons: z.object({ added: z.array(z.string()), removed: z.array(z.string()), kept: z.array(z.string()) }),
+      /** the changelog of each version the update brings (newest first; versions without one are left out) */
+      changelog: z.array(z.object({ version: z.string(), text: z.string() })),
+    })
     .nullable()
     .optional(),
   /** the manifest's addons */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareSemver, DEFAULT_MEMORY_LIMIT, hearthManifest, manifestJsonSchema } from "./manifest";
+import { compareSemver, DEFAULT_MEMORY_LIMIT, hearthManifest, isPrerelease, manifestJsonSchema, newerVersion } from "./manifest";
 import { INVALID_MANIFESTS, VALID_MANIFEST } from "./manifest.examples";
 
 describe("HearthManifest", () => {
@@ -65,5 +65,41 @@ describe("compareSemver", () => {
     ["1.0.0+build.1", "1.0.0+build.2", 0],
   ])("%s vs %s → %i", (a, b, want) => {
     expect(compareSemver(a, b)).toBe(want);
+  });
+});
+
+describe("newerVersion (which catalog version an update offers)", () => {
+  it.each([
+    ["1.0.0", ["1.0.0", "1.0.1", "1.2.0"], "1.2.0"],
+    ["1.0.0", ["2.0.0", "10.0.0", "9.9.9"], "10.0.0"],
+    ["1.2.0", ["1.10.0", "1.9.0"], "1.10.0"],
+    // pre-releases are never offered, even when they are the newest
+    ["1.0.0", ["1.1.0", "2.0.0-rc.1", "2.0.0-beta"], "1.1.0"],
+    ["1.0.0", ["2.0.0-rc.1"], null],
+    // an installed pre-release is offered its release
+    ["2.0.0-rc.1", ["2.0.0-rc.2", "2.0.0"], "2.0.0"],
+    // same, older, build metadata only, garbage: nothing
+    ["1.0.0", ["1.0.0", "0.9.0", "1.0.0+build.7", "latest", ""], null],
+    ["1.0.0", [], null],
+  ] as const)("%s in %j → %s", (installed, versions, want) => {
+    expect(newerVersion(installed, versions)).toBe(want);
+  });
+
+  it("isPrerelease", () => {
+    expect(isPrerelease("1.0.0-rc.1")).toBe(true);
+    expect(isPrerelease("1.0.0+build")).toBe(false);
+    expect(isPrerelease("1.0.0")).toBe(false);
+    expect(() => isPrerelease("v1")).toThrow(/not a semantic version/);
+  });
+});
+
+describe("changelog", () => {
+  it("defaults to empty, is kept as text and is bounded", () => {
+    const base = { manifestVersion: 1, id: "org.example.app", title: "App", version: "1.0.0", dockerImage: "hearth/app:1", httpPort: 80, healthCheckPath: "/" };
+    expect(hearthManifest.parse(base).changelog).toBe("");
+    expect(hearthManifest.parse({ ...base, changelog: "- fixes *login*\n<b>x</b>" }).changelog).toBe("- fixes *login*\n<b>x</b>");
+    const r = hearthManifest.safeParse({ ...base, changelog: "x".repeat(20_001) });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path).toEqual(["changelog"]);
   });
 });

@@ -83,6 +83,8 @@ export const hearthManifest = z.strictObject({
     .default({}),
   optionalSso: z.boolean().default(false),
   postInstallMessage: z.string().max(20_000).default(""),
+  /** what changed in this version (plain text or Markdown, shown as plain text before an update) */
+  changelog: z.string().max(20_000).default(""),
   minHearthVersion: semver.optional(),
 });
 export type HearthManifest = z.infer<typeof hearthManifest>;
@@ -91,6 +93,29 @@ export type HearthManifestInput = z.input<typeof hearthManifest>;
 /** The manifest schema as JSON Schema (draft 2020-12), for packagers and editors. */
 export function manifestJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(hearthManifest, { io: "input", target: "draft-2020-12" }) as Record<string, unknown>;
+}
+
+/** Whether a semver version is a pre-release (1.2.0-rc.1). */
+export function isPrerelease(v: string): boolean {
+  const m = SEMVER.exec(v);
+  if (!m) throw new Error(`not a semantic version: ${v}`);
+  return m[4] !== undefined;
+}
+
+/**
+ * The newest of `versions` that is newer than `installed` and not a pre-release (pre-releases
+ * are never offered as updates; a pasted manifest can still install one), or null. Versions
+ * that are not semantic versions are skipped.
+ */
+export function newerVersion(installed: string, versions: readonly string[]): string | null {
+  let best: string | null = null;
+  for (const v of versions) {
+    try {
+      if (isPrerelease(v) || compareSemver(v, installed) <= 0) continue;
+      if (best === null || compareSemver(v, best) > 0) best = v;
+    } catch {}
+  }
+  return best;
 }
 
 /** Compares two semver versions (precedence per semver 2.0.0, build metadata ignored). */

@@ -3,12 +3,12 @@ import { getApp, queueAppTask, recordEvent, type AppWithPorts } from "@hearth/db
 import { json } from "../http";
 import type { Principal } from "./auth";
 import { appIdOf } from "./app-ops";
-import { checkMinHearthVersion, findCatalogEntry, wakeBox } from "./apps";
+import { checkMinHearthVersion, findCatalogEntry, updateTargetOf, wakeBox } from "./apps";
 import type { AdminContext } from "./context";
 
 /**
  * POST /api/v1/apps/:id/update: resolves the target manifest (the request's, or the catalog's
- * newest for the app's store id), checks it against the row locked in the same transaction
+ * newest stable version above the installed one, the one GET /apps offers), checks it against the row locked in the same transaction
  * that sets pending_update and queues app.update with both manifests, records the event.
  * The row's manifest is not changed here: box writes it after the backup.
  */
@@ -23,7 +23,11 @@ export async function queueAppUpdate(ctx: { app: AdminContext; params: Record<st
     if (!row.storeId) throw new HearthError("invalid", "This app was installed from a custom manifest, so the catalog has no update for it: send the new manifest");
     const entry = await findCatalogEntry(ctx.app, row.storeId);
     if (!entry?.packages[0]) throw new HearthError("not_found", `The catalog no longer has ${row.storeId}: send the new manifest`);
-    target = hearthManifest.parse(entry.packages[0].manifest);
+    // the version GET /apps offers (the newest stable one above the installed), never a pre-release
+    const pkg = updateTargetOf(row, [entry]);
+    if (!pkg)
+      throw new HearthError("bad_state", `Nothing to update: the catalog has no stable version of ${row.storeId} newer than ${row.version} (its newest is ${entry.packages[0].manifest.version})`);
+    target = hearthManifest.parse(pkg.manifest);
   }
   checkMinHearthVersion(target);
 

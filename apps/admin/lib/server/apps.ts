@@ -1,9 +1,21 @@
-import { addonChanges, compareSemver, HEARTH_VERSION, HearthError, hearthManifest, installFromManifestRequest, installFromStoreRequest, type AppView, type HearthManifest } from "@hearth/contracts";
+import {
+  addonChanges,
+  compareSemver,
+  HEARTH_VERSION,
+  HearthError,
+  hearthManifest,
+  installFromManifestRequest,
+  installFromStoreRequest,
+  isPrerelease,
+  newerVersion,
+  type AppView,
+  type HearthManifest,
+} from "@hearth/contracts";
 import { activeTasksOf, getApp, type AppWithPorts } from "@hearth/db";
 import type { z } from "zod";
 import { invalid } from "../api";
 import { createBoxClient } from "../box-client";
-import { packageOf, type CatalogApp } from "../catalog";
+import { packageOf, type CatalogApp, type CatalogPackage } from "../catalog";
 import { catalogCacheFor, type CatalogSnapshot } from "../catalog-cache";
 import { appViewOf } from "../views";
 import type { AdminContext } from "./context";
@@ -84,18 +96,35 @@ export function checkMinHearthVersion(m: HearthManifest): void {
   }
 }
 
-/** The catalog's newer version of a store app, with the addon changes it brings; null when none. */
+/**
+ * The catalog's newest stable version above the installed one, with the addon changes it
+ * brings and the changelog of every version in between (newest first); null when none.
+ * In memory only (the cached catalog): the apps list computes it for every app.
+ */
 export function updateAvailableOf(row: { storeId: string | null; version: string; manifest: unknown }, catalog: CatalogApp[]): AppView["updateAvailable"] {
-  if (!row.storeId) return null;
-  const newest = catalog.find((c) => c.id === row.storeId)?.packages[0];
-  if (!newest) return null;
-  try {
-    if (compareSemver(newest.manifest.version, row.version) <= 0) return null;
-  } catch {
-    return null;
+  const target = updateTargetOf(row, catalog);
+  if (!target) return null;
+  const to = target.manifest.version;
+  const changelog: { version: string; text: string }[] = [];
+  for (const p of catalog.find((c) => c.id === row.storeId)?.packages ?? []) {
+    const v = p.manifest.version;
+    if (!p.manifest.changelog.trim() || isPrerelease(v) || compareSemver(v, row.version) <= 0 || compareSemver(v, to) > 0) continue;
+    changelog.push({ version: v, text: p.manifest.changelog });
   }
   const addons = ((row.manifest ?? {}) as Partial<HearthManifest>).addons ?? {};
-  return { version: newest.manifest.version, addons: addonChanges({ addons }, newest.manifest) };
+  return { version: to, addons: addonChanges({ addons }, target.manifest), changelog };
+}
+
+/** The catalog package an update without a manifest goes to (see updateAvailableOf), or null. */
+export function updateTargetOf(row: { storeId: string | null; version: string }, catalog: CatalogApp[]): CatalogPackage | null {
+  if (!row.storeId) return null;
+  const entry = catalog.find((c) => c.id === row.storeId);
+  if (!entry) return null;
+  const v = newerVersion(
+    row.version,
+    entry.packages.map((p) => p.manifest.version),
+  );
+  return v === null ? null : (entry.packages.find((p) => p.manifest.version === v) ?? null);
 }
 
 export async function appViewById(app: AdminContext, id: string) {
