@@ -37,6 +37,11 @@ export function AppBadges({ app }: { app: AppView }) {
           {health.charAt(0).toUpperCase() + health.slice(1)}
         </span>
       ) : null}
+      {app.updateAvailable ? (
+        <span className="badge badge-warn" title={`Version ${app.updateAvailable.version} is available (installed: ${app.version})`}>
+          Update available
+        </span>
+      ) : null}
     </span>
   );
 }

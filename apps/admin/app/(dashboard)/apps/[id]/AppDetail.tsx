@@ -312,6 +312,21 @@ function AddonChangeList({ added, removed }: { added: string[]; removed: string[
   );
 }
 
+/** The changelogs an update brings, as plain text (a manifest's text is never rendered as HTML). */
+function Changelog({ entries }: { entries: { version: string; text: string }[] }) {
+  if (entries.length === 0) return <p className="muted small">The catalog has no changelog for this update.</p>;
+  return (
+    <div className="changelog" aria-label="Changelog">
+      {entries.map((e) => (
+        <section key={e.version}>
+          <h3>What is new in {e.version}</h3>
+          <p className="changelog-text">{e.text}</p>
+        </section>
+      ))}
+    </div>
+  );
+}
+
 function addonDiff(from: string[], to: string[]) {
   return { added: to.filter((n) => !from.includes(n)), removed: from.filter((n) => !to.includes(n)) };
 }
@@ -367,13 +382,21 @@ function UpdateCard({ app, busy, onQueued }: { app: AppView; busy: boolean; onQu
       <h2 id="update-heading">Update</h2>
       <p className="muted">Version {app.version}. Before an update the app and its data are backed up; if the new version does not start, Hearth rolls back to this one.</p>
       {available ? (
-        <div className="row">
-          <span>Version {available.version} is available in the catalog.</span>
-          <button type="button" className="btn btn-primary" onClick={() => toCatalog.ask(available.version)} disabled={busy}>
-            Update to {available.version}
-          </button>
+        <div className="update-available">
+          <div className="row">
+            <span>
+              <span className="badge badge-warn">Update available</span> Version {available.version} is in the catalog.
+            </span>
+            <button type="button" className="btn btn-primary" onClick={() => toCatalog.ask(available.version)} disabled={busy}>
+              Update to {available.version}
+            </button>
+          </div>
+          <AddonChangeList added={available.addons.added} removed={available.addons.removed} />
+          <Changelog entries={available.changelog} />
         </div>
-      ) : null}
+      ) : (
+        <p className="muted">No newer version in the catalog.</p>
+      )}
       <ConfirmDialog id="update-catalog" title={`Update ${app.title} to ${available?.version ?? ""}?`} confirmLabel="Update" {...toCatalog.dialog}>
         <p>The app stops for the backup and the update, then starts again on the new version.</p>
         <AddonChangeList added={available?.addons.added ?? []} removed={available?.addons.removed ?? []} />
