@@ -29,6 +29,7 @@ const DIRECT_LABELS: Record<DirectEventAction, string> = {
   "app.stop": "App stop requested",
   "app.restart": "App restart requested",
   "app.update": "App update requested",
+  "app.autoupdate": "Automatic patch updates turned on or off",
   "app.restore": "App restore requested",
   "app.purge": "App data deletion requested",
   "orphan.found": "Data without an app found",

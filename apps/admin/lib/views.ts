@@ -87,6 +87,7 @@ export function notificationViewOf(n: {
 
 type AppRowLike = {
   id: string;
+  autoUpdate?: boolean;
   manifestId: string;
   storeId: string | null;
   manifest: unknown;
@@ -143,6 +144,7 @@ export function appViewOf(a: AppRowLike, activeTaskId: string | null): AppView {
     error: a.errorCode ? { code: a.errorCode, message: a.errorMessage ?? "", taskId: a.errorTaskId } : null,
     addons: Object.keys(m.addons ?? {}),
     postInstallMessage: m.postInstallMessage ?? "",
+    autoUpdate: a.autoUpdate ?? false,
     createdAt: a.createdAt.toISOString(),
   };
 }

@@ -52,6 +52,8 @@ export interface BoxConfig {
   secretKey: Buffer | null;
   /** Hearth's address plan for the Docker networks it makes (HEARTH_NETWORK_POOL, HEARTH_NETWORK_SIZE; docker/subnets.ts). */
   networkPlan: NetworkPlan;
+  /** More catalog directories after the built-in one (HEARTH_CATALOG_DIRS, ":"-separated, as admin reads it). */
+  extraCatalogDirs: string[];
 }
 
 export { DEFAULT_DATA_DIR };
@@ -107,6 +109,7 @@ export const boxEnvSchema = z.object({
   // checked by networkPlanFrom (docker/subnets.ts): a private IPv4 range and a prefix length
   HEARTH_NETWORK_POOL: unsetIfEmpty(z.string().optional()),
   HEARTH_NETWORK_SIZE: unsetIfEmpty(z.string().optional()),
+  HEARTH_CATALOG_DIRS: unsetIfEmpty(z.string().optional()),
 });
 
 /**
@@ -184,5 +187,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     services: e.HEARTH_SERVICES,
     secretKey: e.HEARTH_SECRET_KEY ? Buffer.from(e.HEARTH_SECRET_KEY, "base64") : null,
     networkPlan,
+    extraCatalogDirs: (e.HEARTH_CATALOG_DIRS ?? "")
+      .split(":")
+      .map((d) => d.trim())
+      .filter(Boolean),
   };
 }

@@ -18,6 +18,7 @@ import { AppService, ownerOf } from "./apps/apps.service";
 import { HealthMonitor } from "./apps/monitor";
 import { Reconciler } from "./apps/reconciler";
 import { PurgeSchedule } from "./apps/purge-schedule";
+import { AutoUpdateSchedule } from "./apps/auto-update-schedule";
 import { housekeepingTasks } from "./housekeeping/purge.task";
 import { HousekeepingSchedule } from "./housekeeping/schedule";
 import { addonSource, orphanTasks, volumeSource, type OrphanSource } from "./apps/orphans";
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
   let reconciler: Reconciler | null = null;
   let renewals: RenewalSchedule | null = null;
   let purges: PurgeSchedule | null = null;
+  let autoUpdates: AutoUpdateSchedule | null = null;
   let housekeeping: HousekeepingSchedule | null = null;
   let locks: NamedLocks | null = null;
   let mailRelay: MailRelay | null = null;
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
     try {
       await renewals?.stop();
       await purges?.stop();
+      await autoUpdates?.stop();
       await housekeeping?.stop();
       await reconciler?.stop();
       await monitor?.stop();
@@ -202,7 +205,7 @@ async function main(): Promise<void> {
     docker,
     vhosts,
     registries: prismaRegistryCredentials(db, config.secretKey?.toString("base64")),
-    catalogDirs: defaultCatalogDirs(),
+    catalogDirs: [...defaultCatalogDirs(), ...config.extraCatalogDirs],
     owner,
     addons,
     appLogDir: dataPaths(config.dataDir).appLogs,
@@ -270,6 +273,9 @@ async function main(): Promise<void> {
   reconciler.start();
   purges = new PurgeSchedule({ db: dbc, wake: () => r.wake(), log });
   await purges.start();
+  // automatic patch updates of the apps that asked for them, nightly (not at start: a window)
+  autoUpdates = new AutoUpdateSchedule({ db: dbc, catalogDirs: [...defaultCatalogDirs(), ...config.extraCatalogDirs], wake: () => r.wake(), log });
+  autoUpdates.start();
   // old events, finished tasks and their logs (Setting housekeeping.retention), daily
   housekeeping = new HousekeepingSchedule({ db: dbc, wake: () => r.wake(), log });
   await housekeeping.start();

@@ -114,6 +114,10 @@ export const updateAppRequest = z.strictObject({
 });
 export type UpdateAppRequest = z.infer<typeof updateAppRequest>;
 
+/** PUT /api/v1/apps/:id/auto-update: automatic patch updates on or off. */
+export const autoUpdateRequest = z.strictObject({ autoUpdate: z.boolean() });
+export type AutoUpdateRequest = z.infer<typeof autoUpdateRequest>;
+
 export type AddonChanges = {
   added: string[];
   removed: string[];
@@ -195,6 +199,8 @@ export const appView = z.object({
     .optional(),
   /** the manifest's addons */
   addons: z.array(z.string()).optional(),
+  /** box installs newer patch versions (same major.minor) of the catalog in its nightly window */
+  autoUpdate: z.boolean().optional(),
   postInstallMessage: z.string(),
   createdAt: z.string(),
 });

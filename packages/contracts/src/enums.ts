@@ -88,6 +88,7 @@ export const EVENT_ACTIONS = [
   "app.stop",
   "app.restart",
   "app.update",
+  "app.autoupdate",
   "app.restore",
   "app.purge",
   "orphan.found",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareSemver, DEFAULT_MEMORY_LIMIT, hearthManifest, isPrerelease, manifestJsonSchema, newerVersion } from "./manifest";
+import { compareSemver, DEFAULT_MEMORY_LIMIT, hearthManifest, isPrerelease, manifestJsonSchema, newerPatchVersion, newerVersion } from "./manifest";
 import { INVALID_MANIFESTS, VALID_MANIFEST } from "./manifest.examples";
 
 describe("HearthManifest", () => {
@@ -101,5 +101,19 @@ describe("changelog", () => {
     const r = hearthManifest.safeParse({ ...base, changelog: "x".repeat(20_001) });
     expect(r.success).toBe(false);
     expect(r.error?.issues[0]?.path).toEqual(["changelog"]);
+  });
+});
+
+describe("newerPatchVersion (what an automatic update may install)", () => {
+  it.each([
+    ["1.2.3", ["1.2.4", "1.2.10", "1.3.0", "2.0.0"], "1.2.10"],
+    ["1.2.3", ["1.3.0", "2.0.0", "1.2.3"], null],
+    ["1.2.3", ["1.2.4-rc.1", "1.2.2"], null],
+    ["1.2.3", ["11.2.4", "1.22.4", "1.2.4"], "1.2.4"],
+    ["0.1.0", ["0.1.1", "0.2.0"], "0.1.1"],
+    ["1.2.3-rc.1", ["1.2.3", "1.2.4"], "1.2.4"],
+    ["garbage", ["1.2.4"], null],
+  ] as const)("%s in %j → %s", (installed, versions, want) => {
+    expect(newerPatchVersion(installed, versions)).toBe(want);
   });
 });

@@ -118,6 +118,20 @@ export function newerVersion(installed: string, versions: readonly string[]): st
   return best;
 }
 
+/**
+ * The newest of `versions` that is a newer patch of `installed` (same major.minor, not a
+ * pre-release): what an automatic update may install. Null when none.
+ */
+export function newerPatchVersion(installed: string, versions: readonly string[]): string | null {
+  const m = SEMVER.exec(installed);
+  if (!m) return null;
+  const prefix = `${m[1]}.${m[2]}.`;
+  return newerVersion(
+    installed,
+    versions.filter((v) => v.startsWith(prefix)),
+  );
+}
+
 /** Compares two semver versions (precedence per semver 2.0.0, build metadata ignored). */
 export function compareSemver(a: string, b: string): number {
   const pa = SEMVER.exec(a);

@@ -198,6 +198,17 @@ export async function getApp(db: Client, id: string): Promise<AppWithPorts | nul
   return db.app.findUnique({ where: { id }, include: APP_INCLUDE });
 }
 
+/** Automatic patch updates of the app on or off; null when there is no such app. */
+export async function setAppAutoUpdate(db: Client, id: string, autoUpdate: boolean): Promise<AppWithPorts | null> {
+  const r = await db.app.updateMany({ where: { id }, data: { autoUpdate } });
+  return r.count === 0 ? null : getApp(db, id);
+}
+
+/** Installed store apps with automatic patch updates on (box's nightly window). */
+export async function listAutoUpdateApps(db: Client): Promise<AppWithPorts[]> {
+  return db.app.findMany({ where: { autoUpdate: true, installState: "installed", storeId: { not: null } }, include: APP_INCLUDE, orderBy: { createdAt: "asc" } });
+}
+
 export async function listApps(db: Client): Promise<AppWithPorts[]> {
   return db.app.findMany({ include: APP_INCLUDE, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
 }
@@ -212,7 +223,7 @@ export async function listApps(db: Client): Promise<AppWithPorts[]> {
 export async function appsListVersion(db: Client): Promise<string> {
   const rows = await db.$queryRawUnsafe<{ v: string }[]>(
     `SELECT CONCAT_WS(':',
-      (SELECT CONCAT(COUNT(*), '.', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', \`id\`, \`updatedAt\`, \`installState\`, \`runState\`, \`health\`, \`errorCode\`, \`errorTaskId\`, \`version\`))), 0)) FROM \`App\`),
+      (SELECT CONCAT(COUNT(*), '.', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', \`id\`, \`updatedAt\`, \`installState\`, \`runState\`, \`health\`, \`errorCode\`, \`errorTaskId\`, \`version\`, \`autoUpdate\`))), 0)) FROM \`App\`),
       (SELECT CONCAT(COUNT(*), '.', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', \`appId\`, \`envName\`, \`hostPort\`))), 0)) FROM \`AppPort\`),
       (SELECT CONCAT(COUNT(*), '.', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', \`id\`, \`appId\`, \`subdomain\`, \`domain\`, \`type\`))), 0)) FROM \`AppDomain\`),
       (SELECT CONCAT(COUNT(*), '.', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', \`id\`, \`appId\`))), 0)) FROM \`Task\` WHERE \`state\` IN ('pending', 'running') AND \`appId\` IS NOT NULL)

@@ -312,7 +312,35 @@ function AddonChangeList({ added, removed }: { added: string[]; removed: string[
   );
 }
 
-/** The changelogs an update brings, as plain text (a manifest's text is never rendered as HTML). */
+/** Automatic patch updates (box's nightly window), for catalog apps. */
+function AutoUpdateToggle({ app }: { app: AppView }) {
+  const qc = useQueryClient();
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  async function change(on: boolean) {
+    setSaving(true);
+    setError(null);
+    try {
+      await api(`/api/v1/apps/${encodeURIComponent(app.id)}/auto-update`, { method: "PUT", body: { autoUpdate: on } });
+      await qc.invalidateQueries({ queryKey: ["app", app.id] });
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  }
+  return (
+    <div className="field">
+      <label className="check">
+        <input type="checkbox" checked={app.autoUpdate === true} disabled={saving} onChange={(e) => void change(e.target.checked)} /> Install patch updates automatically (
+        {app.version.split(".").slice(0, 2).join(".")}.x from the catalog, nightly, backed up first)
+      </label>
+      {error ? <p className="field-error">{error}</p> : null}
+    </div>
+  );
+}
+
+/** The changelogs an update brings, through the dashboard's safe Markdown subset (no HTML from the manifest is rendered). */
 function Changelog({ entries }: { entries: { version: string; text: string }[] }) {
   if (entries.length === 0) return <p className="muted small">The catalog has no changelog for this update.</p>;
   return (
@@ -320,7 +348,9 @@ function Changelog({ entries }: { entries: { version: string; text: string }[] }
       {entries.map((e) => (
         <section key={e.version}>
           <h3>What is new in {e.version}</h3>
-          <p className="changelog-text">{e.text}</p>
+          <div className="changelog-text">
+            <Markdown text={e.text} />
+          </div>
         </section>
       ))}
     </div>
@@ -401,6 +431,8 @@ function UpdateCard({ app, busy, onQueued }: { app: AppView; busy: boolean; onQu
         <p>The app stops for the backup and the update, then starts again on the new version.</p>
         <AddonChangeList added={available?.addons.added ?? []} removed={available?.addons.removed ?? []} />
       </ConfirmDialog>
+
+      <AutoUpdateToggle app={app} />
 
       <details className="more">
         <summary>Advanced: update from a manifest</summary>
