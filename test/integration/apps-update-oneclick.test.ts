@@ -6,6 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getTask, type Db } from "@hearth/db";
 import { BACKUP_COMPLETE_FILE } from "../../apps/box/src/apps/apps.service";
+import { AutoUpdateSchedule } from "../../apps/box/src/apps/auto-update-schedule";
 import { containerNameOf } from "../../apps/box/src/apps/container-spec";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { ownerSession } from "../helpers/admin-accounts";
@@ -20,6 +21,8 @@ import { ensureTestImages, testHttpdManifest } from "../helpers/test-images";
  * shows updateAvailable 1.1.0 (the newest stable: a 2.0.0-rc.1 is not offered) with the
  * changelogs since 1.0.0 in GET /api/v1/apps and GET /api/v1/apps/:id; POST …/update {} runs
  * the backup-first update and the app ends on 1.1.0 (row, container, backup), offered nothing.
+ * Automatic patch updates: turned on through PUT …/auto-update, box's nightly run (called
+ * here instead of waiting for 03:41) queues 1.1.1 (not 1.2.0) and the running box installs it.
  */
 const RUN = randomBytes(4).toString("hex");
 const ID = `org.hearth.test.oneclick${RUN}`;
@@ -122,5 +125,40 @@ describe("one-click update through the API, on real Docker", () => {
     const again = await admin.call("POST", `/api/v1/apps/${appId}/update`, as({ body: {} }));
     expect(again.status).toBe(409);
     expect(again.body.error.message).toMatch(/no stable version .* newer than 1\.1\.0 \(its newest is 2\.0\.0-rc\.1\)/);
+  }, 240_000);
+
+  it("automatic patch updates: PUT …/auto-update turns them on; the nightly run queues the newest 1.1.x (not 1.2.0), box installs it, event by box", async () => {
+    expect((await admin.call("PUT", `/api/v1/apps/${appId}/auto-update`, as({ body: { autoUpdate: "yes" } }))).status).toBe(400);
+    expect((await admin.call("PUT", "/api/v1/apps/no-such-app/auto-update", as({ body: { autoUpdate: true } }))).status).toBe(404);
+    const on = await admin.call("PUT", `/api/v1/apps/${appId}/auto-update`, as({ body: { autoUpdate: true } }));
+    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    expect((await admin.call("GET", `/api/v1/apps/${appId}`, as())).body.autoUpdate).toBe(true);
+    expect((await admin.call("GET", "/api/v1/apps", as())).body.apps.find((a: { id: string }) => a.id === appId).autoUpdate).toBe(true);
+    expect(await t.db.event.count({ where: { action: "app.autoupdate", target: appId } })).toBe(1);
+
+    const lines: string[] = [];
+    const log = { info: (_o: object, m?: string) => void lines.push(`info ${m}`), warn: (o: object, m?: string) => void lines.push(`warn ${m} ${JSON.stringify(o)}`) };
+    let woken = 0;
+    const nightly = new AutoUpdateSchedule({ db: t.db, catalogDirs: [catalog], wake: () => void woken++, log });
+    // nothing newer of 1.1.x yet: a minor (1.2.0) is never installed automatically
+    writePackage("oneclick-1.2.0", "1.2.0", "A minor release.");
+    expect(await nightly.run()).toEqual([]);
+    writePackage("oneclick-1.1.1", "1.1.1", "A patch.");
+    writePackage("oneclick-1.1.2-rc.1", "1.1.2-rc.1", "Not installed.");
+    const queued = await nightly.run();
+    expect(queued).toEqual([{ appId, taskId: expect.any(String), from: "1.1.0", to: "1.1.1" }]);
+    expect(woken).toBe(1);
+    const done = await finished(queued[0]!.taskId);
+    expect(done.state, `${done.errorCode}: ${done.errorMessage}`).toBe("succeeded");
+    expect((await admin.call("GET", `/api/v1/apps/${appId}`, as())).body).toMatchObject({ version: "1.1.1", installState: "installed", autoUpdate: true, updateAvailable: { version: "1.2.0" } });
+    const ev = await t.db.event.findFirst({ where: { action: "app.update", target: appId, actorName: "box" } });
+    expect(ev?.data).toMatchObject({ taskId: queued[0]!.taskId, from: "1.1.0", to: "1.1.1", automatic: true });
+    expect(existsSync(path.join(dataDir, "backups", "apps", appId, `pre-update-${queued[0]!.taskId}`, BACKUP_COMPLETE_FILE))).toBe(true);
+
+    // turned off: a newer patch is left alone
+    expect((await admin.call("PUT", `/api/v1/apps/${appId}/auto-update`, as({ body: { autoUpdate: false } }))).status).toBe(200);
+    writePackage("oneclick-1.1.3", "1.1.3", "Another patch.");
+    expect(await nightly.run()).toEqual([]);
+    expect(lines.filter((l) => l.startsWith("warn"))).toEqual([]);
   }, 240_000);
 });
