@@ -22,7 +22,7 @@ import { ensureTestImages, testHttpdManifest } from "../helpers/test-images";
  * changelogs since 1.0.0 in GET /api/v1/apps and GET /api/v1/apps/:id; POST …/update {} runs
  * the backup-first update and the app ends on 1.1.0 (row, container, backup), offered nothing.
  * Automatic patch updates: turned on through PUT …/auto-update, box's nightly run (called
- * here instead of waiting for 03:41) queues 1.1.1 (not 1.2.0) and the running box installs it.
+ * here instead of waiting for 03:07) queues 1.1.1 (not 1.2.0) and the running box installs it.
  */
 const RUN = randomBytes(4).toString("hex");
 const ID = `org.hearth.test.oneclick${RUN}`;

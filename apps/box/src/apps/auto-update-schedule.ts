@@ -11,7 +11,7 @@ import { listAutoUpdateApps, queueAppTask, recordEvent, type Db } from "@hearth/
  * rollback) an admin's click queues. Recorded as the event `app.update` with actor box and
  * `automatic: true`; an app that is busy then is left for the next night (logged).
  */
-export const AUTO_UPDATE_CRON = "41 3 * * *";
+export const AUTO_UPDATE_CRON = "7 3 * * *";
 
 type Log = { info(o: object, m?: string): void; warn(o: object, m?: string): void };
 
