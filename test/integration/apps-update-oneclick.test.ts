@@ -3,6 +3,7 @@ import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getTask, type Db } from "@hearth/db";
 import { BACKUP_COMPLETE_FILE } from "../../apps/box/src/apps/apps.service";
@@ -10,6 +11,7 @@ import { AutoUpdateSchedule } from "../../apps/box/src/apps/auto-update-schedule
 import { containerNameOf } from "../../apps/box/src/apps/container-spec";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { ownerSession } from "../helpers/admin-accounts";
+import { steadyGoto } from "../helpers/chromium";
 import { killBox, startTestBox, waitFor } from "../helpers/box-process";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
@@ -101,6 +103,33 @@ describe("one-click update through the API, on real Docker", () => {
     expect(row.updateAvailable).toEqual(want);
     expect((await admin.call("GET", `/api/v1/apps/${appId}`, as())).body.updateAvailable).toEqual(want);
   }, 180_000);
+
+  it("Chromium: the Apps grid shows the Update available badge; the app page shows the version, the changelogs as text and the Update button", async () => {
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+    try {
+      const ctx = await browser.newContext();
+      await ctx.addCookies([{ name: cookie.split("=")[0]!, value: cookie.slice(cookie.indexOf("=") + 1), url: admin.base }]);
+      const page = await ctx.newPage();
+      await steadyGoto(page, `${admin.base}/apps`);
+      const badge = page.getByText("Update available", { exact: true });
+      await badge.first().waitFor({ timeout: 30_000 });
+      expect(await badge.count()).toBe(1);
+      expect(await badge.first().getAttribute("title")).toBe("Version 1.1.0 is available (installed: 1.0.0)");
+      await steadyGoto(page, `${admin.base}/apps/${appId}`);
+      const card = page.locator("section", { has: page.getByRole("heading", { name: "Update", exact: true }) });
+      await card.getByRole("button", { name: "Update to 1.1.0" }).waitFor({ timeout: 30_000 });
+      expect(await card.getByText("Adds dark mode.").count()).toBe(1);
+      expect(await card.getByRole("heading", { name: "What is new in 1.0.1" }).count()).toBe(1);
+      // the manifest's "<b>" is text, never markup
+      expect(await card.locator("b").count()).toBe(0);
+      expect(await card.innerText()).toContain("Fixes the <b>login</b> page");
+      expect(await card.innerText()).not.toContain("Release candidate");
+      // the raw-manifest update is behind the Advanced disclosure, closed
+      expect(await card.locator("details:not([open]) summary", { hasText: "Advanced: update from a manifest" }).count()).toBe(1);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   it("POST …/update {} backs up, updates to 1.1.0 in a new container, and then nothing is offered", async () => {
     const before = execFileSync("docker", ["inspect", "-f", "{{.Id}}", containerNameOf(appId)], { encoding: "utf8" }).trim();
