@@ -54,6 +54,8 @@ export interface BoxConfig {
   networkPlan: NetworkPlan;
   /** More catalog directories after the built-in one (HEARTH_CATALOG_DIRS, ":"-separated, as admin reads it). */
   extraCatalogDirs: string[];
+  /** Where a newer Hearth is announced (HEARTH_RELEASE_SOURCE: http(s) URL or absolute file path), or null: not checked. */
+  releaseSource: string | null;
 }
 
 export { DEFAULT_DATA_DIR };
@@ -110,6 +112,12 @@ export const boxEnvSchema = z.object({
   HEARTH_NETWORK_POOL: unsetIfEmpty(z.string().optional()),
   HEARTH_NETWORK_SIZE: unsetIfEmpty(z.string().optional()),
   HEARTH_CATALOG_DIRS: unsetIfEmpty(z.string().optional()),
+  HEARTH_RELEASE_SOURCE: unsetIfEmpty(
+    z
+      .string()
+      .refine((v) => /^https?:\/\/\S+$/i.test(v) || v.startsWith("/"), "must be an http(s) URL or an absolute file path")
+      .optional(),
+  ),
 });
 
 /**
@@ -191,5 +199,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
       .split(":")
       .map((d) => d.trim())
       .filter(Boolean),
+    releaseSource: e.HEARTH_RELEASE_SOURCE ?? null,
   };
 }

@@ -19,6 +19,7 @@ import { HealthMonitor } from "./apps/monitor";
 import { Reconciler } from "./apps/reconciler";
 import { PurgeSchedule } from "./apps/purge-schedule";
 import { AutoUpdateSchedule } from "./apps/auto-update-schedule";
+import { ReleaseCheck } from "./release/release-check";
 import { housekeepingTasks } from "./housekeeping/purge.task";
 import { HousekeepingSchedule } from "./housekeeping/schedule";
 import { addonSource, orphanTasks, volumeSource, type OrphanSource } from "./apps/orphans";
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
   let renewals: RenewalSchedule | null = null;
   let purges: PurgeSchedule | null = null;
   let autoUpdates: AutoUpdateSchedule | null = null;
+  let releases: ReleaseCheck | null = null;
   let housekeeping: HousekeepingSchedule | null = null;
   let locks: NamedLocks | null = null;
   let mailRelay: MailRelay | null = null;
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
       await renewals?.stop();
       await purges?.stop();
       await autoUpdates?.stop();
+      await releases?.stop();
       await housekeeping?.stop();
       await reconciler?.stop();
       await monitor?.stop();
@@ -276,6 +279,11 @@ async function main(): Promise<void> {
   // automatic patch updates of the apps that asked for them, nightly (not at start: a window)
   autoUpdates = new AutoUpdateSchedule({ db: dbc, catalogDirs: [...defaultCatalogDirs(), ...config.extraCatalogDirs], wake: () => r.wake(), log });
   autoUpdates.start();
+  // is a newer Hearth out (only with a configured source; never installs anything)
+  if (config.releaseSource) {
+    releases = new ReleaseCheck({ db: dbc, source: config.releaseSource, log });
+    void releases.start();
+  }
   // old events, finished tasks and their logs (Setting housekeeping.retention), daily
   housekeeping = new HousekeepingSchedule({ db: dbc, wake: () => r.wake(), log });
   await housekeeping.start();

@@ -14,3 +14,4 @@ export * from "./images";
 export * from "./data-safety";
 export * from "./housekeeping";
 export * from "./memory";
+export * from "./release";

@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
-import type { AppView, TaskView } from "@hearth/contracts";
+import type { AppView, HearthVersionView, TaskView } from "@hearth/contracts";
 import { api } from "../../../lib/client/api";
 import { isAdminRole, useProfile } from "../../../lib/client/profile";
 import { ErrorAlert } from "../../components/ErrorAlert";
@@ -21,6 +21,23 @@ function MiniProgress({ taskId, label }: { taskId: string; label: string }) {
       </div>
       <span className="muted small">{t.data?.message || (t.data?.state === "pending" ? "Queued" : `${percent}%`)}</span>
     </div>
+  );
+}
+
+/** One line when the configured release source announces a newer Hearth (GET /api/v1/server/version). */
+function HearthUpdateNote() {
+  const v = useQuery({ queryKey: ["server-version"], queryFn: () => api<HearthVersionView>("/api/v1/server/version"), staleTime: 10 * 60_000 });
+  if (!v.data?.updateAvailable || !v.data.latest) return null;
+  const { latest, current } = v.data;
+  return (
+    <p className="hearth-update" role="status">
+      <span className="badge badge-warn">Hearth update</span> Hearth {latest.version} is available (this server runs {current}).{" "}
+      {latest.url ? (
+        <a href={latest.url} target="_blank" rel="noopener noreferrer">
+          Release notes
+        </a>
+      ) : null}
+    </p>
   );
 }
 
@@ -57,6 +74,7 @@ export function AppsGrid() {
           Install an app
         </Link>
       </PageHeader>
+      <HearthUpdateNote />
       {apps.isPending ? <p className="muted">Loading apps…</p> : null}
       <ErrorAlert error={apps.error} />
       {apps.data && apps.data.apps.length === 0 ? (
