@@ -650,8 +650,10 @@ describe("WordPress from the catalog: its addons, its admin, a post published in
     await logs.waitFor();
     const pattern = /log in at https:\/\/\S+ as 'admin' with the password: (\S+)/;
     // the log panel reconnects when the app's state changes; the line is there once WordPress installed itself
-    await expect.poll(async () => pattern.exec((await logs.textContent()) ?? "")?.[1] ?? "", { timeout: 60_000 }).not.toBe("");
-    const text = (await logs.textContent()) ?? "";
+    // innerText, as a reader copies it: one line per row of the (virtualized) viewer; textContent
+    // would run each row into the next one with no break between them
+    await expect.poll(async () => pattern.exec(await logs.innerText())?.[1] ?? "", { timeout: 60_000 }).not.toBe("");
+    const text = await logs.innerText();
     password = pattern.exec(text)![1]!;
     expect(password.length).toBeGreaterThanOrEqual(20);
     expect(text).toContain(`log in at https://${FQDN}/wp-admin/`);
