@@ -1,5 +1,5 @@
 import { addonChanges, compareSemver, HEARTH_VERSION, HearthError, hearthManifest, installFromManifestRequest, installFromStoreRequest, type AppView, type HearthManifest } from "@hearth/contracts";
-import { activeTasksOf, getApp, type AppWithPorts } from "@hearth/db";
+import { activeTasksOf, getApp, getAppCredential, type AppWithPorts } from "@hearth/db";
 import type { z } from "zod";
 import { invalid } from "../api";
 import { createBoxClient } from "../box-client";
@@ -103,7 +103,10 @@ export async function appViewById(app: AdminContext, id: string) {
   if (!row) throw new HearthError("not_found", "No such app");
   const active = await activeTasksOf(app.db, [row.id]);
   const catalog = row.storeId ? (await catalogOf(app)).apps : [];
-  return { ...appViewOf(row, active.get(row.id)?.id ?? null), updateAvailable: updateAvailableOf(row, catalog) };
+  const fa = ((row.manifest ?? {}) as Partial<HearthManifest>).firstAdmin;
+  const kept = fa ? await getAppCredential(app.db, row.id) : null;
+  const firstAdmin = fa ? { username: kept?.username ?? fa.username, kept: kept !== null } : null;
+  return { ...appViewOf(row, active.get(row.id)?.id ?? null), updateAvailable: updateAvailableOf(row, catalog), firstAdmin };
 }
 
 export async function appViewsOf(app: AdminContext, rows: AppWithPorts[]) {
