@@ -217,7 +217,7 @@ export function AppDetail({ id }: { id: string }) {
             <details className="more" open={firstAdmin?.firstAdmin.kept === true}>
               <summary>
                 <h2 id="getting-started-heading" className="inline-heading">
-                  Getting started: how to log in
+                  Getting started
                 </h2>
               </summary>
               <div className="more-body">
