@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HearthManifestInput } from "@hearth/contracts";
 import { ensureStoreIdentity, getApp, type Db } from "@hearth/db";
@@ -15,6 +16,7 @@ import { ownerSession } from "../helpers/admin-accounts";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { startTaskRunner, type InProcessTasks } from "../helpers/app-tasks";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
+import { steadyGoto } from "../helpers/chromium";
 import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
@@ -43,6 +45,8 @@ let cookie = "";
 let appId = "";
 let taskId = "";
 let owner = "";
+let browser: Browser | undefined;
+let revealed = "";
 const as = (extra: Call = {}): Call => admin.browser(cookie, extra);
 
 /** GET on the app's published HTTP port (loopback), with basic auth when given. */
@@ -56,6 +60,17 @@ function appGet(port: number, p: string, auth?: string): Promise<number> {
       })
       .on("error", reject);
   });
+}
+
+/** The app page in Chromium, signed in as the owner. */
+async function openAppPage(): Promise<Page> {
+  browser ??= await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const [name, value] = cookie.split("=") as [string, string];
+  await context.addCookies([{ name, value, url: admin.base }]);
+  const page = await context.newPage();
+  await steadyGoto(page, `${admin.base}/apps/${appId}`);
+  return page;
 }
 
 beforeAll(async () => {
@@ -96,6 +111,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  await browser?.close();
   await admin?.stop();
   await box?.close();
   await tasks?.stop();
@@ -134,6 +150,7 @@ describe("an app's first admin account", () => {
     expect(r.status, r.text).toBe(200);
     expect(r.headers.get("cache-control")).toBe("no-store");
     const { username, password } = r.body as { username: string; password: string };
+    revealed = password;
     expect(username).toBe("admin");
     expect(password).toMatch(/^[A-Za-z0-9]{20}$/);
 
@@ -165,6 +182,21 @@ describe("an app's first admin account", () => {
     expect(list.text).not.toContain(password);
   }, 60_000);
 
+  it("the app page's ready card reveals it behind Reveal, with a copy button, any time after the install", async () => {
+    const page = await openAppPage();
+    const card = page.getByTestId("app-credentials");
+    await card.waitFor();
+    await page.getByRole("heading", { name: "Getting started" }).waitFor();
+    expect(await page.content()).not.toContain(revealed); // not on the page before Reveal
+    await card.getByRole("button", { name: "Reveal" }).click();
+    const shown = card.getByTestId("app-credentials-password");
+    await shown.waitFor();
+    expect(((await shown.textContent()) ?? "").trim()).toBe(revealed);
+    await card.getByRole("button", { name: "Copy the password" }).waitFor();
+    expect(await db.event.count({ where: { action: "app.credentials_reveal", target: appId } })).toBe(2);
+    await page.context().close();
+  }, 120_000);
+
   it("is deleted when the admin marks it as changed; the app keeps working", async () => {
     const gone = await admin.call("DELETE", `/api/v1/apps/${appId}/credentials`, as());
     expect(gone.status, gone.text).toBe(204);
@@ -174,7 +206,7 @@ describe("an app's first admin account", () => {
     expect(again.status).toBe(404);
     expect(again.body.error.code).toBe("not_found");
     expect((await admin.call("DELETE", `/api/v1/apps/${appId}/credentials`, as())).status).toBe(404);
-    expect(await db.event.count({ where: { action: "app.credentials_reveal", target: appId } })).toBe(1);
+    expect(await db.event.count({ where: { action: "app.credentials_reveal", target: appId } })).toBe(2);
     const view = await admin.call("GET", `/api/v1/apps/${appId}`, as());
     expect(view.body.firstAdmin).toEqual({ username: "admin", kept: false });
     const port = (await getApp(db, appId))!.httpHostPort!;
@@ -182,6 +214,15 @@ describe("an app's first admin account", () => {
     // an unknown app: 404, no event
     expect((await admin.call("GET", "/api/v1/apps/00000000-0000-0000-0000-000000000000/credentials", as())).status).toBe(404);
   }, 60_000);
+
+  it("the page then says Hearth no longer keeps it, and offers no Reveal", async () => {
+    const page = await openAppPage();
+    await page.getByRole("heading", { name: "Getting started" }).click(); // the card is closed once nothing is kept
+    const card = page.getByTestId("app-credentials");
+    await card.getByText("Hearth no longer keeps a copy").waitFor();
+    expect(await card.getByRole("button", { name: "Reveal" }).count()).toBe(0);
+    await page.context().close();
+  }, 120_000);
 
   it("is refused without a session", async () => {
     expect((await admin.call("GET", `/api/v1/apps/${appId}/credentials`)).status).toBe(401);
