@@ -134,6 +134,12 @@ describe("an app's first admin account", () => {
   };
 
   it("is generated at install, sealed, and passed to the app only as container env", async () => {
+    // the admin cannot set the variables Hearth sets: a clear 400, nothing created
+    const clash = await admin.call("POST", "/api/v1/apps", as({ body: { manifest, subdomain: `creds${RUN}`, domain: DOMAIN, env: { ADMIN_PASSWORD: "mine" } } }));
+    expect(clash.status, clash.text).toBe(400);
+    expect(clash.body.error.code).toBe("invalid");
+    expect(clash.body.error.details[0].path).toEqual(["env", "ADMIN_PASSWORD"]);
+    expect(await db.app.count()).toBe(0);
     const r = await admin.call("POST", "/api/v1/apps", as({ body: { manifest, subdomain: `creds${RUN}`, domain: DOMAIN } }));
     expect(r.status, r.text).toBe(202);
     appId = r.body.id;
@@ -173,6 +179,10 @@ describe("an app's first admin account", () => {
     expect(containerLog).not.toContain(password);
     expect(tasks.log(taskId)).not.toContain(password);
     expect(admin.output()).not.toContain(password);
+
+    const clash = await admin.call("POST", `/api/v1/apps/${appId}/configure`, as({ body: { env: { ADMIN_USER: "root" } } }));
+    expect(clash.status, clash.text).toBe(400);
+    expect(clash.body.error.details[0].path).toEqual(["env", "ADMIN_USER"]);
 
     // the app page's view says there is one kept; the app list does not carry it
     const view = await admin.call("GET", `/api/v1/apps/${appId}`, as());

@@ -119,3 +119,17 @@ export async function appViewsOf(app: AdminContext, rows: AppWithPorts[]) {
 }
 
 export const ADMIN_ROLES = ["owner", "admin"] as const;
+
+/**
+ * 400 invalid when the admin's env sets a variable of the app's first admin account (manifest
+ * firstAdmin): Hearth sets those (a generated password), so the admin's value would be ignored.
+ */
+export function checkFirstAdminEnv(manifest: Pick<HearthManifest, "firstAdmin"> | null | undefined, env: Record<string, string> | undefined): void {
+  const fa = manifest?.firstAdmin;
+  if (!fa || !env) return;
+  for (const k of [fa.passwordEnv, fa.usernameEnv]) {
+    if (k === undefined || !(k in env)) continue;
+    const message = `${k} is set by Hearth for this app's first admin account (a generated password, shown on the app page); leave it out of env`;
+    throw new HearthError("invalid", message, { details: [{ path: ["env", k], code: "custom", message }] });
+  }
+}

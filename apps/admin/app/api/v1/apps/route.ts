@@ -5,7 +5,7 @@ import { installApp, recordEvent, sealSecret } from "@hearth/db";
 import { route } from "../../../../lib/server/route";
 import { json } from "../../../../lib/http";
 import { parseJsonBody } from "../../../../lib/api";
-import { ADMIN_ROLES, parseInstallBody, resolveManifest, wakeBox, withPlacementLock } from "../../../../lib/server/apps";
+import { ADMIN_ROLES, checkFirstAdminEnv, parseInstallBody, resolveManifest, wakeBox, withPlacementLock } from "../../../../lib/server/apps";
 import { checkAppNames } from "../../../../lib/server/app-ops";
 import { checkMemoryLimit } from "../../../../lib/server/memory";
 import { secretKeyOf } from "../../../../lib/server/domains";
@@ -40,12 +40,14 @@ export const GET = route({ roles: ADMIN_ROLES }, async ({ app, req }) => {
  * app/version or domain, 409 conflict when a name or a host port is taken. Nothing is created
  * on any error: App + AppPort + AppDomain + Task are one transaction.
  * A manifest with firstAdmin gets a generated password, sealed in the same transaction
- * (AppCredential): never in the response, revealed by GET /api/v1/apps/:id/credentials.
+ * (AppCredential): never in the response, revealed by GET /api/v1/apps/:id/credentials; an
+ * env that sets one of firstAdmin's variables is 400 invalid (details[0].path ["env", NAME]).
  */
 export const POST = route({ roles: ADMIN_ROLES }, async ({ app, req, principal, ip }) => {
   const body = parseInstallBody(await parseJsonBody(req, z.unknown()));
   const { manifest, storeId } = await resolveManifest(app, body);
   checkMemoryLimit(body.memoryLimit ?? manifest.memoryLimit);
+  checkFirstAdminEnv(manifest, body.env);
   // the first admin account (manifest firstAdmin): a generated password, sealed; box passes it
   // to the container, the app page reveals it (GET /api/v1/apps/:id/credentials)
   const firstAdmin = manifest.firstAdmin ? { username: manifest.firstAdmin.username, passwordEnc: sealSecret(secretKeyOf(app), generatePassword()) } : undefined;
