@@ -90,6 +90,8 @@ export const EVENT_ACTIONS = [
   "app.update",
   "app.restore",
   "app.purge",
+  "app.credentials_reveal",
+  "app.credentials_changed",
   "orphan.found",
   "orphan.delete",
   "app.up",
