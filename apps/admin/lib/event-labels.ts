@@ -32,6 +32,8 @@ const DIRECT_LABELS: Record<DirectEventAction, string> = {
   "app.autoupdate": "Automatic patch updates turned on or off",
   "app.restore": "App restore requested",
   "app.purge": "App data deletion requested",
+  "app.credentials_reveal": "App's first admin password revealed",
+  "app.credentials_changed": "App's first admin password marked as changed (Hearth's copy deleted)",
   "orphan.found": "Data without an app found",
   "orphan.delete": "Deletion of data without an app requested",
   // from box's health monitor

@@ -212,6 +212,7 @@ async function main(): Promise<void> {
     owner,
     addons,
     appLogDir: dataPaths(config.dataDir).appLogs,
+    secretKey: config.secretKey,
     stepDelayMs: Number(process.env.HEARTH_TEST_APP_STEP_DELAY_MS ?? 0) || 0,
     // without nginx there is nothing to answer HTTP-01 or serve a certificate
     ...(config.proxy === "nginx" ? { names: domains } : {}),

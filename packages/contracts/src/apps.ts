@@ -202,9 +202,19 @@ export const appView = z.object({
   /** box installs newer patch versions (same major.minor) of the catalog in its nightly window */
   autoUpdate: z.boolean().optional(),
   postInstallMessage: z.string(),
+  /**
+   * the app's first admin account (manifest firstAdmin; absent in lists): `kept` while Hearth
+   * keeps the generated password (GET /api/v1/apps/:id/credentials reveals it), false once the
+   * admin marked it as changed
+   */
+  firstAdmin: z.object({ username: z.string(), kept: z.boolean() }).nullable().optional(),
   createdAt: z.string(),
 });
 export type AppView = z.infer<typeof appView>;
+
+/** GET /api/v1/apps/:id/credentials: the first admin account as Hearth generated it. */
+export const appCredentialsView = z.object({ username: z.string(), password: z.string() });
+export type AppCredentialsView = z.infer<typeof appCredentialsView>;
 
 // ---- catalog ("app store") --------------------------------------------------------------
 

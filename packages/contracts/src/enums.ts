@@ -91,6 +91,8 @@ export const EVENT_ACTIONS = [
   "app.autoupdate",
   "app.restore",
   "app.purge",
+  "app.credentials_reveal",
+  "app.credentials_changed",
   "orphan.found",
   "orphan.delete",
   "app.up",

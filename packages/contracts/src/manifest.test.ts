@@ -31,6 +31,13 @@ describe("HearthManifest", () => {
     expect(m.addons.mysql).toEqual({ multipleDatabases: true });
   });
 
+  it("takes a firstAdmin account: the password's variable, the username defaulting to admin", () => {
+    expect(hearthManifest.parse(VALID_MANIFEST).firstAdmin).toBeUndefined();
+    expect(hearthManifest.parse({ ...VALID_MANIFEST, firstAdmin: { passwordEnv: "NOTES_ADMIN_PASSWORD" } }).firstAdmin).toEqual({ username: "admin", passwordEnv: "NOTES_ADMIN_PASSWORD" });
+    const full = { username: "root@notes", usernameEnv: "NOTES_ADMIN_USER", passwordEnv: "NOTES_ADMIN_PASSWORD" };
+    expect(hearthManifest.parse({ ...VALID_MANIFEST, firstAdmin: full }).firstAdmin).toEqual(full);
+  });
+
   it.each(INVALID_MANIFESTS)("refuses: %s", (_what, change, names) => {
     const input: Record<string, unknown> = { ...VALID_MANIFEST, ...change };
     for (const [k, v] of Object.entries(change)) if (v === undefined) delete input[k];
@@ -49,6 +56,12 @@ describe("HearthManifest", () => {
     expect(s.additionalProperties).toBe(false);
     expect(s.required).toEqual(expect.arrayContaining(["manifestVersion", "id", "title", "version", "dockerImage", "httpPort", "healthCheckPath"]));
     expect(Object.keys(s.properties)).toContain("tcpPorts");
+    const fa = s.properties.firstAdmin as { type: string; required: string[]; properties: Record<string, { pattern?: string; default?: string }>; additionalProperties: boolean };
+    expect(fa.type).toBe("object");
+    expect(fa.required).toEqual(["passwordEnv"]);
+    expect(fa.additionalProperties).toBe(false);
+    expect(fa.properties.username?.default).toBe("admin");
+    expect(fa.properties.passwordEnv?.pattern).toBe("^[A-Z][A-Z0-9_]{0,63}$");
   });
 });
 

@@ -55,6 +55,27 @@ export const healthCheckPath = z
   .max(512)
   .regex(/^\/[\x21-\x7e]*$/, "must be an absolute path like /health, without spaces");
 
+/**
+ * The app's first admin account, when it has one: Hearth generates the password, passes it
+ * to the container in `passwordEnv` (and the username in `usernameEnv`, when given), keeps it
+ * sealed and shows it on the app page until the admin marks it as changed. The app reads the
+ * variable on its first start only; it must not print it.
+ */
+export const firstAdminSpec = z
+  .strictObject({
+    username: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+      .default("admin"),
+    usernameEnv: envName.optional(),
+    passwordEnv: envName,
+  })
+  .refine((f) => f.usernameEnv !== f.passwordEnv, { message: "usernameEnv and passwordEnv must differ", path: ["usernameEnv"] })
+  .refine((f) => !f.passwordEnv.startsWith("HEARTH_") && !f.usernameEnv?.startsWith("HEARTH_"), { message: "HEARTH_* variables are Hearth's own", path: ["passwordEnv"] });
+export type FirstAdminSpec = z.infer<typeof firstAdminSpec>;
+
 export const hearthManifest = z.strictObject({
   manifestVersion: z.literal(MANIFEST_VERSION, { error: `must be ${MANIFEST_VERSION}` }),
   id: manifestId,
@@ -85,6 +106,7 @@ export const hearthManifest = z.strictObject({
   postInstallMessage: z.string().max(20_000).default(""),
   /** what changed in this version (plain text or Markdown, shown as plain text before an update) */
   changelog: z.string().max(20_000).default(""),
+  firstAdmin: firstAdminSpec.optional(),
   minHearthVersion: semver.optional(),
 });
 export type HearthManifest = z.infer<typeof hearthManifest>;

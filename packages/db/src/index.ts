@@ -11,6 +11,7 @@ export * from "./repos/domains";
 export * from "./repos/notifications";
 export * from "./repos/app-runtime";
 export * from "./repos/addons";
+export * from "./repos/app-credentials";
 export * from "./repos/dns-records";
 export * from "./repos/certificate-queries";
 export * from "./repos/domain-names";

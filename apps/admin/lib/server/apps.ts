@@ -11,7 +11,7 @@ import {
   type AppView,
   type HearthManifest,
 } from "@hearth/contracts";
-import { activeTasksOf, getApp, type AppWithPorts } from "@hearth/db";
+import { activeTasksOf, getApp, getAppCredential, type AppWithPorts } from "@hearth/db";
 import type { z } from "zod";
 import { invalid } from "../api";
 import { createBoxClient } from "../box-client";
@@ -132,7 +132,10 @@ export async function appViewById(app: AdminContext, id: string) {
   if (!row) throw new HearthError("not_found", "No such app");
   const active = await activeTasksOf(app.db, [row.id]);
   const catalog = row.storeId ? (await catalogOf(app)).apps : [];
-  return { ...appViewOf(row, active.get(row.id)?.id ?? null), updateAvailable: updateAvailableOf(row, catalog) };
+  const fa = ((row.manifest ?? {}) as Partial<HearthManifest>).firstAdmin;
+  const kept = fa ? await getAppCredential(app.db, row.id) : null;
+  const firstAdmin = fa ? { username: kept?.username ?? fa.username, kept: kept !== null } : null;
+  return { ...appViewOf(row, active.get(row.id)?.id ?? null), updateAvailable: updateAvailableOf(row, catalog), firstAdmin };
 }
 
 export async function appViewsOf(app: AdminContext, rows: AppWithPorts[]) {
@@ -145,3 +148,17 @@ export async function appViewsOf(app: AdminContext, rows: AppWithPorts[]) {
 }
 
 export const ADMIN_ROLES = ["owner", "admin"] as const;
+
+/**
+ * 400 invalid when the admin's env sets a variable of the app's first admin account (manifest
+ * firstAdmin): Hearth sets those (a generated password), so the admin's value would be ignored.
+ */
+export function checkFirstAdminEnv(manifest: Pick<HearthManifest, "firstAdmin"> | null | undefined, env: Record<string, string> | undefined): void {
+  const fa = manifest?.firstAdmin;
+  if (!fa || !env) return;
+  for (const k of [fa.passwordEnv, fa.usernameEnv]) {
+    if (k === undefined || !(k in env)) continue;
+    const message = `${k} is set by Hearth for this app's first admin account (a generated password, shown on the app page); leave it out of env`;
+    throw new HearthError("invalid", message, { details: [{ path: ["env", k], code: "custom", message }] });
+  }
+}

@@ -6,8 +6,10 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { hearthManifest, isHearthError, maxAppMemoryLimit, memoryLimitTooHighMessage, type HearthManifest } from "@hearth/contracts";
 import {
+  getAppCredential,
   getAppRow,
   getAppRowWithPorts,
+  openSecret,
   getUninstalledApp,
   moveAppToUninstalled,
   removeUninstalledApp,
@@ -70,6 +72,8 @@ export interface AppServiceDeps {
   memoryBytes?: () => number;
   /** An app's log history folder (paths.ts `dataPaths().appLogs`); absent = a removed container's output is not kept. */
   appLogDir?: (appId: string) => string;
+  /** HEARTH_SECRET_KEY: opens an app's sealed first admin password (manifest firstAdmin); absent = such an app fails to install. */
+  secretKey?: Buffer | null;
 }
 
 /** In a pre-update backup folder: written last, once every addon's data is on disk. */
@@ -590,6 +594,7 @@ export class AppService {
       await ctx.progress(percent - 5, `addons: ${Object.keys(manifest.addons).join(", ")}`);
       extraEnv = await this.d.addons.provision(app, manifest, ctx);
     }
+    Object.assign(extraEnv, await this.firstAdminEnv(app.id, manifest));
     await ctx.progress(percent, "creating the container");
     const spec = containerSpec({
       extraEnv,
@@ -612,6 +617,28 @@ export class AppService {
     ctx.log(`created the container ${id.slice(0, 12)} (${name})`);
     await setAppContainerId(this.db, app.id, id);
     return id;
+  }
+
+  /**
+   * The first admin account's variables (manifest firstAdmin): the password while Hearth
+   * still keeps it (until the admin marks it as changed), the username always. Container env
+   * only: never argv, never a log line.
+   */
+  private async firstAdminEnv(appId: string, manifest: HearthManifest): Promise<Record<string, string>> {
+    const fa = manifest.firstAdmin;
+    if (!fa) return {};
+    const row = await getAppCredential(this.db, appId);
+    const env: Record<string, string> = {};
+    if (fa.usernameEnv) env[fa.usernameEnv] = row?.username ?? fa.username;
+    if (row) {
+      if (!this.d.secretKey) throw new TaskError("the app's first admin password is sealed but HEARTH_SECRET_KEY is not set, so it cannot be opened", "bad_state");
+      try {
+        env[fa.passwordEnv] = openSecret(this.d.secretKey, row.passwordEnc);
+      } catch {
+        throw new TaskError("the app's first admin password cannot be decrypted with this HEARTH_SECRET_KEY", "bad_state");
+      }
+    }
+    return env;
   }
 
   /** Creates the container if it is missing; returns whether it existed. */

@@ -159,6 +159,8 @@ export interface InstallAppInput extends AppPlacement {
   memoryLimit: number;
   env: Record<string, string>;
   createdBy: string | null;
+  /** The first admin account (manifest firstAdmin), its password already sealed (sealSecret). */
+  firstAdmin?: { username: string; passwordEnc: string };
 }
 
 /** App (pending_install) + AppPort rows + the app.install task, in one transaction. */
@@ -184,6 +186,7 @@ export async function installApp(db: Db, input: InstallAppInput): Promise<{ app:
         },
       });
       if (ports.length > 0) await tx.appPort.createMany({ data: ports.map((p) => ({ ...p, appId: id })) });
+      if (input.firstAdmin) await tx.appCredential.create({ data: { appId: id, username: input.firstAdmin.username, passwordEnc: input.firstAdmin.passwordEnc } });
       await writeExtraNames(tx, id, input);
       const task = await createTask(tx, { type: "app.install", appId: id, args: { appId: id, ...(input.overwriteDns ? { overwriteDns: true } : {}) }, createdBy: input.createdBy });
       const app = await tx.app.findUniqueOrThrow({ where: { id }, include: APP_INCLUDE });

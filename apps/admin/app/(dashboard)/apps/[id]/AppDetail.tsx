@@ -21,6 +21,7 @@ import { EnvRows, envOf, rowsOf, type EnvRow } from "../../../components/EnvRows
 import { PortRows, portBindingsOf, portValuesOf, type PortSpec, type PortValues } from "../../../components/PortRows";
 import { ExtraNameRows, extraNamesOf, type ExtraName } from "../../../components/ExtraNameRows";
 import { appsRefetchInterval, useLive } from "../../../../lib/client/live";
+import { CredentialsBox } from "./CredentialsBox";
 
 const MiB = 1024 * 1024;
 
@@ -110,7 +111,8 @@ export function AppDetail({ id }: { id: string }) {
   const busy = isBusy(a);
   // after the install (live, or arriving from the install dialog), until the next operation
   const lastWasInstall = watched === null ? search.get("installed") === "1" : installDone && task.data?.type === "app.install";
-  const showPostInstall = a.postInstallMessage !== "" && a.installState === "installed" && lastWasInstall;
+  const showPostInstall = (a.postInstallMessage !== "" || !!a.firstAdmin) && a.installState === "installed" && lastWasInstall;
+  const firstAdmin = a.firstAdmin ? { ...a, firstAdmin: a.firstAdmin } : null;
 
   return (
     <>
@@ -204,9 +206,25 @@ export function AppDetail({ id }: { id: string }) {
         {watched ? <TaskProgress key={watched} taskId={watched} onDone={onDone} /> : null}
 
         {showPostInstall ? (
-          <section className="card post-install" aria-labelledby="postinstall-heading">
+          <section className="card post-install" id="getting-started" aria-labelledby="postinstall-heading">
             <h2 id="postinstall-heading">{a.title} is ready</h2>
             <Markdown text={a.postInstallMessage} />
+            {firstAdmin ? <CredentialsBox app={firstAdmin} /> : null}
+          </section>
+        ) : a.postInstallMessage !== "" || firstAdmin ? (
+          // the ready card, any time: login instructions and the first admin account
+          <section className="card" id="getting-started" aria-labelledby="getting-started-heading">
+            <details className="more" open={firstAdmin?.firstAdmin.kept === true}>
+              <summary>
+                <h2 id="getting-started-heading" className="inline-heading">
+                  Getting started
+                </h2>
+              </summary>
+              <div className="more-body">
+                {a.postInstallMessage !== "" ? <Markdown text={a.postInstallMessage} /> : null}
+                {firstAdmin ? <CredentialsBox app={firstAdmin} /> : null}
+              </div>
+            </details>
           </section>
         ) : null}
 

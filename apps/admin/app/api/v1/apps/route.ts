@@ -1,12 +1,14 @@
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { appFqdn } from "@hearth/contracts";
-import { installApp, recordEvent } from "@hearth/db";
+import { installApp, recordEvent, sealSecret } from "@hearth/db";
 import { route } from "../../../../lib/server/route";
 import { json } from "../../../../lib/http";
 import { parseJsonBody } from "../../../../lib/api";
-import { ADMIN_ROLES, parseInstallBody, resolveManifest, wakeBox, withPlacementLock } from "../../../../lib/server/apps";
+import { ADMIN_ROLES, checkFirstAdminEnv, parseInstallBody, resolveManifest, wakeBox, withPlacementLock } from "../../../../lib/server/apps";
 import { checkAppNames } from "../../../../lib/server/app-ops";
 import { checkMemoryLimit } from "../../../../lib/server/memory";
+import { secretKeyOf } from "../../../../lib/server/domains";
 import { appsList, appsListEtag, ifNoneMatch } from "../../../../lib/server/apps-list";
 
 export const dynamic = "force-dynamic";
@@ -37,11 +39,18 @@ export const GET = route({ roles: ADMIN_ROLES }, async ({ app, req }) => {
  * the maximum in MiB in the message; see GET /api/v1/server/limits), 404 for an unknown store
  * app/version or domain, 409 conflict when a name or a host port is taken. Nothing is created
  * on any error: App + AppPort + AppDomain + Task are one transaction.
+ * A manifest with firstAdmin gets a generated password, sealed in the same transaction
+ * (AppCredential): never in the response, revealed by GET /api/v1/apps/:id/credentials; an
+ * env that sets one of firstAdmin's variables is 400 invalid (details[0].path ["env", NAME]).
  */
 export const POST = route({ roles: ADMIN_ROLES }, async ({ app, req, principal, ip }) => {
   const body = parseInstallBody(await parseJsonBody(req, z.unknown()));
   const { manifest, storeId } = await resolveManifest(app, body);
   checkMemoryLimit(body.memoryLimit ?? manifest.memoryLimit);
+  checkFirstAdminEnv(manifest, body.env);
+  // the first admin account (manifest firstAdmin): a generated password, sealed; box passes it
+  // to the container, the app page reveals it (GET /api/v1/apps/:id/credentials)
+  const firstAdmin = manifest.firstAdmin ? { username: manifest.firstAdmin.username, passwordEnc: sealSecret(secretKeyOf(app), generatePassword()) } : undefined;
   const { app: row, task } = await withPlacementLock(app, async () => {
     await checkAppNames(app, body);
     return installApp(app.db, {
@@ -56,6 +65,7 @@ export const POST = route({ roles: ADMIN_ROLES }, async ({ app, req, principal, 
       env: body.env ?? {},
       portBindings: body.portBindings,
       createdBy: principal.user.id,
+      firstAdmin,
     });
   });
   await recordEvent(app.db, {
@@ -79,3 +89,11 @@ export const POST = route({ roles: ADMIN_ROLES }, async ({ app, req, principal, 
   await wakeBox(app);
   return json({ id: row.id, taskId: task.id }, 202);
 });
+
+/** 20 characters of [A-Za-z0-9] (about 119 bits), so any app takes it and it survives copy and paste. */
+function generatePassword(): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  let out = "";
+  while (out.length < 20) for (const b of randomBytes(32)) if (b < 248 && out.length < 20) out += alphabet[b % 62];
+  return out;
+}
