@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { compareSemver, semver } from "./manifest";
+import { compareSemver, isPrerelease, semver } from "./manifest";
 
 /**
  * Is a newer Hearth out? box reads its release source (HEARTH_RELEASE_SOURCE: an http(s) URL
@@ -37,7 +37,8 @@ export function hearthVersionView(current: string, state: HearthReleaseState | n
   const latest = state?.latest ?? null;
   let newer = false;
   try {
-    newer = latest !== null && compareSemver(latest.version, current) > 0;
+    // A pre-release is never offered as an update, as with apps.
+    newer = latest !== null && !isPrerelease(latest.version) && compareSemver(latest.version, current) > 0;
   } catch {}
   return { current, latest, updateAvailable: newer, checkedAt: state?.checkedAt ?? null, error: state?.error ?? null };
 }
