@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addonChanges, APP_TASK_TYPES, appUpdateTaskArgs, INSTALL_STATES, updateAppRequest, updateRefusal } from "./apps";
+import { addonChanges, APP_TASK_TYPES, checkMinHearthVersion, checkPublishedPortsKept, appUpdateTaskArgs, INSTALL_STATES, updateAppRequest, updateRefusal } from "./apps";
 import { hearthManifest } from "./manifest";
 import { VALID_MANIFEST } from "./manifest.examples";
 
@@ -43,5 +43,21 @@ describe("app update: request and version rules", () => {
     expect(args.manifest.version).toBe("2.0.0");
     expect(args.fromManifest.version).toBe("1.0.0");
     expect(appUpdateTaskArgs.safeParse({ appId: "a", manifest: m("2.0.0") }).success).toBe(false);
+  });
+});
+
+describe("the update checks shared by admin's update and box's nightly one", () => {
+  it("checkMinHearthVersion: 400 invalid when the manifest needs a newer Hearth", () => {
+    expect(() => checkMinHearthVersion({ minHearthVersion: "0.2.0" }, "0.1.0")).toThrow(expect.objectContaining({ code: "invalid", message: "This app needs Hearth 0.2.0 or newer (this is 0.1.0)" }));
+    expect(() => checkMinHearthVersion({ minHearthVersion: "0.1.0" }, "0.1.0")).not.toThrow();
+    expect(() => checkMinHearthVersion({}, "0.1.0")).not.toThrow();
+  });
+  it("checkPublishedPortsKept: 400 invalid naming a published port the new version drops", () => {
+    const to = { version: "2.0.0", tcpPorts: { SSH_PORT: { description: "ssh", containerPort: 22 } } } as never;
+    expect(() => checkPublishedPortsKept([{ envName: "SSH_PORT" }, { envName: "GIT_PORT" }], to)).toThrow(
+      expect.objectContaining({ code: "invalid", message: "Version 2.0.0 has no TCP port GIT_PORT; unpublish it first (Configure)" }),
+    );
+    expect(() => checkPublishedPortsKept([{ envName: "SSH_PORT" }], to)).not.toThrow();
+    expect(() => checkPublishedPortsKept([], to)).not.toThrow();
   });
 });

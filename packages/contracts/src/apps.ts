@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { domainName, subdomain } from "./domains";
-import { compareSemver, hearthManifest, port, type HearthManifest } from "./manifest";
+import { HearthError } from "./errors";
+import { compareSemver, hearthManifest, needsNewerHearth, port, type HearthManifest } from "./manifest";
 
 export const INSTALL_STATES = [
   "pending_install",
@@ -146,6 +147,28 @@ export function updateRefusal(from: Pick<HearthManifest, "id" | "version">, to: 
         ? `The app is already at version ${from.version}; send force: true to deploy it again`
         : `Version ${to.version} is older than the installed ${from.version}; send force: true to downgrade`,
   };
+}
+
+/** Throws 400 `invalid` when the manifest needs a newer Hearth than `runningHearth`. */
+export function checkMinHearthVersion(m: Pick<HearthManifest, "minHearthVersion">, runningHearth: string): void {
+  if (needsNewerHearth(m, runningHearth)) {
+    throw new HearthError("invalid", `This app needs Hearth ${m.minHearthVersion} or newer (this is ${runningHearth})`, {
+      details: [{ path: ["manifest", "minHearthVersion"], code: "custom", message: `needs Hearth ${m.minHearthVersion}` }],
+    });
+  }
+}
+
+/**
+ * Throws 400 `invalid` when `to` drops a TCP port the app publishes (it must be unpublished
+ * first, under Configure). Used by the manual update and by the nightly automatic one.
+ */
+export function checkPublishedPortsKept(published: readonly { envName: string }[], to: Pick<HearthManifest, "version" | "tcpPorts">): void {
+  const dropped = published.filter((p) => !to.tcpPorts[p.envName]).map((p) => p.envName);
+  if (dropped.length > 0) {
+    throw new HearthError("invalid", `Version ${to.version} has no TCP port ${dropped.join(", ")}; unpublish it first (Configure)`, {
+      details: [{ path: ["manifest", "tcpPorts"], code: "custom", message: `missing ${dropped.join(", ")}` }],
+    });
+  }
 }
 
 export const addRegistryRequest = z.strictObject({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareSemver, DEFAULT_MEMORY_LIMIT, hearthManifest, isPrerelease, manifestJsonSchema, newerPatchVersion, newerVersion } from "./manifest";
+import { compareSemver, DEFAULT_MEMORY_LIMIT, hearthManifest, isPrerelease, manifestJsonSchema, needsNewerHearth, newerPatchVersion, newerVersion } from "./manifest";
 import { INVALID_MANIFESTS, VALID_MANIFEST } from "./manifest.examples";
 
 describe("HearthManifest", () => {
@@ -128,5 +128,26 @@ describe("newerPatchVersion (what an automatic update may install)", () => {
     ["garbage", ["1.2.4"], null],
   ] as const)("%s in %j → %s", (installed, versions, want) => {
     expect(newerPatchVersion(installed, versions)).toBe(want);
+  });
+});
+
+describe("versions that need a newer Hearth are not offered", () => {
+  const refs = [{ version: "1.2.4" }, { version: "1.2.5", minHearthVersion: "0.2.0" }, { version: "1.3.0", minHearthVersion: "9.0.0" }];
+  it("newerVersion skips a version whose minHearthVersion is above the running Hearth", () => {
+    expect(newerVersion("1.2.3", refs, "0.1.0")).toBe("1.2.4");
+    expect(newerVersion("1.2.3", refs, "0.2.0")).toBe("1.2.5");
+    expect(newerVersion("1.2.3", refs, "9.0.0")).toBe("1.3.0");
+    // without the running Hearth, as before
+    expect(newerVersion("1.2.3", refs)).toBe("1.3.0");
+  });
+  it("newerPatchVersion too", () => {
+    expect(newerPatchVersion("1.2.3", refs, "0.1.0")).toBe("1.2.4");
+    expect(newerPatchVersion("1.2.3", refs, "0.2.0")).toBe("1.2.5");
+    expect(newerPatchVersion("1.2.4", refs, "0.1.0")).toBeNull();
+  });
+  it("needsNewerHearth", () => {
+    expect(needsNewerHearth({}, "0.1.0")).toBe(false);
+    expect(needsNewerHearth({ minHearthVersion: "0.1.0" }, "0.1.0")).toBe(false);
+    expect(needsNewerHearth({ minHearthVersion: "0.1.1" }, "0.1.0")).toBe(true);
   });
 });

@@ -124,16 +124,33 @@ export function isPrerelease(v: string): boolean {
   return m[4] !== undefined;
 }
 
+/** A version, or a manifest's version with the Hearth it needs. */
+export type VersionRef = string | { version: string; minHearthVersion?: string | undefined };
+
+/** Whether the manifest needs a newer Hearth than `runningHearth` (its minHearthVersion). */
+export function needsNewerHearth(m: { minHearthVersion?: string | undefined }, runningHearth: string): boolean {
+  const min = m.minHearthVersion;
+  if (!min) return false;
+  try {
+    return compareSemver(min, runningHearth) > 0;
+  } catch {
+    return true;
+  }
+}
+
 /**
  * The newest of `versions` that is newer than `installed` and not a pre-release (pre-releases
  * are never offered as updates; a pasted manifest can still install one), or null. Versions
- * that are not semantic versions are skipped.
+ * that are not semantic versions are skipped. With `runningHearth`, versions given with a
+ * minHearthVersion above it are skipped too (the update would be refused).
  */
-export function newerVersion(installed: string, versions: readonly string[]): string | null {
+export function newerVersion(installed: string, versions: readonly VersionRef[], runningHearth?: string): string | null {
   let best: string | null = null;
-  for (const v of versions) {
+  for (const ref of versions) {
+    const v = typeof ref === "string" ? ref : ref.version;
     try {
       if (isPrerelease(v) || compareSemver(v, installed) <= 0) continue;
+      if (runningHearth !== undefined && typeof ref !== "string" && needsNewerHearth(ref, runningHearth)) continue;
       if (best === null || compareSemver(v, best) > 0) best = v;
     } catch {}
   }
@@ -144,13 +161,14 @@ export function newerVersion(installed: string, versions: readonly string[]): st
  * The newest of `versions` that is a newer patch of `installed` (same major.minor, not a
  * pre-release): what an automatic update may install. Null when none.
  */
-export function newerPatchVersion(installed: string, versions: readonly string[]): string | null {
+export function newerPatchVersion(installed: string, versions: readonly VersionRef[], runningHearth?: string): string | null {
   const m = SEMVER.exec(installed);
   if (!m) return null;
   const prefix = `${m[1]}.${m[2]}.`;
   return newerVersion(
     installed,
-    versions.filter((v) => v.startsWith(prefix)),
+    versions.filter((v) => (typeof v === "string" ? v : v.version).startsWith(prefix)),
+    runningHearth,
   );
 }
 

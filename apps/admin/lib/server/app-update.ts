@@ -1,4 +1,4 @@
-import { addonChanges, HearthError, hearthManifest, updateRefusal, type HearthManifest, type UpdateAppRequest } from "@hearth/contracts";
+import { addonChanges, checkPublishedPortsKept, HearthError, hearthManifest, updateRefusal, type HearthManifest, type UpdateAppRequest } from "@hearth/contracts";
 import { getApp, queueAppTask, recordEvent, type AppWithPorts } from "@hearth/db";
 import { json } from "../http";
 import type { Principal } from "./auth";
@@ -72,11 +72,6 @@ export function checkUpdate(app: Pick<AppWithPorts, "manifest" | "installState" 
       throw new HearthError("bad_state", `Nothing to update: the catalog's newest version of ${from.id} is ${target.version} and the app is at ${from.version}`);
     throw new HearthError(refusal.code, refusal.message, refusal.code === "invalid" ? { details: [{ path: ["manifest", "id"], code: "custom", message: "not this app's id" }] } : undefined);
   }
-  const dropped = app.ports.filter((p) => !target.tcpPorts[p.envName]);
-  if (dropped.length > 0) {
-    throw new HearthError("invalid", `Version ${target.version} has no TCP port ${dropped.map((p) => p.envName).join(", ")}; unpublish it first (Configure)`, {
-      details: [{ path: ["manifest", "tcpPorts"], code: "custom", message: `missing ${dropped.map((p) => p.envName).join(", ")}` }],
-    });
-  }
+  checkPublishedPortsKept(app.ports, target);
   return from;
 }

@@ -1,5 +1,6 @@
 import {
   addonChanges,
+  checkMinHearthVersion as checkManifestHearth,
   compareSemver,
   HEARTH_VERSION,
   HearthError,
@@ -88,12 +89,7 @@ export async function resolveManifest(app: AdminContext, body: InstallBody): Pro
 
 /** 400 when the manifest needs a newer Hearth than this one. */
 export function checkMinHearthVersion(m: HearthManifest): void {
-  const min = m.minHearthVersion;
-  if (min && compareSemver(min, HEARTH_VERSION) > 0) {
-    throw new HearthError("invalid", `This app needs Hearth ${min} or newer (this is ${HEARTH_VERSION})`, {
-      details: [{ path: ["manifest", "minHearthVersion"], code: "custom", message: `needs Hearth ${min}` }],
-    });
-  }
+  checkManifestHearth(m, HEARTH_VERSION);
 }
 
 /**
@@ -120,9 +116,11 @@ export function updateTargetOf(row: { storeId: string | null; version: string },
   if (!row.storeId) return null;
   const entry = catalog.find((c) => c.id === row.storeId);
   if (!entry) return null;
+  // versions that need a newer Hearth are not offered: the click would be refused
   const v = newerVersion(
     row.version,
-    entry.packages.map((p) => p.manifest.version),
+    entry.packages.map((p) => p.manifest),
+    HEARTH_VERSION,
   );
   return v === null ? null : (entry.packages.find((p) => p.manifest.version === v) ?? null);
 }

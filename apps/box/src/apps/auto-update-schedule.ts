@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import cron, { type ScheduledTask } from "node-cron";
-import { HearthError, hearthManifest, newerPatchVersion, type HearthManifest } from "@hearth/contracts";
+import { checkMinHearthVersion, checkPublishedPortsKept, HEARTH_VERSION, HearthError, hearthManifest, newerPatchVersion, type HearthManifest } from "@hearth/contracts";
 import { listAutoUpdateApps, queueAppTask, recordEvent, type Db } from "@hearth/db";
 
 /**
@@ -42,10 +42,8 @@ export class AutoUpdateSchedule {
       const catalog = readCatalogManifests(this.d.catalogDirs, this.d.log);
       for (const app of apps) {
         const versions = catalog.get(app.storeId ?? "") ?? [];
-        const to = newerPatchVersion(
-          app.version,
-          versions.map((m) => m.version),
-        );
+        // versions that need a newer Hearth are skipped, as admin does not offer them
+        const to = newerPatchVersion(app.version, versions, HEARTH_VERSION);
         const target = versions.find((m) => m.version === to);
         if (!target) continue;
         try {
@@ -54,6 +52,9 @@ export class AutoUpdateSchedule {
             const current = hearthManifest.parse(locked.manifest);
             // the admin may have updated it meanwhile: only the patch of what is installed now
             if (current.version !== app.version || !locked.autoUpdate) throw new HearthError("bad_state", "the app changed since it was read");
+            // the same checks as an admin's update (apps/admin/lib/server/app-update.ts)
+            checkMinHearthVersion(target, HEARTH_VERSION);
+            checkPublishedPortsKept(locked.ports, target);
             from = current.version;
             return { manifest: target, fromManifest: current };
           });
