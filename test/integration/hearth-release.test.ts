@@ -38,7 +38,29 @@ beforeAll(async () => {
   box = await startStandInBox(path.join(tmp, "box.sock"));
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: path.join(tmp, "box.sock"), HEARTH_SECRET_KEY: randomBytes(32).toString("base64") });
   cookie = await ownerSession(admin);
-  server = http.createServer((_req, res) => {
+  server = http.createServer((req, res) => {
+    if (req.url === "/endless.json") {
+      // A body with no end and no content-length: only a byte counter can stop it.
+      res.writeHead(200, { "content-type": "application/json" });
+      const chunk = Buffer.alloc(16 * 1024, 0x20);
+      const pump = (): void => {
+        while (!res.destroyed && res.write(chunk)) {}
+        if (!res.destroyed) res.once("drain", pump);
+      };
+      res.write("[");
+      pump();
+      return;
+    }
+    if (req.url === "/declared-big.json") {
+      res.writeHead(200, { "content-type": "application/json", "content-length": String(100 * 1024 * 1024) });
+      res.write("{");
+      return; // never sends the rest: a client that waits for the declared length would hang
+    }
+    if (req.url === "/redirect.json") {
+      res.writeHead(302, { location: "http://example.invalid/release.json" });
+      res.end();
+      return;
+    }
     res.writeHead(served ? 200 : 503, { "content-type": "application/json" });
     res.end(served);
   });
@@ -97,5 +119,19 @@ describe("a newer Hearth from the configured source", () => {
     expect((await check.run()).error).toBeNull();
     r = await admin.call("GET", "/api/v1/server/version", as());
     expect(r.body).toMatchObject({ latest: { version: HEARTH_VERSION }, updateAvailable: false, error: null });
+  });
+
+  it("an endless or oversized body and a redirect are refused, and the last good release is kept", async () => {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = JSON.stringify({ version: NEWER });
+    expect((await new ReleaseCheck({ db: t.db, source: `${base}/release.json`, log, timeoutMs: 5000 }).run()).error).toBeNull();
+    const endless = await new ReleaseCheck({ db: t.db, source: `${base}/endless.json`, log, timeoutMs: 20_000 }).run();
+    expect(endless).toMatchObject({ latest: { version: NEWER }, error: "the release source is larger than 65536 bytes" });
+    const declared = await new ReleaseCheck({ db: t.db, source: `${base}/declared-big.json`, log, timeoutMs: 20_000 }).run();
+    expect(declared).toMatchObject({ latest: { version: NEWER }, error: "the release source is larger than 65536 bytes" });
+    const redirect = await new ReleaseCheck({ db: t.db, source: `${base}/redirect.json`, log, timeoutMs: 5000 }).run();
+    expect(redirect).toMatchObject({ latest: { version: NEWER }, error: "the release source answered a redirect (HTTP 302); redirects are not followed" });
+    const r = await admin.call("GET", "/api/v1/server/version", as());
+    expect(r.body).toMatchObject({ latest: { version: NEWER }, updateAvailable: true, error: expect.stringMatching(/redirect/) });
   });
 });

@@ -13,6 +13,26 @@ export const RELEASE_CHECK_CRON = "53 5 * * *";
 
 type Log = { info(o: object, m?: string): void; warn(o: object, m?: string): void };
 
+/** Reads at most MAX_RELEASE_BYTES of the body, counting bytes as they come; aborts past it. */
+async function readCapped(res: Response, ctl: AbortController): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_RELEASE_BYTES) {
+      await reader.cancel().catch(() => {});
+      ctl.abort();
+      throw new Error(`the release source is larger than ${MAX_RELEASE_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 export class ReleaseCheck {
   private task: ScheduledTask | null = null;
 
@@ -48,11 +68,29 @@ export class ReleaseCheck {
     const src = this.d.source;
     let text: string;
     if (/^https?:\/\//i.test(src)) {
-      const res = await fetch(src, { signal: AbortSignal.timeout(this.d.timeoutMs ?? 15_000), redirect: "follow" });
-      if (!res.ok) throw new Error(`the release source answered HTTP ${res.status}`);
-      const buf = Buffer.from(await res.arrayBuffer());
-      if (buf.length > MAX_RELEASE_BYTES) throw new Error(`the release source is larger than ${MAX_RELEASE_BYTES} bytes`);
-      text = buf.toString("utf8");
+      // Redirects are refused ("manual" and a 3xx is an error): the configured URL is the source,
+      // and a redirect could lead to another host.
+      const ctl = new AbortController();
+      const timer = setTimeout(() => ctl.abort(new Error("the release source did not answer in time")), this.d.timeoutMs ?? 15_000);
+      try {
+        const res = await fetch(src, { signal: ctl.signal, redirect: "manual" });
+        if (res.status >= 300 && res.status < 400) {
+          await res.body?.cancel().catch(() => {});
+          throw new Error(`the release source answered a redirect (HTTP ${res.status}); redirects are not followed`);
+        }
+        if (!res.ok) {
+          await res.body?.cancel().catch(() => {});
+          throw new Error(`the release source answered HTTP ${res.status}`);
+        }
+        const declared = Number(res.headers.get("content-length") ?? "");
+        if (Number.isFinite(declared) && declared > MAX_RELEASE_BYTES) {
+          ctl.abort();
+          throw new Error(`the release source is larger than ${MAX_RELEASE_BYTES} bytes`);
+        }
+        text = await readCapped(res, ctl);
+      } finally {
+        clearTimeout(timer);
+      }
     } else {
       const fh = await open(src, "r");
       try {
