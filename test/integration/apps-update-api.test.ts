@@ -54,6 +54,8 @@ beforeAll(async () => {
   const catalog = path.join(tmp, "catalog");
   writePackage(catalog, "site-1", SITE);
   writePackage(catalog, "site-2", SITE2);
+  // needs a newer Hearth than this one: never offered, never the target of {} or {force: true}
+  writePackage(catalog, "site-3", { ...SITE2, version: "3.0.0", minHearthVersion: "99.0.0" });
   const boxSocket = path.join(tmp, "box.sock");
   box = await startStandInBox(boxSocket);
   admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: boxSocket, HEARTH_CATALOG_DIRS: catalog, HEARTH_SECRET_KEY: randomBytes(32).toString("base64") });
@@ -79,8 +81,23 @@ describe("app update API", () => {
     const r = await admin.call("GET", `/api/v1/apps/${siteId}`, as());
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ version: "1.0.0", addons: ["localstorage"], updateAvailable: { version: "2.0.0", addons: { added: ["mysql"], removed: [], kept: ["localstorage"] } } });
+    expect(r.body.updateAvailable.changelog).toEqual(expect.any(Array));
+    expect(r.body.fromCatalog).toBe(true);
+    // the polled list carries no changelogs: only {version, addons}
     const list = await admin.call("GET", "/api/v1/apps", as());
-    expect(list.body.apps[0].updateAvailable).toMatchObject({ version: "2.0.0" });
+    expect(list.body.apps[0].updateAvailable).toEqual({ version: "2.0.0", addons: { added: ["mysql"], removed: [], kept: ["localstorage"] } });
+  });
+
+  it("a confirmed version that is no longer the offered one is 409 conflict; nothing queued", async () => {
+    const before = await counts();
+    for (const body of [{ version: "1.0.5" }, { version: "3.0.0" }]) {
+      const r = await update(body);
+      expect(r.status, JSON.stringify(r.body)).toBe(409);
+      expect(r.body.error).toMatchObject({ code: "conflict", message: `The update now goes to version 2.0.0, not the confirmed ${body.version}: reload and confirm again` });
+    }
+    expect((await update({ version: "two" })).status).toBe(400);
+    expect(await counts()).toEqual(before);
+    expect((await admin.call("GET", `/api/v1/apps/${siteId}`, as())).body.installState).toBe("installed");
   });
 
   it("a plain user and a read token get 403, nobody 401; nothing queued", async () => {
@@ -91,9 +108,9 @@ describe("app update API", () => {
     expect(await counts()).toEqual(before);
   });
 
-  it("{} updates to the catalog's newest: 202, pending_update, the task carries both manifests, the row keeps its manifest until box writes it", async () => {
+  it("{version} (the one-click body) updates to the confirmed catalog version: 202, pending_update, the task carries both manifests, the row keeps its manifest until box writes it", async () => {
     const w = box.wakes();
-    const r = await update({});
+    const r = await update({ version: "2.0.0" });
     expect(r.status, JSON.stringify(r.body)).toBe(202);
     const task = await t.db.task.findUniqueOrThrow({ where: { id: r.body.taskId } });
     expect(task).toMatchObject({ type: "app.update", appId: siteId, state: "pending" });
@@ -124,6 +141,16 @@ describe("app update API", () => {
     expect(await counts()).toEqual(before);
   });
 
+  it("{force: true} with no newer version redeploys the catalog's newest stable version this Hearth can run (2.0.0, not 3.0.0)", async () => {
+    expect((await update({ force: true, version: "3.0.0" })).status).toBe(409);
+    const r = await update({ force: true });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    const args = (await t.db.task.findUniqueOrThrow({ where: { id: r.body.taskId } })).args as { manifest: { version: string }; fromManifest: { version: string } };
+    expect(args.manifest.version).toBe("2.0.0");
+    expect(args.fromManifest.version).toBe("2.0.0");
+    await finish(r.body.taskId, SITE2);
+  });
+
   it("a custom manifest: the same version or an older one is 409 unless force; force queues it", async () => {
     const before = await counts();
     for (const m of [SITE2, SITE]) {
@@ -148,7 +175,7 @@ describe("app update API", () => {
     const bad = await update({ manifest: { ...SITE2, version: "two" } });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body.error.details)).toContain("version");
-    expect((await update({ version: "2.0.0" })).status).toBe(400);
+    expect((await update({ target: "2.0.0" })).status).toBe(400);
     const noPort = await update({ manifest: { ...SITE2, version: "3.0.0", tcpPorts: {} } });
     expect(noPort.status).toBe(400);
     expect(noPort.body.error.message).toMatch(/SYNC_PORT/);
@@ -166,6 +193,12 @@ describe("app update API", () => {
     expect(c.status).toBe(400);
     expect(c.body.error.message).toMatch(/custom manifest/);
     expect((await admin.call("GET", `/api/v1/apps/${siteId}`, as())).body.updateAvailable).toBeNull();
+    // no automatic updates for it: the toggle is hidden (fromCatalog false) and PUT is 400
+    expect((await admin.call("GET", `/api/v1/apps/${siteId}`, as())).body.fromCatalog).toBe(false);
+    const au = await admin.call("PUT", `/api/v1/apps/${siteId}/auto-update`, as({ body: { autoUpdate: true } }));
+    expect(au.status).toBe(400);
+    expect(au.body.error).toMatchObject({ code: "invalid", message: expect.stringMatching(/custom manifest/) });
+    expect((await t.db.app.findUniqueOrThrow({ where: { id: siteId } })).autoUpdate).toBe(false);
     // a custom app updates from a manifest
     expect((await update({ manifest: { ...SITE2, version: "3.0.0" } })).status).toBe(202);
   });

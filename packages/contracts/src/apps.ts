@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { domainName, subdomain } from "./domains";
 import { HearthError } from "./errors";
-import { compareSemver, hearthManifest, needsNewerHearth, port, type HearthManifest } from "./manifest";
+import { compareSemver, hearthManifest, needsNewerHearth, port, semver, type HearthManifest } from "./manifest";
 
 export const INSTALL_STATES = [
   "pending_install",
@@ -105,11 +105,17 @@ export const configureAppRequest = z
 export type ConfigureAppRequest = z.infer<typeof configureAppRequest>;
 
 /**
- * POST /api/v1/apps/:id/update: to `manifest` (same id) or, without it, to the catalog's
- * newest version of the app's store id. A version that is not newer needs `force`.
+ * POST /api/v1/apps/:id/update: to `manifest` (same id) or, without it, to the version GET
+ * /apps/:id offers (`updateAvailable.version`: the catalog's newest stable version above the
+ * installed one that this Hearth can run). `version` is the version the admin confirmed: when
+ * the target is another one by now (the catalog changed), 409 `conflict` and nothing is
+ * queued; without it (`{}`), the offered version is taken. A version that is not newer needs
+ * `force`; `{force: true}` without a manifest and with no newer version deploys the catalog's
+ * newest stable version again (a redeploy or a downgrade).
  */
 export const updateAppRequest = z.strictObject({
   manifest: hearthManifest.optional(),
+  version: semver.optional(),
   force: z.boolean().optional(),
   overwriteDns: z.boolean().optional(),
 });
@@ -215,8 +221,8 @@ export const appView = z.object({
     .object({
       version: z.string(),
       addons: z.object({ added: z.array(z.string()), removed: z.array(z.string()), kept: z.array(z.string()) }),
-      /** the changelog of each version the update brings (newest first; versions without one are left out) */
-      changelog: z.array(z.object({ version: z.string(), text: z.string() })),
+      /** the changelog of each version the update brings (newest first; versions without one are left out); only in GET /apps/:id, absent in the list */
+      changelog: z.array(z.object({ version: z.string(), text: z.string() })).optional(),
     })
     .nullable()
     .optional(),
@@ -231,6 +237,8 @@ export const appView = z.object({
    * admin marked it as changed
    */
   firstAdmin: z.object({ username: z.string(), kept: z.boolean() }).nullable().optional(),
+  /** installed from the catalog (has a store id), so automatic updates apply; absent in lists */
+  fromCatalog: z.boolean().optional(),
   createdAt: z.string(),
 });
 export type AppView = z.infer<typeof appView>;

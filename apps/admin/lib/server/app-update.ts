@@ -3,7 +3,7 @@ import { getApp, queueAppTask, recordEvent, type AppWithPorts } from "@hearth/db
 import { json } from "../http";
 import type { Principal } from "./auth";
 import { appIdOf } from "./app-ops";
-import { checkMinHearthVersion, findCatalogEntry, updateTargetOf, wakeBox } from "./apps";
+import { checkMinHearthVersion, findCatalogEntry, newestStableOf, updateTargetOf, wakeBox } from "./apps";
 import type { AdminContext } from "./context";
 
 /**
@@ -24,10 +24,18 @@ export async function queueAppUpdate(ctx: { app: AdminContext; params: Record<st
     const entry = await findCatalogEntry(ctx.app, row.storeId);
     if (!entry?.packages[0]) throw new HearthError("not_found", `The catalog no longer has ${row.storeId}: send the new manifest`);
     // the version GET /apps offers (the newest stable one above the installed), never a pre-release
-    const pkg = updateTargetOf(row, [entry]);
+    let pkg = updateTargetOf(row, [entry]);
+    // {force: true} with no newer version: the catalog's newest stable version again (redeploy/downgrade)
+    if (!pkg && ctx.body.force === true) pkg = newestStableOf(entry);
     if (!pkg)
       throw new HearthError("bad_state", `Nothing to update: the catalog has no stable version of ${row.storeId} newer than ${row.version} (its newest is ${entry.packages[0].manifest.version})`);
     target = hearthManifest.parse(pkg.manifest);
+  }
+  // the version the admin confirmed must still be the target (the catalog may have changed since)
+  if (ctx.body.version !== undefined && ctx.body.version !== target.version) {
+    throw new HearthError("conflict", `The update now goes to version ${target.version}, not the confirmed ${ctx.body.version}: reload and confirm again`, {
+      details: { offered: target.version, confirmed: ctx.body.version },
+    });
   }
   checkMinHearthVersion(target);
 

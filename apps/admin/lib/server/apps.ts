@@ -125,6 +125,17 @@ export function updateTargetOf(row: { storeId: string | null; version: string },
   return v === null ? null : (entry.packages.find((p) => p.manifest.version === v) ?? null);
 }
 
+/** The catalog entry's newest stable version this Hearth can run (what {force: true} redeploys), or null. */
+export function newestStableOf(entry: CatalogApp): CatalogPackage | null {
+  // "0.0.0-0" is below every stable semantic version
+  const v = newerVersion(
+    "0.0.0-0",
+    entry.packages.map((p) => p.manifest),
+    HEARTH_VERSION,
+  );
+  return v === null ? null : (entry.packages.find((p) => p.manifest.version === v) ?? null);
+}
+
 export async function appViewById(app: AdminContext, id: string) {
   const row = id.length <= 36 ? await getApp(app.db, id) : null;
   if (!row) throw new HearthError("not_found", "No such app");
@@ -133,7 +144,7 @@ export async function appViewById(app: AdminContext, id: string) {
   const fa = ((row.manifest ?? {}) as Partial<HearthManifest>).firstAdmin;
   const kept = fa ? await getAppCredential(app.db, row.id) : null;
   const firstAdmin = fa ? { username: kept?.username ?? fa.username, kept: kept !== null } : null;
-  return { ...appViewOf(row, active.get(row.id)?.id ?? null), updateAvailable: updateAvailableOf(row, catalog), firstAdmin };
+  return { ...appViewOf(row, active.get(row.id)?.id ?? null), updateAvailable: updateAvailableOf(row, catalog), firstAdmin, fromCatalog: row.storeId !== null };
 }
 
 export async function appViewsOf(app: AdminContext, rows: AppWithPorts[]) {
@@ -142,7 +153,11 @@ export async function appViewsOf(app: AdminContext, rows: AppWithPorts[]) {
     rows.map((r) => r.id),
   );
   const catalog = rows.some((r) => r.storeId) ? (await catalogOf(app)).apps : [];
-  return rows.map((r) => ({ ...appViewOf(r, active.get(r.id)?.id ?? null), updateAvailable: updateAvailableOf(r, catalog) }));
+  // the polled list carries no changelogs (GET /apps/:id has them)
+  return rows.map((r) => {
+    const u = updateAvailableOf(r, catalog);
+    return { ...appViewOf(r, active.get(r.id)?.id ?? null), updateAvailable: u ? { version: u.version, addons: u.addons } : null };
+  });
 }
 
 export const ADMIN_ROLES = ["owner", "admin"] as const;

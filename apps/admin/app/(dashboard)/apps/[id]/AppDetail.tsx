@@ -393,7 +393,8 @@ function UpdateCard({ app, busy, onQueued }: { app: AppView; busy: boolean; onQu
     void qc.invalidateQueries({ queryKey: ["app", app.id] });
   };
   const post = (body: Record<string, unknown>) => api<{ taskId: string }>(`/api/v1/apps/${encodeURIComponent(app.id)}/update`, { method: "POST", body });
-  const toCatalog = useConfirm((_v: string) => post({}), queued);
+  // the confirmed version: a 409 answers when the catalog offers another one by now
+  const toCatalog = useConfirm((version: string) => post({ version }), queued);
   const custom = useConfirm(
     (m: Record<string, unknown>) => post({ manifest: m, ...(force ? { force: true } : {}) }),
     (r) => {
@@ -440,7 +441,7 @@ function UpdateCard({ app, busy, onQueued }: { app: AppView; busy: boolean; onQu
             </button>
           </div>
           <AddonChangeList added={available.addons.added} removed={available.addons.removed} />
-          <Changelog entries={available.changelog} />
+          <Changelog entries={available.changelog ?? []} />
         </div>
       ) : (
         <p className="muted">No newer version in the catalog.</p>
@@ -450,7 +451,7 @@ function UpdateCard({ app, busy, onQueued }: { app: AppView; busy: boolean; onQu
         <AddonChangeList added={available?.addons.added ?? []} removed={available?.addons.removed ?? []} />
       </ConfirmDialog>
 
-      <AutoUpdateToggle app={app} />
+      {app.fromCatalog ? <AutoUpdateToggle app={app} /> : null}
 
       <details className="more">
         <summary>Advanced: update from a manifest</summary>
