@@ -11,10 +11,13 @@ describe("app update: request and version rules", () => {
     expect(APP_TASK_TYPES["app.update"]).toBe("pending_update");
   });
 
-  it("accepts an empty request (the catalog's newest), a manifest, force and overwriteDns; refuses unknown fields and bad manifests", () => {
+  it("accepts an empty request (the catalog's newest), a confirmed version, a manifest, force and overwriteDns; refuses unknown fields and bad manifests", () => {
     expect(updateAppRequest.parse({})).toEqual({});
     expect(updateAppRequest.parse({ manifest: VALID_MANIFEST, force: true, overwriteDns: true }).manifest?.version).toBe(VALID_MANIFEST.version);
-    expect(updateAppRequest.safeParse({ version: "2.0.0" }).success).toBe(false);
+    // version: the confirmed target (a semantic version); unknown fields are refused
+    expect(updateAppRequest.parse({ version: "2.0.0" })).toEqual({ version: "2.0.0" });
+    expect(updateAppRequest.safeParse({ version: "two" }).success).toBe(false);
+    expect(updateAppRequest.safeParse({ target: "2.0.0" }).success).toBe(false);
     const bad = updateAppRequest.safeParse({ manifest: { ...VALID_MANIFEST, version: "two" } });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(["manifest", "version"]);
