@@ -9,6 +9,7 @@ import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { ownerApiToken, ownerSession, plainUserToken } from "../helpers/admin-accounts";
 import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
+import { AutoUpdateSchedule } from "../../apps/box/src/apps/auto-update-schedule";
 
 /**
  * POST /api/v1/apps/:id/update over real HTTP (`next start` of the build): admin records the
@@ -86,6 +87,28 @@ describe("app update API", () => {
     // the polled list carries no changelogs: only {version, addons}
     const list = await admin.call("GET", "/api/v1/apps", as());
     expect(list.body.apps[0].updateAvailable).toEqual({ version: "2.0.0", addons: { added: ["mysql"], removed: [], kept: ["localstorage"] } });
+  });
+
+  it("box's nightly automatic update makes the checks a manual one makes: no patch that drops a published TCP port, none that needs a newer Hearth", async () => {
+    // a catalog only box's nightly run reads (admin's offers stay as they are)
+    const nightlyCatalog = path.join(tmp, "nightly-catalog");
+    writePackage(nightlyCatalog, "site-1.0.1", { ...SITE, version: "1.0.1", tcpPorts: {} });
+    writePackage(nightlyCatalog, "site-1.0.2", { ...SITE, version: "1.0.2", minHearthVersion: "99.0.0" });
+    await t.db.app.update({ where: { id: siteId }, data: { autoUpdate: true } });
+    const before = await counts();
+    const warns: string[] = [];
+    const nightly = new AutoUpdateSchedule({
+      db: t.db,
+      catalogDirs: [nightlyCatalog],
+      wake: () => {},
+      log: { info: () => {}, warn: (o: object, m?: string) => void warns.push(`${m} ${JSON.stringify(o)}`) },
+    });
+    expect(await nightly.run()).toEqual([]);
+    // 1.0.2 is never picked (needs Hearth 99); 1.0.1 is refused on the locked row: it drops SYNC_PORT
+    expect(warns).toEqual([expect.stringMatching(/"to":"1\.0\.1".*has no TCP port SYNC_PORT/)]);
+    expect(await counts()).toEqual(before);
+    expect((await t.db.app.findUniqueOrThrow({ where: { id: siteId } })).installState).toBe("installed");
+    await t.db.app.update({ where: { id: siteId }, data: { autoUpdate: false } });
   });
 
   it("a confirmed version that is no longer the offered one is 409 conflict; nothing queued", async () => {
