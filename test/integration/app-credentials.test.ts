@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -7,13 +7,14 @@ import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HearthManifestInput } from "@hearth/contracts";
-import { ensureStoreIdentity, getApp, type Db } from "@hearth/db";
+import { createUser, ensureStoreIdentity, getApp, type Db } from "@hearth/db";
 import { AppService } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { createDocker } from "../../apps/box/src/docker/docker";
-import { ownerSession } from "../helpers/admin-accounts";
-import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { ownerApiToken, ownerSession } from "../helpers/admin-accounts";
+import { sessionCookieOf, startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { hashPassword } from "../../apps/admin/lib/passwords";
 import { startTaskRunner, type InProcessTasks } from "../helpers/app-tasks";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { steadyGoto } from "../helpers/chromium";
@@ -207,6 +208,37 @@ describe("an app's first admin account", () => {
     await page.context().close();
   }, 120_000);
 
+  it("is refused to a read-scope token, to a plain user, and to a cookie DELETE without Origin; nothing revealed or deleted", async () => {
+    const events = () => db.event.count({ where: { action: { in: ["app.credentials_reveal", "app.credentials_changed"] }, target: appId } });
+    const before = await events();
+    // a read-scope token of the owner: refused even on GET (the answer is a secret)
+    const readToken = await ownerApiToken(db, "read", `creds-read-${RUN}`);
+    const byRead = await admin.call("GET", `/api/v1/apps/${appId}/credentials`, { token: readToken });
+    expect(byRead.status, byRead.text).toBe(403);
+    expect(byRead.body.error.code).toBe("forbidden");
+    expect(byRead.text).not.toContain(revealed);
+    // a read-write token of the owner may (the wrapper's ordinary rules)
+    const rwToken = await ownerApiToken(db, "read_write", `creds-rw-${RUN}`);
+    const byRw = await admin.call("GET", `/api/v1/apps/${appId}/credentials`, { token: rwToken });
+    expect(byRw.status, byRw.text).toBe(200);
+    expect(byRw.body.password).toBe(revealed);
+    // a user-role session: refused
+    const u = { username: `credsuser${RUN}`, email: `credsuser${RUN}@example.com`, password: "a plain user's long password" };
+    await createUser(db, { id: randomUUID(), ...u, role: "user", passwordHash: await hashPassword(u.password) });
+    const login = await admin.call("POST", "/api/v1/auth/login", { body: { username: u.username, password: u.password } });
+    expect(login.status, login.text).toBe(200);
+    const userCookie = sessionCookieOf(login);
+    const byUser = await admin.call("GET", `/api/v1/apps/${appId}/credentials`, admin.browser(userCookie));
+    expect(byUser.status, byUser.text).toBe(403);
+    expect(byUser.text).not.toContain(revealed);
+    // the owner's cookie session without Origin (a cross-site form could send that): the DELETE is refused, the copy stays
+    const noOrigin = await admin.call("DELETE", `/api/v1/apps/${appId}/credentials`, { cookie });
+    expect(noOrigin.status, noOrigin.text).toBe(403);
+    expect(noOrigin.body.error.code).toBe("forbidden");
+    expect(await db.appCredential.count({ where: { appId } })).toBe(1);
+    expect(await events()).toBe(before + 1); // only the read-write token's reveal
+  }, 60_000);
+
   it("is deleted when the admin marks it as changed; the app keeps working", async () => {
     const gone = await admin.call("DELETE", `/api/v1/apps/${appId}/credentials`, as());
     expect(gone.status, gone.text).toBe(204);
@@ -216,7 +248,7 @@ describe("an app's first admin account", () => {
     expect(again.status).toBe(404);
     expect(again.body.error.code).toBe("not_found");
     expect((await admin.call("DELETE", `/api/v1/apps/${appId}/credentials`, as())).status).toBe(404);
-    expect(await db.event.count({ where: { action: "app.credentials_reveal", target: appId } })).toBe(2);
+    expect(await db.event.count({ where: { action: "app.credentials_reveal", target: appId } })).toBe(3);
     const view = await admin.call("GET", `/api/v1/apps/${appId}`, as());
     expect(view.body.firstAdmin).toEqual({ username: "admin", kept: false });
     const port = (await getApp(db, appId))!.httpHostPort!;
