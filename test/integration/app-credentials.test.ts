@@ -7,7 +7,7 @@ import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HearthManifestInput } from "@hearth/contracts";
-import { createUser, ensureStoreIdentity, getApp, type Db } from "@hearth/db";
+import { createUser, ensureStoreIdentity, getApp, sealSecret, type Db } from "@hearth/db";
 import { AppService } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
@@ -239,6 +239,25 @@ describe("an app's first admin account", () => {
     expect(await events()).toBe(before + 1); // only the read-write token's reveal
   }, 60_000);
 
+  it("a later task whose kept password cannot be opened leaves it out with a task-log line; the app keeps a container", async () => {
+    const original = (await db.appCredential.findUniqueOrThrow({ where: { appId } })).passwordEnc;
+    // sealed with another key: this server's HEARTH_SECRET_KEY cannot open it
+    await db.appCredential.update({ where: { appId }, data: { passwordEnc: sealSecret(randomBytes(32), "sealed elsewhere") } });
+    try {
+      const r = await admin.call("POST", `/api/v1/apps/${appId}/configure`, as({ body: { env: { CREDS_MARK: "1" } } }));
+      expect(r.status, r.text).toBe(202);
+      const done = await tasks.finish(r.body.taskId);
+      expect(done.state, tasks.log(r.body.taskId)).toBe("succeeded");
+      expect(tasks.log(r.body.taskId)).toContain("cannot be decrypted with this HEARTH_SECRET_KEY; the container is made without ADMIN_PASSWORD");
+      const inspect = JSON.parse(execFileSync("docker", ["inspect", containerNameOf(appId)], { encoding: "utf8" }))[0];
+      expect(inspect.State.Running).toBe(true);
+      expect(inspect.Config.Env).toContain("CREDS_MARK=1");
+      expect(inspect.Config.Env.some((e: string) => e.startsWith("ADMIN_PASSWORD="))).toBe(false);
+    } finally {
+      await db.appCredential.update({ where: { appId }, data: { passwordEnc: original } });
+    }
+  }, 120_000);
+
   it("is deleted when the admin marks it as changed; the app keeps working", async () => {
     const gone = await admin.call("DELETE", `/api/v1/apps/${appId}/credentials`, as());
     expect(gone.status, gone.text).toBe(204);
@@ -257,13 +276,27 @@ describe("an app's first admin account", () => {
     expect((await admin.call("GET", "/api/v1/apps/00000000-0000-0000-0000-000000000000/credentials", as())).status).toBe(404);
   }, 60_000);
 
-  it("the page then says Hearth no longer keeps it, and offers no Reveal", async () => {
+  it("the page then says Hearth keeps no copy, and offers no Reveal", async () => {
     const page = await openAppPage();
     await page.getByRole("heading", { name: "Getting started" }).click(); // the card is closed once nothing is kept
     const card = page.getByTestId("app-credentials");
-    await card.getByText("Hearth no longer keeps a copy").waitFor();
+    await card.getByText("Hearth keeps no copy of this app's first password").waitFor();
     expect(await card.getByRole("button", { name: "Reveal" }).count()).toBe(0);
     await page.context().close();
+  }, 120_000);
+
+  it("an app whose stored env already holds the variable (installed before firstAdmin) can be configured with it unchanged, not changed", async () => {
+    await db.app.update({ where: { id: appId }, data: { env: { ADMIN_PASSWORD: "legacy password" } } });
+    const same = await admin.call("POST", `/api/v1/apps/${appId}/configure`, as({ body: { env: { ADMIN_PASSWORD: "legacy password", CREDS_MARK: "2" } } }));
+    expect(same.status, same.text).toBe(202);
+    expect((await tasks.finish(same.body.taskId)).state, tasks.log(same.body.taskId)).toBe("succeeded");
+    const changed = await admin.call("POST", `/api/v1/apps/${appId}/configure`, as({ body: { env: { ADMIN_PASSWORD: "another password" } } }));
+    expect(changed.status, changed.text).toBe(400);
+    expect(changed.body.error.details[0].path).toEqual(["env", "ADMIN_PASSWORD"]);
+    const added = await admin.call("POST", `/api/v1/apps/${appId}/configure`, as({ body: { env: { ADMIN_PASSWORD: "legacy password", ADMIN_USER: "root" } } }));
+    expect(added.status, added.text).toBe(400);
+    expect(added.body.error.details[0].path).toEqual(["env", "ADMIN_USER"]);
+    expect((await getApp(db, appId))!.env).toEqual({ ADMIN_PASSWORD: "legacy password", CREDS_MARK: "2" });
   }, 120_000);
 
   it("is refused without a session", async () => {
