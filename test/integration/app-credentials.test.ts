@@ -17,7 +17,7 @@ import { sessionCookieOf, startAdmin, type Call, type RunningAdmin } from "../he
 import { hashPassword } from "../../apps/admin/lib/passwords";
 import { startTaskRunner, type InProcessTasks } from "../helpers/app-tasks";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
-import { steadyGoto } from "../helpers/chromium";
+import { steadyClick, steadyGoto } from "../helpers/chromium";
 import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
@@ -199,9 +199,8 @@ describe("an app's first admin account", () => {
     await card.waitFor();
     await page.getByRole("heading", { name: "Getting started" }).waitFor();
     expect(await page.content()).not.toContain(revealed); // not on the page before Reveal
-    await card.getByRole("button", { name: "Reveal" }).click();
     const shown = card.getByTestId("app-credentials-password");
-    await shown.waitFor();
+    await steadyClick(card.getByRole("button", { name: "Reveal" }), shown, card);
     expect(((await shown.textContent()) ?? "").trim()).toBe(revealed);
     await card.getByRole("button", { name: "Copy the password" }).waitFor();
     expect(await db.event.count({ where: { action: "app.credentials_reveal", target: appId } })).toBe(2);
@@ -239,6 +238,28 @@ describe("an app's first admin account", () => {
     expect(await events()).toBe(before + 1); // only the read-write token's reveal
   }, 60_000);
 
+  it("survives uninstall and restore: the sealed copy goes into the snapshot and comes back, the restored app takes the same password", async () => {
+    const before = await db.appCredential.findUniqueOrThrow({ where: { appId } });
+    const un = await admin.call("DELETE", `/api/v1/apps/${appId}`, as());
+    expect(un.status, un.text).toBe(202);
+    expect((await tasks.finish(un.body.taskId)).state, tasks.log(un.body.taskId)).toBe("succeeded");
+    expect(await db.appCredential.count({ where: { appId } })).toBe(0); // cascaded with the App row
+    const kept = await db.uninstalledApp.findUniqueOrThrow({ where: { id: appId } });
+    const snapText = JSON.stringify(kept.snapshot);
+    expect(snapText).toContain(before.passwordEnc); // sealed as it was
+    expect(snapText).not.toContain(revealed); // never opened into the snapshot
+    const re = await admin.call("POST", `/api/v1/uninstalled-apps/${appId}/restore`, as());
+    expect(re.status, re.text).toBe(202);
+    const after = await db.appCredential.findUniqueOrThrow({ where: { appId } });
+    expect({ username: after.username, passwordEnc: after.passwordEnc }).toEqual({ username: before.username, passwordEnc: before.passwordEnc });
+    expect((await tasks.finish(re.body.taskId)).state, tasks.log(re.body.taskId)).toBe("succeeded");
+    const r = await admin.call("GET", `/api/v1/apps/${appId}/credentials`, as());
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.password).toBe(revealed);
+    const port = (await getApp(db, appId))!.httpHostPort!;
+    expect(await appGet(port, "/admin/", `admin:${revealed}`)).toBe(200);
+  }, 180_000);
+
   it("a later task whose kept password cannot be opened leaves it out with a task-log line; the app keeps a container", async () => {
     const original = (await db.appCredential.findUniqueOrThrow({ where: { appId } })).passwordEnc;
     // sealed with another key: this server's HEARTH_SECRET_KEY cannot open it
@@ -267,7 +288,7 @@ describe("an app's first admin account", () => {
     expect(again.status).toBe(404);
     expect(again.body.error.code).toBe("not_found");
     expect((await admin.call("DELETE", `/api/v1/apps/${appId}/credentials`, as())).status).toBe(404);
-    expect(await db.event.count({ where: { action: "app.credentials_reveal", target: appId } })).toBe(3);
+    expect(await db.event.count({ where: { action: "app.credentials_reveal", target: appId } })).toBe(4);
     const view = await admin.call("GET", `/api/v1/apps/${appId}`, as());
     expect(view.body.firstAdmin).toEqual({ username: "admin", kept: false });
     const port = (await getApp(db, appId))!.httpHostPort!;
