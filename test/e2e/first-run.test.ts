@@ -8,7 +8,7 @@ import { createDb, createUser, setSetting } from "@hearth/db";
 import { hashPassword } from "../../apps/admin/lib/passwords";
 import { REPO_ROOT } from "../helpers/db";
 import { digAt, requestAt, servedCertificate, startE2eDns, type E2eDns } from "../helpers/e2e-dns";
-import { steadyGoto } from "../helpers/chromium";
+import { steadyClick, steadyGoto } from "../helpers/chromium";
 
 /**
  * Playwright with Debian's Chromium against the Hearth that test/run.sh just installed with
@@ -647,9 +647,8 @@ describe("WordPress from the catalog: its addons, its admin, a post published in
 
   it("the ready card reveals the admin password Hearth generated; the app's log never shows it", async () => {
     const card = page.getByTestId("app-credentials");
-    await card.getByRole("button", { name: "Reveal" }).click();
     const shown = card.getByTestId("app-credentials-password");
-    await shown.waitFor();
+    await steadyClick(card.getByRole("button", { name: "Reveal" }), shown, card);
     password = ((await shown.textContent()) ?? "").trim();
     expect(password).toMatch(/^[A-Za-z0-9]{20}$/);
     await shot(page, "wordpress-credentials");

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -7,16 +7,17 @@ import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HearthManifestInput } from "@hearth/contracts";
-import { ensureStoreIdentity, getApp, type Db } from "@hearth/db";
+import { createUser, ensureStoreIdentity, getApp, sealSecret, type Db } from "@hearth/db";
 import { AppService } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf } from "../../apps/box/src/apps/container-spec";
 import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { createDocker } from "../../apps/box/src/docker/docker";
-import { ownerSession } from "../helpers/admin-accounts";
-import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { ownerApiToken, ownerSession } from "../helpers/admin-accounts";
+import { sessionCookieOf, startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
+import { hashPassword } from "../../apps/admin/lib/passwords";
 import { startTaskRunner, type InProcessTasks } from "../helpers/app-tasks";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
-import { steadyGoto } from "../helpers/chromium";
+import { steadyClick, steadyGoto } from "../helpers/chromium";
 import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { removeTestDockerObjects } from "../helpers/teardown";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
@@ -198,13 +199,84 @@ describe("an app's first admin account", () => {
     await card.waitFor();
     await page.getByRole("heading", { name: "Getting started" }).waitFor();
     expect(await page.content()).not.toContain(revealed); // not on the page before Reveal
-    await card.getByRole("button", { name: "Reveal" }).click();
     const shown = card.getByTestId("app-credentials-password");
-    await shown.waitFor();
+    await steadyClick(card.getByRole("button", { name: "Reveal" }), shown, card);
     expect(((await shown.textContent()) ?? "").trim()).toBe(revealed);
     await card.getByRole("button", { name: "Copy the password" }).waitFor();
     expect(await db.event.count({ where: { action: "app.credentials_reveal", target: appId } })).toBe(2);
     await page.context().close();
+  }, 120_000);
+
+  it("is refused to a read-scope token, to a plain user, and to a cookie DELETE without Origin; nothing revealed or deleted", async () => {
+    const events = () => db.event.count({ where: { action: { in: ["app.credentials_reveal", "app.credentials_changed"] }, target: appId } });
+    const before = await events();
+    // a read-scope token of the owner: refused even on GET (the answer is a secret)
+    const readToken = await ownerApiToken(db, "read", `creds-read-${RUN}`);
+    const byRead = await admin.call("GET", `/api/v1/apps/${appId}/credentials`, { token: readToken });
+    expect(byRead.status, byRead.text).toBe(403);
+    expect(byRead.body.error.code).toBe("forbidden");
+    expect(byRead.text).not.toContain(revealed);
+    // a read-write token of the owner may (the wrapper's ordinary rules)
+    const rwToken = await ownerApiToken(db, "read_write", `creds-rw-${RUN}`);
+    const byRw = await admin.call("GET", `/api/v1/apps/${appId}/credentials`, { token: rwToken });
+    expect(byRw.status, byRw.text).toBe(200);
+    expect(byRw.body.password).toBe(revealed);
+    // a user-role session: refused
+    const u = { username: `credsuser${RUN}`, email: `credsuser${RUN}@example.com`, password: "a plain user's long password" };
+    await createUser(db, { id: randomUUID(), ...u, role: "user", passwordHash: await hashPassword(u.password) });
+    const login = await admin.call("POST", "/api/v1/auth/login", { body: { username: u.username, password: u.password } });
+    expect(login.status, login.text).toBe(200);
+    const userCookie = sessionCookieOf(login);
+    const byUser = await admin.call("GET", `/api/v1/apps/${appId}/credentials`, admin.browser(userCookie));
+    expect(byUser.status, byUser.text).toBe(403);
+    expect(byUser.text).not.toContain(revealed);
+    // the owner's cookie session without Origin (a cross-site form could send that): the DELETE is refused, the copy stays
+    const noOrigin = await admin.call("DELETE", `/api/v1/apps/${appId}/credentials`, { cookie });
+    expect(noOrigin.status, noOrigin.text).toBe(403);
+    expect(noOrigin.body.error.code).toBe("forbidden");
+    expect(await db.appCredential.count({ where: { appId } })).toBe(1);
+    expect(await events()).toBe(before + 1); // only the read-write token's reveal
+  }, 60_000);
+
+  it("survives uninstall and restore: the sealed copy goes into the snapshot and comes back, the restored app takes the same password", async () => {
+    const before = await db.appCredential.findUniqueOrThrow({ where: { appId } });
+    const un = await admin.call("DELETE", `/api/v1/apps/${appId}`, as());
+    expect(un.status, un.text).toBe(202);
+    expect((await tasks.finish(un.body.taskId)).state, tasks.log(un.body.taskId)).toBe("succeeded");
+    expect(await db.appCredential.count({ where: { appId } })).toBe(0); // cascaded with the App row
+    const kept = await db.uninstalledApp.findUniqueOrThrow({ where: { id: appId } });
+    const snapText = JSON.stringify(kept.snapshot);
+    expect(snapText).toContain(before.passwordEnc); // sealed as it was
+    expect(snapText).not.toContain(revealed); // never opened into the snapshot
+    const re = await admin.call("POST", `/api/v1/uninstalled-apps/${appId}/restore`, as());
+    expect(re.status, re.text).toBe(202);
+    const after = await db.appCredential.findUniqueOrThrow({ where: { appId } });
+    expect({ username: after.username, passwordEnc: after.passwordEnc }).toEqual({ username: before.username, passwordEnc: before.passwordEnc });
+    expect((await tasks.finish(re.body.taskId)).state, tasks.log(re.body.taskId)).toBe("succeeded");
+    const r = await admin.call("GET", `/api/v1/apps/${appId}/credentials`, as());
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.password).toBe(revealed);
+    const port = (await getApp(db, appId))!.httpHostPort!;
+    expect(await appGet(port, "/admin/", `admin:${revealed}`)).toBe(200);
+  }, 180_000);
+
+  it("a later task whose kept password cannot be opened leaves it out with a task-log line; the app keeps a container", async () => {
+    const original = (await db.appCredential.findUniqueOrThrow({ where: { appId } })).passwordEnc;
+    // sealed with another key: this server's HEARTH_SECRET_KEY cannot open it
+    await db.appCredential.update({ where: { appId }, data: { passwordEnc: sealSecret(randomBytes(32), "sealed elsewhere") } });
+    try {
+      const r = await admin.call("POST", `/api/v1/apps/${appId}/configure`, as({ body: { env: { CREDS_MARK: "1" } } }));
+      expect(r.status, r.text).toBe(202);
+      const done = await tasks.finish(r.body.taskId);
+      expect(done.state, tasks.log(r.body.taskId)).toBe("succeeded");
+      expect(tasks.log(r.body.taskId)).toContain("cannot be decrypted with this HEARTH_SECRET_KEY; the container is made without ADMIN_PASSWORD");
+      const inspect = JSON.parse(execFileSync("docker", ["inspect", containerNameOf(appId)], { encoding: "utf8" }))[0];
+      expect(inspect.State.Running).toBe(true);
+      expect(inspect.Config.Env).toContain("CREDS_MARK=1");
+      expect(inspect.Config.Env.some((e: string) => e.startsWith("ADMIN_PASSWORD="))).toBe(false);
+    } finally {
+      await db.appCredential.update({ where: { appId }, data: { passwordEnc: original } });
+    }
   }, 120_000);
 
   it("is deleted when the admin marks it as changed; the app keeps working", async () => {
@@ -216,7 +288,7 @@ describe("an app's first admin account", () => {
     expect(again.status).toBe(404);
     expect(again.body.error.code).toBe("not_found");
     expect((await admin.call("DELETE", `/api/v1/apps/${appId}/credentials`, as())).status).toBe(404);
-    expect(await db.event.count({ where: { action: "app.credentials_reveal", target: appId } })).toBe(2);
+    expect(await db.event.count({ where: { action: "app.credentials_reveal", target: appId } })).toBe(4);
     const view = await admin.call("GET", `/api/v1/apps/${appId}`, as());
     expect(view.body.firstAdmin).toEqual({ username: "admin", kept: false });
     const port = (await getApp(db, appId))!.httpHostPort!;
@@ -225,13 +297,27 @@ describe("an app's first admin account", () => {
     expect((await admin.call("GET", "/api/v1/apps/00000000-0000-0000-0000-000000000000/credentials", as())).status).toBe(404);
   }, 60_000);
 
-  it("the page then says Hearth no longer keeps it, and offers no Reveal", async () => {
+  it("the page then says Hearth keeps no copy, and offers no Reveal", async () => {
     const page = await openAppPage();
     await page.getByRole("heading", { name: "Getting started" }).click(); // the card is closed once nothing is kept
     const card = page.getByTestId("app-credentials");
-    await card.getByText("Hearth no longer keeps a copy").waitFor();
+    await card.getByText("Hearth keeps no copy of this app's first password").waitFor();
     expect(await card.getByRole("button", { name: "Reveal" }).count()).toBe(0);
     await page.context().close();
+  }, 120_000);
+
+  it("an app whose stored env already holds the variable (installed before firstAdmin) can be configured with it unchanged, not changed", async () => {
+    await db.app.update({ where: { id: appId }, data: { env: { ADMIN_PASSWORD: "legacy password" } } });
+    const same = await admin.call("POST", `/api/v1/apps/${appId}/configure`, as({ body: { env: { ADMIN_PASSWORD: "legacy password", CREDS_MARK: "2" } } }));
+    expect(same.status, same.text).toBe(202);
+    expect((await tasks.finish(same.body.taskId)).state, tasks.log(same.body.taskId)).toBe("succeeded");
+    const changed = await admin.call("POST", `/api/v1/apps/${appId}/configure`, as({ body: { env: { ADMIN_PASSWORD: "another password" } } }));
+    expect(changed.status, changed.text).toBe(400);
+    expect(changed.body.error.details[0].path).toEqual(["env", "ADMIN_PASSWORD"]);
+    const added = await admin.call("POST", `/api/v1/apps/${appId}/configure`, as({ body: { env: { ADMIN_PASSWORD: "legacy password", ADMIN_USER: "root" } } }));
+    expect(added.status, added.text).toBe(400);
+    expect(added.body.error.details[0].path).toEqual(["env", "ADMIN_USER"]);
+    expect((await getApp(db, appId))!.env).toEqual({ ADMIN_PASSWORD: "legacy password", CREDS_MARK: "2" });
   }, 120_000);
 
   it("is refused without a session", async () => {

@@ -178,6 +178,15 @@ describe("route wrapper", () => {
     expect((await errorOf(res)).message).toMatch(/read-only/);
   });
 
+  it("refuses read tokens on GET of a route that reveals a secret, but not read-write tokens", async () => {
+    const h = (scope: "read" | "read-write") =>
+      setup({ user: user("owner"), via: "token", token: { id: "t", scope, expiresAt: null } }).route({ revealsSecret: true }, async () => Response.json({ ok: true }));
+    const res = await h("read")(new Request(url, { headers: { authorization: "Bearer x" } }), ctx);
+    expect(res.status).toBe(403);
+    expect((await errorOf(res)).message).toMatch(/reveals a secret/);
+    expect((await h("read-write")(new Request(url, { headers: { authorization: "Bearer x" } }), ctx)).status).toBe(200);
+  });
+
   it("refuses tokens on session-only routes", async () => {
     const p: Principal = { user: user("owner"), via: "token", token: { id: "t", scope: "read-write", expiresAt: null } };
     const res = await setup(p).route({ sessionOnly: true }, async () => Response.json({}))(new Request(url, { headers: { authorization: "Bearer x" } }), ctx);

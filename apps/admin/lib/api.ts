@@ -21,6 +21,11 @@ export interface RouteOptions<B extends z.ZodType | undefined, Q extends z.ZodTy
   roles?: readonly UserRole[];
   /** refuse API tokens (e.g. changing two-factor settings needs a browser session) */
   sessionOnly?: boolean;
+  /**
+   * the answer reveals a secret (e.g. an app's password): a read-scope API token is refused
+   * even on GET, as it is on writes
+   */
+  revealsSecret?: boolean;
   body?: B;
   query?: Q;
 }
@@ -223,6 +228,7 @@ export function makeRoute(deps: RouteDeps) {
         if (principal) {
           if (principal.via === "token" && opts.sessionOnly) throw new HearthError("forbidden", "Not allowed with an API token");
           if (principal.token?.scope === "read" && !isSafeMethod(req.method)) throw new HearthError("forbidden", "This API token is read-only");
+          if (principal.token?.scope === "read" && opts.revealsSecret) throw new HearthError("forbidden", "This API token is read-only and this answer reveals a secret; use a read-write token");
           if (opts.roles && !opts.roles.includes(principal.user.role)) throw new HearthError("forbidden", "You are not allowed to do this");
         }
 

@@ -165,12 +165,17 @@ export const ADMIN_ROLES = ["owner", "admin"] as const;
 /**
  * 400 invalid when the admin's env sets a variable of the app's first admin account (manifest
  * firstAdmin): Hearth sets those (a generated password), so the admin's value would be ignored.
+ * `stored` (configure): the app's env as stored; a key it already holds with the same value is
+ * let through (an app installed before its manifest had firstAdmin keeps e.g. its own
+ * WORDPRESS_ADMIN_PASSWORD, and the dashboard resends the whole env); only a key newly added
+ * or changed is refused.
  */
-export function checkFirstAdminEnv(manifest: Pick<HearthManifest, "firstAdmin"> | null | undefined, env: Record<string, string> | undefined): void {
+export function checkFirstAdminEnv(manifest: Pick<HearthManifest, "firstAdmin"> | null | undefined, env: Record<string, string> | undefined, stored: Record<string, string> = {}): void {
   const fa = manifest?.firstAdmin;
   if (!fa || !env) return;
   for (const k of [fa.passwordEnv, fa.usernameEnv]) {
     if (k === undefined || !(k in env)) continue;
+    if (Object.hasOwn(stored, k) && stored[k] === env[k]) continue;
     const message = `${k} is set by Hearth for this app's first admin account (a generated password, shown on the app page); leave it out of env`;
     throw new HearthError("invalid", message, { details: [{ path: ["env", k], code: "custom", message }] });
   }

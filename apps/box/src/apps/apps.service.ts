@@ -585,6 +585,9 @@ export class AppService {
       const names = app.ports.filter((p) => busy.includes(p.hostPort)).map((p) => `${p.envName} → ${p.hostPort}`);
       throw new TaskError(`host port ${busy.join(", ")} is already in use on this server (${names.join(", ")}); choose another port`, "conflict");
     }
+    // before the old container goes: a first install whose sealed password cannot be opened
+    // fails with the app as it was, never with no container
+    const firstAdmin = await this.firstAdminEnv(app, manifest, ctx);
     if (old) {
       ctx.log(`removing the previous container ${old.id.slice(0, 12)}`);
       await this.removeAppContainer(app.id, old.id, ctx);
@@ -594,7 +597,7 @@ export class AppService {
       await ctx.progress(percent - 5, `addons: ${Object.keys(manifest.addons).join(", ")}`);
       extraEnv = await this.d.addons.provision(app, manifest, ctx);
     }
-    Object.assign(extraEnv, await this.firstAdminEnv(app.id, manifest));
+    Object.assign(extraEnv, firstAdmin);
     await ctx.progress(percent, "creating the container");
     const spec = containerSpec({
       extraEnv,
@@ -622,20 +625,29 @@ export class AppService {
   /**
    * The first admin account's variables (manifest firstAdmin): the password while Hearth
    * still keeps it (until the admin marks it as changed), the username always. Container env
-   * only: never argv, never a log line.
+   * only: never argv, never a log line. When the sealed password cannot be opened (no or
+   * another HEARTH_SECRET_KEY): the first install fails (bad_state); any later task leaves the
+   * variable out with one task-log line, as the app read it on its first start long ago.
    */
-  private async firstAdminEnv(appId: string, manifest: HearthManifest): Promise<Record<string, string>> {
+  private async firstAdminEnv(app: AppWithPorts, manifest: HearthManifest, ctx: Pick<StepContext, "log">): Promise<Record<string, string>> {
     const fa = manifest.firstAdmin;
     if (!fa) return {};
-    const row = await getAppCredential(this.db, appId);
+    const row = await getAppCredential(this.db, app.id);
     const env: Record<string, string> = {};
     if (fa.usernameEnv) env[fa.usernameEnv] = row?.username ?? fa.username;
     if (row) {
-      if (!this.d.secretKey) throw new TaskError("the app's first admin password is sealed but HEARTH_SECRET_KEY is not set, so it cannot be opened", "bad_state");
-      try {
-        env[fa.passwordEnv] = openSecret(this.d.secretKey, row.passwordEnc);
-      } catch {
-        throw new TaskError("the app's first admin password cannot be decrypted with this HEARTH_SECRET_KEY", "bad_state");
+      let why: string | undefined;
+      if (!this.d.secretKey) why = "the app's first admin password is sealed but HEARTH_SECRET_KEY is not set, so it cannot be opened";
+      else {
+        try {
+          env[fa.passwordEnv] = openSecret(this.d.secretKey, row.passwordEnc);
+        } catch {
+          why = "the app's first admin password cannot be decrypted with this HEARTH_SECRET_KEY";
+        }
+      }
+      if (why !== undefined) {
+        if (app.installState === "pending_install") throw new TaskError(why, "bad_state");
+        ctx.log(`${why}; the container is made without ${fa.passwordEnv} (the app read it on its first start)`);
       }
     }
     return env;

@@ -10,7 +10,8 @@ import { createTask } from "./tasks";
  * Uninstalled apps whose data is kept (see README "Uninstall keeps the data"). box's
  * app.uninstall removes the container, network, vhost and DNS records, then moves the App
  * row here in one transaction (`moveAppToUninstalled`): the row's snapshot keeps the
- * manifest, config, ports, extra names and sealed addon credentials; the volume, databases
+ * manifest, config, ports, extra names, sealed addon credentials and the sealed first admin
+ * password (AppCredential); the volume, databases
  * and Redis data stay where they are. The subdomain is free again.
  *
  * - restore (`queueAppRestore`): the App row comes back from the snapshot (409 when a name or
@@ -41,6 +42,11 @@ export interface UninstalledSnapshot {
   appDomains: { subdomain: string; domain: string; type: "alias" | "redirect" }[];
   /** sealed as they were on the AppAddon rows */
   addons: { name: string; credentialsEnc: string | null }[];
+  /**
+   * the app's first admin account (AppCredential) as it was kept: the password still sealed,
+   * never opened here; absent in snapshots made before it was kept, or when there was none
+   */
+  credential?: { username: string; passwordEnc: string; createdAt: string };
 }
 
 export const fqdnOfUninstalled = (u: { subdomain: string; domain: string }) => (u.subdomain ? `${u.subdomain}.${u.domain}` : u.domain);
@@ -67,7 +73,7 @@ export const snapshotOf = (u: UninstalledApp): UninstalledSnapshot => u.snapshot
  */
 export async function moveAppToUninstalled(db: Db, appId: string, now = new Date()): Promise<UninstalledApp | null> {
   return db.$transaction(async (tx) => {
-    const app = await tx.app.findUnique({ where: { id: appId }, include: { ports: true, appDomains: true, addons: true } });
+    const app = await tx.app.findUnique({ where: { id: appId }, include: { ports: true, appDomains: true, addons: true, credential: true } });
     if (!app) return tx.uninstalledApp.findUnique({ where: { id: appId } });
     const days = await uninstallRetentionDays(tx);
     const m = app.manifest as unknown as Partial<HearthManifest>;
@@ -88,6 +94,7 @@ export async function moveAppToUninstalled(db: Db, appId: string, now = new Date
       ports: app.ports.map((p) => ({ envName: p.envName, hostPort: p.hostPort, containerPort: p.containerPort })),
       appDomains: app.appDomains.map((d) => ({ subdomain: d.subdomain, domain: d.domain, type: d.type })),
       addons: app.addons.map((a) => ({ name: a.name, credentialsEnc: a.credentialsEnc })),
+      ...(app.credential ? { credential: { username: app.credential.username, passwordEnc: app.credential.passwordEnc, createdAt: app.credential.createdAt.toISOString() } } : {}),
     };
     const data = {
       manifestId: app.manifestId,
@@ -101,7 +108,7 @@ export async function moveAppToUninstalled(db: Db, appId: string, now = new Date
       purgeAfter: new Date(now.getTime() + days * 86_400_000),
     };
     const row = await tx.uninstalledApp.upsert({ where: { id: appId }, create: { id: appId, ...data }, update: data });
-    await tx.app.deleteMany({ where: { id: appId } }); // ports, names, addon rows cascade
+    await tx.app.deleteMany({ where: { id: appId } }); // ports, names, addon and credential rows cascade
     return row;
   });
 }
@@ -118,7 +125,7 @@ async function busyCheck(tx: Prisma.TransactionClient, id: string): Promise<void
 }
 
 /**
- * Restore: the App row, its ports, names and addon rows come back from the snapshot
+ * Restore: the App row, its ports, names, addon rows and kept first admin password come back from the snapshot
  * (pending_restore), the record goes, and the app.restore task is queued, in one
  * transaction. 409 when one of its names or host ports has been taken since, or when its
  * data is being purged.
@@ -152,6 +159,7 @@ export async function queueAppRestore(db: Db, id: string, createdBy: string | nu
       if (s.ports.length) await tx.appPort.createMany({ data: s.ports.map((p) => ({ ...p, appId: id })) });
       if (s.appDomains.length) await tx.appDomain.createMany({ data: s.appDomains.map((d) => ({ id: randomUUID(), appId: id, ...d })) });
       if (s.addons.length) await tx.appAddon.createMany({ data: s.addons.map((a) => ({ appId: id, name: a.name, credentialsEnc: a.credentialsEnc })) });
+      if (s.credential) await tx.appCredential.create({ data: { appId: id, username: s.credential.username, passwordEnc: s.credential.passwordEnc, createdAt: new Date(s.credential.createdAt) } });
       await tx.uninstalledApp.delete({ where: { id } });
       const task = await createTask(tx, { type: "app.restore", appId: id, args: { appId: id }, createdBy });
       return { task, snapshot: s };

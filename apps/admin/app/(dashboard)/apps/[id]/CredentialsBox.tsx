@@ -10,7 +10,8 @@ import { CopyButton } from "../../../components/CopyButton";
 /**
  * The app's first admin account (manifest firstAdmin): the password Hearth generated, behind
  * "Reveal" (each reveal is an event), with a copy button, until the admin says it was changed
- * ("I changed it" deletes Hearth's copy).
+ * ("I changed it" deletes Hearth's copy). Without a copy the wording is neutral: it may have been
+ * marked as changed, or the app was installed before its manifest had firstAdmin.
  */
 export function CredentialsBox({ app }: { app: AppView & { firstAdmin: NonNullable<AppView["firstAdmin"]> } }) {
   const qc = useQueryClient();
@@ -39,7 +40,7 @@ export function CredentialsBox({ app }: { app: AppView & { firstAdmin: NonNullab
           <dt>Password</dt>
           <dd>
             {!fa.kept ? (
-              <span className="muted">Changed by you; Hearth no longer keeps a copy.</span>
+              <span className="muted">Hearth keeps no copy of this app&apos;s first password.</span>
             ) : shown ? (
               <span className="row">
                 <code data-testid="app-credentials-password">{shown.password}</code>

@@ -13,10 +13,10 @@ const NO_STORE = { "cache-control": "no-store" };
 /**
  * GET /api/v1/apps/:id/credentials → {username, password}: the app's first admin account
  * (manifest firstAdmin) as Hearth generated it; Cache-Control no-store; records
- * app.credentials_reveal. 404 for an unknown app, or when there is none (the manifest has no
+ * app.credentials_reveal. Owner/admin only; a read-scope API token is refused (403). 404 for an unknown app, or when there is none (the manifest has no
  * firstAdmin, or the admin marked it as changed).
  */
-export const GET = route({ roles: ADMIN_ROLES }, async ({ app, params, principal, ip }) => {
+export const GET = route({ roles: ADMIN_ROLES, revealsSecret: true }, async ({ app, params, principal, ip }) => {
   const id = appIdOf(params);
   const row = await getAppCredential(app.db, id);
   if (!row) throw new HearthError("not_found", (await getApp(app.db, id)) ? "This app has no first admin password kept by Hearth (none, or it was marked as changed)" : "No such app");
