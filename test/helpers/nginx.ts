@@ -127,6 +127,58 @@ export function renderSetupDashboardConf(o: {
   return out;
 }
 
+/** The master's children and what each one's title says (empty when it is gone). */
+function childrenOf(master: string): string[] {
+  try {
+    return readFileSync(`/proc/${master}/task/${master}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+function titleOf(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * LocalNginx that returns from a reload only once nginx serves the new set alone, as the root
+ * helper does in production (install-vhosts.mjs waitForNewWorkers): `nginx -s reload` returns
+ * at the signal, and for a moment after it the old workers still accept connections and answer
+ * them with the old set (a test then sees the certificate it just replaced).
+ */
+class SettledLocalNginx extends LocalNginx {
+  constructor(
+    prefix: string,
+    confPath: string,
+    private readonly pidFile: string,
+  ) {
+    super(prefix, confPath);
+  }
+
+  override async checkAndReload(files?: ReadonlyMap<string, string>) {
+    let master = "";
+    try {
+      master = readFileSync(this.pidFile, "utf8").trim();
+    } catch {
+      /* not started yet: nothing to wait for */
+    }
+    const before = master ? childrenOf(master) : [];
+    const r = await super.checkAndReload(files);
+    if (before.length === 0) return r;
+    const end = Date.now() + 15_000;
+    for (;;) {
+      const now = childrenOf(master);
+      const settled = now.some((p) => !before.includes(p)) && before.every((p) => !now.includes(p) || !/worker process/.test(titleOf(p)) || /shutting down/.test(titleOf(p)));
+      if (settled) return r;
+      if (Date.now() > end) throw new Error(`nginx (${master}) still ran its old workers 15 s after the reload`);
+      await sleep(10);
+    }
+  }
+}
+
 export async function startTestNginx(opts: TestNginxOptions = {}): Promise<TestNginx> {
   const root = mkdtempSync(path.join(os.tmpdir(), "hearth-nginx-"));
   // traversable by anyone, as /var/lib/hearth is (setup): the error page and ACME tokens are served from here
@@ -138,7 +190,7 @@ export async function startTestNginx(opts: TestNginxOptions = {}): Promise<TestN
   const httpsPort = opts.httpsPort ?? (await freePort());
   mkdirSync(path.join(prefix, "logs"), { recursive: true });
   mkdirSync(path.join(prefix, "temp"), { recursive: true });
-  const adapter = new LocalNginx(prefix, confPath);
+  const adapter = new SettledLocalNginx(prefix, confPath, path.join(prefix, "nginx.pid"));
   const proxy = new ProxyService({ ipv6: false, ...opts.proxy, dataDir, nginx: adapter, httpPort, httpsPort });
   await proxy.ensureLayout();
   let dashboardInclude: string[] = [];
