@@ -33,10 +33,12 @@ export function testAppService(o: {
   db: Db;
   docker: DockerApi;
   owner: string;
-  addons: AddonProvisioner;
+  addons?: AddonProvisioner;
   healthTimeoutMs: number;
   healthIntervalMs: number;
   catalogDirs?: readonly string[];
+  /** Where removed containers' output is kept (paths.ts `dataPaths().appLogs`). */
+  appLogDir?: (appId: string) => string;
 }): AppService {
   return new AppService({
     db: o.db,
@@ -47,7 +49,8 @@ export function testAppService(o: {
     owner: o.owner,
     healthTimeoutMs: o.healthTimeoutMs,
     healthIntervalMs: o.healthIntervalMs,
-    addons: o.addons,
+    ...(o.addons ? { addons: o.addons } : {}),
+    ...(o.appLogDir ? { appLogDir: o.appLogDir } : {}),
   });
 }
 

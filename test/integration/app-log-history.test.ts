@@ -9,15 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HearthManifestInput } from "@hearth/contracts";
 import { ensureStoreIdentity, type Db } from "@hearth/db";
 import { streamAppLogs } from "../../apps/box/src/apps/app-logs";
-import { AppService, type StepContext } from "../../apps/box/src/apps/apps.service";
+import type { AppService, StepContext } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
-import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { HISTORY_FILE } from "../../apps/box/src/apps/log-history";
 import { createDocker, type DockerApi } from "../../apps/box/src/docker/docker";
 import { dataPaths } from "../../apps/box/src/paths";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
 import { fetchEvents as sseFetch, type SseEvent } from "../helpers/sse";
+import { testAppService } from "../helpers/addon-stack";
 
 /**
  * An app's log history against real Docker and MariaDB: a line the app printed is still
@@ -75,17 +75,7 @@ beforeAll(async () => {
   await db.domain.create({ data: { domain: DOMAIN, provider: "noop" } });
   const store = await ensureStoreIdentity(db);
   const appLogDir = dataPaths(tmp).appLogs;
-  service = new AppService({
-    db,
-    docker,
-    vhosts: { syncVhosts: async () => {} },
-    registries: prismaRegistryCredentials(db, undefined),
-    catalogDirs: [],
-    healthTimeoutMs: 30_000,
-    healthIntervalMs: 200,
-    owner: store.id,
-    appLogDir,
-  });
+  service = testAppService({ db, docker, owner: store.id, healthTimeoutMs: 30_000, healthIntervalMs: 200, appLogDir });
   server = http.createServer((req, res) => {
     const url = new URL(req.url!, "http://box");
     const id = /^\/apps\/([^/]+)\/logs$/.exec(url.pathname)![1]!;

@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HearthManifestInput } from "@hearth/contracts";
 import { ensureStoreIdentity, type Db } from "@hearth/db";
 import { streamAppLogs } from "../../apps/box/src/apps/app-logs";
-import { AppService, type StepContext } from "../../apps/box/src/apps/apps.service";
+import type { AppService, StepContext } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf, dataVolumeNameOf, networkNameOf } from "../../apps/box/src/apps/container-spec";
-import { prismaRegistryCredentials } from "../../apps/box/src/apps/images";
 import { createDocker, type DockerApi } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import { dataPaths } from "../../apps/box/src/paths";
@@ -21,6 +20,7 @@ import { startAdmin, type RunningAdmin } from "../helpers/admin";
 import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
 import { steadyGoto } from "../helpers/chromium";
+import { testAppService } from "../helpers/addon-stack";
 
 /**
  * The app page's log viewer in Chromium, end to end on real peers: the built admin (`next
@@ -60,17 +60,7 @@ beforeAll(async () => {
   await db.domain.create({ data: { domain: DOMAIN, provider: "noop" } });
   const store = await ensureStoreIdentity(db);
   const appLogDir = dataPaths(tmp).appLogs;
-  service = new AppService({
-    db,
-    docker,
-    vhosts: { syncVhosts: async () => {} },
-    registries: prismaRegistryCredentials(db, undefined),
-    catalogDirs: [],
-    healthTimeoutMs: 30_000,
-    healthIntervalMs: 200,
-    owner: store.id,
-    appLogDir,
-  });
+  service = testAppService({ db, docker, owner: store.id, healthTimeoutMs: 30_000, healthIntervalMs: 200, appLogDir });
   const socketPath = path.join(tmp, "box.sock");
   box = await startBoxSocket(
     { socketPath },
