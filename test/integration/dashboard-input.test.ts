@@ -136,7 +136,9 @@ describe("the catalog's install dialog", () => {
     await dialog.getByLabel("Subdomain").fill("big");
     await dialog.getByLabel("Memory limit (MiB)").fill(String(max + 1));
     await dialog.getByRole("button", { name: "Install" }).click();
-    await dialog.getByText(`at most ${max} MiB`).first().waitFor();
+    // Not "at most N MiB": getByText with a string is a case-insensitive substring match, so that
+    // also matched the hint "At most N MiB on this server" shown before the refusal arrived.
+    await dialog.getByText(`A memory limit of ${max + 1} MiB is more than this server can give: at most ${max} MiB`).waitFor();
     expect(await dialog.getByLabel("Memory limit (MiB)").getAttribute("aria-invalid")).toBe("true");
     expect(await t.db.app.count()).toBe(apps);
   });
