@@ -30,6 +30,8 @@ import { LocalNginx } from "./proxy/nginx";
 import { dbVhostSync, noopVhostSync } from "./proxy/vhost-sync";
 import { CertificateManager } from "./domains/certificate-manager";
 import { DomainService, domainTasks } from "./domains/domain.service";
+import { closeTaskFailure, raiseTaskFailure } from "./notifications/notices";
+import { NotificationSweep } from "./notifications/schedule";
 import { RenewalSchedule } from "./domains/renewal-schedule";
 import { createServiceDockerExtras } from "./addons/service-docker";
 import { ServiceManager } from "./addons/services";
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
   let autoUpdates: AutoUpdateSchedule | null = null;
   let releases: ReleaseCheck | null = null;
   let housekeeping: HousekeepingSchedule | null = null;
+  let notificationSweep: NotificationSweep | null = null;
   let locks: NamedLocks | null = null;
   let mailRelay: MailRelay | null = null;
   let shuttingDown = false;
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
       await autoUpdates?.stop();
       await releases?.stop();
       await housekeeping?.stop();
+      await notificationSweep?.stop();
       await reconciler?.stop();
       await monitor?.stop();
       await runner?.stop();
@@ -239,6 +243,11 @@ async function main(): Promise<void> {
     leaseMs: config.taskLeaseMs,
     concurrency: config.taskConcurrency,
     log,
+    // a task that failed for good tells the admins; a later success of the same closes it
+    onFinished: async (t, outcome) => {
+      if (outcome.state === "failed") await raiseTaskFailure(db!, { ...t, error: outcome.errorMessage });
+      else await closeTaskFailure(db!, t);
+    },
   });
   await runner.recoverAtStartup();
   if (config.services === "on") {
@@ -288,6 +297,9 @@ async function main(): Promise<void> {
   // old events, finished tasks and their logs (Setting housekeeping.retention), daily
   housekeeping = new HousekeepingSchedule({ db: dbc, wake: () => r.wake(), log });
   await housekeeping.start();
+  // notifications whose cause went away close; disk nearly full
+  notificationSweep = new NotificationSweep({ db: dbc, dataDir: config.dataDir, servedNames: () => domains.servedNames(), log });
+  notificationSweep.start();
   void monitor.start();
   log.info({ leasedBy, socket: config.socketPath, taskTypes: registry.types() }, "box ready");
 }
