@@ -66,7 +66,7 @@ function NotificationRow({ n, compact, onRead }: { n: NotificationView; compact:
           <strong className={styles.title}>{n.title}</strong>
           <span className={styles.meta}>
             {closed ? (n.dismissedBy === "system" ? `resolved ${fmtRelative(n.dismissedAt)}` : `dismissed ${fmtRelative(n.dismissedAt)}`) : fmtRelative(n.raisedAt)}
-            {n.count > 1 ? ` · ${n.count} times` : ""}
+            {n.count > 1 && n.items.length === 0 ? ` · ${n.count} times` : ""}
           </span>
           {n.items.length === 0 && n.message ? <p className={styles.message}>{n.message}</p> : null}
         </div>

@@ -210,3 +210,25 @@ export async function dismissNotification(db: Client, id: string, userId: string
   if (n.dismissedAt) return n;
   return db.notification.update({ where: { id }, data: { dismissedAt: new Date(), dismissedBy: userId } });
 }
+
+/** The kinds this user gets by email; null when never chosen (every kind). */
+export async function getEmailKinds(db: Client, userId: string): Promise<string[] | null> {
+  const p = await db.notificationPreference.findUnique({ where: { userId } });
+  return p ? (p.emailKinds as string[]) : null;
+}
+
+export async function setEmailKinds(db: Client, userId: string, kinds: string[]): Promise<void> {
+  await db.notificationPreference.upsert({ where: { userId }, create: { userId, emailKinds: kinds }, update: { emailKinds: kinds } });
+}
+
+/** Active owners and admins with an email address who get this kind by email. */
+export async function notificationRecipients(db: Client, kind: string): Promise<{ id: string; email: string; username: string }[]> {
+  const users = await db.user.findMany({
+    where: { active: true, role: { in: ["owner", "admin"] }, email: { not: "" } },
+    select: { id: true, email: true, username: true, notificationPreference: true },
+    orderBy: { username: "asc" },
+  });
+  return users
+    .filter((u) => !u.notificationPreference || (u.notificationPreference.emailKinds as string[]).includes(kind))
+    .map((u) => ({ id: u.id, email: u.email, username: u.username }));
+}
