@@ -2,7 +2,21 @@ import { randomUUID } from "node:crypto";
 import { HEARTH_VERSION } from "@hearth/contracts";
 import os from "node:os";
 import path from "node:path";
-import { addonsDeclaredByApps, appExists, createDb, createNamedLocks, ensureStoreIdentity, getAppAddon, getTask, migrate, openSecret, ownersOf, type Db, type NamedLocks } from "@hearth/db";
+import {
+  addonsDeclaredByApps,
+  appExists,
+  createDb,
+  createNamedLocks,
+  dashboardDomainNames,
+  ensureStoreIdentity,
+  getAppAddon,
+  getTask,
+  migrate,
+  openSecret,
+  ownersOf,
+  type Db,
+  type NamedLocks,
+} from "@hearth/db";
 import { loadConfig, type BoxConfig } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { dataPaths } from "./paths";
@@ -32,6 +46,7 @@ import { CertificateManager } from "./domains/certificate-manager";
 import { DomainService, domainTasks } from "./domains/domain.service";
 import { closeTaskFailure, raiseTaskFailure } from "./notifications/notices";
 import { NotificationSweep } from "./notifications/schedule";
+import { deliverNotifications } from "./notifications/deliver";
 import { RenewalSchedule } from "./domains/renewal-schedule";
 import { createServiceDockerExtras } from "./addons/service-docker";
 import { ServiceManager } from "./addons/services";
@@ -44,7 +59,7 @@ import { LocalStorageAddon } from "./addons/localstorage";
 import { ensureRelayCert } from "./mail/relay-cert";
 import { MailRelay } from "./mail/relay";
 import { SettingOutbound } from "./mail/outbound-setting";
-import { mailTasks } from "./mail/mail-test.task";
+import { mailTasks, senderDomainOf } from "./mail/mail-test.task";
 import { networkGateways } from "./mail/network";
 import { mailAccountLookup, SendmailAddon } from "./mail/sendmail.addon";
 
@@ -298,7 +313,26 @@ async function main(): Promise<void> {
   housekeeping = new HousekeepingSchedule({ db: dbc, wake: () => r.wake(), log });
   await housekeeping.start();
   // notifications whose cause went away close; disk nearly full
-  notificationSweep = new NotificationSweep({ db: dbc, dataDir: config.dataDir, servedNames: () => domains.servedNames(), log });
+  notificationSweep = new NotificationSweep({
+    db: dbc,
+    dataDir: config.dataDir,
+    servedNames: () => domains.servedNames(),
+    log,
+    // mail (through the admin's outbound setting) and webhook, once per opened group
+    deliver: async () => {
+      await deliverNotifications({
+        db: dbc,
+        secretKey: config.secretKey,
+        outbound: () => outbound.resolve(),
+        senderDomain: () => senderDomainOf(dbc, os.hostname()),
+        dashboardUrl: async () => {
+          const d = (await dashboardDomainNames(dbc))[0];
+          return d ? `https://my.${d}` : "";
+        },
+        log,
+      });
+    },
+  });
   notificationSweep.start();
   void monitor.start();
   log.info({ leasedBy, socket: config.socketPath, taskTypes: registry.types() }, "box ready");

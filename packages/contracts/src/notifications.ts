@@ -145,3 +145,44 @@ export const notificationsResponse = z.object({ notifications: z.array(notificat
 export type NotificationsResponse = z.infer<typeof notificationsResponse>;
 /** `state`: open (default), closed or all; `all=1` is the older spelling of state=all. */
 export const notificationsQuery = z.strictObject({ state: z.enum(["open", "closed", "all"]).optional(), all: z.enum(["0", "1"]).optional() });
+
+/** Setting key of the notification webhook (admin writes it, box reads it). */
+export const NOTIFICATION_WEBHOOK_KEY = "notifications.webhook";
+/** Setting key of the webhook's last delivery outcome (box writes it). */
+export const NOTIFICATION_WEBHOOK_STATUS_KEY = "notifications.webhook.status";
+/** As stored: the URL and the signing secret sealed with HEARTH_SECRET_KEY. */
+export interface NotificationWebhookStored {
+  url: string;
+  secretEnc: string;
+}
+
+/**
+ * PUT /api/v1/settings/notifications/webhook: an http(s) URL without credentials (the
+ * secret is Hearth's, never in the URL).
+ */
+export const notificationWebhookRequest = z.strictObject({
+  url: z
+    .string()
+    .trim()
+    .max(500)
+    .refine((u) => {
+      try {
+        const x = new URL(u);
+        return (x.protocol === "https:" || x.protocol === "http:") && !x.username && !x.password;
+      } catch {
+        return false;
+      }
+    }, "Enter an http:// or https:// URL without a user name or password in it"),
+});
+export const notificationWebhookView = z.object({
+  url: z.string().nullable(),
+  /** only in the answer to PUT: shown once, never again */
+  secret: z.string().optional(),
+  lastDelivery: z.object({ at: z.string(), ok: z.boolean(), error: z.string().nullable() }).nullable(),
+});
+export type NotificationWebhookView = z.infer<typeof notificationWebhookView>;
+
+/** GET/PUT /api/v1/profile/notifications: which kinds the caller gets by email. */
+export const notificationPreferencesRequest = z.strictObject({ emailKinds: z.array(z.enum(EMAIL_NOTIFICATION_KINDS as [NotificationKind, ...NotificationKind[]])).max(NOTIFICATION_KINDS.length) });
+export const notificationPreferencesView = z.object({ emailKinds: z.array(notificationKind), chosen: z.boolean() });
+export type NotificationPreferencesView = z.infer<typeof notificationPreferencesView>;

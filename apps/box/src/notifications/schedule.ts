@@ -7,10 +7,13 @@ export const NOTIFICATION_SWEEP_MS = 5 * 60_000;
 
 /**
  * Periodic sweep (see notices.ts `sweep`): closes what went away without telling, raises or
- * closes "disk nearly full" for the data directory. Once at start, then every 5 minutes.
+ * closes "disk nearly full" for the data directory. Once at start, then every 5 minutes;
+ * delivery (mail, webhook) every 30 s.
  */
 export class NotificationSweep {
   private timer: NodeJS.Timeout | null = null;
+  private deliverTimer: NodeJS.Timeout | null = null;
+  private delivering: Promise<unknown> | null = null;
   private running: Promise<unknown> | null = null;
 
   constructor(
@@ -20,8 +23,9 @@ export class NotificationSweep {
       servedNames: () => Promise<Set<string>>;
       log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
       intervalMs?: number;
-      /** after each sweep (the email digest) */
-      after?: () => Promise<void>;
+      /** mail and webhook of newly opened notifications (deliver.ts), every `deliverMs` */
+      deliver?: () => Promise<void>;
+      deliverMs?: number;
     },
   ) {}
 
@@ -29,6 +33,20 @@ export class NotificationSweep {
     void this.runOnce();
     this.timer = setInterval(() => void this.runOnce(), this.d.intervalMs ?? NOTIFICATION_SWEEP_MS);
     this.timer.unref();
+    if (this.d.deliver) {
+      this.deliverTimer = setInterval(() => void this.deliverOnce(), this.d.deliverMs ?? 30_000);
+      this.deliverTimer.unref();
+    }
+  }
+
+  /** One delivery pass (never two at once); its errors are logged. */
+  async deliverOnce(): Promise<void> {
+    if (!this.d.deliver || this.delivering) return;
+    this.delivering = this.d
+      .deliver()
+      .catch((err) => this.d.log.warn({ err: (err as Error).message }, "delivering notifications failed; trying again later"))
+      .finally(() => (this.delivering = null));
+    await this.delivering;
   }
 
   async runOnce(): Promise<void> {
@@ -50,7 +68,6 @@ export class NotificationSweep {
           },
         });
         if (r.closed > 0) this.d.log.info({ closed: r.closed }, "notifications closed: their cause went away");
-        await this.d.after?.();
       } catch (err) {
         this.d.log.warn({ err: (err as Error).message }, "the notification sweep failed; trying again later");
       }
@@ -60,7 +77,10 @@ export class NotificationSweep {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.deliverTimer) clearInterval(this.deliverTimer);
     this.timer = null;
+    this.deliverTimer = null;
     await this.running;
+    await this.delivering;
   }
 }

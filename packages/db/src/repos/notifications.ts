@@ -228,7 +228,5 @@ export async function notificationRecipients(db: Client, kind: string): Promise<
     select: { id: true, email: true, username: true, notificationPreference: true },
     orderBy: { username: "asc" },
   });
-  return users
-    .filter((u) => !u.notificationPreference || (u.notificationPreference.emailKinds as string[]).includes(kind))
-    .map((u) => ({ id: u.id, email: u.email, username: u.username }));
+  return users.filter((u) => !u.notificationPreference || (u.notificationPreference.emailKinds as string[]).includes(kind)).map((u) => ({ id: u.id, email: u.email, username: u.username }));
 }
