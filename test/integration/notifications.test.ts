@@ -199,4 +199,24 @@ describe("notification centre", () => {
     const list = await admin.call("GET", "/api/v1/notifications", as());
     expect(list.body.unread).toBe(1);
   }, 60_000);
+
+  it("Settings → Notifications: an admin turns off a kind for their email; the webhook URL is refused on loopback with the field named", async () => {
+    await steadyGoto(page, `${admin.base}/settings`);
+    const card = page.locator("section", { has: page.getByRole("heading", { name: "Notifications", exact: true }) });
+    const disk = card.getByLabel("Disk nearly full");
+    await disk.waitFor();
+    expect(await disk.isChecked()).toBe(true);
+    await disk.uncheck();
+    await card.getByRole("button", { name: "Save email choices" }).click();
+    await card.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    const prefs = await admin.call("GET", "/api/v1/profile/notifications", as());
+    expect(prefs.body.chosen).toBe(true);
+    expect(prefs.body.emailKinds).not.toContain("disk_full");
+    expect(prefs.body.emailKinds).toContain("cert_failing");
+    await card.getByLabel("Webhook URL").fill("http://127.0.0.1:9/hook");
+    await card.getByRole("button", { name: "Save webhook" }).click();
+    await expect(card.getByLabel("Webhook URL").getAttribute("aria-invalid")).resolves.toBe("true");
+    await card.scrollIntoViewIfNeeded();
+    await shot("settings");
+  }, 60_000);
 });
