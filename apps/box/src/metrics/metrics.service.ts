@@ -1,18 +1,9 @@
 import { hostname } from "node:os";
-import {
-  APP_METRICS,
-  HearthError,
-  SERVER_METRICS,
-  type AppMetricsResponse,
-  type FilesystemUsage,
-  type MetricPoint,
-  type MetricsRange,
-  type ServerMetricsResponse,
-} from "@hearth/contracts";
+import { APP_METRICS, HearthError, SERVER_METRICS, type AppMetricsResponse, type FilesystemUsage, type MetricPoint, type MetricsRange, type ServerMetricsResponse } from "@hearth/contracts";
 import type { ContainerCounters } from "../docker/container-stats";
 import type { HostCounters, MountEntry, SpaceUsage } from "../lib/host-stats";
 import type { Logger } from "../logger";
-import { COARSE, FINE, mergeCoarse, MetricsStore, type RingFile } from "./ring-store";
+import { COARSE, FINE, mergeCoarse, type MetricsStore, type RingFile } from "./ring-store";
 
 /**
  * The metrics collector: every `intervalMs` (10 s) one round reads each running app
@@ -123,16 +114,18 @@ export class MetricsService {
       const secs = p ? (at - p.at) / 1000 : 0;
       const dTotal = p ? host.cpuTotal - p.c.cpuTotal : 0;
       const cpu = p && dTotal > 0 ? (100 * (dTotal - (host.cpuIdle - p.c.cpuIdle))) / dTotal : Number.NaN;
-      this.o.store.ring("server").record(tSec, [
-        cpu,
-        host.memoryUsedBytes,
-        host.memoryTotalBytes,
-        host.load1,
-        rate(host.diskReadBytes, p?.c.diskReadBytes, secs),
-        rate(host.diskWriteBytes, p?.c.diskWriteBytes, secs),
-        rate(host.netRxBytes, p?.c.netRxBytes, secs),
-        rate(host.netTxBytes, p?.c.netTxBytes, secs),
-      ]);
+      this.o.store
+        .ring("server")
+        .record(tSec, [
+          cpu,
+          host.memoryUsedBytes,
+          host.memoryTotalBytes,
+          host.load1,
+          rate(host.diskReadBytes, p?.c.diskReadBytes, secs),
+          rate(host.diskWriteBytes, p?.c.diskWriteBytes, secs),
+          rate(host.netRxBytes, p?.c.netRxBytes, secs),
+          rate(host.netTxBytes, p?.c.netTxBytes, secs),
+        ]);
       this.prevHost = { at, c: host };
     }
 
@@ -145,15 +138,17 @@ export class MetricsService {
       const p = this.prevApps.get(key);
       const secs = p ? (at - p.at) / 1000 : 0;
       const cpu = p && secs > 0 && c.cpuNs >= p.c.cpuNs ? ((c.cpuNs - p.c.cpuNs) / 1e9 / secs) * 100 : Number.NaN;
-      this.o.store.ring(`app-${appId}`).record(tSec, [
-        cpu,
-        c.memoryBytes,
-        c.memoryLimitBytes ?? Number.NaN,
-        rate(c.ioReadBytes, p?.c.ioReadBytes, secs),
-        rate(c.ioWriteBytes, p?.c.ioWriteBytes, secs),
-        rate(c.netRxBytes ?? Number.NaN, p?.c.netRxBytes, secs),
-        rate(c.netTxBytes ?? Number.NaN, p?.c.netTxBytes, secs),
-      ]);
+      this.o.store
+        .ring(`app-${appId}`)
+        .record(tSec, [
+          cpu,
+          c.memoryBytes,
+          c.memoryLimitBytes ?? Number.NaN,
+          rate(c.ioReadBytes, p?.c.ioReadBytes, secs),
+          rate(c.ioWriteBytes, p?.c.ioWriteBytes, secs),
+          rate(c.netRxBytes ?? Number.NaN, p?.c.netRxBytes, secs),
+          rate(c.netTxBytes ?? Number.NaN, p?.c.netTxBytes, secs),
+        ]);
       seen.set(key, { at, c });
     }
     this.prevApps = seen;

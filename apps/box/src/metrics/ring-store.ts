@@ -125,7 +125,7 @@ export class RingFile {
     const slotT = Math.floor(tSec / fine.step) * fine.step;
     const row = Buffer.alloc(this.fineRow);
     row.writeUInt32LE(slotT, 0);
-    values.forEach((v, i) => row.writeFloatLE(v, 4 + 4 * i));
+    for (let i = 0; i < values.length; i++) row.writeFloatLE(values[i]!, 4 + 4 * i);
     const slot = (slotT / fine.step) % fine.slots;
     writeSync(this.fd, row, 0, this.fineRow, this.fineOff + slot * this.fineRow);
 
