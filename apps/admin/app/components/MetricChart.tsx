@@ -24,7 +24,7 @@ export function formatValue(v: number | null | undefined, unit: "percent" | "byt
     x /= 1024;
     i++;
   }
-  const s = `${x.toFixed(x < 10 && i > 0 ? 1 : 0)} ${units[i]}`;
+  const s = `${x.toFixed(x < 10 && x !== 0 ? 1 : 0)} ${units[i]}`;
   return unit === "bps" ? `${s}/s` : s;
 }
 
