@@ -149,7 +149,9 @@ async function main() {
     console.log(`  → collector cost: ${pct(onMs - baseMs, WINDOW_S)}; ratio to baseline ${(onMs / Math.max(baseMs, 0.001)).toFixed(2)}x   (goal ≤ 1 % of one core)`);
     console.log(`one round back to back:    ${roundCpu.toFixed(1)} ms CPU, ${roundWall.toFixed(1)} ms wall → at one round per 10 s: ${pct(roundCpu, 10)}`);
     console.log(`  dockerd per round (its container list): ${roundDockerd?.toFixed(1) ?? "?"} ms CPU → at one round per 10 s: ${roundDockerd === null ? "?" : pct(roundDockerd, 10)}`);
-    console.log(`Docker one-shot stats x${N}: ${statsWall.toFixed(0)} ms wall, this process ${statsCpu.toFixed(0)} ms CPU, dockerd ${statsDockerd ?? "?"} ms CPU → ${(statsWall / roundWall).toFixed(1)}x a cgroup round's wall time`);
+    console.log(
+      `Docker one-shot stats x${N}: ${statsWall.toFixed(0)} ms wall, this process ${statsCpu.toFixed(0)} ms CPU, dockerd ${statsDockerd ?? "?"} ms CPU → ${(statsWall / roundWall).toFixed(1)}x a cgroup round's wall time`,
+    );
   } finally {
     if (ids.length) execFileSync("docker", ["rm", "-f", ...ids], { stdio: "ignore" });
     rmSync(tmp, { recursive: true, force: true });

@@ -107,14 +107,28 @@ beforeAll(async () => {
     memoryLimit: 32 * 1024 * 1024,
   };
   await db.app.create({
-    data: { id: appId, manifestId: m.id, manifest: m as object, version: m.version, subdomain: "graphs", domain: DOMAIN, installState: "pending_install", memoryLimit: BigInt(m.memoryLimit!), env: {} },
+    data: {
+      id: appId,
+      manifestId: m.id,
+      manifest: m as object,
+      version: m.version,
+      subdomain: "graphs",
+      domain: DOMAIN,
+      installState: "pending_install",
+      memoryLimit: BigInt(m.memoryLimit!),
+      env: {},
+    },
   });
   await service.install(appId, ctx());
   metrics.start();
   // ~40 s of real collection, with some work in the container so its CPU and I/O move
   const until = Date.now() + 40_000;
   while (Date.now() < until) {
-    execFileSync("docker", ["exec", containerNameOf(appId), "/bin/busybox", "sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; dd if=/dev/zero of=/tmp/x bs=64k count=16 2>/dev/null; rm -f /tmp/x"], { stdio: "ignore" });
+    execFileSync(
+      "docker",
+      ["exec", containerNameOf(appId), "/bin/busybox", "sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; dd if=/dev/zero of=/tmp/x bs=64k count=16 2>/dev/null; rm -f /tmp/x"],
+      { stdio: "ignore" },
+    );
     await sleep(1500);
   }
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
