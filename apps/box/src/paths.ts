@@ -35,6 +35,8 @@ export const PROC_NET_ROUTE = "/proc/net/route";
 export const PROC_ROOT = "/proc";
 /** The cgroup filesystem: each container's CPU, memory and I/O counters (v1 or v2, cgroupfs or systemd driver). */
 export const CGROUP_ROOT = "/sys/fs/cgroup";
+/** The host's network interfaces (an app bridge's byte counters, when box may not read the container's /proc). */
+export const SYS_CLASS_NET = "/sys/class/net";
 
 /** The fixed system paths (the installer's; box reads some and writes none of the root ones). */
 export const SYSTEM_PATHS = {

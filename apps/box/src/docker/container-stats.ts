@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { CGROUP_ROOT, PROC_ROOT } from "../paths";
+import { CGROUP_ROOT, PROC_ROOT, SYS_CLASS_NET } from "../paths";
 
 /**
  * A running container's counters, read straight from its cgroup and its network namespace
@@ -83,6 +83,7 @@ export class ContainerStatsReader {
   constructor(
     private readonly root = CGROUP_ROOT,
     private readonly proc = PROC_ROOT,
+    private readonly sysNet = SYS_CLASS_NET,
   ) {}
 
   private layoutOf(id: string): Layout | null {
@@ -104,8 +105,13 @@ export class ContainerStatsReader {
     return null;
   }
 
-  /** The container's counters, or null when it has no cgroup (gone, or not a container id). */
-  read(containerId: string): ContainerCounters | null {
+  /**
+   * The container's counters, or null when it has no cgroup (gone, or not a container id).
+   * Network: its namespace's /proc/<pid>/net/dev; where box may not see the container's
+   * processes (systemd's ProtectProc=invisible hides other users' /proc entries) the app's own
+   * bridge `bridge` on the host (one app per bridge), whose received bytes are what the app sent.
+   */
+  read(containerId: string, bridge?: string): ContainerCounters | null {
     if (!/^[0-9a-f]{64}$/.test(containerId)) return null;
     const l = this.layoutOf(containerId);
     if (!l) return null;
@@ -141,7 +147,12 @@ export class ContainerStatsReader {
     }
     const pid = procs?.split("\n")[0]?.trim();
     const net = pid && /^\d+$/.test(pid) ? read(`${this.proc}/${pid}/net/dev`) : null;
-    const n = net === null ? null : parseNetDev(net);
+    let n = net === null ? null : parseNetDev(net);
+    if (n === null && bridge && /^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) {
+      const rx = Number(read(`${this.sysNet}/${bridge}/statistics/rx_bytes`)?.trim() ?? Number.NaN);
+      const tx = Number(read(`${this.sysNet}/${bridge}/statistics/tx_bytes`)?.trim() ?? Number.NaN);
+      if (Number.isFinite(rx) && Number.isFinite(tx)) n = { rx: tx, tx: rx };
+    }
     return { cpuNs, memoryBytes, memoryLimitBytes, ioReadBytes: io.read, ioWriteBytes: io.write, netRxBytes: n?.rx ?? null, netTxBytes: n?.tx ?? null };
   }
 

@@ -128,6 +128,14 @@ describe("the counters' parsers", () => {
     const r = new ContainerStatsReader(root, proc);
     expect(r.read(id)).toEqual({ cpuNs: 1_500_000, memoryBytes: 1048576 - 4096, memoryLimitBytes: null, ioReadBytes: 7, ioWriteBytes: 9, netRxBytes: 5, netTxBytes: 6 });
     expect(r.read("b".repeat(64))).toBeNull();
+    // where the container's /proc is hidden from box: the app's bridge, seen from the host (its rx is what the app sent)
+    const sysNet = mkdtempSync(path.join(os.tmpdir(), "hearth-sysnet-"));
+    mkdirSync(path.join(sysNet, "hth0123", "statistics"), { recursive: true });
+    writeFileSync(path.join(sysNet, "hth0123", "statistics", "rx_bytes"), "70\n");
+    writeFileSync(path.join(sysNet, "hth0123", "statistics", "tx_bytes"), "30\n");
+    const hidden = new ContainerStatsReader(root, path.join(proc, "none"), sysNet);
+    expect(hidden.read(id, "hth0123")).toMatchObject({ netRxBytes: 30, netTxBytes: 70 });
+    expect(hidden.read(id)).toMatchObject({ netRxBytes: null, netTxBytes: null });
     expect(r.read("../etc")).toBeNull();
   });
 });

@@ -15,8 +15,8 @@ import { COARSE, FINE, mergeCoarse, type MetricsStore, type RingFile } from "./r
  */
 export interface MetricsSources {
   /** The running containers of this store's apps. */
-  appContainers(): Promise<{ appId: string; containerId: string }[]>;
-  container(containerId: string): ContainerCounters | null;
+  appContainers(): Promise<{ appId: string; containerId: string; bridge?: string }[]>;
+  container(containerId: string, bridge?: string): ContainerCounters | null;
   /** Containers still running (the reader forgets the others' cached cgroup folders). */
   retainContainers?(live: ReadonlySet<string>): void;
   host(): HostCounters | null;
@@ -131,8 +131,8 @@ export class MetricsService {
 
     const containers = await this.o.sources.appContainers();
     const seen = new Map<string, Prev<ContainerCounters>>();
-    for (const { appId, containerId } of containers) {
-      const c = this.o.sources.container(containerId);
+    for (const { appId, containerId, bridge } of containers) {
+      const c = this.o.sources.container(containerId, bridge);
       if (!c) continue;
       const key = `${appId}/${containerId}`;
       const p = this.prevApps.get(key);
