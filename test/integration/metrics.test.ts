@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
+import http from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -23,6 +24,7 @@ import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
 import { steadyGoto } from "../helpers/chromium";
 import { testAppService } from "../helpers/addon-stack";
+import { startTestBox, type TestBoxProcess } from "../helpers/box-process";
 
 /**
  * Graphs on real peers: a real app container on Docker, box's real collector reading its
@@ -48,6 +50,7 @@ let cookie = "";
 let browser: Browser;
 let appId = "";
 let owners: string[] = [];
+let realBox: TestBoxProcess | null = null;
 
 const ctx = (): StepContext => ({ taskId: randomUUID(), signal: new AbortController().signal, log: () => {}, progress: async () => {} });
 const log = createLogger("silent", "test");
@@ -135,6 +138,11 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
+  if (realBox && realBox.child.exitCode === null) {
+    const exited = new Promise((r) => realBox!.child.once("exit", r));
+    realBox.child.kill("SIGTERM");
+    await exited;
+  }
   await browser?.close();
   await admin?.stop();
   await metrics?.stop();
@@ -239,4 +247,31 @@ describe("metrics API on real peers", () => {
     expect(await metrics.sweep()).toEqual([appId]);
     expect(existsSync(file)).toBe(false);
   });
+
+  it("a real box process collects from its start and serves the server's metrics on its socket", async () => {
+    const dataDir = path.join(tmp, "realbox");
+    realBox = startTestBox({ databaseUrl: t.url, dataDir, boxId: "metrics-realbox", env: { HEARTH_METRICS_INTERVAL_MS: "1000" } });
+    await realBox.ready;
+    const socketPath = path.join(dataDir, "box.sock");
+    const get = (p: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({ socketPath, path: p }, (res) => {
+          let body = "";
+          res.on("data", (c) => (body += c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    let s = serverMetricsResponse.parse(JSON.parse((await get("/server/metrics")).body));
+    for (let i = 0; i < 30 && s.series.cpuPercent.length === 0; i++) {
+      await sleep(1000);
+      s = serverMetricsResponse.parse(JSON.parse((await get("/server/metrics")).body));
+    }
+    expect(s.series.cpuPercent.length).toBeGreaterThan(0);
+    expect(s.overview.dataDir?.mount).toBe(dataDir);
+    expect(existsSync(path.join(dataPaths(dataDir).metrics, "server.hmtr"))).toBe(true);
+    expect((await get("/server/metrics?range=2h")).status).toBe(400);
+    expect((await get(`/apps/${randomUUID()}/metrics`)).status).toBe(404);
+  }, 120_000);
 });
