@@ -232,6 +232,29 @@ describe("metrics API on real peers", () => {
     await expect.poll(() => graphs.locator("canvas").count(), { timeout: 30_000 }).toBe(4);
     await graphs.scrollIntoViewIfNeeded();
     await graphs.screenshot({ path: path.join(REPO_ROOT, "test-results", "app-graphs.png") });
+    const month = page.waitForResponse((r) => r.url().includes(`/api/v1/apps/${appId}/metrics?range=30d`));
+    await graphs.getByRole("button", { name: "30 days" }).click();
+    expect((await month).status()).toBe(200);
+
+    // an installed app box has no samples of yet: an honest notice, no empty charts
+    const quiet = randomUUID();
+    await db.app.create({
+      data: {
+        id: quiet,
+        manifestId: "org.hearth.test.metrics",
+        manifest: (await db.app.findUniqueOrThrow({ where: { id: appId } })).manifest as object,
+        version: "1.0.0",
+        subdomain: "quiet",
+        domain: DOMAIN,
+        installState: "installed",
+        memoryLimit: BigInt(32 * 1024 * 1024),
+        env: {},
+      },
+    });
+    await steadyGoto(page, `${admin.base}/apps/${quiet}`);
+    await expect.poll(() => page.getByText("Not enough samples yet").count(), { timeout: 30_000 }).toBe(1);
+    expect(await page.locator("canvas").count()).toBe(0);
+    await db.app.delete({ where: { id: quiet } });
     await context.close();
   });
 
