@@ -130,3 +130,25 @@ export async function streamAppLogs(socketPath: string, appId: string, q: AppLog
     details: { body: body.slice(0, 200) },
   });
 }
+
+/**
+ * The metrics box keeps (`GET /apps/:id/metrics` or `/server/metrics` on the socket, range
+ * already checked by admin): the parsed JSON. 404 → not_found, 400 → invalid, box down or
+ * collector off → 502 external.
+ */
+export async function fetchBoxMetrics(socketPath: string, what: { appId: string } | "server", range: string): Promise<unknown> {
+  const path = what === "server" ? `/server/metrics?range=${encodeURIComponent(range)}` : `/apps/${encodeURIComponent(what.appId)}/metrics?range=${encodeURIComponent(range)}`;
+  const res = await request(socketPath, { method: "GET", path, timeoutMs: 10_000 });
+  const body = await readBody(res, 8 * 1024 * 1024);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (e) {
+    throw new HearthError("external", `box answered ${res.statusCode} with junk`, { cause: e });
+  }
+  if (res.statusCode === 200) return parsed;
+  const message = (parsed as { error?: { message?: string } })?.error?.message ?? `box answered ${res.statusCode}`;
+  if (res.statusCode === 404) throw new HearthError("not_found", message);
+  if (res.statusCode === 400) throw new HearthError("invalid", message);
+  throw new HearthError("external", message);
+}

@@ -56,6 +56,10 @@ export interface BoxConfig {
   extraCatalogDirs: string[];
   /** Where a newer Hearth is announced (HEARTH_RELEASE_SOURCE: http(s) URL or absolute file path), or null: not checked. */
   releaseSource: string | null;
+  /** The metrics collector (HEARTH_METRICS, default on; off: no sampling, the metrics endpoints answer 502). */
+  metrics: "on" | "off";
+  /** How often it samples (HEARTH_METRICS_INTERVAL_MS, default 10000; tests use less; the store keeps 10 s rows either way). */
+  metricsIntervalMs: number;
 }
 
 export { DEFAULT_DATA_DIR };
@@ -109,6 +113,8 @@ export const boxEnvSchema = z.object({
       .optional(),
   ),
   // checked by networkPlanFrom (docker/subnets.ts): a private IPv4 range and a prefix length
+  HEARTH_METRICS: unsetIfEmpty(z.enum(["on", "off"]).default("on")),
+  HEARTH_METRICS_INTERVAL_MS: unsetIfEmpty(millis(1_000, 10_000)),
   HEARTH_NETWORK_POOL: unsetIfEmpty(z.string().optional()),
   HEARTH_NETWORK_SIZE: unsetIfEmpty(z.string().optional()),
   HEARTH_CATALOG_DIRS: unsetIfEmpty(z.string().optional()),
@@ -200,5 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
       .map((d) => d.trim())
       .filter(Boolean),
     releaseSource: e.HEARTH_RELEASE_SOURCE ?? null,
+    metrics: e.HEARTH_METRICS,
+    metricsIntervalMs: e.HEARTH_METRICS_INTERVAL_MS,
   };
 }

@@ -62,6 +62,9 @@ import { SettingOutbound } from "./mail/outbound-setting";
 import { mailTasks, senderDomainOf } from "./mail/mail-test.task";
 import { networkGateways } from "./mail/network";
 import { mailAccountLookup, SendmailAddon } from "./mail/sendmail.addon";
+import { APP_STORE_SPEC, MetricsService, SERVER_STORE_SPEC } from "./metrics/metrics.service";
+import { MetricsStore } from "./metrics/ring-store";
+import { liveMetricsSources } from "./metrics/sources";
 
 /**
  * box: the daemon that changes the machine. Start order: config → logger → migrations →
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
   let notificationSweep: NotificationSweep | null = null;
   let locks: NamedLocks | null = null;
   let mailRelay: MailRelay | null = null;
+  let metrics: MetricsService | null = null;
   let shuttingDown = false;
 
   const shutdown = async (signal: string) => {
@@ -122,6 +126,7 @@ async function main(): Promise<void> {
       await notificationSweep?.stop();
       await reconciler?.stop();
       await monitor?.stop();
+      await metrics?.stop();
       await runner?.stop();
       await socket?.close();
       await mailRelay?.stop();
@@ -274,6 +279,20 @@ async function main(): Promise<void> {
 
   const dbc = db;
   const r = runner;
+  // graphs: a sample of every running app and of the server every 10 s into fixed-size ring files (apps/box/src/metrics)
+  if (config.metrics === "on") {
+    metrics = new MetricsService({
+      store: new MetricsStore(dataPaths(config.dataDir).metrics, { app: APP_STORE_SPEC, server: SERVER_STORE_SPEC }),
+      sources: liveMetricsSources(docker, ownersOf(store)),
+      appExists: (id) => appExists(dbc, id),
+      log,
+      version: HEARTH_VERSION,
+      dataDir: config.dataDir,
+      startedAt,
+      intervalMs: config.metricsIntervalMs,
+    });
+  } else log.warn("HEARTH_METRICS=off: no metrics are collected");
+  const m = metrics;
   socket = await startBoxSocket(
     { socketPath: config.socketPath, gid: config.socketGroup?.gid ?? null },
     {
@@ -287,6 +306,14 @@ async function main(): Promise<void> {
         return t && { state: t.state, percent: t.percent, message: t.message, errorCode: t.errorCode, errorMessage: t.errorMessage };
       },
       logPath: (id) => taskLogPath(config.dataDir, id),
+      ...(m
+        ? {
+            metrics: {
+              app: async (appId, range) => ((await appExists(dbc, appId)) ? m.appMetrics(appId, range) : null),
+              server: async (range) => m.serverMetrics(range),
+            },
+          }
+        : {}),
       appLogs: (req, res, appId, url) => streamAppLogs({ docker, appExists: (id) => appExists(dbc, id), historyDir: dataPaths(config.dataDir).appLogs }, req, res, appId, url),
       log,
     },
@@ -335,6 +362,7 @@ async function main(): Promise<void> {
   });
   notificationSweep.start();
   void monitor.start();
+  metrics?.start();
   log.info({ leasedBy, socket: config.socketPath, taskTypes: registry.types() }, "box ready");
 }
 

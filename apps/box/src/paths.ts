@@ -31,6 +31,12 @@ export const ROOT_VHOST_DIR = "/etc/nginx/hearth";
 export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 /** The kernel's IPv4 routes of the main table (what the network plan avoids when `ip` cannot be run). */
 export const PROC_NET_ROUTE = "/proc/net/route";
+/** The kernel's process and system counters (the metrics collector reads /proc/stat, meminfo, diskstats, net/dev …). */
+export const PROC_ROOT = "/proc";
+/** The cgroup filesystem: each container's CPU, memory and I/O counters (v1 or v2, cgroupfs or systemd driver). */
+export const CGROUP_ROOT = "/sys/fs/cgroup";
+/** The host's network interfaces (an app bridge's byte counters, when box may not read the container's /proc). */
+export const SYS_CLASS_NET = "/sys/class/net";
 
 /** The fixed system paths (the installer's; box reads some and writes none of the root ones). */
 export const SYSTEM_PATHS = {
@@ -75,6 +81,8 @@ export function dataPaths(dataDir: string) {
     mail: j("mail"),
     /** One app's log history (what its earlier containers printed; apps/log-history.ts); deleted with the app's data. */
     appLogs: (appId: string) => j("logs", "apps", appId),
+    /** The metrics store: one fixed-size ring file per app and one for the server (metrics/ring-store.ts). */
+    metrics: j("metrics"),
     /** Backups of one app (pre-update, addon teardown). */
     appBackups: (appId: string) => j("backups", "apps", appId),
   };

@@ -27,6 +27,13 @@
  *                                  400 `invalid` for a bad query, 404 when box knows no such app.
  *                                  admin proxies it as GET /api/v1/apps/:id/logs (and
  *                                  …/logs/download); 502 `external` while box lacks it.
+ *   GET  /apps/:id/metrics       → 200 AppMetricsResponse (metrics.ts): the app's series for
+ *                                  `range=1h|24h|30d` (metricsQuery; default 1h). 400 `invalid`
+ *                                  for another range, 404 when box knows no such app, 502
+ *                                  `external` with HEARTH_METRICS=off.
+ *   GET  /server/metrics         → 200 ServerMetricsResponse: the server's series and overview
+ *                                  (version, uptime, disk space per file system and for the data
+ *                                  folder). Same query and errors.
  */
 export const DEFAULT_BOX_SOCKET = "/run/hearth/box.sock";
 

@@ -16,3 +16,4 @@ export * from "./housekeeping";
 export * from "./memory";
 export * from "./release";
 export * from "./notifications";
+export * from "./metrics";

@@ -22,6 +22,7 @@ const NAV: { href: string; label: string; icon: IconName; adminOnly?: boolean }[
   { href: "/certificates", label: "Certificates", icon: "shield", adminOnly: true },
   { href: "/registries", label: "Registries", icon: "box", adminOnly: true },
   { href: "/backups", label: "Backups", icon: "archive", adminOnly: true },
+  { href: "/server", label: "Server", icon: "box", adminOnly: true },
   { href: "/eventlog", label: "Event log", icon: "list", adminOnly: true },
   { href: "/settings", label: "Settings", icon: "settings" },
 ];

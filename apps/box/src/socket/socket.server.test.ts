@@ -86,6 +86,34 @@ describe("box socket server", () => {
     expect(body).toEqual({ ok: true, version: "9.9.9", boxId: "box-a", uptimeSeconds: 5, runningTasks: 2 });
   });
 
+  it("serves metrics for a range, refuses another range (400), an unknown app (404), and says 502 with the collector off", async () => {
+    const asked: string[] = [];
+    const s = setup({
+      metrics: {
+        app: async (id, range) => {
+          asked.push(`${id}:${range}`);
+          return id === "a1" ? ({ appId: id, range } as never) : null;
+        },
+        server: async (range) => {
+          asked.push(`server:${range}`);
+          return { range } as never;
+        },
+      },
+    });
+    await s.start();
+    expect(JSON.parse((await request(s.socketPath, "GET", "/apps/a1/metrics?range=24h")).body)).toEqual({ appId: "a1", range: "24h" });
+    expect(JSON.parse((await request(s.socketPath, "GET", "/server/metrics")).body)).toEqual({ range: "1h" });
+    const bad = await request(s.socketPath, "GET", "/apps/a1/metrics?range=7d");
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).error).toEqual({ code: "invalid", message: "range must be one of 1h, 24h, 30d" });
+    expect((await request(s.socketPath, "GET", "/server/metrics?range=1h&x=1")).status).toBe(400);
+    expect((await request(s.socketPath, "GET", "/apps/nope/metrics")).status).toBe(404);
+    expect(asked).toEqual(["a1:24h", "server:1h", "nope:1h"]);
+    const off = setup();
+    await off.start();
+    expect((await request(off.socketPath, "GET", "/server/metrics")).status).toBe(502);
+  });
+
   it("wakes the runner on POST /wake", async () => {
     const s = setup();
     await s.start();

@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
-import { TASK_ID_PATTERN, type BoxHealth, type ErrorCode } from "@hearth/contracts";
+import { HearthError, metricsQuery, TASK_ID_PATTERN, type AppMetricsResponse, type BoxHealth, type ErrorCode, type MetricsRange, type ServerMetricsResponse } from "@hearth/contracts";
 import type { Logger } from "../logger";
 import { streamTaskEvents, type TaskSnapshot } from "./task-events";
 
@@ -26,6 +26,11 @@ export interface BoxSocketDeps {
   followPollMs?: number;
   /** GET /apps/:id/logs (apps/app-logs.ts); 502 `external` when absent. */
   appLogs?(req: http.IncomingMessage, res: http.ServerResponse, appId: string, url: URL): Promise<void>;
+  /** GET /apps/:id/metrics and /server/metrics (metrics/metrics.service.ts); 502 `external` when absent (collector off). */
+  metrics?: {
+    app(appId: string, range: MetricsRange): Promise<AppMetricsResponse | null>;
+    server(range: MetricsRange): Promise<ServerMetricsResponse>;
+  };
 }
 
 export interface BoxSocketOptions {
@@ -121,6 +126,31 @@ export function createRequestHandler(deps: BoxSocketDeps) {
     },
   };
 
+  const rangeOf = (url: URL): MetricsRange | { error: string } => {
+    const q = metricsQuery.safeParse(Object.fromEntries(url.searchParams));
+    return q.success ? q.data.range : { error: q.error.issues.map((i) => i.message).join("; ") };
+  };
+  const appMetrics: Route = {
+    method: "GET",
+    handle: async (_req, res, url, id) => {
+      if (!deps.metrics) return sendError(res, 502, "external", "this box does not collect metrics (HEARTH_METRICS=off)");
+      const range = rangeOf(url);
+      if (typeof range === "object") return sendError(res, 400, "invalid", range.error);
+      const body = await deps.metrics.app(id, range);
+      if (!body) return sendError(res, 404, "not_found", "no such app");
+      sendJson(res, 200, body);
+    },
+  };
+  const serverMetrics: Route = {
+    method: "GET",
+    handle: async (_req, res, url) => {
+      if (!deps.metrics) return sendError(res, 502, "external", "this box does not collect metrics (HEARTH_METRICS=off)");
+      const range = rangeOf(url);
+      if (typeof range === "object") return sendError(res, 400, "invalid", range.error);
+      sendJson(res, 200, await deps.metrics.server(range));
+    },
+  };
+
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
       const url = new URL(req.url ?? "/", "http://box");
@@ -128,6 +158,7 @@ export function createRequestHandler(deps: BoxSocketDeps) {
       let id = "";
       if (url.pathname === "/health") route = health;
       else if (url.pathname === "/wake") route = wake;
+      else if (url.pathname === "/server/metrics") route = serverMetrics;
       else {
         const m = /^\/tasks\/([^/]+)\/(log|events)$/.exec(url.pathname);
         if (m) {
@@ -138,11 +169,11 @@ export function createRequestHandler(deps: BoxSocketDeps) {
         }
       }
       if (!route) {
-        const m = /^\/apps\/([^/]+)\/logs$/.exec(url.pathname);
+        const m = /^\/apps\/([^/]+)\/(logs|metrics)$/.exec(url.pathname);
         if (m) {
           id = decodeURIComponent(m[1]!);
           if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return sendError(res, 404, "not_found", "no such app");
-          route = appLogs;
+          route = m[2] === "logs" ? appLogs : appMetrics;
         }
       }
       if (!route) return sendError(res, 404, "not_found", "no such endpoint");
@@ -151,6 +182,7 @@ export function createRequestHandler(deps: BoxSocketDeps) {
       }
       await route.handle(req, res, url, id);
     } catch (e) {
+      if (e instanceof HearthError && e.code === "not_found") return sendError(res, 404, "not_found", e.message);
       deps.log.error({ err: e, path: req.url }, "socket request failed");
       sendError(res, 500, "internal", "Internal error");
     }

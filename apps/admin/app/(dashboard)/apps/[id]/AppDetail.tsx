@@ -22,6 +22,7 @@ import { PortRows, portBindingsOf, portValuesOf, type PortSpec, type PortValues 
 import { ExtraNameRows, extraNamesOf, type ExtraName } from "../../../components/ExtraNameRows";
 import { appsRefetchInterval, useLive } from "../../../../lib/client/live";
 import { CredentialsBox } from "./CredentialsBox";
+import { AppGraphs } from "./AppGraphs";
 
 const MiB = 1024 * 1024;
 
@@ -227,6 +228,8 @@ export function AppDetail({ id }: { id: string }) {
             </details>
           </section>
         ) : null}
+
+        {a.installState === "installed" ? <AppGraphs appId={a.id} /> : null}
 
         <UpdateCard app={a} busy={busy} onQueued={(taskId) => setWatched(taskId)} />
         <ConfigureCard app={a} busy={busy} onQueued={(taskId) => setWatched(taskId)} />
