@@ -27,6 +27,10 @@
  *                                  400 `invalid` for a bad query, 404 when box knows no such app.
  *                                  admin proxies it as GET /api/v1/apps/:id/logs (and
  *                                  …/logs/download); 502 `external` while box lacks it.
+ *   GET  /apps/:id/terminal      → WebSocket upgrade: a shell (docker exec, TTY) in the app's running
+ *                                  container, `?cols=&rows=`; messages in terminal.ts. 404 when box
+ *                                  knows no such app, 409 `bad_state` when its container is not
+ *                                  running. admin relays it as /api/v1/apps/:id/terminal.
  */
 export const DEFAULT_BOX_SOCKET = "/run/hearth/box.sock";
 
