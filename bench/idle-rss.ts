@@ -36,7 +36,7 @@ const IDLE_S = Number(process.argv[2] ?? 20);
 if (!Number.isFinite(IDLE_S) || IDLE_S < 1) throw new Error("idle seconds must be a positive number");
 const GOAL_MIB = 250;
 const BOX_MAIN = path.join(ROOT, "apps/box/dist/main.mjs");
-const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
+const ADMIN_SERVER = path.join(ROOT, "apps/admin/dist/server.mjs");
 if (!existsSync(BOX_MAIN)) throw new Error(`${BOX_MAIN} is missing: npm run build -w @hearth/box`);
 if (!existsSync(path.join(ROOT, "apps/admin/.next/BUILD_ID"))) throw new Error("admin is not built: (cd apps/admin && npx next build)");
 
@@ -111,7 +111,7 @@ async function run(variant: string, boxFlags: string[], adminFlags: string[], ad
     children.push(box);
     await started(box, "box", /box ready/, 120_000);
     const port = await freePort();
-    const admin = spawn(process.execPath, [...adminFlags, NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
+    const admin = spawn(process.execPath, [...adminFlags, ADMIN_SERVER, "-H", "127.0.0.1", "-p", String(port)], {
       cwd: path.join(ROOT, "apps/admin"),
       env: {
         ...base,
