@@ -29,7 +29,11 @@ async function main(): Promise<void> {
   const dir = path.resolve(import.meta.dirname, "..");
   // parse the environment, connect and migrate before taking requests (as instrumentation.ts)
   await start();
-  const app = next({ dev: false, dir, hostname, port });
+  // Next's custom-server wrapper adds its own `upgrade` listener to the server of the first
+  // request it handles (or to `httpServer`), and that listener ends every upgrade it does not
+  // know (in production all of them), racing the terminal's. It gets a server of its own that
+  // never listens, so only ours sees upgrades.
+  const app = next({ dev: false, dir, hostname, port, httpServer: new http.Server() });
   const handle = app.getRequestHandler();
   await app.prepare();
 
@@ -44,7 +48,10 @@ async function main(): Promise<void> {
       .then((mine) => {
         if (!mine) socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
       })
-      .catch(() => socket.destroy());
+      .catch((e) => {
+        process.stderr.write(`hearth admin: a WebSocket upgrade failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+        socket.destroy();
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

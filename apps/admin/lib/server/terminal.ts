@@ -97,7 +97,11 @@ function openBox(socketPath: string, appId: string, size: { cols: number; rows: 
       perMessageDeflate: false,
       handshakeTimeout: 15_000,
     });
-    ws.once("open", () => resolve(ws));
+    ws.once("open", () => {
+      // the shell's first output (its prompt) waits until relay() listens
+      ws.pause();
+      resolve(ws);
+    });
     ws.once("unexpected-response", (_req, res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.length < 16 && chunks.push(c));
@@ -145,7 +149,7 @@ export function createTerminalUpgrade(o: TerminalOptions) {
         box.terminate();
         return true;
       }
-      wss.handleUpgrade(req, socket, head, (client) => void relay({ app, client, box, appId, principal, ip, stillAllowed, idleMs, checkMs }));
+      wss.handleUpgrade(req, socket, head, (client) => relay({ app, client, box, appId, principal, ip, stillAllowed, idleMs, checkMs }));
     } catch (e) {
       const err = toHearthError(e);
       if (err.code === "internal") app.logger.error({ err: e, path: url.pathname }, "terminal: unhandled error");
@@ -167,14 +171,15 @@ interface Relay {
   checkMs: number;
 }
 
-async function relay(r: Relay): Promise<void> {
+function relay(r: Relay): void {
   const { app, client, box, appId, principal } = r;
   const started = Date.now();
   const sessionId = randomUUID();
   const actor = { actorId: principal.user.id, actorName: principal.user.username, sourceIp: r.ip, target: appId };
   const log = app.logger.child({ terminal: sessionId, appId, user: principal.user.username });
   log.info("terminal opened");
-  await recordEvent(app.db, { action: "app.terminal_open", ...actor, data: { session: sessionId } }).catch((e) => log.error({ err: e }, "terminal: could not record its start"));
+  // the end's event is written after the start's
+  const opening = recordEvent(app.db, { action: "app.terminal_open", ...actor, data: { session: sessionId } }).catch((e) => log.error({ err: e }, "terminal: could not record its start"));
 
   let closed = false;
   let idle: NodeJS.Timeout;
@@ -187,8 +192,10 @@ async function relay(r: Relay): Promise<void> {
     if (box.readyState === WebSocket.OPEN || box.readyState === WebSocket.CONNECTING) box.close(1000, "closed by admin");
     const seconds = Math.round((Date.now() - started) / 1000);
     log.info({ seconds, code, reason }, "terminal closed");
-    void recordEvent(app.db, { action: "app.terminal_close", ...actor, data: { session: sessionId, durationSeconds: seconds, reason: reason || "closed by the browser" } }).catch((e) =>
-      log.error({ err: e }, "terminal: could not record its end"),
+    void opening.then(() =>
+      recordEvent(app.db, { action: "app.terminal_close", ...actor, data: { session: sessionId, durationSeconds: seconds, reason: reason || "closed by the browser" } }).catch((e) =>
+        log.error({ err: e }, "terminal: could not record its end"),
+      ),
     );
   };
   const resetIdle = () => {
@@ -236,6 +243,7 @@ async function relay(r: Relay): Promise<void> {
   });
   client.on("close", () => finish(TERMINAL_CLOSE.shellEnded, ""));
   client.on("error", () => finish(TERMINAL_CLOSE.boxError, ""));
+  box.resume();
 }
 
 /** Closes every open terminal (admin is shutting down). */
