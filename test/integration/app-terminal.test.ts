@@ -231,14 +231,26 @@ describe("the web terminal", () => {
     await context.addCookies([{ name, value, url: admin.base }]);
     const page = await context.newPage();
     await steadyGoto(page, `${admin.base}/apps/${appId}`);
+    const frames: string[] = [];
+    page.on("websocket", (w) => {
+      w.on("framesent", (f) => frames.push(`> ${JSON.stringify(String(f.payload))}`));
+      w.on("close", () => frames.push("closed"));
+    });
     await page.getByRole("button", { name: "Open terminal" }).click();
     const screen = page.getByRole("application", { name: "App terminal" });
     await expect.poll(() => screen.locator(".xterm-rows").count(), { timeout: 15_000 }).toBe(1);
     await expect.poll(() => page.getByRole("button", { name: "Close terminal" }).count()).toBe(1);
-    await screen.click();
-    await page.keyboard.type("ls /app/data");
+    await screen.locator(".xterm-helper-textarea").focus();
+    // the shell's prompt is on the screen: it reads what is typed from now on
+    await expect.poll(() => screen.locator(".xterm-rows").innerText(), { timeout: 15_000 }).toContain("#");
+    await page.keyboard.type("ls /app/data", { delay: 40 });
     await page.keyboard.press("Enter");
-    await expect.poll(() => screen.locator(".xterm-rows").innerText(), { timeout: 15_000 }).toContain(fileName);
+    await expect
+      .poll(() => screen.locator(".xterm-rows").innerText(), { timeout: 15_000 })
+      .toContain(fileName)
+      .catch((e) => {
+        throw new Error(`${e}\nframes the page sent: ${frames.join(" ")}`);
+      });
     await screen.scrollIntoViewIfNeeded();
     mkdirSync(path.join(REPO_ROOT, "test-results"), { recursive: true });
     await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "app-terminal.png"), fullPage: false });

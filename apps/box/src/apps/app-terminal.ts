@@ -23,6 +23,10 @@ export interface AppTerminalOptions {
 /** Output is paused while this much is waiting to go to admin (a `yes` in the shell stays bounded). */
 const HIGH_WATER = 1024 * 1024;
 
+/** After the shell's stream ends: how often and how long to look whether the container stopped. */
+const STOP_CHECKS = 5;
+const STOP_CHECK_MS = 300;
+
 const wss = new WebSocketServer({ noServer: true, maxPayload: TERMINAL_MAX_FRAME_BYTES, perMessageDeflate: false });
 
 export async function handleAppTerminal(o: AppTerminalOptions, req: http.IncomingMessage, socket: Duplex, head: Buffer, appId: string, url: URL): Promise<void> {
@@ -46,6 +50,7 @@ export async function handleAppTerminal(o: AppTerminalOptions, req: http.Incomin
 function relay(o: AppTerminalOptions, ws: WebSocket, shell: { stream: Duplex; resize(s: { cols: number; rows: number }): Promise<void> }, appId: string): void {
   const { stream } = shell;
   let open = true;
+  let ending = false;
   const close = (code: number, reason: string) => {
     if (!open) return;
     open = false;
@@ -73,9 +78,15 @@ function relay(o: AppTerminalOptions, ws: WebSocket, shell: { stream: Duplex; re
     close(TERMINAL_CLOSE.boxError, "the shell's connection failed");
   });
   const shellEnded = async () => {
-    if (!open) return;
-    const still = await o.docker.inspectContainer(containerNameOf(appId)).catch(() => null);
-    close(still?.running ? TERMINAL_CLOSE.shellEnded : TERMINAL_CLOSE.appStopped, still?.running ? "the shell ended" : "the app stopped");
+    if (!open || ending) return;
+    ending = true;
+    // a stopping container ends its execs a moment before the engine reports it stopped
+    for (let i = 0; i < STOP_CHECKS; i++) {
+      const still = await o.docker.inspectContainer(containerNameOf(appId)).catch(() => null);
+      if (!still?.running) return close(TERMINAL_CLOSE.appStopped, "the app stopped");
+      await new Promise((r) => setTimeout(r, STOP_CHECK_MS));
+    }
+    close(TERMINAL_CLOSE.shellEnded, "the shell ended");
   };
   ws.on("message", (data, isBinary) => {
     if (!open) return;
