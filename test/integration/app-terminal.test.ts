@@ -131,7 +131,6 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
-  if (process.env.I14T_DEBUG) console.log(admin?.output());
   await browser?.close();
   await admin?.stop();
   await box?.close();

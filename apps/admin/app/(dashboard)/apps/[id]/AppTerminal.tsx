@@ -103,8 +103,8 @@ export function AppTerminal({ appId, running }: { appId: string; running: boolea
         </div>
       </div>
       <p className="muted">
-        A shell in the app&apos;s container, as its own user. Each session is recorded in the event log (who, when, how long; never what is typed). It closes after 15 minutes without input, when the
-        app stops and when you sign out.
+        A shell in the app&apos;s running container, as the container&apos;s user. Each session is recorded in the event log (who, when, how long; never what is typed). It closes after 15 minutes
+        without input, when the app stops and when you sign out.
       </p>
       {!running ? <p className={styles.note}>The app is not running: start it to open a terminal.</p> : null}
       {phase.kind === "connecting" ? <p className={styles.note}>Connecting…</p> : null}
