@@ -257,6 +257,44 @@ describe("the web terminal", () => {
     await context.close();
   });
 
+  it("closes after the idle time without input, and input keeps it open (an admin started with a 1.5 s idle time)", async () => {
+    const idle = await startAdmin({
+      HEARTH_DATABASE_URL: t.url,
+      HEARTH_BOX_SOCKET: path.join(tmp, "box.sock"),
+      HEARTH_SECRET_KEY: randomBytes(32).toString("base64"),
+      HEARTH_TEST_TERMINAL_IDLE_MS: "1500",
+    });
+    try {
+      const url = `${idle.base.replace("http", "ws")}/api/v1/apps/${appId}/terminal`;
+      const connect = () =>
+        new Promise<{ ws: WebSocket; closed: Promise<{ code: number; at: number }> }>((resolve, reject) => {
+          const ws = new WebSocket(url, { headers: { cookie, origin: idle.base } });
+          const closed = new Promise<{ code: number; at: number }>((r) => ws.on("close", (code) => r({ code, at: Date.now() })));
+          ws.once("open", () => resolve({ ws, closed }));
+          ws.once("error", reject);
+        });
+      const quiet = await connect();
+      const opened = Date.now();
+      const end = await quiet.closed;
+      expect(end.code).toBe(TERMINAL_CLOSE.idle);
+      expect(end.at - opened).toBeGreaterThanOrEqual(1400);
+      expect(end.at - opened).toBeLessThan(5000);
+
+      const busy = await connect();
+      let closedEarly = false;
+      void busy.closed.then(() => (closedEarly = true));
+      for (let i = 0; i < 5; i++) {
+        type(busy.ws, " ");
+        await new Promise((r) => setTimeout(r, 600));
+      }
+      expect(closedEarly).toBe(false);
+      busy.ws.close();
+      await busy.closed;
+    } finally {
+      await idle.stop();
+    }
+  });
+
   it("closes when the app's container stops", async () => {
     const s = opened(await openTerminal(browserHeaders(cookie)));
     type(s.ws, "echo ready\r");
