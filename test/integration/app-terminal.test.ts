@@ -295,6 +295,21 @@ describe("the web terminal", () => {
     }
   });
 
+  it("closes when the app's container is recreated (a configure)", async () => {
+    const s = opened(await openTerminal(browserHeaders(cookie)));
+    type(s.ws, "echo before-recreate\r");
+    await until("the shell", () => s.output().includes("before-recreate"));
+    await service.configure(appId, ctx());
+    const closed = await s.closed;
+    expect(closed.code).toBe(TERMINAL_CLOSE.appStopped);
+    // the new container has a shell of its own
+    const again = opened(await openTerminal(browserHeaders(cookie)));
+    type(again.ws, "ls /app/data\r");
+    await until(`${fileName} after the recreate`, () => again.output().includes(fileName));
+    again.ws.close();
+    await again.closed;
+  }, 120_000);
+
   it("closes when the app's container stops", async () => {
     const s = opened(await openTerminal(browserHeaders(cookie)));
     type(s.ws, "echo ready\r");
