@@ -127,7 +127,7 @@ async function run(variant: string, boxFlags: string[], adminFlags: string[], ad
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.push(admin);
-    await started(admin, "admin", /Ready in|started server|Local:/, 120_000);
+    await started(admin, "admin", /Ready in|started server|Local:|listening on/, 120_000);
     // a page and an API request, as a first visit makes
     for (const p of ["/login", "/api/v1/status"]) {
       const r = await fetch(`http://127.0.0.1:${port}${p}`).catch((e: Error) => ({ status: e.message }));
