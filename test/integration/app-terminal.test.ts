@@ -152,6 +152,10 @@ describe("the web terminal", () => {
     await new Promise((r) => setTimeout(r, 300));
     type(s.ws, "stty size\r");
     await until("the new size from stty", () => /31 101/.test(s.output()));
+    // 2 MB of output arrives whole (box and admin pause the shell while it waits)
+    type(s.ws, "head -c 2000000 /dev/zero | tr '\\0' a; echo; echo big-$((40+2))\r");
+    await until("the end of the big output", () => s.output().includes("big-42"), 60_000);
+    expect(s.output().match(/a/g)!.length).toBeGreaterThanOrEqual(2_000_000);
     type(s.ws, "exit\r");
     expect((await s.closed).code).toBe(TERMINAL_CLOSE.shellEnded);
   });

@@ -24,6 +24,8 @@ import type { AdminContext } from "./context";
  * what is typed never does.
  */
 const ADMIN_ROLES: readonly string[] = ["owner", "admin"];
+/** Output waiting for the browser beyond this pauses the relay from box. */
+const HIGH_WATER = 1024 * 1024;
 
 export interface TerminalOptions {
   context(): Promise<AdminContext>;
@@ -182,12 +184,14 @@ function relay(r: Relay): void {
   const opening = recordEvent(app.db, { action: "app.terminal_open", ...actor, data: { session: sessionId } }).catch((e) => log.error({ err: e }, "terminal: could not record its start"));
 
   let closed = false;
+  let waiting: NodeJS.Timeout | null = null;
   let idle: NodeJS.Timeout;
   const finish = (code: number, reason: string) => {
     if (closed) return;
     closed = true;
     clearTimeout(idle);
     clearInterval(check);
+    if (waiting) clearInterval(waiting);
     if (client.readyState === WebSocket.OPEN) client.close(code, reason);
     if (box.readyState === WebSocket.OPEN || box.readyState === WebSocket.CONNECTING) box.close(1000, "closed by admin");
     const seconds = Math.round((Date.now() - started) / 1000);
@@ -210,7 +214,19 @@ function relay(r: Relay): void {
 
   // box → browser: the shell's output, as it comes
   box.on("message", (data, isBinary) => {
-    if (!closed && client.readyState === WebSocket.OPEN) client.send(data as Buffer, { binary: isBinary });
+    if (closed || client.readyState !== WebSocket.OPEN) return;
+    client.send(data as Buffer, { binary: isBinary });
+    // a slow browser: stop reading from box (and box from the shell) until it caught up
+    if (client.bufferedAmount > HIGH_WATER && !waiting) {
+      waiting = setInterval(() => {
+        if (closed || client.bufferedAmount <= HIGH_WATER / 4) {
+          clearInterval(waiting!);
+          waiting = null;
+          box.resume();
+        }
+      }, 20);
+      box.pause();
+    }
   });
   box.on("close", (code, reason) => {
     const why = reason.toString("utf8");

@@ -6,6 +6,9 @@ import type { FitAddon } from "@xterm/addon-fit";
 import type { Terminal } from "@xterm/xterm";
 import styles from "./AppTerminal.module.css";
 
+/** Bytes per frame sent (contracts' TERMINAL_MAX_FRAME_BYTES is 64 KiB). */
+const FRAME = 16 * 1024;
+
 type Phase = { kind: "closed"; message?: string } | { kind: "connecting" } | { kind: "open" };
 
 /** Why the session ended, for the close codes of contracts' TERMINAL_CLOSE. */
@@ -71,7 +74,10 @@ export function AppTerminal({ appId, running }: { appId: string; running: boolea
       observer.disconnect();
     };
     term.onData((data) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(encoder.encode(data));
+      if (ws.readyState !== WebSocket.OPEN) return;
+      // a long paste goes in frames well below the servers' 64 KiB limit
+      const bytes = encoder.encode(data);
+      for (let i = 0; i < bytes.length; i += FRAME) ws.send(bytes.subarray(i, i + FRAME));
     });
     term.onResize(({ cols, rows }) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "resize", cols, rows }));
