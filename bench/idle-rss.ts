@@ -10,7 +10,7 @@
  * median of 10 readings 1 s apart). Prints
  * both, the ratio tuned/plain, and box + admin RSS against the goal of 250 MiB.
  *
- *   npm run build -w @hearth/box && (cd apps/admin && npx next build)
+ *   npm run build -w @hearth/box && npm run build -w @hearth/admin
  *   npx tsx bench/idle-rss.ts [idle seconds, default 20]
  *
  * box runs with HEARTH_PROXY=off (no root helper here) and its addon services on (with no
@@ -38,7 +38,7 @@ const GOAL_MIB = 250;
 const BOX_MAIN = path.join(ROOT, "apps/box/dist/main.mjs");
 const ADMIN_SERVER = path.join(ROOT, "apps/admin/dist/server.mjs");
 if (!existsSync(BOX_MAIN)) throw new Error(`${BOX_MAIN} is missing: npm run build -w @hearth/box`);
-if (!existsSync(path.join(ROOT, "apps/admin/.next/BUILD_ID"))) throw new Error("admin is not built: (cd apps/admin && npx next build)");
+if (!existsSync(path.join(ROOT, "apps/admin/.next/BUILD_ID")) || !existsSync(ADMIN_SERVER)) throw new Error("admin is not built: npm run build -w @hearth/admin");
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
