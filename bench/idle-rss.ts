@@ -10,7 +10,7 @@
  * median of 10 readings 1 s apart). Prints
  * both, the ratio tuned/plain, and box + admin RSS against the goal of 250 MiB.
  *
- *   npm run build -w @hearth/box && (cd apps/admin && npx next build)
+ *   npm run build -w @hearth/box && npm run build -w @hearth/admin
  *   npx tsx bench/idle-rss.ts [idle seconds, default 20]
  *
  * box runs with HEARTH_PROXY=off (no root helper here) and its addon services on (with no
@@ -36,9 +36,9 @@ const IDLE_S = Number(process.argv[2] ?? 20);
 if (!Number.isFinite(IDLE_S) || IDLE_S < 1) throw new Error("idle seconds must be a positive number");
 const GOAL_MIB = 250;
 const BOX_MAIN = path.join(ROOT, "apps/box/dist/main.mjs");
-const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
+const ADMIN_SERVER = path.join(ROOT, "apps/admin/dist/server.mjs");
 if (!existsSync(BOX_MAIN)) throw new Error(`${BOX_MAIN} is missing: npm run build -w @hearth/box`);
-if (!existsSync(path.join(ROOT, "apps/admin/.next/BUILD_ID"))) throw new Error("admin is not built: (cd apps/admin && npx next build)");
+if (!existsSync(path.join(ROOT, "apps/admin/.next/BUILD_ID")) || !existsSync(ADMIN_SERVER)) throw new Error("admin is not built: npm run build -w @hearth/admin");
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -111,7 +111,7 @@ async function run(variant: string, boxFlags: string[], adminFlags: string[], ad
     children.push(box);
     await started(box, "box", /box ready/, 120_000);
     const port = await freePort();
-    const admin = spawn(process.execPath, [...adminFlags, NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
+    const admin = spawn(process.execPath, [...adminFlags, ADMIN_SERVER, "-H", "127.0.0.1", "-p", String(port)], {
       cwd: path.join(ROOT, "apps/admin"),
       env: {
         ...base,
@@ -127,7 +127,7 @@ async function run(variant: string, boxFlags: string[], adminFlags: string[], ad
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.push(admin);
-    await started(admin, "admin", /Ready in|started server|Local:/, 120_000);
+    await started(admin, "admin", /Ready in|started server|Local:|listening on/, 120_000);
     // a page and an API request, as a first visit makes
     for (const p of ["/login", "/api/v1/status"]) {
       const r = await fetch(`http://127.0.0.1:${port}${p}`).catch((e: Error) => ({ status: e.message }));

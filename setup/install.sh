@@ -202,13 +202,15 @@ build_key() {
 }
 BOX_MAIN="$HEARTH_APP_DIR/apps/box/dist/main.mjs"
 ADMIN_BUILD_ID="$HEARTH_APP_DIR/apps/admin/.next/BUILD_ID"
+# admin's own server (Next's handler plus the web terminal's WebSocket upgrades)
+ADMIN_SERVER="$HEARTH_APP_DIR/apps/admin/dist/server.mjs"
 HAVE_BOX=0
 HAVE_ADMIN=0
 [ -f apps/box/src/main.ts ] && HAVE_BOX=1
 [ -d apps/admin/app ] && HAVE_ADMIN=1
 BUILD_KEY="$(build_key)"
 if [ "$(cat "$HEARTH_STATE_DIR/build" 2>/dev/null)" = "$BUILD_KEY" ] \
-  && { [ "$HAVE_BOX" = 0 ] || [ -f "$BOX_MAIN" ]; } && { [ "$HAVE_ADMIN" = 0 ] || [ -f "$ADMIN_BUILD_ID" ]; }; then
+  && { [ "$HAVE_BOX" = 0 ] || [ -f "$BOX_MAIN" ]; } && { [ "$HAVE_ADMIN" = 0 ] || { [ -f "$ADMIN_BUILD_ID" ] && [ -f "$ADMIN_SERVER" ]; }; }; then
   hearth_say "sources unchanged since the last build: build kept"
 else
   rm -f "$HEARTH_STATE_DIR/build"
@@ -231,6 +233,7 @@ else
   if [ "$HAVE_ADMIN" = 1 ]; then
     run_logged "building admin (npm run build -w @hearth/admin)" npm run build -w @hearth/admin
     [ -f "$ADMIN_BUILD_ID" ] || hearth_die "admin's build did not produce $ADMIN_BUILD_ID"
+    [ -f "$ADMIN_SERVER" ] || hearth_die "admin's build did not produce $ADMIN_SERVER"
     hearth_say "built admin"
   else
     hearth_warn "this checkout has no apps/admin/app: admin is not built and will not run"
@@ -485,7 +488,7 @@ step "starting box and admin"
 BOX_NODE_OPTIONS=(--max-semi-space-size=1 --optimize-for-size --v8-pool-size=1)
 ADMIN_NODE_OPTIONS=(--max-semi-space-size=1 --optimize-for-size --v8-pool-size=1)
 BOX_CMD=("$HEARTH_RUNTIME/bin/node" "${BOX_NODE_OPTIONS[@]}" "$BOX_MAIN")
-ADMIN_CMD=("$HEARTH_RUNTIME/bin/node" "${ADMIN_NODE_OPTIONS[@]}" "$HEARTH_APP_DIR/node_modules/next/dist/bin/next" start -H 127.0.0.1 -p 3000)
+ADMIN_CMD=("$HEARTH_RUNTIME/bin/node" "${ADMIN_NODE_OPTIONS[@]}" "$ADMIN_SERVER" -H 127.0.0.1 -p 3000)
 if [ "$INIT" = systemd ]; then
   [ -f "$BOX_MAIN" ] && systemctl restart hearth-box.service
   [ -f "$ADMIN_BUILD_ID" ] && systemctl restart hearth-admin.service

@@ -6,16 +6,18 @@ import { createDb, ensureSetupCode } from "@hearth/db";
 import { REPO_ROOT } from "./db";
 
 /**
- * The built admin (`next start`) on a free port, for integration tests over real HTTP.
- * Builds first when there is no build or its sources changed (test/run.sh builds before).
+ * The built admin (its own server, `node dist/server.mjs`, as `npm start` and the systemd unit
+ * run it) on a free port, for integration tests over real HTTP. Builds first when there is no
+ * build or its sources changed (test/run.sh builds before).
  */
 export const ADMIN_DIR = path.join(REPO_ROOT, "apps/admin");
 export const NEXT_BIN = path.join(REPO_ROOT, "node_modules/next/dist/bin/next");
+export const ADMIN_SERVER = path.join(ADMIN_DIR, "dist/server.mjs");
 
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === "node_modules" || e.name === ".next" || e.name === "generated") continue;
+    if (e.name === "node_modules" || e.name === ".next" || e.name === "generated" || e.name === "dist") continue;
     const p = path.join(dir, e.name);
     newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
   }
@@ -26,9 +28,14 @@ export function ensureAdminBuilt() {
   const buildId = path.join(ADMIN_DIR, ".next/BUILD_ID");
   const built = existsSync(buildId) ? statSync(buildId).mtimeMs : 0;
   const sources = Math.max(newestMtime(ADMIN_DIR), newestMtime(path.join(REPO_ROOT, "packages/contracts/src")), newestMtime(path.join(REPO_ROOT, "packages/db/src")));
-  if (built > sources) return;
-  const r = spawnSync(process.execPath, [NEXT_BIN, "build"], { cwd: ADMIN_DIR, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" }, encoding: "utf8", timeout: 280_000 });
-  if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
+  if (built <= sources) {
+    const r = spawnSync(process.execPath, [NEXT_BIN, "build"], { cwd: ADMIN_DIR, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" }, encoding: "utf8", timeout: 280_000 });
+    if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
+  }
+  const serverBuilt = existsSync(ADMIN_SERVER) ? statSync(ADMIN_SERVER).mtimeMs : 0;
+  if (serverBuilt > sources) return;
+  const r = spawnSync(process.execPath, ["build-server.mjs"], { cwd: ADMIN_DIR, encoding: "utf8", timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`admin's server build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
 export async function freePort(): Promise<number> {
@@ -87,7 +94,7 @@ export interface Reply {
 
 export interface RunningAdmin {
   base: string;
-  /** the `next start` process (benchmarks read its RSS) */
+  /** admin's server process (benchmarks read its RSS) */
   pid: number;
   output(): string;
   call(method: string, url: string, c?: Call): Promise<Reply>;
@@ -104,7 +111,7 @@ export async function startAdmin(env: Record<string, string>, opts: { nodeOption
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let output = "";
-  const server: ChildProcess = spawn(process.execPath, [...(opts.nodeOptions ?? []), NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
+  const server: ChildProcess = spawn(process.execPath, [...(opts.nodeOptions ?? []), ADMIN_SERVER, "-H", "127.0.0.1", "-p", String(port)], {
     cwd: ADMIN_DIR,
     env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", HEARTH_COOKIE_SECURE: "false", HEARTH_LOG_LEVEL: "info", HEARTH_PROXY_SECRET: TEST_PROXY_SECRET, ...env },
     stdio: ["ignore", "pipe", "pipe"],

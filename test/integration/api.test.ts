@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_JSON_BODY_BYTES } from "@hearth/contracts";
 import { createApiToken, createDb, createUser, ensureSetupCode } from "@hearth/db";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
-import { ADMIN_DIR, ensureAdminBuilt, freePort, NEXT_BIN, sessionCookieOf, callAdmin, issueSetupCode, TEST_PROXY_SECRET, type Call, type Reply } from "../helpers/admin";
+import { ADMIN_DIR, ADMIN_SERVER, ensureAdminBuilt, freePort, sessionCookieOf, callAdmin, issueSetupCode, TEST_PROXY_SECRET, type Call, type Reply } from "../helpers/admin";
 import type { Db } from "@hearth/db";
 import { hashPassword } from "../../apps/admin/lib/passwords";
 import { newApiToken, sha256Hex } from "../../apps/admin/lib/tokens";
@@ -67,7 +67,7 @@ beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   origin = base;
-  server = spawn(process.execPath, [NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
+  server = spawn(process.execPath, [ADMIN_SERVER, "-H", "127.0.0.1", "-p", String(port)], {
     cwd: ADMIN_DIR,
     env: {
       ...process.env,

@@ -106,7 +106,7 @@ describe("systemd units", () => {
     }
   });
 
-  it("run admin as documented: user hearth-admin (group hearth-sock only), next start on 127.0.0.1:3000, production", () => {
+  it("run admin as documented: user hearth-admin (group hearth-sock only), its own server (dist/server.mjs) on 127.0.0.1:3000, production", () => {
     const admin = directives("hearth-admin.service");
     expect(admin.get("User")).toEqual(["hearth-admin"]);
     expect(admin.get("Group")).toEqual(["hearth-admin"]);
@@ -115,7 +115,7 @@ describe("systemd units", () => {
     expect(admin.get("EnvironmentFile")).toEqual(["/etc/hearth/admin.env"]);
     expect(admin.get("Environment")).toContain("NODE_ENV=production");
     expect(admin.get("WorkingDirectory")).toEqual(["/opt/hearth/app/apps/admin"]);
-    expect(admin.get("ExecStart")).toEqual([`${RUNTIME_NODE} ${NODE_OPTIONS} /opt/hearth/app/node_modules/next/dist/bin/next start -H 127.0.0.1 -p 3000`]);
+    expect(admin.get("ExecStart")).toEqual([`${RUNTIME_NODE} ${NODE_OPTIONS} /opt/hearth/app/apps/admin/dist/server.mjs -H 127.0.0.1 -p 3000`]);
   });
 
   it("run the same Node options under the supervisor (setup/install.sh) as under systemd", () => {

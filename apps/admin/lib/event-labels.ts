@@ -38,6 +38,8 @@ const DIRECT_LABELS: Record<DirectEventAction, string> = {
   "app.purge": "App data deletion requested",
   "app.credentials_reveal": "App's first admin password revealed",
   "app.credentials_changed": "App's first admin password marked as changed (Hearth's copy deleted)",
+  "app.terminal_open": "Terminal opened in the app",
+  "app.terminal_close": "Terminal in the app closed",
   "orphan.found": "Data without an app found",
   "orphan.delete": "Deletion of data without an app requested",
   // from box's health monitor

@@ -27,6 +27,7 @@ import { prismaTaskStore } from "./tasks/task-store";
 import { TaskRunner } from "./tasks/tasks.service";
 import { testTasks } from "./tasks/test-tasks";
 import { streamAppLogs } from "./apps/app-logs";
+import { closeAllTerminals, handleAppTerminal } from "./apps/app-terminal";
 import { appTasks } from "./apps/app-tasks";
 import { AppService, ownerOf } from "./apps/apps.service";
 import { HealthMonitor } from "./apps/monitor";
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
       await monitor?.stop();
       await metrics?.stop();
       await runner?.stop();
+      closeAllTerminals();
       await socket?.close();
       await mailRelay?.stop();
       await db?.$disconnect();
@@ -315,6 +317,7 @@ async function main(): Promise<void> {
           }
         : {}),
       appLogs: (req, res, appId, url) => streamAppLogs({ docker, appExists: (id) => appExists(dbc, id), historyDir: dataPaths(config.dataDir).appLogs }, req, res, appId, url),
+      appTerminal: (req, sock, head, appId, url) => handleAppTerminal({ docker, appExists: (id) => appExists(dbc, id), log }, req, sock, head, appId, url),
       log,
     },
   );

@@ -34,6 +34,10 @@
  *   GET  /server/metrics         → 200 ServerMetricsResponse: the server's series and overview
  *                                  (version, uptime, disk space per file system and for the data
  *                                  folder). Same query and errors.
+ *   GET  /apps/:id/terminal      → WebSocket upgrade: a shell (docker exec, TTY) in the app's running
+ *                                  container, `?cols=&rows=`; messages in terminal.ts. 404 when box
+ *                                  knows no such app, 409 `bad_state` when its container is not
+ *                                  running. admin relays it as /api/v1/apps/:id/terminal.
  */
 export const DEFAULT_BOX_SOCKET = "/run/hearth/box.sock";
 

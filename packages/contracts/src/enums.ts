@@ -93,6 +93,8 @@ export const EVENT_ACTIONS = [
   "app.purge",
   "app.credentials_reveal",
   "app.credentials_changed",
+  "app.terminal_open",
+  "app.terminal_close",
   "orphan.found",
   "orphan.delete",
   "app.up",

@@ -17,3 +17,4 @@ export * from "./memory";
 export * from "./release";
 export * from "./notifications";
 export * from "./metrics";
+export * from "./terminal";

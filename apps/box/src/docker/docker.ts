@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { Readable } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import type Docker from "dockerode";
 import { HearthError, isHearthImage } from "@hearth/contracts";
 import { SYSTEM_PATHS } from "../paths";
@@ -112,6 +112,13 @@ export interface DockerApi {
   listContainers(labels?: Record<string, string>): Promise<ContainerSummary[]>;
   /** Runs a command in a running container and returns its exit code and output (tests, diagnostics). */
   exec(nameOrId: string, cmd: string[]): Promise<{ exitCode: number; output: string }>;
+  /**
+   * An interactive shell (`docker exec` with a TTY) in a running managed container: bash when
+   * the image has it, else /bin/sh. `stream` carries the terminal's bytes both ways (a TTY is
+   * not multiplexed); it ends when the shell exits or the container stops or is removed.
+   * Nothing secret goes into the command: the shell inherits the container's own environment.
+   */
+  execShell?(nameOrId: string, size: { cols: number; rows: number }): Promise<ShellSession>;
 
   inspectNetwork(name: string): Promise<NamedObject | null>;
   /**
@@ -150,6 +157,14 @@ export interface DockerApi {
    */
   oomKills?(containerId: string): Promise<number | null>;
 }
+
+export interface ShellSession {
+  stream: Duplex;
+  resize(size: { cols: number; rows: number }): Promise<void>;
+}
+
+/** What execShell runs: bash when present, else sh (every Hearth image has /bin/sh). */
+export const SHELL_COMMAND = ["/bin/sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec /bin/sh -l; fi"];
 
 const managedFilter = (labels: Record<string, string> = {}) => ({
   label: [`${MANAGED_LABEL}=true`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)],
@@ -329,6 +344,26 @@ export function createDocker(opts?: Docker.DockerOptions, net: NetworkOptions = 
       });
       const info = await ex.inspect();
       return { exitCode: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString("utf8") };
+    },
+
+    async execShell(nameOrId, size) {
+      const c = await managedContainer(nameOrId);
+      if (!c) throw Object.assign(new Error(`no container ${nameOrId}`), { statusCode: 404 });
+      const ex = await c.exec({
+        Cmd: SHELL_COMMAND,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: true,
+        Env: ["TERM=xterm-256color"],
+      });
+      const stream = (await ex.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
+      const resize = async (s: { cols: number; rows: number }) => {
+        // the engine refuses a resize before the process started; the next one applies
+        await ex.resize({ h: s.rows, w: s.cols }).catch(() => {});
+      };
+      await resize(size);
+      return { stream, resize };
     },
 
     async inspectNetwork(name) {

@@ -3,7 +3,8 @@ import { createReadStream } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
-import { HearthError, metricsQuery, TASK_ID_PATTERN, type AppMetricsResponse, type BoxHealth, type ErrorCode, type MetricsRange, type ServerMetricsResponse } from "@hearth/contracts";
+import type { Duplex } from "node:stream";
+import { HearthError, metricsQuery, TASK_ID_PATTERN, terminalAppIdOf, type AppMetricsResponse, type BoxHealth, type ErrorCode, type MetricsRange, type ServerMetricsResponse } from "@hearth/contracts";
 import type { Logger } from "../logger";
 import { streamTaskEvents, type TaskSnapshot } from "./task-events";
 
@@ -31,6 +32,8 @@ export interface BoxSocketDeps {
     app(appId: string, range: MetricsRange): Promise<AppMetricsResponse | null>;
     server(range: MetricsRange): Promise<ServerMetricsResponse>;
   };
+  /** GET /apps/:id/terminal, a WebSocket upgrade (apps/app-terminal.ts); refused with 502 when absent. */
+  appTerminal?(req: http.IncomingMessage, socket: Duplex, head: Buffer, appId: string, url: URL): Promise<void>;
 }
 
 export interface BoxSocketOptions {
@@ -189,6 +192,29 @@ export function createRequestHandler(deps: BoxSocketDeps) {
   };
 }
 
+/** A plain HTTP refusal on a socket that asked for an upgrade (the client sees the status and error body). */
+export function refuseUpgrade(socket: Duplex, status: number, code: ErrorCode, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? "Error"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** The socket's WebSocket upgrades: only GET /apps/:id/terminal. */
+export function createUpgradeHandler(deps: BoxSocketDeps) {
+  return async (req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    socket.on("error", () => socket.destroy());
+    try {
+      const url = new URL(req.url ?? "/", "http://box");
+      const appId = terminalAppIdOf(url.pathname, "");
+      if (!appId || req.method !== "GET") return refuseUpgrade(socket, 404, "not_found", "no such endpoint");
+      if (!deps.appTerminal) return refuseUpgrade(socket, 502, "external", "this box does not open terminals");
+      await deps.appTerminal(req, socket, head, appId, url);
+    } catch (e) {
+      deps.log.error({ err: e, path: req.url }, "socket upgrade failed");
+      if (socket.writable) refuseUpgrade(socket, 500, "internal", "Internal error");
+    }
+  };
+}
+
 /** Fails if a live process answers on the socket path; removes a stale socket file. */
 async function clearStaleSocket(socketPath: string): Promise<void> {
   let st;
@@ -217,6 +243,8 @@ export async function startBoxSocket(opts: BoxSocketOptions, deps: BoxSocketDeps
 
   const handler = createRequestHandler(deps);
   const server = http.createServer((req, res) => void handler(req, res));
+  const upgrade = createUpgradeHandler(deps);
+  server.on("upgrade", (req, socket, head) => void upgrade(req, socket, head));
   // event streams stay open for as long as a task runs
   server.requestTimeout = 0;
   server.headersTimeout = 10_000;

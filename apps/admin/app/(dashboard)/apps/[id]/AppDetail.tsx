@@ -23,6 +23,7 @@ import { ExtraNameRows, extraNamesOf, type ExtraName } from "../../../components
 import { appsRefetchInterval, useLive } from "../../../../lib/client/live";
 import { CredentialsBox } from "./CredentialsBox";
 import { AppGraphs } from "./AppGraphs";
+import { AppTerminal } from "./AppTerminal";
 
 const MiB = 1024 * 1024;
 
@@ -235,6 +236,7 @@ export function AppDetail({ id }: { id: string }) {
         <ConfigureCard app={a} busy={busy} onQueued={(taskId) => setWatched(taskId)} />
         {/* reconnects whenever the app's state changes (a new container, a start after a stop) */}
         <LogPanel key={`${a.installState}-${a.runState}`} appId={a.id} />
+        <AppTerminal appId={a.id} running={a.installState === "installed" && a.runState === "running"} />
         <UninstallCard app={a} busy={busy} onQueued={(taskId) => setWatched(taskId)} />
       </div>
     </>
