@@ -26,6 +26,8 @@ export interface BoxSocketDeps {
   followPollMs?: number;
   /** GET /apps/:id/logs (apps/app-logs.ts); 502 `external` when absent. */
   appLogs?(req: http.IncomingMessage, res: http.ServerResponse, appId: string, url: URL): Promise<void>;
+  /** /apps/:id/files/<op> (files/files-socket.ts); 502 `external` when absent. */
+  appFiles?(req: http.IncomingMessage, res: http.ServerResponse, appId: string, op: string, url: URL): Promise<void>;
 }
 
 export interface BoxSocketOptions {
@@ -143,6 +145,16 @@ export function createRequestHandler(deps: BoxSocketDeps) {
           id = decodeURIComponent(m[1]!);
           if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return sendError(res, 404, "not_found", "no such app");
           route = appLogs;
+        }
+      }
+      if (!route) {
+        const m = /^\/apps\/([^/]+)\/files\/([a-z]+)$/.exec(url.pathname);
+        if (m) {
+          id = decodeURIComponent(m[1]!);
+          if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return sendError(res, 404, "not_found", "no such app");
+          if (!deps.appFiles) return sendError(res, 502, "external", "this box has no file manager");
+          // the method is checked per operation there
+          return await deps.appFiles(req, res, id, m[2]!, url);
         }
       }
       if (!route) return sendError(res, 404, "not_found", "no such endpoint");
