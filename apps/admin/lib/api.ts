@@ -52,12 +52,17 @@ type NextRouteContext = { params: Promise<Record<string, string | string[] | und
 export type RouteHandler = (req: Request, ctx: NextRouteContext) => Promise<Response>;
 
 /** Zod issues as they appear in `details`. */
-export function issuesOf(error: z.ZodError): { path: (string | number)[]; code: string; message: string }[] {
-  return error.issues.map((i) => ({
-    path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)),
-    code: i.code,
-    message: i.message,
-  }));
+export function issuesOf(error: z.ZodError): { path: (string | number)[]; code: string; message: string; reason?: string }[] {
+  return error.issues.map((i) => {
+    // a custom check may name its reason (e.g. contracts files.ts: outside_volume, bad_path)
+    const reason = i.code === "custom" ? (i.params as { reason?: unknown } | undefined)?.reason : undefined;
+    return {
+      path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)),
+      code: i.code,
+      message: i.message,
+      ...(typeof reason === "string" ? { reason } : {}),
+    };
+  });
 }
 
 export function invalid(message: string, error?: z.ZodError): HearthError {
