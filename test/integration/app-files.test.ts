@@ -44,8 +44,7 @@ const hostMarker = `hearth-files-test-${randomBytes(4).toString("hex")}`;
 
 const ctx = (): StepContext => ({ taskId: randomUUID(), signal: new AbortController().signal, log: () => {}, progress: async () => {} });
 /** A shell in a throw-away container on the app's volume (the test's own hands, not Hearth's). */
-const onVolume = (script: string) =>
-  execFileSync("docker", ["run", "--rm", "--network", "none", "-v", `${dataVolumeNameOf(appId)}:/data`, JOB_IMAGE, "sh", "-c", script], { encoding: "utf8" }).trim();
+const onVolume = (script: string) => execFileSync("docker", ["run", "--rm", "--network", "none", "-v", `${dataVolumeNameOf(appId)}:/data`, JOB_IMAGE, "sh", "-c", script], { encoding: "utf8" }).trim();
 const as = (extra: Call = {}): Call => admin.browser(cookie, extra);
 const files = (rest: string) => `/api/v1/apps/${appId}/files${rest}`;
 
@@ -171,20 +170,24 @@ describe("the file manager refuses every way out of /app/data", () => {
     ["a folder at an absolute path", "POST", "/mkdir", { path: `/tmp/${hostMarker}` }, 400, "outside_volume"],
   ];
 
-  it.each(table)("%s is refused", async (_what, method, url, body, status, reason) => {
-    const before = snapshot();
-    const c: Call = typeof body === "string" ? as({ raw: body, contentType: "application/octet-stream" }) : body === undefined ? as() : as({ body });
-    const r = await admin.call(method, files(url), c);
-    expect(r.status, r.text).toBe(status);
-    expect(r.body.error.code).toBe("invalid");
-    // admin's own check (details: issues with a reason) or box's (details.reason)
-    const reasons = Array.isArray(r.body.error.details) ? r.body.error.details.map((i: { reason?: string }) => i.reason) : [r.body.error.details?.reason];
-    expect(reasons).toContain(reason);
-    expect(r.body.error.message).not.toMatch(/root:|volume shadow/);
-    expect(snapshot()).toBe(before);
-    expect(existsSync(`/etc/${hostMarker}`)).toBe(false);
-    expect(existsSync(`/tmp/${hostMarker}`)).toBe(false);
-  }, 60_000);
+  it.each(table)(
+    "%s is refused",
+    async (_what, method, url, body, status, reason) => {
+      const before = snapshot();
+      const c: Call = typeof body === "string" ? as({ raw: body, contentType: "application/octet-stream" }) : body === undefined ? as() : as({ body });
+      const r = await admin.call(method, files(url), c);
+      expect(r.status, r.text).toBe(status);
+      expect(r.body.error.code).toBe("invalid");
+      // admin's own check (details: issues with a reason) or box's (details.reason)
+      const reasons = Array.isArray(r.body.error.details) ? r.body.error.details.map((i: { reason?: string }) => i.reason) : [r.body.error.details?.reason];
+      expect(reasons).toContain(reason);
+      expect(r.body.error.message).not.toMatch(/root:|volume shadow/);
+      expect(snapshot()).toBe(before);
+      expect(existsSync(`/etc/${hostMarker}`)).toBe(false);
+      expect(existsSync(`/tmp/${hostMarker}`)).toBe(false);
+    },
+    60_000,
+  );
 
   it("never reads the host's or the container's /etc/shadow (a double-encoded `..` is just a name)", async () => {
     const r = await admin.call("GET", files("/download?path=%252e%252e%252fetc%252fshadow"), as());
@@ -231,7 +234,11 @@ describe("the file manager's happy paths", () => {
 
     // 3 MiB of random bytes, streamed up and down
     const bytes = randomBytes(3 * 1024 * 1024);
-    const up = await fetch(`${admin.base}${files("/upload?path=docs%2Fblob.bin")}`, { method: "POST", headers: { cookie, origin: admin.base, "content-type": "application/octet-stream" }, body: bytes });
+    const up = await fetch(`${admin.base}${files("/upload?path=docs%2Fblob.bin")}`, {
+      method: "POST",
+      headers: { cookie, origin: admin.base, "content-type": "application/octet-stream" },
+      body: bytes,
+    });
     expect(up.status, await up.clone().text()).toBe(200);
     expect(await up.json()).toMatchObject({ size: bytes.length });
     const dup = await admin.call("POST", files("/upload?path=docs%2Fblob.bin"), as({ raw: "x", contentType: "application/octet-stream" }));
@@ -241,7 +248,7 @@ describe("the file manager's happy paths", () => {
     const list = await admin.call("GET", files("/?path=docs"), as());
     expect(list.body).toMatchObject({ path: "docs", total: 1, entries: [{ name: "blob.bin", type: "file", size: bytes.length }] });
 
-    const mv = await admin.call("POST", files("/rename"), as({ body: { from: "docs/blob.bin", to: "sub/ünïcode \"name\".bin" } }));
+    const mv = await admin.call("POST", files("/rename"), as({ body: { from: "docs/blob.bin", to: 'sub/ünïcode "name".bin' } }));
     expect(mv.status, mv.text).toBe(200);
     const down = await fetch(`${admin.base}${files(`/download?path=${encodeURIComponent('sub/ünïcode "name".bin')}`)}`, { headers: { cookie } });
     expect(down.status).toBe(200);

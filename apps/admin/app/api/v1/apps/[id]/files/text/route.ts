@@ -14,6 +14,4 @@ export const GET = route({ roles: ADMIN_ROLES, query: filePathQuery }, async ({ 
 });
 
 /** PUT /api/v1/apps/:id/files/text {path, content, overwrite?}: saves a text file (≤ 1 MiB); event app.files_write. */
-export const PUT = route({ roles: ADMIN_ROLES, body: fileTextBody }, async (ctx) =>
-  json(await fileChange(ctx, "text", "PUT", ctx.body, "app.files_write", { path: ctx.body.path })),
-);
+export const PUT = route({ roles: ADMIN_ROLES, body: fileTextBody }, async (ctx) => json(await fileChange(ctx, "text", "PUT", ctx.body, "app.files_write", { path: ctx.body.path })));
