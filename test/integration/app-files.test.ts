@@ -1,8 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HearthManifestInput } from "@hearth/contracts";
 import { ensureStoreIdentity, type Db } from "@hearth/db";
@@ -18,7 +19,8 @@ import { startBoxSocket, type BoxSocketServer } from "../../apps/box/src/socket/
 import { ownerSession, plainUserToken } from "../helpers/admin-accounts";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { testAppService } from "../helpers/addon-stack";
-import { migratedDatabase, type TestDatabase } from "../helpers/db";
+import { steadyGoto } from "../helpers/chromium";
+import { migratedDatabase, REPO_ROOT, type TestDatabase } from "../helpers/db";
 import { ensureTestImages, TEST_HTTPD_IMAGE } from "../helpers/test-images";
 
 /**
@@ -115,7 +117,10 @@ beforeAll(async () => {
   );
 }, 400_000);
 
+let browser: Browser | undefined;
+
 afterAll(async () => {
+  await browser?.close();
   await admin?.stop();
   await box?.close();
   if (appId) {
@@ -136,11 +141,11 @@ describe("the file manager refuses every way out of /app/data", () => {
     ["`..`", "GET", "/download?path=..%2Fetc%2Fshadow", undefined, 400, "outside_volume"],
     ["`..` percent-encoded dots", "GET", "/download?path=%2E%2E/%2E%2E/etc/shadow", undefined, 400, "outside_volume"],
     ["`..` after a folder", "GET", "/download?path=sub%2F..%2F..%2Fetc%2Fshadow", undefined, 400, "outside_volume"],
-    ["`..` alone", "GET", "/?path=..", undefined, 400, "outside_volume"],
+    ["`..` alone", "GET", "?path=..", undefined, 400, "outside_volume"],
     ["`..` with a backslash", "GET", "/download?path=..%5Cetc%5Cshadow", undefined, 400, "bad_path"],
     ["an absolute path", "GET", "/download?path=%2Fetc%2Fshadow", undefined, 400, "outside_volume"],
     ["a doubled slash", "GET", "/download?path=%2F%2Fetc%2Fshadow", undefined, 400, "outside_volume"],
-    ["an absolute folder", "GET", "/?path=%2F", undefined, 400, "outside_volume"],
+    ["an absolute folder", "GET", "?path=%2F", undefined, 400, "outside_volume"],
     ["NUL", "GET", "/download?path=sub%2Fkeep.txt%00.png", undefined, 400, "bad_path"],
     ["a `.` part", "GET", "/text?path=.%2Fshadow", undefined, 400, "bad_path"],
     ["a link to /etc/shadow", "GET", "/download?path=shadow", undefined, 400, "outside_volume"],
@@ -148,10 +153,10 @@ describe("the file manager refuses every way out of /app/data", () => {
     ["a link to /etc/shadow in a folder", "GET", "/download?path=sub%2Fx", undefined, 400, "outside_volume"],
     ["a relative link above the root", "GET", "/download?path=sub%2Fup", undefined, 400, "outside_volume"],
     ["through a link to /", "GET", "/download?path=root%2Fetc%2Fshadow", undefined, 400, "outside_volume"],
-    ["listing a link to /", "GET", "/?path=root", undefined, 400, "outside_volume"],
-    ["listing a linked folder pointing out", "GET", "/?path=hostetc", undefined, 400, "outside_volume"],
-    ["a link to `..` at the root", "GET", "/?path=sub%2Fparent%2F..", undefined, 400, "outside_volume"],
-    ["through a link to `..` of the root", "GET", "/download?path=sub%2Fparent%2Fparent%2Fetc%2Fshadow", undefined, 400, "outside_volume"],
+    ["listing a link to /", "GET", "?path=root", undefined, 400, "outside_volume"],
+    ["listing a linked folder pointing out", "GET", "?path=hostetc", undefined, 400, "outside_volume"],
+    ["a link to `..` at the root", "GET", "?path=sub%2Fparent%2F..", undefined, 400, "outside_volume"],
+    ["a link to `..` and then one above the root", "GET", "/download?path=sub%2Fparent%2Fsub%2Fup", undefined, 400, "outside_volume"],
     ["an upload through a linked folder pointing out", "POST", `/upload?path=hostetc%2F${hostMarker}`, "pwned", 400, "outside_volume"],
     ["an upload to an absolute path", "POST", `/upload?path=%2Ftmp%2F${hostMarker}`, "pwned", 400, "outside_volume"],
     ["an upload with `..`", "POST", `/upload?path=..%2F${hostMarker}`, "pwned", 400, "outside_volume"],
@@ -202,7 +207,7 @@ describe("the file manager refuses every way out of /app/data", () => {
   }, 60_000);
 
   it("lists links without following them, and deleting a link leaves its target", async () => {
-    const r = await admin.call("GET", files("/?path="), as());
+    const r = await admin.call("GET", files("?path="), as());
     expect(r.status, r.text).toBe(200);
     const byName = Object.fromEntries(r.body.entries.map((e: { name: string }) => [e.name, e]));
     expect(byName.shadow).toMatchObject({ type: "symlink", target: "/etc/shadow" });
@@ -217,7 +222,7 @@ describe("the file manager refuses every way out of /app/data", () => {
 
   it("is for admins only, and refuses a cross-site request", async () => {
     const token = await plainUserToken(db);
-    const r = await admin.call("GET", files("/?path="), { token });
+    const r = await admin.call("GET", files("?path="), { token });
     expect(r.status).toBe(403);
     const csrf = await admin.call("POST", files("/mkdir"), { cookie, origin: "https://evil.example", body: { path: "evil" } });
     expect(csrf.status).toBe(403);
@@ -245,7 +250,7 @@ describe("the file manager's happy paths", () => {
     expect(dup.status).toBe(409);
     expect(onVolume("stat -c '%u:%g %s' /data/docs/blob.bin /data/docs")).toBe(`${APP_UID}:${APP_UID} ${bytes.length}\n${APP_UID}:${APP_UID} 4096`);
 
-    const list = await admin.call("GET", files("/?path=docs"), as());
+    const list = await admin.call("GET", files("?path=docs"), as());
     expect(list.body).toMatchObject({ path: "docs", total: 1, entries: [{ name: "blob.bin", type: "file", size: bytes.length }] });
 
     const mv = await admin.call("POST", files("/rename"), as({ body: { from: "docs/blob.bin", to: 'sub/ünïcode "name".bin' } }));
@@ -288,13 +293,58 @@ describe("the file manager's happy paths", () => {
 
   it("pages a big folder, folders first", async () => {
     onVolume("mkdir /data/big && cd /data/big && i=0; while [ $i -lt 1500 ]; do : > f$i; i=$((i+1)); done; mkdir zdir");
-    const p1 = await admin.call("GET", files("/?path=big&limit=1000"), as());
+    const p1 = await admin.call("GET", files("?path=big&limit=1000"), as());
     expect(p1.body.total).toBe(1501);
     expect(p1.body.entries).toHaveLength(1000);
     expect(p1.body.entries[0]).toMatchObject({ name: "zdir", type: "dir" });
-    const p2 = await admin.call("GET", files("/?path=big&offset=1000&limit=1000"), as());
+    const p2 = await admin.call("GET", files("?path=big&offset=1000&limit=1000"), as());
     expect(p2.body.entries).toHaveLength(501);
     const all = new Set([...p1.body.entries, ...p2.body.entries].map((e: { name: string }) => e.name));
     expect(all.size).toBe(1501);
   }, 60_000);
+});
+
+describe("the file manager on the app page (Chromium)", () => {
+  it("uploads a file, edits it, downloads it with the edit, and deletes it after naming it", async () => {
+    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const [name, value] = cookie.split("=") as [string, string];
+    await context.addCookies([{ name, value, url: admin.base }]);
+    const page = await context.newPage();
+    await steadyGoto(page, `${admin.base}/apps/${appId}`);
+    const fm = page.getByTestId("app-files");
+    await fm.scrollIntoViewIfNeeded();
+    await fm.getByRole("button", { name: "sub/" }).waitFor();
+
+    await fm.getByLabel("Upload files").setInputFiles({ name: "hello.txt", mimeType: "text/plain", buffer: Buffer.from("hello from the browser\n") });
+    const row = fm.getByTestId("file-row").filter({ hasText: "hello.txt" });
+    await row.waitFor();
+    await expect.poll(() => row.textContent()).toContain("23 B");
+    expect(onVolume("cat /data/hello.txt")).toBe("hello from the browser");
+
+    await fm.getByRole("button", { name: "Edit hello.txt" }).click();
+    const editor = page.getByRole("textbox", { name: "File content" });
+    await expect.poll(() => editor.inputValue()).toBe("hello from the browser\n");
+    await editor.fill("edited in Hearth ✓\nsecond line\n");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await editor.waitFor({ state: "detached" });
+    expect(onVolume("cat /data/hello.txt")).toBe("edited in Hearth ✓\nsecond line");
+
+    const [download] = await Promise.all([page.waitForEvent("download"), fm.getByRole("button", { name: "Download hello.txt" }).click()]);
+    expect(download.suggestedFilename()).toBe("hello.txt");
+    const saved = path.join(tmp, "hello-download.txt");
+    await download.saveAs(saved);
+    expect(readFileSync(saved, "utf8")).toBe("edited in Hearth ✓\nsecond line\n");
+
+    mkdirSync(path.join(REPO_ROOT, "test-results"), { recursive: true });
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "app-files.png"), fullPage: false });
+
+    await fm.getByRole("button", { name: "Delete hello.txt" }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete from the app's data?" });
+    await expect.poll(() => dialog.textContent()).toContain("/app/data/hello.txt");
+    await dialog.getByRole("button", { name: "Delete", exact: true }).click();
+    await row.waitFor({ state: "detached" });
+    expect(onVolume("ls /data")).not.toContain("hello.txt");
+    await context.close();
+  }, 300_000);
 });

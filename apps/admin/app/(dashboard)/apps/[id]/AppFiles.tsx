@@ -53,6 +53,16 @@ function uploadFile(url: string, file: File, onProgress: (sent: number, total: n
   });
 }
 
+/** Saves a file through the browser's download (streamed by admin from box, never held in memory here). */
+function download(url: string, name: string): void {
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
 export function AppFiles({ appId }: { appId: string }) {
   const qc = useQueryClient();
   const base = `/api/v1/apps/${encodeURIComponent(appId)}/files`;
@@ -209,9 +219,14 @@ export function AppFiles({ appId }: { appId: string }) {
                     <td>{new Date(e.mtime).toLocaleString()}</td>
                     <td className={styles.actions}>
                       {e.type === "file" ? (
-                        <a className="btn btn-sm btn-ghost" href={`${base}/download?${new URLSearchParams({ path: p })}`} download={e.name} aria-label={`Download ${e.name}`}>
+                        <button
+                          type="button"
+                          className="btn btn-sm btn-ghost"
+                          onClick={() => download(`${base}/download?${new URLSearchParams({ path: p })}`, e.name)}
+                          aria-label={`Download ${e.name}`}
+                        >
                           Download
-                        </a>
+                        </button>
                       ) : null}
                       {e.type === "file" && e.size <= FILE_TEXT_MAX_BYTES ? (
                         <button type="button" className="btn btn-sm btn-ghost" onClick={() => open.mutate(p)} aria-label={`Edit ${e.name}`}>
