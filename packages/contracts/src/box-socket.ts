@@ -27,6 +27,12 @@
  *                                  400 `invalid` for a bad query, 404 when box knows no such app.
  *                                  admin proxies it as GET /api/v1/apps/:id/logs (and
  *                                  …/logs/download); 502 `external` while box lacks it.
+ *   /apps/:id/files/<op>         the file manager of the app's /app/data (files.ts; box's
+ *                                  apps/box/src/files/files-socket.ts): GET list?path&offset&limit →
+ *                                  FileListResponse · GET download?path → the bytes · GET text?path /
+ *                                  PUT text (fileTextBody) · PUT upload?path&overwrite (raw body,
+ *                                  streamed) · POST mkdir|rename|delete (JSON). Errors are
+ *                                  `{ error: { code, message, details: { reason } } }`.
  */
 export const DEFAULT_BOX_SOCKET = "/run/hearth/box.sock";
 
