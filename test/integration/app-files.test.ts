@@ -113,6 +113,9 @@ beforeAll(async () => {
       "ln -s .. /data/sub/parent",
       "ln -s /app/data/sub /data/inside-abs",
       "ln -s sub/keep.txt /data/inside-rel",
+      // what the app made is the app's; one folder only root may write to
+      `chown -hR ${APP_UID}:${APP_UID} /data`,
+      "mkdir /data/rootonly",
     ].join(" && "),
   );
 }, 400_000);
@@ -253,6 +256,10 @@ describe("the file manager's happy paths", () => {
     const list = await admin.call("GET", files("?path=docs"), as());
     expect(list.body).toMatchObject({ path: "docs", total: 1, entries: [{ name: "blob.bin", type: "file", size: bytes.length }] });
 
+    // the helper acts as the app's user: a folder only root may write to stays closed
+    const closed = await admin.call("POST", files("/rename"), as({ body: { from: "docs/blob.bin", to: "rootonly/blob.bin" } }));
+    expect(closed.status, closed.text).toBe(403);
+    expect(closed.body.error.details.reason).toBe("forbidden");
     const mv = await admin.call("POST", files("/rename"), as({ body: { from: "docs/blob.bin", to: 'sub/ünïcode "name".bin' } }));
     expect(mv.status, mv.text).toBe(200);
     const down = await fetch(`${admin.base}${files(`/download?path=${encodeURIComponent('sub/ünïcode "name".bin')}`)}`, { headers: { cookie } });
@@ -306,6 +313,7 @@ describe("the file manager's happy paths", () => {
 
 describe("the file manager on the app page (Chromium)", () => {
   it("uploads a file, edits it, downloads it with the edit, and deletes it after naming it", async () => {
+    mkdirSync(path.join(REPO_ROOT, "test-results"), { recursive: true });
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     const [name, value] = cookie.split("=") as [string, string];
@@ -324,7 +332,12 @@ describe("the file manager on the app page (Chromium)", () => {
 
     await fm.getByRole("button", { name: "Edit hello.txt" }).click();
     const editor = page.getByRole("textbox", { name: "File content" });
-    await expect.poll(() => editor.inputValue()).toBe("hello from the browser\n");
+    try {
+      await expect.poll(() => editor.inputValue()).toBe("hello from the browser\n");
+    } catch (e) {
+      await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "app-files-failed.png"), fullPage: true }).catch(() => {});
+      throw new Error(`the editor did not open: ${await fm.textContent()}`, { cause: e });
+    }
     await editor.fill("edited in Hearth ✓\nsecond line\n");
     await page.getByRole("button", { name: "Save", exact: true }).click();
     await editor.waitFor({ state: "detached" });
@@ -336,7 +349,6 @@ describe("the file manager on the app page (Chromium)", () => {
     await download.saveAs(saved);
     expect(readFileSync(saved, "utf8")).toBe("edited in Hearth ✓\nsecond line\n");
 
-    mkdirSync(path.join(REPO_ROOT, "test-results"), { recursive: true });
     await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "app-files.png"), fullPage: false });
 
     await fm.getByRole("button", { name: "Delete hello.txt" }).click();
