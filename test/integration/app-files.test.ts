@@ -216,7 +216,7 @@ describe("the file manager refuses every way out of /app/data", () => {
     expect(byName.shadow).toMatchObject({ type: "symlink", target: "/etc/shadow" });
     expect(byName.root).toMatchObject({ type: "symlink", target: "/" });
     // folders first, then by name
-    expect(r.body.entries.slice(0, 2).map((e: { name: string }) => e.name)).toEqual(["etc", "sub"]);
+    expect(r.body.entries.slice(0, 3).map((e: { name: string }) => e.name)).toEqual(["etc", "rootonly", "sub"]);
     const del = await admin.call("POST", files("/delete"), as({ body: { path: "hostetc" } }));
     expect(del.status, del.text).toBe(200);
     expect(existsSync("/etc/passwd")).toBe(true);
@@ -271,7 +271,12 @@ describe("the file manager's happy paths", () => {
     // a binary file is not opened as text; a text file is edited and saved
     const bin = await admin.call("GET", files(`/text?path=${encodeURIComponent('sub/ünïcode "name".bin')}`), as());
     expect(bin.status).toBe(400);
-    expect(bin.body.error.details.reason).toBe("not_text");
+    expect(bin.body.error.details.reason).toBe("too_big");
+    const small = await admin.call("POST", files("/upload?path=docs%2Fsmall.bin"), as({ raw: "PK\u0003\u0004\u0000\u0000binary", contentType: "application/octet-stream" }));
+    expect(small.status, small.text).toBe(200);
+    const notText = await admin.call("GET", files("/text?path=docs%2Fsmall.bin"), as());
+    expect(notText.status).toBe(400);
+    expect(notText.body.error.details.reason).toBe("not_text");
     const save = await admin.call("PUT", files("/text"), as({ body: { path: "docs/notes.txt", content: "first\n", overwrite: false } }));
     expect(save.status, save.text).toBe(200);
     const edit = await admin.call("PUT", files("/text"), as({ body: { path: "docs/notes.txt", content: "second ✓\n" } }));
@@ -284,7 +289,7 @@ describe("the file manager's happy paths", () => {
 
     const del = await admin.call("POST", files("/delete"), as({ body: { path: "docs" } }));
     expect(del.status, del.text).toBe(200);
-    expect(del.body.removed).toBe(2);
+    expect(del.body.removed).toBe(3); // notes.txt, small.bin and the folder
     expect(onVolume("ls /data")).not.toContain("docs");
     const gone = await admin.call("GET", files("/text?path=docs%2Fnotes.txt"), as());
     expect(gone.status).toBe(404);
@@ -327,13 +332,13 @@ describe("the file manager on the app page (Chromium)", () => {
     await fm.getByLabel("Upload files").setInputFiles({ name: "hello.txt", mimeType: "text/plain", buffer: Buffer.from("hello from the browser\n") });
     const row = fm.getByTestId("file-row").filter({ hasText: "hello.txt" });
     await row.waitFor();
-    await expect.poll(() => row.textContent()).toContain("23 B");
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain("23 B");
     expect(onVolume("cat /data/hello.txt")).toBe("hello from the browser");
 
     await fm.getByRole("button", { name: "Edit hello.txt" }).click();
     const editor = page.getByRole("textbox", { name: "File content" });
     try {
-      await expect.poll(() => editor.inputValue()).toBe("hello from the browser\n");
+      await expect.poll(() => editor.inputValue(), { timeout: 20_000 }).toBe("hello from the browser\n");
     } catch (e) {
       await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "app-files-failed.png"), fullPage: true }).catch(() => {});
       throw new Error(`the editor did not open: ${await fm.textContent()}`, { cause: e });
@@ -353,7 +358,7 @@ describe("the file manager on the app page (Chromium)", () => {
 
     await fm.getByRole("button", { name: "Delete hello.txt" }).click();
     const dialog = page.getByRole("dialog", { name: "Delete from the app's data?" });
-    await expect.poll(() => dialog.textContent()).toContain("/app/data/hello.txt");
+    await expect.poll(() => dialog.textContent(), { timeout: 20_000 }).toContain("/app/data/hello.txt");
     await dialog.getByRole("button", { name: "Delete", exact: true }).click();
     await row.waitFor({ state: "detached" });
     expect(onVolume("ls /data")).not.toContain("hello.txt");
