@@ -240,8 +240,8 @@ describe("the file manager's happy paths", () => {
     const again = await admin.call("POST", files("/mkdir"), as({ body: { path: "docs" } }));
     expect(again.status).toBe(409);
 
-    // 3 MiB of random bytes, streamed up and down
-    const bytes = randomBytes(3 * 1024 * 1024);
+    // 24 MiB of random bytes, streamed up and down (more than Next would buffer for its proxy: 10 MB)
+    const bytes = randomBytes(24 * 1024 * 1024);
     const up = await fetch(`${admin.base}${files("/upload?path=docs%2Fblob.bin")}`, {
       method: "POST",
       headers: { cookie, origin: admin.base, "content-type": "application/octet-stream" },
@@ -284,12 +284,18 @@ describe("the file manager's happy paths", () => {
     const read = await admin.call("GET", files("/text?path=docs%2Fnotes.txt"), as());
     expect(read.body).toMatchObject({ content: "second ✓\n", size: Buffer.byteLength("second ✓\n") });
     expect(onVolume("stat -c '%u:%g' /data/docs/notes.txt")).toBe(`${APP_UID}:${APP_UID}`);
+    // up to 1 MiB of text is saved (far more than other JSON bodies may carry) and read back whole
+    const large = `✓ ${"line of text\n".repeat(80_000)}`.slice(0, 1000 * 1024);
+    const saveLarge = await admin.call("PUT", files("/text"), as({ body: { path: "docs/large.txt", content: large } }));
+    expect(saveLarge.status, saveLarge.text.slice(0, 300)).toBe(200);
+    expect((await admin.call("GET", files("/text?path=docs%2Flarge.txt"), as())).body.content).toBe(large);
     const tooBig = await admin.call("PUT", files("/text"), as({ body: { path: "docs/big.txt", content: "x".repeat(1024 * 1024 + 1) } }));
     expect(tooBig.status).toBe(400);
+    expect(tooBig.text).toContain("at most 1 MiB");
 
     const del = await admin.call("POST", files("/delete"), as({ body: { path: "docs" } }));
     expect(del.status, del.text).toBe(200);
-    expect(del.body.removed).toBe(3); // notes.txt, small.bin and the folder
+    expect(del.body.removed).toBe(4); // notes.txt, large.txt, small.bin and the folder
     expect(onVolume("ls /data")).not.toContain("docs");
     const gone = await admin.call("GET", files("/text?path=docs%2Fnotes.txt"), as());
     expect(gone.status).toBe(404);

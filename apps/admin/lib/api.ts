@@ -27,6 +27,8 @@ export interface RouteOptions<B extends z.ZodType | undefined, Q extends z.ZodTy
    */
   revealsSecret?: boolean;
   body?: B;
+  /** the largest JSON body in bytes (default MAX_JSON_BODY_BYTES, 64 KiB; the text editor's save takes more) */
+  bodyLimit?: number;
   query?: Q;
 }
 
@@ -146,9 +148,9 @@ export function wellFormedStrings(value: unknown): boolean {
   return ok;
 }
 
-export async function parseJsonBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+export async function parseJsonBody<S extends z.ZodType>(req: Request, schema: S, limit: number = MAX_JSON_BODY_BYTES): Promise<z.infer<S>> {
   if (!isJsonContentType(req.headers.get("content-type"))) throw new HearthError("invalid", "Content-Type must be application/json");
-  const text = await readBodyLimited(req);
+  const text = await readBodyLimited(req, limit);
   if (jsonDepthOf(text) > MAX_JSON_DEPTH) throw new HearthError("invalid", `Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   let raw: unknown;
   try {
@@ -238,7 +240,7 @@ export function makeRoute(deps: RouteDeps) {
         }
 
         const query = opts.query ? parseQuery(url, opts.query) : undefined;
-        const body = opts.body ? await parseJsonBody(req, opts.body) : undefined;
+        const body = opts.body ? await parseJsonBody(req, opts.body, opts.bodyLimit) : undefined;
         const params = flatParams((await nextCtx?.params) ?? {});
 
         res = await handler({

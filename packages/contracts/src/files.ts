@@ -14,6 +14,8 @@ export const FILE_NAME_MAX = 255;
 export const FILE_UPLOAD_MAX_BYTES = 1024 * 1024 * 1024;
 /** Largest file the text editor opens or saves (1 MiB). */
 export const FILE_TEXT_MAX_BYTES = 1024 * 1024;
+/** The JSON body of a text save: 1 MiB of text, each character escaped at worst as \uXXXX, plus the path. */
+export const FILE_TEXT_BODY_MAX_BYTES = 6 * FILE_TEXT_MAX_BYTES + 16 * 1024;
 /** Entries per page of a listing (at most). */
 export const FILE_LIST_MAX = 1000;
 

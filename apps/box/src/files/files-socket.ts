@@ -1,6 +1,6 @@
 import type http from "node:http";
 import type { z } from "zod";
-import { FILE_TEXT_MAX_BYTES, FILE_UPLOAD_MAX_BYTES, fileListQuery, filePathBody, filePathQuery, fileRenameBody, fileTextBody, fileUploadQuery, HearthError } from "@hearth/contracts";
+import { FILE_TEXT_BODY_MAX_BYTES, FILE_UPLOAD_MAX_BYTES, fileListQuery, filePathBody, filePathQuery, fileRenameBody, fileTextBody, fileUploadQuery, HearthError } from "@hearth/contracts";
 import type { FilesService } from "./files.service";
 
 /**
@@ -24,7 +24,7 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > FILE_TEXT_MAX_BYTES * 7 + 4096) throw new HearthError("invalid", "the request body is too large", { details: { reason: "too_big" } });
+    if (size > FILE_TEXT_BODY_MAX_BYTES) throw new HearthError("invalid", "the request body is too large", { details: { reason: "too_big" } });
     chunks.push(c as Buffer);
   }
   try {

@@ -1,4 +1,4 @@
-import { filePathQuery, fileTextBody } from "@hearth/contracts";
+import { FILE_TEXT_BODY_MAX_BYTES, filePathQuery, fileTextBody } from "@hearth/contracts";
 import { boxFiles } from "../../../../../../../lib/box-client";
 import { json } from "../../../../../../../lib/http";
 import { ADMIN_ROLES } from "../../../../../../../lib/server/apps";
@@ -14,4 +14,6 @@ export const GET = route({ roles: ADMIN_ROLES, query: filePathQuery }, async ({ 
 });
 
 /** PUT /api/v1/apps/:id/files/text {path, content, overwrite?}: saves a text file (≤ 1 MiB); event app.files_write. */
-export const PUT = route({ roles: ADMIN_ROLES, body: fileTextBody }, async (ctx) => json(await fileChange(ctx, "text", "PUT", ctx.body, "app.files_write", { path: ctx.body.path })));
+export const PUT = route({ roles: ADMIN_ROLES, body: fileTextBody, bodyLimit: FILE_TEXT_BODY_MAX_BYTES }, async (ctx) =>
+  json(await fileChange(ctx, "text", "PUT", ctx.body, "app.files_write", { path: ctx.body.path })),
+);
