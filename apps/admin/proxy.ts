@@ -25,3 +25,12 @@ function rawPathOf(url: string): string {
   const end = url.search(/[?#]/);
   return end < 0 || end < start ? url.slice(start) : url.slice(start, end);
 }
+
+/**
+ * Every path but the file manager's upload: Next buffers a request's body in memory (and cuts
+ * it at `proxyClientMaxBodySize`, 10 MB) when the proxy runs for it, and an upload (up to
+ * 1 GiB) must stream through to box. That route checks its own path (appIdOf).
+ */
+export const config = {
+  matcher: ["/((?!api/v1/apps/[^/]+/files/upload$).*)"],
+};

@@ -94,6 +94,25 @@ describe("route wrapper", () => {
     }
   });
 
+  it("takes a larger body where the route allows it (bodyLimit), and still refuses beyond", async () => {
+    const { route } = setup();
+    const big = z.object({ name: z.string() });
+    const h = route({ auth: "none", body: big, bodyLimit: 4 * MAX_JSON_BODY_BYTES }, async ({ body }) => Response.json({ got: body.name.length }));
+    const ok = await h(post(JSON.stringify({ name: "x".repeat(2 * MAX_JSON_BODY_BYTES) })), ctx);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ got: 2 * MAX_JSON_BODY_BYTES });
+    const over = await h(post(JSON.stringify({ name: "x".repeat(4 * MAX_JSON_BODY_BYTES) })), ctx);
+    expect(over.status).toBe(400);
+  });
+
+  it("names a custom check's reason in the issues (e.g. a path outside the app's data)", async () => {
+    const { route } = setup();
+    const withReason = z.object({ path: z.string().superRefine((_v, c) => c.addIssue({ code: "custom", message: "outside", params: { reason: "outside_volume" } })) });
+    const h = route({ auth: "none", body: withReason }, async () => Response.json({}));
+    const res = await h(post(JSON.stringify({ path: "../x" })), ctx);
+    expect((await errorOf(res)).details).toEqual([{ path: ["path"], code: "custom", message: "outside", reason: "outside_volume" }]);
+  });
+
   it("refuses an oversized body even without Content-Length (streamed)", async () => {
     const { route } = setup();
     const h = route({ auth: "none", body: schema }, async () => Response.json({}));

@@ -27,6 +27,8 @@ export interface RouteOptions<B extends z.ZodType | undefined, Q extends z.ZodTy
    */
   revealsSecret?: boolean;
   body?: B;
+  /** the largest JSON body in bytes (default MAX_JSON_BODY_BYTES, 64 KiB; the text editor's save takes more) */
+  bodyLimit?: number;
   query?: Q;
 }
 
@@ -52,12 +54,17 @@ type NextRouteContext = { params: Promise<Record<string, string | string[] | und
 export type RouteHandler = (req: Request, ctx: NextRouteContext) => Promise<Response>;
 
 /** Zod issues as they appear in `details`. */
-export function issuesOf(error: z.ZodError): { path: (string | number)[]; code: string; message: string }[] {
-  return error.issues.map((i) => ({
-    path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)),
-    code: i.code,
-    message: i.message,
-  }));
+export function issuesOf(error: z.ZodError): { path: (string | number)[]; code: string; message: string; reason?: string }[] {
+  return error.issues.map((i) => {
+    // a custom check may name its reason (e.g. contracts files.ts: outside_volume, bad_path)
+    const reason = i.code === "custom" ? (i.params as { reason?: unknown } | undefined)?.reason : undefined;
+    return {
+      path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)),
+      code: i.code,
+      message: i.message,
+      ...(typeof reason === "string" ? { reason } : {}),
+    };
+  });
 }
 
 export function invalid(message: string, error?: z.ZodError): HearthError {
@@ -141,9 +148,9 @@ export function wellFormedStrings(value: unknown): boolean {
   return ok;
 }
 
-export async function parseJsonBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+export async function parseJsonBody<S extends z.ZodType>(req: Request, schema: S, limit: number = MAX_JSON_BODY_BYTES): Promise<z.infer<S>> {
   if (!isJsonContentType(req.headers.get("content-type"))) throw new HearthError("invalid", "Content-Type must be application/json");
-  const text = await readBodyLimited(req);
+  const text = await readBodyLimited(req, limit);
   if (jsonDepthOf(text) > MAX_JSON_DEPTH) throw new HearthError("invalid", `Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   let raw: unknown;
   try {
@@ -233,7 +240,7 @@ export function makeRoute(deps: RouteDeps) {
         }
 
         const query = opts.query ? parseQuery(url, opts.query) : undefined;
-        const body = opts.body ? await parseJsonBody(req, opts.body) : undefined;
+        const body = opts.body ? await parseJsonBody(req, opts.body, opts.bodyLimit) : undefined;
         const params = flatParams((await nextCtx?.params) ?? {});
 
         res = await handler({

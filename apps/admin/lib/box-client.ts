@@ -152,3 +152,43 @@ export async function fetchBoxMetrics(socketPath: string, what: { appId: string 
   if (res.statusCode === 400) throw new HearthError("invalid", message);
   throw new HearthError("external", message);
 }
+
+/**
+ * The file manager on box (`/apps/:id/files/<op>`, apps/box/src/files/files-socket.ts): the
+ * request as given (a JSON body, or a stream for an upload), box's answer on 200; box's
+ * `{ error }` answers become the same HearthError (code, message, details).
+ */
+export async function boxFiles(
+  socketPath: string,
+  appId: string,
+  op: string,
+  o: { method: string; query?: Record<string, string>; json?: unknown; body?: NodeJS.ReadableStream; contentLength?: string | null; signal?: AbortSignal },
+): Promise<IncomingMessage> {
+  const qs = new URLSearchParams(o.query ?? {}).toString();
+  const reqPath = `/apps/${encodeURIComponent(appId)}/files/${op}${qs ? `?${qs}` : ""}`;
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const headers: Record<string, string> = { accept: "*/*" };
+    if (o.json !== undefined) headers["content-type"] = "application/json";
+    if (o.contentLength) headers["content-length"] = o.contentLength;
+    const req = http.request({ socketPath, method: o.method, path: reqPath, headers, signal: o.signal });
+    req.on("response", resolve);
+    req.on("error", (e) => reject(unreachable(socketPath, e)));
+    if (o.json !== undefined) req.end(JSON.stringify(o.json));
+    else if (o.body) {
+      o.body.on("error", (e) => req.destroy(e));
+      o.body.pipe(req);
+    } else req.end();
+  });
+  if (res.statusCode === 200) return res;
+  const text = await readBody(res).catch(() => "");
+  let err: { code?: string; message?: string; details?: unknown } | undefined;
+  try {
+    err = (JSON.parse(text) as { error?: typeof err }).error;
+  } catch {
+    // not box's error shape
+  }
+  const codes = ["not_found", "conflict", "bad_state", "invalid", "forbidden", "external"] as const;
+  const code = codes.find((c) => c === err?.code);
+  if (code && err?.message) throw new HearthError(code, err.message, { details: err.details });
+  throw new HearthError("external", `box answered ${res.statusCode}`, { details: { body: text.slice(0, 200) } });
+}

@@ -40,6 +40,11 @@ const DIRECT_LABELS: Record<DirectEventAction, string> = {
   "app.credentials_changed": "App's first admin password marked as changed (Hearth's copy deleted)",
   "app.terminal_open": "Terminal opened in the app",
   "app.terminal_close": "Terminal in the app closed",
+  "app.files_upload": "File uploaded to an app's data",
+  "app.files_write": "Text file saved in an app's data",
+  "app.files_rename": "File or folder in an app's data renamed or moved",
+  "app.files_delete": "File or folder in an app's data deleted",
+  "app.files_mkdir": "Folder made in an app's data",
   "orphan.found": "Data without an app found",
   "orphan.delete": "Deletion of data without an app requested",
   // from box's health monitor

@@ -28,6 +28,10 @@ import { TaskRunner } from "./tasks/tasks.service";
 import { testTasks } from "./tasks/test-tasks";
 import { streamAppLogs } from "./apps/app-logs";
 import { closeAllTerminals, handleAppTerminal } from "./apps/app-terminal";
+import { dataVolumeNameOf } from "./apps/container-spec";
+import { createVolumeHelper } from "./docker/volume-helper";
+import { FilesService } from "./files/files.service";
+import { handleFilesRequest } from "./files/files-socket";
 import { appTasks } from "./apps/app-tasks";
 import { AppService, ownerOf } from "./apps/apps.service";
 import { HealthMonitor } from "./apps/monitor";
@@ -39,7 +43,7 @@ import { housekeepingTasks } from "./housekeeping/purge.task";
 import { HousekeepingSchedule } from "./housekeeping/schedule";
 import { addonSource, orphanTasks, volumeSource, type OrphanSource } from "./apps/orphans";
 import { defaultCatalogDirs, prismaRegistryCredentials } from "./apps/images";
-import { createDocker } from "./docker/docker";
+import { createDocker, OWNER_LABEL } from "./docker/docker";
 import { createProxyService } from "./proxy/proxy.service";
 import { LocalNginx } from "./proxy/nginx";
 import { dbVhostSync, noopVhostSync } from "./proxy/vhost-sync";
@@ -56,7 +60,7 @@ import { AddonProvisioner } from "./addons/provisioner";
 import { MysqlAddon } from "./addons/mysql";
 import { PostgresqlAddon } from "./addons/postgresql";
 import { RedisAddon } from "./addons/redis";
-import { LocalStorageAddon } from "./addons/localstorage";
+import { JOB_IMAGE, LocalStorageAddon } from "./addons/localstorage";
 import { ensureRelayCert } from "./mail/relay-cert";
 import { MailRelay } from "./mail/relay";
 import { SettingOutbound } from "./mail/outbound-setting";
@@ -295,6 +299,12 @@ async function main(): Promise<void> {
     });
   } else log.warn("HEARTH_METRICS=off: no metrics are collected");
   const m = metrics;
+  const files = new FilesService({
+    helper: createVolumeHelper(),
+    image: JOB_IMAGE,
+    volumeOf: async (id) => ((await appExists(dbc, id)) ? dataVolumeNameOf(id) : null),
+    labels: { [OWNER_LABEL]: owner },
+  });
   socket = await startBoxSocket(
     { socketPath: config.socketPath, gid: config.socketGroup?.gid ?? null },
     {
@@ -318,6 +328,7 @@ async function main(): Promise<void> {
         : {}),
       appLogs: (req, res, appId, url) => streamAppLogs({ docker, appExists: (id) => appExists(dbc, id), historyDir: dataPaths(config.dataDir).appLogs }, req, res, appId, url),
       appTerminal: (req, sock, head, appId, url) => handleAppTerminal({ docker, appExists: (id) => appExists(dbc, id), log }, req, sock, head, appId, url),
+      appFiles: (req, res, appId, op, url) => handleFilesRequest(files, req, res, appId, op, url),
       log,
     },
   );

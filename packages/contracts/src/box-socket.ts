@@ -38,6 +38,12 @@
  *                                  container, `?cols=&rows=`; messages in terminal.ts. 404 when box
  *                                  knows no such app, 409 `bad_state` when its container is not
  *                                  running. admin relays it as /api/v1/apps/:id/terminal.
+ *   /apps/:id/files/<op>         the file manager of the app's /app/data (files.ts; box's
+ *                                  apps/box/src/files/files-socket.ts): GET list?path&offset&limit →
+ *                                  FileListResponse · GET download?path → the bytes · GET text?path /
+ *                                  PUT text (fileTextBody) · PUT upload?path&overwrite (raw body,
+ *                                  streamed) · POST mkdir|rename|delete (JSON). Errors are
+ *                                  `{ error: { code, message, details: { reason } } }`.
  */
 export const DEFAULT_BOX_SOCKET = "/run/hearth/box.sock";
 

@@ -18,3 +18,4 @@ export * from "./release";
 export * from "./notifications";
 export * from "./metrics";
 export * from "./terminal";
+export * from "./files";

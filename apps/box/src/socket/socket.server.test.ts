@@ -134,6 +134,29 @@ describe("box socket server", () => {
     }
   });
 
+  it("routes /apps/:id/files/<op> to the file manager, 502 without one, 404 for an odd app id", async () => {
+    const seen: string[] = [];
+    const s = setup({
+      appFiles: async (req, res, id, op, url) => {
+        seen.push(`${req.method} ${id} ${op} ${url.searchParams.get("path")}`);
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      },
+    });
+    await s.start();
+    expect((await request(s.socketPath, "GET", "/apps/app-1/files/list?path=a%2Fb")).status).toBe(200);
+    expect(seen).toEqual(["GET app-1 list a/b"]);
+    const odd = await request(s.socketPath, "GET", "/apps/..%2F..%2Fetc/files/list");
+    expect(odd.status).toBe(404);
+    expect(seen).toHaveLength(1);
+    const bare = setup();
+    bare.socketPath = path.join(bare.dir, "run", "bare.sock");
+    const b = await startBoxSocket({ socketPath: bare.socketPath }, bare.deps);
+    servers.push(b);
+    const r = await request(bare.socketPath, "GET", "/apps/app-1/files/list");
+    expect(r.status).toBe(502);
+    expect(JSON.parse(r.body).error.code).toBe("external");
+  });
+
   it("serves a task's log, 404 before it exists", async () => {
     const s = setup();
     await s.start();

@@ -34,6 +34,8 @@ export interface BoxSocketDeps {
   };
   /** GET /apps/:id/terminal, a WebSocket upgrade (apps/app-terminal.ts); refused with 502 when absent. */
   appTerminal?(req: http.IncomingMessage, socket: Duplex, head: Buffer, appId: string, url: URL): Promise<void>;
+  /** /apps/:id/files/<op> (files/files-socket.ts); 502 `external` when absent. */
+  appFiles?(req: http.IncomingMessage, res: http.ServerResponse, appId: string, op: string, url: URL): Promise<void>;
 }
 
 export interface BoxSocketOptions {
@@ -177,6 +179,16 @@ export function createRequestHandler(deps: BoxSocketDeps) {
           id = decodeURIComponent(m[1]!);
           if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return sendError(res, 404, "not_found", "no such app");
           route = m[2] === "logs" ? appLogs : appMetrics;
+        }
+      }
+      if (!route) {
+        const m = /^\/apps\/([^/]+)\/files\/([a-z]+)$/.exec(url.pathname);
+        if (m) {
+          id = decodeURIComponent(m[1]!);
+          if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return sendError(res, 404, "not_found", "no such app");
+          if (!deps.appFiles) return sendError(res, 502, "external", "this box has no file manager");
+          // the method is checked per operation there
+          return await deps.appFiles(req, res, id, m[2]!, url);
         }
       }
       if (!route) return sendError(res, 404, "not_found", "no such endpoint");

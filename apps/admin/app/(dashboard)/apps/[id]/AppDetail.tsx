@@ -24,6 +24,7 @@ import { appsRefetchInterval, useLive } from "../../../../lib/client/live";
 import { CredentialsBox } from "./CredentialsBox";
 import { AppGraphs } from "./AppGraphs";
 import { AppTerminal } from "./AppTerminal";
+import { AppFiles } from "./AppFiles";
 
 const MiB = 1024 * 1024;
 
@@ -237,6 +238,9 @@ export function AppDetail({ id }: { id: string }) {
         {/* reconnects whenever the app's state changes (a new container, a start after a stop) */}
         <LogPanel key={`${a.installState}-${a.runState}`} appId={a.id} />
         <AppTerminal appId={a.id} running={a.installState === "installed" && a.runState === "running"} />
+        <section className="card" id="files" aria-labelledby="files-heading">
+          <AppFiles appId={a.id} />
+        </section>
         <UninstallCard app={a} busy={busy} onQueued={(taskId) => setWatched(taskId)} />
       </div>
     </>
