@@ -28,6 +28,9 @@ export const TASK_TYPES = [
   "certificate.renew",
   "mail.test",
   "housekeeping.purge",
+  "backup.app",
+  "backup.restore",
+  "backup.test",
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
@@ -46,6 +49,8 @@ export const TASK_ERROR_CODES = [
   "certificate_failed",
   "update_failed",
   "memory_limit_too_high",
+  "backup_failed",
+  "backup_check_failed",
 ] as const;
 
 /** Task types an admin or box runs for real (not the runner's own test types starting with "_"). */
@@ -115,6 +120,10 @@ export const EVENT_ACTIONS = [
   "mail.test",
   "registry.add",
   "registry.remove",
+  "backup.config",
+  "backup.create",
+  "backup.restore",
+  "backup.failed",
 ] as const;
 export type DirectEventAction = (typeof EVENT_ACTIONS)[number];
 /** Every action an Event row can have. */
@@ -132,4 +141,5 @@ export const SETTING_NAMES: Readonly<Record<string, string>> = {
   "mail.outbound": "Mail relay",
   "housekeeping.retention": "Housekeeping",
   "apps.uninstallRetentionDays": "Kept data of uninstalled apps",
+  backups: "Backups",
 };
