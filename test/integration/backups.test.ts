@@ -1,0 +1,225 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, openSync, readdirSync, readFileSync, statSync, writeSync, closeSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hearthManifest, isHearthError } from "@hearth/contracts";
+import { putBackupConfig, queueAppBackup, queueBackupRestore, sealSecret, type Db } from "@hearth/db";
+import { LocalStorageAddon } from "../../apps/box/src/addons/localstorage";
+import { MysqlAddon } from "../../apps/box/src/addons/mysql";
+import type { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
+import type { AppService, StepContext } from "../../apps/box/src/apps/apps.service";
+import { containerNameOf } from "../../apps/box/src/apps/container-spec";
+import { BackupService } from "../../apps/box/src/backups/backups.service";
+import { createLogger } from "../../apps/box/src/logger";
+import { dataPaths } from "../../apps/box/src/paths";
+import { addonTestStack, buildCatalogImage, buildServiceImages } from "../helpers/addon-stack";
+import { insertPendingApp } from "../helpers/app-rows";
+import type { TestDatabase } from "../helpers/db";
+import { removeTestDockerObjects } from "../helpers/teardown";
+
+/**
+ * Backups on the real peers: the catalog's static-site image with localstorage + mysql on the
+ * run's own MariaDB service, restic 0.14 from Debian on a filesystem site. Backup → change the
+ * data → restore → the files' hashes and the table's checksum are those of the backup point;
+ * the README's standard-tool commands restore the same snapshot with the passphrase alone; a
+ * wrong passphrase is refused (and the backup marked failed, with backup.failed); a corrupted
+ * pack makes the restore refuse before the app is touched (it keeps running, data unchanged).
+ */
+
+const RUN = randomBytes(4).toString("hex");
+const OWNER = `backups-${RUN}`;
+const PREFIX = `hearth-t${RUN}b-`;
+const DOMAIN = "backups-test.example";
+const IMAGE = "localhost/hearth/net.lighttpd.staticsite:1.0.0";
+const PASSPHRASE = `pass-${randomBytes(12).toString("hex")}`;
+const secretKey = randomBytes(32);
+const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-backups-"));
+const siteDir = path.join(mkdtempSync(path.join(os.tmpdir(), "hearth-backup-site-")), "repo");
+const log = createLogger("info", "backups-test", { write: () => {} });
+const ctxLines: string[] = [];
+let t: TestDatabase & { db: Db };
+let db: Db;
+let prov: AddonProvisioner;
+let apps: AppService;
+let backups: BackupService;
+let appId = "";
+
+const manifest = hearthManifest.parse({
+  manifestVersion: 1,
+  id: "org.hearth.test.backups",
+  title: "Backups test",
+  version: "1.0.0",
+  dockerImage: IMAGE,
+  httpPort: 8000,
+  healthCheckPath: "/healthz",
+  memoryLimit: 128 * 1024 * 1024,
+  addons: { localstorage: {}, mysql: {} },
+});
+
+function ctx(): StepContext {
+  return { taskId: randomUUID(), signal: new AbortController().signal, log: (l) => void ctxLines.push(l), progress: async (_p, m) => void ctxLines.push(`progress: ${m}`) };
+}
+const inApp = (script: string) => execFileSync("docker", ["exec", containerNameOf(appId), "sh", "-c", script], { encoding: "utf8" }).trim();
+/** sha256 of every file under /app/data, as the app sees it */
+const dataHashes = () => inApp("cd /app/data && find . -type f | sort | xargs sha256sum");
+const dbName = () => inApp("echo $HEARTH_MYSQL_DATABASE");
+const rootSql = (sql: string) => execFileSync("docker", ["exec", `${PREFIX}mariadb`, "mariadb", "-uroot", "-N", "-B", "-D", dbName(), "-e", sql], { encoding: "utf8" }).trim();
+const checksum = () => rootSql("CHECKSUM TABLE notes");
+const running = () => execFileSync("docker", ["inspect", "-f", "{{.State.Running}}", containerNameOf(appId)], { encoding: "utf8" }).trim();
+/** A task admin queued: the test runs its body itself, then finishes the row as the runner would. */
+const finishTasks = () => db.task.updateMany({ where: { appId, state: { in: ["pending", "running"] } }, data: { state: "succeeded", finishedAt: new Date() } });
+const resticEnv = (password: string) => ({ ...process.env, RESTIC_PASSWORD: password, RESTIC_CACHE_DIR: path.join(dataDir, "std-cache") });
+
+async function backUp(): Promise<string> {
+  const { backup } = await queueAppBackup(db, appId, null);
+  try {
+    await backups.backupApp(appId, backup.id, ctx());
+  } finally {
+    await finishTasks();
+  }
+  return backup.id;
+}
+
+beforeAll(async () => {
+  buildServiceImages(["base", "mariadb"]);
+  buildCatalogImage("static-site");
+  ({ t, db, prov, apps } = await addonTestStack({
+    dbName: "backups",
+    owner: OWNER,
+    prefix: PREFIX,
+    dataDir,
+    log,
+    secretKey,
+    domain: DOMAIN,
+    handlers: (deps) => [new MysqlAddon(deps), new LocalStorageAddon(deps)],
+    apps: { healthTimeoutMs: 15_000, healthIntervalMs: 300 },
+  }));
+  backups = new BackupService({ db, secretKey, paths: dataPaths(dataDir), addons: prov, apps: { stop: (id, c) => apps.stop(id, c), start: (id, c) => apps.start(id, c) } });
+  appId = randomUUID();
+  await insertPendingApp(db, manifest, { id: appId, subdomain: "site", domain: DOMAIN });
+  await apps.install(appId, ctx());
+  inApp(`mkdir -p /app/data/public/sub && echo kept-${RUN} > /app/data/public/kept.txt && head -c 300000 /dev/urandom > /app/data/public/sub/blob.bin`);
+  rootSql(`CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(64)); INSERT INTO notes VALUES (1, 'hello-${RUN}'), (2, 'two');`);
+}, 1_800_000);
+
+afterAll(() => removeTestDockerObjects({ owner: OWNER, appIds: appId ? [appId] : [], dataDir, database: t }), 300_000);
+
+describe("backups and restore of an app (restic, filesystem site)", () => {
+  let goodId = "";
+  let hashesAtBackup = "";
+  let checksumAtBackup = "";
+
+  it("refuses to back up before a site is configured", async () => {
+    await expect(queueAppBackup(db, appId, null)).rejects.toMatchObject({ code: "bad_state", message: expect.stringMatching(/not set up/) });
+  });
+
+  it("the site test makes the repository and writes, reads and deletes a probe", async () => {
+    await putBackupConfig(db, { site: { type: "filesystem", path: siteDir }, passphraseEnc: sealSecret(secretKey, PASSPHRASE), schedule: "02:30", retention: { daily: 7, weekly: 4, monthly: 6 } });
+    expect(await backups.test(ctx())).toEqual({ repository: "created", probe: "ok" });
+    expect(await backups.test(ctx())).toEqual({ repository: "existing", probe: "ok" });
+    expect(readdirSync(siteDir).sort()).toEqual(["config", "data", "index", "keys", "locks", "snapshots"]);
+  }, 120_000);
+
+  it("backs up /app/data, the mysql dump and app.json into a snapshot, good only once read back", async () => {
+    hashesAtBackup = dataHashes();
+    checksumAtBackup = checksum();
+    const t0 = Date.now();
+    goodId = await backUp();
+    console.log(`backups: first backup ${Date.now() - t0} ms`);
+    const row = await db.backup.findUniqueOrThrow({ where: { id: goodId } });
+    expect(row).toMatchObject({ state: "good", appId, version: "1.0.0", reason: null });
+    expect(Number(row.sizeBytes)).toBeGreaterThan(300_000);
+    const snaps = JSON.parse(execFileSync("restic", ["-r", siteDir, "snapshots", "--json", "--tag", `backup:${goodId}`], { env: resticEnv(PASSPHRASE), encoding: "utf8" }));
+    expect(snaps).toHaveLength(1);
+    expect(snaps[0].id).toBe(row.snapshotId);
+    expect(snaps[0].tags).toEqual(expect.arrayContaining(["hearth", `app:${appId}`, "version:1.0.0", `backup:${goodId}`]));
+    expect(ctxLines.join("\n")).not.toContain(PASSPHRASE);
+    expect(readdirSync(path.join(dataDir, "backups", "staging"))).toEqual([]);
+  }, 600_000);
+
+  it("the README's standard-tool commands restore it with the passphrase alone", () => {
+    const target = mkdtempSync(path.join(os.tmpdir(), "hearth-std-restore-"));
+    // README.md, "Restoring an app with restic alone"
+    execFileSync("restic", ["-r", siteDir, "snapshots", "--tag", `app:${appId}`], { env: resticEnv(PASSPHRASE) });
+    execFileSync("restic", ["-r", siteDir, "restore", "latest", "--tag", `backup:${goodId}`, "--target", target], { env: resticEnv(PASSPHRASE) });
+    const files = execFileSync("tar", ["-tf", path.join(target, "localstorage", "data.tar")], { encoding: "utf8" });
+    expect(files).toContain("./public/kept.txt");
+    const out = path.join(target, "files");
+    execFileSync("mkdir", ["-p", out]);
+    execFileSync("tar", ["-xf", path.join(target, "localstorage", "data.tar"), "-C", out]);
+    expect(readFileSync(path.join(out, "public", "kept.txt"), "utf8").trim()).toBe(`kept-${RUN}`);
+    const dump = readFileSync(path.join(target, "mysql", "mysqldump.sql"), "utf8");
+    expect(dump).toContain(`hello-${RUN}`);
+    expect(JSON.parse(readFileSync(path.join(target, "app.json"), "utf8")).app).toMatchObject({ id: appId, version: "1.0.0", manifestId: manifest.id });
+    // the wrong passphrase opens nothing
+    const bad = spawnSync("restic", ["-r", siteDir, "snapshots"], { env: resticEnv("not-the-passphrase"), encoding: "utf8" });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/wrong password/);
+  }, 120_000);
+
+  it("restores the app to the backup point: file hashes and the table checksum are those of the backup", async () => {
+    inApp("echo changed > /app/data/public/kept.txt && rm /app/data/public/sub/blob.bin && echo new > /app/data/public/new.txt");
+    rootSql("UPDATE notes SET body = 'changed' WHERE id = 1; INSERT INTO notes VALUES (3, 'three');");
+    expect(dataHashes()).not.toBe(hashesAtBackup);
+    expect(checksum()).not.toBe(checksumAtBackup);
+    const { task } = await queueBackupRestore(db, appId, goodId, null);
+    expect(task.type).toBe("backup.restore");
+    const t0 = Date.now();
+    try {
+      expect(await backups.restoreApp(appId, goodId, ctx())).toEqual({ backupId: goodId, restored: expect.arrayContaining(["localstorage", "mysql"]) });
+    } finally {
+      await finishTasks();
+    }
+    console.log(`backups: restore ${Date.now() - t0} ms`);
+    expect(dataHashes()).toBe(hashesAtBackup);
+    expect(checksum()).toBe(checksumAtBackup);
+    expect(running()).toBe("true");
+    expect(await db.app.findUniqueOrThrow({ where: { id: appId } })).toMatchObject({ installState: "installed", runState: "running", health: "healthy" });
+  }, 600_000);
+
+  it("a wrong passphrase is refused: the site test fails, a backup is marked failed with the reason and backup.failed", async () => {
+    await putBackupConfig(db, { site: { type: "filesystem", path: siteDir }, passphraseEnc: sealSecret(secretKey, "a-wrong-passphrase"), schedule: "02:30", retention: { daily: 7, weekly: 4, monthly: 6 } });
+    try {
+      await expect(backups.test(ctx())).rejects.toSatisfy((e: unknown) => isHearthError(e) && e.code === "forbidden" && /passphrase does not open/.test(e.message));
+      const { backup } = await queueAppBackup(db, appId, null);
+      await expect(backups.backupApp(appId, backup.id, ctx())).rejects.toMatchObject({ code: "backup_failed", message: expect.stringMatching(/passphrase does not open/) });
+      await finishTasks();
+      expect(await db.backup.findUniqueOrThrow({ where: { id: backup.id } })).toMatchObject({ state: "failed", reason: expect.stringMatching(/passphrase/) });
+      const ev = await db.event.findFirst({ where: { action: "backup.failed", target: appId } });
+      expect(ev?.data).toMatchObject({ backupId: backup.id });
+      // a failed backup cannot be restored
+      await expect(queueBackupRestore(db, appId, backup.id, null)).rejects.toMatchObject({ code: "bad_state" });
+    } finally {
+      await putBackupConfig(db, { site: { type: "filesystem", path: siteDir }, passphraseEnc: sealSecret(secretKey, PASSPHRASE), schedule: "02:30", retention: { daily: 7, weekly: 4, monthly: 6 } });
+    }
+  }, 300_000);
+
+  it("a corrupted pack file: the restore refuses before touching the app, which keeps running with its data", async () => {
+    // flip bytes in the middle of every data pack (the repository's files are read-only 0400/0600: open as root or owner)
+    const packs = readdirSync(path.join(siteDir, "data"), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    expect(packs.length).toBeGreaterThan(0);
+    for (const p of packs) {
+      const f = path.join(p.parentPath, p.name);
+      const size = statSync(f).size;
+      const fd = openSync(f, "r+");
+      writeSync(fd, randomBytes(64), 0, 64, Math.floor(size / 2));
+      closeSync(fd);
+    }
+    inApp(`echo after-backup-${RUN} > /app/data/public/after.txt`);
+    rootSql("INSERT INTO notes VALUES (4, 'after');");
+    const before = dataHashes();
+    const sumBefore = checksum();
+    await queueBackupRestore(db, appId, goodId, null);
+    try {
+      await expect(backups.restoreApp(appId, goodId, ctx())).rejects.toMatchObject({ code: "backup_check_failed", message: expect.stringMatching(/did not pass its check, the app was not touched/) });
+    } finally {
+      await finishTasks();
+    }
+    expect(running()).toBe("true");
+    expect(dataHashes()).toBe(before);
+    expect(checksum()).toBe(sumBefore);
+    expect(createHash("sha256").update(before).digest("hex")).not.toBe(createHash("sha256").update(hashesAtBackup).digest("hex"));
+  }, 300_000);
+});
