@@ -180,7 +180,12 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
   }, 600_000);
 
   it("a wrong passphrase is refused: the site test fails, a backup is marked failed with the reason and backup.failed", async () => {
-    await putBackupConfig(db, { site: { type: "filesystem", path: siteDir }, passphraseEnc: sealSecret(secretKey, "a-wrong-passphrase"), schedule: "02:30", retention: { daily: 7, weekly: 4, monthly: 6 } });
+    await putBackupConfig(db, {
+      site: { type: "filesystem", path: siteDir },
+      passphraseEnc: sealSecret(secretKey, "a-wrong-passphrase"),
+      schedule: "02:30",
+      retention: { daily: 7, weekly: 4, monthly: 6 },
+    });
     try {
       await expect(backups.test(ctx())).rejects.toSatisfy((e: unknown) => isHearthError(e) && e.code === "forbidden" && /passphrase does not open/.test(e.message));
       const { backup } = await queueAppBackup(db, appId, null);
@@ -213,7 +218,10 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
     const sumBefore = checksum();
     await queueBackupRestore(db, appId, goodId, null);
     try {
-      await expect(backups.restoreApp(appId, goodId, ctx())).rejects.toMatchObject({ code: "backup_check_failed", message: expect.stringMatching(/did not pass its check, the app was not touched/) });
+      await expect(backups.restoreApp(appId, goodId, ctx())).rejects.toMatchObject({
+        code: "backup_check_failed",
+        message: expect.stringMatching(/did not pass its check, the app was not touched: .*ciphertext verification failed/),
+      });
     } finally {
       await finishTasks();
     }

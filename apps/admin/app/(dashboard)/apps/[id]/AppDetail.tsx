@@ -22,6 +22,7 @@ import { PortRows, portBindingsOf, portValuesOf, type PortSpec, type PortValues 
 import { ExtraNameRows, extraNamesOf, type ExtraName } from "../../../components/ExtraNameRows";
 import { appsRefetchInterval, useLive } from "../../../../lib/client/live";
 import { CredentialsBox } from "./CredentialsBox";
+import { AppBackups } from "../../backups/AppBackups";
 
 const MiB = 1024 * 1024;
 
@@ -232,6 +233,7 @@ export function AppDetail({ id }: { id: string }) {
         <ConfigureCard app={a} busy={busy} onQueued={(taskId) => setWatched(taskId)} />
         {/* reconnects whenever the app's state changes (a new container, a start after a stop) */}
         <LogPanel key={`${a.installState}-${a.runState}`} appId={a.id} />
+        <AppBackups appId={a.id} />
         <UninstallCard app={a} busy={busy} onQueued={(taskId) => setWatched(taskId)} />
       </div>
     </>
