@@ -15,7 +15,9 @@ export function backupConfigViewOf(c: BackupConfig): BackupConfigView {
 /** SFTP and S3 parse but are refused until box implements them. */
 export function supportedSite(body: BackupConfigRequest): FilesystemSite {
   if (!SUPPORTED_BACKUP_SITES.includes(body.site.type) || body.site.type !== "filesystem") {
-    throw new HearthError("invalid", `${body.site.type === "s3" ? "S3" : "SFTP"} backup sites are not supported yet; use a filesystem site (a mounted disk)`, { details: { field: "site.type" } });
+    throw new HearthError("invalid", `${body.site.type === "s3" ? "S3" : "SFTP"} backup sites are not supported yet; use a filesystem site (a mounted disk)`, {
+      details: [{ path: ["site", "type"], code: "custom", message: "not supported yet" }],
+    });
   }
   return body.site;
 }

@@ -225,8 +225,15 @@ export class BackupService {
         throw new TaskError(`the backup did not pass its check, the app was not touched: ${why}`, "backup_check_failed");
       }
       ctx.log("the snapshot passed its check (every blob read and authenticated, every file verified)");
-      // 2. only now: stop, replace, start
-      const wasRunning = app.runState === "running";
+      // 2. only now: stop, replace, start. Whether the app ran is kept beside the staging
+      // folder, so an attempt resumed after a crash past the stop still starts it again.
+      const marker = `${staging}.json`;
+      const kept = await readFile(marker, "utf8").then(
+        (t) => JSON.parse(t) as { wasRunning?: unknown },
+        () => null,
+      );
+      const wasRunning = typeof kept?.wasRunning === "boolean" ? kept.wasRunning : app.runState === "running";
+      await writeFile(marker, JSON.stringify({ wasRunning }), { mode: 0o600 });
       await ctx.progress(50, "stopping the app");
       await this.d.apps.stop(appId, quiet(ctx));
       await ctx.progress(60, "replacing the app's data");
@@ -236,6 +243,7 @@ export class BackupService {
         await ctx.progress(80, "starting the app");
         await this.d.apps.start(appId, quiet(ctx));
       }
+      await rm(marker, { force: true });
       await ctx.progress(100, "restored");
       return { backupId, restored };
     } finally {

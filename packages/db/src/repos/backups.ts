@@ -31,8 +31,8 @@ export async function putBackupConfig(
     const old = await getBackupConfig(tx);
     const siteChanged = !old || siteKeyOf(old.site as unknown as FilesystemSite) !== siteKeyOf(input.site);
     if (input.passphraseEnc === null) {
-      if (!old) throw new HearthError("invalid", "A passphrase is required to set up backups", { details: { field: "passphrase" } });
-      if (siteChanged) throw new HearthError("invalid", "A new site needs the passphrase again (its repository is encrypted with it)", { details: { field: "passphrase" } });
+      if (!old) throw fieldError("passphrase", "A passphrase is required to set up backups");
+      if (siteChanged) throw fieldError("passphrase", "A new site needs the passphrase again (its repository is encrypted with it)");
     }
     const data = {
       siteType: input.site.type,
@@ -45,6 +45,11 @@ export async function putBackupConfig(
     const config = await tx.backupConfig.upsert({ where: { id: BACKUP_CONFIG_KEY }, create: { id: BACKUP_CONFIG_KEY, ...data }, update: data });
     return { config, siteChanged };
   });
+}
+
+/** An `invalid` error at one field, in the issue shape the dashboard's forms read. */
+function fieldError(field: string, message: string): HearthError {
+  return new HearthError("invalid", message, { details: [{ path: field.split("."), code: "custom", message }] });
 }
 
 async function lockIdleApp(tx: Prisma.TransactionClient, appId: string): Promise<{ id: string; manifestId: string; version: string; installState: string }> {

@@ -70,7 +70,7 @@ export function BackupSiteCard() {
           }}
           placeholder="/mnt/backup/hearth"
           hint="An absolute path on a mounted disk, writable by the hearth user. A folder on this server's own disk does not survive the loss of the disk. SFTP and S3 sites come later."
-          error={err?.fieldError("site.path")}
+          error={err?.errorAt(["site", "path"])}
         />
         <Field
           id="backup-passphrase"
