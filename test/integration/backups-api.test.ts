@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hearthManifest } from "@hearth/contracts";
 import { openSecret, type Db } from "@hearth/db";
@@ -6,6 +7,7 @@ import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { ownerApiToken, ownerSession } from "../helpers/admin-accounts";
 import { insertPendingApp } from "../helpers/app-rows";
+import { steadyGoto } from "../helpers/chromium";
 
 /**
  * The backups API against the real admin (next start) and MariaDB: the site config (the
@@ -147,4 +149,50 @@ describe("the backups API", () => {
     expect(await db.task.findUniqueOrThrow({ where: { id: (ok.body as { taskId: string }).taskId } })).toMatchObject({ type: "backup.restore", appId, args: { appId, backupId } });
     expect((await admin.call("POST", `/api/v1/apps/${appId}/restore`, { token: readToken, body: { backupId } })).status).toBe(403);
   });
+});
+
+describe("the Backups page", () => {
+  it("saves a new site with its passphrase, backs an app up (a task and a row), restores a good backup after a confirmation", async () => {
+    await db.task.updateMany({ where: { appId, state: { in: ["pending", "running"] } }, data: { state: "succeeded" } });
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+    try {
+      const ctx = await browser.newContext();
+      await ctx.addCookies([{ name: ownerCookie.split("=")[0]!, value: ownerCookie.slice(ownerCookie.indexOf("=") + 1), url: admin.base }]);
+      const page = await ctx.newPage();
+      await steadyGoto(page, `${admin.base}/backups`);
+      const site = page.locator("section", { has: page.getByRole("heading", { name: "Backup site" }) });
+      const folder = site.getByLabel("Folder");
+      await expect.poll(() => folder.inputValue(), { timeout: 30_000 }).toBe("/mnt/backup/hearth");
+      // a new folder without the passphrase: the field says why, nothing stored
+      await folder.fill("/mnt/ui-backup");
+      await site.getByRole("button", { name: "Save" }).click();
+      await site.getByText("A new site needs the passphrase again").first().waitFor({ timeout: 30_000 });
+      expect(((await db.backupConfig.findUniqueOrThrow({ where: { id: "default" } })).site as { path: string }).path).toBe("/mnt/backup/hearth");
+      await site.getByLabel("Passphrase").fill("another long passphrase");
+      await site.getByRole("button", { name: "Save" }).click();
+      await site.getByRole("status").filter({ hasText: "Saved" }).waitFor({ timeout: 30_000 });
+      const row = await db.backupConfig.findUniqueOrThrow({ where: { id: "default" } });
+      expect((row.site as { path: string }).path).toBe("/mnt/ui-backup");
+      expect(openSecret(secretKey, row.passphraseEnc)).toBe("another long passphrase");
+
+      const card = page.locator("section", { has: page.getByRole("heading", { name: "App backups" }) });
+      await card.getByRole("button", { name: "Back up Bk now" }).click();
+      await card.getByText("Backing up").first().waitFor({ timeout: 30_000 });
+      const made = await db.backup.findFirstOrThrow({ where: { appId, site: "filesystem:/mnt/ui-backup" } });
+      expect(made.state).toBe("creating");
+      // box would read it back and mark it good; the list follows
+      await db.task.updateMany({ where: { appId, state: { in: ["pending", "running"] } }, data: { state: "succeeded" } });
+      await db.backup.update({ where: { id: made.id }, data: { state: "good", snapshotId: "b".repeat(64), sizeBytes: BigInt(3 * 1048576), fileCount: 4 } });
+      const restore = card.getByRole("button", { name: /^Restore Bk/ }).first(); // newest first: the one just made
+      await restore.waitFor({ timeout: 30_000 });
+      await card.getByRole("cell", { name: "3.0 MiB" }).waitFor();
+      await restore.click();
+      const dialog = page.getByRole("dialog", { name: "Restore this backup?" });
+      await dialog.getByText("The backup is read and checked first").waitFor();
+      await dialog.getByRole("button", { name: "Restore" }).click();
+      await expect.poll(() => db.task.count({ where: { appId, type: "backup.restore", args: { equals: { appId, backupId: made.id } } } }), { timeout: 30_000 }).toBe(1);
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
 });
