@@ -8,6 +8,9 @@ import { hearthManifest, isHearthError } from "@hearth/contracts";
 import { putBackupConfig, queueAppBackup, queueBackupRestore, sealSecret, type Db } from "@hearth/db";
 import { LocalStorageAddon } from "../../apps/box/src/addons/localstorage";
 import { MysqlAddon } from "../../apps/box/src/addons/mysql";
+import { PostgresqlAddon } from "../../apps/box/src/addons/postgresql";
+import { RedisAddon } from "../../apps/box/src/addons/redis";
+import type { ServiceManager } from "../../apps/box/src/addons/services";
 import type { AddonProvisioner } from "../../apps/box/src/addons/provisioner";
 import type { AppService, StepContext } from "../../apps/box/src/apps/apps.service";
 import { containerNameOf } from "../../apps/box/src/apps/container-spec";
@@ -20,9 +23,10 @@ import type { TestDatabase } from "../helpers/db";
 import { removeTestDockerObjects } from "../helpers/teardown";
 
 /**
- * Backups on the real peers: the catalog's static-site image with localstorage + mysql on the
- * run's own MariaDB service, restic 0.14 from Debian on a filesystem site. Backup → change the
- * data → restore → the files' hashes and the table's checksum are those of the backup point;
+ * Backups on the real peers: the catalog's static-site image with localstorage + mysql +
+ * postgresql + redis on the run's own services, restic 0.14 from Debian on a filesystem site. Backup → change the
+ * data → restore → the files' hashes, MariaDB's table checksum, the PostgreSQL rows' md5 and the
+ * Redis keys are those of the backup point;
  * the README's standard-tool commands restore the same snapshot with the passphrase alone; a
  * wrong passphrase is refused (and the backup marked failed, with backup.failed); a corrupted
  * pack makes the restore refuse before the app is touched (it keeps running, data unchanged).
@@ -44,6 +48,7 @@ let db: Db;
 let prov: AddonProvisioner;
 let apps: AppService;
 let backups: BackupService;
+let services: ServiceManager;
 let appId = "";
 
 const manifest = hearthManifest.parse({
@@ -55,7 +60,7 @@ const manifest = hearthManifest.parse({
   httpPort: 8000,
   healthCheckPath: "/healthz",
   memoryLimit: 128 * 1024 * 1024,
-  addons: { localstorage: {}, mysql: {} },
+  addons: { localstorage: {}, mysql: {}, postgresql: {}, redis: {} },
 });
 
 function ctx(): StepContext {
@@ -67,6 +72,41 @@ const dataHashes = () => inApp("cd /app/data && find . -type f | sort | xargs sh
 const dbName = () => inApp("echo $HEARTH_MYSQL_DATABASE");
 const rootSql = (sql: string) => execFileSync("docker", ["exec", `${PREFIX}mariadb`, "mariadb", "-uroot", "-N", "-B", "-D", dbName(), "-e", sql], { encoding: "utf8" }).trim();
 const checksum = () => rootSql("CHECKSUM TABLE notes");
+/** SQL on the app's PostgreSQL database as the app's own role (psql as postgres in the service container, SET ROLE) */
+const pg = (sql: string) =>
+  execFileSync(
+    "docker",
+    [
+      "exec",
+      `${PREFIX}postgresql`,
+      "runuser",
+      "-u",
+      "postgres",
+      "--",
+      "psql",
+      "-X",
+      "-tA",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-d",
+      inApp("echo $HEARTH_POSTGRESQL_DATABASE"),
+      "-c",
+      `SET ROLE "${inApp("echo $HEARTH_POSTGRESQL_USERNAME")}"; ${sql}`,
+    ],
+    { encoding: "utf8" },
+  )
+    .trim()
+    .replace(/^SET\n?/, "");
+const pgSum = () => pg("SELECT md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM items");
+/** redis-cli in the app's own Redis container, the password from its mounted file (never argv) */
+const redis = (...args: string[]) =>
+  execFileSync("docker", ["exec", services.containerName("redis", appId), "sh", "-c", 'REDISCLI_AUTH="$(cat "$HEARTH_PASSWORD_FILE")" exec redis-cli --no-auth-warning "$@"', "redis-cli", ...args], {
+    encoding: "utf8",
+  }).trim();
+const redisState = () => {
+  const keys = redis("--scan").split("\n").filter(Boolean).sort();
+  return keys.map((k) => `${k}=${redis("GET", k)}`).join(",");
+};
 const running = () => execFileSync("docker", ["inspect", "-f", "{{.State.Running}}", containerNameOf(appId)], { encoding: "utf8" }).trim();
 /** A task admin queued: the test runs its body itself, then finishes the row as the runner would. */
 const finishTasks = () => db.task.updateMany({ where: { appId, state: { in: ["pending", "running"] } }, data: { state: "succeeded", finishedAt: new Date() } });
@@ -83,9 +123,9 @@ async function backUp(): Promise<string> {
 }
 
 beforeAll(async () => {
-  buildServiceImages(["base", "mariadb"]);
+  buildServiceImages(["base", "mariadb", "postgresql", "redis"]);
   buildCatalogImage("static-site");
-  ({ t, db, prov, apps } = await addonTestStack({
+  ({ t, db, prov, apps, services } = await addonTestStack({
     dbName: "backups",
     owner: OWNER,
     prefix: PREFIX,
@@ -93,7 +133,7 @@ beforeAll(async () => {
     log,
     secretKey,
     domain: DOMAIN,
-    handlers: (deps) => [new MysqlAddon(deps), new LocalStorageAddon(deps)],
+    handlers: (deps) => [new MysqlAddon(deps), new PostgresqlAddon(deps), new RedisAddon(deps), new LocalStorageAddon(deps)],
     apps: { healthTimeoutMs: 15_000, healthIntervalMs: 300 },
   }));
   backups = new BackupService({ db, secretKey, paths: dataPaths(dataDir), addons: prov, apps: { stop: (id, c) => apps.stop(id, c), start: (id, c) => apps.start(id, c) } });
@@ -102,6 +142,9 @@ beforeAll(async () => {
   await apps.install(appId, ctx());
   inApp(`mkdir -p /app/data/public/sub && echo kept-${RUN} > /app/data/public/kept.txt && head -c 300000 /dev/urandom > /app/data/public/sub/blob.bin`);
   rootSql(`CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(64)); INSERT INTO notes VALUES (1, 'hello-${RUN}'), (2, 'two');`);
+  pg(`CREATE TABLE items (id INT PRIMARY KEY, v TEXT); INSERT INTO items VALUES (1, 'pg-${RUN}'), (2, 'second');`);
+  redis("SET", "greeting", `redis-${RUN}`);
+  redis("SET", "counter", "41");
 }, 1_800_000);
 
 afterAll(() => removeTestDockerObjects({ owner: OWNER, appIds: appId ? [appId] : [], dataDir, database: t }), 300_000);
@@ -110,6 +153,8 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
   let goodId = "";
   let hashesAtBackup = "";
   let checksumAtBackup = "";
+  let pgAtBackup = "";
+  let redisAtBackup = "";
 
   it("refuses to back up before a site is configured", async () => {
     await expect(queueAppBackup(db, appId, null)).rejects.toMatchObject({ code: "bad_state", message: expect.stringMatching(/not set up/) });
@@ -122,9 +167,12 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
     expect(readdirSync(siteDir).sort()).toEqual(["config", "data", "index", "keys", "locks", "snapshots"]);
   }, 120_000);
 
-  it("backs up /app/data, the mysql dump and app.json into a snapshot, good only once read back", async () => {
+  it("backs up /app/data, the mysql, postgresql and redis dumps and app.json into a snapshot, good only once read back", async () => {
     hashesAtBackup = dataHashes();
     checksumAtBackup = checksum();
+    pgAtBackup = pgSum();
+    redisAtBackup = redisState();
+    expect(redisAtBackup).toBe(`counter=41,greeting=redis-${RUN}`);
     const t0 = Date.now();
     goodId = await backUp();
     console.log(`backups: first backup ${Date.now() - t0} ms`);
@@ -159,22 +207,29 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
     expect(bad.stderr).toMatch(/wrong password/);
   }, 120_000);
 
-  it("restores the app to the backup point: file hashes and the table checksum are those of the backup", async () => {
+  it("restores the app to the backup point: file hashes, table checksums and Redis keys are those of the backup", async () => {
     inApp("echo changed > /app/data/public/kept.txt && rm /app/data/public/sub/blob.bin && echo new > /app/data/public/new.txt");
     rootSql("UPDATE notes SET body = 'changed' WHERE id = 1; INSERT INTO notes VALUES (3, 'three');");
+    pg("UPDATE items SET v = 'changed' WHERE id = 1; DELETE FROM items WHERE id = 2;");
+    redis("SET", "counter", "99");
+    redis("SET", "extra", "x");
     expect(dataHashes()).not.toBe(hashesAtBackup);
     expect(checksum()).not.toBe(checksumAtBackup);
+    expect(pgSum()).not.toBe(pgAtBackup);
+    expect(redisState()).not.toBe(redisAtBackup);
     const { task } = await queueBackupRestore(db, appId, goodId, null);
     expect(task.type).toBe("backup.restore");
     const t0 = Date.now();
     try {
-      expect(await backups.restoreApp(appId, goodId, ctx())).toEqual({ backupId: goodId, restored: expect.arrayContaining(["localstorage", "mysql"]) });
+      expect(await backups.restoreApp(appId, goodId, ctx())).toEqual({ backupId: goodId, restored: expect.arrayContaining(["localstorage", "mysql", "postgresql", "redis"]) });
     } finally {
       await finishTasks();
     }
     console.log(`backups: restore ${Date.now() - t0} ms`);
     expect(dataHashes()).toBe(hashesAtBackup);
     expect(checksum()).toBe(checksumAtBackup);
+    expect(pgSum()).toBe(pgAtBackup);
+    expect(redisState()).toBe(redisAtBackup);
     expect(running()).toBe("true");
     expect(await db.app.findUniqueOrThrow({ where: { id: appId } })).toMatchObject({ installState: "installed", runState: "running", health: "healthy" });
   }, 600_000);
