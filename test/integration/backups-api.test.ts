@@ -136,8 +136,11 @@ describe("the backups API", () => {
     expect(((await admin.call("GET", "/api/v1/backups", as())).body as { backups: unknown[] }).backups).toHaveLength(1);
     expect((await admin.call("POST", "/api/v1/apps/no-such-app/backup", as())).status).toBe(404);
 
+    // a task that ended without finishing the row (e.g. interrupted too often): the list says failed, never good
+    await db.task.update({ where: { id: taskId }, data: { state: "failed", errorMessage: "interrupted 3 times" } });
+    const ended = (await admin.call("GET", `/api/v1/apps/${appId}/backups`, as())).body as { backups: { state: string; reason: string }[] };
+    expect(ended.backups[0]).toMatchObject({ state: "failed", reason: expect.stringMatching(/ended \(failed\) without finishing the backup: interrupted 3 times/) });
     // restore: only a good backup of this app
-    await db.task.update({ where: { id: taskId }, data: { state: "succeeded" } });
     const notGood = await admin.call("POST", `/api/v1/apps/${appId}/restore`, as({ body: { backupId } }));
     expect(notGood.status).toBe(409);
     expect((notGood.body as Err).error.message).toMatch(/creating, not good/);

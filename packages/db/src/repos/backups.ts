@@ -116,7 +116,21 @@ export async function listBackups(db: Db, o: { appId?: string; limit?: number } 
   const ids = [...new Set(rows.map((r) => r.appId).filter((x): x is string => !!x))];
   const apps = ids.length ? await db.app.findMany({ where: { id: { in: ids } }, select: { id: true, manifest: true, subdomain: true, domain: true } }) : [];
   const title = new Map(apps.map((a) => [a.id, `${(a.manifest as { title?: string }).title ?? a.subdomain} (${a.subdomain}.${a.domain})`]));
-  return rows.map((r) => backupViewOf(r, r.appId ? (title.get(r.appId) ?? null) : null));
+  // a row still `creating` whose task ended (interrupted too often, cancelled) or is gone never became good: it shows as failed
+  const creating = rows.filter((r) => r.state === "creating" && r.taskId).map((r) => r.taskId!);
+  const tasks = creating.length ? await db.task.findMany({ where: { id: { in: creating } }, select: { id: true, state: true, errorMessage: true } }) : [];
+  const taskOf = new Map(tasks.map((t) => [t.id, t]));
+  return rows.map((r) => {
+    const v = backupViewOf(r, r.appId ? (title.get(r.appId) ?? null) : null);
+    if (r.state !== "creating" || !r.taskId) return v;
+    const t = taskOf.get(r.taskId);
+    if (t && (t.state === "pending" || t.state === "running")) return v;
+    return {
+      ...v,
+      state: "failed" as const,
+      reason: t ? `the backup task ended (${t.state}) without finishing the backup${t.errorMessage ? `: ${t.errorMessage}` : ""}` : "the backup task is gone without finishing the backup",
+    };
+  });
 }
 
 export function backupViewOf(r: Backup, appTitle: string | null = null): BackupView {
