@@ -116,8 +116,18 @@ export class BackupService {
       // an earlier attempt may have stored the snapshot before it was interrupted
       let snap = await this.findSnapshot(repo, backupId);
       let sent: { files: number; bytes: number } | null = null;
-      if (snap) ctx.log(`an earlier attempt stored snapshot ${snap.short_id}: checking it`);
-      else {
+      if (snap) {
+        // trusted only against what that attempt sent (its staging folder is still there), never on its own
+        const measured = (await stat(path.join(staging, APP_CONFIG_FILE)).catch(() => null)) ? await measure(staging) : null;
+        if (measured) {
+          sent = measured;
+          ctx.log(`an earlier attempt stored snapshot ${snap.short_id}: checking it against what it sent`);
+        } else {
+          ctx.log(`an earlier attempt stored snapshot ${snap.short_id}, but what it sent is gone: backing up again`);
+          snap = null;
+        }
+      }
+      if (!snap) {
         await ctx.progress(10, "dumping the app's data and databases");
         await rm(staging, { recursive: true, force: true });
         await mkdir(staging, { recursive: true, mode: 0o700 });
@@ -161,15 +171,24 @@ export class BackupService {
         if (!snap) throw new HearthError("external", `the site does not list the snapshot restic reported (${summary.snapshot_id})`);
         if (!snap.id.startsWith(summary.snapshot_id)) throw new HearthError("external", `the site lists snapshot ${snap.short_id} for this backup, not ${summary.snapshot_id}`);
       }
+      if (!sent) throw new HearthError("internal", "nothing to compare the snapshot with");
       const stats = lastJson<{ total_size: number; total_file_count: number }>(
         (await restic(repo, ["stats", "--json", "--mode", "restore-size", snap.id], "reading the snapshot back", { timeoutMs: 3_600_000 })).stdout,
       );
-      if (sent && stats.total_size !== sent.bytes) throw new HearthError("external", `the snapshot read back holds ${stats.total_size} bytes, ${sent.bytes} were sent`);
+      if (stats.total_size !== sent.bytes) throw new HearthError("external", `the snapshot read back holds ${stats.total_size} bytes, ${sent.bytes} were sent`);
       const ls = (await restic(repo, ["ls", "--json", snap.id], "listing the snapshot", { timeoutMs: 3_600_000 })).stdout;
       const files = ls.split("\n").filter((l) => l.includes('"type":"file"')).length;
-      if (sent && files !== sent.files) throw new HearthError("external", `the snapshot read back lists ${files} files, ${sent.files} were sent`);
+      if (files !== sent.files) throw new HearthError("external", `the snapshot read back lists ${files} files, ${sent.files} were sent`);
       if (!ls.includes(`"path":"/${APP_CONFIG_FILE}"`) || !ls.includes('"path":"/addons.json"')) throw new HearthError("external", "the snapshot read back lacks app.json or addons.json");
       await updateBackup(this.d.db, backupId, { state: "good", snapshotId: snap.id, sizeBytes: stats.total_size, fileCount: files, reason: null, finishedAt: new Date() });
+      // a killed attempt's restic may have finished a snapshot of its own under this tag: only the one read back stays
+      const strays = (await this.snapshotsOf(repo, backupId)).filter((s) => s.id !== snap.id);
+      if (strays.length > 0) {
+        await restic(repo, ["forget", ...strays.map((s) => s.id)], "forgetting an interrupted attempt's snapshot", { timeoutMs: 600_000 }).then(
+          () => ctx.log(`forgot ${strays.length} snapshot(s) an interrupted attempt left under this backup's tag`),
+          (e: unknown) => ctx.log(`could not forget an interrupted attempt's snapshot (${(e as Error).message}); it stays until retention`),
+        );
+      }
       ctx.log(`good: snapshot ${snap.short_id} read back from the site (${files} files, ${stats.total_size} bytes)`);
       await ctx.progress(100, "backed up");
       return { backupId, snapshotId: snap.id, sizeBytes: stats.total_size, files };
@@ -187,9 +206,14 @@ export class BackupService {
     }
   }
 
-  private async findSnapshot(repo: ResticRepo, backupId: string): Promise<ResticSnapshot | null> {
+  private async snapshotsOf(repo: ResticRepo, backupId: string): Promise<ResticSnapshot[]> {
     const r = await restic(repo, ["snapshots", "--json", "--no-lock", "--tag", `backup:${backupId}`], "listing snapshots", { timeoutMs: 600_000 });
-    const list = JSON.parse(r.stdout.trim() || "[]") as ResticSnapshot[];
+    return JSON.parse(r.stdout.trim() || "[]") as ResticSnapshot[];
+  }
+
+  /** The newest snapshot under this backup's tag (restic lists them oldest first). */
+  private async findSnapshot(repo: ResticRepo, backupId: string): Promise<ResticSnapshot | null> {
+    const list = await this.snapshotsOf(repo, backupId);
     return list[list.length - 1] ?? null;
   }
 
@@ -259,6 +283,18 @@ function mib(n: number): string {
 /** The nested AppService steps report into the task log, but their percents do not move the restore's bar backwards. */
 function quiet(ctx: StepContext): StepContext {
   return { taskId: ctx.taskId, signal: ctx.signal, log: (l) => ctx.log(l), progress: async () => {}, ...(ctx.fault ? { fault: ctx.fault } : {}) };
+}
+
+/** Regular files under `dir` and their bytes (what restic's summary counts). */
+async function measure(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    files++;
+    bytes += (await stat(path.join(e.parentPath, e.name))).size;
+  }
+  return { files, bytes };
 }
 
 async function countFiles(dir: string): Promise<number> {
