@@ -261,7 +261,12 @@ export class BackupService {
       await ctx.progress(50, "stopping the app");
       await this.d.apps.stop(appId, quiet(ctx));
       await ctx.progress(60, "replacing the app's data");
-      const restored = await addons.restoreApp(appId, staging, ctx);
+      const restored = await addons.restoreApp(appId, staging, ctx).catch((e: unknown) => {
+        if (ctx.signal.aborted) throw e; // box is stopping: the resumed task replaces the data again
+        const why = isHearthError(e) || e instanceof TaskError ? e.message : "internal error; see the task log";
+        if (!(isHearthError(e) || e instanceof TaskError)) ctx.fault?.(e, "the restore's unexpected error");
+        throw new TaskError(`replacing the app's data failed after the app was stopped (${why}); the app stays stopped: restore the backup again, or start the app as it is`, "task_failed");
+      });
       ctx.log(`restored: ${restored.join(", ") || "nothing"}`);
       if (wasRunning) {
         await ctx.progress(80, "starting the app");
