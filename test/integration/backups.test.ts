@@ -162,8 +162,11 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
 
   it("the site test makes the repository and writes, reads and deletes a probe", async () => {
     await putBackupConfig(db, { site: { type: "filesystem", path: siteDir }, passphraseEnc: sealSecret(secretKey, PASSPHRASE), schedule: "02:30", retention: { daily: 7, weekly: 4, monthly: 6 } });
-    expect(await backups.test(ctx())).toEqual({ repository: "created", probe: "ok" });
-    expect(await backups.test(ctx())).toEqual({ repository: "existing", probe: "ok" });
+    // both under os.tmpdir(): the same disk, which the test names as not a backup
+    const c = ctx();
+    expect(await backups.test(c)).toEqual({ repository: "created", probe: "ok", sameDiskAsData: true });
+    expect(ctxLines.join("\n")).toMatch(/same disk as Hearth's data/);
+    expect(await backups.test(ctx())).toEqual({ repository: "existing", probe: "ok", sameDiskAsData: true });
     expect(readdirSync(siteDir).sort()).toEqual(["config", "data", "index", "keys", "locks", "snapshots"]);
   }, 120_000);
 

@@ -30,7 +30,7 @@ export interface BackupAppControl {
 export interface BackupServiceDeps {
   db: Db;
   secretKey: Buffer | null;
-  paths: Pick<DataPaths, "backupStaging" | "resticCache">;
+  paths: Pick<DataPaths, "root" | "backupStaging" | "resticCache">;
   addons: Pick<AddonHooks, "backupApp" | "restoreApp"> | undefined;
   apps: BackupAppControl;
 }
@@ -74,7 +74,7 @@ export class BackupService {
   }
 
   /** backup.test: the repository opens (or is made) with the passphrase; a probe file is written, read back and deleted. */
-  async test(ctx: StepContext): Promise<{ repository: "created" | "existing"; probe: "ok" }> {
+  async test(ctx: StepContext): Promise<{ repository: "created" | "existing"; probe: "ok"; sameDiskAsData: boolean }> {
     const { repo } = await this.repo();
     await ctx.progress(10, "opening the repository");
     const how = await this.ensureRepository(repo, ctx);
@@ -90,8 +90,14 @@ export class BackupService {
       throw new HearthError("external", `the probe file ${probe} could not be written, read or deleted: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     ctx.log(`the site works: repository ${how}, probe written, read and deleted`);
-    await ctx.progress(100, "the site works");
-    return { repository: how, probe: "ok" };
+    // a folder on the disk Hearth's data is on does not survive the loss of that disk
+    const [site, data] = await Promise.all([stat(repo.repository), stat(this.d.paths.root)]);
+    const sameDiskAsData = site.dev === data.dev;
+    if (sameDiskAsData) {
+      ctx.log(`warning: ${repo.repository} is on the same disk as Hearth's data (${this.d.paths.root}): it is not a backup against losing that disk; use a mounted disk of its own`);
+      await ctx.progress(100, "the site works, but it is on the same disk as Hearth's data: not a backup against losing the disk");
+    } else await ctx.progress(100, "the site works");
+    return { repository: how, probe: "ok", sameDiskAsData };
   }
 
   /** backup.app */
