@@ -105,7 +105,7 @@ fi
 step "installing system packages"
 # bind9-dnsutils: nsupdate (RFC 2136 DNS provider) and dig (DNS propagation checks);
 # libjemalloc2: admin's malloc (see admin.env below)
-PACKAGES=(ca-certificates curl openssl sudo rsync iproute2 procps util-linux nginx mariadb-server docker.io bind9-dnsutils libjemalloc2)
+PACKAGES=(ca-certificates curl openssl sudo rsync iproute2 procps util-linux nginx mariadb-server docker.io bind9-dnsutils libjemalloc2 restic)
 HEARTH_APT_LOG="$INSTALL_LOG" hearth_apt_install "${PACKAGES[@]}"
 hearth_say "packages present: ${PACKAGES[*]}"
 

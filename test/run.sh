@@ -100,7 +100,7 @@ prepare_machine() {
   HEARTH_APT_LOG="$RESULTS/apt.log" hearth_apt_install \
     ca-certificates curl openssl sudo rsync iproute2 procps util-linux systemd \
     mariadb-server nginx docker.io chromium fonts-liberation \
-    bind9-dnsutils bind9 pdns-server pdns-backend-sqlite3 pebble docker-registry apache2-utils libnss3-tools || return 1
+    bind9-dnsutils bind9 pdns-server pdns-backend-sqlite3 pebble docker-registry apache2-utils libnss3-tools restic || return 1
   install_runtime || return 1
   echo "node $(node --version), npm $(npm --version 2>/dev/null)"
   hearth_start_mariadb || return 1

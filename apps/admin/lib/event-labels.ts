@@ -68,6 +68,10 @@ const DIRECT_LABELS: Record<DirectEventAction, string> = {
   "mail.test": "Test email requested",
   "registry.add": "Registry credentials added",
   "registry.remove": "Registry credentials deleted",
+  "backup.config": "Backup site changed",
+  "backup.create": "Backup requested",
+  "backup.restore": "App restored from a backup",
+  "backup.failed": "Backup failed",
 };
 
 /** What each real task type does, as the subject of its outcome ("App install" → "App install succeeded"). */
@@ -86,6 +90,9 @@ const TASK_LABELS: Record<RealTaskType, string> = {
   "certificate.renew": "Certificate renewal",
   "mail.test": "Test email",
   "housekeeping.purge": "Daily housekeeping",
+  "backup.app": "App backup",
+  "backup.restore": "Restore from a backup",
+  "backup.test": "Backup site test",
 };
 
 function outcomeLabel(action: TaskOutcomeAction): string {

@@ -33,6 +33,8 @@ import { createVolumeHelper } from "./docker/volume-helper";
 import { FilesService } from "./files/files.service";
 import { handleFilesRequest } from "./files/files-socket";
 import { appTasks } from "./apps/app-tasks";
+import { backupTasks } from "./backups/backup-tasks";
+import { BackupService } from "./backups/backups.service";
 import { AppService, ownerOf } from "./apps/apps.service";
 import { HealthMonitor } from "./apps/monitor";
 import { Reconciler } from "./apps/reconciler";
@@ -258,6 +260,8 @@ async function main(): Promise<void> {
     ...domainTasks(domains),
     ...mailTasks({ db, outbound }),
     ...housekeepingTasks({ db, dataDir: config.dataDir }),
+    // backups (apps/box/src/backups): restic through shell.ts, app data through the addons' helper containers
+    ...backupTasks(new BackupService({ db, secretKey: config.secretKey, paths: dataPaths(config.dataDir), addons, apps })),
   ]);
   runner = new TaskRunner({
     store: prismaTaskStore(db),

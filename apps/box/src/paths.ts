@@ -85,6 +85,10 @@ export function dataPaths(dataDir: string) {
     metrics: j("metrics"),
     /** Backups of one app (pre-update, addon teardown). */
     appBackups: (appId: string) => j("backups", "apps", appId),
+    /** What one backup or restore task gathers before restic reads it / restic writes before the app gets it (0700, removed after). */
+    backupStaging: (name: string) => j("backups", "staging", name),
+    /** restic's cache (index and tree blobs of the site's repository; rebuilt from the site when lost). */
+    resticCache: j("backups", "restic-cache"),
   };
 }
 

@@ -5,6 +5,15 @@ import { describe, expect, it } from "vitest";
 import { CommandError, rootHelper, run, runChecked } from "./shell";
 
 describe("run (box's one process runner)", () => {
+  it("runs in `cwd` and hands stdout to `onStdout` as it arrives (and still keeps it)", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-shell-cwd-"));
+    const chunks: string[] = [];
+    const r = await run("sh", ["-c", "pwd; sleep 0.2; echo second"], { cwd: dir, onStdout: (c) => void chunks.push(c) });
+    expect(r.stdout).toBe(`${dir}\nsecond\n`);
+    expect(chunks.join("")).toBe(r.stdout);
+    expect(chunks.length).toBeGreaterThanOrEqual(2);
+  });
+
   it("returns the exit code, stdout and stderr, and passes arguments without a shell", async () => {
     const r = await run("sh", ["-c", 'printf "%s" "$1"; echo oops >&2; exit 3', "sh", "a b; $(id)"]);
     expect(r).toMatchObject({ code: 3, stdout: "a b; $(id)", stderr: "oops\n", missing: false, timedOut: false });

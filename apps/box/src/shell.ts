@@ -19,6 +19,10 @@ export interface RunOptions {
   /** Each of stdout and stderr keeps at most this many bytes (default 4 MiB); the rest is dropped. */
   maxBuffer?: number;
   env?: NodeJS.ProcessEnv;
+  /** The child's working directory (default box's). */
+  cwd?: string;
+  /** Each chunk of stdout as it arrives (e.g. a tool's JSON progress lines); it is still kept in `stdout`. */
+  onStdout?: (chunk: string) => void;
 }
 
 export interface RunResult {
@@ -53,13 +57,14 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       clearTimeout(timer);
       resolve({ ...r, stdout, stderr, output, timedOut });
     };
-    const child = spawn(cmd, [...args], { stdio: ["pipe", "pipe", "pipe"], env: opts.env ?? process.env });
+    const child = spawn(cmd, [...args], { stdio: ["pipe", "pipe", "pipe"], env: opts.env ?? process.env, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill(opts.killSignal ?? "SIGTERM");
     }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     child.stdout.on("data", (d: Buffer) => {
       const s = d.toString();
+      opts.onStdout?.(s);
       if (stdout.length < max) stdout += s.slice(0, max - stdout.length);
       if (output.length < 2 * max) output += s;
     });

@@ -28,6 +28,9 @@ export const TASK_TYPES = [
   "certificate.renew",
   "mail.test",
   "housekeeping.purge",
+  "backup.app",
+  "backup.restore",
+  "backup.test",
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
@@ -46,6 +49,8 @@ export const TASK_ERROR_CODES = [
   "certificate_failed",
   "update_failed",
   "memory_limit_too_high",
+  "backup_failed",
+  "backup_check_failed",
 ] as const;
 
 /** Task types an admin or box runs for real (not the runner's own test types starting with "_"). */
@@ -126,6 +131,10 @@ export const EVENT_ACTIONS = [
   "notification.webhook_failed",
   "settings.notification_webhook",
   "user.notification_preferences",
+  "backup.config",
+  "backup.create",
+  "backup.restore",
+  "backup.failed",
 ] as const;
 export type DirectEventAction = (typeof EVENT_ACTIONS)[number];
 /** Every action an Event row can have. */
@@ -144,4 +153,5 @@ export const SETTING_NAMES: Readonly<Record<string, string>> = {
   "housekeeping.retention": "Housekeeping",
   "apps.uninstallRetentionDays": "Kept data of uninstalled apps",
   "notifications.webhook": "Notification webhook",
+  backups: "Backups",
 };

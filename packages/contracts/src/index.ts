@@ -19,3 +19,4 @@ export * from "./notifications";
 export * from "./metrics";
 export * from "./terminal";
 export * from "./files";
+export * from "./backups";

@@ -22,3 +22,4 @@ export * from "./repos/store";
 export * from "./repos/orphans";
 export * from "./repos/uninstalled";
 export * from "./repos/housekeeping";
+export * from "./repos/backups";

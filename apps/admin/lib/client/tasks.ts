@@ -12,6 +12,9 @@ const WORDS: Record<string, { running: string; succeeded: string; noun: string }
   "domain.sync": { running: "Applying the domain's DNS and certificates", succeeded: "Domain up to date", noun: "Domain update" },
   "certificate.renew": { running: "Renewing certificates", succeeded: "Renewal done", noun: "Renewal" },
   "mail.test": { running: "Sending a test mail", succeeded: "Test mail accepted", noun: "Test mail" },
+  "backup.app": { running: "Backing up", succeeded: "Backed up and read back", noun: "Backup" },
+  "backup.restore": { running: "Restoring from the backup", succeeded: "Restored", noun: "Restore" },
+  "backup.test": { running: "Testing the backup site", succeeded: "The backup site works", noun: "Site test" },
 };
 
 /** What the task does, whatever its state ("Installing"): the label of its progress bar. */

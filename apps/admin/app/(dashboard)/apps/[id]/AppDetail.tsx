@@ -25,6 +25,7 @@ import { CredentialsBox } from "./CredentialsBox";
 import { AppGraphs } from "./AppGraphs";
 import { AppTerminal } from "./AppTerminal";
 import { AppFiles } from "./AppFiles";
+import { AppBackups } from "../../backups/AppBackups";
 
 const MiB = 1024 * 1024;
 
@@ -241,6 +242,7 @@ export function AppDetail({ id }: { id: string }) {
         <section className="card" id="files" aria-labelledby="files-heading">
           <AppFiles appId={a.id} />
         </section>
+        <AppBackups appId={a.id} />
         <UninstallCard app={a} busy={busy} onQueued={(taskId) => setWatched(taskId)} />
       </div>
     </>
