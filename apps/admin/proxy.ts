@@ -32,5 +32,7 @@ function rawPathOf(url: string): string {
  * 1 GiB) must stream through to box. That route checks its own path (appIdOf).
  */
 export const config = {
-  matcher: ["/((?!api/v1/apps/[^/]+/files/upload$).*)"],
+  // only an upload to a plain app id skips it: a segment with a percent-escape still gets the
+  // 400 above (Next answers an undecodable one with its own 500)
+  matcher: ["/((?!api/v1/apps/[A-Za-z0-9_-]+/files/upload$).*)"],
 };

@@ -430,7 +430,8 @@ function fill(template: string, method: Method, segment: (name: string) => strin
 /** Routes that stream from box: with box down a real target is 502 by contract, so only hostile targets. */
 const STREAMS_FROM_BOX = /\/logs(\/download)?$/;
 /** Routes that answer with what box read (the metrics): with box down a request that passes the checks is 502 `external` by contract. */
-const READS_FROM_BOX = /^GET \/api\/v1\/(server|apps\/\[id\])\/metrics$/;
+// reads admin answers from box (metrics, the file manager): 502 `external` while box is down, as in this fuzz
+const READS_FROM_BOX = /^GET \/api\/v1\/(server\/metrics|apps\/\[id\]\/(metrics|files(\/[a-z]+)?))$/;
 
 function plan(routes: RouteFile[]): Planned[] {
   const r = prng(SEED);
