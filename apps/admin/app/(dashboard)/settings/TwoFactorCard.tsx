@@ -5,6 +5,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Profile, TotpEnrollResponse } from "@hearth/contracts";
 import { api, errorText } from "../../../lib/client/api";
 import { Field } from "../../components/Field";
+import { TotpQrCode } from "./TotpQrCode";
 
 export function TwoFactorCard() {
   const qc = useQueryClient();
@@ -69,7 +70,9 @@ export function TwoFactorCard() {
         <form onSubmit={submitEnable} className="form">
           <ol className="steps">
             <li>
-              Add an account in your authenticator app with this secret key:
+              Scan this code with your authenticator app:
+              <TotpQrCode uri={enrol.otpauthUrl} />
+              Or add an account in it with this secret key:
               <code className="secret" aria-label="Secret key">
                 {enrol.secret.replace(/(.{4})/g, "$1 ").trim()}
               </code>

@@ -1,9 +1,5 @@
-"use client";
-
-import { notFound } from "next/navigation";
 import type { ComponentType } from "react";
 import type { AppView } from "@hearth/contracts";
-import { useAppPage } from "./app-page";
 import { OverviewTab } from "./OverviewTab";
 import { LocationTab, ResourcesTab } from "./ConfigureCard";
 import { UpdatesTab } from "./UpdateCard";
@@ -23,6 +19,8 @@ export interface AppTab {
 /**
  * The app page's tabs, in order: the one place to add one (an entry here and its component).
  * `/apps/<id>` opens the first. A feature that is not merged has no entry, so no empty tab.
+ * No "use client" here: the server page (`[tab]/page.tsx`) looks the tab up (an unknown one is
+ * a 404) and renders its client component; AppDetail (client) lists them as links.
  */
 export const APP_TABS: readonly AppTab[] = [
   { slug: "overview", label: "Overview", Component: OverviewTab },
@@ -37,11 +35,6 @@ export function tabsFor(app: AppView): AppTab[] {
   return APP_TABS.filter((t) => !t.shownFor || t.shownFor(app));
 }
 
-/** The body of `/apps/<id>/<tab>`: an unknown tab is a 404. */
-export function AppTabBody({ tab }: { tab: string }) {
-  const { app } = useAppPage();
-  const found = tabsFor(app).find((t) => t.slug === tab);
-  if (!found) notFound();
-  const { Component } = found;
-  return <Component />;
+export function tabNamed(slug: string): AppTab | undefined {
+  return APP_TABS.find((t) => t.slug === slug);
 }
