@@ -17,7 +17,7 @@ const COMPONENTS: Components = {
         {children}
       </a>
     ) : (
-      <>{children}</>
+      <span>{children}</span>
     ),
   img: ({ alt }) => alt ?? "",
   h1: heading,
