@@ -2,6 +2,7 @@
 
 import { Markdown } from "../../../components/Markdown";
 import { useAppPage } from "./app-page";
+import styles from "./OverviewTab.module.css";
 import { CredentialsBox } from "./CredentialsBox";
 
 const MiB = 1024 * 1024;
@@ -60,7 +61,7 @@ export function OverviewTab() {
       </section>
 
       {showPostInstall ? (
-        <section className="card post-install" id="getting-started" aria-labelledby="postinstall-heading">
+        <section className={`card ${styles.ready}`} id="getting-started" aria-labelledby="postinstall-heading">
           <h2 id="postinstall-heading">{a.title} is ready</h2>
           <Markdown text={a.postInstallMessage} />
           {firstAdmin ? <CredentialsBox app={firstAdmin} /> : null}

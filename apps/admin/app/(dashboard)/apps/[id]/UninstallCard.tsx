@@ -7,6 +7,7 @@ import { api } from "../../../../lib/client/api";
 import { ConfirmDialog, useConfirm } from "../../../components/ConfirmDialog";
 import { Field } from "../../../components/Field";
 import { useAppPage } from "./app-page";
+import styles from "./UninstallCard.module.css";
 
 function UninstallCard({ app, busy, onQueued }: { app: AppView; busy: boolean; onQueued: (taskId: string) => void }) {
   const qc = useQueryClient();
@@ -20,7 +21,7 @@ function UninstallCard({ app, busy, onQueued }: { app: AppView; busy: boolean; o
   );
 
   return (
-    <section className="card danger-zone" aria-labelledby="uninstall-heading">
+    <section className={`card ${styles.dangerZone}`} aria-labelledby="uninstall-heading">
       <h2 id="uninstall-heading">Uninstall</h2>
       <p className="muted">
         Removes the app&apos;s container, network and address. Its data (files, databases, Redis) is kept for 7 days by default: restore the app or delete the data now from the Apps page.

@@ -7,6 +7,7 @@ import { api } from "../../../../lib/client/api";
 import { ConfirmDialog, useConfirm } from "../../../components/ConfirmDialog";
 import { Markdown } from "../../../components/Markdown";
 import { useAppPage } from "./app-page";
+import styles from "./UpdateCard.module.css";
 
 /** The addon changes of an update, as a list for its confirmation. */
 function AddonChangeList({ added, removed }: { added: string[]; removed: string[] }) {
@@ -59,11 +60,11 @@ function AutoUpdateToggle({ app }: { app: AppView }) {
 function Changelog({ entries }: { entries: { version: string; text: string }[] }) {
   if (entries.length === 0) return <p className="muted small">The catalog has no changelog for this update.</p>;
   return (
-    <div className="changelog" aria-label="Changelog">
+    <div className={styles.changelog} aria-label="Changelog">
       {entries.map((e) => (
         <section key={e.version}>
           <h3>What is new in {e.version}</h3>
-          <div className="changelog-text">
+          <div className={styles.text}>
             <Markdown text={e.text} />
           </div>
         </section>
