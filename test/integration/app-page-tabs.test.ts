@@ -12,6 +12,7 @@ import { ownerSession } from "../helpers/admin-accounts";
 import { startStandInBox, type StandInBox } from "../helpers/stand-in-box";
 import { VALID_MANIFEST } from "../../packages/contracts/src/manifest.examples";
 import { steadyGoto } from "../helpers/chromium";
+import { create } from "qrcode";
 
 /**
  * The app page's tabs in Debian's Chromium against the built admin (`next start`) on a
@@ -168,5 +169,27 @@ describe("the app page's tabs", () => {
     expect(await open.evaluate((b) => b === document.activeElement)).toBe(true);
     expect((await t.db.app.findUniqueOrThrow({ where: { id: appId } })).installState).toBe("installed");
     expect(await t.db.task.count({ where: { appId, type: "app.uninstall" } })).toBe(0);
+  });
+});
+
+describe("the TOTP enrolment's QR code", () => {
+  it("encodes exactly the otpauth link shown beside it, drawn in the page (no request leaves admin)", async () => {
+    const hosts = new Set<string>();
+    page.on("request", (r) => void hosts.add(new URL(r.url()).host));
+    await steadyGoto(page, `${admin.base}/settings`);
+    await page.getByRole("button", { name: "Set up two-factor authentication" }).click();
+    const qr = page.getByRole("img", { name: /QR code/ });
+    await qr.waitFor({ timeout: 30_000 });
+    const uri = await page.getByRole("link", { name: "otpauth link" }).getAttribute("href");
+    expect(uri).toMatch(/^otpauth:\/\/totp\/.*secret=/);
+    // the same modules the qrcode package makes of that URI, one 1×1 square each (4 modules of quiet zone)
+    const { modules } = create(uri!, { errorCorrectionLevel: "M" });
+    const want: string[] = [];
+    for (let y = 0; y < modules.size; y++) for (let x = 0; x < modules.size; x++) if (modules.get(y, x)) want.push(`M${x + 4} ${y + 4}`);
+    const d = (await qr.locator("path").getAttribute("d")) ?? "";
+    expect(d.split("h1v1h-1z").filter(Boolean)).toEqual(want);
+    expect(await qr.getAttribute("viewBox")).toBe(`0 0 ${modules.size + 8} ${modules.size + 8}`);
+    expect([...hosts]).toEqual([new URL(admin.base).host]);
+    await shot("totp-qr");
   });
 });
