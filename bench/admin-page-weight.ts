@@ -28,6 +28,8 @@ import { percentile } from "./stats";
 const APPS = Number(process.argv[2] ?? 30);
 const RUNS = Number(process.argv[3] ?? 5);
 const BASE = process.env.PAGE_WEIGHT_BASE ?? "17b2d46";
+/** a checkout of BASE already installed and built (npm ci, generate, next build) to reuse; kept afterwards */
+const BASE_DIR = process.env.PAGE_WEIGHT_BASE_DIR;
 
 interface Load {
   jsTransferred: number;
@@ -101,14 +103,27 @@ async function loadApps(browser: Browser, base: string, cookie: string): Promise
     });
     const t0 = performance.now();
     await page.goto(`${base}/apps`);
-    await page.waitForFunction(
-      (n) => {
-        const links = [...document.querySelectorAll<HTMLElement>(".app-title-link")];
-        return links.length >= n && links.every((l) => l.offsetParent !== null);
-      },
-      APPS,
-      { timeout: 60_000, polling: "raf" },
-    );
+    await page
+      .waitForFunction(
+        (n) => {
+          const links = [...document.querySelectorAll<HTMLElement>(".app-title-link")];
+          return links.length >= n && links.every((l) => l.offsetParent !== null);
+        },
+        APPS,
+        { timeout: 60_000, polling: "raf" },
+      )
+      .catch(async (e) => {
+        const n = await page.locator(".app-title-link").count();
+        throw new Error(
+          `${base}: the grid did not show ${APPS} apps (${n} title links at ${page.url()}): ${(
+            await page
+              .locator("main")
+              .innerText()
+              .catch(() => "")
+          ).slice(0, 400)}`,
+          { cause: e },
+        );
+      });
     const gridMs = performance.now() - t0;
     await page.waitForLoadState("networkidle");
     let jsDecoded = 0;
@@ -121,17 +136,19 @@ async function loadApps(browser: Browser, base: string, cookie: string): Promise
 
 async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), "hearth-bench-weight-"));
-  const baseDir = path.join(tmp, "baseline");
+  const baseDir = BASE_DIR ?? path.join(tmp, "baseline");
   const t = await migratedDatabase("benchweight");
   const stops: (() => Promise<void>)[] = [];
   let browser: Browser | undefined;
   try {
     // --- the two builds
-    console.log(`baseline ${BASE}: worktree, npm ci, generate, next build …`);
-    execFileSync("git", ["-C", REPO_ROOT, "worktree", "add", "--detach", baseDir, BASE], { stdio: "ignore" });
-    sh("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], baseDir);
-    sh("npm", ["run", "generate"], baseDir);
-    sh(process.execPath, [path.join(baseDir, "node_modules/next/dist/bin/next"), "build"], path.join(baseDir, "apps/admin"));
+    if (!BASE_DIR) {
+      console.log(`baseline ${BASE}: worktree, npm ci, generate, next build …`);
+      execFileSync("git", ["-C", REPO_ROOT, "worktree", "add", "--detach", baseDir, BASE], { stdio: "ignore" });
+      sh("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], baseDir);
+      sh("npm", ["run", "generate"], baseDir);
+      sh(process.execPath, [path.join(baseDir, "node_modules/next/dist/bin/next"), "build"], path.join(baseDir, "apps/admin"));
+    } else console.log(`baseline ${BASE}: the build in ${BASE_DIR}`);
     ensureAdminBuilt();
 
     // --- seed: the owner (setup through this tree's admin), a domain, APPS installed apps from the built-in catalog
@@ -197,7 +214,7 @@ async function main() {
     await browser?.close();
     for (const s of stops.reverse()) await s().catch(() => {});
     await t.drop();
-    spawnSync("git", ["-C", REPO_ROOT, "worktree", "remove", "--force", baseDir]);
+    if (!BASE_DIR) spawnSync("git", ["-C", REPO_ROOT, "worktree", "remove", "--force", baseDir]);
     rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -1,8 +1,11 @@
 "use client";
 
-import * as Dialog from "@radix-ui/react-dialog";
-import { useRef, type ReactNode } from "react";
-import styles from "./Modal.module.css";
+import dynamic from "next/dynamic";
+import { useRef, useState, type ReactNode } from "react";
+
+// Radix and its helpers (focus scope, scroll lock, portal) are loaded when a dialog first
+// opens, not with every page that has one (bench/admin-page-weight.ts)
+const RadixModal = dynamic(() => import("./RadixModal"), { ssr: false });
 
 /**
  * A modal dialog, open while `open` is true, on Radix's Dialog
@@ -19,29 +22,12 @@ export function Modal({ open, onClose, labelledBy, wide, children }: { open: boo
   const wasOpen = useRef(false);
   if (open && !wasOpen.current && typeof document !== "undefined") opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   wasOpen.current = open;
+  const [used, setUsed] = useState(false);
+  if (open && !used) setUsed(true);
+  if (!used) return null;
   return (
-    <Dialog.Root
-      open={open}
-      onOpenChange={(o) => {
-        if (!o) onClose();
-      }}
-    >
-      <Dialog.Portal>
-        <Dialog.Overlay className={styles.overlay} />
-        <Dialog.Content
-          className={`${styles.content} dialog${wide ? " dialog-wide" : ""}`}
-          aria-labelledby={labelledBy}
-          aria-describedby={undefined}
-          onCloseAutoFocus={(e) => {
-            if (opener.current?.isConnected) {
-              e.preventDefault();
-              opener.current.focus();
-            }
-          }}
-        >
-          {children}
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+    <RadixModal open={open} onClose={onClose} labelledBy={labelledBy} wide={wide} opener={opener}>
+      {children}
+    </RadixModal>
   );
 }
