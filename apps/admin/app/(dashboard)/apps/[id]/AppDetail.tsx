@@ -115,20 +115,27 @@ export function AppDetail({ id, children }: { id: string; children: ReactNode })
     <AppPageContext.Provider value={page}>
       <div className={styles.header}>
         <AppIcon app={a} size={56} />
-        <PageHeader title={a.title}>
-          <AppBadges app={a} />
-          <div className="row">
-            <button type="button" className="btn" onClick={() => op.mutate("start")} disabled={busy || op.isPending || (a.runState === "running" && a.installState === "installed")}>
-              Start
-            </button>
-            <button type="button" className="btn" onClick={() => op.mutate("stop")} disabled={busy || op.isPending || a.runState === "stopped"}>
-              Stop
-            </button>
-            <button type="button" className="btn" onClick={() => op.mutate("restart")} disabled={busy || op.isPending || a.runState === "stopped"}>
-              Restart
-            </button>
+        <header className="page-header">
+          <div>
+            <h1>{a.title}</h1>
+            <div className={styles.state}>
+              <AppBadges app={a} />
+            </div>
           </div>
-        </PageHeader>
+          <div className="page-actions">
+            <div className="row">
+              <button type="button" className="btn" onClick={() => op.mutate("start")} disabled={busy || op.isPending || (a.runState === "running" && a.installState === "installed")}>
+                Start
+              </button>
+              <button type="button" className="btn" onClick={() => op.mutate("stop")} disabled={busy || op.isPending || a.runState === "stopped"}>
+                Stop
+              </button>
+              <button type="button" className="btn" onClick={() => op.mutate("restart")} disabled={busy || op.isPending || a.runState === "stopped"}>
+                Restart
+              </button>
+            </div>
+          </div>
+        </header>
       </div>
       <AppTabsNav appId={a.id} tabs={tabsFor(a)} />
       <div className="stack">
