@@ -280,15 +280,22 @@ describe("certificates from a real ACME CA (Pebble) for apps behind a real nginx
     expect(r2.lastError).toBeTruthy();
     expect(r2.nextAttemptAt!.getTime()).toBeGreaterThan(clock.getTime());
     expect(await db.event.count({ where: { action: "certificate.renewal_failed", target: fqdn } })).toBe(1);
-    // the admins are notified once per certificate, with the next attempt
-    const notes = await db.notification.findMany({ where: { key: `certificate:${fqdn}`, dismissedAt: null } });
+    // the admins are notified once, grouped by domain and kind, the name inside in their words
+    const openItems = () => db.notificationItem.findMany({ where: { subject: fqdn, closedAt: null, notification: { dismissedAt: null } }, include: { notification: true } });
+    const notes = await openItems();
     expect(notes).toHaveLength(1);
-    expect(notes[0]!.title).toBe(`The certificate for ${fqdn} could not be renewed`);
+    expect(notes[0]!.notification.kind).toBe("cert_expiring");
+    expect(notes[0]!.notification.key).toBe(`cert_expiring:${MANUAL}`);
+    expect(notes[0]!.notification.title).toMatch(new RegExp(`^Certificates not renewed for \\d+ names? on ${MANUAL.replace(/\./g, "\\.")}$`));
+    expect(notes[0]!.label).toBe(fqdn);
     expect(notes[0]!.message).toContain("The current certificate stays in use");
+    // no raw error or ISO time in the admin's sentence; the raw error is kept apart
+    expect(notes[0]!.message).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
+    expect(notes[0]!.details).toBe(r2.lastError);
     // fixed: the next renewal succeeds and the notification goes away by itself
     await handRecord(fqdn, "127.0.0.1");
     await finished(await queueCertificateRenewal(db, { certificateId: row.id, force: true }));
-    expect(await db.notification.count({ where: { key: `certificate:${fqdn}`, dismissedAt: null } })).toBe(0);
+    expect(await openItems()).toHaveLength(0);
   }
 
   it("letsencrypt-wildcard: one *.domain certificate serves every app of the domain", async () => {

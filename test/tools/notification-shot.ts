@@ -1,10 +1,10 @@
-// Screenshot of an admin notification above the Apps page (not a test): npx tsx test/tools/notification-shot.ts <outdir>
+// Screenshot of the notification bell and its panel on the Apps page (not a test): npx tsx test/tools/notification-shot.ts <outdir>
 import http from "node:http";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { notify } from "@hearth/db";
+import { raiseNotification } from "@hearth/db";
 import { migratedDatabase } from "../helpers/db";
 import { sessionCookieOf, startAdmin } from "../helpers/admin";
 
@@ -25,14 +25,18 @@ const admin = await startAdmin({ HEARTH_DATABASE_URL: t.url, HEARTH_BOX_SOCKET: 
 try {
   const setup = await admin.setupOwner({ username: "owner", email: "o@example.com", password: "correct horse battery staple" });
   const cookie = sessionCookieOf(setup);
-  await notify(t.db, {
-    key: "certificate:wiki.example.com",
-    level: "warning",
-    title: "The certificate for wiki.example.com could not be renewed",
-    message:
-      'the ACME server refused the challenge: connection refused (http-01 for wiki.example.com)\n\nThe current certificate stays in use; it expires in 12 day(s) (2026-12-04T10:00:00.000Z). Hearth tries again at 2026-11-22T16:00:00.000Z; "Renew now" on the Certificates page tries at once.',
-    target: "wiki.example.com",
-  });
+  for (const name of ["wiki", "chat", "files"]) {
+    await raiseNotification(t.db, {
+      kind: "cert_expiring",
+      cause: "example.com",
+      level: "warning",
+      link: "/certificates",
+      subject: `${name}.example.com`,
+      label: `${name}.example.com`,
+      message: "The connection was refused: nothing answered on that address and port. The current certificate stays in use; it expires in 12 days.",
+      details: `the ACME server refused the challenge: connection refused (http-01 for ${name}.example.com)`,
+    });
+  }
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const u = new URL(admin.base);
@@ -40,7 +44,8 @@ try {
   await ctx.addCookies([{ name: name!, value: value!, domain: u.hostname, path: "/", secure: false }]);
   const page = await ctx.newPage();
   await page.goto(`${admin.base}/apps`);
-  await page.getByText("could not be renewed").waitFor();
+  await page.getByRole("button", { name: /Notifications, 1 unread/ }).click();
+  await page.getByText("Certificates not renewed for 3 names").waitFor();
   await page.screenshot({ path: path.join(out, "notification.png") });
   await browser.close();
 } finally {

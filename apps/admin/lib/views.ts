@@ -1,6 +1,7 @@
 import {
   appFqdn,
   type NotificationView,
+  NOTIFICATION_KINDS,
   certificateStatusOf,
   publicProviderConfig,
   TLS_MODES,
@@ -59,27 +60,51 @@ export function eventViewOf(
   };
 }
 
-export function notificationViewOf(n: {
-  id: string;
-  level: string;
-  title: string;
-  message: string;
-  target: string;
-  count: number;
-  createdAt: Date;
-  updatedAt: Date;
-  dismissedAt: Date | null;
-}): NotificationView {
+export function notificationViewOf(
+  n: {
+    id: string;
+    kind?: string;
+    level: string;
+    title: string;
+    message: string;
+    target: string;
+    link?: string;
+    count: number;
+    createdAt: Date;
+    updatedAt: Date;
+    raisedAt?: Date;
+    dismissedAt: Date | null;
+    dismissedBy?: string | null;
+  } & {
+    items?: { id: string; subject: string; label: string; message: string; details: string; createdAt: Date; updatedAt: Date; closedAt: Date | null }[];
+    unread?: boolean;
+  },
+): NotificationView {
   return {
     id: n.id,
+    kind: (NOTIFICATION_KINDS as readonly string[]).includes(n.kind ?? "") ? (n.kind as NotificationView["kind"]) : "other",
     level: (["info", "warning", "error"].includes(n.level) ? n.level : "warning") as NotificationView["level"],
     title: n.title,
     message: n.message,
     target: n.target,
+    link: n.link ?? "",
     count: n.count,
+    items: (n.items ?? []).map((i) => ({
+      id: i.id,
+      subject: i.subject,
+      label: i.label,
+      message: i.message,
+      details: i.details,
+      createdAt: i.createdAt.toISOString(),
+      updatedAt: i.updatedAt.toISOString(),
+      closedAt: i.closedAt?.toISOString() ?? null,
+    })),
+    unread: n.unread ?? false,
     createdAt: n.createdAt.toISOString(),
     updatedAt: n.updatedAt.toISOString(),
+    raisedAt: (n.raisedAt ?? n.createdAt).toISOString(),
     dismissedAt: n.dismissedAt?.toISOString() ?? null,
+    dismissedBy: n.dismissedBy ?? null,
   };
 }
 

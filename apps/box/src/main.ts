@@ -2,7 +2,21 @@ import { randomUUID } from "node:crypto";
 import { HEARTH_VERSION } from "@hearth/contracts";
 import os from "node:os";
 import path from "node:path";
-import { addonsDeclaredByApps, appExists, createDb, createNamedLocks, ensureStoreIdentity, getAppAddon, getTask, migrate, openSecret, ownersOf, type Db, type NamedLocks } from "@hearth/db";
+import {
+  addonsDeclaredByApps,
+  appExists,
+  createDb,
+  createNamedLocks,
+  dashboardDomainNames,
+  ensureStoreIdentity,
+  getAppAddon,
+  getTask,
+  migrate,
+  openSecret,
+  ownersOf,
+  type Db,
+  type NamedLocks,
+} from "@hearth/db";
 import { loadConfig, type BoxConfig } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { dataPaths } from "./paths";
@@ -30,6 +44,9 @@ import { LocalNginx } from "./proxy/nginx";
 import { dbVhostSync, noopVhostSync } from "./proxy/vhost-sync";
 import { CertificateManager } from "./domains/certificate-manager";
 import { DomainService, domainTasks } from "./domains/domain.service";
+import { closeTaskFailure, raiseTaskFailure } from "./notifications/notices";
+import { NotificationSweep } from "./notifications/schedule";
+import { deliverNotifications } from "./notifications/deliver";
 import { RenewalSchedule } from "./domains/renewal-schedule";
 import { createServiceDockerExtras } from "./addons/service-docker";
 import { ServiceManager } from "./addons/services";
@@ -42,7 +59,7 @@ import { LocalStorageAddon } from "./addons/localstorage";
 import { ensureRelayCert } from "./mail/relay-cert";
 import { MailRelay } from "./mail/relay";
 import { SettingOutbound } from "./mail/outbound-setting";
-import { mailTasks } from "./mail/mail-test.task";
+import { mailTasks, senderDomainOf } from "./mail/mail-test.task";
 import { networkGateways } from "./mail/network";
 import { mailAccountLookup, SendmailAddon } from "./mail/sendmail.addon";
 
@@ -78,6 +95,7 @@ async function main(): Promise<void> {
   let autoUpdates: AutoUpdateSchedule | null = null;
   let releases: ReleaseCheck | null = null;
   let housekeeping: HousekeepingSchedule | null = null;
+  let notificationSweep: NotificationSweep | null = null;
   let locks: NamedLocks | null = null;
   let mailRelay: MailRelay | null = null;
   let shuttingDown = false;
@@ -101,6 +119,7 @@ async function main(): Promise<void> {
       await autoUpdates?.stop();
       await releases?.stop();
       await housekeeping?.stop();
+      await notificationSweep?.stop();
       await reconciler?.stop();
       await monitor?.stop();
       await runner?.stop();
@@ -239,6 +258,11 @@ async function main(): Promise<void> {
     leaseMs: config.taskLeaseMs,
     concurrency: config.taskConcurrency,
     log,
+    // a task that failed for good tells the admins; a later success of the same closes it
+    onFinished: async (t, outcome) => {
+      if (outcome.state === "failed") await raiseTaskFailure(db!, { ...t, error: outcome.errorMessage });
+      else await closeTaskFailure(db!, t);
+    },
   });
   await runner.recoverAtStartup();
   if (config.services === "on") {
@@ -288,6 +312,28 @@ async function main(): Promise<void> {
   // old events, finished tasks and their logs (Setting housekeeping.retention), daily
   housekeeping = new HousekeepingSchedule({ db: dbc, wake: () => r.wake(), log });
   await housekeeping.start();
+  // notifications whose cause went away close; disk nearly full
+  notificationSweep = new NotificationSweep({
+    db: dbc,
+    dataDir: config.dataDir,
+    servedNames: () => domains.servedNames(),
+    log,
+    // mail (through the admin's outbound setting) and webhook, once per opened group
+    deliver: async () => {
+      await deliverNotifications({
+        db: dbc,
+        secretKey: config.secretKey,
+        outbound: () => outbound.resolve(),
+        senderDomain: () => senderDomainOf(dbc, os.hostname()),
+        dashboardUrl: async () => {
+          const d = (await dashboardDomainNames(dbc))[0];
+          return d ? `https://my.${d}` : "";
+        },
+        log,
+      });
+    },
+  });
+  notificationSweep.start();
   void monitor.start();
   log.info({ leasedBy, socket: config.socketPath, taskTypes: registry.types() }, "box ready");
 }

@@ -157,19 +157,3 @@ export const eventLogResponse = z.object({
   total: z.number(),
 });
 export type EventLogResponse = z.infer<typeof eventLogResponse>;
-
-/** GET /api/v1/notifications: what admins should see and act on, newest first. */
-export const notificationView = z.object({
-  id: z.string(),
-  level: z.enum(["info", "warning", "error"]),
-  title: z.string(),
-  message: z.string(),
-  target: z.string(),
-  /** how many times it happened since it was first raised */
-  count: z.number(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  dismissedAt: z.string().nullable(),
-});
-export type NotificationView = z.infer<typeof notificationView>;
-export const notificationsQuery = z.strictObject({ all: z.enum(["0", "1"]).optional() });

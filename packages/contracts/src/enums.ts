@@ -115,6 +115,10 @@ export const EVENT_ACTIONS = [
   "mail.test",
   "registry.add",
   "registry.remove",
+  "notification.mail_failed",
+  "notification.webhook_failed",
+  "settings.notification_webhook",
+  "user.notification_preferences",
 ] as const;
 export type DirectEventAction = (typeof EVENT_ACTIONS)[number];
 /** Every action an Event row can have. */
@@ -132,4 +136,5 @@ export const SETTING_NAMES: Readonly<Record<string, string>> = {
   "mail.outbound": "Mail relay",
   "housekeeping.retention": "Housekeeping",
   "apps.uninstallRetentionDays": "Kept data of uninstalled apps",
+  "notifications.webhook": "Notification webhook",
 };

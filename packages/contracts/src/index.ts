@@ -15,3 +15,4 @@ export * from "./data-safety";
 export * from "./housekeeping";
 export * from "./memory";
 export * from "./release";
+export * from "./notifications";

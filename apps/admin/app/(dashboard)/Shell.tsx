@@ -10,7 +10,7 @@ import { ProfileContext, isAdminRole } from "../../lib/client/profile";
 import { LiveContext, useLiveUpdates } from "../../lib/client/live";
 import { Brand } from "../components/Brand";
 import { Icon, type IconName } from "../components/Icon";
-import { Notifications } from "../components/Notifications";
+import { NotificationBar } from "../components/NotificationBar";
 
 // A plain user can use only their own account (Settings) and sees an explanation on Apps;
 // everything else is server administration, which the API allows to owners and admins only.
@@ -79,7 +79,7 @@ export function Shell({ profile: initial, children }: { profile: Profile; childr
         </div>
       </aside>
       <main className="content">
-        {isAdmin ? <Notifications /> : null}
+        {isAdmin ? <NotificationBar /> : null}
         <ProfileContext value={profile}>
           <LiveContext value={live}>{children}</LiveContext>
         </ProfileContext>

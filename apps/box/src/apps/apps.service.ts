@@ -27,6 +27,7 @@ import { TaskError } from "../tasks/registry";
 import { errorLine } from "../tasks/task-log";
 import { archiveContainerLogs } from "./app-logs";
 import { LogHistory } from "./log-history";
+import { closeAppNotices } from "../notifications/notices";
 import { appLabels, containerNameOf, containerSpec, dataVolumeNameOf, networkNameOf } from "./container-spec";
 import { ensureImage, type RegistryCredentials } from "./images";
 import { allocateHttpPort, busyTcpHostPorts, prismaPortStore, publishedHostPorts, type AllocateOptions } from "./ports";
@@ -407,6 +408,8 @@ export class AppService {
       // the vhost goes with the row: hide the app from the proxy first, then sync
       await ctx.progress(60, "keeping the app's data; removing the vhost");
       const kept = await moveAppToUninstalled(this.db, appId);
+      // what admins were told about the app is over with it
+      await closeAppNotices(this.db, appId);
       ctx.log(`the volume ${dataVolumeNameOf(appId)} and the addons' data are kept until ${kept?.purgeAfter.toISOString() ?? "?"}; restore or delete it from the dashboard`);
       await this.syncVhosts(ctx);
       // the last app that needed MariaDB/PostgreSQL is gone: the service stops (its data stays)

@@ -3,6 +3,7 @@ import { appExists, getAppRow, listRunningApps, recordAppHealth, recordEvent, ty
 import { APP_LABEL, type DockerApi, type DockerEvent } from "../docker/docker";
 import type { Logger } from "../logger";
 import { containerNameOf } from "./container-spec";
+import { closeAppRecovered, raiseAppNotice } from "../notifications/notices";
 import { isHealthyStatus, probeHttp } from "./apps.service";
 
 /**
@@ -147,5 +148,12 @@ export class HealthMonitor {
   private async event(action: "app.up" | "app.down" | "app.oom", appId: string, data: Record<string, unknown>): Promise<void> {
     this.o.log.info({ appId, action, ...data }, "app health changed");
     await recordEvent(this.o.db, { action, actorId: "box", actorName: "box", target: appId, data: data as never });
+    // the admins' notification (grouped: "2 apps are down"); back up closes it
+    try {
+      if (action === "app.up") await closeAppRecovered(this.o.db, appId);
+      else await raiseAppNotice(this.o.db, action === "app.oom" ? "app_oom" : "app_down", appId, JSON.stringify(data));
+    } catch (err) {
+      this.o.log.warn({ err, appId }, "could not update the app's notification");
+    }
   }
 }

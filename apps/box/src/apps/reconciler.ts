@@ -223,6 +223,8 @@ export class Reconciler {
       const names = report.orphans.map((o) => `${o.kind} ${o.name}`);
       await notify(db, {
         key: "orphans",
+        kind: "orphans",
+        link: "/apps",
         level: "warning",
         title: `${report.orphans.length} data object${report.orphans.length === 1 ? "" : "s"} belong${report.orphans.length === 1 ? "s" : ""} to no app`,
         message: `Hearth found data that belongs to no installed or uninstalled app: ${names.slice(0, 20).join(", ")}${names.length > 20 ? " …" : ""}. It is kept. Review it under Apps → Orphaned data, and delete what you do not need.`,

@@ -12,8 +12,6 @@ import {
   recordCertificateFailure,
   recordCertificateIssued,
   recordEvent,
-  notify,
-  resolveNotifications,
   type Certificate,
   type Db,
   type NamedLocks,
@@ -28,6 +26,7 @@ import { TaskError } from "../tasks/registry";
 import { planRenewals, retryDelayMs } from "../certs/renewal";
 import { waitForPropagation } from "../dns";
 import type { OpenDomain } from "./domain-access";
+import { closeCertificateNotices, raiseCertificateFailure } from "../notifications/notices";
 
 /**
  * Which certificate each served name gets, getting them, and keeping them.
@@ -60,8 +59,6 @@ export interface CertificateManagerDeps {
   /** DNS-01 propagation wait. */
   propagation?: { timeoutMs?: number; intervalMs?: number };
 }
-
-const notificationKeyOf = (row: Pick<Certificate, "namesKey">) => `certificate:${row.namesKey}`;
 
 /** Where a domain's uploaded certificate is stored (apart from its ACME ones). */
 const customSlugOf = (domain: string) => `_custom.${domain}`;
@@ -263,7 +260,7 @@ export class CertificateManager {
         data: { issuer: issued.info.issuer, notAfter: issued.info.notAfter.toISOString(), challenge: plan.challenge, renewal },
       });
       // a problem admins were told about is over
-      await resolveNotifications(this.d.db, notificationKeyOf(row));
+      await closeCertificateNotices(this.d.db, [row.namesKey]);
       for (const w of issued.warnings) ctx.log(`certificate for ${label}: warning: ${w}`);
       ctx.log(`certificate for ${label}: issued by ${issued.info.issuer}, valid until ${issued.info.notAfter.toISOString()} (${issued.timings.totalMs} ms)`);
       this.d.log.info({ names: plan.names, notAfter: issued.info.notAfter }, "certificate issued");
@@ -287,21 +284,12 @@ export class CertificateManager {
       target: names,
       data: { error: error.slice(0, 1000), nextAttemptAt: nextAttemptAt.toISOString() },
     });
-    // the admins' notification: one per certificate until dismissed or fixed
-    const days = Math.floor(left / 86_400_000);
-    await notify(this.d.db, {
-      key: notificationKeyOf(row),
-      level: !renewal || days < 7 ? "error" : "warning",
-      title: renewal ? `The certificate for ${names} could not be renewed` : `No certificate could be obtained for ${names}`,
-      message: `${error}\n\n${
-        renewal
-          ? left > 0
-            ? `The current certificate stays in use; it expires in ${days} day(s) (${row.notAfter!.toISOString()}).`
-            : "The certificate has expired; browsers show a warning."
-          : "The name is served with a self-signed certificate until this works."
-      } Hearth tries again at ${nextAttemptAt.toISOString()}; "Renew now" on the Certificates page tries at once.`,
-      target: names,
-    });
+    // the admins' notification: one per domain and kind, this certificate's names inside
+    await raiseCertificateFailure(
+      this.d.db,
+      { domain: row.domain, namesKey: row.namesKey, names: row.names as string[], error, renewal: renewal && !!row.certPath, daysLeft: Math.floor(left / 86_400_000) },
+      at,
+    );
   }
 
   /** tlsMode custom: validates and stores the uploaded pair and records it; other modes: removes it. */
@@ -404,6 +392,11 @@ export class CertificateManager {
       await store.remove(c.kind === "custom" ? customSlugOf(c.domain) : certificateSlug(c.names as string[]));
       ctx.log(`certificate for ${(c.names as string[]).join(", ")} removed (no longer served)`);
     }
+    // their names are gone: so is what admins were told about them
+    await closeCertificateNotices(
+      this.d.db,
+      rows.map((c) => c.namesKey),
+    );
     return deleteCertificates(
       this.d.db,
       rows.map((c) => c.id),

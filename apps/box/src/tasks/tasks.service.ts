@@ -32,6 +32,8 @@ export interface TaskRunnerOptions {
   log: Logger;
   /** How long stop() waits for aborted tasks to return before giving their leases back anyway. */
   shutdownGraceMs?: number;
+  /** Told each outcome this runner recorded (main: the admins' task-failed notification); its errors are logged, never thrown. */
+  onFinished?: (task: { id: string; type: string; appId: string | null }, outcome: TaskOutcome) => Promise<void>;
 }
 
 /** Why the runner aborted a task's signal. */
@@ -62,7 +64,7 @@ export class TaskRunner {
   private again = false;
 
   constructor(opts: TaskRunnerOptions) {
-    this.o = { shutdownGraceMs: 10_000, ...opts };
+    this.o = { shutdownGraceMs: 10_000, onFinished: async () => {}, ...opts };
   }
 
   get runningCount(): number {
@@ -212,6 +214,9 @@ export class TaskRunner {
           log.warn({ taskId: task.id, type: task.type }, "task ended after its lease was lost; outcome discarded");
         } else if (outcome.state === "succeeded") log.info({ taskId: task.id, type: task.type }, "task succeeded");
         else log.info({ taskId: task.id, type: task.type, errorCode: outcome.errorCode }, "task failed");
+        if (ours) {
+          await this.o.onFinished({ id: task.id, type: task.type, appId: task.appId ?? null }, outcome).catch((err) => log.warn({ err, taskId: task.id }, "could not record the task's notification"));
+        }
       }
     } finally {
       logFile.close();

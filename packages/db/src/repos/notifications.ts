@@ -1,12 +1,23 @@
 import { randomUUID } from "node:crypto";
-import { HearthError } from "@hearth/contracts";
-import type { Db, Notification, Prisma } from "../client";
+import { HearthError, notificationTitle } from "@hearth/contracts";
+import type { Db, Notification, NotificationItem, Prisma } from "../client";
 
 /**
- * Notifications for admins. `notify` with the same key while an earlier one is not
- * dismissed updates that one (new message, count + 1) instead of piling up copies; once
- * dismissed, the next occurrence is a new notification. `resolveNotifications` dismisses
- * by key when the problem went away by itself (e.g. the certificate was renewed after all).
+ * Notifications for admins, grouped by cause (issue 14).
+ *
+ * A Notification row is one group: `key` = kind + cause (e.g. `cert_failing:lab.example`),
+ * open while `dismissedAt` is null. Its NotificationItem rows are the subjects inside it
+ * (a certificate's names, an app, …), one per subject, each open or closed.
+ *  - `raiseNotification` adds or refreshes an item in the open group of its key (making
+ *    the group when there is none). A new item, or one that was closed, moves the group's
+ *    `raisedAt` (unread again for every admin, and mailable again); a repeat of an open
+ *    item only updates its message and the group's count.
+ *  - `closeNotificationItems` closes items by subject (the app is gone, the name was
+ *    removed, the certificate was renewed); a group left without open items is closed
+ *    ("system"). Box's sweep calls it for whatever no longer exists.
+ *  - read state is per admin (NotificationRead): unread while readAt < raisedAt.
+ * `notify`/`resolveNotifications` are the item-less form (one message per key), kept for
+ * causes that have no subjects.
  */
 type Client = Db | Prisma.TransactionClient;
 
@@ -16,11 +27,20 @@ export interface NewNotification {
   title: string;
   message: string;
   target?: string;
+  kind?: string;
+  link?: string;
 }
 
 export async function notify(db: Client, n: NewNotification): Promise<Notification> {
   const open = await db.notification.findFirst({ where: { key: n.key, dismissedAt: null }, orderBy: { createdAt: "desc" } });
-  const fields = { level: n.level, title: n.title.slice(0, 255), message: n.message.slice(0, 8000), target: (n.target ?? "").slice(0, 255) };
+  const fields = {
+    level: n.level,
+    title: n.title.slice(0, 255),
+    message: n.message.slice(0, 8000),
+    target: (n.target ?? "").slice(0, 255),
+    kind: (n.kind ?? "other").slice(0, 32),
+    link: (n.link ?? "").slice(0, 512),
+  };
   if (open) return db.notification.update({ where: { id: open.id }, data: { ...fields, count: { increment: 1 } } });
   return db.notification.create({ data: { id: randomUUID(), key: n.key.slice(0, 255), ...fields } });
 }
@@ -29,12 +49,159 @@ export async function resolveNotifications(db: Client, key: string): Promise<num
   return (await db.notification.updateMany({ where: { key, dismissedAt: null }, data: { dismissedAt: new Date(), dismissedBy: "system" } })).count;
 }
 
-export async function listNotifications(db: Client, opts: { includeDismissed?: boolean; limit?: number } = {}): Promise<Notification[]> {
-  return db.notification.findMany({
-    where: opts.includeDismissed ? {} : { dismissedAt: null },
-    orderBy: [{ updatedAt: "desc" }, { id: "asc" }],
-    take: Math.min(Math.max(opts.limit ?? 50, 1), 200),
+export interface RaisedItem {
+  kind: string;
+  /** what groups it besides the kind (a domain, …); "" for one group per kind */
+  cause: string;
+  level: "info" | "warning" | "error";
+  /** where the admin acts on it */
+  link?: string;
+  subject: string;
+  label: string;
+  /** in the admin's words */
+  message: string;
+  /** the raw error */
+  details?: string;
+}
+
+export const notificationKeyOf = (kind: string, cause: string) => (cause ? `${kind}:${cause}` : kind).slice(0, 255);
+
+/** What raising changed: `raised` when the group is new or re-raised (new or re-opened item). */
+export interface RaiseResult {
+  notification: Notification;
+  raised: boolean;
+}
+
+export async function raiseNotification(db: Db, n: RaisedItem, now = new Date()): Promise<RaiseResult> {
+  const key = notificationKeyOf(n.kind, n.cause);
+  return db.$transaction(async (tx) => {
+    let group = await tx.notification.findFirst({ where: { key, dismissedAt: null }, orderBy: { createdAt: "desc" } });
+    let raised = false;
+    const created = !group;
+    if (!group) {
+      group = await tx.notification.create({
+        data: {
+          id: randomUUID(),
+          key,
+          kind: n.kind,
+          level: n.level,
+          title: notificationTitle(n.kind, 1, n.cause),
+          message: "",
+          target: n.cause.slice(0, 255),
+          link: (n.link ?? "").slice(0, 512),
+          raisedAt: now,
+        },
+      });
+      raised = true;
+    }
+    const existing = await tx.notificationItem.findUnique({ where: { notificationId_subject: { notificationId: group.id, subject: n.subject.slice(0, 255) } } });
+    const fields = { label: n.label.slice(0, 255), message: n.message.slice(0, 4000), details: (n.details ?? "").slice(0, 8000) };
+    if (!existing) {
+      await tx.notificationItem.create({ data: { id: randomUUID(), notificationId: group.id, subject: n.subject.slice(0, 255), ...fields } });
+      raised = true;
+    } else {
+      if (existing.closedAt) raised = true;
+      await tx.notificationItem.update({ where: { id: existing.id }, data: { ...fields, closedAt: null } });
+    }
+    const open = await tx.notificationItem.count({ where: { notificationId: group.id, closedAt: null } });
+    const level = group.level === "error" || n.level === "error" ? "error" : group.level === "warning" || n.level === "warning" ? "warning" : "info";
+    const notification = await tx.notification.update({
+      where: { id: group.id },
+      data: {
+        level,
+        title: notificationTitle(n.kind, open, n.cause).slice(0, 255),
+        ...(n.link ? { link: n.link.slice(0, 512) } : {}),
+        ...(created ? {} : { count: { increment: 1 } }),
+        ...(raised ? { raisedAt: now } : {}),
+      },
+    });
+    return { notification, raised };
   });
+}
+
+/**
+ * Closes the open items about these subjects (of one kind, or of any kind), then every group
+ * left without an open item. Returns how many items it closed.
+ */
+export async function closeNotificationItems(db: Client, opts: { subjects: string[]; kind?: string }, now = new Date()): Promise<number> {
+  if (opts.subjects.length === 0) return 0;
+  const items = await db.notificationItem.findMany({
+    where: { subject: { in: opts.subjects.map((s) => s.slice(0, 255)) }, closedAt: null, notification: { dismissedAt: null, ...(opts.kind ? { kind: opts.kind } : {}) } },
+    select: { id: true, notificationId: true },
+  });
+  if (items.length === 0) return 0;
+  await db.notificationItem.updateMany({ where: { id: { in: items.map((i) => i.id) } }, data: { closedAt: now } });
+  await settleGroups(db, [...new Set(items.map((i) => i.notificationId))], now);
+  return items.length;
+}
+
+/** Closes the groups among `ids` that have no open item left; retitles the others by their open count. */
+async function settleGroups(db: Client, ids: string[], now: Date): Promise<void> {
+  for (const id of ids) {
+    const g = await db.notification.findUnique({ where: { id } });
+    if (!g || g.dismissedAt) continue;
+    const open = await db.notificationItem.count({ where: { notificationId: id, closedAt: null } });
+    const cause = g.key.startsWith(`${g.kind}:`) ? g.key.slice(g.kind.length + 1) : "";
+    if (open === 0) await db.notification.update({ where: { id }, data: { dismissedAt: now, dismissedBy: "system" } });
+    else await db.notification.update({ where: { id }, data: { title: notificationTitle(g.kind, open, cause).slice(0, 255) } });
+  }
+}
+
+/** The open items of a kind (box's sweep checks each subject still exists and still fails). */
+export async function openNotificationItems(db: Client, kind: string): Promise<(NotificationItem & { notification: Notification })[]> {
+  return db.notificationItem.findMany({ where: { closedAt: null, notification: { kind, dismissedAt: null } }, include: { notification: true } });
+}
+
+export type NotificationWithItems = Notification & { items: NotificationItem[]; unread: boolean };
+
+export async function listNotifications(db: Client, opts: { includeDismissed?: boolean; state?: "open" | "closed" | "all"; limit?: number; userId?: string } = {}): Promise<NotificationWithItems[]> {
+  const state = opts.state ?? (opts.includeDismissed ? "all" : "open");
+  const rows = await db.notification.findMany({
+    where: state === "open" ? { dismissedAt: null } : state === "closed" ? { dismissedAt: { not: null } } : {},
+    orderBy: [{ raisedAt: "desc" }, { id: "asc" }],
+    take: Math.min(Math.max(opts.limit ?? 50, 1), 200),
+    include: {
+      // an open group shows its open items; a closed one what it had
+      items: { orderBy: [{ label: "asc" }], take: 500 },
+      reads: opts.userId ? { where: { userId: opts.userId } } : false,
+    },
+  });
+  return rows.map(({ reads, items, ...n }) => ({
+    ...n,
+    items: n.dismissedAt ? items : items.filter((i) => !i.closedAt),
+    unread: !n.dismissedAt && !(reads ?? []).some((r) => r.readAt >= n.raisedAt),
+  }));
+}
+
+/** How many open notifications there are and how many of them this admin has not read. */
+export async function notificationCounts(db: Client, userId: string): Promise<{ open: number; unread: number }> {
+  const open = await db.notification.findMany({ where: { dismissedAt: null }, select: { id: true, raisedAt: true, reads: { where: { userId } } } });
+  return { open: open.length, unread: open.filter((n) => !n.reads.some((r) => r.readAt >= n.raisedAt)).length };
+}
+
+export async function markNotificationRead(db: Client, id: string, userId: string, now = new Date()): Promise<void> {
+  const n = await db.notification.findUnique({ where: { id }, select: { id: true } });
+  if (!n) throw new HearthError("not_found", "No such notification");
+  await db.notificationRead.upsert({ where: { notificationId_userId: { notificationId: id, userId } }, create: { notificationId: id, userId, readAt: now }, update: { readAt: now } });
+}
+
+/** Marks every open notification read for this admin; returns how many. */
+export async function markAllNotificationsRead(db: Client, userId: string, now = new Date()): Promise<number> {
+  const open = await db.notification.findMany({ where: { dismissedAt: null }, select: { id: true } });
+  for (const n of open) {
+    await db.notificationRead.upsert({ where: { notificationId_userId: { notificationId: n.id, userId } }, create: { notificationId: n.id, userId, readAt: now }, update: { readAt: now } });
+  }
+  return open.length;
+}
+
+/** Groups raised since they were last mailed (or never mailed): box's digest picks these. */
+export async function notificationsToMail(db: Client): Promise<Notification[]> {
+  const open = await db.notification.findMany({ where: { dismissedAt: null }, orderBy: { raisedAt: "asc" } });
+  return open.filter((n) => !n.emailedAt || n.emailedAt < n.raisedAt);
+}
+
+export async function markNotificationMailed(db: Client, id: string, at = new Date()): Promise<void> {
+  await db.notification.update({ where: { id }, data: { emailedAt: at } });
 }
 
 export async function dismissNotification(db: Client, id: string, userId: string): Promise<Notification> {
@@ -42,4 +209,24 @@ export async function dismissNotification(db: Client, id: string, userId: string
   if (!n) throw new HearthError("not_found", "No such notification");
   if (n.dismissedAt) return n;
   return db.notification.update({ where: { id }, data: { dismissedAt: new Date(), dismissedBy: userId } });
+}
+
+/** The kinds this user gets by email; null when never chosen (every kind). */
+export async function getEmailKinds(db: Client, userId: string): Promise<string[] | null> {
+  const p = await db.notificationPreference.findUnique({ where: { userId } });
+  return p ? (p.emailKinds as string[]) : null;
+}
+
+export async function setEmailKinds(db: Client, userId: string, kinds: string[]): Promise<void> {
+  await db.notificationPreference.upsert({ where: { userId }, create: { userId, emailKinds: kinds }, update: { emailKinds: kinds } });
+}
+
+/** Active owners and admins with an email address who get this kind by email. */
+export async function notificationRecipients(db: Client, kind: string): Promise<{ id: string; email: string; username: string }[]> {
+  const users = await db.user.findMany({
+    where: { active: true, role: { in: ["owner", "admin"] }, email: { not: "" } },
+    select: { id: true, email: true, username: true, notificationPreference: true },
+    orderBy: { username: "asc" },
+  });
+  return users.filter((u) => !u.notificationPreference || (u.notificationPreference.emailKinds as string[]).includes(kind)).map((u) => ({ id: u.id, email: u.email, username: u.username }));
 }

@@ -48,6 +48,18 @@ export function Domains() {
     for (const d of list ?? []) if (d.taskId) watch(d.taskId, d.domain);
   }, [list, watch]);
 
+  // /domains?edit=<domain> (a notification's "use a self-signed or uploaded certificate") opens that domain's settings once
+  const [editParam, setEditParam] = useState<string | null>(null);
+  useEffect(() => {
+    setEditParam(new URLSearchParams(window.location.search).get("edit"));
+  }, []);
+  useEffect(() => {
+    if (!editParam || !list) return;
+    const d = list.find((x) => x.domain === editParam);
+    if (d) setDialog({ mode: "edit", domain: d });
+    setEditParam(null);
+  }, [editParam, list]);
+
   const onTaskDone = useCallback(() => {
     void qc.invalidateQueries({ queryKey: ["domains"] });
     void qc.invalidateQueries({ queryKey: ["certificates"] });
@@ -149,7 +161,18 @@ function DomainRow({ d, certificates, onRecords, onEdit, onDelete }: { d: Domain
           ) : null}
         </div>
       </td>
-      <td>{d.taskId ? <span className="badge badge-info">Applying changes…</span> : <span className="badge badge-ok">Up to date</span>}</td>
+      <td>
+        {d.taskId ? (
+          <span className="badge badge-info">Applying changes…</span>
+        ) : summary?.worst === "failed" || summary?.worst === "expired" ? (
+          // the settings are applied, but not everything works: never "Up to date" beside failures
+          <Link href="/notifications" className={`${STATUS_INFO[summary.worst].badge} badge-link`}>
+            Needs attention
+          </Link>
+        ) : (
+          <span className="badge badge-ok">Up to date</span>
+        )}
+      </td>
       <td className="actions">
         <div className="row row-end row-tight">
           <button type="button" className="btn btn-sm" aria-label={`DNS records of ${d.domain}`} onClick={onRecords}>

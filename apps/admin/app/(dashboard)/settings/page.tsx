@@ -6,6 +6,7 @@ import { PasswordCard } from "./PasswordCard";
 import { TokensCard } from "./TokensCard";
 import { MailRelayCard } from "./MailRelayCard";
 import { RetentionCard } from "./RetentionCard";
+import { NotificationsCard } from "./NotificationsCard";
 
 export const metadata: Metadata = { title: "Settings" };
 
@@ -19,6 +20,7 @@ export default function SettingsPage() {
         <TwoFactorCard />
         <TokensCard />
         <MailRelayCard />
+        <NotificationsCard />
         <RetentionCard />
       </div>
     </>

@@ -1,0 +1,135 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listNotifications, markAllNotificationsRead, markNotificationRead, moveAppToUninstalled, notificationCounts, type Db } from "@hearth/db";
+import { closeAppNotices, closeAppRecovered, closeTaskFailure, raiseAppNotice, raiseTaskFailure, sweep } from "../../apps/box/src/notifications/notices";
+import { migratedDatabase, type TestDatabase } from "../helpers/db";
+
+/**
+ * The grouping and closing rules of notifications on a real MariaDB (packages/db
+ * repos/notifications.ts, apps/box/src/notifications/notices.ts): one open group per kind,
+ * one item per subject; closing by subject closes only that kind's items and the group when
+ * it is empty; an uninstalled app's notices close; read state is per admin; the disk notice
+ * follows the threshold.
+ */
+let t: TestDatabase & { db: Db };
+let tmp = "";
+const DOMAIN = "rules.example";
+const ADMIN_A = randomUUID();
+const ADMIN_B = randomUUID();
+
+async function app(subdomain: string): Promise<string> {
+  const id = randomUUID();
+  await t.db.app.create({
+    data: {
+      id,
+      manifestId: "org.example.rules",
+      manifest: { id: "org.example.rules", title: "Rules" },
+      version: "1.0.0",
+      subdomain,
+      domain: DOMAIN,
+      installState: "installed",
+      memoryLimit: BigInt(64 << 20),
+      env: {},
+    },
+  });
+  return id;
+}
+
+beforeAll(async () => {
+  t = await migratedDatabase("notifyrules");
+  tmp = mkdtempSync(path.join(os.tmpdir(), "hearth-notify-rules-"));
+  await t.db.domain.create({ data: { domain: DOMAIN, provider: "noop" } });
+  for (const [id, username] of [
+    [ADMIN_A, "a"],
+    [ADMIN_B, "b"],
+  ] as const) {
+    await t.db.user.create({ data: { id, username, email: `${username}@rules.example`, role: "admin", passwordHash: "x" } });
+  }
+});
+
+afterAll(async () => {
+  await t?.drop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const open = async (kind: string) => (await listNotifications(t.db, { state: "open" })).filter((n) => n.kind === kind);
+
+describe("notification rules", () => {
+  it("apps down: one group for all apps, back up closes one item, uninstall closes the rest", async () => {
+    const [wiki, chat] = [await app("wiki"), await app("chat")];
+    await raiseAppNotice(t.db, "app_down", wiki, "{}");
+    await raiseAppNotice(t.db, "app_down", chat, "{}");
+    await raiseAppNotice(t.db, "app_oom", chat, "{}");
+    let down = await open("app_down");
+    expect(down).toHaveLength(1);
+    expect(down[0]!.title).toBe("2 apps are down");
+    expect(down[0]!.items.map((i) => i.label).sort()).toEqual([`chat.${DOMAIN}`, `wiki.${DOMAIN}`]);
+    // back up: only that app's down item closes; the OOM notice stays
+    await closeAppRecovered(t.db, wiki);
+    down = await open("app_down");
+    expect(down[0]!.title).toBe("1 app is down");
+    expect(await open("app_oom")).toHaveLength(1);
+    // uninstalled: everything about it closes, groups left empty close
+    await moveAppToUninstalled(t.db, chat);
+    await closeAppNotices(t.db, chat);
+    expect(await open("app_down")).toHaveLength(0);
+    expect(await open("app_oom")).toHaveLength(0);
+    const closed = (await listNotifications(t.db, { state: "closed" })).filter((n) => n.kind === "app_down");
+    expect(closed[0]!.dismissedBy).toBe("system");
+  });
+
+  it("a failed task raises per app and type; the same task succeeding closes it; the runner's own test tasks raise nothing", async () => {
+    const id = await app("tasks");
+    expect(await raiseTaskFailure(t.db, { id: "t1", type: "_fail", appId: null, error: "boom" })).toBeNull();
+    await raiseTaskFailure(t.db, { id: "t2", type: "app.configure", appId: id, error: "connect ECONNREFUSED 10.0.0.5:3306" });
+    await raiseTaskFailure(t.db, { id: "t3", type: "app.configure", appId: id, error: "connect ECONNREFUSED 10.0.0.5:3306" });
+    const g = await open("task_failed");
+    expect(g).toHaveLength(1);
+    expect(g[0]!.items).toHaveLength(1);
+    expect(g[0]!.items[0]!.label).toBe(`app configure of tasks.${DOMAIN}`);
+    expect(g[0]!.items[0]!.message).toBe("The connection was refused: nothing answered on that address and port.");
+    await closeTaskFailure(t.db, { type: "app.restart", appId: id });
+    expect(await open("task_failed")).toHaveLength(1);
+    await closeTaskFailure(t.db, { type: "app.configure", appId: id });
+    expect(await open("task_failed")).toHaveLength(0);
+  });
+
+  it("read state is per admin and comes back when a new item joins", async () => {
+    const [a1, a2] = [await app("r1"), await app("r2")];
+    await raiseAppNotice(t.db, "app_down", a1, "{}");
+    const [g] = await open("app_down");
+    expect(await notificationCounts(t.db, ADMIN_A)).toEqual({ open: 1, unread: 1 });
+    await markNotificationRead(t.db, g!.id, ADMIN_A);
+    expect(await notificationCounts(t.db, ADMIN_A)).toEqual({ open: 1, unread: 0 });
+    expect(await notificationCounts(t.db, ADMIN_B)).toEqual({ open: 1, unread: 1 });
+    // the same item again: still read
+    await raiseAppNotice(t.db, "app_down", a1, "{}");
+    expect((await notificationCounts(t.db, ADMIN_A)).unread).toBe(0);
+    // a new item: unread again
+    await new Promise((r) => setTimeout(r, 5));
+    await raiseAppNotice(t.db, "app_down", a2, "{}");
+    expect((await notificationCounts(t.db, ADMIN_A)).unread).toBe(1);
+    expect(await markAllNotificationsRead(t.db, ADMIN_B)).toBe(1);
+    expect((await notificationCounts(t.db, ADMIN_B)).unread).toBe(0);
+  });
+
+  it("the sweep closes items of apps that are gone and follows the disk threshold", async () => {
+    const gone = await app("gone");
+    await raiseAppNotice(t.db, "app_down", gone, "{}");
+    await t.db.app.delete({ where: { id: gone } });
+    const deps = { db: t.db, certificateState: async () => "gone" as const, appExists: async (id: string) => (await t.db.app.count({ where: { id } })) > 0 };
+    let used = 0.95;
+    const r = await sweep({ ...deps, diskUsed: async () => ({ path: tmp, used }) });
+    expect(r.closed).toBeGreaterThanOrEqual(1);
+    expect((await open("app_down")).flatMap((g) => g.items).map((i) => i.subject)).not.toContain(gone);
+    const disk = await open("disk_full");
+    expect(disk).toHaveLength(1);
+    expect(disk[0]!.items[0]!.message).toContain("95 % full");
+    used = 0.5;
+    await sweep({ ...deps, diskUsed: async () => ({ path: tmp, used }) });
+    expect(await open("disk_full")).toHaveLength(0);
+  });
+});
