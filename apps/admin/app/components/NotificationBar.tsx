@@ -1,25 +1,28 @@
 "use client";
 
 import Link from "next/link";
-import * as Popover from "@radix-ui/react-popover";
+import dynamic from "next/dynamic";
 import { Bell } from "lucide-react";
 import { useId, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { fetchNotifications, NotificationList, notificationsKey, useMarkRead } from "./NotificationList";
+import { fetchNotifications, notificationsKey } from "./NotificationList";
 import styles from "./Notifications.module.css";
+
+// Radix Popover (and its positioning library) load with the first press of the bell, not with
+// every page: bundled, they made the Apps page's JavaScript 1.18× (bench/admin-page-weight.ts)
+const NotificationPanel = dynamic(() => import("./NotificationPanel"), { ssr: false });
 
 /**
  * The top bar of every admin page: one compact summary line ("2 things need attention —
- * view") and the bell with the unread count, opening a panel of the grouped notifications.
- * The panel is Radix's Popover (a non-modal dialog, https://www.radix-ui.com/primitives/docs/components/popover):
- * focus moves into it, Escape or a click outside closes it and gives focus back to the bell,
- * Tab stays in reach of its buttons. Polled once a minute.
+ * view") and the bell with the unread count, opening a panel of the grouped notifications
+ * (`NotificationPanel.tsx`, Radix Popover: a non-modal dialog; focus moves into it, Escape or
+ * a click outside closes it and Escape gives focus back to the bell). Polled once a minute.
  */
 export function NotificationBar() {
   const list = useQuery({ queryKey: notificationsKey("open"), queryFn: () => fetchNotifications("open"), refetchInterval: 60_000 });
-  const { all } = useMarkRead();
   const [open, setOpen] = useState(false);
-  const panel = useRef<HTMLDivElement>(null);
+  const bell = useRef<HTMLButtonElement>(null);
+  const panelId = useId();
   const titleId = useId();
   const unread = list.data?.unread ?? 0;
   const openCount = list.data?.open ?? 0;
@@ -36,45 +39,26 @@ export function NotificationBar() {
           </>
         ) : null}
       </p>
-      <Popover.Root open={open} onOpenChange={setOpen}>
-        <div className={styles.bellWrap}>
-          <Popover.Trigger className={styles.bell} aria-label={unread > 0 ? `Notifications, ${unread} unread` : "Notifications"}>
-            <Bell size={20} strokeWidth={2} aria-hidden="true" />
-            {unread > 0 ? (
-              <span className={styles.count} data-testid="notification-count">
-                {unread > 99 ? "99+" : unread}
-              </span>
-            ) : null}
-          </Popover.Trigger>
-          <Popover.Content
-            ref={panel}
-            className={styles.panel}
-            aria-labelledby={titleId}
-            align="end"
-            sideOffset={8}
-            // focus the panel itself (its heading is read first), not its first button
-            onOpenAutoFocus={(e) => {
-              e.preventDefault();
-              panel.current?.focus();
-            }}
-          >
-            <div className={styles.panelHead}>
-              <h2 id={titleId} className={styles.panelTitle}>
-                Notifications
-              </h2>
-              <button type="button" className="btn btn-sm btn-ghost" onClick={() => all.mutate()} disabled={unread === 0 || all.isPending}>
-                Mark all read
-              </button>
-            </div>
-            <div className={styles.panelBody}>{list.data ? <NotificationList notifications={list.data.notifications} compact /> : <p className={styles.empty}>Loading…</p>}</div>
-            <div className={styles.panelFoot}>
-              <Link href="/notifications" onClick={() => setOpen(false)}>
-                All notifications, open and resolved
-              </Link>
-            </div>
-          </Popover.Content>
-        </div>
-      </Popover.Root>
+      <div className={styles.bellWrap}>
+        <button
+          ref={bell}
+          type="button"
+          className={styles.bell}
+          aria-label={unread > 0 ? `Notifications, ${unread} unread` : "Notifications"}
+          aria-expanded={open}
+          aria-controls={open ? panelId : undefined}
+          aria-haspopup="dialog"
+          onClick={() => setOpen((o) => !o)}
+        >
+          <Bell size={20} strokeWidth={2} aria-hidden="true" />
+          {unread > 0 ? (
+            <span className={styles.count} data-testid="notification-count">
+              {unread > 99 ? "99+" : unread}
+            </span>
+          ) : null}
+        </button>
+        {open ? <NotificationPanel id={panelId} titleId={titleId} bell={bell} unread={unread} notifications={list.data?.notifications} onClose={() => setOpen(false)} /> : null}
+      </div>
     </div>
   );
 }
