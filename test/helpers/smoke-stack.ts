@@ -90,6 +90,7 @@ export async function installStaticSiteFromCatalog(page: Page, base: string): Pr
   const dlg = page.getByRole("dialog");
   await dlg.getByLabel("Subdomain").fill("www");
   await dlg.getByRole("button", { name: "Install" }).click();
-  await page.waitForURL(/\/apps\/[0-9a-f-]+/);
-  return new URL(page.url()).pathname.split("/").pop()!;
+  // /apps/<id>?installed=1&task=… answers with a redirect to the app page's overview tab
+  await page.waitForURL(/\/apps\/[0-9a-f-]+\/overview/);
+  return /\/apps\/([0-9a-f-]+)/.exec(new URL(page.url()).pathname)![1]!;
 }

@@ -130,7 +130,7 @@ async function openAppPage(): Promise<Page> {
   const [name, value] = cookie.split("=") as [string, string];
   await context.addCookies([{ name, value, url: admin.base }]);
   const page = await context.newPage();
-  await steadyGoto(page, `${admin.base}/apps/${appId}`);
+  await steadyGoto(page, `${admin.base}/apps/${appId}/logs`);
   return page;
 }
 const viewer = (page: Page) => page.getByRole("log", { name: "App logs" });

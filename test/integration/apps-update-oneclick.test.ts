@@ -116,7 +116,7 @@ describe("one-click update through the API, on real Docker", () => {
       await badge.first().waitFor({ timeout: 30_000 });
       expect(await badge.count()).toBe(1);
       expect(await badge.first().getAttribute("title")).toBe("Version 1.1.0 is available (installed: 1.0.0)");
-      await steadyGoto(page, `${admin.base}/apps/${appId}`);
+      await steadyGoto(page, `${admin.base}/apps/${appId}/updates`);
       const card = page.locator("section", { has: page.getByRole("heading", { name: "Update", exact: true }) });
       await card.getByRole("button", { name: "Update to 1.1.0" }).waitFor({ timeout: 30_000 });
       expect(await card.getByText("Adds dark mode.").count()).toBe(1);

@@ -87,8 +87,9 @@ describe("the app page", () => {
   beforeAll(async () => {
     appId = await installed(NOTES.id, "notes");
     await installed(OTHER.id, "taken");
-    await steadyGoto(page, `${admin.base}/apps/${appId}`);
-    await page.getByRole("heading", { name: "Configure" }).waitFor({ timeout: 30_000 });
+    // the memory limit is on the app page's Resources tab, the name on Location, the update on Updates
+    await steadyGoto(page, `${admin.base}/apps/${appId}/resources`);
+    await page.getByRole("heading", { name: "Resources" }).waitFor({ timeout: 30_000 });
   });
 
   it("shows this server's maximum memory limit, and the server's refusal of more beside the field; nothing is queued", async () => {
@@ -106,7 +107,8 @@ describe("the app page", () => {
   });
 
   it("moving to a taken subdomain says which app holds it", async () => {
-    await page.getByLabel("Memory limit (MiB)").fill("128");
+    await page.getByRole("navigation", { name: "App sections" }).getByRole("link", { name: "Location" }).click();
+    await page.getByRole("heading", { name: "Location" }).waitFor();
     await page.getByLabel("Subdomain").fill("taken");
     await page.getByRole("button", { name: "Save configuration" }).click();
     await page.getByText(`taken.${DOMAIN} is already used by Other app (https://taken.${DOMAIN}/)`).waitFor();
@@ -115,6 +117,8 @@ describe("the app page", () => {
   });
 
   it("keeps the raw-manifest update behind an Advanced disclosure", async () => {
+    await page.getByRole("navigation", { name: "App sections" }).getByRole("link", { name: "Updates" }).click();
+    await page.getByRole("heading", { name: "Update", exact: true }).waitFor();
     const textarea = page.getByLabel("Update from a manifest");
     expect(await textarea.isVisible()).toBe(false);
     await page.getByText("Advanced: update from a manifest").click();

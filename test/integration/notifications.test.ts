@@ -215,7 +215,7 @@ describe("notification centre", () => {
     expect(prefs.body.emailKinds).toContain("cert_failing");
     await card.getByLabel("Webhook URL").fill("http://127.0.0.1:9/hook");
     await card.getByRole("button", { name: "Save webhook" }).click();
-    // the refusal comes back from the server: wait for it rather than reading the field at once
+    // the refusal arrives after the click: wait for it (getAttribute reads at once)
     await expect.poll(() => card.getByLabel("Webhook URL").getAttribute("aria-invalid"), { timeout: 15_000 }).toBe("true");
     await card.scrollIntoViewIfNeeded();
     await shot("settings");

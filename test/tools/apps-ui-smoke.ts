@@ -14,6 +14,9 @@ try {
   await page.getByRole("progressbar", { name: "Installing" }).waitFor();
   await page.waitForFunction(() => document.querySelector('[role="progressbar"]')?.getAttribute("aria-valuenow") === "100", null, { timeout: 60_000 });
   await page.getByText("Static Site is ready").waitFor({ timeout: 15_000 });
+  await shot("00-ready");
+  // the app page's tabs: the logs are on Logs, the uninstall on Uninstall
+  await page.getByRole("navigation", { name: "App sections" }).getByRole("link", { name: "Logs" }).click();
   await page.getByText("Live").waitFor();
   await page.waitForTimeout(1000);
   await shot("01-installed");
@@ -27,6 +30,7 @@ try {
   await page.getByText("Healthy").waitFor({ timeout: 30_000 });
   await shot("03-apps");
   await page.getByRole("link", { name: "Static Site" }).click();
+  await page.getByRole("navigation", { name: "App sections" }).getByRole("link", { name: "Uninstall" }).click();
   await page.getByRole("button", { name: "Uninstall" }).click();
   await page.getByRole("dialog").getByLabel("App name").fill("Static Site");
   await page.getByRole("dialog").getByRole("button", { name: "Uninstall" }).click();

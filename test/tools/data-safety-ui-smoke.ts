@@ -18,6 +18,8 @@ const orphanAppId = randomUUID();
 const orphanVolume = `hearth-app-${orphanAppId}-data`;
 let failed = false;
 async function uninstall() {
+  // the app page's Uninstall tab
+  await page.getByRole("navigation", { name: "App sections" }).getByRole("link", { name: "Uninstall" }).click();
   await page.getByRole("button", { name: "Uninstall" }).click();
   await page.getByRole("dialog").getByLabel("App name").fill("Static Site");
   await page.getByRole("dialog").getByRole("button", { name: "Uninstall" }).click();

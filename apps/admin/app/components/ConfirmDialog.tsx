@@ -1,27 +1,11 @@
 "use client";
 
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { ErrorAlert } from "./ErrorAlert";
+import { Modal } from "./Modal";
 
-/**
- * A native modal <dialog>, open while `open` is true. showModal() makes the rest of the page
- * inert and moves focus into the dialog; Esc closes it and calls `onClose`.
- */
-export function Modal({ open, onClose, labelledBy, wide, children }: { open: boolean; onClose: () => void; labelledBy: string; wide?: boolean; children: ReactNode }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal();
-    if (!open && d.open) d.close();
-  }, [open]);
-  return (
-    <dialog ref={ref} className={wide ? "dialog dialog-wide" : "dialog"} aria-labelledby={labelledBy} onClose={onClose}>
-      {open ? children : null}
-    </dialog>
-  );
-}
+export { Modal };
 
 export interface ConfirmState {
   open: boolean;

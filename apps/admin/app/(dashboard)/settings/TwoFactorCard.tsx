@@ -5,6 +5,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Profile, TotpEnrollResponse } from "@hearth/contracts";
 import { api, errorText } from "../../../lib/client/api";
 import { Field } from "../../components/Field";
+import { TotpQrCode } from "./TotpQrCode";
+import styles from "./TwoFactorCard.module.css";
 
 export function TwoFactorCard() {
   const qc = useQueryClient();
@@ -67,10 +69,12 @@ export function TwoFactorCard() {
 
       {profile && !profile.totpEnabled && enrol ? (
         <form onSubmit={submitEnable} className="form">
-          <ol className="steps">
+          <ol className={styles.steps}>
             <li>
-              Add an account in your authenticator app with this secret key:
-              <code className="secret" aria-label="Secret key">
+              Scan this code with your authenticator app:
+              <TotpQrCode uri={enrol.otpauthUrl} />
+              Or add an account in it with this secret key:
+              <code className={styles.secret} aria-label="Secret key">
                 {enrol.secret.replace(/(.{4})/g, "$1 ").trim()}
               </code>
               <span className="hint">
