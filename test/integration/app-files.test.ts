@@ -330,7 +330,7 @@ describe("the file manager on the app page (Chromium)", () => {
     const [name, value] = cookie.split("=") as [string, string];
     await context.addCookies([{ name, value, url: admin.base }]);
     const page = await context.newPage();
-    await steadyGoto(page, `${admin.base}/apps/${appId}`);
+    await steadyGoto(page, `${admin.base}/apps/${appId}/files`);
     const fm = page.getByTestId("app-files");
     await fm.scrollIntoViewIfNeeded();
     await fm.getByRole("button", { name: "sub/" }).waitFor();

@@ -42,8 +42,11 @@ const TABS: { slug: string; label: string; shows: RegExp }[] = [
   { slug: "overview", label: "Overview", shows: /^Getting started$/ },
   { slug: "location", label: "Location", shows: /^Location$/ },
   { slug: "resources", label: "Resources", shows: /^Resources$/ },
+  { slug: "backups", label: "Backups", shows: /^App backups$/ },
   { slug: "updates", label: "Updates", shows: /^Update$/ },
   { slug: "logs", label: "Logs", shows: /^Logs$/ },
+  { slug: "terminal", label: "Terminal", shows: /^Terminal$/ },
+  { slug: "files", label: "Files", shows: /^Files$/ },
   { slug: "uninstall", label: "Uninstall", shows: /^Uninstall$/ },
 ];
 

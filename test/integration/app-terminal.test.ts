@@ -233,7 +233,7 @@ describe("the web terminal", () => {
     const [name, value] = cookie.split("=") as [string, string];
     await context.addCookies([{ name, value, url: admin.base }]);
     const page = await context.newPage();
-    await steadyGoto(page, `${admin.base}/apps/${appId}`);
+    await steadyGoto(page, `${admin.base}/apps/${appId}/terminal`);
     const frames: string[] = [];
     page.on("websocket", (w) => {
       w.on("framesent", (f) => frames.push(`> ${JSON.stringify(String(f.payload))}`));
