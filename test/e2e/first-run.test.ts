@@ -426,7 +426,8 @@ describe("apps on the domain, with certificates, in the browser", () => {
     const clicked = Date.now();
     await dialog.getByRole("button", { name: "Install" }).click();
     await page.waitForURL(/\/apps\/[0-9a-f-]+/);
-    appUrl = page.url().replace(/\?.*$/, "");
+    // the app page's base (/apps/<id>): its tabs are /apps/<id>/<tab>
+    appUrl = page.url().match(/^.*\/apps\/[0-9a-f-]+/)![0];
     await page.getByRole("progressbar").first().waitFor();
     await shot(page, "app-installing");
     await page.waitForFunction(() => document.querySelector('[role="progressbar"]')?.getAttribute("aria-valuenow") === "100", null, { timeout: 110_000 });
@@ -499,7 +500,7 @@ describe("apps on the domain, with certificates, in the browser", () => {
 
   it("an alias whose name already points elsewhere fails with dns_conflict; 'Overwrite the DNS record and retry' takes it over", async () => {
     expect(await digAt(dns.bind9, `${FOREIGN.name}.${ZONE}`)).toEqual([FOREIGN.value]);
-    await steadyGoto(page, appUrl);
+    await steadyGoto(page, `${appUrl}/location`);
     await page.getByRole("button", { name: "Add alias" }).click();
     await page.getByLabel("Alias 1 subdomain").fill(FOREIGN.name);
     await page.getByLabel("Alias 1 domain").selectOption(ZONE);
@@ -559,7 +560,7 @@ describe("apps on the domain, with certificates, in the browser", () => {
   });
 
   it("shows the app's live logs: a request made while the page is open appears in them", async () => {
-    await steadyGoto(page, appUrl);
+    await steadyGoto(page, `${appUrl}/logs`);
     const logs = page.getByLabel("App logs");
     await logs.waitFor();
     // a path nobody asked for before: its line in lighttpd's access log (which the static
@@ -577,7 +578,8 @@ describe("apps on the domain, with certificates, in the browser", () => {
   });
 
   it("uninstalls it: the app, its records and its vhost are gone; then the manual domain can go", async () => {
-    const appId = new URL(page.url()).pathname.split("/").pop()!;
+    const appId = new URL(appUrl).pathname.split("/").pop()!;
+    await steadyGoto(page, `${appUrl}/uninstall`);
     await page.getByRole("button", { name: "Uninstall" }).click();
     await page.getByRole("dialog").getByLabel("App name").fill("Static Site");
     await page.getByRole("dialog").getByRole("button", { name: "Uninstall" }).click();
@@ -626,7 +628,8 @@ describe("WordPress from the catalog: its addons, its admin, a post published in
     const clicked = Date.now();
     await dialog.getByRole("button", { name: "Install" }).click();
     await page.waitForURL(/\/apps\/[0-9a-f-]+/);
-    appUrl = page.url().replace(/\?.*$/, "");
+    // the app page's base (/apps/<id>): its tabs are /apps/<id>/<tab>
+    appUrl = page.url().match(/^.*\/apps\/[0-9a-f-]+/)![0];
     await page.getByRole("progressbar").first().waitFor();
     await shot(page, "wordpress-installing");
     // a first start of the MariaDB service can take a minute; the image is built already
@@ -653,6 +656,7 @@ describe("WordPress from the catalog: its addons, its admin, a post published in
     expect(password).toMatch(/^[A-Za-z0-9]{20}$/);
     await shot(page, "wordpress-credentials");
     // WordPress took it from WORDPRESS_ADMIN_PASSWORD (the manifest's firstAdmin) and says so, without it
+    await page.getByRole("navigation", { name: "App sections" }).getByRole("link", { name: "Logs" }).click();
     const logs = page.getByLabel("App logs");
     await logs.waitFor();
     await expect.poll(async () => (await logs.textContent()) ?? "", { timeout: 60_000 }).toContain("with the password from WORDPRESS_ADMIN_PASSWORD");
@@ -740,7 +744,7 @@ describe("WordPress from the catalog: its addons, its admin, a post published in
   it("uninstalls WordPress from the dashboard: the app, its record and its name are gone", async () => {
     // served until now
     expect(await requestAt(FQDN, "/wp-login.php")).toMatchObject({ status: 200 });
-    await steadyGoto(page, appUrl);
+    await steadyGoto(page, `${appUrl}/uninstall`);
     const appId = new URL(appUrl).pathname.split("/").pop()!;
     await page.getByRole("button", { name: "Uninstall" }).click();
     await page.getByRole("dialog").getByLabel("App name").fill("WordPress");
