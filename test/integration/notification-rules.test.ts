@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listNotifications, markAllNotificationsRead, markNotificationRead, moveAppToUninstalled, notificationCounts, type Db } from "@hearth/db";
-import { closeAppNotices, closeAppRecovered, closeTaskFailure, raiseAppNotice, raiseTaskFailure, sweep } from "../../apps/box/src/notifications/notices";
+import { appRunStatus, dismissNotification, listNotifications, markAllNotificationsRead, markNotificationRead, moveAppToUninstalled, notificationCounts, type Db } from "@hearth/db";
+import { closeAppNotices, closeAppRecovered, closeTaskFailure, OOM_QUIET_MS, raiseAppNotice, raiseTaskFailure, sweep } from "../../apps/box/src/notifications/notices";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 
 /**
@@ -120,7 +120,7 @@ describe("notification rules", () => {
     const gone = await app("gone");
     await raiseAppNotice(t.db, "app_down", gone, "{}");
     await t.db.app.delete({ where: { id: gone } });
-    const deps = { db: t.db, certificateState: async () => "gone" as const, appExists: async (id: string) => (await t.db.app.count({ where: { id } })) > 0 };
+    const deps = { db: t.db, certificateState: async () => "gone" as const, appStatus: (id: string) => appRunStatus(t.db, id) };
     let used = 0.95;
     const r = await sweep({ ...deps, diskUsed: async () => ({ path: tmp, used }) });
     expect(r.closed).toBeGreaterThanOrEqual(1);
@@ -131,5 +131,73 @@ describe("notification rules", () => {
     used = 0.5;
     await sweep({ ...deps, diskUsed: async () => ({ path: tmp, used }) });
     expect(await open("disk_full")).toHaveLength(0);
+  });
+
+  // the sweep with the production app lookup and no certificates
+  const sweepApps = (now?: Date) => sweep({ db: t.db, certificateState: async () => "gone", appStatus: (id) => appRunStatus(t.db, id), now });
+  const openSubjects = async (kind: string) => (await open(kind)).flatMap((g) => g.items).map((i) => i.subject);
+
+  it("an app recovering through a restart task (starting → healthy, never seen down → up by the monitor) has its down item closed by the sweep; a stopped app's too", async () => {
+    const [back, still, stopped] = [await app("back"), await app("still"), await app("stopped")];
+    for (const id of [back, still, stopped]) {
+      await t.db.app.update({ where: { id }, data: { health: "unhealthy" } });
+      await raiseAppNotice(t.db, "app_down", id, "{}");
+    }
+    await sweepApps();
+    expect(await openSubjects("app_down")).toEqual(expect.arrayContaining([back, still, stopped]));
+    // the restart task writes starting, then healthy, itself
+    await t.db.app.update({ where: { id: back }, data: { health: "starting" } });
+    await sweepApps();
+    expect(await openSubjects("app_down")).toContain(back);
+    await t.db.app.update({ where: { id: back }, data: { health: "healthy" } });
+    await t.db.app.update({ where: { id: stopped }, data: { runState: "stopped" } });
+    await sweepApps();
+    const left = await openSubjects("app_down");
+    expect(left).toContain(still);
+    expect(left).not.toContain(back);
+    expect(left).not.toContain(stopped);
+  });
+
+  it("an OOM item closes once the app has been healthy for OOM_QUIET_MS after the last kill, not before", async () => {
+    const id = await app("oomy");
+    await t.db.app.update({ where: { id }, data: { health: "healthy" } });
+    await raiseAppNotice(t.db, "app_oom", id, "{}");
+    await sweepApps();
+    expect(await openSubjects("app_oom")).toContain(id);
+    await sweepApps(new Date(Date.now() + OOM_QUIET_MS - 60_000));
+    expect(await openSubjects("app_oom")).toContain(id);
+    // unhealthy after the quiet time: still open
+    await t.db.app.update({ where: { id }, data: { health: "unhealthy" } });
+    await sweepApps(new Date(Date.now() + OOM_QUIET_MS + 60_000));
+    expect(await openSubjects("app_oom")).toContain(id);
+    await t.db.app.update({ where: { id }, data: { health: "healthy" } });
+    await sweepApps(new Date(Date.now() + OOM_QUIET_MS + 60_000));
+    expect(await openSubjects("app_oom")).not.toContain(id);
+  });
+
+  it("a dismissed group stays closed while its cause persists, and a new one opens when the cause clears and comes back", async () => {
+    const id = await app("dismissed");
+    await t.db.app.update({ where: { id }, data: { health: "unhealthy" } });
+    await raiseAppNotice(t.db, "app_down", id, "{}");
+    const [g] = (await open("app_down")).filter((n) => n.items.some((i) => i.subject === id));
+    const d = await dismissNotification(t.db, g!.id, ADMIN_A);
+    expect(d.dismissed).toBe(true);
+    expect(d.notification.dismissedBy).toBe(ADMIN_A);
+    expect((await dismissNotification(t.db, g!.id, ADMIN_B)).dismissed).toBe(false);
+    expect(await openSubjects("app_down")).not.toContain(id);
+    // still down, raised again (the monitor after a box restart): stays dismissed, nothing new to mail
+    const again = await raiseAppNotice(t.db, "app_down", id, "{}");
+    expect(again!.raised).toBe(false);
+    expect(again!.notification.id).toBe(g!.id);
+    expect(await openSubjects("app_down")).not.toContain(id);
+    // the cause clears: the sweep closes the item of the dismissed group
+    await t.db.app.update({ where: { id }, data: { health: "healthy" } });
+    await sweepApps();
+    expect((await t.db.notificationItem.findFirst({ where: { notificationId: g!.id, subject: id } }))!.closedAt).not.toBeNull();
+    // and comes back: a new open group
+    const back = await raiseAppNotice(t.db, "app_down", id, "{}");
+    expect(back!.raised).toBe(true);
+    expect(back!.notification.id).not.toBe(g!.id);
+    expect(await openSubjects("app_down")).toContain(id);
   });
 });

@@ -107,16 +107,26 @@ export interface SweepDeps {
   db: Db;
   /** does a certificate row with these names exist, and is it failing? */
   certificateState(namesKey: string): Promise<"failing" | "ok" | "gone">;
-  appExists(appId: string): Promise<boolean>;
+  /** is the app meant to run (installed, runState running) and its last recorded health; null when gone */
+  appStatus(appId: string): Promise<{ meantToRun: boolean; health: string | null } | null>;
   /** used fraction (0..1) of the data volume, null when unknown */
   diskUsed?(): Promise<{ path: string; used: number } | null>;
   diskThreshold?: number;
+  now?: Date;
 }
 
+/** An OOM notice closes once the app ran healthy (or was stopped) this long after the last kill. */
+export const OOM_QUIET_MS = 30 * 60_000;
+
 /**
- * Closes what no longer holds: certificate items whose certificate is gone or works,
- * app items whose app is gone, task failures of apps that are gone; raises or closes the
- * disk-full notice. Returns how many items it closed.
+ * Closes what no longer holds: certificate items whose certificate is gone or works;
+ * "down"/"restarting" items whose app is gone, not meant to run (stopped, being
+ * reconfigured, in error) or healthy now: a restart/configure/update task writes
+ * starting → healthy itself, so the monitor never sees the down → up transition; OOM items
+ * whose app is gone, or is healthy or stopped and had no OOM for OOM_QUIET_MS; task
+ * failures of apps that are gone. Raises or closes the disk-full notice. Returns how many
+ * items it closed. Items of groups an admin dismissed are checked too (their cause clearing
+ * lets the next raise open a new group).
  */
 export async function sweep(d: SweepDeps): Promise<{ closed: number }> {
   let closed = 0;
@@ -127,9 +137,14 @@ export async function sweep(d: SweepDeps): Promise<{ closed: number }> {
   }
   for (const kind of ["app_down", "app_oom", "app_restarting", "task_failed"]) {
     const stale: string[] = [];
+    const now = (d.now ?? new Date()).getTime();
     for (const item of await openNotificationItems(d.db, kind)) {
       const appId = kind === "task_failed" ? item.subject.split(":")[0]! : item.subject;
-      if (appId !== "box" && !(await d.appExists(appId))) stale.push(item.subject);
+      if (appId === "box") continue;
+      const app = await d.appStatus(appId);
+      const settled = app !== null && (!app.meantToRun || app.health === "healthy");
+      if (app === null || ((kind === "app_down" || kind === "app_restarting") && settled) || (kind === "app_oom" && settled && now - item.updatedAt.getTime() >= OOM_QUIET_MS))
+        stale.push(item.subject);
     }
     closed += await closeNotificationItems(d.db, { subjects: stale, kind });
   }

@@ -1,5 +1,5 @@
 import { statfs } from "node:fs/promises";
-import { appExists, listAcmeCertificatesByNames, type Db } from "@hearth/db";
+import { appRunStatus, listAcmeCertificatesByNames, type Db } from "@hearth/db";
 import { sweep } from "./notices";
 
 /** How often box sweeps the open notifications (and the disk). */
@@ -61,7 +61,7 @@ export class NotificationSweep {
             if (!row || !(row.names as string[]).some((n) => served.has(n) || n.startsWith("*."))) return "gone";
             return row.failures > 0 && row.lastError ? "failing" : "ok";
           },
-          appExists: (id) => appExists(this.d.db, id),
+          appStatus: (id) => appRunStatus(this.d.db, id),
           diskUsed: async () => {
             const s = await statfs(this.d.dataDir);
             return s.blocks > 0 ? { path: this.d.dataDir, used: 1 - s.bavail / s.blocks } : null;

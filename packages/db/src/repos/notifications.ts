@@ -76,6 +76,22 @@ export async function raiseNotification(db: Db, n: RaisedItem, now = new Date())
   const key = notificationKeyOf(n.kind, n.cause);
   return db.$transaction(async (tx) => {
     let group = await tx.notification.findFirst({ where: { key, dismissedAt: null }, orderBy: { createdAt: "desc" } });
+    if (!group) {
+      // dismissed by an admin while its cause persists: stays closed (and quiet) until the
+      // cause clears (the item closes) and comes back
+      const held = await tx.notificationItem.findFirst({
+        where: { subject: n.subject.slice(0, 255), closedAt: null, notification: { key, dismissedAt: { not: null }, dismissedBy: { not: "system" } } },
+        include: { notification: true },
+        orderBy: { createdAt: "desc" },
+      });
+      if (held) {
+        await tx.notificationItem.update({
+          where: { id: held.id },
+          data: { label: n.label.slice(0, 255), message: n.message.slice(0, 4000), details: (n.details ?? "").slice(0, 8000) },
+        });
+        return { notification: held.notification, raised: false };
+      }
+    }
     let raised = false;
     const created = !group;
     if (!group) {
@@ -126,7 +142,8 @@ export async function raiseNotification(db: Db, n: RaisedItem, now = new Date())
 export async function closeNotificationItems(db: Client, opts: { subjects: string[]; kind?: string }, now = new Date()): Promise<number> {
   if (opts.subjects.length === 0) return 0;
   const items = await db.notificationItem.findMany({
-    where: { subject: { in: opts.subjects.map((s) => s.slice(0, 255)) }, closedAt: null, notification: { dismissedAt: null, ...(opts.kind ? { kind: opts.kind } : {}) } },
+    // also items of groups an admin dismissed: their cause cleared, so the next raise opens anew
+    where: { subject: { in: opts.subjects.map((s) => s.slice(0, 255)) }, closedAt: null, ...(opts.kind ? { notification: { kind: opts.kind } } : {}) },
     select: { id: true, notificationId: true },
   });
   if (items.length === 0) return 0;
@@ -147,9 +164,12 @@ async function settleGroups(db: Client, ids: string[], now: Date): Promise<void>
   }
 }
 
-/** The open items of a kind (box's sweep checks each subject still exists and still fails). */
+/**
+ * The open items of a kind (box's sweep checks each subject still exists and still fails),
+ * including those of groups an admin dismissed while their cause persists.
+ */
 export async function openNotificationItems(db: Client, kind: string): Promise<(NotificationItem & { notification: Notification })[]> {
-  return db.notificationItem.findMany({ where: { closedAt: null, notification: { kind, dismissedAt: null } }, include: { notification: true } });
+  return db.notificationItem.findMany({ where: { closedAt: null, notification: { kind } }, include: { notification: true } });
 }
 
 export type NotificationWithItems = Notification & { items: NotificationItem[]; unread: boolean };
@@ -204,11 +224,19 @@ export async function markNotificationMailed(db: Client, id: string, at = new Da
   await db.notification.update({ where: { id }, data: { emailedAt: at } });
 }
 
-export async function dismissNotification(db: Client, id: string, userId: string): Promise<Notification> {
+/**
+ * An admin closes a group for everyone. Its open items stay open (their cause persists): a
+ * raise of such an item keeps to this closed group (no new group, no mail) until the item's
+ * cause clears and it closes; then the next raise opens a new group. `dismissed` is false
+ * when it was closed already.
+ */
+export async function dismissNotification(db: Client, id: string, userId: string): Promise<{ notification: Notification; dismissed: boolean }> {
   const n = await db.notification.findUnique({ where: { id } });
   if (!n) throw new HearthError("not_found", "No such notification");
-  if (n.dismissedAt) return n;
-  return db.notification.update({ where: { id }, data: { dismissedAt: new Date(), dismissedBy: userId } });
+  if (n.dismissedAt) return { notification: n, dismissed: false };
+  const r = await db.notification.updateMany({ where: { id, dismissedAt: null }, data: { dismissedAt: new Date(), dismissedBy: userId } });
+  const after = await db.notification.findUnique({ where: { id } });
+  return { notification: after ?? n, dismissed: r.count > 0 };
 }
 
 /** The kinds this user gets by email; null when never chosen (every kind). */
