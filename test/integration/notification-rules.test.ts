@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appRunStatus, dismissNotification, listNotifications, markAllNotificationsRead, markNotificationRead, moveAppToUninstalled, notificationCounts, type Db } from "@hearth/db";
+import { appRunStatus, dismissNotification, raiseNotification, listNotifications, markAllNotificationsRead, markNotificationRead, moveAppToUninstalled, notificationCounts, type Db } from "@hearth/db";
 import { closeAppNotices, closeAppRecovered, closeTaskFailure, OOM_QUIET_MS, raiseAppNotice, raiseTaskFailure, sweep } from "../../apps/box/src/notifications/notices";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 
@@ -199,5 +199,21 @@ describe("notification rules", () => {
     expect(back!.raised).toBe(true);
     expect(back!.notification.id).not.toBe(g!.id);
     expect(await openSubjects("app_down")).toContain(id);
+  });
+
+  it("10 concurrent raises of one key make one group holding all 10 items, without an error; 10 more of the same subjects add none", async () => {
+    const cause = `race-${randomUUID().slice(0, 8)}.example`;
+    const raise = (i: number) => raiseNotification(t.db, { kind: "cert_failing", cause, level: "error", subject: `n${i}.${cause}`, label: `n${i}.${cause}`, message: "failed", details: "boom" });
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => raise(i)));
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    const groups = await t.db.notification.findMany({ where: { key: `cert_failing:${cause}` }, include: { items: true } });
+    expect(groups).toHaveLength(1);
+    expect(groups[0]!.dismissedAt).toBeNull();
+    expect(groups[0]!.items.map((i) => i.subject).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `n${i}.${cause}`).sort());
+    expect(groups[0]!.title).toContain("10");
+    const again = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => raise(i)));
+    expect(again.filter((r) => r.status === "rejected")).toEqual([]);
+    expect(await t.db.notificationItem.count({ where: { notification: { key: `cert_failing:${cause}` } } })).toBe(10);
+    expect(await t.db.notification.count({ where: { key: `cert_failing:${cause}` } })).toBe(1);
   });
 });

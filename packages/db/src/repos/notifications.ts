@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { HearthError, notificationTitle } from "@hearth/contracts";
-import type { Db, Notification, NotificationItem, Prisma } from "../client";
+import { Prisma, type Db, type Notification, type NotificationItem } from "../client";
 
 /**
  * Notifications for admins, grouped by cause (issue 14).
@@ -32,7 +32,17 @@ export interface NewNotification {
 }
 
 export async function notify(db: Client, n: NewNotification): Promise<Notification> {
-  const open = await db.notification.findFirst({ where: { key: n.key, dismissedAt: null }, orderBy: { createdAt: "desc" } });
+  try {
+    return await notifyOnce(db, n);
+  } catch (e) {
+    // another raise made the open group of this key meanwhile: update that one
+    if (isRetryable(e)) return notifyOnce(db, n);
+    throw e;
+  }
+}
+
+async function notifyOnce(db: Client, n: NewNotification): Promise<Notification> {
+  const open = await db.notification.findUnique({ where: { openKey: n.key.slice(0, 255) } });
   const fields = {
     level: n.level,
     title: n.title.slice(0, 255),
@@ -42,12 +52,24 @@ export async function notify(db: Client, n: NewNotification): Promise<Notificati
     link: (n.link ?? "").slice(0, 512),
   };
   if (open) return db.notification.update({ where: { id: open.id }, data: { ...fields, count: { increment: 1 } } });
-  return db.notification.create({ data: { id: randomUUID(), key: n.key.slice(0, 255), ...fields } });
+  return db.notification.create({ data: { id: randomUUID(), key: n.key.slice(0, 255), openKey: n.key.slice(0, 255), ...fields } });
 }
 
 export async function resolveNotifications(db: Client, key: string): Promise<number> {
-  return (await db.notification.updateMany({ where: { key, dismissedAt: null }, data: { dismissedAt: new Date(), dismissedBy: "system" } })).count;
+  return (await db.notification.updateMany({ where: { key, dismissedAt: null }, data: { dismissedAt: new Date(), dismissedBy: "system", openKey: null } })).count;
 }
+
+/**
+ * A concurrent raise of the same key: the other made the open group first (P2002 on the
+ * unique `openKey`), or MariaDB broke a lock wait (deadlock, P2034). Raising again finds it.
+ */
+function isRetryable(e: unknown): boolean {
+  if (e instanceof Prisma.PrismaClientKnownRequestError) return e.code === "P2002" || e.code === "P2034";
+  const m = String((e as Error)?.message ?? "");
+  return /Deadlock found|Lock wait timeout|1213|1205/.test(m);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface RaisedItem {
   kind: string;
@@ -72,67 +94,89 @@ export interface RaiseResult {
   raised: boolean;
 }
 
+/**
+ * Serialised per key: the open group carries `openKey` = its key (unique; null once closed),
+ * locked with SELECT … FOR UPDATE under READ COMMITTED (no gap locks, so two first raises
+ * cannot deadlock); when two raises both find no group, the second insert fails on the unique
+ * key and that raise runs again, now finding and locking the group the first one made.
+ */
 export async function raiseNotification(db: Db, n: RaisedItem, now = new Date()): Promise<RaiseResult> {
-  const key = notificationKeyOf(n.kind, n.cause);
-  return db.$transaction(async (tx) => {
-    let group = await tx.notification.findFirst({ where: { key, dismissedAt: null }, orderBy: { createdAt: "desc" } });
-    if (!group) {
-      // dismissed by an admin while its cause persists: stays closed (and quiet) until the
-      // cause clears (the item closes) and comes back
-      const held = await tx.notificationItem.findFirst({
-        where: { subject: n.subject.slice(0, 255), closedAt: null, notification: { key, dismissedAt: { not: null }, dismissedBy: { not: "system" } } },
-        include: { notification: true },
-        orderBy: { createdAt: "desc" },
-      });
-      if (held) {
-        await tx.notificationItem.update({
-          where: { id: held.id },
-          data: { label: n.label.slice(0, 255), message: n.message.slice(0, 4000), details: (n.details ?? "").slice(0, 8000) },
-        });
-        return { notification: held.notification, raised: false };
-      }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await raiseOnce(db, n, now);
+    } catch (e) {
+      if (attempt >= 10 || !isRetryable(e)) throw e;
+      await sleep(Math.floor(Math.random() * 10 * attempt));
     }
-    let raised = false;
-    const created = !group;
-    if (!group) {
-      group = await tx.notification.create({
+  }
+}
+
+async function raiseOnce(db: Db, n: RaisedItem, now: Date): Promise<RaiseResult> {
+  const key = notificationKeyOf(n.kind, n.cause);
+  return db.$transaction(
+    async (tx) => {
+      const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT \`id\` FROM \`Notification\` WHERE \`openKey\` = ${key} FOR UPDATE`;
+      let group = locked ? await tx.notification.findUnique({ where: { id: locked.id } }) : null;
+      if (!group) {
+        // dismissed by an admin while its cause persists: stays closed (and quiet) until the
+        // cause clears (the item closes) and comes back
+        const held = await tx.notificationItem.findFirst({
+          where: { subject: n.subject.slice(0, 255), closedAt: null, notification: { key, dismissedAt: { not: null }, dismissedBy: { not: "system" } } },
+          include: { notification: true },
+          orderBy: { createdAt: "desc" },
+        });
+        if (held) {
+          await tx.notificationItem.update({
+            where: { id: held.id },
+            data: { label: n.label.slice(0, 255), message: n.message.slice(0, 4000), details: (n.details ?? "").slice(0, 8000) },
+          });
+          return { notification: held.notification, raised: false };
+        }
+      }
+      let raised = false;
+      const created = !group;
+      if (!group) {
+        group = await tx.notification.create({
+          data: {
+            id: randomUUID(),
+            key,
+            openKey: key,
+            kind: n.kind,
+            level: n.level,
+            title: notificationTitle(n.kind, 1, n.cause),
+            message: "",
+            target: n.cause.slice(0, 255),
+            link: (n.link ?? "").slice(0, 512),
+            raisedAt: now,
+          },
+        });
+        raised = true;
+      }
+      const existing = await tx.notificationItem.findUnique({ where: { notificationId_subject: { notificationId: group.id, subject: n.subject.slice(0, 255) } } });
+      const fields = { label: n.label.slice(0, 255), message: n.message.slice(0, 4000), details: (n.details ?? "").slice(0, 8000) };
+      if (!existing) {
+        await tx.notificationItem.create({ data: { id: randomUUID(), notificationId: group.id, subject: n.subject.slice(0, 255), ...fields } });
+        raised = true;
+      } else {
+        if (existing.closedAt) raised = true;
+        await tx.notificationItem.update({ where: { id: existing.id }, data: { ...fields, closedAt: null } });
+      }
+      const open = await tx.notificationItem.count({ where: { notificationId: group.id, closedAt: null } });
+      const level = group.level === "error" || n.level === "error" ? "error" : group.level === "warning" || n.level === "warning" ? "warning" : "info";
+      const notification = await tx.notification.update({
+        where: { id: group.id },
         data: {
-          id: randomUUID(),
-          key,
-          kind: n.kind,
-          level: n.level,
-          title: notificationTitle(n.kind, 1, n.cause),
-          message: "",
-          target: n.cause.slice(0, 255),
-          link: (n.link ?? "").slice(0, 512),
-          raisedAt: now,
+          level,
+          title: notificationTitle(n.kind, open, n.cause).slice(0, 255),
+          ...(n.link ? { link: n.link.slice(0, 512) } : {}),
+          ...(created ? {} : { count: { increment: 1 } }),
+          ...(raised ? { raisedAt: now } : {}),
         },
       });
-      raised = true;
-    }
-    const existing = await tx.notificationItem.findUnique({ where: { notificationId_subject: { notificationId: group.id, subject: n.subject.slice(0, 255) } } });
-    const fields = { label: n.label.slice(0, 255), message: n.message.slice(0, 4000), details: (n.details ?? "").slice(0, 8000) };
-    if (!existing) {
-      await tx.notificationItem.create({ data: { id: randomUUID(), notificationId: group.id, subject: n.subject.slice(0, 255), ...fields } });
-      raised = true;
-    } else {
-      if (existing.closedAt) raised = true;
-      await tx.notificationItem.update({ where: { id: existing.id }, data: { ...fields, closedAt: null } });
-    }
-    const open = await tx.notificationItem.count({ where: { notificationId: group.id, closedAt: null } });
-    const level = group.level === "error" || n.level === "error" ? "error" : group.level === "warning" || n.level === "warning" ? "warning" : "info";
-    const notification = await tx.notification.update({
-      where: { id: group.id },
-      data: {
-        level,
-        title: notificationTitle(n.kind, open, n.cause).slice(0, 255),
-        ...(n.link ? { link: n.link.slice(0, 512) } : {}),
-        ...(created ? {} : { count: { increment: 1 } }),
-        ...(raised ? { raisedAt: now } : {}),
-      },
-    });
-    return { notification, raised };
-  });
+      return { notification, raised };
+    },
+    { isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted, maxWait: 10_000, timeout: 20_000 },
+  );
 }
 
 /**
@@ -159,7 +203,7 @@ async function settleGroups(db: Client, ids: string[], now: Date): Promise<void>
     if (!g || g.dismissedAt) continue;
     const open = await db.notificationItem.count({ where: { notificationId: id, closedAt: null } });
     const cause = g.key.startsWith(`${g.kind}:`) ? g.key.slice(g.kind.length + 1) : "";
-    if (open === 0) await db.notification.update({ where: { id }, data: { dismissedAt: now, dismissedBy: "system" } });
+    if (open === 0) await db.notification.update({ where: { id }, data: { dismissedAt: now, dismissedBy: "system", openKey: null } });
     else await db.notification.update({ where: { id }, data: { title: notificationTitle(g.kind, open, cause).slice(0, 255) } });
   }
 }
@@ -234,7 +278,7 @@ export async function dismissNotification(db: Client, id: string, userId: string
   const n = await db.notification.findUnique({ where: { id } });
   if (!n) throw new HearthError("not_found", "No such notification");
   if (n.dismissedAt) return { notification: n, dismissed: false };
-  const r = await db.notification.updateMany({ where: { id, dismissedAt: null }, data: { dismissedAt: new Date(), dismissedBy: userId } });
+  const r = await db.notification.updateMany({ where: { id, dismissedAt: null }, data: { dismissedAt: new Date(), dismissedBy: userId, openKey: null } });
   const after = await db.notification.findUnique({ where: { id } });
   return { notification: after ?? n, dismissed: r.count > 0 };
 }
