@@ -290,7 +290,9 @@ export class CertificateManager {
       await raiseCertificateFailure(
         this.d.db,
         { domain: row.domain, namesKey: row.namesKey, names: row.names as string[], error, renewal: renewal && !!row.certPath, daysLeft: Math.floor(left / 86_400_000) },
-        at,
+        // now, not the attempt's start: a name failing minutes later must make a group the
+        // admin read meanwhile unread again
+        this.now(),
       );
     } catch (err) {
       this.d.log.warn({ names, err: (err as Error)?.message }, "could not raise the certificate's notification");
