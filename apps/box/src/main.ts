@@ -118,6 +118,9 @@ async function main(): Promise<void> {
     }, 25_000);
     force.unref();
     try {
+      // the runner first: its running tasks are released (resumed by the next start) before
+      // anything slower could let the forced exit fire
+      await runner?.stop();
       await renewals?.stop();
       await purges?.stop();
       await autoUpdates?.stop();
@@ -127,7 +130,6 @@ async function main(): Promise<void> {
       await reconciler?.stop();
       await monitor?.stop();
       await metrics?.stop();
-      await runner?.stop();
       await socket?.close();
       await mailRelay?.stop();
       await db?.$disconnect();
@@ -346,9 +348,10 @@ async function main(): Promise<void> {
     servedNames: () => domains.servedNames(),
     log,
     // mail (through the admin's outbound setting) and webhook, once per opened group
-    deliver: async () => {
+    deliver: async (signal) => {
       await deliverNotifications({
         db: dbc,
+        signal,
         secretKey: config.secretKey,
         outbound: () => outbound.resolve(),
         senderDomain: () => senderDomainOf(dbc, os.hostname()),

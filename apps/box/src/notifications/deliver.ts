@@ -38,6 +38,8 @@ export interface DeliveryDeps {
   now?: () => Date;
   settleMs?: number;
   webhookTimeoutMs?: number;
+  /** box is stopping: no further group is started, a webhook post in flight is cut */
+  signal?: AbortSignal;
 }
 
 export const NOTIFICATION_SETTLE_MS = 30_000;
@@ -56,6 +58,7 @@ export async function deliverNotifications(d: DeliveryDeps): Promise<DeliveryRep
   const webhook = await readWebhook(d);
   const base = (await d.dashboardUrl?.().catch(() => "")) ?? "";
   for (const n of due) {
+    if (d.signal?.aborted) break;
     // claimed first: never twice, whatever happens next
     await markNotificationMailed(d.db, n.id, now);
     const full = (await listNotifications(d.db, { state: "open", limit: 200 })).find((x) => x.id === n.id);
@@ -155,7 +158,7 @@ async function postWebhook(
     const res = await fetch(w.url, {
       method: "POST",
       redirect: "manual",
-      signal: AbortSignal.timeout(d.webhookTimeoutMs ?? 5_000),
+      signal: d.signal ? AbortSignal.any([d.signal, AbortSignal.timeout(d.webhookTimeoutMs ?? 5_000)]) : AbortSignal.timeout(d.webhookTimeoutMs ?? 5_000),
       headers: { "content-type": "application/json", "user-agent": "Hearth-Webhook/1", "x-hearth-timestamp": timestamp, "x-hearth-signature": webhookSignature(w.secret, timestamp, body) },
       body,
     });
