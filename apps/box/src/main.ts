@@ -44,7 +44,7 @@ import { LocalNginx } from "./proxy/nginx";
 import { dbVhostSync, noopVhostSync } from "./proxy/vhost-sync";
 import { CertificateManager } from "./domains/certificate-manager";
 import { DomainService, domainTasks } from "./domains/domain.service";
-import { closeTaskFailure, raiseTaskFailure } from "./notifications/notices";
+import { taskOutcomeNotifier } from "./notifications/notices";
 import { NotificationSweep } from "./notifications/schedule";
 import { deliverNotifications } from "./notifications/deliver";
 import { RenewalSchedule } from "./domains/renewal-schedule";
@@ -266,10 +266,8 @@ async function main(): Promise<void> {
     concurrency: config.taskConcurrency,
     log,
     // a task that failed for good tells the admins; a later success of the same closes it
-    onFinished: async (t, outcome) => {
-      if (outcome.state === "failed") await raiseTaskFailure(db!, { ...t, error: outcome.errorMessage });
-      else await closeTaskFailure(db!, t);
-    },
+    // (and so does one failed as `interrupted` by a stop or restart, at release or recovery)
+    onFinished: taskOutcomeNotifier(db),
   });
   await runner.recoverAtStartup();
   if (config.services === "on") {

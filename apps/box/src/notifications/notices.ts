@@ -103,6 +103,18 @@ export async function closeTaskFailure(db: Db, t: { type: string; appId: string 
   return closeNotificationItems(db, { subjects: [`${t.appId ?? "box"}:${t.type}`], kind: "task_failed" });
 }
 
+/**
+ * The task runner's `onFinished` hook (box's wiring): a task that failed for good, including
+ * one failed as `interrupted` by a box stop or restart, raises; a success closes the earlier
+ * failure of its app and type.
+ */
+export function taskOutcomeNotifier(db: Db) {
+  return async (t: { id: string; type: string; appId: string | null }, outcome: { state: "succeeded" } | { state: "failed"; errorMessage: string }): Promise<void> => {
+    if (outcome.state === "failed") await raiseTaskFailure(db, { ...t, error: outcome.errorMessage });
+    else await closeTaskFailure(db, t);
+  };
+}
+
 export interface SweepDeps {
   db: Db;
   /** does a certificate row with these names exist, and is it failing? */
