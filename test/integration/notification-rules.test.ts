@@ -3,7 +3,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appRunStatus, dismissNotification, raiseNotification, listNotifications, markAllNotificationsRead, markNotificationRead, moveAppToUninstalled, notificationCounts, type Db } from "@hearth/db";
+import {
+  appRunStatus,
+  closeNotificationItems,
+  dismissNotification,
+  raiseNotification,
+  listNotifications,
+  markAllNotificationsRead,
+  markNotificationRead,
+  moveAppToUninstalled,
+  notificationCounts,
+  type Db,
+} from "@hearth/db";
 import { closeAppNotices, closeAppRecovered, closeTaskFailure, OOM_QUIET_MS, raiseAppNotice, raiseTaskFailure, sweep } from "../../apps/box/src/notifications/notices";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 
@@ -215,5 +226,39 @@ describe("notification rules", () => {
     expect(again.filter((r) => r.status === "rejected")).toEqual([]);
     expect(await t.db.notificationItem.count({ where: { notification: { key: `cert_failing:${cause}` } } })).toBe(10);
     expect(await t.db.notification.count({ where: { key: `cert_failing:${cause}` } })).toBe(1);
+  });
+
+  it("the sweep closes an open group left without an open item (a crash between closing its items and the group)", async () => {
+    const id = await app("crashed");
+    await t.db.app.update({ where: { id }, data: { health: "unhealthy" } });
+    const r = await raiseAppNotice(t.db, "app_restarting", id, "{}");
+    // what an interrupted close left behind: the item closed, the group still open
+    await t.db.notificationItem.updateMany({ where: { notificationId: r!.notification.id }, data: { closedAt: new Date() } });
+    expect((await t.db.notification.findUnique({ where: { id: r!.notification.id } }))!.dismissedAt).toBeNull();
+    await sweepApps();
+    const g = await t.db.notification.findUnique({ where: { id: r!.notification.id } });
+    expect(g!.dismissedAt).not.toBeNull();
+    expect(g!.dismissedBy).toBe("system");
+    expect(g!.openKey).toBeNull();
+    // raising again opens a new group
+    const again = await raiseAppNotice(t.db, "app_restarting", id, "{}");
+    expect(again!.notification.id).not.toBe(r!.notification.id);
+  });
+
+  it("closing items while raises of the same group run concurrently leaves no open group without open items, and no error", async () => {
+    const cause = `close-race-${randomUUID().slice(0, 8)}.example`;
+    const key = `cert_failing:${cause}`;
+    const raise = (i: number) => raiseNotification(t.db, { kind: "cert_failing", cause, level: "error", subject: `n${i}.${cause}`, label: `n${i}.${cause}`, message: "failed" });
+    await Promise.all([0, 1, 2, 3].map(raise));
+    const results = await Promise.allSettled([closeNotificationItems(t.db, { subjects: [0, 1, 2, 3].map((i) => `n${i}.${cause}`), kind: "cert_failing" }), ...[0, 1, 4, 5].map(raise)]);
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    const groups = await t.db.notification.findMany({ where: { key }, include: { items: true } });
+    const open = groups.filter((g) => !g.dismissedAt);
+    expect(open.length).toBeLessThanOrEqual(1);
+    for (const g of open) expect(g.items.some((i) => !i.closedAt)).toBe(true);
+    for (const g of groups.filter((g) => g.dismissedAt)) expect(g.items.every((i) => i.closedAt)).toBe(true);
+    // 4 and 5 were raised after or during the close: they are open somewhere
+    const openSubjectsNow = open.flatMap((g) => g.items.filter((i) => !i.closedAt).map((i) => i.subject));
+    expect(openSubjectsNow).toEqual(expect.arrayContaining([`n4.${cause}`, `n5.${cause}`]));
   });
 });

@@ -1,5 +1,5 @@
 import { explainError } from "@hearth/contracts";
-import { closeNotificationItems, getAppRow, openNotificationItems, raiseNotification, type Db, type RaiseResult } from "@hearth/db";
+import { closeEmptyNotificationGroups, closeNotificationItems, getAppRow, openNotificationItems, raiseNotification, type Db, type RaiseResult } from "@hearth/db";
 
 /**
  * What box tells admins, grouped by cause (packages/db repos/notifications.ts has the
@@ -160,6 +160,8 @@ export async function sweep(d: SweepDeps): Promise<{ closed: number }> {
     }
     closed += await closeNotificationItems(d.db, { subjects: stale, kind });
   }
+  // a group left open without an open item (a crash between closing items and the group)
+  closed += await closeEmptyNotificationGroups(d.db);
   const disk = await d.diskUsed?.().catch(() => null);
   if (disk) {
     const threshold = d.diskThreshold ?? 0.9;

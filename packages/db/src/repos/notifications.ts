@@ -181,7 +181,10 @@ async function raiseOnce(db: Db, n: RaisedItem, now: Date): Promise<RaiseResult>
 
 /**
  * Closes the open items about these subjects (of one kind, or of any kind), then every group
- * left without an open item. Returns how many items it closed.
+ * left without an open item. Per group, in one transaction holding the group's row lock (the
+ * lock a raise takes, see raiseNotification): a crash cannot leave an open group without open
+ * items, and a concurrent raise cannot re-open an item of a group being closed. Returns how
+ * many items it closed.
  */
 export async function closeNotificationItems(db: Client, opts: { subjects: string[]; kind?: string }, now = new Date()): Promise<number> {
   if (opts.subjects.length === 0) return 0;
@@ -190,10 +193,40 @@ export async function closeNotificationItems(db: Client, opts: { subjects: strin
     where: { subject: { in: opts.subjects.map((s) => s.slice(0, 255)) }, closedAt: null, ...(opts.kind ? { notification: { kind: opts.kind } } : {}) },
     select: { id: true, notificationId: true },
   });
-  if (items.length === 0) return 0;
-  await db.notificationItem.updateMany({ where: { id: { in: items.map((i) => i.id) } }, data: { closedAt: now } });
-  await settleGroups(db, [...new Set(items.map((i) => i.notificationId))], now);
-  return items.length;
+  let closed = 0;
+  for (const groupId of new Set(items.map((i) => i.notificationId))) {
+    const ids = items.filter((i) => i.notificationId === groupId).map((i) => i.id);
+    closed += await withGroupLock(db, groupId, async (tx) => {
+      const r = await tx.notificationItem.updateMany({ where: { id: { in: ids }, closedAt: null }, data: { closedAt: now } });
+      await settleGroups(tx, [groupId], now);
+      return r.count;
+    });
+  }
+  return closed;
+}
+
+/** Closes open groups left without an open item (box's sweep; e.g. after a crash of an older version). */
+export async function closeEmptyNotificationGroups(db: Client, now = new Date()): Promise<number> {
+  const empty = await db.notification.findMany({ where: { dismissedAt: null, items: { some: {}, none: { closedAt: null } } }, select: { id: true } });
+  let closed = 0;
+  for (const g of empty) {
+    closed += await withGroupLock(db, g.id, async (tx) => {
+      const before = await tx.notification.findUnique({ where: { id: g.id }, select: { dismissedAt: true } });
+      await settleGroups(tx, [g.id], now);
+      const after = await tx.notification.findUnique({ where: { id: g.id }, select: { dismissedAt: true } });
+      return before && !before.dismissedAt && after?.dismissedAt ? 1 : 0;
+    });
+  }
+  return closed;
+}
+
+/** Runs `fn` in a READ COMMITTED transaction holding the group's row lock (or in the caller's transaction, taking it there). */
+async function withGroupLock<T>(db: Client, groupId: string, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  const locked = async (tx: Prisma.TransactionClient) => {
+    await tx.$queryRaw`SELECT \`id\` FROM \`Notification\` WHERE \`id\` = ${groupId} FOR UPDATE`;
+    return fn(tx);
+  };
+  return "$transaction" in db ? db.$transaction(locked, { isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted, maxWait: 10_000, timeout: 20_000 }) : locked(db);
 }
 
 /** Closes the groups among `ids` that have no open item left; retitles the others by their open count. */
