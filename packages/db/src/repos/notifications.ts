@@ -64,9 +64,21 @@ export async function resolveNotifications(db: Client, key: string): Promise<num
  * unique `openKey`), or MariaDB broke a lock wait (deadlock, P2034). Raising again finds it.
  */
 function isRetryable(e: unknown): boolean {
-  if (e instanceof Prisma.PrismaClientKnownRequestError) return e.code === "P2002" || e.code === "P2034";
-  const m = String((e as Error)?.message ?? "");
-  return /Deadlock found|Lock wait timeout|1213|1205/.test(m);
+  if (e instanceof Prisma.PrismaClientKnownRequestError && (e.code === "P2002" || e.code === "P2034")) return true;
+  // a raw query's deadlock comes as P2010 with MariaDB's code in the message
+  return /Deadlock found|Lock wait timeout|`1213`|`1205`|TransactionWriteConflict/.test(String((e as Error)?.message ?? ""));
+}
+
+/** Runs `fn` again (up to 10 times, after a short random pause) when MariaDB broke a lock wait or a unique race was lost. */
+async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= 10 || !isRetryable(e)) throw e;
+      await sleep(Math.floor(Math.random() * 10 * attempt));
+    }
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -101,14 +113,7 @@ export interface RaiseResult {
  * key and that raise runs again, now finding and locking the group the first one made.
  */
 export async function raiseNotification(db: Db, n: RaisedItem, now = new Date()): Promise<RaiseResult> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await raiseOnce(db, n, now);
-    } catch (e) {
-      if (attempt >= 10 || !isRetryable(e)) throw e;
-      await sleep(Math.floor(Math.random() * 10 * attempt));
-    }
-  }
+  return retrying(() => raiseOnce(db, n, now));
 }
 
 async function raiseOnce(db: Db, n: RaisedItem, now: Date): Promise<RaiseResult> {
@@ -226,7 +231,8 @@ async function withGroupLock<T>(db: Client, groupId: string, fn: (tx: Prisma.Tra
     await tx.$queryRaw`SELECT \`id\` FROM \`Notification\` WHERE \`id\` = ${groupId} FOR UPDATE`;
     return fn(tx);
   };
-  return "$transaction" in db ? db.$transaction(locked, { isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted, maxWait: 10_000, timeout: 20_000 }) : locked(db);
+  if (!("$transaction" in db)) return locked(db);
+  return retrying(() => db.$transaction(locked, { isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted, maxWait: 10_000, timeout: 20_000 }));
 }
 
 /** Closes the groups among `ids` that have no open item left; retitles the others by their open count. */
