@@ -74,6 +74,7 @@ describe("notification rules", () => {
     await raiseAppNotice(t.db, "app_down", wiki, "{}");
     await raiseAppNotice(t.db, "app_down", chat, "{}");
     await raiseAppNotice(t.db, "app_oom", chat, "{}");
+    await raiseTaskFailure(t.db, { id: "t0", type: "app.update", appId: chat, error: "boom" });
     let down = await open("app_down");
     expect(down).toHaveLength(1);
     expect(down[0]!.title).toBe("2 apps are down");
@@ -88,6 +89,8 @@ describe("notification rules", () => {
     await closeAppNotices(t.db, chat);
     expect(await open("app_down")).toHaveLength(0);
     expect(await open("app_oom")).toHaveLength(0);
+    // its failed tasks (subject `<appId>:<type>`) too
+    expect((await open("task_failed")).flatMap((g) => g.items).map((i) => i.subject)).not.toContain(`${chat}:app.update`);
     const closed = (await listNotifications(t.db, { state: "closed" })).filter((n) => n.kind === "app_down");
     expect(closed[0]!.dismissedBy).toBe("system");
   });

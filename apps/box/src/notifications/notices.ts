@@ -76,9 +76,10 @@ export async function closeAppRecovered(db: Db, appId: string): Promise<number> 
   return (await closeNotificationItems(db, { subjects: [appId], kind: "app_down" })) + (await closeNotificationItems(db, { subjects: [appId], kind: "app_restarting" }));
 }
 
-/** The app is gone (uninstalled): everything about it closes. */
+/** The app is gone (uninstalled): everything about it closes, its failed tasks (`<appId>:<type>`) too. */
 export async function closeAppNotices(db: Db, appId: string): Promise<number> {
-  return closeNotificationItems(db, { subjects: [appId] });
+  const tasks = (await openNotificationItems(db, "task_failed")).map((i) => i.subject).filter((s) => s.startsWith(`${appId}:`));
+  return (await closeNotificationItems(db, { subjects: [appId] })) + (await closeNotificationItems(db, { subjects: tasks, kind: "task_failed" }));
 }
 
 export async function raiseTaskFailure(db: Db, t: { id: string; type: string; appId: string | null; error: string }): Promise<RaiseResult | null> {
