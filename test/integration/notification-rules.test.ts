@@ -15,7 +15,7 @@ import {
   notificationCounts,
   type Db,
 } from "@hearth/db";
-import { closeAppNotices, closeAppRecovered, closeTaskFailure, OOM_QUIET_MS, raiseAppNotice, raiseTaskFailure, sweep } from "../../apps/box/src/notifications/notices";
+import { closeAppNotices, closeAppRecovered, closeTaskFailure, OOM_QUIET_MS, raiseAppNotice, raiseCertificateFailure, raiseTaskFailure, sweep } from "../../apps/box/src/notifications/notices";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 
 /**
@@ -263,5 +263,34 @@ describe("notification rules", () => {
     // 4 and 5 were raised after or during the close: they are open somewhere
     const openSubjectsNow = open.flatMap((g) => g.items.filter((i) => !i.closedAt).map((i) => i.subject));
     expect(openSubjectsNow).toEqual(expect.arrayContaining([`n4.${cause}`, `n5.${cause}`]));
+  });
+
+  it("a certificate's renewal failing after expiry moves its item from 'expiring' to 'failing' (never both open), and back", async () => {
+    const domain = `kinds-${randomUUID().slice(0, 8)}.example`;
+    const f = { domain, namesKey: `a.${domain}`, names: [`a.${domain}`], error: "getaddrinfo ENOTFOUND acme.example" };
+    const openOf = async (kind: string) => (await openSubjects(kind)).filter((s) => s === f.namesKey);
+    await raiseCertificateFailure(t.db, { ...f, renewal: true, daysLeft: 3 });
+    expect(await openOf("cert_expiring")).toHaveLength(1);
+    await raiseCertificateFailure(t.db, { ...f, renewal: true, daysLeft: 0 });
+    expect(await openOf("cert_failing")).toHaveLength(1);
+    expect(await openOf("cert_expiring")).toHaveLength(0);
+    await raiseCertificateFailure(t.db, { ...f, renewal: true, daysLeft: 20 });
+    expect(await openOf("cert_expiring")).toHaveLength(1);
+    expect(await openOf("cert_failing")).toHaveLength(0);
+  });
+
+  it("the sweep keeps a certificate item whose certificate is still served and still failing, and closes the one that works again", async () => {
+    const domain = `swept-${randomUUID().slice(0, 8)}.example`;
+    const failing = { domain, namesKey: `f.${domain}`, names: [`f.${domain}`], error: "connect ECONNREFUSED 10.0.0.5:443", renewal: false, daysLeft: 0 };
+    const fixed = { ...failing, namesKey: `ok.${domain}`, names: [`ok.${domain}`] };
+    await raiseCertificateFailure(t.db, failing);
+    await raiseCertificateFailure(t.db, fixed);
+    const states: Record<string, "failing" | "ok" | "gone"> = { [failing.namesKey]: "failing", [fixed.namesKey]: "ok" };
+    await sweep({ db: t.db, certificateState: async (k) => states[k] ?? "gone", appStatus: (id) => appRunStatus(t.db, id) });
+    const left = await openSubjects("cert_failing");
+    expect(left).toContain(failing.namesKey);
+    expect(left).not.toContain(fixed.namesKey);
+    const [g] = (await open("cert_failing")).filter((n) => n.key === `cert_failing:${domain}`);
+    expect(g!.title).toContain("1");
   });
 });

@@ -37,7 +37,8 @@ export async function raiseCertificateFailure(db: Db, f: CertificateFailure, now
     : `${explained.message} The name is served with a self-signed certificate until this works.${
         explained.unresolvable ? " For a domain that is offline or only on your network, choose the self-signed or an uploaded certificate for it." : ""
       }`;
-  return raiseNotification(
+  // one kind per certificate: a renewal failing after expiry becomes "failing", and "expiring" closes (and back)
+  const r = await raiseNotification(
     db,
     {
       kind: expiring ? "cert_expiring" : "cert_failing",
@@ -52,6 +53,8 @@ export async function raiseCertificateFailure(db: Db, f: CertificateFailure, now
     },
     now,
   );
+  await closeNotificationItems(db, { subjects: [f.namesKey], kind: expiring ? "cert_failing" : "cert_expiring" }, now);
+  return r;
 }
 
 /** The certificate of these names was issued, or removed with its names: its items close. */
