@@ -7,7 +7,9 @@ import {
   appRunStatus,
   closeNotificationItems,
   dismissNotification,
+  purgeClosedNotifications,
   raiseNotification,
+  REOPEN_WINDOW_MS,
   listNotifications,
   markAllNotificationsRead,
   markNotificationRead,
@@ -243,9 +245,10 @@ describe("notification rules", () => {
     expect(g!.dismissedAt).not.toBeNull();
     expect(g!.dismissedBy).toBe("system");
     expect(g!.openKey).toBeNull();
-    // raising again opens a new group
+    // raising again re-opens it (closed just now: a flapping cause, see the REOPEN_WINDOW_MS test) with the item open
     const again = await raiseAppNotice(t.db, "app_restarting", id, "{}");
-    expect(again!.notification.id).not.toBe(r!.notification.id);
+    expect(again!.notification.dismissedAt).toBeNull();
+    expect(await openSubjects("app_restarting")).toContain(id);
   });
 
   it("closing items while raises of the same group run concurrently leaves no open group without open items, and no error", async () => {
@@ -292,5 +295,34 @@ describe("notification rules", () => {
     expect(left).not.toContain(fixed.namesKey);
     const [g] = (await open("cert_failing")).filter((n) => n.key === `cert_failing:${domain}`);
     expect(g!.title).toContain("1");
+  });
+
+  it("a flapping cause re-opens the group box closed less than REOPEN_WINDOW_MS ago (unread, not mailed again); later a new group; old closed groups are purged", async () => {
+    const cause = `flap-${randomUUID().slice(0, 8)}`;
+    const item = { kind: "app_down", cause, level: "error" as const, subject: `app-${cause}`, label: "flappy", message: "down" };
+    const t0 = new Date();
+    const first = await raiseNotification(t.db, item, t0);
+    const mailedAt = new Date(t0.getTime() + 31_000);
+    await t.db.notification.update({ where: { id: first.notification.id }, data: { emailedAt: mailedAt } });
+    await markNotificationRead(t.db, first.notification.id, ADMIN_A, new Date(t0.getTime() + 40_000));
+    // up, then down again 10 minutes later
+    await closeNotificationItems(t.db, { subjects: [item.subject], kind: "app_down" }, new Date(t0.getTime() + 60_000));
+    const again = await raiseNotification(t.db, item, new Date(t0.getTime() + 10 * 60_000));
+    expect(again.notification.id).toBe(first.notification.id);
+    expect(again.notification.dismissedAt).toBeNull();
+    expect(again.notification.emailedAt).toEqual(mailedAt);
+    expect((await open("app_down")).find((g) => g.id === first.notification.id)).toBeDefined();
+    const [mine] = (await listNotifications(t.db, { state: "open", userId: ADMIN_A })).filter((g) => g.id === first.notification.id);
+    expect(mine!.unread).toBe(true);
+    // up again, and down after the window: a new group (mailed as new)
+    const closedAt = new Date(t0.getTime() + 11 * 60_000);
+    await closeNotificationItems(t.db, { subjects: [item.subject], kind: "app_down" }, closedAt);
+    const later = await raiseNotification(t.db, item, new Date(closedAt.getTime() + REOPEN_WINDOW_MS + 60_000));
+    expect(later.notification.id).not.toBe(first.notification.id);
+    expect(later.notification.emailedAt).toBeNull();
+    // the purge deletes closed groups closed before its date, and only those
+    expect(await purgeClosedNotifications(t.db, new Date(closedAt.getTime() + 1))).toBeGreaterThanOrEqual(1);
+    expect(await t.db.notification.findUnique({ where: { id: first.notification.id } })).toBeNull();
+    expect(await t.db.notification.findUnique({ where: { id: later.notification.id } })).not.toBeNull();
   });
 });

@@ -10,7 +10,7 @@ import type { Outbound } from "../mail/outbound";
  * (20 failing names are one mail), not on every sweep, not again when more items join the
  * open group. A group is delivered after it has settled for `settleMs` (30 s: a burst of
  * failures, e.g. a domain's 20 names failing one after another, lands in the one mail with
- * all of them); a group that closed and opens again later is a new group, so it is mailed
+ * all of them); a group that closed (over 30 min ago, REOPEN_WINDOW_MS) and opens again is a new group, so it is mailed
  * again. `emailedAt` is written BEFORE sending: a crash or a failing relay never sends twice
  * (a failed send is recorded as an event `notification.mail_failed`, not retried).
  *

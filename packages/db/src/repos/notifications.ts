@@ -100,6 +100,14 @@ export interface RaisedItem {
 
 export const notificationKeyOf = (kind: string, cause: string) => (cause ? `${kind}:${cause}` : kind).slice(0, 255);
 
+/** A group box closed less than this ago re-opens on a new raise of its key (no new mail). */
+export const REOPEN_WINDOW_MS = 30 * 60_000;
+
+/** Deletes closed groups (with their items and read state) closed before `before`: the housekeeping purge, at the event retention. */
+export async function purgeClosedNotifications(db: Client, before: Date): Promise<number> {
+  return (await db.notification.deleteMany({ where: { dismissedAt: { lt: before } } })).count;
+}
+
 /** What raising changed: `raised` when the group is new or re-raised (new or re-opened item). */
 export interface RaiseResult {
   notification: Notification;
@@ -137,6 +145,14 @@ async function raiseOnce(db: Db, n: RaisedItem, now: Date): Promise<RaiseResult>
           });
           return { notification: held.notification, raised: false };
         }
+        // a flapping cause (an app down, up, down …): the group box closed less than
+        // REOPEN_WINDOW_MS ago opens again (unread again, but not mailed or posted again:
+        // its emailedAt stays) instead of a new group, a mail and a webhook per cycle
+        const recent = await tx.notification.findFirst({
+          where: { key, dismissedBy: "system", dismissedAt: { gte: new Date(now.getTime() - REOPEN_WINDOW_MS) } },
+          orderBy: { dismissedAt: "desc" },
+        });
+        if (recent) group = await tx.notification.update({ where: { id: recent.id }, data: { dismissedAt: null, dismissedBy: null, openKey: key, raisedAt: now } });
       }
       let raised = false;
       const created = !group;
