@@ -721,6 +721,10 @@ describe("removing domains and the end of the story", () => {
     const dismissed = await call("POST", `/api/v1/notifications/${mine[0]!.id}/dismiss`, as());
     expect(dismissed.status).toBe(200);
     expect(dismissed.body.dismissedAt).not.toBeNull();
+    // recorded once, with who; dismissing again changes nothing and records nothing
+    expect(await t.db.event.count({ where: { action: "notification.dismiss", target: mine[0]!.id } })).toBe(1);
+    expect((await call("POST", `/api/v1/notifications/${mine[0]!.id}/dismiss`, as())).status).toBe(200);
+    expect(await t.db.event.count({ where: { action: "notification.dismiss", target: mine[0]!.id } })).toBe(1);
     expect(((await get("/api/v1/notifications")).body.notifications as { id: string }[]).map((n) => n.id)).not.toContain(mine[0]!.id);
     expect(((await get("/api/v1/notifications?all=1")).body.notifications as { id: string }[]).map((n) => n.id)).toContain(mine[0]!.id);
     expect((await call("POST", "/api/v1/notifications/nope/dismiss", as())).status).toBe(404);

@@ -3,8 +3,21 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listNotifications, markAllNotificationsRead, markNotificationRead, moveAppToUninstalled, notificationCounts, type Db } from "@hearth/db";
-import { closeAppNotices, closeAppRecovered, closeTaskFailure, raiseAppNotice, raiseTaskFailure, sweep } from "../../apps/box/src/notifications/notices";
+import {
+  appRunStatus,
+  closeNotificationItems,
+  dismissNotification,
+  purgeClosedNotifications,
+  raiseNotification,
+  REOPEN_WINDOW_MS,
+  listNotifications,
+  markAllNotificationsRead,
+  markNotificationRead,
+  moveAppToUninstalled,
+  notificationCounts,
+  type Db,
+} from "@hearth/db";
+import { closeAppNotices, closeAppRecovered, closeTaskFailure, OOM_QUIET_MS, raiseAppNotice, raiseCertificateFailure, raiseTaskFailure, sweep } from "../../apps/box/src/notifications/notices";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 
 /**
@@ -63,6 +76,7 @@ describe("notification rules", () => {
     await raiseAppNotice(t.db, "app_down", wiki, "{}");
     await raiseAppNotice(t.db, "app_down", chat, "{}");
     await raiseAppNotice(t.db, "app_oom", chat, "{}");
+    await raiseTaskFailure(t.db, { id: "t0", type: "app.update", appId: chat, error: "boom" });
     let down = await open("app_down");
     expect(down).toHaveLength(1);
     expect(down[0]!.title).toBe("2 apps are down");
@@ -77,6 +91,8 @@ describe("notification rules", () => {
     await closeAppNotices(t.db, chat);
     expect(await open("app_down")).toHaveLength(0);
     expect(await open("app_oom")).toHaveLength(0);
+    // its failed tasks (subject `<appId>:<type>`) too
+    expect((await open("task_failed")).flatMap((g) => g.items).map((i) => i.subject)).not.toContain(`${chat}:app.update`);
     const closed = (await listNotifications(t.db, { state: "closed" })).filter((n) => n.kind === "app_down");
     expect(closed[0]!.dismissedBy).toBe("system");
   });
@@ -120,7 +136,7 @@ describe("notification rules", () => {
     const gone = await app("gone");
     await raiseAppNotice(t.db, "app_down", gone, "{}");
     await t.db.app.delete({ where: { id: gone } });
-    const deps = { db: t.db, certificateState: async () => "gone" as const, appExists: async (id: string) => (await t.db.app.count({ where: { id } })) > 0 };
+    const deps = { db: t.db, certificateState: async () => "gone" as const, appStatus: (id: string) => appRunStatus(t.db, id) };
     let used = 0.95;
     const r = await sweep({ ...deps, diskUsed: async () => ({ path: tmp, used }) });
     expect(r.closed).toBeGreaterThanOrEqual(1);
@@ -131,5 +147,182 @@ describe("notification rules", () => {
     used = 0.5;
     await sweep({ ...deps, diskUsed: async () => ({ path: tmp, used }) });
     expect(await open("disk_full")).toHaveLength(0);
+  });
+
+  // the sweep with the production app lookup and no certificates
+  const sweepApps = (now?: Date) => sweep({ db: t.db, certificateState: async () => "gone", appStatus: (id) => appRunStatus(t.db, id), now });
+  const openSubjects = async (kind: string) => (await open(kind)).flatMap((g) => g.items).map((i) => i.subject);
+
+  it("an app recovering through a restart task (starting → healthy, never seen down → up by the monitor) has its down item closed by the sweep; a stopped app's too", async () => {
+    const [back, still, stopped] = [await app("back"), await app("still"), await app("stopped")];
+    for (const id of [back, still, stopped]) {
+      await t.db.app.update({ where: { id }, data: { health: "unhealthy" } });
+      await raiseAppNotice(t.db, "app_down", id, "{}");
+    }
+    await sweepApps();
+    expect(await openSubjects("app_down")).toEqual(expect.arrayContaining([back, still, stopped]));
+    // the restart task writes starting, then healthy, itself
+    await t.db.app.update({ where: { id: back }, data: { health: "starting" } });
+    await sweepApps();
+    expect(await openSubjects("app_down")).toContain(back);
+    await t.db.app.update({ where: { id: back }, data: { health: "healthy" } });
+    await t.db.app.update({ where: { id: stopped }, data: { runState: "stopped" } });
+    await sweepApps();
+    const left = await openSubjects("app_down");
+    expect(left).toContain(still);
+    expect(left).not.toContain(back);
+    expect(left).not.toContain(stopped);
+  });
+
+  it("an OOM item closes once the app has been healthy for OOM_QUIET_MS after the last kill, not before", async () => {
+    const id = await app("oomy");
+    await t.db.app.update({ where: { id }, data: { health: "healthy" } });
+    await raiseAppNotice(t.db, "app_oom", id, "{}");
+    await sweepApps();
+    expect(await openSubjects("app_oom")).toContain(id);
+    await sweepApps(new Date(Date.now() + OOM_QUIET_MS - 60_000));
+    expect(await openSubjects("app_oom")).toContain(id);
+    // unhealthy after the quiet time: still open
+    await t.db.app.update({ where: { id }, data: { health: "unhealthy" } });
+    await sweepApps(new Date(Date.now() + OOM_QUIET_MS + 60_000));
+    expect(await openSubjects("app_oom")).toContain(id);
+    await t.db.app.update({ where: { id }, data: { health: "healthy" } });
+    await sweepApps(new Date(Date.now() + OOM_QUIET_MS + 60_000));
+    expect(await openSubjects("app_oom")).not.toContain(id);
+  });
+
+  it("a dismissed group stays closed while its cause persists, and a new one opens when the cause clears and comes back", async () => {
+    const id = await app("dismissed");
+    await t.db.app.update({ where: { id }, data: { health: "unhealthy" } });
+    await raiseAppNotice(t.db, "app_down", id, "{}");
+    const [g] = (await open("app_down")).filter((n) => n.items.some((i) => i.subject === id));
+    const d = await dismissNotification(t.db, g!.id, ADMIN_A);
+    expect(d.dismissed).toBe(true);
+    expect(d.notification.dismissedBy).toBe(ADMIN_A);
+    expect((await dismissNotification(t.db, g!.id, ADMIN_B)).dismissed).toBe(false);
+    expect(await openSubjects("app_down")).not.toContain(id);
+    // still down, raised again (the monitor after a box restart): stays dismissed, nothing new to mail
+    const again = await raiseAppNotice(t.db, "app_down", id, "{}");
+    expect(again!.raised).toBe(false);
+    expect(again!.notification.id).toBe(g!.id);
+    expect(await openSubjects("app_down")).not.toContain(id);
+    // the cause clears: the sweep closes the item of the dismissed group
+    await t.db.app.update({ where: { id }, data: { health: "healthy" } });
+    await sweepApps();
+    expect((await t.db.notificationItem.findFirst({ where: { notificationId: g!.id, subject: id } }))!.closedAt).not.toBeNull();
+    // and comes back: a new open group
+    const back = await raiseAppNotice(t.db, "app_down", id, "{}");
+    expect(back!.raised).toBe(true);
+    expect(back!.notification.id).not.toBe(g!.id);
+    expect(await openSubjects("app_down")).toContain(id);
+  });
+
+  it("10 concurrent raises of one key make one group holding all 10 items, without an error; 10 more of the same subjects add none", async () => {
+    const cause = `race-${randomUUID().slice(0, 8)}.example`;
+    const raise = (i: number) => raiseNotification(t.db, { kind: "cert_failing", cause, level: "error", subject: `n${i}.${cause}`, label: `n${i}.${cause}`, message: "failed", details: "boom" });
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => raise(i)));
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    const groups = await t.db.notification.findMany({ where: { key: `cert_failing:${cause}` }, include: { items: true } });
+    expect(groups).toHaveLength(1);
+    expect(groups[0]!.dismissedAt).toBeNull();
+    expect(groups[0]!.items.map((i) => i.subject).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `n${i}.${cause}`).sort());
+    expect(groups[0]!.title).toContain("10");
+    const again = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => raise(i)));
+    expect(again.filter((r) => r.status === "rejected")).toEqual([]);
+    expect(await t.db.notificationItem.count({ where: { notification: { key: `cert_failing:${cause}` } } })).toBe(10);
+    expect(await t.db.notification.count({ where: { key: `cert_failing:${cause}` } })).toBe(1);
+  });
+
+  it("the sweep closes an open group left without an open item (a crash between closing its items and the group)", async () => {
+    const id = await app("crashed");
+    await t.db.app.update({ where: { id }, data: { health: "unhealthy" } });
+    const r = await raiseAppNotice(t.db, "app_restarting", id, "{}");
+    // what an interrupted close left behind: the item closed, the group still open
+    await t.db.notificationItem.updateMany({ where: { notificationId: r!.notification.id }, data: { closedAt: new Date() } });
+    expect((await t.db.notification.findUnique({ where: { id: r!.notification.id } }))!.dismissedAt).toBeNull();
+    await sweepApps();
+    const g = await t.db.notification.findUnique({ where: { id: r!.notification.id } });
+    expect(g!.dismissedAt).not.toBeNull();
+    expect(g!.dismissedBy).toBe("system");
+    expect(g!.openKey).toBeNull();
+    // raising again re-opens it (closed just now: a flapping cause, see the REOPEN_WINDOW_MS test) with the item open
+    const again = await raiseAppNotice(t.db, "app_restarting", id, "{}");
+    expect(again!.notification.dismissedAt).toBeNull();
+    expect(await openSubjects("app_restarting")).toContain(id);
+  });
+
+  it("closing items while raises of the same group run concurrently leaves no open group without open items, and no error", async () => {
+    const cause = `close-race-${randomUUID().slice(0, 8)}.example`;
+    const key = `cert_failing:${cause}`;
+    const raise = (i: number) => raiseNotification(t.db, { kind: "cert_failing", cause, level: "error", subject: `n${i}.${cause}`, label: `n${i}.${cause}`, message: "failed" });
+    await Promise.all([0, 1, 2, 3].map(raise));
+    const results = await Promise.allSettled([closeNotificationItems(t.db, { subjects: [0, 1, 2, 3].map((i) => `n${i}.${cause}`), kind: "cert_failing" }), ...[0, 1, 4, 5].map(raise)]);
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    const groups = await t.db.notification.findMany({ where: { key }, include: { items: true } });
+    const open = groups.filter((g) => !g.dismissedAt);
+    expect(open.length).toBeLessThanOrEqual(1);
+    for (const g of open) expect(g.items.some((i) => !i.closedAt)).toBe(true);
+    for (const g of groups.filter((g) => g.dismissedAt)) expect(g.items.every((i) => i.closedAt)).toBe(true);
+    // 4 and 5 were raised after or during the close: they are open somewhere
+    const openSubjectsNow = open.flatMap((g) => g.items.filter((i) => !i.closedAt).map((i) => i.subject));
+    expect(openSubjectsNow).toEqual(expect.arrayContaining([`n4.${cause}`, `n5.${cause}`]));
+  });
+
+  it("a certificate's renewal failing after expiry moves its item from 'expiring' to 'failing' (never both open), and back", async () => {
+    const domain = `kinds-${randomUUID().slice(0, 8)}.example`;
+    const f = { domain, namesKey: `a.${domain}`, names: [`a.${domain}`], error: "getaddrinfo ENOTFOUND acme.example" };
+    const openOf = async (kind: string) => (await openSubjects(kind)).filter((s) => s === f.namesKey);
+    await raiseCertificateFailure(t.db, { ...f, renewal: true, daysLeft: 3 });
+    expect(await openOf("cert_expiring")).toHaveLength(1);
+    await raiseCertificateFailure(t.db, { ...f, renewal: true, daysLeft: 0 });
+    expect(await openOf("cert_failing")).toHaveLength(1);
+    expect(await openOf("cert_expiring")).toHaveLength(0);
+    await raiseCertificateFailure(t.db, { ...f, renewal: true, daysLeft: 20 });
+    expect(await openOf("cert_expiring")).toHaveLength(1);
+    expect(await openOf("cert_failing")).toHaveLength(0);
+  });
+
+  it("the sweep keeps a certificate item whose certificate is still served and still failing, and closes the one that works again", async () => {
+    const domain = `swept-${randomUUID().slice(0, 8)}.example`;
+    const failing = { domain, namesKey: `f.${domain}`, names: [`f.${domain}`], error: "connect ECONNREFUSED 10.0.0.5:443", renewal: false, daysLeft: 0 };
+    const fixed = { ...failing, namesKey: `ok.${domain}`, names: [`ok.${domain}`] };
+    await raiseCertificateFailure(t.db, failing);
+    await raiseCertificateFailure(t.db, fixed);
+    const states: Record<string, "failing" | "ok" | "gone"> = { [failing.namesKey]: "failing", [fixed.namesKey]: "ok" };
+    await sweep({ db: t.db, certificateState: async (k) => states[k] ?? "gone", appStatus: (id) => appRunStatus(t.db, id) });
+    const left = await openSubjects("cert_failing");
+    expect(left).toContain(failing.namesKey);
+    expect(left).not.toContain(fixed.namesKey);
+    const [g] = (await open("cert_failing")).filter((n) => n.key === `cert_failing:${domain}`);
+    expect(g!.title).toContain("1");
+  });
+
+  it("a flapping cause re-opens the group box closed less than REOPEN_WINDOW_MS ago (unread, not mailed again); later a new group; old closed groups are purged", async () => {
+    const cause = `flap-${randomUUID().slice(0, 8)}`;
+    const item = { kind: "app_down", cause, level: "error" as const, subject: `app-${cause}`, label: "flappy", message: "down" };
+    const t0 = new Date();
+    const first = await raiseNotification(t.db, item, t0);
+    const mailedAt = new Date(t0.getTime() + 31_000);
+    await t.db.notification.update({ where: { id: first.notification.id }, data: { emailedAt: mailedAt } });
+    await markNotificationRead(t.db, first.notification.id, ADMIN_A, new Date(t0.getTime() + 40_000));
+    // up, then down again 10 minutes later
+    await closeNotificationItems(t.db, { subjects: [item.subject], kind: "app_down" }, new Date(t0.getTime() + 60_000));
+    const again = await raiseNotification(t.db, item, new Date(t0.getTime() + 10 * 60_000));
+    expect(again.notification.id).toBe(first.notification.id);
+    expect(again.notification.dismissedAt).toBeNull();
+    expect(again.notification.emailedAt).toEqual(mailedAt);
+    expect((await open("app_down")).find((g) => g.id === first.notification.id)).toBeDefined();
+    const [mine] = (await listNotifications(t.db, { state: "open", userId: ADMIN_A })).filter((g) => g.id === first.notification.id);
+    expect(mine!.unread).toBe(true);
+    // up again, and down after the window: a new group (mailed as new)
+    const closedAt = new Date(t0.getTime() + 11 * 60_000);
+    await closeNotificationItems(t.db, { subjects: [item.subject], kind: "app_down" }, closedAt);
+    const later = await raiseNotification(t.db, item, new Date(closedAt.getTime() + REOPEN_WINDOW_MS + 60_000));
+    expect(later.notification.id).not.toBe(first.notification.id);
+    expect(later.notification.emailedAt).toBeNull();
+    // the purge deletes closed groups closed before its date, and only those
+    expect(await purgeClosedNotifications(t.db, new Date(closedAt.getTime() + 1))).toBeGreaterThanOrEqual(1);
+    expect(await t.db.notification.findUnique({ where: { id: first.notification.id } })).toBeNull();
+    expect(await t.db.notification.findUnique({ where: { id: later.notification.id } })).not.toBeNull();
   });
 });

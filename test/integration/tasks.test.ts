@@ -159,7 +159,7 @@ describe("recoverTasks", () => {
     await updateProgress(db, c.id, A, 40, "half");
     expect(await recoverTasks(db, { resumable })).toEqual([]); // lease still valid
     await expire(c.id);
-    expect(await recoverTasks(db, { resumable })).toEqual([{ id: c.id, type: "_sleep", action: "resume" }]);
+    expect(await recoverTasks(db, { resumable })).toEqual([{ id: c.id, type: "_sleep", action: "resume", appId: null, errorMessage: "" }]);
     expect(await getTask(db, c.id)).toMatchObject({ state: "pending", attempts: 1, leasedBy: null, leaseExpiresAt: null, percent: 0 });
     // the next claim is attempt 2
     expect(await claim(B)).toMatchObject({ id: c.id, attempts: 2, leasedBy: B });
@@ -186,7 +186,7 @@ describe("recoverTasks", () => {
     // a periodic sweep does not apply the same-box rule
     expect(await recoverTasks(db, { resumable })).toEqual([]);
     const r = await recoverTasks(db, { resumable, self: { boxId: "box-a", leasedBy: "box-a/new-instance" } });
-    expect(r).toEqual([{ id: mine!.id, type: "_sleep", action: "resume" }]);
+    expect(r).toEqual([{ id: mine!.id, type: "_sleep", action: "resume", appId: "A", errorMessage: "" }]);
     expect((await getTask(db, theirs!.id))!.state).toBe("running");
     // a box whose id merely starts with ours is not us
     await claim("box-a2/x");

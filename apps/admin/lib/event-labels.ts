@@ -20,6 +20,7 @@ const DIRECT_LABELS: Record<DirectEventAction, string> = {
   "user.notification_preferences": "Notification email choices changed",
   "notification.mail_failed": "Notification email could not be sent",
   "notification.webhook_failed": "Notification webhook failed",
+  "notification.dismiss": "Notification dismissed",
   "settings.notification_webhook": "Notification webhook changed",
   "token.create": "API token created",
   "token.delete": "API token revoked",

@@ -51,7 +51,7 @@ import { LocalNginx } from "./proxy/nginx";
 import { dbVhostSync, noopVhostSync } from "./proxy/vhost-sync";
 import { CertificateManager } from "./domains/certificate-manager";
 import { DomainService, domainTasks } from "./domains/domain.service";
-import { closeTaskFailure, raiseTaskFailure } from "./notifications/notices";
+import { taskOutcomeNotifier } from "./notifications/notices";
 import { NotificationSweep } from "./notifications/schedule";
 import { deliverNotifications } from "./notifications/deliver";
 import { RenewalSchedule } from "./domains/renewal-schedule";
@@ -125,6 +125,9 @@ async function main(): Promise<void> {
     }, 25_000);
     force.unref();
     try {
+      // the runner first: its running tasks are released (resumed by the next start) before
+      // anything slower could let the forced exit fire
+      await runner?.stop();
       await renewals?.stop();
       await purges?.stop();
       await autoUpdates?.stop();
@@ -134,7 +137,6 @@ async function main(): Promise<void> {
       await reconciler?.stop();
       await monitor?.stop();
       await metrics?.stop();
-      await runner?.stop();
       closeAllTerminals();
       await socket?.close();
       await mailRelay?.stop();
@@ -274,10 +276,8 @@ async function main(): Promise<void> {
     concurrency: config.taskConcurrency,
     log,
     // a task that failed for good tells the admins; a later success of the same closes it
-    onFinished: async (t, outcome) => {
-      if (outcome.state === "failed") await raiseTaskFailure(db!, { ...t, error: outcome.errorMessage });
-      else await closeTaskFailure(db!, t);
-    },
+    // (and so does one failed as `interrupted` by a stop or restart, at release or recovery)
+    onFinished: taskOutcomeNotifier(db),
   });
   await runner.recoverAtStartup();
   if (config.services === "on") {
@@ -364,9 +364,10 @@ async function main(): Promise<void> {
     servedNames: () => domains.servedNames(),
     log,
     // mail (through the admin's outbound setting) and webhook, once per opened group
-    deliver: async () => {
+    deliver: async (signal) => {
       await deliverNotifications({
         db: dbc,
+        signal,
         secretKey: config.secretKey,
         outbound: () => outbound.resolve(),
         senderDomain: () => senderDomainOf(dbc, os.hostname()),

@@ -129,6 +129,7 @@ export const EVENT_ACTIONS = [
   "registry.remove",
   "notification.mail_failed",
   "notification.webhook_failed",
+  "notification.dismiss",
   "settings.notification_webhook",
   "user.notification_preferences",
   "backup.config",

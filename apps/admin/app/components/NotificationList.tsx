@@ -25,6 +25,15 @@ export function useMarkRead() {
   return { one, all };
 }
 
+/** Closes a notification for every admin (recorded as an event); it stays closed while its cause persists. */
+export function useDismiss() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api(`/api/v1/notifications/${encodeURIComponent(id)}/dismiss`, { method: "POST" }),
+    onSettled: () => qc.invalidateQueries({ queryKey: ["notifications"] }),
+  });
+}
+
 const LINK_LABEL: Record<string, string> = {
   cert_failing: "Open Certificates",
   cert_expiring: "Open Certificates",
@@ -42,17 +51,18 @@ const LINK_LABEL: Record<string, string> = {
  */
 export function NotificationList({ notifications, compact = false }: { notifications: NotificationView[]; compact?: boolean }) {
   const { one } = useMarkRead();
+  const dismiss = useDismiss();
   if (notifications.length === 0) return <p className={styles.empty}>Nothing needs attention.</p>;
   return (
     <ul className={styles.list} aria-label="Notifications">
       {notifications.map((n) => (
-        <NotificationRow key={n.id} n={n} compact={compact} onRead={() => one.mutate(n.id)} />
+        <NotificationRow key={n.id} n={n} compact={compact} onRead={() => one.mutate(n.id)} onDismiss={() => dismiss.mutate(n.id)} />
       ))}
     </ul>
   );
 }
 
-function NotificationRow({ n, compact, onRead }: { n: NotificationView; compact: boolean; onRead: () => void }) {
+function NotificationRow({ n, compact, onRead, onDismiss }: { n: NotificationView; compact: boolean; onRead: () => void; onDismiss: () => void }) {
   const [open, setOpen] = useState(false);
   const itemsId = `notification-items-${n.id}`;
   const closed = n.dismissedAt !== null;
@@ -85,6 +95,17 @@ function NotificationRow({ n, compact, onRead }: { n: NotificationView; compact:
         {n.unread ? (
           <button type="button" className="btn btn-sm btn-ghost" onClick={onRead}>
             Mark read
+          </button>
+        ) : null}
+        {!closed ? (
+          <button
+            type="button"
+            className="btn btn-sm btn-ghost"
+            title="Close it for every admin; it stays closed while its cause persists and opens again when the cause clears and comes back"
+            aria-label={`Dismiss: ${n.title}`}
+            onClick={onDismiss}
+          >
+            Dismiss
           </button>
         ) : null}
       </div>

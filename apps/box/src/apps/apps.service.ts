@@ -409,7 +409,7 @@ export class AppService {
       await ctx.progress(60, "keeping the app's data; removing the vhost");
       const kept = await moveAppToUninstalled(this.db, appId);
       // what admins were told about the app is over with it
-      await closeAppNotices(this.db, appId);
+      await closeAppNotices(this.db, appId).catch((err) => ctx.log(`could not close the app's notifications (the sweep will): ${(err as Error)?.message}`));
       ctx.log(`the volume ${dataVolumeNameOf(appId)} and the addons' data are kept until ${kept?.purgeAfter.toISOString() ?? "?"}; restore or delete it from the dashboard`);
       await this.syncVhosts(ctx);
       // the last app that needed MariaDB/PostgreSQL is gone: the service stops (its data stays)

@@ -259,8 +259,8 @@ export class CertificateManager {
         target: label,
         data: { issuer: issued.info.issuer, notAfter: issued.info.notAfter.toISOString(), challenge: plan.challenge, renewal },
       });
-      // a problem admins were told about is over
-      await closeCertificateNotices(this.d.db, [row.namesKey]);
+      // a problem admins were told about is over (never failing the issued certificate)
+      await closeCertificateNotices(this.d.db, [row.namesKey]).catch((err) => this.d.log.warn({ names: plan.names, err: (err as Error)?.message }, "could not close the certificate's notification"));
       for (const w of issued.warnings) ctx.log(`certificate for ${label}: warning: ${w}`);
       ctx.log(`certificate for ${label}: issued by ${issued.info.issuer}, valid until ${issued.info.notAfter.toISOString()} (${issued.timings.totalMs} ms)`);
       this.d.log.info({ names: plan.names, notAfter: issued.info.notAfter }, "certificate issued");
@@ -284,12 +284,19 @@ export class CertificateManager {
       target: names,
       data: { error: error.slice(0, 1000), nextAttemptAt: nextAttemptAt.toISOString() },
     });
-    // the admins' notification: one per domain and kind, this certificate's names inside
-    await raiseCertificateFailure(
-      this.d.db,
-      { domain: row.domain, namesKey: row.namesKey, names: row.names as string[], error, renewal: renewal && !!row.certPath, daysLeft: Math.floor(left / 86_400_000) },
-      at,
-    );
+    // the admins' notification: one per domain and kind, this certificate's names inside;
+    // a failure to raise is logged, never aborting the other names of ensure() nor failing the task
+    try {
+      await raiseCertificateFailure(
+        this.d.db,
+        { domain: row.domain, namesKey: row.namesKey, names: row.names as string[], error, renewal: renewal && !!row.certPath, daysLeft: Math.floor(left / 86_400_000) },
+        // now, not the attempt's start: a name failing minutes later must make a group the
+        // admin read meanwhile unread again
+        this.now(),
+      );
+    } catch (err) {
+      this.d.log.warn({ names, err: (err as Error)?.message }, "could not raise the certificate's notification");
+    }
   }
 
   /** tlsMode custom: validates and stores the uploaded pair and records it; other modes: removes it. */
@@ -392,11 +399,11 @@ export class CertificateManager {
       await store.remove(c.kind === "custom" ? customSlugOf(c.domain) : certificateSlug(c.names as string[]));
       ctx.log(`certificate for ${(c.names as string[]).join(", ")} removed (no longer served)`);
     }
-    // their names are gone: so is what admins were told about them
+    // their names are gone: so is what admins were told about them (the sweep retries a failure)
     await closeCertificateNotices(
       this.d.db,
       rows.map((c) => c.namesKey),
-    );
+    ).catch((err) => this.d.log.warn({ err: (err as Error)?.message }, "could not close the certificates' notifications"));
     return deleteCertificates(
       this.d.db,
       rows.map((c) => c.id),

@@ -1,5 +1,5 @@
 import type { HousekeepingCounts, RetentionSettings } from "@hearth/contracts";
-import { existingTaskIds, purgeEventsBefore, purgeFinishedTasks, readRetention, recordEvent, type Db } from "@hearth/db";
+import { existingTaskIds, purgeClosedNotifications, purgeEventsBefore, purgeFinishedTasks, readRetention, recordEvent, type Db } from "@hearth/db";
 import { removeTaskLogs, taskLogsOlderThan } from "../tasks/task-log";
 
 /**
@@ -35,6 +35,9 @@ export async function purgeOldData(d: PurgeDeps, now = new Date(), p: PurgeProgr
   await p.progress?.(10, "Deleting old events");
   counts.events = await purgeEventsBefore(d.db, eventsBefore, d.batch);
   p.log?.(`${counts.events} events from before ${eventsBefore.toISOString()} deleted`);
+  // notifications closed before the same date go with the events
+  const notifications = await purgeClosedNotifications(d.db, eventsBefore);
+  p.log?.(`${notifications} notifications closed before ${eventsBefore.toISOString()} deleted`);
   p.signal?.throwIfAborted();
 
   await p.progress?.(40, "Deleting old tasks and their logs");
@@ -55,6 +58,6 @@ export async function purgeOldData(d: PurgeDeps, now = new Date(), p: PurgeProgr
   }
   p.log?.(`${counts.orphanLogs} log files without a task deleted`);
 
-  await recordEvent(d.db, { action: "housekeeping.purge", actorId: "box", actorName: "box", data: { ...counts, retention } });
+  await recordEvent(d.db, { action: "housekeeping.purge", actorId: "box", actorName: "box", data: { ...counts, notifications, retention } });
   return { ...counts, retention };
 }

@@ -10,7 +10,7 @@ import type { Outbound } from "../mail/outbound";
  * (20 failing names are one mail), not on every sweep, not again when more items join the
  * open group. A group is delivered after it has settled for `settleMs` (30 s: a burst of
  * failures, e.g. a domain's 20 names failing one after another, lands in the one mail with
- * all of them); a group that closed and opens again later is a new group, so it is mailed
+ * all of them); a group that closed (over 30 min ago, REOPEN_WINDOW_MS) and opens again is a new group, so it is mailed
  * again. `emailedAt` is written BEFORE sending: a crash or a failing relay never sends twice
  * (a failed send is recorded as an event `notification.mail_failed`, not retried).
  *
@@ -38,6 +38,8 @@ export interface DeliveryDeps {
   now?: () => Date;
   settleMs?: number;
   webhookTimeoutMs?: number;
+  /** box is stopping: no further group is started, a webhook post in flight is cut */
+  signal?: AbortSignal;
 }
 
 export const NOTIFICATION_SETTLE_MS = 30_000;
@@ -56,6 +58,7 @@ export async function deliverNotifications(d: DeliveryDeps): Promise<DeliveryRep
   const webhook = await readWebhook(d);
   const base = (await d.dashboardUrl?.().catch(() => "")) ?? "";
   for (const n of due) {
+    if (d.signal?.aborted) break;
     // claimed first: never twice, whatever happens next
     await markNotificationMailed(d.db, n.id, now);
     const full = (await listNotifications(d.db, { state: "open", limit: 200 })).find((x) => x.id === n.id);
@@ -155,7 +158,7 @@ async function postWebhook(
     const res = await fetch(w.url, {
       method: "POST",
       redirect: "manual",
-      signal: AbortSignal.timeout(d.webhookTimeoutMs ?? 5_000),
+      signal: d.signal ? AbortSignal.any([d.signal, AbortSignal.timeout(d.webhookTimeoutMs ?? 5_000)]) : AbortSignal.timeout(d.webhookTimeoutMs ?? 5_000),
       headers: { "content-type": "application/json", "user-agent": "Hearth-Webhook/1", "x-hearth-timestamp": timestamp, "x-hearth-signature": webhookSignature(w.secret, timestamp, body) },
       body,
     });

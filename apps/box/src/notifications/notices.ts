@@ -1,5 +1,5 @@
 import { explainError } from "@hearth/contracts";
-import { closeNotificationItems, getAppRow, openNotificationItems, raiseNotification, type Db, type RaiseResult } from "@hearth/db";
+import { closeEmptyNotificationGroups, closeNotificationItems, getAppRow, openNotificationItems, raiseNotification, type Db, type RaiseResult } from "@hearth/db";
 
 /**
  * What box tells admins, grouped by cause (packages/db repos/notifications.ts has the
@@ -37,7 +37,8 @@ export async function raiseCertificateFailure(db: Db, f: CertificateFailure, now
     : `${explained.message} The name is served with a self-signed certificate until this works.${
         explained.unresolvable ? " For a domain that is offline or only on your network, choose the self-signed or an uploaded certificate for it." : ""
       }`;
-  return raiseNotification(
+  // one kind per certificate: a renewal failing after expiry becomes "failing", and "expiring" closes (and back)
+  const r = await raiseNotification(
     db,
     {
       kind: expiring ? "cert_expiring" : "cert_failing",
@@ -52,6 +53,8 @@ export async function raiseCertificateFailure(db: Db, f: CertificateFailure, now
     },
     now,
   );
+  await closeNotificationItems(db, { subjects: [f.namesKey], kind: expiring ? "cert_failing" : "cert_expiring" }, now);
+  return r;
 }
 
 /** The certificate of these names was issued, or removed with its names: its items close. */
@@ -76,9 +79,10 @@ export async function closeAppRecovered(db: Db, appId: string): Promise<number> 
   return (await closeNotificationItems(db, { subjects: [appId], kind: "app_down" })) + (await closeNotificationItems(db, { subjects: [appId], kind: "app_restarting" }));
 }
 
-/** The app is gone (uninstalled): everything about it closes. */
+/** The app is gone (uninstalled): everything about it closes, its failed tasks (`<appId>:<type>`) too. */
 export async function closeAppNotices(db: Db, appId: string): Promise<number> {
-  return closeNotificationItems(db, { subjects: [appId] });
+  const tasks = (await openNotificationItems(db, "task_failed")).map((i) => i.subject).filter((s) => s.startsWith(`${appId}:`));
+  return (await closeNotificationItems(db, { subjects: [appId] })) + (await closeNotificationItems(db, { subjects: tasks, kind: "task_failed" }));
 }
 
 export async function raiseTaskFailure(db: Db, t: { id: string; type: string; appId: string | null; error: string }): Promise<RaiseResult | null> {
@@ -103,20 +107,42 @@ export async function closeTaskFailure(db: Db, t: { type: string; appId: string 
   return closeNotificationItems(db, { subjects: [`${t.appId ?? "box"}:${t.type}`], kind: "task_failed" });
 }
 
+/**
+ * The task runner's `onFinished` hook (box's wiring): a task that failed for good, including
+ * one failed as `interrupted` by a box stop or restart, raises; a success closes the earlier
+ * failure of its app and type.
+ */
+export function taskOutcomeNotifier(db: Db) {
+  return async (t: { id: string; type: string; appId: string | null }, outcome: { state: "succeeded" } | { state: "failed"; errorMessage: string }): Promise<void> => {
+    if (outcome.state === "failed") await raiseTaskFailure(db, { ...t, error: outcome.errorMessage });
+    else await closeTaskFailure(db, t);
+  };
+}
+
 export interface SweepDeps {
   db: Db;
   /** does a certificate row with these names exist, and is it failing? */
   certificateState(namesKey: string): Promise<"failing" | "ok" | "gone">;
-  appExists(appId: string): Promise<boolean>;
+  /** is the app meant to run (installed, runState running) and its last recorded health; null when gone */
+  appStatus(appId: string): Promise<{ meantToRun: boolean; health: string | null } | null>;
   /** used fraction (0..1) of the data volume, null when unknown */
   diskUsed?(): Promise<{ path: string; used: number } | null>;
   diskThreshold?: number;
+  now?: Date;
 }
 
+/** An OOM notice closes once the app ran healthy (or was stopped) this long after the last kill. */
+export const OOM_QUIET_MS = 30 * 60_000;
+
 /**
- * Closes what no longer holds: certificate items whose certificate is gone or works,
- * app items whose app is gone, task failures of apps that are gone; raises or closes the
- * disk-full notice. Returns how many items it closed.
+ * Closes what no longer holds: certificate items whose certificate is gone or works;
+ * "down"/"restarting" items whose app is gone, not meant to run (stopped, being
+ * reconfigured, in error) or healthy now: a restart/configure/update task writes
+ * starting → healthy itself, so the monitor never sees the down → up transition; OOM items
+ * whose app is gone, or is healthy or stopped and had no OOM for OOM_QUIET_MS; task
+ * failures of apps that are gone. Raises or closes the disk-full notice. Returns how many
+ * items it closed. Items of groups an admin dismissed are checked too (their cause clearing
+ * lets the next raise open a new group).
  */
 export async function sweep(d: SweepDeps): Promise<{ closed: number }> {
   let closed = 0;
@@ -127,12 +153,19 @@ export async function sweep(d: SweepDeps): Promise<{ closed: number }> {
   }
   for (const kind of ["app_down", "app_oom", "app_restarting", "task_failed"]) {
     const stale: string[] = [];
+    const now = (d.now ?? new Date()).getTime();
     for (const item of await openNotificationItems(d.db, kind)) {
       const appId = kind === "task_failed" ? item.subject.split(":")[0]! : item.subject;
-      if (appId !== "box" && !(await d.appExists(appId))) stale.push(item.subject);
+      if (appId === "box") continue;
+      const app = await d.appStatus(appId);
+      const settled = app !== null && (!app.meantToRun || app.health === "healthy");
+      if (app === null || ((kind === "app_down" || kind === "app_restarting") && settled) || (kind === "app_oom" && settled && now - item.updatedAt.getTime() >= OOM_QUIET_MS))
+        stale.push(item.subject);
     }
     closed += await closeNotificationItems(d.db, { subjects: stale, kind });
   }
+  // a group left open without an open item (a crash between closing items and the group)
+  closed += await closeEmptyNotificationGroups(d.db);
   const disk = await d.diskUsed?.().catch(() => null);
   if (disk) {
     const threshold = d.diskThreshold ?? 0.9;

@@ -1,5 +1,5 @@
 import { statfs } from "node:fs/promises";
-import { appExists, listAcmeCertificatesByNames, type Db } from "@hearth/db";
+import { appRunStatus, listAcmeCertificatesByNames, type Db } from "@hearth/db";
 import { sweep } from "./notices";
 
 /** How often box sweeps the open notifications (and the disk). */
@@ -14,6 +14,7 @@ export class NotificationSweep {
   private timer: NodeJS.Timeout | null = null;
   private deliverTimer: NodeJS.Timeout | null = null;
   private delivering: Promise<unknown> | null = null;
+  private readonly stopping = new AbortController();
   private running: Promise<unknown> | null = null;
 
   constructor(
@@ -23,8 +24,8 @@ export class NotificationSweep {
       servedNames: () => Promise<Set<string>>;
       log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
       intervalMs?: number;
-      /** mail and webhook of newly opened notifications (deliver.ts), every `deliverMs` */
-      deliver?: () => Promise<void>;
+      /** mail and webhook of newly opened notifications (deliver.ts), every `deliverMs`; `signal` aborts at stop() */
+      deliver?: (signal: AbortSignal) => Promise<void>;
       deliverMs?: number;
     },
   ) {}
@@ -41,9 +42,9 @@ export class NotificationSweep {
 
   /** One delivery pass (never two at once); its errors are logged. */
   async deliverOnce(): Promise<void> {
-    if (!this.d.deliver || this.delivering) return;
+    if (!this.d.deliver || this.delivering || this.stopping.signal.aborted) return;
     this.delivering = this.d
-      .deliver()
+      .deliver(this.stopping.signal)
       .catch((err) => this.d.log.warn({ err: (err as Error).message }, "delivering notifications failed; trying again later"))
       .finally(() => (this.delivering = null));
     await this.delivering;
@@ -61,7 +62,7 @@ export class NotificationSweep {
             if (!row || !(row.names as string[]).some((n) => served.has(n) || n.startsWith("*."))) return "gone";
             return row.failures > 0 && row.lastError ? "failing" : "ok";
           },
-          appExists: (id) => appExists(this.d.db, id),
+          appStatus: (id) => appRunStatus(this.d.db, id),
           diskUsed: async () => {
             const s = await statfs(this.d.dataDir);
             return s.blocks > 0 ? { path: this.d.dataDir, used: 1 - s.bavail / s.blocks } : null;
@@ -75,12 +76,17 @@ export class NotificationSweep {
     await this.running;
   }
 
+  /**
+   * Stops the timers and aborts a delivery in flight without waiting for it: a direct SMTP
+   * delivery can take minutes, and box's shutdown must not wait on it (the group was claimed
+   * before sending, so it is not sent twice). Waits for a sweep pass (database only).
+   */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.deliverTimer) clearInterval(this.deliverTimer);
     this.timer = null;
     this.deliverTimer = null;
+    this.stopping.abort(new Error("box is stopping"));
     await this.running;
-    await this.delivering;
   }
 }

@@ -77,7 +77,7 @@ export class TaskRunner {
       resumable: (t) => this.o.registry.isResumable(t),
       self: { boxId: this.o.boxId, leasedBy: this.o.leasedBy },
     });
-    this.noteRecovered(recovered);
+    await this.noteRecovered(recovered);
     return recovered;
   }
 
@@ -129,7 +129,7 @@ export class TaskRunner {
   private async poll(): Promise<void> {
     try {
       const recovered = await this.o.store.recover({ resumable: (t) => this.o.registry.isResumable(t) });
-      this.noteRecovered(recovered);
+      await this.noteRecovered(recovered);
     } catch (e) {
       this.o.log.error({ err: e }, "recovering expired task leases failed");
     }
@@ -146,7 +146,8 @@ export class TaskRunner {
         if (!task) return;
         if (this.stopping) {
           // claimed while stop() began: give it straight back instead of starting it
-          await this.o.store.release(task.id, this.o.leasedBy, this.o.registry.isResumable(task.type));
+          const action = await this.o.store.release(task.id, this.o.leasedBy, this.o.registry.isResumable(task.type));
+          if (action === "fail") await this.notifyInterrupted(task);
           return;
         }
         this.launch(task);
@@ -207,6 +208,7 @@ export class TaskRunner {
         logFile.write(`stopped: box is shutting down; ${resumable ? "the task runs again from its start when box is back" : "this kind of task cannot resume, so it ends as interrupted"}`);
         const action = await store.release(task.id, leasedBy, resumable);
         log.info({ taskId: task.id, type: task.type, action }, "task released at shutdown");
+        if (action === "fail") await this.notifyInterrupted(task);
       } else {
         logFile.write(outcome.state === "succeeded" ? "succeeded" : `failed: ${outcome.errorCode}: ${outcome.errorMessage}`);
         const ours = await store.finish(task.id, leasedBy, outcome);
@@ -292,12 +294,26 @@ export class TaskRunner {
     );
   }
 
-  private noteRecovered(recovered: RecoveredTask[]): void {
+  private async noteRecovered(recovered: RecoveredTask[]): Promise<void> {
     for (const r of recovered) {
       const note = r.action === "resume" ? "box recovered the task after an interruption; it will run again from its start" : "box recovered the task after an interruption; failed: interrupted";
       appendTaskLog(this.o.dataDir, r.id, note);
       this.o.log.warn({ taskId: r.id, type: r.type, action: r.action }, "recovered an interrupted task");
+      if (r.action === "fail") await this.notifyInterrupted({ id: r.id, type: r.type, appId: r.appId ?? null }, r.errorMessage);
     }
+  }
+
+  /**
+   * A task failed as `interrupted` (box stopped or restarted while it ran and it could not
+   * resume) tells the admins like any failed task: the same onFinished hook; its errors are logged.
+   */
+  private async notifyInterrupted(task: { id: string; type: string; appId?: string | null }, errorMessage?: string): Promise<void> {
+    await this.o
+      .onFinished(
+        { id: task.id, type: task.type, appId: task.appId ?? null },
+        { state: "failed", errorCode: "interrupted", errorMessage: errorMessage || "box stopped while the task was running, and it could not be resumed" },
+      )
+      .catch((err) => this.o.log.warn({ err, taskId: task.id }, "could not record the task's notification"));
   }
 
   private async doStop(): Promise<void> {
@@ -319,6 +335,7 @@ export class TaskRunner {
         try {
           const action = await this.o.store.release(e.task.id, this.o.leasedBy, this.o.registry.isResumable(e.task.type));
           this.o.log.warn({ taskId: e.task.id, type: e.task.type, action }, "task did not stop in time; lease given back");
+          if (action === "fail") await this.notifyInterrupted(e.task);
         } catch (err) {
           this.o.log.error({ err, taskId: e.task.id }, "giving a task back at shutdown failed");
         }

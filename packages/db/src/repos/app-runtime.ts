@@ -28,6 +28,12 @@ export async function appExists(db: Client, id: string): Promise<boolean> {
   return (await db.app.count({ where: { id } })) > 0;
 }
 
+/** What the notification sweep needs of an app: is it meant to run, and its last health; null when gone. */
+export async function appRunStatus(db: Client, id: string): Promise<{ meantToRun: boolean; health: App["health"] } | null> {
+  const a = await db.app.findUnique({ where: { id }, select: { installState: true, runState: true, health: true } });
+  return a ? { meantToRun: a.installState === "installed" && a.runState === "running", health: a.health } : null;
+}
+
 /** Every app row with its ports (the reconciler's view). */
 export async function listAppRowsWithPorts(db: Client): Promise<AppRowWithPorts[]> {
   return db.app.findMany({ include: { ports: true } });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { HearthError, notificationTitle } from "@hearth/contracts";
-import type { Db, Notification, NotificationItem, Prisma } from "../client";
+import { Prisma, type Db, type Notification, type NotificationItem } from "../client";
 
 /**
  * Notifications for admins, grouped by cause (issue 14).
@@ -32,7 +32,17 @@ export interface NewNotification {
 }
 
 export async function notify(db: Client, n: NewNotification): Promise<Notification> {
-  const open = await db.notification.findFirst({ where: { key: n.key, dismissedAt: null }, orderBy: { createdAt: "desc" } });
+  try {
+    return await notifyOnce(db, n);
+  } catch (e) {
+    // another raise made the open group of this key meanwhile: update that one
+    if (isRetryable(e)) return notifyOnce(db, n);
+    throw e;
+  }
+}
+
+async function notifyOnce(db: Client, n: NewNotification): Promise<Notification> {
+  const open = await db.notification.findUnique({ where: { openKey: n.key.slice(0, 255) } });
   const fields = {
     level: n.level,
     title: n.title.slice(0, 255),
@@ -42,12 +52,36 @@ export async function notify(db: Client, n: NewNotification): Promise<Notificati
     link: (n.link ?? "").slice(0, 512),
   };
   if (open) return db.notification.update({ where: { id: open.id }, data: { ...fields, count: { increment: 1 } } });
-  return db.notification.create({ data: { id: randomUUID(), key: n.key.slice(0, 255), ...fields } });
+  return db.notification.create({ data: { id: randomUUID(), key: n.key.slice(0, 255), openKey: n.key.slice(0, 255), ...fields } });
 }
 
 export async function resolveNotifications(db: Client, key: string): Promise<number> {
-  return (await db.notification.updateMany({ where: { key, dismissedAt: null }, data: { dismissedAt: new Date(), dismissedBy: "system" } })).count;
+  return (await db.notification.updateMany({ where: { key, dismissedAt: null }, data: { dismissedAt: new Date(), dismissedBy: "system", openKey: null } })).count;
 }
+
+/**
+ * A concurrent raise of the same key: the other made the open group first (P2002 on the
+ * unique `openKey`), or MariaDB broke a lock wait (deadlock, P2034). Raising again finds it.
+ */
+function isRetryable(e: unknown): boolean {
+  if (e instanceof Prisma.PrismaClientKnownRequestError && (e.code === "P2002" || e.code === "P2034")) return true;
+  // a raw query's deadlock comes as P2010 with MariaDB's code in the message
+  return /Deadlock found|Lock wait timeout|`1213`|`1205`|TransactionWriteConflict/.test(String((e as Error)?.message ?? ""));
+}
+
+/** Runs `fn` again (up to 10 times, after a short random pause) when MariaDB broke a lock wait or a unique race was lost. */
+async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= 10 || !isRetryable(e)) throw e;
+      await sleep(Math.floor(Math.random() * 10 * attempt));
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface RaisedItem {
   kind: string;
@@ -66,73 +100,155 @@ export interface RaisedItem {
 
 export const notificationKeyOf = (kind: string, cause: string) => (cause ? `${kind}:${cause}` : kind).slice(0, 255);
 
+/** A group box closed less than this ago re-opens on a new raise of its key (no new mail). */
+export const REOPEN_WINDOW_MS = 30 * 60_000;
+
+/** Deletes closed groups (with their items and read state) closed before `before`: the housekeeping purge, at the event retention. */
+export async function purgeClosedNotifications(db: Client, before: Date): Promise<number> {
+  return (await db.notification.deleteMany({ where: { dismissedAt: { lt: before } } })).count;
+}
+
 /** What raising changed: `raised` when the group is new or re-raised (new or re-opened item). */
 export interface RaiseResult {
   notification: Notification;
   raised: boolean;
 }
 
+/**
+ * Serialised per key: the open group carries `openKey` = its key (unique; null once closed),
+ * locked with SELECT … FOR UPDATE under READ COMMITTED (no gap locks, so two first raises
+ * cannot deadlock); when two raises both find no group, the second insert fails on the unique
+ * key and that raise runs again, now finding and locking the group the first one made.
+ */
 export async function raiseNotification(db: Db, n: RaisedItem, now = new Date()): Promise<RaiseResult> {
+  return retrying(() => raiseOnce(db, n, now));
+}
+
+async function raiseOnce(db: Db, n: RaisedItem, now: Date): Promise<RaiseResult> {
   const key = notificationKeyOf(n.kind, n.cause);
-  return db.$transaction(async (tx) => {
-    let group = await tx.notification.findFirst({ where: { key, dismissedAt: null }, orderBy: { createdAt: "desc" } });
-    let raised = false;
-    const created = !group;
-    if (!group) {
-      group = await tx.notification.create({
+  return db.$transaction(
+    async (tx) => {
+      const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT \`id\` FROM \`Notification\` WHERE \`openKey\` = ${key} FOR UPDATE`;
+      let group = locked ? await tx.notification.findUnique({ where: { id: locked.id } }) : null;
+      if (!group) {
+        // dismissed by an admin while its cause persists: stays closed (and quiet) until the
+        // cause clears (the item closes) and comes back
+        const held = await tx.notificationItem.findFirst({
+          where: { subject: n.subject.slice(0, 255), closedAt: null, notification: { key, dismissedAt: { not: null }, dismissedBy: { not: "system" } } },
+          include: { notification: true },
+          orderBy: { createdAt: "desc" },
+        });
+        if (held) {
+          await tx.notificationItem.update({
+            where: { id: held.id },
+            data: { label: n.label.slice(0, 255), message: n.message.slice(0, 4000), details: (n.details ?? "").slice(0, 8000) },
+          });
+          return { notification: held.notification, raised: false };
+        }
+        // a flapping cause (an app down, up, down …): the group box closed less than
+        // REOPEN_WINDOW_MS ago opens again (unread again, but not mailed or posted again:
+        // its emailedAt stays) instead of a new group, a mail and a webhook per cycle
+        const recent = await tx.notification.findFirst({
+          where: { key, dismissedBy: "system", dismissedAt: { gte: new Date(now.getTime() - REOPEN_WINDOW_MS) } },
+          orderBy: { dismissedAt: "desc" },
+        });
+        if (recent) group = await tx.notification.update({ where: { id: recent.id }, data: { dismissedAt: null, dismissedBy: null, openKey: key, raisedAt: now } });
+      }
+      let raised = false;
+      const created = !group;
+      if (!group) {
+        group = await tx.notification.create({
+          data: {
+            id: randomUUID(),
+            key,
+            openKey: key,
+            kind: n.kind,
+            level: n.level,
+            title: notificationTitle(n.kind, 1, n.cause),
+            message: "",
+            target: n.cause.slice(0, 255),
+            link: (n.link ?? "").slice(0, 512),
+            raisedAt: now,
+          },
+        });
+        raised = true;
+      }
+      const existing = await tx.notificationItem.findUnique({ where: { notificationId_subject: { notificationId: group.id, subject: n.subject.slice(0, 255) } } });
+      const fields = { label: n.label.slice(0, 255), message: n.message.slice(0, 4000), details: (n.details ?? "").slice(0, 8000) };
+      if (!existing) {
+        await tx.notificationItem.create({ data: { id: randomUUID(), notificationId: group.id, subject: n.subject.slice(0, 255), ...fields } });
+        raised = true;
+      } else {
+        if (existing.closedAt) raised = true;
+        await tx.notificationItem.update({ where: { id: existing.id }, data: { ...fields, closedAt: null } });
+      }
+      const open = await tx.notificationItem.count({ where: { notificationId: group.id, closedAt: null } });
+      const level = group.level === "error" || n.level === "error" ? "error" : group.level === "warning" || n.level === "warning" ? "warning" : "info";
+      const notification = await tx.notification.update({
+        where: { id: group.id },
         data: {
-          id: randomUUID(),
-          key,
-          kind: n.kind,
-          level: n.level,
-          title: notificationTitle(n.kind, 1, n.cause),
-          message: "",
-          target: n.cause.slice(0, 255),
-          link: (n.link ?? "").slice(0, 512),
-          raisedAt: now,
+          level,
+          title: notificationTitle(n.kind, open, n.cause).slice(0, 255),
+          ...(n.link ? { link: n.link.slice(0, 512) } : {}),
+          ...(created ? {} : { count: { increment: 1 } }),
+          ...(raised ? { raisedAt: now } : {}),
         },
       });
-      raised = true;
-    }
-    const existing = await tx.notificationItem.findUnique({ where: { notificationId_subject: { notificationId: group.id, subject: n.subject.slice(0, 255) } } });
-    const fields = { label: n.label.slice(0, 255), message: n.message.slice(0, 4000), details: (n.details ?? "").slice(0, 8000) };
-    if (!existing) {
-      await tx.notificationItem.create({ data: { id: randomUUID(), notificationId: group.id, subject: n.subject.slice(0, 255), ...fields } });
-      raised = true;
-    } else {
-      if (existing.closedAt) raised = true;
-      await tx.notificationItem.update({ where: { id: existing.id }, data: { ...fields, closedAt: null } });
-    }
-    const open = await tx.notificationItem.count({ where: { notificationId: group.id, closedAt: null } });
-    const level = group.level === "error" || n.level === "error" ? "error" : group.level === "warning" || n.level === "warning" ? "warning" : "info";
-    const notification = await tx.notification.update({
-      where: { id: group.id },
-      data: {
-        level,
-        title: notificationTitle(n.kind, open, n.cause).slice(0, 255),
-        ...(n.link ? { link: n.link.slice(0, 512) } : {}),
-        ...(created ? {} : { count: { increment: 1 } }),
-        ...(raised ? { raisedAt: now } : {}),
-      },
-    });
-    return { notification, raised };
-  });
+      return { notification, raised };
+    },
+    { isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted, maxWait: 10_000, timeout: 20_000 },
+  );
 }
 
 /**
  * Closes the open items about these subjects (of one kind, or of any kind), then every group
- * left without an open item. Returns how many items it closed.
+ * left without an open item. Per group, in one transaction holding the group's row lock (the
+ * lock a raise takes, see raiseNotification): a crash cannot leave an open group without open
+ * items, and a concurrent raise cannot re-open an item of a group being closed. Returns how
+ * many items it closed.
  */
 export async function closeNotificationItems(db: Client, opts: { subjects: string[]; kind?: string }, now = new Date()): Promise<number> {
   if (opts.subjects.length === 0) return 0;
   const items = await db.notificationItem.findMany({
-    where: { subject: { in: opts.subjects.map((s) => s.slice(0, 255)) }, closedAt: null, notification: { dismissedAt: null, ...(opts.kind ? { kind: opts.kind } : {}) } },
+    // also items of groups an admin dismissed: their cause cleared, so the next raise opens anew
+    where: { subject: { in: opts.subjects.map((s) => s.slice(0, 255)) }, closedAt: null, ...(opts.kind ? { notification: { kind: opts.kind } } : {}) },
     select: { id: true, notificationId: true },
   });
-  if (items.length === 0) return 0;
-  await db.notificationItem.updateMany({ where: { id: { in: items.map((i) => i.id) } }, data: { closedAt: now } });
-  await settleGroups(db, [...new Set(items.map((i) => i.notificationId))], now);
-  return items.length;
+  let closed = 0;
+  for (const groupId of new Set(items.map((i) => i.notificationId))) {
+    const ids = items.filter((i) => i.notificationId === groupId).map((i) => i.id);
+    closed += await withGroupLock(db, groupId, async (tx) => {
+      const r = await tx.notificationItem.updateMany({ where: { id: { in: ids }, closedAt: null }, data: { closedAt: now } });
+      await settleGroups(tx, [groupId], now);
+      return r.count;
+    });
+  }
+  return closed;
+}
+
+/** Closes open groups left without an open item (box's sweep; e.g. after a crash of an older version). */
+export async function closeEmptyNotificationGroups(db: Client, now = new Date()): Promise<number> {
+  const empty = await db.notification.findMany({ where: { dismissedAt: null, items: { some: {}, none: { closedAt: null } } }, select: { id: true } });
+  let closed = 0;
+  for (const g of empty) {
+    closed += await withGroupLock(db, g.id, async (tx) => {
+      const before = await tx.notification.findUnique({ where: { id: g.id }, select: { dismissedAt: true } });
+      await settleGroups(tx, [g.id], now);
+      const after = await tx.notification.findUnique({ where: { id: g.id }, select: { dismissedAt: true } });
+      return before && !before.dismissedAt && after?.dismissedAt ? 1 : 0;
+    });
+  }
+  return closed;
+}
+
+/** Runs `fn` in a READ COMMITTED transaction holding the group's row lock (or in the caller's transaction, taking it there). */
+async function withGroupLock<T>(db: Client, groupId: string, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  const locked = async (tx: Prisma.TransactionClient) => {
+    await tx.$queryRaw`SELECT \`id\` FROM \`Notification\` WHERE \`id\` = ${groupId} FOR UPDATE`;
+    return fn(tx);
+  };
+  if (!("$transaction" in db)) return locked(db);
+  return retrying(() => db.$transaction(locked, { isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted, maxWait: 10_000, timeout: 20_000 }));
 }
 
 /** Closes the groups among `ids` that have no open item left; retitles the others by their open count. */
@@ -142,14 +258,17 @@ async function settleGroups(db: Client, ids: string[], now: Date): Promise<void>
     if (!g || g.dismissedAt) continue;
     const open = await db.notificationItem.count({ where: { notificationId: id, closedAt: null } });
     const cause = g.key.startsWith(`${g.kind}:`) ? g.key.slice(g.kind.length + 1) : "";
-    if (open === 0) await db.notification.update({ where: { id }, data: { dismissedAt: now, dismissedBy: "system" } });
+    if (open === 0) await db.notification.update({ where: { id }, data: { dismissedAt: now, dismissedBy: "system", openKey: null } });
     else await db.notification.update({ where: { id }, data: { title: notificationTitle(g.kind, open, cause).slice(0, 255) } });
   }
 }
 
-/** The open items of a kind (box's sweep checks each subject still exists and still fails). */
+/**
+ * The open items of a kind (box's sweep checks each subject still exists and still fails),
+ * including those of groups an admin dismissed while their cause persists.
+ */
 export async function openNotificationItems(db: Client, kind: string): Promise<(NotificationItem & { notification: Notification })[]> {
-  return db.notificationItem.findMany({ where: { closedAt: null, notification: { kind, dismissedAt: null } }, include: { notification: true } });
+  return db.notificationItem.findMany({ where: { closedAt: null, notification: { kind } }, include: { notification: true } });
 }
 
 export type NotificationWithItems = Notification & { items: NotificationItem[]; unread: boolean };
@@ -204,11 +323,19 @@ export async function markNotificationMailed(db: Client, id: string, at = new Da
   await db.notification.update({ where: { id }, data: { emailedAt: at } });
 }
 
-export async function dismissNotification(db: Client, id: string, userId: string): Promise<Notification> {
+/**
+ * An admin closes a group for everyone. Its open items stay open (their cause persists): a
+ * raise of such an item keeps to this closed group (no new group, no mail) until the item's
+ * cause clears and it closes; then the next raise opens a new group. `dismissed` is false
+ * when it was closed already.
+ */
+export async function dismissNotification(db: Client, id: string, userId: string): Promise<{ notification: Notification; dismissed: boolean }> {
   const n = await db.notification.findUnique({ where: { id } });
   if (!n) throw new HearthError("not_found", "No such notification");
-  if (n.dismissedAt) return n;
-  return db.notification.update({ where: { id }, data: { dismissedAt: new Date(), dismissedBy: userId } });
+  if (n.dismissedAt) return { notification: n, dismissed: false };
+  const r = await db.notification.updateMany({ where: { id, dismissedAt: null }, data: { dismissedAt: new Date(), dismissedBy: userId, openKey: null } });
+  const after = await db.notification.findUnique({ where: { id } });
+  return { notification: after ?? n, dismissed: r.count > 0 };
 }
 
 /** The kinds this user gets by email; null when never chosen (every kind). */

@@ -217,7 +217,13 @@ export async function cancelTask(db: DbOrTx, id: string): Promise<Task> {
 export type RecoveryAction = "resume" | "fail";
 
 /** Puts one running task back to pending or fails it as `interrupted`, if `where` still matches. */
-async function recoverOne(db: DbOrTx, task: Pick<Task, "id" | "attempts" | "maxAttempts">, resumable: boolean, where: Prisma.TaskWhereInput, why: string): Promise<RecoveryAction | null> {
+async function recoverOne(
+  db: DbOrTx,
+  task: Pick<Task, "id" | "attempts" | "maxAttempts">,
+  resumable: boolean,
+  where: Prisma.TaskWhereInput,
+  why: string,
+): Promise<{ action: RecoveryAction; errorMessage: string } | null> {
   const action = recoveryOf(task, resumable);
   const to: TaskState = action === "resume" ? "pending" : "failed";
   assertTransition("running", to);
@@ -235,7 +241,7 @@ async function recoverOne(db: DbOrTx, task: Pick<Task, "id" | "attempts" | "maxA
     const r = await tx.task.updateMany({ where: { ...where, id: task.id, state: "running" }, data });
     if (r.count !== 1) return null;
     if (action === "fail") await outcomeEvent(tx, task.id, { state: "failed", errorCode: "interrupted", errorMessage: String(data.errorMessage ?? "") });
-    return action;
+    return { action, errorMessage: action === "fail" ? String(data.errorMessage ?? "") : "" };
   });
 }
 
@@ -255,6 +261,9 @@ export interface RecoveredTask {
   id: string;
   type: string;
   action: RecoveryAction;
+  appId?: string | null;
+  /** the task's error when it failed (`interrupted`), for box's notification */
+  errorMessage?: string;
 }
 
 /** Recovers running tasks whose runner is gone: expired leases, and (with `self`) our dead instances. */
@@ -262,7 +271,7 @@ export async function recoverTasks(db: DbOrTx, opts: RecoverOptions): Promise<Re
   const now = new Date();
   const running = await db.task.findMany({
     where: { state: "running" },
-    select: { id: true, type: true, attempts: true, maxAttempts: true, leasedBy: true, leaseExpiresAt: true },
+    select: { id: true, type: true, appId: true, attempts: true, maxAttempts: true, leasedBy: true, leaseExpiresAt: true },
   });
   const out: RecoveredTask[] = [];
   for (const t of running) {
@@ -273,8 +282,8 @@ export async function recoverTasks(db: DbOrTx, opts: RecoverOptions): Promise<Re
     const where: Prisma.TaskWhereInput = { leasedBy: t.leasedBy, leaseExpiresAt: t.leaseExpiresAt };
     // the admin reads this as the task's message or error: what happened, not how box noticed (a lease)
     const why = ownDeadInstance ? "box restarted while the task was running" : "box stopped or stopped answering while the task was running";
-    const action = await recoverOne(db, t, opts.resumable(t.type), where, why);
-    if (action) out.push({ id: t.id, type: t.type, action });
+    const r = await recoverOne(db, t, opts.resumable(t.type), where, why);
+    if (r) out.push({ id: t.id, type: t.type, appId: t.appId, action: r.action, errorMessage: r.errorMessage });
   }
   return out;
 }
@@ -286,7 +295,7 @@ export async function recoverTasks(db: DbOrTx, opts: RecoverOptions): Promise<Re
 export async function releaseTask(db: DbOrTx, id: string, leasedBy: string, resumable: boolean): Promise<RecoveryAction | null> {
   const t = await db.task.findFirst({ where: { id, leasedBy, state: "running" }, select: { id: true, attempts: true, maxAttempts: true } });
   if (!t) return null;
-  return recoverOne(db, t, resumable, { leasedBy }, "box stopped while the task was running");
+  return (await recoverOne(db, t, resumable, { leasedBy }, "box stopped while the task was running"))?.action ?? null;
 }
 
 /** The wire shape of a task (contracts `taskView`). */
