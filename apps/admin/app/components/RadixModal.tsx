@@ -33,6 +33,10 @@ export default function RadixModal({
           className={`${styles.content} dialog${wide ? " dialog-wide" : ""}`}
           aria-labelledby={labelledBy}
           aria-describedby={undefined}
+          // a stray click beside a form must not lose what was typed (a file being edited, DNS
+          // credentials): Esc or the dialog's own buttons close it
+          onPointerDownOutside={(e) => e.preventDefault()}
+          onInteractOutside={(e) => e.preventDefault()}
           onCloseAutoFocus={(e) => {
             if (opener.current?.isConnected) {
               e.preventDefault();

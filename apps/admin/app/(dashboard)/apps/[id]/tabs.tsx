@@ -23,8 +23,13 @@ export interface AppTab {
  * No "use client" here: the server page (`[tab]/page.tsx`) looks the tab up (an unknown one is
  * a 404) and renders its client component; AppDetail (client) lists them as links.
  */
-/** The terminal, files and backups need the app's container and volume. */
-const installed = (app: AppView) => app.installState === "installed";
+/**
+ * The terminal, files and backups need the app's container or volume, which a first install has
+ * not made yet. Every other state shows them (an app in `error` after a failed update needs its
+ * Backups tab most; a restart must not pull the open tab from under the admin): each tab says
+ * itself when its container is not running.
+ */
+const installed = (app: AppView) => app.installState !== "pending_install";
 
 export const APP_TABS: readonly AppTab[] = [
   { slug: "overview", label: "Overview", Component: OverviewTab },
