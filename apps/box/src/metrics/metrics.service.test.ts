@@ -96,6 +96,52 @@ describe("MetricsService", () => {
   });
 });
 
+describe("MetricsService with a hung Docker engine", () => {
+  it("still stores the server's samples, fails each round after the timeout, warns once and keeps ticking", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-metrics-hung-"));
+    const lines: string[] = [];
+    const warnLog = pino({ level: "warn" }, { write: (l: string) => void lines.push(l) });
+    let now = T0 * 1000;
+    let hostReads = 0;
+    const sources: MetricsSources = {
+      appContainers: () => new Promise(() => {}), // listContainers that never answers
+      container: () => null,
+      host: () => {
+        hostReads++;
+        now += 10_000;
+        return {
+          cpuTotal: hostReads * 2000,
+          cpuIdle: hostReads * 1500,
+          memoryTotalBytes: 8 * 2 ** 30,
+          memoryUsedBytes: 2 * 2 ** 30,
+          load1: 0.5,
+          diskReadBytes: 0,
+          diskWriteBytes: 0,
+          netRxBytes: 0,
+          netTxBytes: 0,
+        };
+      },
+      uptimeSeconds: () => 1,
+      mounts: () => [],
+      space: () => null,
+      cpuCores: () => 2,
+    };
+    const store = new MetricsStore(dir, { app: APP_STORE_SPEC, server: SERVER_STORE_SPEC });
+    const svc = new MetricsService({ store, sources, appExists: async () => true, log: warnLog, version: "t", dataDir: dir, startedAt: now, now: () => now, intervalMs: 5, dockerTimeoutMs: 30 });
+    await expect(svc.collect()).rejects.toMatchObject({ code: "external" });
+    svc.start();
+    const deadline = Date.now() + 5000;
+    while (hostReads < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await svc.stop();
+    expect(hostReads).toBeGreaterThanOrEqual(5);
+    const reopened = new MetricsStore(dir, { app: APP_STORE_SPEC, server: SERVER_STORE_SPEC });
+    expect(reopened.ring("server").readFine(T0 - 1, T0 + 3600).length).toBeGreaterThanOrEqual(5);
+    reopened.close();
+    const warnings = lines.map((l) => JSON.parse(l) as { msg: string }).filter((l) => l.msg === "metrics round failed");
+    expect(warnings).toHaveLength(1);
+  });
+});
+
 describe("the counters' parsers", () => {
   it("reads cgroup v1/v2 block I/O, net/dev, /proc/stat, meminfo, diskstats and mounts", () => {
     expect(parseBlkioV1("254:0 Read 4096\n254:0 Write 8192\n254:0 Sync 1\n254:16 Read 1\nTotal 12289\n")).toEqual({ read: 4097, write: 8192 });

@@ -38,6 +38,10 @@ export interface MetricsServiceOptions {
   startedAt: number;
   intervalMs?: number;
   sweepMs?: number;
+  /** How long a round waits for the engine's list of containers (a hung engine must not stop the rounds). */
+  dockerTimeoutMs?: number;
+  /** The least time between two warnings of the same kind (a down engine would otherwise warn every round). */
+  warnEveryMs?: number;
   now?: () => number;
 }
 
@@ -55,6 +59,16 @@ interface Prev<T> {
   c: T;
 }
 
+/** Rejects with `external` when `p` has not settled after `ms` (the timer is cleared either way). */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HearthError("external", `${what} did not answer within ${ms} ms`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 const rate = (now: number, prev: number | null | undefined, secs: number) => (prev === null || prev === undefined || now < prev || secs <= 0 ? Number.NaN : (now - prev) / secs);
 
 export class MetricsService {
@@ -64,6 +78,8 @@ export class MetricsService {
   private lastSweep = 0;
   private prevApps = new Map<string, Prev<ContainerCounters>>();
   private prevHost: Prev<HostCounters> | null = null;
+  /** Last warning time and the warnings held back since, per kind. */
+  private warned = new Map<string, { at: number; held: number }>();
   readonly intervalMs: number;
 
   constructor(private readonly o: MetricsServiceOptions) {
@@ -74,20 +90,30 @@ export class MetricsService {
     return this.o.now?.() ?? Date.now();
   }
 
+  /** Warns at most once per `warnEveryMs` (default 10 min) for one kind; the next warning says how many were held back. */
+  private warnLimited(kind: string, err: unknown, msg: string): void {
+    const now = Date.now();
+    const w = this.warned.get(kind);
+    if (w && now - w.at < (this.o.warnEveryMs ?? 600_000)) {
+      w.held++;
+      return;
+    }
+    this.o.log.warn({ err, suppressed: w?.held ?? 0 }, msg);
+    this.warned.set(kind, { at: now, held: 0 });
+  }
+
   start(): void {
     this.stopped = false;
+    const run = () =>
+      this.collect()
+        .catch((err) => this.warnLimited("round", err, "metrics round failed"))
+        .finally(tick);
     const tick = () => {
       if (this.stopped) return;
-      this.timer = setTimeout(() => {
-        void this.collect()
-          .catch((err) => this.o.log.warn({ err }, "metrics round failed"))
-          .finally(tick);
-      }, this.intervalMs);
+      this.timer = setTimeout(() => void run(), this.intervalMs);
       this.timer.unref?.();
     };
-    void this.collect()
-      .catch((err) => this.o.log.warn({ err }, "metrics round failed"))
-      .finally(tick);
+    void run();
   }
 
   async stop(): Promise<void> {
@@ -129,7 +155,8 @@ export class MetricsService {
       this.prevHost = { at, c: host };
     }
 
-    const containers = await this.o.sources.appContainers();
+    // the server's sample above does not depend on the engine; a hung engine fails this round only
+    const containers = await withTimeout(this.o.sources.appContainers(), this.o.dockerTimeoutMs ?? 5000, "the Docker engine's list of containers");
     const seen = new Map<string, Prev<ContainerCounters>>();
     for (const { appId, containerId, bridge } of containers) {
       const c = this.o.sources.container(containerId, bridge);
