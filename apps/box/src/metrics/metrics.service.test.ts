@@ -96,6 +96,40 @@ describe("MetricsService", () => {
   });
 });
 
+describe("MetricsService with one failing app", () => {
+  it("stores the apps after it and warns once for that app and cause", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-metrics-oneapp-"));
+    const lines: string[] = [];
+    const warnLog = pino({ level: "warn" }, { write: (l: string) => void lines.push(l) });
+    let now = T0 * 1000;
+    let round = 0;
+    const sources: MetricsSources = {
+      appContainers: async () => [
+        { appId: "bad", containerId: "c-bad" },
+        { appId: "good", containerId: "c-good" },
+      ],
+      container: (id) => {
+        if (id === "c-bad") throw Object.assign(new Error("EIO: i/o error, read"), { code: "EIO" });
+        return { cpuNs: round * 1e9, memoryBytes: 1, memoryLimitBytes: null, ioReadBytes: 0, ioWriteBytes: 0, netRxBytes: null, netTxBytes: null };
+      },
+      host: () => null,
+      uptimeSeconds: () => 1,
+      mounts: () => [],
+      space: () => null,
+      cpuCores: () => 2,
+    };
+    const store = new MetricsStore(dir, { app: APP_STORE_SPEC, server: SERVER_STORE_SPEC });
+    const svc = new MetricsService({ store, sources, appExists: async () => true, log: warnLog, version: "t", dataDir: dir, startedAt: now, now: () => now });
+    for (; round < 3; round++, now += 10_000) await svc.collect();
+    expect(svc.appMetrics("good", "1h").series.memoryBytes).toHaveLength(3);
+    expect(svc.appMetrics("good", "1h").series.cpuPercent).toHaveLength(2);
+    expect(svc.appMetrics("bad", "1h").series.memoryBytes).toEqual([]);
+    const warnings = lines.map((l) => JSON.parse(l) as { msg: string }).filter((l) => l.msg === "metrics: an app's sample failed");
+    expect(warnings).toHaveLength(1);
+    await svc.stop();
+  });
+});
+
 describe("MetricsService with a hung Docker engine", () => {
   it("still stores the server's samples, fails each round after the timeout, warns once and keeps ticking", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-metrics-hung-"));

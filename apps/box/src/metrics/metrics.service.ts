@@ -159,24 +159,12 @@ export class MetricsService {
     const containers = await withTimeout(this.o.sources.appContainers(), this.o.dockerTimeoutMs ?? 5000, "the Docker engine's list of containers");
     const seen = new Map<string, Prev<ContainerCounters>>();
     for (const { appId, containerId, bridge } of containers) {
-      const c = this.o.sources.container(containerId, bridge);
-      if (!c) continue;
-      const key = `${appId}/${containerId}`;
-      const p = this.prevApps.get(key);
-      const secs = p ? (at - p.at) / 1000 : 0;
-      const cpu = p && secs > 0 && c.cpuNs >= p.c.cpuNs ? ((c.cpuNs - p.c.cpuNs) / 1e9 / secs) * 100 : Number.NaN;
-      this.o.store
-        .ring(`app-${appId}`)
-        .record(tSec, [
-          cpu,
-          c.memoryBytes,
-          c.memoryLimitBytes ?? Number.NaN,
-          rate(c.ioReadBytes, p?.c.ioReadBytes, secs),
-          rate(c.ioWriteBytes, p?.c.ioWriteBytes, secs),
-          rate(c.netRxBytes ?? Number.NaN, p?.c.netRxBytes, secs),
-          rate(c.netTxBytes ?? Number.NaN, p?.c.netTxBytes, secs),
-        ]);
-      seen.set(key, { at, c });
+      // one app's failure (a vanished cgroup, EIO/ENOSPC on its ring) loses that app's sample only
+      try {
+        this.recordApp(appId, containerId, bridge, at, tSec, seen);
+      } catch (err) {
+        this.warnLimited(`app ${appId} ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err, "metrics: an app's sample failed");
+      }
     }
     this.prevApps = seen;
     this.o.sources.retainContainers?.(new Set(containers.map((c) => c.containerId)));
@@ -185,6 +173,27 @@ export class MetricsService {
       this.lastSweep = at;
       await this.sweep();
     }
+  }
+
+  private recordApp(appId: string, containerId: string, bridge: string | undefined, at: number, tSec: number, seen: Map<string, Prev<ContainerCounters>>): void {
+    const c = this.o.sources.container(containerId, bridge);
+    if (!c) return;
+    const key = `${appId}/${containerId}`;
+    const p = this.prevApps.get(key);
+    const secs = p ? (at - p.at) / 1000 : 0;
+    const cpu = p && secs > 0 && c.cpuNs >= p.c.cpuNs ? ((c.cpuNs - p.c.cpuNs) / 1e9 / secs) * 100 : Number.NaN;
+    this.o.store
+      .ring(`app-${appId}`)
+      .record(tSec, [
+        cpu,
+        c.memoryBytes,
+        c.memoryLimitBytes ?? Number.NaN,
+        rate(c.ioReadBytes, p?.c.ioReadBytes, secs),
+        rate(c.ioWriteBytes, p?.c.ioWriteBytes, secs),
+        rate(c.netRxBytes ?? Number.NaN, p?.c.netRxBytes, secs),
+        rate(c.netTxBytes ?? Number.NaN, p?.c.netTxBytes, secs),
+      ]);
+    seen.set(key, { at, c });
   }
 
   /** Drops the series of apps whose row is gone (decision: an app's graphs go with its data, at the purge). */
