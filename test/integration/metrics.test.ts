@@ -254,6 +254,14 @@ describe("metrics API on real peers", () => {
     await steadyGoto(page, `${admin.base}/apps/${quiet}`);
     await expect.poll(() => page.getByText("Not enough samples yet").count(), { timeout: 30_000 }).toBe(1);
     expect(await page.locator("canvas").count()).toBe(0);
+    // 30 days needs two hourly rows: the notice says so, not "from the first minute"
+    const quietGraphs = page.locator("section", { has: page.getByRole("heading", { name: "Graphs" }) });
+    await quietGraphs.getByRole("button", { name: "30 days" }).click();
+    await expect.poll(() => quietGraphs.getByRole("status").textContent(), { timeout: 30_000 }).toContain("hourly averages appear after 2 hours");
+    // stopped: the notice says it is not running
+    await db.app.update({ where: { id: quiet }, data: { runState: "stopped" } });
+    await page.reload();
+    await expect.poll(() => page.getByText("This app is not running").count(), { timeout: 30_000 }).toBe(1);
     await db.app.delete({ where: { id: quiet } });
     await context.close();
   });
