@@ -267,12 +267,17 @@ describe("metrics API on real peers", () => {
   });
 
   it("keeps its data across a collector restart, at a fixed file size, and drops a removed app's series", async () => {
-    const before = metrics.appMetrics(appId, "1h").series.memoryBytes.length;
+    // stopped first: no round can add a sample between the read before and the one after
     await metrics.stop();
+    const fresh = new MetricsStore(dataPaths(tmp).metrics, { app: APP_STORE_SPEC, server: SERVER_STORE_SPEC });
+    const readBack = () => fresh.existingRing(`app-${appId}`)?.readFine(0, 2 ** 32 - 1) ?? [];
+    const before = readBack();
+    fresh.close();
+    expect(before.length).toBeGreaterThan(0);
     const file = path.join(dataPaths(tmp).metrics, `app-${appId}.hmtr`);
     expect(statSync(file).size).toBe(fileSize(APP_STORE_SPEC));
     metrics = newCollector();
-    expect(metrics.appMetrics(appId, "1h").series.memoryBytes.length).toBe(before);
+    expect(metrics.appMetrics(appId, "1h").series.memoryBytes.map(([t, v]) => [t / 1000, v])).toEqual(before.map((p) => [p.t, p.values[1]]));
     // the app's row goes (its data purged): the next sweep drops its file
     await db.app.delete({ where: { id: appId } });
     expect(await metrics.sweep()).toEqual([appId]);
