@@ -5,7 +5,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { ContainerStatsReader, parseBlkioV1, parseIoStatV2, parseNetDev, type ContainerCounters } from "../docker/container-stats";
 import { parseDiskstats, parseMeminfo, parseMounts, parseProcStatCpu, type HostCounters } from "../lib/host-stats";
-import { APP_STORE_SPEC, MetricsService, SERVER_STORE_SPEC, type MetricsSources } from "./metrics.service";
+import { APP_STORE_SPEC, MetricsService, mountOf, SERVER_STORE_SPEC, type MetricsSources } from "./metrics.service";
 import { MetricsStore } from "./ring-store";
 
 const log = pino({ level: "silent" });
@@ -93,6 +93,21 @@ describe("MetricsService", () => {
     apps.delete("a2");
     expect(await svc.sweep()).toEqual(["a2"]);
     expect(store.appIds()).toEqual(["a1"]);
+  });
+});
+
+describe("the data directory's file system", () => {
+  it("is the longest mount point holding it, even when two file systems have the same size and use", () => {
+    const mounts = [
+      { device: "/dev/vda", mount: "/", fsType: "ext4", sizeBytes: 100, usedBytes: 40 },
+      { device: "/dev/vdb", mount: "/srv", fsType: "xfs", sizeBytes: 100, usedBytes: 40 },
+      { device: "/dev/vdc", mount: "/srv/hearth-other", fsType: "xfs", sizeBytes: 100, usedBytes: 40 },
+    ];
+    expect(mountOf("/srv/hearth", mounts)?.device).toBe("/dev/vdb");
+    expect(mountOf("/srv/hearth-other/x", mounts)?.device).toBe("/dev/vdc");
+    expect(mountOf("/var/lib/hearth", mounts)?.device).toBe("/dev/vda");
+    expect(mountOf("/srv", mounts)?.device).toBe("/dev/vdb");
+    expect(mountOf("/x", [])).toBeNull();
   });
 });
 

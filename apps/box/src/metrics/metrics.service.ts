@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import path from "node:path";
 import { APP_METRICS, HearthError, SERVER_METRICS, type AppMetricsResponse, type FilesystemUsage, type MetricPoint, type MetricsRange, type ServerMetricsResponse } from "@hearth/contracts";
 import type { ContainerCounters } from "../docker/container-stats";
 import type { HostCounters, MountEntry, SpaceUsage } from "../lib/host-stats";
@@ -67,6 +68,18 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     timer.unref?.();
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** The mount holding `dir`: the longest mount point that is `dir` or one of its parents (never a guess by equal sizes). */
+export function mountOf<T extends { mount: string }>(dir: string, mounts: readonly T[]): T | null {
+  const d = path.resolve(dir);
+  let best: T | null = null;
+  for (const m of mounts) {
+    const root = path.resolve(m.mount);
+    const holds = root === "/" || d === root || d.startsWith(`${root}/`);
+    if (holds && (!best || root.length > path.resolve(best.mount).length)) best = m;
+  }
+  return best;
 }
 
 const rate = (now: number, prev: number | null | undefined, secs: number) => (prev === null || prev === undefined || now < prev || secs <= 0 ? Number.NaN : (now - prev) / secs);
@@ -250,7 +263,7 @@ export class MetricsService {
       if (u && u.sizeBytes > 0) filesystems.push({ ...m, ...u });
     }
     const data = s.space(this.o.dataDir);
-    const dataFs = data ? (filesystems.find((f) => f.sizeBytes === data.sizeBytes && f.usedBytes === data.usedBytes) ?? null) : null;
+    const dataFs = data ? mountOf(this.o.dataDir, filesystems) : null;
     return {
       ...rest,
       ...this.seriesOf(SERVER_METRICS, this.o.store.ring("server"), range, fromSec, toSec),
