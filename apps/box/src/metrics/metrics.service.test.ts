@@ -24,6 +24,7 @@ function setup(apps: Set<string>) {
     ioWriteBytes: 0,
     netRxBytes: round * 1000,
     netTxBytes: null,
+    netSource: "proc",
   });
   const host = (): HostCounters => ({
     cpuTotal: round * 2000,
@@ -96,6 +97,34 @@ describe("MetricsService", () => {
   });
 });
 
+describe("per-app network", () => {
+  it("gives no rate when the counters' source differs from the round before (no bogus spike)", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-metrics-net-"));
+    let now = T0 * 1000;
+    const rounds: { rx: number; src: "bridge" | "proc" }[] = [
+      { rx: 1000, src: "bridge" },
+      { rx: 2000, src: "bridge" },
+      { rx: 9_000_000, src: "proc" },
+      { rx: 9_001_000, src: "proc" },
+    ];
+    let i = 0;
+    const sources: MetricsSources = {
+      appContainers: async () => [{ appId: "n1", containerId: "c-n1" }],
+      container: () => ({ cpuNs: 0, memoryBytes: 1, memoryLimitBytes: null, ioReadBytes: 0, ioWriteBytes: 0, netRxBytes: rounds[i]!.rx, netTxBytes: 0, netSource: rounds[i]!.src }),
+      host: () => null,
+      uptimeSeconds: () => 1,
+      mounts: () => [],
+      space: () => null,
+      cpuCores: () => 2,
+    };
+    const store = new MetricsStore(dir, { app: APP_STORE_SPEC, server: SERVER_STORE_SPEC });
+    const svc = new MetricsService({ store, sources, appExists: async () => true, log, version: "t", dataDir: dir, startedAt: now, now: () => now });
+    for (; i < rounds.length; i++, now += 10_000) await svc.collect();
+    expect(svc.appMetrics("n1", "1h").series.netRxBps.map(([, v]) => v)).toEqual([100, 100]);
+    await svc.stop();
+  });
+});
+
 describe("the data directory's file system", () => {
   it("is the longest mount point holding it, even when two file systems have the same size and use", () => {
     const mounts = [
@@ -125,7 +154,7 @@ describe("MetricsService with one failing app", () => {
       ],
       container: (id) => {
         if (id === "c-bad") throw Object.assign(new Error("EIO: i/o error, read"), { code: "EIO" });
-        return { cpuNs: round * 1e9, memoryBytes: 1, memoryLimitBytes: null, ioReadBytes: 0, ioWriteBytes: 0, netRxBytes: null, netTxBytes: null };
+        return { cpuNs: round * 1e9, memoryBytes: 1, memoryLimitBytes: null, ioReadBytes: 0, ioWriteBytes: 0, netRxBytes: null, netTxBytes: null, netSource: null };
       },
       host: () => null,
       uptimeSeconds: () => 1,
@@ -221,7 +250,7 @@ describe("the counters' parsers", () => {
     mkdirSync(path.join(proc, "4242", "net"), { recursive: true });
     writeFileSync(path.join(proc, "4242", "net", "dev"), "h\nh\n  eth0: 5 0 0 0 0 0 0 0 6 0 0 0 0 0 0 0\n");
     const r = new ContainerStatsReader(root, proc);
-    expect(r.read(id)).toEqual({ cpuNs: 1_500_000, memoryBytes: 1048576 - 4096, memoryLimitBytes: null, ioReadBytes: 7, ioWriteBytes: 9, netRxBytes: 5, netTxBytes: 6 });
+    expect(r.read(id)).toEqual({ cpuNs: 1_500_000, memoryBytes: 1048576 - 4096, memoryLimitBytes: null, ioReadBytes: 7, ioWriteBytes: 9, netRxBytes: 5, netTxBytes: 6, netSource: "proc" });
     expect(r.read("b".repeat(64))).toBeNull();
     // where the container's /proc is hidden from box: the app's bridge, seen from the host (its rx is what the app sent)
     const sysNet = mkdtempSync(path.join(os.tmpdir(), "hearth-sysnet-"));
@@ -229,7 +258,9 @@ describe("the counters' parsers", () => {
     writeFileSync(path.join(sysNet, "hth0123", "statistics", "rx_bytes"), "70\n");
     writeFileSync(path.join(sysNet, "hth0123", "statistics", "tx_bytes"), "30\n");
     const hidden = new ContainerStatsReader(root, path.join(proc, "none"), sysNet);
-    expect(hidden.read(id, "hth0123")).toMatchObject({ netRxBytes: 30, netTxBytes: 70 });
+    expect(hidden.read(id, "hth0123")).toMatchObject({ netRxBytes: 30, netTxBytes: 70, netSource: "bridge" });
+    // a known bridge wins even where /proc is readable: one meaning round to round
+    expect(new ContainerStatsReader(root, proc, sysNet).read(id, "hth0123")).toMatchObject({ netRxBytes: 30, netTxBytes: 70, netSource: "bridge" });
     expect(hidden.read(id)).toMatchObject({ netRxBytes: null, netTxBytes: null });
     expect(r.read("../etc")).toBeNull();
   });

@@ -195,17 +195,17 @@ export class MetricsService {
     const p = this.prevApps.get(key);
     const secs = p ? (at - p.at) / 1000 : 0;
     const cpu = p && secs > 0 && c.cpuNs >= p.c.cpuNs ? ((c.cpuNs - p.c.cpuNs) / 1e9 / secs) * 100 : Number.NaN;
-    this.o.store
-      .ring(`app-${appId}`)
-      .record(tSec, [
-        cpu,
-        c.memoryBytes,
-        c.memoryLimitBytes ?? Number.NaN,
-        rate(c.ioReadBytes, p?.c.ioReadBytes, secs),
-        rate(c.ioWriteBytes, p?.c.ioWriteBytes, secs),
-        rate(c.netRxBytes ?? Number.NaN, p?.c.netRxBytes, secs),
-        rate(c.netTxBytes ?? Number.NaN, p?.c.netTxBytes, secs),
-      ]);
+    const sameNet = !p || p.c.netSource === c.netSource;
+    this.o.store.ring(`app-${appId}`).record(tSec, [
+      cpu,
+      c.memoryBytes,
+      c.memoryLimitBytes ?? Number.NaN,
+      rate(c.ioReadBytes, p?.c.ioReadBytes, secs),
+      rate(c.ioWriteBytes, p?.c.ioWriteBytes, secs),
+      // counters from another source than the round before (bridge vs /proc) are not comparable: no rate, no bogus spike
+      sameNet ? rate(c.netRxBytes ?? Number.NaN, p?.c.netRxBytes, secs) : Number.NaN,
+      sameNet ? rate(c.netTxBytes ?? Number.NaN, p?.c.netTxBytes, secs) : Number.NaN,
+    ]);
     seen.set(key, { at, c });
   }
 
