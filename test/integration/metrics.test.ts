@@ -182,6 +182,13 @@ describe("metrics API on real peers", () => {
     const day = appMetricsResponse.parse((await admin.call("GET", `/api/v1/apps/${appId}/metrics?range=24h`, { cookie })).body);
     expect(day.stepSeconds).toBe(300);
     expect(day.series.memoryBytes.length).toBeGreaterThanOrEqual(1);
+    // the real sources take the app's own bridge for its network (one meaning round to round), and it counts bytes
+    const live = liveMetricsSources(docker, owners);
+    const listed = (await live.appContainers()).find((c) => c.appId === appId);
+    expect(listed?.bridge).toMatch(/^hth/);
+    const counters = live.container(listed!.containerId, listed!.bridge);
+    expect(counters?.netSource).toBe("bridge");
+    expect(counters!.netRxBytes! + counters!.netTxBytes!).toBeGreaterThan(0);
   });
 
   it("returns the server's series and overview", async () => {
