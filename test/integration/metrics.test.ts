@@ -182,6 +182,13 @@ describe("metrics API on real peers", () => {
     const day = appMetricsResponse.parse((await admin.call("GET", `/api/v1/apps/${appId}/metrics?range=24h`, { cookie })).body);
     expect(day.stepSeconds).toBe(300);
     expect(day.series.memoryBytes.length).toBeGreaterThanOrEqual(1);
+    // the real sources take the app's own bridge for its network (one meaning round to round), and it counts bytes
+    const live = liveMetricsSources(docker, owners);
+    const listed = (await live.appContainers()).find((c) => c.appId === appId);
+    expect(listed?.bridge).toMatch(/^hth/);
+    const counters = live.container(listed!.containerId, listed!.bridge);
+    expect(counters?.netSource).toBe("bridge");
+    expect(counters!.netRxBytes! + counters!.netTxBytes!).toBeGreaterThan(0);
   });
 
   it("returns the server's series and overview", async () => {
@@ -254,17 +261,30 @@ describe("metrics API on real peers", () => {
     await steadyGoto(page, `${admin.base}/apps/${quiet}`);
     await expect.poll(() => page.getByText("Not enough samples yet").count(), { timeout: 30_000 }).toBe(1);
     expect(await page.locator("canvas").count()).toBe(0);
+    // 30 days needs two hourly rows: the notice says so, not "from the first minute"
+    const quietGraphs = page.locator("section", { has: page.getByRole("heading", { name: "Graphs" }) });
+    await quietGraphs.getByRole("button", { name: "30 days" }).click();
+    await expect.poll(() => quietGraphs.getByRole("status").textContent(), { timeout: 30_000 }).toContain("hourly averages appear after 2 hours");
+    // stopped: the notice says it is not running
+    await db.app.update({ where: { id: quiet }, data: { runState: "stopped" } });
+    await page.reload();
+    await expect.poll(() => page.getByText("This app is not running").count(), { timeout: 30_000 }).toBe(1);
     await db.app.delete({ where: { id: quiet } });
     await context.close();
   });
 
   it("keeps its data across a collector restart, at a fixed file size, and drops a removed app's series", async () => {
-    const before = metrics.appMetrics(appId, "1h").series.memoryBytes.length;
+    // stopped first: no round can add a sample between the read before and the one after
     await metrics.stop();
+    const fresh = new MetricsStore(dataPaths(tmp).metrics, { app: APP_STORE_SPEC, server: SERVER_STORE_SPEC });
+    const readBack = () => fresh.existingRing(`app-${appId}`)?.readFine(0, 2 ** 32 - 1) ?? [];
+    const before = readBack();
+    fresh.close();
+    expect(before.length).toBeGreaterThan(0);
     const file = path.join(dataPaths(tmp).metrics, `app-${appId}.hmtr`);
     expect(statSync(file).size).toBe(fileSize(APP_STORE_SPEC));
     metrics = newCollector();
-    expect(metrics.appMetrics(appId, "1h").series.memoryBytes.length).toBe(before);
+    expect(metrics.appMetrics(appId, "1h").series.memoryBytes.map(([t, v]) => [t / 1000, v])).toEqual(before.map((p) => [p.t, p.values[1]]));
     // the app's row goes (its data purged): the next sweep drops its file
     await db.app.delete({ where: { id: appId } });
     expect(await metrics.sweep()).toEqual([appId]);

@@ -22,6 +22,8 @@ export interface ContainerCounters {
   /** Network of the container's namespace except lo, bytes (cumulative); null when no process can be read. */
   netRxBytes: number | null;
   netTxBytes: number | null;
+  /** Where the network counters came from: the app's bridge on the host or the namespace's /proc net/dev (two different counters: never rated against each other). */
+  netSource: "bridge" | "proc" | null;
 }
 
 type Layout = { kind: "v1"; cpu: string; memory: string; blkio: string } | { kind: "v2"; dir: string };
@@ -145,15 +147,24 @@ export class ContainerStatsReader {
       this.layouts.delete(containerId); // the container went away
       return null;
     }
-    const pid = procs?.split("\n")[0]?.trim();
-    const net = pid && /^\d+$/.test(pid) ? read(`${this.proc}/${pid}/net/dev`) : null;
-    let n = net === null ? null : parseNetDev(net);
-    if (n === null && bridge && /^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) {
+    // the bridge whenever one is known (production always, box cannot see the app's /proc), so the meaning stays the same round to round
+    let n: { rx: number; tx: number } | null = null;
+    let netSource: ContainerCounters["netSource"] = null;
+    if (bridge && /^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) {
       const rx = Number(read(`${this.sysNet}/${bridge}/statistics/rx_bytes`)?.trim() ?? Number.NaN);
       const tx = Number(read(`${this.sysNet}/${bridge}/statistics/tx_bytes`)?.trim() ?? Number.NaN);
-      if (Number.isFinite(rx) && Number.isFinite(tx)) n = { rx: tx, tx: rx };
+      if (Number.isFinite(rx) && Number.isFinite(tx)) {
+        n = { rx: tx, tx: rx };
+        netSource = "bridge";
+      }
     }
-    return { cpuNs, memoryBytes, memoryLimitBytes, ioReadBytes: io.read, ioWriteBytes: io.write, netRxBytes: n?.rx ?? null, netTxBytes: n?.tx ?? null };
+    if (n === null) {
+      const pid = procs?.split("\n")[0]?.trim();
+      const net = pid && /^\d+$/.test(pid) ? read(`${this.proc}/${pid}/net/dev`) : null;
+      n = net === null ? null : parseNetDev(net);
+      if (n) netSource = "proc";
+    }
+    return { cpuNs, memoryBytes, memoryLimitBytes, ioReadBytes: io.read, ioWriteBytes: io.write, netRxBytes: n?.rx ?? null, netTxBytes: n?.tx ?? null, netSource };
   }
 
   /** Forget containers not in `live` (their cached cgroup folder). */

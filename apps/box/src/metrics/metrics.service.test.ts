@@ -5,7 +5,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { ContainerStatsReader, parseBlkioV1, parseIoStatV2, parseNetDev, type ContainerCounters } from "../docker/container-stats";
 import { parseDiskstats, parseMeminfo, parseMounts, parseProcStatCpu, type HostCounters } from "../lib/host-stats";
-import { APP_STORE_SPEC, MetricsService, SERVER_STORE_SPEC, type MetricsSources } from "./metrics.service";
+import { APP_STORE_SPEC, MetricsService, mountOf, SERVER_STORE_SPEC, type MetricsSources } from "./metrics.service";
 import { MetricsStore } from "./ring-store";
 
 const log = pino({ level: "silent" });
@@ -24,6 +24,7 @@ function setup(apps: Set<string>) {
     ioWriteBytes: 0,
     netRxBytes: round * 1000,
     netTxBytes: null,
+    netSource: "proc",
   });
   const host = (): HostCounters => ({
     cpuTotal: round * 2000,
@@ -96,6 +97,129 @@ describe("MetricsService", () => {
   });
 });
 
+describe("per-app network", () => {
+  it("gives no rate when the counters' source differs from the round before (no bogus spike)", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-metrics-net-"));
+    let now = T0 * 1000;
+    const rounds: { rx: number; src: "bridge" | "proc" }[] = [
+      { rx: 1000, src: "bridge" },
+      { rx: 2000, src: "bridge" },
+      { rx: 9_000_000, src: "proc" },
+      { rx: 9_001_000, src: "proc" },
+    ];
+    let i = 0;
+    const sources: MetricsSources = {
+      appContainers: async () => [{ appId: "n1", containerId: "c-n1" }],
+      container: () => ({ cpuNs: 0, memoryBytes: 1, memoryLimitBytes: null, ioReadBytes: 0, ioWriteBytes: 0, netRxBytes: rounds[i]!.rx, netTxBytes: 0, netSource: rounds[i]!.src }),
+      host: () => null,
+      uptimeSeconds: () => 1,
+      mounts: () => [],
+      space: () => null,
+      cpuCores: () => 2,
+    };
+    const store = new MetricsStore(dir, { app: APP_STORE_SPEC, server: SERVER_STORE_SPEC });
+    const svc = new MetricsService({ store, sources, appExists: async () => true, log, version: "t", dataDir: dir, startedAt: now, now: () => now });
+    for (; i < rounds.length; i++, now += 10_000) await svc.collect();
+    expect(svc.appMetrics("n1", "1h").series.netRxBps.map(([, v]) => v)).toEqual([100, 100]);
+    await svc.stop();
+  });
+});
+
+describe("the data directory's file system", () => {
+  it("is the longest mount point holding it, even when two file systems have the same size and use", () => {
+    const mounts = [
+      { device: "/dev/vda", mount: "/", fsType: "ext4", sizeBytes: 100, usedBytes: 40 },
+      { device: "/dev/vdb", mount: "/srv", fsType: "xfs", sizeBytes: 100, usedBytes: 40 },
+      { device: "/dev/vdc", mount: "/srv/hearth-other", fsType: "xfs", sizeBytes: 100, usedBytes: 40 },
+    ];
+    expect(mountOf("/srv/hearth", mounts)?.device).toBe("/dev/vdb");
+    expect(mountOf("/srv/hearth-other/x", mounts)?.device).toBe("/dev/vdc");
+    expect(mountOf("/var/lib/hearth", mounts)?.device).toBe("/dev/vda");
+    expect(mountOf("/srv", mounts)?.device).toBe("/dev/vdb");
+    expect(mountOf("/x", [])).toBeNull();
+  });
+});
+
+describe("MetricsService with one failing app", () => {
+  it("stores the apps after it and warns once for that app and cause", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-metrics-oneapp-"));
+    const lines: string[] = [];
+    const warnLog = pino({ level: "warn" }, { write: (l: string) => void lines.push(l) });
+    let now = T0 * 1000;
+    let round = 0;
+    const sources: MetricsSources = {
+      appContainers: async () => [
+        { appId: "bad", containerId: "c-bad" },
+        { appId: "good", containerId: "c-good" },
+      ],
+      container: (id) => {
+        if (id === "c-bad") throw Object.assign(new Error("EIO: i/o error, read"), { code: "EIO" });
+        return { cpuNs: round * 1e9, memoryBytes: 1, memoryLimitBytes: null, ioReadBytes: 0, ioWriteBytes: 0, netRxBytes: null, netTxBytes: null, netSource: null };
+      },
+      host: () => null,
+      uptimeSeconds: () => 1,
+      mounts: () => [],
+      space: () => null,
+      cpuCores: () => 2,
+    };
+    const store = new MetricsStore(dir, { app: APP_STORE_SPEC, server: SERVER_STORE_SPEC });
+    const svc = new MetricsService({ store, sources, appExists: async () => true, log: warnLog, version: "t", dataDir: dir, startedAt: now, now: () => now });
+    for (; round < 3; round++, now += 10_000) await svc.collect();
+    expect(svc.appMetrics("good", "1h").series.memoryBytes).toHaveLength(3);
+    expect(svc.appMetrics("good", "1h").series.cpuPercent).toHaveLength(2);
+    expect(svc.appMetrics("bad", "1h").series.memoryBytes).toEqual([]);
+    const warnings = lines.map((l) => JSON.parse(l) as { msg: string }).filter((l) => l.msg === "metrics: an app's sample failed");
+    expect(warnings).toHaveLength(1);
+    await svc.stop();
+  });
+});
+
+describe("MetricsService with a hung Docker engine", () => {
+  it("still stores the server's samples, fails each round after the timeout, warns once and keeps ticking", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-metrics-hung-"));
+    const lines: string[] = [];
+    const warnLog = pino({ level: "warn" }, { write: (l: string) => void lines.push(l) });
+    let now = T0 * 1000;
+    let hostReads = 0;
+    const sources: MetricsSources = {
+      appContainers: () => new Promise(() => {}), // listContainers that never answers
+      container: () => null,
+      host: () => {
+        hostReads++;
+        now += 10_000;
+        return {
+          cpuTotal: hostReads * 2000,
+          cpuIdle: hostReads * 1500,
+          memoryTotalBytes: 8 * 2 ** 30,
+          memoryUsedBytes: 2 * 2 ** 30,
+          load1: 0.5,
+          diskReadBytes: 0,
+          diskWriteBytes: 0,
+          netRxBytes: 0,
+          netTxBytes: 0,
+        };
+      },
+      uptimeSeconds: () => 1,
+      mounts: () => [],
+      space: () => null,
+      cpuCores: () => 2,
+    };
+    const store = new MetricsStore(dir, { app: APP_STORE_SPEC, server: SERVER_STORE_SPEC });
+    const svc = new MetricsService({ store, sources, appExists: async () => true, log: warnLog, version: "t", dataDir: dir, startedAt: now, now: () => now, intervalMs: 5, dockerTimeoutMs: 30 });
+    await expect(svc.collect()).rejects.toMatchObject({ code: "external" });
+    svc.start();
+    const deadline = Date.now() + 5000;
+    while (hostReads < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await svc.stop();
+    expect(hostReads).toBeGreaterThanOrEqual(5);
+    const reopened = new MetricsStore(dir, { app: APP_STORE_SPEC, server: SERVER_STORE_SPEC });
+    expect(reopened.ring("server").readFine(T0 - 1, T0 + 3600).length).toBeGreaterThanOrEqual(5);
+    reopened.close();
+    const warnings = lines.map((l) => JSON.parse(l) as { msg: string }).filter((l) => l.msg === "metrics round failed");
+    expect(warnings).toHaveLength(1);
+  });
+});
+
 describe("the counters' parsers", () => {
   it("reads cgroup v1/v2 block I/O, net/dev, /proc/stat, meminfo, diskstats and mounts", () => {
     expect(parseBlkioV1("254:0 Read 4096\n254:0 Write 8192\n254:0 Sync 1\n254:16 Read 1\nTotal 12289\n")).toEqual({ read: 4097, write: 8192 });
@@ -126,7 +250,7 @@ describe("the counters' parsers", () => {
     mkdirSync(path.join(proc, "4242", "net"), { recursive: true });
     writeFileSync(path.join(proc, "4242", "net", "dev"), "h\nh\n  eth0: 5 0 0 0 0 0 0 0 6 0 0 0 0 0 0 0\n");
     const r = new ContainerStatsReader(root, proc);
-    expect(r.read(id)).toEqual({ cpuNs: 1_500_000, memoryBytes: 1048576 - 4096, memoryLimitBytes: null, ioReadBytes: 7, ioWriteBytes: 9, netRxBytes: 5, netTxBytes: 6 });
+    expect(r.read(id)).toEqual({ cpuNs: 1_500_000, memoryBytes: 1048576 - 4096, memoryLimitBytes: null, ioReadBytes: 7, ioWriteBytes: 9, netRxBytes: 5, netTxBytes: 6, netSource: "proc" });
     expect(r.read("b".repeat(64))).toBeNull();
     // where the container's /proc is hidden from box: the app's bridge, seen from the host (its rx is what the app sent)
     const sysNet = mkdtempSync(path.join(os.tmpdir(), "hearth-sysnet-"));
@@ -134,7 +258,9 @@ describe("the counters' parsers", () => {
     writeFileSync(path.join(sysNet, "hth0123", "statistics", "rx_bytes"), "70\n");
     writeFileSync(path.join(sysNet, "hth0123", "statistics", "tx_bytes"), "30\n");
     const hidden = new ContainerStatsReader(root, path.join(proc, "none"), sysNet);
-    expect(hidden.read(id, "hth0123")).toMatchObject({ netRxBytes: 30, netTxBytes: 70 });
+    expect(hidden.read(id, "hth0123")).toMatchObject({ netRxBytes: 30, netTxBytes: 70, netSource: "bridge" });
+    // a known bridge wins even where /proc is readable: one meaning round to round
+    expect(new ContainerStatsReader(root, proc, sysNet).read(id, "hth0123")).toMatchObject({ netRxBytes: 30, netTxBytes: 70, netSource: "bridge" });
     expect(hidden.read(id)).toMatchObject({ netRxBytes: null, netTxBytes: null });
     expect(r.read("../etc")).toBeNull();
   });

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import path from "node:path";
 import { APP_METRICS, HearthError, SERVER_METRICS, type AppMetricsResponse, type FilesystemUsage, type MetricPoint, type MetricsRange, type ServerMetricsResponse } from "@hearth/contracts";
 import type { ContainerCounters } from "../docker/container-stats";
 import type { HostCounters, MountEntry, SpaceUsage } from "../lib/host-stats";
@@ -38,6 +39,10 @@ export interface MetricsServiceOptions {
   startedAt: number;
   intervalMs?: number;
   sweepMs?: number;
+  /** How long a round waits for the engine's list of containers (a hung engine must not stop the rounds). */
+  dockerTimeoutMs?: number;
+  /** The least time between two warnings of the same kind (a down engine would otherwise warn every round). */
+  warnEveryMs?: number;
   now?: () => number;
 }
 
@@ -55,6 +60,28 @@ interface Prev<T> {
   c: T;
 }
 
+/** Rejects with `external` when `p` has not settled after `ms` (the timer is cleared either way). */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HearthError("external", `${what} did not answer within ${ms} ms`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** The mount holding `dir`: the longest mount point that is `dir` or one of its parents (never a guess by equal sizes). */
+export function mountOf<T extends { mount: string }>(dir: string, mounts: readonly T[]): T | null {
+  const d = path.resolve(dir);
+  let best: T | null = null;
+  for (const m of mounts) {
+    const root = path.resolve(m.mount);
+    const holds = root === "/" || d === root || d.startsWith(`${root}/`);
+    if (holds && (!best || root.length > path.resolve(best.mount).length)) best = m;
+  }
+  return best;
+}
+
 const rate = (now: number, prev: number | null | undefined, secs: number) => (prev === null || prev === undefined || now < prev || secs <= 0 ? Number.NaN : (now - prev) / secs);
 
 export class MetricsService {
@@ -64,6 +91,8 @@ export class MetricsService {
   private lastSweep = 0;
   private prevApps = new Map<string, Prev<ContainerCounters>>();
   private prevHost: Prev<HostCounters> | null = null;
+  /** Last warning time and the warnings held back since, per kind. */
+  private warned = new Map<string, { at: number; held: number }>();
   readonly intervalMs: number;
 
   constructor(private readonly o: MetricsServiceOptions) {
@@ -74,20 +103,30 @@ export class MetricsService {
     return this.o.now?.() ?? Date.now();
   }
 
+  /** Warns at most once per `warnEveryMs` (default 10 min) for one kind; the next warning says how many were held back. */
+  private warnLimited(kind: string, err: unknown, msg: string): void {
+    const now = Date.now();
+    const w = this.warned.get(kind);
+    if (w && now - w.at < (this.o.warnEveryMs ?? 600_000)) {
+      w.held++;
+      return;
+    }
+    this.o.log.warn({ err, suppressed: w?.held ?? 0 }, msg);
+    this.warned.set(kind, { at: now, held: 0 });
+  }
+
   start(): void {
     this.stopped = false;
+    const run = () =>
+      this.collect()
+        .catch((err) => this.warnLimited("round", err, "metrics round failed"))
+        .finally(tick);
     const tick = () => {
       if (this.stopped) return;
-      this.timer = setTimeout(() => {
-        void this.collect()
-          .catch((err) => this.o.log.warn({ err }, "metrics round failed"))
-          .finally(tick);
-      }, this.intervalMs);
+      this.timer = setTimeout(() => void run(), this.intervalMs);
       this.timer.unref?.();
     };
-    void this.collect()
-      .catch((err) => this.o.log.warn({ err }, "metrics round failed"))
-      .finally(tick);
+    void run();
   }
 
   async stop(): Promise<void> {
@@ -129,27 +168,16 @@ export class MetricsService {
       this.prevHost = { at, c: host };
     }
 
-    const containers = await this.o.sources.appContainers();
+    // the server's sample above does not depend on the engine; a hung engine fails this round only
+    const containers = await withTimeout(this.o.sources.appContainers(), this.o.dockerTimeoutMs ?? 5000, "the Docker engine's list of containers");
     const seen = new Map<string, Prev<ContainerCounters>>();
     for (const { appId, containerId, bridge } of containers) {
-      const c = this.o.sources.container(containerId, bridge);
-      if (!c) continue;
-      const key = `${appId}/${containerId}`;
-      const p = this.prevApps.get(key);
-      const secs = p ? (at - p.at) / 1000 : 0;
-      const cpu = p && secs > 0 && c.cpuNs >= p.c.cpuNs ? ((c.cpuNs - p.c.cpuNs) / 1e9 / secs) * 100 : Number.NaN;
-      this.o.store
-        .ring(`app-${appId}`)
-        .record(tSec, [
-          cpu,
-          c.memoryBytes,
-          c.memoryLimitBytes ?? Number.NaN,
-          rate(c.ioReadBytes, p?.c.ioReadBytes, secs),
-          rate(c.ioWriteBytes, p?.c.ioWriteBytes, secs),
-          rate(c.netRxBytes ?? Number.NaN, p?.c.netRxBytes, secs),
-          rate(c.netTxBytes ?? Number.NaN, p?.c.netTxBytes, secs),
-        ]);
-      seen.set(key, { at, c });
+      // one app's failure (a vanished cgroup, EIO/ENOSPC on its ring) loses that app's sample only
+      try {
+        this.recordApp(appId, containerId, bridge, at, tSec, seen);
+      } catch (err) {
+        this.warnLimited(`app ${appId} ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err, "metrics: an app's sample failed");
+      }
     }
     this.prevApps = seen;
     this.o.sources.retainContainers?.(new Set(containers.map((c) => c.containerId)));
@@ -158,6 +186,27 @@ export class MetricsService {
       this.lastSweep = at;
       await this.sweep();
     }
+  }
+
+  private recordApp(appId: string, containerId: string, bridge: string | undefined, at: number, tSec: number, seen: Map<string, Prev<ContainerCounters>>): void {
+    const c = this.o.sources.container(containerId, bridge);
+    if (!c) return;
+    const key = `${appId}/${containerId}`;
+    const p = this.prevApps.get(key);
+    const secs = p ? (at - p.at) / 1000 : 0;
+    const cpu = p && secs > 0 && c.cpuNs >= p.c.cpuNs ? ((c.cpuNs - p.c.cpuNs) / 1e9 / secs) * 100 : Number.NaN;
+    const sameNet = !p || p.c.netSource === c.netSource;
+    this.o.store.ring(`app-${appId}`).record(tSec, [
+      cpu,
+      c.memoryBytes,
+      c.memoryLimitBytes ?? Number.NaN,
+      rate(c.ioReadBytes, p?.c.ioReadBytes, secs),
+      rate(c.ioWriteBytes, p?.c.ioWriteBytes, secs),
+      // counters from another source than the round before (bridge vs /proc) are not comparable: no rate, no bogus spike
+      sameNet ? rate(c.netRxBytes ?? Number.NaN, p?.c.netRxBytes, secs) : Number.NaN,
+      sameNet ? rate(c.netTxBytes ?? Number.NaN, p?.c.netTxBytes, secs) : Number.NaN,
+    ]);
+    seen.set(key, { at, c });
   }
 
   /** Drops the series of apps whose row is gone (decision: an app's graphs go with its data, at the purge). */
@@ -214,7 +263,7 @@ export class MetricsService {
       if (u && u.sizeBytes > 0) filesystems.push({ ...m, ...u });
     }
     const data = s.space(this.o.dataDir);
-    const dataFs = data ? (filesystems.find((f) => f.sizeBytes === data.sizeBytes && f.usedBytes === data.usedBytes) ?? null) : null;
+    const dataFs = data ? mountOf(this.o.dataDir, filesystems) : null;
     return {
       ...rest,
       ...this.seriesOf(SERVER_METRICS, this.o.store.ring("server"), range, fromSec, toSec),

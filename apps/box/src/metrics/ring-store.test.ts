@@ -90,6 +90,16 @@ describe("RingFile", () => {
     other.close();
   });
 
+  it("is written out in full at creation (not sparse), so its size is taken on disk from the start", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "hearth-ring-full-"));
+    const spec: StoreSpec = { fields: 8, fine: FINE, coarse: COARSE };
+    const r = new RingFile(path.join(dir, "s.ring"), spec);
+    const st = statSync(r.file);
+    expect(st.size).toBe(fileSize(spec));
+    expect(st.blocks * 512).toBeGreaterThanOrEqual(fileSize(spec));
+    r.close();
+  });
+
   it("refuses a spec whose buckets would straddle the ring's end", () => {
     expect(() => new RingFile(path.join(tmp(), "a.hmtr"), { fields: 1, fine: { step: 10, slots: 100 }, coarse: { step: 300, slots: 10 } })).toThrow(/multiple/);
   });

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 
 /**
@@ -107,8 +107,17 @@ export class RingFile {
     mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o750 });
     const tmp = `${this.file}.new`;
     const fd = openSync(tmp, "w+", 0o640);
-    ftruncateSync(fd, fileSize(this.spec)); // zeros: time 0 marks every slot empty
-    writeSync(fd, want, 0, HEADER, 0);
+    // zeros written, not a sparse ftruncate: the bound is real on disk, and a full disk fails here, once, not on some later sample
+    try {
+      const size = fileSize(this.spec);
+      const zeros = Buffer.alloc(Math.min(size, 1 << 16));
+      for (let off = 0; off < size; off += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, size - off), off);
+      writeSync(fd, want, 0, HEADER, 0);
+    } catch (e) {
+      closeSync(fd);
+      rmSync(tmp, { force: true });
+      throw e;
+    }
     renameSync(tmp, this.file);
     return fd;
   }

@@ -14,7 +14,15 @@ import styles from "../../../components/MetricChart.module.css";
  * network, over 1 h / 24 h / 30 d, refreshed every interval box samples at. Self-contained:
  * the app page mounts it in its own section (and a tab later).
  */
-export function AppGraphs({ appId }: { appId: string }) {
+/** What the graphs wait for: an app that does not run gets no samples; the longer ranges need two of their averaged rows. */
+export function emptyGraphsNotice(range: MetricsRange, running: boolean, intervalSeconds: number): string {
+  if (!running) return "This app is not running: Hearth records its CPU, memory, disk and network only while it runs.";
+  if (range === "24h") return "Not enough samples yet: 5-minute averages appear after 10 minutes; switch to 1 hour for the latest samples.";
+  if (range === "30d") return "Not enough samples yet: hourly averages appear after 2 hours; switch to 1 hour for the latest samples.";
+  return `Not enough samples yet: Hearth records this app's CPU, memory, disk and network every ${intervalSeconds} s while it runs; the graphs fill in from the first minute.`;
+}
+
+export function AppGraphs({ appId, running }: { appId: string; running: boolean }) {
   const [range, setRange] = useState<MetricsRange>("1h");
   const q = useQuery({
     queryKey: ["app-metrics", appId, range],
@@ -33,7 +41,7 @@ export function AppGraphs({ appId }: { appId: string }) {
       {q.isPending ? <p className={styles.notice}>Loading…</p> : null}
       {m && samples < 2 ? (
         <p className={styles.notice} role="status">
-          Not enough samples yet: Hearth records this app&apos;s CPU, memory, disk and network every {m.intervalSeconds} s while it runs; the graphs fill in from the first minute.
+          {emptyGraphsNotice(range, running, m.intervalSeconds)}
         </p>
       ) : null}
       {m && samples >= 2 ? (

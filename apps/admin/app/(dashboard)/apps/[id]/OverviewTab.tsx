@@ -83,7 +83,7 @@ export function OverviewTab() {
           </details>
         </section>
       ) : null}
-      {a.installState === "installed" ? <AppGraphs appId={a.id} /> : null}
+      {a.installState === "installed" ? <AppGraphs appId={a.id} running={a.runState === "running"} /> : null}
     </div>
   );
 }
