@@ -65,6 +65,8 @@ export function NotificationList({ notifications, compact = false }: { notificat
 function NotificationRow({ n, compact, onRead, onDismiss }: { n: NotificationView; compact: boolean; onRead: () => void; onDismiss: () => void }) {
   const [open, setOpen] = useState(false);
   const itemsId = `notification-items-${n.id}`;
+  // 20 names failing for the same reason: the reason once above them, not 20 times
+  const shared = n.items.length > 1 && n.items.every((i) => i.message === n.items[0]!.message) ? n.items[0]!.message : null;
   const closed = n.dismissedAt !== null;
   const offline = n.link.startsWith("/domains");
   const linkLabel = offline ? "Use a self-signed or uploaded certificate" : (LINK_LABEL[n.kind] ?? "Open");
@@ -109,12 +111,13 @@ function NotificationRow({ n, compact, onRead, onDismiss }: { n: NotificationVie
           </button>
         ) : null}
       </div>
+      {open && shared ? <p className={styles.message}>{shared}</p> : null}
       {open ? (
         <ul id={itemsId} className={compact ? `${styles.items} ${styles.itemsCompact}` : styles.items}>
           {n.items.map((i) => (
             <li key={i.id} className={styles.item}>
               <span className={styles.itemLabel}>{i.label}</span>
-              <span className={styles.itemMessage}>{i.message}</span>
+              {shared ? null : <span className={styles.itemMessage}>{i.message}</span>}
               <span className={styles.meta}>{i.closedAt ? `resolved ${fmtRelative(i.closedAt)}` : `since ${fmtRelative(i.createdAt)}`}</span>
               {i.details && i.details !== i.message ? (
                 <details className={styles.details}>
