@@ -10,6 +10,9 @@ import { createOutbound } from "../../apps/box/src/mail/outbound";
 import { ensureRelayCert } from "../../apps/box/src/mail/relay-cert";
 import { deliverNotifications, type DeliveryDeps } from "../../apps/box/src/notifications/deliver";
 import { raiseCertificateFailure } from "../../apps/box/src/notifications/notices";
+import { resolverVia } from "../../apps/box/src/notifications/webhook";
+import { startBind9 } from "../helpers/bind9";
+import { freePort } from "../helpers/admin";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 import { startAdmin, type Call, type RunningAdmin } from "../helpers/admin";
 import { ownerSession } from "../helpers/admin-accounts";
@@ -183,5 +186,53 @@ describe("notification delivery", () => {
     expect(await t.db.event.count({ where: { action: "notification.webhook_failed" } })).toBe(1);
     const get = await admin.call("GET", "/api/v1/settings/notifications/webhook", as());
     expect(get.body.lastDelivery).toEqual(expect.objectContaining({ ok: false, error: "redirect (302) not followed" }));
+  });
+
+  it("a webhook name that resolves to loopback at send time is refused and recorded, never posted (re-checked by box, not only at save)", async () => {
+    hookStatus = 200;
+    const port = (hookServer.address() as AddressInfo).port;
+    // a real nameserver box asks at send time: the webhook's name points at this machine
+    const dns = await startBind9({ port: await freePort(), zone: "hook-rebind.test", records: ["hook IN A 127.0.0.1", "mixed IN A 192.0.2.7", "mixed IN A 127.0.0.1"] });
+    try {
+      await setSetting(t.db, "network.allowPrivateEndpoints", false);
+      // admin's save-time check passes: the system resolver does not know the name (yet)
+      const put = await admin.call("PUT", "/api/v1/settings/notifications/webhook", as({ body: { url: `http://hook.hook-rebind.test:${port}/hook` } }));
+      expect(put.status).toBe(200);
+      const before = hooks.length;
+      const failedBefore = await t.db.event.count({ where: { action: "notification.webhook_failed" } });
+      const withDns: DeliveryDeps = { ...deps, resolveHost: resolverVia([dns.nameserver]) };
+
+      await raiseNotification(t.db, { kind: "disk_full", cause: "/rebind-1", level: "warning", subject: "/rebind-1", label: "/rebind-1", message: "The disk is 95 % full." });
+      const r = await deliverNotifications({ ...withDns, now: () => at(31_000) });
+      expect(r.webhooks).toHaveLength(1);
+      expect(r.webhooks[0]!.ok).toBe(false);
+      expect(r.webhooks[0]!.error).toMatch(/^hook\.hook-rebind\.test resolves to 127\.0\.0\.1, a loopback address: not posted/);
+      expect(hooks).toHaveLength(before);
+      const failed = await t.db.event.findMany({ where: { action: "notification.webhook_failed" }, orderBy: { createdAt: "desc" } });
+      expect(failed).toHaveLength(failedBefore + 1);
+      expect(JSON.stringify(failed[0]!.data)).toContain("resolves to 127.0.0.1");
+      const get = await admin.call("GET", "/api/v1/settings/notifications/webhook", as());
+      expect(get.body.lastDelivery).toEqual(expect.objectContaining({ ok: false, error: expect.stringContaining("a loopback address") }));
+
+      // one forbidden address among good ones is enough to refuse (box would not choose which one to use)
+      const mixed = await admin.call("PUT", "/api/v1/settings/notifications/webhook", as({ body: { url: `http://mixed.hook-rebind.test:${port}/hook` } }));
+      expect(mixed.status).toBe(200);
+      await raiseNotification(t.db, { kind: "disk_full", cause: "/rebind-2", level: "warning", subject: "/rebind-2", label: "/rebind-2", message: "The disk is 96 % full." });
+      const r2 = await deliverNotifications({ ...withDns, now: () => at(31_000) });
+      expect(r2.webhooks).toEqual([expect.objectContaining({ ok: false, error: expect.stringMatching(/resolves to 127\.0\.0\.1, a loopback address/) })]);
+      expect(hooks).toHaveLength(before);
+
+      // the same name with private endpoints allowed (a lab) IS posted, through the address box resolved: the refusal above was the check
+      await setSetting(t.db, "network.allowPrivateEndpoints", true);
+      const again = await admin.call("PUT", "/api/v1/settings/notifications/webhook", as({ body: { url: `http://hook.hook-rebind.test:${port}/hook` } }));
+      await raiseNotification(t.db, { kind: "disk_full", cause: "/rebind-3", level: "warning", subject: "/rebind-3", label: "/rebind-3", message: "The disk is 97 % full." });
+      const r3 = await deliverNotifications({ ...withDns, now: () => at(31_000) });
+      expect(r3.webhooks).toEqual([{ notificationId: expect.any(String), ok: true }]);
+      expect(hooks).toHaveLength(before + 1);
+      expect(hooks.at(-1)!.headers.host).toBe(`hook.hook-rebind.test:${port}`);
+      expect(verify(again.body.secret, hooks.at(-1)!)).toBe(true);
+    } finally {
+      await dns.stop();
+    }
   });
 });

@@ -18,6 +18,7 @@ import {
   type Db,
 } from "@hearth/db";
 import { closeAppNotices, closeAppRecovered, closeTaskFailure, OOM_QUIET_MS, raiseAppNotice, raiseCertificateFailure, raiseTaskFailure, sweep } from "../../apps/box/src/notifications/notices";
+import { NotificationSweep } from "../../apps/box/src/notifications/schedule";
 import { migratedDatabase, type TestDatabase } from "../helpers/db";
 
 /**
@@ -295,6 +296,43 @@ describe("notification rules", () => {
     expect(left).not.toContain(fixed.namesKey);
     const [g] = (await open("cert_failing")).filter((n) => n.key === `cert_failing:${domain}`);
     expect(g!.title).toContain("1");
+  });
+
+  it("a certificate with 20 long names (its key over 255 characters) still failing stays open after the sweep, and closes when it works; two long keys sharing 255 characters are two items", async () => {
+    const domain = `long-${randomUUID().slice(0, 8)}.example`;
+    await t.db.domain.create({ data: { domain, provider: "noop" } });
+    const names = Array.from({ length: 20 }, (_, i) => `service-${String(i).padStart(2, "0")}-name.${domain}`).sort();
+    const namesKey = names.join(",");
+    expect(namesKey.length).toBeGreaterThan(255);
+    expect(namesKey.length).toBeLessThanOrEqual(768);
+    // the real certificate row box's sweep reads (schedule.ts): still failing, its names served
+    await t.db.certificate.create({ data: { id: randomUUID(), namesKey, names, domain, kind: "acme", failures: 2, lastError: "getaddrinfo ENOTFOUND service-00" } });
+    await raiseCertificateFailure(t.db, { domain, namesKey, names, error: "getaddrinfo ENOTFOUND service-00", renewal: false, daysLeft: 0 });
+    const boxSweep = new NotificationSweep({ db: t.db, dataDir: tmp, servedNames: async () => new Set(names), log: { info: () => {}, warn: () => {} } });
+    const groupOf = async () => (await open("cert_failing")).find((n) => n.key === `cert_failing:${domain}`);
+
+    await boxSweep.runOnce();
+    const kept = await groupOf();
+    expect(kept?.items.map((i) => i.subject)).toEqual([namesKey]);
+    // raising it again finds the same item (no second one)
+    await raiseCertificateFailure(t.db, { domain, namesKey, names, error: "getaddrinfo ENOTFOUND service-00", renewal: false, daysLeft: 0 });
+    expect((await groupOf())?.items).toHaveLength(1);
+
+    // the certificate works again: the sweep finds it by the full key and closes the item
+    await t.db.certificate.update({ where: { namesKey }, data: { failures: 0, lastError: null } });
+    await boxSweep.runOnce();
+    expect(await groupOf()).toBeUndefined();
+
+    // two keys that differ only after their first 255 characters
+    const prefix = namesKey.slice(0, 255);
+    const [k1, k2] = [`${prefix},a.${domain}`, `${prefix},b.${domain}`];
+    await raiseCertificateFailure(t.db, { domain, namesKey: k1, names: [`a.${domain}`], error: "timeout", renewal: false, daysLeft: 0 });
+    await raiseCertificateFailure(t.db, { domain, namesKey: k2, names: [`b.${domain}`], error: "timeout", renewal: false, daysLeft: 0 });
+    const two = await groupOf();
+    expect(two?.items.map((i) => i.subject).sort()).toEqual([k1, k2]);
+    // closing one closes only that one
+    await closeNotificationItems(t.db, { subjects: [k1], kind: "cert_failing" });
+    expect((await groupOf())?.items.map((i) => i.subject)).toEqual([k2]);
   });
 
   it("a flapping cause re-opens the group box closed less than REOPEN_WINDOW_MS ago (unread, not mailed again); later a new group; old closed groups are purged", async () => {

@@ -1,7 +1,9 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { NOTIFICATION_WEBHOOK_KEY, NOTIFICATION_WEBHOOK_STATUS_KEY, type NotificationWebhookStored } from "@hearth/contracts";
 import { getSetting, listNotifications, markNotificationMailed, notificationRecipients, notificationsToMail, openSecret, recordEvent, setSetting, type Db, type Notification } from "@hearth/db";
+import { ALLOW_PRIVATE_ENDPOINTS_KEY } from "@hearth/contracts/endpoints";
 import type { Outbound } from "../mail/outbound";
+import { pinnedPost, type HostResolver } from "./webhook";
 
 /**
  * Email and webhook for notifications (issue 14).
@@ -20,7 +22,11 @@ import type { Outbound } from "../mail/outbound";
  *
  * The webhook (optional, Setting notifications.webhook): POST JSON of the group with
  * `X-Hearth-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the secret>` and
- * `X-Hearth-Timestamp`, 5 s timeout, redirects not followed (a 3xx is a failure). The
+ * `X-Hearth-Timestamp`, 5 s timeout, redirects not followed (a 3xx is a failure). box
+ * resolves the URL's name itself at send time, refuses it when any address is on this
+ * machine or the cloud's metadata service (the rules admin checked when it was saved,
+ * `@hearth/contracts/endpoints`, unless Setting network.allowPrivateEndpoints), and connects
+ * only to the checked address (webhook.ts), so a DNS record changed since cannot redirect it. The
  * outcome goes to Setting notifications.webhook.status and failures to the event log; nothing
  * waits on it or fails because of it.
  */
@@ -38,6 +44,8 @@ export interface DeliveryDeps {
   now?: () => Date;
   settleMs?: number;
   webhookTimeoutMs?: number;
+  /** how the webhook's name is resolved at send time (default: the system resolver) */
+  resolveHost?: HostResolver;
   /** box is stopping: no further group is started, a webhook post in flight is cut */
   signal?: AbortSignal;
 }
@@ -117,6 +125,7 @@ async function sendMail(d: DeliveryDeps, n: Notification, items: { label: string
 interface OpenWebhook {
   url: string;
   secret: string;
+  allowPrivate: boolean;
 }
 
 async function readWebhook(d: DeliveryDeps): Promise<OpenWebhook | null> {
@@ -127,7 +136,8 @@ async function readWebhook(d: DeliveryDeps): Promise<OpenWebhook | null> {
     return null;
   }
   try {
-    return { url: s.url, secret: openSecret(d.secretKey, s.secretEnc) };
+    const secret = openSecret(d.secretKey, s.secretEnc);
+    return { url: s.url, secret, allowPrivate: (await getSetting<unknown>(d.db, ALLOW_PRIVATE_ENDPOINTS_KEY)) === true };
   } catch {
     d.log.warn({}, "the notification webhook's secret does not open with HEARTH_SECRET_KEY; not posting");
     return null;
@@ -155,18 +165,19 @@ async function postWebhook(
   let ok = false;
   let error: string | undefined;
   try {
-    const res = await fetch(w.url, {
-      method: "POST",
-      redirect: "manual",
-      signal: d.signal ? AbortSignal.any([d.signal, AbortSignal.timeout(d.webhookTimeoutMs ?? 5_000)]) : AbortSignal.timeout(d.webhookTimeoutMs ?? 5_000),
+    const status = await pinnedPost({
+      url: w.url,
       headers: { "content-type": "application/json", "user-agent": "Hearth-Webhook/1", "x-hearth-timestamp": timestamp, "x-hearth-signature": webhookSignature(w.secret, timestamp, body) },
       body,
+      allowPrivate: w.allowPrivate,
+      ...(d.resolveHost ? { resolve: d.resolveHost } : {}),
+      timeoutMs: d.webhookTimeoutMs ?? 5_000,
+      ...(d.signal ? { signal: d.signal } : {}),
     });
-    await res.body?.cancel().catch(() => {});
-    ok = res.status >= 200 && res.status < 300;
-    if (!ok) error = res.status >= 300 && res.status < 400 ? `redirect (${res.status}) not followed` : `HTTP ${res.status}`;
+    ok = status >= 200 && status < 300;
+    if (!ok) error = status >= 300 && status < 400 ? `redirect (${status}) not followed` : `HTTP ${status}`;
   } catch (e) {
-    error = (e as Error).name === "TimeoutError" ? "timed out" : (((e as Error).cause as Error | undefined)?.message ?? (e as Error).message);
+    error = (e as Error).name === "TimeoutError" ? "timed out" : (e as Error).message;
   }
   await setSetting(d.db, NOTIFICATION_WEBHOOK_STATUS_KEY, { at: now.toISOString(), ok, error: error ?? null }).catch(() => {});
   if (!ok) {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { HearthError, notificationTitle } from "@hearth/contracts";
 import { Prisma, type Db, type Notification, type NotificationItem } from "../client";
 
@@ -98,6 +98,13 @@ export interface RaisedItem {
   details?: string;
 }
 
+/**
+ * The key an item is found by: SHA-256 hex of the FULL subject. Subjects are stored whole
+ * (TEXT; a certificate's names key can be 768 characters), never cut, so the sweep looks up
+ * exactly what was raised and two long subjects sharing a prefix stay two items.
+ */
+export const subjectKeyOf = (subject: string): string => createHash("sha256").update(subject, "utf8").digest("hex");
+
 export const notificationKeyOf = (kind: string, cause: string) => (cause ? `${kind}:${cause}` : kind).slice(0, 255);
 
 /** A group box closed less than this ago re-opens on a new raise of its key (no new mail). */
@@ -134,7 +141,7 @@ async function raiseOnce(db: Db, n: RaisedItem, now: Date): Promise<RaiseResult>
         // dismissed by an admin while its cause persists: stays closed (and quiet) until the
         // cause clears (the item closes) and comes back
         const held = await tx.notificationItem.findFirst({
-          where: { subject: n.subject.slice(0, 255), closedAt: null, notification: { key, dismissedAt: { not: null }, dismissedBy: { not: "system" } } },
+          where: { subjectKey: subjectKeyOf(n.subject), closedAt: null, notification: { key, dismissedAt: { not: null }, dismissedBy: { not: "system" } } },
           include: { notification: true },
           orderBy: { createdAt: "desc" },
         });
@@ -173,10 +180,10 @@ async function raiseOnce(db: Db, n: RaisedItem, now: Date): Promise<RaiseResult>
         });
         raised = true;
       }
-      const existing = await tx.notificationItem.findUnique({ where: { notificationId_subject: { notificationId: group.id, subject: n.subject.slice(0, 255) } } });
+      const existing = await tx.notificationItem.findUnique({ where: { notificationId_subjectKey: { notificationId: group.id, subjectKey: subjectKeyOf(n.subject) } } });
       const fields = { label: n.label.slice(0, 255), message: n.message.slice(0, 4000), details: (n.details ?? "").slice(0, 8000) };
       if (!existing) {
-        await tx.notificationItem.create({ data: { id: randomUUID(), notificationId: group.id, subject: n.subject.slice(0, 255), ...fields } });
+        await tx.notificationItem.create({ data: { id: randomUUID(), notificationId: group.id, subject: n.subject, subjectKey: subjectKeyOf(n.subject), ...fields } });
         raised = true;
       } else {
         if (existing.closedAt) raised = true;
@@ -211,7 +218,7 @@ export async function closeNotificationItems(db: Client, opts: { subjects: strin
   if (opts.subjects.length === 0) return 0;
   const items = await db.notificationItem.findMany({
     // also items of groups an admin dismissed: their cause cleared, so the next raise opens anew
-    where: { subject: { in: opts.subjects.map((s) => s.slice(0, 255)) }, closedAt: null, ...(opts.kind ? { notification: { kind: opts.kind } } : {}) },
+    where: { subjectKey: { in: opts.subjects.map(subjectKeyOf) }, closedAt: null, ...(opts.kind ? { notification: { kind: opts.kind } } : {}) },
     select: { id: true, notificationId: true },
   });
   let closed = 0;
