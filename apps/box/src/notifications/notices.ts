@@ -322,7 +322,8 @@ export async function syncBackupOverdue(db: Db, now: Date): Promise<number> {
         kind: "backup_overdue",
         cause: "",
         level: "warning",
-        link: `/apps/${a.id}`,
+        // the Backups page: the site, the schedule and every app's backups
+        link: "/backups",
         subject: a.id,
         label: appLabelOf(a),
         message: at
