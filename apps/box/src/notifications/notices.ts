@@ -113,6 +113,8 @@ export class RestartTracker {
   observe(containerId: string, restartCount: number, now = Date.now()): { inWindow: number; rose: boolean } {
     const s = this.seen.get(containerId);
     if (!s) {
+      // containers are recreated by every configure and update: keep the newest 2000 only
+      if (this.seen.size >= 2000) this.seen.delete(this.seen.keys().next().value!);
       this.seen.set(containerId, { count: restartCount, restarts: [] });
       return { inWindow: 0, rose: false };
     }
@@ -121,10 +123,6 @@ export class RestartTracker {
     for (let i = 0; i < Math.min(rise, 100); i++) s.restarts.push(now);
     s.restarts = s.restarts.filter((t) => now - t < RESTART_LOOP_WINDOW_MS);
     return { inWindow: s.restarts.length, rose: rise > 0 };
-  }
-
-  forget(containerId: string): void {
-    this.seen.delete(containerId);
   }
 }
 
