@@ -1,9 +1,18 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hearthReleaseState, type HearthManifest } from "@hearth/contracts";
 import { appRunStatus, getSetting, listNotifications, putBackupConfig, queueAppBackup, sealSecret, setSetting, type Db } from "@hearth/db";
 import { containerNameOf } from "../../apps/box/src/apps/container-spec";
 import { HealthMonitor } from "../../apps/box/src/apps/monitor";
+import { backupTasks } from "../../apps/box/src/backups/backup-tasks";
+import { BackupService } from "../../apps/box/src/backups/backups.service";
+import { dataPaths } from "../../apps/box/src/paths";
+import { TaskRegistry } from "../../apps/box/src/tasks/registry";
+import { prismaTaskStore } from "../../apps/box/src/tasks/task-store";
+import { TaskRunner } from "../../apps/box/src/tasks/tasks.service";
 import { APP_LABEL, createDocker, MANAGED_LABEL, type DockerApi } from "../../apps/box/src/docker/docker";
 import { createLogger } from "../../apps/box/src/logger";
 import {
@@ -191,6 +200,51 @@ describe("updates available", () => {
 });
 
 describe("backups", () => {
+  it("a backup.app the real task runner fails raises backup_failed through its onFinished hook", async () => {
+    const key = randomBytes(32);
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "hearth-notify-kinds-"));
+    await putBackupConfig(t.db, {
+      site: { type: "filesystem", path: path.join(dataDir, "no-such-site") },
+      passphraseEnc: sealSecret(key, "pass phrase"),
+      schedule: "02:30",
+      retention: { daily: 7, weekly: 4, monthly: 6 },
+    });
+    const id = await app("bk-runner");
+    // box's real backup service and tasks, on a box without an addon provisioner: it cannot read the app's data
+    const service = new BackupService({ db: t.db, secretKey: key, paths: dataPaths(dataDir), addons: undefined, apps: { stop: async () => {}, start: async () => {} } });
+    const runner = new TaskRunner({
+      store: prismaTaskStore(t.db),
+      registry: new TaskRegistry(backupTasks(service)),
+      boxId: "kinds-test",
+      leasedBy: `kinds-test/${randomUUID()}`,
+      dataDir,
+      pollMs: 100,
+      leaseMs: 30_000,
+      concurrency: 1,
+      log,
+      onFinished: taskOutcomeNotifier(t.db),
+    });
+    const { task } = await queueAppBackup(t.db, id, null);
+    runner.start();
+    try {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && !(await openItems("backup_failed")).some((i) => i.subject === id)) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await runner.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    expect((await t.db.task.findUniqueOrThrow({ where: { id: task.id } })).state).toBe("failed");
+    const item = (await openItems("backup_failed")).find((i) => i.subject === id)!;
+    expect(item.label).toBe(`bk-runner.${DOMAIN}`);
+    expect(item.message).toMatch(/^The app's backup failed: /);
+    expect(item.details).toBe("backup.app: the backup failed: this box has no addon provisioner: it cannot read the app's data");
+    expect((await openItems("task_failed")).map((i) => i.subject)).not.toContain(`${id}:backup.app`);
+    // uninstalled: the item closes (the sweep too, for an app row deleted without telling)
+    await t.db.app.delete({ where: { id } });
+    await sweep(baseDeps());
+    expect((await openItems("backup_failed")).map((i) => i.subject)).not.toContain(id);
+  }, 60_000);
+
   it("a failed backup.app or backup.restore raises backup_failed about the app (not task_failed); its next good backup closes it", async () => {
     const key = randomBytes(32);
     await putBackupConfig(t.db, {
