@@ -364,7 +364,8 @@ async function main(): Promise<void> {
     servedNames: () => domains.servedNames(),
     log,
     // "updates available": the same catalog folders the nightly automatic updates read
-    catalog: () => readCatalogManifests([...defaultCatalogDirs(), ...config.extraCatalogDirs], log),
+    // (an invalid manifest is warned about by the nightly's read; here only at debug, not every 5 minutes)
+    catalog: () => readCatalogManifests([...defaultCatalogDirs(), ...config.extraCatalogDirs], { info: () => {}, warn: (o, m) => log.debug(o, m) }),
     // mail (through the admin's outbound setting) and webhook, once per opened group
     deliver: async (signal) => {
       await deliverNotifications({
