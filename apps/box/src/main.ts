@@ -39,7 +39,7 @@ import { AppService, ownerOf } from "./apps/apps.service";
 import { HealthMonitor } from "./apps/monitor";
 import { Reconciler } from "./apps/reconciler";
 import { PurgeSchedule } from "./apps/purge-schedule";
-import { AutoUpdateSchedule } from "./apps/auto-update-schedule";
+import { AutoUpdateSchedule, readCatalogManifests } from "./apps/auto-update-schedule";
 import { ReleaseCheck } from "./release/release-check";
 import { housekeepingTasks } from "./housekeeping/purge.task";
 import { HousekeepingSchedule } from "./housekeeping/schedule";
@@ -363,6 +363,9 @@ async function main(): Promise<void> {
     dataDir: config.dataDir,
     servedNames: () => domains.servedNames(),
     log,
+    // "updates available": the same catalog folders the nightly automatic updates read
+    // (an invalid manifest is warned about by the nightly's read; here only at debug, not every 5 minutes)
+    catalog: () => readCatalogManifests([...defaultCatalogDirs(), ...config.extraCatalogDirs], { info: () => {}, warn: (o, m) => log.debug(o, m) }),
     // mail (through the admin's outbound setting) and webhook, once per opened group
     deliver: async (signal) => {
       await deliverNotifications({

@@ -40,6 +40,9 @@ const LINK_LABEL: Record<string, string> = {
   app_down: "Open the app",
   app_oom: "Open the app",
   app_restarting: "Open the app",
+  backup_failed: "Open the app",
+  backup_overdue: "Open Backups",
+  update_available: "Open",
   task_failed: "Open",
   orphans: "Review",
 };

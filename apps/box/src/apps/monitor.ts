@@ -3,7 +3,7 @@ import { appExists, getAppRow, listRunningApps, recordAppHealth, recordEvent, ty
 import { APP_LABEL, type DockerApi, type DockerEvent } from "../docker/docker";
 import type { Logger } from "../logger";
 import { containerNameOf } from "./container-spec";
-import { closeAppRecovered, raiseAppNotice } from "../notifications/notices";
+import { closeAppRecovered, raiseAppNotice, RESTART_LOOP_COUNT, raiseRestartLoop, RestartTracker } from "../notifications/notices";
 import { isHealthyStatus, probeHttp } from "./apps.service";
 
 /**
@@ -15,6 +15,10 @@ import { isHealthyStatus, probeHttp } from "./apps.service";
  * cgroup `oom_kill` counter (`DockerApi.oomKills`): seeded for the running containers at
  * start, read again when a process of the container dies killed (`die`, or `exec_die` with
  * exit code 137) and at every check; a rise records `app.oom` once.
+ * Restarts: at every check (and 0.5 s after each `die`) the container's Docker RestartCount
+ * is read; RESTART_LOOP_COUNT restarts seen within RESTART_LOOP_WINDOW_MS raise "restarting
+ * in a loop" (again at each further restart, which keeps it open; the sweep closes it after
+ * a window without one, or when the app is stopped or gone).
  */
 export interface HealthMonitorOptions {
   db: Db;
@@ -35,6 +39,7 @@ export class HealthMonitor {
   private stopped = false;
   /** container id → the cgroup oom_kill count already accounted for. */
   private readonly oomSeen = new Map<string, number>();
+  private readonly restarts = new RestartTracker();
 
   constructor(private readonly o: HealthMonitorOptions) {}
 
@@ -87,6 +92,7 @@ export class HealthMonitor {
     let health: HealthState;
     const c = await this.o.docker.inspectContainer(containerNameOf(app.id));
     if (c) await this.checkOomCount(app.id, c.id);
+    if (c) await this.checkRestarts(app.id, c.id, c.raw.RestartCount ?? 0);
     if (isHealthyStatus(status)) health = "healthy";
     else health = c?.running ? "unhealthy" : "dead";
     // only write when the app is still what we looked at (a task may have started meanwhile)
@@ -142,6 +148,18 @@ export class HealthMonitor {
     // monitor ran, and its cgroup started at 0, so whatever it counts happened meanwhile
     if (seen === undefined ? n > 0 : n > seen) {
       await this.event("app.oom", appId, { container: containerId.slice(0, 12), kills: n - (seen ?? 0) });
+    }
+  }
+
+  /** Raises "restarting in a loop" when the container restarted RESTART_LOOP_COUNT times within the window (at each new restart). */
+  private async checkRestarts(appId: string, containerId: string, restartCount: number): Promise<void> {
+    const r = this.restarts.observe(containerId, restartCount);
+    if (!r.rose || r.inWindow < RESTART_LOOP_COUNT) return;
+    this.o.log.info({ appId, restartCount, inWindow: r.inWindow }, "app restarting in a loop");
+    try {
+      await raiseRestartLoop(this.o.db, appId, r.inWindow, restartCount);
+    } catch (err) {
+      this.o.log.warn({ err, appId }, "could not update the app's notification");
     }
   }
 

@@ -1,5 +1,6 @@
 import { statfs } from "node:fs/promises";
-import { appRunStatus, listAcmeCertificatesByNames, type Db } from "@hearth/db";
+import { HEARTH_RELEASE_KEY, hearthReleaseState, type VersionRef } from "@hearth/contracts";
+import { appRunStatus, getSetting, listAcmeCertificatesByNames, type Db } from "@hearth/db";
 import { sweep } from "./notices";
 
 /** How often box sweeps the open notifications (and the disk). */
@@ -7,7 +8,8 @@ export const NOTIFICATION_SWEEP_MS = 5 * 60_000;
 
 /**
  * Periodic sweep (see notices.ts `sweep`): closes what went away without telling, raises or
- * closes "disk nearly full" for the data directory. Once at start, then every 5 minutes;
+ * closes "disk nearly full" for the data directory, "backups overdue" and "updates available"
+ * (the catalog's newer versions, the release check's newer Hearth). Once at start, then every 5 minutes;
  * delivery (mail, webhook) every 30 s.
  */
 export class NotificationSweep {
@@ -27,6 +29,8 @@ export class NotificationSweep {
       /** mail and webhook of newly opened notifications (deliver.ts), every `deliverMs`; `signal` aborts at stop() */
       deliver?: (signal: AbortSignal) => Promise<void>;
       deliverMs?: number;
+      /** the catalog's versions by manifest id (box: readCatalogManifests of HEARTH_CATALOG_DIRS), for "updates available" */
+      catalog?: () => Map<string, VersionRef[]>;
     },
   ) {}
 
@@ -66,6 +70,11 @@ export class NotificationSweep {
           diskUsed: async () => {
             const s = await statfs(this.d.dataDir);
             return s.blocks > 0 ? { path: this.d.dataDir, used: 1 - s.bavail / s.blocks } : null;
+          },
+          ...(this.d.catalog ? { catalog: async () => this.d.catalog!() } : {}),
+          hearthRelease: async () => {
+            const r = hearthReleaseState.safeParse(await getSetting(this.d.db, HEARTH_RELEASE_KEY));
+            return r.success ? r.data : null;
           },
         });
         if (r.closed > 0) this.d.log.info({ closed: r.closed }, "notifications closed: their cause went away");

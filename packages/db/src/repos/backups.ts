@@ -151,3 +151,19 @@ export function backupViewOf(r: Backup, appTitle: string | null = null): BackupV
     finishedAt: r.finishedAt?.toISOString() ?? null,
   };
 }
+
+/**
+ * When each of these apps last got a good backup (a `good` app Backup row, by its
+ * finishedAt, else createdAt); apps without one are absent. Read only: box's notification
+ * sweep ("backups overdue").
+ */
+export async function lastGoodBackupAt(db: Db | Prisma.TransactionClient, appIds: string[]): Promise<Map<string, Date>> {
+  const out = new Map<string, Date>();
+  if (appIds.length === 0) return out;
+  const rows = await db.backup.groupBy({ by: ["appId"], where: { type: "app", state: "good", appId: { in: appIds } }, _max: { finishedAt: true, createdAt: true } });
+  for (const r of rows) {
+    const at = r._max.finishedAt ?? r._max.createdAt;
+    if (r.appId && at) out.set(r.appId, at);
+  }
+  return out;
+}
