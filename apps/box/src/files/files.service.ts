@@ -184,9 +184,14 @@ export class FilesService {
     return { content: buf.toString("utf8"), size: buf.length };
   }
 
-  /** Writes `input` as `file` (a new file unless `replace`), at most `max` bytes; returns the size written. */
-  async write(appId: string, file: string, input: Readable, o: { replace: boolean; max?: number; signal?: AbortSignal }): Promise<number> {
-    const out = await this.run(appId, ["write", file, String(o.max ?? FILE_UPLOAD_MAX_BYTES), o.replace ? "replace" : "new"], { stdin: input, signal: o.signal, timeout: false });
+  /**
+   * Writes `input` as `file` (a new file unless `replace`), at most `max` bytes; returns the
+   * size written. `size` is the length the client announced: an input that ends before (a
+   * cut-off upload) or runs past it fails with `external` (reason `io`) and changes nothing.
+   */
+  async write(appId: string, file: string, input: Readable, o: { replace: boolean; size: number; max?: number; signal?: AbortSignal }): Promise<number> {
+    if (!Number.isSafeInteger(o.size) || o.size < 0) throw new HearthError("invalid", "the upload's length is not a byte count", { details: { reason: "length_required" } });
+    const out = await this.run(appId, ["write", file, String(o.max ?? FILE_UPLOAD_MAX_BYTES), o.replace ? "replace" : "new", String(o.size)], { stdin: input, signal: o.signal, timeout: false });
     const m = /^OK (\d+)$/m.exec(out);
     if (!m) throw new HearthError("external", "the file helper answered junk");
     return Number(m[1]);
@@ -195,7 +200,7 @@ export class FilesService {
   async writeText(appId: string, file: string, content: string, replace: boolean): Promise<number> {
     const buf = Buffer.from(content, "utf8");
     if (buf.length > FILE_TEXT_MAX_BYTES) throw new HearthError("invalid", "a text file is at most 1 MiB", { details: { reason: "too_big" } });
-    return this.write(appId, file, Readable.from([buf]), { replace, max: FILE_TEXT_MAX_BYTES });
+    return this.write(appId, file, Readable.from([buf]), { replace, size: buf.length, max: FILE_TEXT_MAX_BYTES });
   }
 
   async mkdir(appId: string, dir: string): Promise<void> {

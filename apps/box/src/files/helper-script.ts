@@ -16,7 +16,9 @@
  * `HEARTH-ERR <reason> <message>` and exit 3. Answers on stdout start with `OK …\n`.
  *
  * ops: list <dir> <offset> <limit> · read <file> <max bytes, 0 = any> · write <file> <max>
- * <new|replace> (stdin) · mkdir <dir> · rename <from> <to> · delete <path>
+ * <new|replace> <size> (stdin: exactly <size> bytes; an input that ends early or runs long
+ * fails with `io` and the temporary file is deleted, so a cut-off upload never replaces or
+ * makes a file) · mkdir <dir> · rename <from> <to> · delete <path>
  */
 export const FILES_HELPER_SCRIPT = String.raw`
 use strict; use warnings;
@@ -78,7 +80,8 @@ sub resolve {
 }
 sub kind { my $m = $_[0]; return S_ISDIR($m) ? "dir" : S_ISREG($m) ? "file" : S_ISLNK($m) ? "symlink" : "other"; }
 sub copy_in {
-  my ($fh, $max) = @_;
+  my ($fh, $max, $size) = @_;
+  fail("too_big", "the file is larger than $max bytes") if $max > 0 && $size > $max;
   binmode STDIN; my $n = 0; my $buf;
   while (1) {
     my $r = sysread(STDIN, $buf, 65536);
@@ -86,9 +89,11 @@ sub copy_in {
     last if $r == 0;
     $n += $r;
     fail("too_big", "the file is larger than $max bytes") if $max > 0 && $n > $max;
+    fail("io", "the upload is longer than the announced $size bytes") if $n > $size;
     my $off = 0;
     while ($off < $r) { my $w = syswrite($fh, $buf, $r - $off, $off); errno_fail("the new file") unless defined $w; $off += $w; }
   }
+  fail("io", "the upload ended after $n of $size bytes; nothing was saved") if $n != $size;
   return $n;
 }
 
@@ -130,7 +135,8 @@ if ($op eq "list") {
     print STDOUT $buf;
   }
 } elsif ($op eq "write") {
-  my ($p, $max, $mode) = @ARGV;
+  my ($p, $max, $mode, $size) = @ARGV;
+  fail("invalid", "the upload's size is missing") unless defined $size && $size =~ /^\d{1,15}$/;
   my $f = resolve($p, 1);
   my @old = lstat($f);
   fail("exists", show($p) . " already exists") if @old && $mode ne "replace";
@@ -140,7 +146,7 @@ if ($op eq "list") {
   $tmp = "$parent/.hearth-upload-$$-" . int(rand(1e9));
   sysopen(my $fh, $tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644) or do { my $t = $tmp; undef $tmp; $! = $! + 0; errno_fail(show($p)); };
   chmod($old[2] & 07777, $fh) if @old;
-  my $n = copy_in($fh, $max);
+  my $n = copy_in($fh, $max, $size);
   close($fh) or errno_fail("the new file");
   if ($mode eq "replace") { rename($tmp, $f) or errno_fail(show($p)); }
   else { link($tmp, $f) or errno_fail(show($p)); unlink $tmp; }
