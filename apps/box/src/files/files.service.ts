@@ -97,8 +97,27 @@ class AfterHeader extends Writable {
         return;
       }
     }
-    if (this.out.write(chunk)) cb();
-    else this.out.once("drain", () => cb());
+    const out = this.out;
+    if (out.destroyed) {
+      cb(new Error("the download's receiver went away"));
+      return;
+    }
+    if (out.write(chunk)) {
+      cb();
+      return;
+    }
+    // a destroyed receiver (the client cancelled) never emits drain: end on its close or error too
+    const done = (e?: Error) => {
+      out.off("drain", onDrain);
+      out.off("close", onClose);
+      out.off("error", onClose);
+      cb(e);
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error("the download's receiver went away"));
+    out.once("drain", onDrain);
+    out.once("close", onClose);
+    out.once("error", onClose);
   }
   get started(): boolean {
     return this.out !== null;
@@ -167,6 +186,7 @@ export class FilesService {
    */
   async download(appId: string, file: string, onHeader: (size: number) => Writable, signal?: AbortSignal): Promise<void> {
     const split = new AfterHeader(onHeader);
+    split.on("error", () => {}); // a receiver gone away: the run ends and reports it
     await this.run(appId, ["read", file, "0"], { stdout: split, signal, timeout: false });
   }
 
