@@ -103,6 +103,9 @@ describe("a cut-off upload saves nothing", () => {
     req.write(randomBytes(total / 2));
     // the helper is running and has the first half
     await waitFor("the helper", async () => (await helpers()).length > 0);
+    // what passes through the helper is never copied into Docker's log on disk
+    const [name] = await helpers();
+    expect(execFileSync("docker", ["inspect", "-f", "{{.HostConfig.LogConfig.Type}}", name!], { encoding: "utf8" }).trim()).toBe("none");
     await new Promise((r) => setTimeout(r, 1000));
     req.destroy();
     await waitFor("the helper to end", async () => (await helpers()).length === 0);

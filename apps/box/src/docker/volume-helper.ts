@@ -71,6 +71,9 @@ export function createVolumeHelper(opts?: Docker.DockerOptions): VolumeHelper {
           SecurityOpt: ["no-new-privileges:true"],
           Memory: 64 * 1024 * 1024,
           PidsLimit: 16,
+          // a download's bytes are streamed through attach; they must not be copied into
+          // Docker's json-file log on disk too (attach works without a log driver)
+          LogConfig: { Type: "none", Config: {} },
         },
       });
       let stderr = "";
