@@ -12,6 +12,7 @@ import { createDocker, MANAGED_LABEL, OWNER_LABEL, type DockerApi } from "../../
 import { createVolumeHelper } from "../../apps/box/src/docker/volume-helper";
 import { handleFilesRequest } from "../../apps/box/src/files/files-socket";
 import { FilesService } from "../../apps/box/src/files/files.service";
+import { removeLeftoverFileHelpers } from "../../apps/box/src/files/leftovers";
 import { createLogger } from "../../apps/box/src/logger";
 import { startBoxSocket, type BoxSocketServer } from "../../apps/box/src/socket/socket.server";
 
@@ -160,4 +161,29 @@ describe("a cancelled download", () => {
     onVolume("rm /data/big.bin");
     expect(onVolume("ls -A /data")).toBe("keep.txt");
   }, 90_000);
+});
+
+describe("helper containers a crash of box left behind", () => {
+  it("are removed at box's start: this store's file helpers only", async () => {
+    const other = `${OWNER}-other`;
+    const make = (name: string, labels: Record<string, string>) =>
+      execFileSync("docker", ["create", "--name", name, "--network", "none", ...Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]), JOB_IMAGE, "sleep", "600"], {
+        encoding: "utf8",
+      }).trim();
+    const sfx = randomBytes(3).toString("hex");
+    const mine = make(`hearth-files-left-${sfx}`, { [MANAGED_LABEL]: "true", [OWNER_LABEL]: OWNER, "hearth.role": "files" });
+    execFileSync("docker", ["start", mine]);
+    const otherStore = make(`hearth-files-other-${sfx}`, { [MANAGED_LABEL]: "true", [OWNER_LABEL]: other, "hearth.role": "files" });
+    const notFiles = make(`hearth-notfiles-${sfx}`, { [MANAGED_LABEL]: "true", [OWNER_LABEL]: OWNER, "hearth.role": "app" });
+    try {
+      const removed = await removeLeftoverFileHelpers(docker, OWNER, OWNER_LABEL);
+      expect(removed).toEqual([`hearth-files-left-${sfx}`]);
+      const exists = (id: string) => execFileSync("docker", ["ps", "-aq", "--no-trunc", "--filter", `id=${id}`], { encoding: "utf8" }).trim() !== "";
+      expect(exists(mine)).toBe(false);
+      expect(exists(otherStore)).toBe(true);
+      expect(exists(notFiles)).toBe(true);
+    } finally {
+      execFileSync("docker", ["rm", "-f", mine, otherStore, notFiles], { stdio: "ignore" });
+    }
+  }, 60_000);
 });
