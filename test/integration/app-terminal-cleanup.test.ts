@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -84,4 +85,32 @@ describe("closing a terminal", () => {
     // the app's own process stays
     expect(top()).toContain("sleep 3600");
   }, 60_000);
+});
+
+describe("a WebSocket handshake that fails", () => {
+  const raw = (headers: string, halfClose: boolean) =>
+    new Promise<string>((resolve) => {
+      const s = net.createConnection(socketPath);
+      let answer = "";
+      s.on("data", (d) => (answer += d.toString()));
+      s.on("error", () => {});
+      s.on("close", () => resolve(answer));
+      s.write(`GET /apps/${APP}/terminal?cols=80&rows=24 HTTP/1.1\r\nHost: box\r\n${headers}\r\n`);
+      if (halfClose) s.end();
+      setTimeout(() => s.destroy(), 5000);
+    });
+  const upgrade = "Connection: Upgrade\r\nUpgrade: websocket\r\n";
+
+  it("with a bad key or version is refused before a shell starts", async () => {
+    expect(await raw(`${upgrade}Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short\r\n`, false)).toMatch(/^HTTP\/1.1 400/);
+    expect(await raw(`${upgrade}Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n`, false)).toMatch(/^HTTP\/1.1 400/);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(top()).not.toMatch(/bash/);
+  }, 30_000);
+
+  it("from a client that half-closes after sending it leaves no shell", async () => {
+    await raw(`${upgrade}Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n`, true);
+    await new Promise((r) => setTimeout(r, 1000));
+    await waitFor("no leftover shell", () => !/bash/.test(top()), 10_000);
+  }, 30_000);
 });

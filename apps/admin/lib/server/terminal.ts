@@ -122,6 +122,18 @@ function openBox(socketPath: string, appId: string, size: { cols: number; rows: 
   });
 }
 
+/** What ws checks of a handshake before it upgrades (RFC 6455 4.2.1): GET, a 16-byte key, version 13. */
+function isWebSocketHandshake(req: http.IncomingMessage): boolean {
+  const key = req.headers["sec-websocket-key"];
+  return (
+    req.method === "GET" &&
+    (req.headers.upgrade ?? "").toLowerCase() === "websocket" &&
+    typeof key === "string" &&
+    /^[+/0-9A-Za-z]{22}==$/.test(key.trim()) &&
+    req.headers["sec-websocket-version"] === "13"
+  );
+}
+
 export function createTerminalUpgrade(o: TerminalOptions) {
   const idleMs = o.idleMs ?? TERMINAL_IDLE_MS;
   const checkMs = o.checkMs ?? TERMINAL_SESSION_CHECK_MS;
@@ -145,13 +157,24 @@ export function createTerminalUpgrade(o: TerminalOptions) {
       const { principal, stillAllowed } = await authorize(app, headers);
       const size = terminalSize.safeParse(Object.fromEntries(url.searchParams));
       if (!size.success) throw new HearthError("invalid", "cols and rows must be whole numbers in range");
+      // a handshake ws would refuse must fail before box opens a shell (ws then never calls back)
+      if (!isWebSocketHandshake(req)) throw new HearthError("invalid", "not a valid WebSocket handshake");
       if (!(await appExists(app.db, appId))) throw new HearthError("not_found", "No such app");
       const box = await openBox(app.config.boxSocket, appId, size.data);
       if (socket.destroyed) {
         box.terminate();
         return true;
       }
-      wss.handleUpgrade(req, socket, head, (client) => relay({ app, client, box, appId, principal, ip, stillAllowed, idleMs, checkMs }));
+      // ws.handleUpgrade never calls back for a socket that half-closed or closed meanwhile:
+      // box's side (and with it the shell) is ended here then
+      let handed = false;
+      socket.once("close", () => {
+        if (!handed) box.terminate();
+      });
+      wss.handleUpgrade(req, socket, head, (client) => {
+        handed = true;
+        relay({ app, client, box, appId, principal, ip, stillAllowed, idleMs, checkMs });
+      });
     } catch (e) {
       const err = toHearthError(e);
       if (err.code === "internal") app.logger.error({ err: e, path: url.pathname }, "terminal: unhandled error");

@@ -34,6 +34,8 @@ const STOP_CHECK_MS = 300;
 const wss = new WebSocketServer({ noServer: true, maxPayload: TERMINAL_MAX_FRAME_BYTES, perMessageDeflate: false });
 
 export async function handleAppTerminal(o: AppTerminalOptions, req: http.IncomingMessage, socket: Duplex, head: Buffer, appId: string, url: URL): Promise<void> {
+  // a handshake ws would refuse must fail before a shell is started (ws then never calls back)
+  if (!isWebSocketHandshake(req)) return refuseUpgrade(socket, 400, "invalid", "not a valid WebSocket handshake");
   const size = terminalSize.safeParse(Object.fromEntries(url.searchParams));
   if (!size.success) return refuseUpgrade(socket, 400, "invalid", "cols and rows must be whole numbers in range");
   if (!(await o.appExists(appId))) return refuseUpgrade(socket, 404, "not_found", "no such app");
@@ -54,7 +56,29 @@ export async function handleAppTerminal(o: AppTerminalOptions, req: http.Incomin
     shell.stream.destroy();
     void o.docker.endTaggedExecs?.(state.id, tag).catch((e: unknown) => o.log.warn({ err: e, appId }, "terminal: could not end the shell's processes"));
   };
-  wss.handleUpgrade(req, socket, head, (ws) => relay(o, ws, shell, appId, end));
+  // ws.handleUpgrade never calls back for a socket that closed or half-closed meanwhile: then
+  // the shell is ended here, or it would run on with nobody attached
+  let handed = false;
+  if (socket.destroyed) return end();
+  socket.once("close", () => {
+    if (!handed) end();
+  });
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    handed = true;
+    relay(o, ws, shell, appId, end);
+  });
+}
+
+/** What ws checks of a handshake before it upgrades (RFC 6455 4.2.1): GET, a 16-byte key, version 13. */
+export function isWebSocketHandshake(req: http.IncomingMessage): boolean {
+  const key = req.headers["sec-websocket-key"];
+  return (
+    req.method === "GET" &&
+    (req.headers.upgrade ?? "").toLowerCase() === "websocket" &&
+    typeof key === "string" &&
+    /^[+/0-9A-Za-z]{22}==$/.test(key.trim()) &&
+    req.headers["sec-websocket-version"] === "13"
+  );
 }
 
 function relay(o: AppTerminalOptions, ws: WebSocket, shell: { stream: Duplex; resize(s: { cols: number; rows: number }): Promise<void> }, appId: string, end: () => void): void {
