@@ -187,3 +187,34 @@ describe("helper containers a crash of box left behind", () => {
     }
   }, 60_000);
 });
+
+describe("a file that changes while it is downloaded", () => {
+  it("a file that grows meanwhile is sent as it was announced: exactly Content-Length bytes", async () => {
+    onVolume(`head -c 60000000 /dev/zero > /data/grow.bin && chown ${APP_UID}:${APP_UID} /data/grow.bin`);
+    const r = await new Promise<{ length: number; got: number; complete: boolean }>((resolve, reject) => {
+      const req = http.request({ socketPath, method: "GET", path: `/apps/${APP}/files/download?path=grow.bin` }, (res) => {
+        let got = 0;
+        let paused = false;
+        res.on("data", (c: Buffer) => {
+          got += c.length;
+          if (!paused) {
+            // hold the transfer while the file grows by 4 MB
+            paused = true;
+            res.pause();
+            onVolume("head -c 4000000 /dev/zero >> /data/grow.bin");
+            res.resume();
+          }
+        });
+        res.on("end", () => resolve({ length: Number(res.headers["content-length"]), got, complete: res.complete }));
+        res.on("error", reject);
+        res.on("aborted", () => resolve({ length: Number(res.headers["content-length"]), got, complete: false }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(r.length).toBe(60_000_000);
+    expect(r.complete).toBe(true);
+    expect(r.got).toBe(60_000_000);
+    onVolume("rm /data/grow.bin");
+  }, 90_000);
+});

@@ -15,7 +15,8 @@
  * could only name a file of the volume anyway). Errors: one stderr line
  * `HEARTH-ERR <reason> <message>` and exit 3. Answers on stdout start with `OK …\n`.
  *
- * ops: list <dir> <offset> <limit> · read <file> <max bytes, 0 = any> · write <file> <max>
+ * ops: list <dir> <offset> <limit> · read <file> <max bytes, 0 = any> (`OK <size>` then
+ * exactly <size> bytes: the size at open; a file that shrinks meanwhile fails with `io`) · write <file> <max>
  * <new|replace> <size> (stdin: exactly <size> bytes; an input that ends early or runs long
  * fails with `io` and the temporary file is deleted, so a cut-off upload never replaces or
  * makes a file) · mkdir <dir> · rename <from> <to> · delete <path>
@@ -127,11 +128,13 @@ if ($op eq "list") {
   fail("not_file", show($p) . " is not a regular file") unless S_ISREG($st[2]);
   fail("too_big", show($p) . " is larger than $max bytes") if $max > 0 && $st[7] > $max;
   print "OK $st[7]\n";
-  binmode STDOUT; my $buf;
-  while (1) {
-    my $r = sysread($fh, $buf, 65536);
+  # exactly the announced size: a file that grows meanwhile is cut there, one that shrinks fails
+  binmode STDOUT; my $buf; my $left = $st[7];
+  while ($left > 0) {
+    my $r = sysread($fh, $buf, $left < 65536 ? $left : 65536);
     fail("io", "reading " . show($p) . ": $!") unless defined $r;
-    last if $r == 0;
+    fail("io", show($p) . " became shorter while it was read") if $r == 0;
+    $left -= $r;
     print STDOUT $buf;
   }
 } elsif ($op eq "write") {
