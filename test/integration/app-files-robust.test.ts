@@ -218,3 +218,18 @@ describe("a file that changes while it is downloaded", () => {
     onVolume("rm /data/grow.bin");
   }, 90_000);
 });
+
+describe("saving over a file", () => {
+  it("of another user than the app's data is refused (its owner would change), and nothing changes", async () => {
+    onVolume("printf 'theirs\\n' > /data/other.txt && chown 1000:1000 /data/other.txt && chmod 640 /data/other.txt");
+    const err = await fm.writeText(APP, "other.txt", "mine\n", true).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HearthError);
+    expect((err as HearthError).code).toBe("forbidden");
+    expect((err as HearthError).message).toContain("owner");
+    expect(onVolume("stat -c '%u:%g %a' /data/other.txt && cat /data/other.txt")).toBe("1000:1000 640\ntheirs");
+    // one of the app's user is saved, owner and mode kept
+    onVolume(`printf 'app\\n' > /data/app.txt && chown ${APP_UID}:${APP_UID} /data/app.txt && chmod 600 /data/app.txt`);
+    expect(await fm.writeText(APP, "app.txt", "edited\n", true)).toBe(7);
+    expect(onVolume("stat -c '%u:%g %a' /data/app.txt && cat /data/app.txt && rm /data/app.txt /data/other.txt")).toBe(`${APP_UID}:${APP_UID} 600\nedited`);
+  }, 60_000);
+});

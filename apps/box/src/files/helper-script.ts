@@ -144,11 +144,14 @@ if ($op eq "list") {
   my @old = lstat($f);
   fail("exists", show($p) . " already exists") if @old && $mode ne "replace";
   fail("is_dir", show($p) . " is a folder") if @old && !S_ISREG($old[2]);
+  # the new file is the helper's: replacing another user's file would change its owner
+  fail("forbidden", show($p) . " belongs to another user (uid $old[4]) than the app's data (uid $uid); saving it here would change its owner") if @old && $uid != 0 && $old[4] != $uid;
   (my $parent = $f) =~ s{/[^/]*$}{};
   $parent = "/" if $parent eq "";
   $tmp = "$parent/.hearth-upload-$$-" . int(rand(1e9));
   sysopen(my $fh, $tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644) or do { my $t = $tmp; undef $tmp; $! = $! + 0; errno_fail(show($p)); };
   chmod($old[2] & 07777, $fh) if @old;
+  chown($old[4], $old[5], $fh) if @old && $uid == 0; # root's volume: keep the file's owner
   my $n = copy_in($fh, $max, $size);
   close($fh) or errno_fail("the new file");
   if ($mode eq "replace") { rename($tmp, $f) or errno_fail(show($p)); }
