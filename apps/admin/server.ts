@@ -63,10 +63,12 @@ async function main(): Promise<void> {
   process.stdout.write(`hearth admin: listening on http://${hostname}:${port}\n`);
 
   const stop = () => {
-    closeAllTerminals();
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
     setTimeout(() => process.exit(0), 5000).unref();
+    // the terminals' close events are written before the process exits
+    void closeAllTerminals().finally(() => {
+      server.close(() => process.exit(0));
+      server.closeIdleConnections();
+    });
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

@@ -196,6 +196,15 @@ interface Relay {
   checkMs: number;
 }
 
+/** The open sessions' finish functions, and the event writes not yet done (awaited at shutdown). */
+const sessions = new Set<(code: number, reason: string) => void>();
+const pendingWrites = new Set<Promise<unknown>>();
+function track(p: Promise<unknown>): Promise<unknown> {
+  pendingWrites.add(p);
+  void p.finally(() => pendingWrites.delete(p));
+  return p;
+}
+
 function relay(r: Relay): void {
   const { app, client, box, appId, principal } = r;
   const started = Date.now();
@@ -204,7 +213,7 @@ function relay(r: Relay): void {
   const log = app.logger.child({ terminal: sessionId, appId, user: principal.user.username });
   log.info("terminal opened");
   // the end's event is written after the start's
-  const opening = recordEvent(app.db, { action: "app.terminal_open", ...actor, data: { session: sessionId } }).catch((e) => log.error({ err: e }, "terminal: could not record its start"));
+  const opening = track(recordEvent(app.db, { action: "app.terminal_open", ...actor, data: { session: sessionId } }).catch((e) => log.error({ err: e }, "terminal: could not record its start")));
 
   let closed = false;
   let waiting: NodeJS.Timeout | null = null;
@@ -212,6 +221,7 @@ function relay(r: Relay): void {
   const finish = (code: number, reason: string) => {
     if (closed) return;
     closed = true;
+    sessions.delete(finish);
     clearTimeout(idle);
     clearInterval(check);
     if (waiting) clearInterval(waiting);
@@ -219,12 +229,15 @@ function relay(r: Relay): void {
     if (box.readyState === WebSocket.OPEN || box.readyState === WebSocket.CONNECTING) box.close(1000, "closed by admin");
     const seconds = Math.round((Date.now() - started) / 1000);
     log.info({ seconds, code, reason }, "terminal closed");
-    void opening.then(() =>
-      recordEvent(app.db, { action: "app.terminal_close", ...actor, data: { session: sessionId, durationSeconds: seconds, reason: reason || "closed by the browser" } }).catch((e) =>
-        log.error({ err: e }, "terminal: could not record its end"),
+    track(
+      opening.then(() =>
+        recordEvent(app.db, { action: "app.terminal_close", ...actor, data: { session: sessionId, durationSeconds: seconds, reason: reason || "closed by the browser" } }).catch((e) =>
+          log.error({ err: e }, "terminal: could not record its end"),
+        ),
       ),
     );
   };
+  sessions.add(finish);
   const resetIdle = () => {
     clearTimeout(idle);
     idle = setTimeout(() => finish(TERMINAL_CLOSE.idle, `closed after ${Math.round(r.idleMs / 1000)} s without input`), r.idleMs);
@@ -285,7 +298,13 @@ function relay(r: Relay): void {
   box.resume();
 }
 
-/** Closes every open terminal (admin is shutting down). */
-export function closeAllTerminals(): void {
+/**
+ * Closes every open terminal (admin is shutting down) and resolves once their
+ * app.terminal_open / app.terminal_close events are written (or failed), so a restart loses
+ * none; the caller bounds the wait.
+ */
+export async function closeAllTerminals(): Promise<void> {
+  for (const finish of [...sessions]) finish(TERMINAL_CLOSE.shutdown, "the dashboard is restarting");
   for (const ws of wss.clients) ws.close(TERMINAL_CLOSE.shutdown, "the dashboard is restarting");
+  await Promise.allSettled([...pendingWrites]);
 }
