@@ -43,6 +43,9 @@ async function main(): Promise<void> {
     ...(process.env.HEARTH_TEST_TERMINAL_IDLE_MS ? { idleMs: Number(process.env.HEARTH_TEST_TERMINAL_IDLE_MS) } : {}),
   });
   const server = http.createServer((req, res) => void handle(req, res));
+  // nginx in front bounds slow clients; Node's default (300 s) would cut a long upload or
+  // download mid-way (an upload cut off is refused by box, but the admin's work is lost)
+  server.requestTimeout = 0;
   server.on("upgrade", (req, socket, head) => {
     terminal(req, socket, head)
       .then((mine) => {
@@ -60,10 +63,12 @@ async function main(): Promise<void> {
   process.stdout.write(`hearth admin: listening on http://${hostname}:${port}\n`);
 
   const stop = () => {
-    closeAllTerminals();
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
     setTimeout(() => process.exit(0), 5000).unref();
+    // the terminals' close events are written before the process exits
+    void closeAllTerminals().finally(() => {
+      server.close(() => process.exit(0));
+      server.closeIdleConnections();
+    });
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

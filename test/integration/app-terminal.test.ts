@@ -325,4 +325,21 @@ describe("the web terminal", () => {
     expect(refused).toMatchObject({ status: 409 });
     expect((refused as { body: string }).body).toContain("not running");
   });
+
+  it("admin's shutdown writes the open terminal's close event before it exits, and box ends the shell (runs last: it stops admin)", async () => {
+    cli("start", containerNameOf(appId));
+    await until("the app running", () => cli("inspect", "-f", "{{.State.Running}}", containerNameOf(appId)) === "true", 30_000);
+    const s = opened(await openTerminal(browserHeaders(cookie)));
+    type(s.ws, "echo ready\r");
+    await until("the shell", () => s.output().includes("ready"));
+    type(s.ws, "sleep 4444\r");
+    await until("the sleep", () => cli("top", containerNameOf(appId), "-o", "pid,args").includes("sleep 4444"));
+    const opens = await db.event.count({ where: { action: "app.terminal_open" } });
+    await admin.stop();
+    // written before admin exited: no polling
+    const closes = await db.event.findMany({ where: { action: "app.terminal_close" }, orderBy: { id: "asc" } });
+    expect(closes).toHaveLength(opens);
+    expect((closes.at(-1)!.data as { reason: string }).reason).toContain("restarting");
+    await until("no leftover shell", () => !/sleep 4444/.test(cli("top", containerNameOf(appId), "-o", "pid,args")), 10_000);
+  }, 120_000);
 });

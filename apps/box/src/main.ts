@@ -31,6 +31,7 @@ import { closeAllTerminals, handleAppTerminal } from "./apps/app-terminal";
 import { dataVolumeNameOf } from "./apps/container-spec";
 import { createVolumeHelper } from "./docker/volume-helper";
 import { FilesService } from "./files/files.service";
+import { removeLeftoverFileHelpers } from "./files/leftovers";
 import { handleFilesRequest } from "./files/files-socket";
 import { appTasks } from "./apps/app-tasks";
 import { backupTasks } from "./backups/backup-tasks";
@@ -303,6 +304,12 @@ async function main(): Promise<void> {
     });
   } else log.warn("HEARTH_METRICS=off: no metrics are collected");
   const m = metrics;
+  // helper containers of the file manager a crash left behind (none can be in use yet)
+  const leftHelpers = await removeLeftoverFileHelpers(docker, owner, OWNER_LABEL).catch((e: unknown) => {
+    log.warn({ error: e instanceof Error ? e.message : String(e) }, "cannot remove the file manager's leftover helper containers");
+    return [];
+  });
+  if (leftHelpers.length) log.info({ containers: leftHelpers }, "removed the file manager's leftover helper containers");
   const files = new FilesService({
     helper: createVolumeHelper(),
     image: JOB_IMAGE,

@@ -122,6 +122,18 @@ function openBox(socketPath: string, appId: string, size: { cols: number; rows: 
   });
 }
 
+/** What ws checks of a handshake before it upgrades (RFC 6455 4.2.1): GET, a 16-byte key, version 13. */
+function isWebSocketHandshake(req: http.IncomingMessage): boolean {
+  const key = req.headers["sec-websocket-key"];
+  return (
+    req.method === "GET" &&
+    (req.headers.upgrade ?? "").toLowerCase() === "websocket" &&
+    typeof key === "string" &&
+    /^[+/0-9A-Za-z]{22}==$/.test(key.trim()) &&
+    req.headers["sec-websocket-version"] === "13"
+  );
+}
+
 export function createTerminalUpgrade(o: TerminalOptions) {
   const idleMs = o.idleMs ?? TERMINAL_IDLE_MS;
   const checkMs = o.checkMs ?? TERMINAL_SESSION_CHECK_MS;
@@ -145,13 +157,24 @@ export function createTerminalUpgrade(o: TerminalOptions) {
       const { principal, stillAllowed } = await authorize(app, headers);
       const size = terminalSize.safeParse(Object.fromEntries(url.searchParams));
       if (!size.success) throw new HearthError("invalid", "cols and rows must be whole numbers in range");
+      // a handshake ws would refuse must fail before box opens a shell (ws then never calls back)
+      if (!isWebSocketHandshake(req)) throw new HearthError("invalid", "not a valid WebSocket handshake");
       if (!(await appExists(app.db, appId))) throw new HearthError("not_found", "No such app");
       const box = await openBox(app.config.boxSocket, appId, size.data);
       if (socket.destroyed) {
         box.terminate();
         return true;
       }
-      wss.handleUpgrade(req, socket, head, (client) => relay({ app, client, box, appId, principal, ip, stillAllowed, idleMs, checkMs }));
+      // ws.handleUpgrade never calls back for a socket that half-closed or closed meanwhile:
+      // box's side (and with it the shell) is ended here then
+      let handed = false;
+      socket.once("close", () => {
+        if (!handed) box.terminate();
+      });
+      wss.handleUpgrade(req, socket, head, (client) => {
+        handed = true;
+        relay({ app, client, box, appId, principal, ip, stillAllowed, idleMs, checkMs });
+      });
     } catch (e) {
       const err = toHearthError(e);
       if (err.code === "internal") app.logger.error({ err: e, path: url.pathname }, "terminal: unhandled error");
@@ -173,6 +196,15 @@ interface Relay {
   checkMs: number;
 }
 
+/** The open sessions' finish functions, and the event writes not yet done (awaited at shutdown). */
+const sessions = new Set<(code: number, reason: string) => void>();
+const pendingWrites = new Set<Promise<unknown>>();
+function track(p: Promise<unknown>): Promise<unknown> {
+  pendingWrites.add(p);
+  void p.finally(() => pendingWrites.delete(p));
+  return p;
+}
+
 function relay(r: Relay): void {
   const { app, client, box, appId, principal } = r;
   const started = Date.now();
@@ -181,7 +213,7 @@ function relay(r: Relay): void {
   const log = app.logger.child({ terminal: sessionId, appId, user: principal.user.username });
   log.info("terminal opened");
   // the end's event is written after the start's
-  const opening = recordEvent(app.db, { action: "app.terminal_open", ...actor, data: { session: sessionId } }).catch((e) => log.error({ err: e }, "terminal: could not record its start"));
+  const opening = track(recordEvent(app.db, { action: "app.terminal_open", ...actor, data: { session: sessionId } }).catch((e) => log.error({ err: e }, "terminal: could not record its start")));
 
   let closed = false;
   let waiting: NodeJS.Timeout | null = null;
@@ -189,6 +221,7 @@ function relay(r: Relay): void {
   const finish = (code: number, reason: string) => {
     if (closed) return;
     closed = true;
+    sessions.delete(finish);
     clearTimeout(idle);
     clearInterval(check);
     if (waiting) clearInterval(waiting);
@@ -196,12 +229,15 @@ function relay(r: Relay): void {
     if (box.readyState === WebSocket.OPEN || box.readyState === WebSocket.CONNECTING) box.close(1000, "closed by admin");
     const seconds = Math.round((Date.now() - started) / 1000);
     log.info({ seconds, code, reason }, "terminal closed");
-    void opening.then(() =>
-      recordEvent(app.db, { action: "app.terminal_close", ...actor, data: { session: sessionId, durationSeconds: seconds, reason: reason || "closed by the browser" } }).catch((e) =>
-        log.error({ err: e }, "terminal: could not record its end"),
+    track(
+      opening.then(() =>
+        recordEvent(app.db, { action: "app.terminal_close", ...actor, data: { session: sessionId, durationSeconds: seconds, reason: reason || "closed by the browser" } }).catch((e) =>
+          log.error({ err: e }, "terminal: could not record its end"),
+        ),
       ),
     );
   };
+  sessions.add(finish);
   const resetIdle = () => {
     clearTimeout(idle);
     idle = setTimeout(() => finish(TERMINAL_CLOSE.idle, `closed after ${Math.round(r.idleMs / 1000)} s without input`), r.idleMs);
@@ -262,7 +298,13 @@ function relay(r: Relay): void {
   box.resume();
 }
 
-/** Closes every open terminal (admin is shutting down). */
-export function closeAllTerminals(): void {
+/**
+ * Closes every open terminal (admin is shutting down) and resolves once their
+ * app.terminal_open / app.terminal_close events are written (or failed), so a restart loses
+ * none; the caller bounds the wait.
+ */
+export async function closeAllTerminals(): Promise<void> {
+  for (const finish of [...sessions]) finish(TERMINAL_CLOSE.shutdown, "the dashboard is restarting");
   for (const ws of wss.clients) ws.close(TERMINAL_CLOSE.shutdown, "the dashboard is restarting");
+  await Promise.allSettled([...pendingWrites]);
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import { TERMINAL_CLOSE, TERMINAL_MAX_FRAME_BYTES, terminalControl, terminalSize } from "@hearth/contracts";
@@ -12,7 +13,10 @@ import { containerNameOf } from "./container-spec";
  * shell in the app's running container through the Docker layer's `execShell` (TTY; bash when
  * the image has it). Bytes are relayed as they are and never logged. The session ends when the
  * shell exits, when the container stops or is removed (the exec's stream ends with it), or
- * when admin closes the WebSocket (which ends the shell's stdin and with it the shell).
+ * when admin closes the WebSocket. Docker cannot kill an exec and a closed stdin does not end
+ * what runs in the shell, so the shell is started with `HEARTH_TERMINAL=<uuid>` in its
+ * environment and closing the session runs the Docker layer's `endTaggedExecs`: SIGHUP, then
+ * SIGKILL, to every process of the container that carries the tag.
  */
 export interface AppTerminalOptions {
   docker: DockerApi;
@@ -30,6 +34,8 @@ const STOP_CHECK_MS = 300;
 const wss = new WebSocketServer({ noServer: true, maxPayload: TERMINAL_MAX_FRAME_BYTES, perMessageDeflate: false });
 
 export async function handleAppTerminal(o: AppTerminalOptions, req: http.IncomingMessage, socket: Duplex, head: Buffer, appId: string, url: URL): Promise<void> {
+  // a handshake ws would refuse must fail before a shell is started (ws then never calls back)
+  if (!isWebSocketHandshake(req)) return refuseUpgrade(socket, 400, "invalid", "not a valid WebSocket handshake");
   const size = terminalSize.safeParse(Object.fromEntries(url.searchParams));
   if (!size.success) return refuseUpgrade(socket, 400, "invalid", "cols and rows must be whole numbers in range");
   if (!(await o.appExists(appId))) return refuseUpgrade(socket, 404, "not_found", "no such app");
@@ -38,23 +44,51 @@ export async function handleAppTerminal(o: AppTerminalOptions, req: http.Incomin
   if (!state?.running) return refuseUpgrade(socket, 409, "bad_state", "the app is not running: start it to open a terminal");
   if (!o.docker.execShell) return refuseUpgrade(socket, 502, "external", "this box cannot open a shell");
   let shell: Awaited<ReturnType<NonNullable<DockerApi["execShell"]>>>;
+  // the shell and all it starts carry this tag: closing the session ends them (endTaggedExecs)
+  const tag = randomUUID();
   try {
-    shell = await o.docker.execShell(state.id, size.data);
+    shell = await o.docker.execShell(state.id, size.data, tag);
   } catch (e) {
     o.log.warn({ err: e, appId }, "terminal: could not start a shell");
     return refuseUpgrade(socket, 409, "bad_state", "could not start a shell in the app's container");
   }
-  wss.handleUpgrade(req, socket, head, (ws) => relay(o, ws, shell, appId));
+  const end = () => {
+    shell.stream.destroy();
+    void o.docker.endTaggedExecs?.(state.id, tag).catch((e: unknown) => o.log.warn({ err: e, appId }, "terminal: could not end the shell's processes"));
+  };
+  // ws.handleUpgrade never calls back for a socket that closed or half-closed meanwhile: then
+  // the shell is ended here, or it would run on with nobody attached
+  let handed = false;
+  if (socket.destroyed) return end();
+  socket.once("close", () => {
+    if (!handed) end();
+  });
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    handed = true;
+    relay(o, ws, shell, appId, end);
+  });
 }
 
-function relay(o: AppTerminalOptions, ws: WebSocket, shell: { stream: Duplex; resize(s: { cols: number; rows: number }): Promise<void> }, appId: string): void {
+/** What ws checks of a handshake before it upgrades (RFC 6455 4.2.1): GET, a 16-byte key, version 13. */
+export function isWebSocketHandshake(req: http.IncomingMessage): boolean {
+  const key = req.headers["sec-websocket-key"];
+  return (
+    req.method === "GET" &&
+    (req.headers.upgrade ?? "").toLowerCase() === "websocket" &&
+    typeof key === "string" &&
+    /^[+/0-9A-Za-z]{22}==$/.test(key.trim()) &&
+    req.headers["sec-websocket-version"] === "13"
+  );
+}
+
+function relay(o: AppTerminalOptions, ws: WebSocket, shell: { stream: Duplex; resize(s: { cols: number; rows: number }): Promise<void> }, appId: string, end: () => void): void {
   const { stream } = shell;
   let open = true;
   let ending = false;
   const close = (code: number, reason: string) => {
     if (!open) return;
     open = false;
-    stream.destroy();
+    end();
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
   };
   stream.on("data", (chunk: Buffer) => {

@@ -118,7 +118,14 @@ export interface DockerApi {
    * not multiplexed); it ends when the shell exits or the container stops or is removed.
    * Nothing secret goes into the command: the shell inherits the container's own environment.
    */
-  execShell?(nameOrId: string, size: { cols: number; rows: number }): Promise<ShellSession>;
+  execShell?(nameOrId: string, size: { cols: number; rows: number }, tag?: string): Promise<ShellSession>;
+  /**
+   * Ends what a tagged execShell left in the container (Docker cannot kill an exec): one short
+   * exec of a fixed program that sends SIGHUP, then SIGKILL a second later, to every process
+   * whose environment carries `HEARTH_TERMINAL=<tag>`. The tag (a UUID, checked) is its own
+   * argv entry, never part of the program.
+   */
+  endTaggedExecs?(nameOrId: string, tag: string): Promise<void>;
 
   inspectNetwork(name: string): Promise<NamedObject | null>;
   /**
@@ -162,6 +169,20 @@ export interface ShellSession {
   stream: Duplex;
   resize(size: { cols: number; rows: number }): Promise<void>;
 }
+
+/** The variable execShell tags its shell (and so every process started from it) with. */
+export const TERMINAL_TAG_VAR = "HEARTH_TERMINAL";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** endTaggedExecs' program (`sh -c <this> sh <tag>`): HUP the tagged processes, then KILL what is left. */
+export const END_TAGGED_SCRIPT = `t="${TERMINAL_TAG_VAR}=$1"; sig=HUP
+for round in 1 2; do
+  for d in /proc/[0-9]*; do
+    p=\${d#/proc/}; [ "$p" = "$$" ] && continue
+    grep -qs -- "$t" "$d/environ" && kill -$sig "$p" 2>/dev/null
+  done
+  [ "$round" = 1 ] && sleep 1; sig=KILL
+done
+exit 0`;
 
 /** What execShell runs: bash when present, else sh (every Hearth image has /bin/sh). */
 export const SHELL_COMMAND = ["/bin/sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec /bin/sh -l; fi"];
@@ -346,7 +367,8 @@ export function createDocker(opts?: Docker.DockerOptions, net: NetworkOptions = 
       return { exitCode: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString("utf8") };
     },
 
-    async execShell(nameOrId, size) {
+    async execShell(nameOrId, size, tag) {
+      if (tag !== undefined && !UUID.test(tag)) throw new Error("a terminal's tag is a UUID");
       const c = await managedContainer(nameOrId);
       if (!c) throw Object.assign(new Error(`no container ${nameOrId}`), { statusCode: 404 });
       const ex = await c.exec({
@@ -355,7 +377,7 @@ export function createDocker(opts?: Docker.DockerOptions, net: NetworkOptions = 
         AttachStdout: true,
         AttachStderr: true,
         Tty: true,
-        Env: ["TERM=xterm-256color"],
+        Env: ["TERM=xterm-256color", ...(tag ? [`${TERMINAL_TAG_VAR}=${tag}`] : [])],
       });
       const stream = (await ex.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
       const resize = async (s: { cols: number; rows: number }) => {
@@ -364,6 +386,28 @@ export function createDocker(opts?: Docker.DockerOptions, net: NetworkOptions = 
       };
       await resize(size);
       return { stream, resize };
+    },
+
+    async endTaggedExecs(nameOrId, tag) {
+      if (!UUID.test(tag)) throw new Error("a terminal's tag is a UUID");
+      const c = await managedContainer(nameOrId);
+      if (!c) return; // gone: its processes went with it
+      const ex = await c.exec({ Cmd: ["/bin/sh", "-c", END_TAGGED_SCRIPT, "sh", tag], AttachStdout: true, AttachStderr: true });
+      const stream = await ex.start({ hijack: true, stdin: false });
+      stream.resume();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          stream.destroy();
+          resolve();
+        }, 10_000);
+        const done = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        stream.once("close", done);
+        stream.once("end", done);
+        stream.once("error", done);
+      });
     },
 
     async inspectNetwork(name) {

@@ -23,7 +23,11 @@ export interface VolumeHelperRun {
   labels: Record<string, string>;
   stdin?: Readable;
   stdout: Writable;
-  /** aborting sends SIGTERM to the program (then the container is removed) */
+  /**
+   * aborting sends SIGTERM to the program (SIGKILL 3 s later; then the container is
+   * removed); so does `stdout` closing or failing before the program ends (a cancelled
+   * download), instead of waiting for a `drain` that never comes
+   */
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -67,19 +71,45 @@ export function createVolumeHelper(opts?: Docker.DockerOptions): VolumeHelper {
           SecurityOpt: ["no-new-privileges:true"],
           Memory: 64 * 1024 * 1024,
           PidsLimit: 16,
+          // a download's bytes are streamed through attach; they must not be copied into
+          // Docker's json-file log on disk too (attach works without a log driver)
+          LogConfig: { Type: "none", Config: {} },
         },
       });
       let stderr = "";
       let killed = false;
+      let killTimer: NodeJS.Timeout | undefined;
       const stop = () => {
         if (killed) return;
         killed = true;
         void c.kill({ signal: "SIGTERM" }).catch(() => {});
+        // a program stuck writing to an output nobody reads any more: end it for good
+        killTimer = setTimeout(() => void c.kill({ signal: "SIGKILL" }).catch(() => {}), 3000);
       };
+      /** Resolves true on `drain`, false when the output closes or fails or the run is aborted (then no drain ever comes). */
+      const drained = (w: Writable) =>
+        new Promise<boolean>((resolve) => {
+          if (w.destroyed || w.writableEnded || o.signal?.aborted) return resolve(false);
+          const done = (ok: boolean) => {
+            w.off("drain", onDrain);
+            w.off("close", onGone);
+            w.off("error", onGone);
+            o.signal?.removeEventListener("abort", onGone);
+            resolve(ok);
+          };
+          const onDrain = () => done(true);
+          const onGone = () => done(false);
+          w.once("drain", onDrain);
+          w.once("close", onGone);
+          w.once("error", onGone);
+          o.signal?.addEventListener("abort", onGone, { once: true });
+        });
       const timer = o.timeoutMs ? setTimeout(stop, o.timeoutMs) : undefined;
       o.signal?.addEventListener("abort", stop, { once: true });
+      // an output that fails (its receiver went away) ends the run; never an unhandled error
+      o.stdout.on("error", stop);
       try {
-        const stream = (await c.attach({ stream: true, stdin: !!o.stdin, stdout: true, stderr: true, hijack: !!o.stdin })) as NodeJS.ReadWriteStream & { end(): void };
+        const stream = (await c.attach({ stream: true, stdin: !!o.stdin, stdout: true, stderr: true, hijack: !!o.stdin })) as NodeJS.ReadWriteStream & { end(): void; destroy?(): void };
         // Docker's multiplexed stream: 8-byte headers (kind, 0, 0, 0, length)
         let buf: Buffer = Buffer.alloc(0);
         const reading = (async () => {
@@ -92,7 +122,12 @@ export function createVolumeHelper(opts?: Docker.DockerOptions): VolumeHelper {
               const payload = buf.subarray(8, 8 + len);
               buf = buf.subarray(8 + len);
               if (kind === 1) {
-                if (!o.stdout.write(payload)) await new Promise<void>((r) => o.stdout.once("drain", r));
+                if (o.stdout.destroyed || (!o.stdout.write(payload) && !(await drained(o.stdout)))) {
+                  // the output is gone (a cancelled download): end the program, stop reading
+                  stop();
+                  stream.destroy?.();
+                  return;
+                }
               } else if (kind === 2 && stderr.length < STDERR_MAX) stderr += payload.toString("utf8");
             }
           }
@@ -110,7 +145,9 @@ export function createVolumeHelper(opts?: Docker.DockerOptions): VolumeHelper {
         return { exitCode: killed ? -1 : (status.StatusCode ?? -1), stderr };
       } finally {
         if (timer) clearTimeout(timer);
+        if (killTimer) clearTimeout(killTimer);
         o.signal?.removeEventListener("abort", stop);
+        o.stdout.off("error", stop);
         await c.remove({ force: true, v: false }).catch(() => {});
       }
     },

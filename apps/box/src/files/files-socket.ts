@@ -7,7 +7,7 @@ import type { FilesService } from "./files.service";
  * box's socket side of the file manager (contracts box-socket.ts): `/apps/:id/files/<op>`.
  * GET list?path&offset&limit · GET download?path (the bytes; x-hearth-file-size) ·
  * GET text?path · PUT text (JSON fileTextBody) · PUT upload?path&overwrite (the raw body,
- * streamed) · POST mkdir|rename|delete (JSON). Errors: `{ error: { code, message, details } }`.
+ * streamed; Content-Length required, and a body that ends before it saves nothing) · POST mkdir|rename|delete (JSON). Errors: `{ error: { code, message, details } }`.
  */
 export const FILE_OPS: Record<string, string> = { list: "GET", download: "GET", text: "GET|PUT", upload: "PUT", mkdir: "POST", rename: "POST", delete: "POST" };
 
@@ -83,11 +83,16 @@ export async function handleFilesRequest(files: FilesService, req: http.Incoming
     }
     if (op === "upload") {
       const q = check(fileUploadQuery, query(url));
-      const declared = Number(req.headers["content-length"] ?? 0);
+      // the announced length is what the helper must receive: a cut-off body saves nothing
+      const header = req.headers["content-length"];
+      if (header === undefined || !/^\d{1,15}$/.test(header)) {
+        throw new HearthError("invalid", "an upload needs a Content-Length header", { details: { reason: "length_required" } });
+      }
+      const declared = Number(header);
       if (declared > FILE_UPLOAD_MAX_BYTES) throw new HearthError("invalid", `an upload is at most ${FILE_UPLOAD_MAX_BYTES} bytes (1 GiB)`, { details: { reason: "too_big" } });
       const abort = new AbortController();
       req.on("aborted", () => abort.abort());
-      const size = await files.write(appId, q.path, req, { replace: q.overwrite === "1", signal: abort.signal });
+      const size = await files.write(appId, q.path, req, { replace: q.overwrite === "1", size: declared, signal: abort.signal });
       return sendJson(res, 200, { path: q.path, size });
     }
     const body = await readJson(req);

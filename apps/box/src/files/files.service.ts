@@ -97,8 +97,27 @@ class AfterHeader extends Writable {
         return;
       }
     }
-    if (this.out.write(chunk)) cb();
-    else this.out.once("drain", () => cb());
+    const out = this.out;
+    if (out.destroyed) {
+      cb(new Error("the download's receiver went away"));
+      return;
+    }
+    if (out.write(chunk)) {
+      cb();
+      return;
+    }
+    // a destroyed receiver (the client cancelled) never emits drain: end on its close or error too
+    const done = (e?: Error) => {
+      out.off("drain", onDrain);
+      out.off("close", onClose);
+      out.off("error", onClose);
+      cb(e);
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error("the download's receiver went away"));
+    out.once("drain", onDrain);
+    out.once("close", onClose);
+    out.once("error", onClose);
   }
   get started(): boolean {
     return this.out !== null;
@@ -167,6 +186,7 @@ export class FilesService {
    */
   async download(appId: string, file: string, onHeader: (size: number) => Writable, signal?: AbortSignal): Promise<void> {
     const split = new AfterHeader(onHeader);
+    split.on("error", () => {}); // a receiver gone away: the run ends and reports it
     await this.run(appId, ["read", file, "0"], { stdout: split, signal, timeout: false });
   }
 
@@ -184,9 +204,14 @@ export class FilesService {
     return { content: buf.toString("utf8"), size: buf.length };
   }
 
-  /** Writes `input` as `file` (a new file unless `replace`), at most `max` bytes; returns the size written. */
-  async write(appId: string, file: string, input: Readable, o: { replace: boolean; max?: number; signal?: AbortSignal }): Promise<number> {
-    const out = await this.run(appId, ["write", file, String(o.max ?? FILE_UPLOAD_MAX_BYTES), o.replace ? "replace" : "new"], { stdin: input, signal: o.signal, timeout: false });
+  /**
+   * Writes `input` as `file` (a new file unless `replace`), at most `max` bytes; returns the
+   * size written. `size` is the length the client announced: an input that ends before (a
+   * cut-off upload) or runs past it fails with `external` (reason `io`) and changes nothing.
+   */
+  async write(appId: string, file: string, input: Readable, o: { replace: boolean; size: number; max?: number; signal?: AbortSignal }): Promise<number> {
+    if (!Number.isSafeInteger(o.size) || o.size < 0) throw new HearthError("invalid", "the upload's length is not a byte count", { details: { reason: "length_required" } });
+    const out = await this.run(appId, ["write", file, String(o.max ?? FILE_UPLOAD_MAX_BYTES), o.replace ? "replace" : "new", String(o.size)], { stdin: input, signal: o.signal, timeout: false });
     const m = /^OK (\d+)$/m.exec(out);
     if (!m) throw new HearthError("external", "the file helper answered junk");
     return Number(m[1]);
@@ -195,7 +220,7 @@ export class FilesService {
   async writeText(appId: string, file: string, content: string, replace: boolean): Promise<number> {
     const buf = Buffer.from(content, "utf8");
     if (buf.length > FILE_TEXT_MAX_BYTES) throw new HearthError("invalid", "a text file is at most 1 MiB", { details: { reason: "too_big" } });
-    return this.write(appId, file, Readable.from([buf]), { replace, max: FILE_TEXT_MAX_BYTES });
+    return this.write(appId, file, Readable.from([buf]), { replace, size: buf.length, max: FILE_TEXT_MAX_BYTES });
   }
 
   async mkdir(appId: string, dir: string): Promise<void> {

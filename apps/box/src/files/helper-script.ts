@@ -15,8 +15,11 @@
  * could only name a file of the volume anyway). Errors: one stderr line
  * `HEARTH-ERR <reason> <message>` and exit 3. Answers on stdout start with `OK …\n`.
  *
- * ops: list <dir> <offset> <limit> · read <file> <max bytes, 0 = any> · write <file> <max>
- * <new|replace> (stdin) · mkdir <dir> · rename <from> <to> · delete <path>
+ * ops: list <dir> <offset> <limit> · read <file> <max bytes, 0 = any> (`OK <size>` then
+ * exactly <size> bytes: the size at open; a file that shrinks meanwhile fails with `io`) · write <file> <max>
+ * <new|replace> <size> (stdin: exactly <size> bytes; an input that ends early or runs long
+ * fails with `io` and the temporary file is deleted, so a cut-off upload never replaces or
+ * makes a file) · mkdir <dir> · rename <from> <to> · delete <path>
  */
 export const FILES_HELPER_SCRIPT = String.raw`
 use strict; use warnings;
@@ -78,7 +81,8 @@ sub resolve {
 }
 sub kind { my $m = $_[0]; return S_ISDIR($m) ? "dir" : S_ISREG($m) ? "file" : S_ISLNK($m) ? "symlink" : "other"; }
 sub copy_in {
-  my ($fh, $max) = @_;
+  my ($fh, $max, $size) = @_;
+  fail("too_big", "the file is larger than $max bytes") if $max > 0 && $size > $max;
   binmode STDIN; my $n = 0; my $buf;
   while (1) {
     my $r = sysread(STDIN, $buf, 65536);
@@ -86,9 +90,11 @@ sub copy_in {
     last if $r == 0;
     $n += $r;
     fail("too_big", "the file is larger than $max bytes") if $max > 0 && $n > $max;
+    fail("io", "the upload is longer than the announced $size bytes") if $n > $size;
     my $off = 0;
     while ($off < $r) { my $w = syswrite($fh, $buf, $r - $off, $off); errno_fail("the new file") unless defined $w; $off += $w; }
   }
+  fail("io", "the upload ended after $n of $size bytes; nothing was saved") if $n != $size;
   return $n;
 }
 
@@ -122,25 +128,31 @@ if ($op eq "list") {
   fail("not_file", show($p) . " is not a regular file") unless S_ISREG($st[2]);
   fail("too_big", show($p) . " is larger than $max bytes") if $max > 0 && $st[7] > $max;
   print "OK $st[7]\n";
-  binmode STDOUT; my $buf;
-  while (1) {
-    my $r = sysread($fh, $buf, 65536);
+  # exactly the announced size: a file that grows meanwhile is cut there, one that shrinks fails
+  binmode STDOUT; my $buf; my $left = $st[7];
+  while ($left > 0) {
+    my $r = sysread($fh, $buf, $left < 65536 ? $left : 65536);
     fail("io", "reading " . show($p) . ": $!") unless defined $r;
-    last if $r == 0;
+    fail("io", show($p) . " became shorter while it was read") if $r == 0;
+    $left -= $r;
     print STDOUT $buf;
   }
 } elsif ($op eq "write") {
-  my ($p, $max, $mode) = @ARGV;
+  my ($p, $max, $mode, $size) = @ARGV;
+  fail("invalid", "the upload's size is missing") unless defined $size && $size =~ /^\d{1,15}$/;
   my $f = resolve($p, 1);
   my @old = lstat($f);
   fail("exists", show($p) . " already exists") if @old && $mode ne "replace";
   fail("is_dir", show($p) . " is a folder") if @old && !S_ISREG($old[2]);
+  # the new file is the helper's: replacing another user's file would change its owner
+  fail("forbidden", show($p) . " belongs to another user (uid $old[4]) than the app's data (uid $uid); saving it here would change its owner") if @old && $uid != 0 && $old[4] != $uid;
   (my $parent = $f) =~ s{/[^/]*$}{};
   $parent = "/" if $parent eq "";
   $tmp = "$parent/.hearth-upload-$$-" . int(rand(1e9));
   sysopen(my $fh, $tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644) or do { my $t = $tmp; undef $tmp; $! = $! + 0; errno_fail(show($p)); };
   chmod($old[2] & 07777, $fh) if @old;
-  my $n = copy_in($fh, $max);
+  chown($old[4], $old[5], $fh) if @old && $uid == 0; # root's volume: keep the file's owner
+  my $n = copy_in($fh, $max, $size);
   close($fh) or errno_fail("the new file");
   if ($mode eq "replace") { rename($tmp, $f) or errno_fail(show($p)); }
   else { link($tmp, $f) or errno_fail(show($p)); unlink $tmp; }

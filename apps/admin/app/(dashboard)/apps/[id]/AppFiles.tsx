@@ -4,6 +4,7 @@ import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { FILE_TEXT_MAX_BYTES, type FileEntry, type FileListResponse, type FileTextResponse } from "@hearth/contracts";
 import { api, ApiError } from "../../../../lib/client/api";
+import { fromEditor, type LineEnding, lineEndingOf, toEditor } from "../../../../lib/client/line-endings";
 import { ErrorAlert } from "../../../components/ErrorAlert";
 import { ConfirmDialog, Modal, useConfirm } from "../../../components/ConfirmDialog";
 import styles from "./AppFiles.module.css";
@@ -75,7 +76,8 @@ export function AppFiles({ appId }: { appId: string }) {
   const [newName, setNewName] = useState("");
   const [mkdirOpen, setMkdirOpen] = useState(false);
   const [folderName, setFolderName] = useState("");
-  const [editing, setEditing] = useState<{ path: string; content: string } | null>(null);
+  // eol: the file's line ending when opened, put back on save (a textarea gives LF only)
+  const [editing, setEditing] = useState<{ path: string; content: string; eol: LineEnding } | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
 
   const key = ["app-files", appId, dir, offset];
@@ -104,10 +106,10 @@ export function AppFiles({ appId }: { appId: string }) {
   });
   const open = useMutation({
     mutationFn: (p: string) => api<FileTextResponse>(`${base}/text?${new URLSearchParams({ path: p })}`),
-    onSuccess: (t) => setEditing({ path: t.path, content: t.content }),
+    onSuccess: (t) => setEditing({ path: t.path, content: toEditor(t.content), eol: lineEndingOf(t.content) }),
   });
   const save = useMutation({
-    mutationFn: (v: { path: string; content: string }) => api(`${base}/text`, { method: "PUT", body: { path: v.path, content: v.content } }),
+    mutationFn: (v: { path: string; content: string; eol: LineEnding }) => api(`${base}/text`, { method: "PUT", body: { path: v.path, content: fromEditor(v.content, v.eol) } }),
     onSuccess: () => {
       setEditing(null);
       refresh();

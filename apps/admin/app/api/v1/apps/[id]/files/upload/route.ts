@@ -11,14 +11,19 @@ export const dynamic = "force-dynamic";
 
 /**
  * POST /api/v1/apps/:id/files/upload?path=<file>&overwrite=0|1 with the file as the raw
- * body (any content type), at most 1 GiB: streamed through to box, which writes it under a
- * temporary name and moves it into place when complete. 409 conflict when the file exists
+ * body (any content type) with its Content-Length (400 `length_required` without), at most
+ * 1 GiB: streamed through to box, which writes it under a temporary name and moves it into
+ * place only when exactly Content-Length bytes arrived (a cut-off upload changes nothing). 409 conflict when the file exists
  * and overwrite is not 1. Event app.files_upload (path and size).
  */
 export const POST = route({ roles: ADMIN_ROLES, query: fileUploadQuery }, async ({ app, params, query, req, principal, ip }) => {
   const id = await knownApp(app, params);
+  // box writes exactly this many bytes or nothing: a cut-off upload never lands as a file
   const length = req.headers.get("content-length");
-  if (length !== null && Number(length) > FILE_UPLOAD_MAX_BYTES) {
+  if (length === null || !/^\d{1,15}$/.test(length)) {
+    throw new HearthError("invalid", "an upload needs a Content-Length header (send the file as the body, not chunked)", { details: { reason: "length_required" } });
+  }
+  if (Number(length) > FILE_UPLOAD_MAX_BYTES) {
     throw new HearthError("invalid", "an upload is at most 1 GiB", { details: { reason: "too_big" } });
   }
   const abort = new AbortController();
