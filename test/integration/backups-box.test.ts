@@ -69,6 +69,8 @@ afterAll(async () => {
 describe("backups through a real box", () => {
   let firstId = "";
   let firstHashes = "";
+  let bigId = "";
+  let bigHashes = "";
 
   it("box runs backup.app and backup.restore from the rows admin records", async () => {
     await insertPendingApp(db, hearthManifest.parse(testHttpdManifest("org.hearth.test.backups-box", "Backups box")), { id: appId, subdomain: "bb", domain: DOMAIN });
@@ -97,7 +99,9 @@ describe("backups through a real box", () => {
   it("killed with -9 while restic sends: the row is not good until a resumed attempt read the snapshot back", async () => {
     // enough data that restic is still sending when box dies
     inApp("/bin/busybox head -c 314572800 /dev/urandom > /app/data/big.bin");
+    bigHashes = hashes();
     const { backup, task } = await queueAppBackup(db, appId, null);
+    bigId = backup.id;
     await waitFor('"sending to the site" in the task log', () => readLog(task.id).includes("sending to the site"), 180_000);
     await killBox(box!);
     box = null;
@@ -122,4 +126,31 @@ describe("backups through a real box", () => {
     expect(snaps.map((s: { id: string }) => s.id)).toEqual([good.snapshotId]);
     console.log(`backups-box: resumed after kill -9: ${readLog(task.id).includes("an earlier attempt stored snapshot") ? "found the snapshot the killed attempt stored" : "sent again"}`);
   }, 600_000);
+
+  it("killed with -9 while a restore replaces the data: the resumed task finishes the restore and the app runs with the backup's data", async () => {
+    expect(bigId).not.toBe("");
+    inApp("/bin/busybox rm /app/data/big.bin; echo after-the-backup > /app/data/one.txt");
+    expect(hashes()).not.toBe(bigHashes);
+    const { task } = await queueBackupRestore(db, appId, bigId, null);
+    expect(task.maxAttempts).toBeGreaterThan(1);
+    await waitFor(
+      "the restore to reach its replace phase",
+      async () => (await getTask(db, task.id))?.message === "replacing the app's data",
+      300_000,
+    );
+    await killBox(box!);
+    box = null;
+    // killed past the stop: the app's container is not running, its data half-replaced or not yet
+    const running = spawnSync("docker", ["inspect", "-f", "{{.State.Running}}", containerNameOf(appId)], { encoding: "utf8" }).stdout.trim();
+    expect(running).not.toBe("true");
+    expect((await getTask(db, task.id))?.state).toBe("running");
+    const b = startBox();
+    await b.ready;
+    const done = await finished(task.id);
+    expect(done.state, `${done.errorMessage}\n${readLog(task.id)}`).toBe("succeeded");
+    expect(done.attempts).toBe(2);
+    expect(readLog(task.id)).toContain("started again from its start");
+    expect(hashes()).toBe(bigHashes);
+    expect(await db.app.findUniqueOrThrow({ where: { id: appId } })).toMatchObject({ installState: "installed", runState: "running" });
+  }, 900_000);
 });

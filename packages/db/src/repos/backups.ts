@@ -88,7 +88,8 @@ export async function queueBackupRestore(db: Db, appId: string, backupId: string
     if (backup.state !== "good") throw new HearthError("bad_state", `This backup is ${backup.state}, not good: it cannot be restored`, { details: { field: "backupId" } });
     if (backup.site !== siteKeyOf(config.site as unknown as FilesystemSite))
       throw new HearthError("bad_state", "This backup is on another site than the configured one", { details: { field: "backupId" } });
-    const task = await createTask(tx, { type: "backup.restore", appId, args: { appId, backupId }, createdBy, maxAttempts: 1 });
+    // default attempts: an interrupted restore (kill -9, a stop) resumes; its steps are each safe to redo
+    const task = await createTask(tx, { type: "backup.restore", appId, args: { appId, backupId }, createdBy });
     return { backup, task };
   });
 }
