@@ -133,11 +133,7 @@ describe("backups through a real box", () => {
     expect(hashes()).not.toBe(bigHashes);
     const { task } = await queueBackupRestore(db, appId, bigId, null);
     expect(task.maxAttempts).toBeGreaterThan(1);
-    await waitFor(
-      "the restore to reach its replace phase",
-      async () => (await getTask(db, task.id))?.message === "replacing the app's data",
-      300_000,
-    );
+    await waitFor("the restore to reach its replace phase", async () => (await getTask(db, task.id))?.message === "replacing the app's data", 300_000);
     await killBox(box!);
     box = null;
     // killed past the stop: the app's container is not running, its data half-replaced or not yet
