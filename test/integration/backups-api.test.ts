@@ -104,6 +104,14 @@ describe("the backups API", () => {
     const keep = await admin.call("PUT", "/api/v1/backups/config", as({ body: { site: { type: "filesystem", path: "/mnt/backup/hearth" }, schedule: "03:15" } }));
     expect(keep.status).toBe(200);
     expect(openSecret(secretKey, (await db.backupConfig.findUniqueOrThrow({ where: { id: "default" } })).passphraseEnc)).toBe(PASSPHRASE);
+    // same site, the same passphrase again: fine; a different one: refused at the field, the stored one kept
+    const again = await admin.call("PUT", "/api/v1/backups/config", as({ body: { site: { type: "filesystem", path: "/mnt/backup/hearth" }, passphrase: PASSPHRASE } }));
+    expect(again.status).toBe(200);
+    const swap = await admin.call("PUT", "/api/v1/backups/config", as({ body: { site: { type: "filesystem", path: "/mnt/backup/hearth" }, passphrase: `${PASSPHRASE}-other` } }));
+    expect(swap.status).toBe(400);
+    expect(fieldsOf(swap.body)).toEqual(["passphrase"]);
+    expect((swap.body as Err).error.message).toMatch(/not supported yet/);
+    expect(openSecret(secretKey, (await db.backupConfig.findUniqueOrThrow({ where: { id: "default" } })).passphraseEnc)).toBe(PASSPHRASE);
     const moved = await admin.call("PUT", "/api/v1/backups/config", as({ body: { site: { type: "filesystem", path: "/mnt/other" } } }));
     expect(moved.status).toBe(400);
     expect(fieldsOf(moved.body)).toEqual(["passphrase"]);

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, openSync, readdirSync, readFileSync, statSync, writeSync, closeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -238,12 +238,8 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
   }, 600_000);
 
   it("a wrong passphrase is refused: the site test fails, a backup is marked failed with the reason and backup.failed", async () => {
-    await putBackupConfig(db, {
-      site: { type: "filesystem", path: siteDir },
-      passphraseEnc: sealSecret(secretKey, "a-wrong-passphrase"),
-      schedule: "02:30",
-      retention: { daily: 7, weekly: 4, monthly: 6 },
-    });
+    // stored behind putBackupConfig's back: it refuses a different passphrase for the same site
+    await db.backupConfig.update({ where: { id: "default" }, data: { passphraseEnc: sealSecret(secretKey, "a-wrong-passphrase") } });
     try {
       await expect(backups.test(ctx())).rejects.toSatisfy((e: unknown) => isHearthError(e) && e.code === "forbidden" && /passphrase does not open/.test(e.message));
       const { backup } = await queueAppBackup(db, appId, null);
@@ -255,7 +251,7 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
       // a failed backup cannot be restored
       await expect(queueBackupRestore(db, appId, backup.id, null)).rejects.toMatchObject({ code: "bad_state" });
     } finally {
-      await putBackupConfig(db, { site: { type: "filesystem", path: siteDir }, passphraseEnc: sealSecret(secretKey, PASSPHRASE), schedule: "02:30", retention: { daily: 7, weekly: 4, monthly: 6 } });
+      await db.backupConfig.update({ where: { id: "default" }, data: { passphraseEnc: sealSecret(secretKey, PASSPHRASE) } });
     }
   }, 300_000);
 

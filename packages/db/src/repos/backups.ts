@@ -21,11 +21,22 @@ export async function getBackupConfig(db: Db | Prisma.TransactionClient): Promis
 /**
  * Stores the site config. `passphraseEnc` null keeps the stored passphrase, which is only
  * allowed when there is one and the site is the same (a new site is a new repository,
- * and a passphrase of another repository would not open it).
+ * and a passphrase of another repository would not open it). For the same site a passphrase
+ * other than the stored one is refused: the repository stays encrypted with the old key, so
+ * swapping the stored one would make every later backup fail and the earlier ones
+ * unrestorable through Hearth. `sameAsStored(storedEnc)` says whether the new passphrase is
+ * the stored one (true/false), or null when the stored one cannot be opened (then the new one
+ * replaces it: the stored one is of no use to box either).
  */
 export async function putBackupConfig(
   db: Db,
-  input: { site: FilesystemSite; passphraseEnc: string | null; schedule: string; retention: BackupRetention },
+  input: {
+    site: FilesystemSite;
+    passphraseEnc: string | null;
+    sameAsStored?: (storedEnc: string) => boolean | null;
+    schedule: string;
+    retention: BackupRetention;
+  },
 ): Promise<{ config: BackupConfig; siteChanged: boolean }> {
   return db.$transaction(async (tx) => {
     const old = await getBackupConfig(tx);
@@ -33,6 +44,11 @@ export async function putBackupConfig(
     if (input.passphraseEnc === null) {
       if (!old) throw fieldError("passphrase", "A passphrase is required to set up backups");
       if (siteChanged) throw fieldError("passphrase", "A new site needs the passphrase again (its repository is encrypted with it)");
+    } else if (old && !siteChanged && (input.sameAsStored ? input.sameAsStored(old.passphraseEnc) : false) === false) {
+      throw fieldError(
+        "passphrase",
+        "This site's repository is encrypted with the stored passphrase: changing it is not supported yet. Leave the passphrase empty to keep it, or choose a new (empty) folder for a new passphrase",
+      );
     }
     const data = {
       siteType: input.site.type,
