@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hearthManifest } from "@hearth/contracts";
-import { createTask, getTask, putBackupConfig, queueAppBackup, queueBackupRestore, sealSecret, type Db } from "@hearth/db";
+import { createTask, getTask, putBackupConfig, queueAppBackup, queueBackupRestore, queueBackupTest, sealSecret, type Db } from "@hearth/db";
 import { containerNameOf } from "../../apps/box/src/apps/container-spec";
 import { taskLogPath } from "../../apps/box/src/tasks/task-log";
 import { insertPendingApp } from "../helpers/app-rows";
@@ -78,6 +78,10 @@ describe("backups through a real box", () => {
     const b = startBox();
     await b.ready;
     expect((await finished(install.id)).state).toBe("succeeded");
+    // only the site test makes the repository (a backup refuses a folder without one)
+    const siteTest = await queueBackupTest(db, null);
+    expect((await finished(siteTest.id)).state, readLog(siteTest.id)).toBe("succeeded");
+    expect((await db.backupConfig.findUniqueOrThrow({ where: { id: "default" } })).repoId).toMatch(/^[0-9a-f]{64}$/);
     inApp(`echo first-${appId} > /app/data/one.txt`);
     firstHashes = hashes();
     const { backup, task } = await queueAppBackup(db, appId, null);

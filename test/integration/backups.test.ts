@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -252,6 +252,50 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
       await expect(queueBackupRestore(db, appId, backup.id, null)).rejects.toMatchObject({ code: "bad_state" });
     } finally {
       await db.backupConfig.update({ where: { id: "default" }, data: { passphraseEnc: sealSecret(secretKey, PASSPHRASE) } });
+    }
+  }, 300_000);
+
+  it("a missing or empty site folder (an unmounted disk) or another repository there: backup and restore refuse, nothing is made", async () => {
+    const recorded = (await db.backupConfig.findUniqueOrThrow({ where: { id: "default" } })).repoId;
+    const actual = JSON.parse(execFileSync("restic", ["-r", siteDir, "cat", "config"], { env: resticEnv(PASSPHRASE), encoding: "utf8" })).id;
+    expect(recorded).toBe(actual);
+    const hashesBefore = dataHashes();
+    const away = `${siteDir}.away`;
+    renameSync(siteDir, away);
+    try {
+      // the folder is gone
+      const gone = await queueAppBackup(db, appId, null);
+      await expect(backups.backupApp(appId, gone.backup.id, ctx())).rejects.toMatchObject({
+        code: "backup_failed",
+        message: expect.stringMatching(/no backup repository at .*is the backup disk mounted/),
+      });
+      await finishTasks();
+      expect(existsSync(siteDir)).toBe(false);
+      expect(await db.backup.findUniqueOrThrow({ where: { id: gone.backup.id } })).toMatchObject({ state: "failed", reason: expect.stringMatching(/no backup repository/) });
+      await queueBackupRestore(db, appId, goodId, null);
+      try {
+        await expect(backups.restoreApp(appId, goodId, ctx())).rejects.toThrow(/no backup repository at .*is the backup disk mounted/);
+      } finally {
+        await finishTasks();
+      }
+      expect(running()).toBe("true");
+      expect(dataHashes()).toBe(hashesBefore);
+      // an empty folder (the mount point of a disk that is not mounted): nothing is made in it, not even by the site test
+      mkdirSync(siteDir);
+      const empty = await queueAppBackup(db, appId, null);
+      await expect(backups.backupApp(appId, empty.backup.id, ctx())).rejects.toMatchObject({ code: "backup_failed", message: expect.stringMatching(/no backup repository/) });
+      await finishTasks();
+      await expect(backups.test(ctx())).rejects.toThrow(/is not at .* any more/);
+      expect(readdirSync(siteDir)).toEqual([]);
+      // another repository in the folder (the same passphrase): refused by its id
+      execFileSync("restic", ["-r", siteDir, "init"], { env: resticEnv(PASSPHRASE), stdio: "ignore" });
+      const other = await queueAppBackup(db, appId, null);
+      await expect(backups.backupApp(appId, other.backup.id, ctx())).rejects.toMatchObject({ code: "backup_failed", message: expect.stringMatching(/holds another restic repository/) });
+      await finishTasks();
+      expect(readdirSync(path.join(siteDir, "snapshots"))).toEqual([]);
+    } finally {
+      rmSync(siteDir, { recursive: true, force: true });
+      renameSync(away, siteDir);
     }
   }, 300_000);
 

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { appSnapshotTags, HearthError, isHearthError, type FilesystemSite } from "@hearth/contracts";
-import { getApp, getBackup, getBackupConfig, openSecret, recordEvent, siteKeyOf, updateBackup, type Db } from "@hearth/db";
+import { getApp, getBackup, getBackupConfig, openSecret, recordEvent, setBackupRepoId, siteKeyOf, updateBackup, type Db } from "@hearth/db";
 import type { DataPaths } from "../paths";
 import { TaskError } from "../tasks/registry";
 import type { AddonHooks, StepContext } from "../tasks/steps";
@@ -41,8 +41,8 @@ const PROBE = ".hearth-probe";
 export class BackupService {
   constructor(private readonly d: BackupServiceDeps) {}
 
-  /** The configured site as restic's repository, with the passphrase opened. */
-  async repo(): Promise<{ repo: ResticRepo; site: FilesystemSite; siteKey: string }> {
+  /** The configured site as restic's repository, with the passphrase opened, and the repository id recorded for it (null: not yet). */
+  async repo(): Promise<{ repo: ResticRepo; site: FilesystemSite; siteKey: string; repoId: string | null }> {
     const config = await getBackupConfig(this.d.db);
     if (!config) throw new TaskError("backups are not set up: configure a backup site first", "bad_state");
     if (config.siteType !== "filesystem") throw new TaskError(`the backup site type ${config.siteType} is not supported yet`, "invalid");
@@ -55,29 +55,74 @@ export class BackupService {
     }
     const site = config.site as unknown as FilesystemSite;
     await mkdir(this.d.paths.resticCache, { recursive: true, mode: 0o700 });
-    return { repo: { repository: site.path, password, cacheDir: this.d.paths.resticCache }, site, siteKey: siteKeyOf(site) };
+    return { repo: { repository: site.path, password, cacheDir: this.d.paths.resticCache }, site, siteKey: siteKeyOf(site), repoId: config.repoId };
   }
 
-  /** Makes the repository unless it exists; a repository that exists must open with the passphrase. */
-  async ensureRepository(repo: ResticRepo, ctx: StepContext): Promise<"created" | "existing"> {
-    const exists = await stat(path.join(repo.repository, "config")).catch(() => null);
-    if (exists) {
-      await restic(repo, ["cat", "config", "--no-lock"], "opening the repository", { timeoutMs: 120_000 });
-      return "existing";
+  /** restic's id of the repository (its config file, decrypted with the passphrase). */
+  private async repoIdOf(repo: ResticRepo): Promise<string> {
+    // restic prints the config as one indented JSON document
+    const out = (await restic(repo, ["cat", "config", "--no-lock"], "opening the repository", { timeoutMs: 120_000 })).stdout;
+    let c: { id?: unknown };
+    try {
+      c = JSON.parse(out) as { id?: unknown };
+    } catch {
+      throw new HearthError("external", `the repository at ${repo.repository} has an unreadable config`);
     }
-    await mkdir(repo.repository, { recursive: true, mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
-      throw new HearthError("external", `box's user cannot make ${repo.repository} (${e.code}): create the folder and give it to the hearth user`);
-    });
-    await restic(repo, ["init"], "making the repository", { timeoutMs: 120_000 });
-    ctx.log(`made the restic repository at ${repo.repository}`);
-    return "created";
+    if (typeof c.id !== "string" || !/^[0-9a-f]{16,64}$/.test(c.id)) throw new HearthError("external", `the repository at ${repo.repository} has no readable id`);
+    return c.id;
+  }
+
+  private async hasRepository(repo: ResticRepo): Promise<boolean> {
+    return !!(await stat(path.join(repo.repository, "config")).catch(() => null));
+  }
+
+  /**
+   * backup.app and backup.restore: the repository must be there and be the one Hearth backs up
+   * to. They never make one: an empty or missing folder is an unmounted disk or a wrong path, and
+   * a new repository there would hide that (only the site test, an admin's action, makes one).
+   */
+  async openRepository(repo: ResticRepo, siteKey: string, expectedId: string | null, ctx: StepContext): Promise<string> {
+    if (!(await this.hasRepository(repo)))
+      throw new TaskError(
+        `there is no backup repository at ${repo.repository} (no config file): is the backup disk mounted? Backups and restores never make a repository; to start one in an empty folder, test the site on the Backups page`,
+        "bad_state",
+      );
+    const id = await this.repoIdOf(repo);
+    if (expectedId === null) {
+      if (await setBackupRepoId(this.d.db, siteKey, id)) ctx.log(`recorded the repository's id ${id.slice(0, 8)}`);
+    } else if (id !== expectedId)
+      throw new TaskError(
+        `the folder ${repo.repository} holds another restic repository (id ${id.slice(0, 8)}) than the one Hearth backs up to (id ${expectedId.slice(0, 8)}): mount the right disk, or save the site again with the folder of a new repository`,
+        "bad_state",
+      );
+    return id;
+  }
+
+  /** backup.test: makes the repository unless it exists (only this explicit step may); a repository that exists must open with the passphrase and be the recorded one. */
+  async ensureRepository(repo: ResticRepo, siteKey: string, expectedId: string | null, ctx: StepContext): Promise<"created" | "existing"> {
+    let how: "created" | "existing" = "existing";
+    if (!(await this.hasRepository(repo))) {
+      if (expectedId !== null)
+        throw new TaskError(
+          `the repository Hearth backs up to (id ${expectedId.slice(0, 8)}) is not at ${repo.repository} any more (no config file): is the backup disk mounted? A new repository is made only in a site saved anew`,
+          "bad_state",
+        );
+      await mkdir(repo.repository, { recursive: true, mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+        throw new HearthError("external", `box's user cannot make ${repo.repository} (${e.code}): create the folder and give it to the hearth user`);
+      });
+      await restic(repo, ["init"], "making the repository", { timeoutMs: 120_000 });
+      ctx.log(`made the restic repository at ${repo.repository}`);
+      how = "created";
+    }
+    await this.openRepository(repo, siteKey, expectedId, ctx);
+    return how;
   }
 
   /** backup.test: the repository opens (or is made) with the passphrase; a probe file is written, read back and deleted. */
   async test(ctx: StepContext): Promise<{ repository: "created" | "existing"; probe: "ok"; sameDiskAsData: boolean }> {
-    const { repo } = await this.repo();
+    const { repo, siteKey, repoId } = await this.repo();
     await ctx.progress(10, "opening the repository");
-    const how = await this.ensureRepository(repo, ctx);
+    const how = await this.ensureRepository(repo, siteKey, repoId, ctx);
     await ctx.progress(60, "writing, reading and deleting a probe");
     const probe = path.join(repo.repository, PROBE);
     const token = `${ctx.taskId} ${new Date().toISOString()}`;
@@ -114,10 +159,10 @@ export class BackupService {
       if (!addons) throw new TaskError("this box has no addon provisioner: it cannot read the app's data", "bad_state");
       const app = await getApp(this.d.db, appId);
       if (!app) throw new TaskError("the app is gone", "not_found");
-      const { repo, siteKey } = await this.repo();
+      const { repo, siteKey, repoId } = await this.repo();
       if (siteKey !== row.site) throw new TaskError("the backup site changed since this backup was asked for", "bad_state");
       await ctx.progress(5, "opening the repository");
-      await this.ensureRepository(repo, ctx);
+      await this.openRepository(repo, siteKey, repoId, ctx);
       const tags = appSnapshotTags({ appId, version: app.version, backupId });
       // an earlier attempt may have stored the snapshot before it was interrupted
       let snap = await this.findSnapshot(repo, backupId);
@@ -235,8 +280,9 @@ export class BackupService {
     if (!addons) throw new TaskError("this box has no addon provisioner: it cannot restore the app's data", "bad_state");
     const staging = this.d.paths.backupStaging(`restore-${ctx.taskId}`);
     try {
-      const { repo, siteKey } = await this.repo();
+      const { repo, siteKey, repoId } = await this.repo();
       if (siteKey !== row.site) throw new TaskError("this backup is on another site than the configured one", "bad_state");
+      await this.openRepository(repo, siteKey, repoId, ctx);
       // 1. the check: every blob of the snapshot read from the site and authenticated, the files read back
       await ctx.progress(5, "reading and checking the snapshot");
       await rm(staging, { recursive: true, force: true });

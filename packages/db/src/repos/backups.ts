@@ -55,11 +55,26 @@ export async function putBackupConfig(
       site: input.site as unknown as Prisma.InputJsonValue,
       siteSecretEnc: null,
       passphraseEnc: input.passphraseEnc ?? old!.passphraseEnc,
+      // a new site is a new repository: box learns its id again (the site test, or the first backup)
+      ...(siteChanged ? { repoId: null } : {}),
       schedule: input.schedule,
       retention: input.retention as unknown as Prisma.InputJsonValue,
     };
     const config = await tx.backupConfig.upsert({ where: { id: BACKUP_CONFIG_KEY }, create: { id: BACKUP_CONFIG_KEY, ...data }, update: data });
     return { config, siteChanged };
+  });
+}
+
+/**
+ * Records the repository id box found at the site, only while the site is still `siteKey`
+ * (a site saved meanwhile keeps its own null). Returns whether it was recorded.
+ */
+export async function setBackupRepoId(db: Db, siteKey: string, repoId: string): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const c = await getBackupConfig(tx);
+    if (!c || siteKeyOf(c.site as unknown as FilesystemSite) !== siteKey) return false;
+    await tx.backupConfig.update({ where: { id: BACKUP_CONFIG_KEY }, data: { repoId } });
+    return true;
   });
 }
 
