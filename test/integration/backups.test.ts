@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -296,6 +296,48 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
     } finally {
       rmSync(siteDir, { recursive: true, force: true });
       renameSync(away, siteDir);
+    }
+  }, 300_000);
+
+  it("packs gone from the site between the upload and the read-back: the backup is failed, not good (the read-back does not trust box's cache)", async () => {
+    const copy = `${siteDir}.intact`;
+    cpSync(siteDir, copy, { recursive: true });
+    inApp(`head -c 200000 /dev/urandom > /app/data/public/fresh-${RUN}.bin`);
+    const t0 = Date.now() - 1000;
+    const removed: string[] = [];
+    const tampered = new BackupService({
+      db,
+      secretKey,
+      paths: dataPaths(dataDir),
+      addons: prov,
+      apps: { stop: (id, c) => apps.stop(id, c), start: (id, c) => apps.start(id, c) },
+      // what a site that lost the upload looks like: the packs this backup wrote are not there
+      beforeReadBack: async () => {
+        for (const e of readdirSync(path.join(siteDir, "data"), { recursive: true, withFileTypes: true })) {
+          const f = path.join(e.parentPath, e.name);
+          if (e.isFile() && statSync(f).mtimeMs >= t0) {
+            rmSync(f);
+            removed.push(f);
+          }
+        }
+      },
+    });
+    try {
+      const { backup } = await queueAppBackup(db, appId, null);
+      try {
+        await expect(tampered.backupApp(appId, backup.id, ctx())).rejects.toMatchObject({ code: "backup_failed" });
+      } finally {
+        await finishTasks();
+      }
+      expect(removed.length).toBeGreaterThan(0);
+      const row = await db.backup.findUniqueOrThrow({ where: { id: backup.id } });
+      expect(row.state).toBe("failed");
+      expect(row.reason).toMatch(/checking the repository on the site|reading the snapshot back|listing the snapshot/);
+      console.log(`backups: read-back after removing ${removed.length} pack(s): ${row.reason?.slice(0, 200)}`);
+    } finally {
+      rmSync(siteDir, { recursive: true, force: true });
+      renameSync(copy, siteDir);
+      inApp(`rm -f /app/data/public/fresh-${RUN}.bin`);
     }
   }, 300_000);
 

@@ -33,6 +33,8 @@ export interface BackupServiceDeps {
   paths: Pick<DataPaths, "root" | "backupStaging" | "resticCache">;
   addons: Pick<AddonHooks, "backupApp" | "restoreApp"> | undefined;
   apps: BackupAppControl;
+  /** Test seam: runs between restic's upload and the read-back (e.g. a test removes packs on the site). */
+  beforeReadBack?: (snapshotId: string) => Promise<void>;
 }
 
 const APP_CONFIG_FILE = "app.json";
@@ -223,11 +225,15 @@ export class BackupService {
         if (!snap.id.startsWith(summary.snapshot_id)) throw new HearthError("external", `the site lists snapshot ${snap.short_id} for this backup, not ${summary.snapshot_id}`);
       }
       if (!sent) throw new HearthError("internal", "nothing to compare the snapshot with");
+      await this.d.beforeReadBack?.(snap.id);
+      // read back from the site itself, never from box's local cache (--no-cache): the
+      // snapshot's trees, then every pack the index names exists on the site with its size
+      await restic(repo, ["check", "--no-cache", "--no-lock"], "checking the repository on the site", { timeoutMs: 6 * 3_600_000 });
       const stats = lastJson<{ total_size: number; total_file_count: number }>(
-        (await restic(repo, ["stats", "--json", "--mode", "restore-size", snap.id], "reading the snapshot back", { timeoutMs: 3_600_000 })).stdout,
+        (await restic(repo, ["stats", "--no-cache", "--json", "--mode", "restore-size", snap.id], "reading the snapshot back", { timeoutMs: 3_600_000 })).stdout,
       );
       if (stats.total_size !== sent.bytes) throw new HearthError("external", `the snapshot read back holds ${stats.total_size} bytes, ${sent.bytes} were sent`);
-      const ls = (await restic(repo, ["ls", "--json", snap.id], "listing the snapshot", { timeoutMs: 3_600_000 })).stdout;
+      const ls = (await restic(repo, ["ls", "--no-cache", "--json", snap.id], "listing the snapshot", { timeoutMs: 3_600_000 })).stdout;
       const files = ls.split("\n").filter((l) => l.includes('"type":"file"')).length;
       if (files !== sent.files) throw new HearthError("external", `the snapshot read back lists ${files} files, ${sent.files} were sent`);
       if (!ls.includes(`"path":"/${APP_CONFIG_FILE}"`) || !ls.includes('"path":"/addons.json"')) throw new HearthError("external", "the snapshot read back lacks app.json or addons.json");
