@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -161,6 +161,17 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
   });
 
   it("the site test makes the repository and writes, reads and deletes a probe", async () => {
+    // a path through a symlink is refused before anything is written
+    mkdirSync(`${siteDir}-real`, { mode: 0o700 });
+    symlinkSync(`${siteDir}-real`, `${siteDir}-link`);
+    await putBackupConfig(db, {
+      site: { type: "filesystem", path: `${siteDir}-link` },
+      passphraseEnc: sealSecret(secretKey, PASSPHRASE),
+      schedule: "02:30",
+      retention: { daily: 7, weekly: 4, monthly: 6 },
+    });
+    await expect(backups.test(ctx())).rejects.toMatchObject({ code: "invalid", message: expect.stringMatching(/-link is a symbolic link/) });
+    expect(readdirSync(`${siteDir}-real`)).toEqual([]);
     await putBackupConfig(db, { site: { type: "filesystem", path: siteDir }, passphraseEnc: sealSecret(secretKey, PASSPHRASE), schedule: "02:30", retention: { daily: 7, weekly: 4, monthly: 6 } });
     // both under os.tmpdir(): the same disk, which the test names as not a backup
     const c = ctx();

@@ -5,6 +5,7 @@ import { getApp, getBackup, getBackupConfig, openSecret, recordEvent, setBackupR
 import type { DataPaths } from "../paths";
 import { TaskError } from "../tasks/registry";
 import type { AddonHooks, StepContext } from "../tasks/steps";
+import { checkSiteFolder, probeFolder } from "./site-folder";
 import { lastJson, restic, type ResticBackupSummary, type ResticRepo, type ResticSnapshot } from "./restic";
 
 /**
@@ -38,7 +39,6 @@ export interface BackupServiceDeps {
 }
 
 const APP_CONFIG_FILE = "app.json";
-const PROBE = ".hearth-probe";
 
 export class BackupService {
   constructor(private readonly d: BackupServiceDeps) {}
@@ -56,6 +56,8 @@ export class BackupService {
       throw new TaskError("the stored backup passphrase cannot be opened with this HEARTH_SECRET_KEY; enter the passphrase again", "bad_state");
     }
     const site = config.site as unknown as FilesystemSite;
+    // no symlink on the path, owned by box's user or root, writable by nobody else, not in Hearth's data
+    await checkSiteFolder(site.path, { dataDir: this.d.paths.root, uid: process.getuid?.() ?? 0 });
     await mkdir(this.d.paths.resticCache, { recursive: true, mode: 0o700 });
     return { repo: { repository: site.path, password, cacheDir: this.d.paths.resticCache }, site, siteKey: siteKeyOf(site), repoId: config.repoId };
   }
@@ -126,16 +128,9 @@ export class BackupService {
     await ctx.progress(10, "opening the repository");
     const how = await this.ensureRepository(repo, siteKey, repoId, ctx);
     await ctx.progress(60, "writing, reading and deleting a probe");
-    const probe = path.join(repo.repository, PROBE);
-    const token = `${ctx.taskId} ${new Date().toISOString()}`;
-    try {
-      await writeFile(probe, token, { mode: 0o600 });
-      if ((await readFile(probe, "utf8")) !== token) throw new HearthError("external", `the probe read back from ${probe} differs from what was written`);
-      await unlink(probe);
-    } catch (e) {
-      if (isHearthError(e)) throw e;
-      throw new HearthError("external", `the probe file ${probe} could not be written, read or deleted: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    // a folder made by the site test is checked again once it exists
+    await checkSiteFolder(repo.repository, { dataDir: this.d.paths.root, uid: process.getuid?.() ?? 0 });
+    await probeFolder(repo.repository, `${ctx.taskId} ${new Date().toISOString()}`);
     ctx.log(`the site works: repository ${how}, probe written, read and deleted`);
     // a folder on the disk Hearth's data is on does not survive the loss of that disk
     const [site, data] = await Promise.all([stat(repo.repository), stat(this.d.paths.root)]);
