@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,6 +70,7 @@ describe("backups through a real box", () => {
   let firstId = "";
   let firstHashes = "";
   let bigId = "";
+  let firstRestoreTaskId = "";
   let bigHashes = "";
 
   it("box runs backup.app and backup.restore from the rows admin records", async () => {
@@ -94,6 +95,7 @@ describe("backups through a real box", () => {
 
     inApp("echo changed > /app/data/one.txt; echo more > /app/data/two.txt");
     const restore = await queueBackupRestore(db, appId, firstId, null);
+    firstRestoreTaskId = restore.task.id;
     const r = await finished(restore.task.id);
     expect(r.state, `${r.errorMessage}\n${readLog(restore.task.id)}`).toBe("succeeded");
     expect(hashes()).toBe(firstHashes);
@@ -144,8 +146,19 @@ describe("backups through a real box", () => {
     const running = spawnSync("docker", ["inspect", "-f", "{{.State.Running}}", containerNameOf(appId)], { encoding: "utf8" }).stdout.trim();
     expect(running).not.toBe("true");
     expect((await getTask(db, task.id))?.state).toBe("running");
+    // plaintext left by finished tasks (as a crash leaves it): box removes it at start; the
+    // interrupted restore's own staging and marker stay for its resumed run
+    const staging = path.join(dataDir, "backups", "staging");
+    const stale = [firstId, `restore-${firstRestoreTaskId}`, `restore-${firstRestoreTaskId}.json`, "not-a-task"];
+    mkdirSync(path.join(staging, firstId), { recursive: true });
+    writeFileSync(path.join(staging, firstId, "mysqldump.sql"), "secret rows");
+    mkdirSync(path.join(staging, `restore-${firstRestoreTaskId}`));
+    writeFileSync(path.join(staging, `restore-${firstRestoreTaskId}.json`), '{"wasRunning":true}');
+    writeFileSync(path.join(staging, "not-a-task"), "x");
+    expect(existsSync(path.join(staging, `restore-${task.id}.json`))).toBe(true);
     const b = startBox();
     await b.ready;
+    expect(readdirSync(staging).filter((n) => stale.includes(n))).toEqual([]);
     const done = await finished(task.id);
     expect(done.state, `${done.errorMessage}\n${readLog(task.id)}`).toBe("succeeded");
     expect(done.attempts).toBe(2);

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { appSnapshotTags, HearthError, isHearthError, type FilesystemSite } from "@hearth/contracts";
-import { getApp, getBackup, getBackupConfig, openSecret, recordEvent, setBackupRepoId, siteKeyOf, updateBackup, type Db } from "@hearth/db";
+import { getApp, getBackup, getBackupConfig, getTask, openSecret, recordEvent, setBackupRepoId, siteKeyOf, updateBackup, type Db } from "@hearth/db";
 import type { DataPaths } from "../paths";
 import { TaskError } from "../tasks/registry";
 import type { AddonHooks, StepContext } from "../tasks/steps";
@@ -267,6 +267,32 @@ export class BackupService {
   private async findSnapshot(repo: ResticRepo, backupId: string): Promise<ResticSnapshot | null> {
     const list = await this.snapshotsOf(repo, backupId);
     return list[list.length - 1] ?? null;
+  }
+
+  /**
+   * Removes what crashed backups and restores left in the staging folder (plaintext: tars of
+   * /app/data, SQL dumps; restore markers), unless its task is still pending or running (a
+   * resumed task needs its folder and marker). `<backupId>` belongs to the Backup row's task,
+   * `restore-<taskId>[.json]` to that task; anything else there is removed too.
+   */
+  async cleanStaging(): Promise<string[]> {
+    const dir = path.dirname(this.d.paths.backupStaging("x"));
+    const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return [] as string[];
+      throw e;
+    });
+    const removed: string[] = [];
+    for (const name of names) {
+      const restore = /^restore-([A-Za-z0-9_-]{1,64})(\.json)?$/.exec(name);
+      const taskId = restore ? restore[1]! : /^[0-9a-f-]{36}$/.test(name) ? ((await getBackup(this.d.db, name))?.taskId ?? null) : null;
+      if (taskId) {
+        const task = await getTask(this.d.db, taskId);
+        if (task && (task.state === "pending" || task.state === "running")) continue;
+      }
+      await rm(path.join(dir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
   }
 
   /** backup.restore */
