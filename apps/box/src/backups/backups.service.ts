@@ -6,7 +6,7 @@ import type { DataPaths } from "../paths";
 import { TaskError } from "../tasks/registry";
 import type { AddonHooks, StepContext } from "../tasks/steps";
 import { checkSiteFolder, probeFolder } from "./site-folder";
-import { lastJson, restic, type ResticBackupSummary, type ResticRepo, type ResticSnapshot } from "./restic";
+import { lastJson, restic, resticBackup, type ResticRepo, type ResticSnapshot } from "./restic";
 
 /**
  * Backups of apps into the configured site's restic repository (issue 12, first slice).
@@ -199,18 +199,16 @@ export class BackupService {
         await writeFile(path.join(staging, APP_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
         ctx.log(`dumped: ${covered.join(", ") || "nothing"}; sending to the site`);
         await ctx.progress(40, "sending to the site");
-        const r = await restic(repo, ["backup", "--json", "--host", "hearth", ...tags.flatMap((t) => ["--tag", t]), "."], "restic backup", {
+        const summary = await resticBackup(repo, ["--host", "hearth", ...tags.flatMap((t) => ["--tag", t]), "."], {
           cwd: staging,
-          onJson: (m) => {
-            if (m.message_type === "status" && typeof m.percent_done === "number") {
+          onStatus: (m) => {
+            if (typeof m.percent_done === "number") {
               const done = typeof m.bytes_done === "number" ? m.bytes_done : 0;
               const total = typeof m.total_bytes === "number" ? m.total_bytes : 0;
               void ctx.progress(40 + Math.floor(m.percent_done * 45), `sending: ${mib(done)} of ${mib(total)} MiB`);
             }
           },
         });
-        const summary = lastJson<ResticBackupSummary>(r.stdout);
-        if (summary.message_type !== "summary" || !summary.snapshot_id) throw new HearthError("external", "restic backup printed no summary");
         sent = { files: summary.total_files_processed, bytes: summary.total_bytes_processed };
         ctx.log(`restic: snapshot ${summary.snapshot_id}, ${summary.total_files_processed} files, ${summary.total_bytes_processed} bytes, ${summary.data_added} bytes added to the site`);
         // the rule: good only after reading it back from the site, never from restic's exit code

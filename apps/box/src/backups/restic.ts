@@ -19,12 +19,21 @@ export interface ResticOptions {
   timeoutMs?: number;
   /** restic's --json progress lines of `backup` / `restore`, parsed */
   onJson?: (msg: Record<string, unknown>) => void;
+  /** bytes of stdout kept in the result (default 64 MiB); what a command's onJson takes needs none */
+  maxBuffer?: number;
 }
 
 export const RESTIC = "restic";
 
 function envOf(repo: ResticRepo): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, RESTIC_REPOSITORY: repo.repository, RESTIC_PASSWORD: repo.password, RESTIC_CACHE_DIR: repo.cacheDir };
+  // one --json status line a second (restic's default is 60): a long backup's stdout stays small
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    RESTIC_REPOSITORY: repo.repository,
+    RESTIC_PASSWORD: repo.password,
+    RESTIC_CACHE_DIR: repo.cacheDir,
+    RESTIC_PROGRESS_FPS: "1",
+  };
   delete env.RESTIC_PASSWORD_FILE;
   delete env.RESTIC_PASSWORD_COMMAND;
   return env;
@@ -44,7 +53,7 @@ export async function restic(repo: ResticRepo, args: readonly string[], what: st
   const r = await run(RESTIC, args, {
     env: envOf(repo),
     timeoutMs: opts.timeoutMs ?? 6 * 3_600_000,
-    maxBuffer: 64 * 1024 * 1024,
+    maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024,
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     ...(opts.onJson
       ? {
@@ -107,4 +116,29 @@ export interface ResticBackupSummary {
   files_new: number;
   files_changed: number;
   files_unmodified: number;
+}
+
+/**
+ * `restic backup --json`: its summary is taken from the line stream as it arrives, never from
+ * the kept stdout (which holds only its first 256 KiB: a long backup's status lines, or
+ * --verbose's one line per file, would push the summary past any buffer).
+ */
+export async function resticBackup(
+  repo: ResticRepo,
+  args: readonly string[],
+  opts: { cwd: string; onStatus?: (msg: Record<string, unknown>) => void; timeoutMs?: number },
+): Promise<ResticBackupSummary> {
+  let summary: ResticBackupSummary | null = null;
+  await restic(repo, ["backup", "--json", ...args], "restic backup", {
+    cwd: opts.cwd,
+    maxBuffer: 256 * 1024,
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    onJson: (m) => {
+      if (m.message_type === "summary") summary = m as unknown as ResticBackupSummary;
+      else if (m.message_type === "status") opts.onStatus?.(m);
+    },
+  });
+  const s = summary as ResticBackupSummary | null;
+  if (!s || typeof s.snapshot_id !== "string" || !s.snapshot_id) throw new HearthError("external", "restic backup printed no summary");
+  return s;
 }
