@@ -201,6 +201,7 @@ export class BackupService {
         await ctx.progress(40, "sending to the site");
         const summary = await resticBackup(repo, ["--host", "hearth", ...tags.flatMap((t) => ["--tag", t]), "."], {
           cwd: staging,
+          signal: ctx.signal,
           onStatus: (m) => {
             if (typeof m.percent_done === "number") {
               const done = typeof m.bytes_done === "number" ? m.bytes_done : 0;
@@ -221,12 +222,12 @@ export class BackupService {
       await this.d.beforeReadBack?.(snap.id);
       // read back from the site itself, never from box's local cache (--no-cache): the
       // snapshot's trees, then every pack the index names exists on the site with its size
-      await restic(repo, ["check", "--no-cache", "--no-lock"], "checking the repository on the site", { timeoutMs: 6 * 3_600_000 });
+      await restic(repo, ["check", "--no-cache", "--no-lock"], "checking the repository on the site", { timeoutMs: 6 * 3_600_000, signal: ctx.signal });
       const stats = lastJson<{ total_size: number; total_file_count: number }>(
-        (await restic(repo, ["stats", "--no-cache", "--json", "--mode", "restore-size", snap.id], "reading the snapshot back", { timeoutMs: 3_600_000 })).stdout,
+        (await restic(repo, ["stats", "--no-cache", "--json", "--mode", "restore-size", snap.id], "reading the snapshot back", { timeoutMs: 3_600_000, signal: ctx.signal })).stdout,
       );
       if (stats.total_size !== sent.bytes) throw new HearthError("external", `the snapshot read back holds ${stats.total_size} bytes, ${sent.bytes} were sent`);
-      const ls = (await restic(repo, ["ls", "--no-cache", "--json", snap.id], "listing the snapshot", { timeoutMs: 3_600_000 })).stdout;
+      const ls = (await restic(repo, ["ls", "--no-cache", "--json", snap.id], "listing the snapshot", { timeoutMs: 3_600_000, signal: ctx.signal })).stdout;
       const files = ls.split("\n").filter((l) => l.includes('"type":"file"')).length;
       if (files !== sent.files) throw new HearthError("external", `the snapshot read back lists ${files} files, ${sent.files} were sent`);
       if (!ls.includes(`"path":"/${APP_CONFIG_FILE}"`) || !ls.includes('"path":"/addons.json"')) throw new HearthError("external", "the snapshot read back lacks app.json or addons.json");
@@ -314,6 +315,7 @@ export class BackupService {
       await mkdir(staging, { recursive: true, mode: 0o700 });
       try {
         await restic(repo, ["restore", "--json", "--verify", row.snapshotId, "--target", staging], "reading the snapshot", {
+          signal: ctx.signal,
           onJson: (m) => {
             if (m.message_type === "status" && typeof m.percent_done === "number") void ctx.progress(5 + Math.floor(m.percent_done * 40), "reading and checking the snapshot");
           },

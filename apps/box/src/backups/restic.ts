@@ -19,6 +19,8 @@ export interface ResticOptions {
   timeoutMs?: number;
   /** restic's --json progress lines of `backup` / `restore`, parsed */
   onJson?: (msg: Record<string, unknown>) => void;
+  /** the task's signal: restic is killed when it aborts (box stopping, a cancel) */
+  signal?: AbortSignal;
   /** bytes of stdout kept in the result (default 64 MiB); what a command's onJson takes needs none */
   maxBuffer?: number;
 }
@@ -55,6 +57,7 @@ export async function restic(repo: ResticRepo, args: readonly string[], what: st
     timeoutMs: opts.timeoutMs ?? 6 * 3_600_000,
     maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024,
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onJson
       ? {
           onStdout: (chunk: string) => {
@@ -77,6 +80,7 @@ export async function restic(repo: ResticRepo, args: readonly string[], what: st
       : {}),
   });
   if (r.missing) throw new HearthError("bad_state", "restic is not installed on this server (apt-get install restic; setup/install.sh installs it)");
+  if (r.aborted) throw new HearthError("external", `${what}: stopped (the task was stopped)`);
   if (r.code !== 0) {
     const w = why(r);
     if (/wrong password or no key found/i.test(w)) throw new HearthError("forbidden", `${what}: the passphrase does not open the repository at ${repo.repository} (wrong passphrase?)`);
@@ -126,13 +130,14 @@ export interface ResticBackupSummary {
 export async function resticBackup(
   repo: ResticRepo,
   args: readonly string[],
-  opts: { cwd: string; onStatus?: (msg: Record<string, unknown>) => void; timeoutMs?: number },
+  opts: { cwd: string; onStatus?: (msg: Record<string, unknown>) => void; timeoutMs?: number; signal?: AbortSignal },
 ): Promise<ResticBackupSummary> {
   let summary: ResticBackupSummary | null = null;
   await restic(repo, ["backup", "--json", ...args], "restic backup", {
     cwd: opts.cwd,
     maxBuffer: 256 * 1024,
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
     onJson: (m) => {
       if (m.message_type === "summary") summary = m as unknown as ResticBackupSummary;
       else if (m.message_type === "status") opts.onStatus?.(m);
