@@ -1,7 +1,7 @@
-import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, statfs, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { appSnapshotTags, HearthError, isHearthError, type FilesystemSite } from "@hearth/contracts";
-import { getApp, getBackup, getBackupConfig, getTask, openSecret, recordEvent, setBackupRepoId, siteKeyOf, updateBackup, type Db } from "@hearth/db";
+import { getApp, getBackup, getBackupConfig, getTask, listBackups, openSecret, recordEvent, setBackupRepoId, siteKeyOf, updateBackup, type Db } from "@hearth/db";
 import type { DataPaths } from "../paths";
 import { TaskError } from "../tasks/registry";
 import type { AddonHooks, StepContext } from "../tasks/steps";
@@ -179,6 +179,9 @@ export class BackupService {
         await ctx.progress(10, "dumping the app's data and databases");
         await rm(staging, { recursive: true, force: true });
         await mkdir(staging, { recursive: true, mode: 0o700 });
+        // the dumps need about what the last good backup held, on box's disk (not the site's)
+        const last = (await listBackups(this.d.db, { appId, limit: 50 })).find((b) => b.state === "good");
+        await needFree(staging, last?.sizeBytes ?? 0, "the backup's staging folder");
         const covered = await addons.backupApp(appId, staging, ctx);
         const config = {
           version: 1,
@@ -313,9 +316,11 @@ export class BackupService {
       await ctx.progress(5, "reading and checking the snapshot");
       await rm(staging, { recursive: true, force: true });
       await mkdir(staging, { recursive: true, mode: 0o700 });
+      await needFree(staging, Number(row.sizeBytes ?? 0), "the restore's staging folder");
       try {
         await restic(repo, ["restore", "--json", "--verify", row.snapshotId, "--target", staging], "reading the snapshot", {
           signal: ctx.signal,
+          localPath: staging,
           onJson: (m) => {
             if (m.message_type === "status" && typeof m.percent_done === "number") void ctx.progress(5 + Math.floor(m.percent_done * 40), "reading and checking the snapshot");
           },
@@ -358,6 +363,14 @@ export class BackupService {
       await rm(staging, { recursive: true, force: true }).catch(() => {});
     }
   }
+}
+
+/** Refuses up front when the disk of `dir` has less free space than `bytes` (+64 MiB), naming the path. */
+async function needFree(dir: string, bytes: number, what: string): Promise<void> {
+  const fs = await statfs(dir);
+  const free = Number(fs.bavail) * Number(fs.bsize);
+  const need = bytes + 64 * 1048576;
+  if (free < need) throw new TaskError(`the disk of ${what} (${dir}) has ${mib(free)} MiB free, ${mib(need)} MiB are needed: free space there first`, "bad_state");
 }
 
 function mib(n: number): string {

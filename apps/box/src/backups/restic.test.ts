@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -42,5 +43,28 @@ describe("resticBackup", () => {
     ) as { id: string }[];
     expect(snaps).toHaveLength(1);
     expect(snaps[0]!.id.startsWith(s.snapshot_id)).toBe(true);
+  }, 120_000);
+
+  it("a full disk names which one is full: the site, or the local folder a restore writes", async () => {
+    const small = mkdtempSync(path.join(os.tmpdir(), "hearth-restic-full-"));
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", small]);
+    try {
+      const big = path.join(root, "big");
+      mkdirSync(big);
+      writeFileSync(path.join(big, "random.bin"), randomBytes(6 * 1048576));
+      // the site on the full disk
+      const site: ResticRepo = { ...repo, repository: path.join(small, "repo") };
+      await restic(site, ["init"], "init");
+      await expect(resticBackup(site, ["."], { cwd: big })).rejects.toMatchObject({ code: "external", message: expect.stringMatching(/the backup site \(.*\) is full/) });
+      execFileSync("rm", ["-rf", site.repository]);
+      // a restore into a folder on the full disk (the site has room)
+      const s = await resticBackup(repo, ["--tag", "big", "."], { cwd: big });
+      const target = path.join(small, "target");
+      await expect(restic(repo, ["restore", s.snapshot_id, "--target", target], "restoring", { localPath: target })).rejects.toMatchObject({
+        message: expect.stringMatching(/the disk of .*target \(on this server\) is full/),
+      });
+    } finally {
+      execFileSync("umount", [small]);
+    }
   }, 120_000);
 });

@@ -19,6 +19,8 @@ export interface ResticOptions {
   timeoutMs?: number;
   /** restic's --json progress lines of `backup` / `restore`, parsed */
   onJson?: (msg: Record<string, unknown>) => void;
+  /** a local folder the command writes besides the site and the cache (a restore's target), to say which disk is full */
+  localPath?: string;
   /** the task's signal: restic is killed when it aborts (box stopping, a cancel) */
   signal?: AbortSignal;
   /** bytes of stdout kept in the result (default 64 MiB); what a command's onJson takes needs none */
@@ -87,10 +89,18 @@ export async function restic(repo: ResticRepo, args: readonly string[], what: st
     if (/unable to create lock|repository is already locked/i.test(w))
       throw new HearthError("conflict", `${what}: the repository at ${repo.repository} is locked by another restic process (${w}); if that process is gone, run \`restic unlock\``);
     if (/permission denied/i.test(w)) throw new HearthError("external", `${what}: box's user cannot read or write ${repo.repository} (${w}); give the folder to the hearth user`);
-    if (/no space left on device/i.test(w)) throw new HearthError("external", `${what}: the site is full (${w})`);
+    if (/no space left on device/i.test(w)) throw new HearthError("external", `${what}: ${whichDiskIsFull(w, repo, opts.localPath)} (${w})`);
     throw new HearthError("external", `${what} failed: ${w}`);
   }
   return r;
+}
+
+/** ENOSPC names the file restic wrote: the site, box's restic cache or a local target; say which. */
+function whichDiskIsFull(w: string, repo: ResticRepo, localPath: string | undefined): string {
+  if (w.includes(repo.cacheDir)) return `the disk of box's restic cache (${repo.cacheDir}) is full: free space there`;
+  if (localPath && w.includes(localPath)) return `the disk of ${localPath} (on this server) is full: free space there`;
+  if (w.includes(repo.repository)) return `the backup site (${repo.repository}) is full: free space there or choose a bigger site`;
+  return "a disk is full (the site's or this server's): free space";
 }
 
 /** Parses restic's `--json` output of a command that prints one JSON document (or JSON lines: the last one). */
