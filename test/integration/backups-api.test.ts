@@ -197,6 +197,23 @@ describe("the Backups page", () => {
       const restore = card.getByRole("button", { name: /^Restore Bk/ }).first(); // newest first: the one just made
       await restore.waitFor({ timeout: 30_000 });
       await card.getByRole("cell", { name: "3.0 MiB" }).waitFor();
+      // a good backup of another version offers no restore, and says why
+      const old = await db.backup.create({
+        data: {
+          id: randomUUID(),
+          type: "app",
+          appId,
+          manifestId: made.manifestId,
+          version: "0.0.1-old",
+          state: "good",
+          site: made.site,
+          snapshotId: "c".repeat(64),
+          sizeBytes: BigInt(1048576),
+          fileCount: 2,
+        },
+      });
+      await card.getByText("Made by version 0.0.1-old").first().waitFor({ timeout: 30_000 });
+      await db.backup.delete({ where: { id: old.id } });
       await restore.click();
       const dialog = page.getByRole("dialog", { name: "Restore this backup?" });
       await dialog.getByText("The backup is read and checked first").waitFor();
