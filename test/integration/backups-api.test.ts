@@ -104,6 +104,14 @@ describe("the backups API", () => {
     const keep = await admin.call("PUT", "/api/v1/backups/config", as({ body: { site: { type: "filesystem", path: "/mnt/backup/hearth" }, schedule: "03:15" } }));
     expect(keep.status).toBe(200);
     expect(openSecret(secretKey, (await db.backupConfig.findUniqueOrThrow({ where: { id: "default" } })).passphraseEnc)).toBe(PASSPHRASE);
+    // same site, the same passphrase again: fine; a different one: refused at the field, the stored one kept
+    const again = await admin.call("PUT", "/api/v1/backups/config", as({ body: { site: { type: "filesystem", path: "/mnt/backup/hearth" }, passphrase: PASSPHRASE } }));
+    expect(again.status).toBe(200);
+    const swap = await admin.call("PUT", "/api/v1/backups/config", as({ body: { site: { type: "filesystem", path: "/mnt/backup/hearth" }, passphrase: `${PASSPHRASE}-other` } }));
+    expect(swap.status).toBe(400);
+    expect(fieldsOf(swap.body)).toEqual(["passphrase"]);
+    expect((swap.body as Err).error.message).toMatch(/not supported yet/);
+    expect(openSecret(secretKey, (await db.backupConfig.findUniqueOrThrow({ where: { id: "default" } })).passphraseEnc)).toBe(PASSPHRASE);
     const moved = await admin.call("PUT", "/api/v1/backups/config", as({ body: { site: { type: "filesystem", path: "/mnt/other" } } }));
     expect(moved.status).toBe(400);
     expect(fieldsOf(moved.body)).toEqual(["passphrase"]);
@@ -189,6 +197,23 @@ describe("the Backups page", () => {
       const restore = card.getByRole("button", { name: /^Restore Bk/ }).first(); // newest first: the one just made
       await restore.waitFor({ timeout: 30_000 });
       await card.getByRole("cell", { name: "3.0 MiB" }).waitFor();
+      // a good backup of another version offers no restore, and says why
+      const old = await db.backup.create({
+        data: {
+          id: randomUUID(),
+          type: "app",
+          appId,
+          manifestId: made.manifestId,
+          version: "0.0.1-old",
+          state: "good",
+          site: made.site,
+          snapshotId: "c".repeat(64),
+          sizeBytes: BigInt(1048576),
+          fileCount: 2,
+        },
+      });
+      await card.getByText("Made by version 0.0.1-old").first().waitFor({ timeout: 30_000 });
+      await db.backup.delete({ where: { id: old.id } });
       await restore.click();
       const dialog = page.getByRole("dialog", { name: "Restore this backup?" });
       await dialog.getByText("The backup is read and checked first").waitFor();

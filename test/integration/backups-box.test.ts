@@ -1,11 +1,11 @@
 import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hearthManifest } from "@hearth/contracts";
-import { createTask, getTask, putBackupConfig, queueAppBackup, queueBackupRestore, sealSecret, type Db } from "@hearth/db";
+import { createTask, getTask, putBackupConfig, queueAppBackup, queueBackupRestore, queueBackupTest, sealSecret, type Db } from "@hearth/db";
 import { containerNameOf } from "../../apps/box/src/apps/container-spec";
 import { taskLogPath } from "../../apps/box/src/tasks/task-log";
 import { insertPendingApp } from "../helpers/app-rows";
@@ -69,6 +69,9 @@ afterAll(async () => {
 describe("backups through a real box", () => {
   let firstId = "";
   let firstHashes = "";
+  let bigId = "";
+  let firstRestoreTaskId = "";
+  let bigHashes = "";
 
   it("box runs backup.app and backup.restore from the rows admin records", async () => {
     await insertPendingApp(db, hearthManifest.parse(testHttpdManifest("org.hearth.test.backups-box", "Backups box")), { id: appId, subdomain: "bb", domain: DOMAIN });
@@ -76,6 +79,10 @@ describe("backups through a real box", () => {
     const b = startBox();
     await b.ready;
     expect((await finished(install.id)).state).toBe("succeeded");
+    // only the site test makes the repository (a backup refuses a folder without one)
+    const siteTest = await queueBackupTest(db, null);
+    expect((await finished(siteTest.id)).state, readLog(siteTest.id)).toBe("succeeded");
+    expect((await db.backupConfig.findUniqueOrThrow({ where: { id: "default" } })).repoId).toMatch(/^[0-9a-f]{64}$/);
     inApp(`echo first-${appId} > /app/data/one.txt`);
     firstHashes = hashes();
     const { backup, task } = await queueAppBackup(db, appId, null);
@@ -88,6 +95,7 @@ describe("backups through a real box", () => {
 
     inApp("echo changed > /app/data/one.txt; echo more > /app/data/two.txt");
     const restore = await queueBackupRestore(db, appId, firstId, null);
+    firstRestoreTaskId = restore.task.id;
     const r = await finished(restore.task.id);
     expect(r.state, `${r.errorMessage}\n${readLog(restore.task.id)}`).toBe("succeeded");
     expect(hashes()).toBe(firstHashes);
@@ -97,7 +105,9 @@ describe("backups through a real box", () => {
   it("killed with -9 while restic sends: the row is not good until a resumed attempt read the snapshot back", async () => {
     // enough data that restic is still sending when box dies
     inApp("/bin/busybox head -c 314572800 /dev/urandom > /app/data/big.bin");
+    bigHashes = hashes();
     const { backup, task } = await queueAppBackup(db, appId, null);
+    bigId = backup.id;
     await waitFor('"sending to the site" in the task log', () => readLog(task.id).includes("sending to the site"), 180_000);
     await killBox(box!);
     box = null;
@@ -122,4 +132,38 @@ describe("backups through a real box", () => {
     expect(snaps.map((s: { id: string }) => s.id)).toEqual([good.snapshotId]);
     console.log(`backups-box: resumed after kill -9: ${readLog(task.id).includes("an earlier attempt stored snapshot") ? "found the snapshot the killed attempt stored" : "sent again"}`);
   }, 600_000);
+
+  it("killed with -9 while a restore replaces the data: the resumed task finishes the restore and the app runs with the backup's data", async () => {
+    expect(bigId).not.toBe("");
+    inApp("/bin/busybox rm /app/data/big.bin; echo after-the-backup > /app/data/one.txt");
+    expect(hashes()).not.toBe(bigHashes);
+    const { task } = await queueBackupRestore(db, appId, bigId, null);
+    expect(task.maxAttempts).toBeGreaterThan(1);
+    await waitFor("the restore to reach its replace phase", async () => (await getTask(db, task.id))?.message === "replacing the app's data", 300_000);
+    await killBox(box!);
+    box = null;
+    // killed past the stop: the app's container is not running, its data half-replaced or not yet
+    const running = spawnSync("docker", ["inspect", "-f", "{{.State.Running}}", containerNameOf(appId)], { encoding: "utf8" }).stdout.trim();
+    expect(running).not.toBe("true");
+    expect((await getTask(db, task.id))?.state).toBe("running");
+    // plaintext left by finished tasks (as a crash leaves it): box removes it at start; the
+    // interrupted restore's own staging and marker stay for its resumed run
+    const staging = path.join(dataDir, "backups", "staging");
+    const stale = [firstId, `restore-${firstRestoreTaskId}`, `restore-${firstRestoreTaskId}.json`, "not-a-task"];
+    mkdirSync(path.join(staging, firstId), { recursive: true });
+    writeFileSync(path.join(staging, firstId, "mysqldump.sql"), "secret rows");
+    mkdirSync(path.join(staging, `restore-${firstRestoreTaskId}`));
+    writeFileSync(path.join(staging, `restore-${firstRestoreTaskId}.json`), '{"wasRunning":true}');
+    writeFileSync(path.join(staging, "not-a-task"), "x");
+    expect(existsSync(path.join(staging, `restore-${task.id}.json`))).toBe(true);
+    const b = startBox();
+    await b.ready;
+    expect(readdirSync(staging).filter((n) => stale.includes(n))).toEqual([]);
+    const done = await finished(task.id);
+    expect(done.state, `${done.errorMessage}\n${readLog(task.id)}`).toBe("succeeded");
+    expect(done.attempts).toBe(2);
+    expect(readLog(task.id)).toContain("started again from its start");
+    expect(hashes()).toBe(bigHashes);
+    expect(await db.app.findUniqueOrThrow({ where: { id: appId } })).toMatchObject({ installState: "installed", runState: "running" });
+  }, 900_000);
 });

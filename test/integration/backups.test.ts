@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, openSync, readdirSync, readFileSync, statSync, writeSync, closeSync } from "node:fs";
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -161,6 +161,17 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
   });
 
   it("the site test makes the repository and writes, reads and deletes a probe", async () => {
+    // a path through a symlink is refused before anything is written
+    mkdirSync(`${siteDir}-real`, { mode: 0o700 });
+    symlinkSync(`${siteDir}-real`, `${siteDir}-link`);
+    await putBackupConfig(db, {
+      site: { type: "filesystem", path: `${siteDir}-link` },
+      passphraseEnc: sealSecret(secretKey, PASSPHRASE),
+      schedule: "02:30",
+      retention: { daily: 7, weekly: 4, monthly: 6 },
+    });
+    await expect(backups.test(ctx())).rejects.toMatchObject({ code: "invalid", message: expect.stringMatching(/-link is a symbolic link/) });
+    expect(readdirSync(`${siteDir}-real`)).toEqual([]);
     await putBackupConfig(db, { site: { type: "filesystem", path: siteDir }, passphraseEnc: sealSecret(secretKey, PASSPHRASE), schedule: "02:30", retention: { daily: 7, weekly: 4, monthly: 6 } });
     // both under os.tmpdir(): the same disk, which the test names as not a backup
     const c = ctx();
@@ -238,12 +249,8 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
   }, 600_000);
 
   it("a wrong passphrase is refused: the site test fails, a backup is marked failed with the reason and backup.failed", async () => {
-    await putBackupConfig(db, {
-      site: { type: "filesystem", path: siteDir },
-      passphraseEnc: sealSecret(secretKey, "a-wrong-passphrase"),
-      schedule: "02:30",
-      retention: { daily: 7, weekly: 4, monthly: 6 },
-    });
+    // stored behind putBackupConfig's back: it refuses a different passphrase for the same site
+    await db.backupConfig.update({ where: { id: "default" }, data: { passphraseEnc: sealSecret(secretKey, "a-wrong-passphrase") } });
     try {
       await expect(backups.test(ctx())).rejects.toSatisfy((e: unknown) => isHearthError(e) && e.code === "forbidden" && /passphrase does not open/.test(e.message));
       const { backup } = await queueAppBackup(db, appId, null);
@@ -255,7 +262,93 @@ describe("backups and restore of an app (restic, filesystem site)", () => {
       // a failed backup cannot be restored
       await expect(queueBackupRestore(db, appId, backup.id, null)).rejects.toMatchObject({ code: "bad_state" });
     } finally {
-      await putBackupConfig(db, { site: { type: "filesystem", path: siteDir }, passphraseEnc: sealSecret(secretKey, PASSPHRASE), schedule: "02:30", retention: { daily: 7, weekly: 4, monthly: 6 } });
+      await db.backupConfig.update({ where: { id: "default" }, data: { passphraseEnc: sealSecret(secretKey, PASSPHRASE) } });
+    }
+  }, 300_000);
+
+  it("a missing or empty site folder (an unmounted disk) or another repository there: backup and restore refuse, nothing is made", async () => {
+    const recorded = (await db.backupConfig.findUniqueOrThrow({ where: { id: "default" } })).repoId;
+    const actual = JSON.parse(execFileSync("restic", ["-r", siteDir, "cat", "config"], { env: resticEnv(PASSPHRASE), encoding: "utf8" })).id;
+    expect(recorded).toBe(actual);
+    const hashesBefore = dataHashes();
+    const away = `${siteDir}.away`;
+    renameSync(siteDir, away);
+    try {
+      // the folder is gone
+      const gone = await queueAppBackup(db, appId, null);
+      await expect(backups.backupApp(appId, gone.backup.id, ctx())).rejects.toMatchObject({
+        code: "backup_failed",
+        message: expect.stringMatching(/no backup repository at .*is the backup disk mounted/),
+      });
+      await finishTasks();
+      expect(existsSync(siteDir)).toBe(false);
+      expect(await db.backup.findUniqueOrThrow({ where: { id: gone.backup.id } })).toMatchObject({ state: "failed", reason: expect.stringMatching(/no backup repository/) });
+      await queueBackupRestore(db, appId, goodId, null);
+      try {
+        await expect(backups.restoreApp(appId, goodId, ctx())).rejects.toThrow(/no backup repository at .*is the backup disk mounted/);
+      } finally {
+        await finishTasks();
+      }
+      expect(running()).toBe("true");
+      expect(dataHashes()).toBe(hashesBefore);
+      // an empty folder (the mount point of a disk that is not mounted): nothing is made in it, not even by the site test
+      mkdirSync(siteDir);
+      const empty = await queueAppBackup(db, appId, null);
+      await expect(backups.backupApp(appId, empty.backup.id, ctx())).rejects.toMatchObject({ code: "backup_failed", message: expect.stringMatching(/no backup repository/) });
+      await finishTasks();
+      await expect(backups.test(ctx())).rejects.toThrow(/is not at .* any more/);
+      expect(readdirSync(siteDir)).toEqual([]);
+      // another repository in the folder (the same passphrase): refused by its id
+      execFileSync("restic", ["-r", siteDir, "init"], { env: resticEnv(PASSPHRASE), stdio: "ignore" });
+      const other = await queueAppBackup(db, appId, null);
+      await expect(backups.backupApp(appId, other.backup.id, ctx())).rejects.toMatchObject({ code: "backup_failed", message: expect.stringMatching(/holds another restic repository/) });
+      await finishTasks();
+      expect(readdirSync(path.join(siteDir, "snapshots"))).toEqual([]);
+    } finally {
+      rmSync(siteDir, { recursive: true, force: true });
+      renameSync(away, siteDir);
+    }
+  }, 300_000);
+
+  it("packs gone from the site between the upload and the read-back: the backup is failed, not good (the read-back does not trust box's cache)", async () => {
+    const copy = `${siteDir}.intact`;
+    cpSync(siteDir, copy, { recursive: true });
+    inApp(`head -c 200000 /dev/urandom > /app/data/public/fresh-${RUN}.bin`);
+    const t0 = Date.now() - 1000;
+    const removed: string[] = [];
+    const tampered = new BackupService({
+      db,
+      secretKey,
+      paths: dataPaths(dataDir),
+      addons: prov,
+      apps: { stop: (id, c) => apps.stop(id, c), start: (id, c) => apps.start(id, c) },
+      // what a site that lost the upload looks like: the packs this backup wrote are not there
+      beforeReadBack: async () => {
+        for (const e of readdirSync(path.join(siteDir, "data"), { recursive: true, withFileTypes: true })) {
+          const f = path.join(e.parentPath, e.name);
+          if (e.isFile() && statSync(f).mtimeMs >= t0) {
+            rmSync(f);
+            removed.push(f);
+          }
+        }
+      },
+    });
+    try {
+      const { backup } = await queueAppBackup(db, appId, null);
+      try {
+        await expect(tampered.backupApp(appId, backup.id, ctx())).rejects.toMatchObject({ code: "backup_failed" });
+      } finally {
+        await finishTasks();
+      }
+      expect(removed.length).toBeGreaterThan(0);
+      const row = await db.backup.findUniqueOrThrow({ where: { id: backup.id } });
+      expect(row.state).toBe("failed");
+      expect(row.reason).toMatch(/checking the repository on the site|reading the snapshot back|listing the snapshot/);
+      console.log(`backups: read-back after removing ${removed.length} pack(s): ${row.reason?.slice(0, 200)}`);
+    } finally {
+      rmSync(siteDir, { recursive: true, force: true });
+      renameSync(copy, siteDir);
+      inApp(`rm -f /app/data/public/fresh-${RUN}.bin`);
     }
   }, 300_000);
 

@@ -256,6 +256,7 @@ async function main(): Promise<void> {
   monitor = new HealthMonitor({ db, docker, log, onHealthChange: async () => void (await vhosts.syncVhosts()) });
   reconciler = new Reconciler({ db, docker, service: apps, vhosts, log, store, orphanSources: () => addonOrphanSources });
   const orphanSources = () => [volumeSource(docker, ownersOf(store)), ...addonOrphanSources];
+  const backups = new BackupService({ db, secretKey: config.secretKey, paths: dataPaths(config.dataDir), addons, apps });
   const registry = new TaskRegistry([
     ...testTasks(),
     ...appTasks(apps),
@@ -264,7 +265,7 @@ async function main(): Promise<void> {
     ...mailTasks({ db, outbound }),
     ...housekeepingTasks({ db, dataDir: config.dataDir }),
     // backups (apps/box/src/backups): restic through shell.ts, app data through the addons' helper containers
-    ...backupTasks(new BackupService({ db, secretKey: config.secretKey, paths: dataPaths(config.dataDir), addons, apps })),
+    ...backupTasks(backups),
   ]);
   runner = new TaskRunner({
     store: prismaTaskStore(db),
@@ -281,6 +282,12 @@ async function main(): Promise<void> {
     onFinished: taskOutcomeNotifier(db),
   });
   await runner.recoverAtStartup();
+  // plaintext a crashed backup or restore left (tars of /app/data, SQL dumps, restore markers):
+  // removed unless their task is still to run (a resumed one needs its folder and marker)
+  await backups.cleanStaging().then(
+    (gone) => gone.length > 0 && log.info({ removed: gone }, "removed backup staging that finished or failed tasks left"),
+    (e: unknown) => log.warn({ err: e }, "could not clean the backup staging folder"),
+  );
   if (config.services === "on") {
     // in the background: a first start initialises the databases (up to a minute); apps
     // without addons keep working meanwhile and when it fails, and a provision waits for

@@ -40,6 +40,20 @@ describe("run (box's one process runner)", () => {
     expect(Date.now() - t).toBeLessThan(5000);
   });
 
+  it("kills the child when its signal aborts, and at once when it is already aborted", async () => {
+    const ac = new AbortController();
+    const t0 = Date.now();
+    setTimeout(() => ac.abort(), 200);
+    const r = await run("sleep", ["30"], { signal: ac.signal, timeoutMs: 60_000 });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(r).toMatchObject({ code: -1, aborted: true, timedOut: false });
+    const again = await run("sleep", ["30"], { signal: ac.signal, timeoutMs: 60_000 });
+    expect(again).toMatchObject({ code: -1, aborted: true });
+    const plain = await run("true", [], { signal: new AbortController().signal });
+    expect(plain.code).toBe(0);
+    expect(plain.aborted).toBeUndefined();
+  });
+
   it("runChecked rejects with the command's stderr", async () => {
     const err = await runChecked("sh", ["-c", "echo broken >&2; exit 2"]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandError);

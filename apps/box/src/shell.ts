@@ -23,6 +23,8 @@ export interface RunOptions {
   cwd?: string;
   /** Each chunk of stdout as it arrives (e.g. a tool's JSON progress lines); it is still kept in `stdout`. */
   onStdout?: (chunk: string) => void;
+  /** When it aborts (a task's signal: box stopping, a cancel) the child is killed with `killSignal`; the result then has `aborted`. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -35,6 +37,8 @@ export interface RunResult {
   /** The command was not found (ENOENT). */
   missing: boolean;
   timedOut: boolean;
+  /** The child was killed because `signal` aborted. */
+  aborted?: boolean;
   /** Why the process could not start (spawn error), if it could not. */
   error?: Error;
 }
@@ -50,18 +54,26 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     let stderr = "";
     let output = "";
     let timedOut = false;
+    let aborted = false;
     let settled = false;
     const done = (r: Omit<RunResult, "stdout" | "stderr" | "output" | "timedOut">) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ ...r, stdout, stderr, output, timedOut });
+      opts.signal?.removeEventListener("abort", onAbort);
+      resolve({ ...r, stdout, stderr, output, timedOut, ...(aborted ? { aborted } : {}) });
+    };
+    const onAbort = () => {
+      aborted = true;
+      child.kill(opts.killSignal ?? "SIGTERM");
     };
     const child = spawn(cmd, [...args], { stdio: ["pipe", "pipe", "pipe"], env: opts.env ?? process.env, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill(opts.killSignal ?? "SIGTERM");
     }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener("abort", onAbort, { once: true });
     child.stdout.on("data", (d: Buffer) => {
       const s = d.toString();
       opts.onStdout?.(s);

@@ -19,12 +19,25 @@ export interface ResticOptions {
   timeoutMs?: number;
   /** restic's --json progress lines of `backup` / `restore`, parsed */
   onJson?: (msg: Record<string, unknown>) => void;
+  /** a local folder the command writes besides the site and the cache (a restore's target), to say which disk is full */
+  localPath?: string;
+  /** the task's signal: restic is killed when it aborts (box stopping, a cancel) */
+  signal?: AbortSignal;
+  /** bytes of stdout kept in the result (default 64 MiB); what a command's onJson takes needs none */
+  maxBuffer?: number;
 }
 
 export const RESTIC = "restic";
 
 function envOf(repo: ResticRepo): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, RESTIC_REPOSITORY: repo.repository, RESTIC_PASSWORD: repo.password, RESTIC_CACHE_DIR: repo.cacheDir };
+  // one --json status line a second (restic's default is 60): a long backup's stdout stays small
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    RESTIC_REPOSITORY: repo.repository,
+    RESTIC_PASSWORD: repo.password,
+    RESTIC_CACHE_DIR: repo.cacheDir,
+    RESTIC_PROGRESS_FPS: "1",
+  };
   delete env.RESTIC_PASSWORD_FILE;
   delete env.RESTIC_PASSWORD_COMMAND;
   return env;
@@ -44,8 +57,9 @@ export async function restic(repo: ResticRepo, args: readonly string[], what: st
   const r = await run(RESTIC, args, {
     env: envOf(repo),
     timeoutMs: opts.timeoutMs ?? 6 * 3_600_000,
-    maxBuffer: 64 * 1024 * 1024,
+    maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024,
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onJson
       ? {
           onStdout: (chunk: string) => {
@@ -68,16 +82,25 @@ export async function restic(repo: ResticRepo, args: readonly string[], what: st
       : {}),
   });
   if (r.missing) throw new HearthError("bad_state", "restic is not installed on this server (apt-get install restic; setup/install.sh installs it)");
+  if (r.aborted) throw new HearthError("external", `${what}: stopped (the task was stopped)`);
   if (r.code !== 0) {
     const w = why(r);
     if (/wrong password or no key found/i.test(w)) throw new HearthError("forbidden", `${what}: the passphrase does not open the repository at ${repo.repository} (wrong passphrase?)`);
     if (/unable to create lock|repository is already locked/i.test(w))
       throw new HearthError("conflict", `${what}: the repository at ${repo.repository} is locked by another restic process (${w}); if that process is gone, run \`restic unlock\``);
     if (/permission denied/i.test(w)) throw new HearthError("external", `${what}: box's user cannot read or write ${repo.repository} (${w}); give the folder to the hearth user`);
-    if (/no space left on device/i.test(w)) throw new HearthError("external", `${what}: the site is full (${w})`);
+    if (/no space left on device/i.test(w)) throw new HearthError("external", `${what}: ${whichDiskIsFull(w, repo, opts.localPath)} (${w})`);
     throw new HearthError("external", `${what} failed: ${w}`);
   }
   return r;
+}
+
+/** ENOSPC names the file restic wrote: the site, box's restic cache or a local target; say which. */
+function whichDiskIsFull(w: string, repo: ResticRepo, localPath: string | undefined): string {
+  if (w.includes(repo.cacheDir)) return `the disk of box's restic cache (${repo.cacheDir}) is full: free space there`;
+  if (localPath && w.includes(localPath)) return `the disk of ${localPath} (on this server) is full: free space there`;
+  if (w.includes(repo.repository)) return `the backup site (${repo.repository}) is full: free space there or choose a bigger site`;
+  return "a disk is full (the site's or this server's): free space";
 }
 
 /** Parses restic's `--json` output of a command that prints one JSON document (or JSON lines: the last one). */
@@ -107,4 +130,30 @@ export interface ResticBackupSummary {
   files_new: number;
   files_changed: number;
   files_unmodified: number;
+}
+
+/**
+ * `restic backup --json`: its summary is taken from the line stream as it arrives, never from
+ * the kept stdout (which holds only its first 256 KiB: a long backup's status lines, or
+ * --verbose's one line per file, would push the summary past any buffer).
+ */
+export async function resticBackup(
+  repo: ResticRepo,
+  args: readonly string[],
+  opts: { cwd: string; onStatus?: (msg: Record<string, unknown>) => void; timeoutMs?: number; signal?: AbortSignal },
+): Promise<ResticBackupSummary> {
+  let summary: ResticBackupSummary | null = null;
+  await restic(repo, ["backup", "--json", ...args], "restic backup", {
+    cwd: opts.cwd,
+    maxBuffer: 256 * 1024,
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onJson: (m) => {
+      if (m.message_type === "summary") summary = m as unknown as ResticBackupSummary;
+      else if (m.message_type === "status") opts.onStatus?.(m);
+    },
+  });
+  const s = summary as ResticBackupSummary | null;
+  if (!s || typeof s.snapshot_id !== "string" || !s.snapshot_id) throw new HearthError("external", "restic backup printed no summary");
+  return s;
 }

@@ -21,11 +21,22 @@ export async function getBackupConfig(db: Db | Prisma.TransactionClient): Promis
 /**
  * Stores the site config. `passphraseEnc` null keeps the stored passphrase, which is only
  * allowed when there is one and the site is the same (a new site is a new repository,
- * and a passphrase of another repository would not open it).
+ * and a passphrase of another repository would not open it). For the same site a passphrase
+ * other than the stored one is refused: the repository stays encrypted with the old key, so
+ * swapping the stored one would make every later backup fail and the earlier ones
+ * unrestorable through Hearth. `sameAsStored(storedEnc)` says whether the new passphrase is
+ * the stored one (true/false), or null when the stored one cannot be opened (then the new one
+ * replaces it: the stored one is of no use to box either).
  */
 export async function putBackupConfig(
   db: Db,
-  input: { site: FilesystemSite; passphraseEnc: string | null; schedule: string; retention: BackupRetention },
+  input: {
+    site: FilesystemSite;
+    passphraseEnc: string | null;
+    sameAsStored?: (storedEnc: string) => boolean | null;
+    schedule: string;
+    retention: BackupRetention;
+  },
 ): Promise<{ config: BackupConfig; siteChanged: boolean }> {
   return db.$transaction(async (tx) => {
     const old = await getBackupConfig(tx);
@@ -33,17 +44,37 @@ export async function putBackupConfig(
     if (input.passphraseEnc === null) {
       if (!old) throw fieldError("passphrase", "A passphrase is required to set up backups");
       if (siteChanged) throw fieldError("passphrase", "A new site needs the passphrase again (its repository is encrypted with it)");
+    } else if (old && !siteChanged && (input.sameAsStored ? input.sameAsStored(old.passphraseEnc) : false) === false) {
+      throw fieldError(
+        "passphrase",
+        "This site's repository is encrypted with the stored passphrase: changing it is not supported yet. Leave the passphrase empty to keep it, or choose a new (empty) folder for a new passphrase",
+      );
     }
     const data = {
       siteType: input.site.type,
       site: input.site as unknown as Prisma.InputJsonValue,
       siteSecretEnc: null,
       passphraseEnc: input.passphraseEnc ?? old!.passphraseEnc,
+      // a new site is a new repository: box learns its id again (the site test, or the first backup)
+      ...(siteChanged ? { repoId: null } : {}),
       schedule: input.schedule,
       retention: input.retention as unknown as Prisma.InputJsonValue,
     };
     const config = await tx.backupConfig.upsert({ where: { id: BACKUP_CONFIG_KEY }, create: { id: BACKUP_CONFIG_KEY, ...data }, update: data });
     return { config, siteChanged };
+  });
+}
+
+/**
+ * Records the repository id box found at the site, only while the site is still `siteKey`
+ * (a site saved meanwhile keeps its own null). Returns whether it was recorded.
+ */
+export async function setBackupRepoId(db: Db, siteKey: string, repoId: string): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const c = await getBackupConfig(tx);
+    if (!c || siteKeyOf(c.site as unknown as FilesystemSite) !== siteKey) return false;
+    await tx.backupConfig.update({ where: { id: BACKUP_CONFIG_KEY }, data: { repoId } });
+    return true;
   });
 }
 
@@ -88,7 +119,8 @@ export async function queueBackupRestore(db: Db, appId: string, backupId: string
     if (backup.state !== "good") throw new HearthError("bad_state", `This backup is ${backup.state}, not good: it cannot be restored`, { details: { field: "backupId" } });
     if (backup.site !== siteKeyOf(config.site as unknown as FilesystemSite))
       throw new HearthError("bad_state", "This backup is on another site than the configured one", { details: { field: "backupId" } });
-    const task = await createTask(tx, { type: "backup.restore", appId, args: { appId, backupId }, createdBy, maxAttempts: 1 });
+    // default attempts: an interrupted restore (kill -9, a stop) resumes; its steps are each safe to redo
+    const task = await createTask(tx, { type: "backup.restore", appId, args: { appId, backupId }, createdBy });
     return { backup, task };
   });
 }

@@ -47,6 +47,13 @@ export function AppBackups({ appId }: { appId?: string }) {
     },
   );
   const shown = (apps.data?.apps ?? []).filter((a) => !appId || a.id === appId);
+  /** Why this backup cannot be restored from here (box refuses it too), or null. */
+  const notRestorable = (b: BackupView): string | null => {
+    const app = (apps.data?.apps ?? []).find((a) => a.id === b.appId);
+    if (!app) return apps.data ? "The app is gone: restoring into a new install is not supported yet" : null;
+    if (b.version && app.version !== b.version) return `Made by version ${b.version}, the app runs ${app.version}: restoring across versions is not supported yet`;
+    return null;
+  };
   const titleOf = (b: BackupView) => b.appTitle ?? shown.find((a) => a.id === b.appId)?.title ?? b.appId ?? "—";
   return (
     <section className="card" aria-labelledby={`app-backups-heading${appId ? `-${appId}` : ""}`}>
@@ -94,7 +101,9 @@ export function AppBackups({ appId }: { appId?: string }) {
               <td>{size(b.sizeBytes)}</td>
               <td>{b.fileCount ?? "—"}</td>
               <td className="actions">
-                {b.state === "good" && b.appId ? (
+                {b.state === "good" && b.appId && notRestorable(b) ? (
+                  <span className={`muted ${styles.reason}`}>{notRestorable(b)}</span>
+                ) : b.state === "good" && b.appId ? (
                   <button type="button" className="btn btn-danger-ghost btn-sm" aria-label={`Restore ${titleOf(b)} to ${fmtDateTime(b.createdAt)}`} onClick={() => restore.ask(b)}>
                     Restore
                   </button>

@@ -1,5 +1,5 @@
 import { HearthError, backupConfigRequest } from "@hearth/contracts";
-import { getBackupConfig, putBackupConfig, recordEvent, sealSecret } from "@hearth/db";
+import { getBackupConfig, openSecret, putBackupConfig, recordEvent, sealSecret } from "@hearth/db";
 import { route } from "../../../../../lib/server/route";
 import { json } from "../../../../../lib/http";
 import { ADMIN_ROLES } from "../../../../../lib/server/apps";
@@ -16,7 +16,8 @@ export const GET = route({ roles: ADMIN_ROLES }, async ({ app }) => {
 /**
  * PUT /api/v1/backups/config { site, passphrase?, schedule, retention } → BackupConfigView.
  * The passphrase is sealed with HEARTH_SECRET_KEY; it is required the first time and when the
- * site changes. Only `filesystem` sites work yet (sftp/s3: 400 invalid "not supported yet").
+ * site changes; for the same site a different passphrase is refused (400 at `passphrase`: the
+ * repository stays encrypted with the old one; rotation is not supported yet). Only `filesystem` sites work yet (sftp/s3: 400 invalid "not supported yet").
  */
 export const PUT = route({ roles: ADMIN_ROLES, body: backupConfigRequest }, async ({ app, body, principal, ip }) => {
   const site = supportedSite(body);
@@ -25,6 +26,14 @@ export const PUT = route({ roles: ADMIN_ROLES, body: backupConfigRequest }, asyn
   const { config, siteChanged } = await putBackupConfig(app.db, {
     site,
     passphraseEnc: body.passphrase === undefined ? null : sealSecret(key, body.passphrase),
+    // the same site keeps its repository's passphrase: a different one is refused (rotation is not supported yet)
+    sameAsStored: (storedEnc) => {
+      try {
+        return openSecret(key, storedEnc) === body.passphrase;
+      } catch {
+        return null;
+      }
+    },
     schedule: body.schedule,
     retention: body.retention,
   });
