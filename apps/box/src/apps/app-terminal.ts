@@ -65,7 +65,7 @@ export async function handleAppTerminal(o: AppTerminalOptions, req: http.Incomin
   });
   wss.handleUpgrade(req, socket, head, (ws) => {
     handed = true;
-    relay(o, ws, shell, appId, end);
+    relay(o, ws, shell, appId, state.id, end);
   });
 }
 
@@ -81,7 +81,7 @@ export function isWebSocketHandshake(req: http.IncomingMessage): boolean {
   );
 }
 
-function relay(o: AppTerminalOptions, ws: WebSocket, shell: { stream: Duplex; resize(s: { cols: number; rows: number }): Promise<void> }, appId: string, end: () => void): void {
+function relay(o: AppTerminalOptions, ws: WebSocket, shell: { stream: Duplex; resize(s: { cols: number; rows: number }): Promise<void> }, appId: string, containerId: string, end: () => void): void {
   const { stream } = shell;
   let open = true;
   let ending = false;
@@ -117,7 +117,8 @@ function relay(o: AppTerminalOptions, ws: WebSocket, shell: { stream: Duplex; re
     // a stopping container ends its execs a moment before the engine reports it stopped
     for (let i = 0; i < STOP_CHECKS; i++) {
       const still = await o.docker.inspectContainer(containerNameOf(appId)).catch(() => null);
-      if (!still?.running) return close(TERMINAL_CLOSE.appStopped, "the app stopped");
+      // a configure or update replaces the container under the same name: a new id is not ours
+      if (!still?.running || still.id !== containerId) return close(TERMINAL_CLOSE.appStopped, "the app stopped");
       await new Promise((r) => setTimeout(r, STOP_CHECK_MS));
     }
     close(TERMINAL_CLOSE.shellEnded, "the shell ended");
