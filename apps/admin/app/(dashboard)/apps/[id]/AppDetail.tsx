@@ -31,7 +31,9 @@ export function AppDetail({ id, children }: { id: string; children: ReactNode })
     queryKey: ["app", id],
     queryFn: () => api<AppView>(`/api/v1/apps/${encodeURIComponent(id)}`),
     refetchInterval: (q) => appsRefetchInterval(live, !!q.state.data && isBusy(q.state.data)),
-    retry: false,
+    // a 404 is an answer (uninstalled); a network error (Docker's network changes can drop a
+    // connection for a moment) is tried again before the page says so
+    retry: (n, e) => !(e instanceof ApiError && e.status === 404) && n < 3,
   });
   // the last task we watched stays on screen after it finished (with its result)
   // arriving from the install dialog (?task=…): show that task's progress even when it
@@ -98,7 +100,9 @@ export function AppDetail({ id, children }: { id: string; children: ReactNode })
     if (uninstalled) router.push("/apps");
   }, [uninstalled, router]);
 
-  if (app.error) {
+  // a failed background refresh keeps the page (its tab, an open terminal, an edit) and says so
+  // above it; only an app that is gone, or never loaded, gets the error page
+  if (app.error && (gone || !a)) {
     if (uninstalled) return <p className="muted">Uninstalled. Back to the apps…</p>;
     return (
       <>
@@ -155,6 +159,7 @@ export function AppDetail({ id, children }: { id: string; children: ReactNode })
             ) : null}
           </div>
         ) : null}
+        <ErrorAlert error={app.error} />
         <ErrorAlert error={overwrite.error} />
         <ErrorAlert error={op.error} />
         {/* the task's progress stays in view on every tab */}
